@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds upsync in Release and runs every benchmark; each prints its figures beside its peer.
+#   bench/run.sh [--quick]      --quick: smaller inputs, for a smoke run
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+bash "$ROOT/scripts/setup.sh" --test
+cmake -S "$ROOT" -B "$ROOT/build-release" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DUPSYNC_BUILD_TESTS=OFF >/dev/null
+cmake --build "$ROOT/build-release" >/dev/null
+profiles=1000000
+gets=200000
+if [ "${1:-}" = "--quick" ]; then profiles=50000; gets=20000; fi
+"$ROOT/build-release/bench/profile_store_bench" --profiles "$profiles" --gets "$gets"

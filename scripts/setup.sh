@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs everything upsync needs on Debian 12, as root, non-interactively.
+#   scripts/setup.sh          build dependencies (enough to build and run upsync)
+#   scripts/setup.sh --test   also what the test suite and benchmarks start: slapd, sqlite3, ...
+# Idempotent: when everything is present it only checks (a few seconds) and installs nothing.
+set -euo pipefail
+
+want_test=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_test=1 ;;
+    *) echo "setup.sh: unknown option '$arg' (expected --test)" >&2; exit 2 ;;
+  esac
+done
+
+build_pkgs=(
+  build-essential cmake ninja-build pkg-config git
+  libcpp-httplib-dev libsimdjson-dev rapidjson-dev nlohmann-json3-dev
+  libsqlite3-dev libpq-dev libpqxx-dev libldap-dev libcli11-dev libfmt-dev libspdlog-dev
+  uuid-dev libssl-dev libtomlplusplus-dev
+)
+test_pkgs=(
+  libgtest-dev libgmock-dev libbenchmark-dev clang-format sqlite3
+  slapd ldap-utils postgresql-15 clang libclang-rt-14-dev
+)
+
+pkgs=("${build_pkgs[@]}")
+if [ "$want_test" = 1 ]; then pkgs+=("${test_pkgs[@]}"); fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup.sh: missing packages (${missing[*]}); run as root to install them" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  # slapd must not create a system database or start: tests run their own throwaway servers.
+  echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
+  echo "setup.sh: installing ${missing[*]}"
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "setup.sh: all ${#pkgs[@]} packages present"

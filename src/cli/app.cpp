@@ -1,0 +1,79 @@
+#include "cli/app.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <exception>
+#include <ostream>
+
+#include "cli/context.h"
+
+namespace upsync {
+
+Result<Store*> CliContext::store(bool create) {
+  if (!store_) {
+    UPSYNC_ASSIGN_OR_RETURN(store_, open_store({.data_dir = data_dir, .create = create}));
+  }
+  return store_.get();
+}
+
+Result<Tenant> CliContext::tenant(std::string_view name) {
+  UPSYNC_ASSIGN_OR_RETURN(Store * s, store());
+  return s->tenant(name);
+}
+
+namespace {
+std::string default_data_dir() {
+  const char* env = std::getenv("UPSYNC_DATA_DIR");
+  return (env && *env) ? env : "upsync-data";
+}
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  CliContext ctx;
+  ctx.out = &out;
+  ctx.err = &err;
+  ctx.data_dir = default_data_dir();
+
+  CLI::App app("upsync: user profiles with directory synchronization", "upsync");
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.option_defaults()->always_capture_default();
+  app.add_option("--data-dir", ctx.data_dir,
+                 "data folder (default: $UPSYNC_DATA_DIR or ./upsync-data)");
+  app.add_flag("--json", ctx.json, "print JSON for scripts instead of tables");
+  app.footer("Exit codes: 0 ok, 1 user error (nothing changed), 2 usage error, 3 internal error.");
+  add_tenant_commands(app, ctx);
+  add_property_commands(app, ctx);
+  add_profile_commands(app, ctx);
+
+  std::vector<std::string> argv_rev(args.rbegin(), args.rend());
+  if (!argv_rev.empty()) argv_rev.pop_back();  // the program name
+  try {
+    app.parse(argv_rev);
+  } catch (const CLI::CallForHelp&) {
+    out << app.help();
+    return kExitOk;
+  } catch (const CLI::CallForAllHelp&) {
+    out << app.help("", CLI::AppFormatMode::All);
+    return kExitOk;
+  } catch (const CLI::ParseError& e) {
+    err << "upsync: " << e.what() << "\n";
+    err << "Run 'upsync --help' (or 'upsync <group> --help') for usage.\n";
+    return kExitUsage;
+  }
+  if (!ctx.action) {
+    err << "upsync: no command given; run 'upsync --help'\n";
+    return kExitUsage;
+  }
+  Status s;
+  try {
+    s = ctx.action();
+  } catch (const std::exception& e) {
+    s = internal_error(std::string("unexpected failure: ") + e.what());
+  }
+  if (s.is_ok()) return kExitOk;
+  err << "upsync: " << s.message() << "\n";
+  return s.is_user_error() ? kExitUserError : kExitInternal;
+}
+
+}  // namespace upsync

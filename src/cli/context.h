@@ -1,0 +1,42 @@
+// What every CLI command shares: global options, the lazily opened store, output streams.
+//
+// Command groups (tenant_commands.cpp, profile_commands.cpp, ...) register their
+// subcommands with add_*_commands(); each subcommand's callback sets `action`, which
+// run_cli() runs after parsing and turns into an exit code.
+#pragma once
+
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "core/tenant.h"
+#include "store/store.h"
+
+namespace CLI {
+class App;
+}
+
+namespace upsync {
+
+struct CliContext {
+  std::string data_dir;
+  bool json = false;
+  std::ostream* out = nullptr;
+  std::ostream* err = nullptr;
+  std::function<Status()> action;
+
+  // Opens the store on first use. Reading commands do not create a data folder.
+  Result<Store*> store(bool create = false);
+  Result<Tenant> tenant(std::string_view name);
+
+ private:
+  std::unique_ptr<Store> store_;
+};
+
+void add_tenant_commands(CLI::App& app, CliContext& ctx);
+void add_property_commands(CLI::App& app, CliContext& ctx);
+void add_profile_commands(CLI::App& app, CliContext& ctx);
+
+}  // namespace upsync

@@ -1,0 +1,143 @@
+// upsync property list|add|remove
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "cli/context.h"
+#include "cli/output.h"
+
+namespace upsync {
+namespace {
+
+nlohmann::json property_json(const PropertyDefinition& d) {
+  return {{"name", d.name},
+          {"displayName", d.display_name},
+          {"type", data_type_name(d.type)},
+          {"multiValue", d.multi_value},
+          {"userEditable", d.user_editable},
+          {"directoryImported", d.directory_imported},
+          {"syncToSites", d.sync_to_sites},
+          {"taxonomyBound", d.taxonomy_bound},
+          {"custom", d.custom},
+          {"maxLength", d.max_length}};
+}
+
+std::string yes(bool b) { return b ? "yes" : ""; }
+
+}  // namespace
+
+void add_property_commands(CLI::App& app, CliContext& ctx) {
+  CLI::App* group = app.add_subcommand("property", "list and define profile properties");
+  group->require_subcommand(1);
+
+  struct ListArgs {
+    std::string tenant;
+    bool custom_only = false;
+  };
+  auto la = std::make_shared<ListArgs>();
+  CLI::App* list = group->add_subcommand("list", "list the tenant's profile properties");
+  list->add_option("--tenant,-t", la->tenant, "tenant name")->required();
+  list->add_flag("--custom", la->custom_only, "only custom properties");
+  list->callback([&ctx, la] {
+    ctx.action = [&ctx, la]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(Tenant t, ctx.tenant(la->tenant));
+      UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
+      UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, store->schema(t.id));
+      nlohmann::json arr = nlohmann::json::array();
+      TextTable table({"NAME", "DISPLAY NAME", "TYPE", "MULTI", "EDITABLE", "DIRECTORY", "SITES",
+                       "TAXONOMY", "CUSTOM"});
+      for (const PropertyDefinition* d : schema.all()) {
+        if (la->custom_only && !d->custom) continue;
+        arr.push_back(property_json(*d));
+        table.add_row({d->name, d->display_name, std::string(data_type_name(d->type)),
+                       yes(d->multi_value), yes(d->user_editable), yes(d->directory_imported),
+                       yes(d->sync_to_sites), yes(d->taxonomy_bound), yes(d->custom)});
+      }
+      if (ctx.json) {
+        print_json(*ctx.out, arr);
+      } else {
+        table.print(*ctx.out);
+      }
+      return Status::ok();
+    };
+  });
+
+  struct AddArgs {
+    std::string tenant;
+    std::string name;
+    std::string type = "string";
+    std::string display_name;
+    bool multi = false;
+    bool user_editable = false;
+    bool sync_to_sites = false;
+    bool taxonomy = false;
+    int max_length = 3600;
+  };
+  auto aa = std::make_shared<AddArgs>();
+  CLI::App* add = group->add_subcommand("add", "define a custom property");
+  add->add_option("--tenant,-t", aa->tenant, "tenant name")->required();
+  add->add_option("name", aa->name, "property name (letters, digits, '-', '_')")->required();
+  add->add_option("--type", aa->type,
+                  "string, html, person, email, url, binary, integer, big-integer, float, "
+                  "boolean, date, date-time, date-no-year, time-zone, unique-identifier");
+  add->add_option("--display-name", aa->display_name, "display name (default: the name)");
+  add->add_flag("--multi", aa->multi, "multi-valued");
+  add->add_flag("--user-editable", aa->user_editable,
+                "users may edit it (the bulk import then refuses it)");
+  add->add_flag("--sync-to-sites", aa->sync_to_sites, "copy it to site user info lists");
+  add->add_flag("--taxonomy", aa->taxonomy, "bound to a term set");
+  add->add_option("--max-length", aa->max_length, "longest value in characters");
+  add->callback([&ctx, aa] {
+    ctx.action = [&ctx, aa]() -> Status {
+      auto type = parse_data_type(aa->type);
+      if (!type) {
+        return invalid_argument("--type: unknown data type '" + aa->type +
+                                "' (see 'upsync property add --help')");
+      }
+      PropertyDefinition d;
+      d.name = aa->name;
+      d.display_name = aa->display_name;
+      d.type = *type;
+      d.multi_value = aa->multi;
+      d.user_editable = aa->user_editable;
+      d.sync_to_sites = aa->sync_to_sites;
+      d.taxonomy_bound = aa->taxonomy;
+      d.max_length = aa->max_length;
+      UPSYNC_ASSIGN_OR_RETURN(Tenant t, ctx.tenant(aa->tenant));
+      UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
+      UPSYNC_ASSIGN_OR_RETURN(PropertyDefinition added, store->add_custom_property(t.id, d));
+      if (ctx.json) {
+        print_json(*ctx.out, property_json(added));
+      } else {
+        *ctx.out << "added property '" << added.name << "' (" << data_type_name(added.type)
+                 << (added.multi_value ? ", multi-value" : "") << ") to tenant '" << t.name
+                 << "'\n";
+      }
+      return Status::ok();
+    };
+  });
+
+  struct RemoveArgs {
+    std::string tenant;
+    std::string name;
+  };
+  auto ra = std::make_shared<RemoveArgs>();
+  CLI::App* remove = group->add_subcommand("remove", "remove a custom property");
+  remove->add_option("--tenant,-t", ra->tenant, "tenant name")->required();
+  remove->add_option("name", ra->name, "property name")->required();
+  remove->callback([&ctx, ra] {
+    ctx.action = [&ctx, ra]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(Tenant t, ctx.tenant(ra->tenant));
+      UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
+      UPSYNC_RETURN_IF_ERROR(store->remove_custom_property(t.id, ra->name));
+      if (ctx.json) {
+        print_json(*ctx.out, {{"removed", ra->name}});
+      } else {
+        *ctx.out << "removed property '" << ra->name << "' from tenant '" << t.name << "'\n";
+      }
+      return Status::ok();
+    };
+  });
+}
+
+}  // namespace upsync

@@ -1,0 +1,67 @@
+#include "core/profile_schema.h"
+
+#include "core/property_catalog.h"
+#include "core/text.h"
+
+namespace upsync {
+
+ProfileSchema::ProfileSchema(std::vector<PropertyDefinition> custom) : custom_(std::move(custom)) {
+  for (const PropertyDefinition& d : default_property_catalog()) {
+    all_.push_back(&d);
+    by_lower_name_.emplace(ascii_lower(d.name), &d);
+  }
+  for (const PropertyDefinition& d : custom_) {
+    if (by_lower_name_.emplace(ascii_lower(d.name), &d).second) all_.push_back(&d);
+  }
+}
+
+const PropertyDefinition* ProfileSchema::find(std::string_view name) const {
+  auto it = by_lower_name_.find(ascii_lower(name));
+  return it == by_lower_name_.end() ? nullptr : it->second;
+}
+
+Result<const PropertyDefinition*> ProfileSchema::require(std::string_view name) const {
+  if (const PropertyDefinition* d = find(name)) return d;
+  return not_found("property '" + quote_for_message(name) +
+                   "' does not exist in the user profile schema of this tenant");
+}
+
+Result<PropertyValues> ProfileSchema::normalize(std::string_view name,
+                                                std::span<const std::string> raw) const {
+  UPSYNC_ASSIGN_OR_RETURN(const PropertyDefinition* def, require(name));
+  return normalize_values(*def, raw);
+}
+
+Status ProfileSchema::check_custom_definition(const PropertyDefinition& def) {
+  const std::string& n = def.name;
+  if (n.empty() || n.size() > 50) {
+    return invalid_argument("custom property name must be 1 to 50 characters, got " +
+                            std::to_string(n.size()));
+  }
+  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (!letter(n[0])) {
+    return invalid_argument("custom property name '" + quote_for_message(n) +
+                            "' must start with a letter");
+  }
+  for (size_t i = 0; i < n.size(); ++i) {
+    char c = n[i];
+    if (!(letter(c) || (c >= '0' && c <= '9') || c == '-' || c == '_')) {
+      return invalid_argument("custom property name '" + quote_for_message(n) + "' has '" +
+                              quote_for_message(std::string_view(&n[i], 1)) + "' at position " +
+                              std::to_string(i + 1) + " (allowed: letters, digits, '-', '_')");
+    }
+  }
+  if (const PropertyDefinition* d = find_default_property(n)) {
+    return already_exists("property '" + d->name + "' is a default property of the catalog");
+  }
+  if (def.max_length < 1 || def.max_length > 1000000) {
+    return invalid_argument("custom property '" + n + "': max length must be 1 to 1000000");
+  }
+  if (def.directory_imported) {
+    return invalid_argument("custom property '" + n +
+                            "' cannot be a core directory property: only the catalog's are");
+  }
+  return Status::ok();
+}
+
+}  // namespace upsync

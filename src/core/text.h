@@ -1,0 +1,20 @@
+// Small text utilities shared by the subsystems: ASCII case folding, UTF-8 checks, trimming.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace upsync {
+
+bool ascii_iequal(std::string_view a, std::string_view b);
+std::string ascii_lower(std::string_view s);
+std::string_view trim(std::string_view s);
+
+// The byte offset of the first byte that is not part of valid UTF-8 (overlongs, surrogates
+// and code points above U+10FFFF are invalid), or npos when `s` is valid.
+size_t invalid_utf8_offset(std::string_view s);
+
+// `s` with control characters escaped, cut to `max` bytes with "..." for error messages.
+std::string quote_for_message(std::string_view s, size_t max = 80);
+
+}  // namespace upsync

@@ -1,0 +1,78 @@
+// A thin RAII layer over the SQLite C API, used only inside the SQLite backend.
+//
+//   SqliteStatement& s = db.prepare("SELECT name FROM tenants WHERE id = ?");  // cached
+//   s.bind(1, id);
+//   while (true) { auto row = s.step(); if (!row) return row.status(); if (!*row) break; ... }
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/status.h"
+
+namespace upsync {
+
+class SqliteStatement {
+ public:
+  SqliteStatement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~SqliteStatement();
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
+
+  // Binding resets the statement first when it has run: a cached statement is reusable.
+  void bind(int index, int64_t value);
+  void bind(int index, std::string_view text);
+  void bind_null(int index);
+
+  // True when a row is ready, false when done.
+  Result<bool> step();
+  // Runs to completion, ignoring rows.
+  Status run();
+  void reset();
+
+  int64_t column_int(int i) const { return sqlite3_column_int64(stmt_, i); }
+  bool column_is_null(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
+  std::string_view column_text(int i) const;
+  sqlite3_stmt* raw() const { return stmt_; }
+
+ private:
+  void reset_if_run();
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+  bool ran_ = false;
+};
+
+class SqliteDb {
+ public:
+  // Opens `path`; `create` allows creating a new file.
+  static Result<std::unique_ptr<SqliteDb>> open(const std::string& path, bool create);
+  ~SqliteDb();
+
+  // A prepared statement, cached by its SQL text for the life of the connection.
+  Result<SqliteStatement*> prepare(std::string_view sql);
+  // Runs one or more statements without results.
+  Status exec(std::string_view sql);
+  // Runs `sql` and returns the first column of its first row.
+  Result<int64_t> query_int(std::string_view sql);
+
+  int64_t changes() const { return sqlite3_changes64(db_); }
+  sqlite3* raw() const { return db_; }
+
+  // An error Status for the connection's last failure, with `what` as context.
+  Status error(std::string_view what) const;
+
+ private:
+  explicit SqliteDb(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+  std::unordered_map<std::string, std::unique_ptr<SqliteStatement>> cache_;
+};
+
+// Maps an SQLite result code to a Status (corruption → DataLoss, busy → Unavailable, ...).
+Status sqlite_status(int rc, std::string message);
+
+}  // namespace upsync

@@ -1,0 +1,732 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <filesystem>
+
+#include "core/claims.h"
+#include "core/clock.h"
+#include "core/text.h"
+#include "store/profile_codec.h"
+
+namespace upsync {
+namespace {
+
+// Schema migrations, in order: migration i takes the database from version i to i + 1.
+// Never edit one that has shipped; add a new one.
+constexpr std::string_view kMigrations[] = {
+    // 1: tenants, custom properties, profiles, change feeds and cursors.
+    R"sql(
+CREATE TABLE tenants (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL CHECK (kind IN ('online', 'server')),
+  education INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  last_seq INTEGER NOT NULL DEFAULT 0  -- the tenant's change-feed sequence
+);
+CREATE TABLE custom_properties (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  name_key TEXT NOT NULL,  -- lower-case name: names are case-insensitive
+  name TEXT NOT NULL,
+  display_name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  multi_value INTEGER NOT NULL,
+  user_editable INTEGER NOT NULL,
+  sync_to_sites INTEGER NOT NULL,
+  taxonomy_bound INTEGER NOT NULL,
+  max_length INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, name_key)
+) WITHOUT ROWID;
+CREATE TABLE profiles (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  account_key TEXT NOT NULL,  -- lower-case AccountName
+  upn_key TEXT,               -- lower-case SPS-UserPrincipalName
+  email_key TEXT,             -- lower-case WorkEmail
+  cloud_id TEXT,              -- msOnline-ObjectId
+  props TEXT NOT NULL,        -- see store/profile_codec.h
+  seq INTEGER NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX profiles_by_account ON profiles (tenant_id, account_key);
+CREATE UNIQUE INDEX profiles_by_upn ON profiles (tenant_id, upn_key) WHERE upn_key IS NOT NULL;
+CREATE INDEX profiles_by_email ON profiles (tenant_id, email_key) WHERE email_key IS NOT NULL;
+CREATE UNIQUE INDEX profiles_by_cloud_id ON profiles (tenant_id, cloud_id)
+  WHERE cloud_id IS NOT NULL;
+CREATE INDEX profiles_by_tenant ON profiles (tenant_id, id);
+CREATE TABLE change_feed (
+  tenant_id INTEGER NOT NULL,
+  feed TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  object_id TEXT NOT NULL,
+  op INTEGER NOT NULL,
+  changed_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, feed, seq)
+) WITHOUT ROWID;
+CREATE TABLE feed_cursors (
+  tenant_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, name)
+) WITHOUT ROWID;
+)sql",
+};
+
+constexpr std::string_view kProfileColumns = "id, props, seq, updated_at";
+
+Tenant read_tenant(SqliteStatement& s) {
+  Tenant t;
+  t.id = s.column_int(0);
+  t.name = s.column_text(1);
+  t.kind = parse_tenant_kind(s.column_text(2)).value_or(TenantKind::kOnline);
+  t.education = s.column_int(3) != 0;
+  t.created_at = s.column_text(4);
+  return t;
+}
+
+std::optional<std::string> key_of(const PropertyMap& props, std::string_view name) {
+  auto it = props.find(std::string(name));
+  if (it == props.end() || it->second.empty()) return std::nullopt;
+  return ascii_lower(it->second[0]);
+}
+
+void bind_optional(SqliteStatement& s, int i, const std::optional<std::string>& v) {
+  if (v) {
+    s.bind(i, *v);
+  } else {
+    s.bind_null(i);
+  }
+}
+
+}  // namespace
+
+int SqliteStore::current_schema_version() { return static_cast<int>(std::size(kMigrations)); }
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, bool create) {
+  UPSYNC_ASSIGN_OR_RETURN(auto db, SqliteDb::open(path, create));
+  // Read the version before writing anything: a corrupt file fails here (NOTADB) and a newer
+  // one is refused, both without a byte changed.
+  auto version = db->query_int("PRAGMA user_version");
+  if (!version) return version.status().with_context("opening " + path);
+  if (*version > current_schema_version()) {
+    return data_loss("opening " + path + ": the database has schema version " +
+                     std::to_string(*version) + ", newer than this upsync understands (" +
+                     std::to_string(current_schema_version()) +
+                     "); use the upsync release that wrote it, or a newer one");
+  }
+  if (*version < 0) {
+    return data_loss("opening " + path + ": invalid schema version " + std::to_string(*version));
+  }
+  auto store = std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db)));
+  UPSYNC_RETURN_IF_ERROR(store->db_->exec(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
+  UPSYNC_RETURN_IF_ERROR(store->migrate().with_context("migrating " + path));
+  return store;
+}
+
+Status SqliteStore::migrate() {
+  return in_transaction([&]() -> Status {
+    UPSYNC_ASSIGN_OR_RETURN(int64_t v, db_->query_int("PRAGMA user_version"));
+    for (auto i = static_cast<size_t>(v); i < std::size(kMigrations); ++i) {
+      UPSYNC_RETURN_IF_ERROR(db_->exec(kMigrations[i]));
+      UPSYNC_RETURN_IF_ERROR(db_->exec("PRAGMA user_version = " + std::to_string(i + 1)));
+    }
+    return Status::ok();
+  });
+}
+
+Status SqliteStore::in_transaction(const std::function<Status()>& body) {
+  const bool outer = tx_depth_ == 0;
+  const std::string savepoint = "sp" + std::to_string(tx_depth_);
+  UPSYNC_RETURN_IF_ERROR(db_->exec(outer ? "BEGIN IMMEDIATE" : "SAVEPOINT " + savepoint));
+  ++tx_depth_;
+  Status s = body();
+  --tx_depth_;
+  if (s.is_ok()) {
+    Status c = db_->exec(outer ? "COMMIT" : "RELEASE " + savepoint);
+    if (c.is_ok()) return s;
+    s = c.with_context("committing");
+  }
+  // Roll back what the body wrote. A failed rollback (the connection lost its transaction)
+  // is reported after the failure that caused it.
+  Status r = db_->exec(outer ? "ROLLBACK" : "ROLLBACK TO " + savepoint + "; RELEASE " + savepoint);
+  if (outer) schema_cache_.clear();
+  if (!r.is_ok()) return Status(s.code(), s.message() + " (and rolling back: " + r.message() + ")");
+  return s;
+}
+
+Status SqliteStore::check_tenant(TenantId tenant) {
+  UPSYNC_ASSIGN_OR_RETURN(auto* s, db_->prepare("SELECT 1 FROM tenants WHERE id = ?"));
+  s->bind(1, tenant);
+  UPSYNC_ASSIGN_OR_RETURN(bool found, s->step());
+  s->reset();
+  if (!found) return not_found("tenant #" + std::to_string(tenant) + " does not exist");
+  return Status::ok();
+}
+
+Result<Tenant> SqliteStore::create_tenant(const NewTenant& t) {
+  UPSYNC_RETURN_IF_ERROR(check_tenant_name(t.name));
+  Tenant out;
+  Status s = in_transaction([&]() -> Status {
+    UPSYNC_ASSIGN_OR_RETURN(auto* exists, db_->prepare("SELECT 1 FROM tenants WHERE name = ?"));
+    exists->bind(1, t.name);
+    UPSYNC_ASSIGN_OR_RETURN(bool found, exists->step());
+    exists->reset();
+    if (found) return already_exists("tenant '" + t.name + "' already exists");
+    UPSYNC_ASSIGN_OR_RETURN(auto* ins,
+                            db_->prepare("INSERT INTO tenants (name, kind, education, created_at) "
+                                         "VALUES (?, ?, ?, ?)"));
+    out.name = t.name;
+    out.kind = t.kind;
+    out.education = t.education;
+    out.created_at = utc_now_iso();
+    ins->bind(1, t.name);
+    ins->bind(2, tenant_kind_name(t.kind));
+    ins->bind(3, int64_t{t.education});
+    ins->bind(4, out.created_at);
+    UPSYNC_RETURN_IF_ERROR(ins->run());
+    out.id = sqlite3_last_insert_rowid(db_->raw());
+    return Status::ok();
+  });
+  if (!s) return s;
+  return out;
+}
+
+Result<Tenant> SqliteStore::tenant(std::string_view name) {
+  UPSYNC_ASSIGN_OR_RETURN(auto* s,
+                          db_->prepare("SELECT id, name, kind, education, created_at FROM tenants "
+                                       "WHERE name = ?"));
+  s->bind(1, name);
+  UPSYNC_ASSIGN_OR_RETURN(bool found, s->step());
+  if (!found) {
+    return not_found("tenant '" + quote_for_message(name) +
+                     "' does not exist (see 'upsync tenant list')");
+  }
+  Tenant t = read_tenant(*s);
+  s->reset();
+  return t;
+}
+
+Result<std::vector<Tenant>> SqliteStore::tenants() {
+  UPSYNC_ASSIGN_OR_RETURN(auto* s,
+                          db_->prepare("SELECT id, name, kind, education, created_at FROM tenants "
+                                       "ORDER BY name"));
+  s->reset();
+  std::vector<Tenant> out;
+  while (true) {
+    UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());
+    if (!row) break;
+    out.push_back(read_tenant(*s));
+  }
+  s->reset();
+  return out;
+}
+
+Result<const ProfileSchema*> SqliteStore::cached_schema(TenantId tenant) {
+  // Another connection may have changed the schema: PRAGMA data_version moves when any other
+  // connection commits, so the cache is dropped then.
+  UPSYNC_ASSIGN_OR_RETURN(int64_t data_version, db_->query_int("PRAGMA data_version"));
+  if (data_version != schema_cache_data_version_) {
+    schema_cache_.clear();
+    schema_cache_data_version_ = data_version;
+  }
+  if (auto it = schema_cache_.find(tenant); it != schema_cache_.end()) return it->second.get();
+  UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));
+  UPSYNC_ASSIGN_OR_RETURN(
+      auto* s, db_->prepare("SELECT name, display_name, type, multi_value, user_editable, "
+                            "sync_to_sites, taxonomy_bound, max_length FROM custom_properties "
+                            "WHERE tenant_id = ? ORDER BY position"));
+  s->bind(1, tenant);
+  std::vector<PropertyDefinition> custom;
+  while (true) {
+    UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());
+    if (!row) break;
+    PropertyDefinition d;
+    d.name = s->column_text(0);
+    d.display_name = s->column_text(1);
+    auto type = parse_data_type(s->column_text(2));
+    if (!type) {
+      s->reset();
+      return data_loss("custom property '" + d.name + "' has an unknown stored type '" +
+                       std::string(s->column_text(2)) + "'");
+    }
+    d.type = *type;
+    d.multi_value = s->column_int(3) != 0;
+    d.user_editable = s->column_int(4) != 0;
+    d.sync_to_sites = s->column_int(5) != 0;
+    d.taxonomy_bound = s->column_int(6) != 0;
+    d.max_length = static_cast<int>(s->column_int(7));
+    d.custom = true;
+    custom.push_back(std::move(d));
+  }
+  s->reset();
+  auto schema = std::make_unique<ProfileSchema>(std::move(custom));
+  const ProfileSchema* raw = schema.get();
+  schema_cache_[tenant] = std::move(schema);
+  return raw;
+}
+
+Result<ProfileSchema> SqliteStore::schema(TenantId tenant) {
+  UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* s, cached_schema(tenant));
+  return ProfileSchema(s->custom());
+}
+
+Result<PropertyDefinition> SqliteStore::add_custom_property(TenantId tenant,
+                                                            const PropertyDefinition& def) {
+  PropertyDefinition d = def;
+  d.custom = true;
+  if (d.display_name.empty()) d.display_name = d.name;
+  UPSYNC_RETURN_IF_ERROR(ProfileSchema::check_custom_definition(d));
+  Status s = in_transaction([&]() -> Status {
+    UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* schema, cached_schema(tenant));
+    if (const PropertyDefinition* existing = schema->find(d.name)) {
+      return already_exists("property '" + existing->name + "' already exists in this tenant");
+    }
+    UPSYNC_ASSIGN_OR_RETURN(
+        auto* ins,
+        db_->prepare("INSERT INTO custom_properties (tenant_id, name_key, name, display_name, "
+                     "type, multi_value, user_editable, sync_to_sites, taxonomy_bound, "
+                     "max_length, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                     "(SELECT COALESCE(MAX(position), 0) + 1 FROM custom_properties "
+                     "WHERE tenant_id = ?1))"));
+    ins->bind(1, tenant);
+    ins->bind(2, ascii_lower(d.name));
+    ins->bind(3, d.name);
+    ins->bind(4, d.display_name);
+    ins->bind(5, data_type_name(d.type));
+    ins->bind(6, int64_t{d.multi_value});
+    ins->bind(7, int64_t{d.user_editable});
+    ins->bind(8, int64_t{d.sync_to_sites});
+    ins->bind(9, int64_t{d.taxonomy_bound});
+    ins->bind(10, int64_t{d.max_length});
+    UPSYNC_RETURN_IF_ERROR(ins->run());
+    schema_cache_.erase(tenant);
+    return record_change(tenant, "schema", d.name, ChangeOp::kUpsert).status();
+  });
+  if (!s) return s;
+  return d;
+}
+
+Status SqliteStore::remove_custom_property(TenantId tenant, std::string_view name) {
+  return in_transaction([&]() -> Status {
+    UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* schema, cached_schema(tenant));
+    const PropertyDefinition* d = schema->find(name);
+    if (!d) {
+      return not_found("property '" + quote_for_message(name) + "' does not exist in this tenant");
+    }
+    if (!d->custom) {
+      return failed_precondition("property '" + d->name +
+                                 "' is a default property of the catalog and cannot be removed");
+    }
+    const std::string canonical = d->name;
+    UPSYNC_ASSIGN_OR_RETURN(auto* used,
+                            db_->prepare("SELECT count(*) FROM profiles WHERE tenant_id = ? AND "
+                                         "json_type(props, ?) IS NOT NULL"));
+    used->bind(1, tenant);
+    used->bind(2, "$.\"" + canonical + "\"");
+    UPSYNC_ASSIGN_OR_RETURN(bool row, used->step());
+    int64_t n = row ? used->column_int(0) : 0;
+    used->reset();
+    if (n > 0) {
+      return failed_precondition("property '" + canonical + "' still has values in " +
+                                 std::to_string(n) + " profile(s); clear them first");
+    }
+    UPSYNC_ASSIGN_OR_RETURN(
+        auto* del,
+        db_->prepare("DELETE FROM custom_properties WHERE tenant_id = ? AND name_key = ?"));
+    del->bind(1, tenant);
+    del->bind(2, ascii_lower(canonical));
+    UPSYNC_RETURN_IF_ERROR(del->run());
+    schema_cache_.erase(tenant);
+    return record_change(tenant, "schema", canonical, ChangeOp::kDelete).status();
+  });
+}
+
+Result<int64_t> SqliteStore::record_change(TenantId tenant, std::string_view feed,
+                                           std::string_view object_id, ChangeOp op) {
+  UPSYNC_ASSIGN_OR_RETURN(auto* next,
+                          db_->prepare("UPDATE tenants SET last_seq = last_seq + 1 WHERE id = ? "
+                                       "RETURNING last_seq"));
+  next->bind(1, tenant);
+  UPSYNC_ASSIGN_OR_RETURN(bool row, next->step());
+  if (!row) {
+    next->reset();
+    return not_found("tenant #" + std::to_string(tenant) + " does not exist");
+  }
+  int64_t seq = next->column_int(0);
+  UPSYNC_RETURN_IF_ERROR(next->run());
+  UPSYNC_ASSIGN_OR_RETURN(
+      auto* ins, db_->prepare("INSERT INTO change_feed (tenant_id, feed, seq, object_id, op, "
+                              "changed_at) VALUES (?, ?, ?, ?, ?, ?)"));
+  ins->bind(1, tenant);
+  ins->bind(2, feed);
+  ins->bind(3, seq);
+  ins->bind(4, object_id);
+  ins->bind(5, static_cast<int64_t>(op));
+  ins->bind(6, utc_now_iso());
+  UPSYNC_RETURN_IF_ERROR(ins->run());
+  return seq;
+}
+
+Result<Profile> SqliteStore::read_profile_row(SqliteStatement& s, int c) {
+  Profile p;
+  p.id = s.column_int(c);
+  UPSYNC_ASSIGN_OR_RETURN(p.properties, decode_properties(s.column_text(c + 1)));
+  p.seq = s.column_int(c + 2);
+  p.updated_at = s.column_text(c + 3);
+  p.account_name = p.first("AccountName");
+  return p;
+}
+
+Result<Profile> SqliteStore::create_profile(TenantId tenant, std::string_view account_name,
+                                            std::span<const PropertyChange> initial) {
+  auto claim = parse_claim(account_name);
+  if (!claim) {
+    return invalid_argument(
+        "account name must be claims-encoded (e.g. "
+        "i:0#.f|membership|bob@contoso.com): " +
+        claim.status().message());
+  }
+  return write_profile(tenant, std::nullopt, format_claim(*claim), initial);
+}
+
+Result<Profile> SqliteStore::write_profile(TenantId tenant, std::optional<Profile> existing,
+                                           std::string_view account_name,
+                                           std::span<const PropertyChange> changes) {
+  Profile out;
+  Status st = in_transaction([&]() -> Status {
+    UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* schema, cached_schema(tenant));
+    PropertyMap props;
+    if (existing) {
+      props = existing->properties;
+    } else {
+      props["AccountName"] = {std::string(account_name)};
+      props["UserProfile_GUID"] = {new_guid()};
+      // Seed 002: an online user's UPN is its account name's value, its user name and its
+      // SPS-UserPrincipalName; later changes may set them differently.
+      auto claim = parse_claim(account_name);
+      if (claim && claim->issuer == IssuerType::kForms) {
+        props["SPS-UserPrincipalName"] = {claim->value};
+        props["UserName"] = {claim->value};
+      }
+    }
+    for (const PropertyChange& c : changes) {
+      UPSYNC_ASSIGN_OR_RETURN(const PropertyDefinition* def, schema->require(c.name));
+      UPSYNC_ASSIGN_OR_RETURN(PropertyValues values, normalize_values(*def, c.values));
+      if (values.empty()) {
+        if (def->name == "AccountName") {
+          return invalid_argument("property 'AccountName' cannot be cleared");
+        }
+        props.erase(def->name);
+      } else {
+        props[def->name] = std::move(values);
+      }
+    }
+    if (existing && props == existing->properties) {
+      out = *existing;
+      return Status::ok();
+    }
+    const auto account_key = key_of(props, "AccountName");
+    const auto upn_key = key_of(props, "SPS-UserPrincipalName");
+    const auto email_key = key_of(props, "WorkEmail");
+    const auto cloud_id = key_of(props, "msOnline-ObjectId");
+    // Friendly messages for the unique keys, before the index would refuse them.
+    auto taken = [&](std::string_view column, const std::optional<std::string>& v,
+                     std::string_view what) -> Status {
+      if (!v) return Status::ok();
+      UPSYNC_ASSIGN_OR_RETURN(auto* q,
+                              db_->prepare("SELECT id FROM profiles WHERE tenant_id = ? AND " +
+                                           std::string(column) + " = ? LIMIT 1"));
+      q->bind(1, tenant);
+      q->bind(2, *v);
+      UPSYNC_ASSIGN_OR_RETURN(bool row, q->step());
+      const ProfileId other = row ? q->column_int(0) : 0;
+      q->reset();
+      if (row && (!existing || other != existing->id)) {
+        return already_exists("another profile (id " + std::to_string(other) + ") already has " +
+                              std::string(what) + " '" + *v + "'");
+      }
+      return Status::ok();
+    };
+    UPSYNC_RETURN_IF_ERROR(taken("account_key", account_key, "account name"));
+    UPSYNC_RETURN_IF_ERROR(taken("upn_key", upn_key, "user principal name"));
+    UPSYNC_RETURN_IF_ERROR(taken("cloud_id", cloud_id, "cloud object id"));
+
+    const std::string json = encode_properties(props, *schema);
+    const std::string now = utc_now_iso();
+    ProfileId id = existing ? existing->id : 0;
+    SqliteStatement* w;
+    if (existing) {
+      UPSYNC_ASSIGN_OR_RETURN(
+          w, db_->prepare("UPDATE profiles SET account_key = ?1, upn_key = ?2, email_key = ?3, "
+                          "cloud_id = ?4, props = ?5, seq = ?6, updated_at = ?7 "
+                          "WHERE id = ?8 AND tenant_id = ?9"));
+    } else {
+      UPSYNC_ASSIGN_OR_RETURN(
+          w, db_->prepare("INSERT INTO profiles (account_key, upn_key, email_key, cloud_id, "
+                          "props, seq, updated_at, tenant_id) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9)"));
+    }
+    // The sequence is taken first so the row carries the seq of its own change; the feed
+    // entry names the profile by id, known after the insert.
+    UPSYNC_ASSIGN_OR_RETURN(auto* next,
+                            db_->prepare("UPDATE tenants SET last_seq = last_seq + 1 WHERE id = ? "
+                                         "RETURNING last_seq"));
+    next->bind(1, tenant);
+    UPSYNC_ASSIGN_OR_RETURN(bool row, next->step());
+    if (!row) {
+      next->reset();
+      return not_found("tenant #" + std::to_string(tenant) + " does not exist");
+    }
+    const int64_t seq = next->column_int(0);
+    UPSYNC_RETURN_IF_ERROR(next->run());
+    bind_optional(*w, 1, account_key);
+    bind_optional(*w, 2, upn_key);
+    bind_optional(*w, 3, email_key);
+    bind_optional(*w, 4, cloud_id);
+    w->bind(5, json);
+    w->bind(6, seq);
+    w->bind(7, now);
+    if (existing) w->bind(8, id);
+    w->bind(9, tenant);
+    UPSYNC_RETURN_IF_ERROR(w->run());
+    if (!existing) id = sqlite3_last_insert_rowid(db_->raw());
+    UPSYNC_ASSIGN_OR_RETURN(
+        auto* feed, db_->prepare("INSERT INTO change_feed (tenant_id, feed, seq, object_id, op, "
+                                 "changed_at) VALUES (?, ?, ?, ?, ?, ?)"));
+    feed->bind(1, tenant);
+    feed->bind(2, kProfilesFeed);
+    feed->bind(3, seq);
+    feed->bind(4, std::to_string(id));
+    feed->bind(5, static_cast<int64_t>(ChangeOp::kUpsert));
+    feed->bind(6, now);
+    UPSYNC_RETURN_IF_ERROR(feed->run());
+    out.id = id;
+    out.account_name = props["AccountName"][0];
+    out.properties = std::move(props);
+    out.seq = seq;
+    out.updated_at = now;
+    return Status::ok();
+  });
+  if (!st) return st;
+  return out;
+}
+
+Result<Profile> SqliteStore::profile(TenantId tenant, const ProfileKey& key) {
+  std::string column;
+  std::string value;
+  switch (key.kind) {
+    case ProfileKeyKind::kAccountName: {
+      auto claim = parse_claim(key.value);
+      if (!claim) return invalid_argument("account name: " + claim.status().message());
+      column = "account_key";
+      value = ascii_lower(format_claim(*claim));
+      break;
+    }
+    case ProfileKeyKind::kPrincipalName:
+      column = "upn_key";
+      value = ascii_lower(key.value);
+      break;
+    case ProfileKeyKind::kEmail:
+      column = "email_key";
+      value = ascii_lower(key.value);
+      break;
+    case ProfileKeyKind::kCloudId:
+      column = "cloud_id";
+      value = ascii_lower(key.value);
+      break;
+    case ProfileKeyKind::kId:
+      column = "id";
+      value = key.value;
+      break;
+  }
+  UPSYNC_ASSIGN_OR_RETURN(auto* s, db_->prepare("SELECT " + std::string(kProfileColumns) +
+                                                " FROM profiles WHERE tenant_id = ? AND " + column +
+                                                " = ? ORDER BY id LIMIT 1"));
+  s->bind(1, tenant);
+  if (key.kind == ProfileKeyKind::kId) {
+    int64_t id = 0;
+    try {
+      id = std::stoll(value);
+    } catch (const std::exception&) {
+      return invalid_argument("profile id '" + quote_for_message(value) + "' is not a number");
+    }
+    s->bind(2, id);
+  } else {
+    s->bind(2, value);
+  }
+  UPSYNC_ASSIGN_OR_RETURN(bool found, s->step());
+  if (!found) {
+    UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));
+    return not_found("no profile with " + std::string(profile_key_kind_name(key.kind)) + " '" +
+                     quote_for_message(key.value) + "'");
+  }
+  auto p = read_profile_row(*s, 0);
+  s->reset();
+  return p;
+}
+
+Result<Profile> SqliteStore::update_profile(TenantId tenant, ProfileId id,
+                                            std::span<const PropertyChange> changes) {
+  Result<Profile> out = internal_error("unset");
+  Status s = in_transaction([&]() -> Status {
+    UPSYNC_ASSIGN_OR_RETURN(Profile current,
+                            profile(tenant, {ProfileKeyKind::kId, std::to_string(id)}));
+    out = write_profile(tenant, std::move(current), "", changes);
+    return out.status();
+  });
+  if (!s) return s;
+  return out;
+}
+
+Status SqliteStore::delete_profile(TenantId tenant, ProfileId id) {
+  return in_transaction([&]() -> Status {
+    UPSYNC_ASSIGN_OR_RETURN(auto* del,
+                            db_->prepare("DELETE FROM profiles WHERE id = ? AND tenant_id = ?"));
+    del->bind(1, id);
+    del->bind(2, tenant);
+    UPSYNC_RETURN_IF_ERROR(del->run());
+    if (db_->changes() == 0) {
+      UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));
+      return not_found("no profile with id '" + std::to_string(id) + "'");
+    }
+    return record_change(tenant, kProfilesFeed, std::to_string(id), ChangeOp::kDelete).status();
+  });
+}
+
+Result<ProfilePage> SqliteStore::list_profiles(TenantId tenant, const ProfileQuery& q) {
+  if (q.limit < 1 || q.limit > 10000) {
+    return invalid_argument("page size must be 1 to 10000, got " + std::to_string(q.limit));
+  }
+  UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* schema, cached_schema(tenant));
+  std::string sql =
+      "SELECT " + std::string(kProfileColumns) + " FROM profiles WHERE tenant_id = ?1 AND id > ?2";
+  std::string filter_value;
+  std::string path;
+  if (q.filter_property) {
+    UPSYNC_ASSIGN_OR_RETURN(const PropertyDefinition* def, schema->require(*q.filter_property));
+    UPSYNC_ASSIGN_OR_RETURN(filter_value, normalize_value(*def, q.filter_value));
+    path = "$.\"" + def->name + "\"";
+    // json_each of a string yields that string; of an array, each element.
+    sql += " AND EXISTS (SELECT 1 FROM json_each(props, ?4) WHERE value = ?5)";
+  }
+  sql += " ORDER BY id LIMIT ?3";
+  UPSYNC_ASSIGN_OR_RETURN(auto* s, db_->prepare(sql));
+  s->bind(1, tenant);
+  s->bind(2, q.after_id);
+  s->bind(3, int64_t{q.limit} + 1);
+  if (q.filter_property) {
+    s->bind(4, path);
+    s->bind(5, filter_value);
+  }
+  ProfilePage page;
+  while (true) {
+    UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());
+    if (!row) break;
+    if (static_cast<int>(page.profiles.size()) == q.limit) {
+      page.next_after_id = page.profiles.back().id;
+      break;
+    }
+    UPSYNC_ASSIGN_OR_RETURN(Profile p, read_profile_row(*s, 0));
+    page.profiles.push_back(std::move(p));
+  }
+  s->reset();
+  return page;
+}
+
+Result<int64_t> SqliteStore::count_profiles(TenantId tenant) {
+  UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));
+  UPSYNC_ASSIGN_OR_RETURN(auto* s,
+                          db_->prepare("SELECT count(*) FROM profiles WHERE tenant_id = ?"));
+  s->bind(1, tenant);
+  UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());
+  int64_t n = row ? s->column_int(0) : 0;
+  s->reset();
+  return n;
+}
+
+Result<std::vector<Change>> SqliteStore::changes_after(TenantId tenant, std::string_view feed,
+                                                       int64_t after_seq, int limit) {
+  if (limit < 1 || limit > 100000) {
+    return invalid_argument("change batch size must be 1 to 100000, got " + std::to_string(limit));
+  }
+  UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));
+  static constexpr std::string_view kSql =
+      "SELECT seq, object_id, op, changed_at FROM change_feed "
+      "WHERE tenant_id = ? AND feed = ? AND seq > ? ORDER BY seq LIMIT ?";
+  UPSYNC_ASSIGN_OR_RETURN(auto* s, db_->prepare(kSql));
+  s->bind(1, tenant);
+  s->bind(2, feed);
+  s->bind(3, after_seq);
+  s->bind(4, int64_t{limit});
+  sqlite3_stmt_status(s->raw(), SQLITE_STMTSTATUS_VM_STEP, 1);
+  sqlite3_stmt_status(s->raw(), SQLITE_STMTSTATUS_FULLSCAN_STEP, 1);
+  std::vector<Change> out;
+  while (true) {
+    UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());
+    if (!row) break;
+    Change c;
+    c.seq = s->column_int(0);
+    c.feed = feed;
+    c.object_id = s->column_text(1);
+    c.op = static_cast<ChangeOp>(s->column_int(2));
+    c.changed_at = s->column_text(3);
+    out.push_back(std::move(c));
+  }
+  last_feed_read_cost_.vm_steps = sqlite3_stmt_status(s->raw(), SQLITE_STMTSTATUS_VM_STEP, 0);
+  last_feed_read_cost_.fullscan_steps =
+      sqlite3_stmt_status(s->raw(), SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
+  s->reset();
+  if (last_feed_read_cost_.query_plan.empty()) {
+    UPSYNC_ASSIGN_OR_RETURN(auto* plan, db_->prepare("EXPLAIN QUERY PLAN " + std::string(kSql)));
+    while (true) {
+      UPSYNC_ASSIGN_OR_RETURN(bool row, plan->step());
+      if (!row) break;
+      last_feed_read_cost_.query_plan += std::string(plan->column_text(3)) + "\n";
+    }
+    plan->reset();
+  }
+  return out;
+}
+
+Result<int64_t> SqliteStore::last_seq(TenantId tenant) {
+  UPSYNC_ASSIGN_OR_RETURN(auto* s, db_->prepare("SELECT last_seq FROM tenants WHERE id = ?"));
+  s->bind(1, tenant);
+  UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());
+  if (!row) return not_found("tenant #" + std::to_string(tenant) + " does not exist");
+  int64_t v = s->column_int(0);
+  s->reset();
+  return v;
+}
+
+Result<int64_t> SqliteStore::cursor(TenantId tenant, std::string_view name) {
+  UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));
+  UPSYNC_ASSIGN_OR_RETURN(
+      auto* s, db_->prepare("SELECT seq FROM feed_cursors WHERE tenant_id = ? AND name = ?"));
+  s->bind(1, tenant);
+  s->bind(2, name);
+  UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());
+  int64_t v = row ? s->column_int(0) : 0;
+  s->reset();
+  return v;
+}
+
+Status SqliteStore::set_cursor(TenantId tenant, std::string_view name, int64_t seq) {
+  if (name.empty()) return invalid_argument("cursor name must not be empty");
+  if (seq < 0) return invalid_argument("cursor position must not be negative");
+  return in_transaction([&]() -> Status {
+    UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));
+    UPSYNC_ASSIGN_OR_RETURN(
+        auto* s, db_->prepare("INSERT INTO feed_cursors (tenant_id, name, seq, updated_at) "
+                              "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (tenant_id, name) DO UPDATE "
+                              "SET seq = excluded.seq, updated_at = excluded.updated_at"));
+    s->bind(1, tenant);
+    s->bind(2, name);
+    s->bind(3, seq);
+    s->bind(4, utc_now_iso());
+    return s->run();
+  });
+}
+
+}  // namespace upsync

@@ -1,0 +1,167 @@
+// Store: where upsync keeps tenants, profile schemas, profiles and their change feeds.
+//
+// One interface, several backends: SqliteStore (the embedded default, one file in the data
+// folder) and, later, PostgresStore. SQL dialects stay inside the backends; the rest of
+// upsync sees only this header. Open one with open_store():
+//
+//   auto store = open_store({.data_dir = "/var/lib/upsync"});
+//   if (!store) return store.status();
+//   auto tenant = (*store)->create_tenant({.name = "contoso"});
+//
+// Rules every backend keeps:
+//  - Nothing crosses tenants: every call names its tenant, and an id from one tenant is
+//    unknown in another.
+//  - Profile property values are checked against the tenant's schema on every write;
+//    nothing unchecked is stored.
+//  - Change feed: every write that changes something takes the next sequence number of its
+//    tenant, in the same transaction as the write, and records (feed, object, op) under it.
+//    Readers ask for "changes after N, up to K" of one feed; that read costs O(K), however
+//    large the tenant (an index on (tenant, feed, seq)). Named cursors (a stage name → the
+//    last sequence it processed) are kept beside the feed.
+//  - A Store object is used by one thread at a time; open one per thread. Several processes
+//    may open the same data (SQLite WAL, or PostgreSQL).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/profile_schema.h"
+#include "core/property.h"
+#include "core/property_value.h"
+#include "core/status.h"
+#include "core/tenant.h"
+
+namespace upsync {
+
+struct NewTenant {
+  std::string name;
+  TenantKind kind = TenantKind::kOnline;
+  bool education = false;
+};
+
+using ProfileId = int64_t;
+
+struct Profile {
+  ProfileId id = 0;
+  std::string account_name;  // claims-encoded, e.g. i:0#.f|membership|bob@contoso.com
+  // Canonical property name → values (canonical text, see property_value.h). Only properties
+  // that have a value are present. AccountName is among them.
+  std::map<std::string, PropertyValues> properties;
+  int64_t seq = 0;         // the change-feed sequence of the profile's last change
+  std::string updated_at;  // UTC, ISO 8601
+
+  // The values of `name` (case-insensitive), or nullptr.
+  const PropertyValues* find(std::string_view name) const;
+  // The first value of `name`, or "".
+  std::string first(std::string_view name) const;
+};
+
+// The ways to find a profile; each has its own index.
+enum class ProfileKeyKind {
+  kAccountName,    // the claims account name (AccountName)
+  kPrincipalName,  // the UPN (SPS-UserPrincipalName): bulk import idType PrincipalName
+  kEmail,          // WorkEmail: bulk import idType Email
+  kCloudId,        // the directory object id (msOnline-ObjectId): bulk import idType CloudId
+  kId,             // upsync's own ProfileId
+};
+std::string_view profile_key_kind_name(ProfileKeyKind kind);
+
+struct ProfileKey {
+  ProfileKeyKind kind;
+  std::string value;
+};
+
+// Setting one property: `values` are raw text, checked against the schema by the store; no
+// values (or one empty string for a single-value property) clears it.
+struct PropertyChange {
+  std::string name;
+  std::vector<std::string> values;
+};
+
+struct ProfileQuery {
+  // Only profiles where `filter_property` has the value `filter_value` (case-sensitive
+  // equality with the canonical value; for multi-value properties, any of the values).
+  std::optional<std::string> filter_property;
+  std::string filter_value;
+  ProfileId after_id = 0;  // paging: profiles with a larger id
+  int limit = 100;
+};
+
+struct ProfilePage {
+  std::vector<Profile> profiles;
+  std::optional<ProfileId> next_after_id;  // set when more profiles follow
+};
+
+enum class ChangeOp { kUpsert = 1, kDelete = 2 };
+
+// One entry of a change feed.
+struct Change {
+  int64_t seq = 0;
+  std::string feed;       // which store the change is in, e.g. kProfilesFeed
+  std::string object_id;  // the changed object's id within that feed
+  ChangeOp op = ChangeOp::kUpsert;
+  std::string changed_at;
+};
+
+inline constexpr std::string_view kProfilesFeed = "profiles";
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs `body` in one transaction: everything it writes commits together, or nothing does
+  // when it returns a failure. Calls may nest; only the outermost commits.
+  virtual Status in_transaction(const std::function<Status()>& body) = 0;
+
+  // Tenants.
+  virtual Result<Tenant> create_tenant(const NewTenant& t) = 0;
+  virtual Result<Tenant> tenant(std::string_view name) = 0;
+  virtual Result<std::vector<Tenant>> tenants() = 0;
+
+  // The tenant's schema: the default catalog and its custom properties.
+  virtual Result<ProfileSchema> schema(TenantId tenant) = 0;
+  virtual Result<PropertyDefinition> add_custom_property(TenantId tenant,
+                                                         const PropertyDefinition& def) = 0;
+  // Refused while a profile of the tenant still has a value for it.
+  virtual Status remove_custom_property(TenantId tenant, std::string_view name) = 0;
+
+  // Profiles. `account_name` is claims-encoded; `initial` sets further properties.
+  virtual Result<Profile> create_profile(TenantId tenant, std::string_view account_name,
+                                         std::span<const PropertyChange> initial) = 0;
+  virtual Result<Profile> profile(TenantId tenant, const ProfileKey& key) = 0;
+  // Applies the changes together; a change that sets what is already stored records no
+  // change-feed entry. Returns the profile as stored afterwards.
+  virtual Result<Profile> update_profile(TenantId tenant, ProfileId id,
+                                         std::span<const PropertyChange> changes) = 0;
+  virtual Status delete_profile(TenantId tenant, ProfileId id) = 0;
+  virtual Result<ProfilePage> list_profiles(TenantId tenant, const ProfileQuery& query) = 0;
+  virtual Result<int64_t> count_profiles(TenantId tenant) = 0;
+
+  // Change feeds and cursors.
+  virtual Result<std::vector<Change>> changes_after(TenantId tenant, std::string_view feed,
+                                                    int64_t after_seq, int limit) = 0;
+  virtual Result<int64_t> last_seq(TenantId tenant) = 0;
+  // 0 for a cursor never set.
+  virtual Result<int64_t> cursor(TenantId tenant, std::string_view name) = 0;
+  virtual Status set_cursor(TenantId tenant, std::string_view name, int64_t seq) = 0;
+};
+
+struct StoreOptions {
+  // The data folder: the SQLite database is <data_dir>/upsync.db.
+  std::string data_dir;
+  // Create the folder and database when missing; otherwise a missing database is NotFound.
+  bool create = true;
+};
+
+// Opens (and, on first use, creates) the store, applying pending schema migrations. A corrupt
+// database or one written by a newer upsync is refused with DataLoss and left untouched.
+Result<std::unique_ptr<Store>> open_store(const StoreOptions& options);
+
+}  // namespace upsync

@@ -1,0 +1,171 @@
+// The upsync command: commands, JSON output, exit codes, and bad input leaving disk untouched.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/app.h"
+#include "test_support.h"
+
+namespace upsync {
+namespace {
+
+using testing::read_file;
+using testing::TempDir;
+using testing::write_file;
+
+struct CliRun {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  CliRun run(std::vector<std::string> args) {
+    args.insert(args.begin(), {"upsync", "--data-dir", dir_.str()});
+    std::ostringstream out, err;
+    int code = run_cli(args, out, err);
+    return {code, out.str(), err.str()};
+  }
+
+  // Every file of the data folder and its bytes.
+  std::map<std::string, std::string> snapshot() {
+    std::map<std::string, std::string> files;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path())) {
+      if (e.is_regular_file()) files[e.path().string()] = read_file(e.path());
+    }
+    return files;
+  }
+
+  void seed() {
+    ASSERT_EQ(run({"tenant", "create", "contoso"}).code, 0);
+    ASSERT_EQ(run({"property", "add", "-t", "contoso", "CostCenter", "--type", "integer"}).code, 0);
+    ASSERT_EQ(run({"profile", "create", "-t", "contoso", "i:0#.f|membership|bob@contoso.com",
+                   "--set", "FirstName=Bob", "--set", "WorkEmail=bob.smith@contoso.com"})
+                  .code,
+              0);
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(CliTest, CreatesListsAndShowsInJson) {
+  seed();
+  CliRun tenants = run({"--json", "tenant", "list"});
+  ASSERT_EQ(tenants.code, 0) << tenants.err;
+  auto t = nlohmann::json::parse(tenants.out);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0]["name"], "contoso");
+  EXPECT_EQ(t[0]["kind"], "online");
+
+  CliRun set =
+      run({"profile", "set", "-t", "contoso", "bob@contoso.com", "--set", "CostCenter=0042",
+           "--set", "SPS-Skills=C++", "--set", "SPS-Skills=SQL", "--json"});
+  ASSERT_EQ(set.code, 0) << set.err;
+  auto p = nlohmann::json::parse(set.out);
+  EXPECT_EQ(p["properties"]["CostCenter"], "42");
+  EXPECT_EQ(p["properties"]["SPS-Skills"], nlohmann::json::array({"C++", "SQL"}));
+
+  CliRun by_mail = run({"--json", "profile", "get", "-t", "contoso", "bob.smith@contoso.com"});
+  ASSERT_EQ(by_mail.code, 0) << by_mail.err;
+  EXPECT_EQ(nlohmann::json::parse(by_mail.out)["accountName"], "i:0#.f|membership|bob@contoso.com");
+
+  CliRun props = run({"--json", "property", "list", "-t", "contoso", "--custom"});
+  ASSERT_EQ(props.code, 0);
+  auto pj = nlohmann::json::parse(props.out);
+  ASSERT_EQ(pj.size(), 1u);
+  EXPECT_EQ(pj[0]["name"], "CostCenter");
+  EXPECT_EQ(pj[0]["type"], "integer");
+
+  CliRun list = run({"--json", "profile", "list", "-t", "contoso", "--filter", "FirstName=Bob"});
+  ASSERT_EQ(list.code, 0) << list.err;
+  EXPECT_EQ(nlohmann::json::parse(list.out)["value"].size(), 1u);
+}
+
+TEST_F(CliTest, PrintsTablesForPeople) {
+  seed();
+  CliRun get = run({"profile", "get", "-t", "contoso", "i:0#.f|membership|bob@contoso.com"});
+  ASSERT_EQ(get.code, 0) << get.err;
+  EXPECT_NE(get.out.find("PROPERTY"), std::string::npos);
+  EXPECT_NE(get.out.find("FirstName"), std::string::npos);
+  EXPECT_NE(get.out.find("synced"), std::string::npos);
+  CliRun list = run({"tenant", "list"});
+  EXPECT_EQ(list.out.substr(0, 4), "NAME");
+}
+
+TEST_F(CliTest, UsageErrorsExitTwo) {
+  EXPECT_EQ(run({}).code, kExitUsage);
+  EXPECT_EQ(run({"frobnicate"}).code, kExitUsage);
+  EXPECT_EQ(run({"tenant", "create"}).code, kExitUsage);
+  EXPECT_EQ(run({"tenant", "create", "x", "--kind", "cloud"}).code, kExitUsage);
+  EXPECT_EQ(run({"profile", "get", "bob"}).code, kExitUsage) << "--tenant is required";
+  EXPECT_EQ(run({"--help"}).code, kExitOk);
+}
+
+// Acceptance 3 of the foundation: each bad input exits 1 with a clear message, and the data
+// folder is byte for byte what it was.
+TEST_F(CliTest, BadInputExitsOneAndChangesNothingOnDisk) {
+  seed();
+  struct Case {
+    std::vector<std::string> args;
+    const char* message;
+  } cases[] = {
+      {{"profile", "create", "-t", "contoso", "i:0#.x|membership|eve@contoso.com"}, "position"},
+      {{"profile", "get", "-t", "contoso", "i:0#.x|membership|bob@contoso.com"}, "position"},
+      {{"profile", "set", "-t", "contoso", "bob@contoso.com", "--set", "CostCenter=twelve"},
+       "property 'CostCenter' expects an integer (32-bit), got 'twelve'"},
+      {{"profile", "set", "-t", "contoso", "bob@contoso.com", "--set", "FirstName=Robert", "--set",
+        "SPS-HireDate=2021-02-30"},
+       "day 30 is out of range for month 2"},
+      {{"profile", "set", "-t", "contoso", "bob@contoso.com", "--set", "Nope=1"},
+       "property 'Nope' does not exist in the user profile schema of this tenant"},
+      {{"profile", "set", "-t", "contoso", "bob@contoso.com", "--set", "novalue"},
+       "expected PROPERTY=VALUE"},
+      {{"profile", "get", "-t", "contoso", "nobody@contoso.com"}, "no profile with"},
+      {{"profile", "list", "-t", "fabrikam"}, "tenant 'fabrikam' does not exist"},
+      {{"tenant", "create", "contoso"}, "tenant 'contoso' already exists"},
+      {{"tenant", "create", "Bad_Name"}, "at position 1"},
+      {{"property", "add", "-t", "contoso", "CostCenter"}, "already exists"},
+      {{"property", "add", "-t", "contoso", "X", "--type", "colour"}, "unknown data type"},
+      {{"property", "remove", "-t", "contoso", "WorkEmail"}, "cannot be removed"},
+  };
+  const auto before = snapshot();
+  for (const Case& c : cases) {
+    CliRun r = run(c.args);
+    EXPECT_EQ(r.code, kExitUserError) << c.args[1] << ": " << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "");
+  }
+  EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(CliTest, CorruptDatabaseExitsOneAndIsLeftAlone) {
+  write_file(dir_.path() / "upsync.db", std::string(8192, '\x17'));
+  const auto before = snapshot();
+  CliRun r = run({"tenant", "list"});
+  EXPECT_EQ(r.code, kExitUserError);
+  EXPECT_NE(r.err.find("corrupt"), std::string::npos) << r.err;
+  CliRun w = run({"tenant", "create", "contoso"});
+  EXPECT_EQ(w.code, kExitUserError);
+  EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(CliTest, TheBinaryReturnsTheDocumentedExitCodes) {
+  const char* bin = std::getenv("UPSYNC_BINARY");
+  ASSERT_NE(bin, nullptr) << "ctest sets UPSYNC_BINARY";
+  auto code = [&](const std::string& args) {
+    std::string cmd =
+        std::string(bin) + " --data-dir '" + dir_.str() + "' " + args + " >/dev/null 2>&1";
+    return WEXITSTATUS(std::system(cmd.c_str()));
+  };
+  EXPECT_EQ(code("tenant create contoso"), 0);
+  EXPECT_EQ(code("tenant create contoso"), 1);
+  EXPECT_EQ(code("tenant launch"), 2);
+}
+
+}  // namespace
+}  // namespace upsync
