@@ -343,19 +343,24 @@ Status SqliteStore::remove_custom_property(TenantId tenant, std::string_view nam
   });
 }
 
-Result<int64_t> SqliteStore::record_change(TenantId tenant, std::string_view feed,
-                                           std::string_view object_id, ChangeOp op) {
-  UPSYNC_ASSIGN_OR_RETURN(auto* next,
-                          db_->prepare("UPDATE tenants SET last_seq = last_seq + 1 WHERE id = ? "
-                                       "RETURNING last_seq"));
+Result<int64_t> SqliteStore::next_seq(TenantId tenant) {
+  UPSYNC_ASSIGN_OR_RETURN(
+      auto* next, db_->prepare("UPDATE tenants SET last_seq = last_seq + 1 WHERE id = ? "
+                               "RETURNING last_seq"));
   next->bind(1, tenant);
   UPSYNC_ASSIGN_OR_RETURN(bool row, next->step());
   if (!row) {
     next->reset();
     return not_found("tenant #" + std::to_string(tenant) + " does not exist");
   }
-  int64_t seq = next->column_int(0);
+  const int64_t seq = next->column_int(0);
   UPSYNC_RETURN_IF_ERROR(next->run());
+  return seq;
+}
+
+Status SqliteStore::append_change(TenantId tenant, std::string_view feed, int64_t seq,
+                                  std::string_view object_id, ChangeOp op,
+                                  std::string_view at) {
   UPSYNC_ASSIGN_OR_RETURN(
       auto* ins, db_->prepare("INSERT INTO change_feed (tenant_id, feed, seq, object_id, op, "
                               "changed_at) VALUES (?, ?, ?, ?, ?, ?)"));
@@ -364,8 +369,14 @@ Result<int64_t> SqliteStore::record_change(TenantId tenant, std::string_view fee
   ins->bind(3, seq);
   ins->bind(4, object_id);
   ins->bind(5, static_cast<int64_t>(op));
-  ins->bind(6, utc_now_iso());
-  UPSYNC_RETURN_IF_ERROR(ins->run());
+  ins->bind(6, at);
+  return ins->run();
+}
+
+Result<int64_t> SqliteStore::record_change(TenantId tenant, std::string_view feed,
+                                           std::string_view object_id, ChangeOp op) {
+  UPSYNC_ASSIGN_OR_RETURN(int64_t seq, next_seq(tenant));
+  UPSYNC_RETURN_IF_ERROR(append_change(tenant, feed, seq, object_id, op, utc_now_iso()));
   return seq;
 }
 
@@ -470,17 +481,7 @@ Result<Profile> SqliteStore::write_profile(TenantId tenant, std::optional<Profil
     }
     // The sequence is taken first so the row carries the seq of its own change; the feed
     // entry names the profile by id, known after the insert.
-    UPSYNC_ASSIGN_OR_RETURN(auto* next,
-                            db_->prepare("UPDATE tenants SET last_seq = last_seq + 1 WHERE id = ? "
-                                         "RETURNING last_seq"));
-    next->bind(1, tenant);
-    UPSYNC_ASSIGN_OR_RETURN(bool row, next->step());
-    if (!row) {
-      next->reset();
-      return not_found("tenant #" + std::to_string(tenant) + " does not exist");
-    }
-    const int64_t seq = next->column_int(0);
-    UPSYNC_RETURN_IF_ERROR(next->run());
+    UPSYNC_ASSIGN_OR_RETURN(const int64_t seq, next_seq(tenant));
     bind_optional(*w, 1, account_key);
     bind_optional(*w, 2, upn_key);
     bind_optional(*w, 3, email_key);
@@ -492,16 +493,8 @@ Result<Profile> SqliteStore::write_profile(TenantId tenant, std::optional<Profil
     w->bind(9, tenant);
     UPSYNC_RETURN_IF_ERROR(w->run());
     if (!existing) id = sqlite3_last_insert_rowid(db_->raw());
-    UPSYNC_ASSIGN_OR_RETURN(
-        auto* feed, db_->prepare("INSERT INTO change_feed (tenant_id, feed, seq, object_id, op, "
-                                 "changed_at) VALUES (?, ?, ?, ?, ?, ?)"));
-    feed->bind(1, tenant);
-    feed->bind(2, kProfilesFeed);
-    feed->bind(3, seq);
-    feed->bind(4, std::to_string(id));
-    feed->bind(5, static_cast<int64_t>(ChangeOp::kUpsert));
-    feed->bind(6, now);
-    UPSYNC_RETURN_IF_ERROR(feed->run());
+    UPSYNC_RETURN_IF_ERROR(
+        append_change(tenant, kProfilesFeed, seq, std::to_string(id), ChangeOp::kUpsert, now));
     out.id = id;
     out.account_name = props["AccountName"][0];
     out.properties = std::move(props);

@@ -68,6 +68,10 @@ class SqliteStore : public Store {
  private:
   explicit SqliteStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
   Status migrate();
+  // The tenant's next change-feed sequence number (inside a transaction).
+  Result<int64_t> next_seq(TenantId tenant);
+  Status append_change(TenantId tenant, std::string_view feed, int64_t seq,
+                       std::string_view object_id, ChangeOp op, std::string_view at);
   Status check_tenant(TenantId tenant);
   Result<const ProfileSchema*> cached_schema(TenantId tenant);
   Result<Profile> read_profile_row(SqliteStatement& s, int first_col);
