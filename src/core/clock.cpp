@@ -3,8 +3,11 @@
 #include <uuid/uuid.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
+#include <random>
 
 namespace upsync {
 
@@ -22,8 +25,19 @@ std::string utc_now_iso() {
 }
 
 std::string new_guid() {
+  // A per-thread generator seeded from the system's entropy: libuuid's random GUIDs read
+  // /dev/urandom on every call, which dominated profile creation.
+  thread_local std::mt19937_64 rng([] {
+    std::random_device rd;
+    std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
+    return std::mt19937_64(seq);
+  }());
   uuid_t id;
-  uuid_generate_random(id);
+  uint64_t hi = rng(), lo = rng();
+  std::memcpy(id, &hi, 8);
+  std::memcpy(id + 8, &lo, 8);
+  id[6] = static_cast<unsigned char>((id[6] & 0x0F) | 0x40);  // version 4
+  id[8] = static_cast<unsigned char>((id[8] & 0x3F) | 0x80);  // RFC 4122 variant
   char buf[37];
   uuid_unparse_lower(id, buf);
   return buf;

@@ -137,22 +137,37 @@ Status SqliteStore::migrate() {
 }
 
 Status SqliteStore::in_transaction(const std::function<Status()>& body) {
+  // Nested calls are savepoints, all named "sp": SQLite releases and rolls back to the most
+  // recent savepoint of a name, which is exactly the nesting. The statements are prepared
+  // once (bulk writes nest a savepoint per profile).
+  auto run = [&](std::string_view sql) -> Status {
+    UPSYNC_ASSIGN_OR_RETURN(auto* st, db_->prepare(sql));
+    return st->run();
+  };
   const bool outer = tx_depth_ == 0;
-  const std::string savepoint = "sp" + std::to_string(tx_depth_);
-  UPSYNC_RETURN_IF_ERROR(db_->exec(outer ? "BEGIN IMMEDIATE" : "SAVEPOINT " + savepoint));
+  UPSYNC_RETURN_IF_ERROR(run(outer ? "BEGIN IMMEDIATE" : "SAVEPOINT sp"));
   ++tx_depth_;
   Status s = body();
   --tx_depth_;
   if (s.is_ok()) {
-    Status c = db_->exec(outer ? "COMMIT" : "RELEASE " + savepoint);
+    Status c = outer ? flush_sequences() : Status::ok();
+    if (c.is_ok()) c = run(outer ? "COMMIT" : "RELEASE sp");
     if (c.is_ok()) return s;
     s = c.with_context("committing");
   }
   // Roll back what the body wrote. A failed rollback (the connection lost its transaction)
   // is reported after the failure that caused it.
-  Status r = db_->exec(outer ? "ROLLBACK" : "ROLLBACK TO " + savepoint + "; RELEASE " + savepoint);
-  if (outer) schema_cache_.clear();
-  if (!r.is_ok()) return Status(s.code(), s.message() + " (and rolling back: " + r.message() + ")");
+  Status r = outer ? run("ROLLBACK") : run("ROLLBACK TO sp");
+  if (r.is_ok() && !outer) r = run("RELEASE sp");
+  if (outer) {
+    // A rolled-back savepoint keeps its sequence numbers taken (gaps are harmless: readers
+    // ask for "after N"); a rolled-back transaction gives them all back.
+    schema_cache_.clear();
+    tx_seq_.clear();
+  }
+  if (!r.is_ok()) {
+    return Status(s.code(), s.message() + " (and rolling back: " + r.message() + ")");
+  }
   return s;
 }
 
@@ -226,10 +241,13 @@ Result<std::vector<Tenant>> SqliteStore::tenants() {
 Result<const ProfileSchema*> SqliteStore::cached_schema(TenantId tenant) {
   // Another connection may have changed the schema: PRAGMA data_version moves when any other
   // connection commits, so the cache is dropped then.
-  UPSYNC_ASSIGN_OR_RETURN(int64_t data_version, db_->query_int("PRAGMA data_version"));
-  if (data_version != schema_cache_data_version_) {
-    schema_cache_.clear();
-    schema_cache_data_version_ = data_version;
+  // Inside a write transaction no other connection can commit, so the check is skipped.
+  if (tx_depth_ == 0) {
+    UPSYNC_ASSIGN_OR_RETURN(int64_t data_version, db_->query_int("PRAGMA data_version"));
+    if (data_version != schema_cache_data_version_) {
+      schema_cache_.clear();
+      schema_cache_data_version_ = data_version;
+    }
   }
   if (auto it = schema_cache_.find(tenant); it != schema_cache_.end()) return it->second.get();
   UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));
@@ -344,23 +362,36 @@ Status SqliteStore::remove_custom_property(TenantId tenant, std::string_view nam
 }
 
 Result<int64_t> SqliteStore::next_seq(TenantId tenant) {
-  UPSYNC_ASSIGN_OR_RETURN(
-      auto* next, db_->prepare("UPDATE tenants SET last_seq = last_seq + 1 WHERE id = ? "
-                               "RETURNING last_seq"));
-  next->bind(1, tenant);
-  UPSYNC_ASSIGN_OR_RETURN(bool row, next->step());
-  if (!row) {
-    next->reset();
-    return not_found("tenant #" + std::to_string(tenant) + " does not exist");
+  if (tx_depth_ == 0)
+    return internal_error("a change-feed sequence was taken outside a transaction");
+  // The tenant's counter is read once per transaction and written back at commit: the write
+  // lock (BEGIN IMMEDIATE) keeps other writers out meanwhile.
+  auto it = tx_seq_.find(tenant);
+  if (it == tx_seq_.end()) {
+    UPSYNC_ASSIGN_OR_RETURN(auto* q, db_->prepare("SELECT last_seq FROM tenants WHERE id = ?"));
+    q->bind(1, tenant);
+    UPSYNC_ASSIGN_OR_RETURN(bool row, q->step());
+    if (!row) return not_found("tenant #" + std::to_string(tenant) + " does not exist");
+    const int64_t last = q->column_int(0);
+    q->reset();
+    it = tx_seq_.emplace(tenant, last).first;
   }
-  const int64_t seq = next->column_int(0);
-  UPSYNC_RETURN_IF_ERROR(next->run());
-  return seq;
+  return ++it->second;
+}
+
+Status SqliteStore::flush_sequences() {
+  UPSYNC_ASSIGN_OR_RETURN(auto* u, db_->prepare("UPDATE tenants SET last_seq = ? WHERE id = ?"));
+  for (const auto& [tenant, seq] : tx_seq_) {
+    u->bind(1, seq);
+    u->bind(2, tenant);
+    UPSYNC_RETURN_IF_ERROR(u->run());
+  }
+  tx_seq_.clear();
+  return Status::ok();
 }
 
 Status SqliteStore::append_change(TenantId tenant, std::string_view feed, int64_t seq,
-                                  std::string_view object_id, ChangeOp op,
-                                  std::string_view at) {
+                                  std::string_view object_id, ChangeOp op, std::string_view at) {
   UPSYNC_ASSIGN_OR_RETURN(
       auto* ins, db_->prepare("INSERT INTO change_feed (tenant_id, feed, seq, object_id, op, "
                               "changed_at) VALUES (?, ?, ?, ?, ?, ?)"));
@@ -442,7 +473,7 @@ Result<Profile> SqliteStore::write_profile(TenantId tenant, std::optional<Profil
     const auto upn_key = key_of(props, "SPS-UserPrincipalName");
     const auto email_key = key_of(props, "WorkEmail");
     const auto cloud_id = key_of(props, "msOnline-ObjectId");
-    // Friendly messages for the unique keys, before the index would refuse them.
+    // Friendly messages for the unique keys, once an index has refused the write.
     auto taken = [&](std::string_view column, const std::optional<std::string>& v,
                      std::string_view what) -> Status {
       if (!v) return Status::ok();
@@ -460,9 +491,6 @@ Result<Profile> SqliteStore::write_profile(TenantId tenant, std::optional<Profil
       }
       return Status::ok();
     };
-    UPSYNC_RETURN_IF_ERROR(taken("account_key", account_key, "account name"));
-    UPSYNC_RETURN_IF_ERROR(taken("upn_key", upn_key, "user principal name"));
-    UPSYNC_RETURN_IF_ERROR(taken("cloud_id", cloud_id, "cloud object id"));
 
     const std::string json = encode_properties(props, *schema);
     const std::string now = utc_now_iso();
@@ -491,7 +519,13 @@ Result<Profile> SqliteStore::write_profile(TenantId tenant, std::optional<Profil
     w->bind(7, now);
     if (existing) w->bind(8, id);
     w->bind(9, tenant);
-    UPSYNC_RETURN_IF_ERROR(w->run());
+    if (Status written = w->run(); !written.is_ok()) {
+      if (written.code() != StatusCode::kAlreadyExists) return written;
+      UPSYNC_RETURN_IF_ERROR(taken("account_key", account_key, "account name"));
+      UPSYNC_RETURN_IF_ERROR(taken("upn_key", upn_key, "user principal name"));
+      UPSYNC_RETURN_IF_ERROR(taken("cloud_id", cloud_id, "cloud object id"));
+      return written;
+    }
     if (!existing) id = sqlite3_last_insert_rowid(db_->raw());
     UPSYNC_RETURN_IF_ERROR(
         append_change(tenant, kProfilesFeed, seq, std::to_string(id), ChangeOp::kUpsert, now));
@@ -684,6 +718,7 @@ Result<std::vector<Change>> SqliteStore::changes_after(TenantId tenant, std::str
 }
 
 Result<int64_t> SqliteStore::last_seq(TenantId tenant) {
+  if (auto it = tx_seq_.find(tenant); it != tx_seq_.end()) return it->second;
   UPSYNC_ASSIGN_OR_RETURN(auto* s, db_->prepare("SELECT last_seq FROM tenants WHERE id = ?"));
   s->bind(1, tenant);
   UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());

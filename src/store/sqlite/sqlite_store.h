@@ -70,6 +70,8 @@ class SqliteStore : public Store {
   Status migrate();
   // The tenant's next change-feed sequence number (inside a transaction).
   Result<int64_t> next_seq(TenantId tenant);
+  // Writes the sequence counters taken in this transaction back to the tenants table.
+  Status flush_sequences();
   Status append_change(TenantId tenant, std::string_view feed, int64_t seq,
                        std::string_view object_id, ChangeOp op, std::string_view at);
   Status check_tenant(TenantId tenant);
@@ -81,6 +83,7 @@ class SqliteStore : public Store {
 
   std::unique_ptr<SqliteDb> db_;
   int tx_depth_ = 0;
+  std::unordered_map<TenantId, int64_t> tx_seq_;  // tenant → last sequence taken in this tx
   int64_t schema_cache_data_version_ = -1;
   std::unordered_map<TenantId, std::unique_ptr<ProfileSchema>> schema_cache_;
   ReadCost last_feed_read_cost_;
