@@ -137,17 +137,17 @@ class Handler {
         level_ = 1;
         return true;
       case 1:
-        return fail("The property 'value' must be an array of user objects, not an object");
+        return fail_here("The property 'value' must be an array of user objects, not an object");
       case 2:
         level_ = 3;
         record_.index = index_;
         record_.fields.clear();
         record_.line = is_.line();
-        record_.position = is_.column();
+        record_.position = is_.column() + 1;
         has_key_ = false;
         return true;
       default:
-        return fail("The value of property '" + key_ + "' must be a string, not an object");
+        return fail_here("The value of property '" + key_ + "' must be a string, not an object");
     }
   }
 
@@ -200,16 +200,16 @@ class Handler {
   bool StartArray() {
     switch (level_) {
       case 0:
-        return fail(
+        return fail_here(
             "The file must be a JSON object with a 'value' array of user objects, not an array");
       case 1:
         level_ = 2;
         has_key_ = false;
         return true;
       case 2:
-        return fail("A user object must be a JSON object, not an array");
+        return fail_here("A user object must be a JSON object, not an array");
       default:
-        return fail("The value of property '" + key_ + "' must be a string, not an array");
+        return fail_here("The value of property '" + key_ + "' must be a string, not an array");
     }
   }
 
@@ -254,11 +254,15 @@ class Handler {
                     std::string(what));
     }
   }
-  bool fail(std::string message) {
+  // A problem with the token just read.
+  bool fail(std::string message, int64_t ahead = 0) {
     failure_ = "InvalidDataFile - " + message + ". Path '" + path() + "', line " +
-               std::to_string(is_.line()) + ", position " + std::to_string(is_.column()) + ".";
+               std::to_string(is_.line()) + ", position " + std::to_string(is_.column() + ahead) +
+               ".";
     return false;
   }
+  // A problem with the bracket about to be read (start events come before it is taken).
+  bool fail_here(std::string message) { return fail(std::move(message), 1); }
 
   TrackingStream& is_;
   const ImportRecordSink& sink_;
@@ -343,6 +347,9 @@ Status parse(TrackingStream& is, const ImportRecordSink& sink, const ImportReade
   }
   // Newtonsoft's position counts the offending character.
   int64_t position = is.column() + (is.at_end() || is.Peek() == '\n' ? 0 : 1);
+  if (r.Offset() < is.Tell()) {
+    position = is.column() - static_cast<int64_t>(is.Tell() - r.Offset()) + 1;
+  }
   return invalid_argument("DataFileNotJson - " + syntax_problem(r.Code(), is) + ". Path '" +
                           handler.path() + "', line " + std::to_string(is.line()) + ", position " +
                           std::to_string(position) + ".");
