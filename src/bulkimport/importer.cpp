@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "bulkimport/import_reader.h"
+#include "bulkimport/profile_writer.h"
 #include "core/clock.h"
 #include "core/text.h"
 
@@ -251,11 +252,14 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
 
   // Pass 2: resolve and apply, in batches that commit with the checkpoint.
   const ProfileKeyKind key_kind = profile_key_kind_for(job.id_type);
+  UPSYNC_ASSIGN_OR_RETURN(auto writer, open_profile_batch_writer(store_));
   std::vector<ImportRecord> batch;
   auto flush = [&]() -> Status {
     if (batch.empty()) return Status::ok();
     int64_t done = batch.back().index + 1;
     Status st = store_.in_transaction([&]() -> Status {
+      std::vector<ProfileUpdate> updates;
+      updates.reserve(batch.size());
       for (const ImportRecord& r : batch) {
         const std::string* id = find_id(r, job.id_property);
         if (!id) {
@@ -263,32 +267,38 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
               job.job_id, "MissingIdentity - The identity is missing for the user object"));
           continue;
         }
-        auto profile = store_.profile(tenant->id, ProfileKey{key_kind, *id});
-        if (!profile) {
-          if (profile.status().code() != StatusCode::kNotFound) return profile.status();
-          UPSYNC_RETURN_IF_ERROR(jobs_.add_log_line(
-              job.job_id, "IdentityNotResolvable " + *id + " User identity cannot be resolved"));
-          continue;
-        }
-        std::vector<PropertyChange> changes;
+        ProfileUpdate u;
+        u.key = *id;
         std::string bad;
         for (const auto& [name, value] : r.fields) {
           if (property_name_equal(name, job.id_property)) continue;
           const std::string& target = map.at(lower(name));
-          std::vector<std::string> values{value};
-          auto norm = schema.normalize(target, values);
+          std::vector<std::string> raw{value};
+          auto norm = schema.normalize(target, raw);
           if (!norm) {
             bad = "InvalidValue - " + *id + " Property '" + name + "': " + norm.status().message();
             break;
           }
-          changes.push_back(PropertyChange{target, std::move(values)});
+          u.values.emplace_back(target, norm->empty() ? std::string() : (*norm)[0]);
         }
         if (!bad.empty()) {
-          UPSYNC_RETURN_IF_ERROR(jobs_.add_log_line(job.job_id, bad));
+          // Still resolve the identity first: an unknown user is reported as such.
+          auto p = store_.profile(tenant->id, ProfileKey{key_kind, *id});
+          if (!p && p.status().code() != StatusCode::kNotFound) return p.status();
+          UPSYNC_RETURN_IF_ERROR(jobs_.add_log_line(
+              job.job_id,
+              p ? bad : "IdentityNotResolvable " + *id + " User identity cannot be resolved"));
           continue;
         }
-        auto updated = store_.update_profile(tenant->id, profile->id, changes);
-        if (!updated) return updated.status();
+        updates.push_back(std::move(u));
+      }
+      UPSYNC_ASSIGN_OR_RETURN(auto outcomes, writer->apply(tenant->id, key_kind, schema, updates));
+      for (size_t i = 0; i < outcomes.size(); ++i) {
+        if (outcomes[i] == UpdateOutcome::kNotFound) {
+          UPSYNC_RETURN_IF_ERROR(jobs_.add_log_line(
+              job.job_id,
+              "IdentityNotResolvable " + updates[i].key + " User identity cannot be resolved"));
+        }
       }
       ImportJob next = job;
       next.records_done = done;
