@@ -126,10 +126,6 @@ class SqliteProfileBatchWriter : public ProfileBatchWriter {
 Result<std::unique_ptr<ProfileBatchWriter>> open_profile_batch_writer(Store& store) {
   auto* sqlite = dynamic_cast<SqliteStore*>(&store);
   if (!sqlite) return failed_precondition("the bulk import's batch writer needs the SQLite store");
-  // The import touches every profile once: a 64 MiB page cache keeps the e-mail index and the
-  // rows in memory, and fewer, larger WAL checkpoints cut the writes (this connection only).
-  UPSYNC_RETURN_IF_ERROR(
-      sqlite->db().exec("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 16384"));
   return std::unique_ptr<ProfileBatchWriter>(new SqliteProfileBatchWriter(*sqlite));
 }
 
