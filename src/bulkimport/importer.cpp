@@ -163,6 +163,7 @@ Status BulkImporter::finish(ImportJob& job, const Tenant& tenant, const FileUrl&
 }
 
 Result<ImportJob> BulkImporter::run_job(ImportJob job, const Progress& progress) {
+  superseded_ = false;
   Result<ImportJob> r = [&]() -> Result<ImportJob> {
     try {
       return run_job_inner(job, progress);
@@ -171,6 +172,11 @@ Result<ImportJob> BulkImporter::run_job(ImportJob job, const Progress& progress)
     }
   }();
   if (r) return r;
+  if (superseded_) {
+    // Another worker took the job over; it records the outcome.
+    superseded_ = false;
+    return jobs_.get(job.tenant, job.job_id);
+  }
   // A failure of the service, not of the file: the job ends with InternalError.
   job.state = ImportJobState::kError;
   job.error = ImportJobError::kInternalError;
@@ -258,6 +264,12 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
     if (batch.empty()) return Status::ok();
     int64_t done = batch.back().index + 1;
     Status st = store_.in_transaction([&]() -> Status {
+      // Another worker may run the same job: only the one whose checkpoint is current writes.
+      UPSYNC_ASSIGN_OR_RETURN(ImportJob stored, jobs_.get(job.tenant, job.job_id));
+      if (stored.records_done != job.records_done || stored.state != ImportJobState::kProcessing) {
+        superseded_ = true;
+        return failed_precondition("import job " + job.job_id + " is run by another worker");
+      }
       std::vector<ProfileUpdate> updates;
       updates.reserve(batch.size());
       for (const ImportRecord& r : batch) {

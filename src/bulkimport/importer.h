@@ -12,7 +12,9 @@
 // limit) so that an aborted file applies nothing. Pass 2 resolves identities and applies
 // the updates in transactions of `batch_records` user objects; each transaction also moves
 // the job's checkpoint (records done) and stores its log lines, so a killed worker resumes
-// where the last commit left it, applying nothing twice.
+// where the last commit left it, applying nothing twice. Each transaction first checks that
+// the stored checkpoint is still the one this worker started from, so two workers running
+// the same job never both apply a batch: the one that falls behind stops.
 #pragma once
 
 #include <cstdint>
@@ -73,6 +75,7 @@ class BulkImporter {
   JobStore& jobs_;
   DocumentLibraries& libs_;
   ImportLimits limits_;
+  bool superseded_ = false;  // set when another worker's checkpoint moved under this one
 };
 
 }  // namespace upsync

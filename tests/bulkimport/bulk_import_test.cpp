@@ -432,6 +432,35 @@ TEST_F(BulkImportTest, AValueTheSchemaRefusesIsLoggedForItsUser) {
   EXPECT_EQ(prop("erwin@contoso.com", "Short"), "ok");
 }
 
+TEST_F(BulkImportTest, AWorkerWhoseCheckpointMovedStopsWithoutWriting) {
+  put(kData + "seed003_sample.json");
+  auto imp = importer({.batch_records = 1});
+  auto id =
+      imp.queue_import_profile_properties(tenant_, ImportIdType::kEmail, "IdName", kMap, kSource);
+  ASSERT_TRUE(id);
+  // After the first batch, another worker moves the checkpoint past the second record.
+  bool moved = false;
+  auto done = imp.run_pending([&](const ImportJob& j, int64_t n) {
+    if (n == 1 && !moved) {
+      moved = true;
+      ImportJob other = j;
+      other.records_done = 2;
+      ASSERT_TRUE(jobs_->update(other).is_ok());
+    }
+  });
+  ASSERT_TRUE(done) << done.status().to_string();
+  EXPECT_EQ(prop("vesaj@contoso.com", "City"), "Helsinki");
+  EXPECT_EQ(prop("bjansen@contoso.com", "City"), "") << "this worker stopped before record 2";
+  ImportJob job = *imp.get_import_profile_property_job(tenant_, *id);
+  EXPECT_EQ(job.state, ImportJobState::kProcessing) << "left to the other worker";
+  EXPECT_EQ(job.records_done, 2);
+  // The next run resumes from the other worker's checkpoint.
+  ASSERT_TRUE(imp.run_pending());
+  job = *imp.get_import_profile_property_job(tenant_, *id);
+  EXPECT_EQ(job.error, ImportJobError::kImportCompleteWithError);
+  EXPECT_EQ(prop("erwin@contoso.com", "City"), "Stockholm");
+}
+
 TEST(ImportReader, ReportsRecordsInOrderWithTheirPlace) {
   std::vector<ImportRecord> got;
   Status st =
