@@ -11,3 +11,6 @@ profiles=1000000
 gets=200000
 if [ "${1:-}" = "--quick" ]; then profiles=50000; gets=20000; fi
 "$ROOT/build-release/bench/profile_store_bench" --profiles "$profiles" --gets "$gets"
+users=1000000
+if [ "${1:-}" = "--quick" ]; then users=50000; fi
+"$ROOT/build-release/bench/bulk_import" --users "$users"

@@ -71,6 +71,33 @@ CREATE TABLE feed_cursors (
   PRIMARY KEY (tenant_id, name)
 ) WITHOUT ROWID;
 )sql",
+    // 2: bulk import (src/bulkimport): jobs, with their checkpoint, and their log lines.
+    R"sql(
+CREATE TABLE import_jobs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  job_id TEXT NOT NULL UNIQUE,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  state INTEGER NOT NULL,
+  error INTEGER NOT NULL,
+  error_message TEXT NOT NULL,
+  source_uri TEXT NOT NULL,
+  log_folder_uri TEXT NOT NULL,
+  id_type TEXT NOT NULL,
+  id_property TEXT NOT NULL,
+  property_map TEXT NOT NULL,
+  records_done INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX import_jobs_by_tenant ON import_jobs(tenant_id, seq);
+CREATE INDEX import_jobs_by_state ON import_jobs(state, seq);
+CREATE TABLE import_job_log (
+  n INTEGER PRIMARY KEY AUTOINCREMENT,
+  job_id TEXT NOT NULL,
+  line TEXT NOT NULL
+);
+CREATE INDEX import_job_log_by_job ON import_job_log(job_id, n);
+)sql",
 };
 
 constexpr std::string_view kProfileColumns = "id, props, seq, updated_at";

@@ -1,0 +1,162 @@
+// bench/bulk_import: the bulk import of seed 003 against the obvious alternative a user
+// would write, measured in the same run on the same file.
+//
+//   bulk_import [--users 1000000] [--dir /tmp/x]
+//
+// Generates N users with 5 custom properties (and the matching profiles), then times
+//  - upsync: `upsync import queue` + `upsync import run-pending` (the real binary; both
+//    passes, the change feed, the checkpoints), with its peak RSS;
+//  - sqlite3: the sqlite3 command-line tool running one UPDATE ... FROM json_each(readfile())
+//    on an equivalent table (email primary key, 5 text columns).
+// Prints values/s of both and the ratio.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct RunResult {
+  double seconds = 0;
+  long max_rss_kb = 0;
+};
+
+RunResult run(const std::vector<std::string>& args, const std::string& stdin_file = "") {
+  auto start = Clock::now();
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (!stdin_file.empty()) {
+      if (!freopen(stdin_file.c_str(), "r", stdin)) _exit(126);
+    }
+    if (!freopen("/dev/null", "w", stdout)) _exit(126);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execvp(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  struct rusage ru {};
+  wait4(pid, &status, 0, &ru);
+  RunResult r;
+  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  r.max_rss_kb = ru.ru_maxrss;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::cerr << "failed: " << args[0] << " " << (args.size() > 3 ? args[3] : "") << "\n";
+    std::exit(1);
+  }
+  return r;
+}
+
+std::string email(long i) { return "user" + std::to_string(i) + "@contoso.com"; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  long users = 1000000;
+  std::string dir = "/tmp/upsync-bulk-import-bench";
+  std::string upsync = UPSYNC_BINARY_PATH;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--users") users = std::stol(argv[i + 1]);
+    if (a == "--dir") dir = argv[i + 1];
+    if (a == "--upsync") upsync = argv[i + 1];
+  }
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string data = dir + "/data";
+  const char* props[] = {"Prop1", "Prop2", "Prop3", "Prop4", "Prop5"};
+  const long values = users * 5;
+
+  std::cerr << "generating " << users << " profiles and the data file...\n";
+  {
+    auto store = upsync::open_store({.data_dir = data, .create = true});
+    if (!store) return std::cerr << store.status().to_string() << "\n", 1;
+    auto t = (*store)->create_tenant({.name = "contoso"});
+    for (const char* p : props) {
+      upsync::PropertyDefinition def;
+      def.name = def.display_name = p;
+      if (!(*store)->add_custom_property(t->id, def)) return 1;
+    }
+    upsync::Status st = (*store)->in_transaction([&]() -> upsync::Status {
+      for (long i = 0; i < users; ++i) {
+        std::vector<upsync::PropertyChange> init{{"WorkEmail", {email(i)}}};
+        auto p = (*store)->create_profile(t->id, "i:0#.f|membership|" + email(i), init);
+        if (!p) return p.status();
+      }
+      return upsync::Status::ok();
+    });
+    if (!st.is_ok()) return std::cerr << st.to_string() << "\n", 1;
+  }
+  const std::string json = dir + "/users.json";
+  {
+    std::ofstream f(json);
+    f << "{\"value\":[\n";
+    for (long i = 0; i < users; ++i) {
+      f << (i ? ",\n" : "") << "{\"IdName\":\"" << email(i) << "\"";
+      for (int p = 0; p < 5; ++p)
+        f << ",\"" << props[p] << "\":\"v" << p << "-" << i % 1000 << "\"";
+      f << "}";
+    }
+    f << "\n]}\n";
+  }
+  const auto file_bytes = fs::file_size(json);
+
+  // The peer: sqlite3 CLI with json_each, on an equivalent table.
+  const std::string peer_db = dir + "/peer.db";
+  {
+    std::ofstream sql(dir + "/setup.sql");
+    sql << "PRAGMA journal_mode=WAL;\n"
+           "CREATE TABLE users (email TEXT PRIMARY KEY, Prop1 TEXT, Prop2 TEXT, Prop3 TEXT, "
+           "Prop4 TEXT, Prop5 TEXT);\n"
+           "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < "
+        << users - 1
+        << ") INSERT INTO users (email) SELECT 'user' || i || '@contoso.com' FROM n;\n";
+    std::ofstream upd(dir + "/update.sql");
+    upd << "UPDATE users SET Prop1 = j.value ->> 'Prop1', Prop2 = j.value ->> 'Prop2', "
+           "Prop3 = j.value ->> 'Prop3', Prop4 = j.value ->> 'Prop4', Prop5 = j.value ->> 'Prop5' "
+           "FROM json_each(readfile('"
+        << json << "'), '$.value') AS j WHERE users.email = j.value ->> 'IdName';\n";
+  }
+  run({"sqlite3", peer_db}, dir + "/setup.sql");
+
+  std::cerr << "running...\n";
+  const std::string url = "/sites/hr/Shared Documents/import/users.json";
+  run({upsync, "--data-dir", data, "file", "put", "-t", "contoso", json, url});
+  std::vector<std::string> queue = {upsync,  "--data-dir", data,        "import", "queue",
+                                    "-t",    "contoso",    "--id-type", "Email",  "--id-property",
+                                    "IdName"};
+  for (const char* p : props) {
+    queue.push_back("--map");
+    queue.push_back(std::string(p) + "=" + p);
+  }
+  queue.push_back("--source");
+  queue.push_back(url);
+  RunResult q = run(queue);
+  RunResult w = run({upsync, "--data-dir", data, "import", "run-pending", "--max-properties",
+                     std::to_string(values)});
+  RunResult peer = run({"sqlite3", peer_db}, dir + "/update.sql");
+
+  const double ours = values / (q.seconds + w.seconds);
+  const double theirs = values / peer.seconds;
+  std::printf("bulk_import: %ld users x 5 properties = %ld values, file %.1f MB\n", users, values,
+              file_bytes / 1e6);
+  std::printf("  upsync import (queue + run-pending): %8.2f s  %10.0f values/s  peak RSS %ld MB\n",
+              q.seconds + w.seconds, ours, w.max_rss_kb / 1024);
+  std::printf("  sqlite3 CLI + json_each UPDATE:       %8.2f s  %10.0f values/s  peak RSS %ld MB\n",
+              peer.seconds, theirs, peer.max_rss_kb / 1024);
+  std::printf("  ratio upsync / sqlite3: %.2fx\n", ours / theirs);
+  return 0;
+}

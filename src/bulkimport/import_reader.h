@@ -1,0 +1,54 @@
+// The streaming reader of bulk import data files (seed 003's format):
+//
+//   {"value": [ {"IdName": "vesaj@contoso.com", "City": "Helsinki"}, ... ]}
+//
+// RapidJSON's SAX reader over a 64 KiB chunked stream: memory stays bounded by the largest
+// user object, whatever the file size. One call per user object; the first problem stops
+// the read with an InvalidArgument whose message is the log line, in seed 003's form:
+//
+//   DataFileNotJson - JsonToken EndObject is not valid for closing JsonType Array.
+//   Path 'value', line 8, position 10.
+//
+// Problems and their messages (the import turns each into InvalidDataFile):
+//  - not JSON (truncated, bad syntax, invalid UTF-8, trailing text, empty file):
+//    "DataFileNotJson - <what is wrong>. Path '<path>', line L, position P."
+//  - JSON of the wrong shape (top level not an object, no 'value' array, another root
+//    property, a user object that is not an object, a value that is not a string, a
+//    property twice in one user object, a value longer than the limit):
+//    "InvalidDataFile - <what is wrong>. Path '<path>', line L, position P."
+// A UTF-8 byte order mark at the start is skipped.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+
+namespace upsync {
+
+struct ImportRecord {
+  int64_t index = 0;                                        // position in the 'value' array, from 0
+  std::vector<std::pair<std::string, std::string>> fields;  // in file order
+  int64_t line = 0;                                         // where the user object starts
+  int64_t position = 0;
+};
+
+struct ImportReaderOptions {
+  size_t max_value_bytes = 1 << 20;  // longest accepted string value
+};
+
+using ImportRecordSink = std::function<Status(const ImportRecord&)>;
+
+// Reads the file at `path`. A failure of `sink` stops the read and is returned as is.
+Status read_import_file(const std::string& path, const ImportRecordSink& sink,
+                        const ImportReaderOptions& options = {});
+// The same over bytes in memory (tests, the fuzzer).
+Status read_import_buffer(std::string_view data, const ImportRecordSink& sink,
+                          const ImportReaderOptions& options = {});
+
+}  // namespace upsync

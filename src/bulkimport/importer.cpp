@@ -1,0 +1,349 @@
+#include "bulkimport/importer.h"
+
+#include <exception>
+#include <unordered_map>
+
+#include "bulkimport/import_reader.h"
+#include "bulkimport/profile_writer.h"
+#include "core/clock.h"
+#include "core/text.h"
+
+namespace upsync {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) {
+    if (!out.empty()) out += ", ";
+    out += n;
+  }
+  return out;
+}
+
+// The record's id value, or nullopt when the record has none.
+const std::string* find_id(const ImportRecord& r, std::string_view id_property) {
+  for (const auto& [name, value] : r.fields) {
+    if (property_name_equal(name, id_property)) return &value;
+  }
+  return nullptr;
+}
+
+std::string log_folder_of(std::string_view source_uri, std::string_view job_id) {
+  auto slash = source_uri.rfind('/');
+  return std::string(source_uri.substr(0, slash)) + "/" + std::string(job_id);
+}
+
+}  // namespace
+
+Status BulkImporter::check_map(const Tenant& tenant,
+                               const std::map<std::string, std::string>& map) {
+  if (map.empty()) return invalid_argument("The property map is empty: map at least one property.");
+  UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, store_.schema(tenant.id));
+  std::vector<std::string> missing, editable, core, multi, taxonomy;
+  for (const auto& [source, target] : map) {
+    const PropertyDefinition* def = schema.find(target);
+    if (!def) {
+      missing.push_back(target);
+    } else if (def->user_editable) {
+      editable.push_back(def->name);
+    } else if (def->directory_imported) {
+      core.push_back(def->name);
+    } else if (def->multi_value) {
+      multi.push_back(def->name);
+    } else if (def->taxonomy_bound) {
+      taxonomy.push_back(def->name);
+    }
+  }
+  if (!missing.empty())
+    return invalid_argument("Property Names [" + join_names(missing) + "] do not exist.");
+  if (!editable.empty()) {
+    return invalid_argument("Property Names [" + join_names(editable) + "] are editable by user.");
+  }
+  if (!core.empty()) {
+    return invalid_argument("Property Names [" + join_names(core) +
+                            "] are core directory properties.");
+  }
+  if (!multi.empty()) {
+    return invalid_argument("Property Names [" + join_names(multi) + "] are multi-valued.");
+  }
+  if (!taxonomy.empty()) {
+    return invalid_argument("Property Names [" + join_names(taxonomy) + "] are taxonomy-bound.");
+  }
+  return Status::ok();
+}
+
+Result<std::string> BulkImporter::queue_import_profile_properties(
+    const Tenant& tenant, ImportIdType id_type, std::string_view source_data_id_property,
+    const std::map<std::string, std::string>& property_map, std::string_view source_uri) {
+  if (tenant.kind != TenantKind::kOnline) {
+    return failed_precondition(
+        "bulk import of profile properties is available only for "
+        "SharePoint Online tenants; '" +
+        tenant.name + "' is not online");
+  }
+  if (source_data_id_property.empty()) {
+    return invalid_argument(
+        "sourceDataIdProperty is empty: name the identity property of the file");
+  }
+  UPSYNC_RETURN_IF_ERROR(check_map(tenant, property_map));
+  UPSYNC_ASSIGN_OR_RETURN(FileUrl url, parse_file_url(source_uri));
+
+  ImportJob job;
+  job.job_id = new_guid();
+  job.tenant = tenant.id;
+  job.state = ImportJobState::kSubmitted;
+  job.source_uri = std::string(source_uri);
+  job.id_type = id_type;
+  job.id_property = std::string(source_data_id_property);
+  job.property_map = property_map;
+  UPSYNC_RETURN_IF_ERROR(jobs_.create(job));
+
+  // The source file's checks: Queued, or Error with the reason.
+  job.state = ImportJobState::kError;
+  if (!url_in_tenant(url, tenant)) {
+    job.error = ImportJobError::kDataFileNotInTenant;
+    job.error_message = "The data source file did not belong to the same tenant";
+  } else if (auto info = libs_.stat(tenant, url); !info || info->folder) {
+    job.error = ImportJobError::kDataFileNotExist;
+    job.error_message = "The data source file could not be found";
+  } else if (info->size > limits_.max_file_bytes) {
+    job.error = ImportJobError::kDataFileTooBig;
+    job.error_message = "The size of the data file was too big: " + std::to_string(info->size) +
+                        " bytes, the limit is " + std::to_string(limits_.max_file_bytes);
+  } else {
+    job.state = ImportJobState::kQueued;
+  }
+  UPSYNC_RETURN_IF_ERROR(jobs_.update(job));
+  return job.job_id;
+}
+
+Result<ImportJob> BulkImporter::get_import_profile_property_job(const Tenant& tenant,
+                                                                std::string_view job_id) {
+  return jobs_.get(tenant.id, job_id);
+}
+
+Result<std::vector<ImportJob>> BulkImporter::get_import_profile_property_jobs(
+    const Tenant& tenant) {
+  return jobs_.list(tenant.id);
+}
+
+Result<std::vector<ImportJob>> BulkImporter::run_pending(const Progress& progress) {
+  UPSYNC_ASSIGN_OR_RETURN(auto jobs, jobs_.runnable());
+  std::vector<ImportJob> done;
+  for (ImportJob& job : jobs) {
+    UPSYNC_ASSIGN_OR_RETURN(ImportJob ended, run_job(std::move(job), progress));
+    done.push_back(std::move(ended));
+  }
+  return done;
+}
+
+Status BulkImporter::finish(ImportJob& job, const Tenant& tenant, const FileUrl& source,
+                            ImportJobError error, std::string message) {
+  UPSYNC_ASSIGN_OR_RETURN(auto lines, jobs_.log_lines(job.job_id));
+  if (!lines.empty()) {
+    std::string text;
+    for (const auto& l : lines) text += l + "\n";
+    FileUrl folder = source.parent().child(job.job_id);
+    UPSYNC_RETURN_IF_ERROR(libs_.put_text(tenant, folder.child(kImportLogFileName), text));
+    job.log_folder_uri = log_folder_of(job.source_uri, job.job_id);
+  }
+  job.error = error;
+  job.error_message = std::move(message);
+  job.state =
+      error == ImportJobError::kNoError ? ImportJobState::kSucceeded : ImportJobState::kError;
+  return jobs_.update(job);
+}
+
+Result<ImportJob> BulkImporter::run_job(ImportJob job, const Progress& progress) {
+  superseded_ = false;
+  Result<ImportJob> r = [&]() -> Result<ImportJob> {
+    try {
+      return run_job_inner(job, progress);
+    } catch (const std::exception& e) {
+      return internal_error(std::string("import worker: ") + e.what());
+    }
+  }();
+  if (r) return r;
+  if (superseded_) {
+    // Another worker took the job over; it records the outcome.
+    superseded_ = false;
+    return jobs_.get(job.tenant, job.job_id);
+  }
+  // A failure of the service, not of the file: the job ends with InternalError.
+  job.state = ImportJobState::kError;
+  job.error = ImportJobError::kInternalError;
+  job.error_message = r.status().to_string();
+  UPSYNC_RETURN_IF_ERROR(
+      jobs_.update(job).with_context("recording the failure of import job " + job.job_id));
+  return job;
+}
+
+Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& progress) {
+  UPSYNC_ASSIGN_OR_RETURN(auto tenants, store_.tenants());
+  const Tenant* tenant = nullptr;
+  for (const Tenant& t : tenants) {
+    if (t.id == job.tenant) tenant = &t;
+  }
+  if (!tenant) return internal_error("import job " + job.job_id + ": its tenant no longer exists");
+
+  job.state = ImportJobState::kProcessing;
+  UPSYNC_RETURN_IF_ERROR(jobs_.update(job));
+
+  UPSYNC_ASSIGN_OR_RETURN(FileUrl source, parse_file_url(job.source_uri));
+  auto info = libs_.stat(*tenant, source);
+  if (!info || info->folder) {
+    UPSYNC_RETURN_IF_ERROR(finish(job, *tenant, source, ImportJobError::kDataFileNotExist,
+                                  "The data source file could not be found"));
+    return job;
+  }
+  if (info->size > limits_.max_file_bytes) {
+    UPSYNC_RETURN_IF_ERROR(
+        finish(job, *tenant, source, ImportJobError::kDataFileTooBig,
+               "The size of the data file was too big: " + std::to_string(info->size) +
+                   " bytes, the limit is " + std::to_string(limits_.max_file_bytes)));
+    return job;
+  }
+  const std::string path = libs_.local_path(*tenant, source);
+  UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, store_.schema(tenant->id));
+  std::unordered_map<std::string, std::string> map;  // lower-case file name → profile property
+  for (const auto& [from, to] : job.property_map) {
+    const PropertyDefinition* def = schema.find(to);
+    map[lower(from)] = def ? def->name : to;
+  }
+  ImportReaderOptions ropts{.max_value_bytes = limits_.max_value_bytes};
+
+  // Pass 1: everything that aborts the file, before anything is applied.
+  int64_t properties = 0;
+  Status valid = read_import_file(
+      path,
+      [&](const ImportRecord& r) -> Status {
+        const std::string* id = find_id(r, job.id_property);
+        for (const auto& [name, value] : r.fields) {
+          if (property_name_equal(name, job.id_property)) continue;
+          if (!map.contains(lower(name))) {
+            return invalid_argument("InvalidProperty - " + (id ? *id : std::string()) +
+                                    " Property '" + name +
+                                    "' is not mapped to any property in the user profile "
+                                    "application.");
+          }
+          if (++properties > limits_.max_properties) {
+            return invalid_argument("DataFileTooManyProperties - The data file holds more than " +
+                                    std::to_string(limits_.max_properties) +
+                                    " properties, the limit of one import. Path 'value[" +
+                                    std::to_string(r.index) + "]', line " + std::to_string(r.line) +
+                                    ", position " + std::to_string(r.position) + ".");
+          }
+        }
+        return Status::ok();
+      },
+      ropts);
+  if (!valid.is_ok()) {
+    if (!valid.is_user_error() || valid.code() == StatusCode::kNotFound) return valid;
+    UPSYNC_RETURN_IF_ERROR(store_.in_transaction([&]() -> Status {
+      UPSYNC_RETURN_IF_ERROR(jobs_.clear_log(job.job_id));
+      return jobs_.add_log_line(job.job_id, valid.message());
+    }));
+    UPSYNC_RETURN_IF_ERROR(
+        finish(job, *tenant, source, ImportJobError::kInvalidDataFile, valid.message()));
+    return job;
+  }
+
+  // Pass 2: resolve and apply, in batches that commit with the checkpoint.
+  const ProfileKeyKind key_kind = profile_key_kind_for(job.id_type);
+  UPSYNC_ASSIGN_OR_RETURN(auto writer, open_profile_batch_writer(store_));
+  std::vector<ImportRecord> batch;
+  auto flush = [&]() -> Status {
+    if (batch.empty()) return Status::ok();
+    int64_t done = batch.back().index + 1;
+    Status st = store_.in_transaction([&]() -> Status {
+      // Another worker may run the same job: only the one whose checkpoint is current writes.
+      UPSYNC_ASSIGN_OR_RETURN(ImportJob stored, jobs_.get(job.tenant, job.job_id));
+      if (stored.records_done != job.records_done || stored.state != ImportJobState::kProcessing) {
+        superseded_ = true;
+        return failed_precondition("import job " + job.job_id + " is run by another worker");
+      }
+      std::vector<ProfileUpdate> updates;
+      updates.reserve(batch.size());
+      for (const ImportRecord& r : batch) {
+        const std::string* id = find_id(r, job.id_property);
+        if (!id) {
+          UPSYNC_RETURN_IF_ERROR(jobs_.add_log_line(
+              job.job_id, "MissingIdentity - The identity is missing for the user object"));
+          continue;
+        }
+        ProfileUpdate u;
+        u.key = *id;
+        std::string bad;
+        for (const auto& [name, value] : r.fields) {
+          if (property_name_equal(name, job.id_property)) continue;
+          const std::string& target = map.at(lower(name));
+          std::vector<std::string> raw{value};
+          auto norm = schema.normalize(target, raw);
+          if (!norm) {
+            bad = "InvalidValue - " + *id + " Property '" + name + "': " + norm.status().message();
+            break;
+          }
+          u.values.emplace_back(target, norm->empty() ? std::string() : (*norm)[0]);
+        }
+        if (!bad.empty()) {
+          // Still resolve the identity first: an unknown user is reported as such.
+          auto p = store_.profile(tenant->id, ProfileKey{key_kind, *id});
+          if (!p && p.status().code() != StatusCode::kNotFound) return p.status();
+          UPSYNC_RETURN_IF_ERROR(jobs_.add_log_line(
+              job.job_id,
+              p ? bad : "IdentityNotResolvable " + *id + " User identity cannot be resolved"));
+          continue;
+        }
+        updates.push_back(std::move(u));
+      }
+      UPSYNC_ASSIGN_OR_RETURN(auto outcomes, writer->apply(tenant->id, key_kind, schema, updates));
+      for (size_t i = 0; i < outcomes.size(); ++i) {
+        if (outcomes[i] == UpdateOutcome::kNotFound) {
+          UPSYNC_RETURN_IF_ERROR(jobs_.add_log_line(
+              job.job_id,
+              "IdentityNotResolvable " + updates[i].key + " User identity cannot be resolved"));
+        }
+      }
+      ImportJob next = job;
+      next.records_done = done;
+      return jobs_.update(next);
+    });
+    if (!st.is_ok()) return st;
+    job.records_done = done;
+    batch.clear();
+    if (progress) progress(job, done);
+    return Status::ok();
+  };
+  Status applied = read_import_file(
+      path,
+      [&](const ImportRecord& r) -> Status {
+        if (r.index < job.records_done) return Status::ok();
+        batch.push_back(r);
+        if (static_cast<int>(batch.size()) >= limits_.batch_records) return flush();
+        return Status::ok();
+      },
+      ropts);
+  UPSYNC_RETURN_IF_ERROR(applied);
+  UPSYNC_RETURN_IF_ERROR(flush());
+
+  UPSYNC_ASSIGN_OR_RETURN(auto lines, jobs_.log_lines(job.job_id));
+  if (lines.empty()) {
+    UPSYNC_RETURN_IF_ERROR(finish(job, *tenant, source, ImportJobError::kNoError, ""));
+  } else {
+    UPSYNC_RETURN_IF_ERROR(finish(
+        job, *tenant, source, ImportJobError::kImportCompleteWithError,
+        "The data has been imported, but there was an error encountered: " +
+            std::to_string(lines.size()) + " user objects were not imported (see the log file)"));
+  }
+  return job;
+}
+
+}  // namespace upsync

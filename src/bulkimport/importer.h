@@ -1,0 +1,81 @@
+// The bulk import API of seed 003 and its worker (the "timer job").
+//
+//   BulkImporter imp(*store, *jobs, libs);
+//   auto id = imp.queue_import_profile_properties(tenant, ImportIdType::kEmail, "IdName",
+//                                                 {{"City", "City"}, {"Office", "OfficeCode"}},
+//                                                 "/sites/hr/Shared Documents/users.json");
+//   imp.run_pending();                       // what `upsync import run-pending` does
+//   auto job = imp.get_import_profile_property_job(tenant, *id);
+//
+// The worker reads the file twice, streaming. Pass 1 validates everything that can abort
+// the file (JSON, shape, unmapped properties, values against the schema, the property
+// limit) so that an aborted file applies nothing. Pass 2 resolves identities and applies
+// the updates in transactions of `batch_records` user objects; each transaction also moves
+// the job's checkpoint (records done) and stores its log lines, so a killed worker resumes
+// where the last commit left it, applying nothing twice. Each transaction first checks that
+// the stored checkpoint is still the one this worker started from, so two workers running
+// the same job never both apply a batch: the one that falls behind stops.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bulkimport/job.h"
+#include "sites/sites.h"
+#include "store/store.h"
+
+namespace upsync {
+
+struct ImportLimits {
+  uint64_t max_file_bytes = 2ull * 1024 * 1024 * 1024;  // seed 003: 2 GB
+  int64_t max_properties = 500000;                      // seed 003: 500,000 properties
+  int batch_records = 5000;                             // user objects per transaction
+  size_t max_value_bytes = 1 << 20;
+};
+
+// The name of the log file in the job's folder.
+inline constexpr std::string_view kImportLogFileName = "ImportLog.txt";
+
+class BulkImporter {
+ public:
+  BulkImporter(Store& store, JobStore& jobs, DocumentLibraries& libs, ImportLimits limits = {})
+      : store_(store), jobs_(jobs), libs_(libs), limits_(limits) {}
+
+  // Checks the map (messages as seed 003: "Property Names [AboutMe] are editable by
+  // user.") and refuses with InvalidArgument; otherwise records the job and returns its
+  // GUID at once. The source file's checks (tenant, existence, size) decide whether the job
+  // is Queued or ends in Error with DataFileNotInTenant / DataFileNotExist / DataFileTooBig.
+  Result<std::string> queue_import_profile_properties(
+      const Tenant& tenant, ImportIdType id_type, std::string_view source_data_id_property,
+      const std::map<std::string, std::string>& property_map, std::string_view source_uri);
+
+  Result<ImportJob> get_import_profile_property_job(const Tenant& tenant, std::string_view job_id);
+  Result<std::vector<ImportJob>> get_import_profile_property_jobs(const Tenant& tenant);
+
+  // Called after each committed batch with the records done so far.
+  using Progress = std::function<void(const ImportJob&, int64_t records_done)>;
+
+  // Runs every Queued job (and any left Processing by a killed worker), oldest first.
+  // Returns the jobs run, as they ended.
+  Result<std::vector<ImportJob>> run_pending(const Progress& progress = {});
+  // Runs one job to its end state.
+  Result<ImportJob> run_job(ImportJob job, const Progress& progress = {});
+
+ private:
+  Status check_map(const Tenant& tenant, const std::map<std::string, std::string>& map);
+  Status finish(ImportJob& job, const Tenant& tenant, const FileUrl& source, ImportJobError error,
+                std::string message);
+  Result<ImportJob> run_job_inner(ImportJob& job, const Progress& progress);
+
+  Store& store_;
+  JobStore& jobs_;
+  DocumentLibraries& libs_;
+  ImportLimits limits_;
+  bool superseded_ = false;  // set when another worker's checkpoint moved under this one
+};
+
+}  // namespace upsync

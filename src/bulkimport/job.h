@@ -1,0 +1,96 @@
+// Bulk import jobs (seed 003): states, errors, the job record and where jobs are kept.
+//
+// Names are seed 003's, word for word; on the wire (REST, CSOM) the enums are the integers
+// of DESIGN.md §2. Transitions: Submitted (accepted by QueueImportProfileProperties) →
+// Queued (the source file passed the queue-time checks) or Error (DataFileNotExist,
+// DataFileNotInTenant, DataFileTooBig) → Processing (the worker runs it) → Succeeded, or
+// Error with InvalidDataFile / ImportCompleteWithError / InternalError.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "core/tenant.h"
+#include "store/store.h"
+
+namespace upsync {
+
+enum class ImportJobState {
+  kUnknown = 0,
+  kSubmitted = 1,
+  kProcessing = 2,
+  kQueued = 3,
+  kSucceeded = 4,
+  kError = 5,
+};
+
+enum class ImportJobError {
+  kNoError = 0,
+  kInternalError = 1,
+  kDataFileNotExist = 20,
+  kDataFileNotInTenant = 21,
+  kDataFileTooBig = 22,
+  kInvalidDataFile = 23,
+  kImportCompleteWithError = 30,
+};
+
+enum class ImportIdType { kEmail, kCloudId, kPrincipalName };
+
+std::string_view import_job_state_name(ImportJobState s);
+std::string_view import_job_error_name(ImportJobError e);
+std::string_view import_id_type_name(ImportIdType t);
+std::optional<ImportJobState> parse_import_job_state(std::string_view name);
+std::optional<ImportJobError> parse_import_job_error(std::string_view name);
+// "Email", "CloudId", "PrincipalName" (case-insensitive).
+std::optional<ImportIdType> parse_import_id_type(std::string_view name);
+// The store index an id type looks profiles up in.
+ProfileKeyKind profile_key_kind_for(ImportIdType t);
+
+struct ImportJob {
+  std::string job_id;  // GUID
+  TenantId tenant = 0;
+  ImportJobState state = ImportJobState::kUnknown;
+  ImportJobError error = ImportJobError::kNoError;
+  std::string error_message;
+  std::string source_uri;      // as the caller gave it
+  std::string log_folder_uri;  // LogFileUri / LogFolderUri: the folder with the job's log
+  ImportIdType id_type = ImportIdType::kEmail;
+  std::string id_property;                          // sourceDataIdProperty
+  std::map<std::string, std::string> property_map;  // file property → profile property
+  int64_t records_done = 0;  // checkpoint: records of the file already applied
+  int64_t seq = 0;           // queue order
+  std::string created_at;
+  std::string updated_at;
+};
+
+// Where jobs are kept. Implemented on the store's own database so that a job's checkpoint
+// commits in the same transaction as the profile writes it covers.
+class JobStore {
+ public:
+  virtual ~JobStore() = default;
+  virtual Status create(const ImportJob& job) = 0;
+  // NotFound when the tenant has no job with that id.
+  virtual Result<ImportJob> get(TenantId tenant, std::string_view job_id) = 0;
+  // Every job of the tenant, oldest first.
+  virtual Result<std::vector<ImportJob>> list(TenantId tenant) = 0;
+  // Jobs a worker should run (Queued, or Processing left by a killed worker), oldest first.
+  virtual Result<std::vector<ImportJob>> runnable() = 0;
+  // Writes state, error, message, log folder and checkpoint.
+  virtual Status update(const ImportJob& job) = 0;
+  // Log lines of a job (kept until the log file is written, crash-safe).
+  virtual Status add_log_line(std::string_view job_id, std::string_view line) = 0;
+  virtual Result<std::vector<std::string>> log_lines(std::string_view job_id) = 0;
+  virtual Status clear_log(std::string_view job_id) = 0;
+};
+
+// The JobStore of a store (the SQLite backend; other backends say Unimplemented).
+Result<std::unique_ptr<JobStore>> open_job_store(Store& store);
+
+}  // namespace upsync

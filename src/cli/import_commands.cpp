@@ -1,0 +1,202 @@
+// upsync import queue|status|list|run-pending, and upsync worker: the bulk import of seed 003.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <thread>
+
+#include "bulkimport/importer.h"
+#include "cli/context.h"
+#include "cli/output.h"
+
+namespace upsync {
+namespace {
+
+nlohmann::json job_json(const ImportJob& j) {
+  return {{"JobId", j.job_id},
+          {"State", import_job_state_name(j.state)},
+          {"SourceUri", j.source_uri},
+          {"Error", import_job_error_name(j.error)},
+          {"ErrorMessage", j.error_message},
+          {"LogFileUri", j.log_folder_uri},
+          {"LogFolderUri", j.log_folder_uri}};
+}
+
+void print_jobs(CliContext& ctx, const std::vector<ImportJob>& jobs) {
+  if (ctx.json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& j : jobs) arr.push_back(job_json(j));
+    print_json(*ctx.out, arr);
+    return;
+  }
+  TextTable table({"JOB", "STATE", "ERROR", "SOURCE", "LOG", "MESSAGE"});
+  for (const auto& j : jobs) {
+    table.add_row({j.job_id, std::string(import_job_state_name(j.state)),
+                   std::string(import_job_error_name(j.error)), j.source_uri, j.log_folder_uri,
+                   j.error_message});
+  }
+  table.print(*ctx.out);
+}
+
+struct Limits {
+  uint64_t max_file_bytes = ImportLimits{}.max_file_bytes;
+  int64_t max_properties = ImportLimits{}.max_properties;
+  int batch = ImportLimits{}.batch_records;
+  ImportLimits get() const {
+    ImportLimits l;
+    l.max_file_bytes = max_file_bytes;
+    l.max_properties = max_properties;
+    l.batch_records = batch;
+    return l;
+  }
+};
+
+void add_limit_options(CLI::App* cmd, Limits& l) {
+  cmd->add_option("--max-file-bytes", l.max_file_bytes, "largest data file accepted");
+  cmd->add_option("--max-properties", l.max_properties, "most property values in one file");
+  cmd->add_option("--batch", l.batch, "user objects per transaction")
+      ->check(CLI::Range(1, 1000000));
+}
+
+// Runs every runnable job; prints each as it ends.
+Status run_pending(CliContext& ctx, const Limits& limits, bool quiet_when_idle) {
+  UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
+  UPSYNC_ASSIGN_OR_RETURN(auto jobs, open_job_store(*store));
+  DocumentLibraries libs(ctx.data_dir);
+  BulkImporter imp(*store, *jobs, libs, limits.get());
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  UPSYNC_ASSIGN_OR_RETURN(auto done, imp.run_pending([&](const ImportJob& j, int64_t n) {
+    if (tty) *ctx.err << "\r" << j.job_id << ": " << n << " user objects applied" << std::flush;
+  }));
+  if (tty && !done.empty()) *ctx.err << "\n";
+  if (done.empty() && quiet_when_idle) return Status::ok();
+  print_jobs(ctx, done);
+  return Status::ok();
+}
+
+}  // namespace
+
+void add_import_commands(CLI::App& app, CliContext& ctx) {
+  CLI::App* group = app.add_subcommand("import", "bulk import of custom profile properties");
+  group->require_subcommand(1);
+
+  struct QueueArgs {
+    std::string tenant, id_type, id_property, source;
+    std::vector<std::string> maps;
+    Limits limits;
+  };
+  auto qa = std::make_shared<QueueArgs>();
+  CLI::App* queue =
+      group->add_subcommand("queue", "queue an import (QueueImportProfileProperties)");
+  queue->add_option("--tenant,-t", qa->tenant, "tenant name")->required();
+  queue->add_option("--id-type", qa->id_type, "Email, CloudId or PrincipalName")->required();
+  queue->add_option("--id-property", qa->id_property, "the identity property of the file")
+      ->required();
+  queue->add_option("--map", qa->maps, "FILEPROPERTY=PROFILEPROPERTY (repeat)")->required();
+  queue->add_option("--source", qa->source, "URL of the data file in a document library")
+      ->required();
+  add_limit_options(queue, qa->limits);
+  queue->callback([&ctx, qa] {
+    ctx.action = [&ctx, qa]() -> Status {
+      auto id_type = parse_import_id_type(qa->id_type);
+      if (!id_type) {
+        return invalid_argument("--id-type '" + qa->id_type +
+                                "': expected Email, CloudId or PrincipalName");
+      }
+      std::map<std::string, std::string> map;
+      for (const auto& m : qa->maps) {
+        auto eq = m.find('=');
+        if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) {
+          return invalid_argument("--map '" + m + "': expected FILEPROPERTY=PROFILEPROPERTY");
+        }
+        map[m.substr(0, eq)] = m.substr(eq + 1);
+      }
+      UPSYNC_ASSIGN_OR_RETURN(Tenant t, ctx.tenant(qa->tenant));
+      UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
+      UPSYNC_ASSIGN_OR_RETURN(auto jobs, open_job_store(*store));
+      DocumentLibraries libs(ctx.data_dir);
+      BulkImporter imp(*store, *jobs, libs, qa->limits.get());
+      UPSYNC_ASSIGN_OR_RETURN(std::string id, imp.queue_import_profile_properties(
+                                                  t, *id_type, qa->id_property, map, qa->source));
+      UPSYNC_ASSIGN_OR_RETURN(ImportJob job, imp.get_import_profile_property_job(t, id));
+      if (ctx.json) {
+        print_json(*ctx.out, job_json(job));
+      } else {
+        *ctx.out << job.job_id << "\n";
+      }
+      return Status::ok();
+    };
+  });
+
+  struct StatusArgs {
+    std::string tenant, job;
+  };
+  auto sa = std::make_shared<StatusArgs>();
+  CLI::App* status =
+      group->add_subcommand("status", "a job's status (GetImportProfilePropertyJob)");
+  status->add_option("--tenant,-t", sa->tenant, "tenant name")->required();
+  status->add_option("job", sa->job, "job id (default: every job)");
+  status->callback([&ctx, sa] {
+    ctx.action = [&ctx, sa]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(Tenant t, ctx.tenant(sa->tenant));
+      UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
+      UPSYNC_ASSIGN_OR_RETURN(auto jobs, open_job_store(*store));
+      if (sa->job.empty()) {
+        UPSYNC_ASSIGN_OR_RETURN(auto all, jobs->list(t.id));
+        print_jobs(ctx, all);
+        return Status::ok();
+      }
+      UPSYNC_ASSIGN_OR_RETURN(ImportJob j, jobs->get(t.id, sa->job));
+      if (ctx.json) {
+        print_json(*ctx.out, job_json(j));
+      } else {
+        print_jobs(ctx, {j});
+      }
+      return Status::ok();
+    };
+  });
+
+  auto la = std::make_shared<StatusArgs>();
+  CLI::App* list =
+      group->add_subcommand("list", "every job of the tenant (GetImportProfilePropertyJobs)");
+  list->add_option("--tenant,-t", la->tenant, "tenant name")->required();
+  list->callback([&ctx, la] {
+    ctx.action = [&ctx, la]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(Tenant t, ctx.tenant(la->tenant));
+      UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
+      UPSYNC_ASSIGN_OR_RETURN(auto jobs, open_job_store(*store));
+      UPSYNC_ASSIGN_OR_RETURN(auto all, jobs->list(t.id));
+      print_jobs(ctx, all);
+      return Status::ok();
+    };
+  });
+
+  auto rl = std::make_shared<Limits>();
+  CLI::App* run = group->add_subcommand("run-pending", "run every queued job once, then exit");
+  add_limit_options(run, *rl);
+  run->callback(
+      [&ctx, rl] { ctx.action = [&ctx, rl]() -> Status { return run_pending(ctx, *rl, false); }; });
+
+  struct WorkerArgs {
+    Limits limits;
+    double interval = 5;
+  };
+  auto wa = std::make_shared<WorkerArgs>();
+  CLI::App* worker = app.add_subcommand("worker", "run queued import jobs, polling, until killed");
+  worker->add_option("--interval", wa->interval, "seconds between polls")
+      ->check(CLI::Range(0.05, 3600.0));
+  add_limit_options(worker, wa->limits);
+  worker->callback([&ctx, wa] {
+    ctx.action = [&ctx, wa]() -> Status {
+      while (true) {
+        UPSYNC_RETURN_IF_ERROR(run_pending(ctx, wa->limits, true));
+        ctx.out->flush();
+        std::this_thread::sleep_for(std::chrono::duration<double>(wa->interval));
+      }
+    };
+  });
+}
+
+}  // namespace upsync

@@ -1,0 +1,184 @@
+// The SQLite JobStore of the bulk import (src/bulkimport/job.h): tables import_jobs and
+// import_job_log, on the store's own connection so that checkpoints share its transactions.
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "bulkimport/job.h"
+#include "core/clock.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace upsync {
+namespace {
+
+constexpr std::string_view kColumns =
+    "job_id, tenant_id, state, error, error_message, source_uri, log_folder_uri, id_type, "
+    "id_property, property_map, records_done, seq, created_at, updated_at";
+
+std::string encode_map(const std::map<std::string, std::string>& m) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  for (const auto& [k, v] : m) {
+    w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  }
+  w.EndObject();
+  return buf.GetString();
+}
+
+Result<std::map<std::string, std::string>> decode_map(std::string_view text) {
+  rapidjson::Document d;
+  d.Parse(text.data(), text.size());
+  if (d.HasParseError() || !d.IsObject()) return data_loss("import job: corrupt property map");
+  std::map<std::string, std::string> m;
+  for (auto it = d.MemberBegin(); it != d.MemberEnd(); ++it) {
+    if (!it->value.IsString()) return data_loss("import job: corrupt property map");
+    m[it->name.GetString()] = it->value.GetString();
+  }
+  return m;
+}
+
+class SqliteJobStore : public JobStore {
+ public:
+  explicit SqliteJobStore(SqliteStore& store) : db_(store.db()) {}
+
+  Status create(const ImportJob& j) override {
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * s,
+        db_.prepare("INSERT INTO import_jobs (job_id, tenant_id, state, error, error_message, "
+                    "source_uri, log_folder_uri, id_type, id_property, property_map, "
+                    "records_done, created_at, updated_at) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    std::string now = utc_now_iso();
+    s->bind(1, j.job_id);
+    s->bind(2, j.tenant);
+    s->bind(3, static_cast<int64_t>(j.state));
+    s->bind(4, static_cast<int64_t>(j.error));
+    s->bind(5, j.error_message);
+    s->bind(6, j.source_uri);
+    s->bind(7, j.log_folder_uri);
+    s->bind(8, import_id_type_name(j.id_type));
+    s->bind(9, j.id_property);
+    s->bind(10, encode_map(j.property_map));
+    s->bind(11, j.records_done);
+    s->bind(12, now);
+    s->bind(13, now);
+    return s->run();
+  }
+
+  Result<ImportJob> get(TenantId tenant, std::string_view job_id) override {
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * s,
+        db_.prepare("SELECT " + std::string(kColumns) +
+                    " FROM import_jobs WHERE tenant_id = ? AND job_id = ? COLLATE NOCASE"));
+    s->bind(1, tenant);
+    s->bind(2, job_id);
+    UPSYNC_ASSIGN_OR_RETURN(auto jobs, read_all(*s));
+    if (jobs.empty()) return not_found("import job '" + std::string(job_id) + "' does not exist");
+    return std::move(jobs[0]);
+  }
+
+  Result<std::vector<ImportJob>> list(TenantId tenant) override {
+    UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s,
+                            db_.prepare("SELECT " + std::string(kColumns) +
+                                        " FROM import_jobs WHERE tenant_id = ? ORDER BY seq"));
+    s->bind(1, tenant);
+    return read_all(*s);
+  }
+
+  Result<std::vector<ImportJob>> runnable() override {
+    UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s,
+                            db_.prepare("SELECT " + std::string(kColumns) +
+                                        " FROM import_jobs WHERE state IN (?, ?) ORDER BY seq"));
+    s->bind(1, static_cast<int64_t>(ImportJobState::kQueued));
+    s->bind(2, static_cast<int64_t>(ImportJobState::kProcessing));
+    return read_all(*s);
+  }
+
+  Status update(const ImportJob& j) override {
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * s,
+        db_.prepare("UPDATE import_jobs SET state = ?, error = ?, error_message = ?, "
+                    "log_folder_uri = ?, records_done = ?, updated_at = ? WHERE job_id = ?"));
+    s->bind(1, static_cast<int64_t>(j.state));
+    s->bind(2, static_cast<int64_t>(j.error));
+    s->bind(3, j.error_message);
+    s->bind(4, j.log_folder_uri);
+    s->bind(5, j.records_done);
+    s->bind(6, utc_now_iso());
+    s->bind(7, j.job_id);
+    UPSYNC_RETURN_IF_ERROR(s->run());
+    if (db_.changes() != 1) return not_found("import job '" + j.job_id + "' does not exist");
+    return Status::ok();
+  }
+
+  Status add_log_line(std::string_view job_id, std::string_view line) override {
+    UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s,
+                            db_.prepare("INSERT INTO import_job_log (job_id, line) VALUES (?, ?)"));
+    s->bind(1, job_id);
+    s->bind(2, line);
+    return s->run();
+  }
+
+  Result<std::vector<std::string>> log_lines(std::string_view job_id) override {
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * s,
+        db_.prepare("SELECT line FROM import_job_log WHERE job_id = ? ORDER BY n"));
+    s->bind(1, job_id);
+    std::vector<std::string> out;
+    while (true) {
+      UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());
+      if (!row) break;
+      out.emplace_back(s->column_text(0));
+    }
+    return out;
+  }
+
+  Status clear_log(std::string_view job_id) override {
+    UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s,
+                            db_.prepare("DELETE FROM import_job_log WHERE job_id = ?"));
+    s->bind(1, job_id);
+    return s->run();
+  }
+
+ private:
+  Result<std::vector<ImportJob>> read_all(SqliteStatement& s) {
+    std::vector<ImportJob> out;
+    while (true) {
+      UPSYNC_ASSIGN_OR_RETURN(bool row, s.step());
+      if (!row) break;
+      ImportJob j;
+      j.job_id = s.column_text(0);
+      j.tenant = s.column_int(1);
+      j.state = static_cast<ImportJobState>(s.column_int(2));
+      j.error = static_cast<ImportJobError>(s.column_int(3));
+      j.error_message = s.column_text(4);
+      j.source_uri = s.column_text(5);
+      j.log_folder_uri = s.column_text(6);
+      auto id_type = parse_import_id_type(s.column_text(7));
+      if (!id_type) return data_loss("import job '" + j.job_id + "': unknown id type");
+      j.id_type = *id_type;
+      j.id_property = s.column_text(8);
+      UPSYNC_ASSIGN_OR_RETURN(j.property_map, decode_map(s.column_text(9)));
+      j.records_done = s.column_int(10);
+      j.seq = s.column_int(11);
+      j.created_at = s.column_text(12);
+      j.updated_at = s.column_text(13);
+      out.push_back(std::move(j));
+    }
+    return out;
+  }
+
+  SqliteDb& db_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<JobStore>> open_job_store(Store& store) {
+  auto* sqlite = dynamic_cast<SqliteStore*>(&store);
+  if (!sqlite) return failed_precondition("bulk import jobs need the SQLite store");
+  return std::unique_ptr<JobStore>(new SqliteJobStore(*sqlite));
+}
+
+}  // namespace upsync

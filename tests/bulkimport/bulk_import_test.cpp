@@ -1,0 +1,480 @@
+// Bulk import (seed 003): states, errors and messages word for word, the seed's sample file,
+// and the bad-input corpus of tests/data/bulkimport, each leaving everything else unchanged.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "bulkimport/import_reader.h"
+#include "bulkimport/importer.h"
+#include "test_support.h"
+
+namespace upsync {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::TempDir;
+
+const std::string kData = UPSYNC_TEST_DATA_DIR "/bulkimport/";
+const std::string kSource = "/sites/hr/Shared Documents/import/users.json";
+
+class BulkImportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = open_store({.data_dir = dir_.str()});
+    ASSERT_TRUE(s) << s.status().to_string();
+    store_ = std::move(*s);
+    auto t = store_->create_tenant({.name = "contoso"});
+    ASSERT_TRUE(t) << t.status().to_string();
+    tenant_ = *t;
+    for (std::string name : {"City", "OfficeCode"}) {
+      ASSERT_TRUE(store_->add_custom_property(tenant_.id, {.name = name, .display_name = name}));
+    }
+    ASSERT_TRUE(store_->add_custom_property(
+        tenant_.id, {.name = "Hobbies", .display_name = "Hobbies", .multi_value = true}));
+    ASSERT_TRUE(store_->add_custom_property(
+        tenant_.id, {.name = "Skills", .display_name = "Skills", .taxonomy_bound = true}));
+    for (std::string u : {"vesaj", "bjansen", "erwin"}) {
+      std::vector<PropertyChange> init{{"WorkEmail", {u + "@contoso.com"}}};
+      auto p = store_->create_profile(tenant_.id, "i:0#.f|membership|" + u + "@contoso.com", init);
+      ASSERT_TRUE(p) << p.status().to_string();
+    }
+    auto j = open_job_store(*store_);
+    ASSERT_TRUE(j);
+    jobs_ = std::move(*j);
+    libs_ = std::make_unique<DocumentLibraries>(dir_.str());
+  }
+
+  BulkImporter importer(ImportLimits limits = {}) {
+    return BulkImporter(*store_, *jobs_, *libs_, limits);
+  }
+
+  void put(const std::string& local, const std::string& url = kSource) {
+    auto u = parse_file_url(url);
+    ASSERT_TRUE(u);
+    ASSERT_TRUE(libs_->put_file(tenant_, *u, local).is_ok());
+  }
+
+  const std::map<std::string, std::string> kMap{{"City", "City"}, {"Office", "OfficeCode"}};
+
+  // Queues `file` of the corpus with the seed's map and runs the worker.
+  ImportJob run_file(const std::string& local, ImportLimits limits = {}) {
+    put(local);
+    auto imp = importer(limits);
+    auto id =
+        imp.queue_import_profile_properties(tenant_, ImportIdType::kEmail, "IdName", kMap, kSource);
+    EXPECT_TRUE(id) << id.status().to_string();
+    auto done = imp.run_pending();
+    EXPECT_TRUE(done) << done.status().to_string();
+    auto job = imp.get_import_profile_property_job(tenant_, *id);
+    EXPECT_TRUE(job);
+    return *job;
+  }
+
+  // Every profile (properties, seq) and the tenant's last change-feed sequence.
+  std::string snapshot() {
+    std::string out;
+    auto page = store_->list_profiles(tenant_.id, {.limit = 1000});
+    EXPECT_TRUE(page);
+    for (const Profile& p : page->profiles) {
+      out += p.account_name + " seq=" + std::to_string(p.seq) + "\n";
+      for (const auto& [k, vs] : p.properties) {
+        for (const auto& v : vs) out += "  " + k + "=" + v + "\n";
+      }
+    }
+    out += "last_seq=" + std::to_string(*store_->last_seq(tenant_.id));
+    return out;
+  }
+
+  std::string prop(const std::string& email, const std::string& name) {
+    auto p = store_->profile(tenant_.id, {ProfileKeyKind::kEmail, email});
+    EXPECT_TRUE(p) << email;
+    return p ? p->first(name) : "";
+  }
+
+  std::string log_of(const ImportJob& job) {
+    auto src = parse_file_url(kSource);
+    auto url = src->parent().child(job.job_id).child(kImportLogFileName);
+    return testing::read_file(libs_->local_path(tenant_, url));
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<JobStore> jobs_;
+  std::unique_ptr<DocumentLibraries> libs_;
+  Tenant tenant_;
+};
+
+TEST(BulkImportNames, StatesAndErrorsHaveTheSeedNamesAndWireIntegers) {
+  const std::pair<ImportJobState, const char*> states[] = {
+      {ImportJobState::kUnknown, "Unknown"},       {ImportJobState::kSubmitted, "Submitted"},
+      {ImportJobState::kProcessing, "Processing"}, {ImportJobState::kQueued, "Queued"},
+      {ImportJobState::kSucceeded, "Succeeded"},   {ImportJobState::kError, "Error"}};
+  int i = 0;
+  for (auto [s, n] : states) {
+    EXPECT_EQ(static_cast<int>(s), i++);
+    EXPECT_EQ(import_job_state_name(s), n);
+    EXPECT_EQ(parse_import_job_state(n), s);
+  }
+  const std::tuple<ImportJobError, const char*, int> errors[] = {
+      {ImportJobError::kNoError, "NoError", 0},
+      {ImportJobError::kInternalError, "InternalError", 1},
+      {ImportJobError::kDataFileNotExist, "DataFileNotExist", 20},
+      {ImportJobError::kDataFileNotInTenant, "DataFileNotInTenant", 21},
+      {ImportJobError::kDataFileTooBig, "DataFileTooBig", 22},
+      {ImportJobError::kInvalidDataFile, "InvalidDataFile", 23},
+      {ImportJobError::kImportCompleteWithError, "ImportCompleteWithError", 30}};
+  for (auto [e, n, wire] : errors) {
+    EXPECT_EQ(static_cast<int>(e), wire);
+    EXPECT_EQ(import_job_error_name(e), n);
+    EXPECT_EQ(parse_import_job_error(n), e);
+  }
+  EXPECT_EQ(profile_key_kind_for(*parse_import_id_type("Email")), ProfileKeyKind::kEmail);
+  EXPECT_EQ(profile_key_kind_for(*parse_import_id_type("CloudId")), ProfileKeyKind::kCloudId);
+  EXPECT_EQ(profile_key_kind_for(*parse_import_id_type("PrincipalName")),
+            ProfileKeyKind::kPrincipalName);
+  EXPECT_FALSE(parse_import_id_type("ObjectId"));
+}
+
+TEST_F(BulkImportTest, TheSeedSampleFileImportsAsIs) {
+  const std::string before_unrelated = prop("vesaj@contoso.com", "AccountName");
+  const int64_t seq0 = *store_->last_seq(tenant_.id);
+  ImportJob job = run_file(kData + "seed003_sample.json");
+  EXPECT_EQ(job.state, ImportJobState::kError);
+  EXPECT_EQ(job.error, ImportJobError::kImportCompleteWithError);
+  EXPECT_EQ(prop("vesaj@contoso.com", "City"), "Helsinki");
+  EXPECT_EQ(prop("vesaj@contoso.com", "OfficeCode"), "Viper");
+  EXPECT_EQ(prop("bjansen@contoso.com", "City"), "Brussels");
+  EXPECT_EQ(prop("bjansen@contoso.com", "OfficeCode"), "Beetle");
+  EXPECT_EQ(prop("erwin@contoso.com", "City"), "Stockholm");
+  EXPECT_EQ(prop("erwin@contoso.com", "OfficeCode"), "Elite");
+  EXPECT_EQ(prop("vesaj@contoso.com", "AccountName"), before_unrelated);
+  EXPECT_EQ(log_of(job),
+            "IdentityNotResolvable unknowperson@contoso.com User identity cannot be resolved\n");
+  EXPECT_EQ(job.log_folder_uri, "/sites/hr/Shared Documents/import/" + job.job_id);
+  // The change feed records each changed profile once.
+  auto changes = store_->changes_after(tenant_.id, kProfilesFeed, seq0, 100);
+  ASSERT_TRUE(changes);
+  EXPECT_EQ(changes->size(), 3u);
+}
+
+TEST_F(BulkImportTest, ACleanFileSucceedsWithNoLog) {
+  TempDir tmp;
+  testing::write_file(tmp.path() / "ok.json",
+                      R"({"value":[{"IdName":"vesaj@contoso.com","City":"Helsinki"}]})");
+  ImportJob job = run_file((tmp.path() / "ok.json").string());
+  EXPECT_EQ(job.state, ImportJobState::kSucceeded);
+  EXPECT_EQ(job.error, ImportJobError::kNoError);
+  EXPECT_EQ(job.error_message, "");
+  EXPECT_EQ(job.log_folder_uri, "");
+  EXPECT_EQ(prop("vesaj@contoso.com", "City"), "Helsinki");
+  // Importing the same values again records no change.
+  const int64_t seq = *store_->last_seq(tenant_.id);
+  run_file((tmp.path() / "ok.json").string());
+  EXPECT_EQ(*store_->last_seq(tenant_.id), seq);
+}
+
+TEST_F(BulkImportTest, QueueTimeChecksRefuseWithTheSeedMessages) {
+  put(kData + "seed003_sample.json");
+  auto imp = importer();
+  auto q = [&](std::map<std::string, std::string> map) {
+    return imp.queue_import_profile_properties(tenant_, ImportIdType::kEmail, "IdName", map,
+                                               kSource);
+  };
+  auto r = q({{"City", "City"}, {"Office", "AboutMe"}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.status().message(), "Property Names [AboutMe] are editable by user.");
+  r = q({{"City", "NoSuchProperty"}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.status().message(), "Property Names [NoSuchProperty] do not exist.");
+  r = q({{"City", "City"}, {"Office", "Department"}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.status().message(), "Property Names [Department] are core directory properties.");
+  r = q({{"City", "Hobbies"}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.status().message(), "Property Names [Hobbies] are multi-valued.");
+  r = q({{"City", "Skills"}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.status().message(), "Property Names [Skills] are taxonomy-bound.");
+  auto jobs = imp.get_import_profile_property_jobs(tenant_);
+  ASSERT_TRUE(jobs);
+  EXPECT_TRUE(jobs->empty()) << "a refused call records no job";
+}
+
+TEST_F(BulkImportTest, OnlyOnlineTenantsImport) {
+  auto server = store_->create_tenant({.name = "onprem", .kind = TenantKind::kServer});
+  ASSERT_TRUE(server);
+  auto r = importer().queue_import_profile_properties(*server, ImportIdType::kEmail, "IdName", kMap,
+                                                      kSource);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(BulkImportTest, SourceFileChecksEndTheJobWithTheirErrors) {
+  put(kData + "seed003_sample.json");
+  auto imp = importer({.max_file_bytes = 100});
+  auto queue = [&](const std::string& url) {
+    auto id =
+        imp.queue_import_profile_properties(tenant_, ImportIdType::kEmail, "IdName", kMap, url);
+    EXPECT_TRUE(id) << id.status().to_string();
+    return *imp.get_import_profile_property_job(tenant_, *id);
+  };
+  ImportJob other = queue("https://fabrikam.sharepoint.com" + kSource);
+  EXPECT_EQ(other.state, ImportJobState::kError);
+  EXPECT_EQ(other.error, ImportJobError::kDataFileNotInTenant);
+  EXPECT_EQ(other.error_message, "The data source file did not belong to the same tenant");
+  ImportJob missing = queue("/sites/hr/Shared Documents/import/nope.json");
+  EXPECT_EQ(missing.error, ImportJobError::kDataFileNotExist);
+  EXPECT_EQ(missing.error_message, "The data source file could not be found");
+  ImportJob big = queue("https://contoso.sharepoint.com" + kSource);
+  EXPECT_EQ(big.error, ImportJobError::kDataFileTooBig);
+  EXPECT_EQ(big.error_message.rfind("The size of the data file was too big", 0), 0u);
+  auto ran = imp.run_pending();
+  ASSERT_TRUE(ran);
+  EXPECT_TRUE(ran->empty()) << "jobs in Error are not run";
+}
+
+TEST_F(BulkImportTest, StatesGoSubmittedQueuedProcessingSucceeded) {
+  put(kData + "seed003_sample.json");
+  auto imp = importer({.batch_records = 1});
+  auto id =
+      imp.queue_import_profile_properties(tenant_, ImportIdType::kEmail, "IdName", kMap, kSource);
+  ASSERT_TRUE(id);
+  EXPECT_EQ(imp.get_import_profile_property_job(tenant_, *id)->state, ImportJobState::kQueued);
+  std::vector<ImportJobState> seen;
+  auto done = imp.run_pending([&](const ImportJob& j, int64_t) {
+    seen.push_back(imp.get_import_profile_property_job(tenant_, j.job_id)->state);
+  });
+  ASSERT_TRUE(done);
+  ASSERT_EQ(seen.size(), 4u);
+  for (auto s : seen) EXPECT_EQ(s, ImportJobState::kProcessing);
+  // Submitted is the state of a job recorded before its file is checked.
+  ImportJob j;
+  j.job_id = "11111111-2222-3333-4444-555555555555";
+  j.tenant = tenant_.id;
+  j.state = ImportJobState::kSubmitted;
+  j.source_uri = kSource;
+  ASSERT_TRUE(jobs_->create(j).is_ok());
+  EXPECT_EQ(jobs_->get(tenant_.id, j.job_id)->state, ImportJobState::kSubmitted);
+  EXPECT_FALSE(jobs_->get(tenant_.id, "00000000-0000-0000-0000-000000000000"));
+}
+
+TEST_F(BulkImportTest, AFileRemovedAfterQueueingIsDataFileNotExist) {
+  put(kData + "seed003_sample.json");
+  auto imp = importer();
+  auto id =
+      imp.queue_import_profile_properties(tenant_, ImportIdType::kEmail, "IdName", kMap, kSource);
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(libs_->remove(tenant_, *parse_file_url(kSource)).is_ok());
+  const std::string before = snapshot();
+  ASSERT_TRUE(imp.run_pending());
+  ImportJob job = *imp.get_import_profile_property_job(tenant_, *id);
+  EXPECT_EQ(job.state, ImportJobState::kError);
+  EXPECT_EQ(job.error, ImportJobError::kDataFileNotExist);
+  EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(BulkImportTest, AnUnreadableFileIsInternalError) {
+  put(kData + "seed003_sample.json");
+  auto imp = importer();
+  auto id =
+      imp.queue_import_profile_properties(tenant_, ImportIdType::kEmail, "IdName", kMap, kSource);
+  ASSERT_TRUE(id);
+  // The file's content cannot be read (EIO): a failure of the service, not of the file.
+  std::string local = libs_->local_path(tenant_, *parse_file_url(kSource));
+  fs::remove(local);
+  fs::create_symlink("/proc/self/mem", local);  // stat works; reading fails with EIO
+  const std::string before = snapshot();
+  ASSERT_TRUE(imp.run_pending());
+  ImportJob job = *imp.get_import_profile_property_job(tenant_, *id);
+  EXPECT_EQ(job.state, ImportJobState::kError);
+  EXPECT_EQ(job.error, ImportJobError::kInternalError);
+  EXPECT_NE(job.error_message, "");
+  EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(BulkImportTest, AnUnmappedPropertyAbortsTheWholeFile) {
+  const std::string before = snapshot();
+  ImportJob job = run_file(kData + "unmapped_property.json");
+  EXPECT_EQ(job.state, ImportJobState::kError);
+  EXPECT_EQ(job.error, ImportJobError::kInvalidDataFile);
+  const std::string line =
+      "InvalidProperty - bjansen@contoso.com Property 'AboutMe' is not mapped to any property "
+      "in the user profile application.";
+  EXPECT_EQ(job.error_message, line);
+  EXPECT_EQ(log_of(job), line + "\n");
+  EXPECT_EQ(snapshot(), before) << "vesaj, before the bad record, is not applied either";
+}
+
+TEST_F(BulkImportTest, MissingIdentityIsLoggedAndTheImportGoesOn) {
+  ImportJob job = run_file(kData + "missing_identity.json");
+  EXPECT_EQ(job.state, ImportJobState::kError);
+  EXPECT_EQ(job.error, ImportJobError::kImportCompleteWithError);
+  EXPECT_EQ(log_of(job), "MissingIdentity - The identity is missing for the user object\n");
+  EXPECT_EQ(prop("vesaj@contoso.com", "City"), "Helsinki");
+  EXPECT_EQ(prop("erwin@contoso.com", "City"), "Stockholm");
+}
+
+TEST_F(BulkImportTest, TheSeedDataFileNotJsonExample) {
+  const std::string before = snapshot();
+  ImportJob job = run_file(kData + "seed003_not_json.json");
+  EXPECT_EQ(job.error, ImportJobError::kInvalidDataFile);
+  EXPECT_EQ(job.error_message,
+            "DataFileNotJson - JsonToken EndObject is not valid for closing JsonType Array. "
+            "Path 'value', line 8, position 10.");
+  EXPECT_EQ(log_of(job), job.error_message + "\n");
+  EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(BulkImportTest, MoreThanThePropertyLimitIsRefused) {
+  const std::string before = snapshot();
+  ImportJob job = run_file(kData + "seed003_sample.json", {.max_properties = 7});
+  EXPECT_EQ(job.error, ImportJobError::kInvalidDataFile);
+  EXPECT_EQ(job.error_message,
+            "DataFileTooManyProperties - The data file holds more than 7 properties, the limit "
+            "of one import. Path 'value[3]', line 18, position 5.");
+  EXPECT_EQ(snapshot(), before);
+}
+
+struct Bad {
+  const char* file;
+  const char* message;
+};
+
+class BadInputTest : public BulkImportTest, public ::testing::WithParamInterface<Bad> {};
+
+TEST_P(BadInputTest, EndsInvalidDataFileAndChangesNothing) {
+  const std::string before = snapshot();
+  ImportJob job = run_file(kData + GetParam().file);
+  EXPECT_EQ(job.state, ImportJobState::kError);
+  EXPECT_EQ(job.error, ImportJobError::kInvalidDataFile);
+  EXPECT_EQ(job.error_message, GetParam().message);
+  EXPECT_EQ(log_of(job), std::string(GetParam().message) + "\n");
+  EXPECT_EQ(snapshot(), before);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Corpus, BadInputTest,
+    ::testing::Values(
+        Bad{"truncated.json",
+            "DataFileNotJson - Unexpected end when reading JSON. Path 'value[0].City', line 5, "
+            "position 18."},
+        Bad{"top_level_array.json",
+            "InvalidDataFile - The file must be a JSON object with a 'value' array of user "
+            "objects, not an array. Path '', line 1, position 1."},
+        Bad{"non_string_value.json",
+            "InvalidDataFile - The value of property 'City' must be a string, not a number. Path "
+            "'value[0].City', line 2, position 44."},
+        Bad{"duplicate_key.json",
+            "InvalidDataFile - The property 'City' appears twice in the user object. Path "
+            "'value[0].City', line 2, position 60."},
+        Bad{"invalid_utf8.json",
+            "DataFileNotJson - Invalid UTF-8 byte sequence in string. Path 'value[0].City', "
+            "line 2, position 48."},
+        Bad{"empty.json", "DataFileNotJson - The data file is empty. Path '', line 1, position 0."},
+        Bad{"trailing_text.json",
+            "DataFileNotJson - Additional text encountered after finished reading JSON content: "
+            "{. Path '', line 4, position 1."},
+        Bad{"value_not_array.json",
+            "InvalidDataFile - The property 'value' must be an array of user objects, not an "
+            "object. Path 'value', line 1, position 11."}),
+    [](const auto& info) {
+      std::string n = info.param.file;
+      n = n.substr(0, n.find('.'));
+      std::erase(n, '_');
+      return n;
+    });
+
+TEST_F(BulkImportTest, AByteOrderMarkIsSkipped) {
+  ImportJob job = run_file(kData + "bom.json");
+  EXPECT_EQ(job.state, ImportJobState::kSucceeded) << job.error_message;
+  EXPECT_EQ(prop("vesaj@contoso.com", "City"), "Helsinki");
+}
+
+TEST_F(BulkImportTest, AnEmptyValueArraySucceedsAndChangesNothing) {
+  const std::string before = snapshot();
+  ImportJob job = run_file(kData + "empty_value.json");
+  EXPECT_EQ(job.state, ImportJobState::kSucceeded);
+  EXPECT_EQ(job.error, ImportJobError::kNoError);
+  EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(BulkImportTest, AHugeStringIsRefused) {
+  TempDir tmp;
+  testing::write_file(
+      tmp.path() / "huge.json",
+      R"({"value":[{"IdName":"vesaj@contoso.com","City":")" + std::string(2 << 20, 'x') + "\"}]}");
+  const std::string before = snapshot();
+  ImportJob job = run_file((tmp.path() / "huge.json").string());
+  EXPECT_EQ(job.error, ImportJobError::kInvalidDataFile);
+  EXPECT_EQ(job.error_message,
+            "InvalidDataFile - The value of property 'City' is longer than 1048576 bytes. Path "
+            "'value[0].City', line 1, position 2097201.");
+  EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(BulkImportTest, AValueTheSchemaRefusesIsLoggedForItsUser) {
+  ASSERT_TRUE(store_->add_custom_property(
+      tenant_.id, {.name = "Short", .display_name = "Short", .max_length = 3}));
+  TempDir tmp;
+  testing::write_file(tmp.path() / "v.json",
+                      R"({"value":[{"IdName":"vesaj@contoso.com","S":"toolong"},)"
+                      R"({"IdName":"erwin@contoso.com","S":"ok"}]})");
+  put((tmp.path() / "v.json").string());
+  auto imp = importer();
+  auto id = imp.queue_import_profile_properties(tenant_, ImportIdType::kEmail, "IdName",
+                                                {{"S", "Short"}}, kSource);
+  ASSERT_TRUE(id) << id.status().to_string();
+  ASSERT_TRUE(imp.run_pending());
+  ImportJob job = *imp.get_import_profile_property_job(tenant_, *id);
+  EXPECT_EQ(job.error, ImportJobError::kImportCompleteWithError);
+  EXPECT_EQ(log_of(job).rfind("InvalidValue - vesaj@contoso.com Property 'S': ", 0), 0u);
+  EXPECT_EQ(prop("vesaj@contoso.com", "Short"), "");
+  EXPECT_EQ(prop("erwin@contoso.com", "Short"), "ok");
+}
+
+TEST_F(BulkImportTest, AWorkerWhoseCheckpointMovedStopsWithoutWriting) {
+  put(kData + "seed003_sample.json");
+  auto imp = importer({.batch_records = 1});
+  auto id =
+      imp.queue_import_profile_properties(tenant_, ImportIdType::kEmail, "IdName", kMap, kSource);
+  ASSERT_TRUE(id);
+  // After the first batch, another worker moves the checkpoint past the second record.
+  bool moved = false;
+  auto done = imp.run_pending([&](const ImportJob& j, int64_t n) {
+    if (n == 1 && !moved) {
+      moved = true;
+      ImportJob other = j;
+      other.records_done = 2;
+      ASSERT_TRUE(jobs_->update(other).is_ok());
+    }
+  });
+  ASSERT_TRUE(done) << done.status().to_string();
+  EXPECT_EQ(prop("vesaj@contoso.com", "City"), "Helsinki");
+  EXPECT_EQ(prop("bjansen@contoso.com", "City"), "") << "this worker stopped before record 2";
+  ImportJob job = *imp.get_import_profile_property_job(tenant_, *id);
+  EXPECT_EQ(job.state, ImportJobState::kProcessing) << "left to the other worker";
+  EXPECT_EQ(job.records_done, 2);
+  // The next run resumes from the other worker's checkpoint.
+  ASSERT_TRUE(imp.run_pending());
+  job = *imp.get_import_profile_property_job(tenant_, *id);
+  EXPECT_EQ(job.error, ImportJobError::kImportCompleteWithError);
+  EXPECT_EQ(prop("erwin@contoso.com", "City"), "Stockholm");
+}
+
+TEST(ImportReader, ReportsRecordsInOrderWithTheirPlace) {
+  std::vector<ImportRecord> got;
+  Status st =
+      read_import_buffer("{\"value\":[\n {\"a\":\"1\"},\n {\"b\":\"2\",\"c\":\"\\u00e9\"}]}",
+                         [&](const ImportRecord& r) {
+                           got.push_back(r);
+                           return Status::ok();
+                         });
+  ASSERT_TRUE(st.is_ok()) << st.to_string();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].index, 1);
+  EXPECT_EQ(got[1].line, 3);
+  EXPECT_EQ(got[1].fields[1].second, "\xC3\xA9");
+}
+
+}  // namespace
+}  // namespace upsync

@@ -1,0 +1,103 @@
+// upsync file ... and upsync import ...: the seed's PowerShell flow from the command line,
+// JSON field names as the API's, and bad input refused with exit 1.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/app.h"
+#include "test_support.h"
+
+namespace upsync {
+namespace {
+
+class ImportCliTest : public ::testing::Test {
+ protected:
+  int cli(std::vector<std::string> args) {
+    args.insert(args.begin(), {"upsync", "--data-dir", dir_.str()});
+    out_.str("");
+    err_.str("");
+    return run_cli(args, out_, err_);
+  }
+  void SetUp() override {
+    ASSERT_EQ(cli({"tenant", "create", "contoso"}), 0);
+    ASSERT_EQ(cli({"property", "add", "-t", "contoso", "City"}), 0);
+    ASSERT_EQ(cli({"property", "add", "-t", "contoso", "OfficeCode"}), 0);
+    ASSERT_EQ(cli({"profile", "create", "-t", "contoso", "i:0#.f|membership|vesaj@contoso.com",
+                   "--set", "WorkEmail=vesaj@contoso.com"}),
+              0);
+    testing::write_file(dir_.path() / "users.json",
+                        testing::read_file(UPSYNC_TEST_DATA_DIR "/bulkimport/seed003_sample.json"));
+  }
+  std::vector<std::string> queue_args(const std::string& id_type, const std::string& office_to) {
+    return {"import",        "queue",  "-t",    "contoso",   "--id-type", id_type,
+            "--id-property", "IdName", "--map", "City=City", "--map",     "Office=" + office_to,
+            "--source",      kUrl};
+  }
+
+  const std::string kUrl = "/sites/hr/Shared Documents/import/users.json";
+  testing::TempDir dir_;
+  std::ostringstream out_, err_;
+};
+
+TEST_F(ImportCliTest, QueueRunAndStatusWithApiFieldNames) {
+  ASSERT_EQ(cli({"file", "put", "-t", "contoso", (dir_.path() / "users.json").string(), kUrl}), 0)
+      << err_.str();
+  ASSERT_EQ(cli({"--json", "file", "ls", "-t", "contoso", "/sites/hr/Shared Documents/import"}), 0);
+  auto files = nlohmann::json::parse(out_.str());
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0]["url"], kUrl);
+  ASSERT_EQ(cli(queue_args("Email", "OfficeCode")), 0) << err_.str();
+  std::string id = out_.str();
+  id.pop_back();
+  EXPECT_EQ(id.size(), 36u);
+  ASSERT_EQ(cli({"--json", "import", "status", "-t", "contoso", id}), 0);
+  auto j = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(j["State"], "Queued");
+  EXPECT_EQ(j["Error"], "NoError");
+  ASSERT_EQ(cli({"import", "run-pending"}), 0) << err_.str();
+  ASSERT_EQ(cli({"--json", "import", "list", "-t", "contoso"}), 0);
+  auto all = nlohmann::json::parse(out_.str());
+  ASSERT_EQ(all.size(), 1u);
+  for (const char* field :
+       {"JobId", "State", "SourceUri", "Error", "ErrorMessage", "LogFileUri", "LogFolderUri"}) {
+    EXPECT_TRUE(all[0].contains(field)) << field;
+  }
+  EXPECT_EQ(all[0]["JobId"], id);
+  EXPECT_EQ(all[0]["State"], "Error");
+  EXPECT_EQ(all[0]["Error"], "ImportCompleteWithError");
+  EXPECT_EQ(all[0]["LogFileUri"], "/sites/hr/Shared Documents/import/" + id);
+  ASSERT_EQ(cli({"file", "get", "-t", "contoso",
+                 "/sites/hr/Shared Documents/import/" + id + "/ImportLog.txt",
+                 (dir_.path() / "log.txt").string()}),
+            0);
+  EXPECT_EQ(testing::read_file(dir_.path() / "log.txt"),
+            "IdentityNotResolvable bjansen@contoso.com User identity cannot be resolved\n"
+            "IdentityNotResolvable unknowperson@contoso.com User identity cannot be resolved\n"
+            "IdentityNotResolvable erwin@contoso.com User identity cannot be resolved\n");
+  ASSERT_EQ(cli({"file", "rm", "-t", "contoso", "/sites/hr/Shared Documents/import/" + id}), 0);
+  EXPECT_EQ(cli({"file", "ls", "-t", "contoso", "/sites/hr/Shared Documents/import/" + id}), 1);
+}
+
+TEST_F(ImportCliTest, BadInputIsRefusedWithExitOne) {
+  ASSERT_EQ(cli({"file", "put", "-t", "contoso", (dir_.path() / "users.json").string(), kUrl}), 0);
+  EXPECT_EQ(cli(queue_args("ObjectId", "OfficeCode")), 1);
+  EXPECT_NE(err_.str().find("expected Email, CloudId or PrincipalName"), std::string::npos);
+  EXPECT_EQ(cli(queue_args("Email", "AboutMe")), 1);
+  EXPECT_EQ(err_.str(), "upsync: Property Names [AboutMe] are editable by user.\n");
+  EXPECT_EQ(cli({"import", "queue", "-t", "contoso", "--id-type", "Email", "--id-property",
+                 "IdName", "--map", "City", "--source", kUrl}),
+            1);
+  EXPECT_EQ(cli({"import", "status", "-t", "contoso", "00000000-0000-0000-0000-000000000000"}), 1);
+  EXPECT_EQ(cli({"file", "put", "-t", "contoso", (dir_.path() / "users.json").string(),
+                 "https://fabrikam.sharepoint.com/sites/hr/Docs/x.json"}),
+            1);
+  EXPECT_EQ(cli({"file", "put", "-t", "contoso", (dir_.path() / "users.json").string(),
+                 "/sites/hr/Docs/../../x.json"}),
+            1);
+  ASSERT_EQ(cli({"--json", "import", "list", "-t", "contoso"}), 0);
+  EXPECT_EQ(nlohmann::json::parse(out_.str()).size(), 0u) << "refused calls record no job";
+}
+
+}  // namespace
+}  // namespace upsync
