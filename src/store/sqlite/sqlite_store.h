@@ -63,17 +63,20 @@ class SqliteStore : public Store {
   Result<int64_t> record_change(TenantId tenant, std::string_view feed, std::string_view object_id,
                                 ChangeOp op);
 
+  // The tenant's next change-feed sequence number, and the entry recorded under it: the two
+  // halves of record_change() for writers that batch (call inside a transaction; the counter
+  // is written back to the tenants table at commit).
+  Result<int64_t> next_seq(TenantId tenant);
+  Status append_change(TenantId tenant, std::string_view feed, int64_t seq,
+                       std::string_view object_id, ChangeOp op, std::string_view at);
+
   SqliteDb& db() { return *db_; }
 
  private:
   explicit SqliteStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
   Status migrate();
-  // The tenant's next change-feed sequence number (inside a transaction).
-  Result<int64_t> next_seq(TenantId tenant);
   // Writes the sequence counters taken in this transaction back to the tenants table.
   Status flush_sequences();
-  Status append_change(TenantId tenant, std::string_view feed, int64_t seq,
-                       std::string_view object_id, ChangeOp op, std::string_view at);
   Status check_tenant(TenantId tenant);
   Result<const ProfileSchema*> cached_schema(TenantId tenant);
   Result<Profile> read_profile_row(SqliteStatement& s, int first_col);
