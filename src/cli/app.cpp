@@ -45,6 +45,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   add_tenant_commands(app, ctx);
   add_property_commands(app, ctx);
   add_profile_commands(app, ctx);
+  add_sync_commands(app, ctx);
   add_file_commands(app, ctx);
   add_import_commands(app, ctx);
 

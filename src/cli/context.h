@@ -38,6 +38,7 @@ struct CliContext {
 void add_tenant_commands(CLI::App& app, CliContext& ctx);
 void add_property_commands(CLI::App& app, CliContext& ctx);
 void add_profile_commands(CLI::App& app, CliContext& ctx);
+void add_sync_commands(CLI::App& app, CliContext& ctx);
 void add_file_commands(CLI::App& app, CliContext& ctx);
 void add_import_commands(CLI::App& app, CliContext& ctx);
 

@@ -98,6 +98,24 @@ CREATE TABLE import_job_log (
 );
 CREATE INDEX import_job_log_by_job ON import_job_log(job_id, n);
 )sql",
+    // 3: directory sync (src/directory, src/sync): users of the cloud directory and of the
+    // directory store, one row per user and layer, deletions kept as tombstones.
+    R"sql(
+CREATE TABLE directory_users (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  layer TEXT NOT NULL CHECK (layer IN ('cloud', 'store')),
+  object_id TEXT NOT NULL,
+  source_anchor TEXT,
+  upn_key TEXT NOT NULL,
+  attrs TEXT NOT NULL,
+  deleted INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, layer, object_id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX directory_users_by_anchor ON directory_users (tenant_id, layer, source_anchor)
+  WHERE source_anchor IS NOT NULL;
+CREATE INDEX directory_users_by_upn ON directory_users (tenant_id, layer, upn_key);
+)sql",
 };
 
 constexpr std::string_view kProfileColumns = "id, props, seq, updated_at";

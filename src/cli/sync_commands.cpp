@@ -1,0 +1,106 @@
+// upsync sync run|ldif, upsync directory user list|set
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <sstream>
+
+#include "cli/context.h"
+#include "cli/output.h"
+#include "sync/pipeline.h"
+
+namespace upsync {
+namespace {
+
+nlohmann::json report_json(const SyncReport& r) {
+  nlohmann::json stages = nlohmann::json::array();
+  for (const StageReport& s : r.stages) {
+    stages.push_back({{"stage", s.stage},
+                      {"read", s.read},
+                      {"added", s.added},
+                      {"updated", s.updated},
+                      {"deleted", s.deleted},
+                      {"unchanged", s.unchanged},
+                      {"skipped", s.skipped},
+                      {"changes", s.changes}});
+  }
+  return {{"stages", stages}};
+}
+
+void print_report(std::ostream& out, const SyncReport& r, bool dry_run) {
+  TextTable t({"STAGE", "READ", "ADDED", "UPDATED", "DELETED", "UNCHANGED", "SKIPPED"});
+  for (const StageReport& s : r.stages) {
+    std::string skipped;
+    for (const auto& [why, n] : s.skipped) {
+      skipped += (skipped.empty() ? "" : ", ") + std::to_string(n) + " " + why;
+    }
+    t.add_row({s.stage, std::to_string(s.read), std::to_string(s.added), std::to_string(s.updated),
+               std::to_string(s.deleted), std::to_string(s.unchanged), skipped});
+  }
+  t.print(out);
+  if (dry_run) {
+    out << "dry run: nothing was written. Changes it would make:\n";
+    for (const StageReport& s : r.stages) {
+      for (const std::string& c : s.changes) out << "  " << s.stage << "  " << c << "\n";
+    }
+  }
+}
+
+Result<std::string> read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return not_found("cannot read '" + path + "'");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+void add_sync_commands(CLI::App& app, CliContext& ctx) {
+  CLI::App* group = app.add_subcommand("sync", "run the directory sync pipeline");
+  group->require_subcommand(1);
+  struct Args {
+    std::string tenant;
+    std::string file;
+    SyncOptions options;
+  };
+  auto a = std::make_shared<Args>();
+  auto add_common = [&](CLI::App* c) {
+    c->add_option("--tenant,-t", a->tenant, "tenant name")->required();
+    c->add_flag("--full", a->options.full, "re-read everything instead of the changes");
+    c->add_flag("--dry-run", a->options.dry_run, "show what would change, write nothing");
+  };
+  auto run = [&ctx, a](bool with_ldif) {
+    ctx.action = [&ctx, a, with_ldif]() -> Status {
+      std::vector<LdifRecord> records;
+      if (with_ldif) {
+        UPSYNC_ASSIGN_OR_RETURN(std::string text, read_whole_file(a->file));
+        UPSYNC_ASSIGN_OR_RETURN(records, parse_ldif(text));
+      }
+      UPSYNC_ASSIGN_OR_RETURN(Tenant t, ctx.tenant(a->tenant));
+      UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
+      UPSYNC_ASSIGN_OR_RETURN(SyncReport r,
+                              run_sync(*store, t, with_ldif ? &records : nullptr, a->options));
+      if (ctx.json) {
+        print_json(*ctx.out, report_json(r));
+      } else {
+        print_report(*ctx.out, r, a->options.dry_run);
+      }
+      return Status::ok();
+    };
+  };
+
+  CLI::App* ldif = group->add_subcommand(
+      "ldif", "import a complete LDIF export of the on-premises directory, then sync");
+  add_common(ldif);
+  ldif->add_option("file", a->file, "the LDIF file")->required();
+  ldif->add_option("--deletion-threshold", a->options.deletion_threshold,
+                   "refuse a run that would delete more users than this");
+  ldif->callback([run] { run(true); });
+
+  CLI::App* r = group->add_subcommand("run", "sync the cloud directory into profiles");
+  add_common(r);
+  r->callback([run] { run(false); });
+}
+
+}  // namespace upsync

@@ -1,0 +1,68 @@
+// The two directory layers the sync pipeline moves users through (DESIGN.md §1):
+//   kCloud  the tenant's cloud directory (Azure AD's part), filled by connectors (stage 0)
+//           and by hand (`upsync directory user ...`);
+//   kStore  SharePoint's directory store, a copy of the cloud directory's fixed attribute
+//           set (stage 1), which stage 2 turns into profiles.
+// Each layer has its own change feed (kCloudUsersFeed, kDirectoryUsersFeed): every put that
+// changes a user, and every deletion, takes the tenant's next sequence number.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "store/store.h"
+
+namespace upsync {
+
+enum class DirectoryLayer { kCloud, kStore };
+inline constexpr std::string_view kCloudUsersFeed = "cloud_users";
+inline constexpr std::string_view kDirectoryUsersFeed = "directory_users";
+std::string_view directory_feed(DirectoryLayer layer);
+
+// Attribute names are the cloud directory's (Graph's and Azure AD's): userPrincipalName,
+// accountEnabled, signInBlocked, licensed, mail, proxyAddresses, givenName, surname,
+// displayName, jobTitle, department, telephoneNumber, physicalDeliveryOfficeName,
+// preferredLanguage, wWWHomePage, msExchHideFromAddressList, manager (the manager's object
+// id), objectSid, objectGuid, distinguishedName, msExchRecipientTypeDetails.
+using DirectoryAttributes = std::map<std::string, std::vector<std::string>>;
+
+struct DirectoryUser {
+  std::string object_id;  // GUID, stable for the user's source anchor
+  std::string
+      source_anchor;  // objectGUID / entryUUID of the on-premises entry; empty for cloud-only
+  DirectoryAttributes attributes;
+  bool deleted = false;
+  int64_t seq = 0;
+
+  std::string first(std::string_view name) const;
+  bool flag(std::string_view name, bool missing) const;  // "true"/"false" attributes
+};
+
+class DirectoryStore {
+ public:
+  virtual ~DirectoryStore() = default;
+  virtual Result<std::optional<DirectoryUser>> user(TenantId tenant, DirectoryLayer layer,
+                                                    std::string_view object_id) = 0;
+  virtual Result<std::optional<DirectoryUser>> user_by_anchor(TenantId tenant, DirectoryLayer layer,
+                                                              std::string_view anchor) = 0;
+  virtual Result<std::optional<DirectoryUser>> user_by_upn(TenantId tenant, DirectoryLayer layer,
+                                                           std::string_view upn) = 0;
+  // Writes the user (by object id); returns whether anything changed (a change-feed entry).
+  virtual Result<bool> put(TenantId tenant, DirectoryLayer layer, const DirectoryUser& user) = 0;
+  // Marks the user deleted (kept as a tombstone for the feed's readers); false if already so.
+  virtual Result<bool> remove(TenantId tenant, DirectoryLayer layer,
+                              std::string_view object_id) = 0;
+  // Every live user of the layer with a source anchor (for full compares).
+  virtual Result<std::vector<DirectoryUser>> anchored_users(TenantId tenant,
+                                                            DirectoryLayer layer) = 0;
+};
+
+// The directory store of a Store (the SQLite backend).
+Result<std::unique_ptr<DirectoryStore>> open_directory_store(Store& store);
+
+}  // namespace upsync

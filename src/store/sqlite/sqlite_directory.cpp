@@ -1,0 +1,189 @@
+// The SQLite DirectoryStore (src/directory/directory_store.h): one row per user and layer,
+// attributes as a JSON object, change-feed entries through the store's sequence.
+#include <nlohmann/json.hpp>
+
+#include "core/clock.h"
+#include "core/text.h"
+#include "directory/directory_store.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace upsync {
+namespace {
+
+std::string_view layer_name(DirectoryLayer l) {
+  return l == DirectoryLayer::kCloud ? "cloud" : "store";
+}
+
+std::string encode(const DirectoryAttributes& a) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : a) {
+    if (!v.empty()) j[k] = v;
+  }
+  return j.dump();
+}
+
+Result<DirectoryAttributes> decode(std::string_view text) {
+  DirectoryAttributes a;
+  try {
+    auto j = nlohmann::json::parse(text);
+    for (auto& [k, v] : j.items()) a[k] = v.get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception& e) {
+    return data_loss(std::string("stored directory attributes are corrupt: ") + e.what());
+  }
+  return a;
+}
+
+class SqliteDirectoryStore : public DirectoryStore {
+ public:
+  explicit SqliteDirectoryStore(SqliteStore& s) : store_(s), db_(s.db()) {}
+
+  Result<std::optional<DirectoryUser>> user(TenantId t, DirectoryLayer l,
+                                            std::string_view id) override {
+    return one("object_id = ?", t, l, ascii_lower(id));
+  }
+  Result<std::optional<DirectoryUser>> user_by_anchor(TenantId t, DirectoryLayer l,
+                                                      std::string_view anchor) override {
+    return one("source_anchor = ?", t, l, std::string(anchor));
+  }
+  Result<std::optional<DirectoryUser>> user_by_upn(TenantId t, DirectoryLayer l,
+                                                   std::string_view upn) override {
+    return one("upn_key = ? AND deleted = 0", t, l, ascii_lower(upn));
+  }
+
+  Result<bool> put(TenantId t, DirectoryLayer l, const DirectoryUser& u) override {
+    bool changed = false;
+    Status s = store_.in_transaction([&]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(auto existing, user(t, l, u.object_id));
+      const std::string attrs = encode(u.attributes);
+      if (existing && !existing->deleted && encode(existing->attributes) == attrs &&
+          existing->source_anchor == u.source_anchor) {
+        return Status::ok();
+      }
+      UPSYNC_ASSIGN_OR_RETURN(const int64_t seq, store_.next_seq(t));
+      UPSYNC_ASSIGN_OR_RETURN(
+          auto* w, db_.prepare("INSERT INTO directory_users (tenant_id, layer, object_id, "
+                               "source_anchor, upn_key, attrs, deleted, seq) VALUES "
+                               "(?1, ?2, ?3, ?4, ?5, ?6, 0, ?7) ON CONFLICT (tenant_id, layer, "
+                               "object_id) DO UPDATE SET source_anchor = ?4, upn_key = ?5, "
+                               "attrs = ?6, deleted = 0, seq = ?7"));
+      w->bind(1, t);
+      w->bind(2, layer_name(l));
+      w->bind(3, ascii_lower(u.object_id));
+      if (u.source_anchor.empty()) {
+        w->bind_null(4);
+      } else {
+        w->bind(4, u.source_anchor);
+      }
+      w->bind(5, ascii_lower(u.first("userPrincipalName")));
+      w->bind(6, attrs);
+      w->bind(7, seq);
+      UPSYNC_RETURN_IF_ERROR(w->run());
+      UPSYNC_RETURN_IF_ERROR(store_.append_change(
+          t, directory_feed(l), seq, ascii_lower(u.object_id), ChangeOp::kUpsert, utc_now_iso()));
+      changed = true;
+      return Status::ok();
+    });
+    if (!s) return s;
+    return changed;
+  }
+
+  Result<bool> remove(TenantId t, DirectoryLayer l, std::string_view id) override {
+    bool changed = false;
+    Status s = store_.in_transaction([&]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(auto existing, user(t, l, id));
+      if (!existing || existing->deleted) return Status::ok();
+      UPSYNC_ASSIGN_OR_RETURN(const int64_t seq, store_.next_seq(t));
+      UPSYNC_ASSIGN_OR_RETURN(auto* w,
+                              db_.prepare("UPDATE directory_users SET deleted = 1, seq = ? WHERE "
+                                          "tenant_id = ? AND layer = ? AND object_id = ?"));
+      w->bind(1, seq);
+      w->bind(2, t);
+      w->bind(3, layer_name(l));
+      w->bind(4, ascii_lower(id));
+      UPSYNC_RETURN_IF_ERROR(w->run());
+      UPSYNC_RETURN_IF_ERROR(store_.append_change(t, directory_feed(l), seq, ascii_lower(id),
+                                                  ChangeOp::kDelete, utc_now_iso()));
+      changed = true;
+      return Status::ok();
+    });
+    if (!s) return s;
+    return changed;
+  }
+
+  Result<std::vector<DirectoryUser>> anchored_users(TenantId t, DirectoryLayer l) override {
+    UPSYNC_ASSIGN_OR_RETURN(
+        auto* q, db_.prepare("SELECT object_id, source_anchor, attrs, deleted, seq FROM "
+                             "directory_users WHERE tenant_id = ? AND layer = ? AND deleted = 0 "
+                             "AND source_anchor IS NOT NULL"));
+    q->bind(1, t);
+    q->bind(2, layer_name(l));
+    std::vector<DirectoryUser> out;
+    while (true) {
+      UPSYNC_ASSIGN_OR_RETURN(bool row, q->step());
+      if (!row) break;
+      UPSYNC_ASSIGN_OR_RETURN(DirectoryUser u, read(*q));
+      out.push_back(std::move(u));
+    }
+    q->reset();
+    return out;
+  }
+
+ private:
+  Result<DirectoryUser> read(SqliteStatement& q) {
+    DirectoryUser u;
+    u.object_id = q.column_text(0);
+    u.source_anchor = q.column_text(1);
+    UPSYNC_ASSIGN_OR_RETURN(u.attributes, decode(q.column_text(2)));
+    u.deleted = q.column_int(3) != 0;
+    u.seq = q.column_int(4);
+    return u;
+  }
+
+  Result<std::optional<DirectoryUser>> one(const std::string& where, TenantId t, DirectoryLayer l,
+                                           const std::string& v) {
+    UPSYNC_ASSIGN_OR_RETURN(auto* q,
+                            db_.prepare("SELECT object_id, source_anchor, attrs, deleted, seq FROM "
+                                        "directory_users WHERE tenant_id = ? AND layer = ? AND " +
+                                        where + " LIMIT 1"));
+    q->bind(1, t);
+    q->bind(2, layer_name(l));
+    q->bind(3, v);
+    UPSYNC_ASSIGN_OR_RETURN(bool row, q->step());
+    if (!row) {
+      q->reset();
+      return std::optional<DirectoryUser>();
+    }
+    auto u = read(*q);
+    q->reset();
+    if (!u) return u.status();
+    return std::optional<DirectoryUser>(std::move(*u));
+  }
+
+  SqliteStore& store_;
+  SqliteDb& db_;
+};
+
+}  // namespace
+
+std::string_view directory_feed(DirectoryLayer layer) {
+  return layer == DirectoryLayer::kCloud ? kCloudUsersFeed : kDirectoryUsersFeed;
+}
+
+std::string DirectoryUser::first(std::string_view name) const {
+  auto it = attributes.find(std::string(name));
+  return (it == attributes.end() || it->second.empty()) ? std::string() : it->second[0];
+}
+
+bool DirectoryUser::flag(std::string_view name, bool missing) const {
+  auto it = attributes.find(std::string(name));
+  if (it == attributes.end() || it->second.empty()) return missing;
+  return ascii_iequal(it->second[0], "true");
+}
+
+Result<std::unique_ptr<DirectoryStore>> open_directory_store(Store& store) {
+  auto* sqlite = dynamic_cast<SqliteStore*>(&store);
+  if (!sqlite) return failed_precondition("the directory store needs the SQLite backend");
+  return std::unique_ptr<DirectoryStore>(new SqliteDirectoryStore(*sqlite));
+}
+
+}  // namespace upsync

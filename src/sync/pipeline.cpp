@@ -1,0 +1,440 @@
+#include "sync/pipeline.h"
+
+#include <cstdio>
+#include <set>
+
+#include "core/claims.h"
+#include "core/clock.h"
+#include "core/text.h"
+
+namespace upsync {
+namespace {
+
+constexpr int kFeedBatch = 1000;
+constexpr std::string_view kStage1Cursor = "sync.stage1";
+constexpr std::string_view kStage2Cursor = "sync.stage2";
+
+// The attribute set stage 1 copies: not configurable (seed 002).
+const std::set<std::string> kStoreAttributes = {
+    "userPrincipalName",
+    "accountEnabled",
+    "signInBlocked",
+    "licensed",
+    "mail",
+    "proxyAddresses",
+    "givenName",
+    "surname",
+    "displayName",
+    "jobTitle",
+    "department",
+    "telephoneNumber",
+    "physicalDeliveryOfficeName",
+    "preferredLanguage",
+    "wWWHomePage",
+    "msExchHideFromAddressList",
+    "msExchRecipientTypeDetails",
+    "manager",
+    "objectSid",
+    "objectGuid",
+    "distinguishedName",
+};
+
+bool has_class(const LdifRecord& e, std::string_view cls) {
+  for (const std::string& v : e.values("objectClass")) {
+    if (ascii_iequal(v, cls)) return true;
+  }
+  return false;
+}
+
+// AD's objectGUID bytes → its text form (the first three groups are little-endian).
+std::string guid_text(const std::string& b) {
+  auto u = [&](int i) { return static_cast<unsigned>(static_cast<unsigned char>(b[i])); };
+  char buf[40];
+  std::snprintf(buf, sizeof buf,
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u(3), u(2),
+                u(1), u(0), u(5), u(4), u(7), u(6), u(8), u(9), u(10), u(11), u(12), u(13), u(14),
+                u(15));
+  return buf;
+}
+
+void flow(DirectoryAttributes& out, const LdifRecord& e, std::string_view from,
+          const std::string& to) {
+  std::vector<std::string> v = e.values(from);
+  if (!v.empty()) out[to] = std::move(v);
+}
+
+Status line_error(const LdifRecord& e, const std::string& what) {
+  return invalid_argument("LDIF line " + std::to_string(e.line) + " (" + e.dn + "): " + what);
+}
+
+// Rolls a dry run back after it has computed everything.
+const std::string kDryRunMarker = "upsync-dry-run-rollback";
+
+std::string describe(const DirectoryUser& u) {
+  std::string upn = u.first("userPrincipalName");
+  return upn.empty() ? u.object_id : upn;
+}
+
+class Pipeline {
+ public:
+  Pipeline(Store& store, DirectoryStore& dir, const Tenant& tenant, const SyncOptions& o)
+      : store_(store), dir_(dir), tenant_(tenant), options_(o) {}
+
+  Result<StageReport> stage0(const std::vector<LdifRecord>& entries) {
+    StageReport r;
+    r.stage = "connect";
+    // Resolve DNs first: manager values are DNs of other entries.
+    std::map<std::string, std::string> dn_to_object;
+    std::vector<DirectoryUser> users;
+    for (const LdifRecord& e : entries) {
+      if (e.change != LdifChange::kContent && e.change != LdifChange::kAdd) {
+        return line_error(e,
+                          "change records are not read by the LDIF connector; export the "
+                          "directory's current content instead");
+      }
+      if (has_class(e, "computer") ||
+          !(has_class(e, "user") || has_class(e, "person") || has_class(e, "inetOrgPerson"))) {
+        continue;  // groups, OUs and machines are not users
+      }
+      ++r.read;
+      UPSYNC_ASSIGN_OR_RETURN(DirectoryUser u, cloud_user_from_entry(e));
+      UPSYNC_ASSIGN_OR_RETURN(
+          auto existing, dir_.user_by_anchor(tenant_.id, DirectoryLayer::kCloud, u.source_anchor));
+      u.object_id = existing ? existing->object_id : new_guid();
+      // Cloud-side settings are the cloud directory's own: licenses and blocked sign-in.
+      if (existing) {
+        for (const char* keep : {"licensed", "signInBlocked"}) {
+          auto it = existing->attributes.find(keep);
+          if (it != existing->attributes.end()) u.attributes[keep] = it->second;
+        }
+      } else if (options_.license_new_users) {
+        u.attributes["licensed"] = {"true"};
+      }
+      dn_to_object[ascii_lower(e.dn)] = u.object_id;
+      users.push_back(std::move(u));
+    }
+    std::set<std::string> seen;
+    for (DirectoryUser& u : users) {
+      auto m = u.attributes.find("manager");
+      if (m != u.attributes.end() && !m->second.empty()) {
+        auto it = dn_to_object.find(ascii_lower(m->second[0]));
+        if (it == dn_to_object.end()) {
+          u.attributes.erase(m);  // a manager outside the exported scope
+        } else {
+          m->second = {it->second};
+        }
+      }
+      UPSYNC_ASSIGN_OR_RETURN(auto before,
+                              dir_.user(tenant_.id, DirectoryLayer::kCloud, u.object_id));
+      UPSYNC_ASSIGN_OR_RETURN(bool changed, dir_.put(tenant_.id, DirectoryLayer::kCloud, u));
+      seen.insert(u.object_id);
+      count(r, before.has_value() && !before->deleted, changed, describe(u));
+    }
+    // The export is complete: anchored users missing from it are gone on premises.
+    UPSYNC_ASSIGN_OR_RETURN(auto all, dir_.anchored_users(tenant_.id, DirectoryLayer::kCloud));
+    std::vector<DirectoryUser> gone;
+    for (DirectoryUser& u : all) {
+      if (!seen.count(u.object_id)) gone.push_back(std::move(u));
+    }
+    if (static_cast<int>(gone.size()) > options_.deletion_threshold) {
+      return failed_precondition("this run would delete " + std::to_string(gone.size()) +
+                                 " users, more than the deletion threshold of " +
+                                 std::to_string(options_.deletion_threshold) +
+                                 "; if that is intended, rerun with --deletion-threshold " +
+                                 std::to_string(gone.size()));
+    }
+    for (const DirectoryUser& u : gone) {
+      UPSYNC_ASSIGN_OR_RETURN(bool removed,
+                              dir_.remove(tenant_.id, DirectoryLayer::kCloud, u.object_id));
+      if (removed) {
+        ++r.deleted;
+        r.changes.push_back("- " + describe(u));
+      }
+    }
+    return r;
+  }
+
+  Result<StageReport> stage1() {
+    StageReport r;
+    r.stage = "cloud-to-store";
+    return follow(kCloudUsersFeed, kStage1Cursor, r, [&](const Change& c) -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(auto cloud,
+                              dir_.user(tenant_.id, DirectoryLayer::kCloud, c.object_id));
+      if (!cloud || cloud->deleted) {
+        UPSYNC_ASSIGN_OR_RETURN(bool removed,
+                                dir_.remove(tenant_.id, DirectoryLayer::kStore, c.object_id));
+        if (removed) {
+          ++r.deleted;
+          r.changes.push_back("- " + c.object_id);
+        }
+        return Status::ok();
+      }
+      DirectoryUser copy;
+      copy.object_id = cloud->object_id;
+      copy.source_anchor = cloud->source_anchor;
+      for (const auto& [name, values] : cloud->attributes) {
+        if (kStoreAttributes.count(name)) copy.attributes[name] = values;
+      }
+      UPSYNC_ASSIGN_OR_RETURN(auto before,
+                              dir_.user(tenant_.id, DirectoryLayer::kStore, copy.object_id));
+      UPSYNC_ASSIGN_OR_RETURN(bool changed, dir_.put(tenant_.id, DirectoryLayer::kStore, copy));
+      count(r, before.has_value() && !before->deleted, changed, describe(copy));
+      return Status::ok();
+    });
+  }
+
+  Result<StageReport> stage2() {
+    StageReport r;
+    r.stage = "store-to-profiles";
+    return follow(kDirectoryUsersFeed, kStage2Cursor, r, [&](const Change& c) -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(auto user,
+                              dir_.user(tenant_.id, DirectoryLayer::kStore, c.object_id));
+      auto existing = store_.profile(tenant_.id, {ProfileKeyKind::kCloudId, c.object_id});
+      if (!existing && existing.status().code() != StatusCode::kNotFound) {
+        return existing.status();
+      }
+      if (!user || user->deleted) {
+        if (existing) {
+          UPSYNC_RETURN_IF_ERROR(store_.delete_profile(tenant_.id, existing->id));
+          ++r.deleted;
+          r.changes.push_back("- " + existing->account_name);
+        }
+        return Status::ok();
+      }
+      if (auto why = skip_reason(*user)) {
+        ++r.skipped[*why];
+        return Status::ok();
+      }
+      std::string manager_account;
+      if (std::string m = user->first("manager"); !m.empty()) {
+        UPSYNC_ASSIGN_OR_RETURN(auto mgr, dir_.user(tenant_.id, DirectoryLayer::kStore, m));
+        if (mgr && !mgr->deleted && !mgr->first("userPrincipalName").empty()) {
+          manager_account = format_claim(membership_user(mgr->first("userPrincipalName")));
+        }
+      }
+      const std::vector<PropertyChange> props = profile_properties_for(*user, manager_account);
+      const std::string account = format_claim(membership_user(user->first("userPrincipalName")));
+      if (existing) {
+        UPSYNC_ASSIGN_OR_RETURN(Profile after,
+                                store_.update_profile(tenant_.id, existing->id, props));
+        count(r, true, after.seq != existing->seq, account);
+        return Status::ok();
+      }
+      // A profile made before sync knew the user (an education stub, an admin) is found by
+      // its account name and filled.
+      auto by_account = store_.profile(tenant_.id, {ProfileKeyKind::kAccountName, account});
+      if (by_account) {
+        UPSYNC_ASSIGN_OR_RETURN(Profile after,
+                                store_.update_profile(tenant_.id, by_account->id, props));
+        count(r, true, after.seq != by_account->seq, account);
+        return Status::ok();
+      }
+      if (by_account.status().code() != StatusCode::kNotFound) return by_account.status();
+      if (tenant_.education) {
+        // Seed 002: education tenants get no profile from sync; the first access makes one.
+        ++r.skipped["education tenant: profile is created on first access"];
+        return Status::ok();
+      }
+      UPSYNC_RETURN_IF_ERROR(store_.create_profile(tenant_.id, account, props).status());
+      count(r, false, true, account);
+      return Status::ok();
+    });
+  }
+
+ private:
+  void count(StageReport& r, bool existed, bool changed, const std::string& what) {
+    if (!changed) {
+      ++r.unchanged;
+    } else if (existed) {
+      ++r.updated;
+      r.changes.push_back("~ " + what);
+    } else {
+      ++r.added;
+      r.changes.push_back("+ " + what);
+    }
+  }
+
+  template <typename Fn>
+  Result<StageReport> follow(std::string_view feed, std::string_view cursor, StageReport& r,
+                             Fn&& apply) {
+    UPSYNC_ASSIGN_OR_RETURN(int64_t after, store_.cursor(tenant_.id, cursor));
+    if (options_.full) after = 0;
+    // Each object once per run, at its latest state: the feed may name it several times.
+    std::set<std::string> done;
+    while (true) {
+      UPSYNC_ASSIGN_OR_RETURN(auto changes,
+                              store_.changes_after(tenant_.id, feed, after, kFeedBatch));
+      for (const Change& c : changes) {
+        ++r.read;
+        after = c.seq;
+        if (!done.insert(c.object_id).second) continue;
+        UPSYNC_RETURN_IF_ERROR(apply(c));
+      }
+      if (static_cast<int>(changes.size()) < kFeedBatch) break;
+    }
+    UPSYNC_RETURN_IF_ERROR(store_.set_cursor(tenant_.id, cursor, after));
+    return r;
+  }
+
+  Store& store_;
+  DirectoryStore& dir_;
+  const Tenant& tenant_;
+  const SyncOptions& options_;
+};
+
+}  // namespace
+
+std::optional<std::string> skip_reason(const DirectoryUser& u) {
+  if (!u.flag("accountEnabled", true)) return "account disabled";
+  if (u.flag("signInBlocked", false)) return "sign-in blocked";
+  if (!u.flag("licensed", false)) return "no license";
+  if (u.first("userPrincipalName").empty()) return "no user principal name";
+  return std::nullopt;
+}
+
+std::vector<PropertyChange> profile_properties_for(const DirectoryUser& u,
+                                                   const std::string& manager_account) {
+  auto one = [&](std::string_view attr) -> std::vector<std::string> {
+    std::string v = u.first(attr);
+    if (v.empty()) return {};
+    return {v};
+  };
+  // proxyAddresses: the upper-case "SMTP:" value is the primary address (WorkEmail);
+  // "SIP:" (any case) is the SIP address. Without a primary, mail stands in (seed 001).
+  std::vector<std::string> work_email, sip;
+  auto proxies = u.attributes.find("proxyAddresses");
+  if (proxies != u.attributes.end()) {
+    for (const std::string& p : proxies->second) {
+      if (p.starts_with("SMTP:") && work_email.empty()) work_email = {p.substr(5)};
+      if (p.size() > 4 && ascii_iequal(p.substr(0, 4), "sip:") && sip.empty()) {
+        sip = {p.substr(4)};
+      }
+    }
+  }
+  if (work_email.empty()) work_email = one("mail");
+  const std::vector<std::string> upn = one("userPrincipalName");
+  std::vector<std::string> manager;
+  if (!manager_account.empty()) manager = {manager_account};
+  std::vector<std::string> hide;
+  if (!u.first("msExchHideFromAddressList").empty()) hide = {u.first("msExchHideFromAddressList")};
+  return {
+      {"UserName", upn},
+      {"SPS-UserPrincipalName", upn},
+      {"SPS-ClaimID", upn},
+      {"PreferredName", one("displayName")},
+      {"FirstName", one("givenName")},
+      {"LastName", one("surname")},
+      {"WorkPhone", one("telephoneNumber")},
+      {"WorkEmail", work_email},
+      {"SPS-SipAddress", sip},
+      {"Office", one("physicalDeliveryOfficeName")},
+      {"Title", one("jobTitle")},
+      {"SPS-JobTitle", one("jobTitle")},
+      {"Department", one("department")},
+      {"SPS-Department", one("department")},
+      {"PublicSiteRedirect", one("wWWHomePage")},
+      {"SPS-MUILanguages", one("preferredLanguage")},
+      {"SPS-HideFromAddressLists", hide},
+      {"Manager", manager},
+      {"SPS-SavedSID", one("objectSid")},
+      {"ADGuid", one("objectGuidBytes")},
+      {"SPS-DistinguishedName", one("distinguishedName")},
+      {"msOnline-ObjectId", {u.object_id}},
+      {"SPS-RecipientTypeDetails", one("msExchRecipientTypeDetails")},
+  };
+}
+
+Result<DirectoryUser> cloud_user_from_entry(const LdifRecord& e) {
+  DirectoryUser u;
+  DirectoryAttributes& a = u.attributes;
+  const std::string guid = e.first("objectGUID");
+  const bool ad = !guid.empty();
+  if (ad) {
+    if (guid.size() != 16) {
+      return line_error(e,
+                        "objectGUID must be 16 bytes (base64 in LDIF: 'objectGUID:: ...'), "
+                        "got " +
+                            std::to_string(guid.size()));
+    }
+    u.source_anchor = base64_encode(guid);
+    a["objectGuid"] = {guid_text(guid)};
+    a["objectGuidBytes"] = {u.source_anchor};
+    flow(a, e, "userPrincipalName", "userPrincipalName");
+    flow(a, e, "sn", "surname");
+    flow(a, e, "displayName", "displayName");
+    flow(a, e, "title", "jobTitle");
+    flow(a, e, "department", "department");
+    flow(a, e, "wWWHomePage", "wWWHomePage");
+    if (std::string sid = e.first("objectSid"); !sid.empty()) a["objectSid"] = {base64_encode(sid)};
+    const std::string uac = e.first("userAccountControl");
+    if (!uac.empty()) {
+      long v = 0;
+      try {
+        v = std::stol(uac);
+      } catch (const std::exception&) {
+        return line_error(e, "userAccountControl '" + uac + "' is not a number");
+      }
+      // Bit 0x2 is ACCOUNTDISABLE.
+      a["accountEnabled"] = {(v & 0x2) ? "false" : "true"};
+    }
+  } else {
+    const std::string uuid = e.first("entryUUID");
+    if (uuid.empty()) {
+      return line_error(e,
+                        "no source anchor: an Active Directory user needs objectGUID, an "
+                        "LDAP inetOrgPerson entryUUID");
+    }
+    u.source_anchor = ascii_lower(uuid);
+    a["objectGuid"] = {ascii_lower(uuid)};
+    // inetOrgPerson preset: mail is the sign-in name.
+    flow(a, e, "mail", "userPrincipalName");
+    flow(a, e, "sn", "surname");
+    flow(a, e, e.first("displayName").empty() ? "cn" : "displayName", "displayName");
+    flow(a, e, "title", "jobTitle");
+    flow(a, e, e.first("department").empty() ? "ou" : "department", "department");
+    flow(a, e, "labeledURI", "wWWHomePage");
+    a["accountEnabled"] = {e.first("pwdAccountLockedTime").empty() ? "true" : "false"};
+  }
+  flow(a, e, "mail", "mail");
+  flow(a, e, "proxyAddresses", "proxyAddresses");
+  flow(a, e, "givenName", "givenName");
+  flow(a, e, "telephoneNumber", "telephoneNumber");
+  flow(a, e, "physicalDeliveryOfficeName", "physicalDeliveryOfficeName");
+  flow(a, e, "preferredLanguage", "preferredLanguage");
+  flow(a, e, "msExchHideFromAddressList", "msExchHideFromAddressList");
+  flow(a, e, "msExchRecipientTypeDetails", "msExchRecipientTypeDetails");
+  flow(a, e, "manager", "manager");
+  a["distinguishedName"] = {e.dn};
+  if (u.first("userPrincipalName").empty()) {
+    return line_error(e, ad ? "no userPrincipalName" : "no mail to use as the user principal name");
+  }
+  return u;
+}
+
+Result<SyncReport> run_sync(Store& store, const Tenant& tenant, const std::vector<LdifRecord>* ldif,
+                            const SyncOptions& options) {
+  if (tenant.kind != TenantKind::kOnline) {
+    return failed_precondition("tenant '" + tenant.name +
+                               "' is a server tenant: its profiles import straight from a "
+                               "connector, which this version does not run yet");
+  }
+  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(store));
+  Pipeline p(store, *dir, tenant, options);
+  SyncReport report;
+  Status s = store.in_transaction([&]() -> Status {
+    if (ldif) {
+      UPSYNC_ASSIGN_OR_RETURN(StageReport r0, p.stage0(*ldif));
+      report.stages.push_back(std::move(r0));
+    }
+    UPSYNC_ASSIGN_OR_RETURN(StageReport r1, p.stage1());
+    report.stages.push_back(std::move(r1));
+    UPSYNC_ASSIGN_OR_RETURN(StageReport r2, p.stage2());
+    report.stages.push_back(std::move(r2));
+    if (options.dry_run) return failed_precondition(kDryRunMarker);
+    return Status::ok();
+  });
+  if (!s.is_ok() && !(options.dry_run && s.message() == kDryRunMarker)) return s;
+  return report;
+}
+
+}  // namespace upsync

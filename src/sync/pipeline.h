@@ -1,0 +1,68 @@
+// The sync pipeline (DESIGN.md §1, seed 002's four steps), one way:
+//   stage 0  on-premises entries (LDIF) → cloud directory       attribute flows, source anchors
+//   stage 1  cloud directory → directory store                  fixed attribute set
+//   stage 2  directory store → user profiles                    seed 002 / seed 003 mappings
+// Stages 1 and 2 read the change feed of the layer before them from a named cursor
+// ("sync.stage1", "sync.stage2"): a delta run reads only what changed since the last run,
+// a full run starts the cursor at 0 and ends in the state a delta run would reach.
+//
+//   SyncOptions o;  o.dry_run = true;
+//   auto report = run_sync(store, tenant, &ldif_records, o);   // writes nothing when dry
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "directory/directory_store.h"
+#include "directory/ldif.h"
+#include "store/store.h"
+
+namespace upsync {
+
+struct StageReport {
+  std::string stage;
+  int64_t read = 0;  // change-feed entries (stages 1-2) or source entries (stage 0) read
+  int64_t added = 0;
+  int64_t updated = 0;
+  int64_t deleted = 0;
+  int64_t unchanged = 0;
+  std::map<std::string, int64_t> skipped;  // reason → count
+  std::vector<std::string> changes;        // one line per changed object (dry-run diffs)
+};
+
+struct SyncOptions {
+  bool full = false;     // stages 1-2 re-read their whole feed
+  bool dry_run = false;  // report what would change, write nothing
+  // Stage 0 from a complete export: entries missing from it are deleted, unless more than
+  // this many (Azure AD Connect's default safety threshold).
+  int deletion_threshold = 500;
+  bool license_new_users = true;  // users a connector creates get a license, as by group policy
+};
+
+struct SyncReport {
+  std::vector<StageReport> stages;
+};
+
+// Runs stage 0 over `ldif` (when given, a complete export of the on-premises users), then
+// stages 1 and 2, all in one transaction.
+Result<SyncReport> run_sync(Store& store, const Tenant& tenant, const std::vector<LdifRecord>* ldif,
+                            const SyncOptions& options);
+
+// Stage 2's mapping (seed 002's table and seed 003's FAQ table): the profile properties of a
+// directory-store user. `manager_account` is the manager's claims account name, or "".
+// Every mapped property is present; no values means "clear it".
+std::vector<PropertyChange> profile_properties_for(const DirectoryUser& user,
+                                                   const std::string& manager_account);
+
+// Stage 0's attribute flow for one on-premises entry: Azure AD Connect's defaults for an
+// Active Directory user (anchor objectGUID), or the inetOrgPerson preset (anchor entryUUID).
+// Refuses an entry without an anchor or a user principal name, naming its line.
+Result<DirectoryUser> cloud_user_from_entry(const LdifRecord& entry);
+
+// Why stage 2 does not process a user (seed 002), or nullopt when it does.
+std::optional<std::string> skip_reason(const DirectoryUser& user);
+
+}  // namespace upsync

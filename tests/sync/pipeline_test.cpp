@@ -1,0 +1,317 @@
+// The sync pipeline end to end on a real SQLite store: LDIF → cloud directory → directory
+// store → profiles, with seed 002's and seed 003's mappings and rules.
+#include "sync/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include "core/claims.h"
+#include "store/store_fixture.h"
+
+namespace upsync {
+namespace {
+
+using testing::StoreTest;
+
+// 16 bytes of objectGUID, base64 for LDIF.
+std::string guid_b64(int n) {
+  std::string bytes(16, '\0');
+  bytes[0] = static_cast<char>(n);
+  bytes[15] = static_cast<char>(0x5A);
+  return base64_encode(bytes);
+}
+
+std::string ad_user(int n, const std::string& upn, const std::string& extra) {
+  return "dn: CN=User " + std::to_string(n) +
+         ",OU=Staff,DC=contoso,DC=com\n"
+         "objectClass: top\nobjectClass: person\nobjectClass: user\n"
+         "objectGUID:: " +
+         guid_b64(n) +
+         "\n"
+         "userPrincipalName: " +
+         upn +
+         "\n"
+         "userAccountControl: 512\n" +
+         extra + "\n";
+}
+
+class SyncTest : public StoreTest {
+ protected:
+  Result<SyncReport> sync(const std::string& ldif, SyncOptions o = {}) {
+    auto records = parse_ldif(ldif);
+    if (!records) return records.status();
+    return run_sync(*store_, tenant_, &records.value(), o);
+  }
+  Profile by_upn(const std::string& upn) {
+    auto p = store_->profile(tenant_.id, {ProfileKeyKind::kPrincipalName, upn});
+    EXPECT_TRUE(p) << upn << ": " << p.status().to_string();
+    return p ? *p : Profile{};
+  }
+  bool has_profile(const std::string& upn) {
+    return store_->profile(tenant_.id, {ProfileKeyKind::kPrincipalName, upn}).has_value();
+  }
+  const StageReport& stage(const SyncReport& r, const std::string& name) {
+    for (const StageReport& s : r.stages) {
+      if (s.stage == name) return s;
+    }
+    ADD_FAILURE() << "no stage " << name;
+    return r.stages.front();
+  }
+
+  const std::string kDirectory =
+      ad_user(1, "megan@contoso.com",
+              "givenName: Megan\nsn: Bowen\ndisplayName: Megan Bowen\ntitle: CEO\n"
+              "department: Executive\ntelephoneNumber: (123) 456-7890\n"
+              "physicalDeliveryOfficeName: Redmond\nmail: megan@contoso.com\n"
+              "proxyAddresses: smtp:megan.old@contoso.com\n"
+              "proxyAddresses: SMTP:megan.bowen@contoso.com\n"
+              "proxyAddresses: SIP:megan@contoso.com\n"
+              "preferredLanguage: en-US\nwWWHomePage: https://contoso.com/megan\n"
+              "msExchHideFromAddressList: TRUE\n") +
+      ad_user(2, "vesa@contoso.com",
+              "givenName: Vesa\nsn: Juvonen\ntitle: PM\n"
+              "manager: CN=User 1,OU=Staff,DC=contoso,DC=com\n") +
+      ad_user(3, "bert@contoso.com",
+              "givenName: Bert\nmail: bert@contoso.com\n"
+              "manager: CN=User 2,OU=Staff,DC=contoso,DC=com\n") +
+      // Disabled on premises: userAccountControl 514 has bit 0x2.
+      "dn: CN=Gone,OU=Staff,DC=contoso,DC=com\nobjectClass: user\nobjectGUID:: " + guid_b64(4) +
+      "\nuserPrincipalName: gone@contoso.com\nuserAccountControl: 514\n\n" +
+      // An OpenLDAP inetOrgPerson: entryUUID anchor, mail as the sign-in name.
+      "dn: uid=erwin,ou=people,dc=contoso,dc=com\nobjectClass: inetOrgPerson\n"
+      "entryUUID: 6A1F3C52-1111-4C3B-9D7E-0123456789AB\ncn: Erwin van Hunen\nsn: van Hunen\n"
+      "mail: erwin@contoso.com\n\n" +
+      // Not a user: skipped by the connector.
+      "dn: CN=Admins,OU=Groups,DC=contoso,DC=com\nobjectClass: group\ncn: Admins\n\n";
+};
+
+// One row per mapping of seed 002's table and seed 003's FAQ table that a user carries.
+TEST(SyncMappingTest, EveryMappingRowOfSeeds002And003) {
+  DirectoryUser u;
+  u.object_id = "3f2504e0-4f89-11d3-9a0c-0305e82c3301";
+  u.attributes = {
+      {"userPrincipalName", {"gherrera@contoso.com"}},
+      {"displayName", {"Gabriel Herrera"}},
+      {"givenName", {"Gabriel"}},
+      {"surname", {"Herrera"}},
+      {"telephoneNumber", {"(123) 456-7890"}},
+      {"proxyAddresses",
+       {"smtp:old@contoso.com", "SMTP:gherrera@contoso.com", "SIP:gherrera@contoso.com"}},
+      {"physicalDeliveryOfficeName", {"Building 4"}},
+      {"jobTitle", {"Engineer"}},
+      {"department", {"Research"}},
+      {"wWWHomePage", {"https://contoso.com/g"}},
+      {"preferredLanguage", {"es-ES"}},
+      {"msExchHideFromAddressList", {"true"}},
+      {"objectSid", {"AQUAAAAAAAUVAAAA"}},
+      {"objectGuidBytes", {"4AQlP4lP0xGaDAMF6CwzAQ=="}},
+      {"distinguishedName", {"CN=Gabriel,DC=contoso,DC=com"}},
+      {"msExchRecipientTypeDetails", {"1"}},
+  };
+  struct Row {
+    const char* directory_attribute;
+    const char* property;
+    const char* value;
+  } rows[] = {
+      {"UserPrincipalName", "UserName", "gherrera@contoso.com"},
+      {"UserPrincipalName", "SPS-UserPrincipalName", "gherrera@contoso.com"},
+      {"msonline-UserPrincipalName", "SPS-ClaimID", "gherrera@contoso.com"},
+      {"DisplayName", "PreferredName", "Gabriel Herrera"},
+      {"GivenName", "FirstName", "Gabriel"},
+      {"sn", "LastName", "Herrera"},
+      {"telephoneNumber", "WorkPhone", "(123) 456-7890"},
+      {"proxyAddresses (SMTP:)", "WorkEmail", "gherrera@contoso.com"},
+      {"proxyAddresses (SIP:)", "SPS-SipAddress", "gherrera@contoso.com"},
+      {"PhysicalDeliveryOfficeName", "Office", "Building 4"},
+      {"Title", "Title", "Engineer"},
+      {"Title", "SPS-JobTitle", "Engineer"},
+      {"Department", "Department", "Research"},
+      {"Department", "SPS-Department", "Research"},
+      {"WWWHomePage", "PublicSiteRedirect", "https://contoso.com/g"},
+      {"PreferredLanguage", "SPS-MUILanguages", "es-ES"},
+      {"msExchHideFromAddressList", "SPS-HideFromAddressLists", "true"},
+      {"Manager", "Manager", "i:0#.f|membership|boss@contoso.com"},
+      {"ObjectSid", "SPS-SavedSID", "AQUAAAAAAAUVAAAA"},
+      {"ObjectGuid", "ADGuid", "4AQlP4lP0xGaDAMF6CwzAQ=="},
+      {"DistinguishedName", "SPS-DistinguishedName", "CN=Gabriel,DC=contoso,DC=com"},
+      {"msOnline-ObjectId", "msOnline-ObjectId", "3f2504e0-4f89-11d3-9a0c-0305e82c3301"},
+      {"msExchRecipientTypeDetails", "SPS-RecipientTypeDetails", "1"},
+  };
+  auto props = profile_properties_for(u, "i:0#.f|membership|boss@contoso.com");
+  for (const Row& r : rows) {
+    SCOPED_TRACE(std::string(r.directory_attribute) + " -> " + r.property);
+    auto it = std::find_if(props.begin(), props.end(),
+                           [&](const PropertyChange& c) { return c.name == r.property; });
+    ASSERT_NE(it, props.end());
+    ASSERT_EQ(it->values.size(), 1u);
+    EXPECT_EQ(it->values[0], r.value);
+  }
+}
+
+TEST(SyncMappingTest, MailStandsInWithoutAPrimaryProxyAddress) {
+  DirectoryUser u;
+  u.attributes = {{"mail", {"a@contoso.com"}}, {"proxyAddresses", {"smtp:b@contoso.com"}}};
+  auto props = profile_properties_for(u, "");
+  auto email = std::find_if(props.begin(), props.end(),
+                            [](const PropertyChange& c) { return c.name == "WorkEmail"; });
+  ASSERT_NE(email, props.end());
+  EXPECT_EQ(email->values, std::vector<std::string>{"a@contoso.com"});
+}
+
+TEST(SyncMappingTest, SkipRulesOfSeed002) {
+  DirectoryUser u;
+  u.attributes = {{"userPrincipalName", {"a@b.c"}}, {"licensed", {"true"}}};
+  EXPECT_FALSE(skip_reason(u));
+  u.attributes["accountEnabled"] = {"false"};
+  EXPECT_EQ(skip_reason(u), "account disabled");
+  u.attributes["accountEnabled"] = {"true"};
+  u.attributes["signInBlocked"] = {"true"};
+  EXPECT_EQ(skip_reason(u), "sign-in blocked");
+  u.attributes["signInBlocked"] = {"false"};
+  u.attributes["licensed"] = {"false"};
+  EXPECT_EQ(skip_reason(u), "no license");
+}
+
+TEST_F(SyncTest, FullSyncCreatesProfilesThroughEveryStage) {
+  auto r = sync(kDirectory);
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_EQ(stage(*r, "connect").added, 5);
+  EXPECT_EQ(stage(*r, "cloud-to-store").added, 5);
+  EXPECT_EQ(stage(*r, "store-to-profiles").added, 4);
+  EXPECT_EQ(stage(*r, "store-to-profiles").skipped.at("account disabled"), 1);
+  EXPECT_FALSE(has_profile("gone@contoso.com"));
+
+  Profile megan = by_upn("megan@contoso.com");
+  EXPECT_EQ(megan.account_name, "i:0#.f|membership|megan@contoso.com");
+  EXPECT_EQ(megan.first("WorkEmail"), "megan.bowen@contoso.com") << "the upper-case SMTP: one";
+  EXPECT_EQ(megan.first("SPS-SipAddress"), "megan@contoso.com");
+  EXPECT_EQ(megan.first("SPS-JobTitle"), "CEO");
+  EXPECT_EQ(megan.first("SPS-HideFromAddressLists"), "true");
+  EXPECT_EQ(megan.first("msOnline-ObjectId").size(), 36u);
+  // The manager chain: Bert → Vesa → Megan.
+  EXPECT_EQ(by_upn("bert@contoso.com").first("Manager"), "i:0#.f|membership|vesa@contoso.com");
+  EXPECT_EQ(by_upn("vesa@contoso.com").first("Manager"), "i:0#.f|membership|megan@contoso.com");
+  EXPECT_EQ(megan.first("Manager"), "");
+  // The inetOrgPerson preset.
+  Profile erwin = by_upn("erwin@contoso.com");
+  EXPECT_EQ(erwin.first("PreferredName"), "Erwin van Hunen");
+  EXPECT_EQ(erwin.first("WorkEmail"), "erwin@contoso.com");
+}
+
+TEST_F(SyncTest, DeltaReadsOnlyTheChangesAndOverwritesAdminEdits) {
+  ASSERT_TRUE(sync(kDirectory));
+  // Nothing changed on premises: nothing to read in stages 1 and 2.
+  auto again = sync(kDirectory);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(stage(*again, "cloud-to-store").read, 0);
+  EXPECT_EQ(stage(*again, "store-to-profiles").read, 0);
+
+  std::string changed = kDirectory;
+  changed.replace(changed.find("title: PM"), 9, "title: Principal PM");
+  auto delta = sync(changed);
+  ASSERT_TRUE(delta) << delta.status().to_string();
+  EXPECT_EQ(stage(*delta, "cloud-to-store").read, 1);
+  EXPECT_EQ(stage(*delta, "store-to-profiles").read, 1);
+  EXPECT_EQ(stage(*delta, "store-to-profiles").updated, 1);
+  EXPECT_EQ(by_upn("vesa@contoso.com").first("Title"), "Principal PM");
+
+  // An admin edit of a synced property is overwritten by the next full sync (seed 002 FAQ).
+  Profile vesa = by_upn("vesa@contoso.com");
+  ASSERT_TRUE(store_->update_profile(tenant_.id, vesa.id,
+                                     std::vector<PropertyChange>{{"Title", {"Intern"}}}));
+  SyncOptions full;
+  full.full = true;
+  auto r = run_sync(*store_, tenant_, nullptr, full);
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_EQ(by_upn("vesa@contoso.com").first("Title"), "Principal PM");
+}
+
+TEST_F(SyncTest, DeletionsFollowTheExportWithinTheThreshold) {
+  ASSERT_TRUE(sync(kDirectory));
+  std::string without_bert = kDirectory;
+  size_t b = without_bert.find("dn: CN=User 3");
+  size_t e = without_bert.find("\n\n", b);
+  without_bert.erase(b, e - b + 2);
+
+  SyncOptions strict;
+  strict.deletion_threshold = 0;
+  const int64_t seq = *store_->last_seq(tenant_.id);
+  auto refused = sync(without_bert, strict);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.status().message(),
+            "this run would delete 1 users, more than the deletion threshold of 0; if that is "
+            "intended, rerun with --deletion-threshold 1");
+  EXPECT_EQ(*store_->last_seq(tenant_.id), seq) << "nothing written";
+  EXPECT_TRUE(has_profile("bert@contoso.com"));
+
+  auto r = sync(without_bert);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(stage(*r, "store-to-profiles").deleted, 1);
+  EXPECT_FALSE(has_profile("bert@contoso.com"));
+}
+
+TEST_F(SyncTest, BlockedAndUnlicensedUsersAreNotProcessed) {
+  ASSERT_TRUE(sync(kDirectory));
+  auto dir = open_directory_store(*store_);
+  ASSERT_TRUE(dir);
+  auto megan = (*dir)->user_by_upn(tenant_.id, DirectoryLayer::kCloud, "megan@contoso.com");
+  ASSERT_TRUE(megan && *megan);
+  DirectoryUser m = **megan;
+  m.attributes["signInBlocked"] = {"true"};
+  m.attributes["jobTitle"] = {"Chair"};
+  ASSERT_TRUE((*dir)->put(tenant_.id, DirectoryLayer::kCloud, m));
+  auto r = run_sync(*store_, tenant_, nullptr, {});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(stage(*r, "store-to-profiles").skipped.at("sign-in blocked"), 1);
+  EXPECT_EQ(by_upn("megan@contoso.com").first("Title"), "CEO") << "not processed";
+}
+
+TEST_F(SyncTest, EducationTenantsGetAStubOnFirstAccessThenSyncFillsIt) {
+  auto edu = store_->create_tenant({.name = "school", .education = true});
+  ASSERT_TRUE(edu);
+  tenant_ = *edu;
+  auto first = sync(kDirectory);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(stage(*first, "store-to-profiles").added, 0);
+  EXPECT_EQ(stage(*first, "store-to-profiles")
+                .skipped.at("education tenant: profile is created on first access"),
+            4);
+  // First access: a stub profile with just the account name.
+  ASSERT_TRUE(store_->create_profile(tenant_.id, "i:0#.f|membership|vesa@contoso.com", {}));
+  SyncOptions full;
+  full.full = true;
+  ASSERT_TRUE(run_sync(*store_, tenant_, nullptr, full));
+  EXPECT_EQ(by_upn("vesa@contoso.com").first("LastName"), "Juvonen");
+}
+
+TEST_F(SyncTest, DryRunWritesNothing) {
+  const int64_t seq = *store_->last_seq(tenant_.id);
+  SyncOptions dry;
+  dry.dry_run = true;
+  auto r = sync(kDirectory, dry);
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_EQ(stage(*r, "store-to-profiles").added, 4);
+  EXPECT_FALSE(stage(*r, "store-to-profiles").changes.empty());
+  EXPECT_EQ(*store_->last_seq(tenant_.id), seq);
+  EXPECT_EQ(*store_->count_profiles(tenant_.id), 0);
+}
+
+TEST_F(SyncTest, BadEntriesAreRefusedWithTheirLineAndNothingChanges) {
+  ASSERT_TRUE(sync(kDirectory));
+  const int64_t seq = *store_->last_seq(tenant_.id);
+  auto no_anchor = sync(kDirectory +
+                        "dn: CN=X,DC=contoso,DC=com\nobjectClass: user\n"
+                        "userPrincipalName: x@contoso.com\n");
+  ASSERT_FALSE(no_anchor);
+  EXPECT_NE(no_anchor.status().message().find("(CN=X,DC=contoso,DC=com): no source anchor"),
+            std::string::npos)
+      << no_anchor.status().message();
+  EXPECT_NE(no_anchor.status().message().find("LDIF line "), std::string::npos);
+  auto short_guid = sync("dn: CN=Y\nobjectClass: user\nobjectGUID:: AAEC\n");
+  ASSERT_FALSE(short_guid);
+  EXPECT_NE(short_guid.status().message().find("LDIF line 1 (CN=Y): objectGUID must be 16 bytes"),
+            std::string::npos);
+  EXPECT_EQ(*store_->last_seq(tenant_.id), seq);
+}
+
+}  // namespace
+}  // namespace upsync
