@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Creates the demo tenant "contoso" (SharePoint Online kind) with two custom properties and a
-# small team, then shows one profile. Usage: load.sh PATH/TO/upsync
-# Uses $UPSYNC_DATA_DIR; starts from an empty demo tenant each time.
+# Creates the demo tenant "contoso" (SharePoint Online kind): syncs its on-premises directory
+# (directory.ldif) into profiles, then bulk-imports seed 003's sample file of custom
+# properties (users.json). Usage: load.sh PATH/TO/upsync
+# Uses $UPSYNC_DATA_DIR; starts from an empty data folder each time.
 set -euo pipefail
 UPSYNC=${1:?usage: load.sh PATH/TO/upsync}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -13,15 +14,16 @@ rm -rf "$UPSYNC_DATA_DIR"
 "$UPSYNC" property add -t contoso City --display-name "City"
 "$UPSYNC" property add -t contoso OfficeCode --display-name "Office code"
 
-# One line per person: upn|first|last|title|department|office|manager upn
-while IFS='|' read -r upn first last title dept office manager; do
-  case "$upn" in ''|'#'*) continue ;; esac
-  args=(--set "FirstName=$first" --set "LastName=$last" --set "PreferredName=$first $last"
-        --set "WorkEmail=$upn" --set "Title=$title" --set "SPS-JobTitle=$title"
-        --set "Department=$dept" --set "SPS-Department=$dept" --set "Office=$office")
-  if [ -n "$manager" ]; then args+=(--set "Manager=i:0#.f|membership|$manager"); fi
-  "$UPSYNC" profile create -t contoso "i:0#.f|membership|$upn" "${args[@]}" >/dev/null
-done < "$HERE/people.txt"
+echo; echo "== directory sync: directory.ldif -> cloud directory -> directory store -> profiles"
+"$UPSYNC" sync ldif -t contoso "$HERE/directory.ldif"
+
+echo; echo "== bulk import of seed 003's sample file"
+src='/sites/hr/Shared Documents/import/users.json'
+"$UPSYNC" file put -t contoso "$HERE/users.json" "$src"
+job=$("$UPSYNC" --json import queue -t contoso --id-type Email --id-property IdName \
+        --map City=City --map Office=OfficeCode --source "$src" | sed -n 's/.*"JobId": *"\([^"]*\)".*/\1/p')
+"$UPSYNC" import run-pending
+"$UPSYNC" import status -t contoso "$job"
 
 echo
 "$UPSYNC" profile list -t contoso
@@ -30,5 +32,6 @@ echo
 echo
 echo "Demo data is in $UPSYNC_DATA_DIR. Try:"
 echo "  export UPSYNC_DATA_DIR=$UPSYNC_DATA_DIR"
-echo "  $UPSYNC profile set -t contoso vesaj@contoso.com --set City=Helsinki --set OfficeCode=Viper"
-echo "  $UPSYNC --json profile get -t contoso vesaj@contoso.com"
+echo "  $UPSYNC --json profile get -t contoso bjansen@contoso.com"
+echo "  $UPSYNC sync ldif -t contoso $HERE/directory.ldif --dry-run"
+echo "  $UPSYNC import list -t contoso"
