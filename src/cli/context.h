@@ -38,5 +38,6 @@ struct CliContext {
 void add_tenant_commands(CLI::App& app, CliContext& ctx);
 void add_property_commands(CLI::App& app, CliContext& ctx);
 void add_profile_commands(CLI::App& app, CliContext& ctx);
+void add_serve_commands(CLI::App& app, CliContext& ctx);
 
 }  // namespace upsync
