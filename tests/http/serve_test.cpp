@@ -52,7 +52,7 @@ class Server {
       execv(argv[0], argv.data());
       _exit(127);
     }
-    std::regex re("listening on http://127\\.0\\.0\\.1:([0-9]+)");
+    std::regex re("listening on https?://127\\.0\\.0\\.1:([0-9]+)");
     for (int i = 0; i < 500 && port_ == 0; ++i) {
       std::smatch m;
       std::string text = read_file(out);
@@ -151,6 +151,27 @@ TEST_F(ServeTest, OversizedBodyGets413) {
       cli.Post("/tenants/contoso/_api/contextinfo", std::string(4096, 'x'), "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
+  EXPECT_TRUE(nlohmann::json::parse(r->body).contains("odata.error")) << r->body;
+  EXPECT_EQ(srv.stop(), 0);
+}
+
+TEST_F(ServeTest, ServesHttpsWithTheGivenCertificate) {
+  std::string cert = dir_.str() + "/cert.pem";
+  std::string key = dir_.str() + "/key.pem";
+  std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost "
+      "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout '" +
+      key + "' -out '" + cert + "' >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  Server srv(dir_, {"--tls-cert", cert, "--tls-key", key});
+  ASSERT_GT(srv.port(), 0);
+  httplib::SSLClient cli("127.0.0.1", srv.port());
+  cli.set_ca_cert_path(cert.c_str());
+  cli.enable_server_certificate_verification(true);
+  auto r = cli.Get("/healthz");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(r->body)["status"], "ok");
   EXPECT_EQ(srv.stop(), 0);
 }
 
