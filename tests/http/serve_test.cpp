@@ -5,12 +5,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "test_support.h"
 
@@ -140,6 +142,34 @@ TEST_F(ServeTest, UnknownRoutesAndTenantsGetSharePointErrors) {
   j = nlohmann::json::parse(r->body);
   EXPECT_EQ(j["odata.error"]["message"]["value"],
             "Cannot find resource for the request /tenants/contoso/_api/unknown.");
+  EXPECT_EQ(srv.stop(), 0);
+}
+
+TEST_F(ServeTest, ConcurrentClientsEachFindTheTenant) {
+  Server srv(dir_, {"--threads", "4"});
+  ASSERT_GT(srv.port(), 0);
+  std::atomic<int> found{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&] {
+      httplib::Client cli("127.0.0.1", srv.port());
+      for (int i = 0; i < 25; ++i) {
+        auto r = cli.Get("/tenants/contoso/x");
+        if (r && r->status == 404 &&
+            r->body.find("Cannot find resource for the request /tenants/contoso/x.") !=
+                std::string::npos) {
+          ++found;
+        }
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(found.load(), 100);
+  httplib::Client cli("127.0.0.1", srv.port());
+  auto m = cli.Get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find("upsync_http_requests_total{code=\"404\"} 100"), std::string::npos)
+      << m->body;
   EXPECT_EQ(srv.stop(), 0);
 }
 
