@@ -41,5 +41,6 @@ void add_profile_commands(CLI::App& app, CliContext& ctx);
 void add_sync_commands(CLI::App& app, CliContext& ctx);
 void add_file_commands(CLI::App& app, CliContext& ctx);
 void add_import_commands(CLI::App& app, CliContext& ctx);
+void add_serve_commands(CLI::App& app, CliContext& ctx);
 
 }  // namespace upsync

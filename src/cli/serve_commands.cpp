@@ -1,0 +1,51 @@
+// upsync serve
+#include <CLI/CLI.hpp>
+#include <memory>
+
+#include "cli/context.h"
+#include "http/self_signed.h"
+#include "http/server.h"
+
+namespace upsync {
+
+void add_serve_commands(CLI::App& app, CliContext& ctx) {
+  struct Args {
+    std::string listen = "127.0.0.1:8080";
+    std::string tls_cert;
+    std::string tls_key;
+    bool tls_self_signed = false;
+    size_t threads = 8;
+    size_t max_body = 4 * 1024 * 1024;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("serve", "serve the HTTP(S) API until SIGTERM");
+  cmd->add_option("--listen", args->listen, "host:port to listen on (port 0: any free port)");
+  cmd->add_option("--tls-cert", args->tls_cert, "PEM certificate file (with --tls-key)");
+  cmd->add_option("--tls-key", args->tls_key, "PEM private key file (with --tls-cert)");
+  cmd->add_flag("--tls-self-signed", args->tls_self_signed,
+                "HTTPS with a self-signed certificate kept in <data-dir>/tls (made on first use)");
+  cmd->add_option("--threads", args->threads, "worker threads")->check(CLI::Range(1, 256));
+  cmd->add_option("--max-body", args->max_body, "largest request body in bytes (else 413)");
+  cmd->callback([&ctx, args] {
+    ctx.action = [&ctx, args]() -> Status {
+      ServeOptions opts;
+      opts.data_dir = ctx.data_dir;
+      UPSYNC_RETURN_IF_ERROR(parse_listen(args->listen, opts));
+      opts.tls_cert = args->tls_cert;
+      opts.tls_key = args->tls_key;
+      if (args->tls_self_signed) {
+        if (!args->tls_cert.empty() || !args->tls_key.empty()) {
+          return invalid_argument("--tls-self-signed excludes --tls-cert and --tls-key");
+        }
+        UPSYNC_ASSIGN_OR_RETURN(TlsFiles files, ensure_self_signed(ctx.data_dir + "/tls"));
+        opts.tls_cert = files.cert;
+        opts.tls_key = files.key;
+      }
+      opts.threads = args->threads;
+      opts.max_body_bytes = args->max_body;
+      return serve(opts);
+    };
+  });
+}
+
+}  // namespace upsync

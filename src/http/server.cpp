@@ -1,0 +1,254 @@
+#include "http/server.h"
+
+#include <httplib.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/clock.h"
+#include "store/store.h"
+
+namespace upsync {
+
+Status parse_listen(std::string_view listen, ServeOptions& opts) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == listen.size()) {
+    return invalid_argument("--listen: expected host:port such as 127.0.0.1:8080, got '" +
+                            std::string(listen) + "'");
+  }
+  std::string_view port_text = listen.substr(colon + 1);
+  int port = -1;
+  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port < 0 || port > 65535) {
+    return invalid_argument("--listen: port '" + std::string(port_text) +
+                            "' is not a number from 0 to 65535");
+  }
+  opts.host = std::string(listen.substr(0, colon));
+  opts.port = port;
+  return Status();
+}
+
+namespace {
+
+// Request counters for /metrics, by status code.
+class Metrics {
+ public:
+  void count(int status) {
+    std::lock_guard lock(mu_);
+    ++by_status_[status];
+  }
+  std::string render() {
+    std::lock_guard lock(mu_);
+    std::string out =
+        "# HELP upsync_http_requests_total HTTP requests answered, by status code.\n"
+        "# TYPE upsync_http_requests_total counter\n";
+    for (const auto& [status, n] : by_status_) {
+      out += "upsync_http_requests_total{code=\"" + std::to_string(status) + "\"} " +
+             std::to_string(n) + "\n";
+    }
+    out += "# HELP upsync_up 1 while the server runs.\n# TYPE upsync_up gauge\nupsync_up 1\n";
+    return out;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<int, uint64_t> by_status_;
+};
+
+// SharePoint's odata.error shape, used for every error under /tenants/<name>/.
+std::string sp_error(std::string_view code, std::string_view message) {
+  nlohmann::json j = {{"odata.error",
+                       {{"code", std::string(code)},
+                        {"message", {{"lang", "en-US"}, {"value", std::string(message)}}}}}};
+  return j.dump();
+}
+
+void set_json(httplib::Response& res, int status, const std::string& body) {
+  res.status = status;
+  res.set_content(body, "application/json;odata=minimalmetadata;charset=utf-8");
+}
+
+}  // namespace
+
+Status serve(const ServeOptions& opts) {
+  if (!std::filesystem::exists(std::filesystem::path(opts.data_dir) / "upsync.db")) {
+    return not_found("no data folder at '" + opts.data_dir +
+                     "' (create a tenant first: upsync tenant create NAME)");
+  }
+  if (opts.tls_cert.empty() != opts.tls_key.empty()) {
+    return invalid_argument("--tls-cert and --tls-key go together");
+  }
+  // Open once on this thread to report a broken database before listening.
+  {
+    auto probe = open_store({.data_dir = opts.data_dir});
+    if (!probe) return probe.status();
+  }
+
+  // Block SIGTERM/SIGINT in every thread; one thread waits for them with sigwait.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::unique_ptr<httplib::Server> svr;
+  bool tls = !opts.tls_cert.empty();
+  if (tls) {
+    auto ssl = std::make_unique<httplib::SSLServer>(opts.tls_cert.c_str(), opts.tls_key.c_str());
+    if (!ssl->is_valid()) {
+      return invalid_argument("cannot load TLS certificate '" + opts.tls_cert + "' or key '" +
+                              opts.tls_key + "'");
+    }
+    svr = std::move(ssl);
+  } else {
+    svr = std::make_unique<httplib::Server>();
+  }
+
+  size_t threads = opts.threads == 0 ? 1 : opts.threads;
+  svr->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  svr->set_payload_max_length(opts.max_body_bytes);
+
+  auto metrics = std::make_shared<Metrics>();
+  std::string data_dir = opts.data_dir;
+  // One Store per worker thread.
+  auto thread_store = [data_dir]() -> Result<Store*> {
+    thread_local std::unique_ptr<Store> store;
+    if (!store) {
+      UPSYNC_ASSIGN_OR_RETURN(store, open_store({.data_dir = data_dir}));
+    }
+    return store.get();
+  };
+
+  svr->set_logger([metrics](const httplib::Request& req, const httplib::Response& res) {
+    metrics->count(res.status);
+    std::string line = utc_now_iso() + " " + req.remote_addr + " \"" + req.method + " " +
+                       req.target + "\" " + std::to_string(res.status) + " " +
+                       std::to_string(res.body.size()) + "\n";
+    std::fputs(line.c_str(), stderr);
+  });
+
+  svr->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    std::string msg;
+    std::string code;
+    switch (res.status) {
+      case 404:
+        code = "-1, Microsoft.SharePoint.Client.ResourceNotFoundException";
+        msg = "Cannot find resource for the request " + req.path + ".";
+        break;
+      case 405:
+        code = "-1, Microsoft.SharePoint.Client.InvalidClientQueryException";
+        msg = "The HTTP method " + req.method + " is not allowed on " + req.path + ".";
+        break;
+      case 413:
+        code = "-2147024809, System.ArgumentException";
+        msg = "The request body is larger than the limit of this server.";
+        break;
+      default:
+        code = "-1, Microsoft.SharePoint.Client.ClientServiceException";
+        msg = "HTTP " + std::to_string(res.status) + " for " + req.path + ".";
+    }
+    int status = res.status;
+    set_json(res, status, sp_error(code, msg));
+  });
+
+  svr->set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown error";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        set_json(res, 500, sp_error("-1, System.InvalidOperationException", what));
+      });
+
+  svr->Get("/healthz", [thread_store](const httplib::Request&, httplib::Response& res) {
+    auto store = thread_store();
+    if (!store) {
+      res.status = 503;
+      res.set_content(
+          nlohmann::json{{"status", "error"}, {"error", store.status().message()}}.dump(),
+          "application/json");
+      return;
+    }
+    res.set_content(R"({"status":"ok"})", "application/json");
+  });
+  svr->Get("/metrics", [metrics](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics->render(), "text/plain; version=0.0.4");
+  });
+
+  // Tenant addressing: /tenants/<name>/...; the tenant must exist. No tenant route is
+  // served yet beyond this check, so a known tenant's unknown path is a 404 as well.
+  auto tenant_route = [thread_store](const httplib::Request& req, httplib::Response& res) {
+    std::string name = req.matches[1];
+    auto store = thread_store();
+    if (!store) {
+      set_json(res, 500,
+               sp_error("-1, System.InvalidOperationException", store.status().message()));
+      return;
+    }
+    auto tenant = (*store)->tenant(name);
+    if (!tenant) {
+      set_json(res, 404,
+               sp_error("-1, Microsoft.SharePoint.Client.ResourceNotFoundException",
+                        "No tenant named '" + name + "'."));
+      return;
+    }
+    set_json(res, 404,
+             sp_error("-1, Microsoft.SharePoint.Client.ResourceNotFoundException",
+                      "Cannot find resource for the request " + req.path + "."));
+  };
+  const char* tenant_pattern = R"(/tenants/([^/]+)(/.*)?)";
+  svr->Get(tenant_pattern, tenant_route);
+  svr->Post(tenant_pattern, tenant_route);
+  svr->Put(tenant_pattern, tenant_route);
+  svr->Patch(tenant_pattern, tenant_route);
+  svr->Delete(tenant_pattern, tenant_route);
+
+  int port = opts.port;
+  if (port == 0) {
+    port = svr->bind_to_any_port(opts.host.c_str());
+    if (port < 0) return unavailable("cannot bind to " + opts.host + ":0");
+  } else if (!svr->bind_to_port(opts.host.c_str(), port)) {
+    return unavailable("cannot listen on " + opts.host + ":" + std::to_string(port) +
+                       " (address in use or not local)");
+  }
+
+  std::atomic<bool> done{false};
+  httplib::Server* raw = svr.get();
+  std::thread waiter([&signals, raw, &done] {
+    int sig = 0;
+    while (!done.load()) {
+      timespec timeout{0, 200 * 1000 * 1000};
+      sig = sigtimedwait(&signals, nullptr, &timeout);
+      if (sig == SIGTERM || sig == SIGINT) {
+        std::fputs("upsync serve: stopping on signal\n", stderr);
+        raw->stop();
+        return;
+      }
+    }
+  });
+
+  std::cout << "listening on " << (tls ? "https" : "http") << "://" << opts.host << ":" << port
+            << std::endl;
+  bool ok = svr->listen_after_bind();
+  done = true;
+  waiter.join();
+  if (!ok)
+    return internal_error("the server stopped with an error on port " + std::to_string(port));
+  return Status();
+}
+
+}  // namespace upsync

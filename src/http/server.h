@@ -1,0 +1,33 @@
+// upsync serve: the HTTP(S) server.
+//
+// One cpp-httplib server with a fixed thread pool; every worker thread opens its own Store
+// (SQLite in WAL mode allows concurrent readers). Routes so far: /healthz, /metrics
+// (Prometheus text) and tenant addressing by path prefix /tenants/<name>/... . Requests
+// above `max_body_bytes` get 413; every request is written to the access log (stderr).
+// SIGTERM or SIGINT stops accepting, lets running requests finish and returns.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "core/status.h"
+
+namespace upsync {
+
+struct ServeOptions {
+  std::string data_dir;
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: any free port (the bound port is printed)
+  std::string tls_cert;
+  std::string tls_key;
+  size_t threads = 8;
+  size_t max_body_bytes = 4 * 1024 * 1024;
+};
+
+// Parses "host:port" (e.g. "127.0.0.1:8080"); the where is the --listen option.
+Status parse_listen(std::string_view listen, ServeOptions& opts);
+
+// Serves until SIGTERM/SIGINT. Prints "listening on <scheme>://host:port" to stdout once bound.
+Status serve(const ServeOptions& opts);
+
+}  // namespace upsync
