@@ -46,6 +46,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   add_property_commands(app, ctx);
   add_profile_commands(app, ctx);
   add_sync_commands(app, ctx);
+  add_directory_commands(app, ctx);
   add_file_commands(app, ctx);
   add_import_commands(app, ctx);
   add_serve_commands(app, ctx);

@@ -39,6 +39,7 @@ void add_tenant_commands(CLI::App& app, CliContext& ctx);
 void add_property_commands(CLI::App& app, CliContext& ctx);
 void add_profile_commands(CLI::App& app, CliContext& ctx);
 void add_sync_commands(CLI::App& app, CliContext& ctx);
+void add_directory_commands(CLI::App& app, CliContext& ctx);
 void add_file_commands(CLI::App& app, CliContext& ctx);
 void add_import_commands(CLI::App& app, CliContext& ctx);
 void add_serve_commands(CLI::App& app, CliContext& ctx);

@@ -31,6 +31,12 @@ std::string_view directory_feed(DirectoryLayer layer);
 // id), objectSid, objectGuid, distinguishedName, msExchRecipientTypeDetails.
 using DirectoryAttributes = std::map<std::string, std::vector<std::string>>;
 
+// The attributes a cloud user may carry (the names above), for checking hand edits.
+const std::vector<std::string>& cloud_attribute_names();
+// The canonical spelling of `name` among cloud_attribute_names() (case-insensitive), or a
+// NotFound listing them.
+Result<std::string> cloud_attribute_name(std::string_view name);
+
 struct DirectoryUser {
   std::string object_id;  // GUID, stable for the user's source anchor
   std::string
@@ -57,6 +63,8 @@ class DirectoryStore {
   // Marks the user deleted (kept as a tombstone for the feed's readers); false if already so.
   virtual Result<bool> remove(TenantId tenant, DirectoryLayer layer,
                               std::string_view object_id) = 0;
+  // Every live user of the layer, ordered by user principal name.
+  virtual Result<std::vector<DirectoryUser>> users(TenantId tenant, DirectoryLayer layer) = 0;
   // Every live user of the layer with a source anchor (for full compares).
   virtual Result<std::vector<DirectoryUser>> anchored_users(TenantId tenant,
                                                             DirectoryLayer layer) = 0;

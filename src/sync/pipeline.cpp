@@ -1,5 +1,6 @@
 #include "sync/pipeline.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <set>
 
@@ -14,30 +15,12 @@ constexpr int kFeedBatch = 1000;
 constexpr std::string_view kStage1Cursor = "sync.stage1";
 constexpr std::string_view kStage2Cursor = "sync.stage2";
 
-// The attribute set stage 1 copies: not configurable (seed 002).
-const std::set<std::string> kStoreAttributes = {
-    "userPrincipalName",
-    "accountEnabled",
-    "signInBlocked",
-    "licensed",
-    "mail",
-    "proxyAddresses",
-    "givenName",
-    "surname",
-    "displayName",
-    "jobTitle",
-    "department",
-    "telephoneNumber",
-    "physicalDeliveryOfficeName",
-    "preferredLanguage",
-    "wWWHomePage",
-    "msExchHideFromAddressList",
-    "msExchRecipientTypeDetails",
-    "manager",
-    "objectSid",
-    "objectGuid",
-    "distinguishedName",
-};
+// Stage 1 copies the cloud directory's fixed attribute set (not configurable, seed 002):
+// cloud_attribute_names().
+bool in_store_set(const std::string& name) {
+  const auto& names = cloud_attribute_names();
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
 
 bool has_class(const LdifRecord& e, std::string_view cls) {
   for (const std::string& v : e.values("objectClass")) {
@@ -173,7 +156,7 @@ class Pipeline {
       copy.object_id = cloud->object_id;
       copy.source_anchor = cloud->source_anchor;
       for (const auto& [name, values] : cloud->attributes) {
-        if (kStoreAttributes.count(name)) copy.attributes[name] = values;
+        if (in_store_set(name)) copy.attributes[name] = values;
       }
       UPSYNC_ASSIGN_OR_RETURN(auto before,
                               dir_.user(tenant_.id, DirectoryLayer::kStore, copy.object_id));

@@ -110,11 +110,20 @@ class SqliteDirectoryStore : public DirectoryStore {
     return changed;
   }
 
+  Result<std::vector<DirectoryUser>> users(TenantId t, DirectoryLayer l) override {
+    return many(t, l, "ORDER BY upn_key");
+  }
+
   Result<std::vector<DirectoryUser>> anchored_users(TenantId t, DirectoryLayer l) override {
+    return many(t, l, "AND source_anchor IS NOT NULL");
+  }
+
+ private:
+  Result<std::vector<DirectoryUser>> many(TenantId t, DirectoryLayer l, const std::string& tail) {
     UPSYNC_ASSIGN_OR_RETURN(
         auto* q, db_.prepare("SELECT object_id, source_anchor, attrs, deleted, seq FROM "
-                             "directory_users WHERE tenant_id = ? AND layer = ? AND deleted = 0 "
-                             "AND source_anchor IS NOT NULL"));
+                             "directory_users WHERE tenant_id = ? AND layer = ? AND deleted = 0 " +
+                             tail));
     q->bind(1, t);
     q->bind(2, layer_name(l));
     std::vector<DirectoryUser> out;
@@ -128,7 +137,6 @@ class SqliteDirectoryStore : public DirectoryStore {
     return out;
   }
 
- private:
   Result<DirectoryUser> read(SqliteStatement& q) {
     DirectoryUser u;
     u.object_id = q.column_text(0);
@@ -164,6 +172,44 @@ class SqliteDirectoryStore : public DirectoryStore {
 };
 
 }  // namespace
+
+const std::vector<std::string>& cloud_attribute_names() {
+  static const std::vector<std::string> kNames = {
+      "userPrincipalName",
+      "accountEnabled",
+      "signInBlocked",
+      "licensed",
+      "mail",
+      "proxyAddresses",
+      "givenName",
+      "surname",
+      "displayName",
+      "jobTitle",
+      "department",
+      "telephoneNumber",
+      "physicalDeliveryOfficeName",
+      "preferredLanguage",
+      "wWWHomePage",
+      "msExchHideFromAddressList",
+      "msExchRecipientTypeDetails",
+      "manager",
+      "objectSid",
+      "objectGuid",
+      "objectGuidBytes",
+      "distinguishedName",
+  };
+  return kNames;
+}
+
+Result<std::string> cloud_attribute_name(std::string_view name) {
+  std::string known;
+  for (const std::string& n : cloud_attribute_names()) {
+    if (ascii_iequal(n, name)) return n;
+    known += (known.empty() ? "" : ", ") + n;
+  }
+  return not_found("unknown directory attribute '" + quote_for_message(name) +
+                   "' (known: " + known + ")");
+}
 
 std::string_view directory_feed(DirectoryLayer layer) {
   return layer == DirectoryLayer::kCloud ? kCloudUsersFeed : kDirectoryUsersFeed;

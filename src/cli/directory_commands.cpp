@@ -1,0 +1,181 @@
+// upsync directory user list|add|set|disable|enable|license|unlicense|block|unblock|delete:
+// edit the tenant's cloud directory by hand, as an admin would in the cloud portal. The next
+// `upsync sync run` carries the changes into profiles.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "cli/context.h"
+#include "cli/output.h"
+#include "core/clock.h"
+#include "core/property.h"
+#include "core/property_value.h"
+#include "directory/directory_store.h"
+
+namespace upsync {
+namespace {
+
+struct UserArgs {
+  std::string tenant;
+  std::string upn;
+  std::vector<std::string> sets;
+  std::vector<std::string> clears;
+};
+
+nlohmann::json user_json(const DirectoryUser& u) {
+  nlohmann::json attrs = nlohmann::json::object();
+  for (const auto& [k, v] : u.attributes) attrs[k] = v;
+  return {{"objectId", u.object_id}, {"sourceAnchor", u.source_anchor}, {"attributes", attrs}};
+}
+
+Result<DirectoryUser> find_user(DirectoryStore& dir, const Tenant& t, const std::string& upn) {
+  UPSYNC_ASSIGN_OR_RETURN(auto u, dir.user_by_upn(t.id, DirectoryLayer::kCloud, upn));
+  if (!u || u->deleted) {
+    return not_found("no user '" + upn + "' in the cloud directory of tenant '" + t.name + "'");
+  }
+  return *u;
+}
+
+Status check_upn(const std::string& upn) {
+  PropertyDefinition email;
+  email.name = "userPrincipalName";
+  email.type = DataType::kEmail;
+  return normalize_value(email, upn).status();
+}
+
+// Applies "--set attr=value" (repeat an attribute for several values) and "--clear attr".
+Status apply_edits(DirectoryUser& u, const UserArgs& a) {
+  std::map<std::string, std::vector<std::string>> sets;
+  for (const std::string& s : a.sets) {
+    size_t eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return invalid_argument("--set '" + s + "': expected ATTRIBUTE=VALUE");
+    }
+    UPSYNC_ASSIGN_OR_RETURN(std::string name, cloud_attribute_name(s.substr(0, eq)));
+    sets[name].push_back(s.substr(eq + 1));
+  }
+  for (auto& [name, values] : sets) {
+    if (name == "userPrincipalName") {
+      if (values.size() != 1) return invalid_argument("userPrincipalName takes one value");
+      UPSYNC_RETURN_IF_ERROR(check_upn(values[0]));
+    }
+    u.attributes[name] = values;
+  }
+  for (const std::string& c : a.clears) {
+    UPSYNC_ASSIGN_OR_RETURN(std::string name, cloud_attribute_name(c));
+    if (name == "userPrincipalName") return invalid_argument("userPrincipalName cannot be cleared");
+    u.attributes.erase(name);
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+void add_directory_commands(CLI::App& app, CliContext& ctx) {
+  CLI::App* group = app.add_subcommand("directory", "the tenant's cloud directory");
+  group->require_subcommand(1);
+  CLI::App* users = group->add_subcommand("user", "cloud directory users");
+  users->require_subcommand(1);
+
+  auto list_args = std::make_shared<UserArgs>();
+  CLI::App* list = users->add_subcommand("list", "list the cloud directory's users");
+  list->add_option("--tenant,-t", list_args->tenant, "tenant name")->required();
+  list->callback([&ctx, list_args] {
+    ctx.action = [&ctx, list_args]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(Tenant t, ctx.tenant(list_args->tenant));
+      UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
+      UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(*store));
+      UPSYNC_ASSIGN_OR_RETURN(auto all, dir->users(t.id, DirectoryLayer::kCloud));
+      if (ctx.json) {
+        nlohmann::json arr = nlohmann::json::array();
+        for (const DirectoryUser& u : all) arr.push_back(user_json(u));
+        print_json(*ctx.out, arr);
+        return Status::ok();
+      }
+      TextTable table(
+          {"USER PRINCIPAL NAME", "OBJECT ID", "ENABLED", "LICENSED", "BLOCKED", "SOURCE"});
+      for (const DirectoryUser& u : all) {
+        table.add_row({u.first("userPrincipalName"), u.object_id,
+                       u.flag("accountEnabled", true) ? "yes" : "no",
+                       u.flag("licensed", false) ? "yes" : "no",
+                       u.flag("signInBlocked", false) ? "yes" : "no",
+                       u.source_anchor.empty() ? "cloud" : "on-premises"});
+      }
+      table.print(*ctx.out);
+      return Status::ok();
+    };
+  });
+
+  // add, set and the one-flag commands share one shape: find (or create) the user, change
+  // its attributes, write it back.
+  struct Edit {
+    const char* name;
+    const char* help;
+    const char* flag;  // attribute set by the command, or nullptr
+    const char* value;
+    bool create = false;
+    bool del = false;
+  };
+  static const Edit kEdits[] = {
+      {"add", "create a cloud-only user (licensed, enabled)", nullptr, nullptr, true},
+      {"set", "set or clear attributes (--set ATTR=VALUE, --clear ATTR)", nullptr, nullptr},
+      {"disable", "disable the account", "accountEnabled", "false"},
+      {"enable", "enable the account", "accountEnabled", "true"},
+      {"license", "assign a license", "licensed", "true"},
+      {"unlicense", "remove the license", "licensed", "false"},
+      {"block", "block sign-in", "signInBlocked", "true"},
+      {"unblock", "allow sign-in", "signInBlocked", "false"},
+      {"delete", "delete the user", nullptr, nullptr, false, true},
+  };
+  for (const Edit& e : kEdits) {
+    auto a = std::make_shared<UserArgs>();
+    CLI::App* cmd = users->add_subcommand(e.name, e.help);
+    cmd->add_option("--tenant,-t", a->tenant, "tenant name")->required();
+    cmd->add_option("upn", a->upn, "the user's principal name")->required();
+    if (e.create || std::string(e.name) == "set") {
+      cmd->add_option("--set", a->sets, "ATTRIBUTE=VALUE (repeat for several values)");
+    }
+    if (std::string(e.name) == "set") cmd->add_option("--clear", a->clears, "ATTRIBUTE");
+    const Edit* edit = &e;
+    cmd->callback([&ctx, a, edit] {
+      ctx.action = [&ctx, a, edit]() -> Status {
+        UPSYNC_ASSIGN_OR_RETURN(Tenant t, ctx.tenant(a->tenant));
+        UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
+        UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(*store));
+        DirectoryUser u;
+        if (edit->create) {
+          UPSYNC_RETURN_IF_ERROR(check_upn(a->upn));
+          UPSYNC_ASSIGN_OR_RETURN(auto existing,
+                                  dir->user_by_upn(t.id, DirectoryLayer::kCloud, a->upn));
+          if (existing && !existing->deleted) {
+            return already_exists("user '" + a->upn + "' already exists in the cloud directory");
+          }
+          u.object_id = new_guid();
+          u.attributes = {{"userPrincipalName", {a->upn}},
+                          {"accountEnabled", {"true"}},
+                          {"licensed", {"true"}}};
+        } else {
+          UPSYNC_ASSIGN_OR_RETURN(u, find_user(*dir, t, a->upn));
+        }
+        if (edit->del) {
+          UPSYNC_RETURN_IF_ERROR(dir->remove(t.id, DirectoryLayer::kCloud, u.object_id).status());
+          *ctx.out << "deleted " << a->upn << "\n";
+          return Status::ok();
+        }
+        UPSYNC_RETURN_IF_ERROR(apply_edits(u, *a));
+        if (edit->flag) u.attributes[edit->flag] = {edit->value};
+        UPSYNC_ASSIGN_OR_RETURN(bool changed, dir->put(t.id, DirectoryLayer::kCloud, u));
+        if (ctx.json) {
+          print_json(*ctx.out, user_json(u));
+        } else {
+          *ctx.out << (changed ? "updated " : "unchanged ") << u.first("userPrincipalName") << " ("
+                   << u.object_id << "); run 'upsync sync run' to carry it into "
+                   << "profiles\n";
+        }
+        return Status::ok();
+      };
+    });
+  }
+}
+
+}  // namespace upsync
