@@ -1,5 +1,6 @@
 // upsync sync run|ldif, upsync directory user list|set
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -7,6 +8,7 @@
 
 #include "cli/context.h"
 #include "cli/output.h"
+#include "directory/ldap_source.h"
 #include "sync/pipeline.h"
 
 namespace upsync {
@@ -63,6 +65,8 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
     std::string tenant;
     std::string file;
     SyncOptions options;
+    LdapSourceConfig ldap;
+    std::string password_env;
   };
   auto a = std::make_shared<Args>();
   auto add_common = [&](CLI::App* c) {
@@ -70,13 +74,25 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
     c->add_flag("--full", a->options.full, "re-read everything instead of the changes");
     c->add_flag("--dry-run", a->options.dry_run, "show what would change, write nothing");
   };
-  auto run = [&ctx, a](bool with_ldif) {
-    ctx.action = [&ctx, a, with_ldif]() -> Status {
+  enum class Source { kNone, kLdif, kLdap };
+  auto run = [&ctx, a](Source source) {
+    ctx.action = [&ctx, a, source]() -> Status {
       std::vector<LdifRecord> records;
-      if (with_ldif) {
+      if (source == Source::kLdif) {
         UPSYNC_ASSIGN_OR_RETURN(std::string text, read_whole_file(a->file));
         UPSYNC_ASSIGN_OR_RETURN(records, parse_ldif(text));
+      } else if (source == Source::kLdap) {
+        if (!a->password_env.empty()) {
+          const char* pw = std::getenv(a->password_env.c_str());
+          if (!pw) {
+            return invalid_argument("--password-env: environment variable '" + a->password_env +
+                                    "' is not set");
+          }
+          a->ldap.password = pw;
+        }
+        UPSYNC_ASSIGN_OR_RETURN(records, read_ldap_entries(a->ldap));
       }
+      const bool with_ldif = source != Source::kNone;
       UPSYNC_ASSIGN_OR_RETURN(Tenant t, ctx.tenant(a->tenant));
       UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
       UPSYNC_ASSIGN_OR_RETURN(SyncReport r,
@@ -96,11 +112,27 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
   ldif->add_option("file", a->file, "the LDIF file")->required();
   ldif->add_option("--deletion-threshold", a->options.deletion_threshold,
                    "refuse a run that would delete more users than this");
-  ldif->callback([run] { run(true); });
+  ldif->callback([run] { run(Source::kLdif); });
+
+  CLI::App* ldap =
+      group->add_subcommand("ldap", "read the on-premises directory over LDAP (paged), then sync");
+  add_common(ldap);
+  ldap->add_option("--url", a->ldap.url, "ldap://host:port or ldaps://host:port")->required();
+  ldap->add_option("--base", a->ldap.base, "search base DN")->required();
+  ldap->add_option("--bind-dn", a->ldap.bind_dn, "DN to bind as (default: anonymous)");
+  ldap->add_option("--password-env", a->password_env,
+                   "name of the environment variable holding the bind password");
+  ldap->add_option("--filter", a->ldap.filter, "LDAP filter");
+  ldap->add_flag("--start-tls", a->ldap.start_tls, "upgrade ldap:// with StartTLS");
+  ldap->add_flag("--one-level", a->ldap.one_level, "only the base's direct children");
+  ldap->add_option("--page-size", a->ldap.page_size, "entries per page (RFC 2696)");
+  ldap->add_option("--deletion-threshold", a->options.deletion_threshold,
+                   "refuse a run that would delete more users than this");
+  ldap->callback([run] { run(Source::kLdap); });
 
   CLI::App* r = group->add_subcommand("run", "sync the cloud directory into profiles");
   add_common(r);
-  r->callback([run] { run(false); });
+  r->callback([run] { run(Source::kNone); });
 }
 
 }  // namespace upsync

@@ -47,6 +47,8 @@ void flow(DirectoryAttributes& out, const LdifRecord& e, std::string_view from,
 }
 
 Status line_error(const LdifRecord& e, const std::string& what) {
+  // Entries read over LDAP have no line.
+  if (e.line == 0) return invalid_argument("entry " + e.dn + ": " + what);
   return invalid_argument("LDIF line " + std::to_string(e.line) + " (" + e.dn + "): " + what);
 }
 
@@ -81,6 +83,11 @@ class Pipeline {
       }
       ++r.read;
       UPSYNC_ASSIGN_OR_RETURN(DirectoryUser u, cloud_user_from_entry(e));
+      if (u.first("userPrincipalName").empty()) {
+        // Service accounts and policy entries have no sign-in name: not cloud users.
+        ++r.skipped["no user principal name"];
+        continue;
+      }
       UPSYNC_ASSIGN_OR_RETURN(
           auto existing, dir_.user_by_anchor(tenant_.id, DirectoryLayer::kCloud, u.source_anchor));
       u.object_id = existing ? existing->object_id : new_guid();
@@ -374,7 +381,11 @@ Result<DirectoryUser> cloud_user_from_entry(const LdifRecord& e) {
     flow(a, e, "sn", "surname");
     flow(a, e, e.first("displayName").empty() ? "cn" : "displayName", "displayName");
     flow(a, e, "title", "jobTitle");
-    flow(a, e, e.first("department").empty() ? "ou" : "department", "department");
+    flow(a, e,
+         !e.first("department").empty()         ? "department"
+         : !e.first("departmentNumber").empty() ? "departmentNumber"
+                                                : "ou",
+         "department");
     flow(a, e, "labeledURI", "wWWHomePage");
     a["accountEnabled"] = {e.first("pwdAccountLockedTime").empty() ? "true" : "false"};
   }
@@ -388,9 +399,6 @@ Result<DirectoryUser> cloud_user_from_entry(const LdifRecord& e) {
   flow(a, e, "msExchRecipientTypeDetails", "msExchRecipientTypeDetails");
   flow(a, e, "manager", "manager");
   a["distinguishedName"] = {e.dn};
-  if (u.first("userPrincipalName").empty()) {
-    return line_error(e, ad ? "no userPrincipalName" : "no mail to use as the user principal name");
-  }
   return u;
 }
 

@@ -59,7 +59,8 @@ std::vector<PropertyChange> profile_properties_for(const DirectoryUser& user,
 
 // Stage 0's attribute flow for one on-premises entry: Azure AD Connect's defaults for an
 // Active Directory user (anchor objectGUID), or the inetOrgPerson preset (anchor entryUUID).
-// Refuses an entry without an anchor or a user principal name, naming its line.
+// Refuses an entry without a source anchor, naming its line; an entry without a user
+// principal name comes back without one (stage 0 skips it).
 Result<DirectoryUser> cloud_user_from_entry(const LdifRecord& entry);
 
 // Why stage 2 does not process a user (seed 002), or nullopt when it does.
