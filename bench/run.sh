@@ -14,3 +14,6 @@ if [ "${1:-}" = "--quick" ]; then profiles=50000; gets=20000; fi
 users=1000000
 if [ "${1:-}" = "--quick" ]; then users=50000; fi
 "$ROOT/build-release/bench/bulk_import" --users "$users"
+sync_users=100000
+if [ "${1:-}" = "--quick" ]; then sync_users=5000; fi
+bash "$ROOT/bench/sync.sh" "$sync_users" "$ROOT/build-release/src/upsync"

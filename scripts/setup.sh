@@ -20,7 +20,7 @@ build_pkgs=(
   uuid-dev libssl-dev libtomlplusplus-dev
 )
 test_pkgs=(
-  libgtest-dev libgmock-dev libbenchmark-dev clang-format sqlite3
+  libgtest-dev libgmock-dev libbenchmark-dev clang-format sqlite3 bc
   slapd ldap-utils postgresql-15 clang libclang-rt-14-dev
 )
 
