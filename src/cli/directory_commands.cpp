@@ -164,7 +164,8 @@ void add_directory_commands(CLI::App& app, CliContext& ctx) {
         }
         UPSYNC_RETURN_IF_ERROR(apply_edits(u, *a));
         if (edit->flag) u.attributes[edit->flag] = {edit->value};
-        UPSYNC_ASSIGN_OR_RETURN(bool changed, dir->put(t.id, DirectoryLayer::kCloud, u));
+        UPSYNC_ASSIGN_OR_RETURN(auto outcome, dir->put(t.id, DirectoryLayer::kCloud, u));
+        const bool changed = outcome != DirectoryStore::PutOutcome::kUnchanged;
         if (ctx.json) {
           print_json(*ctx.out, user_json(u));
         } else {

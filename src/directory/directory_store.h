@@ -58,8 +58,10 @@ class DirectoryStore {
                                                               std::string_view anchor) = 0;
   virtual Result<std::optional<DirectoryUser>> user_by_upn(TenantId tenant, DirectoryLayer layer,
                                                            std::string_view upn) = 0;
-  // Writes the user (by object id); returns whether anything changed (a change-feed entry).
-  virtual Result<bool> put(TenantId tenant, DirectoryLayer layer, const DirectoryUser& user) = 0;
+  // Writes the user (by object id). Anything but kUnchanged recorded a change-feed entry.
+  enum class PutOutcome { kUnchanged, kAdded, kUpdated };
+  virtual Result<PutOutcome> put(TenantId tenant, DirectoryLayer layer,
+                                 const DirectoryUser& user) = 0;
   // Marks the user deleted (kept as a tombstone for the feed's readers); false if already so.
   virtual Result<bool> remove(TenantId tenant, DirectoryLayer layer,
                               std::string_view object_id) = 0;

@@ -114,11 +114,9 @@ class Pipeline {
           m->second = {it->second};
         }
       }
-      UPSYNC_ASSIGN_OR_RETURN(auto before,
-                              dir_.user(tenant_.id, DirectoryLayer::kCloud, u.object_id));
-      UPSYNC_ASSIGN_OR_RETURN(bool changed, dir_.put(tenant_.id, DirectoryLayer::kCloud, u));
+      UPSYNC_ASSIGN_OR_RETURN(auto outcome, dir_.put(tenant_.id, DirectoryLayer::kCloud, u));
       seen.insert(u.object_id);
-      count(r, before.has_value() && !before->deleted, changed, describe(u));
+      count(r, outcome, describe(u));
     }
     // The export is complete: anchored users missing from it are gone on premises.
     UPSYNC_ASSIGN_OR_RETURN(auto all, dir_.anchored_users(tenant_.id, DirectoryLayer::kCloud));
@@ -165,10 +163,8 @@ class Pipeline {
       for (const auto& [name, values] : cloud->attributes) {
         if (in_store_set(name)) copy.attributes[name] = values;
       }
-      UPSYNC_ASSIGN_OR_RETURN(auto before,
-                              dir_.user(tenant_.id, DirectoryLayer::kStore, copy.object_id));
-      UPSYNC_ASSIGN_OR_RETURN(bool changed, dir_.put(tenant_.id, DirectoryLayer::kStore, copy));
-      count(r, before.has_value() && !before->deleted, changed, describe(copy));
+      UPSYNC_ASSIGN_OR_RETURN(auto outcome, dir_.put(tenant_.id, DirectoryLayer::kStore, copy));
+      count(r, outcome, describe(copy));
       return Status::ok();
     });
   }
@@ -232,6 +228,10 @@ class Pipeline {
   }
 
  private:
+  void count(StageReport& r, DirectoryStore::PutOutcome outcome, const std::string& what) {
+    count(r, outcome == DirectoryStore::PutOutcome::kUpdated,
+          outcome != DirectoryStore::PutOutcome::kUnchanged, what);
+  }
   void count(StageReport& r, bool existed, bool changed, const std::string& what) {
     if (!changed) {
       ++r.unchanged;

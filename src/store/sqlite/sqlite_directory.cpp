@@ -50,15 +50,24 @@ class SqliteDirectoryStore : public DirectoryStore {
     return one("upn_key = ? AND deleted = 0", t, l, ascii_lower(upn));
   }
 
-  Result<bool> put(TenantId t, DirectoryLayer l, const DirectoryUser& u) override {
-    bool changed = false;
+  Result<PutOutcome> put(TenantId t, DirectoryLayer l, const DirectoryUser& u) override {
+    PutOutcome outcome = PutOutcome::kUnchanged;
     Status s = store_.in_transaction([&]() -> Status {
-      UPSYNC_ASSIGN_OR_RETURN(auto existing, user(t, l, u.object_id));
+      // Compared as stored text: the encoding is canonical (sorted keys), so no decode.
+      UPSYNC_ASSIGN_OR_RETURN(auto* q,
+                              db_.prepare("SELECT attrs, COALESCE(source_anchor, ''), deleted FROM "
+                                          "directory_users WHERE tenant_id = ? AND layer = ? AND "
+                                          "object_id = ?"));
+      q->bind(1, t);
+      q->bind(2, layer_name(l));
+      q->bind(3, ascii_lower(u.object_id));
+      UPSYNC_ASSIGN_OR_RETURN(bool found, q->step());
       const std::string attrs = encode(u.attributes);
-      if (existing && !existing->deleted && encode(existing->attributes) == attrs &&
-          existing->source_anchor == u.source_anchor) {
-        return Status::ok();
-      }
+      const bool live = found && q->column_int(2) == 0;
+      const bool same = live && q->column_text(0) == attrs && q->column_text(1) == u.source_anchor;
+      q->reset();
+      if (same) return Status::ok();
+      outcome = live ? PutOutcome::kUpdated : PutOutcome::kAdded;
       UPSYNC_ASSIGN_OR_RETURN(const int64_t seq, store_.next_seq(t));
       UPSYNC_ASSIGN_OR_RETURN(
           auto* w, db_.prepare("INSERT INTO directory_users (tenant_id, layer, object_id, "
@@ -80,11 +89,10 @@ class SqliteDirectoryStore : public DirectoryStore {
       UPSYNC_RETURN_IF_ERROR(w->run());
       UPSYNC_RETURN_IF_ERROR(store_.append_change(
           t, directory_feed(l), seq, ascii_lower(u.object_id), ChangeOp::kUpsert, utc_now_iso()));
-      changed = true;
       return Status::ok();
     });
     if (!s) return s;
-    return changed;
+    return outcome;
   }
 
   Result<bool> remove(TenantId t, DirectoryLayer l, std::string_view id) override {
