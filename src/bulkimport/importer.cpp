@@ -11,14 +11,6 @@
 namespace upsync {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 std::string join_names(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) {
@@ -213,10 +205,16 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
   }
   const std::string path = libs_.local_path(*tenant, source);
   UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, store_.schema(tenant->id));
-  std::unordered_map<std::string, std::string> map;  // lower-case file name → profile property
+  // Lower-case file name → the profile property it maps to, resolved once per job (nullptr
+  // when the property was removed after queuing: its values are then refused per user).
+  struct Target {
+    std::string name;
+    const PropertyDefinition* def;
+  };
+  std::unordered_map<std::string, Target> map;
   for (const auto& [from, to] : job.property_map) {
     const PropertyDefinition* def = schema.find(to);
-    map[lower(from)] = def ? def->name : to;
+    map[ascii_lower(from)] = {def ? def->name : to, def};
   }
   ImportReaderOptions ropts{.max_value_bytes = limits_.max_value_bytes};
 
@@ -228,7 +226,7 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
         const std::string* id = find_id(r, job.id_property);
         for (const auto& [name, value] : r.fields) {
           if (property_name_equal(name, job.id_property)) continue;
-          if (!map.contains(lower(name))) {
+          if (!map.contains(ascii_lower(name))) {
             return invalid_argument("InvalidProperty - " + (id ? *id : std::string()) +
                                     " Property '" + name +
                                     "' is not mapped to any property in the user profile "
@@ -284,14 +282,14 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
         std::string bad;
         for (const auto& [name, value] : r.fields) {
           if (property_name_equal(name, job.id_property)) continue;
-          const std::string& target = map.at(lower(name));
-          std::vector<std::string> raw{value};
-          auto norm = schema.normalize(target, raw);
+          const Target& target = map.at(ascii_lower(name));
+          auto norm = target.def ? normalize_values(*target.def, std::span(&value, 1))
+                                 : Result<PropertyValues>(schema.require(target.name).status());
           if (!norm) {
             bad = "InvalidValue - " + *id + " Property '" + name + "': " + norm.status().message();
             break;
           }
-          u.values.emplace_back(target, norm->empty() ? std::string() : (*norm)[0]);
+          u.values.emplace_back(target.name, norm->empty() ? std::string() : (*norm)[0]);
         }
         if (!bad.empty()) {
           // Still resolve the identity first: an unknown user is reported as such.

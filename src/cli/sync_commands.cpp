@@ -77,6 +77,8 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
   enum class Source { kNone, kLdif, kLdap };
   auto run = [&ctx, a](Source source) {
     ctx.action = [&ctx, a, source]() -> Status {
+      // The tenant first: an unknown one must not cost a read of the whole directory.
+      UPSYNC_ASSIGN_OR_RETURN(Tenant t, ctx.tenant(a->tenant));
       std::vector<LdifRecord> records;
       if (source == Source::kLdif) {
         UPSYNC_ASSIGN_OR_RETURN(std::string text, read_whole_file(a->file));
@@ -93,7 +95,6 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
         UPSYNC_ASSIGN_OR_RETURN(records, read_ldap_entries(a->ldap));
       }
       const bool with_ldif = source != Source::kNone;
-      UPSYNC_ASSIGN_OR_RETURN(Tenant t, ctx.tenant(a->tenant));
       UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
       UPSYNC_ASSIGN_OR_RETURN(SyncReport r,
                               run_sync(*store, t, with_ldif ? &records : nullptr, a->options));

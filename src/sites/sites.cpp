@@ -7,6 +7,8 @@
 #include <fstream>
 #include <system_error>
 
+#include "core/text.h"
+
 namespace upsync {
 namespace fs = std::filesystem;
 
@@ -78,9 +80,7 @@ Result<FileUrl> parse_file_url(std::string_view url) {
     if (rest.substr(0, scheme.size()) == scheme) {
       rest.remove_prefix(scheme.size());
       auto slash = rest.find('/');
-      out.host = std::string(rest.substr(0, slash));
-      std::transform(out.host.begin(), out.host.end(), out.host.begin(),
-                     [](unsigned char c) { return std::tolower(c); });
+      out.host = ascii_lower(rest.substr(0, slash));
       rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
       break;
     }
