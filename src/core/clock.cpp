@@ -24,6 +24,12 @@ std::string utc_now_iso() {
   return buf;
 }
 
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::string new_guid() {
   // A per-thread generator seeded from the system's entropy: libuuid's random GUIDs read
   // /dev/urandom on every call, which dominated profile creation.

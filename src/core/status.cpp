@@ -24,6 +24,8 @@ std::string_view status_code_name(StatusCode code) {
       return "Internal";
     case StatusCode::kUnavailable:
       return "Unavailable";
+    case StatusCode::kUnauthenticated:
+      return "Unauthenticated";
   }
   return "Unknown";
 }
@@ -38,6 +40,7 @@ bool Status::is_user_error() const {
     // A corrupt or too-new database is the user's to fix (restore, upgrade), not a bug.
     case StatusCode::kDataLoss:
     case StatusCode::kUnavailable:
+    case StatusCode::kUnauthenticated:
       return true;
     case StatusCode::kOk:
     case StatusCode::kInternal:

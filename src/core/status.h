@@ -31,6 +31,7 @@ enum class StatusCode {
   kDataLoss,            // stored data is corrupt or from a newer version of upsync
   kInternal,            // a bug or an environment failure (disk, database)
   kUnavailable,         // a dependency (a server) could not be reached
+  kUnauthenticated,     // no credentials, or credentials that do not prove who the caller is
 };
 
 // The name of a code as the CLI and logs print it ("InvalidArgument").
@@ -77,6 +78,9 @@ inline Status permission_denied(std::string m) {
 inline Status data_loss(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
 inline Status internal_error(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 inline Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+inline Status unauthenticated(std::string m) {
+  return {StatusCode::kUnauthenticated, std::move(m)};
+}
 
 // A value of type T or the Status that explains why there is none.
 template <typename T>

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -15,7 +16,11 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "auth/token_signer.h"
 #include "core/clock.h"
+#include "http/admin_routes.h"
+#include "http/oauth_routes.h"
+#include "http/router.h"
 #include "store/store.h"
 
 namespace upsync {
@@ -47,6 +52,15 @@ class Metrics {
     std::lock_guard lock(mu_);
     ++by_status_[status];
   }
+  // One routed request's handling time, in seconds.
+  void observe(double seconds) {
+    std::lock_guard lock(mu_);
+    for (size_t i = 0; i < std::size(kBuckets); ++i) {
+      if (seconds <= kBuckets[i]) ++bucket_counts_[i];
+    }
+    ++latency_count_;
+    latency_sum_ += seconds;
+  }
   std::string render() {
     std::lock_guard lock(mu_);
     std::string out =
@@ -56,13 +70,30 @@ class Metrics {
       out += "upsync_http_requests_total{code=\"" + std::to_string(status) + "\"} " +
              std::to_string(n) + "\n";
     }
+    out +=
+        "# HELP upsync_http_request_duration_seconds Time to answer a routed request.\n"
+        "# TYPE upsync_http_request_duration_seconds histogram\n";
+    for (size_t i = 0; i < std::size(kBuckets); ++i) {
+      char le[32];
+      std::snprintf(le, sizeof le, "%g", kBuckets[i]);
+      out += "upsync_http_request_duration_seconds_bucket{le=\"" + std::string(le) + "\"} " +
+             std::to_string(bucket_counts_[i]) + "\n";
+    }
+    out += "upsync_http_request_duration_seconds_bucket{le=\"+Inf\"} " +
+           std::to_string(latency_count_) + "\n";
+    out += "upsync_http_request_duration_seconds_sum " + std::to_string(latency_sum_) + "\n";
+    out += "upsync_http_request_duration_seconds_count " + std::to_string(latency_count_) + "\n";
     out += "# HELP upsync_up 1 while the server runs.\n# TYPE upsync_up gauge\nupsync_up 1\n";
     return out;
   }
 
  private:
+  static constexpr double kBuckets[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
   std::mutex mu_;
   std::map<int, uint64_t> by_status_;
+  uint64_t bucket_counts_[std::size(kBuckets)] = {};
+  uint64_t latency_count_ = 0;
+  double latency_sum_ = 0;
 };
 
 // SharePoint's odata.error shape, used for every error under /tenants/<name>/.
@@ -189,33 +220,31 @@ Status serve(const ServeOptions& opts) {
     res.set_content(metrics->render(), "text/plain; version=0.0.4");
   });
 
-  // Tenant addressing: /tenants/<name>/...; the tenant must exist. No tenant route is
-  // served yet beyond this check, so a known tenant's unknown path is a 404 as well.
-  auto tenant_route = [thread_store](const httplib::Request& req, httplib::Response& res) {
-    std::string name = req.matches[1];
-    auto store = thread_store();
-    if (!store) {
-      set_json(res, 500,
-               sp_error("-1, System.InvalidOperationException", store.status().message()));
-      return;
-    }
-    auto tenant = (*store)->tenant(name);
-    if (!tenant) {
-      set_json(res, 404,
-               sp_error("-1, Microsoft.SharePoint.Client.ResourceNotFoundException",
-                        "No tenant named '" + name + "'."));
-      return;
-    }
-    set_json(res, 404,
-             sp_error("-1, Microsoft.SharePoint.Client.ResourceNotFoundException",
-                      "Cannot find resource for the request " + req.path + "."));
+  // Everything else goes through the router: tenant, caller, route (router.h).
+  auto context = std::make_shared<ServerContext>();
+  context->data_dir = opts.data_dir;
+  context->tls = tls;
+  context->thread_store = thread_store;
+  {
+    auto signer = TokenSigner::open(opts.data_dir);
+    if (!signer) return signer.status();
+    context->signer = std::move(*signer);
+  }
+  auto router = std::make_shared<Router>();
+  add_oauth_routes(*router);
+  add_admin_routes(*router);
+  auto dispatch = [context, router, metrics](const httplib::Request& req, httplib::Response& res) {
+    auto started = std::chrono::steady_clock::now();
+    router->dispatch(*context, req, res);
+    metrics->observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   };
-  const char* tenant_pattern = R"(/tenants/([^/]+)(/.*)?)";
-  svr->Get(tenant_pattern, tenant_route);
-  svr->Post(tenant_pattern, tenant_route);
-  svr->Put(tenant_pattern, tenant_route);
-  svr->Patch(tenant_pattern, tenant_route);
-  svr->Delete(tenant_pattern, tenant_route);
+  const char* any = "/.*";
+  svr->Get(any, dispatch);
+  svr->Post(any, dispatch);
+  svr->Put(any, dispatch);
+  svr->Patch(any, dispatch);
+  svr->Delete(any, dispatch);
 
   int port = opts.port;
   if (port == 0) {

@@ -118,7 +118,7 @@ TEST_F(ServeTest, HealthzMetricsAndGracefulStop) {
   EXPECT_NE(log.find("stopping on signal"), std::string::npos) << log;
 }
 
-TEST_F(ServeTest, UnknownRoutesAndTenantsGetSharePointErrors) {
+TEST_F(ServeTest, UnknownRoutesAndTenantsGetErrorsInTheirSurfacesShape) {
   Server srv(dir_);
   ASSERT_GT(srv.port(), 0);
   httplib::Client cli("127.0.0.1", srv.port());
@@ -127,14 +127,14 @@ TEST_F(ServeTest, UnknownRoutesAndTenantsGetSharePointErrors) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 404);
   auto j = nlohmann::json::parse(r->body);
-  EXPECT_EQ(j["odata.error"]["message"]["value"],
-            "Cannot find resource for the request /nothing/here.");
+  EXPECT_EQ(j["error"]["code"], "NotFound");
+  EXPECT_EQ(j["error"]["message"], "Cannot find resource for the request /nothing/here.");
 
-  r = cli.Get("/tenants/fabrikam/_api/contextinfo");
+  r = cli.Get("/tenants/fabrikam/admin/v1/me");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 404);
   j = nlohmann::json::parse(r->body);
-  EXPECT_EQ(j["odata.error"]["message"]["value"], "No tenant named 'fabrikam'.");
+  EXPECT_EQ(j["error"]["message"], "No tenant named 'fabrikam'.");
 
   r = cli.Get("/tenants/contoso/_api/unknown");
   ASSERT_TRUE(r);

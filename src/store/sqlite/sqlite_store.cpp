@@ -116,6 +116,26 @@ CREATE UNIQUE INDEX directory_users_by_anchor ON directory_users (tenant_id, lay
   WHERE source_anchor IS NOT NULL;
 CREATE INDEX directory_users_by_upn ON directory_users (tenant_id, layer, upn_key);
 )sql",
+    // 4: sign-in (src/auth): registered apps and people's passwords, hashed.
+    R"sql(
+CREATE TABLE apps (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  client_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  secret_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, client_id)
+) WITHOUT ROWID;
+CREATE TABLE passwords (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  upn_key TEXT NOT NULL,
+  upn TEXT NOT NULL,
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, upn_key)
+) WITHOUT ROWID;
+)sql",
 };
 
 constexpr std::string_view kProfileColumns = "id, props, seq, updated_at";

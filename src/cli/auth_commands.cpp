@@ -1,0 +1,172 @@
+// upsync app add|list|remove and upsync user password set|remove, user list: who may get a
+// token from `upsync serve` (src/auth).
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "auth/credentials.h"
+#include "cli/context.h"
+#include "cli/output.h"
+
+namespace upsync {
+namespace {
+
+struct AuthArgs {
+  std::string tenant;
+  std::string name;  // app name, or UPN
+  std::string role = "user";
+  std::string password;  // --password; else read from stdin
+  bool password_stdin = false;
+};
+
+Result<std::pair<Tenant, std::unique_ptr<CredentialStore>>> open_creds(CliContext& ctx,
+                                                                       std::string_view tenant) {
+  UPSYNC_ASSIGN_OR_RETURN(Tenant t, ctx.tenant(tenant));
+  UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
+  UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(*store));
+  return std::make_pair(std::move(t), std::move(creds));
+}
+
+void add_app_commands(CLI::App& app, CliContext& ctx) {
+  CLI::App* group = app.add_subcommand("app", "apps that sign in with a client id and secret");
+  group->require_subcommand(1);
+
+  auto aa = std::make_shared<AuthArgs>();
+  CLI::App* add = group->add_subcommand(
+      "add", "register an app; prints its client id and secret (the secret only this once)");
+  add->add_option("--tenant,-t", aa->tenant, "tenant name")->required();
+  add->add_option("name", aa->name, "a name for people, e.g. hr-sync")->required();
+  add->callback([&ctx, aa] {
+    ctx.action = [&ctx, aa]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(auto tc, open_creds(ctx, aa->tenant));
+      UPSYNC_ASSIGN_OR_RETURN(NewApp made, register_app(*tc.second, tc.first, aa->name));
+      if (ctx.json) {
+        print_json(*ctx.out, {{"clientId", made.app.client_id},
+                              {"clientSecret", made.secret},
+                              {"name", made.app.name},
+                              {"tenant", tc.first.name}});
+      } else {
+        *ctx.out << "client id:     " << made.app.client_id << "\n"
+                 << "client secret: " << made.secret << "\n"
+                 << "(the secret is not stored and cannot be shown again)\n";
+      }
+      return Status::ok();
+    };
+  });
+
+  auto la = std::make_shared<AuthArgs>();
+  CLI::App* list = group->add_subcommand("list", "list the tenant's apps");
+  list->add_option("--tenant,-t", la->tenant, "tenant name")->required();
+  list->callback([&ctx, la] {
+    ctx.action = [&ctx, la]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(auto tc, open_creds(ctx, la->tenant));
+      UPSYNC_ASSIGN_OR_RETURN(auto apps, tc.second->apps(tc.first.id));
+      if (ctx.json) {
+        nlohmann::json arr = nlohmann::json::array();
+        for (const auto& a : apps) {
+          arr.push_back({{"clientId", a.client_id}, {"name", a.name}, {"createdAt", a.created_at}});
+        }
+        print_json(*ctx.out, arr);
+        return Status::ok();
+      }
+      TextTable table({"CLIENT ID", "NAME", "CREATED"});
+      for (const auto& a : apps) table.add_row({a.client_id, a.name, a.created_at});
+      table.print(*ctx.out);
+      return Status::ok();
+    };
+  });
+
+  auto ra = std::make_shared<AuthArgs>();
+  CLI::App* rm = group->add_subcommand("remove", "remove an app (its tokens stop working)");
+  rm->add_option("--tenant,-t", ra->tenant, "tenant name")->required();
+  rm->add_option("client-id", ra->name, "the app's client id")->required();
+  rm->callback([&ctx, ra] {
+    ctx.action = [&ctx, ra]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(auto tc, open_creds(ctx, ra->tenant));
+      UPSYNC_RETURN_IF_ERROR(tc.second->remove_app(tc.first.id, ra->name));
+      if (!ctx.json) *ctx.out << "removed app " << ra->name << "\n";
+      return Status::ok();
+    };
+  });
+}
+
+void add_user_commands(CLI::App& app, CliContext& ctx) {
+  CLI::App* group = app.add_subcommand("user", "people who sign in with a password");
+  group->require_subcommand(1);
+  CLI::App* password = group->add_subcommand("password", "set or remove a person's password");
+  password->require_subcommand(1);
+
+  auto sa = std::make_shared<AuthArgs>();
+  CLI::App* set = password->add_subcommand("set", "set a password and role for a person");
+  set->add_option("--tenant,-t", sa->tenant, "tenant name")->required();
+  set->add_option("upn", sa->name, "user principal name, e.g. adele@contoso.com")->required();
+  set->add_option("--role", sa->role, "global-admin, sharepoint-admin or user")
+      ->check(CLI::IsMember({"global-admin", "sharepoint-admin", "user"}));
+  set->add_option("--password", sa->password, "the password (else --password-stdin)");
+  set->add_flag("--password-stdin", sa->password_stdin, "read the password from stdin");
+  set->callback([&ctx, sa] {
+    ctx.action = [&ctx, sa]() -> Status {
+      if (sa->password_stdin == !sa->password.empty()) {
+        return invalid_argument(
+            "give the password with exactly one of --password and "
+            "--password-stdin");
+      }
+      std::string pw = sa->password;
+      if (sa->password_stdin && !std::getline(std::cin, pw)) {
+        return invalid_argument("--password-stdin: nothing to read on stdin");
+      }
+      UPSYNC_ASSIGN_OR_RETURN(auto tc, open_creds(ctx, sa->tenant));
+      UPSYNC_RETURN_IF_ERROR(
+          set_password(*tc.second, tc.first, sa->name, *parse_role(sa->role), pw));
+      if (!ctx.json) *ctx.out << "password set for " << sa->name << " (" << sa->role << ")\n";
+      return Status::ok();
+    };
+  });
+
+  auto ra = std::make_shared<AuthArgs>();
+  CLI::App* rm = password->add_subcommand("remove", "remove a person's password");
+  rm->add_option("--tenant,-t", ra->tenant, "tenant name")->required();
+  rm->add_option("upn", ra->name, "user principal name")->required();
+  rm->callback([&ctx, ra] {
+    ctx.action = [&ctx, ra]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(auto tc, open_creds(ctx, ra->tenant));
+      UPSYNC_RETURN_IF_ERROR(tc.second->remove_password(tc.first.id, ra->name));
+      if (!ctx.json) *ctx.out << "removed the password of " << ra->name << "\n";
+      return Status::ok();
+    };
+  });
+
+  auto la = std::make_shared<AuthArgs>();
+  CLI::App* list = group->add_subcommand("list", "list the people who have a password");
+  list->add_option("--tenant,-t", la->tenant, "tenant name")->required();
+  list->callback([&ctx, la] {
+    ctx.action = [&ctx, la]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(auto tc, open_creds(ctx, la->tenant));
+      UPSYNC_ASSIGN_OR_RETURN(auto people, tc.second->people(tc.first.id));
+      if (ctx.json) {
+        nlohmann::json arr = nlohmann::json::array();
+        for (const auto& p : people) {
+          arr.push_back({{"upn", p.upn}, {"role", role_name(p.role)}, {"updatedAt", p.updated_at}});
+        }
+        print_json(*ctx.out, arr);
+        return Status::ok();
+      }
+      TextTable table({"UPN", "ROLE", "UPDATED"});
+      for (const auto& p : people) {
+        table.add_row({p.upn, std::string(role_name(p.role)), p.updated_at});
+      }
+      table.print(*ctx.out);
+      return Status::ok();
+    };
+  });
+}
+
+}  // namespace
+
+void add_auth_commands(CLI::App& app, CliContext& ctx) {
+  add_app_commands(app, ctx);
+  add_user_commands(app, ctx);
+}
+
+}  // namespace upsync

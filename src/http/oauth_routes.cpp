@@ -1,0 +1,269 @@
+#include "http/oauth_routes.h"
+
+#include "auth/access_token.h"
+#include "auth/credentials.h"
+#include "auth/secret.h"
+#include "core/clock.h"
+#include "core/text.h"
+#include "directory/ldif.h"
+
+namespace upsync {
+
+namespace {
+
+nlohmann::json aad_error(std::string_view error, int aadsts, std::string_view description) {
+  std::string now = utc_now_iso();
+  std::string trace = new_guid();
+  return {
+      {"error", std::string(error)},
+      {"error_description", "AADSTS" + std::to_string(aadsts) + ": " + std::string(description) +
+                                " Trace ID: " + trace + " Timestamp: " + now.substr(0, 19) + "Z"},
+      {"error_codes", {aadsts}},
+      {"timestamp", now.substr(0, 10) + " " + now.substr(11, 8) + "Z"},
+      {"trace_id", trace},
+      {"correlation_id", new_guid()}};
+}
+
+Status write_aad_error(Call& call, int http, std::string_view error, int aadsts,
+                       std::string_view description) {
+  write_json(call.res, http, aad_error(error, aadsts, description));
+  return Status::ok();
+}
+
+std::string issuer_for(const Call& call) { return call.origin + "/" + call.tenant.name + "/v2.0"; }
+
+// The client's credentials from the form (client_secret_post) or an HTTP Basic header
+// (client_secret_basic).
+std::pair<std::string, std::string> client_credentials(const httplib::Request& req) {
+  std::string id = req.get_param_value("client_id");
+  std::string secret = req.get_param_value("client_secret");
+  std::string auth = req.get_header_value("Authorization");
+  if (secret.empty() && auth.size() > 6 && ascii_iequal(auth.substr(0, 6), "basic ")) {
+    auto decoded_or = base64_decode(trim(std::string_view(auth).substr(6)));
+    std::string decoded = decoded_or ? *decoded_or : "";
+    size_t colon = decoded.find(':');
+    if (colon != std::string::npos) {
+      id = httplib::detail::decode_url(decoded.substr(0, colon), true);
+      secret = httplib::detail::decode_url(decoded.substr(colon + 1), true);
+    }
+  }
+  return {id, secret};
+}
+
+// The resource of a scope list: "https://contoso.sharepoint.com/.default openid" gives
+// "https://contoso.sharepoint.com"; OpenID scopes carry no resource.
+std::string audience_of(std::string_view scopes, std::string_view fallback) {
+  size_t start = 0;
+  while (start < scopes.size()) {
+    size_t end = scopes.find(' ', start);
+    if (end == std::string_view::npos) end = scopes.size();
+    std::string_view s = scopes.substr(start, end - start);
+    start = end + 1;
+    if (s.empty() || s == "openid" || s == "profile" || s == "offline_access" || s == "email") {
+      continue;
+    }
+    size_t slash = s.rfind('/');
+    if (slash != std::string_view::npos && slash > 0 && s.find("://") != std::string_view::npos &&
+        slash > s.find("://") + 2) {
+      return std::string(s.substr(0, slash));
+    }
+    return std::string(s);
+  }
+  return std::string(fallback);
+}
+
+bool has_scope(std::string_view scopes, std::string_view want) {
+  size_t start = 0;
+  while (start <= scopes.size()) {
+    size_t end = scopes.find(' ', start);
+    if (end == std::string_view::npos) end = scopes.size();
+    if (scopes.substr(start, end - start) == want) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+Status token(Call& call) {
+  const auto& req = call.req;
+  std::string content_type = ascii_lower(req.get_header_value("Content-Type"));
+  if (content_type.find("application/x-www-form-urlencoded") == std::string::npos) {
+    return write_aad_error(call, 400, "invalid_request", 900144,
+                           "The request body must be application/x-www-form-urlencoded.");
+  }
+  std::string grant = req.get_param_value("grant_type");
+  std::string scope = req.get_param_value("scope");
+  if (grant.empty()) {
+    return write_aad_error(call, 400, "invalid_request", 900144,
+                           "The request body must contain the following parameter: "
+                           "'grant_type'.");
+  }
+  auto [client_id, secret] = client_credentials(req);
+  if (client_id.empty()) {
+    return write_aad_error(call, 400, "invalid_request", 900144,
+                           "The request body must contain the following parameter: "
+                           "'client_id'.");
+  }
+  if (scope.empty()) {
+    return write_aad_error(call, 400, "invalid_scope", 1002012,
+                           "The request body must contain the following parameter: 'scope'.");
+  }
+  UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
+  int64_t now = unix_now();
+  nlohmann::json answer = {{"token_type", "Bearer"},
+                           {"expires_in", call.server.token_lifetime_seconds},
+                           {"ext_expires_in", call.server.token_lifetime_seconds}};
+  Principal who;
+  if (grant == "client_credentials") {
+    if (!scope.ends_with("/.default") || scope.find(' ') != std::string::npos) {
+      return write_aad_error(call, 400, "invalid_scope", 1002012,
+                             "The provided value for scope " + scope +
+                                 " is not valid. Client credential flows must have a scope value "
+                                 "with /.default suffixed to the resource identifier "
+                                 "(application ID URI).");
+    }
+    if (secret.empty()) {
+      return write_aad_error(call, 401, "invalid_client", 7000218,
+                             "The request body must contain the following parameter: "
+                             "'client_assertion' or 'client_secret'.");
+    }
+    auto app = sign_in_app(*creds, call.tenant, client_id, secret);
+    if (!app) {
+      if (app.status().code() == StatusCode::kNotFound) {
+        return write_aad_error(call, 400, "unauthorized_client", 700016,
+                               "Application with identifier '" + client_id +
+                                   "' was not found in the directory '" + call.tenant.name + "'.");
+      }
+      if (app.status().code() == StatusCode::kUnauthenticated) {
+        return write_aad_error(call, 401, "invalid_client", 7000215,
+                               "Invalid client secret provided. Ensure the secret being sent in "
+                               "the request is the client secret value, not the client secret "
+                               "ID, for a secret added to app '" +
+                                   client_id + "'.");
+      }
+      return app.status();
+    }
+    who = std::move(*app);
+  } else if (grant == "password") {
+    std::string username = req.get_param_value("username");
+    std::string password = req.get_param_value("password");
+    if (username.empty() || password.empty()) {
+      return write_aad_error(call, 400, "invalid_request", 900144,
+                             std::string("The request body must contain the following parameter: "
+                                         "'") +
+                                 (username.empty() ? "username" : "password") + "'.");
+    }
+    // The client a person signs in through must be registered in the tenant; a confidential
+    // client that sends a secret must send the right one.
+    auto app = creds->app_with_secret(call.tenant.id, client_id);
+    if (!app) {
+      if (app.status().code() != StatusCode::kNotFound) return app.status();
+      return write_aad_error(call, 400, "unauthorized_client", 700016,
+                             "Application with identifier '" + client_id +
+                                 "' was not found in the directory '" + call.tenant.name + "'.");
+    }
+    if (!secret.empty() && !verify_secret(secret, app->second)) {
+      return write_aad_error(call, 401, "invalid_client", 7000215,
+                             "Invalid client secret provided.");
+    }
+    auto person = sign_in_user(*creds, call.tenant, username, password);
+    if (!person) {
+      if (person.status().code() == StatusCode::kNotFound ||
+          person.status().code() == StatusCode::kUnauthenticated) {
+        return write_aad_error(call, 400, "invalid_grant", 50126,
+                               "Error validating credentials due to invalid username or "
+                               "password.");
+      }
+      return person.status();
+    }
+    who = std::move(*person);
+    who.client_id = client_id;
+    answer["scope"] = scope;
+  } else {
+    return write_aad_error(call, 400, "unsupported_grant_type", 70003,
+                           "The app requested an unsupported grant type '" + grant + "'.");
+  }
+
+  std::string audience = audience_of(scope, call.origin);
+  auto claims =
+      access_token_claims(who, issuer_for(call), audience, now, call.server.token_lifetime_seconds);
+  UPSYNC_ASSIGN_OR_RETURN(std::string jwt, call.server.signer->sign(claims));
+  answer["access_token"] = jwt;
+  if (who.role != Role::kApp && has_scope(scope, "openid")) {
+    nlohmann::json id = {{"aud", client_id},
+                         {"iss", issuer_for(call)},
+                         {"iat", now},
+                         {"nbf", now},
+                         {"exp", now + 3600},
+                         {"tid", call.tenant.name},
+                         {"sub", who.upn},
+                         {"oid", who.upn},
+                         {"preferred_username", who.upn},
+                         {"name", who.upn},
+                         {"ver", "2.0"}};
+    UPSYNC_ASSIGN_OR_RETURN(std::string id_token, call.server.signer->sign(id));
+    answer["id_token"] = id_token;
+  }
+  call.res.set_header("Cache-Control", "no-store, no-cache");
+  write_json(call.res, 200, answer);
+  return Status::ok();
+}
+
+Status discovery(Call& call) {
+  std::string base = call.origin + "/" + call.tenant.name;
+  write_json(
+      call.res, 200,
+      {{"issuer", base + "/v2.0"},
+       {"authorization_endpoint", base + "/oauth2/v2.0/authorize"},
+       {"token_endpoint", base + "/oauth2/v2.0/token"},
+       {"device_authorization_endpoint", base + "/oauth2/v2.0/devicecode"},
+       {"end_session_endpoint", base + "/oauth2/v2.0/logout"},
+       {"jwks_uri", base + "/discovery/v2.0/keys"},
+       {"token_endpoint_auth_methods_supported", {"client_secret_post", "client_secret_basic"}},
+       {"grant_types_supported", {"client_credentials", "password"}},
+       {"response_modes_supported", {"query", "fragment", "form_post"}},
+       {"response_types_supported", {"code", "id_token", "code id_token", "id_token token"}},
+       {"subject_types_supported", {"pairwise"}},
+       {"id_token_signing_alg_values_supported", {"RS256"}},
+       {"scopes_supported", {"openid", "profile", "email", "offline_access"}},
+       {"claims_supported",
+        {"sub", "iss", "aud", "exp", "iat", "nbf", "tid", "oid", "upn", "preferred_username",
+         "roles", "wids"}},
+       {"request_uri_parameter_supported", false},
+       {"http_logout_supported", false},
+       {"frontchannel_logout_supported", false},
+       {"tenant_region_scope", nullptr},
+       {"cloud_instance_name", "upsync"},
+       {"cloud_graph_host_name", call.origin},
+       {"msgraph_host", call.origin}});
+  return Status::ok();
+}
+
+Status keys(Call& call) {
+  write_json(call.res, 200, call.server.signer->jwks());
+  return Status::ok();
+}
+
+}  // namespace
+
+nlohmann::json oauth_error_body(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kNotFound:
+      return aad_error("invalid_request", 90002, status.message());
+    case StatusCode::kInvalidArgument:
+      return aad_error("invalid_request", 900144, status.message());
+    case StatusCode::kUnauthenticated:
+    case StatusCode::kPermissionDenied:
+      return aad_error("invalid_client", 7000215, status.message());
+    default:
+      return aad_error("server_error", 90033, status.message());
+  }
+}
+
+void add_oauth_routes(Router& router) {
+  router.add_tenant_in_path("POST", R"(^/([^/]+)/oauth2/v2\.0/token$)", Surface::kOAuth, token);
+  router.add_tenant_in_path("GET", R"(^/([^/]+)/v2\.0/\.well-known/openid-configuration$)",
+                            Surface::kOAuth, discovery);
+  router.add_tenant_in_path("GET", R"(^/([^/]+)/discovery/v2\.0/keys$)", Surface::kOAuth, keys);
+}
+
+}  // namespace upsync

@@ -1,0 +1,311 @@
+#include "http/router.h"
+
+#include <nlohmann/json.hpp>
+
+#include "auth/access_token.h"
+#include "auth/credentials.h"
+#include "core/clock.h"
+#include "core/text.h"
+#include "http/oauth_routes.h"
+
+namespace upsync {
+
+namespace {
+
+bool is_ip_literal(std::string_view host) {
+  if (!host.empty() && host.front() == '[') return true;  // IPv6
+  for (char c : host) {
+    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.')) return false;
+  }
+  return true;
+}
+
+// The tenant name a host name implies: "contoso" for contoso.example.com and
+// contoso-admin.example.com; nothing for an IP address or a single label.
+std::vector<std::string> tenant_names_from_host(std::string_view host) {
+  size_t colon = host.rfind(':');
+  if (colon != std::string_view::npos && host.find(']') == std::string_view::npos) {
+    host = host.substr(0, colon);
+  }
+  if (is_ip_literal(host)) return {};
+  size_t dot = host.find('.');
+  if (dot == std::string_view::npos) return {};
+  std::string label = ascii_lower(host.substr(0, dot));
+  std::vector<std::string> out = {label};
+  constexpr std::string_view kAdmin = "-admin";
+  if (label.size() > kAdmin.size() && label.ends_with(kAdmin)) {
+    out.push_back(label.substr(0, label.size() - kAdmin.size()));
+  }
+  return out;
+}
+
+std::string bearer_token(const httplib::Request& req) {
+  std::string auth = req.get_header_value("Authorization");
+  constexpr std::string_view kBearer = "bearer ";
+  if (auth.size() > kBearer.size() && ascii_iequal(auth.substr(0, kBearer.size()), kBearer)) {
+    return std::string(trim(std::string_view(auth).substr(kBearer.size())));
+  }
+  return "";
+}
+
+bool wants_verbose(const httplib::Request& req) {
+  return ascii_lower(req.get_header_value("Accept")).find("odata=verbose") != std::string::npos;
+}
+
+std::string sharepoint_code(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument:
+      return "-2147024809, System.ArgumentException";
+    case StatusCode::kUnauthenticated:
+    case StatusCode::kPermissionDenied:
+      return "-2147024891, System.UnauthorizedAccessException";
+    case StatusCode::kNotFound:
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kFailedPrecondition:
+      return "-2146232832, Microsoft.SharePoint.SPException";
+    default:
+      return "-1, System.InvalidOperationException";
+  }
+}
+
+std::string graph_code(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument:
+      return "Request_BadRequest";
+    case StatusCode::kUnauthenticated:
+      return "InvalidAuthenticationToken";
+    case StatusCode::kPermissionDenied:
+      return "Authorization_RequestDenied";
+    case StatusCode::kNotFound:
+      return "Request_ResourceNotFound";
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kFailedPrecondition:
+      return "Request_BadRequest";
+    case StatusCode::kUnavailable:
+      return "serviceNotAvailable";
+    default:
+      return "generalException";
+  }
+}
+
+}  // namespace
+
+int http_status_for(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kFailedPrecondition:
+      return 409;
+    case StatusCode::kUnavailable:
+      return 503;
+    case StatusCode::kDataLoss:
+    case StatusCode::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+void write_json(httplib::Response& res, int http_status, const nlohmann::json& body,
+                std::string_view content_type) {
+  res.status = http_status;
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  std::string(content_type));
+}
+
+void write_graph_error(const httplib::Request& req, httplib::Response& res, int http_status,
+                       std::string_view code, std::string_view message) {
+  std::string request_id = new_guid();
+  std::string client_request_id = req.get_header_value("client-request-id");
+  nlohmann::json inner = {{"date", utc_now_iso().substr(0, 19)}, {"request-id", request_id}};
+  inner["client-request-id"] = client_request_id.empty() ? request_id : client_request_id;
+  res.set_header("request-id", request_id);
+  write_json(
+      res, http_status,
+      {{"error",
+        {{"code", std::string(code)}, {"message", std::string(message)}, {"innerError", inner}}}});
+}
+
+void write_error(const httplib::Request& req, httplib::Response& res, Surface surface,
+                 const Status& status) {
+  int http = http_status_for(status);
+  if (http == 401) {
+    res.set_header("WWW-Authenticate",
+                   "Bearer realm=\"upsync\", error=\"invalid_token\", error_description=\"" +
+                       status.message() + "\"");
+  }
+  switch (surface) {
+    case Surface::kSharePoint: {
+      nlohmann::json error = {{"code", sharepoint_code(status)},
+                              {"message", {{"lang", "en-US"}, {"value", status.message()}}}};
+      if (wants_verbose(req)) {
+        write_json(res, http, {{"error", error}}, "application/json;odata=verbose;charset=utf-8");
+      } else {
+        write_json(res, http, {{"odata.error", error}},
+                   "application/json;odata=minimalmetadata;charset=utf-8");
+      }
+      return;
+    }
+    case Surface::kGraph:
+      write_graph_error(req, res, http, graph_code(status), status.message());
+      return;
+    case Surface::kOAuth:
+      write_json(res, http, oauth_error_body(status));
+      return;
+    case Surface::kAdmin:
+    case Surface::kPlain:
+      write_json(res, http,
+                 {{"error",
+                   {{"code", std::string(status_code_name(status.code()))},
+                    {"message", status.message()}}}});
+      return;
+  }
+}
+
+Result<Principal> Call::caller() const {
+  if (!principal) {
+    return unauthenticated("this request needs a bearer token (Authorization: Bearer ...) from " +
+                           origin + "/" + tenant.name + "/oauth2/v2.0/token");
+  }
+  return *principal;
+}
+
+void Router::add(std::string method, std::string pattern, Surface surface, Access access,
+                 Handler handler) {
+  routes_.push_back({std::move(method),
+                     std::regex(pattern, std::regex::ECMAScript | std::regex::icase), surface,
+                     access, std::move(handler), false});
+}
+
+void Router::add_tenant_in_path(std::string method, std::string pattern, Surface surface,
+                                Handler handler) {
+  routes_.push_back({std::move(method),
+                     std::regex(pattern, std::regex::ECMAScript | std::regex::icase), surface,
+                     Access::kPublic, std::move(handler), true});
+}
+
+void Router::dispatch(ServerContext& server, const httplib::Request& req,
+                      httplib::Response& res) const {
+  std::string host = req.get_header_value("Host");
+  std::string origin = std::string(server.tls ? "https" : "http") + "://" + host;
+
+  // Find the route first (on the path with and without a /tenants/<name> prefix), so that an
+  // unknown path is a 404 whatever the tenant.
+  std::string path = req.path;
+  std::string path_tenant;
+  static const std::regex kTenantPrefix(R"(^/tenants/([^/]+)(/.*)?$)");
+  std::smatch prefix;
+  if (std::regex_match(path, prefix, kTenantPrefix)) {
+    path_tenant = prefix[1].str();
+    path = prefix[2].matched ? prefix[2].str() : "/";
+  }
+
+  const Route* route = nullptr;
+  bool other_method = false;
+  std::smatch match;
+  Surface surface = Surface::kPlain;
+  for (const auto& r : routes_) {
+    const std::string& subject = r.tenant_in_path ? req.path : path;
+    std::smatch m;
+    if (!std::regex_match(subject, m, r.pattern)) continue;
+    if (r.method != req.method) {
+      other_method = true;
+      surface = r.surface;
+      continue;
+    }
+    route = &r;
+    match = std::move(m);
+    surface = r.surface;
+    break;
+  }
+  if (path.find("/_api/") != std::string::npos) surface = Surface::kSharePoint;
+  if (!route) {
+    if (other_method) {
+      res.set_header("Allow", "");
+      write_error(req, res, surface,
+                  Status(StatusCode::kFailedPrecondition,
+                         "The HTTP method " + req.method + " is not allowed on " + req.path + "."));
+      res.status = 405;
+    } else {
+      write_error(req, res, surface,
+                  not_found("Cannot find resource for the request " + req.path + "."));
+    }
+    return;
+  }
+
+  auto store = server.thread_store();
+  if (!store) {
+    write_error(req, res, surface, unavailable(store.status().message()));
+    return;
+  }
+
+  // Which tenant, and who is calling.
+  std::string token = bearer_token(req);
+  std::optional<nlohmann::json> claims;
+  if (!token.empty()) {
+    auto verified = server.signer->verify(token, unix_now());
+    if (!verified) {
+      write_error(req, res, surface, verified.status());
+      return;
+    }
+    claims = std::move(*verified);
+  }
+
+  std::string tenant_name;
+  std::string tenant_base = origin;
+  if (route->tenant_in_path) {
+    tenant_name = match[1].str();
+  } else if (!path_tenant.empty()) {
+    tenant_name = path_tenant;
+    tenant_base = origin + "/tenants/" + path_tenant;
+  } else {
+    for (const auto& candidate : tenant_names_from_host(host)) {
+      if ((*store)->tenant(candidate)) {
+        tenant_name = candidate;
+        break;
+      }
+    }
+    if (tenant_name.empty() && claims) tenant_name = claims->value("tid", "");
+  }
+  if (tenant_name.empty()) {
+    write_error(req, res, surface,
+                not_found("No tenant in the request: address one as /tenants/<name>/..., by "
+                          "host name (<name>.example.com), or send a token issued by one."));
+    return;
+  }
+  auto tenant = (*store)->tenant(ascii_lower(tenant_name));
+  if (!tenant) {
+    write_error(req, res, surface,
+                tenant.status().code() == StatusCode::kNotFound
+                    ? not_found("No tenant named '" + tenant_name + "'.")
+                    : tenant.status());
+    return;
+  }
+
+  Call call{req,         res,  server,           **store, std::move(*tenant), std::nullopt, origin,
+            tenant_base, path, std::move(match), surface};
+  if (claims && !route->tenant_in_path) {
+    auto principal = principal_from_claims(**store, call.tenant, *claims);
+    if (!principal) {
+      write_error(req, res, surface, principal.status());
+      return;
+    }
+    call.principal = std::move(*principal);
+  }
+  if (route->access == Access::kSignedIn && !call.principal) {
+    write_error(req, res, surface, call.caller().status());
+    return;
+  }
+  Status st = route->handler(call);
+  if (!st.is_ok()) write_error(req, res, surface, st);
+}
+
+}  // namespace upsync

@@ -1,0 +1,104 @@
+// How `upsync serve` finds the tenant, the caller and the handler of a request.
+//
+// Every request goes through Router::dispatch:
+//   1. the tenant: a path prefix /tenants/<name>/... (one host serving all tenants), else the
+//      host name's first label (<name>.example.com or SharePoint's <name>-admin.example.com),
+//      else the tenant a bearer token was issued for (Graph style: one host, many tenants);
+//   2. the caller: "Authorization: Bearer <jwt>" checked against the server's signing key,
+//      issued for that tenant, and (apps) still registered; routes marked kSignedIn refuse a
+//      request without one (401 with WWW-Authenticate);
+//   3. the route: the first whose method matches and whose regex (case-insensitive, as
+//      SharePoint treats method names) matches the percent-decoded path after the tenant
+//      prefix. A path that matches with another method is a 405.
+// A handler returns a Status; an error is answered in the route's surface's own shape
+// (SharePoint's odata.error, Graph's error, Azure AD's token error, the admin API's) with the
+// HTTP status of its code: InvalidArgument 400, Unauthenticated 401, PermissionDenied 403,
+// NotFound 404, AlreadyExists/FailedPrecondition 409, Unavailable 503, else 500.
+#pragma once
+
+#include <httplib.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "auth/principal.h"
+#include "auth/token_signer.h"
+#include "core/status.h"
+#include "core/tenant.h"
+#include "store/store.h"
+
+namespace upsync {
+
+enum class Surface { kSharePoint, kGraph, kAdmin, kOAuth, kPlain };
+enum class Access { kPublic, kSignedIn };
+
+// What every handler may use: fixed once the server starts, shared by all threads.
+struct ServerContext {
+  std::string data_dir;
+  bool tls = false;
+  std::unique_ptr<TokenSigner> signer;
+  int64_t token_lifetime_seconds = 3599;  // Azure AD's expires_in
+  // The calling thread's own Store (SQLite connections are not shared between threads).
+  std::function<Result<Store*>()> thread_store;
+};
+
+// One request on its way through a handler.
+struct Call {
+  const httplib::Request& req;
+  httplib::Response& res;
+  ServerContext& server;
+  Store& store;
+  Tenant tenant;
+  std::optional<Principal> principal;  // set for kSignedIn routes
+  std::string origin;       // "https://host:port", as the client addressed us (Host header)
+  std::string tenant_base;  // origin, plus "/tenants/<name>" when the tenant came by path
+  std::string path;         // percent-decoded path after the tenant prefix
+  std::smatch match;        // the route's captures, on `path`
+  Surface surface = Surface::kPlain;
+
+  // The principal, or Unauthenticated (for handlers of kPublic routes that need one).
+  Result<Principal> caller() const;
+};
+
+using Handler = std::function<Status(Call&)>;
+
+class Router {
+ public:
+  // `pattern` is an ECMAScript regex matched against the whole path after the tenant prefix.
+  void add(std::string method, std::string pattern, Surface surface, Access access,
+           Handler handler);
+  // Routes that carry the tenant in their first path segment (/{tenant}/oauth2/v2.0/token):
+  // the first capture of `pattern` (on the full path) names the tenant.
+  void add_tenant_in_path(std::string method, std::string pattern, Surface surface,
+                          Handler handler);
+  void dispatch(ServerContext& server, const httplib::Request& req, httplib::Response& res) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::regex pattern;
+    Surface surface;
+    Access access;
+    Handler handler;
+    bool tenant_in_path;
+  };
+  std::vector<Route> routes_;
+};
+
+int http_status_for(const Status& status);
+
+// Writes `status` as an error in the shape of `surface` (verbose SharePoint answers when the
+// request's Accept asks for odata=verbose).
+void write_error(const httplib::Request& req, httplib::Response& res, Surface surface,
+                 const Status& status);
+// Graph's error shape with an explicit code (e.g. "syncStateNotFound").
+void write_graph_error(const httplib::Request& req, httplib::Response& res, int http_status,
+                       std::string_view code, std::string_view message);
+void write_json(httplib::Response& res, int http_status, const nlohmann::json& body,
+                std::string_view content_type = "application/json; charset=utf-8");
+
+}  // namespace upsync

@@ -1,0 +1,142 @@
+// The SQLite CredentialStore (src/auth/credentials.h): tables apps and passwords.
+#include "auth/credentials.h"
+#include "core/text.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace upsync {
+namespace {
+
+class SqliteCredentialStore : public CredentialStore {
+ public:
+  explicit SqliteCredentialStore(SqliteStore& store) : db_(store.db()) {}
+
+  Status add_app(TenantId tenant, const AppRegistration& app,
+                 std::string_view secret_hash) override {
+    UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s,
+                            db_.prepare("INSERT INTO apps (tenant_id, client_id, name, "
+                                        "secret_hash, created_at) VALUES (?,?,?,?,?)"));
+    s->bind(1, tenant);
+    s->bind(2, app.client_id);
+    s->bind(3, app.name);
+    s->bind(4, secret_hash);
+    s->bind(5, app.created_at);
+    return s->run();
+  }
+
+  Result<std::vector<AppRegistration>> apps(TenantId tenant) override {
+    UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s,
+                            db_.prepare("SELECT client_id, name, created_at FROM apps "
+                                        "WHERE tenant_id = ? ORDER BY created_at, client_id"));
+    s->bind(1, tenant);
+    std::vector<AppRegistration> out;
+    while (true) {
+      UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());
+      if (!row) break;
+      out.push_back({std::string(s->column_text(0)), std::string(s->column_text(1)),
+                     std::string(s->column_text(2))});
+    }
+    return out;
+  }
+
+  Status remove_app(TenantId tenant, std::string_view client_id) override {
+    UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s,
+                            db_.prepare("DELETE FROM apps WHERE tenant_id = ? AND client_id = ?"));
+    s->bind(1, tenant);
+    s->bind(2, ascii_lower(client_id));
+    UPSYNC_RETURN_IF_ERROR(s->run());
+    if (db_.changes() == 0)
+      return not_found("no app with client id '" + std::string(client_id) + "'");
+    return Status::ok();
+  }
+
+  Result<std::pair<AppRegistration, std::string>> app_with_secret(
+      TenantId tenant, std::string_view client_id) override {
+    UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s,
+                            db_.prepare("SELECT client_id, name, created_at, secret_hash FROM apps "
+                                        "WHERE tenant_id = ? AND client_id = ?"));
+    s->bind(1, tenant);
+    s->bind(2, ascii_lower(client_id));
+    UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());
+    if (!row) return not_found("no app with client id '" + std::string(client_id) + "'");
+    std::pair<AppRegistration, std::string> out{
+        {std::string(s->column_text(0)), std::string(s->column_text(1)),
+         std::string(s->column_text(2))},
+        std::string(s->column_text(3))};
+    s->reset();
+    return out;
+  }
+
+  Status set_password(TenantId tenant, const PasswordSignIn& who,
+                      std::string_view password_hash) override {
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * s,
+        db_.prepare("INSERT INTO passwords (tenant_id, upn_key, upn, role, password_hash, "
+                    "updated_at) VALUES (?,?,?,?,?,?) ON CONFLICT (tenant_id, upn_key) DO UPDATE "
+                    "SET upn = excluded.upn, role = excluded.role, "
+                    "password_hash = excluded.password_hash, updated_at = excluded.updated_at"));
+    s->bind(1, tenant);
+    s->bind(2, ascii_lower(who.upn));
+    s->bind(3, who.upn);
+    s->bind(4, role_name(who.role));
+    s->bind(5, password_hash);
+    s->bind(6, who.updated_at);
+    return s->run();
+  }
+
+  Result<std::vector<PasswordSignIn>> people(TenantId tenant) override {
+    UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s,
+                            db_.prepare("SELECT upn, role, updated_at FROM passwords "
+                                        "WHERE tenant_id = ? ORDER BY upn_key"));
+    s->bind(1, tenant);
+    std::vector<PasswordSignIn> out;
+    while (true) {
+      UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());
+      if (!row) break;
+      out.push_back(read_person(*s));
+    }
+    return out;
+  }
+
+  Status remove_password(TenantId tenant, std::string_view upn) override {
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * s,
+        db_.prepare("DELETE FROM passwords WHERE tenant_id = ? AND upn_key = ?"));
+    s->bind(1, tenant);
+    s->bind(2, ascii_lower(upn));
+    UPSYNC_RETURN_IF_ERROR(s->run());
+    if (db_.changes() == 0) return not_found("no password is set for '" + std::string(upn) + "'");
+    return Status::ok();
+  }
+
+  Result<std::pair<PasswordSignIn, std::string>> person_with_password(
+      TenantId tenant, std::string_view upn) override {
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * s,
+        db_.prepare("SELECT upn, role, updated_at, password_hash FROM passwords "
+                    "WHERE tenant_id = ? AND upn_key = ?"));
+    s->bind(1, tenant);
+    s->bind(2, ascii_lower(upn));
+    UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());
+    if (!row) return not_found("no password is set for '" + std::string(upn) + "'");
+    std::pair<PasswordSignIn, std::string> out{read_person(*s), std::string(s->column_text(3))};
+    s->reset();
+    return out;
+  }
+
+ private:
+  static PasswordSignIn read_person(SqliteStatement& s) {
+    return {std::string(s.column_text(0)), parse_role(s.column_text(1)).value_or(Role::kUser),
+            std::string(s.column_text(2))};
+  }
+  SqliteDb& db_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<CredentialStore>> open_credential_store(Store& store) {
+  auto* sqlite = dynamic_cast<SqliteStore*>(&store);
+  if (!sqlite) return failed_precondition("sign-in credentials need the SQLite store");
+  return std::unique_ptr<CredentialStore>(new SqliteCredentialStore(*sqlite));
+}
+
+}  // namespace upsync
