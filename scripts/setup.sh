@@ -21,7 +21,7 @@ build_pkgs=(
 )
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev clang-format sqlite3 bc
-  slapd ldap-utils postgresql-15 clang libclang-rt-14-dev
+  slapd ldap-utils postgresql-15 clang libclang-rt-14-dev openssl ca-certificates
 )
 
 pkgs=("${build_pkgs[@]}")
@@ -47,3 +47,26 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 echo "setup.sh: all ${#pkgs[@]} packages present"
+
+# The real-client tests (tests/clients) run PnPjs, the Graph SDK and MSAL on Node (18 from
+# Debian, or a newer one already on the machine) at the versions pinned in
+# tests/clients/package-lock.json, installed from npm.
+if [ "$want_test" = 1 ]; then
+  ROOT=$(cd "$(dirname "$0")/.." && pwd)
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    if [ "$(id -u)" != 0 ]; then
+      echo "setup.sh: node and npm are needed for tests/clients; run as root" >&2
+      exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    echo "setup.sh: installing nodejs npm"
+    apt-get update -q >/dev/null
+    apt-get install -y -q --no-install-recommends nodejs npm >/dev/null
+  fi
+  clients="$ROOT/tests/clients"
+  if [ ! -f "$clients/node_modules/.package-lock.json" ] ||
+     [ "$clients/package-lock.json" -nt "$clients/node_modules/.package-lock.json" ]; then
+    (cd "$clients" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  echo "setup.sh: node $(node --version), client packages installed"
+fi
