@@ -131,6 +131,7 @@ Result<std::vector<ImportJob>> BulkImporter::run_pending(const Progress& progres
   UPSYNC_ASSIGN_OR_RETURN(auto jobs, jobs_.runnable());
   std::vector<ImportJob> done;
   for (ImportJob& job : jobs) {
+    if (stop_ && stop_->load()) break;
     UPSYNC_ASSIGN_OR_RETURN(ImportJob ended, run_job(std::move(job), progress));
     done.push_back(std::move(ended));
   }
@@ -156,6 +157,7 @@ Status BulkImporter::finish(ImportJob& job, const Tenant& tenant, const FileUrl&
 
 Result<ImportJob> BulkImporter::run_job(ImportJob job, const Progress& progress) {
   superseded_ = false;
+  stopped_ = false;
   Result<ImportJob> r = [&]() -> Result<ImportJob> {
     try {
       return run_job_inner(job, progress);
@@ -164,9 +166,11 @@ Result<ImportJob> BulkImporter::run_job(ImportJob job, const Progress& progress)
     }
   }();
   if (r) return r;
-  if (superseded_) {
-    // Another worker took the job over; it records the outcome.
+  if (superseded_ || stopped_) {
+    // Another worker took the job over and records the outcome, or this worker was asked to
+    // stop: the job stays Processing at its last checkpoint.
     superseded_ = false;
+    stopped_ = false;
     return jobs_.get(job.tenant, job.job_id);
   }
   // A failure of the service, not of the file: the job ends with InternalError.
@@ -318,6 +322,11 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
     job.records_done = done;
     batch.clear();
     if (progress) progress(job, done);
+    if (stop_ && stop_->load()) {
+      stopped_ = true;
+      return unavailable("import job " + job.job_id + " stopped at record " + std::to_string(done) +
+                         " to be resumed");
+    }
     return Status::ok();
   };
   Status applied = read_import_file(

@@ -17,6 +17,7 @@
 // the same job never both apply a batch: the one that falls behind stops.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -65,6 +66,11 @@ class BulkImporter {
   // Runs one job to its end state.
   Result<ImportJob> run_job(ImportJob job, const Progress& progress = {});
 
+  // When `*stop` turns true (e.g. on SIGTERM), a running job stops after its current batch
+  // commits, staying Processing with its checkpoint for the next worker to resume, and
+  // run_pending starts no further job. The flag must outlive the importer.
+  void set_stop_flag(const std::atomic<bool>* stop) { stop_ = stop; }
+
  private:
   Status check_map(const Tenant& tenant, const std::map<std::string, std::string>& map);
   Status finish(ImportJob& job, const Tenant& tenant, const FileUrl& source, ImportJobError error,
@@ -76,6 +82,8 @@ class BulkImporter {
   DocumentLibraries& libs_;
   ImportLimits limits_;
   bool superseded_ = false;  // set when another worker's checkpoint moved under this one
+  const std::atomic<bool>* stop_ = nullptr;
+  bool stopped_ = false;  // set when a job stopped at a checkpoint because of *stop_
 };
 
 }  // namespace upsync

@@ -16,6 +16,8 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
     bool tls_self_signed = false;
     size_t threads = 8;
     size_t max_body = 4 * 1024 * 1024;
+    bool no_worker = false;
+    double worker_interval = 5;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("serve", "serve the HTTP(S) API until SIGTERM");
@@ -26,6 +28,11 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
                 "HTTPS with a self-signed certificate kept in <data-dir>/tls (made on first use)");
   cmd->add_option("--threads", args->threads, "worker threads")->check(CLI::Range(1, 256));
   cmd->add_option("--max-body", args->max_body, "largest request body in bytes (else 413)");
+  cmd->add_flag("--no-worker", args->no_worker,
+                "do not run queued bulk imports here (run `upsync worker` elsewhere)");
+  cmd->add_option("--worker-interval", args->worker_interval,
+                  "seconds between the import worker's polls")
+      ->check(CLI::Range(0.05, 3600.0));
   cmd->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status {
       ServeOptions opts;
@@ -43,6 +50,8 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
       }
       opts.threads = args->threads;
       opts.max_body_bytes = args->max_body;
+      opts.import_worker = !args->no_worker;
+      opts.worker_interval = args->worker_interval;
       return serve(opts);
     };
   });

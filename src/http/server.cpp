@@ -19,6 +19,7 @@
 #include "auth/token_signer.h"
 #include "core/clock.h"
 #include "http/admin_routes.h"
+#include "http/import_worker.h"
 #include "http/oauth_routes.h"
 #include "http/router.h"
 #include "store/store.h"
@@ -52,6 +53,11 @@ class Metrics {
     std::lock_guard lock(mu_);
     ++by_status_[status];
   }
+  void job_ended(const ImportJob& job) {
+    std::lock_guard lock(mu_);
+    ++jobs_by_outcome_[std::string(import_job_state_name(job.state)) + "\",error=\"" +
+                       std::string(import_job_error_name(job.error))];
+  }
   // One routed request's handling time, in seconds.
   void observe(double seconds) {
     std::lock_guard lock(mu_);
@@ -83,6 +89,12 @@ class Metrics {
            std::to_string(latency_count_) + "\n";
     out += "upsync_http_request_duration_seconds_sum " + std::to_string(latency_sum_) + "\n";
     out += "upsync_http_request_duration_seconds_count " + std::to_string(latency_count_) + "\n";
+    out +=
+        "# HELP upsync_import_jobs_total Bulk import jobs the embedded worker ran, by outcome.\n"
+        "# TYPE upsync_import_jobs_total counter\n";
+    for (const auto& [outcome, n] : jobs_by_outcome_) {
+      out += "upsync_import_jobs_total{state=\"" + outcome + "\"} " + std::to_string(n) + "\n";
+    }
     out += "# HELP upsync_up 1 while the server runs.\n# TYPE upsync_up gauge\nupsync_up 1\n";
     return out;
   }
@@ -92,6 +104,7 @@ class Metrics {
   std::mutex mu_;
   std::map<int, uint64_t> by_status_;
   uint64_t bucket_counts_[std::size(kBuckets)] = {};
+  std::map<std::string, uint64_t> jobs_by_outcome_;
   uint64_t latency_count_ = 0;
   double latency_sum_ = 0;
 };
@@ -246,6 +259,13 @@ Status serve(const ServeOptions& opts) {
   svr->Patch(any, dispatch);
   svr->Delete(any, dispatch);
 
+  std::unique_ptr<ImportWorkerThread> worker;
+  if (opts.import_worker) {
+    worker = std::make_unique<ImportWorkerThread>(
+        opts.data_dir, opts.worker_interval,
+        [metrics](const ImportJob& job) { metrics->job_ended(job); });
+  }
+
   int port = opts.port;
   if (port == 0) {
     port = svr->bind_to_any_port(opts.host.c_str());
@@ -270,11 +290,14 @@ Status serve(const ServeOptions& opts) {
     }
   });
 
+  if (worker) worker->start();
   std::cout << "listening on " << (tls ? "https" : "http") << "://" << opts.host << ":" << port
             << std::endl;
   bool ok = svr->listen_after_bind();
   done = true;
   waiter.join();
+  // In-flight requests have finished; a running import stops at its next checkpoint.
+  if (worker) worker->stop();
   if (!ok)
     return internal_error("the server stopped with an error on port " + std::to_string(port));
   return Status();

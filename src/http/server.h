@@ -22,6 +22,8 @@ struct ServeOptions {
   std::string tls_key;
   size_t threads = 8;
   size_t max_body_bytes = 4 * 1024 * 1024;
+  bool import_worker = true;   // run queued bulk imports inside the server
+  double worker_interval = 5;  // seconds between the worker's polls
 };
 
 // Parses "host:port" (e.g. "127.0.0.1:8080"); the where is the --listen option.

@@ -14,76 +14,16 @@
 #include <thread>
 #include <vector>
 
+#include "http/server_process.h"
 #include "test_support.h"
 
 namespace upsync {
 namespace {
 
 using upsync::testing::read_file;
+using upsync::testing::run;
+using upsync::testing::Server;
 using upsync::testing::TempDir;
-
-std::string binary() {
-  const char* b = std::getenv("UPSYNC_BINARY");
-  return b ? b : "upsync";
-}
-
-int run(const std::vector<std::string>& args) {
-  std::string cmd = binary();
-  for (const auto& a : args) cmd += " '" + a + "'";
-  cmd += " >/dev/null 2>&1";
-  return WEXITSTATUS(std::system(cmd.c_str()));
-}
-
-class Server {
- public:
-  explicit Server(const TempDir& dir, std::vector<std::string> extra = {}) : dir_(dir) {
-    std::string out = dir.str() + "/serve.out";
-    std::string err = dir.str() + "/serve.err";
-    std::vector<std::string> args = {binary(), "--data-dir", dir.str() + "/data",
-                                     "serve",  "--listen",   "127.0.0.1:0"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    pid_ = fork();
-    if (pid_ == 0) {
-      if (!freopen(out.c_str(), "w", stdout) || !freopen(err.c_str(), "w", stderr)) _exit(126);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    std::regex re("listening on https?://127\\.0\\.0\\.1:([0-9]+)");
-    for (int i = 0; i < 500 && port_ == 0; ++i) {
-      std::smatch m;
-      std::string text = read_file(out);
-      if (std::regex_search(text, m, re))
-        port_ = std::stoi(m[1]);
-      else
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
-  ~Server() {
-    if (pid_ > 0 && !stopped_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  int port() const { return port_; }
-  // SIGTERM; returns the exit code.
-  int stop() {
-    kill(pid_, SIGTERM);
-    int st = 0;
-    waitpid(pid_, &st, 0);
-    stopped_ = true;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  }
-  std::string log() const { return read_file(dir_.path() / "serve.err"); }
-
- private:
-  const TempDir& dir_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-  bool stopped_ = false;
-};
 
 class ServeTest : public ::testing::Test {
  protected:

@@ -1,0 +1,90 @@
+#include "auth/token_signer.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "auth/secret.h"
+#include "test_support.h"
+
+namespace upsync {
+namespace {
+
+using testing::TempDir;
+
+nlohmann::json claims(int64_t exp) { return {{"tid", "contoso"}, {"exp", exp}, {"nbf", 0}}; }
+
+TEST(TokenSigner, SignsAndVerifiesAndKeepsItsKey) {
+  TempDir dir;
+  auto signer = TokenSigner::open(dir.str());
+  ASSERT_TRUE(signer) << signer.status().to_string();
+  auto token = (*signer)->sign(claims(2000));
+  ASSERT_TRUE(token);
+  auto back = (*signer)->verify(*token, 1000);
+  ASSERT_TRUE(back) << back.status().to_string();
+  EXPECT_EQ((*back)["tid"], "contoso");
+
+  struct stat st {};
+  ASSERT_EQ(stat((dir.path() / "keys/token-signing.pem").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  // Reopening loads the same key: old tokens stay valid, the kid is the same.
+  auto again = TokenSigner::open(dir.str());
+  ASSERT_TRUE(again);
+  EXPECT_EQ((*again)->kid(), (*signer)->kid());
+  EXPECT_TRUE((*again)->verify(*token, 1000));
+
+  auto jwks = (*signer)->jwks();
+  ASSERT_EQ(jwks["keys"].size(), 1u);
+  EXPECT_EQ(jwks["keys"][0]["kid"], (*signer)->kid());
+  EXPECT_EQ(jwks["keys"][0]["e"], "AQAB");
+}
+
+TEST(TokenSigner, RefusesExpiredTamperedForeignAndMalformedTokens) {
+  TempDir dir, other_dir;
+  auto signer = TokenSigner::open(dir.str());
+  auto other = TokenSigner::open(other_dir.str());
+  ASSERT_TRUE(signer && other);
+  auto token = *(*signer)->sign(claims(2000));
+
+  auto expired = (*signer)->verify(token, 2000);
+  ASSERT_FALSE(expired);
+  EXPECT_EQ(expired.status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(expired.status().message(), "invalid token: the token has expired");
+
+  // Change the payload, keep the signature.
+  size_t dot1 = token.find('.');
+  size_t dot2 = token.find('.', dot1 + 1);
+  std::string forged = token.substr(0, dot1 + 1) +
+                       base64url_encode(R"({"tid":"fabrikam","exp":2000,"nbf":0})") +
+                       token.substr(dot2);
+  auto r = (*signer)->verify(forged, 1000);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.status().message(), "invalid token: the signature does not match");
+
+  r = (*signer)->verify(*(*other)->sign(claims(2000)), 1000);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.status().message(),
+            "invalid token: signed with a key this server does not hold (kid)");
+
+  for (const char* bad : {"", "abc", "a.b", "a.b.c.d", "!!.!!.!!"}) {
+    EXPECT_EQ((*signer)->verify(bad, 1000).status().code(), StatusCode::kUnauthenticated) << bad;
+  }
+  // alg "none" is refused whatever the rest says.
+  std::string none =
+      base64url_encode(R"({"alg":"none"})") + "." + base64url_encode(claims(2000).dump()) + ".";
+  EXPECT_EQ((*signer)->verify(none, 1000).status().message(),
+            "invalid token: the algorithm is not RS256");
+}
+
+TEST(TokenSigner, ACorruptKeyFileIsRefusedAndLeftAlone) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() / "keys");
+  testing::write_file(dir.path() / "keys/token-signing.pem", "not a key");
+  auto signer = TokenSigner::open(dir.str());
+  ASSERT_FALSE(signer);
+  EXPECT_EQ(signer.status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(testing::read_file(dir.path() / "keys/token-signing.pem"), "not a key");
+}
+
+}  // namespace
+}  // namespace upsync
