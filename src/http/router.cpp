@@ -158,7 +158,8 @@ void write_error(const httplib::Request& req, httplib::Response& res, Surface su
       write_graph_error(req, res, http, graph_code(status), status.message());
       return;
     case Surface::kOAuth:
-      write_json(res, http, oauth_error_body(status));
+      // Azure AD answers an unknown tenant (AADSTS90002) with 400, not 404.
+      write_json(res, http == 404 ? 400 : http, oauth_error_body(status));
       return;
     case Surface::kAdmin:
     case Surface::kPlain:
