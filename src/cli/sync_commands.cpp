@@ -10,24 +10,10 @@
 #include "cli/output.h"
 #include "directory/ldap_source.h"
 #include "sync/pipeline.h"
+#include "sync/run_history.h"
 
 namespace upsync {
 namespace {
-
-nlohmann::json report_json(const SyncReport& r) {
-  nlohmann::json stages = nlohmann::json::array();
-  for (const StageReport& s : r.stages) {
-    stages.push_back({{"stage", s.stage},
-                      {"read", s.read},
-                      {"added", s.added},
-                      {"updated", s.updated},
-                      {"deleted", s.deleted},
-                      {"unchanged", s.unchanged},
-                      {"skipped", s.skipped},
-                      {"changes", s.changes}});
-  }
-  return {{"stages", stages}};
-}
 
 void print_report(std::ostream& out, const SyncReport& r, bool dry_run) {
   TextTable t({"STAGE", "READ", "ADDED", "UPDATED", "DELETED", "UNCHANGED", "SKIPPED"});
@@ -96,12 +82,16 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
       }
       const bool with_ldif = source != Source::kNone;
       UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
-      UPSYNC_ASSIGN_OR_RETURN(SyncReport r,
-                              run_sync(*store, t, with_ldif ? &records : nullptr, a->options));
+      const char* source_name = source == Source::kLdif   ? "ldif"
+                                : source == Source::kLdap ? "ldap"
+                                                          : "cloud";
+      UPSYNC_ASSIGN_OR_RETURN(SyncRun run, run_and_record(*store, t, with_ldif ? &records : nullptr,
+                                                          a->options, "cli", source_name));
+      if (!run.succeeded) return failed_precondition(run.error);
       if (ctx.json) {
-        print_json(*ctx.out, report_json(r));
+        print_json(*ctx.out, sync_report_json(run.report));
       } else {
-        print_report(*ctx.out, r, a->options.dry_run);
+        print_report(*ctx.out, run.report, a->options.dry_run);
       }
       return Status::ok();
     };
@@ -134,6 +124,50 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
   CLI::App* r = group->add_subcommand("run", "sync the cloud directory into profiles");
   add_common(r);
   r->callback([run] { run(Source::kNone); });
+
+  struct StatusArgs {
+    std::string tenant;
+    int limit = 20;
+  };
+  auto sa = std::make_shared<StatusArgs>();
+  CLI::App* status = group->add_subcommand("status", "the history of sync runs, newest first");
+  status->add_option("--tenant,-t", sa->tenant, "tenant name")->required();
+  status->add_option("--limit", sa->limit, "how many runs")->check(CLI::Range(1, 10000));
+  status->callback([&ctx, sa] {
+    ctx.action = [&ctx, sa]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(Tenant t, ctx.tenant(sa->tenant));
+      UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
+      UPSYNC_ASSIGN_OR_RETURN(auto runs_store, open_sync_run_store(*store));
+      UPSYNC_ASSIGN_OR_RETURN(auto runs, runs_store->list(t.id, sa->limit));
+      if (ctx.json) {
+        nlohmann::json arr = nlohmann::json::array();
+        for (const auto& run : runs) arr.push_back(sync_run_json(run));
+        print_json(*ctx.out, arr);
+        return Status::ok();
+      }
+      TextTable table({"RUN", "STARTED", "SECONDS", "HOW", "STATUS", "ADDED", "UPDATED", "DELETED",
+                       "SKIPPED", "ERROR"});
+      for (const auto& run : runs) {
+        int64_t added = 0, updated = 0, deleted = 0, skipped = 0;
+        for (const auto& st : run.report.stages) {
+          added += st.added;
+          updated += st.updated;
+          deleted += st.deleted;
+          for (const auto& [why, n] : st.skipped) skipped += n;
+        }
+        char secs[32];
+        std::snprintf(secs, sizeof secs, "%.2f", run.seconds);
+        std::string how = run.trigger + " " + run.source + (run.full ? " full" : "") +
+                          (run.dry_run ? " dry-run" : "");
+        table.add_row({std::to_string(run.id), run.started_at, secs, how,
+                       run.succeeded ? "succeeded" : "failed", std::to_string(added),
+                       std::to_string(updated), std::to_string(deleted), std::to_string(skipped),
+                       run.error});
+      }
+      table.print(*ctx.out);
+      return Status::ok();
+    };
+  });
 }
 
 }  // namespace upsync

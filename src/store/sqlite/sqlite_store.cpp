@@ -136,6 +136,24 @@ CREATE TABLE passwords (
   PRIMARY KEY (tenant_id, upn_key)
 ) WITHOUT ROWID;
 )sql",
+    // 5: the history of sync runs (src/sync/run_history.h).
+    R"sql(
+CREATE TABLE sync_runs (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  started_at TEXT NOT NULL,
+  finished_at TEXT NOT NULL,
+  trigger TEXT NOT NULL,
+  source TEXT NOT NULL,
+  full INTEGER NOT NULL,
+  dry_run INTEGER NOT NULL,
+  succeeded INTEGER NOT NULL,
+  error TEXT NOT NULL,
+  milliseconds INTEGER NOT NULL,
+  report TEXT NOT NULL
+);
+CREATE INDEX sync_runs_by_tenant ON sync_runs (tenant_id, id);
+)sql",
 };
 
 constexpr std::string_view kProfileColumns = "id, props, seq, updated_at";

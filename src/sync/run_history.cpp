@@ -1,0 +1,86 @@
+#include "sync/run_history.h"
+
+#include <chrono>
+
+#include "core/clock.h"
+
+namespace upsync {
+
+nlohmann::json sync_report_json(const SyncReport& r) {
+  nlohmann::json stages = nlohmann::json::array();
+  for (const StageReport& s : r.stages) {
+    stages.push_back({{"stage", s.stage},
+                      {"read", s.read},
+                      {"added", s.added},
+                      {"updated", s.updated},
+                      {"deleted", s.deleted},
+                      {"unchanged", s.unchanged},
+                      {"skipped", s.skipped},
+                      {"changes", s.changes}});
+  }
+  return {{"stages", stages}};
+}
+
+Result<SyncReport> sync_report_from_json(const nlohmann::json& j) {
+  SyncReport r;
+  try {
+    for (const auto& s : j.at("stages")) {
+      StageReport st;
+      st.stage = s.at("stage").get<std::string>();
+      st.read = s.at("read").get<int64_t>();
+      st.added = s.at("added").get<int64_t>();
+      st.updated = s.at("updated").get<int64_t>();
+      st.deleted = s.at("deleted").get<int64_t>();
+      st.unchanged = s.at("unchanged").get<int64_t>();
+      st.skipped = s.at("skipped").get<std::map<std::string, int64_t>>();
+      st.changes = s.at("changes").get<std::vector<std::string>>();
+      r.stages.push_back(std::move(st));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return data_loss(std::string("sync run history: corrupt report: ") + e.what());
+  }
+  return r;
+}
+
+nlohmann::json sync_run_json(const SyncRun& run) {
+  nlohmann::json j = {{"id", run.id},
+                      {"startedAt", run.started_at},
+                      {"finishedAt", run.finished_at},
+                      {"trigger", run.trigger},
+                      {"source", run.source},
+                      {"full", run.full},
+                      {"dryRun", run.dry_run},
+                      {"status", run.succeeded ? "succeeded" : "failed"},
+                      {"seconds", run.seconds},
+                      {"stages", sync_report_json(run.report)["stages"]}};
+  if (!run.error.empty()) j["error"] = run.error;
+  return j;
+}
+
+Result<SyncRun> run_and_record(Store& store, const Tenant& tenant,
+                               const std::vector<LdifRecord>* ldif, const SyncOptions& options,
+                               std::string_view trigger, std::string_view source) {
+  SyncRun run;
+  run.trigger = trigger;
+  run.source = source;
+  run.full = options.full;
+  run.dry_run = options.dry_run;
+  run.started_at = utc_now_iso();
+  auto t0 = std::chrono::steady_clock::now();
+  auto report = run_sync(store, tenant, ldif, options);
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  run.finished_at = utc_now_iso();
+  if (report) {
+    run.succeeded = true;
+    run.report = std::move(*report);
+  } else if (report.status().is_user_error()) {
+    run.error = report.status().message();
+  } else {
+    return report.status();  // a broken store cannot record the run either
+  }
+  UPSYNC_ASSIGN_OR_RETURN(auto runs, open_sync_run_store(store));
+  UPSYNC_ASSIGN_OR_RETURN(run.id, runs->add(tenant.id, run));
+  return run;
+}
+
+}  // namespace upsync

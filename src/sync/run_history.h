@@ -1,0 +1,54 @@
+// The history of sync runs (issue: `upsync sync status`, the admin API's sync runs): each run,
+// dry or not, succeeded or failed, with when, how it was started, and its per-stage report.
+//
+//   auto run = run_and_record(store, tenant, &records, options, "cli", "ldif");
+//   auto runs = (*open_sync_run_store(store))->list(tenant.id, 20);   // newest first
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sync/pipeline.h"
+
+namespace upsync {
+
+struct SyncRun {
+  int64_t id = 0;
+  std::string started_at;
+  std::string finished_at;
+  std::string trigger;  // "cli", "api"
+  std::string source;   // "ldif", "ldap", "cloud" (stages 1-2 only)
+  bool full = false;
+  bool dry_run = false;
+  bool succeeded = false;
+  std::string error;  // why it failed (e.g. the deletion threshold), when it did
+  double seconds = 0;
+  SyncReport report;
+};
+
+class SyncRunStore {
+ public:
+  virtual ~SyncRunStore() = default;
+  virtual Result<int64_t> add(TenantId tenant, const SyncRun& run) = 0;
+  // Newest first.
+  virtual Result<std::vector<SyncRun>> list(TenantId tenant, int limit) = 0;
+  // NotFound when the tenant has no run with that id.
+  virtual Result<SyncRun> get(TenantId tenant, int64_t id) = 0;
+};
+
+Result<std::unique_ptr<SyncRunStore>> open_sync_run_store(Store& store);
+
+// Runs run_sync() and records the run, a failed one too (after its transaction rolled
+// back). Returns the recorded run; a failure of the run itself is in run.error, not a Status.
+Result<SyncRun> run_and_record(Store& store, const Tenant& tenant,
+                               const std::vector<LdifRecord>* ldif, const SyncOptions& options,
+                               std::string_view trigger, std::string_view source);
+
+nlohmann::json sync_report_json(const SyncReport& report);
+Result<SyncReport> sync_report_from_json(const nlohmann::json& j);
+nlohmann::json sync_run_json(const SyncRun& run);
+
+}  // namespace upsync

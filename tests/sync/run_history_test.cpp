@@ -1,0 +1,87 @@
+// Every sync run, succeeded or refused, lands in the tenant's run history with its report.
+#include "sync/run_history.h"
+
+#include <gtest/gtest.h>
+
+#include "store/store_fixture.h"
+
+namespace upsync {
+namespace {
+
+using testing::StoreTest;
+
+std::string user(int n, const std::string& upn) {
+  std::string guid(16, '\0');
+  guid[0] = static_cast<char>(n);
+  return "dn: CN=U" + std::to_string(n) +
+         ",DC=contoso,DC=com\nobjectClass: user\nobjectGUID:: " + base64_encode(guid) +
+         "\nuserPrincipalName: " + upn + "\nuserAccountControl: 512\n\n";
+}
+
+class RunHistoryTest : public StoreTest {
+ protected:
+  SyncRun sync(const std::string& ldif, SyncOptions o = {}) {
+    auto records = parse_ldif(ldif);
+    EXPECT_TRUE(records);
+    auto run = run_and_record(*store_, tenant_, &records.value(), o, "cli", "ldif");
+    EXPECT_TRUE(run) << run.status().to_string();
+    return run ? *run : SyncRun{};
+  }
+};
+
+TEST_F(RunHistoryTest, RecordsSucceededDryAndRefusedRunsNewestFirst) {
+  SyncRun first = sync(user(1, "a@contoso.com") + user(2, "b@contoso.com"));
+  EXPECT_TRUE(first.succeeded);
+  SyncOptions dry;
+  dry.dry_run = true;
+  SyncRun second = sync(user(1, "a@contoso.com"), dry);
+  EXPECT_TRUE(second.succeeded);
+  SyncOptions strict;
+  strict.deletion_threshold = 0;
+  SyncRun refused = sync(user(1, "a@contoso.com"), strict);
+  EXPECT_FALSE(refused.succeeded);
+  EXPECT_NE(refused.error.find("more than the deletion threshold of 0"), std::string::npos)
+      << refused.error;
+
+  auto runs_store = open_sync_run_store(*store_);
+  ASSERT_TRUE(runs_store);
+  auto runs = (*runs_store)->list(tenant_.id, 10);
+  ASSERT_TRUE(runs);
+  ASSERT_EQ(runs->size(), 3u);
+  EXPECT_EQ((*runs)[0].id, refused.id);
+  EXPECT_FALSE((*runs)[0].succeeded);
+  EXPECT_EQ((*runs)[0].error, refused.error);
+  EXPECT_TRUE((*runs)[1].dry_run);
+  const SyncRun& back = (*runs)[2];
+  EXPECT_EQ(back.trigger, "cli");
+  EXPECT_EQ(back.source, "ldif");
+  ASSERT_EQ(back.report.stages.size(), first.report.stages.size());
+  for (size_t i = 0; i < back.report.stages.size(); ++i) {
+    EXPECT_EQ(back.report.stages[i].stage, first.report.stages[i].stage);
+    EXPECT_EQ(back.report.stages[i].added, first.report.stages[i].added);
+  }
+  EXPECT_EQ(back.report.stages[0].added, 2);  // stage 0: two users into the cloud directory
+
+  // The refused run changed nothing: both users are still there.
+  EXPECT_TRUE(store_->profile(tenant_.id, {ProfileKeyKind::kPrincipalName, "b@contoso.com"}));
+
+  auto one = (*runs_store)->get(tenant_.id, first.id);
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->started_at, first.started_at);
+  EXPECT_EQ(sync_run_json(*one)["status"], "succeeded");
+  EXPECT_EQ(sync_run_json(refused)["error"], refused.error);
+}
+
+TEST_F(RunHistoryTest, RunsOfOneTenantAreNotAnothers) {
+  SyncRun run = sync(user(1, "a@contoso.com"));
+  auto other = store_->create_tenant({.name = "fabrikam"});
+  ASSERT_TRUE(other);
+  auto runs_store = open_sync_run_store(*store_);
+  EXPECT_EQ((*runs_store)->get(other->id, run.id).status().code(), StatusCode::kNotFound);
+  auto runs = (*runs_store)->list(other->id, 10);
+  ASSERT_TRUE(runs);
+  EXPECT_TRUE(runs->empty());
+}
+
+}  // namespace
+}  // namespace upsync
