@@ -5,22 +5,10 @@
 
 #include "cli/context.h"
 #include "cli/output.h"
+#include "core/property_json.h"
 
 namespace upsync {
 namespace {
-
-nlohmann::json property_json(const PropertyDefinition& d) {
-  return {{"name", d.name},
-          {"displayName", d.display_name},
-          {"type", data_type_name(d.type)},
-          {"multiValue", d.multi_value},
-          {"userEditable", d.user_editable},
-          {"directoryImported", d.directory_imported},
-          {"syncToSites", d.sync_to_sites},
-          {"taxonomyBound", d.taxonomy_bound},
-          {"custom", d.custom},
-          {"maxLength", d.max_length}};
-}
 
 std::string yes(bool b) { return b ? "yes" : ""; }
 

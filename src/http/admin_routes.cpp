@@ -1,10 +1,40 @@
 #include "http/admin_routes.h"
 
-#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "auth/credentials.h"
+#include "bulkimport/job.h"
+#include "core/property_json.h"
+#include "sync/run_history.h"
 
 namespace upsync {
 
 namespace {
+
+enum class Who { kAnyone, kSignedIn, kTenantManager, kGlobalAdmin };
+
+struct AdminRoute {
+  const char* method;
+  const char* path;  // OpenAPI template: /admin/v1/properties/{name}
+  const char* summary;
+  Who who;
+  int success;  // the HTTP status of a success
+  Status (*handler)(Call&);
+};
+
+Status require(const Call& call, Who who) {
+  if (who == Who::kAnyone) return Status::ok();
+  UPSYNC_ASSIGN_OR_RETURN(Principal p, call.caller());
+  if (who == Who::kTenantManager && !p.manages_tenant()) {
+    return permission_denied(p.describe() +
+                             " may not manage the tenant: this needs a global admin, a "
+                             "SharePoint admin or an app");
+  }
+  if (who == Who::kGlobalAdmin && p.role != Role::kGlobalAdmin && p.role != Role::kApp) {
+    return permission_denied(p.describe() + " may not manage apps: this needs a global admin");
+  }
+  return Status::ok();
+}
 
 Status me(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(Principal who, call.caller());
@@ -19,10 +49,242 @@ Status me(Call& call) {
   return Status::ok();
 }
 
+Status tenant(Call& call) {
+  UPSYNC_ASSIGN_OR_RETURN(int64_t profiles, call.store.count_profiles(call.tenant.id));
+  write_json(call.res, 200,
+             {{"name", call.tenant.name},
+              {"kind", tenant_kind_name(call.tenant.kind)},
+              {"education", call.tenant.education},
+              {"createdAt", call.tenant.created_at},
+              {"profiles", profiles}});
+  return Status::ok();
+}
+
+Status list_properties(Call& call) {
+  UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, call.store.schema(call.tenant.id));
+  nlohmann::json arr = nlohmann::json::array();
+  for (const PropertyDefinition* d : schema.all()) arr.push_back(property_json(*d));
+  write_json(call.res, 200, {{"value", arr}});
+  return Status::ok();
+}
+
+Status add_property(Call& call) {
+  UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, json_body(call.req));
+  UPSYNC_ASSIGN_OR_RETURN(PropertyDefinition d, custom_property_from_json(body));
+  UPSYNC_ASSIGN_OR_RETURN(PropertyDefinition added,
+                          call.store.add_custom_property(call.tenant.id, d));
+  write_json(call.res, 201, property_json(added));
+  return Status::ok();
+}
+
+Status remove_property(Call& call) {
+  UPSYNC_RETURN_IF_ERROR(call.store.remove_custom_property(call.tenant.id, call.match[1].str()));
+  call.res.status = 204;
+  return Status::ok();
+}
+
+nlohmann::json app_json(const AppRegistration& a) {
+  return {{"clientId", a.client_id}, {"name", a.name}, {"createdAt", a.created_at}};
+}
+
+Status list_apps(Call& call) {
+  UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(auto apps, creds->apps(call.tenant.id));
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& a : apps) arr.push_back(app_json(a));
+  write_json(call.res, 200, {{"value", arr}});
+  return Status::ok();
+}
+
+Status add_app(Call& call) {
+  UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, json_body(call.req));
+  if (!body.is_object() || !body.contains("name") || !body["name"].is_string()) {
+    return invalid_argument(
+        "request body: 'name' (a string) is required, e.g. {\"name\":\"hr-sync\"}");
+  }
+  UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(NewApp made,
+                          register_app(*creds, call.tenant, body["name"].get<std::string>()));
+  nlohmann::json j = app_json(made.app);
+  j["clientSecret"] = made.secret;
+  write_json(call.res, 201, j);
+  return Status::ok();
+}
+
+Status remove_app(Call& call) {
+  UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
+  UPSYNC_RETURN_IF_ERROR(creds->remove_app(call.tenant.id, call.match[1].str()));
+  call.res.status = 204;
+  return Status::ok();
+}
+
+Status list_runs(Call& call) {
+  int limit = 50;
+  if (call.req.has_param("top")) {
+    const std::string top = call.req.get_param_value("top");
+    if (top.empty() || top.size() > 5 || top.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(top) < 1) {
+      return invalid_argument(
+          "query parameter 'top': expected a whole number from 1 to 99999, got '" + top + "'");
+    }
+    limit = std::stoi(top);
+  }
+  UPSYNC_ASSIGN_OR_RETURN(auto runs_store, open_sync_run_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(auto runs, runs_store->list(call.tenant.id, limit));
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& r : runs) arr.push_back(sync_run_json(r));
+  write_json(call.res, 200, {{"value", arr}});
+  return Status::ok();
+}
+
+Status start_run(Call& call) {
+  UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, json_body(call.req));
+  SyncOptions options;
+  for (const auto& [key, value] : body.items()) {
+    if (key != "full" && key != "dryRun") {
+      return invalid_argument("request body: unknown member '" + key + "' (expected full, dryRun)");
+    }
+    if (!value.is_boolean())
+      return invalid_argument("request body: '" + key + "' must be true or false");
+  }
+  options.full = body.value("full", false);
+  options.dry_run = body.value("dryRun", false);
+  UPSYNC_ASSIGN_OR_RETURN(
+      SyncRun run, run_and_record(call.store, call.tenant, nullptr, options, "api", "cloud"));
+  // A refused run (e.g. a server tenant) is recorded and answered as 409 with its record.
+  nlohmann::json j = sync_run_json(run);
+  if (!run.succeeded) {
+    write_json(call.res, 409,
+               {{"error", {{"code", "FailedPrecondition"}, {"message", run.error}}}, {"run", j}});
+    return Status::ok();
+  }
+  call.res.set_header("Location",
+                      call.tenant_base + "/admin/v1/sync/runs/" + std::to_string(run.id));
+  write_json(call.res, 201, j);
+  return Status::ok();
+}
+
+Status get_run(Call& call) {
+  const std::string id = call.match[1].str();
+  if (id.empty() || id.size() > 18 || id.find_first_not_of("0123456789") != std::string::npos) {
+    return invalid_argument("sync run id: expected a number, got '" + id + "'");
+  }
+  UPSYNC_ASSIGN_OR_RETURN(auto runs_store, open_sync_run_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(SyncRun run, runs_store->get(call.tenant.id, std::stoll(id)));
+  write_json(call.res, 200, sync_run_json(run));
+  return Status::ok();
+}
+
+Status list_jobs(Call& call) {
+  UPSYNC_ASSIGN_OR_RETURN(auto jobs, open_job_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(auto list, jobs->list(call.tenant.id));
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& j : list) {
+    arr.push_back({{"JobId", j.job_id},
+                   {"State", import_job_state_name(j.state)},
+                   {"Error", import_job_error_name(j.error)},
+                   {"ErrorMessage", j.error_message},
+                   {"SourceUri", j.source_uri},
+                   {"LogFolderUri", j.log_folder_uri},
+                   {"recordsDone", j.records_done},
+                   {"createdAt", j.created_at},
+                   {"updatedAt", j.updated_at}});
+  }
+  write_json(call.res, 200, {{"value", arr}});
+  return Status::ok();
+}
+
+Status openapi(Call& call) {
+  write_json(call.res, 200, admin_openapi(call.tenant_base));
+  return Status::ok();
+}
+
+const AdminRoute kRoutes[] = {
+    {"GET", "/admin/v1/openapi.json", "This OpenAPI document", Who::kAnyone, 200, openapi},
+    {"GET", "/admin/v1/me", "The caller as the server sees them", Who::kSignedIn, 200, me},
+    {"GET", "/admin/v1/tenant", "The tenant and its counts", Who::kTenantManager, 200, tenant},
+    {"GET", "/admin/v1/properties", "The profile schema", Who::kTenantManager, 200,
+     list_properties},
+    {"POST", "/admin/v1/properties", "Define a custom property", Who::kTenantManager, 201,
+     add_property},
+    {"DELETE", "/admin/v1/properties/{name}", "Remove a custom property that no profile uses",
+     Who::kTenantManager, 204, remove_property},
+    {"GET", "/admin/v1/apps", "Registered apps", Who::kGlobalAdmin, 200, list_apps},
+    {"POST", "/admin/v1/apps", "Register an app; its secret is in this answer only",
+     Who::kGlobalAdmin, 201, add_app},
+    {"DELETE", "/admin/v1/apps/{clientId}", "Remove an app; its tokens stop working",
+     Who::kGlobalAdmin, 204, remove_app},
+    {"GET", "/admin/v1/sync/runs", "Sync runs, newest first (?top=N)", Who::kTenantManager, 200,
+     list_runs},
+    {"POST", "/admin/v1/sync/runs",
+     "Run the sync now: cloud directory to profiles (body: full, dryRun)", Who::kTenantManager, 201,
+     start_run},
+    {"GET", "/admin/v1/sync/runs/{id}", "One sync run", Who::kTenantManager, 200, get_run},
+    {"GET", "/admin/v1/import/jobs", "Bulk import jobs with their progress", Who::kTenantManager,
+     200, list_jobs},
+};
+
+std::string regex_for(const std::string& templ) {
+  static const std::regex kParam(R"(\{[^}]+\})");
+  std::string escaped = std::regex_replace(templ, std::regex(R"(\.)"), R"(\.)");
+  return "^" + std::regex_replace(escaped, kParam, "([^/]+)") + "$";
+}
+
 }  // namespace
 
+nlohmann::json admin_openapi(const std::string& server_url) {
+  nlohmann::json paths = nlohmann::json::object();
+  static const std::regex kParam(R"(\{([^}]+)\})");
+  for (const AdminRoute& r : kRoutes) {
+    std::string method = r.method;
+    for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    nlohmann::json op = {
+        {"summary", r.summary},
+        {"operationId", method + std::string(r.path)},
+        {"responses",
+         {{std::to_string(r.success), {{"description", "Success"}}},
+          {"default", {{"description", "An error: {\"error\":{code,message}}"}}}}}};
+    nlohmann::json params = nlohmann::json::array();
+    std::string path = r.path;
+    for (std::sregex_iterator it(path.begin(), path.end(), kParam), end; it != end; ++it) {
+      params.push_back({{"name", (*it)[1].str()},
+                        {"in", "path"},
+                        {"required", true},
+                        {"schema", {{"type", "string"}}}});
+    }
+    if (!params.empty()) op["parameters"] = params;
+    if (r.who != Who::kAnyone) op["security"] = {{{"bearer", nlohmann::json::array()}}};
+    if (method == "post") {
+      op["requestBody"] = {{"required", false},
+                           {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}};
+    }
+    paths[path][method] = op;
+  }
+  return {{"openapi", "3.0.3"},
+          {"info",
+           {{"title", "upsync admin API"},
+            {"version", "1"},
+            {"description",
+             "What SharePoint has no API for: the tenant, custom properties, apps, sync runs "
+             "and import jobs. Tokens come from /{tenant}/oauth2/v2.0/token."}}},
+          {"servers", {{{"url", server_url}}}},
+          {"components",
+           {{"securitySchemes",
+             {{"bearer", {{"type", "http"}, {"scheme", "bearer"}, {"bearerFormat", "JWT"}}}}}}},
+          {"paths", paths}};
+}
+
 void add_admin_routes(Router& router) {
-  router.add("GET", R"(^/admin/v1/me$)", Surface::kAdmin, Access::kSignedIn, me);
+  for (const AdminRoute& r : kRoutes) {
+    Who who = r.who;
+    auto handler = r.handler;
+    router.add(r.method, regex_for(r.path), Surface::kAdmin,
+               who == Who::kAnyone ? Access::kPublic : Access::kSignedIn,
+               [who, handler](Call& call) -> Status {
+                 UPSYNC_RETURN_IF_ERROR(require(call, who));
+                 return handler(call);
+               });
+  }
 }
 
 }  // namespace upsync

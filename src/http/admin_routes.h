@@ -1,13 +1,32 @@
 // The admin API (/admin/v1/...): what SharePoint has no API for. Tenant-scoped like every
-// other surface (/tenants/<name>/admin/v1/..., or by host or token).
-//   GET /admin/v1/me                      the caller as the server sees them
-//   GET /admin/v1/openapi.json            the OpenAPI 3 document of these routes
+// other surface (/tenants/<name>/admin/v1/..., or by host name, or by the token's tenant).
+// One table (admin_routes.cpp) defines the routes and the OpenAPI 3 document served at
+// /admin/v1/openapi.json, so the two cannot disagree:
+//   GET    /admin/v1/me                     the caller, as the server sees them
+//   GET    /admin/v1/tenant                 the tenant and its counts
+//   GET    /admin/v1/properties             the profile schema
+//   POST   /admin/v1/properties             define a custom property
+//   DELETE /admin/v1/properties/{name}      remove a custom property (none may hold values)
+//   GET    /admin/v1/apps                   registered apps          (global admin)
+//   POST   /admin/v1/apps                   register an app; the secret is shown once
+//   DELETE /admin/v1/apps/{clientId}        remove an app; its tokens stop working
+//   GET    /admin/v1/sync/runs              the sync run history, newest first
+//   POST   /admin/v1/sync/runs              run the sync now (cloud directory → profiles)
+//   GET    /admin/v1/sync/runs/{id}         one run
+//   GET    /admin/v1/import/jobs            bulk import jobs with their progress
+// Admins (global and SharePoint) and apps manage the tenant; only a global admin or an app
+// manages apps; users get 403.
 #pragma once
+
+#include <nlohmann/json.hpp>
 
 #include "http/router.h"
 
 namespace upsync {
 
 void add_admin_routes(Router& router);
+
+// The OpenAPI 3 document of the admin routes, with `server_url` as its server.
+nlohmann::json admin_openapi(const std::string& server_url);
 
 }  // namespace upsync

@@ -121,6 +121,30 @@ void write_json(httplib::Response& res, int http_status, const nlohmann::json& b
                   std::string(content_type));
 }
 
+Result<nlohmann::json> json_body(const httplib::Request& req) {
+  if (trim(req.body).empty()) return nlohmann::json::object();
+  try {
+    return nlohmann::json::parse(req.body);
+  } catch (const nlohmann::json::parse_error& e) {
+    // e.byte is 1-based; give line and column too, as editors count them.
+    size_t line = 1, column = 1;
+    for (size_t i = 0; i + 1 < e.byte && i < req.body.size(); ++i) {
+      if (req.body[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    std::string what = e.what();
+    size_t colon = what.find(": ", what.find("parse error"));
+    return invalid_argument("request body: invalid JSON at line " + std::to_string(line) +
+                            ", column " + std::to_string(column) + " (byte " +
+                            std::to_string(e.byte) + ")" +
+                            (colon == std::string::npos ? "" : ": " + what.substr(colon + 2)));
+  }
+}
+
 void write_graph_error(const httplib::Request& req, httplib::Response& res, int http_status,
                        std::string_view code, std::string_view message) {
   std::string request_id = new_guid();

@@ -98,6 +98,10 @@ void write_error(const httplib::Request& req, httplib::Response& res, Surface su
 // Graph's error shape with an explicit code (e.g. "syncStateNotFound").
 void write_graph_error(const httplib::Request& req, httplib::Response& res, int http_status,
                        std::string_view code, std::string_view message);
+// The request body as JSON; an empty body is an empty object. Malformed JSON is refused with
+// InvalidArgument naming the byte (and line and column) where it went wrong.
+Result<nlohmann::json> json_body(const httplib::Request& req);
+
 void write_json(httplib::Response& res, int http_status, const nlohmann::json& body,
                 std::string_view content_type = "application/json; charset=utf-8");
 

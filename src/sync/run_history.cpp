@@ -68,7 +68,11 @@ Result<SyncRun> run_and_record(Store& store, const Tenant& tenant,
   run.started_at = utc_now_iso();
   auto t0 = std::chrono::steady_clock::now();
   auto report = run_sync(store, tenant, ldif, options);
-  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // Whole milliseconds: what the history keeps, so a run reads back as it was answered.
+  run.seconds = static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now() - t0)
+                                        .count()) /
+                1000;
   run.finished_at = utc_now_iso();
   if (report) {
     run.succeeded = true;

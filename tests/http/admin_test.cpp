@@ -1,0 +1,241 @@
+// The admin API of the real `upsync serve`: its OpenAPI document matches its routes, each
+// route works, roles are enforced, bad input is refused and changes nothing.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "http/server_process.h"
+#include "test_support.h"
+
+namespace upsync {
+namespace {
+
+using testing::run;
+using testing::Server;
+using testing::TempDir;
+
+class AdminTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(run({"--data-dir", data(), "tenant", "create", "contoso"}), 0);
+    ASSERT_EQ(run({"--data-dir", data(), "tenant", "create", "farm", "--kind", "server"}), 0);
+    for (auto [t, upn, role] : {std::tuple{"contoso", "ga@contoso.com", "global-admin"},
+                                {"contoso", "spa@contoso.com", "sharepoint-admin"},
+                                {"contoso", "adele@contoso.com", "user"},
+                                {"farm", "ga@farm.local", "global-admin"}}) {
+      ASSERT_EQ(run({"--data-dir", data(), "user", "password", "set", "-t", t, upn, "--role", role,
+                     "--password", "pa55word!"}),
+                0);
+    }
+    // Users sign in through a registered client.
+    std::string out = dir_.str() + "/app.json";
+    for (const char* t : {"contoso", "farm"}) {
+      std::string cmd = testing::binary() + " --data-dir " + data() + " --json app add -t " + t +
+                        " portal > " + out;
+      ASSERT_EQ(std::system(cmd.c_str()), 0);
+      clients_[t] = nlohmann::json::parse(testing::read_file(out))["clientId"];
+    }
+    srv_ = std::make_unique<Server>(dir_);
+    ASSERT_GT(srv_->port(), 0);
+    cli_ = std::make_unique<httplib::Client>("127.0.0.1", srv_->port());
+  }
+  std::string data() const { return dir_.str() + "/data"; }
+
+  std::string token(const std::string& upn, const std::string& tenant = "contoso") {
+    auto r =
+        cli_->Post("/" + tenant + "/oauth2/v2.0/token",
+                   httplib::Params{{"grant_type", "password"},
+                                   {"client_id", clients_[tenant]},
+                                   {"username", upn},
+                                   {"password", "pa55word!"},
+                                   {"scope", "https://" + tenant + ".sharepoint.com/.default"}});
+    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "");
+    return nlohmann::json::parse(r->body)["access_token"];
+  }
+  httplib::Headers auth(const std::string& t) { return {{"Authorization", "Bearer " + t}}; }
+
+  // method, path, body → (status, parsed body or null)
+  std::pair<int, nlohmann::json> call(const std::string& method, const std::string& path,
+                                      const std::string& tok, const std::string& body = "",
+                                      const std::string& tenant = "contoso") {
+    std::string full = "/tenants/" + tenant + path;
+    auto send = [&]() -> httplib::Result {
+      if (method == "POST") return cli_->Post(full, auth(tok), body, "application/json");
+      if (method == "DELETE") return cli_->Delete(full, auth(tok));
+      return cli_->Get(full, auth(tok));
+    };
+    httplib::Result r = send();
+    EXPECT_TRUE(r) << method << " " << path;
+    if (!r) return {0, nullptr};
+    return {r->status, r->body.empty() ? nlohmann::json() : nlohmann::json::parse(r->body)};
+  }
+
+  TempDir dir_;
+  std::map<std::string, std::string> clients_;
+  std::unique_ptr<Server> srv_;
+  std::unique_ptr<httplib::Client> cli_;
+};
+
+TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
+  std::string ga = token("ga@contoso.com");
+  auto [status, doc] = call("GET", "/admin/v1/openapi.json", "");
+  ASSERT_EQ(status, 200);
+  EXPECT_EQ(doc["openapi"], "3.0.3");
+  EXPECT_EQ(doc["servers"][0]["url"],
+            "http://127.0.0.1:" + std::to_string(srv_->port()) + "/tenants/contoso");
+  int operations = 0;
+  for (const auto& [path, methods] : doc["paths"].items()) {
+    for (const auto& [method, op] : methods.items()) {
+      ++operations;
+      std::string concrete = std::regex_replace(path, std::regex(R"(\{[^}]+\})"), "x1");
+      std::string m = method;
+      for (char& c : m) c = static_cast<char>(std::toupper(c));
+      auto [st, body] = call(m, concrete, ga, m == "POST" ? "{}" : "");
+      // Whatever the handler answers, the route exists: not 405, and no "cannot find".
+      EXPECT_NE(st, 405) << m << " " << path;
+      if (st == 404) {
+        EXPECT_EQ(body["error"]["message"].get<std::string>().find("Cannot find resource"),
+                  std::string::npos)
+            << m << " " << path;
+      }
+      EXPECT_TRUE(op.contains("summary"));
+    }
+  }
+  EXPECT_EQ(operations, 13);
+  // And a path the document does not list is not served.
+  auto [st, body] = call("GET", "/admin/v1/connectors", ga);
+  EXPECT_EQ(st, 404);
+  EXPECT_EQ(body["error"]["message"],
+            "Cannot find resource for the request /tenants/contoso/admin/v1/connectors.");
+}
+
+TEST_F(AdminTest, CustomPropertiesCanBeDefinedListedAndRemoved) {
+  std::string spa = token("spa@contoso.com");
+  auto [st, added] = call("POST", "/admin/v1/properties", spa,
+                          R"({"name":"CostCenter","displayName":"Cost Center","type":"string"})");
+  ASSERT_EQ(st, 201) << added;
+  EXPECT_EQ(added["custom"], true);
+  EXPECT_EQ(added["displayName"], "Cost Center");
+
+  auto [st2, dup] = call("POST", "/admin/v1/properties", spa, R"({"name":"costcenter"})");
+  EXPECT_EQ(st2, 409) << dup;
+
+  auto [st3, list] = call("GET", "/admin/v1/properties", spa);
+  ASSERT_EQ(st3, 200);
+  int found = 0;
+  for (const auto& p : list["value"]) found += p["name"] == "CostCenter";
+  EXPECT_EQ(found, 1);
+  EXPECT_GT(list["value"].size(), 60u);  // the catalog's properties too
+
+  EXPECT_EQ(call("DELETE", "/admin/v1/properties/CostCenter", spa).first, 204);
+  EXPECT_EQ(call("DELETE", "/admin/v1/properties/CostCenter", spa).first, 404);
+}
+
+TEST_F(AdminTest, BadBodiesAreRefusedWithWhereAndChangeNothing) {
+  std::string ga = token("ga@contoso.com");
+  struct Case {
+    std::string body;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {"{\"name\":\n \"X\",}",
+       "request body: invalid JSON at line 2, column 6 (byte 15): syntax error while parsing "
+       "object key - unexpected '}'; expected string literal"},
+      {R"({"name":"X","type":"colour"})", "'type': unknown data type 'colour'"},
+      {R"({"name":"X","multiValue":"yes"})", "'multiValue' must be true or false"},
+      {R"({"name":"X","color":"red"})", "unknown member 'color'"},
+      {R"({"displayName":"X"})", "'name' is required"},
+      {R"([1,2])", "a property definition must be a JSON object"},
+  };
+  for (const auto& c : cases) {
+    auto [st, body] = call("POST", "/admin/v1/properties", ga, c.body);
+    EXPECT_EQ(st, 400) << c.body;
+    EXPECT_EQ(body["error"]["code"], "InvalidArgument");
+    EXPECT_EQ(body["error"]["message"].get<std::string>().rfind(c.message, 0), 0u)
+        << body["error"]["message"];
+  }
+  auto [st, list] = call("GET", "/admin/v1/properties", ga);
+  for (const auto& p : list["value"]) EXPECT_FALSE(p["custom"].get<bool>()) << p;
+
+  EXPECT_EQ(call("POST", "/admin/v1/sync/runs", ga, R"({"ful":true})").first, 400);
+  EXPECT_EQ(call("POST", "/admin/v1/sync/runs", ga, R"({"full":1})").first, 400);
+  EXPECT_EQ(call("GET", "/admin/v1/sync/runs/abc", ga).first, 400);
+  EXPECT_EQ(call("GET", "/admin/v1/sync/runs?top=0", ga).first, 400);
+  EXPECT_EQ(call("POST", "/admin/v1/apps", ga, R"({"nom":"x"})").first, 400);
+  EXPECT_TRUE(call("GET", "/admin/v1/sync/runs", ga).second["value"].empty());
+}
+
+TEST_F(AdminTest, RolesDecideWhoManagesWhat) {
+  std::string ga = token("ga@contoso.com");
+  std::string spa = token("spa@contoso.com");
+  std::string user = token("adele@contoso.com");
+
+  EXPECT_EQ(call("GET", "/admin/v1/me", user).first, 200);
+  auto [st, denied] = call("GET", "/admin/v1/tenant", user);
+  EXPECT_EQ(st, 403);
+  EXPECT_EQ(denied["error"]["message"],
+            "user adele@contoso.com may not manage the tenant: this needs a global admin, a "
+            "SharePoint admin or an app");
+  EXPECT_EQ(call("POST", "/admin/v1/properties", user, R"({"name":"X"})").first, 403);
+  EXPECT_EQ(call("GET", "/admin/v1/tenant", spa).first, 200);
+  EXPECT_EQ(call("GET", "/admin/v1/apps", spa).first, 403);
+  EXPECT_EQ(call("GET", "/admin/v1/tenant", "").first, 401);
+
+  // A global admin registers an app; the app's own token then manages the tenant.
+  auto [st2, app] = call("POST", "/admin/v1/apps", ga, R"({"name":"hr-sync"})");
+  ASSERT_EQ(st2, 201) << app;
+  auto r = cli_->Post("/contoso/oauth2/v2.0/token",
+                      httplib::Params{{"grant_type", "client_credentials"},
+                                      {"client_id", app["clientId"]},
+                                      {"client_secret", app["clientSecret"]},
+                                      {"scope", "https://contoso.sharepoint.com/.default"}});
+  ASSERT_TRUE(r && r->status == 200);
+  std::string app_token = nlohmann::json::parse(r->body)["access_token"];
+  auto [st3, t] = call("GET", "/admin/v1/tenant", app_token);
+  EXPECT_EQ(st3, 200);
+  EXPECT_EQ(t["name"], "contoso");
+  EXPECT_EQ(call("GET", "/admin/v1/apps", ga).second["value"].size(), 2u);
+  EXPECT_EQ(call("DELETE", "/admin/v1/apps/" + app["clientId"].get<std::string>(), ga).first, 204);
+  EXPECT_EQ(call("GET", "/admin/v1/tenant", app_token).first, 401);
+
+  // Nothing crosses tenants: contoso's admin token at the farm tenant.
+  EXPECT_EQ(call("GET", "/admin/v1/tenant", ga, "", "farm").first, 401);
+}
+
+TEST_F(AdminTest, SyncRunsStartNowAndLandInTheHistory) {
+  ASSERT_EQ(run({"--data-dir", data(), "directory", "user", "add", "-t", "contoso",
+                 "megan@contoso.com", "--set", "displayName=Megan Bowen"}),
+            0);
+  std::string ga = token("ga@contoso.com");
+  auto [st, dry] = call("POST", "/admin/v1/sync/runs", ga, R"({"dryRun":true})");
+  ASSERT_EQ(st, 201) << dry;
+  EXPECT_EQ(dry["dryRun"], true);
+  auto [st2, done] = call("POST", "/admin/v1/sync/runs", ga, "");
+  ASSERT_EQ(st2, 201) << done;
+  EXPECT_EQ(done["status"], "succeeded");
+  EXPECT_EQ(done["trigger"], "api");
+  int64_t added = 0;
+  for (const auto& s : done["stages"]) added += s["added"].get<int64_t>();
+  EXPECT_EQ(added, 2);  // into the directory store, then a profile
+
+  auto [st3, history] = call("GET", "/admin/v1/sync/runs", ga);
+  ASSERT_EQ(st3, 200);
+  ASSERT_EQ(history["value"].size(), 2u);
+  EXPECT_EQ(history["value"][0]["id"], done["id"]);
+  auto [st4, one] =
+      call("GET", "/admin/v1/sync/runs/" + std::to_string(done["id"].get<int64_t>()), ga);
+  EXPECT_EQ(st4, 200);
+  EXPECT_EQ(one, done);
+  EXPECT_EQ(call("GET", "/admin/v1/sync/runs/99999", ga).first, 404);
+
+  // A server tenant's profiles come from its connector: the run is refused and recorded.
+  std::string farm = token("ga@farm.local", "farm");
+  auto [st5, refused] = call("POST", "/admin/v1/sync/runs", farm, "{}", "farm");
+  EXPECT_EQ(st5, 409);
+  EXPECT_EQ(refused["run"]["status"], "failed");
+  EXPECT_EQ(call("GET", "/admin/v1/sync/runs", farm, "", "farm").second["value"].size(), 1u);
+}
+
+}  // namespace
+}  // namespace upsync
