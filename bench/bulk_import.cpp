@@ -1,7 +1,10 @@
 // bench/bulk_import: the bulk import of seed 003 against the obvious alternative a user
 // would write, measured in the same run on the same file.
 //
-//   bulk_import [--users 1000000] [--dir /tmp/x]
+//   bulk_import [--users 1000000] [--dir /tmp/x] [--prepare-only 1]
+//
+// --prepare-only: generate the data folder (<dir>/data), upload the file and queue the job,
+// then stop (bench/http.sh runs that import beside its HTTP load).
 //
 // Generates N users with 5 custom properties (and the matching profiles), then times
 //  - upsync: `upsync import queue` + `upsync import run-pending` (the real binary; both
@@ -68,11 +71,13 @@ int main(int argc, char** argv) {
   long users = 1000000;
   std::string dir = "/tmp/upsync-bulk-import-bench";
   std::string upsync = UPSYNC_BINARY_PATH;
+  bool prepare_only = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--users") users = std::stol(argv[i + 1]);
     if (a == "--dir") dir = argv[i + 1];
     if (a == "--upsync") upsync = argv[i + 1];
+    if (a == "--prepare-only") prepare_only = std::string(argv[i + 1]) != "0";
   }
   fs::remove_all(dir);
   fs::create_directories(dir);
@@ -130,7 +135,7 @@ int main(int argc, char** argv) {
            "FROM json_each(readfile('"
         << json << "'), '$.value') AS j WHERE users.email = j.value ->> 'IdName';\n";
   }
-  run({"sqlite3", peer_db}, dir + "/setup.sql");
+  if (!prepare_only) run({"sqlite3", peer_db}, dir + "/setup.sql");
 
   std::cerr << "running...\n";
   const std::string url = "/sites/hr/Shared Documents/import/users.json";
@@ -145,6 +150,11 @@ int main(int argc, char** argv) {
   queue.push_back("--source");
   queue.push_back(url);
   RunResult q = run(queue);
+  if (prepare_only) {
+    std::printf("prepared %s: %ld profiles, a queued import of %ld values\n", data.c_str(), users,
+                values);
+    return 0;
+  }
   RunResult w = run({upsync, "--data-dir", data, "import", "run-pending", "--max-properties",
                      std::to_string(values)});
   RunResult peer = run({"sqlite3", peer_db}, dir + "/update.sql");

@@ -17,3 +17,8 @@ if [ "${1:-}" = "--quick" ]; then users=50000; fi
 sync_users=100000
 if [ "${1:-}" = "--quick" ]; then sync_users=5000; fi
 bash "$ROOT/bench/sync.sh" "$sync_users" "$ROOT/build-release/src/upsync"
+if [ "${1:-}" = "--quick" ]; then
+  HTTP_BENCH_USERS=20000 bash "$ROOT/bench/http.sh" 3
+else
+  bash "$ROOT/bench/http.sh" 20
+fi

@@ -1,6 +1,8 @@
 // upsync serve
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <memory>
+#include <thread>
 
 #include "cli/context.h"
 #include "http/self_signed.h"
@@ -14,7 +16,7 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
     std::string tls_cert;
     std::string tls_key;
     bool tls_self_signed = false;
-    size_t threads = 8;
+    size_t threads = 0;
     size_t max_body = 4 * 1024 * 1024;
     bool no_worker = false;
     double worker_interval = 5;
@@ -26,7 +28,9 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--tls-key", args->tls_key, "PEM private key file (with --tls-cert)");
   cmd->add_flag("--tls-self-signed", args->tls_self_signed,
                 "HTTPS with a self-signed certificate kept in <data-dir>/tls (made on first use)");
-  cmd->add_option("--threads", args->threads, "worker threads")->check(CLI::Range(1, 256));
+  cmd->add_option("--threads", args->threads,
+                  "request threads (default 0: twice the machine's cores, at least 4)")
+      ->check(CLI::Range(0, 256));
   cmd->add_option("--max-body", args->max_body, "largest request body in bytes (else 413)");
   cmd->add_flag("--no-worker", args->no_worker,
                 "do not run queued bulk imports here (run `upsync worker` elsewhere)");
@@ -48,7 +52,9 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
         opts.tls_cert = files.cert;
         opts.tls_key = files.key;
       }
-      opts.threads = args->threads;
+      opts.threads = args->threads != 0
+                         ? args->threads
+                         : std::max<size_t>(4, 2 * std::thread::hardware_concurrency());
       opts.max_body_bytes = args->max_body;
       opts.import_worker = !args->no_worker;
       opts.worker_interval = args->worker_interval;

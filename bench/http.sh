@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# HTTP benchmark: wrk (keep-alive) against `upsync serve` answering GetPropertiesFor, beside
+# nginx serving the same JSON answer as a static file, in the same run; then the same load on
+# upsync while a 1,000,000-value bulk import runs beside it (200,000 users x 5 properties).
+# Prints req/s, p99 latency, errors and the ratios.
+#   bench/http.sh [SECONDS] [BUILD_DIR]       (defaults: 20, build-release)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SECS=${1:-20}
+BUILD=${2:-$ROOT/build-release}
+UPSYNC=$BUILD/src/upsync
+USERS=${HTTP_BENCH_USERS:-200000}
+for p in wrk nginx-light curl; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wrk nginx-light \
+      curl >/dev/null
+    break
+  fi
+done
+WORK=$(mktemp -d /tmp/upsync-bench-http.XXXXXX)
+cleanup() {
+  [ -n "${SERVE_PID:-}" ] && kill "$SERVE_PID" 2>/dev/null || true
+  [ -n "${NGINX_PID:-}" ] && kill "$NGINX_PID" 2>/dev/null || true
+  [ -n "${IMPORT_PID:-}" ] && kill "$IMPORT_PID" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+echo "http: preparing $USERS profiles and a queued import of $((USERS * 5)) values..." >&2
+"$BUILD/bench/bulk_import" --users "$USERS" --dir "$WORK/bulk" --prepare-only 1 >/dev/null
+DATA=$WORK/bulk/data
+export UPSYNC_DATA_DIR=$DATA
+app=$("$UPSYNC" --json app add -t contoso bench)
+cid=$(echo "$app" | sed -n 's/.*"clientId": *"\([^"]*\)".*/\1/p')
+secret=$(echo "$app" | sed -n 's/.*"clientSecret": *"\([^"]*\)".*/\1/p')
+
+PORT=$(( 20000 + RANDOM % 20000 ))
+NGINX_PORT=$(( PORT + 1 ))
+"$UPSYNC" serve --listen "127.0.0.1:$PORT" --no-worker --threads 8 > "$WORK/serve.out" \
+  2> /dev/null &
+SERVE_PID=$!
+for _ in $(seq 1 200); do grep -q listening "$WORK/serve.out" 2>/dev/null && break; sleep 0.05; done
+BASE=http://127.0.0.1:$PORT
+token=$(curl -sf -d "grant_type=client_credentials&client_id=$cid&client_secret=$secret&scope=https%3A%2F%2Fcontoso.sharepoint.com%2F.default" \
+  "$BASE/contoso/oauth2/v2.0/token" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+PATH_Q="/tenants/contoso/_api/sp.userprofiles.peoplemanager/getpropertiesfor(@v)?%40v=%27i%3A0%23.f%7Cmembership%7Cuser7%40contoso.com%27"
+ACCEPT="Accept: application/json;odata=nometadata"
+mkdir -p "$WORK/www"
+curl -sf -H "Authorization: Bearer $token" -H "$ACCEPT" "$BASE$PATH_Q" > "$WORK/www/props.json"
+bytes=$(stat -c %s "$WORK/www/props.json")
+
+mkdir -p "$WORK/nginx"
+cat > "$WORK/nginx/nginx.conf" <<CONF
+daemon off;
+worker_processes auto;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx; proxy_temp_path $WORK/nginx;
+  fastcgi_temp_path $WORK/nginx; uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / { root $WORK/www; default_type application/json; }
+  }
+}
+CONF
+nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
+NGINX_PID=$!
+sleep 0.5
+
+# wrk's summary: requests/s, p99 (in ms) and errors (socket errors + non-2xx answers).
+measure() {
+  local out
+  out=$(wrk -t2 -c16 -d"$1"s --latency "${@:2}")
+  local rps p99 errors
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}')
+  errors=$(echo "$out" | awk '/Non-2xx/ {n+=$NF} /Socket errors/ {gsub(/[^0-9 ]/," "); for(i=1;i<=NF;i++) n+=$i} END {print n+0}')
+  echo "$rps $p99 $errors"
+}
+read -r up_rps up_p99 up_err < <(measure "$SECS" -H "Authorization: Bearer $token" -H "$ACCEPT" "$BASE$PATH_Q")
+read -r ng_rps ng_p99 ng_err < <(measure "$SECS" "http://127.0.0.1:$NGINX_PORT/props.json")
+
+# The same load on upsync while the import runs in a worker beside the server.
+start=$(date +%s.%N)
+"$UPSYNC" import run-pending --max-properties $((USERS * 5)) > "$WORK/import.out" 2>&1 &
+IMPORT_PID=$!
+read -r busy_rps busy_p99 busy_err < <(measure "$SECS" -H "Authorization: Bearer $token" -H "$ACCEPT" "$BASE$PATH_Q")
+wait "$IMPORT_PID"; IMPORT_PID=
+import_secs=$(echo "$(date +%s.%N) - $start" | bc)
+state=$("$UPSYNC" --json import list -t contoso | sed -n 's/.*"State": *"\([A-Za-z]*\)".*/\1/p' | head -1)
+
+printf 'http: GetPropertiesFor (%d-byte JSON answer), wrk -t2 -c16 -d%ss keep-alive\n' "$bytes" "$SECS"
+printf '  upsync serve:          %9.0f req/s  p99 %7.2f ms  errors %d\n' "$up_rps" "$up_p99" "$up_err"
+printf '  nginx static file:     %9.0f req/s  p99 %7.2f ms  errors %d\n' "$ng_rps" "$ng_p99" "$ng_err"
+printf '  ratio upsync / nginx:  %.2fx req/s (goal >= 0.50)\n' "$(echo "$up_rps / $ng_rps" | bc -l)"
+printf '  during a %d-value bulk import (%s, %.1f s): %9.0f req/s  p99 %7.2f ms  errors %d\n' \
+  "$((USERS * 5))" "$state" "$import_secs" "$busy_rps" "$busy_p99" "$busy_err"
