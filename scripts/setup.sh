@@ -14,7 +14,7 @@ for arg in "$@"; do
 done
 
 build_pkgs=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git curl ca-certificates
   libcpp-httplib-dev libsimdjson-dev rapidjson-dev nlohmann-json3-dev
   libsqlite3-dev libpq-dev libpqxx-dev libldap-dev libcli11-dev libfmt-dev libspdlog-dev
   uuid-dev libssl-dev libtomlplusplus-dev
