@@ -1,0 +1,169 @@
+// The auth matrix: every route that needs a caller × every kind of caller → the expected
+// status. Prints the matrix size; any success where a refusal was expected fails the test.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "auth/token_signer.h"
+#include "core/clock.h"
+#include "http/server_process.h"
+#include "test_support.h"
+
+namespace upsync {
+namespace {
+
+using testing::run;
+using testing::Server;
+using testing::TempDir;
+
+// Who may call a route.
+enum class Needs { kAnyone, kManager, kGlobalAdminOrApp };
+
+struct RouteCase {
+  std::string method;
+  std::string path;  // under /tenants/contoso; "{who}" becomes the caller's name
+  std::string body;
+  Needs needs;
+  int success;
+};
+
+// Every route of the admin API and the token-protected routes of the other surfaces.
+const std::vector<RouteCase>& routes() {
+  static const std::vector<RouteCase> kRoutes = {
+      {"GET", "/admin/v1/me", "", Needs::kAnyone, 200},
+      {"GET", "/admin/v1/tenant", "", Needs::kManager, 200},
+      {"GET", "/admin/v1/properties", "", Needs::kManager, 200},
+      {"POST", "/admin/v1/properties", R"({"name":"P{who}"})", Needs::kManager, 201},
+      {"DELETE", "/admin/v1/properties/Q{who}", "", Needs::kManager, 204},
+      {"GET", "/admin/v1/apps", "", Needs::kGlobalAdminOrApp, 200},
+      {"POST", "/admin/v1/apps", R"({"name":"a-{who}"})", Needs::kGlobalAdminOrApp, 201},
+      {"GET", "/admin/v1/sync/runs", "", Needs::kManager, 200},
+      {"POST", "/admin/v1/sync/runs", R"({"dryRun":true})", Needs::kManager, 201},
+      {"GET", "/admin/v1/sync/runs/1", "", Needs::kManager, 200},
+      {"GET", "/admin/v1/import/jobs", "", Needs::kManager, 200},
+  };
+  return kRoutes;
+}
+
+struct Caller {
+  std::string name;
+  std::string token;
+  enum Kind { kRefused, kUser, kSharePointAdmin, kGlobalAdmin, kApp } kind;
+};
+
+int expected(const RouteCase& r, const Caller& c) {
+  switch (c.kind) {
+    case Caller::kRefused:
+      return 401;
+    case Caller::kUser:
+      return r.needs == Needs::kAnyone ? r.success : 403;
+    case Caller::kSharePointAdmin:
+      return r.needs == Needs::kGlobalAdminOrApp ? 403 : r.success;
+    case Caller::kGlobalAdmin:
+    case Caller::kApp:
+      return r.success;
+  }
+  return 0;
+}
+
+TEST(AuthMatrix, EveryRouteRefusesWhomItShouldAndServesTheRest) {
+  TempDir dir;
+  const std::string data = dir.str() + "/data";
+  auto cli_json = [&](const std::string& args) {
+    std::string out = dir.str() + "/out.json";
+    EXPECT_EQ(
+        std::system(
+            (testing::binary() + " --data-dir " + data + " --json " + args + " > " + out).c_str()),
+        0);
+    return nlohmann::json::parse(testing::read_file(out));
+  };
+  for (const char* t : {"contoso", "fabrikam"}) {
+    ASSERT_EQ(run({"--data-dir", data, "tenant", "create", t}), 0);
+  }
+  auto app = cli_json("app add -t contoso matrix");
+  auto other_app = cli_json("app add -t fabrikam portal");
+  for (auto [t, upn, role] : {std::tuple{"contoso", "ga@contoso.com", "global-admin"},
+                              {"contoso", "spa@contoso.com", "sharepoint-admin"},
+                              {"contoso", "adele@contoso.com", "user"},
+                              {"fabrikam", "ga@fabrikam.com", "global-admin"}}) {
+    ASSERT_EQ(run({"--data-dir", data, "user", "password", "set", "-t", t, upn, "--role", role,
+                   "--password", "pa55word!"}),
+              0);
+  }
+  Server srv(dir);
+  ASSERT_GT(srv.port(), 0);
+  httplib::Client http("127.0.0.1", srv.port());
+
+  auto token = [&](const std::string& tenant, httplib::Params form) {
+    form.emplace("scope", "https://" + tenant + ".sharepoint.com/.default");
+    auto r = http.Post("/" + tenant + "/oauth2/v2.0/token", form);
+    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "");
+    return nlohmann::json::parse(r->body)["access_token"].get<std::string>();
+  };
+  auto person = [&](const std::string& tenant, const std::string& client, const std::string& upn) {
+    return token(tenant, {{"grant_type", "password"},
+                          {"client_id", client},
+                          {"username", upn},
+                          {"password", "pa55word!"}});
+  };
+  std::string cid = app["clientId"];
+  std::string app_token = token("contoso", {{"grant_type", "client_credentials"},
+                                            {"client_id", cid},
+                                            {"client_secret", app["clientSecret"]}});
+  std::string bad_signature = app_token;
+  bad_signature[bad_signature.size() - 5] =
+      bad_signature[bad_signature.size() - 5] == 'A' ? 'B' : 'A';
+  auto signer = TokenSigner::open(data);
+  ASSERT_TRUE(signer);
+  std::string expired = *(*signer)->sign(
+      {{"tid", "contoso"}, {"idtyp", "app"}, {"appid", cid}, {"exp", unix_now() - 60}});
+  const std::vector<Caller> callers = {
+      {"none", "", Caller::kRefused},
+      {"badsig", bad_signature, Caller::kRefused},
+      {"expired", expired, Caller::kRefused},
+      {"other", person("fabrikam", other_app["clientId"], "ga@fabrikam.com"), Caller::kRefused},
+      {"user", person("contoso", cid, "adele@contoso.com"), Caller::kUser},
+      {"spa", person("contoso", cid, "spa@contoso.com"), Caller::kSharePointAdmin},
+      {"ga", person("contoso", cid, "ga@contoso.com"), Caller::kGlobalAdmin},
+      {"app", app_token, Caller::kApp},
+  };
+  // What the DELETE and run-by-id rows act on.
+  for (const auto& c : callers) {
+    ASSERT_EQ(run({"--data-dir", data, "property", "add", "-t", "contoso", "Q" + c.name}), 0);
+  }
+  ASSERT_EQ(run({"--data-dir", data, "sync", "run", "-t", "contoso"}), 0);
+
+  int cells = 0, unexpected_successes = 0;
+  for (const auto& r : routes()) {
+    for (const auto& c : callers) {
+      auto fill = [&](std::string s) {
+        for (size_t at; (at = s.find("{who}")) != std::string::npos;) s.replace(at, 5, c.name);
+        return s;
+      };
+      std::string path = "/tenants/contoso" + fill(r.path);
+      httplib::Headers headers;
+      if (!c.token.empty()) headers.emplace("Authorization", "Bearer " + c.token);
+      auto send = [&]() -> httplib::Result {
+        if (r.method == "POST") return http.Post(path, headers, fill(r.body), "application/json");
+        if (r.method == "DELETE") return http.Delete(path, headers);
+        return http.Get(path, headers);
+      };
+      auto res = send();
+      ASSERT_TRUE(res) << r.method << " " << path;
+      int want = expected(r, c);
+      ++cells;
+      if (want >= 400 && res->status < 400) ++unexpected_successes;
+      EXPECT_EQ(res->status, want)
+          << r.method << " " << path << " as " << c.name << ": " << res->body;
+    }
+  }
+  std::cout << "auth matrix: " << routes().size() << " routes x " << callers.size()
+            << " callers = " << cells << " cells, " << unexpected_successes
+            << " unexpected successes\n";
+  EXPECT_EQ(unexpected_successes, 0);
+}
+
+}  // namespace
+}  // namespace upsync
