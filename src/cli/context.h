@@ -44,5 +44,6 @@ void add_file_commands(CLI::App& app, CliContext& ctx);
 void add_import_commands(CLI::App& app, CliContext& ctx);
 void add_serve_commands(CLI::App& app, CliContext& ctx);
 void add_auth_commands(CLI::App& app, CliContext& ctx);
+void add_mapping_commands(CLI::App& app, CliContext& ctx);
 
 }  // namespace upsync

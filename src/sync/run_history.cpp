@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "core/clock.h"
+#include "sync/server_import.h"
 
 namespace upsync {
 
@@ -67,7 +68,14 @@ Result<SyncRun> run_and_record(Store& store, const Tenant& tenant,
   run.dry_run = options.dry_run;
   run.started_at = utc_now_iso();
   auto t0 = std::chrono::steady_clock::now();
-  auto report = run_sync(store, tenant, ldif, options);
+  // Server tenants import from their connector's export straight into profiles.
+  auto report = tenant.kind == TenantKind::kServer
+                    ? (ldif ? import_server_profiles(store, tenant, *ldif, options)
+                            : Result<SyncReport>(failed_precondition(
+                                  "tenant '" + tenant.name +
+                                  "' is a server tenant: its profiles import straight from its "
+                                  "directory (upsync sync ldif|ldap), not from a cloud directory")))
+                    : run_sync(store, tenant, ldif, options);
   // Whole milliseconds: what the history keeps, so a run reads back as it was answered.
   run.seconds = static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                         std::chrono::steady_clock::now() - t0)

@@ -154,6 +154,16 @@ CREATE TABLE sync_runs (
 );
 CREATE INDEX sync_runs_by_tenant ON sync_runs (tenant_id, id);
 )sql",
+    // 6: server tenants' edits to seed 001's attribute mappings (src/sync/server_import.h).
+    R"sql(
+CREATE TABLE property_mappings (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  property_key TEXT NOT NULL,
+  property TEXT NOT NULL,
+  attribute TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, property_key)
+) WITHOUT ROWID;
+)sql",
 };
 
 constexpr std::string_view kProfileColumns = "id, props, seq, updated_at";

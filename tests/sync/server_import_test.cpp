@@ -1,0 +1,225 @@
+// Server tenants: profiles straight from the connector's export with seed 001's 21 mapping
+// rows (one table row each below), editable per tenant.
+#include "sync/server_import.h"
+
+#include <gtest/gtest.h>
+
+#include "store/store_fixture.h"
+#include "sync/run_history.h"
+
+namespace upsync {
+namespace {
+
+class ServerImportTest : public testing::StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    auto f = store_->create_tenant({.name = "farm", .kind = TenantKind::kServer});
+    ASSERT_TRUE(f);
+    farm_ = *f;
+    auto m = open_mapping_store(*store_);
+    ASSERT_TRUE(m);
+    mappings_ = std::move(*m);
+  }
+  Result<SyncReport> import(const std::string& ldif, SyncOptions o = {}) {
+    auto records = parse_ldif(ldif);
+    if (!records) return records.status();
+    return import_server_profiles(*store_, farm_, *records, o);
+  }
+  Profile profile(const std::string& account) {
+    auto p = store_->profile(farm_.id, {ProfileKeyKind::kAccountName, account});
+    EXPECT_TRUE(p) << account << ": " << p.status().to_string();
+    return p ? *p : Profile{};
+  }
+  std::string values(const Profile& p, const std::string& name) {
+    const PropertyValues* v = p.find(name);
+    std::string out;
+    if (v) {
+      for (const auto& x : *v) out += (out.empty() ? "" : "|") + x;
+    }
+    return out;
+  }
+  Tenant farm_;
+  std::unique_ptr<MappingStore> mappings_;
+};
+
+const std::string kAlice =
+    "dn: CN=Alice,OU=Staff,DC=contoso,DC=com\n"
+    "objectClass: user\n"
+    "sAMAccountName: alice\n"
+    "displayName: Alice Adams\n\n";
+
+// sid bytes: S-1-5-21-1-2-3-1104 in binary; base64 below.
+const std::string kSidBytes = std::string("\x01\x05\x00\x00\x00\x00\x00\x05", 8) +
+                              std::string("\x15\x00\x00\x00\x01\x00\x00\x00", 8) +
+                              std::string("\x02\x00\x00\x00\x03\x00\x00\x00", 8) +
+                              std::string("\x50\x04\x00\x00", 4);
+
+std::string bob_ldif() {
+  return "dn: CN=Bob,OU=Staff,DC=contoso,DC=com\n"
+         "objectClass: user\n"
+         "objectSid:: " +
+         base64_encode(kSidBytes) +
+         "\n"
+         "manager: CN=Alice,OU=Staff,DC=contoso,DC=com\n"
+         "displayName: Bob Jansen\n"
+         "givenName: Bob\n"
+         "sn: Jansen\n"
+         "msDS-PhoneticDisplayName: bob yahn-sen\n"
+         "msDS-PhoneticFirstName: bob\n"
+         "msDS-PhoneticLastName: yahn-sen\n"
+         "telephoneNumber: +31 20 555 0100\n"
+         "mail: bob@contoso.com\n"
+         "physicalDeliveryOfficeName: Amsterdam 3.14\n"
+         "title: Engineer\n"
+         "department: R&D\n"
+         "sAMAccountName: bob\n"
+         "wWWHomePage: https://contoso.com/~bob\n"
+         "proxyAddresses: SMTP:bob@contoso.com\n"
+         "proxyAddresses: smtp:b.jansen@contoso.com\n"
+         "msDS-SourceObjectDN: CN=Bob,OU=Users,DC=fabrikam,DC=com\n\n";
+}
+
+// Seed 001: User profile property (SPO) | AD DS attribute (AAD), and what each gives Bob.
+struct Row {
+  const char* property;
+  const char* attribute;
+  std::string expected;
+};
+
+TEST_F(ServerImportTest, EachOfSeed001sMappingRowsFlowsIntoTheProfile) {
+  const std::vector<Row> rows = {
+      {"SPS-DistinguishedName", "dn", "CN=Bob,OU=Staff,DC=contoso,DC=com"},
+      {"SID", "objectSid", base64_encode(kSidBytes)},
+      {"Manager", "manager", "i:0#.w|CONTOSO\\alice"},
+      {"PreferredName", "displayName", "Bob Jansen"},
+      {"FirstName", "givenName", "Bob"},
+      {"LastName", "sn", "Jansen"},
+      {"SPS-PhoneticDisplayName", "msDS-PhoneticDisplayName", "bob yahn-sen"},
+      {"SPS-PhoneticFirstName", "msDS-PhoneticFirstName", "bob"},
+      {"SPS-PhoneticLastName", "msDS-PhoneticLastName", "yahn-sen"},
+      {"WorkPhone", "telephoneNumber", "+31 20 555 0100"},
+      {"WorkEmail", "Mail/proxyAddress", "bob@contoso.com"},
+      {"Office", "physicalDeliveryOfficeName", "Amsterdam 3.14"},
+      {"SPS-JobTitle", "title", "Engineer"},
+      {"Department", "department", "R&D"},
+      {"UserName", "sAMAccountName", "bob"},
+      {"PublicSiteRedirect", "wWWHomePage", "https://contoso.com/~bob"},
+      {"SPS-ProxyAddresses", "proxyAddresses", "SMTP:bob@contoso.com|smtp:b.jansen@contoso.com"},
+      {"SPS-SourceObjectDN", "msDS-SourceObjectDN", "CN=Bob,OU=Users,DC=fabrikam,DC=com"},
+      {"SPS-ClaimID", "<specific to connection>", "contoso\\bob"},
+      {"SPS-ClaimProviderID", "<specific to connection>", "Windows"},
+      {"SPS-ClaimProviderType", "<specific to connection>", "Windows"},
+  };
+  // The defaults are seed 001's table, row for row.
+  const auto& defaults = default_server_mappings();
+  ASSERT_EQ(defaults.size(), rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(defaults[i].property, rows[i].property);
+    EXPECT_EQ(defaults[i].attribute, rows[i].attribute);
+  }
+
+  auto report = import(kAlice + bob_ldif());
+  ASSERT_TRUE(report) << report.status().to_string();
+  EXPECT_EQ(report->stages[0].added, 2);
+  Profile bob = profile("i:0#.w|CONTOSO\\bob");
+  for (const Row& r : rows) {
+    EXPECT_EQ(values(bob, r.property), r.expected) << r.property << " <- " << r.attribute;
+  }
+  // A second run changes nothing.
+  report = import(kAlice + bob_ldif());
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->stages[0].unchanged, 2);
+  EXPECT_EQ(report->stages[0].added + report->stages[0].updated, 0);
+}
+
+TEST_F(ServerImportTest, WorkEmailFallsBackToThePrimarySmtpProxyAddress) {
+  std::string ldif = bob_ldif();
+  ldif.erase(ldif.find("mail: bob@contoso.com\n"), std::string("mail: bob@contoso.com\n").size());
+  ASSERT_TRUE(import(kAlice + ldif));
+  EXPECT_EQ(values(profile("i:0#.w|CONTOSO\\bob"), "WorkEmail"), "bob@contoso.com");
+}
+
+TEST_F(ServerImportTest, EditedMappingsApplyAndResetRestoresSeed001) {
+  ASSERT_TRUE(mappings_->set(farm_, "Department", "departmentNumber").is_ok());
+  ASSERT_TRUE(mappings_->set(farm_, "PublicSiteRedirect", "").is_ok());
+  std::string ldif = bob_ldif() + kAlice;
+  ldif.insert(ldif.find("sAMAccountName: bob"), "departmentNumber: 4711\n");
+  ASSERT_TRUE(import(ldif));
+  Profile bob = profile("i:0#.w|CONTOSO\\bob");
+  EXPECT_EQ(values(bob, "Department"), "4711");
+  EXPECT_EQ(values(bob, "PublicSiteRedirect"), "");
+  auto list = mappings_->mappings(farm_);
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->size(), 20u);  // PublicSiteRedirect unmapped
+
+  ASSERT_TRUE(mappings_->reset(farm_, "").is_ok());
+  ASSERT_TRUE(import(ldif));
+  bob = profile("i:0#.w|CONTOSO\\bob");
+  EXPECT_EQ(values(bob, "Department"), "R&D");
+  EXPECT_EQ(values(bob, "PublicSiteRedirect"), "https://contoso.com/~bob");
+}
+
+TEST_F(ServerImportTest, BadMappingsAreRefusedAndOnlineTenantsCannotEditThem) {
+  EXPECT_EQ(mappings_->set(farm_, "NoSuchProperty", "x").code(), StatusCode::kNotFound);
+  EXPECT_EQ(mappings_->set(farm_, "Department", "two words").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(mappings_->set(farm_, "AccountName", "uid").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(mappings_->reset(farm_, "Department").code(), StatusCode::kNotFound);
+  auto online = mappings_->set(tenant_, "Department", "x");
+  EXPECT_EQ(online.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(online.message(),
+            "tenant 'contoso' is an online tenant: its directory mappings are fixed (seed 002); "
+            "only server tenants edit them");
+}
+
+TEST_F(ServerImportTest, UsersLeavingTheExportLoseTheirProfileWithinTheThreshold) {
+  ASSERT_TRUE(import(kAlice + bob_ldif()));
+  SyncOptions strict;
+  strict.deletion_threshold = 0;
+  auto refused = import(bob_ldif(), strict);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.status().message().find("would delete 1 profiles"), std::string::npos);
+  EXPECT_TRUE(store_->profile(farm_.id, {ProfileKeyKind::kAccountName, "i:0#.w|CONTOSO\\alice"}));
+
+  SyncOptions dry;
+  dry.dry_run = true;
+  auto preview = import(bob_ldif(), dry);
+  ASSERT_TRUE(preview);
+  EXPECT_EQ(preview->stages[0].deleted, 1);
+  EXPECT_TRUE(store_->profile(farm_.id, {ProfileKeyKind::kAccountName, "i:0#.w|CONTOSO\\alice"}));
+
+  auto report = import(bob_ldif());
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->stages[0].deleted, 1);
+  EXPECT_FALSE(store_->profile(farm_.id, {ProfileKeyKind::kAccountName, "i:0#.w|CONTOSO\\alice"}));
+  EXPECT_EQ(values(profile("i:0#.w|CONTOSO\\bob"), "Manager"), "");  // manager left the export
+}
+
+TEST_F(ServerImportTest, AValueTheSchemaRefusesSkipsThatUserOnly) {
+  std::string ldif = bob_ldif();
+  ldif.replace(ldif.find("mail: bob@contoso.com"), 21, "mail: not an address");
+  auto report = import(kAlice + ldif);
+  ASSERT_TRUE(report) << report.status().to_string();
+  EXPECT_EQ(report->stages[0].added, 1);
+  EXPECT_EQ(report->stages[0].skipped.at("a value the schema refuses"), 1);
+  EXPECT_TRUE(store_->profile(farm_.id, {ProfileKeyKind::kAccountName, "i:0#.w|CONTOSO\\alice"}));
+}
+
+TEST_F(ServerImportTest, TheRunHistoryRoutesServerTenantsHere) {
+  auto records = parse_ldif(kAlice);
+  ASSERT_TRUE(records);
+  auto run = run_and_record(*store_, farm_, &*records, {}, "cli", "ldif");
+  ASSERT_TRUE(run);
+  EXPECT_TRUE(run->succeeded) << run->error;
+  EXPECT_EQ(run->report.stages[0].stage, "connector-to-profiles");
+  auto none = run_and_record(*store_, farm_, nullptr, {}, "cli", "cloud");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->succeeded);
+  EXPECT_NE(none->error.find("is a server tenant"), std::string::npos);
+  // And an online tenant is not imported this way.
+  EXPECT_EQ(import_server_profiles(*store_, tenant_, *records, {}).status().code(),
+            StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace upsync
