@@ -22,6 +22,7 @@ build_pkgs=(
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev clang-format sqlite3 bc
   slapd ldap-utils postgresql-15 clang libclang-rt-14-dev openssl ca-certificates
+  samba samba-ad-dc samba-ad-provision samba-dsdb-modules winbind ldb-tools
 )
 
 pkgs=("${build_pkgs[@]}")
