@@ -175,9 +175,13 @@ Status serve(const ServeOptions& opts) {
 
   svr->set_logger([metrics](const httplib::Request& req, const httplib::Response& res) {
     metrics->count(res.status);
-    std::string line = utc_now_iso() + " " + req.remote_addr + " \"" + req.method + " " +
-                       req.target + "\" " + std::to_string(res.status) + " " +
-                       std::to_string(res.body.size()) + "\n";
+    // One JSON object per line (structured access log), in a fixed member order.
+    nlohmann::ordered_json entry = {{"time", utc_now_iso()}, {"remote", req.remote_addr},
+                                    {"method", req.method},  {"target", req.target},
+                                    {"status", res.status},  {"bytes", res.body.size()}};
+    std::string client = req.get_header_value("client-request-id");
+    if (!client.empty()) entry["clientRequestId"] = client;
+    std::string line = entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     std::fputs(line.c_str(), stderr);
   });
 

@@ -54,7 +54,8 @@ TEST_F(ServeTest, HealthzMetricsAndGracefulStop) {
 
   EXPECT_EQ(srv.stop(), 0);
   std::string log = srv.log();
-  EXPECT_NE(log.find("\"GET /healthz\" 200"), std::string::npos) << log;
+  EXPECT_NE(log.find(R"("method":"GET","target":"/healthz","status":200)"), std::string::npos)
+      << log;
   EXPECT_NE(log.find("stopping on signal"), std::string::npos) << log;
 }
 
