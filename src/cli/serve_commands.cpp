@@ -33,7 +33,7 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
       ->check(CLI::Range(0, 256));
   cmd->add_option("--max-body", args->max_body, "largest request body in bytes (else 413)");
   cmd->add_flag("--no-worker", args->no_worker,
-                "do not run queued bulk imports here (run `upsync worker` elsewhere)");
+                "run neither the bulk import worker nor the sync scheduler here");
   cmd->add_option("--worker-interval", args->worker_interval,
                   "seconds between the import worker's polls")
       ->check(CLI::Range(0.05, 3600.0));

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <sstream>
 
@@ -11,6 +12,7 @@
 #include "directory/ldap_source.h"
 #include "sync/pipeline.h"
 #include "sync/run_history.h"
+#include "sync/scheduler.h"
 
 namespace upsync {
 namespace {
@@ -124,6 +126,39 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
   CLI::App* r = group->add_subcommand("run", "sync the cloud directory into profiles");
   add_common(r);
   r->callback([run] { run(Source::kNone); });
+
+  struct ScheduleArgs {
+    std::string tenant;
+    std::optional<int64_t> every;
+    bool off = false;
+  };
+  auto sc = std::make_shared<ScheduleArgs>();
+  CLI::App* schedule = group->add_subcommand(
+      "schedule", "run the sync (stages 1-2) every N seconds inside `upsync serve`");
+  schedule->add_option("--tenant,-t", sc->tenant, "tenant name")->required();
+  schedule->add_option("--every", sc->every, "seconds between runs, e.g. 300");
+  schedule->add_flag("--off", sc->off, "no scheduled runs");
+  schedule->callback([&ctx, sc] {
+    ctx.action = [&ctx, sc]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(Tenant t, ctx.tenant(sc->tenant));
+      UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
+      UPSYNC_ASSIGN_OR_RETURN(auto schedules, open_schedule_store(*store));
+      if (sc->off && sc->every) return invalid_argument("--off and --every exclude each other");
+      if (sc->off) UPSYNC_RETURN_IF_ERROR(schedules->clear(t));
+      if (sc->every) UPSYNC_RETURN_IF_ERROR(schedules->set(t, *sc->every));
+      UPSYNC_ASSIGN_OR_RETURN(auto every, schedules->get(t));
+      if (ctx.json) {
+        print_json(*ctx.out, {{"tenant", t.name},
+                              {"intervalSeconds", every ? nlohmann::json(*every) : nullptr}});
+      } else if (every) {
+        *ctx.out << "tenant '" << t.name << "' syncs every " << *every
+                 << " seconds while upsync serve runs\n";
+      } else {
+        *ctx.out << "tenant '" << t.name << "' has no scheduled sync\n";
+      }
+      return Status::ok();
+    };
+  });
 
   struct StatusArgs {
     std::string tenant;

@@ -6,6 +6,7 @@
 #include "bulkimport/job.h"
 #include "core/property_json.h"
 #include "sync/run_history.h"
+#include "sync/scheduler.h"
 
 namespace upsync {
 
@@ -175,6 +176,37 @@ Status get_run(Call& call) {
   return Status::ok();
 }
 
+nlohmann::json schedule_json(const Tenant& t, const std::optional<int64_t>& every) {
+  return {{"tenant", t.name}, {"intervalSeconds", every ? nlohmann::json(*every) : nullptr}};
+}
+
+Status get_schedule(Call& call) {
+  UPSYNC_ASSIGN_OR_RETURN(auto schedules, open_schedule_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(auto every, schedules->get(call.tenant));
+  write_json(call.res, 200, schedule_json(call.tenant, every));
+  return Status::ok();
+}
+
+Status put_schedule(Call& call) {
+  UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, json_body(call.req));
+  if (!body.is_object() || !body.contains("intervalSeconds") ||
+      !(body["intervalSeconds"].is_null() || body["intervalSeconds"].is_number_integer()) ||
+      body.size() != 1) {
+    return invalid_argument(
+        "request body: expected {\"intervalSeconds\": N} (seconds) or {\"intervalSeconds\": "
+        "null} (no schedule)");
+  }
+  UPSYNC_ASSIGN_OR_RETURN(auto schedules, open_schedule_store(call.store));
+  if (body["intervalSeconds"].is_null()) {
+    UPSYNC_RETURN_IF_ERROR(schedules->clear(call.tenant));
+  } else {
+    UPSYNC_RETURN_IF_ERROR(schedules->set(call.tenant, body["intervalSeconds"].get<int64_t>()));
+  }
+  UPSYNC_ASSIGN_OR_RETURN(auto every, schedules->get(call.tenant));
+  write_json(call.res, 200, schedule_json(call.tenant, every));
+  return Status::ok();
+}
+
 Status list_jobs(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(auto jobs, open_job_store(call.store));
   UPSYNC_ASSIGN_OR_RETURN(auto list, jobs->list(call.tenant.id));
@@ -220,6 +252,11 @@ const AdminRoute kRoutes[] = {
      "Run the sync now: cloud directory to profiles (body: full, dryRun)", Who::kTenantManager, 201,
      start_run},
     {"GET", "/admin/v1/sync/runs/{id}", "One sync run", Who::kTenantManager, 200, get_run},
+    {"GET", "/admin/v1/sync/schedule", "How often serve runs the sync", Who::kTenantManager, 200,
+     get_schedule},
+    {"PUT", "/admin/v1/sync/schedule",
+     "Run the sync every intervalSeconds inside serve (null: never)", Who::kTenantManager, 200,
+     put_schedule},
     {"GET", "/admin/v1/import/jobs", "Bulk import jobs with their progress", Who::kTenantManager,
      200, list_jobs},
 };
@@ -254,7 +291,7 @@ nlohmann::json admin_openapi(const std::string& server_url) {
     }
     if (!params.empty()) op["parameters"] = params;
     if (r.who != Who::kAnyone) op["security"] = {{{"bearer", nlohmann::json::array()}}};
-    if (method == "post") {
+    if (method == "post" || method == "put") {
       op["requestBody"] = {{"required", false},
                            {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}};
     }

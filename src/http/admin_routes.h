@@ -13,6 +13,8 @@
 //   GET    /admin/v1/sync/runs              the sync run history, newest first
 //   POST   /admin/v1/sync/runs              run the sync now (cloud directory → profiles)
 //   GET    /admin/v1/sync/runs/{id}         one run
+//   GET    /admin/v1/sync/schedule          how often `serve` runs the sync
+//   PUT    /admin/v1/sync/schedule          {"intervalSeconds": N | null}
 //   GET    /admin/v1/import/jobs            bulk import jobs with their progress
 // Admins (global and SharePoint) and apps manage the tenant; only a global admin or an app
 // manages apps; users get 403.

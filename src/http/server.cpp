@@ -23,6 +23,7 @@
 #include "http/oauth_routes.h"
 #include "http/router.h"
 #include "store/store.h"
+#include "sync/scheduler.h"
 
 namespace upsync {
 
@@ -57,6 +58,10 @@ class Metrics {
     std::lock_guard lock(mu_);
     ++jobs_by_outcome_[std::string(import_job_state_name(job.state)) + "\",error=\"" +
                        std::string(import_job_error_name(job.error))];
+  }
+  void sync_run(const SyncRun& run) {
+    std::lock_guard lock(mu_);
+    ++sync_runs_[run.succeeded ? "succeeded" : "failed"];
   }
   // One routed request's handling time, in seconds.
   void observe(double seconds) {
@@ -95,6 +100,12 @@ class Metrics {
     for (const auto& [outcome, n] : jobs_by_outcome_) {
       out += "upsync_import_jobs_total{state=\"" + outcome + "\"} " + std::to_string(n) + "\n";
     }
+    out +=
+        "# HELP upsync_sync_runs_total Scheduled sync runs, by outcome.\n"
+        "# TYPE upsync_sync_runs_total counter\n";
+    for (const auto& [outcome, n] : sync_runs_) {
+      out += "upsync_sync_runs_total{status=\"" + outcome + "\"} " + std::to_string(n) + "\n";
+    }
     out += "# HELP upsync_up 1 while the server runs.\n# TYPE upsync_up gauge\nupsync_up 1\n";
     return out;
   }
@@ -105,6 +116,7 @@ class Metrics {
   std::map<int, uint64_t> by_status_;
   uint64_t bucket_counts_[std::size(kBuckets)] = {};
   std::map<std::string, uint64_t> jobs_by_outcome_;
+  std::map<std::string, uint64_t> sync_runs_;
   uint64_t latency_count_ = 0;
   double latency_sum_ = 0;
 };
@@ -264,10 +276,13 @@ Status serve(const ServeOptions& opts) {
   svr->Delete(any, dispatch);
 
   std::unique_ptr<ImportWorkerThread> worker;
+  std::unique_ptr<SyncSchedulerThread> scheduler;
   if (opts.import_worker) {
     worker = std::make_unique<ImportWorkerThread>(
         opts.data_dir, opts.worker_interval,
         [metrics](const ImportJob& job) { metrics->job_ended(job); });
+    scheduler = std::make_unique<SyncSchedulerThread>(
+        opts.data_dir, [metrics](const SyncRun& run) { metrics->sync_run(run); });
   }
 
   int port = opts.port;
@@ -295,6 +310,7 @@ Status serve(const ServeOptions& opts) {
   });
 
   if (worker) worker->start();
+  if (scheduler) scheduler->start();
   std::cout << "listening on " << (tls ? "https" : "http") << "://" << opts.host << ":" << port
             << std::endl;
   bool ok = svr->listen_after_bind();
@@ -302,6 +318,7 @@ Status serve(const ServeOptions& opts) {
   waiter.join();
   // In-flight requests have finished; a running import stops at its next checkpoint.
   if (worker) worker->stop();
+  if (scheduler) scheduler->stop();
   if (!ok)
     return internal_error("the server stopped with an error on port " + std::to_string(port));
   return Status();

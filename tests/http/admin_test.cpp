@@ -63,6 +63,7 @@ class AdminTest : public ::testing::Test {
     auto send = [&]() -> httplib::Result {
       if (method == "POST") return cli_->Post(full, auth(tok), body, "application/json");
       if (method == "DELETE") return cli_->Delete(full, auth(tok));
+      if (method == "PUT") return cli_->Put(full, auth(tok), body, "application/json");
       return cli_->Get(full, auth(tok));
     };
     httplib::Result r = send();
@@ -91,7 +92,7 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
       std::string concrete = std::regex_replace(path, std::regex(R"(\{[^}]+\})"), "x1");
       std::string m = method;
       for (char& c : m) c = static_cast<char>(std::toupper(c));
-      auto [st, body] = call(m, concrete, ga, m == "POST" ? "{}" : "");
+      auto [st, body] = call(m, concrete, ga, m == "POST" || m == "PUT" ? "{}" : "");
       // Whatever the handler answers, the route exists: not 405, and no "cannot find".
       EXPECT_NE(st, 405) << m << " " << path;
       if (st == 404) {
@@ -102,7 +103,7 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
       EXPECT_TRUE(op.contains("summary"));
     }
   }
-  EXPECT_EQ(operations, 13);
+  EXPECT_EQ(operations, 15);
   // And a path the document does not list is not served.
   auto [st, body] = call("GET", "/admin/v1/connectors", ga);
   EXPECT_EQ(st, 404);
@@ -201,6 +202,26 @@ TEST_F(AdminTest, RolesDecideWhoManagesWhat) {
 
   // Nothing crosses tenants: contoso's admin token at the farm tenant.
   EXPECT_EQ(call("GET", "/admin/v1/tenant", ga, "", "farm").first, 401);
+}
+
+TEST_F(AdminTest, SyncSchedulesAreSetReadAndCleared) {
+  std::string spa = token("spa@contoso.com");
+  auto [st, none] = call("GET", "/admin/v1/sync/schedule", spa);
+  EXPECT_EQ(st, 200);
+  EXPECT_TRUE(none["intervalSeconds"].is_null());
+  auto [st2, set] = call("PUT", "/admin/v1/sync/schedule", spa, R"({"intervalSeconds":300})");
+  EXPECT_EQ(st2, 200) << set;
+  EXPECT_EQ(set["intervalSeconds"], 300);
+  EXPECT_EQ(call("PUT", "/admin/v1/sync/schedule", spa, R"({"intervalSeconds":0})").first, 400);
+  EXPECT_EQ(call("PUT", "/admin/v1/sync/schedule", spa, R"({"every":5})").first, 400);
+  EXPECT_EQ(call("GET", "/admin/v1/sync/schedule", spa).second["intervalSeconds"], 300);
+  EXPECT_TRUE(call("PUT", "/admin/v1/sync/schedule", spa, R"({"intervalSeconds":null})")
+                  .second["intervalSeconds"]
+                  .is_null());
+  // A server tenant imports from its connector: no schedule.
+  std::string farm = token("ga@farm.local", "farm");
+  EXPECT_EQ(call("PUT", "/admin/v1/sync/schedule", farm, R"({"intervalSeconds":60})", "farm").first,
+            409);
 }
 
 TEST_F(AdminTest, SyncRunsStartNowAndLandInTheHistory) {

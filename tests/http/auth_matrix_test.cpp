@@ -43,6 +43,8 @@ const std::vector<RouteCase>& routes() {
       {"POST", "/admin/v1/sync/runs", R"({"dryRun":true})", Needs::kManager, 201},
       {"GET", "/admin/v1/sync/runs/1", "", Needs::kManager, 200},
       {"GET", "/admin/v1/import/jobs", "", Needs::kManager, 200},
+      {"GET", "/admin/v1/sync/schedule", "", Needs::kManager, 200},
+      {"PUT", "/admin/v1/sync/schedule", R"({"intervalSeconds":3600})", Needs::kManager, 200},
   };
   return kRoutes;
 }
@@ -148,6 +150,7 @@ TEST(AuthMatrix, EveryRouteRefusesWhomItShouldAndServesTheRest) {
       auto send = [&]() -> httplib::Result {
         if (r.method == "POST") return http.Post(path, headers, fill(r.body), "application/json");
         if (r.method == "DELETE") return http.Delete(path, headers);
+        if (r.method == "PUT") return http.Put(path, headers, fill(r.body), "application/json");
         return http.Get(path, headers);
       };
       auto res = send();

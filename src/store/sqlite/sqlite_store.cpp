@@ -164,6 +164,13 @@ CREATE TABLE property_mappings (
   PRIMARY KEY (tenant_id, property_key)
 ) WITHOUT ROWID;
 )sql",
+    // 7: sync schedules (src/sync/scheduler.h).
+    R"sql(
+CREATE TABLE sync_schedules (
+  tenant_id INTEGER PRIMARY KEY REFERENCES tenants(id),
+  interval_seconds INTEGER NOT NULL
+);
+)sql",
 };
 
 constexpr std::string_view kProfileColumns = "id, props, seq, updated_at";

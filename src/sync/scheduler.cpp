@@ -1,0 +1,63 @@
+#include "sync/scheduler.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include "core/clock.h"
+
+namespace upsync {
+
+SyncSchedulerThread::SyncSchedulerThread(std::string data_dir,
+                                         std::function<void(const SyncRun&)> on_run)
+    : data_dir_(std::move(data_dir)), on_run_(std::move(on_run)) {}
+
+SyncSchedulerThread::~SyncSchedulerThread() { stop(); }
+
+void SyncSchedulerThread::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void SyncSchedulerThread::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SyncSchedulerThread::run() {
+  using Clock = std::chrono::steady_clock;
+  std::map<TenantId, Clock::time_point> last_run;
+  std::string last_error;
+  auto log = [](const std::string& what) {
+    std::fputs((utc_now_iso() + " sync scheduler: " + what + "\n").c_str(), stderr);
+  };
+  while (!stop_.load()) {
+    Status st = [&]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(auto store, open_store({.data_dir = data_dir_, .create = false}));
+      UPSYNC_ASSIGN_OR_RETURN(auto schedules, open_schedule_store(*store));
+      UPSYNC_ASSIGN_OR_RETURN(auto due, schedules->all());
+      for (const SyncSchedule& s : due) {
+        if (stop_.load()) break;
+        auto it = last_run.find(s.tenant.id);
+        if (it != last_run.end() &&
+            Clock::now() - it->second < std::chrono::seconds(s.interval_seconds)) {
+          continue;
+        }
+        last_run[s.tenant.id] = Clock::now();
+        UPSYNC_ASSIGN_OR_RETURN(
+            SyncRun r, run_and_record(*store, s.tenant, nullptr, {}, "scheduler", "cloud"));
+        if (!r.succeeded) log("tenant " + s.tenant.name + ": " + r.error);
+        if (on_run_) on_run_(r);
+      }
+      return Status::ok();
+    }();
+    if (!st.is_ok() && st.to_string() != last_error) log(st.to_string());
+    last_error = st.is_ok() ? "" : st.to_string();
+    std::unique_lock lock(mu_);
+    wake_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stop_.load(); });
+  }
+}
+
+}  // namespace upsync

@@ -1,0 +1,60 @@
+// Scheduled sync runs: each online tenant may ask for stages 1-2 (cloud directory → profiles)
+// every N seconds — SharePoint Online cannot be triggered and takes up to 24 hours; upsync
+// runs when asked. `upsync serve` runs the scheduler (SyncSchedulerThread) beside its import
+// worker; the runs land in the run history with trigger "scheduler".
+//
+//   (*open_schedule_store(store))->set(tenant, 300);   // every 5 minutes
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sync/run_history.h"
+
+namespace upsync {
+
+struct SyncSchedule {
+  Tenant tenant;
+  int64_t interval_seconds = 0;
+};
+
+class ScheduleStore {
+ public:
+  virtual ~ScheduleStore() = default;
+  // 1 second to 7 days; only online tenants (server tenants import from their connector).
+  virtual Status set(const Tenant& tenant, int64_t interval_seconds) = 0;
+  virtual Status clear(const Tenant& tenant) = 0;
+  virtual Result<std::optional<int64_t>> get(const Tenant& tenant) = 0;
+  virtual Result<std::vector<SyncSchedule>> all() = 0;
+};
+
+Result<std::unique_ptr<ScheduleStore>> open_schedule_store(Store& store);
+
+// A thread with its own Store connection that runs each scheduled tenant's sync when due
+// (first right after start), one at a time, until stop().
+class SyncSchedulerThread {
+ public:
+  SyncSchedulerThread(std::string data_dir, std::function<void(const SyncRun&)> on_run);
+  ~SyncSchedulerThread();
+  void start();
+  void stop();
+
+ private:
+  void run();
+  std::string data_dir_;
+  std::function<void(const SyncRun&)> on_run_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::thread thread_;
+};
+
+}  // namespace upsync
