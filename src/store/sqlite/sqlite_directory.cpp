@@ -50,6 +50,12 @@ class SqliteDirectoryStore : public DirectoryStore {
     return one("upn_key = ? AND deleted = 0", t, l, ascii_lower(upn));
   }
 
+  Result<std::optional<DirectoryUser>> user_by_dn(TenantId t, DirectoryLayer l,
+                                                  std::string_view dn) override {
+    // The expression of the directory_users_by_dn index, spelled the same so SQLite uses it.
+    return one("lower(json_extract(attrs, '$.distinguishedName[0]')) = ? AND deleted = 0", t, l,
+               ascii_lower(dn));
+  }
   Result<PutOutcome> put(TenantId t, DirectoryLayer l, const DirectoryUser& u) override {
     PutOutcome outcome = PutOutcome::kUnchanged;
     Status s = store_.in_transaction([&]() -> Status {

@@ -116,6 +116,20 @@ CREATE UNIQUE INDEX directory_users_by_anchor ON directory_users (tenant_id, lay
   WHERE source_anchor IS NOT NULL;
 CREATE INDEX directory_users_by_upn ON directory_users (tenant_id, layer, upn_key);
 )sql",
+    // 4: delta reads of on-premises directories (src/sync/ldap_connector.h): each source's
+    // position (an RFC 4533 cookie or a high-water mark), and users found by DN, so that a
+    // delta can resolve a changed user's manager without re-reading everyone.
+    R"sql(
+CREATE TABLE source_states (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, name)
+) WITHOUT ROWID;
+CREATE INDEX directory_users_by_dn ON directory_users
+  (tenant_id, layer, lower(json_extract(attrs, '$.distinguishedName[0]')));
+)sql",
 };
 
 constexpr std::string_view kProfileColumns = "id, props, seq, updated_at";
@@ -797,6 +811,37 @@ Status SqliteStore::set_cursor(TenantId tenant, std::string_view name, int64_t s
     s->bind(1, tenant);
     s->bind(2, name);
     s->bind(3, seq);
+    s->bind(4, utc_now_iso());
+    return s->run();
+  });
+}
+
+Result<std::optional<std::string>> SqliteStore::source_state(TenantId tenant,
+                                                             std::string_view name) {
+  UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));
+  UPSYNC_ASSIGN_OR_RETURN(
+      auto* s, db_->prepare("SELECT value FROM source_states WHERE tenant_id = ? AND name = ?"));
+  s->bind(1, tenant);
+  s->bind(2, name);
+  UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());
+  std::optional<std::string> v;
+  if (row) v = s->column_text(0);
+  s->reset();
+  return v;
+}
+
+Status SqliteStore::set_source_state(TenantId tenant, std::string_view name,
+                                     std::string_view value) {
+  if (name.empty()) return invalid_argument("source state name must not be empty");
+  return in_transaction([&]() -> Status {
+    UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));
+    UPSYNC_ASSIGN_OR_RETURN(
+        auto* s, db_->prepare("INSERT INTO source_states (tenant_id, name, value, updated_at) "
+                              "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (tenant_id, name) DO UPDATE "
+                              "SET value = excluded.value, updated_at = excluded.updated_at"));
+    s->bind(1, tenant);
+    s->bind(2, name);
+    s->bind(3, value);
     s->bind(4, utc_now_iso());
     return s->run();
   });
