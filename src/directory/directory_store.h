@@ -61,6 +61,9 @@ class DirectoryStore {
   // The live user whose distinguishedName is `dn` (ASCII case-insensitive).
   virtual Result<std::optional<DirectoryUser>> user_by_dn(TenantId tenant, DirectoryLayer layer,
                                                           std::string_view dn) = 0;
+  // The live users whose manager is `object_id`.
+  virtual Result<std::vector<DirectoryUser>> direct_reports(TenantId tenant, DirectoryLayer layer,
+                                                            std::string_view object_id) = 0;
   // Writes the user (by object id). Anything but kUnchanged recorded a change-feed entry.
   enum class PutOutcome { kUnchanged, kAdded, kUpdated };
   virtual Result<PutOutcome> put(TenantId tenant, DirectoryLayer layer,

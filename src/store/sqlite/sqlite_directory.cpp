@@ -56,6 +56,34 @@ class SqliteDirectoryStore : public DirectoryStore {
     return one("lower(json_extract(attrs, '$.distinguishedName[0]')) = ? AND deleted = 0", t, l,
                ascii_lower(dn));
   }
+  Result<std::vector<DirectoryUser>> direct_reports(TenantId t, DirectoryLayer l,
+                                                    std::string_view object_id) override {
+    // The expression of the directory_users_by_manager index.
+    UPSYNC_ASSIGN_OR_RETURN(auto* q,
+                            db_.prepare("SELECT object_id, source_anchor, attrs, deleted, seq FROM "
+                                        "directory_users WHERE tenant_id = ? AND layer = ? AND "
+                                        "json_extract(attrs, '$.manager[0]') = ? AND deleted = 0"));
+    q->bind(1, t);
+    q->bind(2, layer_name(l));
+    q->bind(3, ascii_lower(object_id));
+    std::vector<DirectoryUser> out;
+    while (true) {
+      auto row = q->step();
+      if (!row) {
+        q->reset();
+        return row.status();
+      }
+      if (!*row) break;
+      auto u = read(*q);
+      if (!u) {
+        q->reset();
+        return u.status();
+      }
+      out.push_back(std::move(*u));
+    }
+    q->reset();
+    return out;
+  }
   Result<PutOutcome> put(TenantId t, DirectoryLayer l, const DirectoryUser& u) override {
     PutOutcome outcome = PutOutcome::kUnchanged;
     Status s = store_.in_transaction([&]() -> Status {

@@ -117,8 +117,9 @@ CREATE UNIQUE INDEX directory_users_by_anchor ON directory_users (tenant_id, lay
 CREATE INDEX directory_users_by_upn ON directory_users (tenant_id, layer, upn_key);
 )sql",
     // 4: delta reads of on-premises directories (src/sync/ldap_connector.h): each source's
-    // position (an RFC 4533 cookie or a high-water mark), and users found by DN, so that a
-    // delta can resolve a changed user's manager without re-reading everyone.
+    // position (an RFC 4533 cookie or a high-water mark), and users found by DN and by
+    // manager, so that a delta can resolve a changed user's manager, and clear the manager of
+    // a deleted user's reports, without re-reading everyone.
     R"sql(
 CREATE TABLE source_states (
   tenant_id INTEGER NOT NULL REFERENCES tenants(id),
@@ -129,6 +130,8 @@ CREATE TABLE source_states (
 ) WITHOUT ROWID;
 CREATE INDEX directory_users_by_dn ON directory_users
   (tenant_id, layer, lower(json_extract(attrs, '$.distinguishedName[0]')));
+CREATE INDEX directory_users_by_manager ON directory_users
+  (tenant_id, layer, json_extract(attrs, '$.manager[0]'));
 )sql",
 };
 
