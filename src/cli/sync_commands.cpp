@@ -9,6 +9,7 @@
 #include "cli/context.h"
 #include "cli/output.h"
 #include "directory/ldap_source.h"
+#include "sync/ldap_connector.h"
 #include "sync/pipeline.h"
 
 namespace upsync {
@@ -26,7 +27,11 @@ nlohmann::json report_json(const SyncReport& r) {
                       {"skipped", s.skipped},
                       {"changes", s.changes}});
   }
-  return {{"stages", stages}};
+  nlohmann::json j = {{"stages", stages}};
+  if (!r.source_method.empty()) {
+    j["source"] = {{"method", r.source_method}, {"entries", r.source_entries}, {"notes", r.notes}};
+  }
+  return j;
 }
 
 void print_report(std::ostream& out, const SyncReport& r, bool dry_run) {
@@ -40,6 +45,10 @@ void print_report(std::ostream& out, const SyncReport& r, bool dry_run) {
                std::to_string(s.deleted), std::to_string(s.unchanged), skipped});
   }
   t.print(out);
+  if (!r.source_method.empty()) {
+    out << "source: " << r.source_method << ", " << r.source_entries << " entries read\n";
+  }
+  for (const std::string& n : r.notes) out << "note: " << n << "\n";
   if (dry_run) {
     out << "dry run: nothing was written. Changes it would make:\n";
     for (const StageReport& s : r.stages) {
@@ -67,6 +76,7 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
     SyncOptions options;
     LdapSourceConfig ldap;
     std::string password_env;
+    std::string delta_method = "auto";
   };
   auto a = std::make_shared<Args>();
   auto add_common = [&](CLI::App* c) {
@@ -92,12 +102,16 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
           }
           a->ldap.password = pw;
         }
-        UPSYNC_ASSIGN_OR_RETURN(records, read_ldap_entries(a->ldap));
       }
-      const bool with_ldif = source != Source::kNone;
       UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
-      UPSYNC_ASSIGN_OR_RETURN(SyncReport r,
-                              run_sync(*store, t, with_ldif ? &records : nullptr, a->options));
+      SyncReport r;
+      if (source == Source::kLdap) {
+        UPSYNC_ASSIGN_OR_RETURN(DeltaMethod method, parse_delta_method(a->delta_method));
+        UPSYNC_ASSIGN_OR_RETURN(r, run_ldap_sync(*store, t, a->ldap, method, a->options));
+      } else {
+        UPSYNC_ASSIGN_OR_RETURN(
+            r, run_sync(*store, t, source == Source::kLdif ? &records : nullptr, a->options));
+      }
       if (ctx.json) {
         print_json(*ctx.out, report_json(r));
       } else {
@@ -115,8 +129,11 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
                    "refuse a run that would delete more users than this");
   ldif->callback([run] { run(Source::kLdif); });
 
-  CLI::App* ldap =
-      group->add_subcommand("ldap", "read the on-premises directory over LDAP (paged), then sync");
+  CLI::App* ldap = group->add_subcommand(
+      "ldap",
+      "read the on-premises directory over LDAP, then sync. The first run of a source and "
+      "--full read everything and delete the users the directory no longer has; later runs "
+      "read only the changes (see --delta-method).");
   add_common(ldap);
   ldap->add_option("--url", a->ldap.url, "ldap://host:port or ldaps://host:port")->required();
   ldap->add_option("--base", a->ldap.base, "search base DN")->required();
@@ -126,7 +143,16 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
   ldap->add_option("--filter", a->ldap.filter, "LDAP filter");
   ldap->add_flag("--start-tls", a->ldap.start_tls, "upgrade ldap:// with StartTLS");
   ldap->add_flag("--one-level", a->ldap.one_level, "only the base's direct children");
-  ldap->add_option("--page-size", a->ldap.page_size, "entries per page (RFC 2696)");
+  ldap->add_option("--page-size", a->ldap.page_size,
+                   "entries per page (RFC 2696) for full reads and the usn and timestamp "
+                   "methods");
+  ldap->add_option(
+      "--delta-method", a->delta_method,
+      "how a delta run reads changes: auto (syncrepl when the server offers it, else usn on "
+      "Active Directory, else timestamp); syncrepl (RFC 4533 refreshOnly with the stored "
+      "cookie: changes, deletions and moves out of scope); usn (uSNChanged, Active Directory) "
+      "and timestamp (modifyTimestamp) see changes only: deletions and moves out of scope are "
+      "found by the next --full run; none (read everything every run)");
   ldap->add_option("--deletion-threshold", a->options.deletion_threshold,
                    "refuse a run that would delete more users than this");
   ldap->callback([run] { run(Source::kLdap); });
