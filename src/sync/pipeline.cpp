@@ -1,6 +1,7 @@
 #include "sync/pipeline.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <set>
 
@@ -50,6 +51,17 @@ Status line_error(const LdifRecord& e, const std::string& what) {
   // Entries read over LDAP have no line.
   if (e.line == 0) return invalid_argument("entry " + e.dn + ": " + what);
   return invalid_argument("LDIF line " + std::to_string(e.line) + " (" + e.dn + "): " + what);
+}
+
+// The anchor cloud_user_from_entry() takes from an entryUUID (RFC 4122 text, lower case), as
+// opposed to the base64 of an objectGUID.
+bool is_entry_uuid_anchor(std::string_view a) {
+  if (a.size() != 36) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? a[i] != '-' : !std::isxdigit(static_cast<unsigned char>(a[i]))) return false;
+  }
+  return true;
 }
 
 // Rolls a dry run back after it has computed everything.
@@ -142,10 +154,14 @@ class Pipeline {
       }
       UPSYNC_ASSIGN_OR_RETURN(auto all, dir_.anchored_users(tenant_.id, DirectoryLayer::kCloud));
       for (DirectoryUser& u : all) {
-        if (!seen.count(u.object_id) && !present.count(u.source_anchor) &&
-            !(source.present_anchors && seen_anchors.count(u.source_anchor))) {
-          gone.push_back(std::move(u));
+        if (seen.count(u.object_id)) continue;
+        if (source.present_anchors) {
+          // A present phase names entryUUIDs: a user anchored on objectGUID cannot be named
+          // in it, and is left to a complete read.
+          if (!is_entry_uuid_anchor(u.source_anchor)) continue;
+          if (present.count(u.source_anchor) || seen_anchors.count(u.source_anchor)) continue;
         }
+        gone.push_back(std::move(u));
       }
     }
     for (const std::string& anchor : source.deleted_anchors) {

@@ -57,8 +57,8 @@ struct SourceRead {
   std::vector<LdifRecord> entries;
   // true: `entries` is everything in scope, and anchored users missing from it are deleted.
   // false (a delta): `entries` changed since the last read; `deleted_anchors` are gone; with
-  // `present_anchors` (an RFC 4533 present phase) every anchored user named in neither
-  // `present_anchors` nor `entries` is gone too.
+  // `present_anchors` (an RFC 4533 present phase: entryUUIDs) every user anchored on an
+  // entryUUID and named in neither `present_anchors` nor `entries` is gone too.
   bool complete = true;
   std::vector<std::string> deleted_anchors;
   std::optional<std::vector<std::string>> present_anchors;

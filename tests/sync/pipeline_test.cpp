@@ -249,6 +249,74 @@ TEST_F(SyncTest, DeletionsFollowTheExportWithinTheThreshold) {
   EXPECT_FALSE(has_profile("bert@contoso.com"));
 }
 
+// Deltas (SourceRead with complete = false), as the LDAP connector hands them over.
+TEST_F(SyncTest, ADeltaAppliesItsEntriesAndDeletionsAndLeavesTheRestAlone) {
+  const std::string kErwin = "6a1f3c52-1111-4c3b-9d7e-0123456789ab";
+  ASSERT_TRUE(sync(kDirectory));
+  // Vesa changed (her entry is all a delta carries; her manager is resolved by DN); Erwin
+  // left, by entryUUID; Megan and Bert are not mentioned and stay.
+  auto vesa = parse_ldif(ad_user(2, "vesa@contoso.com",
+                                 "givenName: Vesa\nsn: Juvonen\ntitle: Director\n"
+                                 "manager: CN=User 1,OU=Staff,DC=contoso,DC=com\n"));
+  ASSERT_TRUE(vesa);
+  SourceRead delta;
+  delta.complete = false;
+  delta.entries = *vesa;
+  delta.deleted_anchors = {kErwin, "00000000-0000-4000-8000-000000000000"};
+  delta.state_name = "ldap test";
+  delta.state_after = "syncrepl:cookie-1";
+  auto r = run_source_sync(*store_, tenant_, delta, {});
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_EQ(stage(*r, "connect").read, 1);
+  EXPECT_EQ(stage(*r, "connect").updated, 1);
+  EXPECT_EQ(stage(*r, "connect").deleted, 1);
+  EXPECT_EQ(by_upn("vesa@contoso.com").first("Title"), "Director");
+  EXPECT_EQ(by_upn("vesa@contoso.com").first("Manager"), "i:0#.f|membership|megan@contoso.com");
+  EXPECT_TRUE(has_profile("megan@contoso.com"));
+  EXPECT_TRUE(has_profile("bert@contoso.com"));
+  EXPECT_FALSE(has_profile("erwin@contoso.com"));
+  EXPECT_EQ(*store_->source_state(tenant_.id, "ldap test"), "syncrepl:cookie-1");
+
+  // The position moved on since this read began (another run): nothing is written.
+  delta.state_before = "syncrepl:cookie-0";
+  delta.state_after = "syncrepl:cookie-2";
+  const int64_t seq = *store_->last_seq(tenant_.id);
+  auto raced = run_source_sync(*store_, tenant_, delta, {});
+  ASSERT_FALSE(raced);
+  EXPECT_NE(raced.status().message().find("another sync of ldap test finished"), std::string::npos)
+      << raced.status().message();
+  EXPECT_EQ(*store_->last_seq(tenant_.id), seq);
+  EXPECT_EQ(*store_->source_state(tenant_.id, "ldap test"), "syncrepl:cookie-1");
+}
+
+TEST_F(SyncTest, APresentPhaseDeletesOnlyEntryUuidUsersItDoesNotName) {
+  ASSERT_TRUE(sync(kDirectory));
+  // A present phase that names nothing: every user anchored on an entryUUID is gone, but
+  // users anchored on objectGUID cannot be named by one and stay for a complete read.
+  SourceRead delta;
+  delta.complete = false;
+  delta.present_anchors.emplace();
+  auto r = run_source_sync(*store_, tenant_, delta, {});
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_EQ(stage(*r, "connect").deleted, 1);
+  EXPECT_FALSE(has_profile("erwin@contoso.com"));
+  EXPECT_TRUE(has_profile("megan@contoso.com"));
+}
+
+TEST_F(SyncTest, ADeletedManagerLeavesTheirReportsWithoutOne) {
+  ASSERT_TRUE(sync(kDirectory));
+  ASSERT_EQ(by_upn("bert@contoso.com").first("Manager"), "i:0#.f|membership|vesa@contoso.com");
+  SourceRead delta;
+  delta.complete = false;
+  delta.deleted_anchors = {guid_b64(2)};
+  auto r = run_source_sync(*store_, tenant_, delta, {});
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_EQ(stage(*r, "connect").deleted, 1);
+  EXPECT_EQ(stage(*r, "connect").updated, 1) << "Bert loses his manager";
+  EXPECT_FALSE(has_profile("vesa@contoso.com"));
+  EXPECT_EQ(by_upn("bert@contoso.com").first("Manager"), "");
+}
+
 TEST_F(SyncTest, BlockedAndUnlicensedUsersAreNotProcessed) {
   ASSERT_TRUE(sync(kDirectory));
   auto dir = open_directory_store(*store_);
