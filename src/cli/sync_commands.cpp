@@ -144,8 +144,8 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
   ldap->add_flag("--start-tls", a->ldap.start_tls, "upgrade ldap:// with StartTLS");
   ldap->add_flag("--one-level", a->ldap.one_level, "only the base's direct children");
   ldap->add_option("--page-size", a->ldap.page_size,
-                   "entries per page (RFC 2696) for full reads and the usn and timestamp "
-                   "methods");
+                   "entries per page (RFC 2696) for the usn, timestamp and none methods "
+                   "(syncrepl never pages: it would truncate silently)");
   ldap->add_option(
       "--delta-method", a->delta_method,
       "how a delta run reads changes: auto (syncrepl when the server offers it, else usn on "
