@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <limits>
 #include <optional>
 
 #include "core/text.h"
@@ -142,7 +144,7 @@ Result<SyncReport> run_ldap_sync(Store& store, const Tenant& tenant, const LdapS
   }
 
   SourceRead source;
-  SyncReport notes;
+  std::vector<std::string> notes;  // what the read had to work around, for the report
   const std::string method_name(delta_method_name(method));
   if (method != DeltaMethod::kNone) source.state_name = ldap_source_name(config);
   // The position this read starts from, when a delta is possible.
@@ -151,12 +153,12 @@ Result<SyncReport> run_ldap_sync(Store& store, const Tenant& tenant, const LdapS
     UPSYNC_ASSIGN_OR_RETURN(source.state_before, store.source_state(tenant.id, source.state_name));
     auto stored = parse_state(source.state_before);
     if (source.state_before && !stored) {
-      notes.notes.push_back("the stored position of this source is unreadable (" +
-                            quote_for_message(*source.state_before) + "); read everything");
+      notes.push_back("the stored position of this source is unreadable ('" +
+                      quote_for_message(*source.state_before) + "'); read everything");
     } else if (stored && stored->method != method) {
-      notes.notes.push_back("the last run read this source by " +
-                            std::string(delta_method_name(stored->method)) + ", this one by " +
-                            method_name + "; read everything");
+      notes.push_back("the last run read this source by " +
+                      std::string(delta_method_name(stored->method)) + ", this one by " +
+                      method_name + "; read everything");
     } else if (stored && !options.full && !stored->token.empty()) {
       token = stored->token;
     }
@@ -165,14 +167,14 @@ Result<SyncReport> run_ldap_sync(Store& store, const Tenant& tenant, const LdapS
   std::string after;
   if (method == DeltaMethod::kSyncrepl) {
     if (token && info.openldap && !plausible_openldap_cookie(*token)) {
-      notes.notes.push_back("the stored sync cookie '" + quote_for_message(*token) +
-                            "' is not one this server issues; read everything");
+      notes.push_back("the stored sync cookie '" + quote_for_message(*token) +
+                      "' is not one this server issues; read everything");
       token.reset();
     }
     UPSYNC_ASSIGN_OR_RETURN(LdapSyncRefresh refresh, ldap->sync_refresh(token.value_or("")));
     if (refresh.refresh_required) {
-      notes.notes.push_back("the server refused the stored sync cookie (" +
-                            *refresh.refresh_required + "); read everything");
+      notes.push_back("the server refused the stored sync cookie (" + *refresh.refresh_required +
+                      "); read everything");
       token.reset();
       UPSYNC_ASSIGN_OR_RETURN(refresh, ldap->sync_refresh(""));
       if (refresh.refresh_required) {
@@ -191,8 +193,8 @@ Result<SyncReport> run_ldap_sync(Store& store, const Tenant& tenant, const LdapS
     after = refresh.cookie.empty() ? token.value_or("") : refresh.cookie;
   } else if (method == DeltaMethod::kTimestamp) {
     if (token && !is_generalized_time(*token)) {
-      notes.notes.push_back("the stored modifyTimestamp mark '" + quote_for_message(*token) +
-                            "' is not a GeneralizedTime; read everything");
+      notes.push_back("the stored modifyTimestamp mark '" + quote_for_message(*token) +
+                      "' is not a GeneralizedTime; read everything");
       token.reset();
     }
     // ">=": changes later in the mark's second are read again rather than missed.
@@ -209,20 +211,23 @@ Result<SyncReport> run_ldap_sync(Store& store, const Tenant& tenant, const LdapS
     }
   } else if (method == DeltaMethod::kUsn) {
     if (token && !all_digits(*token)) {
-      notes.notes.push_back("the stored uSNChanged mark '" + quote_for_message(*token) +
-                            "' is not a number; read everything");
+      notes.push_back("the stored uSNChanged mark '" + quote_for_message(*token) +
+                      "' is not a number; read everything");
       token.reset();
     }
     // The mark is taken before the read: what changes during it is read again next time.
     after = std::to_string(*info.highest_committed_usn);
     std::string filter;
     if (token) {
-      try {
-        filter = "(uSNChanged>=" + std::to_string(std::stoll(*token) + 1) + ")";
-      } catch (const std::exception&) {
-        notes.notes.push_back("the stored uSNChanged mark '" + quote_for_message(*token) +
-                              "' is out of range; read everything");
+      int64_t last = 0;
+      const auto [end, ec] = std::from_chars(token->data(), token->data() + token->size(), last);
+      if (ec != std::errc() || end != token->data() + token->size() ||
+          last == std::numeric_limits<int64_t>::max()) {
+        notes.push_back("the stored uSNChanged mark '" + quote_for_message(*token) +
+                        "' is out of range; read everything");
         token.reset();
+      } else {
+        filter = "(uSNChanged>=" + std::to_string(last + 1) + ")";
       }
     }
     UPSYNC_ASSIGN_OR_RETURN(source.entries, ldap->read_entries(filter));
@@ -235,7 +240,7 @@ Result<SyncReport> run_ldap_sync(Store& store, const Tenant& tenant, const LdapS
 
   UPSYNC_ASSIGN_OR_RETURN(SyncReport report, run_source_sync(store, tenant, source, options));
   report.source_method = method_name + (source.complete ? " full" : " delta");
-  report.notes = std::move(notes.notes);
+  report.notes = std::move(notes);
   return report;
 }
 
