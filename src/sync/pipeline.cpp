@@ -131,8 +131,7 @@ class Pipeline {
           manager = it->second;
         } else if (!source.complete) {
           // A delta names only the changed users; their managers are already synced.
-          UPSYNC_ASSIGN_OR_RETURN(
-              auto known, dir_.user_by_dn(tenant_.id, DirectoryLayer::kCloud, m->second[0]));
+          UPSYNC_ASSIGN_OR_RETURN(auto known, dir_.cloud_user_by_dn(tenant_.id, m->second[0]));
           if (known && !known->source_anchor.empty()) manager = known->object_id;
         }
         if (manager) {
@@ -192,8 +191,7 @@ class Pipeline {
       // A delta does not name the reports of a user who left (their entries did not change):
       // they lose their manager here, as a complete read would find.
       for (const DirectoryUser& u : gone) {
-        UPSYNC_ASSIGN_OR_RETURN(
-            auto reports, dir_.direct_reports(tenant_.id, DirectoryLayer::kCloud, u.object_id));
+        UPSYNC_ASSIGN_OR_RETURN(auto reports, dir_.cloud_direct_reports(tenant_.id, u.object_id));
         for (DirectoryUser& report : reports) {
           if (seen.count(report.object_id)) continue;
           report.attributes.erase("manager");
