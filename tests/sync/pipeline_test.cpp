@@ -3,6 +3,7 @@
 #include "sync/pipeline.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "core/claims.h"
 #include "store/store_fixture.h"
@@ -314,6 +315,53 @@ TEST_F(SyncTest, ADeletedManagerLeavesTheirReportsWithoutOne) {
   EXPECT_EQ(stage(*r, "connect").deleted, 1);
   EXPECT_EQ(stage(*r, "connect").updated, 1) << "Bert loses his manager";
   EXPECT_FALSE(has_profile("vesa@contoso.com"));
+  EXPECT_EQ(by_upn("bert@contoso.com").first("Manager"), "");
+}
+
+// A database synced before migration 4: the migration fills the DN and manager keys, so the
+// first delta after the upgrade resolves managers and clears reports like any other.
+TEST_F(SyncTest, MigrationFourIndexesUsersSyncedBeforeIt) {
+  ASSERT_TRUE(sync(kDirectory));
+  store_.reset();
+  const std::string db = (dir_.path() / "upsync.db").string();
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+    char* error = nullptr;
+    const int rc = sqlite3_exec(raw,
+                                "DROP INDEX directory_users_by_dn; "
+                                "DROP INDEX directory_users_by_manager; "
+                                "ALTER TABLE directory_users DROP COLUMN dn_key; "
+                                "ALTER TABLE directory_users DROP COLUMN manager_key; "
+                                "DROP TABLE source_states; PRAGMA user_version = 3;",
+                                nullptr, nullptr, &error);
+    EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(raw);
+  }
+  auto reopened = SqliteStore::open(db, /*create=*/false);
+  ASSERT_TRUE(reopened) << reopened.status().to_string();
+  store_ = std::move(*reopened);
+
+  // Bert now reports to Megan (found by DN); Vesa leaves, and had no other reports.
+  auto bert = parse_ldif(ad_user(3, "bert@contoso.com",
+                                 "givenName: Bert\nmail: bert@contoso.com\n"
+                                 "manager: CN=User 1,OU=Staff,DC=contoso,DC=com\n"));
+  ASSERT_TRUE(bert);
+  SourceRead delta;
+  delta.complete = false;
+  delta.entries = *bert;
+  auto r = run_source_sync(*store_, tenant_, delta, {});
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_EQ(by_upn("bert@contoso.com").first("Manager"), "i:0#.f|membership|megan@contoso.com");
+  // Megan leaves: Vesa (synced before the migration) and Bert lose their manager.
+  SourceRead gone;
+  gone.complete = false;
+  gone.deleted_anchors = {guid_b64(1)};
+  r = run_source_sync(*store_, tenant_, gone, {});
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_EQ(stage(*r, "connect").updated, 2);
+  EXPECT_EQ(by_upn("vesa@contoso.com").first("Manager"), "");
   EXPECT_EQ(by_upn("bert@contoso.com").first("Manager"), "");
 }
 
