@@ -10,9 +10,11 @@
 #include "cli/context.h"
 #include "cli/output.h"
 #include "directory/ldap_source.h"
+#include "sync/ldap_connector.h"
 #include "sync/pipeline.h"
 #include "sync/run_history.h"
 #include "sync/scheduler.h"
+#include "sync/server_import.h"
 
 namespace upsync {
 namespace {
@@ -28,6 +30,10 @@ void print_report(std::ostream& out, const SyncReport& r, bool dry_run) {
                std::to_string(s.deleted), std::to_string(s.unchanged), skipped});
   }
   t.print(out);
+  if (!r.source_method.empty()) {
+    out << "source: " << r.source_method << ", " << r.source_entries << " entries read\n";
+  }
+  for (const std::string& n : r.notes) out << "note: " << n << "\n";
   if (dry_run) {
     out << "dry run: nothing was written. Changes it would make:\n";
     for (const StageReport& s : r.stages) {
@@ -55,6 +61,7 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
     SyncOptions options;
     LdapSourceConfig ldap;
     std::string password_env;
+    std::string delta_method = "auto";
   };
   auto a = std::make_shared<Args>();
   auto add_common = [&](CLI::App* c) {
@@ -80,15 +87,25 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
           }
           a->ldap.password = pw;
         }
-        UPSYNC_ASSIGN_OR_RETURN(records, read_ldap_entries(a->ldap));
       }
-      const bool with_ldif = source != Source::kNone;
       UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
       const char* source_name = source == Source::kLdif   ? "ldif"
                                 : source == Source::kLdap ? "ldap"
                                                           : "cloud";
-      UPSYNC_ASSIGN_OR_RETURN(SyncRun run, run_and_record(*store, t, with_ldif ? &records : nullptr,
-                                                          a->options, "cli", source_name));
+      auto sync = [&]() -> Result<SyncReport> {
+        if (source != Source::kLdap) {
+          return sync_tenant(*store, t, source == Source::kLdif ? &records : nullptr, a->options);
+        }
+        if (t.kind == TenantKind::kServer) {
+          // Server tenants import a complete read straight into profiles.
+          UPSYNC_ASSIGN_OR_RETURN(auto entries, read_ldap_entries(a->ldap));
+          return import_server_profiles(*store, t, entries, a->options);
+        }
+        UPSYNC_ASSIGN_OR_RETURN(DeltaMethod method, parse_delta_method(a->delta_method));
+        return run_ldap_sync(*store, t, a->ldap, method, a->options);
+      };
+      UPSYNC_ASSIGN_OR_RETURN(SyncRun run,
+                              record_run(*store, t, a->options, "cli", source_name, sync));
       if (!run.succeeded) return failed_precondition(run.error);
       if (ctx.json) {
         print_json(*ctx.out, sync_report_json(run.report));
@@ -107,8 +124,11 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
                    "refuse a run that would delete more users than this");
   ldif->callback([run] { run(Source::kLdif); });
 
-  CLI::App* ldap =
-      group->add_subcommand("ldap", "read the on-premises directory over LDAP (paged), then sync");
+  CLI::App* ldap = group->add_subcommand(
+      "ldap",
+      "read the on-premises directory over LDAP, then sync. The first run of a source and "
+      "--full read everything and delete the users the directory no longer has; later runs "
+      "read only the changes (see --delta-method).");
   add_common(ldap);
   ldap->add_option("--url", a->ldap.url, "ldap://host:port or ldaps://host:port")->required();
   ldap->add_option("--base", a->ldap.base, "search base DN")->required();
@@ -118,7 +138,16 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
   ldap->add_option("--filter", a->ldap.filter, "LDAP filter");
   ldap->add_flag("--start-tls", a->ldap.start_tls, "upgrade ldap:// with StartTLS");
   ldap->add_flag("--one-level", a->ldap.one_level, "only the base's direct children");
-  ldap->add_option("--page-size", a->ldap.page_size, "entries per page (RFC 2696)");
+  ldap->add_option("--page-size", a->ldap.page_size,
+                   "entries per page (RFC 2696) for the usn, timestamp and none methods "
+                   "(syncrepl never pages: it would truncate silently)");
+  ldap->add_option(
+      "--delta-method", a->delta_method,
+      "how a delta run reads changes: auto (syncrepl when the server offers it, else usn on "
+      "Active Directory, else timestamp); syncrepl (RFC 4533 refreshOnly with the stored "
+      "cookie: changes, deletions and moves out of scope); usn (uSNChanged, Active Directory) "
+      "and timestamp (modifyTimestamp) see changes only: deletions and moves out of scope are "
+      "found by the next --full run; none (read everything every run)");
   ldap->add_option("--deletion-threshold", a->options.deletion_threshold,
                    "refuse a run that would delete more users than this");
   ldap->callback([run] { run(Source::kLdap); });

@@ -58,6 +58,12 @@ class DirectoryStore {
                                                               std::string_view anchor) = 0;
   virtual Result<std::optional<DirectoryUser>> user_by_upn(TenantId tenant, DirectoryLayer layer,
                                                            std::string_view upn) = 0;
+  // The live cloud user whose distinguishedName is `dn` (ASCII case-insensitive).
+  virtual Result<std::optional<DirectoryUser>> cloud_user_by_dn(TenantId tenant,
+                                                                std::string_view dn) = 0;
+  // The live cloud users whose manager is `object_id`.
+  virtual Result<std::vector<DirectoryUser>> cloud_direct_reports(TenantId tenant,
+                                                                  std::string_view object_id) = 0;
   // Writes the user (by object id). Anything but kUnchanged recorded a change-feed entry.
   enum class PutOutcome { kUnchanged, kAdded, kUpdated };
   virtual Result<PutOutcome> put(TenantId tenant, DirectoryLayer layer,

@@ -151,6 +151,14 @@ class Store {
   // 0 for a cursor never set.
   virtual Result<int64_t> cursor(TenantId tenant, std::string_view name) = 0;
   virtual Status set_cursor(TenantId tenant, std::string_view name, int64_t seq) = 0;
+
+  // Where a connector's last read of an on-premises source ended (an RFC 4533 cookie, a
+  // high-water mark), by source name; nullopt for a source never read. Written in the same
+  // transaction as what the read brought, so a killed run repeats rather than loses changes.
+  virtual Result<std::optional<std::string>> source_state(TenantId tenant,
+                                                          std::string_view name) = 0;
+  virtual Status set_source_state(TenantId tenant, std::string_view name,
+                                  std::string_view value) = 0;
 };
 
 struct StoreOptions {

@@ -1,6 +1,7 @@
 #include "sync/pipeline.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <set>
 
@@ -52,6 +53,17 @@ Status line_error(const LdifRecord& e, const std::string& what) {
   return invalid_argument("LDIF line " + std::to_string(e.line) + " (" + e.dn + "): " + what);
 }
 
+// The anchor cloud_user_from_entry() takes from an entryUUID (RFC 4122 text, lower case), as
+// opposed to the base64 of an objectGUID.
+bool is_entry_uuid_anchor(std::string_view a) {
+  if (a.size() != 36) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? a[i] != '-' : !std::isxdigit(static_cast<unsigned char>(a[i]))) return false;
+  }
+  return true;
+}
+
 // Rolls a dry run back after it has computed everything.
 const std::string kDryRunMarker = "upsync-dry-run-rollback";
 
@@ -65,13 +77,16 @@ class Pipeline {
   Pipeline(Store& store, DirectoryStore& dir, const Tenant& tenant, const SyncOptions& o)
       : store_(store), dir_(dir), tenant_(tenant), options_(o) {}
 
-  Result<StageReport> stage0(const std::vector<LdifRecord>& entries) {
+  Result<StageReport> stage0(const SourceRead& source) {
     StageReport r;
     r.stage = "connect";
     // Resolve DNs first: manager values are DNs of other entries.
     std::map<std::string, std::string> dn_to_object;
     std::vector<DirectoryUser> users;
-    for (const LdifRecord& e : entries) {
+    // Cloud users that the source no longer has (by object id, in the order found).
+    std::vector<DirectoryUser> gone;
+    std::set<std::string> seen_anchors;
+    for (const LdifRecord& e : source.entries) {
       if (e.change != LdifChange::kContent && e.change != LdifChange::kAdd) {
         return line_error(e,
                           "change records are not read by the LDIF connector; export the "
@@ -83,13 +98,16 @@ class Pipeline {
       }
       ++r.read;
       UPSYNC_ASSIGN_OR_RETURN(DirectoryUser u, cloud_user_from_entry(e));
-      if (u.first("userPrincipalName").empty()) {
-        // Service accounts and policy entries have no sign-in name: not cloud users.
-        ++r.skipped["no user principal name"];
-        continue;
-      }
+      seen_anchors.insert(u.source_anchor);
       UPSYNC_ASSIGN_OR_RETURN(
           auto existing, dir_.user_by_anchor(tenant_.id, DirectoryLayer::kCloud, u.source_anchor));
+      if (u.first("userPrincipalName").empty()) {
+        // Service accounts and policy entries have no sign-in name: not cloud users. One
+        // that had a name and lost it leaves (a complete read finds it missing below).
+        ++r.skipped["no user principal name"];
+        if (!source.complete && existing && !existing->deleted) gone.push_back(*existing);
+        continue;
+      }
       u.object_id = existing ? existing->object_id : new_guid();
       // Cloud-side settings are the cloud directory's own: licenses and blocked sign-in.
       if (existing) {
@@ -108,22 +126,52 @@ class Pipeline {
       auto m = u.attributes.find("manager");
       if (m != u.attributes.end() && !m->second.empty()) {
         auto it = dn_to_object.find(ascii_lower(m->second[0]));
-        if (it == dn_to_object.end()) {
-          u.attributes.erase(m);  // a manager outside the exported scope
+        std::optional<std::string> manager;
+        if (it != dn_to_object.end()) {
+          manager = it->second;
+        } else if (!source.complete) {
+          // A delta names only the changed users; their managers are already synced.
+          UPSYNC_ASSIGN_OR_RETURN(auto known, dir_.cloud_user_by_dn(tenant_.id, m->second[0]));
+          if (known && !known->source_anchor.empty()) manager = known->object_id;
+        }
+        if (manager) {
+          m->second = {*manager};
         } else {
-          m->second = {it->second};
+          u.attributes.erase(m);  // a manager outside the synced scope
         }
       }
       UPSYNC_ASSIGN_OR_RETURN(auto outcome, dir_.put(tenant_.id, DirectoryLayer::kCloud, u));
       seen.insert(u.object_id);
       count(r, outcome, describe(u));
     }
-    // The export is complete: anchored users missing from it are gone on premises.
-    UPSYNC_ASSIGN_OR_RETURN(auto all, dir_.anchored_users(tenant_.id, DirectoryLayer::kCloud));
-    std::vector<DirectoryUser> gone;
-    for (DirectoryUser& u : all) {
-      if (!seen.count(u.object_id)) gone.push_back(std::move(u));
+    if (source.complete || source.present_anchors) {
+      // The read names everything in scope: anchored users it does not name are gone on
+      // premises.
+      std::set<std::string> present;
+      if (source.present_anchors) {
+        present.insert(source.present_anchors->begin(), source.present_anchors->end());
+      }
+      UPSYNC_ASSIGN_OR_RETURN(auto all, dir_.anchored_users(tenant_.id, DirectoryLayer::kCloud));
+      for (DirectoryUser& u : all) {
+        if (seen.count(u.object_id)) continue;
+        if (source.present_anchors) {
+          // A present phase names entryUUIDs: a user anchored on objectGUID cannot be named
+          // in it, and is left to a complete read.
+          if (!is_entry_uuid_anchor(u.source_anchor)) continue;
+          if (present.count(u.source_anchor) || seen_anchors.count(u.source_anchor)) continue;
+        }
+        gone.push_back(std::move(u));
+      }
     }
+    for (const std::string& anchor : source.deleted_anchors) {
+      UPSYNC_ASSIGN_OR_RETURN(auto u,
+                              dir_.user_by_anchor(tenant_.id, DirectoryLayer::kCloud, anchor));
+      if (u && !u->deleted) gone.push_back(std::move(*u));
+    }
+    // The same user may be named twice (deleted and missing); remove it once.
+    std::set<std::string> removing;
+    std::erase_if(gone,
+                  [&](const DirectoryUser& u) { return !removing.insert(u.object_id).second; });
     if (static_cast<int>(gone.size()) > options_.deletion_threshold) {
       return failed_precondition("this run would delete " + std::to_string(gone.size()) +
                                  " users, more than the deletion threshold of " +
@@ -138,6 +186,30 @@ class Pipeline {
         ++r.deleted;
         r.changes.push_back("- " + describe(u));
       }
+    }
+    if (!source.complete) {
+      // A delta does not name the reports of a user who left (their entries did not change):
+      // they lose their manager here, as a complete read would find.
+      for (const DirectoryUser& u : gone) {
+        UPSYNC_ASSIGN_OR_RETURN(auto reports, dir_.cloud_direct_reports(tenant_.id, u.object_id));
+        for (DirectoryUser& report : reports) {
+          if (seen.count(report.object_id)) continue;
+          report.attributes.erase("manager");
+          UPSYNC_ASSIGN_OR_RETURN(auto outcome,
+                                  dir_.put(tenant_.id, DirectoryLayer::kCloud, report));
+          count(r, outcome, describe(report));
+        }
+      }
+    }
+    if (!source.state_name.empty()) {
+      UPSYNC_ASSIGN_OR_RETURN(auto stored, store_.source_state(tenant_.id, source.state_name));
+      if (stored != source.state_before) {
+        return failed_precondition("another sync of " + source.state_name +
+                                   " finished while this one read the directory; nothing was "
+                                   "written, run it again");
+      }
+      UPSYNC_RETURN_IF_ERROR(
+          store_.set_source_state(tenant_.id, source.state_name, source.state_after));
     }
     return r;
   }
@@ -272,6 +344,33 @@ class Pipeline {
   const SyncOptions& options_;
 };
 
+Result<SyncReport> run(Store& store, const Tenant& tenant, const SourceRead* source,
+                       const SyncOptions& options) {
+  if (tenant.kind != TenantKind::kOnline) {
+    return failed_precondition("tenant '" + tenant.name +
+                               "' is a server tenant: its profiles import straight from a "
+                               "connector, which this version does not run yet");
+  }
+  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(store));
+  Pipeline p(store, *dir, tenant, options);
+  SyncReport report;
+  if (source) report.source_entries = static_cast<int64_t>(source->entries.size());
+  Status s = store.in_transaction([&]() -> Status {
+    if (source) {
+      UPSYNC_ASSIGN_OR_RETURN(StageReport r0, p.stage0(*source));
+      report.stages.push_back(std::move(r0));
+    }
+    UPSYNC_ASSIGN_OR_RETURN(StageReport r1, p.stage1());
+    report.stages.push_back(std::move(r1));
+    UPSYNC_ASSIGN_OR_RETURN(StageReport r2, p.stage2());
+    report.stages.push_back(std::move(r2));
+    if (options.dry_run) return failed_precondition(kDryRunMarker);
+    return Status::ok();
+  });
+  if (!s.is_ok() && !(options.dry_run && s.message() == kDryRunMarker)) return s;
+  return report;
+}
+
 }  // namespace
 
 std::optional<std::string> skip_reason(const DirectoryUser& u) {
@@ -402,30 +501,18 @@ Result<DirectoryUser> cloud_user_from_entry(const LdifRecord& e) {
   return u;
 }
 
+Result<SyncReport> run_source_sync(Store& store, const Tenant& tenant, const SourceRead& source,
+                                   const SyncOptions& options) {
+  return run(store, tenant, &source, options);
+}
+
 Result<SyncReport> run_sync(Store& store, const Tenant& tenant, const std::vector<LdifRecord>* ldif,
                             const SyncOptions& options) {
-  if (tenant.kind != TenantKind::kOnline) {
-    return failed_precondition("tenant '" + tenant.name +
-                               "' is a server tenant: its profiles import straight from a "
-                               "connector, which this version does not run yet");
-  }
-  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(store));
-  Pipeline p(store, *dir, tenant, options);
-  SyncReport report;
-  Status s = store.in_transaction([&]() -> Status {
-    if (ldif) {
-      UPSYNC_ASSIGN_OR_RETURN(StageReport r0, p.stage0(*ldif));
-      report.stages.push_back(std::move(r0));
-    }
-    UPSYNC_ASSIGN_OR_RETURN(StageReport r1, p.stage1());
-    report.stages.push_back(std::move(r1));
-    UPSYNC_ASSIGN_OR_RETURN(StageReport r2, p.stage2());
-    report.stages.push_back(std::move(r2));
-    if (options.dry_run) return failed_precondition(kDryRunMarker);
-    return Status::ok();
-  });
-  if (!s.is_ok() && !(options.dry_run && s.message() == kDryRunMarker)) return s;
-  return report;
+  if (!ldif) return run(store, tenant, nullptr, options);
+  SourceRead source;
+  source.entries = *ldif;
+  source.complete = true;
+  return run(store, tenant, &source, options);
 }
 
 }  // namespace upsync

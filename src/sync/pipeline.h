@@ -44,12 +44,39 @@ struct SyncOptions {
 
 struct SyncReport {
   std::vector<StageReport> stages;
+  // How stage 0 read its source ("ldif", "ldap full", "syncrepl delta", "timestamp delta",
+  // ...), how many entries of any kind the source sent, and what the reader had to work
+  // around (a refused cookie), for the run's report. Empty / 0 without a source.
+  std::string source_method;
+  int64_t source_entries = 0;
+  std::vector<std::string> notes;
+};
+
+// What stage 0 reads from an on-premises source.
+struct SourceRead {
+  std::vector<LdifRecord> entries;
+  // true: `entries` is everything in scope, and anchored users missing from it are deleted.
+  // false (a delta): `entries` changed since the last read; `deleted_anchors` are gone; with
+  // `present_anchors` (an RFC 4533 present phase: entryUUIDs) every user anchored on an
+  // entryUUID and named in neither `present_anchors` nor `entries` is gone too.
+  bool complete = true;
+  std::vector<std::string> deleted_anchors;
+  std::optional<std::vector<std::string>> present_anchors;
+  // The source's position after this read, stored in the run's transaction (Store::
+  // source_state) when `state_name` is set. The run fails, writing nothing, if the stored
+  // position is no longer `state_before` (another run of the same source finished meanwhile).
+  std::string state_name;
+  std::optional<std::string> state_before;
+  std::string state_after;
 };
 
 // Runs stage 0 over `ldif` (when given, a complete export of the on-premises users), then
 // stages 1 and 2, all in one transaction.
 Result<SyncReport> run_sync(Store& store, const Tenant& tenant, const std::vector<LdifRecord>* ldif,
                             const SyncOptions& options);
+// The same over what a connector read (a complete export or a delta).
+Result<SyncReport> run_source_sync(Store& store, const Tenant& tenant, const SourceRead& source,
+                                   const SyncOptions& options);
 
 // Stage 2's mapping (seed 002's table and seed 003's FAQ table): the profile properties of a
 // directory-store user. `manager_account` is the manager's claims account name, or "".

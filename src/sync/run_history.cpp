@@ -19,7 +19,11 @@ nlohmann::json sync_report_json(const SyncReport& r) {
                       {"skipped", s.skipped},
                       {"changes", s.changes}});
   }
-  return {{"stages", stages}};
+  nlohmann::json j = {{"stages", stages}};
+  if (!r.source_method.empty()) {
+    j["source"] = {{"method", r.source_method}, {"entries", r.source_entries}, {"notes", r.notes}};
+  }
+  return j;
 }
 
 Result<SyncReport> sync_report_from_json(const nlohmann::json& j) {
@@ -36,6 +40,11 @@ Result<SyncReport> sync_report_from_json(const nlohmann::json& j) {
       st.skipped = s.at("skipped").get<std::map<std::string, int64_t>>();
       st.changes = s.at("changes").get<std::vector<std::string>>();
       r.stages.push_back(std::move(st));
+    }
+    if (j.contains("source")) {
+      r.source_method = j["source"].at("method").get<std::string>();
+      r.source_entries = j["source"].at("entries").get<int64_t>();
+      r.notes = j["source"].at("notes").get<std::vector<std::string>>();
     }
   } catch (const nlohmann::json::exception& e) {
     return data_loss(std::string("sync run history: corrupt report: ") + e.what());
@@ -54,13 +63,25 @@ nlohmann::json sync_run_json(const SyncRun& run) {
                       {"status", run.succeeded ? "succeeded" : "failed"},
                       {"seconds", run.seconds},
                       {"stages", sync_report_json(run.report)["stages"]}};
+  if (!run.report.source_method.empty()) j["source"] = sync_report_json(run.report)["source"];
   if (!run.error.empty()) j["error"] = run.error;
   return j;
 }
 
-Result<SyncRun> run_and_record(Store& store, const Tenant& tenant,
-                               const std::vector<LdifRecord>* ldif, const SyncOptions& options,
-                               std::string_view trigger, std::string_view source) {
+Result<SyncReport> sync_tenant(Store& store, const Tenant& tenant,
+                               const std::vector<LdifRecord>* ldif, const SyncOptions& options) {
+  if (tenant.kind != TenantKind::kServer) return run_sync(store, tenant, ldif, options);
+  if (!ldif) {
+    return failed_precondition("tenant '" + tenant.name +
+                               "' is a server tenant: its profiles import straight from its "
+                               "directory (upsync sync ldif|ldap), not from a cloud directory");
+  }
+  return import_server_profiles(store, tenant, *ldif, options);
+}
+
+Result<SyncRun> record_run(Store& store, const Tenant& tenant, const SyncOptions& options,
+                           std::string_view trigger, std::string_view source,
+                           const std::function<Result<SyncReport>()>& sync) {
   SyncRun run;
   run.trigger = trigger;
   run.source = source;
@@ -68,14 +89,7 @@ Result<SyncRun> run_and_record(Store& store, const Tenant& tenant,
   run.dry_run = options.dry_run;
   run.started_at = utc_now_iso();
   auto t0 = std::chrono::steady_clock::now();
-  // Server tenants import from their connector's export straight into profiles.
-  auto report = tenant.kind == TenantKind::kServer
-                    ? (ldif ? import_server_profiles(store, tenant, *ldif, options)
-                            : Result<SyncReport>(failed_precondition(
-                                  "tenant '" + tenant.name +
-                                  "' is a server tenant: its profiles import straight from its "
-                                  "directory (upsync sync ldif|ldap), not from a cloud directory")))
-                    : run_sync(store, tenant, ldif, options);
+  auto report = sync();
   // Whole milliseconds: what the history keeps, so a run reads back as it was answered.
   run.seconds = static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                         std::chrono::steady_clock::now() - t0)
@@ -93,6 +107,13 @@ Result<SyncRun> run_and_record(Store& store, const Tenant& tenant,
   UPSYNC_ASSIGN_OR_RETURN(auto runs, open_sync_run_store(store));
   UPSYNC_ASSIGN_OR_RETURN(run.id, runs->add(tenant.id, run));
   return run;
+}
+
+Result<SyncRun> run_and_record(Store& store, const Tenant& tenant,
+                               const std::vector<LdifRecord>* ldif, const SyncOptions& options,
+                               std::string_view trigger, std::string_view source) {
+  return record_run(store, tenant, options, trigger, source,
+                    [&] { return sync_tenant(store, tenant, ldif, options); });
 }
 
 }  // namespace upsync

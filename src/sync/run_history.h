@@ -5,6 +5,7 @@
 //   auto runs = (*open_sync_run_store(store))->list(tenant.id, 20);   // newest first
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -41,8 +42,20 @@ class SyncRunStore {
 
 Result<std::unique_ptr<SyncRunStore>> open_sync_run_store(Store& store);
 
-// Runs run_sync() and records the run, a failed one too (after its transaction rolled
-// back). Returns the recorded run; a failure of the run itself is in run.error, not a Status.
+// Runs `sync` and records the run, a failed one too (after its transaction rolled back).
+// Returns the recorded run; a user-facing failure of the run (a refused deletion, a bad
+// entry) is in run.error, not a Status; a broken store is a Status.
+Result<SyncRun> record_run(Store& store, const Tenant& tenant, const SyncOptions& options,
+                           std::string_view trigger, std::string_view source,
+                           const std::function<Result<SyncReport>()>& sync);
+
+// The pipeline for `tenant`'s kind: online tenants run_sync() (stage 0 over `ldif` when
+// given, then stages 1-2); server tenants import `ldif` straight into profiles
+// (server_import.h) and have nothing to do without it.
+Result<SyncReport> sync_tenant(Store& store, const Tenant& tenant,
+                               const std::vector<LdifRecord>* ldif, const SyncOptions& options);
+
+// record_run() of sync_tenant().
 Result<SyncRun> run_and_record(Store& store, const Tenant& tenant,
                                const std::vector<LdifRecord>* ldif, const SyncOptions& options,
                                std::string_view trigger, std::string_view source);

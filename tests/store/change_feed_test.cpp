@@ -63,6 +63,26 @@ TEST_F(StoreTest, CursorsAreNamedAndPerTenant) {
   EXPECT_EQ(store_->set_cursor(999, "x", 1).code(), StatusCode::kNotFound);
 }
 
+TEST_F(StoreTest, SourceStatesAreNamedPerTenantAndRolledBackWithTheirTransaction) {
+  auto fab = store_->create_tenant({.name = "fabrikam"});
+  ASSERT_TRUE(fab);
+  EXPECT_EQ(*store_->source_state(tenant_.id, "ldap a"), std::nullopt);
+  ASSERT_TRUE(store_->set_source_state(tenant_.id, "ldap a", "syncrepl:rid=000,csn=1"));
+  ASSERT_TRUE(store_->set_source_state(tenant_.id, "ldap a", "syncrepl:rid=000,csn=2"));
+  EXPECT_EQ(*store_->source_state(tenant_.id, "ldap a"), "syncrepl:rid=000,csn=2");
+  EXPECT_EQ(*store_->source_state(fab->id, "ldap a"), std::nullopt);
+  // A failed run leaves the position where it was: the changes are read again.
+  Status s = store_->in_transaction([&]() -> Status {
+    UPSYNC_RETURN_IF_ERROR(store_->set_source_state(tenant_.id, "ldap a", "syncrepl:lost"));
+    return unavailable("killed");
+  });
+  EXPECT_FALSE(s);
+  EXPECT_EQ(*store_->source_state(tenant_.id, "ldap a"), "syncrepl:rid=000,csn=2");
+  EXPECT_EQ(store_->set_source_state(tenant_.id, "", "x").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->set_source_state(999, "x", "y").code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->source_state(999, "x").status().code(), StatusCode::kNotFound);
+}
+
 // The acceptance test of the foundation: after 100,000 profile writes, reading the 100
 // changes after a cursor touches O(100) rows. Shown with SQLite's own counters: no full-scan
 // steps, an index search in the plan, and the same number of VM steps as the same read in a

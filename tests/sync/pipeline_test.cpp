@@ -3,6 +3,7 @@
 #include "sync/pipeline.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "core/claims.h"
 #include "store/store_fixture.h"
@@ -247,6 +248,121 @@ TEST_F(SyncTest, DeletionsFollowTheExportWithinTheThreshold) {
   ASSERT_TRUE(r);
   EXPECT_EQ(stage(*r, "store-to-profiles").deleted, 1);
   EXPECT_FALSE(has_profile("bert@contoso.com"));
+}
+
+// Deltas (SourceRead with complete = false), as the LDAP connector hands them over.
+TEST_F(SyncTest, ADeltaAppliesItsEntriesAndDeletionsAndLeavesTheRestAlone) {
+  const std::string kErwin = "6a1f3c52-1111-4c3b-9d7e-0123456789ab";
+  ASSERT_TRUE(sync(kDirectory));
+  // Vesa changed (her entry is all a delta carries; her manager is resolved by DN); Erwin
+  // left, by entryUUID; Megan and Bert are not mentioned and stay.
+  auto vesa = parse_ldif(ad_user(2, "vesa@contoso.com",
+                                 "givenName: Vesa\nsn: Juvonen\ntitle: Director\n"
+                                 "manager: CN=User 1,OU=Staff,DC=contoso,DC=com\n"));
+  ASSERT_TRUE(vesa);
+  SourceRead delta;
+  delta.complete = false;
+  delta.entries = *vesa;
+  delta.deleted_anchors = {kErwin, "00000000-0000-4000-8000-000000000000"};
+  delta.state_name = "ldap test";
+  delta.state_after = "syncrepl:cookie-1";
+  auto r = run_source_sync(*store_, tenant_, delta, {});
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_EQ(stage(*r, "connect").read, 1);
+  EXPECT_EQ(stage(*r, "connect").updated, 1);
+  EXPECT_EQ(stage(*r, "connect").deleted, 1);
+  EXPECT_EQ(by_upn("vesa@contoso.com").first("Title"), "Director");
+  EXPECT_EQ(by_upn("vesa@contoso.com").first("Manager"), "i:0#.f|membership|megan@contoso.com");
+  EXPECT_TRUE(has_profile("megan@contoso.com"));
+  EXPECT_TRUE(has_profile("bert@contoso.com"));
+  EXPECT_FALSE(has_profile("erwin@contoso.com"));
+  EXPECT_EQ(*store_->source_state(tenant_.id, "ldap test"), "syncrepl:cookie-1");
+
+  // The position moved on since this read began (another run): nothing is written.
+  delta.state_before = "syncrepl:cookie-0";
+  delta.state_after = "syncrepl:cookie-2";
+  const int64_t seq = *store_->last_seq(tenant_.id);
+  auto raced = run_source_sync(*store_, tenant_, delta, {});
+  ASSERT_FALSE(raced);
+  EXPECT_NE(raced.status().message().find("another sync of ldap test finished"), std::string::npos)
+      << raced.status().message();
+  EXPECT_EQ(*store_->last_seq(tenant_.id), seq);
+  EXPECT_EQ(*store_->source_state(tenant_.id, "ldap test"), "syncrepl:cookie-1");
+}
+
+TEST_F(SyncTest, APresentPhaseDeletesOnlyEntryUuidUsersItDoesNotName) {
+  ASSERT_TRUE(sync(kDirectory));
+  // A present phase that names nothing: every user anchored on an entryUUID is gone, but
+  // users anchored on objectGUID cannot be named by one and stay for a complete read.
+  SourceRead delta;
+  delta.complete = false;
+  delta.present_anchors.emplace();
+  auto r = run_source_sync(*store_, tenant_, delta, {});
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_EQ(stage(*r, "connect").deleted, 1);
+  EXPECT_FALSE(has_profile("erwin@contoso.com"));
+  EXPECT_TRUE(has_profile("megan@contoso.com"));
+}
+
+TEST_F(SyncTest, ADeletedManagerLeavesTheirReportsWithoutOne) {
+  ASSERT_TRUE(sync(kDirectory));
+  ASSERT_EQ(by_upn("bert@contoso.com").first("Manager"), "i:0#.f|membership|vesa@contoso.com");
+  SourceRead delta;
+  delta.complete = false;
+  delta.deleted_anchors = {guid_b64(2)};
+  auto r = run_source_sync(*store_, tenant_, delta, {});
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_EQ(stage(*r, "connect").deleted, 1);
+  EXPECT_EQ(stage(*r, "connect").updated, 1) << "Bert loses his manager";
+  EXPECT_FALSE(has_profile("vesa@contoso.com"));
+  EXPECT_EQ(by_upn("bert@contoso.com").first("Manager"), "");
+}
+
+// A database synced before migration 8: the migration fills the DN and manager keys, so the
+// first delta after the upgrade resolves managers and clears reports like any other.
+TEST_F(SyncTest, MigrationEightIndexesUsersSyncedBeforeIt) {
+  ASSERT_TRUE(sync(kDirectory));
+  store_.reset();
+  const std::string db = (dir_.path() / "upsync.db").string();
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+    char* error = nullptr;
+    const int rc = sqlite3_exec(raw,
+                                "DROP INDEX directory_users_by_dn; "
+                                "DROP INDEX directory_users_by_manager; "
+                                "ALTER TABLE directory_users DROP COLUMN dn_key; "
+                                "ALTER TABLE directory_users DROP COLUMN manager_key; "
+                                "DROP TABLE source_states; PRAGMA user_version = 7;",
+                                nullptr, nullptr, &error);
+    EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(raw);
+  }
+  auto reopened = SqliteStore::open(db, /*create=*/false);
+  ASSERT_TRUE(reopened) << reopened.status().to_string();
+  store_ = std::move(*reopened);
+
+  // Bert now reports to Megan (found by DN); Vesa leaves, and had no other reports.
+  auto bert = parse_ldif(ad_user(3, "bert@contoso.com",
+                                 "givenName: Bert\nmail: bert@contoso.com\n"
+                                 "manager: CN=User 1,OU=Staff,DC=contoso,DC=com\n"));
+  ASSERT_TRUE(bert);
+  SourceRead delta;
+  delta.complete = false;
+  delta.entries = *bert;
+  auto r = run_source_sync(*store_, tenant_, delta, {});
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_EQ(by_upn("bert@contoso.com").first("Manager"), "i:0#.f|membership|megan@contoso.com");
+  // Megan leaves: Vesa (synced before the migration) and Bert lose their manager.
+  SourceRead gone;
+  gone.complete = false;
+  gone.deleted_anchors = {guid_b64(1)};
+  r = run_source_sync(*store_, tenant_, gone, {});
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_EQ(stage(*r, "connect").updated, 2);
+  EXPECT_EQ(by_upn("vesa@contoso.com").first("Manager"), "");
+  EXPECT_EQ(by_upn("bert@contoso.com").first("Manager"), "");
 }
 
 TEST_F(SyncTest, BlockedAndUnlicensedUsersAreNotProcessed) {

@@ -50,6 +50,35 @@ class SqliteDirectoryStore : public DirectoryStore {
     return one("upn_key = ? AND deleted = 0", t, l, ascii_lower(upn));
   }
 
+  Result<std::optional<DirectoryUser>> cloud_user_by_dn(TenantId t, std::string_view dn) override {
+    return one("dn_key = ? AND deleted = 0", t, DirectoryLayer::kCloud, ascii_lower(dn));
+  }
+  Result<std::vector<DirectoryUser>> cloud_direct_reports(TenantId t,
+                                                          std::string_view object_id) override {
+    UPSYNC_ASSIGN_OR_RETURN(
+        auto* q, db_.prepare("SELECT object_id, source_anchor, attrs, deleted, seq FROM "
+                             "directory_users WHERE tenant_id = ? AND manager_key = ? AND "
+                             "layer = 'cloud' AND deleted = 0"));
+    q->bind(1, t);
+    q->bind(2, ascii_lower(object_id));
+    std::vector<DirectoryUser> out;
+    while (true) {
+      auto row = q->step();
+      if (!row) {
+        q->reset();
+        return row.status();
+      }
+      if (!*row) break;
+      auto u = read(*q);
+      if (!u) {
+        q->reset();
+        return u.status();
+      }
+      out.push_back(std::move(*u));
+    }
+    q->reset();
+    return out;
+  }
   Result<PutOutcome> put(TenantId t, DirectoryLayer l, const DirectoryUser& u) override {
     PutOutcome outcome = PutOutcome::kUnchanged;
     Status s = store_.in_transaction([&]() -> Status {
@@ -71,10 +100,11 @@ class SqliteDirectoryStore : public DirectoryStore {
       UPSYNC_ASSIGN_OR_RETURN(const int64_t seq, store_.next_seq(t));
       UPSYNC_ASSIGN_OR_RETURN(
           auto* w, db_.prepare("INSERT INTO directory_users (tenant_id, layer, object_id, "
-                               "source_anchor, upn_key, attrs, deleted, seq) VALUES "
-                               "(?1, ?2, ?3, ?4, ?5, ?6, 0, ?7) ON CONFLICT (tenant_id, layer, "
-                               "object_id) DO UPDATE SET source_anchor = ?4, upn_key = ?5, "
-                               "attrs = ?6, deleted = 0, seq = ?7"));
+                               "source_anchor, upn_key, attrs, deleted, seq, dn_key, "
+                               "manager_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9) ON "
+                               "CONFLICT (tenant_id, layer, object_id) DO UPDATE SET "
+                               "source_anchor = ?4, upn_key = ?5, attrs = ?6, deleted = 0, "
+                               "seq = ?7, dn_key = ?8, manager_key = ?9"));
       w->bind(1, t);
       w->bind(2, layer_name(l));
       w->bind(3, ascii_lower(u.object_id));
@@ -86,6 +116,15 @@ class SqliteDirectoryStore : public DirectoryStore {
       w->bind(5, ascii_lower(u.first("userPrincipalName")));
       w->bind(6, attrs);
       w->bind(7, seq);
+      // Only the cloud layer is searched by DN and manager (see migration 4).
+      for (auto [i, attr] : {std::pair{8, "distinguishedName"}, std::pair{9, "manager"}}) {
+        const std::string v = l == DirectoryLayer::kCloud ? u.first(attr) : "";
+        if (v.empty()) {
+          w->bind_null(i);
+        } else {
+          w->bind(i, ascii_lower(v));
+        }
+      }
       UPSYNC_RETURN_IF_ERROR(w->run());
       UPSYNC_RETURN_IF_ERROR(store_.append_change(
           t, directory_feed(l), seq, ascii_lower(u.object_id), ChangeOp::kUpsert, utc_now_iso()));

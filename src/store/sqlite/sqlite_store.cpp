@@ -171,6 +171,29 @@ CREATE TABLE sync_schedules (
   interval_seconds INTEGER NOT NULL
 );
 )sql",
+    // 8: delta reads of on-premises directories (src/sync/ldap_connector.h): each source's
+    // position (an RFC 4533 cookie or a high-water mark), and cloud users by DN and by
+    // manager, so that a delta can resolve a changed user's manager, and clear the manager of
+    // a deleted user's reports, without re-reading everyone. The keys are plain columns that
+    // put() fills for the cloud layer only: expression indexes over the JSON attributes made
+    // a full sync of 100,000 users cost 9.5 s more CPU (53.6 s against 44.1 s), these 4 s.
+    R"sql(
+CREATE TABLE source_states (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, name)
+) WITHOUT ROWID;
+ALTER TABLE directory_users ADD COLUMN dn_key TEXT;       -- lower-case distinguishedName
+ALTER TABLE directory_users ADD COLUMN manager_key TEXT;  -- the manager's object id
+UPDATE directory_users SET dn_key = lower(json_extract(attrs, '$.distinguishedName[0]')),
+  manager_key = lower(json_extract(attrs, '$.manager[0]')) WHERE layer = 'cloud';
+CREATE INDEX directory_users_by_dn ON directory_users (tenant_id, dn_key)
+  WHERE dn_key IS NOT NULL;
+CREATE INDEX directory_users_by_manager ON directory_users (tenant_id, manager_key)
+  WHERE manager_key IS NOT NULL;
+)sql",
 };
 
 constexpr std::string_view kProfileColumns = "id, props, seq, updated_at";
@@ -852,6 +875,37 @@ Status SqliteStore::set_cursor(TenantId tenant, std::string_view name, int64_t s
     s->bind(1, tenant);
     s->bind(2, name);
     s->bind(3, seq);
+    s->bind(4, utc_now_iso());
+    return s->run();
+  });
+}
+
+Result<std::optional<std::string>> SqliteStore::source_state(TenantId tenant,
+                                                             std::string_view name) {
+  UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));
+  UPSYNC_ASSIGN_OR_RETURN(
+      auto* s, db_->prepare("SELECT value FROM source_states WHERE tenant_id = ? AND name = ?"));
+  s->bind(1, tenant);
+  s->bind(2, name);
+  UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());
+  std::optional<std::string> v;
+  if (row) v = s->column_text(0);
+  s->reset();
+  return v;
+}
+
+Status SqliteStore::set_source_state(TenantId tenant, std::string_view name,
+                                     std::string_view value) {
+  if (name.empty()) return invalid_argument("source state name must not be empty");
+  return in_transaction([&]() -> Status {
+    UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));
+    UPSYNC_ASSIGN_OR_RETURN(
+        auto* s, db_->prepare("INSERT INTO source_states (tenant_id, name, value, updated_at) "
+                              "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (tenant_id, name) DO UPDATE "
+                              "SET value = excluded.value, updated_at = excluded.updated_at"));
+    s->bind(1, tenant);
+    s->bind(2, name);
+    s->bind(3, value);
     s->bind(4, utc_now_iso());
     return s->run();
   });

@@ -47,6 +47,8 @@ class SqliteStore : public Store {
   Result<int64_t> last_seq(TenantId tenant) override;
   Result<int64_t> cursor(TenantId tenant, std::string_view name) override;
   Status set_cursor(TenantId tenant, std::string_view name, int64_t seq) override;
+  Result<std::optional<std::string>> source_state(TenantId tenant, std::string_view name) override;
+  Status set_source_state(TenantId tenant, std::string_view name, std::string_view value) override;
 
   // What the last changes_after() cost, read from SQLite's statement counters: the number of
   // virtual-machine steps, and the rows stepped through by full scans (0 when every table
