@@ -114,7 +114,11 @@ class SqliteJobStore : public JobStore {
                                  " (state " + std::string(import_job_state_name(job.state)) +
                                  "); only jobs that have not started can be deleted");
     }
-    return clear_log(job_id);
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * log,
+        db_.prepare("DELETE FROM import_job_log WHERE job_id = ? COLLATE NOCASE"));
+    log->bind(1, job_id);
+    return log->run();
   }
 
   Status update(const ImportJob& j) override {
