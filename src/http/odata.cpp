@@ -81,14 +81,21 @@ Result<std::string> percent_decode_segment(std::string_view s, size_t offset) {
 }
 
 // Splits `s` on `sep` outside '...' literals. `offset` places `s` in the path for messages.
+// In a raw (still encoded) path, %27 is a quote too: some clients encode quotes.
 Result<std::vector<std::string_view>> split_outside_quotes(std::string_view s, char sep,
-                                                           size_t offset) {
+                                                           size_t offset, bool raw = false) {
   std::vector<std::string_view> parts;
   bool quoted = false;
   size_t start = 0, quote_at = 0;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\'') {
-      if (!quoted) quote_at = i;
+    const size_t at = i;
+    bool quote = s[i] == '\'';
+    if (raw && s[i] == '%' && s.substr(i, 3) == "%27") {
+      quote = true;
+      i += 2;
+    }
+    if (quote) {
+      if (!quoted) quote_at = at;
       quoted = !quoted;  // a doubled '' toggles twice: still inside the literal
     } else if (s[i] == sep && !quoted) {
       parts.push_back(s.substr(start, i - start));
@@ -137,8 +144,10 @@ Result<ODataSegment> parse_segment(std::string_view text, size_t offset) {
 
 // '...' → its text with '' undone.
 Result<std::string> unquote(std::string_view lit, std::string_view what) {
-  if (lit.size() < 2 || lit.front() != '\'' || lit.back() != '\'') {
-    return std::string(lit);  // an unquoted value is taken as it is
+  if (lit.empty() || lit.front() != '\'') return std::string(lit);  // unquoted: as it is
+  if (lit.size() < 2 || lit.back() != '\'') {
+    return invalid_argument("The value of " + std::string(what) + " (" + quote_for_message(lit) +
+                            ") opens a quote that is not closed.");
   }
   std::string out;
   std::string_view body = lit.substr(1, lit.size() - 2);
@@ -273,7 +282,7 @@ const std::string* ODataSegment::arg(std::string_view arg_name, size_t position)
 
 Result<std::vector<ODataSegment>> parse_odata_path(std::string_view raw) {
   std::vector<ODataSegment> out;
-  UPSYNC_ASSIGN_OR_RETURN(auto parts, split_outside_quotes(raw, '/', 0));
+  UPSYNC_ASSIGN_OR_RETURN(auto parts, split_outside_quotes(raw, '/', 0, true));
   size_t offset = 0;
   for (std::string_view p : parts) {
     if (!p.empty()) {
