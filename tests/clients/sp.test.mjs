@@ -37,7 +37,8 @@ before(async () => {
   up.cli("profile", "create", "--tenant", "contoso", adele, "--set", "PreferredName=Adele Vance",
     "--set", "WorkEmail=adele@contoso.com", "--set", `Manager=${megan}`,
     "--set", "SPS-Skills=C++", "--set", "SPS-Skills=Rust");
-  await up.start();
+  // The import worker inside `upsync serve` runs the queued jobs.
+  await up.start(["--worker-interval", "0.1"]);
 });
 after(() => up.stop());
 
@@ -128,11 +129,10 @@ async function upload(client, folder, name, text) {
     .addUsingPath(name, text, { Overwrite: true });
 }
 
+// Polls the job as PnP PowerShell's -Wait does (but every 100 ms) until the server's own
+// worker has run it to an end.
 async function runJob(admin, id) {
-  // The worker inside `upsync serve` runs jobs on its own once it is there; until then the
-  // CLI runs what is queued.
-  up.cli("import", "run-pending");
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 200; i++) {
     const job = await admin.office365Tenant.getImportProfilePropertyJob(id);
     if (job.State === 4 || job.State === 5) return job;
     await new Promise((r) => setTimeout(r, 100));
@@ -167,8 +167,6 @@ test("bulk import: upload, queue, poll to Succeeded, profiles changed", async ()
     { City: "City", Cost: "CostCenter" },
     `${up.origin}/tenants/contoso${lib}/import/users.json`);
   assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-  const queued = await client.admin.office365Tenant.getImportProfilePropertyJob(id);
-  assert.equal(queued.State, 3);
   const job = await runJob(client.admin, id);
   assert.equal(job.State, 4, JSON.stringify(job));
   assert.equal(job.Error, 0);
@@ -214,19 +212,41 @@ test("bulk import: a file that is not JSON ends InvalidDataFile with the positio
 });
 
 test("bulk import: a SharePoint admin is refused, and a queued job can be deleted", async () => {
-  const samClient = sp(await up.userToken("contoso", app, "sam@contoso.com", "sam-password"));
-  await assert.rejects(
-    samClient.admin.office365Tenant.queueImportProfileProperties(0, "IdName", { City: "City" },
-      `${lib}/import/users.json`),
-    (e) => e.status === 403 && /global admin or app-only access/.test(e.message));
-  const client = sp(await up.appToken("contoso", app));
-  await assert.rejects(
-    client.admin.office365Tenant.queueImportProfileProperties(0, "IdName", { A: "AboutMe" },
-      `${lib}/import/users.json`),
-    (e) => e.status === 400 && /Property Names \[AboutMe\] are editable by user\./.test(e.message));
-  const id = await client.admin.office365Tenant.queueImportProfileProperties(0, "IdName",
-    { City: "City" }, `${lib}/import/users.json`);
-  assert.equal(await client.admin.office365Tenant.deleteImportProfilePropertiesJob(id), true);
-  await assert.rejects(client.admin.office365Tenant.getImportProfilePropertyJob(id),
-    (e) => e.status === 404);
+  // A second server without a worker, so that the job stays Queued until it is deleted.
+  const idle = new Upsync();
+  try {
+    const idleApp = idle.addTenant("contoso");
+    idle.cli("user", "password", "set", "--tenant", "contoso", "sam@contoso.com",
+      "--role", "sharepoint-admin", "--password", "sam-password");
+    idle.cli("property", "add", "--tenant", "contoso", "City");
+    await idle.start(["--no-worker"]);
+    const on = (token) => spfi(`${idle.origin}/tenants/contoso/sites/hr`).using(DefaultHeaders(),
+      DefaultInit(), NodeFetch(), DefaultParse(),
+      InjectHeaders({ Authorization: `Bearer ${token}` }));
+    const samClient = on(await idle.userToken("contoso", idleApp, "sam@contoso.com",
+      "sam-password"));
+    await assert.rejects(
+      samClient.admin.office365Tenant.queueImportProfileProperties(0, "IdName", { City: "City" },
+        `${lib}/import/users.json`),
+      (e) => e.status === 403 && /global admin or app-only access/.test(e.message));
+    const client = on(await idle.appToken("contoso", idleApp));
+    await assert.rejects(
+      client.admin.office365Tenant.queueImportProfileProperties(0, "IdName", { A: "AboutMe" },
+        `${lib}/import/users.json`),
+      (e) => e.status === 400 &&
+        /Property Names \[AboutMe\] are editable by user\./.test(e.message));
+    await upload(client, `${lib}/import`, "users.json", '{"value":[]}');
+    const id = await client.admin.office365Tenant.queueImportProfileProperties(0, "IdName",
+      { City: "City" }, `${lib}/import/users.json`);
+    const queued = await client.admin.office365Tenant.getImportProfilePropertyJob(id);
+    assert.equal(queued.State, 3);  // Queued
+    await assert.rejects(samClient.admin.office365Tenant.deleteImportProfilePropertiesJob(id),
+      (e) => e.status === 403);
+    assert.equal(await client.admin.office365Tenant.deleteImportProfilePropertiesJob(id), true);
+    await assert.rejects(client.admin.office365Tenant.getImportProfilePropertyJob(id),
+      (e) => e.status === 404);
+    assert.deepEqual(await client.admin.office365Tenant.getImportProfilePropertyJobs(), []);
+  } finally {
+    await idle.stop();
+  }
 });
