@@ -294,6 +294,23 @@ TEST_F(BulkImportTest, OnlyJobsThatHaveNotStartedCanBeRemoved) {
   EXPECT_TRUE(imp.run_pending()->empty());  // nothing left to run
 }
 
+TEST_F(BulkImportTest, AJobDeletedAfterAWorkerListedItIsNotRun) {
+  put(kData + "seed003_sample.json");
+  auto imp = importer();
+  auto id =
+      imp.queue_import_profile_properties(tenant_, ImportIdType::kEmail, "IdName", kMap, kSource);
+  ASSERT_TRUE(id);
+  auto listed = jobs_->runnable();
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  std::string before = snapshot();
+  ASSERT_TRUE(jobs_->remove_unstarted(tenant_.id, *id).is_ok());
+  auto ran = imp.run_job((*listed)[0]);
+  EXPECT_EQ(ran.status().code(), StatusCode::kNotFound) << ran.status().to_string();
+  EXPECT_EQ(snapshot(), before);
+  EXPECT_TRUE(jobs_->list(tenant_.id)->empty());
+}
+
 TEST_F(BulkImportTest, AFileRemovedAfterQueueingIsDataFileNotExist) {
   put(kData + "seed003_sample.json");
   auto imp = importer();
