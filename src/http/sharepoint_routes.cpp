@@ -455,6 +455,12 @@ void add_sharepoint_routes(Router& router) {
     router.add(method, site + R"(sp\.userprofiles\.(?:peoplemanager|profileloader).*$)",
                Surface::kSharePoint, Access::kSignedIn, people_manager);
   }
+  // PnPjs's profiles module also offers the people picker; upsync does not serve it (yet).
+  router.add("POST", site + R"(sp\.ui\.applicationpages\.clientpeoplepickerwebserviceinterface.*$)",
+             Surface::kSharePoint, Access::kSignedIn, [](Call& call) {
+               return sp_not_supported(call, "the client people picker",
+                                       "search profiles with GetPropertiesFor or the Graph API");
+             });
   add_sharepoint_file_routes(router);
   add_sharepoint_tenant_routes(router);
 }
