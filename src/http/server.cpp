@@ -174,6 +174,9 @@ Status serve(const ServeOptions& opts) {
   size_t threads = opts.threads == 0 ? 1 : opts.threads;
   svr->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   svr->set_payload_max_length(opts.max_body_bytes);
+  // Answers go out as headers then body; without TCP_NODELAY a kept-alive client (PnPjs,
+  // Node fetch) waits for its delayed ACK, about 40 ms per request.
+  svr->set_tcp_nodelay(true);
 
   auto metrics = std::make_shared<Metrics>();
   std::string data_dir = opts.data_dir;
