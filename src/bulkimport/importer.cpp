@@ -132,8 +132,11 @@ Result<std::vector<ImportJob>> BulkImporter::run_pending(const Progress& progres
   std::vector<ImportJob> done;
   for (ImportJob& job : jobs) {
     if (stop_ && stop_->load()) break;
-    UPSYNC_ASSIGN_OR_RETURN(ImportJob ended, run_job(std::move(job), progress));
-    done.push_back(std::move(ended));
+    auto ended = run_job(std::move(job), progress);
+    // DeleteImportProfilePropertiesJob removed it after the list was read: nothing to run.
+    if (!ended && ended.status().code() == StatusCode::kNotFound) continue;
+    if (!ended) return ended.status();
+    done.push_back(std::move(*ended));
   }
   return done;
 }

@@ -63,7 +63,7 @@ class BulkImporter {
   // Runs every Queued job (and any left Processing by a killed worker), oldest first.
   // Returns the jobs run, as they ended.
   Result<std::vector<ImportJob>> run_pending(const Progress& progress = {});
-  // Runs one job to its end state.
+  // Runs one job to its end state; NotFound when the job no longer exists (deleted).
   Result<ImportJob> run_job(ImportJob job, const Progress& progress = {});
 
   // When `*stop` turns true (e.g. on SIGTERM), a running job stops after its current batch

@@ -82,6 +82,10 @@ class JobStore {
   virtual Result<std::vector<ImportJob>> list(TenantId tenant) = 0;
   // Jobs a worker should run (Queued, or Processing left by a killed worker), oldest first.
   virtual Result<std::vector<ImportJob>> runnable() = 0;
+  // Deletes a job that has not started (Submitted or Queued) with its log lines: NotFound
+  // when the tenant has no such job, FailedPrecondition when it has started or ended
+  // (DeleteImportProfilePropertiesJob deletes only jobs that have not started).
+  virtual Status remove_unstarted(TenantId tenant, std::string_view job_id) = 0;
   // Writes state, error, message, log folder and checkpoint.
   virtual Status update(const ImportJob& job) = 0;
   // Log lines of a job (kept until the log file is written, crash-safe).

@@ -22,6 +22,7 @@
 #include "http/import_worker.h"
 #include "http/oauth_routes.h"
 #include "http/router.h"
+#include "http/sharepoint_routes.h"
 #include "store/store.h"
 #include "sync/scheduler.h"
 
@@ -173,6 +174,9 @@ Status serve(const ServeOptions& opts) {
   size_t threads = opts.threads == 0 ? 1 : opts.threads;
   svr->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   svr->set_payload_max_length(opts.max_body_bytes);
+  // Answers go out as headers then body; without TCP_NODELAY a kept-alive client (PnPjs,
+  // Node fetch) waits for its delayed ACK, about 40 ms per request.
+  svr->set_tcp_nodelay(true);
 
   auto metrics = std::make_shared<Metrics>();
   std::string data_dir = opts.data_dir;
@@ -262,6 +266,7 @@ Status serve(const ServeOptions& opts) {
   auto router = std::make_shared<Router>();
   add_oauth_routes(*router);
   add_admin_routes(*router);
+  add_sharepoint_routes(*router);
   auto dispatch = [context, router, metrics](const httplib::Request& req, httplib::Response& res) {
     auto started = std::chrono::steady_clock::now();
     router->dispatch(*context, req, res);

@@ -258,6 +258,59 @@ TEST_F(BulkImportTest, StatesGoSubmittedQueuedProcessingSucceeded) {
   EXPECT_FALSE(jobs_->get(tenant_.id, "00000000-0000-0000-0000-000000000000"));
 }
 
+TEST_F(BulkImportTest, OnlyJobsThatHaveNotStartedCanBeRemoved) {
+  put(kData + "seed003_sample.json");
+  auto imp = importer();
+  auto queued =
+      imp.queue_import_profile_properties(tenant_, ImportIdType::kEmail, "IdName", kMap, kSource);
+  auto ran =
+      imp.queue_import_profile_properties(tenant_, ImportIdType::kEmail, "IdName", kMap, kSource);
+  ASSERT_TRUE(queued && ran);
+  // Run only the second: the first stays Queued.
+  auto job = jobs_->get(tenant_.id, *ran);
+  ASSERT_TRUE(job);
+  ASSERT_TRUE(imp.run_job(*job));
+  ASSERT_EQ(jobs_->get(tenant_.id, *ran)->state, ImportJobState::kError);  // unknown user
+
+  Status started = jobs_->remove_unstarted(tenant_.id, *ran);
+  EXPECT_EQ(started.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(started.message().find("has already ended (state Error)"), std::string::npos)
+      << started.message();
+  EXPECT_TRUE(jobs_->get(tenant_.id, *ran));
+  EXPECT_FALSE(jobs_->log_lines(*ran)->empty());
+
+  // Another tenant cannot remove it; an unknown id is NotFound.
+  auto other = store_->create_tenant({.name = "fabrikam"});
+  ASSERT_TRUE(other);
+  EXPECT_EQ(jobs_->remove_unstarted(other->id, *queued).code(), StatusCode::kNotFound);
+  EXPECT_EQ(jobs_->remove_unstarted(tenant_.id, "00000000-0000-0000-0000-000000000000").code(),
+            StatusCode::kNotFound);
+
+  std::string upper = *queued;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  ASSERT_TRUE(jobs_->remove_unstarted(tenant_.id, upper).is_ok());
+  EXPECT_EQ(jobs_->get(tenant_.id, *queued).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(jobs_->list(tenant_.id)->size(), 1u);
+  EXPECT_TRUE(imp.run_pending()->empty());  // nothing left to run
+}
+
+TEST_F(BulkImportTest, AJobDeletedAfterAWorkerListedItIsNotRun) {
+  put(kData + "seed003_sample.json");
+  auto imp = importer();
+  auto id =
+      imp.queue_import_profile_properties(tenant_, ImportIdType::kEmail, "IdName", kMap, kSource);
+  ASSERT_TRUE(id);
+  auto listed = jobs_->runnable();
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  std::string before = snapshot();
+  ASSERT_TRUE(jobs_->remove_unstarted(tenant_.id, *id).is_ok());
+  auto ran = imp.run_job((*listed)[0]);
+  EXPECT_EQ(ran.status().code(), StatusCode::kNotFound) << ran.status().to_string();
+  EXPECT_EQ(snapshot(), before);
+  EXPECT_TRUE(jobs_->list(tenant_.id)->empty());
+}
+
 TEST_F(BulkImportTest, AFileRemovedAfterQueueingIsDataFileNotExist) {
   put(kData + "seed003_sample.json");
   auto imp = importer();

@@ -45,6 +45,25 @@ const std::vector<RouteCase>& routes() {
       {"GET", "/admin/v1/import/jobs", "", Needs::kManager, 200},
       {"GET", "/admin/v1/sync/schedule", "", Needs::kManager, 200},
       {"PUT", "/admin/v1/sync/schedule", R"({"intervalSeconds":3600})", Needs::kManager, 200},
+      // SharePoint REST (sharepoint_routes.h).
+      {"POST", "/_api/contextinfo", "", Needs::kAnyone, 200},
+      {"GET", "/sites/hr/_api/web", "", Needs::kAnyone, 200},
+      {"GET", "/_api/sp.userprofiles.peoplemanager/getpropertiesfor(@v)?@v='nobody'", "",
+       Needs::kAnyone, 200},
+      {"POST",
+       "/sites/hr/_api/web/GetFolderByServerRelativeUrl('/sites/hr/Shared%20Documents')"
+       "/Files/add(url='{who}.txt',overwrite=true)",
+       "text", Needs::kAnyone, 200},
+      {"POST",
+       "/_api/Microsoft.Online.SharePoint.TenantManagement.Office365Tenant/"
+       "GetImportProfilePropertyJobs",
+       "", Needs::kManager, 200},
+      {"POST",
+       "/_api/Microsoft.Online.SharePoint.TenantManagement.Office365Tenant/"
+       "QueueImportProfileProperties",
+       R"({"idType":0,"sourceDataIdProperty":"IdName","propertyMap":{"H":"SPS-HireDate"},)"
+       R"("sourceUri":"/sites/hr/Shared Documents/{who}.json"})",
+       Needs::kGlobalAdminOrApp, 200},
   };
   return kRoutes;
 }

@@ -96,6 +96,31 @@ class SqliteJobStore : public JobStore {
     return read_all(*s);
   }
 
+  Status remove_unstarted(TenantId tenant, std::string_view job_id) override {
+    // One statement decides, so a worker that starts the job meanwhile wins or loses whole.
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * s,
+        db_.prepare("DELETE FROM import_jobs WHERE tenant_id = ? AND job_id = ? COLLATE NOCASE "
+                    "AND state IN (?, ?)"));
+    s->bind(1, tenant);
+    s->bind(2, job_id);
+    s->bind(3, static_cast<int64_t>(ImportJobState::kSubmitted));
+    s->bind(4, static_cast<int64_t>(ImportJobState::kQueued));
+    UPSYNC_RETURN_IF_ERROR(s->run());
+    if (db_.changes() == 0) {
+      UPSYNC_ASSIGN_OR_RETURN(ImportJob job, get(tenant, job_id));
+      return failed_precondition("import job '" + job.job_id + "' has already " +
+                                 (job.state == ImportJobState::kProcessing ? "started" : "ended") +
+                                 " (state " + std::string(import_job_state_name(job.state)) +
+                                 "); only jobs that have not started can be deleted");
+    }
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * log,
+        db_.prepare("DELETE FROM import_job_log WHERE job_id = ? COLLATE NOCASE"));
+    log->bind(1, job_id);
+    return log->run();
+  }
+
   Status update(const ImportJob& j) override {
     UPSYNC_ASSIGN_OR_RETURN(
         SqliteStatement * s,

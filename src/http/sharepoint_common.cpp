@@ -1,0 +1,171 @@
+#include "http/sharepoint_common.h"
+
+#include <uuid/uuid.h>
+
+#include "core/text.h"
+
+namespace upsync {
+
+namespace {
+
+// Host name of an origin or URL authority, lower-case, without the port.
+std::string host_only(std::string_view authority) {
+  size_t colon = authority.rfind(':');
+  if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
+    authority = authority.substr(0, colon);
+  }
+  return ascii_lower(authority);
+}
+
+// "/tenants/<name>/rest" → {name, "/rest"}; anything else → {"", path}.
+std::pair<std::string, std::string_view> split_tenant_prefix(std::string_view path) {
+  constexpr std::string_view kTenants = "/tenants/";
+  if (path.substr(0, kTenants.size()) != kTenants) return {"", path};
+  std::string_view rest = path.substr(kTenants.size());
+  size_t slash = rest.find('/');
+  std::string name = ascii_lower(rest.substr(0, slash));
+  return {name, slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash)};
+}
+
+}  // namespace
+
+std::string sp_web_url(const Call& call) { return call.tenant_base + call.match[1].str(); }
+
+std::string sp_service_root(const Call& call) { return sp_web_url(call) + "/_api/"; }
+
+bool sp_is(const ODataSegment& seg, std::string_view name) { return ascii_iequal(seg.name, name); }
+
+Result<std::vector<ODataSegment>> sp_api_segments(const Call& call) {
+  std::string_view target = call.req.target;
+  target = target.substr(0, target.find('?'));
+  std::string lower = ascii_lower(target);
+  size_t at = lower.find("/_api/");
+  if (at == std::string::npos) {
+    // "_api" itself was percent-encoded: fall back to the decoded path.
+    std::string_view path = call.path;
+    size_t p = ascii_lower(path).find("/_api/");
+    if (p == std::string::npos) return not_found("No /_api/ in " + call.req.path + ".");
+    std::string escaped;
+    for (char c : path.substr(p + 6)) {
+      if (c == '%') {
+        escaped += "%25";
+      } else {
+        escaped.push_back(c);
+      }
+    }
+    return parse_odata_path(escaped);
+  }
+  return parse_odata_path(target.substr(at + 6));
+}
+
+Result<nlohmann::json> sp_json_body(const Call& call) {
+  if (trim(call.req.body).empty()) return nlohmann::json::object();
+  try {
+    nlohmann::json j = nlohmann::json::parse(call.req.body);
+    if (!j.is_object()) {
+      return invalid_argument("The request body must be a JSON object, got a JSON " +
+                              std::string(j.type_name()) + ".");
+    }
+    return j;
+  } catch (const nlohmann::json::parse_error& e) {
+    // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 9: ...".
+    std::string what = e.what();
+    size_t at = what.find("] ");
+    return invalid_argument("The request body is not valid JSON (byte " + std::to_string(e.byte) +
+                            "): " + (at == std::string::npos ? what : what.substr(at + 2)));
+  }
+}
+
+Result<std::string> sp_string_member(const nlohmann::json& body, std::string_view name) {
+  auto it = body.find(std::string(name));
+  if (it == body.end() || it->is_null()) {
+    return invalid_argument("The request body has no '" + std::string(name) + "'.");
+  }
+  if (!it->is_string()) {
+    return invalid_argument("'" + std::string(name) +
+                            "' in the request body must be a string, got " +
+                            std::string(it->type_name()) + ".");
+  }
+  return it->get<std::string>();
+}
+
+Status sp_not_supported(Call& call, std::string_view what, std::string_view why) {
+  write_error(call.req, call.res, Surface::kSharePoint,
+              failed_precondition("upsync does not support " + std::string(what) + ": " +
+                                  std::string(why)));
+  call.res.status = 501;
+  return Status::ok();
+}
+
+Status sp_wrong_method(Call& call, std::string message) {
+  write_error(call.req, call.res, Surface::kSharePoint, failed_precondition(std::move(message)));
+  call.res.status = 405;
+  return Status::ok();
+}
+
+Result<TenantUrl> sp_resolve_url(const Call& call, std::string_view url) {
+  url = trim(url);
+  TenantUrl out;
+  std::string_view path = url;
+  bool same_server = true;
+  for (std::string_view scheme : {"https://", "http://"}) {
+    if (ascii_lower(url.substr(0, scheme.size())) != scheme) continue;
+    std::string_view rest = url.substr(scheme.size());
+    size_t slash = rest.find('/');
+    std::string host = host_only(rest.substr(0, slash));
+    path = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+    std::string own = host_only(call.req.get_header_value("Host"));
+    if (host != own) {
+      same_server = false;
+      // The tenant's own hosts: contoso.sharepoint.com, and contoso[-admin|-my].<domain>.
+      std::string label = host.substr(0, host.find('.'));
+      const std::string& t = call.tenant.name;
+      out.in_tenant = host == tenant_host(call.tenant) ||
+                      (host.find('.') != std::string::npos &&
+                       (label == t || label == t + "-admin" || label == t + "-my"));
+    }
+    break;
+  }
+  if (path.empty() || path.front() != '/') {
+    return invalid_argument("'" + quote_for_message(url) +
+                            "' is neither server-relative (/sites/...) nor an absolute URL.");
+  }
+  auto [prefix_tenant, rest] = split_tenant_prefix(path);
+  if (same_server) {
+    out.in_tenant = prefix_tenant.empty() || prefix_tenant == call.tenant.name;
+    if (!out.in_tenant) out.other_tenant = prefix_tenant;
+  }
+  out.server_relative = std::string(rest);
+  return out;
+}
+
+Result<FileUrl> sp_file_url(const Call& call, std::string_view decoded) {
+  UPSYNC_ASSIGN_OR_RETURN(TenantUrl where, sp_resolve_url(call, decoded));
+  if (!where.in_tenant) {
+    return invalid_argument("'" + quote_for_message(decoded) + "' is not in tenant '" +
+                            call.tenant.name + "'.");
+  }
+  // parse_file_url decodes percent-escapes; the text here is decoded already.
+  std::string escaped;
+  for (char c : where.server_relative) {
+    if (c == '%') {
+      escaped += "%25";
+    } else {
+      escaped.push_back(c);
+    }
+  }
+  return parse_file_url(escaped);
+}
+
+std::string sp_name_guid(std::string_view name) {
+  // The URL namespace of RFC 4122 appendix C.
+  static const uuid_t kUrlNamespace = {0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1,
+                                       0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8};
+  uuid_t out;
+  uuid_generate_sha1(out, kUrlNamespace, name.data(), name.size());
+  char text[37];
+  uuid_unparse_lower(out, text);
+  return text;
+}
+
+}  // namespace upsync

@@ -1,0 +1,299 @@
+// Files in document libraries (reference/client-wire-formats.md §3):
+//   web/GetFolderByServerRelativePath(decodedUrl='...')  or  GetFolderByServerRelativeUrl('...')
+//     [GET] SP.Folder   /files [GET]   /folders [GET]   /files('name')/...   /folders('name')/...
+//     /files/AddUsingPath(decodedurl='x',Overwrite=true) [POST raw bytes]
+//     /Files/add(url='x',overwrite=true)                  [POST raw bytes]
+//   web/GetFileByServerRelativePath(decodedUrl='...')  or  GetFileByServerRelativeUrl('...')
+//     [GET] SP.File   [DELETE, or POST with X-HTTP-Method: DELETE]
+//     /$value [GET raw bytes; POST with X-HTTP-Method: PUT replaces the content]
+#include <fstream>
+#include <memory>
+#include <span>
+
+#include "core/text.h"
+#include "http/sharepoint_common.h"
+
+namespace upsync {
+
+namespace {
+
+// The method a request means: POST with X-HTTP-Method (DELETE, PUT, MERGE) stands for it.
+std::string effective_method(const Call& call) {
+  std::string tunnel = call.req.get_header_value("X-HTTP-Method");
+  if (call.req.method == "POST" && !tunnel.empty()) {
+    std::string upper;
+    for (char c : tunnel)
+      upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    return upper;
+  }
+  return call.req.method;
+}
+
+std::string odata_quoted(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    out.push_back(c);
+    if (c == '\'') out.push_back('\'');
+  }
+  return out;
+}
+
+std::string last_segment(std::string_view url) {
+  size_t slash = url.rfind('/');
+  return std::string(slash == std::string_view::npos ? url : url.substr(slash + 1));
+}
+
+nlohmann::json file_json(const Call& call, const FileInfo& f) {
+  return {{"Exists", true},
+          {"Length", std::to_string(f.size)},
+          {"Name", last_segment(f.url)},
+          {"ServerRelativeUrl", f.url},
+          {"TimeCreated", f.modified_at},
+          {"TimeLastModified", f.modified_at},
+          {"UniqueId", sp_name_guid(call.tenant.name + ":" + f.url)}};
+}
+
+nlohmann::json folder_json(const Call& call, const FileInfo& f, size_t item_count) {
+  return {{"Exists", true},
+          {"ItemCount", item_count},
+          {"Name", last_segment(f.url)},
+          {"ServerRelativeUrl", f.url},
+          {"TimeLastModified", f.modified_at},
+          {"UniqueId", sp_name_guid(call.tenant.name + ":" + f.url)}};
+}
+
+ODataEntity file_entity(const Call& call, const std::string& url) {
+  return {"SP.File", sp_service_root(call),
+          "Web/GetFileByServerRelativePath(decodedurl='" + odata_quoted(url) + "')"};
+}
+
+ODataEntity folder_entity(const Call& call, const std::string& url) {
+  return {"SP.Folder", sp_service_root(call),
+          "Web/GetFolderByServerRelativePath(decodedurl='" + odata_quoted(url) + "')"};
+}
+
+Status no_file(const FileUrl& url) {
+  return not_found("File Not Found: " + url.server_relative() + " does not exist.");
+}
+
+Status no_folder(const FileUrl& url) {
+  return not_found("File Not Found: the folder " + url.server_relative() + " does not exist.");
+}
+
+// The path argument of GetFolder/GetFileByServerRelativePath|Url, as a FileUrl of the tenant.
+Result<FileUrl> path_arg(Call& call, const ODataSegment& seg) {
+  const std::string* lit = seg.arg("decodedUrl");
+  if (!lit) lit = seg.arg("serverRelativeUrl");
+  if (!lit) {
+    return invalid_argument(seg.name + " needs a path: " + seg.name +
+                            "(decodedUrl='/sites/<site>/<library>/...').");
+  }
+  UPSYNC_ASSIGN_OR_RETURN(std::string text, odata_string(call.req, *lit, seg.name + "'s path"));
+  return sp_file_url(call, text);
+}
+
+Result<FileUrl> child_url(Call& call, const FileUrl& folder, const std::string& name) {
+  if (name.empty()) return invalid_argument("The file name is empty.");
+  // A name may also be a whole server-relative or absolute URL (legacy Files/add).
+  if (name.front() == '/' || name.starts_with("http://") || name.starts_with("https://")) {
+    return sp_file_url(call, name);
+  }
+  return sp_file_url(call, folder.server_relative() + "/" + name);
+}
+
+Status add_file(Call& call, DocumentLibraries& libs, const FileUrl& folder,
+                const ODataSegment& seg) {
+  const std::string* name_lit = seg.arg(sp_is(seg, "add") ? "url" : "decodedurl");
+  if (!name_lit) {
+    return invalid_argument(seg.name + " needs the file name: " + seg.name +
+                            (sp_is(seg, "add") ? "(url='a.json',overwrite=true)."
+                                               : "(decodedurl='a.json',Overwrite=true)."));
+  }
+  UPSYNC_ASSIGN_OR_RETURN(std::string name, odata_string(call.req, *name_lit, "the file name"));
+  bool overwrite = false;
+  if (const std::string* o = seg.arg("overwrite", 99)) {
+    UPSYNC_ASSIGN_OR_RETURN(overwrite, odata_bool(call.req, *o, "Overwrite"));
+  }
+  if (const std::string* u = seg.arg("EnsureUniqueFileName", 99)) {
+    UPSYNC_ASSIGN_OR_RETURN(bool unique, odata_bool(call.req, *u, "EnsureUniqueFileName"));
+    if (unique) {
+      return sp_not_supported(call, "EnsureUniqueFileName=true",
+                              "choose a free name, or pass Overwrite=true");
+    }
+  }
+  UPSYNC_ASSIGN_OR_RETURN(FileUrl target, child_url(call, folder, name));
+  if (target.path.empty()) {
+    return invalid_argument("'" + name + "' names a document library, not a file.");
+  }
+  if (auto existing = libs.stat(call.tenant, target)) {
+    if (existing->folder) {
+      return already_exists("A folder named " + target.server_relative() + " already exists.");
+    }
+    if (!overwrite) {
+      return already_exists("A file named " + target.server_relative() +
+                            " already exists; pass Overwrite=true to replace it.");
+    }
+  }
+  UPSYNC_RETURN_IF_ERROR(libs.put_text(call.tenant, target, call.req.body));
+  UPSYNC_ASSIGN_OR_RETURN(FileInfo info, libs.stat(call.tenant, target));
+  write_odata_entity(call.req, call.res, file_entity(call, info.url), file_json(call, info));
+  return Status::ok();
+}
+
+Status send_content(Call& call, DocumentLibraries& libs, const FileUrl& url, uint64_t size) {
+  auto in = std::make_shared<std::ifstream>(libs.local_path(call.tenant, url), std::ios::binary);
+  if (!*in) return internal_error("cannot open the content of " + url.server_relative());
+  call.res.status = 200;
+  call.res.set_content_provider(size, "application/octet-stream",
+                                [in](size_t offset, size_t length, httplib::DataSink& sink) {
+                                  char buf[64 * 1024];
+                                  in->seekg(static_cast<std::streamoff>(offset));
+                                  size_t n = std::min(length, sizeof buf);
+                                  in->read(buf, static_cast<std::streamsize>(n));
+                                  std::streamsize got = in->gcount();
+                                  if (got <= 0) return false;
+                                  return sink.write(buf, static_cast<size_t>(got));
+                                });
+  return Status::ok();
+}
+
+Status file_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
+                std::span<const ODataSegment> rest) {
+  std::string method = effective_method(call);
+  auto info = libs.stat(call.tenant, url);
+  if (!info || info->folder) return no_file(url);
+  if (rest.empty()) {
+    if (method == "GET") {
+      write_odata_entity(call.req, call.res, file_entity(call, info->url), file_json(call, *info));
+      return Status::ok();
+    }
+    if (method == "DELETE") {
+      UPSYNC_RETURN_IF_ERROR(libs.remove(call.tenant, url));
+      write_odata_null(call.res);
+      return Status::ok();
+    }
+    return sp_wrong_method(call,
+                           "A file is read with GET and deleted with DELETE (or POST with "
+                           "X-HTTP-Method: DELETE), not " +
+                               method + ".");
+  }
+  if (rest.size() == 1 && rest[0].name == "$value") {
+    if (method == "GET") return send_content(call, libs, url, info->size);
+    if (method == "PUT") {
+      UPSYNC_RETURN_IF_ERROR(libs.put_text(call.tenant, url, call.req.body));
+      write_odata_null(call.res);
+      return Status::ok();
+    }
+    return sp_wrong_method(call,
+                           "$value is read with GET and replaced with PUT (or POST with "
+                           "X-HTTP-Method: PUT), not " +
+                               method + ".");
+  }
+  return not_found("upsync does not serve '" + rest[0].name +
+                   "' of a file; it serves the file, "
+                   "its $value and its deletion.");
+}
+
+Status folder_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
+                  std::span<const ODataSegment> rest) {
+  std::string method = effective_method(call);
+  if (rest.empty()) {
+    auto info = libs.stat(call.tenant, url);
+    if (!info || !info->folder) return no_folder(url);
+    if (method == "GET") {
+      UPSYNC_ASSIGN_OR_RETURN(auto entries, libs.list(call.tenant, url));
+      write_odata_entity(call.req, call.res, folder_entity(call, info->url),
+                         folder_json(call, *info, entries.size()));
+      return Status::ok();
+    }
+    if (method == "DELETE") {
+      if (url.path.empty()) {
+        return invalid_argument("A document library (" + url.server_relative() +
+                                ") cannot be deleted through its folder.");
+      }
+      UPSYNC_RETURN_IF_ERROR(libs.remove(call.tenant, url));
+      write_odata_null(call.res);
+      return Status::ok();
+    }
+    return sp_wrong_method(
+        call, "A folder is read with GET and deleted with DELETE, not " + method + ".");
+  }
+  const ODataSegment& next = rest[0];
+  bool files = sp_is(next, "files");
+  if (!files && !sp_is(next, "folders")) {
+    return not_found("upsync serves a folder's files and folders, not '" + next.name + "'.");
+  }
+  if (next.call) {  // files('name') / folders('name')
+    const std::string* lit = next.arg("", 0);
+    if (!lit)
+      return invalid_argument(next.name + "(...) needs a name: " + next.name + "('a.json').");
+    UPSYNC_ASSIGN_OR_RETURN(std::string name, odata_string(call.req, *lit, "the name"));
+    UPSYNC_ASSIGN_OR_RETURN(FileUrl child, child_url(call, url, name));
+    return files ? file_ops(call, libs, child, rest.subspan(1))
+                 : folder_ops(call, libs, child, rest.subspan(1));
+  }
+  if (rest.size() == 1) {
+    if (method != "GET") {
+      return sp_wrong_method(
+          call, "A folder's " + next.name + " are listed with GET, not " + method + ".");
+    }
+    auto info = libs.stat(call.tenant, url);
+    if (!info || !info->folder) return no_folder(url);
+    UPSYNC_ASSIGN_OR_RETURN(auto entries, libs.list(call.tenant, url));
+    std::vector<nlohmann::json> items;
+    for (const FileInfo& e : entries) {
+      if (e.folder == files) continue;
+      if (files) {
+        items.push_back(file_json(call, e));
+      } else {
+        UPSYNC_ASSIGN_OR_RETURN(FileUrl sub, sp_file_url(call, e.url));
+        UPSYNC_ASSIGN_OR_RETURN(auto inside, libs.list(call.tenant, sub));
+        items.push_back(folder_json(call, e, inside.size()));
+      }
+    }
+    write_odata_collection(call.req, call.res,
+                           {files ? "SP.File" : "SP.Folder", sp_service_root(call), ""},
+                           std::move(items));
+    return Status::ok();
+  }
+  if (files && rest.size() == 2 && (sp_is(rest[1], "AddUsingPath") || sp_is(rest[1], "add"))) {
+    if (method != "POST") {
+      return sp_wrong_method(call, rest[1].name + " is called with POST, not " + method + ".");
+    }
+    return add_file(call, libs, url, rest[1]);
+  }
+  return not_found("upsync does not serve '" + rest[1].name + "' of a folder's " + next.name +
+                   "; it serves AddUsingPath and add.");
+}
+
+Status web_item(Call& call) {
+  UPSYNC_ASSIGN_OR_RETURN(auto segs, sp_api_segments(call));
+  if (segs.size() < 2 || !sp_is(segs[0], "web")) {
+    return not_found("Cannot find resource for the request " + call.req.path + ".");
+  }
+  const ODataSegment& item = segs[1];
+  bool folder =
+      sp_is(item, "GetFolderByServerRelativePath") || sp_is(item, "GetFolderByServerRelativeUrl");
+  bool file =
+      sp_is(item, "GetFileByServerRelativePath") || sp_is(item, "GetFileByServerRelativeUrl");
+  if (!folder && !file) {
+    return not_found("upsync does not serve web/" + item.name +
+                     "; it serves the web, GetFolderByServerRelativePath and "
+                     "GetFileByServerRelativePath (and their ...Url forms).");
+  }
+  UPSYNC_ASSIGN_OR_RETURN(FileUrl url, path_arg(call, item));
+  DocumentLibraries libs(call.server.data_dir);
+  std::span<const ODataSegment> rest(segs.begin() + 2, segs.end());
+  return folder ? folder_ops(call, libs, url, rest) : file_ops(call, libs, url, rest);
+}
+
+}  // namespace
+
+void add_sharepoint_file_routes(Router& router) {
+  std::string pattern = std::string(kSitePrefix) + "web/.+$";
+  for (const char* method : {"GET", "POST", "PUT", "DELETE"}) {
+    router.add(method, pattern, Surface::kSharePoint, Access::kSignedIn, web_item);
+  }
+}
+
+}  // namespace upsync

@@ -1,0 +1,468 @@
+// contextinfo, the web, and SP.UserProfiles.PeopleManager.
+#include "http/sharepoint_routes.h"
+
+#include <openssl/rand.h>
+
+#include <ctime>
+#include <set>
+
+#include "core/claims.h"
+#include "core/text.h"
+#include "http/sharepoint_common.h"
+
+namespace upsync {
+
+namespace {
+
+constexpr std::string_view kLibraryVersion = "16.0.0.0";
+constexpr std::string_view kPersonType = "SP.UserProfiles.PersonProperties";
+// Bounds on the hierarchy walks of PersonProperties (a cycle or a huge org stops there).
+constexpr int kMaxManagerDepth = 64;
+constexpr size_t kMaxExtendedReports = 1000;
+
+std::string site_title(const Call& call) {
+  std::string site = call.match[1].str();
+  return site.empty() ? call.tenant.name : site.substr(site.rfind('/') + 1);
+}
+
+// 0x<64 random bytes in hex>,<dd Mon yyyy HH:mm:ss> -0000 (SPFx parses the date after the
+// comma to know when the digest expires).
+std::string form_digest() {
+  unsigned char bytes[64];
+  RAND_bytes(bytes, sizeof bytes);
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out = "0x";
+  for (unsigned char b : bytes) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 15]);
+  }
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char date[40];
+  std::strftime(date, sizeof date, "%d %b %Y %H:%M:%S -0000", &tm);
+  return out + "," + date;
+}
+
+Status context_info(Call& call) {
+  std::string web = sp_web_url(call);
+  std::vector<std::string> schemas = {"14.0.0.0", "15.0.0.0"};
+  nlohmann::json info = {{"FormDigestTimeoutSeconds", 1800},
+                         {"FormDigestValue", form_digest()},
+                         {"LibraryVersion", kLibraryVersion},
+                         {"SiteFullUrl", web},
+                         {"WebFullUrl", web}};
+  switch (odata_mode(call.req)) {
+    case ODataMode::kVerbose:
+      info["__metadata"] = {{"type", "SP.ContextWebInformation"}};
+      info["SupportedSchemaVersions"] = {{"__metadata", {{"type", "Collection(Edm.String)"}}},
+                                         {"results", schemas}};
+      write_json(call.res, 200, {{"d", {{"GetContextWebInformation", info}}}},
+                 "application/json;odata=verbose;charset=utf-8");
+      return Status::ok();
+    case ODataMode::kNoMetadata:
+      info["SupportedSchemaVersions"] = schemas;
+      write_json(call.res, 200, info, "application/json;odata=nometadata;charset=utf-8");
+      return Status::ok();
+    case ODataMode::kMinimalMetadata:
+      break;
+  }
+  // Trap 2: PnPjs reads FormDigestValue at the top level, so JSON light stays flat.
+  info["odata.metadata"] = sp_service_root(call) + "$metadata#SP.ContextWebInformation";
+  info["SupportedSchemaVersions"] = schemas;
+  write_json(call.res, 200, info, "application/json;odata=minimalmetadata;charset=utf-8");
+  return Status::ok();
+}
+
+Status web(Call& call) {
+  std::string site = call.match[1].str();
+  std::string server_relative = site.empty() ? "/" : site;
+  nlohmann::json body = {{"Title", site_title(call)},
+                         {"Url", sp_web_url(call)},
+                         {"ServerRelativeUrl", server_relative},
+                         {"Id", sp_name_guid(call.tenant.name + server_relative)}};
+  write_odata_entity(call.req, call.res, {"SP.Web", sp_service_root(call), "Web"}, std::move(body));
+  return Status::ok();
+}
+
+// ---- PeopleManager -------------------------------------------------------------------------
+
+Status user_not_found(std::string_view account) {
+  return not_found("The specified user " + std::string(account) + " could not be found.");
+}
+
+// A profile by the account name a client sent: a claim (i:0#.f|membership|upn), a UPN or
+// work email, or DOMAIN\user (SharePoint Server's Windows accounts).
+Result<Profile> find_account(Call& call, std::string_view account) {
+  account = trim(account);
+  if (account.empty()) return invalid_argument("The account name is empty.");
+  std::optional<ProfileKey> key;
+  if (looks_like_claim(account)) {
+    auto claim = parse_claim(account);
+    if (!claim) {
+      return invalid_argument("The account name '" + quote_for_message(account) +
+                              "' is not a valid claim: " + claim.status().message());
+    }
+    key = ProfileKey{ProfileKeyKind::kAccountName, format_claim(*claim)};
+  } else if (account.find('\\') != std::string_view::npos) {
+    Claim claim = windows_user(account);
+    if (Status st = validate_claim(claim); !st.is_ok()) {
+      return invalid_argument("The account name '" + quote_for_message(account) +
+                              "' is not DOMAIN\\user: " + st.message());
+    }
+    key = ProfileKey{ProfileKeyKind::kAccountName, format_claim(claim)};
+  }
+  if (key) {
+    auto p = call.store.profile(call.tenant.id, *key);
+    if (!p && p.status().code() == StatusCode::kNotFound) return user_not_found(account);
+    return p;
+  }
+  for (ProfileKeyKind kind : {ProfileKeyKind::kPrincipalName, ProfileKeyKind::kEmail}) {
+    auto p = call.store.profile(call.tenant.id, {kind, std::string(account)});
+    if (p || p.status().code() != StatusCode::kNotFound) return p;
+  }
+  return user_not_found(account);
+}
+
+// The signed-in person's own profile; NotFound for apps and people without one.
+Result<Profile> own_profile(Call& call, const Principal& who) {
+  if (who.role == Role::kApp || who.upn.empty()) {
+    return not_found("an app has no profile");
+  }
+  auto p = call.store.profile(call.tenant.id, {ProfileKeyKind::kPrincipalName, who.upn});
+  if (p || p.status().code() != StatusCode::kNotFound) return p;
+  return call.store.profile(call.tenant.id,
+                            {ProfileKeyKind::kAccountName, format_claim(membership_user(who.upn))});
+}
+
+bool is_own_profile(const Principal& who, const Profile& p) {
+  if (who.role == Role::kApp || who.upn.empty()) return false;
+  if (ascii_iequal(p.first("SPS-UserPrincipalName"), who.upn)) return true;
+  auto claim = parse_claim(p.account_name);
+  return claim && ascii_iequal(claim->value, who.upn);
+}
+
+std::string joined(const PropertyValues* v) {
+  std::string out;
+  if (!v) return out;
+  for (const std::string& s : *v) out += (out.empty() ? "" : "|") + s;
+  return out;
+}
+
+Result<std::vector<std::string>> direct_reports(Call& call, const std::string& account) {
+  std::vector<std::string> out;
+  ProfileQuery q;
+  q.filter_property = "Manager";
+  q.filter_value = account;
+  q.limit = 1000;
+  while (true) {
+    UPSYNC_ASSIGN_OR_RETURN(ProfilePage page, call.store.list_profiles(call.tenant.id, q));
+    for (const Profile& p : page.profiles) out.push_back(p.account_name);
+    if (!page.next_after_id) break;
+    q.after_id = *page.next_after_id;
+  }
+  return out;
+}
+
+nlohmann::json nullable(const std::string& s) {
+  return s.empty() ? nlohmann::json() : nlohmann::json(s);
+}
+
+// PersonProperties (reference §1.2), neutral form (odata.h).
+Result<nlohmann::json> person_properties(Call& call, const Profile& p) {
+  UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, call.store.schema(call.tenant.id));
+  nlohmann::json props = nlohmann::json::array();
+  for (const PropertyDefinition* d : schema.all()) {
+    props.push_back({{"__type", "SP.KeyValue"},
+                     {"Key", d->name},
+                     {"Value", joined(p.find(d->name))},
+                     {"ValueType", "Edm.String"}});
+  }
+
+  // The manager chain, top first.
+  std::vector<std::string> managers;
+  std::set<std::string> seen = {p.account_name};
+  std::string next = p.first("Manager");
+  while (!next.empty() && !seen.contains(next) &&
+         managers.size() < static_cast<size_t>(kMaxManagerDepth)) {
+    seen.insert(next);
+    managers.insert(managers.begin(), next);
+    auto m = call.store.profile(call.tenant.id, {ProfileKeyKind::kAccountName, next});
+    if (!m) break;
+    next = m->first("Manager");
+  }
+
+  UPSYNC_ASSIGN_OR_RETURN(auto reports, direct_reports(call, p.account_name));
+  std::vector<std::string> peers;
+  if (std::string manager = p.first("Manager"); !manager.empty()) {
+    UPSYNC_ASSIGN_OR_RETURN(auto siblings, direct_reports(call, manager));
+    for (auto& s : siblings) {
+      if (s != p.account_name) peers.push_back(std::move(s));
+    }
+  }
+  // Everyone below, self first (as SharePoint lists it), breadth first.
+  std::vector<std::string> extended = {p.account_name};
+  std::set<std::string> in_extended = {p.account_name};
+  for (size_t i = 0; i < extended.size() && extended.size() < kMaxExtendedReports; ++i) {
+    std::vector<std::string> below;
+    if (i == 0) {
+      below = reports;
+    } else {
+      UPSYNC_ASSIGN_OR_RETURN(below, direct_reports(call, extended[i]));
+    }
+    for (auto& r : below) {
+      if (in_extended.insert(r).second) extended.push_back(std::move(r));
+    }
+  }
+
+  std::string display = p.first("PreferredName");
+  if (display.empty()) {
+    display = std::string(trim(p.first("FirstName") + " " + p.first("LastName")));
+  }
+  if (display.empty()) display = p.first("SPS-UserPrincipalName");
+  std::string profile_url = sp_web_url(call) +
+                            "/_api/SP.UserProfiles.PeopleManager/GetPropertiesFor(@v)?@v='" +
+                            httplib::detail::encode_query_param(p.account_name) + "'";
+  return nlohmann::json{{"AccountName", p.account_name},
+                        {"DirectReports", reports},
+                        {"DisplayName", display},
+                        {"Email", nullable(p.first("WorkEmail"))},
+                        {"ExtendedManagers", managers},
+                        {"ExtendedReports", extended},
+                        // upsync keeps no following data: nobody follows anyone.
+                        {"IsFollowed", false},
+                        {"LatestPost", nullptr},
+                        {"Peers", peers},
+                        // No personal sites in upsync (see the 501 routes).
+                        {"PersonalSiteHostUrl", nullptr},
+                        {"PersonalUrl", nullable(p.first("PersonalSpace"))},
+                        {"PictureUrl", nullable(p.first("PictureURL"))},
+                        {"Title", nullable(p.first("Title"))},
+                        {"UserProfileProperties", props},
+                        {"UserUrl", profile_url}};
+}
+
+Status write_person(Call& call, const Profile& p) {
+  UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, person_properties(call, p));
+  write_odata_entity(call.req, call.res,
+                     {std::string(kPersonType), sp_service_root(call),
+                      std::string(kPersonType) + p.first("UserProfile_GUID")},
+                     std::move(body));
+  return Status::ok();
+}
+
+Result<std::string> account_arg(Call& call, const ODataSegment& seg) {
+  const std::string* lit = seg.arg("accountName");
+  if (!lit) {
+    return invalid_argument(seg.name + " needs the account name: " + seg.name +
+                            "(@v)?@v='i:0#.f|membership|user@contoso.com'.");
+  }
+  return odata_string(call.req, *lit, "accountName");
+}
+
+Status get_properties_for(Call& call, const ODataSegment& seg) {
+  UPSYNC_ASSIGN_OR_RETURN(std::string account, account_arg(call, seg));
+  auto p = find_account(call, account);
+  if (!p && p.status().code() == StatusCode::kNotFound) {
+    write_odata_null(call.res);  // trap 5: an unknown account is a null result
+    return Status::ok();
+  }
+  if (!p) return p.status();
+  return write_person(call, *p);
+}
+
+Status get_my_properties(Call& call) {
+  UPSYNC_ASSIGN_OR_RETURN(Principal who, call.caller());
+  auto p = own_profile(call, who);
+  if (!p && p.status().code() == StatusCode::kNotFound) {
+    write_odata_null(call.res);
+    return Status::ok();
+  }
+  if (!p) return p.status();
+  return write_person(call, *p);
+}
+
+// The definition of a property a client named; an unknown one is a 400 (never a 500,
+// pnp/pnpjs#340).
+Result<PropertyDefinition> property_named(Call& call, std::string_view name) {
+  UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, call.store.schema(call.tenant.id));
+  const PropertyDefinition* d = schema.find(name);
+  if (!d) {
+    return invalid_argument("The property '" + quote_for_message(name) +
+                            "' does not exist in the user profile schema of tenant '" +
+                            call.tenant.name + "'.");
+  }
+  return *d;
+}
+
+Status get_user_profile_property_for(Call& call, const ODataSegment& seg) {
+  UPSYNC_ASSIGN_OR_RETURN(std::string account, account_arg(call, seg));
+  const std::string* prop_lit = seg.arg("propertyName", 1);
+  if (!prop_lit) {
+    return invalid_argument(
+        "GetUserProfilePropertyFor needs propertyname='<name>' after the account name.");
+  }
+  UPSYNC_ASSIGN_OR_RETURN(std::string prop, odata_string(call.req, *prop_lit, "propertyName"));
+  UPSYNC_ASSIGN_OR_RETURN(PropertyDefinition def, property_named(call, prop));
+  UPSYNC_ASSIGN_OR_RETURN(Profile p, find_account(call, account));
+  write_odata_value(call.req, call.res, sp_service_root(call), "GetUserProfilePropertyFor",
+                    "Edm.String", joined(p.find(def.name)));
+  return Status::ok();
+}
+
+// SetSingleValueProfileProperty / SetMultiValuedProfileProperty.
+Status set_property(Call& call, bool multi) {
+  UPSYNC_ASSIGN_OR_RETURN(Principal who, call.caller());
+  UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, sp_json_body(call));
+  UPSYNC_ASSIGN_OR_RETURN(std::string account, sp_string_member(body, "accountName"));
+  UPSYNC_ASSIGN_OR_RETURN(std::string prop, sp_string_member(body, "propertyName"));
+  std::vector<std::string> values;
+  auto scalar_text = [](const nlohmann::json& v, std::string_view member,
+                        std::string& out) -> Status {
+    if (v.is_string()) {
+      out = v.get<std::string>();
+    } else if (v.is_number() || v.is_boolean()) {
+      out = v.dump();
+    } else {
+      return invalid_argument("'" + std::string(member) +
+                              "' must hold strings, numbers or booleans, got " +
+                              std::string(v.type_name()) + ".");
+    }
+    return Status::ok();
+  };
+  const char* member = multi ? "propertyValues" : "propertyValue";
+  auto it = body.find(member);
+  if (it == body.end()) {
+    return invalid_argument("The request body has no '" + std::string(member) + "'.");
+  }
+  if (multi) {
+    const nlohmann::json* list = &*it;
+    // Verbose clients may send {"results":[...]} (Collection(Edm.String)).
+    if (list->is_object() && list->contains("results")) list = &(*list)["results"];
+    if (!list->is_array()) {
+      return invalid_argument("'propertyValues' must be an array of strings, got " +
+                              std::string(list->type_name()) + ".");
+    }
+    for (const auto& v : *list) {
+      std::string text;
+      UPSYNC_RETURN_IF_ERROR(scalar_text(v, member, text));
+      values.push_back(std::move(text));
+    }
+  } else if (!it->is_null()) {
+    std::string text;
+    UPSYNC_RETURN_IF_ERROR(scalar_text(*it, member, text));
+    values.push_back(std::move(text));
+  }
+
+  UPSYNC_ASSIGN_OR_RETURN(Profile target, find_account(call, account));
+  UPSYNC_ASSIGN_OR_RETURN(PropertyDefinition def, property_named(call, prop));
+  if (!who.manages_tenant()) {
+    if (!is_own_profile(who, target) || !def.user_editable) {
+      return permission_denied(
+          "This operation requires you to be managing your own data or have administrator "
+          "privileges. (" +
+          who.describe() + " may not set '" + def.name + "' of " + target.account_name +
+          (is_own_profile(who, target) ? ": users may edit only user-editable properties)" : ")"));
+    }
+  }
+  if (property_name_equal(def.name, "AccountName") ||
+      property_name_equal(def.name, "UserProfile_GUID")) {
+    return invalid_argument("The property '" + def.name +
+                            "' identifies the profile and cannot be set.");
+  }
+  PropertyChange change{def.name, std::move(values)};
+  auto updated = call.store.update_profile(call.tenant.id, target.id, {&change, 1});
+  if (!updated) {
+    // The store checks the value against the property's type; its message names both.
+    if (updated.status().code() == StatusCode::kInvalidArgument ||
+        updated.status().code() == StatusCode::kAlreadyExists) {
+      return invalid_argument("Cannot set '" + def.name + "' of " + target.account_name + ": " +
+                              updated.status().message());
+    }
+    return updated.status();
+  }
+  write_odata_null(call.res);
+  return Status::ok();
+}
+
+Status people_manager(Call& call) {
+  UPSYNC_ASSIGN_OR_RETURN(auto segs, sp_api_segments(call));
+  // segs[0] is "SP.UserProfiles.PeopleManager" (or ".isfollowing(...)" glued to it).
+  if (segs.empty()) return not_found("Cannot find resource for the request " + call.req.path + ".");
+  std::string head = ascii_lower(segs[0].name);
+  if (head != "sp.userprofiles.peoplemanager") {
+    if (head.starts_with("sp.userprofiles.profileloader")) {
+      return sp_not_supported(call, "the profile loader (GetUserProfile, personal sites)",
+                              "upsync hosts no personal sites (OneDrive) and keeps no social data");
+    }
+    if (head.starts_with("sp.userprofiles.peoplemanager.")) {
+      return sp_not_supported(call, head.substr(30),
+                              "upsync keeps no following data (who follows whom)");
+    }
+    return not_found("Cannot find resource for the request " + call.req.path + ".");
+  }
+  if (segs.size() != 2) {
+    return not_found("Cannot find resource for the request " + call.req.path +
+                     ": name a PeopleManager method, e.g. GetPropertiesFor(@v).");
+  }
+  const ODataSegment& m = segs[1];
+  const std::string& method = call.req.method;
+  auto wrong = [&](std::string_view verb) {
+    return sp_wrong_method(
+        call, m.name + " is called with " + std::string(verb) + ", not " + method + ".");
+  };
+  if (sp_is(m, "GetPropertiesFor")) {
+    return method == "GET" ? get_properties_for(call, m) : wrong("GET");
+  }
+  if (sp_is(m, "GetMyProperties")) {
+    return method == "GET" ? get_my_properties(call) : wrong("GET");
+  }
+  if (sp_is(m, "GetUserProfilePropertyFor")) {
+    return method == "GET" ? get_user_profile_property_for(call, m) : wrong("GET");
+  }
+  if (sp_is(m, "SetSingleValueProfileProperty")) {
+    return method == "POST" ? set_property(call, false) : wrong("POST");
+  }
+  if (sp_is(m, "SetMultiValuedProfileProperty")) {
+    return method == "POST" ? set_property(call, true) : wrong("POST");
+  }
+  static const std::set<std::string> kFollowing = {
+      "amifollowedby",       "amifollowing",   "getfollowedtags",
+      "getfollowersfor",     "getmyfollowers", "getpeoplefollowedby",
+      "getmysuggestions",    "hidesuggestion", "follow",
+      "stopfollowing",       "followtag",      "stopfollowingtag",
+      "ismypeoplelistpublic"};
+  std::string name = ascii_lower(m.name);
+  if (kFollowing.contains(name)) {
+    return sp_not_supported(call, m.name, "upsync keeps no following data (who follows whom)");
+  }
+  if (name == "setmyprofilepicture") {
+    return sp_not_supported(call, m.name, "upsync stores no profile pictures");
+  }
+  if (name == "editprofilelink") {
+    return sp_not_supported(call, m.name, "upsync has no profile editing page yet");
+  }
+  return not_found("SP.UserProfiles.PeopleManager has no method '" + m.name + "'.");
+}
+
+}  // namespace
+
+void add_sharepoint_routes(Router& router) {
+  std::string site(kSitePrefix);
+  router.add("POST", site + "contextinfo$", Surface::kSharePoint, Access::kSignedIn, context_info);
+  router.add("GET", site + "web/?$", Surface::kSharePoint, Access::kSignedIn, web);
+  for (const char* method : {"GET", "POST"}) {
+    router.add(method, site + R"(sp\.userprofiles\.(?:peoplemanager|profileloader).*$)",
+               Surface::kSharePoint, Access::kSignedIn, people_manager);
+  }
+  // PnPjs's profiles module also offers the people picker; upsync does not serve it (yet).
+  router.add("POST", site + R"(sp\.ui\.applicationpages\.clientpeoplepickerwebserviceinterface.*$)",
+             Surface::kSharePoint, Access::kSignedIn, [](Call& call) {
+               return sp_not_supported(call, "the client people picker",
+                                       "search profiles with GetPropertiesFor or the Graph API");
+             });
+  add_sharepoint_file_routes(router);
+  add_sharepoint_tenant_routes(router);
+}
+
+}  // namespace upsync

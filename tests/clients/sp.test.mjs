@@ -1,0 +1,252 @@
+// @pnp/sp and @pnp/sp-admin, unchanged but for the base URL and a bearer token, against
+// upsync serve: profiles read and set in all three OData modes, files uploaded and read,
+// and seed 003's bulk import queued, polled to its end and its log read back.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spfi, DefaultHeaders, DefaultInit } from "@pnp/sp";
+import "@pnp/sp/webs/index.js";
+import "@pnp/sp/profiles/index.js";
+import "@pnp/sp/files/index.js";
+import "@pnp/sp/folders/index.js";
+import "@pnp/sp-admin";
+import { DefaultParse, InjectHeaders } from "@pnp/queryable";
+import { NodeFetch } from "@pnp/nodejs";
+import { Upsync } from "./lib/upsync.mjs";
+
+const up = new Upsync();
+const adele = "i:0#.f|membership|adele@contoso.com";
+const megan = "i:0#.f|membership|megan@contoso.com";
+const lib = "/sites/hr/Shared Documents";
+const modes = {
+  minimal: "application/json",
+  nometadata: "application/json;odata=nometadata",
+  verbose: "application/json;odata=verbose",
+};
+let app;
+
+before(async () => {
+  app = up.addTenant("contoso");
+  up.cli("user", "password", "set", "--tenant", "contoso", "adele@contoso.com",
+    "--password", "adele-password");
+  up.cli("user", "password", "set", "--tenant", "contoso", "sam@contoso.com",
+    "--role", "sharepoint-admin", "--password", "sam-password");
+  up.cli("property", "add", "--tenant", "contoso", "City");
+  up.cli("property", "add", "--tenant", "contoso", "CostCenter", "--type", "integer");
+  up.cli("profile", "create", "--tenant", "contoso", megan, "--set", "PreferredName=Megan Bowen",
+    "--set", "WorkEmail=megan@contoso.com");
+  up.cli("profile", "create", "--tenant", "contoso", adele, "--set", "PreferredName=Adele Vance",
+    "--set", "WorkEmail=adele@contoso.com", "--set", `Manager=${megan}`,
+    "--set", "SPS-Skills=C++", "--set", "SPS-Skills=Rust");
+  // The import worker inside `upsync serve` runs the queued jobs.
+  await up.start(["--worker-interval", "0.1"]);
+});
+after(() => up.stop());
+
+// PnPjs as a Node app would set it up without MSAL (reference/test-infra README §4).
+function sp(token, accept) {
+  const headers = { Authorization: `Bearer ${token}` };
+  if (accept) headers.Accept = accept;
+  return spfi(`${up.origin}/tenants/contoso/sites/hr`).using(DefaultHeaders(), DefaultInit(),
+    NodeFetch(), DefaultParse(), InjectHeaders(headers));
+}
+
+function stored(account) {
+  return up.cli("--json", "profile", "get", "--tenant", "contoso", account).properties;
+}
+
+// The collections of a PersonProperties: plain arrays, or {results:[...]} in verbose.
+const list = (v) => (Array.isArray(v) ? v : v.results);
+
+test("sp.web() reads the web", async () => {
+  const web = await sp(await up.appToken("contoso", app)).web();
+  assert.equal(web.Title, "hr");
+  assert.equal(web.ServerRelativeUrl, "/sites/hr");
+  assert.equal(web.Url, `${up.origin}/tenants/contoso/sites/hr`);
+});
+
+for (const [mode, accept] of Object.entries(modes)) {
+  test(`profiles read and set with ${mode}`, async () => {
+    const client = sp(await up.appToken("contoso", app), accept);
+    const props = await client.profiles.getPropertiesFor(adele);
+    assert.equal(props.AccountName, adele);
+    assert.equal(props.DisplayName, "Adele Vance");
+    assert.equal(props.Email, "adele@contoso.com");
+    assert.deepEqual(list(props.ExtendedManagers), [megan]);
+    const skills = list(props.UserProfileProperties).find((p) => p.Key === "SPS-Skills");
+    assert.equal(skills.Value, "C++|Rust");
+    assert.equal(skills.ValueType, "Edm.String");
+    if (mode === "minimal") assert.equal(props["odata.type"], "SP.UserProfiles.PersonProperties");
+    if (mode === "nometadata") assert.equal(props["odata.type"], undefined);
+    if (mode === "verbose") assert.equal(props.__metadata.type, "SP.UserProfiles.PersonProperties");
+
+    const boss = await client.profiles.getPropertiesFor("megan@contoso.com");
+    assert.deepEqual(list(boss.DirectReports), [adele]);
+
+    await client.profiles.setSingleValueProfileProperty(adele, "City", `City-${mode}`);
+    assert.equal(stored(adele).City, `City-${mode}`);
+    await client.profiles.setMultiValuedProfileProperty(adele, "SPS-School", [mode, "MIT"]);
+    assert.deepEqual(stored(adele)["SPS-School"], [mode, "MIT"]);
+
+    // A scalar: PnPjs unwraps {"value":...}; in verbose it returns {"<Method>": ...}.
+    const city = await client.profiles.getUserProfilePropertyFor(adele, "City");
+    if (mode === "verbose") {
+      assert.deepEqual(city, { GetUserProfilePropertyFor: "City-verbose" });
+    } else {
+      assert.equal(city, `City-${mode}`);
+    }
+    // An unknown user is a null result, not an error.
+    assert.deepEqual(await client.profiles.getPropertiesFor("nobody@contoso.com"),
+      { "odata.null": true });
+  });
+}
+
+test("a user reads their own profile and sets only their own user-editable properties",
+  async () => {
+    const client = sp(await up.userToken("contoso", app, "adele@contoso.com", "adele-password"));
+    const me = await client.profiles.myProperties();
+    assert.equal(me.AccountName, adele);
+    await client.profiles.setSingleValueProfileProperty(adele, "AboutMe", "Hello");
+    assert.equal(stored(adele).AboutMe, "Hello");
+    await assert.rejects(client.profiles.setSingleValueProfileProperty(adele, "City", "Oslo"),
+      (e) => e.status === 403 && /managing your own data/.test(e.message));
+    await assert.rejects(client.profiles.setSingleValueProfileProperty(megan, "AboutMe", "x"),
+      (e) => e.status === 403);
+    assert.equal(stored(megan).AboutMe, undefined);
+  });
+
+test("bad property names and values are 400s that say what", async () => {
+  const client = sp(await up.appToken("contoso", app));
+  await assert.rejects(client.profiles.setSingleValueProfileProperty(adele, "Nope", "x"),
+    (e) => e.status === 400 && /'Nope' does not exist/.test(e.message));
+  await assert.rejects(client.profiles.setSingleValueProfileProperty(adele, "CostCenter", "abc"),
+    (e) => e.status === 400 && /CostCenter/.test(e.message) && /abc/.test(e.message));
+  await assert.rejects(client.profiles.getFollowersFor(adele),
+    (e) => e.status === 501 && /upsync does not support/.test(e.message));
+});
+
+async function upload(client, folder, name, text) {
+  return client.web.getFolderByServerRelativePath(folder).files
+    .addUsingPath(name, text, { Overwrite: true });
+}
+
+// Polls the job as PnP PowerShell's -Wait does (but every 100 ms) until the server's own
+// worker has run it to an end.
+async function runJob(admin, id) {
+  for (let i = 0; i < 200; i++) {
+    const job = await admin.office365Tenant.getImportProfilePropertyJob(id);
+    if (job.State === 4 || job.State === 5) return job;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`import job ${id} did not end`);
+}
+
+// The log folder of a job, read back through the file endpoints.
+async function readLog(client, job) {
+  const url = new URL(job.LogFolderUri);
+  assert.equal(url.origin, up.origin);
+  const folder = decodeURIComponent(url.pathname).replace(/^\/tenants\/contoso/, "");
+  const files = await client.web.getFolderByServerRelativePath(folder).files();
+  assert.equal(files.length, 1);
+  return client.web.getFileByServerRelativePath(files[0].ServerRelativeUrl).getText();
+}
+
+test("bulk import: upload, queue, poll to Succeeded, profiles changed", async () => {
+  const client = sp(await up.appToken("contoso", app));
+  const file = await upload(client, `${lib}/import`, "users.json", JSON.stringify({
+    value: [
+      { IdName: "adele@contoso.com", City: "Bergen", Cost: "4711" },
+      { IdName: "megan@contoso.com", City: "Turku" },
+    ],
+  }));
+  assert.equal(file.ServerRelativeUrl, `${lib}/import/users.json`);
+  assert.equal(await client.web.getFileByServerRelativePath(file.ServerRelativeUrl).getText(),
+    JSON.stringify({ value: [{ IdName: "adele@contoso.com", City: "Bergen", Cost: "4711" },
+      { IdName: "megan@contoso.com", City: "Turku" }] }));
+
+  const id = await client.admin.office365Tenant.queueImportProfileProperties(0, "IdName",
+    { City: "City", Cost: "CostCenter" },
+    `${up.origin}/tenants/contoso${lib}/import/users.json`);
+  assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  const job = await runJob(client.admin, id);
+  assert.equal(job.State, 4, JSON.stringify(job));
+  assert.equal(job.Error, 0);
+  assert.equal(job.LogFolderUri, null);
+  assert.equal(stored(adele).City, "Bergen");
+  assert.equal(stored(adele).CostCenter, "4711");
+  assert.equal(stored(megan).City, "Turku");
+  const all = await client.admin.office365Tenant.getImportProfilePropertyJobs();
+  assert.ok(all.some((j) => j.JobId === id));
+});
+
+test("bulk import: an unknown id ends ImportCompleteWithError with a readable log", async () => {
+  const client = sp(await up.appToken("contoso", app), modes.nometadata);
+  await upload(client, `${lib}/import`, "partly.json", JSON.stringify({
+    value: [{ IdName: "ghost@contoso.com", City: "Nowhere" },
+      { IdName: "megan@contoso.com", City: "Espoo" }],
+  }));
+  // The map in the metadata's own encoding, Collection(SP.KeyValue).
+  const id = await client.admin.office365Tenant.queueImportProfileProperties(0, "IdName",
+    [{ Key: "City", Value: "City", ValueType: "Edm.String" }], `${lib}/import/partly.json`);
+  const job = await runJob(client.admin, id);
+  assert.equal(job.State, 5);
+  assert.equal(job.Error, 30);
+  assert.equal(job.LogFileUri, job.LogFolderUri);
+  assert.equal(stored(megan).City, "Espoo");
+  assert.match(await readLog(client, job),
+    /IdentityNotResolvable ghost@contoso.com User identity cannot be resolved/);
+});
+
+test("bulk import: a file that is not JSON ends InvalidDataFile with the position", async () => {
+  const client = sp(await up.appToken("contoso", app), modes.verbose);
+  await upload(client, `${lib}/import`, "broken.json", '{"value":[{"IdName":"a@contoso.com",}]}');
+  const queued = await client.admin.office365Tenant.queueImportProfileProperties("Email", "IdName",
+    { __metadata: { type: "Collection(SP.KeyValue)" }, results: [{ Key: "City", Value: "City" }] },
+    `${lib}/import/broken.json`);
+  // Verbose scalars come back as {"d":{"<Method>":...}}, which PnPjs leaves wrapped (trap 4).
+  const id = queued.QueueImportProfileProperties;
+  const job = await runJob(client.admin, id);
+  assert.equal(job.State, 5);
+  assert.equal(job.Error, 23);
+  assert.match(job.ErrorMessage, /DataFileNotJson/);
+  assert.match(await readLog(client, job), /DataFileNotJson .*line 1/);
+});
+
+test("bulk import: a SharePoint admin is refused, and a queued job can be deleted", async () => {
+  // A second server without a worker, so that the job stays Queued until it is deleted.
+  const idle = new Upsync();
+  try {
+    const idleApp = idle.addTenant("contoso");
+    idle.cli("user", "password", "set", "--tenant", "contoso", "sam@contoso.com",
+      "--role", "sharepoint-admin", "--password", "sam-password");
+    idle.cli("property", "add", "--tenant", "contoso", "City");
+    await idle.start(["--no-worker"]);
+    const on = (token) => spfi(`${idle.origin}/tenants/contoso/sites/hr`).using(DefaultHeaders(),
+      DefaultInit(), NodeFetch(), DefaultParse(),
+      InjectHeaders({ Authorization: `Bearer ${token}` }));
+    const samClient = on(await idle.userToken("contoso", idleApp, "sam@contoso.com",
+      "sam-password"));
+    await assert.rejects(
+      samClient.admin.office365Tenant.queueImportProfileProperties(0, "IdName", { City: "City" },
+        `${lib}/import/users.json`),
+      (e) => e.status === 403 && /global admin or app-only access/.test(e.message));
+    const client = on(await idle.appToken("contoso", idleApp));
+    await assert.rejects(
+      client.admin.office365Tenant.queueImportProfileProperties(0, "IdName", { A: "AboutMe" },
+        `${lib}/import/users.json`),
+      (e) => e.status === 400 &&
+        /Property Names \[AboutMe\] are editable by user\./.test(e.message));
+    await upload(client, `${lib}/import`, "users.json", '{"value":[]}');
+    const id = await client.admin.office365Tenant.queueImportProfileProperties(0, "IdName",
+      { City: "City" }, `${lib}/import/users.json`);
+    const queued = await client.admin.office365Tenant.getImportProfilePropertyJob(id);
+    assert.equal(queued.State, 3);  // Queued
+    await assert.rejects(samClient.admin.office365Tenant.deleteImportProfilePropertiesJob(id),
+      (e) => e.status === 403);
+    assert.equal(await client.admin.office365Tenant.deleteImportProfilePropertiesJob(id), true);
+    await assert.rejects(client.admin.office365Tenant.getImportProfilePropertyJob(id),
+      (e) => e.status === 404);
+    assert.deepEqual(await client.admin.office365Tenant.getImportProfilePropertyJobs(), []);
+  } finally {
+    await idle.stop();
+  }
+});
