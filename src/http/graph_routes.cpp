@@ -229,14 +229,18 @@ Status list_users(Call& call) {
   };
 
   // Read in object id order until one more match than the page holds shows there is a next
-  // page. A selective filter reads further; each batch is one indexed range read.
+  // page. Each batch is one indexed range read; batches grow so that a selective filter
+  // takes few reads.
   std::vector<DirectoryUser> page;
   bool more = false;
   std::string cursor = after;
-  const int batch = std::max(top + 1, 200);
+  int batch = top + 1;
   while (!more) {
     UPSYNC_ASSIGN_OR_RETURN(
         auto users, dir->users_after(call.tenant.id, DirectoryLayer::kCloud, cursor, batch));
+    if (users.empty()) break;
+    const bool last_batch = static_cast<int>(users.size()) < batch;
+    cursor = users.back().object_id;  // before the users move into the page
     for (auto& u : users) {
       if (!matches(u)) continue;
       if (static_cast<int>(page.size()) == top) {
@@ -245,8 +249,8 @@ Status list_users(Call& call) {
       }
       page.push_back(std::move(u));
     }
-    if (static_cast<int>(users.size()) < batch) break;
-    cursor = users.back().object_id;
+    if (last_batch) break;
+    batch = std::min(batch * 2, 4096);
   }
 
   ojson body = ojson::object();
