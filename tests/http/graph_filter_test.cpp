@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <random>
 
 namespace upsync {
 namespace {
@@ -127,6 +128,37 @@ TEST(GraphFilterTest, DeepNestingIsRefusedNotRecursedInto) {
   EXPECT_NE(e.message.find("deeper than 64"), std::string::npos) << e.message;
   // 60 levels are fine.
   EXPECT_TRUE(matches(std::string(60, '(') + "id eq '0a1b'" + std::string(60, ')'), kAdele));
+}
+
+// Random token soup: every input either parses or is refused with a position inside it.
+TEST(GraphFilterTest, RandomInputNeverCrashesAndErrorsPointInside) {
+  const char* pieces[] = {"id",   "displayName", "accountEnabled",
+                          "eq",   "in",          "and",
+                          "or",   "not",         "startswith",
+                          "(",    ")",           ",",
+                          "'x'",  "'",           "''",
+                          "true", "null",        " ",
+                          "ne",   "$",           "\xff",
+                          "7",    "surname"};
+  std::mt19937 rng(20261123);
+  int parsed = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string text;
+    int n = 1 + static_cast<int>(rng() % 12);
+    for (int k = 0; k < n; ++k) {
+      text += pieces[rng() % std::size(pieces)];
+      if (rng() % 2) text += ' ';
+    }
+    auto result = GraphFilter::parse(text, kProps);
+    if (auto* e = std::get_if<FilterError>(&result)) {
+      EXPECT_LE(e->position, text.size()) << text;
+      EXPECT_FALSE(e->message.empty()) << text;
+    } else {
+      ++parsed;
+      std::get<GraphFilter>(result).matches([](std::string_view) { return std::nullopt; });
+    }
+  }
+  EXPECT_GT(parsed, 0);
 }
 
 }  // namespace
