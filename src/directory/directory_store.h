@@ -73,6 +73,11 @@ class DirectoryStore {
                               std::string_view object_id) = 0;
   // Every live user of the layer, ordered by user principal name.
   virtual Result<std::vector<DirectoryUser>> users(TenantId tenant, DirectoryLayer layer) = 0;
+  // Up to `limit` live users of the layer whose object id sorts after `after_object_id` (""
+  // for the first), in object id order: a stable order for paging through the layer.
+  virtual Result<std::vector<DirectoryUser>> users_after(TenantId tenant, DirectoryLayer layer,
+                                                         std::string_view after_object_id,
+                                                         int limit) = 0;
   // Every live user of the layer with a source anchor (for full compares).
   virtual Result<std::vector<DirectoryUser>> anchored_users(TenantId tenant,
                                                             DirectoryLayer layer) = 0;

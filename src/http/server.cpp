@@ -19,6 +19,7 @@
 #include "auth/token_signer.h"
 #include "core/clock.h"
 #include "http/admin_routes.h"
+#include "http/graph_routes.h"
 #include "http/import_worker.h"
 #include "http/oauth_routes.h"
 #include "http/router.h"
@@ -267,6 +268,7 @@ Status serve(const ServeOptions& opts) {
   add_oauth_routes(*router);
   add_admin_routes(*router);
   add_sharepoint_routes(*router);
+  add_graph_routes(*router);
   auto dispatch = [context, router, metrics](const httplib::Request& req, httplib::Response& res) {
     auto started = std::chrono::steady_clock::now();
     router->dispatch(*context, req, res);

@@ -43,6 +43,10 @@ const std::vector<RouteCase>& routes() {
       {"POST", "/admin/v1/sync/runs", R"({"dryRun":true})", Needs::kManager, 201},
       {"GET", "/admin/v1/sync/runs/1", "", Needs::kManager, 200},
       {"GET", "/admin/v1/import/jobs", "", Needs::kManager, 200},
+      {"GET", "/v1.0/users", "", Needs::kAnyone, 200},
+      {"GET", "/v1.0/users?$select=id&$filter=accountEnabled%20eq%20true", "", Needs::kAnyone,
+       200},
+      {"GET", "/v1.0/users/delta", "", Needs::kAnyone, 200},
       {"GET", "/admin/v1/sync/schedule", "", Needs::kManager, 200},
       {"PUT", "/admin/v1/sync/schedule", R"({"intervalSeconds":3600})", Needs::kManager, 200},
       // SharePoint REST (sharepoint_routes.h).

@@ -6,7 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <regex>
 #include <string>
@@ -22,11 +24,33 @@ inline std::string binary() {
   return b ? b : "upsync";
 }
 
-inline int run(const std::vector<std::string>& args) {
+// The CLI command line, each argument single-quoted for the shell (quotes inside escaped).
+inline std::string shell_command(const std::vector<std::string>& args) {
   std::string cmd = binary();
-  for (const auto& a : args) cmd += " '" + a + "'";
-  cmd += " >/dev/null 2>&1";
+  for (const auto& a : args) {
+    cmd += " '";
+    for (char c : a) cmd += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    cmd += "'";
+  }
+  return cmd;
+}
+
+// Runs the CLI; returns its exit code.
+inline int run(const std::vector<std::string>& args) {
+  std::string cmd = shell_command(args) + " >/dev/null 2>&1";
   return WEXITSTATUS(std::system(cmd.c_str()));
+}
+
+// Runs the CLI; returns its stdout ("" when it fails).
+inline std::string run_output(const std::vector<std::string>& args) {
+  std::string cmd = shell_command(args) + " 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return "";
+  std::string out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  return pclose(p) == 0 ? out : "";
 }
 
 class Server {

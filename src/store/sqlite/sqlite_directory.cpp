@@ -161,6 +161,30 @@ class SqliteDirectoryStore : public DirectoryStore {
     return many(t, l, "ORDER BY upn_key");
   }
 
+  Result<std::vector<DirectoryUser>> users_after(TenantId t, DirectoryLayer l,
+                                                 std::string_view after_object_id,
+                                                 int limit) override {
+    if (limit < 1) return invalid_argument("page size must be at least 1");
+    // The primary key (tenant_id, layer, object_id) gives this order without a sort.
+    UPSYNC_ASSIGN_OR_RETURN(
+        auto* q, db_.prepare("SELECT object_id, source_anchor, attrs, deleted, seq FROM "
+                             "directory_users WHERE tenant_id = ? AND layer = ? AND deleted = 0 "
+                             "AND object_id > ? ORDER BY object_id LIMIT ?"));
+    q->bind(1, t);
+    q->bind(2, layer_name(l));
+    q->bind(3, ascii_lower(after_object_id));
+    q->bind(4, static_cast<int64_t>(limit));
+    std::vector<DirectoryUser> out;
+    while (true) {
+      UPSYNC_ASSIGN_OR_RETURN(bool row, q->step());
+      if (!row) break;
+      UPSYNC_ASSIGN_OR_RETURN(DirectoryUser u, read(*q));
+      out.push_back(std::move(u));
+    }
+    q->reset();
+    return out;
+  }
+
   Result<std::vector<DirectoryUser>> anchored_users(TenantId t, DirectoryLayer l) override {
     return many(t, l, "AND source_anchor IS NOT NULL");
   }

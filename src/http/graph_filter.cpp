@@ -1,0 +1,372 @@
+#include "http/graph_filter.h"
+
+#include <cctype>
+
+#include "core/text.h"
+
+namespace upsync {
+
+struct GraphFilter::Node {
+  enum class Op { kAnd, kOr, kEq, kIn, kStartsWith };
+  Op op;
+  std::unique_ptr<Node> left, right;               // kAnd, kOr
+  std::string property;                            // comparisons
+  std::vector<std::optional<std::string>> values;  // literals; nullopt is null
+};
+
+namespace {
+
+using Node = GraphFilter::Node;
+
+// Nesting deeper than this is refused rather than recursed into.
+constexpr int kMaxDepth = 64;
+
+struct Token {
+  enum class Kind { kIdent, kString, kOpen, kClose, kComma, kEnd };
+  Kind kind;
+  size_t pos;
+  std::string text;  // the identifier, or the string literal's value (quotes undone)
+};
+
+// The error of a parse: kept as a value and passed up (no exceptions across this unit).
+class Parser {
+ public:
+  Parser(std::string_view text, const std::vector<FilterProperty>& props)
+      : text_(text), props_(props) {}
+
+  std::variant<std::unique_ptr<Node>, FilterError> run() {
+    if (!tokenize()) return *error_;
+    auto root = parse_or(0);
+    if (error_) return *error_;
+    if (peek().kind != Token::Kind::kEnd) {
+      fail(peek().pos, "expected 'and', 'or' or the end of the filter, found " + describe(peek()));
+      return *error_;
+    }
+    return root;
+  }
+
+ private:
+  bool tokenize() {
+    size_t i = 0;
+    while (i < text_.size()) {
+      char c = text_[i];
+      if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+        ++i;
+      } else if (c == '(') {
+        tokens_.push_back({Token::Kind::kOpen, i++, "("});
+      } else if (c == ')') {
+        tokens_.push_back({Token::Kind::kClose, i++, ")"});
+      } else if (c == ',') {
+        tokens_.push_back({Token::Kind::kComma, i++, ","});
+      } else if (c == '\'') {
+        size_t start = i++;
+        std::string value;
+        bool closed = false;
+        while (i < text_.size()) {
+          if (text_[i] == '\'') {
+            if (i + 1 < text_.size() && text_[i + 1] == '\'') {
+              value += '\'';
+              i += 2;
+              continue;
+            }
+            ++i;
+            closed = true;
+            break;
+          }
+          value += text_[i++];
+        }
+        if (!closed) {
+          fail(start, "the string that starts here has no closing quote");
+          return false;
+        }
+        tokens_.push_back({Token::Kind::kString, start, std::move(value)});
+      } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' || c == '-' ||
+                 c == '.' || c == '/') {
+        size_t start = i;
+        while (i < text_.size()) {
+          char d = text_[i];
+          if (!(std::isalnum(static_cast<unsigned char>(d)) || d == '_' || d == '$' || d == '-' ||
+                d == '.' || d == '/')) {
+            break;
+          }
+          ++i;
+        }
+        tokens_.push_back(
+            {Token::Kind::kIdent, start, std::string(text_.substr(start, i - start))});
+      } else {
+        fail(i, "unexpected character '" + std::string(1, c) + "'");
+        return false;
+      }
+    }
+    tokens_.push_back({Token::Kind::kEnd, text_.size(), ""});
+    return true;
+  }
+
+  const Token& peek(size_t ahead = 0) const {
+    size_t i = std::min(next_ + ahead, tokens_.size() - 1);
+    return tokens_[i];
+  }
+  const Token& take() {
+    const Token& t = tokens_[next_];
+    if (next_ + 1 < tokens_.size()) ++next_;
+    return t;
+  }
+  bool is_word(const Token& t, std::string_view word) const {
+    return t.kind == Token::Kind::kIdent && ascii_iequal(t.text, word);
+  }
+
+  static std::string describe(const Token& t) {
+    switch (t.kind) {
+      case Token::Kind::kEnd:
+        return "the end of the filter";
+      case Token::Kind::kString:
+        return "'" + quote_for_message(t.text, 40) + "'";
+      default:
+        return "'" + quote_for_message(t.text, 40) + "'";
+    }
+  }
+
+  std::unique_ptr<Node> fail(size_t pos, std::string message,
+                             FilterError::Kind kind = FilterError::Kind::kSyntax) {
+    if (!error_) error_ = FilterError{kind, pos, std::move(message)};
+    return nullptr;
+  }
+
+  std::unique_ptr<Node> parse_or(int depth) {
+    auto left = parse_and(depth);
+    while (!error_ && is_word(peek(), "or")) {
+      take();
+      auto right = parse_and(depth);
+      if (error_) return nullptr;
+      left = join(Node::Op::kOr, std::move(left), std::move(right));
+    }
+    return error_ ? nullptr : std::move(left);
+  }
+
+  std::unique_ptr<Node> parse_and(int depth) {
+    auto left = parse_primary(depth);
+    while (!error_ && is_word(peek(), "and")) {
+      take();
+      auto right = parse_primary(depth);
+      if (error_) return nullptr;
+      left = join(Node::Op::kAnd, std::move(left), std::move(right));
+    }
+    return error_ ? nullptr : std::move(left);
+  }
+
+  static std::unique_ptr<Node> join(Node::Op op, std::unique_ptr<Node> l, std::unique_ptr<Node> r) {
+    auto n = std::make_unique<Node>();
+    n->op = op;
+    n->left = std::move(l);
+    n->right = std::move(r);
+    return n;
+  }
+
+  bool expect(Token::Kind kind, std::string_view what) {
+    if (peek().kind == kind) {
+      take();
+      return true;
+    }
+    fail(peek().pos, "expected " + std::string(what) + ", found " + describe(peek()));
+    return false;
+  }
+
+  std::unique_ptr<Node> parse_primary(int depth) {
+    if (depth >= kMaxDepth) {
+      return fail(peek().pos, "the filter nests parentheses deeper than " +
+                                  std::to_string(kMaxDepth) + " levels");
+    }
+    const Token& t = peek();
+    if (t.kind == Token::Kind::kOpen) {
+      take();
+      auto inner = parse_or(depth + 1);
+      if (error_) return nullptr;
+      if (!expect(Token::Kind::kClose, "')'")) return nullptr;
+      return inner;
+    }
+    if (t.kind != Token::Kind::kIdent) {
+      return fail(t.pos, "expected a property, startswith(...) or '(', found " + describe(t));
+    }
+    if (is_word(t, "not")) {
+      return fail(t.pos, "'not' is served by Microsoft Graph only as an advanced query",
+                  FilterError::Kind::kUnsupported);
+    }
+    if (peek(1).kind == Token::Kind::kOpen) return parse_function(depth);
+    return parse_comparison();
+  }
+
+  std::unique_ptr<Node> parse_function(int /*depth*/) {
+    const Token name = take();
+    if (!ascii_iequal(name.text, "startswith")) {
+      static constexpr std::string_view kKnown[] = {"endswith", "contains", "any",    "all",
+                                                    "tolower",  "toupper",  "length", "substring",
+                                                    "indexof",  "concat",   "trim",   "has"};
+      for (auto k : kKnown) {
+        if (ascii_iequal(name.text, k)) {
+          return fail(name.pos,
+                      "the function '" + name.text +
+                          "' is not supported on users here (startswith is); Microsoft Graph "
+                          "serves it only as an advanced query",
+                      FilterError::Kind::kUnsupported);
+        }
+      }
+      return fail(name.pos, "unknown function '" + quote_for_message(name.text, 40) + "'");
+    }
+    take();  // '('
+    const FilterProperty* prop = property(peek());
+    if (!prop) return nullptr;
+    size_t prop_pos = take().pos;
+    if (prop->type != FilterType::kString) {
+      return fail(prop_pos, "startswith needs a text property; '" + prop->name + "' is boolean");
+    }
+    if (!expect(Token::Kind::kComma, "','")) return nullptr;
+    if (peek().kind != Token::Kind::kString) {
+      return fail(peek().pos,
+                  "startswith needs a string in single quotes, found " + describe(peek()));
+    }
+    auto n = std::make_unique<Node>();
+    n->op = Node::Op::kStartsWith;
+    n->property = prop->name;
+    n->values.push_back(take().text);
+    if (!expect(Token::Kind::kClose, "')'")) return nullptr;
+    return n;
+  }
+
+  // The property a token names, or nullptr with the error set.
+  const FilterProperty* property(const Token& t) {
+    if (t.kind != Token::Kind::kIdent) {
+      fail(t.pos, "expected a property name, found " + describe(t));
+      return nullptr;
+    }
+    for (const auto& p : props_) {
+      if (ascii_iequal(p.name, t.text)) return &p;
+    }
+    fail(t.pos,
+         "Unsupported or invalid query filter clause specified for property '" +
+             quote_for_message(t.text, 40) + "' of resource 'User'.",
+         FilterError::Kind::kUnsupported);
+    return nullptr;
+  }
+
+  std::unique_ptr<Node> parse_comparison() {
+    const FilterProperty* prop = property(peek());
+    if (!prop) return nullptr;
+    take();
+    const Token op = take();
+    auto n = std::make_unique<Node>();
+    n->property = prop->name;
+    if (is_word(op, "eq")) {
+      n->op = Node::Op::kEq;
+      auto v = literal(*prop);
+      if (error_) return nullptr;
+      n->values.push_back(std::move(*v));
+      return n;
+    }
+    if (is_word(op, "in")) {
+      n->op = Node::Op::kIn;
+      if (!expect(Token::Kind::kOpen, "'(' after 'in'")) return nullptr;
+      while (true) {
+        auto v = literal(*prop);
+        if (error_) return nullptr;
+        n->values.push_back(std::move(*v));
+        if (peek().kind == Token::Kind::kComma) {
+          take();
+          continue;
+        }
+        if (!expect(Token::Kind::kClose, "',' or ')'")) return nullptr;
+        return n;
+      }
+    }
+    for (std::string_view other : {"ne", "gt", "ge", "lt", "le", "has"}) {
+      if (is_word(op, other)) {
+        return fail(op.pos,
+                    "the operator '" + op.text +
+                        "' is not supported on users here (eq and in are); Microsoft Graph "
+                        "serves it only as an advanced query",
+                    FilterError::Kind::kUnsupported);
+      }
+    }
+    return fail(op.pos, "expected 'eq' or 'in' after '" + prop->name + "', found " + describe(op));
+  }
+
+  // A literal of the property's type: nullopt inside the optional is null.
+  std::optional<std::optional<std::string>> literal(const FilterProperty& prop) {
+    const Token& t = peek();
+    if (is_word(t, "null")) {
+      take();
+      return std::optional<std::string>();
+    }
+    if (prop.type == FilterType::kBool) {
+      if (is_word(t, "true") || is_word(t, "false")) {
+        take();
+        return std::optional<std::string>(ascii_lower(t.text));
+      }
+      fail(t.pos,
+           "'" + prop.name + "' is boolean: compare it with true or false, found " + describe(t));
+      return std::nullopt;
+    }
+    if (t.kind == Token::Kind::kString) {
+      return std::optional<std::string>(take().text);
+    }
+    fail(t.pos, "'" + prop.name + "' is text: compare it with a string in single quotes, found " +
+                    describe(t));
+    return std::nullopt;
+  }
+
+  std::string_view text_;
+  const std::vector<FilterProperty>& props_;
+  std::vector<Token> tokens_;
+  size_t next_ = 0;
+  std::optional<FilterError> error_;
+};
+
+bool equal(const std::optional<std::string>& value, const std::optional<std::string>& literal) {
+  if (!literal) return !value;
+  return value && ascii_iequal(*value, *literal);
+}
+
+bool evaluate(const Node& n, const FilterLookup& lookup) {
+  switch (n.op) {
+    case Node::Op::kAnd:
+      return evaluate(*n.left, lookup) && evaluate(*n.right, lookup);
+    case Node::Op::kOr:
+      return evaluate(*n.left, lookup) || evaluate(*n.right, lookup);
+    case Node::Op::kEq:
+    case Node::Op::kIn: {
+      auto value = lookup(n.property);
+      for (const auto& l : n.values) {
+        if (equal(value, l)) return true;
+      }
+      return false;
+    }
+    case Node::Op::kStartsWith: {
+      auto value = lookup(n.property);
+      if (!value) return false;
+      const std::string& prefix = *n.values[0];
+      return value->size() >= prefix.size() &&
+             ascii_iequal(std::string_view(*value).substr(0, prefix.size()), prefix);
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+GraphFilter::GraphFilter(std::unique_ptr<Node> root) : root_(std::move(root)) {}
+GraphFilter::GraphFilter(GraphFilter&&) noexcept = default;
+GraphFilter& GraphFilter::operator=(GraphFilter&&) noexcept = default;
+GraphFilter::~GraphFilter() = default;
+
+std::variant<GraphFilter, FilterError> GraphFilter::parse(
+    std::string_view text, const std::vector<FilterProperty>& props) {
+  if (trim(text).empty()) {
+    return FilterError{FilterError::Kind::kSyntax, 0, "the filter is empty"};
+  }
+  auto parsed = Parser(text, props).run();
+  if (auto* e = std::get_if<FilterError>(&parsed)) return std::move(*e);
+  return GraphFilter(std::move(std::get<std::unique_ptr<Node>>(parsed)));
+}
+
+bool GraphFilter::matches(const FilterLookup& lookup) const { return evaluate(*root_, lookup); }
+
+}  // namespace upsync

@@ -1,0 +1,67 @@
+// Graph's $filter on users: a small OData expression parser and its evaluation.
+//
+// The forms Microsoft Graph answers for users without "advanced queries":
+//   prop eq 'text'            prop eq true|false|null
+//   prop in ('a', 'b', ...)   startswith(prop, 'text')   (also spelled startsWith)
+//   expr and expr             expr or expr               ( expr )
+// Strings are in single quotes, a quote inside doubled ('O''Neil'). Operators, function names
+// and property names are matched case-insensitively; string comparisons too (the directory
+// compares user principal names, mail and names without case).
+//
+//   auto parsed = GraphFilter::parse("startswith(displayName,'A') and accountEnabled eq true",
+//                                    properties);
+//   if (auto* e = std::get_if<FilterError>(&parsed)) ... e->position, e->message
+//   std::get<GraphFilter>(parsed).matches(lookup);
+//
+// A syntax error names the 0-based character position in the filter text where it was found;
+// a well-formed clause on a property that cannot be filtered, or an operator Graph serves only
+// as an advanced query (ne, not, endswith, any, ...), is kUnsupported.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace upsync {
+
+enum class FilterType { kString, kBool };
+
+// A property that $filter may name (canonical spelling) and the type of its values.
+struct FilterProperty {
+  std::string name;
+  FilterType type;
+};
+
+struct FilterError {
+  enum class Kind { kSyntax, kUnsupported };
+  Kind kind;
+  size_t position;  // 0-based offset into the filter text
+  std::string message;
+};
+
+// A property's value for evaluation: nullopt is null (the user has none); booleans are
+// "true" or "false".
+using FilterLookup = std::function<std::optional<std::string>(std::string_view property)>;
+
+class GraphFilter {
+ public:
+  struct Node;
+  static std::variant<GraphFilter, FilterError> parse(std::string_view text,
+                                                      const std::vector<FilterProperty>& props);
+
+  bool matches(const FilterLookup& lookup) const;
+
+  GraphFilter(GraphFilter&&) noexcept;
+  GraphFilter& operator=(GraphFilter&&) noexcept;
+  ~GraphFilter();
+
+ private:
+  explicit GraphFilter(std::unique_ptr<Node> root);
+  std::unique_ptr<Node> root_;
+};
+
+}  // namespace upsync

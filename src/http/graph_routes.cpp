@@ -1,0 +1,553 @@
+#include "http/graph_routes.h"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "auth/secret.h"
+#include "core/text.h"
+#include "directory/directory_store.h"
+#include "http/graph_filter.h"
+#include "http/graph_user.h"
+
+namespace upsync {
+
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+constexpr std::string_view kGraphJson =
+    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;"
+    "charset=utf-8";
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 999;
+
+// Writes a Graph error with an explicit code; the handler then returns ok (the answer is
+// written).
+Status graph_error(Call& call, int http_status, std::string_view code, std::string_view message) {
+  write_graph_error(call.req, call.res, http_status, code, message);
+  return Status::ok();
+}
+
+void write_graph_json(Call& call, const ojson& body) {
+  call.res.status = 200;
+  call.res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                       std::string(kGraphJson));
+}
+
+std::optional<std::string> param(const Call& call, const char* name) {
+  if (!call.req.has_param(name)) return std::nullopt;
+  return call.req.get_param_value(name);
+}
+
+// Percent-encodes a query parameter value for the links we hand out.
+std::string encode_query_value(std::string_view v) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : v) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ',' || c == '(' ||
+        c == ')') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  return out;
+}
+
+std::string context_url(const Call& call, const std::vector<std::string>& select, bool selected) {
+  std::string url = call.tenant_base + "/v1.0/$metadata#users";
+  if (selected) url += "(" + join(select) + ")";
+  return url;
+}
+
+// $select as given, or the defaults; `selected` tells which.
+struct Selection {
+  std::vector<std::string> properties;
+  bool selected = false;
+};
+
+Result<Selection> selection(const Call& call) {
+  auto raw = param(call, "$select");
+  if (!raw) return Selection{default_user_select(), false};
+  UPSYNC_ASSIGN_OR_RETURN(auto props, parse_user_select(*raw));
+  return Selection{std::move(props), true};
+}
+
+// Query options that Graph has for users and upsync does not serve: refused by name rather
+// than ignored, so that a client never gets an answer to a question it did not ask.
+std::optional<std::string> unsupported_option(const Call& call,
+                                              std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    if (call.req.has_param(n)) return std::string(n);
+  }
+  return std::nullopt;
+}
+
+// Opaque paging and delta tokens: base64url(JSON), checked field by field when read back.
+std::string encode_token(const nlohmann::json& j) { return base64url_encode(j.dump()); }
+
+struct TokenProblem {
+  int http_status;
+  std::string code;
+  std::string message;
+};
+
+// Decodes `text` as a token of `kind` issued for the call's tenant.
+std::variant<nlohmann::json, TokenProblem> decode_token(const Call& call, std::string_view name,
+                                                        std::string_view text,
+                                                        std::string_view kind) {
+  auto bad = [&](const std::string& why) {
+    return TokenProblem{
+        400, "Request_BadRequest",
+        "The " + std::string(name) + " is not valid: " + why + ". Start again without it."};
+  };
+  if (text.empty()) return bad("it is empty");
+  auto bytes = base64url_decode(text);
+  if (!bytes) return bad(bytes.status().message());
+  nlohmann::json j = nlohmann::json::parse(*bytes, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return bad("it does not decode to a token of upsync");
+  if (j.value("k", "") != kind) {
+    return bad("it is not a token of this kind (expected " + std::string(kind) + ")");
+  }
+  if (!j.contains("t") || !j["t"].is_string() || !j.contains("ti") ||
+      !j["ti"].is_number_integer()) {
+    return bad("it names no tenant");
+  }
+  if (j["t"].get<std::string>() != call.tenant.name) {
+    return TokenProblem{400, "Request_BadRequest",
+                        "The " + std::string(name) + " was issued for another tenant, not '" +
+                            call.tenant.name + "'."};
+  }
+  if (j["ti"].get<int64_t>() != call.tenant.id) {
+    return TokenProblem{410, "syncStateNotFound",
+                        "The " + std::string(name) +
+                            " was issued for an earlier tenant of this name; start a new round."};
+  }
+  return j;
+}
+
+bool is_int(const nlohmann::json& j, const char* key) {
+  return j.contains(key) && j[key].is_number_integer() && j[key].get<int64_t>() >= 0;
+}
+bool is_string(const nlohmann::json& j, const char* key) {
+  return j.contains(key) && j[key].is_string();
+}
+
+Result<int> parse_int(std::string_view text, int lo, int hi) {
+  int v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size() || v < lo || v > hi) {
+    return invalid_argument("not a number from " + std::to_string(lo) + " to " +
+                            std::to_string(hi));
+  }
+  return v;
+}
+
+// ---- GET /v1.0/users ----
+
+Status list_users(Call& call) {
+  if (auto opt = unsupported_option(call, {"$orderby", "$search", "$expand", "$skip"})) {
+    return graph_error(call, 400, "Request_UnsupportedQuery",
+                       "The query option " + *opt + " is not supported by upsync on users.");
+  }
+  auto sel = selection(call);
+  if (!sel) return sel.status();
+
+  std::optional<GraphFilter> filter;
+  auto filter_text = param(call, "$filter");
+  if (filter_text) {
+    auto parsed = GraphFilter::parse(*filter_text, user_filter_properties());
+    if (auto* e = std::get_if<FilterError>(&parsed)) {
+      std::string where = " (at position " + std::to_string(e->position) + " in '" +
+                          quote_for_message(*filter_text, 200) + "')";
+      if (e->kind == FilterError::Kind::kSyntax) {
+        return graph_error(call, 400, "BadRequest",
+                           "Invalid filter clause: " + e->message + where + ".");
+      }
+      return graph_error(call, 400, "Request_UnsupportedQuery", e->message + where);
+    }
+    filter = std::move(std::get<GraphFilter>(parsed));
+  }
+
+  int top = kDefaultPageSize;
+  auto top_text = param(call, "$top");
+  if (top_text) {
+    auto t = parse_int(*top_text, 1, kMaxPageSize);
+    if (!t) {
+      return graph_error(call, 400, "Request_UnsupportedQuery",
+                         "Invalid page size specified: '" + quote_for_message(*top_text, 40) +
+                             "'. Must be between 1 and 999 inclusive.");
+    }
+    top = *t;
+  }
+
+  bool count = false;
+  auto count_text = param(call, "$count");
+  if (count_text) {
+    if (*count_text != "true" && *count_text != "false") {
+      return graph_error(
+          call, 400, "BadRequest",
+          "$count must be true or false, not '" + quote_for_message(*count_text, 40) + "'.");
+    }
+    count = *count_text == "true";
+    // Graph counts directory objects only as an "advanced query" (and without the header
+    // quietly leaves @odata.count out); a 400 here tells the developer before production does.
+    if (count && !ascii_iequal(call.req.get_header_value("ConsistencyLevel"), "eventual")) {
+      return graph_error(call, 400, "Request_UnsupportedQuery",
+                         "$count=true on users needs the request header 'ConsistencyLevel: "
+                         "eventual', as Microsoft Graph requires for directory objects.");
+    }
+  }
+
+  std::string after;
+  auto skip = param(call, "$skiptoken");
+  if (skip) {
+    auto token = decode_token(call, "$skiptoken", *skip, "users");
+    if (auto* p = std::get_if<TokenProblem>(&token)) {
+      return graph_error(call, p->http_status, p->code, p->message);
+    }
+    const auto& j = std::get<nlohmann::json>(token);
+    if (!is_string(j, "a")) {
+      return graph_error(call, 400, "Request_BadRequest",
+                         "The $skiptoken is not valid: it has no position. Start again without "
+                         "it.");
+    }
+    after = j["a"].get<std::string>();
+  }
+
+  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(call.store));
+  auto matches = [&](const DirectoryUser& u) {
+    return !filter || filter->matches([&](std::string_view p) { return user_filter_value(u, p); });
+  };
+
+  // Read in object id order until one more match than the page holds shows there is a next
+  // page. Each batch is one indexed range read; batches grow so that a selective filter
+  // takes few reads.
+  std::vector<DirectoryUser> page;
+  bool more = false;
+  std::string cursor = after;
+  int batch = top + 1;
+  while (!more) {
+    UPSYNC_ASSIGN_OR_RETURN(
+        auto users, dir->users_after(call.tenant.id, DirectoryLayer::kCloud, cursor, batch));
+    if (users.empty()) break;
+    const bool last_batch = static_cast<int>(users.size()) < batch;
+    cursor = users.back().object_id;  // before the users move into the page
+    for (auto& u : users) {
+      if (!matches(u)) continue;
+      if (static_cast<int>(page.size()) == top) {
+        more = true;
+        break;
+      }
+      page.push_back(std::move(u));
+    }
+    if (last_batch) break;
+    batch = std::min(batch * 2, 4096);
+  }
+
+  ojson body = ojson::object();
+  body["@odata.context"] = context_url(call, sel->properties, sel->selected);
+  if (count) {
+    UPSYNC_ASSIGN_OR_RETURN(auto all, dir->users(call.tenant.id, DirectoryLayer::kCloud));
+    int64_t n = 0;
+    for (const auto& u : all) n += matches(u) ? 1 : 0;
+    body["@odata.count"] = n;
+  }
+  if (more) {
+    std::string link = call.tenant_base + "/v1.0/users?";
+    if (sel->selected) link += "$select=" + encode_query_value(*param(call, "$select")) + "&";
+    if (filter_text) link += "$filter=" + encode_query_value(*filter_text) + "&";
+    if (top_text) link += "$top=" + std::to_string(top) + "&";
+    if (count) link += "$count=true&";
+    link += "$skiptoken=" + encode_token({{"k", "users"},
+                                          {"t", call.tenant.name},
+                                          {"ti", call.tenant.id},
+                                          {"a", page.back().object_id}});
+    body["@odata.nextLink"] = link;
+  }
+  ojson value = ojson::array();
+  for (const auto& u : page) value.push_back(graph_user_json(u, sel->properties));
+  body["value"] = std::move(value);
+  write_graph_json(call, body);
+  return Status::ok();
+}
+
+// ---- GET /v1.0/users/{id | userPrincipalName} and /v1.0/me ----
+
+bool looks_like_guid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
+Status not_found_error(Call& call, std::string_view key) {
+  return graph_error(call, 404, "Request_ResourceNotFound",
+                     "Resource '" + quote_for_message(key, 200) +
+                         "' does not exist or one of its queried reference-property objects are "
+                         "not present.");
+}
+
+Status write_one_user(Call& call, std::string_view key) {
+  auto sel = selection(call);
+  if (!sel) return sel.status();
+  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(call.store));
+  std::optional<DirectoryUser> user;
+  if (looks_like_guid(key)) {
+    UPSYNC_ASSIGN_OR_RETURN(user, dir->user(call.tenant.id, DirectoryLayer::kCloud, key));
+  } else {
+    UPSYNC_ASSIGN_OR_RETURN(user, dir->user_by_upn(call.tenant.id, DirectoryLayer::kCloud, key));
+  }
+  if (!user || user->deleted) return not_found_error(call, key);
+  ojson body = ojson::object();
+  body["@odata.context"] = context_url(call, sel->properties, sel->selected) + "/$entity";
+  ojson fields = graph_user_json(*user, sel->properties);
+  for (auto& [k, v] : fields.items()) body[k] = std::move(v);
+  write_graph_json(call, body);
+  return Status::ok();
+}
+
+Status get_user(Call& call) { return write_one_user(call, call.match[1].str()); }
+
+Status me(Call& call) {
+  UPSYNC_ASSIGN_OR_RETURN(Principal who, call.caller());
+  if (who.role == Role::kApp) {
+    return graph_error(call, 400, "BadRequest",
+                       "/me request is only valid with delegated authentication flow.");
+  }
+  return write_one_user(call, who.upn);
+}
+
+// ---- GET /v1.0/users/delta ----
+
+// Where a delta round is: the first round pages through the users by object id; a later round
+// reads the change feed after the previous round's end. Either way the round ends at `end`,
+// the tenant's sequence when the round began, and its deltaLink starts the next round there.
+struct DeltaRound {
+  bool initial = true;
+  int64_t end = 0;
+  std::string after;  // initial: the last object id sent
+  int64_t pos = 0;    // later rounds: the last feed sequence read
+  std::vector<std::string> select;
+  bool selected = false;
+  int page_size = kDefaultPageSize;
+};
+
+nlohmann::json select_json(const DeltaRound& r) {
+  return r.selected ? nlohmann::json(r.select) : nlohmann::json(nullptr);
+}
+
+std::string skip_link(const Call& call, const DeltaRound& r) {
+  nlohmann::json j = {
+      {"k", "delta-page"}, {"t", call.tenant.name}, {"ti", call.tenant.id}, {"i", r.initial},
+      {"e", r.end},        {"a", r.after},          {"p", r.pos},           {"sel", select_json(r)},
+      {"n", r.page_size}};
+  return call.tenant_base + "/v1.0/users/delta?$skiptoken=" + encode_token(j);
+}
+
+std::string delta_link(const Call& call, const DeltaRound& r) {
+  nlohmann::json j = {{"k", "delta"},
+                      {"t", call.tenant.name},
+                      {"ti", call.tenant.id},
+                      {"s", r.end},
+                      {"sel", select_json(r)}};
+  return call.tenant_base + "/v1.0/users/delta?$deltatoken=" + encode_token(j);
+}
+
+// The $select a token carries: null (defaults) or a list of names parse_user_select accepts.
+bool read_select(const nlohmann::json& j, DeltaRound& r) {
+  if (!j.contains("sel")) return false;
+  const auto& s = j["sel"];
+  if (s.is_null()) {
+    r.select = default_user_select();
+    r.selected = false;
+    return true;
+  }
+  if (!s.is_array()) return false;
+  std::vector<std::string> names;
+  for (const auto& n : s) {
+    if (!n.is_string()) return false;
+    names.push_back(n.get<std::string>());
+  }
+  auto parsed = parse_user_select(join(names));
+  if (!parsed || names.empty()) return false;
+  r.select = std::move(*parsed);
+  r.selected = true;
+  return true;
+}
+
+// "Prefer: odata.maxpagesize=N" (several preferences may share the header).
+std::optional<int> preferred_page_size(const Call& call) {
+  std::string prefer = ascii_lower(call.req.get_header_value("Prefer"));
+  constexpr std::string_view kKey = "odata.maxpagesize=";
+  size_t at = prefer.find(kKey);
+  if (at == std::string::npos) return std::nullopt;
+  size_t start = at + kKey.size();
+  size_t end = start;
+  while (end < prefer.size() && std::isdigit(static_cast<unsigned char>(prefer[end]))) ++end;
+  auto n = parse_int(std::string_view(prefer).substr(start, end - start), 1, kMaxPageSize);
+  if (!n) return std::nullopt;
+  return *n;
+}
+
+ojson delta_user_json(const DirectoryUser& u, const DeltaRound& r) {
+  ojson j = graph_user_json(u, r.select);
+  if (!j.contains("id")) j["id"] = u.object_id;  // delta always names the object
+  return j;
+}
+
+Status users_delta(Call& call) {
+  if (auto opt = unsupported_option(
+          call, {"$filter", "$orderby", "$search", "$expand", "$top", "$skip", "$count"})) {
+    return graph_error(call, 400, "Request_UnsupportedQuery",
+                       "The query option " + *opt +
+                           " is not supported by upsync on users/delta (page size: send "
+                           "'Prefer: odata.maxpagesize=N').");
+  }
+  UPSYNC_ASSIGN_OR_RETURN(const int64_t last, call.store.last_seq(call.tenant.id));
+  auto ahead = [&](int64_t seq) {
+    return graph_error(call, 410, "syncStateNotFound",
+                       "The sync state of this token (change " + std::to_string(seq) +
+                           ") is ahead of this directory's change feed (change " +
+                           std::to_string(last) +
+                           "): the directory was restored or replaced. Start a new round from " +
+                           call.tenant_base + "/v1.0/users/delta.");
+  };
+  auto malformed = [&](std::string_view name) {
+    return graph_error(call, 400, "Request_BadRequest",
+                       "The " + std::string(name) +
+                           " is not valid: its fields are missing or of the wrong type. Start "
+                           "again without it.");
+  };
+
+  DeltaRound round;
+  auto skip = param(call, "$skiptoken");
+  auto delta = param(call, "$deltatoken");
+  if (skip && delta) {
+    return graph_error(call, 400, "Request_BadRequest",
+                       "Send either $skiptoken or $deltatoken, not both.");
+  }
+  if (skip) {
+    auto token = decode_token(call, "$skiptoken", *skip, "delta-page");
+    if (auto* p = std::get_if<TokenProblem>(&token)) {
+      return graph_error(call, p->http_status, p->code, p->message);
+    }
+    const auto& j = std::get<nlohmann::json>(token);
+    if (!j.contains("i") || !j["i"].is_boolean() || !is_int(j, "e") || !is_string(j, "a") ||
+        !is_int(j, "p") || !is_int(j, "n") || !read_select(j, round)) {
+      return malformed("$skiptoken");
+    }
+    round.initial = j["i"].get<bool>();
+    round.end = j["e"].get<int64_t>();
+    round.after = j["a"].get<std::string>();
+    round.pos = j["p"].get<int64_t>();
+    auto n = j["n"].get<int64_t>();
+    if (n < 1 || n > kMaxPageSize || round.pos > round.end) return malformed("$skiptoken");
+    round.page_size = static_cast<int>(n);
+    if (round.end > last) return ahead(round.end);
+  } else if (delta) {
+    if (*delta == "latest") {
+      // Graph's "start from now": no users, a deltaLink at the feed's end.
+      auto sel = selection(call);
+      if (!sel) return sel.status();
+      round.select = sel->properties;
+      round.selected = sel->selected;
+      round.end = last;
+      ojson body = ojson::object();
+      body["@odata.context"] = context_url(call, round.select, round.selected);
+      body["@odata.deltaLink"] = delta_link(call, round);
+      body["value"] = ojson::array();
+      write_graph_json(call, body);
+      return Status::ok();
+    }
+    auto token = decode_token(call, "$deltatoken", *delta, "delta");
+    if (auto* p = std::get_if<TokenProblem>(&token)) {
+      return graph_error(call, p->http_status, p->code, p->message);
+    }
+    const auto& j = std::get<nlohmann::json>(token);
+    if (!is_int(j, "s") || !read_select(j, round)) return malformed("$deltatoken");
+    const int64_t from = j["s"].get<int64_t>();
+    if (from > last) return ahead(from);
+    round.initial = false;
+    round.pos = from;
+    round.end = last;
+  } else {
+    auto sel = selection(call);
+    if (!sel) return sel.status();
+    round.select = sel->properties;
+    round.selected = sel->selected;
+    round.initial = true;
+    round.end = last;
+  }
+  if (auto n = preferred_page_size(call)) {
+    round.page_size = *n;
+    call.res.set_header("Preference-Applied", "odata.maxpagesize=" + std::to_string(*n));
+  }
+
+  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(call.store));
+  ojson value = ojson::array();
+  bool more = false;
+  if (round.initial) {
+    UPSYNC_ASSIGN_OR_RETURN(auto users, dir->users_after(call.tenant.id, DirectoryLayer::kCloud,
+                                                         round.after, round.page_size + 1));
+    more = static_cast<int>(users.size()) > round.page_size;
+    if (more) users.resize(round.page_size);
+    for (const auto& u : users) value.push_back(delta_user_json(u, round));
+    if (!users.empty()) round.after = users.back().object_id;
+  } else {
+    // Each user once, in its latest state: a feed entry is reported only if it is the user's
+    // last change. A user changed again after this round began is left to the next round.
+    UPSYNC_ASSIGN_OR_RETURN(auto changes, call.store.changes_after(call.tenant.id, kCloudUsersFeed,
+                                                                   round.pos, round.page_size));
+    for (const Change& c : changes) {
+      if (c.seq > round.end) break;
+      round.pos = c.seq;
+      UPSYNC_ASSIGN_OR_RETURN(auto user,
+                              dir->user(call.tenant.id, DirectoryLayer::kCloud, c.object_id));
+      if (!user || user->seq != c.seq) continue;
+      if (user->deleted) {
+        ojson removed = ojson::object();
+        removed["id"] = user->object_id;
+        removed["@removed"] = {{"reason", "deleted"}};
+        value.push_back(std::move(removed));
+      } else {
+        value.push_back(delta_user_json(*user, round));
+      }
+    }
+    more = static_cast<int>(changes.size()) == round.page_size && round.pos < round.end &&
+           changes.back().seq <= round.end;
+  }
+
+  ojson body = ojson::object();
+  body["@odata.context"] = context_url(call, round.select, round.selected);
+  if (more) {
+    body["@odata.nextLink"] = skip_link(call, round);
+  } else {
+    body["@odata.deltaLink"] = delta_link(call, round);
+  }
+  body["value"] = std::move(value);
+  write_graph_json(call, body);
+  return Status::ok();
+}
+
+}  // namespace
+
+void add_graph_routes(Router& router) {
+  router.add("GET", R"(^/v1\.0/users/?$)", Surface::kGraph, Access::kSignedIn, list_users);
+  router.add("GET", R"(^/v1\.0/users/(?:delta|microsoft\.graph\.delta)(?:\(\))?$)", Surface::kGraph,
+             Access::kSignedIn, users_delta);
+  router.add("GET", R"(^/v1\.0/users/([^/]+)$)", Surface::kGraph, Access::kSignedIn, get_user);
+  router.add("GET", R"(^/v1\.0/me$)", Surface::kGraph, Access::kSignedIn, me);
+}
+
+}  // namespace upsync

@@ -1,0 +1,32 @@
+// The Microsoft Graph-compatible users API (DESIGN.md §3), served from the tenant's cloud
+// directory (what Graph reads in Azure AD). Tenant from the path prefix
+// (/tenants/<name>/v1.0/...), the host name, or the token; any signed-in caller of the tenant
+// may read.
+//   GET /v1.0/users                     $select, $filter (graph_filter.h), $top (1-999, default
+//                                       100), $count=true (needs "ConsistencyLevel: eventual",
+//                                       as Graph does), paged by @odata.nextLink ($skiptoken),
+//                                       in object id order; deleted users are not listed
+//   GET /v1.0/users/{id | userPrincipalName}   one user ($select)
+//   GET /v1.0/users/delta  (and /users/microsoft.graph.delta)
+//                                       first round: every user, paged; the last page carries
+//                                       @odata.deltaLink. A round from a deltaLink: the users
+//                                       changed since, each once in its latest state, deleted
+//                                       ones as {"id", "@removed": {"reason": "deleted"}}.
+//                                       Page size: "Prefer: odata.maxpagesize=N" (default 100).
+//   GET /v1.0/me                        the signed-in person's user (apps: 400, as Graph)
+// $skiptoken and $deltatoken are opaque to clients: base64url of a small JSON object naming
+// the tenant, the position and (delta) the change-feed sequence reached and the $select. A
+// token that does not decode, or that another tenant issued, is a 400; one ahead of the
+// tenant's change feed (a data folder restored from backup, a recreated tenant) is 410
+// syncStateNotFound, so the client starts a new round.
+// Errors are Graph's shape: {"error": {"code", "message", "innerError": {date, request-id,
+// client-request-id}}}.
+#pragma once
+
+#include "http/router.h"
+
+namespace upsync {
+
+void add_graph_routes(Router& router);
+
+}  // namespace upsync

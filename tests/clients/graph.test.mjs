@@ -1,0 +1,156 @@
+// @microsoft/microsoft-graph-client 3.0.7, unchanged but for its base URL, against upsync's
+// Graph-compatible users API over HTTPS: list with PageIterator across pages, get by UPN, and
+// follow users/delta through an add, a change and a delete made with the CLI between rounds.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { Client, PageIterator } from "@microsoft/microsoft-graph-client";
+import { Upsync } from "./lib/upsync.mjs";
+
+const up = new Upsync();
+const ids = {}; // upn → object id
+let app;
+let token;
+
+function addUser(upn, ...sets) {
+  const u = up.cli("--json", "directory", "user", "add", "--tenant", "contoso", upn,
+    ...sets.flatMap((s) => ["--set", s]));
+  ids[upn] = u.objectId;
+  return u.objectId;
+}
+
+// The SDK sends the token only over https to a host in customHosts (trap 6).
+function graph(baseUrl) {
+  return Client.init({
+    baseUrl,
+    customHosts: new Set(["127.0.0.1"]),
+    authProvider: (done) => done(null, token),
+  });
+}
+
+// GET requests the server logged for a target prefix (its access log: one JSON object per
+// line on stderr).
+function logged(prefix) {
+  return up.log.split("\n").filter((line) => {
+    try {
+      const entry = JSON.parse(line);
+      return entry.method === "GET" && entry.target.startsWith(prefix);
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
+async function allPages(client, first, requestOptions) {
+  const items = [];
+  const it = new PageIterator(client, first, (item) => { items.push(item); return true; },
+    requestOptions);
+  await it.iterate();
+  return { items, deltaLink: it.getDeltaLink() };
+}
+
+before(async () => {
+  app = up.addTenant("contoso");
+  for (let i = 0; i < 12; i++) {
+    addUser(`user${String(i).padStart(2, "0")}@contoso.com`, `displayName=User ${i}`,
+      `jobTitle=${i % 2 ? "Odd" : "Even"}`);
+  }
+  await up.start();
+  token = await up.appToken("contoso", app, "https://graph.microsoft.com/.default");
+});
+after(() => up.stop());
+
+test("PageIterator walks every user once across pages of $top", async () => {
+  const client = graph(`${up.origin}/tenants/contoso/`);
+  const before = logged("/tenants/contoso/v1.0/users?");
+  const first = await client.api("/users").select(["id", "userPrincipalName"]).top(5).get();
+  assert.equal(first["@odata.context"],
+    `${up.origin}/tenants/contoso/v1.0/$metadata#users(id,userPrincipalName)`);
+  assert.match(first["@odata.nextLink"],
+    new RegExp(`^${up.origin}/tenants/contoso/v1\\.0/users\\?.*\\$skiptoken=`));
+  const { items } = await allPages(client, first);
+  assert.equal(items.length, 12);
+  assert.deepEqual(new Set(items.map((u) => u.id)), new Set(Object.values(ids)));
+  assert.deepEqual(Object.keys(items[0]).sort(), ["id", "userPrincipalName"]);
+  // 12 users in pages of 5: three requests, all authorized (a missing token is a 401).
+  // The server logs a request after answering it: wait for the lines to arrive.
+  for (let i = 0; i < 100 && logged("/tenants/contoso/v1.0/users?") - before < 3; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(logged("/tenants/contoso/v1.0/users?") - before, 3);
+
+  const odd = await allPages(client,
+    await client.api("/users").filter("jobTitle eq 'Odd'").top(4).get());
+  assert.equal(odd.items.length, 6);
+  assert.ok(odd.items.every((u) => u.jobTitle === "Odd"));
+});
+
+test("get by user principal name, and Graph's errors through GraphError", async () => {
+  const client = graph(`${up.origin}/tenants/contoso/`);
+  const u = await client.api("/users/user03@contoso.com").select("id,displayName").get();
+  assert.deepEqual(u, {
+    "@odata.context": `${up.origin}/tenants/contoso/v1.0/$metadata#users(id,displayName)/$entity`,
+    id: ids["user03@contoso.com"],
+    displayName: "User 3",
+  });
+  await assert.rejects(client.api("/users/nobody@contoso.com").get(), (err) => {
+    assert.equal(err.statusCode, 404);
+    assert.equal(err.code, "Request_ResourceNotFound");
+    assert.match(err.message, /Resource 'nobody@contoso.com' does not exist/);
+    assert.ok(err.requestId);
+    return true;
+  });
+  await assert.rejects(client.api("/users").filter("startswith(displayName,'User'").get(),
+    (err) => {
+      assert.equal(err.statusCode, 400);
+      assert.equal(err.code, "BadRequest");
+      assert.match(err.message, /expected '\)'.*at position 29/);
+      return true;
+    });
+});
+
+test("without a tenant in the path, the token names the tenant", async () => {
+  const client = graph(`${up.origin}/`);
+  const page = await client.api("/users").select("userPrincipalName").top(999).get();
+  assert.equal(page.value.length, 12);
+  assert.equal(page["@odata.nextLink"], undefined);
+});
+
+test("users/delta follows an add, a change and a delete between rounds", async () => {
+  const client = graph(`${up.origin}/tenants/contoso/`);
+  const options = { headers: { Prefer: "odata.maxpagesize=5" } };
+
+  // Round 1: every user, in pages of 5, then a deltaLink.
+  const first = await client.api("/users/delta").select("displayName,jobTitle")
+    .header("Prefer", "odata.maxpagesize=5").get();
+  assert.ok(first["@odata.nextLink"]);
+  const r1 = await allPages(client, first, options);
+  assert.equal(r1.items.length, 12);
+  assert.deepEqual(new Set(r1.items.map((u) => u.id)), new Set(Object.values(ids)));
+  assert.deepEqual(Object.keys(r1.items[0]).sort(), ["displayName", "id", "jobTitle"]);
+  assert.match(r1.deltaLink,
+    new RegExp(`^${up.origin}/tenants/contoso/v1\\.0/users/delta\\?\\$deltatoken=`));
+
+  // Round 2: exactly the three changes.
+  const added = addUser("new@contoso.com", "displayName=New Person", "jobTitle=Odd");
+  up.cli("directory", "user", "set", "--tenant", "contoso", "user04@contoso.com",
+    "--set", "displayName=Renamed Four");
+  up.cli("directory", "user", "delete", "--tenant", "contoso", "user07@contoso.com");
+  const r2 = await allPages(client, await client.api(r1.deltaLink).get(), options);
+  const byId = Object.fromEntries(r2.items.map((o) => [o.id, o]));
+  assert.equal(r2.items.length, 3);
+  assert.deepEqual(byId[added], { displayName: "New Person", jobTitle: "Odd", id: added });
+  assert.deepEqual(byId[ids["user04@contoso.com"]],
+    { displayName: "Renamed Four", jobTitle: "Even", id: ids["user04@contoso.com"] });
+  assert.deepEqual(byId[ids["user07@contoso.com"]],
+    { id: ids["user07@contoso.com"], "@removed": { reason: "deleted" } });
+
+  // Round 3: nothing changed.
+  const r3 = await allPages(client, await client.api(r2.deltaLink).get(), options);
+  assert.deepEqual(r3.items, []);
+  assert.ok(r3.deltaLink);
+
+  // A list no longer shows the deleted user; a fresh round starts over with 12 users.
+  const fresh = await allPages(client, await client.api("/users/delta").get());
+  assert.equal(fresh.items.length, 12);
+  assert.ok(!fresh.items.some((u) => u.id === ids["user07@contoso.com"]));
+});

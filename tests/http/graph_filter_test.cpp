@@ -1,0 +1,165 @@
+#include "http/graph_filter.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+
+namespace upsync {
+namespace {
+
+const std::vector<FilterProperty> kProps = {
+    {"id", FilterType::kString},          {"userPrincipalName", FilterType::kString},
+    {"displayName", FilterType::kString}, {"mail", FilterType::kString},
+    {"jobTitle", FilterType::kString},    {"accountEnabled", FilterType::kBool},
+};
+
+using User = std::map<std::string, std::string>;
+
+bool matches(std::string_view filter, const User& user) {
+  auto parsed = GraphFilter::parse(filter, kProps);
+  if (auto* e = std::get_if<FilterError>(&parsed)) {
+    ADD_FAILURE() << "'" << filter << "' did not parse: " << e->message << " at " << e->position;
+    return false;
+  }
+  return std::get<GraphFilter>(parsed).matches(
+      [&](std::string_view p) -> std::optional<std::string> {
+        auto it = user.find(std::string(p));
+        if (it == user.end()) return std::nullopt;
+        return it->second;
+      });
+}
+
+FilterError error_of(std::string_view filter) {
+  auto parsed = GraphFilter::parse(filter, kProps);
+  if (auto* e = std::get_if<FilterError>(&parsed)) return *e;
+  ADD_FAILURE() << "'" << filter << "' parsed but should not have";
+  return {};
+}
+
+const User kAdele = {{"id", "0A1B"},
+                     {"userPrincipalName", "adele@contoso.com"},
+                     {"displayName", "Adele Vance"},
+                     {"mail", "Adele@Contoso.com"},
+                     {"accountEnabled", "true"}};
+const User kOneil = {{"id", "0c2d"},
+                     {"userPrincipalName", "pat@contoso.com"},
+                     {"displayName", "Pat O'Neil"},
+                     {"accountEnabled", "false"}};
+
+TEST(GraphFilterTest, EachFormMatchesAndRefusesAsGraphDoes) {
+  struct Case {
+    const char* filter;
+    bool adele;
+    bool oneil;
+  };
+  const Case cases[] = {
+      {"userPrincipalName eq 'adele@contoso.com'", true, false},
+      {"userPrincipalName eq 'ADELE@contoso.com'", true, false},  // case-insensitive
+      {"mail eq 'adele@contoso.com'", true, false},
+      {"mail eq null", false, true},
+      {"displayName eq 'Pat O''Neil'", false, true},  // a doubled quote is a quote
+      {"startswith(displayName,'a')", true, false},
+      {"startsWith(displayName, 'Pat O''')", false, true},
+      {"startswith(displayName,'')", true, true},
+      {"startswith(mail,'x')", false, false},  // null never starts with anything
+      {"accountEnabled eq true", true, false},
+      {"accountEnabled eq false", false, true},
+      {"ACCOUNTENABLED EQ TRUE", true, false},
+      {"id in ('0a1b', '0c2d')", true, true},
+      {"id in ('0c2d')", false, true},
+      {"userPrincipalName eq 'x' or displayName eq 'Adele Vance'", true, false},
+      {"startswith(displayName,'A') and accountEnabled eq false", false, false},
+      // and binds tighter than or
+      {"accountEnabled eq false or startswith(displayName,'A') and mail eq 'none'", false, true},
+      {"(accountEnabled eq false or startswith(displayName,'A')) and mail eq null", false, true},
+      {"  ( ( id eq '0A1B' ) )  ", true, false},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(matches(c.filter, kAdele), c.adele) << c.filter;
+    EXPECT_EQ(matches(c.filter, kOneil), c.oneil) << c.filter;
+  }
+}
+
+TEST(GraphFilterTest, BadFiltersNameTheirPosition) {
+  struct Case {
+    const char* filter;
+    FilterError::Kind kind;
+    size_t position;
+    const char* message_part;
+  };
+  using K = FilterError::Kind;
+  const Case cases[] = {
+      {"", K::kSyntax, 0, "empty"},
+      {"displayName eq 'Adele", K::kSyntax, 15, "no closing quote"},
+      {"displayName eq", K::kSyntax, 14, "found the end of the filter"},
+      {"displayName 'x'", K::kSyntax, 12, "expected 'eq' or 'in'"},
+      {"displayName eq Adele", K::kSyntax, 15, "single quotes"},
+      {"accountEnabled eq 'true'", K::kSyntax, 18, "boolean"},
+      {"startswith(accountEnabled,'t')", K::kSyntax, 11, "boolean"},
+      {"startswith(displayName 'A')", K::kSyntax, 23, "expected ','"},
+      {"startswith(displayName,'A'", K::kSyntax, 26, "expected ')'"},
+      {"(id eq 'a'", K::kSyntax, 10, "expected ')'"},
+      {"id eq 'a' and", K::kSyntax, 13, "expected a property"},
+      {"id eq 'a' xor id eq 'b'", K::kSyntax, 10, "expected 'and', 'or'"},
+      {"id in 'a'", K::kSyntax, 6, "'(' after 'in'"},
+      {"id in ('a' 'b')", K::kSyntax, 11, "',' or ')'"},
+      {"id eq 'a' ; drop", K::kSyntax, 10, "unexpected character ';'"},
+      {"frobnicate(id,'a')", K::kSyntax, 0, "unknown function"},
+      {"surname eq 'x'", K::kUnsupported, 0, "property 'surname' of resource 'User'"},
+      {"id eq 'a' and favouriteColour eq 'red'", K::kUnsupported, 14, "favouriteColour"},
+      {"endswith(mail,'@contoso.com')", K::kUnsupported, 0, "advanced query"},
+      {"displayName ne 'x'", K::kUnsupported, 12, "'ne'"},
+      {"not (id eq 'a')", K::kUnsupported, 0, "'not'"},
+  };
+  for (const auto& c : cases) {
+    FilterError e = error_of(c.filter);
+    EXPECT_EQ(e.kind, c.kind) << c.filter << ": " << e.message;
+    EXPECT_EQ(e.position, c.position) << c.filter << ": " << e.message;
+    EXPECT_NE(e.message.find(c.message_part), std::string::npos) << c.filter << ": " << e.message;
+  }
+}
+
+TEST(GraphFilterTest, DeepNestingIsRefusedNotRecursedInto) {
+  std::string deep(10000, '(');
+  FilterError e = error_of(deep + "id eq 'a'" + std::string(10000, ')'));
+  EXPECT_EQ(e.kind, FilterError::Kind::kSyntax);
+  EXPECT_EQ(e.position, 64u);
+  EXPECT_NE(e.message.find("deeper than 64"), std::string::npos) << e.message;
+  // 60 levels are fine.
+  EXPECT_TRUE(matches(std::string(60, '(') + "id eq '0a1b'" + std::string(60, ')'), kAdele));
+}
+
+// Random token soup: every input either parses or is refused with a position inside it.
+TEST(GraphFilterTest, RandomInputNeverCrashesAndErrorsPointInside) {
+  const char* pieces[] = {"id",   "displayName", "accountEnabled",
+                          "eq",   "in",          "and",
+                          "or",   "not",         "startswith",
+                          "(",    ")",           ",",
+                          "'x'",  "'",           "''",
+                          "true", "null",        " ",
+                          "ne",   "$",           "\xff",
+                          "7",    "surname"};
+  std::mt19937 rng(20261123);
+  int parsed = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string text;
+    int n = 1 + static_cast<int>(rng() % 12);
+    for (int k = 0; k < n; ++k) {
+      text += pieces[rng() % std::size(pieces)];
+      if (rng() % 2) text += ' ';
+    }
+    auto result = GraphFilter::parse(text, kProps);
+    if (auto* e = std::get_if<FilterError>(&result)) {
+      EXPECT_LE(e->position, text.size()) << text;
+      EXPECT_FALSE(e->message.empty()) << text;
+    } else {
+      ++parsed;
+      std::get<GraphFilter>(result).matches([](std::string_view) { return std::nullopt; });
+    }
+  }
+  EXPECT_GT(parsed, 0);
+}
+
+}  // namespace
+}  // namespace upsync
