@@ -3,13 +3,20 @@
 // (more than the server's unpaged size limit of 500), and stop it by pid. LdapSyncTest
 // shares one server across its tests; LdapDeltaTest starts one per test, since its tests
 // change the directory and count what a delta reads.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "cli/app.h"
 #include "store/store.h"
@@ -120,6 +127,111 @@ TEST_F(LdapSyncTest, FullThenDeltaThenDelete) {
   ASSERT_EQ(del.code, 0) << del.err;
   EXPECT_EQ(nlohmann::json::parse(del.out)["stages"][2]["deleted"], 1);
   EXPECT_EQ(profiles(), kUsers - 1);
+}
+
+// A TCP proxy in front of slapd that passes `budget` bytes of answers, then cuts every
+// connection: what a client sees when the server dies in the middle of a read.
+class CuttingProxy {
+ public:
+  CuttingProxy(int server_port, size_t budget) : server_port_(server_port), budget_(budget) {
+    listener_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    listen(listener_, 8);
+    socklen_t len = sizeof a;
+    getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~CuttingProxy() {
+    stop_ = true;
+    shutdown(listener_, SHUT_RDWR);
+    close(listener_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+  bool cut() const { return cut_; }
+
+ private:
+  void serve() {
+    while (!stop_) {
+      int client = accept(listener_, nullptr, nullptr);
+      if (client < 0) return;
+      int server = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      a.sin_port = htons(static_cast<uint16_t>(server_port_));
+      if (connect(server, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) pump(client, server);
+      close(server);
+      close(client);
+    }
+  }
+  void pump(int client, int server) {
+    char buf[4096];
+    pollfd fds[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
+    while (!stop_ && poll(fds, 2, 200) >= 0) {
+      if (fds[0].revents & (POLLIN | POLLHUP)) {
+        ssize_t n = read(client, buf, sizeof buf);
+        if (n <= 0 || write(server, buf, static_cast<size_t>(n)) != n) return;
+      }
+      if (fds[1].revents & (POLLIN | POLLHUP)) {
+        ssize_t n = read(server, buf, sizeof buf);
+        if (n <= 0) return;
+        size_t pass = std::min(static_cast<size_t>(n), budget_ - sent_);
+        if (pass > 0 && write(client, buf, pass) != static_cast<ssize_t>(pass)) return;
+        sent_ += pass;
+        if (sent_ >= budget_) {
+          cut_ = true;
+          return;
+        }
+      }
+    }
+  }
+  int server_port_;
+  size_t budget_;
+  size_t sent_ = 0;
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> cut_{false};
+  std::thread thread_;
+};
+
+// The server dies in the middle of a read: the run fails saying so, nothing is written and
+// no position moves, and the next run brings every change exactly once.
+TEST_F(LdapSyncTest, AServerDyingMidReadChangesNothingAndTheNextRunCatchesUp) {
+  ASSERT_EQ(sync().code, 0);
+  const int64_t before = profiles();
+  std::string change;
+  // Users 1 to 500 (FullThenDeltaThenDelete removes user 600 from the shared server).
+  const int changed = 500;
+  for (int i = 1; i <= changed; ++i) {
+    char dn[64];
+    std::snprintf(dn, sizeof dn, "uid=user%06d,ou=people,dc=example,dc=com", i);
+    change += std::string("dn: ") + dn + "\nchangetype: modify\nreplace: title\ntitle: Cut " +
+              std::to_string(i) + "\n-\n\n";
+  }
+  ldap_modify(change);
+  {
+    CuttingProxy proxy(port_, 30000);  // the changes are about 10 times that
+    Out cut = sync("secret", "ldap://127.0.0.1:" + std::to_string(proxy.port()));
+    EXPECT_TRUE(proxy.cut());
+    EXPECT_EQ(cut.code, kExitUserError) << cut.out;
+    EXPECT_NE(cut.err.find("Can't contact LDAP server"), std::string::npos) << cut.err;
+  }
+  EXPECT_EQ(profiles(), before);
+  EXPECT_NE(profile("user000001@example.com")["SPS-JobTitle"], "Cut 1");
+  Out again = sync();
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(profiles(), before);
+  for (int i : {1, changed / 2, changed}) {
+    char upn[64];
+    std::snprintf(upn, sizeof upn, "user%06d@example.com", i);
+    EXPECT_EQ(profile(upn)["SPS-JobTitle"], "Cut " + std::to_string(i)) << upn;
+  }
 }
 
 TEST_F(LdapSyncTest, BadCredentialsAndUnreachableServersChangeNothing) {
