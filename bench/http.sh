@@ -50,6 +50,8 @@ mkdir -p "$WORK/www"
 curl -sf -H "Authorization: Bearer $token" -H "$ACCEPT" "$BASE$PATH_Q" > "$WORK/www/props.json"
 bytes=$(stat -c %s "$WORK/www/props.json")
 
+# nginx's workers run as www-data: let them read the answer file.
+chmod a+rx "$WORK" "$WORK/www" && chmod a+r "$WORK/www/props.json"
 mkdir -p "$WORK/nginx"
 cat > "$WORK/nginx/nginx.conf" <<CONF
 daemon off;

@@ -333,7 +333,9 @@ TEST_F(SyncTest, MigrationEightIndexesUsersSyncedBeforeIt) {
                                 "DROP INDEX directory_users_by_manager; "
                                 "ALTER TABLE directory_users DROP COLUMN dn_key; "
                                 "ALTER TABLE directory_users DROP COLUMN manager_key; "
-                                "DROP TABLE source_states; PRAGMA user_version = 7;",
+                                "DROP TABLE source_states; DROP INDEX profiles_by_manager; "
+                                "ALTER TABLE profiles DROP COLUMN manager_key; "
+                                "PRAGMA user_version = 7;",
                                 nullptr, nullptr, &error);
     EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
     sqlite3_free(error);

@@ -194,6 +194,15 @@ CREATE INDEX directory_users_by_dn ON directory_users (tenant_id, dn_key)
 CREATE INDEX directory_users_by_manager ON directory_users (tenant_id, manager_key)
   WHERE manager_key IS NOT NULL;
 )sql",
+    // 9: profiles by manager, so that a person's direct reports (PeopleManager's
+    // DirectReports, ExtendedReports) are an index lookup rather than a scan of every profile.
+    R"sql(
+ALTER TABLE profiles ADD COLUMN manager_key TEXT;  -- lower-case Manager (an account name)
+UPDATE profiles SET manager_key = lower(json_extract(props, '$.Manager'))
+  WHERE json_type(props, '$.Manager') = 'text';
+CREATE INDEX profiles_by_manager ON profiles (tenant_id, manager_key)
+  WHERE manager_key IS NOT NULL;
+)sql",
 };
 
 constexpr std::string_view kProfileColumns = "id, props, seq, updated_at";
@@ -596,6 +605,7 @@ Result<Profile> SqliteStore::write_profile(TenantId tenant, std::optional<Profil
     const auto upn_key = key_of(props, "SPS-UserPrincipalName");
     const auto email_key = key_of(props, "WorkEmail");
     const auto cloud_id = key_of(props, "msOnline-ObjectId");
+    const auto manager_key = key_of(props, "Manager");
     // Friendly messages for the unique keys, once an index has refused the write.
     auto taken = [&](std::string_view column, const std::optional<std::string>& v,
                      std::string_view what) -> Status {
@@ -622,13 +632,13 @@ Result<Profile> SqliteStore::write_profile(TenantId tenant, std::optional<Profil
     if (existing) {
       UPSYNC_ASSIGN_OR_RETURN(
           w, db_->prepare("UPDATE profiles SET account_key = ?1, upn_key = ?2, email_key = ?3, "
-                          "cloud_id = ?4, props = ?5, seq = ?6, updated_at = ?7 "
-                          "WHERE id = ?8 AND tenant_id = ?9"));
+                          "cloud_id = ?4, props = ?5, seq = ?6, updated_at = ?7, "
+                          "manager_key = ?10 WHERE id = ?8 AND tenant_id = ?9"));
     } else {
       UPSYNC_ASSIGN_OR_RETURN(
           w, db_->prepare("INSERT INTO profiles (account_key, upn_key, email_key, cloud_id, "
-                          "props, seq, updated_at, tenant_id) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9)"));
+                          "props, seq, updated_at, tenant_id, manager_key) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, ?10)"));
     }
     // The sequence is taken first so the row carries the seq of its own change; the feed
     // entry names the profile by id, known after the insert.
@@ -637,6 +647,7 @@ Result<Profile> SqliteStore::write_profile(TenantId tenant, std::optional<Profil
     bind_optional(*w, 2, upn_key);
     bind_optional(*w, 3, email_key);
     bind_optional(*w, 4, cloud_id);
+    bind_optional(*w, 10, manager_key);
     w->bind(5, json);
     w->bind(6, seq);
     w->bind(7, now);
@@ -758,8 +769,14 @@ Result<ProfilePage> SqliteStore::list_profiles(TenantId tenant, const ProfileQue
     UPSYNC_ASSIGN_OR_RETURN(const PropertyDefinition* def, schema->require(*q.filter_property));
     UPSYNC_ASSIGN_OR_RETURN(filter_value, normalize_value(*def, q.filter_value));
     path = "$.\"" + def->name + "\"";
-    // json_each of a string yields that string; of an array, each element.
-    sql += " AND EXISTS (SELECT 1 FROM json_each(props, ?4) WHERE value = ?5)";
+    if (property_name_equal(def->name, "Manager")) {
+      // Indexed: account names compare case-insensitively.
+      filter_value = ascii_lower(filter_value);
+      sql += " AND manager_key = ?5 AND ?4 IS NOT NULL";
+    } else {
+      // json_each of a string yields that string; of an array, each element.
+      sql += " AND EXISTS (SELECT 1 FROM json_each(props, ?4) WHERE value = ?5)";
+    }
   }
   sql += " ORDER BY id LIMIT ?3";
   UPSYNC_ASSIGN_OR_RETURN(auto* s, db_->prepare(sql));
