@@ -53,31 +53,14 @@ std::string_view content_type(ODataMode mode) {
   return "application/json;odata=minimalmetadata;streaming=true;charset=utf-8";
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 Result<std::string> percent_decode_segment(std::string_view s, size_t offset) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out.push_back(s[i]);
-      continue;
-    }
-    int hi = i + 1 < s.size() ? hex_digit(s[i + 1]) : -1;
-    int lo = i + 2 < s.size() ? hex_digit(s[i + 2]) : -1;
-    if (hi < 0 || lo < 0) {
-      return invalid_argument("The request path has a bad percent-escape at position " +
-                              std::to_string(offset + i + 1) + ".");
-    }
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
+  size_t bad = 0;
+  auto out = percent_decode(s, &bad);
+  if (!out) {
+    return invalid_argument("The request path has a bad percent-escape at position " +
+                            std::to_string(offset + bad + 1) + ".");
   }
-  return out;
+  return *out;
 }
 
 // Splits `s` on `sep` outside '...' literals. `offset` places `s` in the path for messages.

@@ -14,31 +14,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-Result<std::string> percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out.push_back(s[i]);
-      continue;
-    }
-    int hi = i + 1 < s.size() ? hex_digit(s[i + 1]) : -1;
-    int lo = i + 2 < s.size() ? hex_digit(s[i + 2]) : -1;
-    if (hi < 0 || lo < 0) {
-      return invalid_argument("URL '" + std::string(s) + "': bad escape at position " +
-                              std::to_string(i + 1));
-    }
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
+Result<std::string> decode_segment(std::string_view s) {
+  size_t bad = 0;
+  auto out = percent_decode(s, &bad);
+  if (!out) {
+    return invalid_argument("URL '" + std::string(s) + "': bad escape at position " +
+                            std::to_string(bad + 1));
   }
-  return out;
+  return *out;
 }
 
 std::string iso_time(fs::file_time_type t) {
@@ -94,7 +77,7 @@ Result<FileUrl> parse_file_url(std::string_view url) {
   while (pos <= rest.size()) {
     auto next = rest.find('/', pos);
     if (next == std::string_view::npos) next = rest.size();
-    UPSYNC_ASSIGN_OR_RETURN(std::string seg, percent_decode(rest.substr(pos, next - pos)));
+    UPSYNC_ASSIGN_OR_RETURN(std::string seg, decode_segment(rest.substr(pos, next - pos)));
     if (seg.empty() && next == rest.size() && !segs.empty()) break;  // trailing '/'
     if (seg.empty() || seg == "." || seg == ".." || seg.find('\\') != std::string::npos ||
         seg.find('\0') != std::string::npos) {
