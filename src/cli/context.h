@@ -35,6 +35,12 @@ struct CliContext {
   std::unique_ptr<Store> store_;
 };
 
+// Finds a profile by the key's form: a claim is an account name, a GUID a cloud id,
+// anything else a UPN and then a work email. `by` (account, upn, email, cloud-id, id)
+// forces one kind; "auto" guesses.
+Result<Profile> find_profile(Store& store, TenantId tenant, const std::string& key,
+                             const std::string& by = "auto");
+
 void add_tenant_commands(CLI::App& app, CliContext& ctx);
 void add_property_commands(CLI::App& app, CliContext& ctx);
 void add_profile_commands(CLI::App& app, CliContext& ctx);
@@ -45,5 +51,6 @@ void add_import_commands(CLI::App& app, CliContext& ctx);
 void add_serve_commands(CLI::App& app, CliContext& ctx);
 void add_auth_commands(CLI::App& app, CliContext& ctx);
 void add_mapping_commands(CLI::App& app, CliContext& ctx);
+void add_site_commands(CLI::App& app, CliContext& ctx);
 
 }  // namespace upsync

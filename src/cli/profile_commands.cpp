@@ -72,8 +72,10 @@ Status parse_assignments(const std::vector<std::string>& sets,
   return Status::ok();
 }
 
-// Finds a profile by the key's form: a claim is an account name, a GUID a cloud id,
-// anything else a UPN and then a work email. `by` forces one kind.
+const std::vector<std::string> kKeyKinds = {"auto", "account", "upn", "email", "cloud-id", "id"};
+
+}  // namespace
+
 Result<Profile> find_profile(Store& store, TenantId tenant, const std::string& key,
                              const std::string& by) {
   if (by == "account") return store.profile(tenant, {ProfileKeyKind::kAccountName, key});
@@ -91,10 +93,6 @@ Result<Profile> find_profile(Store& store, TenantId tenant, const std::string& k
   if (by_mail || by_mail.status().code() != StatusCode::kNotFound) return by_mail;
   return not_found("no profile with account name, UPN or work email '" + key + "'");
 }
-
-const std::vector<std::string> kKeyKinds = {"auto", "account", "upn", "email", "cloud-id", "id"};
-
-}  // namespace
 
 void add_profile_commands(CLI::App& app, CliContext& ctx) {
   CLI::App* group = app.add_subcommand("profile", "create, read, change and list user profiles");

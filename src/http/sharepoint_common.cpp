@@ -2,6 +2,7 @@
 
 #include <uuid/uuid.h>
 
+#include "core/claims.h"
 #include "core/text.h"
 
 namespace upsync {
@@ -155,6 +156,80 @@ Result<FileUrl> sp_file_url(const Call& call, std::string_view decoded) {
     }
   }
   return parse_file_url(escaped);
+}
+
+Status sp_user_not_found(std::string_view account) {
+  return not_found("The specified user " + std::string(account) + " could not be found.");
+}
+
+// A profile by the account name a client sent: a claim (i:0#.f|membership|upn), a UPN or
+// work email, or DOMAIN\user (SharePoint Server's Windows accounts).
+Result<Profile> sp_find_account(Call& call, std::string_view account) {
+  account = trim(account);
+  if (account.empty()) return invalid_argument("The account name is empty.");
+  std::optional<ProfileKey> key;
+  if (looks_like_claim(account)) {
+    auto claim = parse_claim(account);
+    if (!claim) {
+      return invalid_argument("The account name '" + quote_for_message(account) +
+                              "' is not a valid claim: " + claim.status().message());
+    }
+    key = ProfileKey{ProfileKeyKind::kAccountName, format_claim(*claim)};
+  } else if (account.find('\\') != std::string_view::npos) {
+    Claim claim = windows_user(account);
+    if (Status st = validate_claim(claim); !st.is_ok()) {
+      return invalid_argument("The account name '" + quote_for_message(account) +
+                              "' is not DOMAIN\\user: " + st.message());
+    }
+    key = ProfileKey{ProfileKeyKind::kAccountName, format_claim(claim)};
+  }
+  if (key) {
+    auto p = call.store.profile(call.tenant.id, *key);
+    if (!p && p.status().code() == StatusCode::kNotFound) return sp_user_not_found(account);
+    return p;
+  }
+  for (ProfileKeyKind kind : {ProfileKeyKind::kPrincipalName, ProfileKeyKind::kEmail}) {
+    auto p = call.store.profile(call.tenant.id, {kind, std::string(account)});
+    if (p || p.status().code() != StatusCode::kNotFound) return p;
+  }
+  return sp_user_not_found(account);
+}
+
+Result<Profile> sp_own_profile(Call& call, const Principal& who) {
+  if (who.role == Role::kApp || who.upn.empty()) {
+    return not_found("an app has no profile");
+  }
+  auto p = call.store.profile(call.tenant.id, {ProfileKeyKind::kPrincipalName, who.upn});
+  if (p || p.status().code() != StatusCode::kNotFound) return p;
+  const std::string account = format_claim(membership_user(who.upn));
+  p = call.store.profile(call.tenant.id, {ProfileKeyKind::kAccountName, account});
+  if (p || p.status().code() != StatusCode::kNotFound || !call.tenant.education) return p;
+  // Seed 002: in an education tenant the first access makes a stub profile, which the next
+  // sync fills (stage 2 finds it by its account name).
+  std::vector<PropertyChange> stub = {{"UserName", {who.upn}},
+                                      {"SPS-UserPrincipalName", {who.upn}}};
+  if (!who.display_name.empty()) stub.push_back({"PreferredName", {who.display_name}});
+  auto created = call.store.create_profile(call.tenant.id, account, stub);
+  if (!created && created.status().code() == StatusCode::kAlreadyExists) {
+    return call.store.profile(call.tenant.id, {ProfileKeyKind::kAccountName, account});
+  }
+  return created;
+}
+
+bool sp_is_own_profile(const Principal& who, const Profile& p) {
+  if (who.role == Role::kApp || who.upn.empty()) return false;
+  if (ascii_iequal(p.first("SPS-UserPrincipalName"), who.upn)) return true;
+  auto claim = parse_claim(p.account_name);
+  return claim && ascii_iequal(claim->value, who.upn);
+}
+
+std::string sp_effective_method(const Call& call) {
+  std::string tunnel = call.req.get_header_value("X-HTTP-Method");
+  if (call.req.method != "POST" || tunnel.empty()) return call.req.method;
+  std::string upper;
+  for (char c : tunnel)
+    upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return upper;
 }
 
 std::string sp_name_guid(std::string_view name) {

@@ -63,12 +63,28 @@ std::string sp_name_guid(std::string_view name);
 // Case-insensitive comparison of a segment name.
 bool sp_is(const ODataSegment& seg, std::string_view name);
 
+// The method a request means: POST with X-HTTP-Method (DELETE, PUT, MERGE) stands for it.
+std::string sp_effective_method(const Call& call);
+
+// SharePoint's NotFound for an account: "The specified user <account> could not be found."
+Status sp_user_not_found(std::string_view account);
+// A profile by the account name a client sent: a claim (i:0#.f|membership|upn), a UPN or
+// work email, or DOMAIN\user (SharePoint Server's Windows accounts).
+Result<Profile> sp_find_account(Call& call, std::string_view account);
+// The signed-in person's own profile; NotFound for apps and for people without one, except
+// in an education tenant, where the first access makes a stub profile (seed 002).
+Result<Profile> sp_own_profile(Call& call, const Principal& who);
+// Whether `p` is the signed-in person's own profile.
+bool sp_is_own_profile(const Principal& who, const Profile& p);
+
 }  // namespace upsync
 
 namespace upsync {
 
-// The route groups of sharepoint_files.cpp and sharepoint_tenant.cpp.
+// The route groups of sharepoint_files.cpp, sharepoint_site_users.cpp and
+// sharepoint_tenant.cpp.
 void add_sharepoint_file_routes(Router& router);
+void add_sharepoint_site_user_routes(Router& router);
 void add_sharepoint_tenant_routes(Router& router);
 
 }  // namespace upsync

@@ -17,18 +17,6 @@ namespace upsync {
 
 namespace {
 
-// The method a request means: POST with X-HTTP-Method (DELETE, PUT, MERGE) stands for it.
-std::string effective_method(const Call& call) {
-  std::string tunnel = call.req.get_header_value("X-HTTP-Method");
-  if (call.req.method == "POST" && !tunnel.empty()) {
-    std::string upper;
-    for (char c : tunnel)
-      upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
-    return upper;
-  }
-  return call.req.method;
-}
-
 std::string odata_quoted(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -159,7 +147,7 @@ Status send_content(Call& call, DocumentLibraries& libs, const FileUrl& url, uin
 
 Status file_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
                 std::span<const ODataSegment> rest) {
-  std::string method = effective_method(call);
+  std::string method = sp_effective_method(call);
   auto info = libs.stat(call.tenant, url);
   if (!info || info->folder) return no_file(url);
   if (rest.empty()) {
@@ -196,7 +184,7 @@ Status file_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
 
 Status folder_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
                   std::span<const ODataSegment> rest) {
-  std::string method = effective_method(call);
+  std::string method = sp_effective_method(call);
   if (rest.empty()) {
     auto info = libs.stat(call.tenant, url);
     if (!info || !info->folder) return no_folder(url);

@@ -87,61 +87,6 @@ Status web(Call& call) {
 
 // ---- PeopleManager -------------------------------------------------------------------------
 
-Status user_not_found(std::string_view account) {
-  return not_found("The specified user " + std::string(account) + " could not be found.");
-}
-
-// A profile by the account name a client sent: a claim (i:0#.f|membership|upn), a UPN or
-// work email, or DOMAIN\user (SharePoint Server's Windows accounts).
-Result<Profile> find_account(Call& call, std::string_view account) {
-  account = trim(account);
-  if (account.empty()) return invalid_argument("The account name is empty.");
-  std::optional<ProfileKey> key;
-  if (looks_like_claim(account)) {
-    auto claim = parse_claim(account);
-    if (!claim) {
-      return invalid_argument("The account name '" + quote_for_message(account) +
-                              "' is not a valid claim: " + claim.status().message());
-    }
-    key = ProfileKey{ProfileKeyKind::kAccountName, format_claim(*claim)};
-  } else if (account.find('\\') != std::string_view::npos) {
-    Claim claim = windows_user(account);
-    if (Status st = validate_claim(claim); !st.is_ok()) {
-      return invalid_argument("The account name '" + quote_for_message(account) +
-                              "' is not DOMAIN\\user: " + st.message());
-    }
-    key = ProfileKey{ProfileKeyKind::kAccountName, format_claim(claim)};
-  }
-  if (key) {
-    auto p = call.store.profile(call.tenant.id, *key);
-    if (!p && p.status().code() == StatusCode::kNotFound) return user_not_found(account);
-    return p;
-  }
-  for (ProfileKeyKind kind : {ProfileKeyKind::kPrincipalName, ProfileKeyKind::kEmail}) {
-    auto p = call.store.profile(call.tenant.id, {kind, std::string(account)});
-    if (p || p.status().code() != StatusCode::kNotFound) return p;
-  }
-  return user_not_found(account);
-}
-
-// The signed-in person's own profile; NotFound for apps and people without one.
-Result<Profile> own_profile(Call& call, const Principal& who) {
-  if (who.role == Role::kApp || who.upn.empty()) {
-    return not_found("an app has no profile");
-  }
-  auto p = call.store.profile(call.tenant.id, {ProfileKeyKind::kPrincipalName, who.upn});
-  if (p || p.status().code() != StatusCode::kNotFound) return p;
-  return call.store.profile(call.tenant.id,
-                            {ProfileKeyKind::kAccountName, format_claim(membership_user(who.upn))});
-}
-
-bool is_own_profile(const Principal& who, const Profile& p) {
-  if (who.role == Role::kApp || who.upn.empty()) return false;
-  if (ascii_iequal(p.first("SPS-UserPrincipalName"), who.upn)) return true;
-  auto claim = parse_claim(p.account_name);
-  return claim && ascii_iequal(claim->value, who.upn);
-}
-
 std::string joined(const PropertyValues* v) {
   std::string out;
   if (!v) return out;
@@ -262,7 +207,7 @@ Result<std::string> account_arg(Call& call, const ODataSegment& seg) {
 
 Status get_properties_for(Call& call, const ODataSegment& seg) {
   UPSYNC_ASSIGN_OR_RETURN(std::string account, account_arg(call, seg));
-  auto p = find_account(call, account);
+  auto p = sp_find_account(call, account);
   if (!p && p.status().code() == StatusCode::kNotFound) {
     write_odata_null(call.res);  // trap 5: an unknown account is a null result
     return Status::ok();
@@ -273,7 +218,7 @@ Status get_properties_for(Call& call, const ODataSegment& seg) {
 
 Status get_my_properties(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(Principal who, call.caller());
-  auto p = own_profile(call, who);
+  auto p = sp_own_profile(call, who);
   if (!p && p.status().code() == StatusCode::kNotFound) {
     write_odata_null(call.res);
     return Status::ok();
@@ -304,7 +249,7 @@ Status get_user_profile_property_for(Call& call, const ODataSegment& seg) {
   }
   UPSYNC_ASSIGN_OR_RETURN(std::string prop, odata_string(call.req, *prop_lit, "propertyName"));
   UPSYNC_ASSIGN_OR_RETURN(PropertyDefinition def, property_named(call, prop));
-  UPSYNC_ASSIGN_OR_RETURN(Profile p, find_account(call, account));
+  UPSYNC_ASSIGN_OR_RETURN(Profile p, sp_find_account(call, account));
   write_odata_value(call.req, call.res, sp_service_root(call), "GetUserProfilePropertyFor",
                     "Edm.String", joined(p.find(def.name)));
   return Status::ok();
@@ -354,15 +299,16 @@ Status set_property(Call& call, bool multi) {
     values.push_back(std::move(text));
   }
 
-  UPSYNC_ASSIGN_OR_RETURN(Profile target, find_account(call, account));
+  UPSYNC_ASSIGN_OR_RETURN(Profile target, sp_find_account(call, account));
   UPSYNC_ASSIGN_OR_RETURN(PropertyDefinition def, property_named(call, prop));
   if (!who.manages_tenant()) {
-    if (!is_own_profile(who, target) || !def.user_editable) {
+    if (!sp_is_own_profile(who, target) || !def.user_editable) {
       return permission_denied(
           "This operation requires you to be managing your own data or have administrator "
           "privileges. (" +
           who.describe() + " may not set '" + def.name + "' of " + target.account_name +
-          (is_own_profile(who, target) ? ": users may edit only user-editable properties)" : ")"));
+          (sp_is_own_profile(who, target) ? ": users may edit only user-editable properties)"
+                                          : ")"));
     }
   }
   if (property_name_equal(def.name, "AccountName") ||
@@ -461,6 +407,8 @@ void add_sharepoint_routes(Router& router) {
                return sp_not_supported(call, "the client people picker",
                                        "search profiles with GetPropertiesFor or the Graph API");
              });
+  // Before the file routes, whose web/... pattern would take these too.
+  add_sharepoint_site_user_routes(router);
   add_sharepoint_file_routes(router);
   add_sharepoint_tenant_routes(router);
 }

@@ -9,6 +9,8 @@
 //        SetMultiValuedProfileProperty; following, pictures and personal sites are 501
 //   {web}/_api/web/GetFolderByServerRelative{Path,Url}(...)/files|folders|files/AddUsingPath
 //   {web}/_api/web/GetFileByServerRelative{Path,Url}(...)[/$value]   read, replace, delete
+//   {web}/_api/web/siteusers[/getbyid(7)|...], ensureuser, currentuser, getuserbyid(7),
+//        siteuserinfolist[/items]                        the site's user list (site_users.h)
 //   POST {web}/_api/Microsoft.Online.SharePoint.TenantManagement.Office365Tenant/
 //        QueueImportProfileProperties | GetImportProfilePropertyJob[s] |
 //        DeleteImportProfilePropertiesJob                  (seed 003's bulk import API)

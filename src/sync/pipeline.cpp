@@ -8,6 +8,7 @@
 #include "core/claims.h"
 #include "core/clock.h"
 #include "core/text.h"
+#include "sites/site_users.h"
 
 namespace upsync {
 namespace {
@@ -15,6 +16,7 @@ namespace {
 constexpr int kFeedBatch = 1000;
 constexpr std::string_view kStage1Cursor = "sync.stage1";
 constexpr std::string_view kStage2Cursor = "sync.stage2";
+constexpr std::string_view kStage3Cursor = "sync.stage3";
 
 // Stage 1 copies the cloud directory's fixed attribute set (not configurable, seed 002):
 // cloud_attribute_names().
@@ -299,6 +301,32 @@ class Pipeline {
     });
   }
 
+  // Stage 3: each changed profile's "sync to sites" properties into the site user
+  // information lists that hold the person (site_users.h). A deleted profile leaves its
+  // entries, as SharePoint does.
+  Result<StageReport> stage3() {
+    StageReport r;
+    r.stage = "profiles-to-sites";
+    UPSYNC_ASSIGN_OR_RETURN(auto sites, open_site_user_store(store_));
+    UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, store_.schema(tenant_.id));
+    return follow(kProfilesFeed, kStage3Cursor, r, [&](const Change& c) -> Status {
+      auto profile = store_.profile(tenant_.id, {ProfileKeyKind::kId, c.object_id});
+      if (!profile) {
+        return profile.status().code() == StatusCode::kNotFound ? Status::ok() : profile.status();
+      }
+      UPSYNC_ASSIGN_OR_RETURN(auto entries, sites->of_login(tenant_.id, profile->account_name));
+      if (entries.empty()) return Status::ok();
+      SiteProperties copy = site_properties(*profile, schema);
+      for (SiteUser& e : entries) {
+        e.properties = copy;
+        e.profile_id = profile->id;
+        UPSYNC_ASSIGN_OR_RETURN(bool changed, sites->update(tenant_.id, e));
+        count(r, true, changed, (e.site.empty() ? "/" : "/" + e.site) + " " + e.login_name);
+      }
+      return Status::ok();
+    });
+  }
+
  private:
   void count(StageReport& r, DirectoryStore::PutOutcome outcome, const std::string& what) {
     count(r, outcome == DirectoryStore::PutOutcome::kUpdated,
@@ -364,6 +392,8 @@ Result<SyncReport> run(Store& store, const Tenant& tenant, const SourceRead* sou
     report.stages.push_back(std::move(r1));
     UPSYNC_ASSIGN_OR_RETURN(StageReport r2, p.stage2());
     report.stages.push_back(std::move(r2));
+    UPSYNC_ASSIGN_OR_RETURN(StageReport r3, p.stage3());
+    report.stages.push_back(std::move(r3));
     if (options.dry_run) return failed_precondition(kDryRunMarker);
     return Status::ok();
   });

@@ -2,9 +2,11 @@
 //   stage 0  on-premises entries (LDIF) → cloud directory       attribute flows, source anchors
 //   stage 1  cloud directory → directory store                  fixed attribute set
 //   stage 2  directory store → user profiles                    seed 002 / seed 003 mappings
-// Stages 1 and 2 read the change feed of the layer before them from a named cursor
-// ("sync.stage1", "sync.stage2"): a delta run reads only what changed since the last run,
-// a full run starts the cursor at 0 and ends in the state a delta run would reach.
+//   stage 3  user profiles → site user information lists       "sync to sites" properties
+// Stages 1 to 3 read the change feed of the layer before them from a named cursor
+// ("sync.stage1", "sync.stage2", "sync.stage3"): a delta run reads only what changed since
+// the last run, a full run starts the cursor at 0 and ends in the state a delta run would
+// reach.
 //
 //   SyncOptions o;  o.dry_run = true;
 //   auto report = run_sync(store, tenant, &ldif_records, o);   // writes nothing when dry
@@ -34,7 +36,7 @@ struct StageReport {
 };
 
 struct SyncOptions {
-  bool full = false;     // stages 1-2 re-read their whole feed
+  bool full = false;     // stages 1-3 re-read their whole feed
   bool dry_run = false;  // report what would change, write nothing
   // Stage 0 from a complete export: entries missing from it are deleted, unless more than
   // this many (Azure AD Connect's default safety threshold).
@@ -71,7 +73,7 @@ struct SourceRead {
 };
 
 // Runs stage 0 over `ldif` (when given, a complete export of the on-premises users), then
-// stages 1 and 2, all in one transaction.
+// stages 1 to 3, all in one transaction.
 Result<SyncReport> run_sync(Store& store, const Tenant& tenant, const std::vector<LdifRecord>* ldif,
                             const SyncOptions& options);
 // The same over what a connector read (a complete export or a delta).

@@ -1,6 +1,7 @@
 // @pnp/sp and @pnp/sp-admin, unchanged but for the base URL and a bearer token, against
 // upsync serve: profiles read and set in all three OData modes, files uploaded and read,
-// and seed 003's bulk import queued, polled to its end and its log read back.
+// site users ensured, looked up and removed, and seed 003's bulk import queued, polled to
+// its end and its log read back.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spfi, DefaultHeaders, DefaultInit } from "@pnp/sp";
@@ -8,6 +9,9 @@ import "@pnp/sp/webs/index.js";
 import "@pnp/sp/profiles/index.js";
 import "@pnp/sp/files/index.js";
 import "@pnp/sp/folders/index.js";
+import "@pnp/sp/site-users/web.js";
+import "@pnp/sp/lists/web.js";
+import "@pnp/sp/items/index.js";
 import "@pnp/sp-admin";
 import { DefaultParse, InjectHeaders } from "@pnp/queryable";
 import { NodeFetch } from "@pnp/nodejs";
@@ -99,6 +103,41 @@ for (const [mode, accept] of Object.entries(modes)) {
       { "odata.null": true });
   });
 }
+
+for (const [mode, accept] of Object.entries(modes)) {
+  test(`site users ensured, listed, found and removed with ${mode}`, async () => {
+    const client = sp(await up.appToken("contoso", app), accept);
+    const web = client.web;
+    const ensured = await web.ensureUser(adele);
+    assert.equal(ensured.LoginName, adele);
+    assert.equal(ensured.Title, "Adele Vance");
+    assert.equal(ensured.Email, "adele@contoso.com");
+    await web.siteUsers.add(megan);
+    const users = await web.siteUsers();
+    assert.deepEqual(users.map((u) => u.LoginName).sort(), [adele, megan]);
+    const byLogin = await web.siteUsers.getByLoginName(megan)();
+    assert.equal(byLogin.Title, "Megan Bowen");
+    const byEmail = await web.siteUsers.getByEmail("adele@contoso.com")();
+    assert.equal(byEmail.Id, ensured.Id);
+    assert.equal((await web.getUserById(ensured.Id)()).LoginName, adele);
+    const items = await web.siteUserInfoList.items();
+    const adeleItem = items.find((i) => i.Name === adele);
+    assert.equal(adeleItem.EMail, "adele@contoso.com");
+    assert.equal(adeleItem.Manager, megan);
+    await web.siteUsers.removeById(byLogin.Id);
+    await web.siteUsers.removeByLoginName(adele);
+    assert.deepEqual(await web.siteUsers(), []);
+  });
+}
+
+test("web.currentUser adds the signed-in person to the site on first access", async () => {
+  const token = await up.userToken("contoso", app, "adele@contoso.com", "adele-password");
+  const me = await sp(token).web.currentUser();
+  assert.equal(me.LoginName, adele);
+  const listed = await sp(await up.appToken("contoso", app)).web.siteUsers.getById(me.Id)();
+  assert.equal(listed.LoginName, adele);
+  await sp(await up.appToken("contoso", app)).web.siteUsers.removeById(me.Id);
+});
 
 test("a user reads their own profile and sets only their own user-editable properties",
   async () => {

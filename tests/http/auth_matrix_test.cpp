@@ -57,6 +57,10 @@ const std::vector<RouteCase>& routes() {
        "/sites/hr/_api/web/GetFolderByServerRelativeUrl('/sites/hr/Shared%20Documents')"
        "/Files/add(url='{who}.txt',overwrite=true)",
        "text", Needs::kAnyone, 200},
+      {"GET", "/sites/hr/_api/web/siteusers", "", Needs::kAnyone, 200},
+      {"GET", "/sites/hr/_api/web/siteuserinfolist/items", "", Needs::kAnyone, 200},
+      {"POST", "/sites/hr/_api/web/ensureuser",
+       R"({"logonName":"i:0#.f|membership|adele@contoso.com"})", Needs::kManager, 200},
       {"POST",
        "/_api/Microsoft.Online.SharePoint.TenantManagement.Office365Tenant/"
        "GetImportProfilePropertyJobs",
@@ -116,6 +120,9 @@ TEST(AuthMatrix, EveryRouteRefusesWhomItShouldAndServesTheRest) {
                    "--password", "pa55word!"}),
               0);
   }
+  ASSERT_EQ(run({"--data-dir", data, "profile", "create", "-t", "contoso",
+                 "i:0#.f|membership|adele@contoso.com"}),
+            0);
   Server srv(dir);
   ASSERT_GT(srv.port(), 0);
   httplib::Client http("127.0.0.1", srv.port());

@@ -203,6 +203,27 @@ UPDATE profiles SET manager_key = lower(json_extract(props, '$.Manager'))
 CREATE INDEX profiles_by_manager ON profiles (tenant_id, manager_key)
   WHERE manager_key IS NOT NULL;
 )sql",
+    // 10: site user information lists (src/sites/site_users.h): per site collection, the
+    // people added to it, with their id there and a copy of their "sync to sites" properties.
+    R"sql(
+CREATE TABLE site_users (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  site TEXT NOT NULL,          -- "" (root) or "sites/<name>", lower-case
+  id INTEGER NOT NULL,         -- the person's id in the site collection
+  login_key TEXT NOT NULL,     -- lower-case claims account name
+  login_name TEXT NOT NULL,
+  email_key TEXT,              -- lower-case copied WorkEmail
+  profile_id INTEGER NOT NULL,
+  site_admin INTEGER NOT NULL,
+  props TEXT NOT NULL,         -- JSON object: property name → values
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, site, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX site_users_by_login ON site_users (tenant_id, login_key, site);
+CREATE INDEX site_users_by_email ON site_users (tenant_id, site, email_key)
+  WHERE email_key IS NOT NULL;
+)sql",
 };
 
 constexpr std::string_view kProfileColumns = "id, props, seq, updated_at";
