@@ -531,6 +531,13 @@ Result<DirectoryUser> cloud_user_from_entry(const LdifRecord& e) {
   return u;
 }
 
+Result<StageReport> sync_profiles_to_sites(Store& store, const Tenant& tenant,
+                                           const SyncOptions& options) {
+  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(store));
+  Pipeline p(store, *dir, tenant, options);
+  return p.stage3();
+}
+
 Result<SyncReport> run_source_sync(Store& store, const Tenant& tenant, const SourceRead& source,
                                    const SyncOptions& options) {
   return run(store, tenant, &source, options);

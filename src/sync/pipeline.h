@@ -80,6 +80,12 @@ Result<SyncReport> run_sync(Store& store, const Tenant& tenant, const std::vecto
 Result<SyncReport> run_source_sync(Store& store, const Tenant& tenant, const SourceRead& source,
                                    const SyncOptions& options);
 
+// Stage 3 alone, inside the caller's transaction: the profiles changed since its cursor (all
+// with options.full) into the site user lists that hold them. Server tenants' imports
+// (server_import.h) end with it too.
+Result<StageReport> sync_profiles_to_sites(Store& store, const Tenant& tenant,
+                                           const SyncOptions& options);
+
 // Stage 2's mapping (seed 002's table and seed 003's FAQ table): the profile properties of a
 // directory-store user. `manager_account` is the manager's claims account name, or "".
 // Every mapped property is present; no values means "clear it".

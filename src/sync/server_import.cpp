@@ -158,6 +158,7 @@ Result<SyncReport> import_server_profiles(Store& store, const Tenant& tenant,
   };
 
   int64_t deletes = 0;
+  StageReport sites;
   Status st = store.in_transaction([&]() -> Status {
     std::set<int64_t> seen;
     for (const Entry& u : users) {
@@ -233,12 +234,14 @@ Result<SyncReport> import_server_profiles(Store& store, const Tenant& tenant,
       report.changes.push_back("- " + account);
     }
     report.deleted = deletes;
+    UPSYNC_ASSIGN_OR_RETURN(sites, sync_profiles_to_sites(store, tenant, options));
     if (options.dry_run) return failed_precondition(kDryRun);
     return Status::ok();
   });
   if (!st.is_ok() && !(options.dry_run && st.message() == kDryRun)) return st;
   SyncReport out;
   out.stages.push_back(std::move(report));
+  out.stages.push_back(std::move(sites));
   return out;
 }
 

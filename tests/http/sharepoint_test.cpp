@@ -64,6 +64,11 @@ class SharePointTest : public ::testing::Test {
     cli({"tenant", "create", "contoso"});
     cli({"tenant", "create", "fabrikam"});
     cli({"tenant", "create", "farm", "--kind", "server"});
+    cli({"tenant", "create", "school", "--education"});
+    school_app_ = json::parse(
+        run_output({"--data-dir", data_, "--json", "app", "add", "--tenant", "school", "x"}));
+    cli({"user", "password", "set", "--tenant", "school", "pupil@school.edu", "--password",
+         "pw-pupil"});
     app_ = json::parse(
         run_output({"--data-dir", data_, "--json", "app", "add", "--tenant", "contoso", "sync"}));
     fabrikam_app_ = json::parse(
@@ -171,7 +176,7 @@ class SharePointTest : public ::testing::Test {
   static inline TempDir* dir_ = nullptr;
   static inline std::string data_;
   static inline Server* server_ = nullptr;
-  static inline json app_, fabrikam_app_, farm_app_;
+  static inline json app_, fabrikam_app_, farm_app_, school_app_;
 };
 
 std::string find_property(const json& props, const std::string& key) {
@@ -342,6 +347,26 @@ TEST_F(SharePointTest, GetMyPropertiesIsTheCallersProfileAndNullForApps) {
   EXPECT_EQ(json::parse(r->body), json({{"odata.null", true}}));
   r = get(kPeople + "/getmyproperties", sam(), kNoMeta);  // no profile
   EXPECT_EQ(json::parse(r->body), json({{"odata.null", true}}));
+}
+
+// Seed 002: education tenants get no profile from sync; the first access makes a stub.
+TEST_F(SharePointTest, FirstAccessInAnEducationTenantMakesAStubProfile) {
+  EXPECT_EQ(profile("pupil@school.edu", "school"), "") << "no profile before the first access";
+  const std::string pupil = token("school", {{"grant_type", "password"},
+                                             {"client_id", school_app_["clientId"]},
+                                             {"username", "pupil@school.edu"},
+                                             {"password", "pw-pupil"}});
+  auto r =
+      get("/tenants/school/_api/sp.userprofiles.peoplemanager/getmyproperties", pupil, kNoMeta);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(json::parse(r->body)["AccountName"], "i:0#.f|membership|pupil@school.edu");
+  json stub = json::parse(profile("pupil@school.edu", "school"));
+  EXPECT_EQ(stub["properties"]["UserName"], "pupil@school.edu");
+  EXPECT_EQ(stub["properties"]["SPS-UserPrincipalName"], "pupil@school.edu");
+  // Not in other tenants: there a person without a profile stays without one.
+  EXPECT_EQ(json::parse(get(kPeople + "/getmyproperties", sam(), kNoMeta)->body),
+            json({{"odata.null", true}}));
+  EXPECT_EQ(profile("sam@contoso.com"), "");
 }
 
 TEST_F(SharePointTest, GetUserProfilePropertyForIsAScalar) {

@@ -96,5 +96,63 @@ TEST_F(DirectoryCliTest, BadEditsExitOneAndChangeNothing) {
   EXPECT_EQ(run({"--json", "directory", "user", "list", "-t", "contoso"}).out, before);
 }
 
+TEST_F(DirectoryCliTest, SiteUserListsThroughTheCli) {
+  ASSERT_EQ(run({"tenant", "create", "contoso"}).code, 0);
+  ASSERT_EQ(run({"directory", "user", "add", "-t", "contoso", "ada@contoso.com", "--set",
+                 "displayName=Ada Lovelace", "--set", "jobTitle=Analyst"})
+                .code,
+            0);
+  sync();
+  Out add =
+      run({"site", "user", "add", "-t", "contoso", "/sites/hr", "ada@contoso.com", "--site-admin"});
+  ASSERT_EQ(add.code, 0) << add.err;
+  EXPECT_EQ(add.out, "i:0#.f|membership|ada@contoso.com is user 1 of /sites/hr\n");
+  Out list = run({"--json", "site", "user", "list", "-t", "contoso", "/sites/HR"});
+  ASSERT_EQ(list.code, 0) << list.err;
+  auto users = nlohmann::json::parse(list.out);
+  ASSERT_EQ(users.size(), 1u);
+  EXPECT_EQ(users[0]["siteAdmin"], true);
+  EXPECT_EQ(users[0]["properties"]["Title"][0], "Analyst");
+
+  // Stage 3 carries a directory change into the site's copy.
+  ASSERT_EQ(run({"directory", "user", "set", "-t", "contoso", "ada@contoso.com", "--set",
+                 "jobTitle=Countess"})
+                .code,
+            0);
+  auto r = sync();
+  EXPECT_EQ(r["stages"][2]["stage"], "profiles-to-sites");
+  EXPECT_EQ(r["stages"][2]["updated"], 1);
+  Out show = run({"site", "user", "show", "-t", "contoso", "/sites/hr", "1"});
+  ASSERT_EQ(show.code, 0) << show.err;
+  EXPECT_NE(show.out.find("Title: Countess\n"), std::string::npos) << show.out;
+
+  // Bad input: exit 1 with what and where; nothing changes.
+  struct Case {
+    std::vector<std::string> args;
+    const char* message;
+  } cases[] = {
+      {{"site", "user", "add", "-t", "contoso", "/hr", "ada@contoso.com"},
+       "site collection '/hr' is neither the root ('/') nor /sites/<name> or /teams/<name>"},
+      {{"site", "user", "add", "-t", "contoso", "/sites/hr", "nobody@contoso.com"},
+       "no profile with account name, UPN or work email 'nobody@contoso.com'"},
+      {{"site", "user", "show", "-t", "contoso", "/sites/hr", "7"},
+       "'7' is not in the user list of '/sites/hr'"},
+      {{"site", "user", "remove", "-t", "contoso", "/teams/x", "ada@contoso.com"},
+       "'ada@contoso.com' is not in the user list of '/teams/x'"},
+  };
+  const std::string before =
+      run({"--json", "site", "user", "list", "-t", "contoso", "/sites/hr"}).out;
+  for (const Case& c : cases) {
+    Out bad = run(c.args);
+    EXPECT_EQ(bad.code, kExitUserError) << bad.err;
+    EXPECT_NE(bad.err.find(c.message), std::string::npos) << bad.err;
+  }
+  EXPECT_EQ(run({"--json", "site", "user", "list", "-t", "contoso", "/sites/hr"}).out, before);
+
+  Out removed = run({"site", "user", "remove", "-t", "contoso", "/sites/hr", "ada@contoso.com"});
+  ASSERT_EQ(removed.code, 0) << removed.err;
+  EXPECT_EQ(run({"--json", "site", "user", "list", "-t", "contoso", "/sites/hr"}).out, "[]\n");
+}
+
 }  // namespace
 }  // namespace upsync

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sites/site_users.h"
 #include "store/store_fixture.h"
 #include "sync/run_history.h"
 
@@ -203,6 +204,25 @@ TEST_F(ServerImportTest, AValueTheSchemaRefusesSkipsThatUserOnly) {
   EXPECT_EQ(report->stages[0].added, 1);
   EXPECT_EQ(report->stages[0].skipped.at("a value the schema refuses"), 1);
   EXPECT_TRUE(store_->profile(farm_.id, {ProfileKeyKind::kAccountName, "i:0#.w|CONTOSO\\alice"}));
+}
+
+TEST_F(ServerImportTest, AnImportEndsByRefreshingTheSiteUserLists) {
+  ASSERT_TRUE(import(kAlice));
+  auto sites = open_site_user_store(*store_);
+  ASSERT_TRUE(sites);
+  auto alice = store_->profile(farm_.id, {ProfileKeyKind::kAccountName, "i:0#.w|CONTOSO\\alice"});
+  ASSERT_TRUE(alice);
+  ASSERT_TRUE(ensure_site_user(*store_, **sites, farm_, "/sites/intranet", *alice));
+  std::string renamed = kAlice;
+  renamed.replace(renamed.find("Alice Adams"), 11, "Alice Jones");
+  auto report = import(renamed);
+  ASSERT_TRUE(report) << report.status().to_string();
+  ASSERT_EQ(report->stages.size(), 2u);
+  EXPECT_EQ(report->stages[1].stage, "profiles-to-sites");
+  EXPECT_EQ(report->stages[1].updated, 1);
+  auto copy = (*sites)->by_login(farm_.id, "sites/intranet", "i:0#.w|contoso\\alice");
+  ASSERT_TRUE(copy && *copy);
+  EXPECT_EQ((*copy)->first("PreferredName"), "Alice Jones");
 }
 
 TEST_F(ServerImportTest, TheRunHistoryRoutesServerTenantsHere) {
