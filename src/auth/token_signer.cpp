@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <unordered_map>
 
 #include "auth/secret.h"
 
@@ -16,6 +17,14 @@ namespace upsync {
 struct TokenSigner::Key {
   EVP_PKEY* pkey = nullptr;
   ~Key() { EVP_PKEY_free(pkey); }
+};
+
+// Tokens whose signature checked out, with their claims. Bounded: when full, an arbitrary
+// entry makes room (a client whose token is dropped pays one more RSA check).
+struct TokenSigner::VerifiedTokens {
+  static constexpr size_t kMaxTokens = 1024;
+  std::mutex mu;
+  std::unordered_map<std::string, nlohmann::json> claims;
 };
 
 namespace {
@@ -42,9 +51,22 @@ Result<std::string> sha256(std::string_view data) {
 
 Status invalid_token(std::string why) { return unauthenticated("invalid token: " + why); }
 
+// The checks of a well-signed token's claims that depend on the time.
+Status check_times(const nlohmann::json& claims, int64_t now_unix) {
+  auto exp = claims.find("exp");
+  if (exp == claims.end() || !exp->is_number_integer()) return invalid_token("no expiry (exp)");
+  if (exp->get<int64_t>() <= now_unix) return invalid_token("the token has expired");
+  auto nbf = claims.find("nbf");
+  if (nbf != claims.end() && nbf->is_number_integer() && nbf->get<int64_t>() > now_unix + 300) {
+    return invalid_token("the token is not valid yet (nbf)");
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
-TokenSigner::TokenSigner(std::unique_ptr<Key> key) : key_(std::move(key)) {}
+TokenSigner::TokenSigner(std::unique_ptr<Key> key)
+    : key_(std::move(key)), verified_(std::make_unique<VerifiedTokens>()) {}
 TokenSigner::~TokenSigner() = default;
 
 Result<std::unique_ptr<TokenSigner>> TokenSigner::open(const std::string& data_dir) {
@@ -109,7 +131,7 @@ Result<std::string> TokenSigner::sign(const nlohmann::json& claims) const {
   return input + "." + base64url_encode(sig);
 }
 
-Result<nlohmann::json> TokenSigner::verify(std::string_view token, int64_t now_unix) const {
+Result<nlohmann::json> TokenSigner::check_signature(std::string_view token) const {
   size_t dot1 = token.find('.');
   size_t dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
   if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos) {
@@ -136,14 +158,29 @@ Result<nlohmann::json> TokenSigner::verify(std::string_view token, int64_t now_u
                        reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
   EVP_MD_CTX_free(ctx);
   if (!good) return invalid_token("the signature does not match");
-  if (!claims.contains("exp") || !claims["exp"].is_number_integer()) {
-    return invalid_token("no expiry (exp)");
+  return claims;
+}
+
+Result<nlohmann::json> TokenSigner::verify(std::string_view token, int64_t now_unix) const {
+  {
+    std::lock_guard lock(verified_->mu);
+    auto it = verified_->claims.find(std::string(token));
+    if (it != verified_->claims.end()) {
+      Status st = check_times(it->second, now_unix);
+      if (!st) {
+        verified_->claims.erase(it);
+        return st;
+      }
+      return it->second;
+    }
   }
-  if (claims["exp"].get<int64_t>() <= now_unix) return invalid_token("the token has expired");
-  if (claims.contains("nbf") && claims["nbf"].is_number_integer() &&
-      claims["nbf"].get<int64_t>() > now_unix + 300) {
-    return invalid_token("the token is not valid yet (nbf)");
+  UPSYNC_ASSIGN_OR_RETURN(nlohmann::json claims, check_signature(token));
+  UPSYNC_RETURN_IF_ERROR(check_times(claims, now_unix));
+  std::lock_guard lock(verified_->mu);
+  if (verified_->claims.size() >= VerifiedTokens::kMaxTokens) {
+    verified_->claims.erase(verified_->claims.begin());
   }
+  verified_->claims.emplace(std::string(token), claims);
   return claims;
 }
 

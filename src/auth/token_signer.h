@@ -7,10 +7,17 @@
 //
 // The key lives in <data_dir>/keys/token-signing.pem (mode 0600); its "kid" is the base64url
 // SHA-256 of its public key (RFC 7638 thumbprint), so a replaced key invalidates old tokens.
+//
+// A client sends the same token with every request until it expires, so verify() remembers
+// the tokens whose signature it has checked (a bounded set, keyed by the token's exact
+// bytes): the RSA check and the JSON parsing happen once per token, while expiry and nbf are
+// checked against `now` on every call, as for a token never seen. What a token's claims name
+// (an app that may have been removed since) is the caller's to check on every request.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -32,14 +39,19 @@ class TokenSigner {
   Result<std::string> sign(const nlohmann::json& claims) const;
   // The claims of a token this signer made, or Unauthenticated saying what is wrong (malformed,
   // wrong algorithm or key, bad signature, expired, not yet valid).
+  // Safe to call from several threads at once.
   Result<nlohmann::json> verify(std::string_view token, int64_t now_unix) const;
   // {"keys":[{"kty":"RSA","use":"sig","alg":"RS256","kid":...,"n":...,"e":...}]}
   nlohmann::json jwks() const;
 
  private:
   struct Key;
+  struct VerifiedTokens;
   explicit TokenSigner(std::unique_ptr<Key> key);
+  // The signature and shape checks of verify(), without the cache and the time checks.
+  Result<nlohmann::json> check_signature(std::string_view token) const;
   std::unique_ptr<Key> key_;
+  std::unique_ptr<VerifiedTokens> verified_;
   std::string kid_;
   std::string n_;  // base64url modulus
   std::string e_;  // base64url exponent

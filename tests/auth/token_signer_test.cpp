@@ -76,6 +76,46 @@ TEST(TokenSigner, RefusesExpiredTamperedForeignAndMalformedTokens) {
             "invalid token: the algorithm is not RS256");
 }
 
+// verify() remembers tokens it has checked; the time checks still apply on every call.
+TEST(TokenSigner, ARememberedTokenStillExpiresAndForgeriesStayRefused) {
+  TempDir dir;
+  auto signer = TokenSigner::open(dir.str());
+  ASSERT_TRUE(signer);
+  auto token = *(*signer)->sign({{"tid", "contoso"}, {"exp", 2000}, {"nbf", 1500}});
+  // Not valid yet (more than 300 s before nbf), then valid, then valid again (remembered).
+  EXPECT_EQ((*signer)->verify(token, 1000).status().message(),
+            "invalid token: the token is not valid yet (nbf)");
+  ASSERT_TRUE((*signer)->verify(token, 1300));
+  auto again = (*signer)->verify(token, 1999);
+  ASSERT_TRUE(again) << again.status().to_string();
+  EXPECT_EQ((*again)["tid"], "contoso");
+  // A remembered token is refused once expired, and stays refused.
+  EXPECT_EQ((*signer)->verify(token, 2000).status().message(),
+            "invalid token: the token has expired");
+  EXPECT_EQ((*signer)->verify(token, 2001).status().message(),
+            "invalid token: the token has expired");
+  // Before expiry it verifies again (from scratch).
+  EXPECT_TRUE((*signer)->verify(token, 1999));
+  // Remembering one token's bytes does not let a changed copy through.
+  std::string tampered = token;
+  char& c = tampered[tampered.rfind('.') + 10];  // inside the signature
+  c = c == 'A' ? 'B' : 'A';
+  EXPECT_EQ((*signer)->verify(tampered, 1999).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ((*signer)->verify(token + ".", 1999).status().code(), StatusCode::kUnauthenticated);
+  // More tokens than are remembered (1,024): each still verifies, with its own claims.
+  std::vector<std::string> many;
+  for (int i = 0; i < 1100; ++i) {
+    many.push_back(*(*signer)->sign({{"tid", "t" + std::to_string(i)}, {"exp", 2000}}));
+  }
+  for (const auto& t : many) ASSERT_TRUE((*signer)->verify(t, 1999));
+  for (size_t i = 0; i < many.size(); i += 99) {
+    auto back = (*signer)->verify(many[i], 1999);
+    ASSERT_TRUE(back);
+    EXPECT_EQ((*back)["tid"], "t" + std::to_string(i));
+    EXPECT_FALSE((*signer)->verify(many[i], 2000));
+  }
+}
+
 TEST(TokenSigner, ACorruptKeyFileIsRefusedAndLeftAlone) {
   TempDir dir;
   std::filesystem::create_directories(dir.path() / "keys");
