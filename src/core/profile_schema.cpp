@@ -5,19 +5,45 @@
 
 namespace upsync {
 
-ProfileSchema::ProfileSchema(std::vector<PropertyDefinition> custom) : custom_(std::move(custom)) {
-  for (const PropertyDefinition& d : default_property_catalog()) {
-    all_.push_back(&d);
-    by_lower_name_.emplace(ascii_lower(d.name), &d);
-  }
+namespace {
+
+// The default catalog, indexed once for every schema: a schema is made per request (the
+// store hands out copies), so it indexes only its custom properties itself.
+struct CatalogIndex {
+  std::vector<const PropertyDefinition*> all;
+  std::unordered_map<std::string, const PropertyDefinition*> by_lower_name;
+};
+
+const CatalogIndex& catalog_index() {
+  static const CatalogIndex kIndex = [] {
+    CatalogIndex index;
+    for (const PropertyDefinition& d : default_property_catalog()) {
+      index.all.push_back(&d);
+      index.by_lower_name.emplace(ascii_lower(d.name), &d);
+    }
+    return index;
+  }();
+  return kIndex;
+}
+
+}  // namespace
+
+ProfileSchema::ProfileSchema(std::vector<PropertyDefinition> custom)
+    : custom_(std::move(custom)), all_(catalog_index().all) {
+  const auto& catalog = catalog_index().by_lower_name;
   for (const PropertyDefinition& d : custom_) {
-    if (by_lower_name_.emplace(ascii_lower(d.name), &d).second) all_.push_back(&d);
+    std::string key = ascii_lower(d.name);
+    if (catalog.contains(key)) continue;  // a catalog property keeps its name
+    if (custom_by_lower_name_.emplace(std::move(key), &d).second) all_.push_back(&d);
   }
 }
 
 const PropertyDefinition* ProfileSchema::find(std::string_view name) const {
-  auto it = by_lower_name_.find(ascii_lower(name));
-  return it == by_lower_name_.end() ? nullptr : it->second;
+  std::string key = ascii_lower(name);
+  const auto& catalog = catalog_index().by_lower_name;
+  if (auto it = catalog.find(key); it != catalog.end()) return it->second;
+  auto it = custom_by_lower_name_.find(key);
+  return it == custom_by_lower_name_.end() ? nullptr : it->second;
 }
 
 Result<const PropertyDefinition*> ProfileSchema::require(std::string_view name) const {

@@ -50,7 +50,8 @@ class ProfileSchema {
  private:
   std::vector<PropertyDefinition> custom_;
   std::vector<const PropertyDefinition*> all_;
-  std::unordered_map<std::string, const PropertyDefinition*> by_lower_name_;
+  // The custom properties by lower-case name (the catalog's index is shared by all schemas).
+  std::unordered_map<std::string, const PropertyDefinition*> custom_by_lower_name_;
 };
 
 }  // namespace upsync

@@ -9,6 +9,8 @@
 namespace upsync {
 
 const PropertyValues* Profile::find(std::string_view name) const {
+  // Keys are canonical names: callers that pass one find it without the case-blind walk.
+  if (auto it = properties.find(std::string(name)); it != properties.end()) return &it->second;
   for (const auto& [n, v] : properties) {
     if (property_name_equal(n, name)) return &v;
   }
