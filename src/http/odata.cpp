@@ -41,18 +41,6 @@ nlohmann::json to_light(nlohmann::json j) {
   return j;
 }
 
-std::string_view content_type(ODataMode mode) {
-  switch (mode) {
-    case ODataMode::kVerbose:
-      return "application/json;odata=verbose;charset=utf-8";
-    case ODataMode::kNoMetadata:
-      return "application/json;odata=nometadata;charset=utf-8";
-    case ODataMode::kMinimalMetadata:
-      break;
-  }
-  return "application/json;odata=minimalmetadata;streaming=true;charset=utf-8";
-}
-
 Result<std::string> percent_decode_segment(std::string_view s, size_t offset) {
   size_t bad = 0;
   auto out = percent_decode(s, &bad);
@@ -152,6 +140,18 @@ Result<std::string> unquote(std::string_view lit, std::string_view what) {
 
 }  // namespace
 
+std::string_view odata_content_type(ODataMode mode) {
+  switch (mode) {
+    case ODataMode::kVerbose:
+      return "application/json;odata=verbose;charset=utf-8";
+    case ODataMode::kNoMetadata:
+      return "application/json;odata=nometadata;charset=utf-8";
+    case ODataMode::kMinimalMetadata:
+      break;
+  }
+  return "application/json;odata=minimalmetadata;streaming=true;charset=utf-8";
+}
+
 ODataMode odata_mode(const httplib::Request& req) {
   std::string accept = ascii_lower(req.get_header_value("Accept"));
   if (accept.find("odata=verbose") != std::string::npos) return ODataMode::kVerbose;
@@ -230,13 +230,13 @@ nlohmann::json odata_value_body(ODataMode mode, std::string_view service_root,
 void write_odata_entity(const httplib::Request& req, httplib::Response& res, const ODataEntity& e,
                         nlohmann::json neutral) {
   ODataMode mode = odata_mode(req);
-  write_json(res, 200, odata_entity_body(mode, e, std::move(neutral)), content_type(mode));
+  write_json(res, 200, odata_entity_body(mode, e, std::move(neutral)), odata_content_type(mode));
 }
 
 void write_odata_collection(const httplib::Request& req, httplib::Response& res,
                             const ODataEntity& e, std::vector<nlohmann::json> items) {
   ODataMode mode = odata_mode(req);
-  write_json(res, 200, odata_collection_body(mode, e, std::move(items)), content_type(mode));
+  write_json(res, 200, odata_collection_body(mode, e, std::move(items)), odata_content_type(mode));
 }
 
 void write_odata_value(const httplib::Request& req, httplib::Response& res,
@@ -244,11 +244,11 @@ void write_odata_value(const httplib::Request& req, httplib::Response& res,
                        std::string_view edm_type, nlohmann::json value) {
   ODataMode mode = odata_mode(req);
   write_json(res, 200, odata_value_body(mode, service_root, method, edm_type, std::move(value)),
-             content_type(mode));
+             odata_content_type(mode));
 }
 
 void write_odata_null(httplib::Response& res) {
-  write_json(res, 200, {{"odata.null", true}}, content_type(ODataMode::kMinimalMetadata));
+  write_json(res, 200, {{"odata.null", true}}, odata_content_type(ODataMode::kMinimalMetadata));
 }
 
 const std::string* ODataSegment::arg(std::string_view arg_name, size_t position) const {

@@ -33,6 +33,8 @@ namespace upsync {
 enum class ODataMode { kMinimalMetadata, kNoMetadata, kVerbose };
 
 ODataMode odata_mode(const httplib::Request& req);
+// The Content-Type of answers in `mode`.
+std::string_view odata_content_type(ODataMode mode);
 
 // Where an entity lives, for the metadata of minimal and verbose answers. `service_root` is
 // the web's "<web url>/_api/".

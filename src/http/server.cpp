@@ -21,6 +21,7 @@
 #include "http/admin_routes.h"
 #include "http/graph_routes.h"
 #include "http/import_worker.h"
+#include "http/json_writer.h"
 #include "http/oauth_routes.h"
 #include "http/router.h"
 #include "http/sharepoint_routes.h"
@@ -123,6 +124,8 @@ class Metrics {
   double latency_sum_ = 0;
 };
 
+constexpr size_t kKeepAliveMaxRequests = 100;
+
 // SharePoint's odata.error shape, used for every error under /tenants/<name>/.
 std::string sp_error(std::string_view code, std::string_view message) {
   nlohmann::json j = {{"odata.error",
@@ -178,6 +181,11 @@ Status serve(const ServeOptions& opts) {
   // Answers go out as headers then body; without TCP_NODELAY a kept-alive client (PnPjs,
   // Node fetch) waits for its delayed ACK, about 40 ms per request.
   svr->set_tcp_nodelay(true);
+  // cpp-httplib closes a kept-alive connection after 5 requests by default: the client then
+  // reconnects, and a new connection costs more than the request. Each open connection holds
+  // a pool thread while it lives, so connections beyond the pool wait for one to close (after
+  // this many requests, or 5 idle seconds).
+  svr->set_keep_alive_max_count(kKeepAliveMaxRequests);
 
   auto metrics = std::make_shared<Metrics>();
   std::string data_dir = opts.data_dir;
@@ -193,13 +201,19 @@ Status serve(const ServeOptions& opts) {
   svr->set_logger([metrics](const httplib::Request& req, const httplib::Response& res) {
     metrics->count(res.status);
     // One JSON object per line (structured access log), in a fixed member order.
-    nlohmann::ordered_json entry = {{"time", utc_now_iso()}, {"remote", req.remote_addr},
-                                    {"method", req.method},  {"target", req.target},
-                                    {"status", res.status},  {"bytes", res.body.size()}};
+    JsonWriter entry;
+    entry.begin_object();
+    entry.key("time").str(utc_now_iso());
+    entry.key("remote").str(req.remote_addr);
+    entry.key("method").str(req.method);
+    entry.key("target").str(req.target);
+    entry.key("status").number(res.status);
+    entry.key("bytes").number(static_cast<int64_t>(res.body.size()));
     std::string client = req.get_header_value("client-request-id");
-    if (!client.empty()) entry["clientRequestId"] = client;
-    std::string line = entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-    std::fputs(line.c_str(), stderr);
+    if (!client.empty()) entry.key("clientRequestId").str(client);
+    entry.end_object();
+    std::string line = std::move(entry).text() + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
   });
 
   svr->set_error_handler([](const httplib::Request& req, httplib::Response& res) {

@@ -8,6 +8,7 @@
 
 #include "core/claims.h"
 #include "core/text.h"
+#include "http/json_writer.h"
 #include "http/sharepoint_common.h"
 
 namespace upsync {
@@ -109,49 +110,59 @@ Result<std::vector<std::string>> direct_reports(Call& call, const std::string& a
   return out;
 }
 
-nlohmann::json nullable(const std::string& s) {
-  return s.empty() ? nlohmann::json() : nlohmann::json(s);
-}
+// PersonProperties (reference §1.2), gathered before it is written in the request's mode.
+struct Person {
+  std::string account_name;
+  std::vector<std::string> direct_reports;
+  std::string display_name;
+  std::string email;
+  std::vector<std::string> extended_managers;
+  std::vector<std::string> extended_reports;
+  std::vector<std::string> peers;
+  std::string personal_url;
+  std::string picture_url;
+  std::string title;
+  std::vector<std::pair<std::string, std::string>> properties;  // name, values joined by '|'
+  std::string user_url;
+  std::string guid;  // UserProfile_GUID, for the entity's id
+};
 
-// PersonProperties (reference §1.2), neutral form (odata.h).
-Result<nlohmann::json> person_properties(Call& call, const Profile& p) {
+Result<Person> gather_person(Call& call, const Profile& p) {
+  Person out;
+  out.account_name = p.account_name;
   UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, call.store.schema(call.tenant.id));
-  nlohmann::json props = nlohmann::json::array();
+  out.properties.reserve(schema.all().size());
   for (const PropertyDefinition* d : schema.all()) {
-    props.push_back({{"__type", "SP.KeyValue"},
-                     {"Key", d->name},
-                     {"Value", joined(p.find(d->name))},
-                     {"ValueType", "Edm.String"}});
+    out.properties.emplace_back(d->name, joined(p.find(d->name)));
   }
 
   // The manager chain, top first.
-  std::vector<std::string> managers;
   std::set<std::string> seen = {p.account_name};
   std::string next = p.first("Manager");
   while (!next.empty() && !seen.contains(next) &&
-         managers.size() < static_cast<size_t>(kMaxManagerDepth)) {
+         out.extended_managers.size() < static_cast<size_t>(kMaxManagerDepth)) {
     seen.insert(next);
-    managers.insert(managers.begin(), next);
+    out.extended_managers.insert(out.extended_managers.begin(), next);
     auto m = call.store.profile(call.tenant.id, {ProfileKeyKind::kAccountName, next});
     if (!m) break;
     next = m->first("Manager");
   }
 
-  UPSYNC_ASSIGN_OR_RETURN(auto reports, direct_reports(call, p.account_name));
-  std::vector<std::string> peers;
+  UPSYNC_ASSIGN_OR_RETURN(out.direct_reports, direct_reports(call, p.account_name));
   if (std::string manager = p.first("Manager"); !manager.empty()) {
     UPSYNC_ASSIGN_OR_RETURN(auto siblings, direct_reports(call, manager));
     for (auto& s : siblings) {
-      if (s != p.account_name) peers.push_back(std::move(s));
+      if (s != p.account_name) out.peers.push_back(std::move(s));
     }
   }
   // Everyone below, self first (as SharePoint lists it), breadth first.
-  std::vector<std::string> extended = {p.account_name};
+  std::vector<std::string>& extended = out.extended_reports;
+  extended = {p.account_name};
   std::set<std::string> in_extended = {p.account_name};
   for (size_t i = 0; i < extended.size() && extended.size() < kMaxExtendedReports; ++i) {
     std::vector<std::string> below;
     if (i == 0) {
-      below = reports;
+      below = out.direct_reports;
     } else {
       UPSYNC_ASSIGN_OR_RETURN(below, direct_reports(call, extended[i]));
     }
@@ -160,39 +171,97 @@ Result<nlohmann::json> person_properties(Call& call, const Profile& p) {
     }
   }
 
-  std::string display = p.first("PreferredName");
-  if (display.empty()) {
-    display = std::string(trim(p.first("FirstName") + " " + p.first("LastName")));
+  out.display_name = p.first("PreferredName");
+  if (out.display_name.empty()) {
+    out.display_name = std::string(trim(p.first("FirstName") + " " + p.first("LastName")));
   }
-  if (display.empty()) display = p.first("SPS-UserPrincipalName");
-  std::string profile_url = sp_web_url(call) +
-                            "/_api/SP.UserProfiles.PeopleManager/GetPropertiesFor(@v)?@v='" +
-                            httplib::detail::encode_query_param(p.account_name) + "'";
-  return nlohmann::json{{"AccountName", p.account_name},
-                        {"DirectReports", reports},
-                        {"DisplayName", display},
-                        {"Email", nullable(p.first("WorkEmail"))},
-                        {"ExtendedManagers", managers},
-                        {"ExtendedReports", extended},
-                        // upsync keeps no following data: nobody follows anyone.
-                        {"IsFollowed", false},
-                        {"LatestPost", nullptr},
-                        {"Peers", peers},
-                        // No personal sites in upsync (see the 501 routes).
-                        {"PersonalSiteHostUrl", nullptr},
-                        {"PersonalUrl", nullable(p.first("PersonalSpace"))},
-                        {"PictureUrl", nullable(p.first("PictureURL"))},
-                        {"Title", nullable(p.first("Title"))},
-                        {"UserProfileProperties", props},
-                        {"UserUrl", profile_url}};
+  if (out.display_name.empty()) out.display_name = p.first("SPS-UserPrincipalName");
+  out.email = p.first("WorkEmail");
+  out.personal_url = p.first("PersonalSpace");
+  out.picture_url = p.first("PictureURL");
+  out.title = p.first("Title");
+  out.user_url = sp_web_url(call) +
+                 "/_api/SP.UserProfiles.PeopleManager/GetPropertiesFor(@v)?@v='" +
+                 httplib::detail::encode_query_param(p.account_name) + "'";
+  out.guid = p.first("UserProfile_GUID");
+  return out;
+}
+
+// The PersonProperties entity in `mode`, as write_odata_entity() writes an entity (odata.h),
+// without building it as a JSON tree first: a profile has a hundred properties, and this is
+// the answer clients ask for most. Members are written in key order, as nlohmann::json
+// prints an entity.
+std::string person_json(ODataMode mode, const Person& person, const ODataEntity& e) {
+  const bool verbose = mode == ODataMode::kVerbose;
+  JsonWriter w;
+  // Verbose wraps every array in {"results":[...]}.
+  auto strings = [&](const std::vector<std::string>& values) {
+    if (verbose) w.begin_object().key("results");
+    w.strings(values);
+    if (verbose) w.end_object();
+  };
+  if (verbose) w.begin_object().key("d");
+  w.begin_object();
+  w.key("AccountName").str(person.account_name);
+  w.key("DirectReports");
+  strings(person.direct_reports);
+  w.key("DisplayName").str(person.display_name);
+  w.key("Email").str_or_null(person.email);
+  w.key("ExtendedManagers");
+  strings(person.extended_managers);
+  w.key("ExtendedReports");
+  strings(person.extended_reports);
+  // upsync keeps no following data: nobody follows anyone.
+  w.key("IsFollowed").boolean(false);
+  w.key("LatestPost").null();
+  w.key("Peers");
+  strings(person.peers);
+  // No personal sites in upsync (see the 501 routes).
+  w.key("PersonalSiteHostUrl").null();
+  w.key("PersonalUrl").str_or_null(person.personal_url);
+  w.key("PictureUrl").str_or_null(person.picture_url);
+  w.key("Title").str_or_null(person.title);
+  w.key("UserProfileProperties");
+  if (verbose) w.begin_object().key("results");
+  w.begin_array();
+  for (const auto& [name, value] : person.properties) {
+    w.begin_object();
+    w.key("Key").str(name).key("Value").str(value).key("ValueType").str("Edm.String");
+    if (verbose) w.key("__metadata").begin_object().key("type").str("SP.KeyValue").end_object();
+    w.end_object();
+  }
+  w.end_array();
+  if (verbose) w.end_object();
+  w.key("UserUrl").str(person.user_url);
+  switch (mode) {
+    case ODataMode::kVerbose:
+      w.key("__metadata").begin_object();
+      w.key("id").str(e.service_root + e.edit_link);
+      w.key("type").str(e.type);
+      w.key("uri").str(e.service_root + e.edit_link);
+      w.end_object();
+      w.end_object();  // d
+      break;
+    case ODataMode::kMinimalMetadata:
+      w.key("odata.editLink").str(e.edit_link);
+      w.key("odata.id").str(e.service_root + e.edit_link);
+      w.key("odata.metadata").str(e.service_root + "$metadata#" + e.type + "/@Element");
+      w.key("odata.type").str(e.type);
+      break;
+    case ODataMode::kNoMetadata:
+      break;
+  }
+  w.end_object();
+  return std::move(w).text();
 }
 
 Status write_person(Call& call, const Profile& p) {
-  UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, person_properties(call, p));
-  write_odata_entity(call.req, call.res,
-                     {std::string(kPersonType), sp_service_root(call),
-                      std::string(kPersonType) + p.first("UserProfile_GUID")},
-                     std::move(body));
+  UPSYNC_ASSIGN_OR_RETURN(Person person, gather_person(call, p));
+  const ODataMode mode = odata_mode(call.req);
+  const ODataEntity entity{std::string(kPersonType), sp_service_root(call),
+                           std::string(kPersonType) + person.guid};
+  call.res.status = 200;
+  call.res.set_content(person_json(mode, person, entity), std::string(odata_content_type(mode)));
   return Status::ok();
 }
 

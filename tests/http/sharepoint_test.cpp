@@ -310,6 +310,71 @@ TEST_F(SharePointTest, GetPropertiesForAnswersInAllThreeModes) {
   EXPECT_EQ(j["ExtendedReports"].size(), 3u);
 }
 
+// The answer is written without a JSON tree; it reads exactly as the tree's printing would:
+// members in key order, no whitespace, the same escapes, and the same members in each mode.
+TEST_F(SharePointTest, GetPropertiesForIsPrintedAsAJsonTreeWouldBe) {
+  std::string t = app();
+  auto keys = [](const json& j) {
+    std::vector<std::string> out;
+    for (const auto& [k, v] : j.items()) out.push_back(k);
+    return out;
+  };
+  const std::vector<std::string> person = {"AccountName",
+                                           "DirectReports",
+                                           "DisplayName",
+                                           "Email",
+                                           "ExtendedManagers",
+                                           "ExtendedReports",
+                                           "IsFollowed",
+                                           "LatestPost",
+                                           "Peers",
+                                           "PersonalSiteHostUrl",
+                                           "PersonalUrl",
+                                           "PictureUrl",
+                                           "Title",
+                                           "UserProfileProperties",
+                                           "UserUrl"};
+  for (const std::string& who : {std::string(kAdeleAlias), std::string("@v='megan@contoso.com'"),
+                                 std::string("@v='o''brien@contoso.com'")}) {
+    for (const std::string& accept : {kMinimal, kVerbose, kNoMeta}) {
+      auto r = get(kPeople + "/getpropertiesfor(@v)?" + who, t, accept);
+      ASSERT_EQ(r->status, 200) << r->body;
+      json j = json::parse(r->body);
+      EXPECT_EQ(j.dump(-1, ' ', false, json::error_handler_t::replace), r->body) << who << accept;
+      std::vector<std::string> expected = person;
+      if (accept == kVerbose) {
+        ASSERT_EQ(keys(j), std::vector<std::string>{"d"});
+        j = j["d"];
+        expected.push_back("__metadata");
+        EXPECT_EQ(keys(j["__metadata"]), (std::vector<std::string>{"id", "type", "uri"}));
+        EXPECT_EQ(j["__metadata"]["id"], j["__metadata"]["uri"]);
+        for (const char* list : {"DirectReports", "ExtendedManagers", "ExtendedReports", "Peers",
+                                 "UserProfileProperties"}) {
+          EXPECT_EQ(keys(j[list]), std::vector<std::string>{"results"}) << list;
+        }
+        EXPECT_EQ(keys(j["UserProfileProperties"]["results"][0]),
+                  (std::vector<std::string>{"Key", "Value", "ValueType", "__metadata"}));
+      } else {
+        if (accept == kMinimal) {
+          for (const char* k : {"odata.editLink", "odata.id", "odata.metadata", "odata.type"}) {
+            expected.push_back(k);
+          }
+          EXPECT_EQ(j["odata.id"].get<std::string>(),
+                    j["odata.metadata"].get<std::string>().substr(
+                        0, j["odata.metadata"].get<std::string>().find("$metadata")) +
+                        j["odata.editLink"].get<std::string>());
+        }
+        EXPECT_EQ(keys(j["UserProfileProperties"][0]),
+                  (std::vector<std::string>{"Key", "Value", "ValueType"}));
+      }
+      EXPECT_EQ(keys(j), expected) << who << accept;
+      EXPECT_EQ(j["IsFollowed"], false);
+      EXPECT_TRUE(j["LatestPost"].is_null());
+      EXPECT_TRUE(j["PersonalSiteHostUrl"].is_null());
+    }
+  }
+}
+
 TEST_F(SharePointTest, AccountNamesAsClaimsUpnOrDomainUser) {
   std::string t = app();
   // A doubled quote inside the alias is undone (no such user: null).
