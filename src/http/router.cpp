@@ -284,52 +284,61 @@ void Router::dispatch(ServerContext& server, const httplib::Request& req,
     claims = std::move(*verified);
   }
 
-  std::string tenant_name;
-  std::string tenant_base = origin;
-  if (route->tenant_in_path) {
-    tenant_name = match[1].str();
-  } else if (!path_tenant.empty()) {
-    tenant_name = path_tenant;
-    tenant_base = origin + "/tenants/" + path_tenant;
-  } else {
-    for (const auto& candidate : tenant_names_from_host(host)) {
-      if ((*store)->tenant(candidate)) {
-        tenant_name = candidate;
-        break;
+  // The rest reads the store several times (tenant, app, the handler's reads): a GET reads
+  // them all from one snapshot. An error answer is written where it is found; the lambda's
+  // Status is a failure of the snapshot itself.
+  auto route_call = [&]() -> Status {
+    std::string tenant_name;
+    std::string tenant_base = origin;
+    if (route->tenant_in_path) {
+      tenant_name = match[1].str();
+    } else if (!path_tenant.empty()) {
+      tenant_name = path_tenant;
+      tenant_base = origin + "/tenants/" + path_tenant;
+    } else {
+      for (const auto& candidate : tenant_names_from_host(host)) {
+        if ((*store)->tenant(candidate)) {
+          tenant_name = candidate;
+          break;
+        }
       }
+      if (tenant_name.empty() && claims) tenant_name = claims->value("tid", "");
     }
-    if (tenant_name.empty() && claims) tenant_name = claims->value("tid", "");
-  }
-  if (tenant_name.empty()) {
-    write_error(req, res, surface,
-                not_found("No tenant in the request: address one as /tenants/<name>/..., by "
-                          "host name (<name>.example.com), or send a token issued by one."));
-    return;
-  }
-  auto tenant = (*store)->tenant(ascii_lower(tenant_name));
-  if (!tenant) {
-    write_error(req, res, surface,
-                tenant.status().code() == StatusCode::kNotFound
-                    ? not_found("No tenant named '" + tenant_name + "'.")
-                    : tenant.status());
-    return;
-  }
+    if (tenant_name.empty()) {
+      write_error(req, res, surface,
+                  not_found("No tenant in the request: address one as /tenants/<name>/..., by "
+                            "host name (<name>.example.com), or send a token issued by one."));
+      return Status::ok();
+    }
+    auto tenant = (*store)->tenant(ascii_lower(tenant_name));
+    if (!tenant) {
+      write_error(req, res, surface,
+                  tenant.status().code() == StatusCode::kNotFound
+                      ? not_found("No tenant named '" + tenant_name + "'.")
+                      : tenant.status());
+      return Status::ok();
+    }
 
-  Call call{req,         res,  server,           **store, std::move(*tenant), std::nullopt, origin,
-            tenant_base, path, std::move(match), surface};
-  if (claims && !route->tenant_in_path) {
-    auto principal = principal_from_claims(**store, call.tenant, *claims);
-    if (!principal) {
-      write_error(req, res, surface, principal.status());
-      return;
+    Call call{req,          res,    server,      **store, std::move(*tenant),
+              std::nullopt, origin, tenant_base, path,    std::move(match),
+              surface};
+    if (claims && !route->tenant_in_path) {
+      auto principal = principal_from_claims(**store, call.tenant, *claims);
+      if (!principal) {
+        write_error(req, res, surface, principal.status());
+        return Status::ok();
+      }
+      call.principal = std::move(*principal);
     }
-    call.principal = std::move(*principal);
-  }
-  if (route->access == Access::kSignedIn && !call.principal) {
-    write_error(req, res, surface, call.caller().status());
-    return;
-  }
-  Status st = route->handler(call);
+    if (route->access == Access::kSignedIn && !call.principal) {
+      write_error(req, res, surface, call.caller().status());
+      return Status::ok();
+    }
+    Status st = route->handler(call);
+    if (!st.is_ok()) write_error(req, res, surface, st);
+    return Status::ok();
+  };
+  Status st = req.method == "GET" ? (*store)->read_snapshot(route_call) : route_call();
   if (!st.is_ok()) write_error(req, res, surface, st);
 }
 

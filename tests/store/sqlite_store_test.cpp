@@ -282,6 +282,58 @@ TEST_F(StoreTest, NestedFailureRollsBackOnlyItsOwnWrites) {
   EXPECT_EQ(*store_->count_profiles(tenant_.id), 1);
 }
 
+// Two connections: reads inside read_snapshot() see one committed state; a write inside ends
+// the snapshot and succeeds even when another connection wrote meanwhile.
+TEST_F(StoreTest, ReadSnapshotSeesOneStateAndAWriteEndsIt) {
+  auto other = SqliteStore::open((dir_.path() / "upsync.db").string(), /*create=*/false);
+  ASSERT_TRUE(other) << other.status().to_string();
+  make_profile("a@contoso.com");
+
+  Status s = store_->read_snapshot([&]() -> Status {
+    EXPECT_EQ(*store_->count_profiles(tenant_.id), 1);
+    EXPECT_TRUE((*other)->create_profile(tenant_.id, "i:0#.f|membership|b@contoso.com", {}));
+    EXPECT_EQ(*store_->count_profiles(tenant_.id), 1) << "the snapshot's state";
+    // Nested: still the same snapshot.
+    EXPECT_TRUE(store_->read_snapshot([&]() -> Status {
+      EXPECT_EQ(*store_->count_profiles(tenant_.id), 1);
+      return Status::ok();
+    }));
+    // A write ends the snapshot first (no SQLITE_BUSY_SNAPSHOT), then reads see the latest.
+    auto c = store_->create_profile(tenant_.id, "i:0#.f|membership|c@contoso.com", {});
+    EXPECT_TRUE(c) << c.status().to_string();
+    EXPECT_EQ(*store_->count_profiles(tenant_.id), 3);
+    EXPECT_TRUE((*other)->create_profile(tenant_.id, "i:0#.f|membership|d@contoso.com", {}));
+    EXPECT_EQ(*store_->count_profiles(tenant_.id), 4);
+    return Status::ok();
+  });
+  ASSERT_TRUE(s) << s.to_string();
+
+  // A single write statement (no transaction) also ends the snapshot.
+  s = store_->read_snapshot([&]() -> Status {
+    EXPECT_EQ(*store_->count_profiles(tenant_.id), 4);
+    EXPECT_TRUE((*other)->create_profile(tenant_.id, "i:0#.f|membership|e@contoso.com", {}));
+    UPSYNC_ASSIGN_OR_RETURN(
+        auto* w, store_->db().prepare("INSERT INTO source_states (tenant_id, name, value, "
+                                      "updated_at) VALUES (?, 'ldap', 'cookie', 'now')"));
+    w->bind(1, tenant_.id);
+    UPSYNC_RETURN_IF_ERROR(w->run());
+    EXPECT_EQ(*store_->count_profiles(tenant_.id), 5);
+    return Status::ok();
+  });
+  ASSERT_TRUE(s) << s.to_string();
+  EXPECT_EQ(**store_->source_state(tenant_.id, "ldap"), "cookie");
+
+  // The body's failure is returned; the connection is out of the snapshot afterwards.
+  s = store_->read_snapshot([&]() -> Status {
+    EXPECT_TRUE(store_->count_profiles(tenant_.id));
+    return not_found("stop");
+  });
+  EXPECT_EQ(s.message(), "stop");
+  EXPECT_FALSE(store_->db().in_snapshot());
+  EXPECT_TRUE((*other)->create_profile(tenant_.id, "i:0#.f|membership|f@contoso.com", {}));
+  EXPECT_EQ(*store_->count_profiles(tenant_.id), 6);
+}
+
 TEST(SqliteStoreFileTest, DataSurvivesReopen) {
   TempDir dir;
   {

@@ -59,6 +59,9 @@ void SqliteStatement::bind_null(int index) {
 }
 
 Result<bool> SqliteStatement::step() {
+  if (owner_.in_snapshot() && !sqlite3_stmt_readonly(stmt_)) {
+    UPSYNC_RETURN_IF_ERROR(owner_.end_snapshot());
+  }
   ran_ = true;
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
@@ -118,13 +121,34 @@ Result<SqliteStatement*> SqliteDb::prepare(std::string_view sql) {
   int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                               SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) return error("preparing statement");
-  auto owned = std::make_unique<SqliteStatement>(db_, stmt);
+  auto owned = std::make_unique<SqliteStatement>(*this, db_, stmt);
   SqliteStatement* raw = owned.get();
   cache_.emplace(std::move(key), std::move(owned));
   return raw;
 }
 
+Status SqliteDb::begin_snapshot() {
+  if (snapshot_ || !sqlite3_get_autocommit(db_)) return Status::ok();
+  UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * begin, prepare("BEGIN"));
+  UPSYNC_RETURN_IF_ERROR(begin->run());
+  snapshot_ = true;
+  return Status::ok();
+}
+
+Status SqliteDb::end_snapshot() {
+  if (!snapshot_) return Status::ok();
+  snapshot_ = false;
+  UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * commit, prepare("COMMIT"));
+  Status s = commit->run();
+  if (s.is_ok()) return s;
+  // The transaction only read: rolling it back loses nothing and leaves the connection out
+  // of it, as the next statement expects.
+  if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  return s.with_context("ending a read snapshot");
+}
+
 Status SqliteDb::exec(std::string_view sql) {
+  UPSYNC_RETURN_IF_ERROR(end_snapshot());
   std::string s(sql);
   char* err = nullptr;
   int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);

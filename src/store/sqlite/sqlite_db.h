@@ -17,9 +17,12 @@
 
 namespace upsync {
 
+class SqliteDb;
+
 class SqliteStatement {
  public:
-  SqliteStatement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  SqliteStatement(SqliteDb& owner, sqlite3* db, sqlite3_stmt* stmt)
+      : owner_(owner), db_(db), stmt_(stmt) {}
   ~SqliteStatement();
   SqliteStatement(const SqliteStatement&) = delete;
   SqliteStatement& operator=(const SqliteStatement&) = delete;
@@ -29,7 +32,8 @@ class SqliteStatement {
   void bind(int index, std::string_view text);
   void bind_null(int index);
 
-  // True when a row is ready, false when done.
+  // True when a row is ready, false when done. A statement that writes ends the connection's
+  // read snapshot first (SqliteDb::begin_snapshot).
   Result<bool> step();
   // Runs to completion, ignoring rows.
   Status run();
@@ -42,6 +46,7 @@ class SqliteStatement {
 
  private:
   void reset_if_run();
+  SqliteDb& owner_;
   sqlite3* db_;
   sqlite3_stmt* stmt_;
   bool ran_ = false;
@@ -61,6 +66,15 @@ class SqliteDb {
   Result<int64_t> query_int(std::string_view sql);
 
   int64_t changes() const { return sqlite3_changes64(db_); }
+
+  // A read snapshot: one read transaction (BEGIN ... COMMIT), so that the reads until
+  // end_snapshot() see one committed state and take SQLite's read lock (a lock on the WAL
+  // index, fcntl calls) once rather than once per statement. A statement that writes, exec()
+  // and a transaction begun with end_snapshot() first end it: from then on statements run
+  // on their own again. begin_snapshot() inside a transaction or a snapshot does nothing.
+  Status begin_snapshot();
+  Status end_snapshot();
+  bool in_snapshot() const { return snapshot_; }
   sqlite3* raw() const { return db_; }
 
   // An error Status for the connection's last failure, with `what` as context.
@@ -69,6 +83,7 @@ class SqliteDb {
  private:
   explicit SqliteDb(sqlite3* db) : db_(db) {}
   sqlite3* db_;
+  bool snapshot_ = false;
   std::unordered_map<std::string, std::unique_ptr<SqliteStatement>> cache_;
 };
 

@@ -289,6 +289,15 @@ Status SqliteStore::migrate() {
   });
 }
 
+Status SqliteStore::read_snapshot(const std::function<Status()>& body) {
+  if (tx_depth_ > 0 || db_->in_snapshot()) return body();
+  UPSYNC_RETURN_IF_ERROR(db_->begin_snapshot());
+  Status s = body();
+  Status end = db_->end_snapshot();
+  if (!s.is_ok()) return s;
+  return end;
+}
+
 Status SqliteStore::in_transaction(const std::function<Status()>& body) {
   // Nested calls are savepoints, all named "sp": SQLite releases and rolls back to the most
   // recent savepoint of a name, which is exactly the nesting. The statements are prepared
@@ -298,6 +307,7 @@ Status SqliteStore::in_transaction(const std::function<Status()>& body) {
     return st->run();
   };
   const bool outer = tx_depth_ == 0;
+  if (outer) UPSYNC_RETURN_IF_ERROR(db_->end_snapshot());
   UPSYNC_RETURN_IF_ERROR(run(outer ? "BEGIN IMMEDIATE" : "SAVEPOINT sp"));
   ++tx_depth_;
   Status s = body();

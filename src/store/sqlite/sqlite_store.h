@@ -23,6 +23,7 @@ class SqliteStore : public Store {
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path, bool create);
 
   Status in_transaction(const std::function<Status()>& body) override;
+  Status read_snapshot(const std::function<Status()>& body) override;
 
   Result<Tenant> create_tenant(const NewTenant& t) override;
   Result<Tenant> tenant(std::string_view name) override;
