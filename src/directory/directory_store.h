@@ -61,6 +61,11 @@ class DirectoryStore {
   // The live cloud user whose distinguishedName is `dn` (ASCII case-insensitive).
   virtual Result<std::optional<DirectoryUser>> cloud_user_by_dn(TenantId tenant,
                                                                 std::string_view dn) = 0;
+  // The live cloud users whose object id, user principal name or mail (its first value) is
+  // `value`, ASCII case-insensitively, in object id order: one index lookup.
+  enum class CloudKey { kObjectId, kUserPrincipalName, kMail };
+  virtual Result<std::vector<DirectoryUser>> cloud_users_with(TenantId tenant, CloudKey key,
+                                                              std::string_view value) = 0;
   // The live cloud users whose manager is `object_id`.
   virtual Result<std::vector<DirectoryUser>> cloud_direct_reports(TenantId tenant,
                                                                   std::string_view object_id) = 0;

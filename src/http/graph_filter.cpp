@@ -350,6 +350,40 @@ bool evaluate(const Node& n, const FilterLookup& lookup) {
   return false;
 }
 
+std::optional<std::vector<std::string>> equality_values_of(const Node& n,
+                                                           std::string_view property) {
+  switch (n.op) {
+    case Node::Op::kAnd: {
+      // Both sides must hold: either side's values bound the matches; take the fewer.
+      auto l = equality_values_of(*n.left, property);
+      auto r = equality_values_of(*n.right, property);
+      if (l && r) return l->size() <= r->size() ? l : r;
+      return l ? l : r;
+    }
+    case Node::Op::kOr: {
+      auto l = equality_values_of(*n.left, property);
+      if (!l) return std::nullopt;
+      auto r = equality_values_of(*n.right, property);
+      if (!r) return std::nullopt;
+      l->insert(l->end(), r->begin(), r->end());
+      return l;
+    }
+    case Node::Op::kEq:
+    case Node::Op::kIn: {
+      if (!ascii_iequal(n.property, property)) return std::nullopt;
+      std::vector<std::string> out;
+      for (const auto& v : n.values) {
+        if (!v) return std::nullopt;  // null: the users without a value, which no index holds
+        out.push_back(*v);
+      }
+      return out;
+    }
+    case Node::Op::kStartsWith:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 GraphFilter::GraphFilter(std::unique_ptr<Node> root) : root_(std::move(root)) {}
@@ -368,5 +402,10 @@ std::variant<GraphFilter, FilterError> GraphFilter::parse(
 }
 
 bool GraphFilter::matches(const FilterLookup& lookup) const { return evaluate(*root_, lookup); }
+
+std::optional<std::vector<std::string>> GraphFilter::equality_values(
+    std::string_view property) const {
+  return equality_values_of(*root_, property);
+}
 
 }  // namespace upsync

@@ -55,6 +55,14 @@ class GraphFilter {
 
   bool matches(const FilterLookup& lookup) const;
 
+  // When every user the filter matches has `property` equal (case-insensitively) to one of a
+  // few texts, those texts; otherwise nullopt. So "userPrincipalName eq 'a@b.c' and
+  // accountEnabled eq true" gives {"a@b.c"} for userPrincipalName, and an index lookup of
+  // those values, then matches() on what it finds, answers as a scan of everyone would.
+  // ("x eq 'a' or x eq 'b'" gives both; an "or" with a clause on another property, or a
+  // comparison with null, gives nullopt.)
+  std::optional<std::vector<std::string>> equality_values(std::string_view property) const;
+
   GraphFilter(GraphFilter&&) noexcept;
   GraphFilter& operator=(GraphFilter&&) noexcept;
   ~GraphFilter();

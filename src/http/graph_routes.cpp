@@ -1,6 +1,7 @@
 #include "http/graph_routes.h"
 
 #include <charconv>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "auth/secret.h"
@@ -153,6 +154,36 @@ Result<int> parse_int(std::string_view text, int lo, int hi) {
 
 // ---- GET /v1.0/users ----
 
+// When `filter` pins id, userPrincipalName or mail to a few values: the live cloud users with
+// one of them, in object id order, each once (a superset of the filter's matches). Otherwise
+// nullopt: the caller reads everyone.
+Result<std::optional<std::vector<DirectoryUser>>> indexed_candidates(Call& call,
+                                                                     DirectoryStore& dir,
+                                                                     const GraphFilter& filter) {
+  using Key = DirectoryStore::CloudKey;
+  constexpr std::pair<std::string_view, Key> kIndexed[] = {
+      {"id", Key::kObjectId}, {"userPrincipalName", Key::kUserPrincipalName}, {"mail", Key::kMail}};
+  std::optional<std::vector<std::string>> best;
+  Key key = Key::kObjectId;
+  for (const auto& [property, k] : kIndexed) {
+    auto values = filter.equality_values(property);
+    if (values && (!best || values->size() < best->size())) {
+      best = std::move(values);
+      key = k;
+    }
+  }
+  if (!best) return std::optional<std::vector<DirectoryUser>>();
+  std::map<std::string, DirectoryUser> by_id;  // object id order, each user once
+  for (const std::string& v : *best) {
+    UPSYNC_ASSIGN_OR_RETURN(auto users, dir.cloud_users_with(call.tenant.id, key, v));
+    for (auto& u : users) by_id.try_emplace(u.object_id, std::move(u));
+  }
+  std::vector<DirectoryUser> out;
+  out.reserve(by_id.size());
+  for (auto& [id, u] : by_id) out.push_back(std::move(u));
+  return std::optional<std::vector<DirectoryUser>>(std::move(out));
+}
+
 Status list_users(Call& call) {
   if (auto opt = unsupported_option(call, {"$orderby", "$search", "$expand", "$skip"})) {
     return graph_error(call, 400, "Request_UnsupportedQuery",
@@ -228,6 +259,13 @@ Status list_users(Call& call) {
     return !filter || filter->matches([&](std::string_view p) { return user_filter_value(u, p); });
   };
 
+  // A filter that pins id, userPrincipalName or mail to a few values reads just those users
+  // (an index lookup each); `candidates` then holds every user the filter can match.
+  std::optional<std::vector<DirectoryUser>> candidates;
+  if (filter) {
+    UPSYNC_ASSIGN_OR_RETURN(candidates, indexed_candidates(call, *dir, *filter));
+  }
+
   // Read in object id order until one more match than the page holds shows there is a next
   // page. Each batch is one indexed range read; batches grow so that a selective filter
   // takes few reads.
@@ -235,7 +273,18 @@ Status list_users(Call& call) {
   bool more = false;
   std::string cursor = after;
   int batch = top + 1;
-  while (!more) {
+  if (candidates) {
+    const std::string after_key = ascii_lower(after);
+    for (auto& u : *candidates) {
+      if (u.object_id <= after_key || !matches(u)) continue;
+      if (static_cast<int>(page.size()) == top) {
+        more = true;
+        break;
+      }
+      page.push_back(u);
+    }
+  }
+  while (!candidates && !more) {
     UPSYNC_ASSIGN_OR_RETURN(
         auto users, dir->users_after(call.tenant.id, DirectoryLayer::kCloud, cursor, batch));
     if (users.empty()) break;
@@ -256,9 +305,13 @@ Status list_users(Call& call) {
   ojson body = ojson::object();
   body["@odata.context"] = context_url(call, sel->properties, sel->selected);
   if (count) {
-    UPSYNC_ASSIGN_OR_RETURN(auto all, dir->users(call.tenant.id, DirectoryLayer::kCloud));
     int64_t n = 0;
-    for (const auto& u : all) n += matches(u) ? 1 : 0;
+    if (candidates) {
+      for (const auto& u : *candidates) n += matches(u) ? 1 : 0;
+    } else {
+      UPSYNC_ASSIGN_OR_RETURN(auto all, dir->users(call.tenant.id, DirectoryLayer::kCloud));
+      for (const auto& u : all) n += matches(u) ? 1 : 0;
+    }
     body["@odata.count"] = n;
   }
   if (more) {

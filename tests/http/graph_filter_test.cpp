@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <random>
+
+#include "core/text.h"
 
 namespace upsync {
 namespace {
@@ -159,6 +162,88 @@ TEST(GraphFilterTest, RandomInputNeverCrashesAndErrorsPointInside) {
     }
   }
   EXPECT_GT(parsed, 0);
+}
+
+std::optional<std::vector<std::string>> equality_values(std::string_view filter,
+                                                        std::string_view property) {
+  auto parsed = GraphFilter::parse(filter, kProps);
+  if (auto* e = std::get_if<FilterError>(&parsed)) {
+    ADD_FAILURE() << "'" << filter << "' did not parse: " << e->message;
+    return std::nullopt;
+  }
+  return std::get<GraphFilter>(parsed).equality_values(property);
+}
+
+using Values = std::vector<std::string>;
+
+TEST(GraphFilter, EqualityValuesNameWhatAnIndexLookupMustRead) {
+  EXPECT_EQ(equality_values("userPrincipalName eq 'a@x.com'", "userPrincipalName"),
+            Values{"a@x.com"});
+  EXPECT_EQ(equality_values("USERPRINCIPALNAME eq 'A@x.com'", "userPrincipalName"),
+            Values{"A@x.com"});
+  EXPECT_EQ(equality_values("mail in ('a@x.com', 'b@x.com')", "mail"),
+            (Values{"a@x.com", "b@x.com"}));
+  EXPECT_EQ(equality_values("id eq '1' or id in ('2','3')", "id"), (Values{"1", "2", "3"}));
+  // "and": either side bounds the matches; the fewer values win.
+  EXPECT_EQ(equality_values("accountEnabled eq true and mail eq 'a@x.com'", "mail"),
+            Values{"a@x.com"});
+  EXPECT_EQ(equality_values("mail in ('a','b') and (mail eq 'c')", "mail"), Values{"c"});
+  EXPECT_EQ(equality_values("(id eq '1' or id eq '2') and startswith(displayName,'A')", "id"),
+            (Values{"1", "2"}));
+  // No bound: another property, an "or" with any other clause, null, startswith.
+  EXPECT_EQ(equality_values("mail eq 'a@x.com'", "userPrincipalName"), std::nullopt);
+  EXPECT_EQ(equality_values("mail eq 'a' or jobTitle eq 'b'", "mail"), std::nullopt);
+  EXPECT_EQ(equality_values("mail eq 'a' or startswith(mail,'b')", "mail"), std::nullopt);
+  EXPECT_EQ(equality_values("mail eq null", "mail"), std::nullopt);
+  EXPECT_EQ(equality_values("mail in ('a', null)", "mail"), std::nullopt);
+  EXPECT_EQ(equality_values("startswith(mail,'a')", "mail"), std::nullopt);
+  EXPECT_EQ(equality_values("accountEnabled eq true", "accountEnabled"), Values{"true"});
+}
+
+// For random filters and users: whenever a user matches, its value is among the equality
+// values (what makes the index lookup answer as the scan does).
+TEST(GraphFilter, EveryMatchHasOneOfTheEqualityValues) {
+  const std::vector<std::string> values = {"a", "B", "c", "b"};
+  const char* props[] = {"id", "mail", "jobTitle"};
+  std::mt19937 rng(7);
+  auto pick = [&](const auto& list) { return list[rng() % std::size(list)]; };
+  std::function<std::string(int)> clause = [&](int depth) -> std::string {
+    switch (depth > 2 ? rng() % 3 : rng() % 5) {
+      case 0:
+        return std::string(pick(props)) + " eq '" + pick(values) + "'";
+      case 1:
+        return std::string(pick(props)) + " in ('" + pick(values) + "','" + pick(values) + "')";
+      case 2:
+        return "startswith(" + std::string(pick(props)) + ",'" + pick(values) + "')";
+      case 3:
+        return "(" + clause(depth + 1) + " and " + clause(depth + 1) + ")";
+      default:
+        return "(" + clause(depth + 1) + " or " + clause(depth + 1) + ")";
+    }
+  };
+  int bounded = 0;
+  for (int i = 0; i < 2000; ++i) {
+    std::string filter = clause(0);
+    auto parsed = GraphFilter::parse(filter, kProps);
+    ASSERT_TRUE(std::holds_alternative<GraphFilter>(parsed)) << filter;
+    const auto& f = std::get<GraphFilter>(parsed);
+    for (const char* prop : props) {
+      auto bound = f.equality_values(prop);
+      if (!bound) continue;
+      ++bounded;
+      for (int u = 0; u < 20; ++u) {
+        User user = {{"id", pick(values)}, {"mail", pick(values)}, {"jobTitle", pick(values)}};
+        bool hit = f.matches([&](std::string_view p) -> std::optional<std::string> {
+          return user.at(std::string(p));
+        });
+        if (!hit) continue;
+        bool listed = false;
+        for (const auto& v : *bound) listed = listed || ascii_iequal(v, user.at(prop));
+        EXPECT_TRUE(listed) << filter << " matched " << prop << "=" << user.at(prop);
+      }
+    }
+  }
+  EXPECT_GT(bounded, 100);
 }
 
 }  // namespace

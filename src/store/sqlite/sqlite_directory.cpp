@@ -53,31 +53,21 @@ class SqliteDirectoryStore : public DirectoryStore {
   Result<std::optional<DirectoryUser>> cloud_user_by_dn(TenantId t, std::string_view dn) override {
     return one("dn_key = ? AND deleted = 0", t, DirectoryLayer::kCloud, ascii_lower(dn));
   }
+  Result<std::vector<DirectoryUser>> cloud_users_with(TenantId t, CloudKey key,
+                                                      std::string_view value) override {
+    switch (key) {
+      case CloudKey::kObjectId:
+        return cloud_users("object_id = ?2 AND layer = 'cloud'", t, value);
+      case CloudKey::kUserPrincipalName:
+        return cloud_users("layer = 'cloud' AND upn_key = ?2", t, value);
+      case CloudKey::kMail:
+        return cloud_users("mail_key = ?2 AND layer = 'cloud'", t, value);
+    }
+    return invalid_argument("unknown cloud user key");
+  }
   Result<std::vector<DirectoryUser>> cloud_direct_reports(TenantId t,
                                                           std::string_view object_id) override {
-    UPSYNC_ASSIGN_OR_RETURN(
-        auto* q, db_.prepare("SELECT object_id, source_anchor, attrs, deleted, seq FROM "
-                             "directory_users WHERE tenant_id = ? AND manager_key = ? AND "
-                             "layer = 'cloud' AND deleted = 0"));
-    q->bind(1, t);
-    q->bind(2, ascii_lower(object_id));
-    std::vector<DirectoryUser> out;
-    while (true) {
-      auto row = q->step();
-      if (!row) {
-        q->reset();
-        return row.status();
-      }
-      if (!*row) break;
-      auto u = read(*q);
-      if (!u) {
-        q->reset();
-        return u.status();
-      }
-      out.push_back(std::move(*u));
-    }
-    q->reset();
-    return out;
+    return cloud_users("manager_key = ?2 AND layer = 'cloud'", t, object_id);
   }
   Result<PutOutcome> put(TenantId t, DirectoryLayer l, const DirectoryUser& u) override {
     PutOutcome outcome = PutOutcome::kUnchanged;
@@ -101,10 +91,10 @@ class SqliteDirectoryStore : public DirectoryStore {
       UPSYNC_ASSIGN_OR_RETURN(
           auto* w, db_.prepare("INSERT INTO directory_users (tenant_id, layer, object_id, "
                                "source_anchor, upn_key, attrs, deleted, seq, dn_key, "
-                               "manager_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9) ON "
-                               "CONFLICT (tenant_id, layer, object_id) DO UPDATE SET "
+                               "manager_key, mail_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, "
+                               "?9, ?10) ON CONFLICT (tenant_id, layer, object_id) DO UPDATE SET "
                                "source_anchor = ?4, upn_key = ?5, attrs = ?6, deleted = 0, "
-                               "seq = ?7, dn_key = ?8, manager_key = ?9"));
+                               "seq = ?7, dn_key = ?8, manager_key = ?9, mail_key = ?10"));
       w->bind(1, t);
       w->bind(2, layer_name(l));
       w->bind(3, ascii_lower(u.object_id));
@@ -116,8 +106,9 @@ class SqliteDirectoryStore : public DirectoryStore {
       w->bind(5, ascii_lower(u.first("userPrincipalName")));
       w->bind(6, attrs);
       w->bind(7, seq);
-      // Only the cloud layer is searched by DN and manager (see migration 4).
-      for (auto [i, attr] : {std::pair{8, "distinguishedName"}, std::pair{9, "manager"}}) {
+      // Only the cloud layer is searched by DN, manager and mail (migrations 8 and 11).
+      for (auto [i, attr] :
+           {std::pair{8, "distinguishedName"}, std::pair{9, "manager"}, std::pair{10, "mail"}}) {
         const std::string v = l == DirectoryLayer::kCloud ? u.first(attr) : "";
         if (v.empty()) {
           w->bind_null(i);
@@ -190,6 +181,35 @@ class SqliteDirectoryStore : public DirectoryStore {
   }
 
  private:
+  // The live cloud users where `where` holds (?1 is the tenant, ?2 the lower-cased `value`),
+  // in object id order.
+  Result<std::vector<DirectoryUser>> cloud_users(std::string_view where, TenantId t,
+                                                 std::string_view value) {
+    UPSYNC_ASSIGN_OR_RETURN(
+        auto* q, db_.prepare("SELECT object_id, source_anchor, attrs, deleted, seq FROM "
+                             "directory_users WHERE tenant_id = ?1 AND " +
+                             std::string(where) + " AND deleted = 0 ORDER BY object_id"));
+    q->bind(1, t);
+    q->bind(2, ascii_lower(value));
+    std::vector<DirectoryUser> out;
+    while (true) {
+      auto row = q->step();
+      if (!row) {
+        q->reset();
+        return row.status();
+      }
+      if (!*row) break;
+      auto u = read(*q);
+      if (!u) {
+        q->reset();
+        return u.status();
+      }
+      out.push_back(std::move(*u));
+    }
+    q->reset();
+    return out;
+  }
+
   Result<std::vector<DirectoryUser>> many(TenantId t, DirectoryLayer l, const std::string& tail) {
     UPSYNC_ASSIGN_OR_RETURN(
         auto* q, db_.prepare("SELECT object_id, source_anchor, attrs, deleted, seq FROM "

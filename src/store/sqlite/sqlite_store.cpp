@@ -224,6 +224,16 @@ CREATE UNIQUE INDEX site_users_by_login ON site_users (tenant_id, login_key, sit
 CREATE INDEX site_users_by_email ON site_users (tenant_id, site, email_key)
   WHERE email_key IS NOT NULL;
 )sql",
+    // 11: cloud users by mail, so that Graph's $filter=mail eq '...' is an index lookup (as
+    // userPrincipalName and id already are) rather than a scan of every user. Filled by put()
+    // for the cloud layer only, as dn_key is.
+    R"sql(
+ALTER TABLE directory_users ADD COLUMN mail_key TEXT;  -- lower-case mail (its first value)
+UPDATE directory_users SET mail_key = lower(json_extract(attrs, '$.mail[0]'))
+  WHERE layer = 'cloud';
+CREATE INDEX directory_users_by_mail ON directory_users (tenant_id, mail_key)
+  WHERE mail_key IS NOT NULL;
+)sql",
 };
 
 constexpr std::string_view kProfileColumns = "id, props, seq, updated_at";
