@@ -1,5 +1,6 @@
 // The SQLite DirectoryStore (src/directory/directory_store.h): one row per user and layer,
 // attributes as a JSON object, change-feed entries through the store's sequence.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "core/clock.h"
@@ -33,6 +34,30 @@ Result<DirectoryAttributes> decode(std::string_view text) {
   return a;
 }
 
+}  // namespace
+
+std::string cloud_users_sql(std::string_view key) {
+  // Without statistics SQLite's planner would rather walk every user of the layer in key
+  // order than search the UPN or mail index: INDEXED BY makes it search.
+  std::string from = "directory_users";
+  std::string column;
+  if (key == "id") {
+    column = "object_id";
+  } else if (key == "userPrincipalName") {
+    from += " INDEXED BY directory_users_by_upn";
+    column = "upn_key";
+  } else if (key == "mail") {
+    from += " INDEXED BY directory_users_by_mail";
+    column = "mail_key";
+  } else {
+    column = "manager_key";
+  }
+  return "SELECT object_id, source_anchor, attrs, deleted, seq FROM " + from +
+         " WHERE tenant_id = ?1 AND layer = 'cloud' AND " + column + " = ?2 AND deleted = 0";
+}
+
+namespace {
+
 class SqliteDirectoryStore : public DirectoryStore {
  public:
   explicit SqliteDirectoryStore(SqliteStore& s) : store_(s), db_(s.db()) {}
@@ -57,17 +82,17 @@ class SqliteDirectoryStore : public DirectoryStore {
                                                       std::string_view value) override {
     switch (key) {
       case CloudKey::kObjectId:
-        return cloud_users("object_id = ?2 AND layer = 'cloud'", t, value);
+        return cloud_users("id", t, value);
       case CloudKey::kUserPrincipalName:
-        return cloud_users("layer = 'cloud' AND upn_key = ?2", t, value);
+        return cloud_users("userPrincipalName", t, value);
       case CloudKey::kMail:
-        return cloud_users("mail_key = ?2 AND layer = 'cloud'", t, value);
+        return cloud_users("mail", t, value);
     }
     return invalid_argument("unknown cloud user key");
   }
   Result<std::vector<DirectoryUser>> cloud_direct_reports(TenantId t,
                                                           std::string_view object_id) override {
-    return cloud_users("manager_key = ?2 AND layer = 'cloud'", t, object_id);
+    return cloud_users("manager", t, object_id);
   }
   Result<PutOutcome> put(TenantId t, DirectoryLayer l, const DirectoryUser& u) override {
     PutOutcome outcome = PutOutcome::kUnchanged;
@@ -181,14 +206,10 @@ class SqliteDirectoryStore : public DirectoryStore {
   }
 
  private:
-  // The live cloud users where `where` holds (?1 is the tenant, ?2 the lower-cased `value`),
-  // in object id order.
-  Result<std::vector<DirectoryUser>> cloud_users(std::string_view where, TenantId t,
+  // The live cloud users whose `key` (see cloud_users_sql) is `value`, in object id order.
+  Result<std::vector<DirectoryUser>> cloud_users(std::string_view key, TenantId t,
                                                  std::string_view value) {
-    UPSYNC_ASSIGN_OR_RETURN(
-        auto* q, db_.prepare("SELECT object_id, source_anchor, attrs, deleted, seq FROM "
-                             "directory_users WHERE tenant_id = ?1 AND " +
-                             std::string(where) + " AND deleted = 0 ORDER BY object_id"));
+    UPSYNC_ASSIGN_OR_RETURN(auto* q, db_.prepare(cloud_users_sql(key)));
     q->bind(1, t);
     q->bind(2, ascii_lower(value));
     std::vector<DirectoryUser> out;
@@ -207,6 +228,10 @@ class SqliteDirectoryStore : public DirectoryStore {
       out.push_back(std::move(*u));
     }
     q->reset();
+    // Sorted here: an ORDER BY would tempt the planner into a walk in object id order.
+    std::sort(out.begin(), out.end(), [](const DirectoryUser& a, const DirectoryUser& b) {
+      return a.object_id < b.object_id;
+    });
     return out;
   }
 
@@ -238,12 +263,15 @@ class SqliteDirectoryStore : public DirectoryStore {
     return u;
   }
 
+  // The first user of the layer where `where` holds; `index`, when given, is the index to
+  // search (see cloud_users_sql).
   Result<std::optional<DirectoryUser>> one(const std::string& where, TenantId t, DirectoryLayer l,
-                                           const std::string& v) {
-    UPSYNC_ASSIGN_OR_RETURN(auto* q,
-                            db_.prepare("SELECT object_id, source_anchor, attrs, deleted, seq FROM "
-                                        "directory_users WHERE tenant_id = ? AND layer = ? AND " +
-                                        where + " LIMIT 1"));
+                                           const std::string& v, std::string_view index = "") {
+    const std::string from =
+        index.empty() ? "directory_users" : "directory_users INDEXED BY " + std::string(index);
+    UPSYNC_ASSIGN_OR_RETURN(
+        auto* q, db_.prepare("SELECT object_id, source_anchor, attrs, deleted, seq FROM " + from +
+                             " WHERE tenant_id = ? AND layer = ? AND " + where + " LIMIT 1"));
     q->bind(1, t);
     q->bind(2, layer_name(l));
     q->bind(3, v);

@@ -95,4 +95,9 @@ class SqliteStore : public Store {
   ReadCost last_feed_read_cost_;
 };
 
+// The query the SQLite DirectoryStore runs for live cloud users by a key: "id",
+// "userPrincipalName", "mail" (cloud_users_with) or "manager" (cloud_direct_reports); ?1 is
+// the tenant, ?2 the lower-cased value. Exposed for the test of its query plan.
+std::string cloud_users_sql(std::string_view key);
+
 }  // namespace upsync
