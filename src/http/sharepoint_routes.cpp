@@ -131,9 +131,20 @@ Result<Person> gather_person(Call& call, const Profile& p) {
   Person out;
   out.account_name = p.account_name;
   UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, call.store.schema(call.tenant.id));
+  // Schema and profile both spell names canonically, so an exact lookup finds every value;
+  // only when some stored name matched no definition exactly are the misses looked up
+  // again without case.
   out.properties.reserve(schema.all().size());
+  size_t exact = 0;
   for (const PropertyDefinition* d : schema.all()) {
-    out.properties.emplace_back(d->name, joined(p.find(d->name)));
+    auto it = p.properties.find(d->name);
+    exact += it != p.properties.end() ? 1 : 0;
+    out.properties.emplace_back(d->name, joined(it != p.properties.end() ? &it->second : nullptr));
+  }
+  if (exact != p.properties.size()) {
+    for (auto& [name, value] : out.properties) {
+      if (value.empty()) value = joined(p.find(name));
+    }
   }
 
   // The manager chain, top first.
