@@ -332,6 +332,8 @@ TEST_F(SyncTest, MigrationEightIndexesUsersSyncedBeforeIt) {
     const int rc = sqlite3_exec(raw,
                                 "DROP INDEX directory_users_by_dn; "
                                 "DROP INDEX directory_users_by_manager; "
+                                "DROP INDEX directory_users_by_mail; "
+                                "ALTER TABLE directory_users DROP COLUMN mail_key; "
                                 "ALTER TABLE directory_users DROP COLUMN dn_key; "
                                 "ALTER TABLE directory_users DROP COLUMN manager_key; "
                                 "DROP TABLE source_states; DROP INDEX profiles_by_manager; "
