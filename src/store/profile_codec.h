@@ -30,7 +30,8 @@ Result<PropertyMap> decode_properties(std::string_view json);
 
 // Sets single values in a stored document without decoding it: `sets` holds canonical
 // property names and values ("" removes the property), applied in order (a later set of the
-// same name wins). Writes the new document to `out` and returns whether anything changed,
+// same name wins). Writes the new document to `out` and returns whether the properties differ
+// from the stored ones (a value set and cleared again in one call changes nothing),
 // or nullopt when the document is not in encode_properties's form (keys in order, no
 // spaces, no escapes in a value it would have to compare) or a target is multi-valued in
 // `schema`: the caller then decodes, edits and encodes. The result is byte for byte what

@@ -105,23 +105,19 @@ class SqliteProfileBatchWriter : public ProfileBatchWriter {
   // Change-feed entries go in by kFeedRows per INSERT.
   static constexpr size_t kFeedRows = 128;
 
-  // Sets `values` in a decoded map as the import does; returns whether anything changed.
+  // Sets `values` in a decoded map in order ("" clears); returns whether the map differs at
+  // the end, as patch_single_values does.
   static bool set_single_values(PropertyMap& props,
                                 const std::vector<std::pair<std::string, std::string>>& values) {
-    bool changed = false;
+    const PropertyMap before = props;
     for (const auto& [name, value] : values) {
-      auto it = props.find(name);
       if (value.empty()) {
-        if (it != props.end()) {
-          props.erase(it);
-          changed = true;
-        }
-      } else if (it == props.end() || it->second.size() != 1 || it->second[0] != value) {
+        props.erase(name);
+      } else {
         props[name] = PropertyValues{value};
-        changed = true;
       }
     }
-    return changed;
+    return props != before;
   }
 
   // Writes the buffered change-feed entries: one multi-row INSERT per kFeedRows entries, and
