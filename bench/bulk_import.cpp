@@ -1,10 +1,13 @@
 // bench/bulk_import: the bulk import of seed 003 against the obvious alternative a user
 // would write, measured in the same run on the same file.
 //
-//   bulk_import [--users 1000000] [--dir /tmp/x] [--prepare-only 1]
+//   bulk_import [--users 1000000] [--dir /tmp/x] [--prepare-only 1] [--file-gb 2] [--peer 0]
 //
 // --prepare-only: generate the data folder (<dir>/data), upload the file and queue the job,
 // then stop (bench/http.sh runs that import beside its HTTP load).
+// --file-gb G: pad the values so that the file is about G GB (written as it is generated,
+// never held in memory), for the memory bound of a file at seed 003's 2 GB limit.
+// --peer 0: skip the sqlite3 peer (it reads the whole file into memory).
 //
 // Generates N users with 5 custom properties (and the matching profiles), then times
 //  - upsync: `upsync import queue` + `upsync import run-pending` (the real binary; both
@@ -16,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -65,6 +69,42 @@ RunResult run(const std::vector<std::string>& args, const std::string& stdin_fil
 
 std::string email(long i) { return "user" + std::to_string(i) + "@contoso.com"; }
 
+// The import really ran: the job succeeded, the last user has the file's value, every profile
+// has a change-feed entry past the generation's and the tenant's sequence is the feed's last.
+bool check_imported(const std::string& data, long users, const std::string& prop,
+                    const std::string& last_value) {
+  auto store = upsync::open_store({.data_dir = data, .create = false});
+  if (!store) return std::cerr << store.status().to_string() << "\n", false;
+  auto t = (*store)->tenant("contoso");
+  if (!t) return false;
+  auto p = (*store)->profile(t->id,
+                             upsync::ProfileKey{upsync::ProfileKeyKind::kEmail, email(users - 1)});
+  if (!p) return std::cerr << p.status().to_string() << "\n", false;
+  auto it = p->properties.find(prop);
+  if (it == p->properties.end() || it->second != upsync::PropertyValues{last_value}) {
+    std::cerr << "the import did not set " << prop << " of " << email(users - 1) << "\n";
+    return false;
+  }
+  // Generation took a sequence per property (5) and per profile; the import one per profile.
+  long entries = 0;
+  int64_t after = users + 5;
+  while (true) {
+    auto page = (*store)->changes_after(t->id, upsync::kProfilesFeed, after, 100000);
+    if (!page) return std::cerr << page.status().to_string() << "\n", false;
+    if (page->empty()) break;
+    entries += static_cast<long>(page->size());
+    after = page->back().seq;
+  }
+  auto last = (*store)->last_seq(t->id);
+  if (!last) return std::cerr << last.status().to_string() << "\n", false;
+  if (entries != users || *last != 2 * users + 5) {
+    std::cerr << "the import left " << entries << " change-feed entries and last_seq " << *last
+              << ", expected " << users << " and " << 2 * users + 5 << "\n";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -72,18 +112,31 @@ int main(int argc, char** argv) {
   std::string dir = "/tmp/upsync-bulk-import-bench";
   std::string upsync = UPSYNC_BINARY_PATH;
   bool prepare_only = false;
+  double file_gb = 0;
+  bool peer_run = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--users") users = std::stol(argv[i + 1]);
     if (a == "--dir") dir = argv[i + 1];
     if (a == "--upsync") upsync = argv[i + 1];
     if (a == "--prepare-only") prepare_only = std::string(argv[i + 1]) != "0";
+    if (a == "--file-gb") file_gb = std::stod(argv[i + 1]);
+    if (a == "--peer") peer_run = std::string(argv[i + 1]) != "0";
   }
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string data = dir + "/data";
   const char* props[] = {"Prop1", "Prop2", "Prop3", "Prop4", "Prop5"};
   const long values = users * 5;
+  // Each value is "v<p>-<i % 1000>" and, for --file-gb, padding up to the size asked for
+  // (about 24 bytes of each user object are the rest of the value's line).
+  size_t pad = 0;
+  if (file_gb > 0) {
+    const double per_user = file_gb * 1e9 / static_cast<double>(users);
+    const double fixed = 40.0 + 5 * 16.0;
+    if (per_user > fixed) pad = static_cast<size_t>((per_user - fixed) / 5);
+  }
+  const std::string padding(pad, 'x');
 
   std::cerr << "generating " << users << " profiles and the data file...\n";
   {
@@ -93,6 +146,7 @@ int main(int argc, char** argv) {
     for (const char* p : props) {
       upsync::PropertyDefinition def;
       def.name = def.display_name = p;
+      def.max_length = std::max<int>(def.max_length, static_cast<int>(pad) + 16);
       if (!(*store)->add_custom_property(t->id, def)) return 1;
     }
     upsync::Status st = (*store)->in_transaction([&]() -> upsync::Status {
@@ -107,12 +161,12 @@ int main(int argc, char** argv) {
   }
   const std::string json = dir + "/users.json";
   {
-    std::ofstream f(json);
+    std::ofstream f(json);  // streamed to disk as it is generated
     f << "{\"value\":[\n";
     for (long i = 0; i < users; ++i) {
       f << (i ? ",\n" : "") << "{\"IdName\":\"" << email(i) << "\"";
       for (int p = 0; p < 5; ++p)
-        f << ",\"" << props[p] << "\":\"v" << p << "-" << i % 1000 << "\"";
+        f << ",\"" << props[p] << "\":\"v" << p << "-" << i % 1000 << padding << "\"";
       f << "}";
     }
     f << "\n]}\n";
@@ -135,7 +189,7 @@ int main(int argc, char** argv) {
            "FROM json_each(readfile('"
         << json << "'), '$.value') AS j WHERE users.email = j.value ->> 'IdName';\n";
   }
-  if (!prepare_only) run({"sqlite3", peer_db}, dir + "/setup.sql");
+  if (!prepare_only && peer_run) run({"sqlite3", peer_db}, dir + "/setup.sql");
 
   std::cerr << "running...\n";
   const std::string url = "/sites/hr/Shared Documents/import/users.json";
@@ -157,6 +211,16 @@ int main(int argc, char** argv) {
   }
   RunResult w = run({upsync, "--data-dir", data, "import", "run-pending", "--max-properties",
                      std::to_string(values)});
+  if (!check_imported(data, users, props[4], "v4-" + std::to_string((users - 1) % 1000) + padding))
+    return 1;
+  if (!peer_run) {
+    std::printf("bulk_import: %ld users x 5 properties = %ld values, file %.1f MB\n", users, values,
+                file_bytes / 1e6);
+    std::printf(
+        "  upsync import (queue + run-pending): %8.2f s  %10.0f values/s  peak RSS %ld MB\n",
+        q.seconds + w.seconds, values / (q.seconds + w.seconds), w.max_rss_kb / 1024);
+    return 0;
+  }
   RunResult peer = run({"sqlite3", peer_db}, dir + "/update.sql");
 
   const double ours = values / (q.seconds + w.seconds);

@@ -11,14 +11,16 @@ namespace upsync {
 namespace {
 
 // A RapidJSON input stream over a file read in chunks, or over bytes in memory, that knows
-// the line and the position (in characters) of what it has consumed.
+// the line and the position (in characters) of what it has consumed. Taking a character
+// only moves a pointer: lines and positions are counted when asked for, or before a chunk is
+// replaced, over the bytes taken since the last count.
 class TrackingStream {
  public:
   using Ch = char;
 
   TrackingStream(std::FILE* file) : file_(file), buf_(new char[kChunk + 1]) { fill(); }
   TrackingStream(std::string_view data) : data_(data) {
-    cur_ = data_.data();
+    cur_ = mark_ = chunk_ = data_.data();
     end_ = cur_ + data_.size();
     if (cur_ == end_) eof_ = true;
   }
@@ -26,7 +28,7 @@ class TrackingStream {
   void skip_bom() {
     if (end_ - cur_ >= 3 && std::memcmp(cur_, "\xEF\xBB\xBF", 3) == 0) {
       cur_ += 3;
-      consumed_ += 3;
+      mark_ = cur_;  // the mark is not a character
       if (cur_ == end_) fill();
     }
   }
@@ -35,43 +37,59 @@ class TrackingStream {
   Ch Take() {
     if (cur_ >= end_) return '\0';
     char c = *cur_++;
-    ++consumed_;
-    if (c == '\n') {
-      ++line_;
-      column_ = 0;
-    } else if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) {
-      ++column_;
-    }
     if (cur_ == end_) fill();
     return c;
   }
-  size_t Tell() const { return consumed_; }
+  size_t Tell() const { return base_ + static_cast<size_t>(cur_ - chunk_); }
   Ch* PutBegin() { return nullptr; }
   void Put(Ch) {}
   void Flush() {}
   size_t PutEnd(Ch*) { return 0; }
 
   bool at_end() const { return cur_ >= end_ && eof_; }
-  int64_t line() const { return line_; }
-  int64_t column() const { return column_; }
+  int64_t line() const {
+    count();
+    return line_;
+  }
+  int64_t column() const {
+    count();
+    return column_;
+  }
   bool read_failed() const { return read_error_ != 0; }
   int read_error() const { return read_error_; }
 
  private:
-  static constexpr size_t kChunk = 64 * 1024;
+  static constexpr size_t kChunk = 256 * 1024;
+
+  // Counts lines and characters (UTF-8 lead bytes) taken since the last count.
+  void count() const {
+    for (const char* p = mark_; p < cur_; ++p) {
+      const char c = *p;
+      if (c == '\n') {
+        ++line_;
+        column_ = 0;
+      } else {
+        column_ += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+      }
+    }
+    mark_ = cur_;
+  }
+
   void fill() {
     if (!file_) {
       eof_ = true;
       return;
     }
+    count();
+    base_ += static_cast<size_t>(end_ - chunk_);
     size_t n = std::fread(buf_.get(), 1, kChunk, file_);
     if (n == 0) {
       if (std::ferror(file_)) read_error_ = errno ? errno : EIO;
       eof_ = true;
-      cur_ = end_ = buf_.get();
+      cur_ = end_ = chunk_ = mark_ = buf_.get();
       return;
     }
-    cur_ = buf_.get();
+    cur_ = chunk_ = mark_ = buf_.get();
     end_ = cur_ + n;
   }
 
@@ -80,11 +98,13 @@ class TrackingStream {
   std::string_view data_;
   const char* cur_ = nullptr;
   const char* end_ = nullptr;
+  const char* chunk_ = nullptr;  // the start of the chunk in hand
+  size_t base_ = 0;              // bytes of the file before the chunk in hand
   bool eof_ = false;
   int read_error_ = 0;
-  size_t consumed_ = 0;
-  int64_t line_ = 1;
-  int64_t column_ = 0;
+  mutable const char* mark_ = nullptr;  // counted up to here
+  mutable int64_t line_ = 1;
+  mutable int64_t column_ = 0;
 };
 
 bool plain_identifier(std::string_view k) {

@@ -42,7 +42,8 @@ struct ImportReaderOptions {
   size_t max_value_bytes = 1 << 20;  // longest accepted string value
 };
 
-using ImportRecordSink = std::function<Status(const ImportRecord&)>;
+// The sink may take the record's fields (move them): the reader clears them for the next one.
+using ImportRecordSink = std::function<Status(ImportRecord&)>;
 
 // Reads the file at `path`. A failure of `sink` stops the read and is returned as is.
 Status read_import_file(const std::string& path, const ImportRecordSink& sink,

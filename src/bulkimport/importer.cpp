@@ -1,5 +1,6 @@
 #include "bulkimport/importer.h"
 
+#include <chrono>
 #include <exception>
 #include <unordered_map>
 
@@ -223,17 +224,28 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
     const PropertyDefinition* def = schema.find(to);
     map[ascii_lower(from)] = {def ? def->name : to, def};
   }
+  // The target of a file property, or null; `lower` is reused so that a lookup allocates
+  // nothing once it has grown to the longest name.
+  std::string lower;
+  auto target_of = [&](std::string_view name) -> const Target* {
+    lower.assign(name);
+    for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
+    auto it = map.find(lower);
+    return it == map.end() ? nullptr : &it->second;
+  };
   ImportReaderOptions ropts{.max_value_bytes = limits_.max_value_bytes};
 
   // Pass 1: everything that aborts the file, before anything is applied.
   int64_t properties = 0;
+  int64_t records_total = 0;
   Status valid = read_import_file(
       path,
       [&](const ImportRecord& r) -> Status {
+        records_total = r.index + 1;
         const std::string* id = find_id(r, job.id_property);
         for (const auto& [name, value] : r.fields) {
           if (property_name_equal(name, job.id_property)) continue;
-          if (!map.contains(ascii_lower(name))) {
+          if (!target_of(name)) {
             return invalid_argument("InvalidProperty - " + (id ? *id : std::string()) +
                                     " Property '" + name +
                                     "' is not mapped to any property in the user profile "
@@ -264,6 +276,8 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
   // Pass 2: resolve and apply, in batches that commit with the checkpoint.
   const ProfileKeyKind key_kind = profile_key_kind_for(job.id_type);
   UPSYNC_ASSIGN_OR_RETURN(auto writer, open_profile_batch_writer(store_));
+  const int64_t records_at_start = job.records_done;
+  const auto apply_start = std::chrono::steady_clock::now();
   std::vector<ImportRecord> batch;
   auto flush = [&]() -> Status {
     if (batch.empty()) return Status::ok();
@@ -286,17 +300,23 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
         }
         ProfileUpdate u;
         u.key = *id;
+        u.values.reserve(r.fields.size());
         std::string bad;
         for (const auto& [name, value] : r.fields) {
           if (property_name_equal(name, job.id_property)) continue;
-          const Target& target = map.at(ascii_lower(name));
+          const Target* mapped = target_of(name);
+          if (!mapped) {
+            return internal_error("import job " + job.job_id + ": property '" + name +
+                                  "' is not mapped; the data file changed while it was read");
+          }
+          const Target& target = *mapped;
           auto norm = target.def ? normalize_values(*target.def, std::span(&value, 1))
                                  : Result<PropertyValues>(schema.require(target.name).status());
           if (!norm) {
             bad = "InvalidValue - " + *id + " Property '" + name + "': " + norm.status().message();
             break;
           }
-          u.values.emplace_back(target.name, norm->empty() ? std::string() : (*norm)[0]);
+          u.values.emplace_back(target.name, norm->empty() ? std::string() : std::move((*norm)[0]));
         }
         if (!bad.empty()) {
           // Still resolve the identity first: an unknown user is reported as such.
@@ -324,7 +344,16 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
     if (!st.is_ok()) return st;
     job.records_done = done;
     batch.clear();
-    if (progress) progress(job, done);
+    if (progress) {
+      progress(job, ImportProgress{
+                        .records_done = done,
+                        .records_total = records_total,
+                        .records_at_start = records_at_start,
+                        .seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                                 apply_start)
+                                       .count(),
+                    });
+    }
     if (stop_ && stop_->load()) {
       stopped_ = true;
       return unavailable("import job " + job.job_id + " stopped at record " + std::to_string(done) +
@@ -334,9 +363,10 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
   };
   Status applied = read_import_file(
       path,
-      [&](const ImportRecord& r) -> Status {
+      [&](ImportRecord& r) -> Status {
         if (r.index < job.records_done) return Status::ok();
-        batch.push_back(r);
+        batch.push_back(std::move(r));
+        r.fields.reserve(batch.back().fields.size());  // the next record's, as large
         if (static_cast<int>(batch.size()) >= limits_.batch_records) return flush();
         return Status::ok();
       },

@@ -38,6 +38,18 @@ struct ImportLimits {
   size_t max_value_bytes = 1 << 20;
 };
 
+// Where a running job is, for progress reports.
+struct ImportProgress {
+  int64_t records_done = 0;      // user objects of the file applied (the checkpoint)
+  int64_t records_total = 0;     // user objects in the file, counted by the validating pass
+  int64_t records_at_start = 0;  // the checkpoint this worker resumed from
+  double seconds = 0;            // since this worker started applying
+  // User objects applied per second by this worker (0 before any time has passed).
+  double rate() const {
+    return seconds > 0 ? static_cast<double>(records_done - records_at_start) / seconds : 0;
+  }
+};
+
 // The name of the log file in the job's folder.
 inline constexpr std::string_view kImportLogFileName = "ImportLog.txt";
 
@@ -57,8 +69,8 @@ class BulkImporter {
   Result<ImportJob> get_import_profile_property_job(const Tenant& tenant, std::string_view job_id);
   Result<std::vector<ImportJob>> get_import_profile_property_jobs(const Tenant& tenant);
 
-  // Called after each committed batch with the records done so far.
-  using Progress = std::function<void(const ImportJob&, int64_t records_done)>;
+  // Called after each committed batch.
+  using Progress = std::function<void(const ImportJob&, const ImportProgress&)>;
 
   // Runs every Queued job (and any left Processing by a killed worker), oldest first.
   // Returns the jobs run, as they ended.

@@ -66,11 +66,21 @@ Status run_pending(CliContext& ctx, const Limits& limits, bool quiet_when_idle) 
   UPSYNC_ASSIGN_OR_RETURN(auto jobs, open_job_store(*store));
   DocumentLibraries libs(ctx.data_dir);
   BulkImporter imp(*store, *jobs, libs, limits.get());
+  // A progress bar on a terminal only: logs and pipes get the jobs' outcomes alone.
   const bool tty = isatty(STDERR_FILENO) != 0;
-  UPSYNC_ASSIGN_OR_RETURN(auto done, imp.run_pending([&](const ImportJob& j, int64_t n) {
-    if (tty) *ctx.err << "\r" << j.job_id << ": " << n << " user objects applied" << std::flush;
-  }));
-  if (tty && !done.empty()) *ctx.err << "\n";
+  std::string drawn;  // the job whose bar is on the line
+  UPSYNC_ASSIGN_OR_RETURN(auto done,
+                          imp.run_pending([&](const ImportJob& j, const ImportProgress& p) {
+                            if (!tty) return;
+                            if (!drawn.empty() && drawn != j.job_id) *ctx.err << "\n";
+                            // \r back to the line's start, the bar, then \x1b[K clears what a
+                            // longer bar left.
+                            *ctx.err << "\r" << j.job_id << " "
+                                     << progress_line(p.records_done, p.records_total, p.rate())
+                                     << "\x1b[K" << std::flush;
+                            drawn = j.job_id;
+                          }));
+  if (!drawn.empty()) *ctx.err << "\n";
   if (done.empty() && quiet_when_idle) return Status::ok();
   print_jobs(ctx, done);
   return Status::ok();

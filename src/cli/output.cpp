@@ -13,6 +13,35 @@ size_t display_width(const std::string& s) {
 }
 }  // namespace
 
+std::string group_thousands(int64_t n) {
+  std::string digits = std::to_string(n < 0 ? -n : n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  if (n < 0) out.insert(out.begin(), '-');
+  return out;
+}
+
+std::string progress_line(int64_t done, int64_t total, double per_second, int bar_width) {
+  done = std::clamp<int64_t>(done, 0, std::max<int64_t>(total, 0));
+  const double fraction = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 0;
+  const size_t width = static_cast<size_t>(std::max(bar_width, 1));
+  const size_t filled = std::min(width, static_cast<size_t>(fraction * static_cast<double>(width)));
+  std::string line = "[";
+  line.append(filled, '#');
+  line.append(width - filled, '.');
+  line += "] ";
+  const std::string percent = std::to_string(static_cast<int>(fraction * 100));
+  line.append(3 - std::min<size_t>(3, percent.size()), ' ');
+  line += percent;
+  line += "%  ";
+  line += group_thousands(done) + " / " + group_thousands(total) + " user objects  ";
+  line += group_thousands(static_cast<int64_t>(per_second)) + "/s";
+  return line;
+}
+
 void TextTable::print(std::ostream& out) const {
   std::vector<size_t> widths(header_.size(), 0);
   auto measure = [&](const std::vector<std::string>& row) {

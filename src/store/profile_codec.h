@@ -8,8 +8,11 @@
 #pragma once
 
 #include <map>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/profile_schema.h"
 #include "core/property.h"
@@ -24,5 +27,17 @@ using PropertyMap = std::map<std::string, PropertyValues>;
 // property is still written as an array.
 std::string encode_properties(const PropertyMap& props, const ProfileSchema& schema);
 Result<PropertyMap> decode_properties(std::string_view json);
+
+// Sets single values in a stored document without decoding it: `sets` holds canonical
+// property names and values ("" removes the property), applied in order (a later set of the
+// same name wins). Writes the new document to `out` and returns whether the properties differ
+// from the stored ones (a value set and cleared again in one call changes nothing),
+// or nullopt when the document is not in encode_properties's form (keys in order, no
+// spaces, no escapes in a value it would have to compare) or a target is multi-valued in
+// `schema`: the caller then decodes, edits and encodes. The result is byte for byte what
+// encode_properties would write for the edited map.
+std::optional<bool> patch_single_values(std::string_view json,
+                                        std::span<const std::pair<std::string, std::string>> sets,
+                                        const ProfileSchema& schema, std::string& out);
 
 }  // namespace upsync

@@ -241,7 +241,7 @@ TEST_F(BulkImportTest, StatesGoSubmittedQueuedProcessingSucceeded) {
   ASSERT_TRUE(id);
   EXPECT_EQ(imp.get_import_profile_property_job(tenant_, *id)->state, ImportJobState::kQueued);
   std::vector<ImportJobState> seen;
-  auto done = imp.run_pending([&](const ImportJob& j, int64_t) {
+  auto done = imp.run_pending([&](const ImportJob& j, const ImportProgress&) {
     seen.push_back(imp.get_import_profile_property_job(tenant_, j.job_id)->state);
   });
   ASSERT_TRUE(done);
@@ -493,8 +493,8 @@ TEST_F(BulkImportTest, AWorkerWhoseCheckpointMovedStopsWithoutWriting) {
   ASSERT_TRUE(id);
   // After the first batch, another worker moves the checkpoint past the second record.
   bool moved = false;
-  auto done = imp.run_pending([&](const ImportJob& j, int64_t n) {
-    if (n == 1 && !moved) {
+  auto done = imp.run_pending([&](const ImportJob& j, const ImportProgress& p) {
+    if (p.records_done == 1 && !moved) {
       moved = true;
       ImportJob other = j;
       other.records_done = 2;

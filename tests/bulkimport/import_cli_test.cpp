@@ -1,11 +1,18 @@
 // upsync file ... and upsync import ...: the seed's PowerShell flow from the command line,
 // JSON field names as the API's, and bad input refused with exit 1.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pty.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "bulkimport/importer.h"
 #include "cli/app.h"
+#include "cli/output.h"
 #include "test_support.h"
 
 namespace upsync {
@@ -97,6 +104,99 @@ TEST_F(ImportCliTest, BadInputIsRefusedWithExitOne) {
             1);
   ASSERT_EQ(cli({"--json", "import", "list", "-t", "contoso"}), 0);
   EXPECT_EQ(nlohmann::json::parse(out_.str()).size(), 0u) << "refused calls record no job";
+}
+
+// Runs the real binary with `args`, stdout to /dev/null; returns what it wrote to stderr.
+// With `terminal`, stderr (and stdout) is a pseudo-terminal; otherwise a pipe.
+std::string run_binary_stderr(const std::vector<std::string>& args, bool terminal) {
+  const char* bin = std::getenv("UPSYNC_BINARY");
+  EXPECT_NE(bin, nullptr) << "ctest sets UPSYNC_BINARY";
+  if (!bin) return {};
+  std::vector<char*> argv{const_cast<char*>(bin)};
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  int fd = -1;
+  pid_t pid;
+  if (terminal) {
+    pid = forkpty(&fd, nullptr, nullptr, nullptr);
+    if (pid == 0) {
+      execv(bin, argv.data());
+      _exit(127);
+    }
+  } else {
+    int p[2];
+    if (pipe(p) != 0) return "pipe failed";
+    pid = fork();
+    if (pid == 0) {
+      dup2(p[1], 2);
+      int null = open("/dev/null", O_WRONLY);
+      dup2(null, 1);
+      close(p[0]);
+      execv(bin, argv.data());
+      _exit(127);
+    }
+    close(p[1]);
+    fd = p[0];
+  }
+  EXPECT_GT(pid, 0);
+  std::string text;
+  char buf[4096];
+  while (true) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) {
+      text.append(buf, static_cast<size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      break;  // end of the pipe, or EIO once the terminal's last writer is gone
+    }
+  }
+  close(fd);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << text;
+  return text;
+}
+
+TEST_F(ImportCliTest, ProgressBarOnATerminalOnly) {
+  ASSERT_EQ(cli({"file", "put", "-t", "contoso", (dir_.path() / "users.json").string(), kUrl}), 0);
+  const std::vector<std::string> run = {"--data-dir",  dir_.str(), "import",
+                                        "run-pending", "--batch",  "1"};
+  // Not a terminal: nothing on stderr.
+  ASSERT_EQ(cli(queue_args("Email", "OfficeCode")), 0) << err_.str();
+  EXPECT_EQ(run_binary_stderr(run, false), "");
+  // A terminal: the bar moves record by record (4 in the file) and ends at 100 %.
+  ASSERT_EQ(cli(queue_args("Email", "OfficeCode")), 0) << err_.str();
+  std::string id = out_.str();
+  id.pop_back();
+  const std::string shown = run_binary_stderr(run, true);
+  EXPECT_NE(shown.find("\r" + id + " [#####...............]  25%  1 / 4 user objects"),
+            std::string::npos)
+      << shown;
+  EXPECT_NE(shown.find("\r" + id + " [####################] 100%  4 / 4 user objects"),
+            std::string::npos)
+      << shown;
+}
+
+TEST(ProgressLineTest, ShowsShareCountsAndRate) {
+  EXPECT_EQ(progress_line(0, 1000000, 0),
+            "[....................]   0%  0 / 1,000,000 user objects  0/s");
+  EXPECT_EQ(progress_line(450000, 1000000, 512345.6),
+            "[#########...........]  45%  450,000 / 1,000,000 user objects  512,345/s");
+  EXPECT_EQ(progress_line(7, 7, 3.5, 4), "[####] 100%  7 / 7 user objects  3/s");
+  // Out of range: clamped; an empty file shows 0 %.
+  EXPECT_EQ(progress_line(9, 7, 1, 4), "[####] 100%  7 / 7 user objects  1/s");
+  EXPECT_EQ(progress_line(0, 0, 0, 4), "[....]   0%  0 / 0 user objects  0/s");
+  EXPECT_EQ(group_thousands(-1234), "-1,234");
+  EXPECT_EQ(group_thousands(999), "999");
+}
+
+TEST(ImportProgressTest, RateCountsOnlyWhatThisWorkerApplied) {
+  ImportProgress p{
+      .records_done = 1500, .records_total = 4000, .records_at_start = 500, .seconds = 2};
+  EXPECT_DOUBLE_EQ(p.rate(), 500);
+  p.seconds = 0;
+  EXPECT_DOUBLE_EQ(p.rate(), 0);
 }
 
 }  // namespace
