@@ -52,5 +52,6 @@ void add_serve_commands(CLI::App& app, CliContext& ctx);
 void add_auth_commands(CLI::App& app, CliContext& ctx);
 void add_mapping_commands(CLI::App& app, CliContext& ctx);
 void add_site_commands(CLI::App& app, CliContext& ctx);
+void add_connector_commands(CLI::App& app, CliContext& ctx);
 
 }  // namespace upsync

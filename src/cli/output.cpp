@@ -1,8 +1,11 @@
 #include "cli/output.h"
 
 #include <algorithm>
+#include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <sstream>
 
 namespace upsync {
 namespace {
@@ -66,5 +69,17 @@ void TextTable::print(std::ostream& out) const {
 }
 
 void print_json(std::ostream& out, const nlohmann::json& j) { out << j.dump(2) << '\n'; }
+
+Result<std::string> read_input_file(const std::string& path) {
+  std::ostringstream s;
+  if (path == "-") {
+    s << std::cin.rdbuf();
+    return s.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return not_found("cannot read '" + path + "'");
+  s << in.rdbuf();
+  return s.str();
+}
 
 }  // namespace upsync

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/status.h"
+
 namespace upsync {
 
 // A text table: a header row, then rows, columns padded to the widest cell (UTF-8 aware).
@@ -31,5 +33,8 @@ std::string group_thousands(int64_t n);
 
 // Writes `j` indented by two, with a final newline.
 void print_json(std::ostream& out, const nlohmann::json& j);
+
+// The whole content of the file at `path` ("-": standard input); NotFound naming the path.
+Result<std::string> read_input_file(const std::string& path);
 
 }  // namespace upsync

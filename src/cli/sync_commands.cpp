@@ -42,14 +42,6 @@ void print_report(std::ostream& out, const SyncReport& r, bool dry_run) {
   }
 }
 
-Result<std::string> read_whole_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return not_found("cannot read '" + path + "'");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 }  // namespace
 
 void add_sync_commands(CLI::App& app, CliContext& ctx) {
@@ -76,7 +68,7 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
       UPSYNC_ASSIGN_OR_RETURN(Tenant t, ctx.tenant(a->tenant));
       std::vector<LdifRecord> records;
       if (source == Source::kLdif) {
-        UPSYNC_ASSIGN_OR_RETURN(std::string text, read_whole_file(a->file));
+        UPSYNC_ASSIGN_OR_RETURN(std::string text, read_input_file(a->file));
         UPSYNC_ASSIGN_OR_RETURN(records, parse_ldif(text));
       } else if (source == Source::kLdap) {
         if (!a->password_env.empty()) {
@@ -152,8 +144,11 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
                    "refuse a run that would delete more users than this");
   ldap->callback([run] { run(Source::kLdap); });
 
-  CLI::App* r = group->add_subcommand("run", "sync the cloud directory into profiles");
+  CLI::App* r = group->add_subcommand(
+      "run", "sync the tenant: its connector (upsync connector add), then stages 1-3");
   add_common(r);
+  r->add_option("--deletion-threshold", a->options.deletion_threshold,
+                "refuse a run that would delete more users than this");
   r->callback([run] { run(Source::kNone); });
 
   struct ScheduleArgs {

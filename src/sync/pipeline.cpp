@@ -100,6 +100,7 @@ class Pipeline {
       }
       ++r.read;
       UPSYNC_ASSIGN_OR_RETURN(DirectoryUser u, cloud_user_from_entry(e));
+      apply_attribute_flows(u, e, options_.attribute_flows);
       seen_anchors.insert(u.source_anchor);
       UPSYNC_ASSIGN_OR_RETURN(
           auto existing, dir_.user_by_anchor(tenant_.id, DirectoryLayer::kCloud, u.source_anchor));
@@ -372,6 +373,32 @@ class Pipeline {
   const SyncOptions& options_;
 };
 
+// The source's anchor of an entry (as cloud_user_from_entry() takes it), or "".
+std::string entry_anchor(const LdifRecord& e) {
+  if (std::string guid = e.first("objectGUID"); !guid.empty()) return base64_encode(guid);
+  return ascii_lower(e.first("entryUUID"));
+}
+
+// SyncOptions' OU scope applied to a read: entries out of scope leave it, and in a delta
+// their anchors join the deletions (they moved out of scope).
+SourceRead scope_to_ous(const SourceRead& in, const SyncOptions& o) {
+  SourceRead out = in;
+  out.entries.clear();
+  for (const LdifRecord& e : in.entries) {
+    const bool in_scope = (o.include_ous.empty() || dn_within(e.dn, o.include_ous)) &&
+                          !dn_within(e.dn, o.exclude_ous);
+    if (in_scope) {
+      out.entries.push_back(e);
+    } else if (!in.complete) {
+      if (std::string anchor = entry_anchor(e); !anchor.empty()) {
+        out.deleted_anchors.push_back(anchor);
+        if (out.present_anchors) std::erase(*out.present_anchors, anchor);
+      }
+    }
+  }
+  return out;
+}
+
 Result<SyncReport> run(Store& store, const Tenant& tenant, const SourceRead* source,
                        const SyncOptions& options) {
   if (tenant.kind != TenantKind::kOnline) {
@@ -383,6 +410,11 @@ Result<SyncReport> run(Store& store, const Tenant& tenant, const SourceRead* sou
   Pipeline p(store, *dir, tenant, options);
   SyncReport report;
   if (source) report.source_entries = static_cast<int64_t>(source->entries.size());
+  SourceRead scoped;
+  if (source && (!options.include_ous.empty() || !options.exclude_ous.empty())) {
+    scoped = scope_to_ous(*source, options);
+    source = &scoped;
+  }
   Status s = store.in_transaction([&]() -> Status {
     if (source) {
       UPSYNC_ASSIGN_OR_RETURN(StageReport r0, p.stage0(*source));
@@ -402,6 +434,31 @@ Result<SyncReport> run(Store& store, const Tenant& tenant, const SourceRead* sou
 }
 
 }  // namespace
+
+bool dn_within(std::string_view dn, const std::vector<std::string>& ous) {
+  const std::string d = ascii_lower(dn);
+  for (const std::string& ou : ous) {
+    const std::string o = ascii_lower(trim(ou));
+    if (o.empty()) continue;
+    if (d == o || (d.size() > o.size() && d.ends_with(o) && d[d.size() - o.size() - 1] == ',')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void apply_attribute_flows(DirectoryUser& user, const LdifRecord& entry,
+                           const std::map<std::string, std::string>& flows) {
+  for (const auto& [cloud, directory] : flows) {
+    std::vector<std::string> v;
+    if (!directory.empty()) v = entry.values(directory);
+    if (v.empty()) {
+      user.attributes.erase(cloud);
+    } else {
+      user.attributes[cloud] = std::move(v);
+    }
+  }
+}
 
 std::optional<std::string> skip_reason(const DirectoryUser& u) {
   if (!u.flag("accountEnabled", true)) return "account disabled";

@@ -42,6 +42,15 @@ struct SyncOptions {
   // this many (Azure AD Connect's default safety threshold).
   int deletion_threshold = 500;
   bool license_new_users = true;  // users a connector creates get a license, as by group policy
+  // A connector's edits of stage 0's attribute flows: cloud attribute → the directory
+  // attribute it flows from instead of the preset's ("" for none). See connector.h.
+  std::map<std::string, std::string> attribute_flows;
+  // OU scope of stage 0 (distinguished names, compared case-insensitively): when
+  // `include_ous` is not empty only entries inside one of them are in scope; entries inside
+  // an `exclude_ous` one never are. An entry out of scope is left out of a complete read (so
+  // its user is deleted as gone) and counts as deleted in a delta (it moved out).
+  std::vector<std::string> include_ous;
+  std::vector<std::string> exclude_ous;
 };
 
 struct SyncReport {
@@ -97,6 +106,14 @@ std::vector<PropertyChange> profile_properties_for(const DirectoryUser& user,
 // Refuses an entry without a source anchor, naming its line; an entry without a user
 // principal name comes back without one (stage 0 skips it).
 Result<DirectoryUser> cloud_user_from_entry(const LdifRecord& entry);
+
+// Whether the entry `dn` is inside one of `ous` (the OU itself or below it).
+bool dn_within(std::string_view dn, const std::vector<std::string>& ous);
+
+// Applies a connector's attribute flows (SyncOptions::attribute_flows) to a user that
+// cloud_user_from_entry() made from `entry`.
+void apply_attribute_flows(DirectoryUser& user, const LdifRecord& entry,
+                           const std::map<std::string, std::string>& flows);
 
 // Why stage 2 does not process a user (seed 002), or nullopt when it does.
 std::optional<std::string> skip_reason(const DirectoryUser& user);

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "core/clock.h"
+#include "sync/connector.h"
 #include "sync/server_import.h"
 
 namespace upsync {
@@ -70,11 +71,21 @@ nlohmann::json sync_run_json(const SyncRun& run) {
 
 Result<SyncReport> sync_tenant(Store& store, const Tenant& tenant,
                                const std::vector<LdifRecord>* ldif, const SyncOptions& options) {
+  if (!ldif) {
+    UPSYNC_ASSIGN_OR_RETURN(auto connectors, open_connector_store(store));
+    UPSYNC_ASSIGN_OR_RETURN(auto all, connectors->list(tenant.id));
+    if (!all.empty()) {
+      UPSYNC_ASSIGN_OR_RETURN(SyncReport r, run_connector(store, tenant, all.front(), options));
+      r.notes.insert(r.notes.begin(), "connector " + all.front().name);
+      return r;
+    }
+  }
   if (tenant.kind != TenantKind::kServer) return run_sync(store, tenant, ldif, options);
   if (!ldif) {
     return failed_precondition("tenant '" + tenant.name +
                                "' is a server tenant: its profiles import straight from its "
-                               "directory (upsync sync ldif|ldap), not from a cloud directory");
+                               "directory (upsync sync ldif|ldap, or a connector: upsync "
+                               "connector add), not from a cloud directory");
   }
   return import_server_profiles(store, tenant, *ldif, options);
 }

@@ -49,9 +49,10 @@ Result<SyncRun> record_run(Store& store, const Tenant& tenant, const SyncOptions
                            std::string_view trigger, std::string_view source,
                            const std::function<Result<SyncReport>()>& sync);
 
-// The pipeline for `tenant`'s kind: online tenants run_sync() (stage 0 over `ldif` when
-// given, then stages 1-2); server tenants import `ldif` straight into profiles
-// (server_import.h) and have nothing to do without it.
+// The pipeline for `tenant`'s kind: without `ldif`, the tenant's connector when it has one
+// (connector.h: stage 0 from its directory, then the rest); online tenants run_sync() (stage
+// 0 over `ldif` when given, then stages 1-3); server tenants import `ldif` straight into
+// profiles (server_import.h) and have nothing to do without it or a connector.
 Result<SyncReport> sync_tenant(Store& store, const Tenant& tenant,
                                const std::vector<LdifRecord>* ldif, const SyncOptions& options);
 

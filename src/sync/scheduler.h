@@ -1,4 +1,5 @@
-// Scheduled sync runs: each online tenant may ask for stages 1-2 (cloud directory → profiles)
+// Scheduled sync runs: each tenant may ask for its sync (its connector, when it has one, then
+// stages 1-3; or stages 1-3 from the cloud directory)
 // every N seconds — SharePoint Online cannot be triggered and takes up to 24 hours; upsync
 // runs when asked. `upsync serve` runs the scheduler (SyncSchedulerThread) beside its import
 // worker; the runs land in the run history with trigger "scheduler".

@@ -253,6 +253,85 @@ TEST_F(LdapSyncTest, BadCredentialsAndUnreachableServersChangeNothing) {
   EXPECT_EQ(profiles(), before);
 }
 
+// A connector (connector.h): the tenant's stored source, with its OU scope and flows, is what
+// `upsync sync run` runs.
+TEST_F(LdapSyncTest, AConnectorIsWhatSyncRunRunsWithItsScopeAndFlows) {
+  const std::string pw = (data_.path() / "dc1.password").string();
+  std::ofstream(pw) << "secret\n";
+  auto document = [&](const std::string& extra, const std::string& password_file) {
+    const std::string path = (data_.path() / "dc1.toml").string();
+    std::ofstream(path) << "url = \"" << url()
+                        << "\"\nbind_dn = \"cn=admin,dc=example,dc=com\"\npassword_file = \""
+                        << password_file
+                        << "\"\nbase = \"dc=example,dc=com\"\npage_size = 100\n"
+                           "include_ous = [\"ou=people,dc=example,dc=com\"]\n"
+                        << extra;
+    return path;
+  };
+  Out add = run({"connector", "add", "-t", "contoso", "dc1", "--file",
+                 document("[flows]\njobTitle = \"employeeNumber\"\ntelephoneNumber = \"\"\n", pw)});
+  ASSERT_EQ(add.code, 0) << add.err;
+  Out first = run({"--json", "sync", "run", "-t", "contoso"});
+  ASSERT_EQ(first.code, 0) << first.err;
+  auto r = nlohmann::json::parse(first.out);
+  EXPECT_EQ(r["source"]["notes"][0], "connector dc1");
+  EXPECT_FALSE(r["stages"][0]["skipped"].contains("no user principal name"))
+      << "the password-policy entry is outside ou=people";
+  const int64_t synced = profiles();
+  EXPECT_GE(synced, kUsers - 1);
+  EXPECT_EQ(r["stages"][2]["added"], synced);
+  auto p = profile("user000007@example.com");
+  EXPECT_EQ(p["Title"], "7") << "jobTitle flows from employeeNumber";
+  EXPECT_FALSE(p.contains("WorkPhone")) << "telephoneNumber flows from nothing";
+
+  // Back to the preset's flows: a full run carries them into every profile.
+  ASSERT_EQ(run({"connector", "set", "-t", "contoso", "dc1", "--file", document("", pw)}).code, 0);
+  Out full = run({"--json", "sync", "run", "-t", "contoso", "--full"});
+  ASSERT_EQ(full.code, 0) << full.err;
+  p = profile("user000007@example.com");
+  EXPECT_EQ(p["Title"], "Title 7");
+  EXPECT_EQ(p["WorkPhone"], "+1 555 0000007");
+
+  // Narrowing the scope to nothing would delete every user: the threshold stops it.
+  ASSERT_EQ(run({"connector", "set", "-t", "contoso", "dc1", "--file",
+                 document("exclude_ous = [\"ou=people,dc=example,dc=com\"]\n", pw)})
+                .code,
+            0);
+  Out refused = run({"sync", "run", "-t", "contoso"});
+  EXPECT_EQ(refused.code, kExitUserError);
+  EXPECT_NE(refused.err.find("this run would delete " + std::to_string(synced) +
+                             " users, more than the deletion threshold of 500"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_EQ(profiles(), synced);
+
+  // One connector per tenant; bad documents and a missing password file change nothing.
+  Out second = run({"connector", "add", "-t", "contoso", "dc2", "--file", document("", pw)});
+  EXPECT_EQ(second.code, kExitUserError);
+  EXPECT_NE(second.err.find("has connector 'dc1'"), std::string::npos) << second.err;
+  const std::string before = run({"connector", "show", "-t", "contoso", "dc1"}).out;
+  Out bad_flow = run({"connector", "set", "-t", "contoso", "dc1", "--file",
+                      document("[flows]\nshoeSize = \"x\"\n", pw)});
+  EXPECT_EQ(bad_flow.code, kExitUserError);
+  EXPECT_NE(bad_flow.err.find("'shoeSize' (line 8, column 12): unknown directory attribute"),
+            std::string::npos)
+      << bad_flow.err;
+  EXPECT_EQ(run({"connector", "show", "-t", "contoso", "dc1"}).out, before);
+  ASSERT_EQ(run({"connector", "set", "-t", "contoso", "dc1", "--file",
+                 document("", "/nonexistent/dc1.password")})
+                .code,
+            0);
+  Out no_password = run({"sync", "run", "-t", "contoso"});
+  EXPECT_EQ(no_password.code, kExitUserError);
+  EXPECT_NE(no_password.err.find("connector 'dc1': cannot read its password_file "
+                                 "'/nonexistent/dc1.password'"),
+            std::string::npos)
+      << no_password.err;
+  EXPECT_EQ(profiles(), synced);
+  ASSERT_EQ(run({"connector", "remove", "-t", "contoso", "dc1"}).code, 0);
+  EXPECT_EQ(run({"--json", "connector", "list", "-t", "contoso"}).out, "[]\n");
+}
+
 // One slapd per test, with a non-root service account (the rootdn is never size-limited,
 // a service account is: a sync search that pages or passes size limit 0 would stop at 500).
 class LdapDeltaTest : public ::testing::Test {

@@ -337,7 +337,7 @@ TEST_F(SyncTest, MigrationEightIndexesUsersSyncedBeforeIt) {
                                 "ALTER TABLE directory_users DROP COLUMN dn_key; "
                                 "ALTER TABLE directory_users DROP COLUMN manager_key; "
                                 "DROP TABLE source_states; DROP INDEX profiles_by_manager; "
-                                "DROP TABLE site_users; "
+                                "DROP TABLE site_users; DROP TABLE connectors; "
                                 "ALTER TABLE profiles DROP COLUMN manager_key; "
                                 "PRAGMA user_version = 7;",
                                 nullptr, nullptr, &error);
@@ -592,6 +592,55 @@ TEST(SiteCollectionKeyTest, NamesTheRootSitesAndTeamsAndRefusesTheRest) {
     EXPECT_EQ(k.status().code(), StatusCode::kInvalidArgument);
     EXPECT_NE(k.status().message().find(bad), std::string::npos) << k.status().message();
   }
+}
+
+// ---- A connector's OU scope and attribute flows (SyncOptions) -------------------------------
+
+TEST_F(SyncTest, OuScopeKeepsOnlyEntriesInsideIncludedAndOutsideExcludedOus) {
+  SyncOptions staff;
+  staff.include_ous = {"ou=staff,DC=contoso,DC=com"};
+  staff.exclude_ous = {"CN=User 3,OU=Staff,DC=contoso,DC=com"};
+  auto r = sync(kDirectory, staff);
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_TRUE(has_profile("megan@contoso.com"));
+  EXPECT_TRUE(has_profile("vesa@contoso.com"));
+  EXPECT_FALSE(has_profile("bert@contoso.com")) << "excluded";
+  EXPECT_FALSE(has_profile("erwin@contoso.com")) << "not in an included OU";
+
+  // The scope narrows: a complete read deletes who left it.
+  SyncOptions narrower = staff;
+  narrower.exclude_ous.push_back("CN=User 2,OU=Staff,DC=contoso,DC=com");
+  r = sync(kDirectory, narrower);
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_EQ(stage(*r, "connect").deleted, 1);
+  EXPECT_FALSE(has_profile("vesa@contoso.com"));
+
+  // In a delta, an entry that comes back out of scope moved out of it: deleted.
+  SourceRead delta;
+  delta.complete = false;
+  auto megan = parse_ldif(kDirectory.substr(0, kDirectory.find("\n\n") + 2));
+  ASSERT_TRUE(megan);
+  delta.entries = *megan;
+  SyncOptions excluded;
+  excluded.exclude_ous = {"OU=Staff,DC=contoso,DC=com"};
+  r = run_source_sync(*store_, tenant_, delta, excluded);
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_EQ(stage(*r, "connect").deleted, 1);
+  EXPECT_FALSE(has_profile("megan@contoso.com"));
+}
+
+TEST_F(SyncTest, AttributeFlowsReplaceThePresetsOneAttributeAtATime) {
+  SyncOptions o;
+  o.attribute_flows = {{"jobTitle", "description"}, {"telephoneNumber", ""}};
+  std::string dir = kDirectory;
+  dir.replace(dir.find("title: CEO\n"), 11, "title: CEO\ndescription: Chief Executive\n");
+  auto r = sync(dir, o);
+  ASSERT_TRUE(r) << r.status().to_string();
+  Profile megan = by_upn("megan@contoso.com");
+  EXPECT_EQ(megan.first("Title"), "Chief Executive");
+  EXPECT_EQ(megan.first("WorkPhone"), "") << "flows from nothing";
+  EXPECT_EQ(megan.first("Office"), "Redmond") << "other flows keep the preset";
+  EXPECT_EQ(by_upn("vesa@contoso.com").first("Title"), "") << "Vesa has no description";
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // The SQLite ScheduleStore (src/sync/scheduler.h): table sync_schedules.
 #include "store/sqlite/sqlite_store.h"
+#include "sync/connector.h"
 #include "sync/scheduler.h"
 
 namespace upsync {
@@ -11,9 +12,13 @@ class SqliteScheduleStore : public ScheduleStore {
 
   Status set(const Tenant& tenant, int64_t interval_seconds) override {
     if (tenant.kind != TenantKind::kOnline) {
-      return failed_precondition("tenant '" + tenant.name +
-                                 "' is a server tenant: it imports from its connector (upsync "
-                                 "sync ldif|ldap), which a schedule cannot run");
+      UPSYNC_ASSIGN_OR_RETURN(auto connectors, open_connector_store(store_));
+      UPSYNC_ASSIGN_OR_RETURN(auto all, connectors->list(tenant.id));
+      if (all.empty()) {
+        return failed_precondition("tenant '" + tenant.name +
+                                   "' is a server tenant without a connector: a schedule runs "
+                                   "its connector (upsync connector add)");
+      }
     }
     if (interval_seconds < 1 || interval_seconds > 7 * 24 * 3600) {
       return invalid_argument("a sync interval is from 1 second to 7 days (604800 seconds), got " +

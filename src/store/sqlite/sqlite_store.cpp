@@ -234,6 +234,19 @@ UPDATE directory_users SET mail_key = lower(json_extract(attrs, '$.mail[0]'))
 CREATE INDEX directory_users_by_mail ON directory_users (tenant_id, mail_key)
   WHERE mail_key IS NOT NULL;
 )sql",
+    // 12: connectors (src/sync/connector.h): a tenant's on-premises sources for stage 0, each
+    // the TOML document its admin wrote.
+    R"sql(
+CREATE TABLE connectors (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  name_key TEXT NOT NULL,  -- lower-case name
+  name TEXT NOT NULL,
+  config TEXT NOT NULL,    -- TOML
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, name_key)
+) WITHOUT ROWID;
+)sql",
 };
 
 constexpr std::string_view kProfileColumns = "id, props, seq, updated_at";
