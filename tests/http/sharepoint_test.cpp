@@ -336,7 +336,7 @@ TEST_F(SharePointTest, GetPropertiesForIsPrintedAsAJsonTreeWouldBe) {
                                            "UserUrl"};
   for (const std::string& who : {std::string(kAdeleAlias), std::string("@v='megan@contoso.com'"),
                                  std::string("@v='alex@contoso.com'")}) {
-    for (const std::string& accept : {kMinimal, kVerbose, kNoMeta}) {
+    for (const std::string accept : {kMinimal, kVerbose, kNoMeta}) {
       auto r = get(kPeople + "/getpropertiesfor(@v)?" + who, t, accept);
       ASSERT_EQ(r->status, 200) << r->body;
       json j = json::parse(r->body);
