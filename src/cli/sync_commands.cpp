@@ -28,6 +28,12 @@ void print_report(std::ostream& out, const SyncReport& r, bool dry_run) {
     }
     t.add_row({s.stage, std::to_string(s.read), std::to_string(s.added), std::to_string(s.updated),
                std::to_string(s.deleted), std::to_string(s.unchanged), skipped});
+    const ObjectCounts& g = s.groups;
+    if (g.read || g.added || g.updated || g.deleted || g.unchanged) {
+      t.add_row({s.stage + " (groups)", std::to_string(g.read), std::to_string(g.added),
+                 std::to_string(g.updated), std::to_string(g.deleted), std::to_string(g.unchanged),
+                 ""});
+    }
   }
   t.print(out);
   if (!r.source_method.empty()) {
@@ -205,14 +211,18 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
         return Status::ok();
       }
       TextTable table({"RUN", "STARTED", "SECONDS", "HOW", "STATUS", "ADDED", "UPDATED", "DELETED",
-                       "SKIPPED", "ERROR"});
+                       "SKIPPED", "GROUPS +/~/-", "ERROR"});
       for (const auto& run : runs) {
         int64_t added = 0, updated = 0, deleted = 0, skipped = 0;
+        ObjectCounts groups;
         for (const auto& st : run.report.stages) {
           added += st.added;
           updated += st.updated;
           deleted += st.deleted;
           for (const auto& [why, n] : st.skipped) skipped += n;
+          groups.added += st.groups.added;
+          groups.updated += st.groups.updated;
+          groups.deleted += st.groups.deleted;
         }
         char secs[32];
         std::snprintf(secs, sizeof secs, "%.2f", run.seconds);
@@ -221,6 +231,8 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
         table.add_row({std::to_string(run.id), run.started_at, secs, how,
                        run.succeeded ? "succeeded" : "failed", std::to_string(added),
                        std::to_string(updated), std::to_string(deleted), std::to_string(skipped),
+                       std::to_string(groups.added) + "/" + std::to_string(groups.updated) + "/" +
+                           std::to_string(groups.deleted),
                        run.error});
       }
       table.print(*ctx.out);

@@ -1,10 +1,17 @@
-// The two directory layers the sync pipeline moves users through (DESIGN.md §1):
+// The two directory layers the sync pipeline moves users and groups through (DESIGN.md §1):
 //   kCloud  the tenant's cloud directory (Azure AD's part), filled by connectors (stage 0)
 //           and by hand (`upsync directory user ...`);
 //   kStore  SharePoint's directory store, a copy of the cloud directory's fixed attribute
 //           set (stage 1), which stage 2 turns into profiles.
-// Each layer has its own change feed (kCloudUsersFeed, kDirectoryUsersFeed): every put that
-// changes a user, and every deletion, takes the tenant's next sequence number.
+// Each layer has its own change feeds, one for users (kCloudUsersFeed, kDirectoryUsersFeed)
+// and one for groups (kCloudGroupsFeed, kDirectoryGroupsFeed): every put that changes an
+// object, and every deletion, takes the tenant's next sequence number.
+//
+// Groups hold their direct members by object id (users and groups alike), never by DN, so a
+// renamed or moved member stays a member. Removing a user or a group also removes it from
+// every group of its layer that held it, and each such group records a change (as Azure AD
+// drops the membership links of a deleted object). Transitive members follow nested groups
+// and are safe with cycles: a group is never its own member, and each member comes once.
 #pragma once
 
 #include <map>
@@ -22,7 +29,10 @@ namespace upsync {
 enum class DirectoryLayer { kCloud, kStore };
 inline constexpr std::string_view kCloudUsersFeed = "cloud_users";
 inline constexpr std::string_view kDirectoryUsersFeed = "directory_users";
+inline constexpr std::string_view kCloudGroupsFeed = "cloud_groups";
+inline constexpr std::string_view kDirectoryGroupsFeed = "directory_groups";
 std::string_view directory_feed(DirectoryLayer layer);
+std::string_view directory_groups_feed(DirectoryLayer layer);
 
 // Attribute names are the cloud directory's (Graph's and Azure AD's): userPrincipalName,
 // accountEnabled, signInBlocked, licensed, mail, proxyAddresses, givenName, surname,
@@ -47,6 +57,28 @@ struct DirectoryUser {
 
   std::string first(std::string_view name) const;
   bool flag(std::string_view name, bool missing) const;  // "true"/"false" attributes
+};
+
+// Attribute names of a group: displayName, description, mail, mailNickname, securityEnabled,
+// mailEnabled ("true"/"false"), proxyAddresses, objectSid, objectGuid, distinguishedName,
+// onPremisesSamAccountName.
+struct DirectoryGroup {
+  std::string object_id;      // GUID, stable for the group's source anchor
+  std::string source_anchor;  // objectGUID / entryUUID on premises; empty for cloud-only
+  DirectoryAttributes attributes;
+  std::vector<std::string> members;  // direct members' object ids, sorted, each once
+  bool deleted = false;
+  int64_t seq = 0;
+
+  std::string first(std::string_view name) const;
+  bool flag(std::string_view name, bool missing) const;
+};
+
+// A group's member (or a user's group), whichever kind it is.
+struct DirectoryObject {
+  std::optional<DirectoryUser> user;
+  std::optional<DirectoryGroup> group;
+  const std::string& object_id() const { return user ? user->object_id : group->object_id; }
 };
 
 class DirectoryStore {
@@ -86,6 +118,44 @@ class DirectoryStore {
   // Every live user of the layer with a source anchor (for full compares).
   virtual Result<std::vector<DirectoryUser>> anchored_users(TenantId tenant,
                                                             DirectoryLayer layer) = 0;
+
+  // Groups: the same operations as for users, by object id, anchor or DN (cloud layer).
+  virtual Result<std::optional<DirectoryGroup>> group(TenantId tenant, DirectoryLayer layer,
+                                                      std::string_view object_id) = 0;
+  virtual Result<std::optional<DirectoryGroup>> group_by_anchor(TenantId tenant,
+                                                                DirectoryLayer layer,
+                                                                std::string_view anchor) = 0;
+  virtual Result<std::optional<DirectoryGroup>> cloud_group_by_dn(TenantId tenant,
+                                                                  std::string_view dn) = 0;
+  // Writes the group and its member list (sorted and made unique here).
+  virtual Result<PutOutcome> put_group(TenantId tenant, DirectoryLayer layer,
+                                       const DirectoryGroup& group) = 0;
+  virtual Result<bool> remove_group(TenantId tenant, DirectoryLayer layer,
+                                    std::string_view object_id) = 0;
+  // Every live group of the layer, ordered by display name (then object id).
+  virtual Result<std::vector<DirectoryGroup>> groups(TenantId tenant, DirectoryLayer layer) = 0;
+  // Up to `limit` live groups whose object id sorts after `after_object_id`, in that order.
+  virtual Result<std::vector<DirectoryGroup>> groups_after(TenantId tenant, DirectoryLayer layer,
+                                                           std::string_view after_object_id,
+                                                           int limit) = 0;
+  virtual Result<std::vector<DirectoryGroup>> anchored_groups(TenantId tenant,
+                                                              DirectoryLayer layer) = 0;
+  // The live groups that hold `object_id` (a user or a group) as a direct member.
+  virtual Result<std::vector<DirectoryGroup>> member_of(TenantId tenant, DirectoryLayer layer,
+                                                        std::string_view object_id) = 0;
+  // The object ids of the live members of the group, following nested groups, in object id
+  // order, without the group itself. Computed on read in the cloud layer; the directory
+  // store's are the ones stage 1 resolved (resolve_transitive_members).
+  virtual Result<std::vector<std::string>> transitive_members(TenantId tenant, DirectoryLayer layer,
+                                                              std::string_view group_id) = 0;
+  // The directory store's resolution of nested membership, for each of `group_ids` and every
+  // group that holds one of them, directly or through others. Returns how many groups it
+  // resolved.
+  virtual Result<int64_t> resolve_transitive_members(TenantId tenant,
+                                                     const std::vector<std::string>& group_ids) = 0;
+  // A live user or group of the layer by object id (nullopt when neither).
+  virtual Result<std::optional<DirectoryObject>> object(TenantId tenant, DirectoryLayer layer,
+                                                        std::string_view object_id) = 0;
 };
 
 // The directory store of a Store (the SQLite backend).

@@ -2,6 +2,8 @@
 
 #include <ldap.h>
 
+#include <algorithm>
+#include <charconv>
 #include <climits>
 #include <cstdio>
 #include <memory>
@@ -236,6 +238,7 @@ Result<std::vector<LdifRecord>> LdapSource::read_entries(std::string_view extra_
     for (LDAPMessage* e = ldap_first_entry(ld_.get(), res.get()); e;
          e = ldap_next_entry(ld_.get(), e)) {
       out.push_back(read_entry(ld_.get(), e));
+      UPSYNC_RETURN_IF_ERROR(complete_ranged_values(out.back()));
     }
     int err = 0;
     LDAPControl** controls = nullptr;
@@ -256,6 +259,74 @@ Result<std::vector<LdifRecord>> LdapSource::read_entries(std::string_view extra_
     if (!more) break;
   }
   return out;
+}
+
+Status LdapSource::complete_ranged_values(LdifRecord& entry) {
+  // "name;range=low-high" (high "*" for the last range): the values of each ranged attribute.
+  struct Ranged {
+    std::string name;
+    std::vector<std::string> values;
+    std::string high;
+  };
+  std::vector<Ranged> ranged;
+  std::vector<LdifAttribute> plain;
+  for (LdifAttribute& a : entry.attributes) {
+    const std::string lower = ascii_lower(a.name);
+    const size_t at = lower.find(";range=");
+    if (at == std::string::npos) {
+      plain.push_back(std::move(a));
+      continue;
+    }
+    const std::string name = a.name.substr(0, at);
+    const std::string range = a.name.substr(at + 7);
+    const size_t dash = range.find('-');
+    if (dash == std::string::npos) {
+      return data_loss("entry " + entry.dn + ": attribute '" + a.name + "' has a malformed range");
+    }
+    auto it = std::find_if(ranged.begin(), ranged.end(),
+                           [&](const Ranged& r) { return ascii_iequal(r.name, name); });
+    if (it == ranged.end()) it = ranged.insert(ranged.end(), Ranged{name, {}, ""});
+    it->values.push_back(std::move(a.value));
+    it->high = range.substr(dash + 1);
+  }
+  if (ranged.empty()) return Status::ok();
+  timeval timeout{config_.timeout_seconds, 0};
+  for (Ranged& r : ranged) {
+    while (r.high != "*") {
+      int64_t high = 0;
+      const auto [end, ec] = std::from_chars(r.high.data(), r.high.data() + r.high.size(), high);
+      if (ec != std::errc() || end != r.high.data() + r.high.size()) {
+        return data_loss("entry " + entry.dn + ": attribute '" + r.name + "' has range end '" +
+                         r.high + "'");
+      }
+      std::string want = r.name + ";range=" + std::to_string(high + 1) + "-*";
+      char* attrs[] = {want.data(), nullptr};
+      LDAPMessage* raw = nullptr;
+      const int rc =
+          ldap_search_ext_s(ld_.get(), entry.dn.c_str(), LDAP_SCOPE_BASE, "(objectClass=*)", attrs,
+                            0, nullptr, nullptr, &timeout, 1, &raw);
+      Message res(raw);
+      if (rc != LDAP_SUCCESS) {
+        return ldap_failure(rc, "reading " + want + " of " + entry.dn + " on " + config_.url);
+      }
+      LDAPMessage* e = ldap_first_entry(ld_.get(), res.get());
+      if (!e) return data_loss(entry.dn + " vanished while its " + r.name + " values were read");
+      const LdifRecord more = read_entry(ld_.get(), e);
+      std::string next_high;
+      for (const LdifAttribute& a : more.attributes) {
+        const size_t at = ascii_lower(a.name).find(";range=");
+        if (at == std::string::npos || !ascii_iequal(a.name.substr(0, at), r.name)) continue;
+        r.values.push_back(a.value);
+        const std::string range = a.name.substr(at + 7);
+        next_high = range.substr(range.find('-') + 1);
+      }
+      if (next_high.empty()) break;  // the server has no more values
+      r.high = next_high;
+    }
+    for (std::string& v : r.values) plain.push_back({r.name, std::move(v)});
+  }
+  entry.attributes = std::move(plain);
+  return Status::ok();
 }
 
 Result<LdapSyncRefresh> LdapSource::sync_refresh(std::string_view cookie) {
@@ -331,6 +402,7 @@ Result<LdapSyncRefresh> LdapSource::sync_refresh(std::string_view cookie) {
       switch (st) {
         case LDAP_SYNC_ADD:
         case LDAP_SYNC_MODIFY:
+          UPSYNC_RETURN_IF_ERROR(complete_ranged_values(entry));
           out.entries.push_back(std::move(entry));
           break;
         case LDAP_SYNC_DELETE:

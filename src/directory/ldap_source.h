@@ -15,8 +15,9 @@
 // first page only, a cookie and "success" (silent truncation), so it is one search with no
 // client size limit, and a server limit that stops it is an error. Operational attributes
 // (entryUUID, modifyTimestamp) are requested; binary values (objectGUID, objectSid) keep their
-// bytes. Failures say which step failed and the server's words:
-// "binding as cn=admin,dc=example,dc=com to ldap://...: Invalid credentials".
+// bytes; an attribute Active Directory sends in ranges (a large group's "member;range=0-1499")
+// is read to its end and arrives whole, under its plain name. Failures say which step failed and
+// the server's words: "binding as cn=admin,dc=example,dc=com to ldap://...: Invalid credentials".
 #pragma once
 
 #include <memory>
@@ -90,6 +91,10 @@ class LdapSource {
   };
   LdapSource(const LdapSourceConfig& c, std::unique_ptr<ldap, Unbind> ld)
       : config_(c), ld_(std::move(ld)) {}
+  // Active Directory sends at most MaxValRange (1500) values of a large attribute, as
+  // "member;range=0-1499": reads the rest of each such attribute range by range, and gives
+  // the entry all its values under the plain name.
+  Status complete_ranged_values(LdifRecord& entry);
 
   LdapSourceConfig config_;
   std::unique_ptr<ldap, Unbind> ld_;

@@ -1,5 +1,7 @@
 #include "directory/ldif.h"
 
+#include <cctype>
+
 #include "core/text.h"
 
 namespace upsync {
@@ -233,6 +235,40 @@ std::string base64_encode(std::string_view bytes) {
     out += '=';
   }
   return out;
+}
+
+Status check_dn(std::string_view dn) {
+  if (trim(dn).empty()) return invalid_argument("the DN is empty");
+  // Split on unescaped ',' and '+' (a backslash escapes the next character).
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  for (size_t i = 0; i < dn.size(); ++i) {
+    if (dn[i] == '\\') {
+      ++i;
+    } else if (dn[i] == ',' || dn[i] == '+') {
+      parts.push_back(dn.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  parts.push_back(dn.substr(start));
+  for (size_t n = 0; n < parts.size(); ++n) {
+    const std::string_view rdn = trim(parts[n]);
+    const std::string where = "RDN " + std::to_string(n + 1) + " '" + quote_for_message(rdn) + "'";
+    const size_t eq = rdn.find('=');
+    if (eq == std::string_view::npos) return invalid_argument(where + " has no '='");
+    const std::string_view type = trim(rdn.substr(0, eq));
+    if (type.empty()) return invalid_argument(where + " has no attribute type");
+    const bool oid = std::isdigit(static_cast<unsigned char>(type[0]));
+    for (char c : type) {
+      const bool ok = oid ? (std::isdigit(static_cast<unsigned char>(c)) || c == '.')
+                          : (std::isalnum(static_cast<unsigned char>(c)) || c == '-');
+      if (!ok) return invalid_argument(where + " has an invalid attribute type");
+    }
+    if (!oid && !std::isalpha(static_cast<unsigned char>(type[0]))) {
+      return invalid_argument(where + " has an invalid attribute type");
+    }
+  }
+  return Status::ok();
 }
 
 Result<std::vector<LdifRecord>> parse_ldif(std::string_view text) {

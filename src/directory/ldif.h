@@ -47,6 +47,11 @@ struct LdifRecord {
 
 Result<std::vector<LdifRecord>> parse_ldif(std::string_view text);
 
+// Checks that `dn` is an RFC 4514 distinguished name: RDNs "type=value" separated by unescaped
+// commas (multi-valued RDNs joined by '+'), types as names or OIDs. The error says what is
+// wrong ("RDN 2 'Staff' has no '='").
+Status check_dn(std::string_view dn);
+
 // Standard base64 to bytes; nullopt-like failure as a Status naming the bad character.
 Result<std::string> base64_decode(std::string_view text);
 std::string base64_encode(std::string_view bytes);

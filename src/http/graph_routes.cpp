@@ -1,6 +1,8 @@
 #include "http/graph_routes.h"
 
+#include <algorithm>
 #include <charconv>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -8,6 +10,7 @@
 #include "core/text.h"
 #include "directory/directory_store.h"
 #include "http/graph_filter.h"
+#include "http/graph_group.h"
 #include "http/graph_user.h"
 
 namespace upsync {
@@ -152,50 +155,98 @@ Result<int> parse_int(std::string_view text, int lo, int hi) {
   return v;
 }
 
-// ---- GET /v1.0/users ----
+// ---- Collections: /v1.0/users, /v1.0/groups, a group's members, a user's groups ----
 
-// When `filter` pins id, userPrincipalName or mail to a few values: the live cloud users with
-// one of them, in object id order, each once (a superset of the filter's matches). Otherwise
-// nullopt: the caller reads everyone.
-Result<std::optional<std::vector<DirectoryUser>>> indexed_candidates(Call& call,
-                                                                     DirectoryStore& dir,
-                                                                     const GraphFilter& filter) {
-  using Key = DirectoryStore::CloudKey;
-  constexpr std::pair<std::string_view, Key> kIndexed[] = {
-      {"id", Key::kObjectId}, {"userPrincipalName", Key::kUserPrincipalName}, {"mail", Key::kMail}};
-  std::optional<std::vector<std::string>> best;
-  Key key = Key::kObjectId;
-  for (const auto& [property, k] : kIndexed) {
-    auto values = filter.equality_values(property);
-    if (values && (!best || values->size() < best->size())) {
-      best = std::move(values);
-      key = k;
-    }
-  }
-  if (!best) return std::optional<std::vector<DirectoryUser>>();
-  std::map<std::string, DirectoryUser> by_id;  // object id order, each user once
-  for (const std::string& v : *best) {
-    UPSYNC_ASSIGN_OR_RETURN(auto users, dir.cloud_users_with(call.tenant.id, key, v));
-    for (auto& u : users) by_id.try_emplace(u.object_id, std::move(u));
-  }
-  std::vector<DirectoryUser> out;
-  out.reserve(by_id.size());
-  for (auto& [id, u] : by_id) out.push_back(std::move(u));
-  return std::optional<std::vector<DirectoryUser>>(std::move(out));
+// A collection of directory objects in object id order, paged by $skiptoken.
+struct Collection {
+  std::string path;             // after /v1.0/, for links: "users", "groups/<id>/members"
+  std::string context;          // after $metadata#: "users", "directoryObjects"
+  const GraphObjectType* type;  // the one type listed, or nullptr for users and groups mixed
+  // Up to `limit` objects whose id sorts after `after`, in id order.
+  std::function<Result<std::vector<DirectoryObject>>(const std::string& after, int limit)> page;
+};
+
+// When a filter pins an indexed property to a few values: every object the filter can match,
+// in id order (nullopt: read the whole collection).
+using IndexedRead =
+    std::function<Result<std::optional<std::vector<DirectoryObject>>>(const GraphFilter&)>;
+
+const GraphObjectType& type_of(const DirectoryObject& o) {
+  return o.user ? user_type() : group_type();
 }
 
-Status list_users(Call& call) {
-  if (auto opt = unsupported_option(call, {"$orderby", "$search", "$expand", "$skip"})) {
-    return graph_error(call, 400, "Request_UnsupportedQuery",
-                       "The query option " + *opt + " is not supported by upsync on users.");
+GraphObjectView view_of(const DirectoryObject& o) {
+  return o.user ? view_of(*o.user) : view_of(*o.group);
+}
+
+// $select of a collection: on a mixed one, each name must be a property of users or groups,
+// and each object shows the selected properties its type has.
+Result<Selection> collection_selection(const Call& call, const Collection& c) {
+  if (c.type) {
+    auto raw = param(call, "$select");
+    if (!raw) return Selection{c.type->default_select(), false};
+    UPSYNC_ASSIGN_OR_RETURN(auto props, c.type->parse_select(*raw));
+    return Selection{std::move(props), true};
   }
-  auto sel = selection(call);
+  auto raw = param(call, "$select");
+  if (!raw) return Selection{{}, false};
+  std::vector<std::string> names;
+  size_t start = 0;
+  while (start <= raw->size()) {
+    size_t comma = raw->find(',', start);
+    if (comma == std::string::npos) comma = raw->size();
+    const std::string name(trim(std::string_view(*raw).substr(start, comma - start)));
+    start = comma + 1;
+    auto as_user = user_type().parse_select(name);
+    auto as_group = group_type().parse_select(name);
+    if (!as_user && !as_group) {
+      return invalid_argument("Could not find a property named '" + quote_for_message(name, 60) +
+                              "' on type 'microsoft.graph.directoryObject'.");
+    }
+    const std::string canonical = as_user ? as_user->front() : as_group->front();
+    if (std::find(names.begin(), names.end(), canonical) == names.end()) {
+      names.push_back(canonical);
+    }
+  }
+  return Selection{std::move(names), true};
+}
+
+ojson object_json(const Collection& c, const DirectoryObject& o, const Selection& sel) {
+  const GraphObjectType& type = type_of(o);
+  if (c.type) return type.json(view_of(o), sel.properties);
+  // A mixed collection names each object's type, as Graph does for directoryObjects.
+  ojson j = ojson::object();
+  j["@odata.type"] = "#" + std::string(type.type_name());
+  std::vector<std::string> props;
+  if (!sel.selected) {
+    props = type.default_select();
+  } else {
+    for (const std::string& name : sel.properties) {
+      if (type.parse_select(name)) props.push_back(name);
+    }
+  }
+  ojson fields = type.json(view_of(o), props);
+  for (auto& [k, v] : fields.items()) j[k] = std::move(v);
+  return j;
+}
+
+Status list_collection(Call& call, const Collection& c, const IndexedRead& indexed = {}) {
+  if (auto opt = unsupported_option(call, {"$orderby", "$search", "$expand", "$skip"})) {
+    return graph_error(
+        call, 400, "Request_UnsupportedQuery",
+        "The query option " + *opt + " is not supported by upsync on " + c.path + ".");
+  }
+  auto sel = collection_selection(call, c);
   if (!sel) return sel.status();
 
   std::optional<GraphFilter> filter;
   auto filter_text = param(call, "$filter");
   if (filter_text) {
-    auto parsed = GraphFilter::parse(*filter_text, user_filter_properties());
+    if (!c.type) {
+      return graph_error(call, 400, "Request_UnsupportedQuery",
+                         "$filter is not supported by upsync on " + c.path + ".");
+    }
+    auto parsed = GraphFilter::parse(*filter_text, c.type->filter_properties());
     if (auto* e = std::get_if<FilterError>(&parsed)) {
       std::string where = " (at position " + std::to_string(e->position) + " in '" +
                           quote_for_message(*filter_text, 200) + "')";
@@ -233,15 +284,16 @@ Status list_users(Call& call) {
     // quietly leaves @odata.count out); a 400 here tells the developer before production does.
     if (count && !ascii_iequal(call.req.get_header_value("ConsistencyLevel"), "eventual")) {
       return graph_error(call, 400, "Request_UnsupportedQuery",
-                         "$count=true on users needs the request header 'ConsistencyLevel: "
-                         "eventual', as Microsoft Graph requires for directory objects.");
+                         "$count=true on " + c.path +
+                             " needs the request header 'ConsistencyLevel: eventual', as "
+                             "Microsoft Graph requires for directory objects.");
     }
   }
 
   std::string after;
   auto skip = param(call, "$skiptoken");
   if (skip) {
-    auto token = decode_token(call, "$skiptoken", *skip, "users");
+    auto token = decode_token(call, "$skiptoken", *skip, c.path);
     if (auto* p = std::get_if<TokenProblem>(&token)) {
       return graph_error(call, p->http_status, p->code, p->message);
     }
@@ -254,83 +306,160 @@ Status list_users(Call& call) {
     after = j["a"].get<std::string>();
   }
 
-  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(call.store));
-  auto matches = [&](const DirectoryUser& u) {
-    return !filter || filter->matches([&](std::string_view p) { return user_filter_value(u, p); });
+  auto matches = [&](const DirectoryObject& o) {
+    return !filter || filter->matches([&](std::string_view p) {
+      return type_of(o).filter_value(view_of(o), p);
+    });
   };
 
-  // A filter that pins id, userPrincipalName or mail to a few values reads just those users
-  // (an index lookup each); `candidates` then holds every user the filter can match.
-  std::optional<std::vector<DirectoryUser>> candidates;
-  if (filter) {
-    UPSYNC_ASSIGN_OR_RETURN(candidates, indexed_candidates(call, *dir, *filter));
+  // A filter that pins id, userPrincipalName or mail to a few values reads just those objects
+  // (an index lookup each); `candidates` then holds every object the filter can match.
+  std::optional<std::vector<DirectoryObject>> candidates;
+  if (filter && indexed) {
+    UPSYNC_ASSIGN_OR_RETURN(candidates, indexed(*filter));
   }
 
   // Read in object id order until one more match than the page holds shows there is a next
   // page. Each batch is one indexed range read; batches grow so that a selective filter
   // takes few reads.
-  std::vector<DirectoryUser> page;
+  std::vector<DirectoryObject> page;
   bool more = false;
   std::string cursor = after;
   int batch = top + 1;
   if (candidates) {
     const std::string after_key = ascii_lower(after);
-    for (auto& u : *candidates) {
-      if (u.object_id <= after_key || !matches(u)) continue;
+    for (auto& o : *candidates) {
+      if (o.object_id() <= after_key || !matches(o)) continue;
       if (static_cast<int>(page.size()) == top) {
         more = true;
         break;
       }
-      page.push_back(u);
+      page.push_back(o);
     }
   }
   while (!candidates && !more) {
-    UPSYNC_ASSIGN_OR_RETURN(
-        auto users, dir->users_after(call.tenant.id, DirectoryLayer::kCloud, cursor, batch));
-    if (users.empty()) break;
-    const bool last_batch = static_cast<int>(users.size()) < batch;
-    cursor = users.back().object_id;  // before the users move into the page
-    for (auto& u : users) {
-      if (!matches(u)) continue;
+    UPSYNC_ASSIGN_OR_RETURN(auto objects, c.page(cursor, batch));
+    if (objects.empty()) break;
+    const bool last_batch = static_cast<int>(objects.size()) < batch;
+    cursor = objects.back().object_id();  // before the objects move into the page
+    for (auto& o : objects) {
+      if (!matches(o)) continue;
       if (static_cast<int>(page.size()) == top) {
         more = true;
         break;
       }
-      page.push_back(std::move(u));
+      page.push_back(std::move(o));
     }
     if (last_batch) break;
     batch = std::min(batch * 2, 4096);
   }
 
   ojson body = ojson::object();
-  body["@odata.context"] = context_url(call, sel->properties, sel->selected);
-  if (count) {
+  body["@odata.context"] = call.tenant_base + "/v1.0/$metadata#" + c.context +
+                           (sel->selected ? "(" + join(sel->properties) + ")" : "");
+  if (count && candidates) {
     int64_t n = 0;
-    if (candidates) {
-      for (const auto& u : *candidates) n += matches(u) ? 1 : 0;
-    } else {
-      UPSYNC_ASSIGN_OR_RETURN(auto all, dir->users(call.tenant.id, DirectoryLayer::kCloud));
-      for (const auto& u : all) n += matches(u) ? 1 : 0;
+    for (const auto& o : *candidates) n += matches(o) ? 1 : 0;
+    body["@odata.count"] = n;
+  } else if (count) {
+    int64_t n = 0;
+    std::string at;
+    while (true) {
+      UPSYNC_ASSIGN_OR_RETURN(auto objects, c.page(at, 4096));
+      for (const auto& o : objects) n += matches(o) ? 1 : 0;
+      if (objects.size() < 4096) break;
+      at = objects.back().object_id();
     }
     body["@odata.count"] = n;
   }
   if (more) {
-    std::string link = call.tenant_base + "/v1.0/users?";
+    std::string link = call.tenant_base + "/v1.0/" + c.path + "?";
     if (sel->selected) link += "$select=" + encode_query_value(*param(call, "$select")) + "&";
     if (filter_text) link += "$filter=" + encode_query_value(*filter_text) + "&";
     if (top_text) link += "$top=" + std::to_string(top) + "&";
     if (count) link += "$count=true&";
-    link += "$skiptoken=" + encode_token({{"k", "users"},
+    link += "$skiptoken=" + encode_token({{"k", c.path},
                                           {"t", call.tenant.name},
                                           {"ti", call.tenant.id},
-                                          {"a", page.back().object_id}});
+                                          {"a", page.back().object_id()}});
     body["@odata.nextLink"] = link;
   }
   ojson value = ojson::array();
-  for (const auto& u : page) value.push_back(graph_user_json(u, sel->properties));
+  for (const auto& o : page) value.push_back(object_json(c, o, *sel));
   body["value"] = std::move(value);
   write_graph_json(call, body);
   return Status::ok();
+}
+
+// When `filter` pins id, userPrincipalName or mail to a few values: the live cloud users with
+// one of them, in object id order, each once (a superset of the filter's matches). Otherwise
+// nullopt: the caller reads everyone.
+Result<std::optional<std::vector<DirectoryObject>>> indexed_users(Call& call, DirectoryStore& dir,
+                                                                  const GraphFilter& filter) {
+  using Key = DirectoryStore::CloudKey;
+  constexpr std::pair<std::string_view, Key> kIndexed[] = {
+      {"id", Key::kObjectId}, {"userPrincipalName", Key::kUserPrincipalName}, {"mail", Key::kMail}};
+  std::optional<std::vector<std::string>> best;
+  Key key = Key::kObjectId;
+  for (const auto& [property, k] : kIndexed) {
+    auto values = filter.equality_values(property);
+    if (values && (!best || values->size() < best->size())) {
+      best = std::move(values);
+      key = k;
+    }
+  }
+  if (!best) return std::optional<std::vector<DirectoryObject>>();
+  std::map<std::string, DirectoryUser> by_id;  // object id order, each user once
+  for (const std::string& v : *best) {
+    UPSYNC_ASSIGN_OR_RETURN(auto users, dir.cloud_users_with(call.tenant.id, key, v));
+    for (auto& u : users) by_id.try_emplace(u.object_id, std::move(u));
+  }
+  std::vector<DirectoryObject> out;
+  out.reserve(by_id.size());
+  for (auto& [id, u] : by_id) out.push_back({std::move(u), {}});
+  return std::optional<std::vector<DirectoryObject>>(std::move(out));
+}
+
+// The objects of `ids` (sorted) after `after`, up to `limit`, that are live.
+Result<std::vector<DirectoryObject>> objects_after(DirectoryStore& dir, TenantId tenant,
+                                                   const std::vector<std::string>& ids,
+                                                   const std::string& after, int limit) {
+  std::vector<DirectoryObject> out;
+  for (auto it = std::upper_bound(ids.begin(), ids.end(), after);
+       it != ids.end() && static_cast<int>(out.size()) < limit; ++it) {
+    UPSYNC_ASSIGN_OR_RETURN(auto o, dir.object(tenant, DirectoryLayer::kCloud, *it));
+    if (o) out.push_back(std::move(*o));
+  }
+  return out;
+}
+
+Status list_users(Call& call) {
+  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(call.store));
+  Collection c{"users", "users", &user_type(),
+               [&](const std::string& after, int limit) -> Result<std::vector<DirectoryObject>> {
+                 UPSYNC_ASSIGN_OR_RETURN(
+                     auto users,
+                     dir->users_after(call.tenant.id, DirectoryLayer::kCloud, after, limit));
+                 std::vector<DirectoryObject> out;
+                 for (auto& u : users) out.push_back({std::move(u), {}});
+                 return out;
+               }};
+  return list_collection(call, c,
+                         [&](const GraphFilter& f) { return indexed_users(call, *dir, f); });
+}
+
+Status list_groups(Call& call) {
+  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(call.store));
+  Collection c{"groups", "groups", &group_type(),
+               [&](const std::string& after, int limit) -> Result<std::vector<DirectoryObject>> {
+                 UPSYNC_ASSIGN_OR_RETURN(
+                     auto groups,
+                     dir->groups_after(call.tenant.id, DirectoryLayer::kCloud, after, limit));
+                 std::vector<DirectoryObject> out;
+                 for (auto& g : groups) out.push_back({{}, std::move(g)});
+                 return out;
+               }};
+  return list_collection(call, c);
 }
 
 // ---- GET /v1.0/users/{id | userPrincipalName} and /v1.0/me ----
@@ -371,6 +500,75 @@ Status write_one_user(Call& call, std::string_view key) {
 }
 
 Status get_user(Call& call) { return write_one_user(call, call.match[1].str()); }
+
+// ---- GET /v1.0/groups/{id}, its members and transitiveMembers; a user's memberOf ----
+
+Result<std::optional<DirectoryGroup>> find_group(Call& call, DirectoryStore& dir,
+                                                 std::string_view id) {
+  if (!looks_like_guid(id)) return std::optional<DirectoryGroup>();
+  UPSYNC_ASSIGN_OR_RETURN(auto g, dir.group(call.tenant.id, DirectoryLayer::kCloud, id));
+  if (!g || g->deleted) return std::optional<DirectoryGroup>();
+  return g;
+}
+
+Status get_group(Call& call) {
+  const std::string key = call.match[1].str();
+  Collection c{"groups", "groups", &group_type(), {}};
+  auto sel = collection_selection(call, c);
+  if (!sel) return sel.status();
+  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(auto group, find_group(call, *dir, key));
+  if (!group) return not_found_error(call, key);
+  ojson body = ojson::object();
+  body["@odata.context"] = call.tenant_base + "/v1.0/$metadata#groups" +
+                           (sel->selected ? "(" + join(sel->properties) + ")" : "") + "/$entity";
+  ojson fields = group_type().json(view_of(*group), sel->properties);
+  for (auto& [k, v] : fields.items()) body[k] = std::move(v);
+  write_graph_json(call, body);
+  return Status::ok();
+}
+
+Status group_members(Call& call, bool transitive) {
+  const std::string key = call.match[1].str();
+  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(auto group, find_group(call, *dir, key));
+  if (!group) return not_found_error(call, key);
+  std::vector<std::string> ids = group->members;
+  if (transitive) {
+    UPSYNC_ASSIGN_OR_RETURN(
+        ids, dir->transitive_members(call.tenant.id, DirectoryLayer::kCloud, group->object_id));
+  }
+  Collection c{"groups/" + group->object_id + (transitive ? "/transitiveMembers" : "/members"),
+               "directoryObjects", nullptr, [&](const std::string& after, int limit) {
+                 return objects_after(*dir, call.tenant.id, ids, after, limit);
+               }};
+  return list_collection(call, c);
+}
+
+Status list_group_members(Call& call) { return group_members(call, false); }
+Status list_group_transitive_members(Call& call) { return group_members(call, true); }
+
+Status list_member_of(Call& call) {
+  const std::string key = call.match[1].str();
+  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(call.store));
+  std::optional<DirectoryUser> user;
+  if (looks_like_guid(key)) {
+    UPSYNC_ASSIGN_OR_RETURN(user, dir->user(call.tenant.id, DirectoryLayer::kCloud, key));
+  } else {
+    UPSYNC_ASSIGN_OR_RETURN(user, dir->user_by_upn(call.tenant.id, DirectoryLayer::kCloud, key));
+  }
+  if (!user || user->deleted) return not_found_error(call, key);
+  UPSYNC_ASSIGN_OR_RETURN(auto groups,
+                          dir->member_of(call.tenant.id, DirectoryLayer::kCloud, user->object_id));
+  std::vector<std::string> ids;
+  for (const auto& g : groups) ids.push_back(g.object_id);
+  std::sort(ids.begin(), ids.end());
+  Collection c{"users/" + user->object_id + "/memberOf", "directoryObjects", nullptr,
+               [&](const std::string& after, int limit) {
+                 return objects_after(*dir, call.tenant.id, ids, after, limit);
+               }};
+  return list_collection(call, c);
+}
 
 Status me(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(Principal who, call.caller());
@@ -600,6 +798,14 @@ void add_graph_routes(Router& router) {
   router.add("GET", R"(^/v1\.0/users/(?:delta|microsoft\.graph\.delta)(?:\(\))?$)", Surface::kGraph,
              Access::kSignedIn, users_delta);
   router.add("GET", R"(^/v1\.0/users/([^/]+)$)", Surface::kGraph, Access::kSignedIn, get_user);
+  router.add("GET", R"(^/v1\.0/users/([^/]+)/memberOf$)", Surface::kGraph, Access::kSignedIn,
+             list_member_of);
+  router.add("GET", R"(^/v1\.0/groups/?$)", Surface::kGraph, Access::kSignedIn, list_groups);
+  router.add("GET", R"(^/v1\.0/groups/([^/]+)$)", Surface::kGraph, Access::kSignedIn, get_group);
+  router.add("GET", R"(^/v1\.0/groups/([^/]+)/members$)", Surface::kGraph, Access::kSignedIn,
+             list_group_members);
+  router.add("GET", R"(^/v1\.0/groups/([^/]+)/transitiveMembers$)", Surface::kGraph,
+             Access::kSignedIn, list_group_transitive_members);
   router.add("GET", R"(^/v1\.0/me$)", Surface::kGraph, Access::kSignedIn, me);
 }
 

@@ -1,5 +1,5 @@
-// The Microsoft Graph-compatible users API (DESIGN.md §3), served from the tenant's cloud
-// directory (what Graph reads in Azure AD). Tenant from the path prefix
+// The Microsoft Graph-compatible users and groups API (DESIGN.md §3), served from the tenant's
+// cloud directory (what Graph reads in Azure AD). Tenant from the path prefix
 // (/tenants/<name>/v1.0/...), the host name, or the token; any signed-in caller of the tenant
 // may read.
 //   GET /v1.0/users                     $select, $filter (graph_filter.h), $top (1-999, default
@@ -14,6 +14,13 @@
 //                                       ones as {"id", "@removed": {"reason": "deleted"}}.
 //                                       Page size: "Prefer: odata.maxpagesize=N" (default 100).
 //   GET /v1.0/me                        the signed-in person's user (apps: 400, as Graph)
+//   GET /v1.0/groups                    as users: $select, $filter (displayName, mail,
+//                                       mailNickname, ...), $top, $count, paging
+//   GET /v1.0/groups/{id}               one group ($select)
+//   GET /v1.0/groups/{id}/members       direct members, users and groups, each with its
+//                                       "@odata.type"; $select, $top, paging
+//   GET /v1.0/groups/{id}/transitiveMembers   the same through nested groups
+//   GET /v1.0/users/{id | userPrincipalName}/memberOf   the user's groups
 // $skiptoken and $deltatoken are opaque to clients: base64url of a small JSON object naming
 // the tenant, the position and (delta) the change-feed sequence reached and the $select. A
 // token that does not decode, or that another tenant issued, is a 400; one ahead of the

@@ -21,8 +21,11 @@
 #include "core/status.h"
 #include "directory/directory_store.h"
 #include "http/graph_filter.h"
+#include "http/graph_object.h"
 
 namespace upsync {
+
+const GraphObjectType& user_type();
 
 // The properties Graph returns when the request has no $select (v1.0 users' defaults).
 const std::vector<std::string>& default_user_select();

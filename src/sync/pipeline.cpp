@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <climits>
+#include <cstdint>
 #include <cstdio>
 #include <set>
 
@@ -17,6 +19,8 @@ constexpr int kFeedBatch = 1000;
 constexpr std::string_view kStage1Cursor = "sync.stage1";
 constexpr std::string_view kStage2Cursor = "sync.stage2";
 constexpr std::string_view kStage3Cursor = "sync.stage3";
+constexpr std::string_view kStage1GroupsCursor = "sync.stage1.groups";
+const std::string kMemberOutOfScope = "group member outside the synced scope";
 
 // Stage 1 copies the cloud directory's fixed attribute set (not configurable, seed 002):
 // cloud_attribute_names().
@@ -74,6 +78,19 @@ std::string describe(const DirectoryUser& u) {
   return upn.empty() ? u.object_id : upn;
 }
 
+std::string describe(const DirectoryGroup& g) {
+  std::string name = g.first("displayName");
+  return "group " + (name.empty() ? g.object_id : name);
+}
+
+// uniqueMember values are "DN" or "DN#'0101'B" (an optional bit-string UID).
+std::string member_dn(std::string_view value) {
+  const size_t hash = value.rfind("#'");
+  if (hash != std::string_view::npos && value.ends_with("'B"))
+    return std::string(value.substr(0, hash));
+  return std::string(value);
+}
+
 class Pipeline {
  public:
   Pipeline(Store& store, DirectoryStore& dir, const Tenant& tenant, const SyncOptions& o)
@@ -85,6 +102,7 @@ class Pipeline {
     // Resolve DNs first: manager values are DNs of other entries.
     std::map<std::string, std::string> dn_to_object;
     std::vector<DirectoryUser> users;
+    std::vector<GroupEntry> groups;
     // Cloud users that the source no longer has (by object id, in the order found).
     std::vector<DirectoryUser> gone;
     std::set<std::string> seen_anchors;
@@ -94,9 +112,21 @@ class Pipeline {
                           "change records are not read by the LDIF connector; export the "
                           "directory's current content instead");
       }
+      if (is_group_entry(e)) {
+        ++r.groups.read;
+        UPSYNC_ASSIGN_OR_RETURN(GroupEntry g, cloud_group_from_entry(e));
+        seen_anchors.insert(g.group.source_anchor);
+        UPSYNC_ASSIGN_OR_RETURN(
+            auto existing,
+            dir_.group_by_anchor(tenant_.id, DirectoryLayer::kCloud, g.group.source_anchor));
+        g.group.object_id = existing ? existing->object_id : new_guid();
+        dn_to_object[ascii_lower(e.dn)] = g.group.object_id;
+        groups.push_back(std::move(g));
+        continue;
+      }
       if (has_class(e, "computer") ||
           !(has_class(e, "user") || has_class(e, "person") || has_class(e, "inetOrgPerson"))) {
-        continue;  // groups, OUs and machines are not users
+        continue;  // OUs and machines are not users
       }
       ++r.read;
       UPSYNC_ASSIGN_OR_RETURN(DirectoryUser u, cloud_user_from_entry(e));
@@ -147,40 +177,84 @@ class Pipeline {
       seen.insert(u.object_id);
       count(r, outcome, describe(u));
     }
+    // Members by object id: the users and groups of this read, else (a delta names only what
+    // changed) those already synced from the source.
+    for (GroupEntry& g : groups) {
+      for (const std::string& dn : g.member_dns) {
+        auto it = dn_to_object.find(ascii_lower(dn));
+        if (it != dn_to_object.end()) {
+          g.group.members.push_back(it->second);
+          continue;
+        }
+        if (!source.complete) {
+          UPSYNC_ASSIGN_OR_RETURN(auto user, dir_.cloud_user_by_dn(tenant_.id, dn));
+          if (user && !user->source_anchor.empty()) {
+            g.group.members.push_back(user->object_id);
+            continue;
+          }
+          UPSYNC_ASSIGN_OR_RETURN(auto group, dir_.cloud_group_by_dn(tenant_.id, dn));
+          if (group && !group->source_anchor.empty()) {
+            g.group.members.push_back(group->object_id);
+            continue;
+          }
+        }
+        ++r.skipped[kMemberOutOfScope];
+      }
+      UPSYNC_ASSIGN_OR_RETURN(auto outcome,
+                              dir_.put_group(tenant_.id, DirectoryLayer::kCloud, g.group));
+      seen.insert(g.group.object_id);
+      count(r.groups, r.changes, outcome, describe(g.group));
+    }
+    std::vector<DirectoryGroup> gone_groups;
     if (source.complete || source.present_anchors) {
-      // The read names everything in scope: anchored users it does not name are gone on
-      // premises.
+      // The read names everything in scope: anchored users and groups it does not name are
+      // gone on premises.
       std::set<std::string> present;
       if (source.present_anchors) {
         present.insert(source.present_anchors->begin(), source.present_anchors->end());
       }
+      auto missing = [&](const std::string& object_id, const std::string& anchor) {
+        if (seen.count(object_id)) return false;
+        if (source.present_anchors) {
+          // A present phase names entryUUIDs: an object anchored on objectGUID cannot be
+          // named in it, and is left to a complete read.
+          if (!is_entry_uuid_anchor(anchor)) return false;
+          if (present.count(anchor) || seen_anchors.count(anchor)) return false;
+        }
+        return true;
+      };
       UPSYNC_ASSIGN_OR_RETURN(auto all, dir_.anchored_users(tenant_.id, DirectoryLayer::kCloud));
       for (DirectoryUser& u : all) {
-        if (seen.count(u.object_id)) continue;
-        if (source.present_anchors) {
-          // A present phase names entryUUIDs: a user anchored on objectGUID cannot be named
-          // in it, and is left to a complete read.
-          if (!is_entry_uuid_anchor(u.source_anchor)) continue;
-          if (present.count(u.source_anchor) || seen_anchors.count(u.source_anchor)) continue;
-        }
-        gone.push_back(std::move(u));
+        if (missing(u.object_id, u.source_anchor)) gone.push_back(std::move(u));
+      }
+      UPSYNC_ASSIGN_OR_RETURN(auto all_groups,
+                              dir_.anchored_groups(tenant_.id, DirectoryLayer::kCloud));
+      for (DirectoryGroup& g : all_groups) {
+        if (missing(g.object_id, g.source_anchor)) gone_groups.push_back(std::move(g));
       }
     }
     for (const std::string& anchor : source.deleted_anchors) {
       UPSYNC_ASSIGN_OR_RETURN(auto u,
                               dir_.user_by_anchor(tenant_.id, DirectoryLayer::kCloud, anchor));
       if (u && !u->deleted) gone.push_back(std::move(*u));
+      UPSYNC_ASSIGN_OR_RETURN(auto g,
+                              dir_.group_by_anchor(tenant_.id, DirectoryLayer::kCloud, anchor));
+      if (g && !g->deleted) gone_groups.push_back(std::move(*g));
     }
-    // The same user may be named twice (deleted and missing); remove it once.
+    // The same object may be named twice (deleted and missing); remove it once.
     std::set<std::string> removing;
     std::erase_if(gone,
                   [&](const DirectoryUser& u) { return !removing.insert(u.object_id).second; });
-    if (static_cast<int>(gone.size()) > options_.deletion_threshold) {
-      return failed_precondition("this run would delete " + std::to_string(gone.size()) +
-                                 " users, more than the deletion threshold of " +
-                                 std::to_string(options_.deletion_threshold) +
-                                 "; if that is intended, rerun with --deletion-threshold " +
-                                 std::to_string(gone.size()));
+    std::erase_if(gone_groups,
+                  [&](const DirectoryGroup& g) { return !removing.insert(g.object_id).second; });
+    const size_t deleting = gone.size() + gone_groups.size();
+    if (static_cast<int64_t>(deleting) > options_.deletion_threshold) {
+      std::string what = std::to_string(gone.size()) + " users";
+      if (!gone_groups.empty()) what += " and " + std::to_string(gone_groups.size()) + " groups";
+      return failed_precondition(
+          "this run would delete " + what + ", more than the deletion threshold of " +
+          std::to_string(options_.deletion_threshold) +
+          "; if that is intended, rerun with --deletion-threshold " + std::to_string(deleting));
     }
     for (const DirectoryUser& u : gone) {
       UPSYNC_ASSIGN_OR_RETURN(bool removed,
@@ -188,6 +262,14 @@ class Pipeline {
       if (removed) {
         ++r.deleted;
         r.changes.push_back("- " + describe(u));
+      }
+    }
+    for (const DirectoryGroup& g : gone_groups) {
+      UPSYNC_ASSIGN_OR_RETURN(bool removed,
+                              dir_.remove_group(tenant_.id, DirectoryLayer::kCloud, g.object_id));
+      if (removed) {
+        ++r.groups.deleted;
+        r.changes.push_back("- " + describe(g));
       }
     }
     if (!source.complete) {
@@ -220,86 +302,118 @@ class Pipeline {
   Result<StageReport> stage1() {
     StageReport r;
     r.stage = "cloud-to-store";
-    return follow(kCloudUsersFeed, kStage1Cursor, r, [&](const Change& c) -> Status {
-      UPSYNC_ASSIGN_OR_RETURN(auto cloud,
-                              dir_.user(tenant_.id, DirectoryLayer::kCloud, c.object_id));
-      if (!cloud || cloud->deleted) {
-        UPSYNC_ASSIGN_OR_RETURN(bool removed,
-                                dir_.remove(tenant_.id, DirectoryLayer::kStore, c.object_id));
-        if (removed) {
-          ++r.deleted;
-          r.changes.push_back("- " + c.object_id);
-        }
-        return Status::ok();
-      }
-      DirectoryUser copy;
-      copy.object_id = cloud->object_id;
-      copy.source_anchor = cloud->source_anchor;
-      for (const auto& [name, values] : cloud->attributes) {
-        if (in_store_set(name)) copy.attributes[name] = values;
-      }
-      UPSYNC_ASSIGN_OR_RETURN(auto outcome, dir_.put(tenant_.id, DirectoryLayer::kStore, copy));
-      count(r, outcome, describe(copy));
-      return Status::ok();
-    });
+    // Whose nested membership may have changed: the groups read, and the users removed.
+    std::vector<std::string> touched;
+    UPSYNC_RETURN_IF_ERROR(
+        follow(kCloudUsersFeed, kStage1Cursor, r.read, [&](const Change& c) -> Status {
+          UPSYNC_ASSIGN_OR_RETURN(auto cloud,
+                                  dir_.user(tenant_.id, DirectoryLayer::kCloud, c.object_id));
+          if (!cloud || cloud->deleted) {
+            UPSYNC_ASSIGN_OR_RETURN(bool removed,
+                                    dir_.remove(tenant_.id, DirectoryLayer::kStore, c.object_id));
+            if (removed) {
+              ++r.deleted;
+              r.changes.push_back("- " + c.object_id);
+              touched.push_back(c.object_id);
+            }
+            return Status::ok();
+          }
+          DirectoryUser copy;
+          copy.object_id = cloud->object_id;
+          copy.source_anchor = cloud->source_anchor;
+          for (const auto& [name, values] : cloud->attributes) {
+            if (in_store_set(name)) copy.attributes[name] = values;
+          }
+          UPSYNC_ASSIGN_OR_RETURN(auto outcome, dir_.put(tenant_.id, DirectoryLayer::kStore, copy));
+          count(r, outcome, describe(copy));
+          return Status::ok();
+        }));
+    UPSYNC_RETURN_IF_ERROR(follow(
+        kCloudGroupsFeed, kStage1GroupsCursor, r.groups.read, [&](const Change& c) -> Status {
+          touched.push_back(c.object_id);
+          UPSYNC_ASSIGN_OR_RETURN(auto cloud,
+                                  dir_.group(tenant_.id, DirectoryLayer::kCloud, c.object_id));
+          if (!cloud || cloud->deleted) {
+            UPSYNC_ASSIGN_OR_RETURN(
+                bool removed, dir_.remove_group(tenant_.id, DirectoryLayer::kStore, c.object_id));
+            if (removed) {
+              ++r.groups.deleted;
+              r.changes.push_back("- group " + c.object_id);
+            }
+            return Status::ok();
+          }
+          // A group's attributes are all in the fixed set; its members are users and groups the
+          // store has (stage 1 copied the users first).
+          UPSYNC_ASSIGN_OR_RETURN(auto outcome,
+                                  dir_.put_group(tenant_.id, DirectoryLayer::kStore, *cloud));
+          count(r.groups, r.changes, outcome, describe(*cloud));
+          return Status::ok();
+        }));
+    if (!touched.empty()) {
+      UPSYNC_RETURN_IF_ERROR(dir_.resolve_transitive_members(tenant_.id, touched).status());
+    }
+    return r;
   }
 
   Result<StageReport> stage2() {
     StageReport r;
     r.stage = "store-to-profiles";
-    return follow(kDirectoryUsersFeed, kStage2Cursor, r, [&](const Change& c) -> Status {
-      UPSYNC_ASSIGN_OR_RETURN(auto user,
-                              dir_.user(tenant_.id, DirectoryLayer::kStore, c.object_id));
-      auto existing = store_.profile(tenant_.id, {ProfileKeyKind::kCloudId, c.object_id});
-      if (!existing && existing.status().code() != StatusCode::kNotFound) {
-        return existing.status();
-      }
-      if (!user || user->deleted) {
-        if (existing) {
-          UPSYNC_RETURN_IF_ERROR(store_.delete_profile(tenant_.id, existing->id));
-          ++r.deleted;
-          r.changes.push_back("- " + existing->account_name);
-        }
-        return Status::ok();
-      }
-      if (auto why = skip_reason(*user)) {
-        ++r.skipped[*why];
-        return Status::ok();
-      }
-      std::string manager_account;
-      if (std::string m = user->first("manager"); !m.empty()) {
-        UPSYNC_ASSIGN_OR_RETURN(auto mgr, dir_.user(tenant_.id, DirectoryLayer::kStore, m));
-        if (mgr && !mgr->deleted && !mgr->first("userPrincipalName").empty()) {
-          manager_account = format_claim(membership_user(mgr->first("userPrincipalName")));
-        }
-      }
-      const std::vector<PropertyChange> props = profile_properties_for(*user, manager_account);
-      const std::string account = format_claim(membership_user(user->first("userPrincipalName")));
-      if (existing) {
-        UPSYNC_ASSIGN_OR_RETURN(Profile after,
-                                store_.update_profile(tenant_.id, existing->id, props));
-        count(r, true, after.seq != existing->seq, account);
-        return Status::ok();
-      }
-      // A profile made before sync knew the user (an education stub, an admin) is found by
-      // its account name and filled.
-      auto by_account = store_.profile(tenant_.id, {ProfileKeyKind::kAccountName, account});
-      if (by_account) {
-        UPSYNC_ASSIGN_OR_RETURN(Profile after,
-                                store_.update_profile(tenant_.id, by_account->id, props));
-        count(r, true, after.seq != by_account->seq, account);
-        return Status::ok();
-      }
-      if (by_account.status().code() != StatusCode::kNotFound) return by_account.status();
-      if (tenant_.education) {
-        // Seed 002: education tenants get no profile from sync; the first access makes one.
-        ++r.skipped["education tenant: profile is created on first access"];
-        return Status::ok();
-      }
-      UPSYNC_RETURN_IF_ERROR(store_.create_profile(tenant_.id, account, props).status());
-      count(r, false, true, account);
-      return Status::ok();
-    });
+    UPSYNC_RETURN_IF_ERROR(
+        follow(kDirectoryUsersFeed, kStage2Cursor, r.read, [&](const Change& c) -> Status {
+          UPSYNC_ASSIGN_OR_RETURN(auto user,
+                                  dir_.user(tenant_.id, DirectoryLayer::kStore, c.object_id));
+          auto existing = store_.profile(tenant_.id, {ProfileKeyKind::kCloudId, c.object_id});
+          if (!existing && existing.status().code() != StatusCode::kNotFound) {
+            return existing.status();
+          }
+          if (!user || user->deleted) {
+            if (existing) {
+              UPSYNC_RETURN_IF_ERROR(store_.delete_profile(tenant_.id, existing->id));
+              ++r.deleted;
+              r.changes.push_back("- " + existing->account_name);
+            }
+            return Status::ok();
+          }
+          if (auto why = skip_reason(*user)) {
+            ++r.skipped[*why];
+            return Status::ok();
+          }
+          std::string manager_account;
+          if (std::string m = user->first("manager"); !m.empty()) {
+            UPSYNC_ASSIGN_OR_RETURN(auto mgr, dir_.user(tenant_.id, DirectoryLayer::kStore, m));
+            if (mgr && !mgr->deleted && !mgr->first("userPrincipalName").empty()) {
+              manager_account = format_claim(membership_user(mgr->first("userPrincipalName")));
+            }
+          }
+          const std::vector<PropertyChange> props = profile_properties_for(*user, manager_account);
+          const std::string account =
+              format_claim(membership_user(user->first("userPrincipalName")));
+          if (existing) {
+            UPSYNC_ASSIGN_OR_RETURN(Profile after,
+                                    store_.update_profile(tenant_.id, existing->id, props));
+            count(r, true, after.seq != existing->seq, account);
+            return Status::ok();
+          }
+          // A profile made before sync knew the user (an education stub, an admin) is found by
+          // its account name and filled.
+          auto by_account = store_.profile(tenant_.id, {ProfileKeyKind::kAccountName, account});
+          if (by_account) {
+            UPSYNC_ASSIGN_OR_RETURN(Profile after,
+                                    store_.update_profile(tenant_.id, by_account->id, props));
+            count(r, true, after.seq != by_account->seq, account);
+            return Status::ok();
+          }
+          if (by_account.status().code() != StatusCode::kNotFound) return by_account.status();
+          if (tenant_.education) {
+            // Seed 002: education tenants get no profile from sync; the first access makes one.
+            ++r.skipped["education tenant: profile is created on first access"];
+            return Status::ok();
+          }
+          UPSYNC_RETURN_IF_ERROR(store_.create_profile(tenant_.id, account, props).status());
+          count(r, false, true, account);
+          return Status::ok();
+        }));
+    return r;
   }
 
   // Stage 3: each changed profile's "sync to sites" properties into the site user
@@ -310,28 +424,43 @@ class Pipeline {
     r.stage = "profiles-to-sites";
     UPSYNC_ASSIGN_OR_RETURN(auto sites, open_site_user_store(store_));
     UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, store_.schema(tenant_.id));
-    return follow(kProfilesFeed, kStage3Cursor, r, [&](const Change& c) -> Status {
-      auto profile = store_.profile(tenant_.id, {ProfileKeyKind::kId, c.object_id});
-      if (!profile) {
-        return profile.status().code() == StatusCode::kNotFound ? Status::ok() : profile.status();
-      }
-      UPSYNC_ASSIGN_OR_RETURN(auto entries, sites->of_login(tenant_.id, profile->account_name));
-      if (entries.empty()) return Status::ok();
-      SiteProperties copy = site_properties(*profile, schema);
-      for (SiteUser& e : entries) {
-        e.properties = copy;
-        e.profile_id = profile->id;
-        UPSYNC_ASSIGN_OR_RETURN(bool changed, sites->update(tenant_.id, e));
-        count(r, true, changed, (e.site.empty() ? "/" : "/" + e.site) + " " + e.login_name);
-      }
-      return Status::ok();
-    });
+    UPSYNC_RETURN_IF_ERROR(
+        follow(kProfilesFeed, kStage3Cursor, r.read, [&](const Change& c) -> Status {
+          auto profile = store_.profile(tenant_.id, {ProfileKeyKind::kId, c.object_id});
+          if (!profile) {
+            return profile.status().code() == StatusCode::kNotFound ? Status::ok()
+                                                                    : profile.status();
+          }
+          UPSYNC_ASSIGN_OR_RETURN(auto entries, sites->of_login(tenant_.id, profile->account_name));
+          if (entries.empty()) return Status::ok();
+          SiteProperties copy = site_properties(*profile, schema);
+          for (SiteUser& e : entries) {
+            e.properties = copy;
+            e.profile_id = profile->id;
+            UPSYNC_ASSIGN_OR_RETURN(bool changed, sites->update(tenant_.id, e));
+            count(r, true, changed, (e.site.empty() ? "/" : "/" + e.site) + " " + e.login_name);
+          }
+          return Status::ok();
+        }));
+    return r;
   }
 
  private:
   void count(StageReport& r, DirectoryStore::PutOutcome outcome, const std::string& what) {
     count(r, outcome == DirectoryStore::PutOutcome::kUpdated,
           outcome != DirectoryStore::PutOutcome::kUnchanged, what);
+  }
+  void count(ObjectCounts& n, std::vector<std::string>& changes, DirectoryStore::PutOutcome outcome,
+             const std::string& what) {
+    if (outcome == DirectoryStore::PutOutcome::kUnchanged) {
+      ++n.unchanged;
+    } else if (outcome == DirectoryStore::PutOutcome::kUpdated) {
+      ++n.updated;
+      changes.push_back("~ " + what);
+    } else {
+      ++n.added;
+      changes.push_back("+ " + what);
+    }
   }
   void count(StageReport& r, bool existed, bool changed, const std::string& what) {
     if (!changed) {
@@ -345,9 +474,10 @@ class Pipeline {
     }
   }
 
+  // Applies each change of `feed` after the stage's cursor (from 0 on a full run), counting
+  // the entries read into `read`, and moves the cursor.
   template <typename Fn>
-  Result<StageReport> follow(std::string_view feed, std::string_view cursor, StageReport& r,
-                             Fn&& apply) {
+  Status follow(std::string_view feed, std::string_view cursor, int64_t& read, Fn&& apply) {
     UPSYNC_ASSIGN_OR_RETURN(int64_t after, store_.cursor(tenant_.id, cursor));
     if (options_.full) after = 0;
     // Each object once per run, at its latest state: the feed may name it several times.
@@ -356,15 +486,14 @@ class Pipeline {
       UPSYNC_ASSIGN_OR_RETURN(auto changes,
                               store_.changes_after(tenant_.id, feed, after, kFeedBatch));
       for (const Change& c : changes) {
-        ++r.read;
+        ++read;
         after = c.seq;
         if (!done.insert(c.object_id).second) continue;
         UPSYNC_RETURN_IF_ERROR(apply(c));
       }
       if (static_cast<int>(changes.size()) < kFeedBatch) break;
     }
-    UPSYNC_RETURN_IF_ERROR(store_.set_cursor(tenant_.id, cursor, after));
-    return r;
+    return store_.set_cursor(tenant_.id, cursor, after);
   }
 
   Store& store_;
@@ -593,6 +722,78 @@ Result<StageReport> sync_profiles_to_sites(Store& store, const Tenant& tenant,
   UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(store));
   Pipeline p(store, *dir, tenant, options);
   return p.stage3();
+}
+
+bool is_group_entry(const LdifRecord& e) {
+  return has_class(e, "group") || has_class(e, "groupOfNames") ||
+         has_class(e, "groupOfUniqueNames");
+}
+
+Result<GroupEntry> cloud_group_from_entry(const LdifRecord& e) {
+  GroupEntry out;
+  DirectoryGroup& g = out.group;
+  DirectoryAttributes& a = g.attributes;
+  const std::string guid = e.first("objectGUID");
+  const bool ad = !guid.empty();
+  if (ad) {
+    if (guid.size() != 16) {
+      return line_error(e,
+                        "objectGUID must be 16 bytes (base64 in LDIF: 'objectGUID:: ...'), "
+                        "got " +
+                            std::to_string(guid.size()));
+    }
+    g.source_anchor = base64_encode(guid);
+    a["objectGuid"] = {guid_text(guid)};
+  } else {
+    const std::string uuid = e.first("entryUUID");
+    if (uuid.empty()) {
+      return line_error(e,
+                        "no source anchor: an Active Directory group needs objectGUID, an LDAP "
+                        "groupOfNames entryUUID");
+    }
+    g.source_anchor = ascii_lower(uuid);
+    a["objectGuid"] = {ascii_lower(uuid)};
+  }
+  flow(a, e, e.first("displayName").empty() ? "cn" : "displayName", "displayName");
+  flow(a, e, "description", "description");
+  flow(a, e, "mail", "mail");
+  flow(a, e, "proxyAddresses", "proxyAddresses");
+  flow(a, e, "sAMAccountName", "onPremisesSamAccountName");
+  if (std::string sid = e.first("objectSid"); !sid.empty()) a["objectSid"] = {base64_encode(sid)};
+  // mailNickname: AD's own, else the mail's local part, else the account or common name.
+  std::string nickname = e.first("mailNickname");
+  if (nickname.empty()) nickname = e.first("mail").substr(0, e.first("mail").find('@'));
+  if (nickname.empty()) nickname = e.first("sAMAccountName");
+  if (nickname.empty()) nickname = e.first("cn");
+  if (!nickname.empty()) a["mailNickname"] = {nickname};
+  bool security = true;  // an LDAP group of names grants access: a security group
+  if (const std::string type = e.first("groupType"); !type.empty()) {
+    long long v = 0;
+    size_t used = 0;
+    try {
+      v = std::stoll(type, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != type.size() || v < INT32_MIN || v > UINT32_MAX) {
+      return line_error(e, "groupType '" + quote_for_message(type) + "' is not a 32-bit number");
+    }
+    security = (static_cast<uint32_t>(v) & 0x80000000u) != 0;  // GROUP_TYPE_SECURITY_ENABLED
+  }
+  a["securityEnabled"] = {security ? "true" : "false"};
+  a["mailEnabled"] = {e.first("mail").empty() ? "false" : "true"};
+  a["distinguishedName"] = {e.dn};
+  for (const char* attr : {"member", "uniqueMember"}) {
+    for (const std::string& v : e.values(attr)) {
+      std::string dn = member_dn(v);
+      if (Status s = check_dn(dn); !s) {
+        return line_error(e, std::string(attr) + " value '" + quote_for_message(v) +
+                                 "' is not a distinguished name: " + s.message());
+      }
+      out.member_dns.push_back(std::move(dn));
+    }
+  }
+  return out;
 }
 
 Result<SyncReport> run_source_sync(Store& store, const Tenant& tenant, const SourceRead& source,

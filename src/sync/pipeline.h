@@ -4,9 +4,13 @@
 //   stage 2  directory store → user profiles                    seed 002 / seed 003 mappings
 //   stage 3  user profiles → site user information lists       "sync to sites" properties
 // Stages 1 to 3 read the change feed of the layer before them from a named cursor
-// ("sync.stage1", "sync.stage2", "sync.stage3"): a delta run reads only what changed since
-// the last run, a full run starts the cursor at 0 and ends in the state a delta run would
-// reach.
+// ("sync.stage1", "sync.stage2", "sync.stage3"; stage 1 reads groups from
+// "sync.stage1.groups"): a delta run reads only what changed since the last run, a full run
+// starts the cursor at 0 and ends in the state a delta run would reach.
+// Groups (AD `group`, LDAP `groupOfNames` / `groupOfUniqueNames`) go through stages 0 and 1:
+// stage 0 resolves their member DNs to the object ids of the users and groups in scope (a
+// member outside it is left out and counted), stage 1 copies them and resolves nested
+// membership in the directory store. Profiles (stages 2 and 3) are users only.
 //
 //   SyncOptions o;  o.dry_run = true;
 //   auto report = run_sync(store, tenant, &ldif_records, o);   // writes nothing when dry
@@ -24,6 +28,15 @@
 
 namespace upsync {
 
+// What a stage did to objects of one kind.
+struct ObjectCounts {
+  int64_t read = 0;
+  int64_t added = 0;
+  int64_t updated = 0;
+  int64_t deleted = 0;
+  int64_t unchanged = 0;
+};
+
 struct StageReport {
   std::string stage;
   int64_t read = 0;  // change-feed entries (stages 1-2) or source entries (stage 0) read
@@ -33,6 +46,7 @@ struct StageReport {
   int64_t unchanged = 0;
   std::map<std::string, int64_t> skipped;  // reason → count
   std::vector<std::string> changes;        // one line per changed object (dry-run diffs)
+  ObjectCounts groups;  // the counts above are users (profiles in stage 2); these groups
 };
 
 struct SyncOptions {
@@ -66,10 +80,10 @@ struct SyncReport {
 // What stage 0 reads from an on-premises source.
 struct SourceRead {
   std::vector<LdifRecord> entries;
-  // true: `entries` is everything in scope, and anchored users missing from it are deleted.
-  // false (a delta): `entries` changed since the last read; `deleted_anchors` are gone; with
-  // `present_anchors` (an RFC 4533 present phase: entryUUIDs) every user anchored on an
-  // entryUUID and named in neither `present_anchors` nor `entries` is gone too.
+  // true: `entries` is everything in scope, and anchored users and groups missing from it are
+  // deleted. false (a delta): `entries` changed since the last read; `deleted_anchors` are
+  // gone; with `present_anchors` (an RFC 4533 present phase: entryUUIDs) every user or group
+  // anchored on an entryUUID and named in neither `present_anchors` nor `entries` is gone too.
   bool complete = true;
   std::vector<std::string> deleted_anchors;
   std::optional<std::vector<std::string>> present_anchors;
@@ -114,6 +128,21 @@ bool dn_within(std::string_view dn, const std::vector<std::string>& ous);
 // cloud_user_from_entry() made from `entry`.
 void apply_attribute_flows(DirectoryUser& user, const LdifRecord& entry,
                            const std::map<std::string, std::string>& flows);
+
+// A group entry with its members as the entry names them (DNs, not yet resolved).
+struct GroupEntry {
+  DirectoryGroup group;  // no object id yet
+  std::vector<std::string> member_dns;
+};
+
+// Whether the entry is a group (objectClass group, groupOfNames or groupOfUniqueNames).
+bool is_group_entry(const LdifRecord& entry);
+
+// Stage 0's attribute flow for a group entry (Azure AD Connect's for an AD group: displayName,
+// or cn when it has none; securityEnabled from groupType bit 0x80000000; mailEnabled when it
+// has mail). Refuses an entry without a source anchor, a groupType that is not a number, or a
+// member value that is not a DN, naming the line (LDIF) or the entry (LDAP).
+Result<GroupEntry> cloud_group_from_entry(const LdifRecord& entry);
 
 // Why stage 2 does not process a user (seed 002), or nullopt when it does.
 std::optional<std::string> skip_reason(const DirectoryUser& user);

@@ -18,7 +18,13 @@ nlohmann::json sync_report_json(const SyncReport& r) {
                       {"deleted", s.deleted},
                       {"unchanged", s.unchanged},
                       {"skipped", s.skipped},
-                      {"changes", s.changes}});
+                      {"changes", s.changes},
+                      {"groups",
+                       {{"read", s.groups.read},
+                        {"added", s.groups.added},
+                        {"updated", s.groups.updated},
+                        {"deleted", s.groups.deleted},
+                        {"unchanged", s.groups.unchanged}}}});
   }
   nlohmann::json j = {{"stages", stages}};
   if (!r.source_method.empty()) {
@@ -40,6 +46,14 @@ Result<SyncReport> sync_report_from_json(const nlohmann::json& j) {
       st.unchanged = s.at("unchanged").get<int64_t>();
       st.skipped = s.at("skipped").get<std::map<std::string, int64_t>>();
       st.changes = s.at("changes").get<std::vector<std::string>>();
+      if (s.contains("groups")) {  // runs recorded before groups were synced have none
+        const auto& g = s["groups"];
+        st.groups.read = g.at("read").get<int64_t>();
+        st.groups.added = g.at("added").get<int64_t>();
+        st.groups.updated = g.at("updated").get<int64_t>();
+        st.groups.deleted = g.at("deleted").get<int64_t>();
+        st.groups.unchanged = g.at("unchanged").get<int64_t>();
+      }
       r.stages.push_back(std::move(st));
     }
     if (j.contains("source")) {

@@ -14,6 +14,8 @@ constexpr std::string_view kSpecific = "<specific to connection>";
 const std::string kDryRun = "upsync-server-import-dry-run";
 
 bool is_user_entry(const LdifRecord& e, const std::string& username_attribute) {
+  // An AD group has a sAMAccountName too: not a person, no profile.
+  if (is_group_entry(e)) return false;
   for (const std::string& c : e.values("objectClass")) {
     if (ascii_iequal(c, "user") || ascii_iequal(c, "inetOrgPerson")) {
       return !ascii_iequal(c, "computer");

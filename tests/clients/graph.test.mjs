@@ -1,9 +1,12 @@
 // @microsoft/microsoft-graph-client 3.0.7, unchanged but for its base URL, against upsync's
 // Graph-compatible users API over HTTPS: list with PageIterator across pages, get by UPN, and
-// follow users/delta through an add, a change and a delete made with the CLI between rounds.
+// follow users/delta through an add, a change and a delete made with the CLI between rounds;
+// then groups synced from an LDIF export: listed, filtered, their (transitive) members.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Client, PageIterator } from "@microsoft/microsoft-graph-client";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { Upsync } from "./lib/upsync.mjs";
 
 const up = new Upsync();
@@ -153,4 +156,50 @@ test("users/delta follows an add, a change and a delete between rounds", async (
   const fresh = await allPages(client, await client.api("/users/delta").get());
   assert.equal(fresh.items.length, 12);
   assert.ok(!fresh.items.some((u) => u.id === ids["user07@contoso.com"]));
+});
+
+test("groups: list with PageIterator, a group's members and transitiveMembers", async () => {
+  // A directory export with groups: the connector brings them into the cloud directory.
+  const guid = (n) => Buffer.from([n, ...Array(14).fill(0), 0x7c]).toString("base64");
+  const user = (n, cn) => `dn: CN=${cn},OU=Staff,DC=contoso,DC=com\nobjectClass: user\n` +
+    `objectGUID:: ${guid(n)}\nuserPrincipalName: ${cn.toLowerCase()}@contoso.com\n\n`;
+  const group = (n, cn, members, extra = "") =>
+    `dn: CN=${cn},OU=Groups,DC=contoso,DC=com\nobjectClass: group\ncn: ${cn}\n` +
+    `objectGUID:: ${guid(n)}\n${extra}` +
+    members.map((m) => `member: ${m}\n`).join("") + "\n";
+  let ldif = user(1, "Ada") + user(2, "Grace") +
+    group(10, "Engineering", ["CN=Ada,OU=Staff,DC=contoso,DC=com",
+      "CN=Compilers,OU=Groups,DC=contoso,DC=com"], "mail: eng@contoso.com\n") +
+    group(11, "Compilers", ["CN=Grace,OU=Staff,DC=contoso,DC=com"]);
+  for (let i = 0; i < 4; i++) ldif += group(20 + i, `Team ${i}`, []);
+  const file = join(up.dir, "groups.ldif");
+  writeFileSync(file, ldif);
+  up.cli("sync", "ldif", "--tenant", "contoso", file);
+
+  const client = graph(`${up.origin}/tenants/contoso/`);
+  const first = await client.api("/groups").select(["id", "displayName", "mail"]).top(4).get();
+  assert.equal(first["@odata.context"],
+    `${up.origin}/tenants/contoso/v1.0/$metadata#groups(id,displayName,mail)`);
+  assert.match(first["@odata.nextLink"], new RegExp(`^${up.origin}/tenants/contoso/v1\\.0/groups\\?`));
+  const { items } = await allPages(client, first);
+  assert.deepEqual(items.map((g) => g.displayName).sort(),
+    ["Compilers", "Engineering", "Team 0", "Team 1", "Team 2", "Team 3"]);
+  const eng = (await client.api("/groups").filter("mail eq 'eng@contoso.com'").get()).value[0];
+  assert.equal(eng.displayName, "Engineering");
+  assert.equal(eng.securityEnabled, true);
+
+  const members = await client.api(`/groups/${eng.id}/members`).get();
+  assert.deepEqual(members.value.map((m) => [m["@odata.type"], m.userPrincipalName ?? m.displayName])
+    .sort(), [["#microsoft.graph.group", "Compilers"], ["#microsoft.graph.user", "ada@contoso.com"]]);
+  const transitive = await client.api(`/groups/${eng.id}/transitiveMembers`).get();
+  assert.deepEqual(transitive.value.map((m) => m.userPrincipalName ?? m.displayName).sort(),
+    ["Compilers", "ada@contoso.com", "grace@contoso.com"]);
+  const memberOf = await client.api("/users/grace@contoso.com/memberOf").get();
+  assert.deepEqual(memberOf.value.map((g) => g.displayName), ["Compilers"]);
+  await assert.rejects(client.api("/groups/00000000-0000-0000-0000-000000000000/members").get(),
+    (err) => {
+      assert.equal(err.statusCode, 404);
+      assert.equal(err.code, "Request_ResourceNotFound");
+      return true;
+    });
 });

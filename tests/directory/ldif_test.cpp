@@ -101,3 +101,32 @@ TEST(LdifTest, Base64RoundTrips) {
 
 }  // namespace
 }  // namespace upsync
+
+namespace upsync {
+namespace {
+
+TEST(CheckDnTest, AcceptsDistinguishedNamesAndSaysWhatIsWrongWithTheRest) {
+  for (const char* good : {"CN=User 1,OU=Staff,DC=contoso,DC=com", "uid=a+cn=b,dc=x",
+                           "CN=Smith\\, John,DC=x", "2.5.4.3=x,dc=y", "cn = spaced , dc = y"}) {
+    EXPECT_TRUE(check_dn(good)) << good << ": " << check_dn(good).message();
+  }
+  struct Bad {
+    const char* dn;
+    const char* message;
+  } bad[] = {
+      {"", "the DN is empty"},
+      {"not a dn", "RDN 1 'not a dn' has no '='"},
+      {"cn=a,,dc=b", "RDN 2 '' has no '='"},
+      {"cn=a,=b", "RDN 2 '=b' has no attribute type"},
+      {"c n=a", "RDN 1 'c n=a' has an invalid attribute type"},
+      {"1cn=a", "RDN 1 '1cn=a' has an invalid attribute type"},
+  };
+  for (const Bad& b : bad) {
+    Status s = check_dn(b.dn);
+    EXPECT_FALSE(s) << b.dn;
+    EXPECT_EQ(s.message(), b.message) << b.dn;
+  }
+}
+
+}  // namespace
+}  // namespace upsync

@@ -46,6 +46,13 @@ const std::vector<RouteCase>& routes() {
       {"GET", "/v1.0/users", "", Needs::kAnyone, 200},
       {"GET", "/v1.0/users?$select=id&$filter=accountEnabled%20eq%20true", "", Needs::kAnyone, 200},
       {"GET", "/v1.0/users/delta", "", Needs::kAnyone, 200},
+      {"GET", "/v1.0/users/adele@contoso.com/memberOf", "", Needs::kAnyone, 200},
+      {"GET", "/v1.0/groups", "", Needs::kAnyone, 200},
+      {"GET", "/v1.0/groups?$select=id&$filter=startswith(displayName,%27S%27)", "", Needs::kAnyone,
+       200},
+      {"GET", "/v1.0/groups/{group}", "", Needs::kAnyone, 200},
+      {"GET", "/v1.0/groups/{group}/members", "", Needs::kAnyone, 200},
+      {"GET", "/v1.0/groups/{group}/transitiveMembers", "", Needs::kAnyone, 200},
       {"GET", "/admin/v1/sync/schedule", "", Needs::kManager, 200},
       {"PUT", "/admin/v1/sync/schedule", R"({"intervalSeconds":3600})", Needs::kManager, 200},
       // SharePoint REST (sharepoint_routes.h).
@@ -164,13 +171,24 @@ TEST(AuthMatrix, EveryRouteRefusesWhomItShouldAndServesTheRest) {
   for (const auto& c : callers) {
     ASSERT_EQ(run({"--data-dir", data, "property", "add", "-t", "contoso", "Q" + c.name}), 0);
   }
-  ASSERT_EQ(run({"--data-dir", data, "sync", "run", "-t", "contoso"}), 0);
+  // A directory with a group, for the group routes ("{group}" is its object id).
+  const std::string ldif = dir.str() + "/directory.ldif";
+  testing::write_file(ldif,
+                      "dn: CN=Adele,DC=contoso,DC=com\nobjectClass: user\n"
+                      "objectGUID:: AAECAwQFBgcICQoLDA0ODw==\nuserPrincipalName: "
+                      "adele@contoso.com\n\n"
+                      "dn: CN=Sales,DC=contoso,DC=com\nobjectClass: group\ncn: Sales\n"
+                      "objectGUID:: EBESExQVFhcYGRobHB0eHw==\n"
+                      "member: CN=Adele,DC=contoso,DC=com\n\n");
+  ASSERT_EQ(run({"--data-dir", data, "sync", "ldif", "-t", "contoso", ldif}), 0);
+  const std::string group_id = cli_json("directory group list -t contoso")[0]["objectId"];
 
   int cells = 0, unexpected_successes = 0;
   for (const auto& r : routes()) {
     for (const auto& c : callers) {
       auto fill = [&](std::string s) {
         for (size_t at; (at = s.find("{who}")) != std::string::npos;) s.replace(at, 5, c.name);
+        for (size_t at; (at = s.find("{group}")) != std::string::npos;) s.replace(at, 7, group_id);
         return s;
       };
       std::string path = "/tenants/contoso" + fill(r.path);

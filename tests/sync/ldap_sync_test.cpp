@@ -451,6 +451,89 @@ class LdapDeltaTest : public ::testing::Test {
   bool started_ = false;
 };
 
+TEST_F(LdapDeltaTest, GroupsAndTheirMembersFollowTheDirectoryByDelta) {
+  // The whole tree: users and gen-users.sh's three groupOfNames (group g holds users g, g + 3,
+  // g + 6, ...: 200 each).
+  auto sync_tree = [&] {
+    setenv("UPSYNC_TEST_LDAP_PASSWORD", "sync-secret", 1);
+    return run({"--json", "sync", "ldap", "-t", "contoso", "--url", url(), "--base",
+                "dc=example,dc=com", "--bind-dn", kServiceDn, "--password-env",
+                "UPSYNC_TEST_LDAP_PASSWORD"});
+  };
+  auto show = [&](const std::string& group, bool store) {
+    std::vector<std::string> args = {"--json", "directory", "group", "show",
+                                     "-t",     "contoso",   group};
+    if (store) args.push_back("--store");
+    Out r = run(args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return r.code == 0 ? r.json() : nlohmann::json();
+  };
+  auto has = [](const nlohmann::json& members, const std::string& name) {
+    for (const auto& m : members) {
+      if (m["name"] == name) return true;
+    }
+    return false;
+  };
+  Out full = sync_tree();
+  ASSERT_EQ(full.code, 0) << full.err;
+  auto f = full.json();
+  EXPECT_EQ(f["source"]["method"], "syncrepl full");
+  EXPECT_EQ(f["stages"][0]["groups"]["added"], 3);
+  EXPECT_EQ(f["stages"][1]["groups"]["added"], 3);
+  auto g1 = show("group001", true);
+  EXPECT_EQ(g1["members"].size(), 200u);
+  EXPECT_EQ(g1["attributes"]["securityEnabled"][0], "true");
+  EXPECT_TRUE(has(g1["members"], upn(7)));
+  const std::string g1_id = g1["objectId"];
+
+  ldap_modify(
+      // a new group nesting group002
+      "dn: cn=leads,ou=groups,dc=example,dc=com\nchangetype: add\nobjectClass: groupOfNames\n"
+      "cn: leads\ndescription: Team leads\nmember: " +
+      user_dn(1) +
+      "\nmember: cn=group002,ou=groups,dc=example,dc=com\n\n"
+      // a member removed
+      "dn: cn=group001,ou=groups,dc=example,dc=com\nchangetype: modify\ndelete: member\n"
+      "member: " +
+      user_dn(4) +
+      "\n-\n\n"
+      // a member renamed (refint rewrites group001's value), a member deleted
+      "dn: " +
+      user_dn(7) + "\nchangetype: modrdn\nnewrdn: uid=seven\ndeleteoldrdn: 0\n\n" + del(10) +
+      // a group deleted
+      "dn: cn=group003,ou=groups,dc=example,dc=com\nchangetype: delete\n\n");
+  Out delta = sync_tree();
+  ASSERT_EQ(delta.code, 0) << delta.err;
+  auto d = delta.json();
+  EXPECT_EQ(d["source"]["method"], "syncrepl delta");
+  EXPECT_EQ(d["stages"][0]["groups"]["added"], 1);
+  EXPECT_EQ(d["stages"][0]["groups"]["updated"], 1) << "group001; group002 is unchanged";
+  EXPECT_EQ(d["stages"][0]["groups"]["deleted"], 1);
+  EXPECT_EQ(d["stages"][0]["deleted"], 1);
+  EXPECT_EQ(d["stages"][1]["groups"]["added"], 1);
+  EXPECT_EQ(d["stages"][1]["groups"]["updated"], 1);
+  EXPECT_EQ(d["stages"][1]["groups"]["deleted"], 1);
+  for (bool store : {false, true}) {
+    SCOPED_TRACE(store ? "directory store" : "cloud directory");
+    g1 = show("group001", store);
+    EXPECT_EQ(g1["objectId"], g1_id);
+    EXPECT_EQ(g1["members"].size(), 198u) << "user 4 removed, user 10 deleted";
+    EXPECT_TRUE(has(g1["members"], upn(7))) << "renamed, still a member";
+    EXPECT_FALSE(has(g1["members"], upn(4)));
+    auto leads = show("leads", store);
+    EXPECT_EQ(leads["attributes"]["description"][0], "Team leads");
+    EXPECT_EQ(leads["members"].size(), 2u);
+    EXPECT_EQ(leads["transitiveMembers"].size(), 202u) << "user 1, group002 and its 200 users";
+    EXPECT_TRUE(has(leads["transitiveMembers"], upn(2)));
+    EXPECT_NE(run({"directory", "group", "show", "-t", "contoso", "group003"}).code, 0);
+  }
+
+  Out idle = sync_tree();
+  ASSERT_EQ(idle.code, 0) << idle.err;
+  EXPECT_EQ(idle.json()["stages"][0]["groups"]["read"], 0);
+  EXPECT_EQ(idle.json()["stages"][1]["groups"]["read"], 0);
+}
+
 TEST_F(LdapDeltaTest, SyncreplDeltaReadsOnlyTheChangedEntries) {
   Out full = sync();
   ASSERT_EQ(full.code, 0) << full.err;

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "cli/app.h"
@@ -170,6 +171,69 @@ TEST_F(SambaAdTest, OnlineTenantSyncsActiveDirectoryUsersThroughTheCloud) {
   ASSERT_FALSE(report.is_null());
   EXPECT_TRUE(profile("contoso", "dave@upsync.test").is_null()) << "deleted in AD";
   EXPECT_GE(stage_total(report, "deleted"), 1);
+}
+
+TEST_F(SambaAdTest, GroupsAnchorOnObjectGuidWithTheirNestedMembers) {
+  ldap("ldapadd", "dn: CN=Engineers," + kBase +
+                      "\nobjectClass: group\nsAMAccountName: engineers\n"
+                      "description: Builders\nmail: engineers@upsync.test\n"
+                      "member: CN=Bob Jansen," +
+                      kBase + "\nmember: CN=Carol Chen," + kBase +
+                      "\n\n"
+                      "dn: CN=All Staff," +
+                      kBase +
+                      "\nobjectClass: group\nsAMAccountName: allstaff\n"
+                      "member: CN=Alice Adams," +
+                      kBase + "\nmember: CN=Engineers," + kBase + "\n\n");
+  setenv("UPSYNC_TEST_AD_PASSWORD", kPassword.c_str(), 1);
+  auto sync_groups = [&] {
+    Out r = run({"--json", "sync", "ldap", "-t", "contoso", "--url", kUrl, "--base", kBase,
+                 "--bind-dn", kAdmin, "--password-env", "UPSYNC_TEST_AD_PASSWORD", "--filter",
+                 "(|(objectClass=user)(objectClass=group))"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return r.code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json();
+  };
+  auto show = [&](const std::string& name) {
+    Out r = run({"--json", "directory", "group", "show", "-t", "contoso", name, "--store"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return r.code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json();
+  };
+  auto names = [](const nlohmann::json& members) {
+    std::set<std::string> out;
+    for (const auto& m : members) out.insert(m["name"].get<std::string>());
+    return out;
+  };
+  nlohmann::json report = sync_groups();
+  ASSERT_FALSE(report.is_null());
+  EXPECT_EQ(report["stages"][0]["groups"]["added"], 2);
+  EXPECT_EQ(report["stages"][1]["groups"]["added"], 2);
+  nlohmann::json eng = show("Engineers");
+  ASSERT_FALSE(eng.is_null());
+  // AD's own objectGUID: 16 bytes, base64 as the anchor, text as the attribute.
+  EXPECT_EQ(eng["sourceAnchor"].get<std::string>().size(), 24u);
+  EXPECT_EQ(eng["attributes"]["objectGuid"][0].get<std::string>().size(), 36u);
+  EXPECT_EQ(eng["attributes"]["securityEnabled"][0], "true") << "Samba's default: global security";
+  EXPECT_EQ(eng["attributes"]["mailEnabled"][0], "true");
+  EXPECT_EQ(eng["attributes"]["onPremisesSamAccountName"][0], "engineers");
+  EXPECT_FALSE(eng["attributes"]["objectSid"].empty());
+  EXPECT_EQ(names(eng["members"]), (std::set<std::string>{"bob@upsync.test", "carol@upsync.test"}));
+  nlohmann::json all = show("All Staff");
+  EXPECT_EQ(names(all["transitiveMembers"]),
+            (std::set<std::string>{"Engineers", "alice@upsync.test", "bob@upsync.test",
+                                   "carol@upsync.test"}));
+
+  // A member removed in AD: the uSNChanged delta reads the group and nothing else.
+  ldap("ldapmodify", "dn: CN=Engineers," + kBase +
+                         "\nchangetype: modify\ndelete: member\nmember: CN=Carol Chen," + kBase +
+                         "\n-\n\n");
+  report = sync_groups();
+  ASSERT_FALSE(report.is_null());
+  EXPECT_EQ(report["source"]["entries"], 1) << report["source"];
+  EXPECT_EQ(report["stages"][0]["groups"]["updated"], 1);
+  EXPECT_EQ(report["stages"][1]["groups"]["updated"], 1);
+  EXPECT_EQ(show("Engineers")["attributes"]["objectGuid"], eng["attributes"]["objectGuid"]);
+  EXPECT_EQ(names(show("All Staff")["transitiveMembers"]),
+            (std::set<std::string>{"Engineers", "alice@upsync.test", "bob@upsync.test"}));
 }
 
 TEST_F(SambaAdTest, ServerTenantImportsActiveDirectoryWithSeed001Mappings) {

@@ -196,6 +196,16 @@ TEST_F(ServerImportTest, UsersLeavingTheExportLoseTheirProfileWithinTheThreshold
   EXPECT_EQ(values(profile("i:0#.w|CONTOSO\\bob"), "Manager"), "");  // manager left the export
 }
 
+TEST_F(ServerImportTest, AnActiveDirectoryGroupWithAnAccountNameIsNotAProfile) {
+  auto report = import(kAlice +
+                       "dn: CN=Sales,OU=Groups,DC=contoso,DC=com\nobjectClass: top\n"
+                       "objectClass: group\nsAMAccountName: sales\n"
+                       "member: CN=Alice,OU=Staff,DC=contoso,DC=com\n\n");
+  ASSERT_TRUE(report) << report.status().to_string();
+  EXPECT_EQ(report->stages[0].added, 1);
+  EXPECT_FALSE(store_->profile(farm_.id, {ProfileKeyKind::kAccountName, "i:0#.w|CONTOSO\\sales"}));
+}
+
 TEST_F(ServerImportTest, AValueTheSchemaRefusesSkipsThatUserOnly) {
   std::string ldif = bob_ldif();
   ldif.replace(ldif.find("mail: bob@contoso.com"), 21, "mail: not an address");

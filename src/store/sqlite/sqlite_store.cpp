@@ -247,6 +247,44 @@ CREATE TABLE connectors (
   PRIMARY KEY (tenant_id, name_key)
 ) WITHOUT ROWID;
 )sql",
+    // 13: directory groups (src/directory/directory_store.h) of the cloud directory and the
+    // directory store, deletions kept as tombstones; their direct members by object id (rows
+    // of live groups only), and the directory store's resolved nested membership.
+    R"sql(
+CREATE TABLE directory_groups (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  layer TEXT NOT NULL CHECK (layer IN ('cloud', 'store')),
+  object_id TEXT NOT NULL,
+  source_anchor TEXT,
+  name_key TEXT NOT NULL,  -- lower-case displayName
+  dn_key TEXT,             -- lower-case distinguishedName (cloud layer)
+  attrs TEXT NOT NULL,
+  deleted INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, layer, object_id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX directory_groups_by_anchor ON directory_groups (tenant_id, layer, source_anchor)
+  WHERE source_anchor IS NOT NULL;
+CREATE INDEX directory_groups_by_dn ON directory_groups (tenant_id, dn_key)
+  WHERE dn_key IS NOT NULL;
+CREATE TABLE directory_group_members (
+  tenant_id INTEGER NOT NULL,
+  layer TEXT NOT NULL,
+  group_id TEXT NOT NULL,
+  member_id TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, layer, group_id, member_id)
+) WITHOUT ROWID;
+CREATE INDEX directory_group_members_by_member
+  ON directory_group_members (tenant_id, layer, member_id);
+CREATE TABLE directory_transitive_members (
+  tenant_id INTEGER NOT NULL,
+  group_id TEXT NOT NULL,
+  member_id TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, group_id, member_id)
+) WITHOUT ROWID;
+CREATE INDEX directory_transitive_members_by_member
+  ON directory_transitive_members (tenant_id, member_id);
+)sql",
 };
 
 constexpr std::string_view kProfileColumns = "id, props, seq, updated_at";

@@ -1,0 +1,81 @@
+// Graph directory objects (users, groups) as upsync serves them: one table of properties per
+// resource type says where each Graph property's value comes from in the cloud directory,
+// and gives the type's default $select, its $select parsing, its $filter properties and its
+// JSON. graph_user.h and graph_group.h hold the two tables.
+//
+//   const GraphObjectType& t = group_type();
+//   auto select = t.parse_select("id,displayName");   // or Graph's "Could not find ..." error
+//   nlohmann::ordered_json j = t.json(view_of(group), *select);
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "directory/directory_store.h"
+#include "http/graph_filter.h"
+
+namespace upsync {
+
+// What a Graph property reads of a directory object.
+struct GraphObjectView {
+  const std::string& object_id;
+  const std::string& source_anchor;
+  const DirectoryAttributes& attributes;
+};
+GraphObjectView view_of(const DirectoryUser& user);
+GraphObjectView view_of(const DirectoryGroup& group);
+
+enum class GraphValueKind { kString, kStrings, kBool };
+
+// Where a value comes from: a cloud directory attribute, or one of the derived values.
+enum class GraphSource {
+  kAttribute,    // `attribute` ("" for a property the directory does not hold: null / [])
+  kId,           // the object id
+  kAnchor,       // the source anchor (onPremisesImmutableId)
+  kSyncEnabled,  // true when the object came from on premises, else null
+  kSid,          // objectSid as S-1-5-...
+  kNull,         // always null / [] (Graph properties upsync does not hold)
+};
+
+struct GraphProperty {
+  std::string_view name;
+  GraphValueKind kind;
+  GraphSource source;
+  std::string_view attribute;  // kAttribute only
+  bool filterable;
+  bool missing_flag = false;  // a kBool attribute's value when the object has none
+};
+
+class GraphObjectType {
+ public:
+  // `properties` in Graph's order; the first `default_count` are the default $select.
+  GraphObjectType(std::string_view type_name, std::span<const GraphProperty> properties,
+                  size_t default_count);
+
+  std::string_view type_name() const { return type_name_; }  // "microsoft.graph.user"
+  const std::vector<std::string>& default_select() const { return default_select_; }
+  // A comma-separated $select: canonical names in the order given, without repeats. An
+  // unknown name is InvalidArgument "Could not find a property named 'x' on type '...'.".
+  Result<std::vector<std::string>> parse_select(std::string_view select) const;
+  const std::vector<FilterProperty>& filter_properties() const { return filter_properties_; }
+  // The object's value of a property as $filter compares it (booleans "true"/"false").
+  std::optional<std::string> filter_value(const GraphObjectView& o, std::string_view name) const;
+  // The object with exactly the properties of `select` (canonical names).
+  nlohmann::ordered_json json(const GraphObjectView& o,
+                              const std::vector<std::string>& select) const;
+
+ private:
+  const GraphProperty* find(std::string_view name) const;
+
+  std::string type_name_;
+  std::span<const GraphProperty> properties_;
+  std::vector<std::string> default_select_;
+  std::vector<FilterProperty> filter_properties_;
+};
+
+}  // namespace upsync
