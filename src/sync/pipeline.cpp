@@ -83,6 +83,23 @@ std::string describe(const DirectoryGroup& g) {
   return "group " + (name.empty() ? g.object_id : name);
 }
 
+// The value of a DN's first RDN ("Sales" of "CN=Sales,OU=Groups,..."), unescaped.
+std::string first_rdn_value(std::string_view dn) {
+  const size_t eq = dn.find('=');
+  if (eq == std::string_view::npos) return "";
+  std::string out;
+  for (size_t i = eq + 1; i < dn.size(); ++i) {
+    if (dn[i] == '\\' && i + 1 < dn.size()) {
+      out += dn[++i];
+    } else if (dn[i] == ',' || dn[i] == '+') {
+      break;
+    } else {
+      out += dn[i];
+    }
+  }
+  return std::string(trim(out));
+}
+
 // uniqueMember values are "DN" or "DN#'0101'B" (an optional bit-string UID).
 std::string member_dn(std::string_view value) {
   const size_t hash = value.rfind("#'");
@@ -755,6 +772,9 @@ Result<GroupEntry> cloud_group_from_entry(const LdifRecord& e) {
     a["objectGuid"] = {ascii_lower(uuid)};
   }
   flow(a, e, e.first("displayName").empty() ? "cn" : "displayName", "displayName");
+  if (!a.count("displayName")) {
+    if (std::string rdn = first_rdn_value(e.dn); !rdn.empty()) a["displayName"] = {rdn};
+  }
   flow(a, e, "description", "description");
   flow(a, e, "mail", "mail");
   flow(a, e, "proxyAddresses", "proxyAddresses");

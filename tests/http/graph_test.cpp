@@ -786,7 +786,7 @@ TEST_F(GraphGroupTest, OneGroupItsMembersTransitiveMembersAndAUsersGroups) {
   EXPECT_EQ(of["value"][0]["@odata.type"], "#microsoft.graph.group");
   EXPECT_EQ(of["value"][0]["id"], leads_);
 
-  for (const std::string& path :
+  for (const char* path :
        {"/tenants/contoso/v1.0/groups/00000000-0000-0000-0000-000000000000",
         "/tenants/contoso/v1.0/groups/not-a-guid/members",
         "/tenants/contoso/v1.0/groups/00000000-0000-0000-0000-000000000000/transitiveMembers",

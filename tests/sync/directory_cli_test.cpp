@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "cli/app.h"
+#include "directory/ldif.h"
 #include "test_support.h"
 
 namespace upsync {
@@ -152,6 +153,62 @@ TEST_F(DirectoryCliTest, SiteUserListsThroughTheCli) {
   Out removed = run({"site", "user", "remove", "-t", "contoso", "/sites/hr", "ada@contoso.com"});
   ASSERT_EQ(removed.code, 0) << removed.err;
   EXPECT_EQ(run({"--json", "site", "user", "list", "-t", "contoso", "/sites/hr"}).out, "[]\n");
+}
+
+TEST_F(DirectoryCliTest, GroupListAndShowWithDirectAndTransitiveMembers) {
+  ASSERT_EQ(run({"tenant", "create", "contoso"}).code, 0);
+  auto guid = [](int n) {
+    std::string b(16, '\0');
+    b[0] = static_cast<char>(n);
+    return base64_encode(b);
+  };
+  const std::string file = dir_.str() + "/groups.ldif";
+  testing::write_file(
+      file, "dn: CN=Ada,DC=contoso,DC=com\nobjectClass: user\nobjectGUID:: " + guid(1) +
+                "\nuserPrincipalName: ada@contoso.com\n\n"
+                "dn: CN=Outer,DC=contoso,DC=com\nobjectClass: group\nobjectGUID:: " +
+                guid(2) + "\nmember: CN=Inner,DC=contoso,DC=com\n\n" +
+                "dn: CN=Inner,DC=contoso,DC=com\nobjectClass: group\nobjectGUID:: " + guid(3) +
+                "\nmember: CN=Ada,DC=contoso,DC=com\n\n");
+  Out synced = run({"sync", "ldif", "-t", "contoso", file});
+  ASSERT_EQ(synced.code, 0) << synced.err;
+  EXPECT_NE(synced.out.find("connect (groups)"), std::string::npos) << synced.out;
+
+  Out list = run({"directory", "group", "list", "-t", "contoso"});
+  ASSERT_EQ(list.code, 0) << list.err;
+  EXPECT_NE(list.out.find("Inner"), std::string::npos);
+  EXPECT_NE(list.out.find("Outer"), std::string::npos);
+
+  Out show = run({"--json", "directory", "group", "show", "-t", "contoso", "outer"});
+  ASSERT_EQ(show.code, 0) << show.err;
+  auto j = nlohmann::json::parse(show.out);
+  ASSERT_EQ(j["members"].size(), 1u);
+  EXPECT_EQ(j["members"][0]["name"], "Inner");
+  EXPECT_EQ(j["members"][0]["type"], "group");
+  ASSERT_EQ(j["transitiveMembers"].size(), 2u);
+  // The same by object id, as text.
+  Out text = run({"directory", "group", "show", "-t", "contoso", j["objectId"]});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_NE(text.out.find("transitive members (2)"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("ada@contoso.com"), std::string::npos) << text.out;
+
+  Out missing = run({"directory", "group", "show", "-t", "contoso", "Nobody"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.err.find("no group 'Nobody' in the cloud directory of tenant 'contoso'"),
+            std::string::npos)
+      << missing.err;
+
+  // A malformed group entry: the line and what is wrong, exit 1, nothing changed.
+  testing::write_file(file, "dn: CN=Bad,DC=contoso,DC=com\nobjectClass: group\nobjectGUID:: " +
+                                guid(4) + "\nmember: Ada\n\n");
+  Out bad = run({"sync", "ldif", "-t", "contoso", file});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("LDIF line 1 (CN=Bad,DC=contoso,DC=com): member value 'Ada' is not a "
+                         "distinguished name"),
+            std::string::npos)
+      << bad.err;
+  Out after = run({"--json", "directory", "group", "list", "-t", "contoso"});
+  EXPECT_EQ(nlohmann::json::parse(after.out).size(), 2u);
 }
 
 }  // namespace

@@ -83,5 +83,28 @@ TEST_F(RunHistoryTest, RunsOfOneTenantAreNotAnothers) {
   EXPECT_TRUE(runs->empty());
 }
 
+TEST_F(RunHistoryTest, GroupCountsAreKeptAndOlderReportsWithoutThemStillRead) {
+  std::string guid(16, '\0');
+  guid[0] = 77;
+  sync(user(1, "a@contoso.com") + "dn: CN=G,DC=contoso,DC=com\nobjectClass: group\nobjectGUID:: " +
+       base64_encode(guid) + "\nmember: CN=U1,DC=contoso,DC=com\n\n");
+  auto runs_store = open_sync_run_store(*store_);
+  ASSERT_TRUE(runs_store);
+  auto runs = (*runs_store)->list(tenant_.id, 1);
+  ASSERT_TRUE(runs);
+  ASSERT_EQ(runs->size(), 1u);
+  const SyncReport& r = (*runs)[0].report;
+  EXPECT_EQ(r.stages[0].groups.added, 1);
+  EXPECT_EQ(r.stages[1].groups.added, 1);
+  EXPECT_EQ(sync_run_json((*runs)[0])["stages"][0]["groups"]["added"], 1);
+
+  nlohmann::json old = sync_report_json(r);
+  for (auto& st : old["stages"]) st.erase("groups");
+  auto read = sync_report_from_json(old);
+  ASSERT_TRUE(read) << read.status().to_string();
+  EXPECT_EQ(read->stages[0].groups.added, 0);
+  EXPECT_EQ(read->stages[0].added, 1);
+}
+
 }  // namespace
 }  // namespace upsync
