@@ -262,6 +262,11 @@ Result<std::vector<LdifRecord>> LdapSource::read_entries(std::string_view extra_
 }
 
 Status LdapSource::complete_ranged_values(LdifRecord& entry) {
+  const bool any =
+      std::any_of(entry.attributes.begin(), entry.attributes.end(), [](const LdifAttribute& a) {
+        return ascii_lower(a.name).find(";range=") != std::string::npos;
+      });
+  if (!any) return Status::ok();
   // "name;range=low-high" (high "*" for the last range): the values of each ranged attribute.
   struct Ranged {
     std::string name;
@@ -289,7 +294,6 @@ Status LdapSource::complete_ranged_values(LdifRecord& entry) {
     it->values.push_back(std::move(a.value));
     it->high = range.substr(dash + 1);
   }
-  if (ranged.empty()) return Status::ok();
   timeval timeout{config_.timeout_seconds, 0};
   for (Ranged& r : ranged) {
     while (r.high != "*") {

@@ -171,6 +171,44 @@ class Pipeline {
       dn_to_object[ascii_lower(e.dn)] = u.object_id;
       users.push_back(std::move(u));
     }
+    // Members by object id, resolved before this run writes anything: by the DNs of this
+    // read, else by the DNs the cloud directory knew (a delta names only what changed, and a
+    // directory without referential integrity may still name a renamed member by its old DN),
+    // as long as that object is still in scope.
+    std::set<std::string> deleted_anchors(source.deleted_anchors.begin(),
+                                          source.deleted_anchors.end());
+    std::set<std::string> present_anchors;
+    if (source.present_anchors) {
+      present_anchors.insert(source.present_anchors->begin(), source.present_anchors->end());
+    }
+    auto in_scope = [&](const std::string& anchor) {
+      if (anchor.empty()) return false;  // cloud-only objects are not the source's members
+      if (seen_anchors.count(anchor)) return true;
+      if (source.complete) return false;
+      if (deleted_anchors.count(anchor)) return false;
+      return !source.present_anchors || !is_entry_uuid_anchor(anchor) ||
+             present_anchors.count(anchor);
+    };
+    for (GroupEntry& g : groups) {
+      for (const std::string& dn : g.member_dns) {
+        auto it = dn_to_object.find(ascii_lower(dn));
+        if (it != dn_to_object.end()) {
+          g.group.members.push_back(it->second);
+          continue;
+        }
+        UPSYNC_ASSIGN_OR_RETURN(auto user, dir_.cloud_user_by_dn(tenant_.id, dn));
+        if (user && in_scope(user->source_anchor)) {
+          g.group.members.push_back(user->object_id);
+          continue;
+        }
+        UPSYNC_ASSIGN_OR_RETURN(auto group, dir_.cloud_group_by_dn(tenant_.id, dn));
+        if (group && in_scope(group->source_anchor)) {
+          g.group.members.push_back(group->object_id);
+          continue;
+        }
+        ++r.skipped[kMemberOutOfScope];
+      }
+    }
     std::set<std::string> seen;
     for (DirectoryUser& u : users) {
       auto m = u.attributes.find("manager");
@@ -194,29 +232,7 @@ class Pipeline {
       seen.insert(u.object_id);
       count(r, outcome, describe(u));
     }
-    // Members by object id: the users and groups of this read, else (a delta names only what
-    // changed) those already synced from the source.
     for (GroupEntry& g : groups) {
-      for (const std::string& dn : g.member_dns) {
-        auto it = dn_to_object.find(ascii_lower(dn));
-        if (it != dn_to_object.end()) {
-          g.group.members.push_back(it->second);
-          continue;
-        }
-        if (!source.complete) {
-          UPSYNC_ASSIGN_OR_RETURN(auto user, dir_.cloud_user_by_dn(tenant_.id, dn));
-          if (user && !user->source_anchor.empty()) {
-            g.group.members.push_back(user->object_id);
-            continue;
-          }
-          UPSYNC_ASSIGN_OR_RETURN(auto group, dir_.cloud_group_by_dn(tenant_.id, dn));
-          if (group && !group->source_anchor.empty()) {
-            g.group.members.push_back(group->object_id);
-            continue;
-          }
-        }
-        ++r.skipped[kMemberOutOfScope];
-      }
       UPSYNC_ASSIGN_OR_RETURN(auto outcome,
                               dir_.put_group(tenant_.id, DirectoryLayer::kCloud, g.group));
       seen.insert(g.group.object_id);
