@@ -139,9 +139,10 @@ struct GroupEntry {
 bool is_group_entry(const LdifRecord& entry);
 
 // Stage 0's attribute flow for a group entry (Azure AD Connect's for an AD group: displayName,
-// or cn when it has none, or the DN's first RDN value; securityEnabled from groupType bit 0x80000000; mailEnabled when it
-// has mail). Refuses an entry without a source anchor, a groupType that is not a number, or a
-// member value that is not a DN, naming the line (LDIF) or the entry (LDAP).
+// or cn when it has none, or the DN's first RDN value; securityEnabled from groupType bit
+// 0x80000000; mailEnabled when it has mail). Refuses an entry without a source anchor, a groupType
+// that is not a number, or a member value that is not a DN, naming the line (LDIF) or the entry
+// (LDAP).
 Result<GroupEntry> cloud_group_from_entry(const LdifRecord& entry);
 
 // Why stage 2 does not process a user (seed 002), or nullopt when it does.
