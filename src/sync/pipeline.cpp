@@ -59,6 +59,36 @@ Status line_error(const LdifRecord& e, const std::string& what) {
   return invalid_argument("LDIF line " + std::to_string(e.line) + " (" + e.dn + "): " + what);
 }
 
+// An entry's source anchor (DESIGN.md §1: what keeps an object's id stable across renames):
+// Active Directory's objectGUID (16 bytes; the anchor is their base64, objectGuid their text)
+// or an LDAP entry's entryUUID (lower case, both). `kind` and `ldap_class` name the object for
+// the message when it has neither ("user", "inetOrgPerson").
+struct SourceAnchor {
+  bool ad = false;
+  std::string anchor;
+  std::string guid;  // the cloud directory's objectGuid
+};
+Result<SourceAnchor> source_anchor_of(const LdifRecord& e, std::string_view kind,
+                                      std::string_view ldap_class) {
+  const std::string guid = e.first("objectGUID");
+  if (!guid.empty()) {
+    if (guid.size() != 16) {
+      return line_error(e,
+                        "objectGUID must be 16 bytes (base64 in LDIF: 'objectGUID:: ...'), "
+                        "got " +
+                            std::to_string(guid.size()));
+    }
+    return SourceAnchor{true, base64_encode(guid), guid_text(guid)};
+  }
+  const std::string uuid = ascii_lower(e.first("entryUUID"));
+  if (uuid.empty()) {
+    return line_error(e, "no source anchor: an Active Directory " + std::string(kind) +
+                             " needs objectGUID, an LDAP " + std::string(ldap_class) +
+                             " entryUUID");
+  }
+  return SourceAnchor{false, uuid, uuid};
+}
+
 // The anchor cloud_user_from_entry() takes from an entryUUID (RFC 4122 text, lower case), as
 // opposed to the base64 of an objectGUID.
 bool is_entry_uuid_anchor(std::string_view a) {
@@ -535,12 +565,6 @@ class Pipeline {
   const SyncOptions& options_;
 };
 
-// The source's anchor of an entry (as cloud_user_from_entry() takes it), or "".
-std::string entry_anchor(const LdifRecord& e) {
-  if (std::string guid = e.first("objectGUID"); !guid.empty()) return base64_encode(guid);
-  return ascii_lower(e.first("entryUUID"));
-}
-
 // SyncOptions' OU scope applied to a read: entries out of scope leave it, and in a delta
 // their anchors join the deletions (they moved out of scope).
 SourceRead scope_to_ous(const SourceRead& in, const SyncOptions& o) {
@@ -552,7 +576,9 @@ SourceRead scope_to_ous(const SourceRead& in, const SyncOptions& o) {
     if (in_scope) {
       out.entries.push_back(e);
     } else if (!in.complete) {
-      if (std::string anchor = entry_anchor(e); !anchor.empty()) {
+      // An entry without a valid anchor was never synced: nothing to delete.
+      if (auto id = source_anchor_of(e, "object", "entry")) {
+        const std::string& anchor = id->anchor;
         out.deleted_anchors.push_back(anchor);
         if (out.present_anchors) std::erase(*out.present_anchors, anchor);
       }
@@ -685,17 +711,10 @@ std::vector<PropertyChange> profile_properties_for(const DirectoryUser& u,
 Result<DirectoryUser> cloud_user_from_entry(const LdifRecord& e) {
   DirectoryUser u;
   DirectoryAttributes& a = u.attributes;
-  const std::string guid = e.first("objectGUID");
-  const bool ad = !guid.empty();
-  if (ad) {
-    if (guid.size() != 16) {
-      return line_error(e,
-                        "objectGUID must be 16 bytes (base64 in LDIF: 'objectGUID:: ...'), "
-                        "got " +
-                            std::to_string(guid.size()));
-    }
-    u.source_anchor = base64_encode(guid);
-    a["objectGuid"] = {guid_text(guid)};
+  UPSYNC_ASSIGN_OR_RETURN(SourceAnchor id, source_anchor_of(e, "user", "inetOrgPerson"));
+  u.source_anchor = id.anchor;
+  a["objectGuid"] = {id.guid};
+  if (id.ad) {
     a["objectGuidBytes"] = {u.source_anchor};
     flow(a, e, "userPrincipalName", "userPrincipalName");
     flow(a, e, "sn", "surname");
@@ -716,14 +735,6 @@ Result<DirectoryUser> cloud_user_from_entry(const LdifRecord& e) {
       a["accountEnabled"] = {(v & 0x2) ? "false" : "true"};
     }
   } else {
-    const std::string uuid = e.first("entryUUID");
-    if (uuid.empty()) {
-      return line_error(e,
-                        "no source anchor: an Active Directory user needs objectGUID, an "
-                        "LDAP inetOrgPerson entryUUID");
-    }
-    u.source_anchor = ascii_lower(uuid);
-    a["objectGuid"] = {ascii_lower(uuid)};
     // inetOrgPerson preset: mail is the sign-in name.
     flow(a, e, "mail", "userPrincipalName");
     flow(a, e, "sn", "surname");
@@ -766,27 +777,9 @@ Result<GroupEntry> cloud_group_from_entry(const LdifRecord& e) {
   GroupEntry out;
   DirectoryGroup& g = out.group;
   DirectoryAttributes& a = g.attributes;
-  const std::string guid = e.first("objectGUID");
-  const bool ad = !guid.empty();
-  if (ad) {
-    if (guid.size() != 16) {
-      return line_error(e,
-                        "objectGUID must be 16 bytes (base64 in LDIF: 'objectGUID:: ...'), "
-                        "got " +
-                            std::to_string(guid.size()));
-    }
-    g.source_anchor = base64_encode(guid);
-    a["objectGuid"] = {guid_text(guid)};
-  } else {
-    const std::string uuid = e.first("entryUUID");
-    if (uuid.empty()) {
-      return line_error(e,
-                        "no source anchor: an Active Directory group needs objectGUID, an LDAP "
-                        "groupOfNames entryUUID");
-    }
-    g.source_anchor = ascii_lower(uuid);
-    a["objectGuid"] = {ascii_lower(uuid)};
-  }
+  UPSYNC_ASSIGN_OR_RETURN(SourceAnchor id, source_anchor_of(e, "group", "groupOfNames"));
+  g.source_anchor = id.anchor;
+  a["objectGuid"] = {id.guid};
   flow(a, e, e.first("displayName").empty() ? "cn" : "displayName", "displayName");
   if (!a.count("displayName")) {
     if (std::string rdn = first_rdn_value(e.dn); !rdn.empty()) a["displayName"] = {rdn};

@@ -203,15 +203,7 @@ class SqliteDirectoryStore : public DirectoryStore {
     q->bind(2, layer_name(l));
     q->bind(3, ascii_lower(after_object_id));
     q->bind(4, static_cast<int64_t>(limit));
-    std::vector<DirectoryUser> out;
-    while (true) {
-      UPSYNC_ASSIGN_OR_RETURN(bool row, q->step());
-      if (!row) break;
-      UPSYNC_ASSIGN_OR_RETURN(DirectoryUser u, read(*q));
-      out.push_back(std::move(u));
-    }
-    q->reset();
-    return out;
+    return read_all(*q);
   }
 
   Result<std::vector<DirectoryUser>> anchored_users(TenantId t, DirectoryLayer l) override {
@@ -405,22 +397,7 @@ class SqliteDirectoryStore : public DirectoryStore {
     UPSYNC_ASSIGN_OR_RETURN(auto* q, db_.prepare(cloud_users_sql(key)));
     q->bind(1, t);
     q->bind(2, ascii_lower(value));
-    std::vector<DirectoryUser> out;
-    while (true) {
-      auto row = q->step();
-      if (!row) {
-        q->reset();
-        return row.status();
-      }
-      if (!*row) break;
-      auto u = read(*q);
-      if (!u) {
-        q->reset();
-        return u.status();
-      }
-      out.push_back(std::move(*u));
-    }
-    q->reset();
+    UPSYNC_ASSIGN_OR_RETURN(std::vector<DirectoryUser> out, read_all(*q));
     // Sorted here: an ORDER BY would tempt the planner into a walk in object id order.
     std::sort(out.begin(), out.end(), [](const DirectoryUser& a, const DirectoryUser& b) {
       return a.object_id < b.object_id;
@@ -523,14 +500,22 @@ class SqliteDirectoryStore : public DirectoryStore {
                              tail));
     q->bind(1, t);
     q->bind(2, layer_name(l));
+    return read_all(*q);
+  }
+
+  // Every row of `q` as a user; the statement is reset afterwards, after a failure too.
+  Result<std::vector<DirectoryUser>> read_all(SqliteStatement& q) {
     std::vector<DirectoryUser> out;
-    while (true) {
-      UPSYNC_ASSIGN_OR_RETURN(bool row, q->step());
-      if (!row) break;
-      UPSYNC_ASSIGN_OR_RETURN(DirectoryUser u, read(*q));
-      out.push_back(std::move(u));
-    }
-    q->reset();
+    Status failed = [&]() -> Status {
+      while (true) {
+        UPSYNC_ASSIGN_OR_RETURN(bool row, q.step());
+        if (!row) return Status::ok();
+        UPSYNC_ASSIGN_OR_RETURN(DirectoryUser u, read(q));
+        out.push_back(std::move(u));
+      }
+    }();
+    q.reset();
+    if (!failed.is_ok()) return failed;
     return out;
   }
 
