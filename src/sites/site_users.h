@@ -70,6 +70,8 @@ class SiteUserStore {
                                                    std::string_view email) = 0;
   // A site's list, by id.
   virtual Result<std::vector<SiteUser>> list(TenantId tenant, std::string_view site) = 0;
+  // Whether any site collection of the tenant lists anyone (stage 3 has nothing to do if not).
+  virtual Result<bool> any(TenantId tenant) = 0;
   // Every entry of a person, in all site collections (stage 3's lookup, by index).
   virtual Result<std::vector<SiteUser>> of_login(TenantId tenant, std::string_view login_name) = 0;
 };

@@ -487,8 +487,11 @@ class Pipeline {
     r.stage = "profiles-to-sites";
     UPSYNC_ASSIGN_OR_RETURN(auto sites, open_site_user_store(store_));
     UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, store_.schema(tenant_.id));
+    // Without anyone in a site's list there is nothing to copy: the cursor still moves on.
+    UPSYNC_ASSIGN_OR_RETURN(const bool listed, sites->any(tenant_.id));
     UPSYNC_RETURN_IF_ERROR(
         follow(kProfilesFeed, kStage3Cursor, r.read, [&](const Change& c) -> Status {
+          if (!listed) return Status::ok();
           auto profile = store_.profile(tenant_.id, {ProfileKeyKind::kId, c.object_id});
           if (!profile) {
             return profile.status().code() == StatusCode::kNotFound ? Status::ok()

@@ -130,6 +130,16 @@ class SqliteSiteUserStore : public SiteUserStore {
     return all(*s);
   }
 
+  Result<bool> any(TenantId t) override {
+    UPSYNC_ASSIGN_OR_RETURN(
+        auto* s, db_.prepare("SELECT EXISTS (SELECT 1 FROM site_users WHERE tenant_id = ?)"));
+    s->bind(1, t);
+    UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());
+    const bool found = row && s->column_int(0) != 0;
+    s->reset();
+    return found;
+  }
+
   Result<std::vector<SiteUser>> of_login(TenantId t, std::string_view login) override {
     UPSYNC_ASSIGN_OR_RETURN(auto* s, select("login_key = ? ORDER BY site"));
     s->bind(1, t);
