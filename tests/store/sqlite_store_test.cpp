@@ -218,6 +218,29 @@ TEST_F(StoreTest, CustomPropertiesAddListRemove) {
             StatusCode::kFailedPrecondition);
 }
 
+TEST_F(StoreTest, ASchemaChangedByAnotherConnectionIsSeenInsideTheNextTransaction) {
+  // Two connections on one database, as the server's threads have: the second caches the
+  // schema, the first changes it, and the second's next write transaction must see the change.
+  auto other_or = SqliteStore::open((dir_.path() / "upsync.db").string(), /*create=*/false);
+  ASSERT_TRUE(other_or) << other_or.status().to_string();
+  std::unique_ptr<SqliteStore> other = std::move(*other_or);
+  ASSERT_TRUE(other->schema(tenant_.id));  // cached before the change
+
+  PropertyDefinition cost;
+  cost.name = "CostCenter";
+  ASSERT_TRUE(store_->add_custom_property(tenant_.id, cost));
+  Status seen = other->in_transaction([&]() -> Status {
+    auto schema = other->schema(tenant_.id);
+    if (!schema) return schema.status();
+    return schema->find("CostCenter") ? Status::ok() : not_found("CostCenter is not seen");
+  });
+  EXPECT_TRUE(seen.is_ok()) << seen.to_string();
+
+  ASSERT_TRUE(store_->remove_custom_property(tenant_.id, "CostCenter"));
+  EXPECT_EQ(other->remove_custom_property(tenant_.id, "CostCenter").code(), StatusCode::kNotFound);
+  EXPECT_TRUE(other->add_custom_property(tenant_.id, cost));
+}
+
 TEST_F(StoreTest, ListsWithPagingAndFilters) {
   for (int i = 0; i < 25; ++i) {
     std::vector<PropertyChange> props = {{"Office", {i % 2 ? "Viper" : "Beetle"}}};

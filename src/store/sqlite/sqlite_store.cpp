@@ -370,6 +370,7 @@ Status SqliteStore::in_transaction(const std::function<Status()>& body) {
   const bool outer = tx_depth_ == 0;
   if (outer) UPSYNC_RETURN_IF_ERROR(db_->end_snapshot());
   UPSYNC_RETURN_IF_ERROR(run(outer ? "BEGIN IMMEDIATE" : "SAVEPOINT sp"));
+  if (outer) schema_checked_in_tx_ = false;
   ++tx_depth_;
   Status s = body();
   --tx_depth_;
@@ -464,14 +465,16 @@ Result<std::vector<Tenant>> SqliteStore::tenants() {
 
 Result<const ProfileSchema*> SqliteStore::cached_schema(TenantId tenant) {
   // Another connection may have changed the schema: PRAGMA data_version moves when any other
-  // connection commits, so the cache is dropped then.
-  // Inside a write transaction no other connection can commit, so the check is skipped.
-  if (tx_depth_ == 0) {
+  // connection commits, so the cache is dropped then. Inside a write transaction no other
+  // connection can commit, so one check when the transaction starts is enough; the cache may
+  // be older than the transaction, so that one check is needed.
+  if (tx_depth_ == 0 || !schema_checked_in_tx_) {
     UPSYNC_ASSIGN_OR_RETURN(int64_t data_version, db_->query_int("PRAGMA data_version"));
     if (data_version != schema_cache_data_version_) {
       schema_cache_.clear();
       schema_cache_data_version_ = data_version;
     }
+    schema_checked_in_tx_ = tx_depth_ > 0;
   }
   if (auto it = schema_cache_.find(tenant); it != schema_cache_.end()) return it->second.get();
   UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));

@@ -91,6 +91,7 @@ class SqliteStore : public Store {
   int tx_depth_ = 0;
   std::unordered_map<TenantId, int64_t> tx_seq_;  // tenant → last sequence taken in this tx
   int64_t schema_cache_data_version_ = -1;
+  bool schema_checked_in_tx_ = false;  // the schema cache was checked in this transaction
   std::unordered_map<TenantId, std::unique_ptr<ProfileSchema>> schema_cache_;
   ReadCost last_feed_read_cost_;
 };
