@@ -37,9 +37,9 @@ secret=$(echo "$app" | sed -n 's/.*"clientSecret": *"\([^"]*\)".*/\1/p')
 
 PORT=$(( 20000 + RANDOM % 20000 ))
 NGINX_PORT=$(( PORT + 1 ))
-# One thread per wrk connection: cpp-httplib gives each kept-alive connection a thread of its
-# own (README, Serving), as nginx gives each a slot in a worker's event loop.
-"$UPSYNC" serve --listen "127.0.0.1:$PORT" --no-worker --threads 16 > "$WORK/serve.out" \
+# The server's event-loop threads (README, Serving): a few per core, as nginx runs a worker per
+# core; wrk's 16 kept-alive connections share them.
+"$UPSYNC" serve --listen "127.0.0.1:$PORT" --no-worker --threads "${HTTP_BENCH_THREADS:-4}" > "$WORK/serve.out" \
   2> /dev/null &
 SERVE_PID=$!
 for _ in $(seq 1 200); do grep -q listening "$WORK/serve.out" 2>/dev/null && break; sleep 0.05; done

@@ -15,12 +15,12 @@ done
 
 build_pkgs=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates
-  libcpp-httplib-dev libsimdjson-dev rapidjson-dev nlohmann-json3-dev
+  libmicrohttpd-dev libsimdjson-dev rapidjson-dev nlohmann-json3-dev
   libsqlite3-dev libpq-dev libpqxx-dev libldap-dev libcli11-dev libfmt-dev libspdlog-dev
   uuid-dev libssl-dev libtomlplusplus-dev
 )
 test_pkgs=(
-  libgtest-dev libgmock-dev libbenchmark-dev clang-format sqlite3 bc
+  libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format sqlite3 bc
   slapd ldap-utils postgresql-15 clang libclang-rt-14-dev openssl ca-certificates
   samba samba-ad-dc samba-ad-provision samba-dsdb-modules winbind ldb-tools
 )

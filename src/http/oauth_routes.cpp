@@ -34,7 +34,7 @@ std::string issuer_for(const Call& call) { return call.origin + "/" + call.tenan
 
 // The client's credentials from the form (client_secret_post) or an HTTP Basic header
 // (client_secret_basic).
-std::pair<std::string, std::string> client_credentials(const httplib::Request& req) {
+std::pair<std::string, std::string> client_credentials(const HttpRequest& req) {
   std::string id = req.get_param_value("client_id");
   std::string secret = req.get_param_value("client_secret");
   std::string auth = req.get_header_value("Authorization");
@@ -43,8 +43,8 @@ std::pair<std::string, std::string> client_credentials(const httplib::Request& r
     std::string decoded = decoded_or ? *decoded_or : "";
     size_t colon = decoded.find(':');
     if (colon != std::string::npos) {
-      id = httplib::detail::decode_url(decoded.substr(0, colon), true);
-      secret = httplib::detail::decode_url(decoded.substr(colon + 1), true);
+      id = url_decode(decoded.substr(0, colon), true);
+      secret = url_decode(decoded.substr(colon + 1), true);
     }
   }
   return {id, secret};

@@ -152,7 +152,7 @@ std::string_view odata_content_type(ODataMode mode) {
   return "application/json;odata=minimalmetadata;streaming=true;charset=utf-8";
 }
 
-ODataMode odata_mode(const httplib::Request& req) {
+ODataMode odata_mode(const HttpRequest& req) {
   std::string accept = ascii_lower(req.get_header_value("Accept"));
   if (accept.find("odata=verbose") != std::string::npos) return ODataMode::kVerbose;
   if (accept.find("odata=nometadata") != std::string::npos) return ODataMode::kNoMetadata;
@@ -227,27 +227,26 @@ nlohmann::json odata_value_body(ODataMode mode, std::string_view service_root,
           {"value", std::move(value)}};
 }
 
-void write_odata_entity(const httplib::Request& req, httplib::Response& res, const ODataEntity& e,
+void write_odata_entity(const HttpRequest& req, HttpResponse& res, const ODataEntity& e,
                         nlohmann::json neutral) {
   ODataMode mode = odata_mode(req);
   write_json(res, 200, odata_entity_body(mode, e, std::move(neutral)), odata_content_type(mode));
 }
 
-void write_odata_collection(const httplib::Request& req, httplib::Response& res,
-                            const ODataEntity& e, std::vector<nlohmann::json> items) {
+void write_odata_collection(const HttpRequest& req, HttpResponse& res, const ODataEntity& e,
+                            std::vector<nlohmann::json> items) {
   ODataMode mode = odata_mode(req);
   write_json(res, 200, odata_collection_body(mode, e, std::move(items)), odata_content_type(mode));
 }
 
-void write_odata_value(const httplib::Request& req, httplib::Response& res,
-                       std::string_view service_root, std::string_view method,
-                       std::string_view edm_type, nlohmann::json value) {
+void write_odata_value(const HttpRequest& req, HttpResponse& res, std::string_view service_root,
+                       std::string_view method, std::string_view edm_type, nlohmann::json value) {
   ODataMode mode = odata_mode(req);
   write_json(res, 200, odata_value_body(mode, service_root, method, edm_type, std::move(value)),
              odata_content_type(mode));
 }
 
-void write_odata_null(httplib::Response& res) {
+void write_odata_null(HttpResponse& res) {
   write_json(res, 200, {{"odata.null", true}}, odata_content_type(ODataMode::kMinimalMetadata));
 }
 
@@ -278,7 +277,7 @@ Result<std::vector<ODataSegment>> parse_odata_path(std::string_view raw) {
   return out;
 }
 
-Result<std::string> odata_string(const httplib::Request& req, std::string_view literal,
+Result<std::string> odata_string(const HttpRequest& req, std::string_view literal,
                                  std::string_view what) {
   literal = trim(literal);
   if (!literal.empty() && literal.front() == '@') {
@@ -293,8 +292,7 @@ Result<std::string> odata_string(const httplib::Request& req, std::string_view l
   return unquote(literal, what);
 }
 
-Result<bool> odata_bool(const httplib::Request& req, std::string_view literal,
-                        std::string_view what) {
+Result<bool> odata_bool(const HttpRequest& req, std::string_view literal, std::string_view what) {
   UPSYNC_ASSIGN_OR_RETURN(std::string text, odata_string(req, literal, what));
   if (ascii_iequal(text, "true")) return true;
   if (ascii_iequal(text, "false")) return false;

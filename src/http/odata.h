@@ -18,8 +18,6 @@
 // requested mode.
 #pragma once
 
-#include <httplib.h>
-
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -27,12 +25,13 @@
 #include <vector>
 
 #include "core/status.h"
+#include "http/http_message.h"
 
 namespace upsync {
 
 enum class ODataMode { kMinimalMetadata, kNoMetadata, kVerbose };
 
-ODataMode odata_mode(const httplib::Request& req);
+ODataMode odata_mode(const HttpRequest& req);
 // The Content-Type of answers in `mode`.
 std::string_view odata_content_type(ODataMode mode);
 
@@ -52,17 +51,16 @@ nlohmann::json odata_value_body(ODataMode mode, std::string_view service_root,
                                 std::string_view method, std::string_view edm_type,
                                 nlohmann::json value);
 
-void write_odata_entity(const httplib::Request& req, httplib::Response& res, const ODataEntity& e,
+void write_odata_entity(const HttpRequest& req, HttpResponse& res, const ODataEntity& e,
                         nlohmann::json neutral);
 // A collection of entities of type e.type (e.edit_link unused).
-void write_odata_collection(const httplib::Request& req, httplib::Response& res,
-                            const ODataEntity& e, std::vector<nlohmann::json> items);
+void write_odata_collection(const HttpRequest& req, HttpResponse& res, const ODataEntity& e,
+                            std::vector<nlohmann::json> items);
 // A scalar result of the function `method` (verbose wraps it in the method's name).
-void write_odata_value(const httplib::Request& req, httplib::Response& res,
-                       std::string_view service_root, std::string_view method,
-                       std::string_view edm_type, nlohmann::json value);
+void write_odata_value(const HttpRequest& req, HttpResponse& res, std::string_view service_root,
+                       std::string_view method, std::string_view edm_type, nlohmann::json value);
 // Void or null: 200 {"odata.null":true}.
-void write_odata_null(httplib::Response& res);
+void write_odata_null(HttpResponse& res);
 
 // One segment of a REST path: a name, and the arguments in parentheses when it has them.
 // Argument values stay OData literals ('text', @alias, 42, true, guid'...'); read them with
@@ -84,10 +82,9 @@ Result<std::vector<ODataSegment>> parse_odata_path(std::string_view raw);
 
 // The text of a string literal: '...' with '' undone, or @alias looked up in the query
 // (whose keys and values arrive percent-decoded). `what` names the parameter for messages.
-Result<std::string> odata_string(const httplib::Request& req, std::string_view literal,
+Result<std::string> odata_string(const HttpRequest& req, std::string_view literal,
                                  std::string_view what);
 // true/false (also a quoted 'true').
-Result<bool> odata_bool(const httplib::Request& req, std::string_view literal,
-                        std::string_view what);
+Result<bool> odata_bool(const HttpRequest& req, std::string_view literal, std::string_view what);
 
 }  // namespace upsync

@@ -39,7 +39,7 @@ std::vector<std::string> tenant_names_from_host(std::string_view host) {
   return out;
 }
 
-std::string bearer_token(const httplib::Request& req) {
+std::string bearer_token(const HttpRequest& req) {
   std::string auth = req.get_header_value("Authorization");
   constexpr std::string_view kBearer = "bearer ";
   if (auth.size() > kBearer.size() && ascii_iequal(auth.substr(0, kBearer.size()), kBearer)) {
@@ -48,7 +48,7 @@ std::string bearer_token(const httplib::Request& req) {
   return "";
 }
 
-bool wants_verbose(const httplib::Request& req) {
+bool wants_verbose(const HttpRequest& req) {
   return ascii_lower(req.get_header_value("Accept")).find("odata=verbose") != std::string::npos;
 }
 
@@ -88,6 +88,56 @@ std::string graph_code(const Status& s) {
   }
 }
 
+// The longest run of plain characters that every match of `pattern` contains, lower-cased:
+// taken outside groups only, and none when the pattern has a top-level alternative. A route
+// whose literal is not in the path is passed over without running its regex.
+std::string required_literal(std::string_view pattern) {
+  std::string best;
+  std::string run;
+  int depth = 0;
+  auto end_run = [&] {
+    if (run.size() > best.size()) best = run;
+    run.clear();
+  };
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    bool quantified = i + 1 < pattern.size() &&
+                      (pattern[i + 1] == '?' || pattern[i + 1] == '*' || pattern[i + 1] == '{');
+    if (c == '\\' && i + 1 < pattern.size()) {
+      char e = pattern[++i];
+      quantified = i + 1 < pattern.size() &&
+                   (pattern[i + 1] == '?' || pattern[i + 1] == '*' || pattern[i + 1] == '{');
+      if (depth == 0 && !quantified && std::ispunct(static_cast<unsigned char>(e))) {
+        run.push_back(e);
+      } else {
+        end_run();
+      }
+      continue;
+    }
+    if (c == '(') ++depth;
+    if (c == ')') --depth;
+    if (c == '|' && depth == 0) return "";
+    if (c == '[') {  // a class: skip to its end
+      while (i + 1 < pattern.size() && pattern[i + 1] != ']') i += pattern[i + 1] == '\\' ? 2 : 1;
+      ++i;
+      end_run();
+      continue;
+    }
+    if (depth == 0 && !quantified &&
+        std::string_view(".()*+?{}^$|").find(c) == std::string_view::npos) {
+      run.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    } else {
+      end_run();
+    }
+  }
+  end_run();
+  return best;
+}
+
+bool contains_lowered(std::string_view haystack_lower, std::string_view needle_lower) {
+  return needle_lower.empty() || haystack_lower.find(needle_lower) != std::string_view::npos;
+}
+
 }  // namespace
 
 int http_status_for(const Status& status) {
@@ -114,14 +164,14 @@ int http_status_for(const Status& status) {
   return 500;
 }
 
-void write_json(httplib::Response& res, int http_status, const nlohmann::json& body,
+void write_json(HttpResponse& res, int http_status, const nlohmann::json& body,
                 std::string_view content_type) {
   res.status = http_status;
   res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                   std::string(content_type));
 }
 
-Result<nlohmann::json> json_body(const httplib::Request& req) {
+Result<nlohmann::json> json_body(const HttpRequest& req) {
   if (trim(req.body).empty()) return nlohmann::json::object();
   try {
     return nlohmann::json::parse(req.body);
@@ -145,7 +195,7 @@ Result<nlohmann::json> json_body(const httplib::Request& req) {
   }
 }
 
-void write_graph_error(const httplib::Request& req, httplib::Response& res, int http_status,
+void write_graph_error(const HttpRequest& req, HttpResponse& res, int http_status,
                        std::string_view code, std::string_view message) {
   std::string request_id = new_guid();
   std::string client_request_id = req.get_header_value("client-request-id");
@@ -158,8 +208,7 @@ void write_graph_error(const httplib::Request& req, httplib::Response& res, int 
         {{"code", std::string(code)}, {"message", std::string(message)}, {"innerError", inner}}}});
 }
 
-void write_error(const httplib::Request& req, httplib::Response& res, Surface surface,
-                 const Status& status) {
+void write_error(const HttpRequest& req, HttpResponse& res, Surface surface, const Status& status) {
   int http = http_status_for(status);
   if (http == 401) {
     res.set_header("WWW-Authenticate",
@@ -205,20 +254,21 @@ Result<Principal> Call::caller() const {
 
 void Router::add(std::string method, std::string pattern, Surface surface, Access access,
                  Handler handler) {
-  routes_.push_back({std::move(method),
+  std::string literal = required_literal(pattern);
+  routes_.push_back({std::move(method), std::move(literal),
                      std::regex(pattern, std::regex::ECMAScript | std::regex::icase), surface,
                      access, std::move(handler), false});
 }
 
 void Router::add_tenant_in_path(std::string method, std::string pattern, Surface surface,
                                 Handler handler) {
-  routes_.push_back({std::move(method),
+  std::string literal = required_literal(pattern);
+  routes_.push_back({std::move(method), std::move(literal),
                      std::regex(pattern, std::regex::ECMAScript | std::regex::icase), surface,
                      Access::kPublic, std::move(handler), true});
 }
 
-void Router::dispatch(ServerContext& server, const httplib::Request& req,
-                      httplib::Response& res) const {
+void Router::dispatch(ServerContext& server, const HttpRequest& req, HttpResponse& res) const {
   std::string host = req.get_header_value("Host");
   std::string origin = std::string(server.tls ? "https" : "http") + "://" + host;
 
@@ -226,19 +276,22 @@ void Router::dispatch(ServerContext& server, const httplib::Request& req,
   // unknown path is a 404 whatever the tenant.
   std::string path = req.path;
   std::string path_tenant;
-  static const std::regex kTenantPrefix(R"(^/tenants/([^/]+)(/.*)?$)");
-  std::smatch prefix;
-  if (std::regex_match(path, prefix, kTenantPrefix)) {
-    path_tenant = prefix[1].str();
-    path = prefix[2].matched ? prefix[2].str() : "/";
+  constexpr std::string_view kTenants = "/tenants/";
+  if (path.starts_with(kTenants) && path.size() > kTenants.size() && path[kTenants.size()] != '/') {
+    size_t slash = path.find('/', kTenants.size());
+    path_tenant = path.substr(kTenants.size(), slash - kTenants.size());
+    path = slash == std::string::npos ? "/" : path.substr(slash);
   }
 
   const Route* route = nullptr;
   bool other_method = false;
   std::smatch match;
   Surface surface = Surface::kPlain;
+  const std::string path_lower = ascii_lower(path);
+  const std::string full_lower = ascii_lower(req.path);
   for (const auto& r : routes_) {
     const std::string& subject = r.tenant_in_path ? req.path : path;
+    if (!contains_lowered(r.tenant_in_path ? full_lower : path_lower, r.literal)) continue;
     std::smatch m;
     if (!std::regex_match(subject, m, r.pattern)) continue;
     if (r.method != req.method) {

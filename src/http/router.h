@@ -16,8 +16,6 @@
 // NotFound 404, AlreadyExists/FailedPrecondition 409, Unavailable 503, else 500.
 #pragma once
 
-#include <httplib.h>
-
 #include <functional>
 #include <memory>
 #include <optional>
@@ -29,6 +27,7 @@
 #include "auth/token_signer.h"
 #include "core/status.h"
 #include "core/tenant.h"
+#include "http/http_message.h"
 #include "store/store.h"
 
 namespace upsync {
@@ -48,8 +47,8 @@ struct ServerContext {
 
 // One request on its way through a handler.
 struct Call {
-  const httplib::Request& req;
-  httplib::Response& res;
+  const HttpRequest& req;
+  HttpResponse& res;
   ServerContext& server;
   Store& store;
   Tenant tenant;
@@ -75,11 +74,12 @@ class Router {
   // the first capture of `pattern` (on the full path) names the tenant.
   void add_tenant_in_path(std::string method, std::string pattern, Surface surface,
                           Handler handler);
-  void dispatch(ServerContext& server, const httplib::Request& req, httplib::Response& res) const;
+  void dispatch(ServerContext& server, const HttpRequest& req, HttpResponse& res) const;
 
  private:
   struct Route {
     std::string method;
+    std::string literal;  // lower case; every path the pattern matches contains it
     std::regex pattern;
     Surface surface;
     Access access;
@@ -93,16 +93,15 @@ int http_status_for(const Status& status);
 
 // Writes `status` as an error in the shape of `surface` (verbose SharePoint answers when the
 // request's Accept asks for odata=verbose).
-void write_error(const httplib::Request& req, httplib::Response& res, Surface surface,
-                 const Status& status);
+void write_error(const HttpRequest& req, HttpResponse& res, Surface surface, const Status& status);
 // Graph's error shape with an explicit code (e.g. "syncStateNotFound").
-void write_graph_error(const httplib::Request& req, httplib::Response& res, int http_status,
+void write_graph_error(const HttpRequest& req, HttpResponse& res, int http_status,
                        std::string_view code, std::string_view message);
 // The request body as JSON; an empty body is an empty object. Malformed JSON is refused with
 // InvalidArgument naming the byte (and line and column) where it went wrong.
-Result<nlohmann::json> json_body(const httplib::Request& req);
+Result<nlohmann::json> json_body(const HttpRequest& req);
 
-void write_json(httplib::Response& res, int http_status, const nlohmann::json& body,
+void write_json(HttpResponse& res, int http_status, const nlohmann::json& body,
                 std::string_view content_type = "application/json; charset=utf-8");
 
 }  // namespace upsync

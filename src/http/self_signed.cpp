@@ -1,5 +1,6 @@
 #include "http/self_signed.h"
 
+#include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -17,7 +18,42 @@ namespace {
 struct FileCloser {
   void operator()(FILE* f) const { std::fclose(f); }
 };
+
+Result<std::string> read_pem(const std::string& path) {
+  std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
+  if (!f) return invalid_argument("cannot read the TLS file '" + path + "'");
+  std::string text;
+  char buf[4096];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) text.append(buf, n);
+  return text;
+}
+
 }  // namespace
+
+Result<TlsPem> read_tls_pair(const TlsFiles& files) {
+  TlsPem pem;
+  UPSYNC_ASSIGN_OR_RETURN(pem.cert, read_pem(files.cert));
+  UPSYNC_ASSIGN_OR_RETURN(pem.key, read_pem(files.key));
+  std::unique_ptr<BIO, decltype(&BIO_free)> cert_bio(
+      BIO_new_mem_buf(pem.cert.data(), static_cast<int>(pem.cert.size())), BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> x509(
+      PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr), X509_free);
+  if (!x509) return invalid_argument("'" + files.cert + "' holds no PEM certificate");
+  std::unique_ptr<BIO, decltype(&BIO_free)> key_bio(
+      BIO_new_mem_buf(pem.key.data(), static_cast<int>(pem.key.size())), BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pkey(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
+  if (!pkey) {
+    return invalid_argument("'" + files.key +
+                            "' holds no PEM private key (or one with a passphrase)");
+  }
+  if (X509_check_private_key(x509.get(), pkey.get()) != 1) {
+    return invalid_argument("the key in '" + files.key +
+                            "' is not the private key of the certificate in '" + files.cert + "'");
+  }
+  return pem;
+}
 
 Result<TlsFiles> ensure_self_signed(const std::string& dir) {
   TlsFiles files{dir + "/self-signed-cert.pem", dir + "/self-signed-key.pem"};

@@ -1,4 +1,4 @@
-// A self-signed TLS certificate for `upsync serve --tls-self-signed`.
+// TLS certificates for `upsync serve`: the files an admin gives, or a self-signed pair.
 #pragma once
 
 #include <string>
@@ -16,5 +16,14 @@ struct TlsFiles {
 // absent: RSA 2048, SHA-256, CN=localhost, subjectAltName DNS:localhost, IP:127.0.0.1,
 // valid 365 days. The key file is written with mode 0600.
 Result<TlsFiles> ensure_self_signed(const std::string& dir);
+
+struct TlsPem {
+  std::string cert;  // the certificate (and its chain), PEM
+  std::string key;   // its private key, PEM
+};
+
+// Reads a certificate and its private key, checking that both parse and that the key is the
+// certificate's, so that a wrong pair is refused naming the file rather than at handshake.
+Result<TlsPem> read_tls_pair(const TlsFiles& files);
 
 }  // namespace upsync

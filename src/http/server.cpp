@@ -1,10 +1,8 @@
 #include "http/server.h"
 
-#include <httplib.h>
 #include <pthread.h>
 #include <signal.h>
 
-#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -14,16 +12,16 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "auth/token_signer.h"
-#include "core/clock.h"
+#include "http/access_log.h"
 #include "http/admin_routes.h"
 #include "http/graph_routes.h"
+#include "http/http_server.h"
 #include "http/import_worker.h"
-#include "http/json_writer.h"
 #include "http/oauth_routes.h"
 #include "http/router.h"
+#include "http/self_signed.h"
 #include "http/sharepoint_routes.h"
 #include "store/store.h"
 #include "sync/scheduler.h"
@@ -124,8 +122,6 @@ class Metrics {
   double latency_sum_ = 0;
 };
 
-constexpr size_t kKeepAliveMaxRequests = 20;
-
 // SharePoint's odata.error shape, used for every error under /tenants/<name>/.
 std::string sp_error(std::string_view code, std::string_view message) {
   nlohmann::json j = {{"odata.error",
@@ -134,7 +130,7 @@ std::string sp_error(std::string_view code, std::string_view message) {
   return j.dump();
 }
 
-void set_json(httplib::Response& res, int status, const std::string& body) {
+void set_json(HttpResponse& res, int status, const std::string& body) {
   res.status = status;
   res.set_content(body, "application/json;odata=minimalmetadata;charset=utf-8");
 }
@@ -155,42 +151,28 @@ Status serve(const ServeOptions& opts) {
     if (!probe) return probe.status();
   }
 
-  // Block SIGTERM/SIGINT in every thread; one thread waits for them with sigwait.
+  // Block SIGTERM/SIGINT in every thread; this one waits for them with sigtimedwait.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  std::unique_ptr<httplib::Server> svr;
+  HttpServerOptions http;
+  http.host = opts.host;
+  http.port = opts.port;
+  http.threads = opts.threads;
+  http.max_body_bytes = opts.max_body_bytes;
   bool tls = !opts.tls_cert.empty();
   if (tls) {
-    auto ssl = std::make_unique<httplib::SSLServer>(opts.tls_cert.c_str(), opts.tls_key.c_str());
-    if (!ssl->is_valid()) {
-      return invalid_argument("cannot load TLS certificate '" + opts.tls_cert + "' or key '" +
-                              opts.tls_key + "'");
-    }
-    svr = std::move(ssl);
-  } else {
-    svr = std::make_unique<httplib::Server>();
+    UPSYNC_ASSIGN_OR_RETURN(TlsPem pem, read_tls_pair({opts.tls_cert, opts.tls_key}));
+    http.tls_cert_pem = std::move(pem.cert);
+    http.tls_key_pem = std::move(pem.key);
   }
-
-  size_t threads = opts.threads == 0 ? 1 : opts.threads;
-  svr->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  svr->set_payload_max_length(opts.max_body_bytes);
-  // Answers go out as headers then body; without TCP_NODELAY a kept-alive client (PnPjs,
-  // Node fetch) waits for its delayed ACK, about 40 ms per request.
-  svr->set_tcp_nodelay(true);
-  // cpp-httplib closes a kept-alive connection after 5 requests by default: the client then
-  // reconnects, and a new connection costs more than the request. Each open connection holds
-  // a pool thread while it lives, so connections beyond the pool wait for one to close (after
-  // this many requests, or 5 idle seconds): 20 keeps that wait short (bench/http.sh with half
-  // as many threads as connections: p99 37-55 ms at 20, 106 ms at 100).
-  svr->set_keep_alive_max_count(kKeepAliveMaxRequests);
 
   auto metrics = std::make_shared<Metrics>();
   std::string data_dir = opts.data_dir;
-  // One Store per worker thread.
+  // One Store per engine thread.
   auto thread_store = [data_dir]() -> Result<Store*> {
     thread_local std::unique_ptr<Store> store;
     if (!store) {
@@ -199,37 +181,18 @@ Status serve(const ServeOptions& opts) {
     return store.get();
   };
 
-  svr->set_logger([metrics](const httplib::Request& req, const httplib::Response& res) {
+  auto access_log = std::make_shared<AccessLog>();
+  auto log = [metrics, access_log](const HttpRequest& req, const HttpResponse& res) {
     metrics->count(res.status);
-    // One JSON object per line (structured access log), in a fixed member order.
-    JsonWriter entry;
-    entry.begin_object();
-    entry.key("time").str(utc_now_iso());
-    entry.key("remote").str(req.remote_addr);
-    entry.key("method").str(req.method);
-    entry.key("target").str(req.target);
-    entry.key("status").number(res.status);
-    entry.key("bytes").number(static_cast<int64_t>(res.body.size()));
-    std::string client = req.get_header_value("client-request-id");
-    if (!client.empty()) entry.key("clientRequestId").str(client);
-    entry.end_object();
-    std::string line = std::move(entry).text() + "\n";
-    std::fwrite(line.data(), 1, line.size(), stderr);
-  });
+    access_log->record(req, res);
+  };
 
-  svr->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+  // The body of an answer the engine decides (413, or 500 when a handler throws).
+  auto on_error = [](const HttpRequest& req, HttpResponse& res) {
     if (!res.body.empty()) return;
     std::string msg;
     std::string code;
     switch (res.status) {
-      case 404:
-        code = "-1, Microsoft.SharePoint.Client.ResourceNotFoundException";
-        msg = "Cannot find resource for the request " + req.path + ".";
-        break;
-      case 405:
-        code = "-1, Microsoft.SharePoint.Client.InvalidClientQueryException";
-        msg = "The HTTP method " + req.method + " is not allowed on " + req.path + ".";
-        break;
       case 413:
         code = "-2147024809, System.ArgumentException";
         msg = "The request body is larger than the limit of this server.";
@@ -240,36 +203,10 @@ Status serve(const ServeOptions& opts) {
     }
     int status = res.status;
     set_json(res, status, sp_error(code, msg));
-  });
+  };
 
-  svr->set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-        std::string what = "unknown error";
-        try {
-          if (ep) std::rethrow_exception(ep);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
-        set_json(res, 500, sp_error("-1, System.InvalidOperationException", what));
-      });
-
-  svr->Get("/healthz", [thread_store](const httplib::Request&, httplib::Response& res) {
-    auto store = thread_store();
-    if (!store) {
-      res.status = 503;
-      res.set_content(
-          nlohmann::json{{"status", "error"}, {"error", store.status().message()}}.dump(),
-          "application/json");
-      return;
-    }
-    res.set_content(R"({"status":"ok"})", "application/json");
-  });
-  svr->Get("/metrics", [metrics](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics->render(), "text/plain; version=0.0.4");
-  });
-
-  // Everything else goes through the router: tenant, caller, route (router.h).
+  // Everything but /healthz and /metrics goes through the router: tenant, caller, route
+  // (router.h).
   auto context = std::make_shared<ServerContext>();
   context->data_dir = opts.data_dir;
   context->tls = tls;
@@ -284,18 +221,34 @@ Status serve(const ServeOptions& opts) {
   add_admin_routes(*router);
   add_sharepoint_routes(*router);
   add_graph_routes(*router);
-  auto dispatch = [context, router, metrics](const httplib::Request& req, httplib::Response& res) {
+  auto handle = [context, router, metrics, thread_store](const HttpRequest& req,
+                                                         HttpResponse& res) {
+    if (req.method == "GET" && req.path == "/healthz") {
+      auto store = thread_store();
+      if (!store) {
+        res.status = 503;
+        res.set_content(
+            nlohmann::json{{"status", "error"}, {"error", store.status().message()}}.dump(),
+            "application/json");
+        return;
+      }
+      res.set_content(R"({"status":"ok"})", "application/json");
+      return;
+    }
+    if (req.method == "GET" && req.path == "/metrics") {
+      res.set_content(metrics->render(), "text/plain; version=0.0.4");
+      return;
+    }
     auto started = std::chrono::steady_clock::now();
-    router->dispatch(*context, req, res);
+    try {
+      router->dispatch(*context, req, res);
+    } catch (const std::exception& e) {
+      res = HttpResponse();
+      set_json(res, 500, sp_error("-1, System.InvalidOperationException", e.what()));
+    }
     metrics->observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   };
-  const char* any = "/.*";
-  svr->Get(any, dispatch);
-  svr->Post(any, dispatch);
-  svr->Put(any, dispatch);
-  svr->Patch(any, dispatch);
-  svr->Delete(any, dispatch);
 
   std::unique_ptr<ImportWorkerThread> worker;
   std::unique_ptr<SyncSchedulerThread> scheduler;
@@ -307,42 +260,21 @@ Status serve(const ServeOptions& opts) {
         opts.data_dir, [metrics](const SyncRun& run) { metrics->sync_run(run); });
   }
 
-  int port = opts.port;
-  if (port == 0) {
-    port = svr->bind_to_any_port(opts.host.c_str());
-    if (port < 0) return unavailable("cannot bind to " + opts.host + ":0");
-  } else if (!svr->bind_to_port(opts.host.c_str(), port)) {
-    return unavailable("cannot listen on " + opts.host + ":" + std::to_string(port) +
-                       " (address in use or not local)");
-  }
-
-  std::atomic<bool> done{false};
-  httplib::Server* raw = svr.get();
-  std::thread waiter([&signals, raw, &done] {
-    int sig = 0;
-    while (!done.load()) {
-      timespec timeout{0, 200 * 1000 * 1000};
-      sig = sigtimedwait(&signals, nullptr, &timeout);
-      if (sig == SIGTERM || sig == SIGINT) {
-        std::fputs("upsync serve: stopping on signal\n", stderr);
-        raw->stop();
-        return;
-      }
-    }
-  });
-
+  UPSYNC_ASSIGN_OR_RETURN(std::unique_ptr<HttpServer> server,
+                          HttpServer::start(std::move(http), handle, on_error, log));
   if (worker) worker->start();
   if (scheduler) scheduler->start();
-  std::cout << "listening on " << (tls ? "https" : "http") << "://" << opts.host << ":" << port
-            << std::endl;
-  bool ok = svr->listen_after_bind();
-  done = true;
-  waiter.join();
-  // In-flight requests have finished; a running import stops at its next checkpoint.
+  std::cout << "listening on " << (tls ? "https" : "http") << "://" << opts.host << ":"
+            << server->port() << std::endl;
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::fputs("upsync serve: stopping on signal\n", stderr);
+  // Requests being answered finish; then a running import stops at its next checkpoint.
+  server->stop();
+  access_log->flush();
   if (worker) worker->stop();
   if (scheduler) scheduler->stop();
-  if (!ok)
-    return internal_error("the server stopped with an error on port " + std::to_string(port));
   return Status();
 }
 

@@ -1,10 +1,10 @@
 // upsync serve: the HTTP(S) server.
 //
-// One cpp-httplib server with a fixed thread pool; every worker thread opens its own Store
-// (SQLite in WAL mode allows concurrent readers). Routes so far: /healthz, /metrics
-// (Prometheus text) and tenant addressing by path prefix /tenants/<name>/... . Requests
-// above `max_body_bytes` get 413; every request is written to the access log (stderr).
-// SIGTERM or SIGINT stops accepting, lets running requests finish and returns.
+// One HttpServer (http_server.h: libmicrohttpd, a pool of event-loop threads); every engine
+// thread opens its own Store (SQLite in WAL mode allows concurrent readers). /healthz and
+// /metrics (Prometheus text) are answered here, everything else by the Router (router.h).
+// Requests above `max_body_bytes` get 413; every request is written to the access log
+// (stderr). SIGTERM or SIGINT stops accepting, lets running requests finish and returns.
 #pragma once
 
 #include <cstddef>

@@ -133,14 +133,10 @@ Status send_content(Call& call, DocumentLibraries& libs, const FileUrl& url, uin
   if (!*in) return internal_error("cannot open the content of " + url.server_relative());
   call.res.status = 200;
   call.res.set_content_provider(size, "application/octet-stream",
-                                [in](size_t offset, size_t length, httplib::DataSink& sink) {
-                                  char buf[64 * 1024];
+                                [in](uint64_t offset, char* buf, size_t max) -> ssize_t {
                                   in->seekg(static_cast<std::streamoff>(offset));
-                                  size_t n = std::min(length, sizeof buf);
-                                  in->read(buf, static_cast<std::streamsize>(n));
-                                  std::streamsize got = in->gcount();
-                                  if (got <= 0) return false;
-                                  return sink.write(buf, static_cast<size_t>(got));
+                                  in->read(buf, static_cast<std::streamsize>(max));
+                                  return static_cast<ssize_t>(in->gcount());
                                 });
   return Status::ok();
 }

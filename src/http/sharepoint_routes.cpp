@@ -193,7 +193,7 @@ Result<Person> gather_person(Call& call, const Profile& p) {
   out.title = p.first("Title");
   out.user_url = sp_web_url(call) +
                  "/_api/SP.UserProfiles.PeopleManager/GetPropertiesFor(@v)?@v='" +
-                 httplib::detail::encode_query_param(p.account_name) + "'";
+                 url_encode(p.account_name) + "'";
   out.guid = p.first("UserProfile_GUID");
   return out;
 }

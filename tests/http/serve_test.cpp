@@ -1,13 +1,18 @@
 // Starts the real `upsync serve` on a free port and talks to it over HTTP.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
@@ -22,7 +27,9 @@ namespace {
 
 using upsync::testing::read_file;
 using upsync::testing::run;
+using upsync::testing::run_output;
 using upsync::testing::Server;
+using upsync::testing::shell_command;
 using upsync::testing::TempDir;
 
 class ServeTest : public ::testing::Test {
@@ -154,6 +161,125 @@ TEST_F(ServeTest, ServesHttpsWithASelfSignedCertificate) {
   EXPECT_EQ(srv.stop(), 0);
 }
 
+// A raw client socket connected to the server, for what httplib::Client does not do: keeping
+// a connection idle, or sending a request in pieces.
+class RawConnection {
+ public:
+  explicit RawConnection(int port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    timeval timeout{10, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  }
+  ~RawConnection() { close(fd_); }
+  bool connected() const { return connected_; }
+  bool send_text(const std::string& text) {
+    return ::send(fd_, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size());
+  }
+  // Reads until the end of one answer's headers and `body_bytes` more, or the connection ends.
+  std::string read_answer() {
+    std::string got;
+    char buf[4096];
+    for (;;) {
+      size_t end = got.find("\r\n\r\n");
+      if (end != std::string::npos) {
+        std::smatch m;
+        static const std::regex kLength("[Cc]ontent-[Ll]ength: *([0-9]+)");
+        std::string head = got.substr(0, end);
+        size_t want = std::regex_search(head, m, kLength) ? std::stoul(m[1]) : 0;
+        if (got.size() >= end + 4 + want) return got;
+      }
+      ssize_t n = recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) return got;
+      got.append(buf, static_cast<size_t>(n));
+    }
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
+TEST_F(ServeTest, IdleKeptAliveConnectionsDoNotHoldTheServersThreads) {
+  // Far more open connections than threads: a connection holds no thread while it idles, so
+  // a new client is answered at once rather than after an idle one times out.
+  Server srv(dir_, {"--threads", "2"});
+  ASSERT_GT(srv.port(), 0);
+  std::vector<std::unique_ptr<RawConnection>> idle;
+  for (int i = 0; i < 40; ++i) {
+    auto c = std::make_unique<RawConnection>(srv.port());
+    ASSERT_TRUE(c->connected());
+    ASSERT_TRUE(c->send_text("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+    EXPECT_NE(c->read_answer().find("HTTP/1.1 200"), std::string::npos);
+    idle.push_back(std::move(c));
+  }
+  httplib::Client cli("127.0.0.1", srv.port());
+  cli.set_read_timeout(2, 0);
+  auto r = cli.Get("/healthz");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200);
+  // The idle connections are still open and still served.
+  ASSERT_TRUE(idle.front()->send_text("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  EXPECT_NE(idle.front()->read_answer().find("upsync_http_requests_total{code=\"200\"} 41"),
+            std::string::npos);
+  EXPECT_EQ(srv.stop(), 0);
+}
+
+TEST_F(ServeTest, SigtermLetsARequestBeingReceivedFinish) {
+  auto app = nlohmann::json::parse(run_output(
+      {"--data-dir", dir_.str() + "/data", "--json", "app", "add", "-t", "contoso", "probe"}));
+  Server srv(dir_);
+  ASSERT_GT(srv.port(), 0);
+  RawConnection c(srv.port());
+  ASSERT_TRUE(c.connected());
+  std::string body =
+      "grant_type=client_credentials&client_id=" + app["clientId"].get<std::string>() +
+      "&client_secret=" + app["clientSecret"].get<std::string>() +
+      "&scope=https%3A%2F%2Fcontoso.sharepoint.com%2F.default";
+  ASSERT_TRUE(
+      c.send_text("POST /contoso/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\n"
+                  "Content-Type: application/x-www-form-urlencoded\r\n"
+                  "Content-Length: " +
+                  std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 5)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  kill(srv.pid(), SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // The server stops accepting new connections, and still answers this request.
+  httplib::Client late("127.0.0.1", srv.port());
+  late.set_connection_timeout(1, 0);
+  EXPECT_FALSE(late.Get("/healthz"));
+  ASSERT_TRUE(c.send_text(body.substr(5)));
+  std::string answer = c.read_answer();
+  EXPECT_NE(answer.find("HTTP/1.1 200"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("\"access_token\":"), std::string::npos) << answer;
+  EXPECT_EQ(srv.stop(), 0);
+  EXPECT_NE(srv.log().find("stopping on signal"), std::string::npos);
+}
+
+TEST_F(ServeTest, ChunkedBodyOverTheLimitGets413AndChangesNothing) {
+  Server srv(dir_, {"--max-body", "1024"});
+  ASSERT_GT(srv.port(), 0);
+  RawConnection c(srv.port());
+  ASSERT_TRUE(c.connected());
+  std::string chunk(1000, 'x');
+  char size[16];
+  std::snprintf(size, sizeof size, "%zx\r\n", chunk.size());
+  std::string request =
+      "POST /tenants/contoso/admin/v1/properties HTTP/1.1\r\nHost: x\r\n"
+      "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 3; ++i) request += size + chunk + "\r\n";
+  request += "0\r\n\r\n";
+  ASSERT_TRUE(c.send_text(request));
+  std::string answer = c.read_answer();
+  EXPECT_NE(answer.find("HTTP/1.1 413"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("larger than the limit of this server"), std::string::npos) << answer;
+  EXPECT_EQ(srv.stop(), 0);
+}
+
 TEST_F(ServeTest, BadListenAndMissingDataAreUserErrors) {
   EXPECT_EQ(run({"--data-dir", dir_.str() + "/data", "serve", "--listen", "127.0.0.1"}), 1);
   EXPECT_EQ(run({"--data-dir", dir_.str() + "/data", "serve", "--listen", "127.0.0.1:99999"}), 1);
@@ -161,6 +287,24 @@ TEST_F(ServeTest, BadListenAndMissingDataAreUserErrors) {
   EXPECT_EQ(run({"--data-dir", dir_.str() + "/data", "serve", "--listen", "127.0.0.1:0",
                  "--tls-cert", "/nonexistent.pem"}),
             1);
+}
+
+TEST_F(ServeTest, ACertificateWithAnotherKeyIsRefusedNamingTheFiles) {
+  for (std::string n : {"a", "b"}) {
+    std::string cmd =
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost "
+        "-keyout '" +
+        dir_.str() + "/" + n + ".key' -out '" + dir_.str() + "/" + n + ".pem' >/dev/null 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+  }
+  std::string cmd =
+      shell_command({"--data-dir", dir_.str() + "/data", "serve", "--listen", "127.0.0.1:0",
+                     "--tls-cert", dir_.str() + "/a.pem", "--tls-key", dir_.str() + "/b.key"}) +
+      " > '" + dir_.str() + "/out' 2>&1";
+  EXPECT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 1);
+  std::string out = read_file(dir_.path() / "out");
+  EXPECT_NE(out.find("b.key' is not the private key of the certificate in '"), std::string::npos)
+      << out;
 }
 
 }  // namespace

@@ -1,0 +1,44 @@
+// The access log of `upsync serve`: one JSON object per answered request, one per line, on
+// stderr, in a fixed member order (time, remote, method, target, status, bytes, and the
+// client's request id when it sent one).
+//
+// Lines are gathered in memory and written together: when 64 KB are waiting, every
+// `flush_interval`, and when the log is closed. A busy server then makes one write for many
+// requests instead of one each, and a line is never out more than the interval late.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "http/http_message.h"
+
+namespace upsync {
+
+class AccessLog {
+ public:
+  explicit AccessLog(std::FILE* out = stderr,
+                     std::chrono::milliseconds flush_interval = std::chrono::milliseconds(200));
+  ~AccessLog();  // writes what is waiting
+  AccessLog(const AccessLog&) = delete;
+  AccessLog& operator=(const AccessLog&) = delete;
+
+  void record(const HttpRequest& req, const HttpResponse& res);
+  void flush();
+
+ private:
+  void write_locked();
+
+  std::FILE* out_;
+  std::chrono::milliseconds interval_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::string pending_;
+  bool closing_ = false;
+  std::thread flusher_;
+};
+
+}  // namespace upsync
