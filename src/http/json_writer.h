@@ -22,6 +22,7 @@ namespace upsync {
 
 class JsonWriter {
  public:
+  JsonWriter() { out_.reserve(1024); }
   JsonWriter& begin_object();
   JsonWriter& end_object();
   JsonWriter& begin_array();
