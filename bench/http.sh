@@ -2,7 +2,7 @@
 # HTTP benchmark: wrk (keep-alive) against `upsync serve` answering GetPropertiesFor, beside
 # nginx serving the same JSON answer as a static file, in the same run; then the same load on
 # upsync while a 1,000,000-value bulk import runs beside it (200,000 users x 5 properties).
-# Prints req/s, p99 latency, errors and the ratios.
+# Prints req/s, p99 latency, errors and the ratios (medians of alternating rounds).
 #   bench/http.sh [SECONDS] [BUILD_DIR]       (defaults: 20, build-release)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -85,8 +85,22 @@ measure() {
   errors=$(echo "$out" | awk '/Non-2xx/ {n+=$NF} /Socket errors/ {gsub(/[^0-9 ]/," "); for(i=1;i<=NF;i++) n+=$i} END {print n+0}')
   echo "$rps $p99 $errors"
 }
-read -r up_rps up_p99 up_err < <(measure "$SECS" -H "Authorization: Bearer $token" -H "$ACCEPT" "$BASE$PATH_Q")
-read -r ng_rps ng_p99 ng_err < <(measure "$SECS" "http://127.0.0.1:$NGINX_PORT/props.json")
+# Rounds alternate between the two servers, so that a change in the machine's load (other
+# work on a shared machine) falls on both; each figure is the median of its rounds.
+ROUNDS=${HTTP_BENCH_ROUNDS:-3}
+: > "$WORK/up.txt"
+: > "$WORK/ng.txt"
+for _ in $(seq 1 "$ROUNDS"); do
+  measure "$SECS" -H "Authorization: Bearer $token" -H "$ACCEPT" "$BASE$PATH_Q" >> "$WORK/up.txt"
+  measure "$SECS" "http://127.0.0.1:$NGINX_PORT/props.json" >> "$WORK/ng.txt"
+done
+median_row() { sort -n -k1,1 "$1" | sed -n "$(( (ROUNDS + 1) / 2 ))p"; }
+read -r up_rps up_p99 _ < <(median_row "$WORK/up.txt")
+read -r ng_rps ng_p99 _ < <(median_row "$WORK/ng.txt")
+up_err=$(awk '{n+=$3} END {print n+0}' "$WORK/up.txt")  # errors: all rounds together
+ng_err=$(awk '{n+=$3} END {print n+0}' "$WORK/ng.txt")
+up_all=$(awk '{printf "%s%.0f", (NR>1?", ":""), $1}' "$WORK/up.txt")
+ng_all=$(awk '{printf "%s%.0f", (NR>1?", ":""), $1}' "$WORK/ng.txt")
 
 # The same load on upsync while the import runs in a worker beside the server.
 start=$(date +%s.%N)
@@ -97,9 +111,9 @@ wait "$IMPORT_PID"; IMPORT_PID=
 import_secs=$(echo "$(date +%s.%N) - $start" | bc)
 state=$("$UPSYNC" --json import list -t contoso | sed -n 's/.*"State": *"\([A-Za-z]*\)".*/\1/p' | head -1)
 
-printf 'http: GetPropertiesFor (%d-byte JSON answer), wrk -t2 -c16 -d%ss keep-alive\n' "$bytes" "$SECS"
-printf '  upsync serve:          %9.0f req/s  p99 %7.2f ms  errors %d\n' "$up_rps" "$up_p99" "$up_err"
-printf '  nginx static file:     %9.0f req/s  p99 %7.2f ms  errors %d\n' "$ng_rps" "$ng_p99" "$ng_err"
+printf 'http: GetPropertiesFor (%d-byte JSON answer), wrk -t2 -c16 -d%ss keep-alive, median of %d alternating rounds\n' "$bytes" "$SECS" "$ROUNDS"
+printf '  upsync serve:          %9.0f req/s  p99 %7.2f ms  errors %d  (rounds: %s)\n' "$up_rps" "$up_p99" "$up_err" "$up_all"
+printf '  nginx static file:     %9.0f req/s  p99 %7.2f ms  errors %d  (rounds: %s)\n' "$ng_rps" "$ng_p99" "$ng_err" "$ng_all"
 printf '  ratio upsync / nginx:  %.2fx req/s (goal >= 0.50)\n' "$(echo "$up_rps / $ng_rps" | bc -l)"
 printf '  during a %d-value bulk import (%s, %.1f s): %9.0f req/s  p99 %7.2f ms  errors %d\n' \
   "$((USERS * 5))" "$state" "$import_secs" "$busy_rps" "$busy_p99" "$busy_err"
