@@ -46,6 +46,7 @@ const std::vector<RouteCase>& routes() {
       {"GET", "/v1.0/users", "", Needs::kAnyone, 200},
       {"GET", "/v1.0/users?$select=id&$filter=accountEnabled%20eq%20true", "", Needs::kAnyone, 200},
       {"GET", "/v1.0/users/delta", "", Needs::kAnyone, 200},
+      {"GET", "/v1.0/users/adele@contoso.com", "", Needs::kAnyone, 200},
       {"GET", "/v1.0/users/adele@contoso.com/memberOf", "", Needs::kAnyone, 200},
       {"GET", "/v1.0/groups", "", Needs::kAnyone, 200},
       {"GET", "/v1.0/groups?$select=id&$filter=startswith(displayName,%27S%27)", "", Needs::kAnyone,
