@@ -1,10 +1,11 @@
 // How a profile's properties are packed into one stored document.
 //
-// One row per profile holds all its properties as a JSON object: single values as strings,
-// multi-values as arrays ({"FirstName":"Bob","SPS-Skills":["C++","SQL"]}). One row per profile
-// (rather than one per value) keeps a profile read to one index lookup and lets the bulk
-// import rewrite a profile with one UPDATE. Backends store the text as is (SQLite TEXT with
-// the JSON1 functions for filters; PostgreSQL jsonb).
+// A profile's properties are packed as JSON objects: single values as strings, multi-values
+// as arrays ({"FirstName":"Bob","SPS-Skills":["C++","SQL"]}). The SQLite store keeps two per
+// profile: its default properties in its row of profiles and its custom properties in a narrow
+// row of profile_custom, so that a profile read is one index lookup and a join, and the bulk
+// import (custom properties only) rewrites the short row. Backends store the text as is
+// (SQLite TEXT with the JSON1 functions for filters; PostgreSQL jsonb).
 #pragma once
 
 #include <map>

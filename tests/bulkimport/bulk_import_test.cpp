@@ -173,6 +173,42 @@ TEST_F(BulkImportTest, ACleanFileSucceedsWithNoLog) {
   EXPECT_EQ(*store_->last_seq(tenant_.id), seq);
 }
 
+// A map may name a default property of the catalog that is not editable by users (e.g.
+// SPS-HireDate): it lives in the profile's own row, custom properties beside it; both are set
+// with one change-feed entry per changed profile, and importing them again changes nothing.
+TEST_F(BulkImportTest, DefaultAndCustomTargetsAreBothSet) {
+  TempDir tmp;
+  testing::write_file(tmp.path() / "ok.json",
+                      R"({"value":[{"IdName":"vesaj@contoso.com","City":"Helsinki",)"
+                      R"("Hired":"2015-06-01"},{"IdName":"erwin@contoso.com","City":"Espoo"}]})");
+  put((tmp.path() / "ok.json").string());
+  auto imp = importer();
+  const std::map<std::string, std::string> map{{"City", "City"}, {"Hired", "SPS-HireDate"}};
+  auto run = [&] {
+    auto id =
+        imp.queue_import_profile_properties(tenant_, ImportIdType::kEmail, "IdName", map, kSource);
+    ASSERT_TRUE(id) << id.status().to_string();
+    ASSERT_TRUE(imp.run_pending());
+    auto job = imp.get_import_profile_property_job(tenant_, *id);
+    ASSERT_TRUE(job);
+    EXPECT_EQ(job->state, ImportJobState::kSucceeded) << job->error_message;
+  };
+  const int64_t before = *store_->last_seq(tenant_.id);
+  run();
+  const std::string hired = prop("vesaj@contoso.com", "SPS-HireDate");
+  EXPECT_FALSE(hired.empty());
+  EXPECT_EQ(prop("vesaj@contoso.com", "City"), "Helsinki");
+  EXPECT_EQ(prop("erwin@contoso.com", "City"), "Espoo");
+  EXPECT_EQ(*store_->last_seq(tenant_.id), before + 2);
+  auto changes = store_->changes_after(tenant_.id, kProfilesFeed, before, 10);
+  ASSERT_TRUE(changes);
+  EXPECT_EQ(changes->size(), 2u);
+  const std::string snap = snapshot();
+  run();
+  EXPECT_EQ(snapshot(), snap);
+  EXPECT_EQ(prop("vesaj@contoso.com", "SPS-HireDate"), hired);
+}
+
 TEST_F(BulkImportTest, QueueTimeChecksRefuseWithTheSeedMessages) {
   put(kData + "seed003_sample.json");
   auto imp = importer();

@@ -395,6 +395,118 @@ TEST(SqliteStoreFileTest, CorruptFileIsRefusedAndLeftAsItWas) {
   EXPECT_EQ(read_file(db), before);
 }
 
+// Custom properties live in the profile's row of profile_custom, the others in profiles: a
+// profile reads as one, filters and removal checks look at the right row, a delete removes
+// both; migration 14 moves the custom values of a version-13 database out of profiles.props.
+TEST(SqliteStoreFileTest, CustomPropertiesLiveInTheirOwnRowAndMigrateThere) {
+  TempDir dir;
+  const auto db = dir.path() / "upsync.db";
+  auto query = [&](const std::string& sql) {
+    sqlite3* raw = nullptr;
+    EXPECT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(raw, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
+    std::string out;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      if (!out.empty()) out += "|";
+      const unsigned char* t = sqlite3_column_text(st, 0);
+      out += t ? reinterpret_cast<const char*>(t) : "NULL";
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
+    return out;
+  };
+  Profile bob, eve;
+  {
+    auto store = open_store({.data_dir = dir.str()});
+    ASSERT_TRUE(store);
+    auto t = (*store)->create_tenant({.name = "contoso"});
+    ASSERT_TRUE(t);
+    PropertyDefinition cost;
+    cost.name = "CostCenter";
+    cost.type = DataType::kInteger;
+    ASSERT_TRUE((*store)->add_custom_property(t->id, cost));
+    PropertyDefinition team;
+    team.name = "Team";
+    ASSERT_TRUE((*store)->add_custom_property(t->id, team));
+    auto b = (*store)->create_profile(
+        t->id, "i:0#.f|membership|bob@contoso.com",
+        std::vector<PropertyChange>{
+            {"Team", {"Red \"A\""}}, {"CostCenter", {"0042"}}, {"Office", {"Viper"}}});
+    ASSERT_TRUE(b) << b.status().to_string();
+    bob = *b;
+    auto e = (*store)->create_profile(t->id, "i:0#.f|membership|eve@contoso.com",
+                                      std::vector<PropertyChange>{{"Office", {"Beetle"}}});
+    ASSERT_TRUE(e);
+    eve = *e;
+    EXPECT_EQ(bob.first("CostCenter"), "42");
+  }
+  EXPECT_EQ(query("SELECT props FROM profile_custom"), R"({"CostCenter":"42","Team":"Red \"A\""})");
+  EXPECT_EQ(query("SELECT count(*) FROM profiles WHERE props LIKE '%CostCenter%'"), "0");
+
+  // Back to version 13: the custom values in profiles.props, no profile_custom.
+  EXPECT_EQ(query("UPDATE profiles SET props = json_patch(props, (SELECT c.props FROM "
+                  "profile_custom c WHERE c.id = profiles.id)) WHERE id IN (SELECT id FROM "
+                  "profile_custom) RETURNING id"),
+            std::to_string(bob.id));
+  query("DROP TABLE profile_custom");
+  query("PRAGMA user_version = 13");
+  EXPECT_EQ(query("SELECT json_extract(props, '$.Team') FROM profiles WHERE id = " +
+                  std::to_string(bob.id)),
+            "Red \"A\"");
+
+  auto store = open_store({.data_dir = dir.str()});
+  ASSERT_TRUE(store) << store.status().to_string();
+  auto t = (*store)->tenant("contoso");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(query("SELECT props FROM profile_custom"), R"({"CostCenter":"42","Team":"Red \"A\""})");
+  EXPECT_EQ(query("SELECT count(*) FROM profiles WHERE props LIKE '%CostCenter%'"), "0");
+  auto read = (*store)->profile(t->id, {ProfileKeyKind::kId, std::to_string(bob.id)});
+  ASSERT_TRUE(read) << read.status().to_string();
+  EXPECT_EQ(read->properties, bob.properties);
+  EXPECT_EQ(read->seq, bob.seq);
+
+  // Filters on a custom and on a default property.
+  ProfileQuery red;
+  red.filter_property = "team";
+  red.filter_value = "Red \"A\"";
+  auto page = (*store)->list_profiles(t->id, red);
+  ASSERT_TRUE(page) << page.status().to_string();
+  ASSERT_EQ(page->profiles.size(), 1u);
+  EXPECT_EQ(page->profiles[0].properties, bob.properties);
+  ProfileQuery beetle;
+  beetle.filter_property = "Office";
+  beetle.filter_value = "Beetle";
+  page = (*store)->list_profiles(t->id, beetle);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->profiles.size(), 1u);
+  EXPECT_EQ(page->profiles[0].id, eve.id);
+
+  // A change of a custom value moves the profile's sequence; clearing the last one removes
+  // the custom row; removal of the property checks the custom rows.
+  EXPECT_EQ((*store)->remove_custom_property(t->id, "Team").code(),
+            StatusCode::kFailedPrecondition);
+  auto changed =
+      (*store)->update_profile(t->id, bob.id, std::vector<PropertyChange>{{"CostCenter", {}}});
+  ASSERT_TRUE(changed);
+  EXPECT_GT(changed->seq, bob.seq);
+  EXPECT_EQ(changed->first("CostCenter"), "");
+  changed = (*store)->update_profile(t->id, bob.id, std::vector<PropertyChange>{{"Team", {}}});
+  ASSERT_TRUE(changed);
+  EXPECT_EQ(query("SELECT count(*) FROM profile_custom"), "0");
+  EXPECT_TRUE((*store)->remove_custom_property(t->id, "Team").is_ok());
+  changed =
+      (*store)->update_profile(t->id, eve.id, std::vector<PropertyChange>{{"CostCenter", {"7"}}});
+  ASSERT_TRUE(changed);
+  EXPECT_EQ(query("SELECT count(*) FROM profile_custom"), "1");
+  ASSERT_TRUE((*store)->delete_profile(t->id, eve.id).is_ok());
+  EXPECT_EQ(query("SELECT count(*) FROM profile_custom"), "0");
+  auto after = (*store)->profile(t->id, {ProfileKeyKind::kId, std::to_string(bob.id)});
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->first("Office"), "Viper");
+  EXPECT_EQ(after->first("CostCenter"), "");
+}
+
 TEST(SqliteStoreFileTest, NewerSchemaVersionIsRefusedAndLeftAsItWas) {
   TempDir dir;
   {

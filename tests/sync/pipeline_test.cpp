@@ -345,6 +345,7 @@ TEST_F(SyncTest, MigrationEightIndexesUsersSyncedBeforeIt) {
                                 "DROP TABLE directory_groups; "
                                 "DROP TABLE directory_group_members; "
                                 "DROP TABLE directory_transitive_members; "
+                                "DROP TABLE profile_custom; "
                                 "PRAGMA user_version = 7;",
                                 nullptr, nullptr, &error);
     EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");

@@ -1,5 +1,6 @@
 // The SQLite ProfileBatchWriter of the bulk import (src/bulkimport/profile_writer.h): one
-// indexed SELECT and one UPDATE per profile, the stored document patched in place
+// indexed SELECT and one write of the profile's custom row (profile_custom, the import writes
+// only custom properties) per profile, the stored document patched in place
 // (patch_single_values) rather than decoded and encoded, and one change-feed entry per
 // changed profile, written by multi-row INSERTs; sequence numbers come from the store's
 // per-transaction counter, like every other write.
@@ -16,16 +17,21 @@ class SqliteProfileBatchWriter : public ProfileBatchWriter {
  public:
   explicit SqliteProfileBatchWriter(SqliteStore& store) : store_(store), db_(store.db()) {}
 
-  // A bulk job touches many pages: a larger page cache while the writer lives, restored
-  // after. Durability settings (journal_mode, synchronous) stay as the store set them.
+  // A bulk job touches many pages: a larger page cache, and a checkpoint of the WAL into the
+  // database (two fsyncs each) every kCheckpointPages written pages rather than SQLite's
+  // default 1000, while the writer lives; both restored after. Durability settings
+  // (journal_mode, synchronous) stay as the store set them: each commit is durable as before.
   Status tune() {
     UPSYNC_ASSIGN_OR_RETURN(saved_cache_size_, db_.query_int("PRAGMA cache_size"));
-    return db_.exec("PRAGMA cache_size = -" + std::to_string(kCacheKiB));
+    UPSYNC_ASSIGN_OR_RETURN(saved_checkpoint_, db_.query_int("PRAGMA wal_autocheckpoint"));
+    return db_.exec("PRAGMA cache_size = -" + std::to_string(kCacheKiB) +
+                    "; PRAGMA wal_autocheckpoint = " + std::to_string(kCheckpointPages));
   }
   ~SqliteProfileBatchWriter() override {
     if (saved_cache_size_ == 0) return;
-    // Best effort: the connection works with either cache size.
-    (void)db_.exec("PRAGMA cache_size = " + std::to_string(saved_cache_size_));
+    // Best effort: the connection works with either setting.
+    (void)db_.exec("PRAGMA cache_size = " + std::to_string(saved_cache_size_) +
+                   "; PRAGMA wal_autocheckpoint = " + std::to_string(saved_checkpoint_));
   }
 
   Result<std::vector<UpdateOutcome>> apply(TenantId tenant, ProfileKeyKind kind,
@@ -46,11 +52,9 @@ class SqliteProfileBatchWriter : public ProfileBatchWriter {
         return invalid_argument("the bulk import looks profiles up by e-mail, UPN or cloud id");
     }
     UPSYNC_ASSIGN_OR_RETURN(
-        auto* find, db_.prepare("SELECT id, props FROM profiles WHERE tenant_id = ? AND " + column +
-                                " = ? ORDER BY id LIMIT 1"));
-    UPSYNC_ASSIGN_OR_RETURN(
-        auto* write,
-        db_.prepare("UPDATE profiles SET props = ?, seq = ?, updated_at = ? WHERE id = ?"));
+        auto* find, db_.prepare("SELECT p.id, c.props FROM profiles p LEFT JOIN profile_custom c "
+                                "ON c.id = p.id WHERE p.tenant_id = ? AND p." +
+                                column + " = ? ORDER BY p.id LIMIT 1"));
     const std::string now = utc_now_iso();
 
     changes_.clear();
@@ -69,11 +73,19 @@ class SqliteProfileBatchWriter : public ProfileBatchWriter {
         continue;
       }
       const ProfileId id = find->column_int(0);
+      if (!all_custom(u, schema)) {
+        // A default property of the catalog (e.g. SPS-HireDate) lives in the profile's row
+        // in profiles: the store's own update writes it, with its change-feed entry.
+        find->reset();
+        UPSYNC_ASSIGN_OR_RETURN(const UpdateOutcome o, update_default_properties(tenant, id, u));
+        out.push_back(o);
+        continue;
+      }
+      const std::string_view stored = find->column_is_null(1) ? "{}" : find->column_text(1);
       // Patched in place when the stored document allows it; otherwise decoded and encoded.
-      std::optional<bool> changed =
-          patch_single_values(find->column_text(1), u.values, schema, props);
+      std::optional<bool> changed = patch_single_values(stored, u.values, schema, props);
       if (!changed) {
-        auto decoded = decode_properties(find->column_text(1));
+        auto decoded = decode_properties(stored);
         if (!decoded) {
           find->reset();
           return decoded.status();
@@ -87,11 +99,7 @@ class SqliteProfileBatchWriter : public ProfileBatchWriter {
         continue;
       }
       UPSYNC_ASSIGN_OR_RETURN(const int64_t seq, store_.next_seq(tenant));
-      write->bind(1, props);
-      write->bind(2, seq);
-      write->bind(3, now);
-      write->bind(4, id);
-      UPSYNC_RETURN_IF_ERROR(write->run());
+      UPSYNC_RETURN_IF_ERROR(store_.write_custom_row(id, props == "{}" ? "" : props, seq, now));
       changes_.emplace_back(seq, id);
       if (changes_.size() == kFeedRows) UPSYNC_RETURN_IF_ERROR(flush_changes(tenant, now));
       out.push_back(UpdateOutcome::kChanged);
@@ -102,8 +110,30 @@ class SqliteProfileBatchWriter : public ProfileBatchWriter {
 
  private:
   static constexpr int64_t kCacheKiB = 16 * 1024;
+  static constexpr int64_t kCheckpointPages = 16 * 1024;
   // Change-feed entries go in by kFeedRows per INSERT.
   static constexpr size_t kFeedRows = 128;
+
+  static bool all_custom(const ProfileUpdate& u, const ProfileSchema& schema) {
+    for (const auto& [name, value] : u.values) {
+      const PropertyDefinition* def = schema.find(name);
+      if (!def || !def->custom) return false;
+    }
+    return true;
+  }
+
+  Result<UpdateOutcome> update_default_properties(TenantId tenant, ProfileId id,
+                                                  const ProfileUpdate& u) {
+    const ProfileKey key{ProfileKeyKind::kId, std::to_string(id)};
+    UPSYNC_ASSIGN_OR_RETURN(const Profile before, store_.profile(tenant, key));
+    std::vector<PropertyChange> changes;
+    for (const auto& [name, value] : u.values) {
+      changes.push_back(
+          {name, value.empty() ? std::vector<std::string>{} : std::vector<std::string>{value}});
+    }
+    UPSYNC_ASSIGN_OR_RETURN(const Profile after, store_.update_profile(tenant, id, changes));
+    return after.seq != before.seq ? UpdateOutcome::kChanged : UpdateOutcome::kUnchanged;
+  }
 
   // Sets `values` in a decoded map in order ("" clears); returns whether the map differs at
   // the end, as patch_single_values does.
@@ -150,6 +180,7 @@ class SqliteProfileBatchWriter : public ProfileBatchWriter {
   SqliteDb& db_;
   std::vector<std::pair<int64_t, ProfileId>> changes_;  // (seq, profile) not yet in the feed
   int64_t saved_cache_size_ = 0;
+  int64_t saved_checkpoint_ = 0;
 };
 
 }  // namespace

@@ -74,6 +74,10 @@ class SqliteStore : public Store {
                        std::string_view object_id, ChangeOp op, std::string_view at);
 
   SqliteDb& db() { return *db_; }
+  // Writes a profile's custom properties (packed as profile_codec) to its row in
+  // profile_custom, with the sequence and time of the change; empty `props` deletes the row.
+  Status write_custom_row(ProfileId id, std::string_view props, int64_t seq,
+                          std::string_view updated_at);
 
  private:
   explicit SqliteStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
