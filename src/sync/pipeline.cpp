@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <climits>
 #include <cstdint>
 #include <cstdio>
@@ -568,6 +569,19 @@ class Pipeline {
   const SyncOptions& options_;
 };
 
+// Runs a stage and sets its report's duration.
+template <typename Fn>
+Result<StageReport> timed(Fn&& stage) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Result<StageReport> r = stage();
+  if (r) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - t0);
+    r->seconds = static_cast<double>(ms.count()) / 1000;
+  }
+  return r;
+}
+
 // SyncOptions' OU scope applied to a read: entries out of scope leave it, and in a delta
 // their anchors join the deletions (they moved out of scope).
 SourceRead scope_to_ous(const SourceRead& in, const SyncOptions& o) {
@@ -608,14 +622,14 @@ Result<SyncReport> run(Store& store, const Tenant& tenant, const SourceRead* sou
   }
   Status s = store.in_transaction([&]() -> Status {
     if (source) {
-      UPSYNC_ASSIGN_OR_RETURN(StageReport r0, p.stage0(*source));
+      UPSYNC_ASSIGN_OR_RETURN(StageReport r0, timed([&] { return p.stage0(*source); }));
       report.stages.push_back(std::move(r0));
     }
-    UPSYNC_ASSIGN_OR_RETURN(StageReport r1, p.stage1());
+    UPSYNC_ASSIGN_OR_RETURN(StageReport r1, timed([&] { return p.stage1(); }));
     report.stages.push_back(std::move(r1));
-    UPSYNC_ASSIGN_OR_RETURN(StageReport r2, p.stage2());
+    UPSYNC_ASSIGN_OR_RETURN(StageReport r2, timed([&] { return p.stage2(); }));
     report.stages.push_back(std::move(r2));
-    UPSYNC_ASSIGN_OR_RETURN(StageReport r3, p.stage3());
+    UPSYNC_ASSIGN_OR_RETURN(StageReport r3, timed([&] { return p.stage3(); }));
     report.stages.push_back(std::move(r3));
     if (options.dry_run) return failed_precondition(kDryRunMarker);
     return Status::ok();
@@ -768,7 +782,7 @@ Result<StageReport> sync_profiles_to_sites(Store& store, const Tenant& tenant,
                                            const SyncOptions& options) {
   UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(store));
   Pipeline p(store, *dir, tenant, options);
-  return p.stage3();
+  return timed([&] { return p.stage3(); });
 }
 
 bool is_group_entry(const LdifRecord& e) {
