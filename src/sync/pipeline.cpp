@@ -620,7 +620,7 @@ Result<SyncReport> run(Store& store, const Tenant& tenant, const SourceRead* sou
     scoped = scope_to_ous(*source, options);
     source = &scoped;
   }
-  Status s = store.in_transaction([&]() -> Status {
+  Status s = store.in_bulk_transaction([&]() -> Status {
     if (source) {
       UPSYNC_ASSIGN_OR_RETURN(StageReport r0, timed([&] { return p.stage0(*source); }));
       report.stages.push_back(std::move(r0));

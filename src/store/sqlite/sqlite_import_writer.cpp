@@ -3,6 +3,8 @@
 // (patch_single_values) rather than decoded and encoded, and one change-feed entry per
 // changed profile, written by multi-row INSERTs; sequence numbers come from the store's
 // per-transaction counter, like every other write.
+#include <optional>
+
 #include "bulkimport/profile_writer.h"
 #include "core/clock.h"
 #include "core/text.h"
@@ -19,13 +21,9 @@ class SqliteProfileBatchWriter : public ProfileBatchWriter {
   // A bulk job touches many pages: a larger page cache while the writer lives, restored
   // after. Durability settings (journal_mode, synchronous) stay as the store set them.
   Status tune() {
-    UPSYNC_ASSIGN_OR_RETURN(saved_cache_size_, db_.query_int("PRAGMA cache_size"));
-    return db_.exec("PRAGMA cache_size = -" + std::to_string(kCacheKiB));
-  }
-  ~SqliteProfileBatchWriter() override {
-    if (saved_cache_size_ == 0) return;
-    // Best effort: the connection works with either cache size.
-    (void)db_.exec("PRAGMA cache_size = " + std::to_string(saved_cache_size_));
+    UPSYNC_ASSIGN_OR_RETURN(auto cache, db_.larger_cache(kCacheKiB));
+    cache_.emplace(std::move(cache));
+    return Status::ok();
   }
 
   Result<std::vector<UpdateOutcome>> apply(TenantId tenant, ProfileKeyKind kind,
@@ -149,7 +147,7 @@ class SqliteProfileBatchWriter : public ProfileBatchWriter {
   SqliteStore& store_;
   SqliteDb& db_;
   std::vector<std::pair<int64_t, ProfileId>> changes_;  // (seq, profile) not yet in the feed
-  int64_t saved_cache_size_ = 0;
+  std::optional<SqliteDb::LargerCache> cache_;
 };
 
 }  // namespace

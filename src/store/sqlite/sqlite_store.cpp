@@ -334,7 +334,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
   }
   auto store = std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db)));
   UPSYNC_RETURN_IF_ERROR(store->db_->exec(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+      // Savepoints (nested transactions) keep the pages they change in a statement journal:
+      // in memory rather than a temporary file, which cost a write call per page and
+      // savepoint (1.2 million in a full sync of 20,000 users).
+      "PRAGMA temp_store=MEMORY;"));
   UPSYNC_RETURN_IF_ERROR(store->migrate().with_context("migrating " + path));
   return store;
 }
@@ -357,6 +361,13 @@ Status SqliteStore::read_snapshot(const std::function<Status()>& body) {
   Status end = db_->end_snapshot();
   if (!s.is_ok()) return s;
   return end;
+}
+
+Status SqliteStore::in_bulk_transaction(const std::function<Status()>& body) {
+  if (tx_depth_ > 0) return in_transaction(body);
+  UPSYNC_RETURN_IF_ERROR(db_->end_snapshot());
+  UPSYNC_ASSIGN_OR_RETURN(auto cache, db_->larger_cache(kBulkCacheKiB));
+  return in_transaction(body);
 }
 
 Status SqliteStore::in_transaction(const std::function<Status()>& body) {
