@@ -120,7 +120,8 @@ class Store {
   // when it returns a failure. Calls may nest; only the outermost commits.
   virtual Status in_transaction(const std::function<Status()>& body) = 0;
   // The same for a transaction that writes many rows (a full directory sync): the backend may
-  // give it more memory while it runs.
+  // give it more memory while it runs, and the transactions nested in it are not savepoints of
+  // their own: a failed nested write must fail `body`, which then rolls back everything.
   virtual Status in_bulk_transaction(const std::function<Status()>& body) {
     return in_transaction(body);
   }

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "core/claims.h"
 #include "core/clock.h"
@@ -422,6 +424,9 @@ class Pipeline {
   Result<StageReport> stage2() {
     StageReport r;
     r.stage = "store-to-profiles";
+    // Managers' account names by object id: many users share a manager, and the directory
+    // store does not change during this stage.
+    std::unordered_map<std::string, std::string> manager_accounts;
     UPSYNC_RETURN_IF_ERROR(
         follow(kDirectoryUsersFeed, kStage2Cursor, r.read, [&](const Change& c) -> Status {
           UPSYNC_ASSIGN_OR_RETURN(auto user,
@@ -444,10 +449,16 @@ class Pipeline {
           }
           std::string manager_account;
           if (std::string m = user->first("manager"); !m.empty()) {
-            UPSYNC_ASSIGN_OR_RETURN(auto mgr, dir_.user(tenant_.id, DirectoryLayer::kStore, m));
-            if (mgr && !mgr->deleted && !mgr->first("userPrincipalName").empty()) {
-              manager_account = format_claim(membership_user(mgr->first("userPrincipalName")));
+            auto known = manager_accounts.find(m);
+            if (known == manager_accounts.end()) {
+              UPSYNC_ASSIGN_OR_RETURN(auto mgr, dir_.user(tenant_.id, DirectoryLayer::kStore, m));
+              std::string account;
+              if (mgr && !mgr->deleted && !mgr->first("userPrincipalName").empty()) {
+                account = format_claim(membership_user(mgr->first("userPrincipalName")));
+              }
+              known = manager_accounts.emplace(m, std::move(account)).first;
             }
+            manager_account = known->second;
           }
           const std::vector<PropertyChange> props = profile_properties_for(*user, manager_account);
           const std::string account =
@@ -548,7 +559,7 @@ class Pipeline {
     UPSYNC_ASSIGN_OR_RETURN(int64_t after, store_.cursor(tenant_.id, cursor));
     if (options_.full) after = 0;
     // Each object once per run, at its latest state: the feed may name it several times.
-    std::set<std::string> done;
+    std::unordered_set<std::string> done;
     while (true) {
       UPSYNC_ASSIGN_OR_RETURN(auto changes,
                               store_.changes_after(tenant_.id, feed, after, kFeedBatch));

@@ -367,7 +367,10 @@ Status SqliteStore::in_bulk_transaction(const std::function<Status()>& body) {
   if (tx_depth_ > 0) return in_transaction(body);
   UPSYNC_RETURN_IF_ERROR(db_->end_snapshot());
   UPSYNC_ASSIGN_OR_RETURN(auto cache, db_->larger_cache(kBulkCacheKiB));
-  return in_transaction(body);
+  bulk_ = true;
+  Status s = in_transaction(body);
+  bulk_ = false;
+  return s;
 }
 
 Status SqliteStore::in_transaction(const std::function<Status()>& body) {
@@ -379,6 +382,14 @@ Status SqliteStore::in_transaction(const std::function<Status()>& body) {
     return st->run();
   };
   const bool outer = tx_depth_ == 0;
+  if (!outer && bulk_) {
+    // Inside a bulk transaction a failure fails it all (Store::in_bulk_transaction): no
+    // savepoint, whose statement journal copies every page the nested body changes.
+    ++tx_depth_;
+    Status s = body();
+    --tx_depth_;
+    return s;
+  }
   if (outer) UPSYNC_RETURN_IF_ERROR(db_->end_snapshot());
   UPSYNC_RETURN_IF_ERROR(run(outer ? "BEGIN IMMEDIATE" : "SAVEPOINT sp"));
   if (outer) schema_checked_in_tx_ = false;
