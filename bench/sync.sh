@@ -38,7 +38,7 @@ done > "$WORK/change.ldif"
 ldapmodify -x -H "$URL" -D cn=admin,dc=example,dc=com -w secret -f "$WORK/change.ldif" >/dev/null
 t0=$(now); sync_ldap > "$WORK/delta.json"; t_delta=$(echo "$(now) - $t0" | bc)
 
-reads() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['source']['method'] + ', ' + str(r['source']['entries']) + ' entries from the server; read per stage: ' + ' '.join(f\"{s['stage']}={s['read']}\" for s in r['stages']))" "$1"; }
+reads() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['source']['method'] + ', ' + str(r['source']['entries']) + ' entries from the server; read per stage: ' + ' '.join(f\"{s['stage']}={s['read']}\" for s in r['stages']) + '; seconds per stage: ' + ' '.join(f\"{s['stage']}={s['seconds']:.2f}\" for s in r['stages']))" "$1"; }
 echo "sync: $N users in slapd"
 printf '  ldapsearch paged dump (peer):      %8.2f s\n' "$t_dump"
 printf '  upsync full sync, all stages:      %8.2f s   %.2fx the dump\n' "$t_full" "$(echo "$t_full / $t_dump" | bc -l)"

@@ -1,5 +1,6 @@
 // upsync sync run|ldif, upsync directory user list|set
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -19,20 +20,27 @@
 namespace upsync {
 namespace {
 
+std::string seconds_text(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f", seconds);
+  return text;
+}
+
 void print_report(std::ostream& out, const SyncReport& r, bool dry_run) {
-  TextTable t({"STAGE", "READ", "ADDED", "UPDATED", "DELETED", "UNCHANGED", "SKIPPED"});
+  TextTable t({"STAGE", "READ", "ADDED", "UPDATED", "DELETED", "UNCHANGED", "SKIPPED", "SECONDS"});
   for (const StageReport& s : r.stages) {
     std::string skipped;
     for (const auto& [why, n] : s.skipped) {
       skipped += (skipped.empty() ? "" : ", ") + std::to_string(n) + " " + why;
     }
     t.add_row({s.stage, std::to_string(s.read), std::to_string(s.added), std::to_string(s.updated),
-               std::to_string(s.deleted), std::to_string(s.unchanged), skipped});
+               std::to_string(s.deleted), std::to_string(s.unchanged), skipped,
+               seconds_text(s.seconds)});
     const ObjectCounts& g = s.groups;
     if (g.read || g.added || g.updated || g.deleted || g.unchanged) {
       t.add_row({s.stage + " (groups)", std::to_string(g.read), std::to_string(g.added),
                  std::to_string(g.updated), std::to_string(g.deleted), std::to_string(g.unchanged),
-                 ""});
+                 "", ""});
     }
   }
   t.print(out);
@@ -210,12 +218,14 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
         print_json(*ctx.out, arr);
         return Status::ok();
       }
-      TextTable table({"RUN", "STARTED", "SECONDS", "HOW", "STATUS", "ADDED", "UPDATED", "DELETED",
-                       "SKIPPED", "GROUPS +/~/-", "ERROR"});
+      TextTable table({"RUN", "STARTED", "SECONDS", "STAGE SECONDS", "HOW", "STATUS", "ADDED",
+                       "UPDATED", "DELETED", "SKIPPED", "GROUPS +/~/-", "ERROR"});
       for (const auto& run : runs) {
         int64_t added = 0, updated = 0, deleted = 0, skipped = 0;
         ObjectCounts groups;
+        std::string stage_seconds;  // "0.41/0.20/0.35/0.01", stage by stage
         for (const auto& st : run.report.stages) {
+          stage_seconds += (stage_seconds.empty() ? "" : "/") + seconds_text(st.seconds);
           added += st.added;
           updated += st.updated;
           deleted += st.deleted;
@@ -224,13 +234,12 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
           groups.updated += st.groups.updated;
           groups.deleted += st.groups.deleted;
         }
-        char secs[32];
-        std::snprintf(secs, sizeof secs, "%.2f", run.seconds);
         std::string how = run.trigger + " " + run.source + (run.full ? " full" : "") +
                           (run.dry_run ? " dry-run" : "");
-        table.add_row({std::to_string(run.id), run.started_at, secs, how,
-                       run.succeeded ? "succeeded" : "failed", std::to_string(added),
-                       std::to_string(updated), std::to_string(deleted), std::to_string(skipped),
+        table.add_row({std::to_string(run.id), run.started_at, seconds_text(run.seconds),
+                       stage_seconds, how, run.succeeded ? "succeeded" : "failed",
+                       std::to_string(added), std::to_string(updated), std::to_string(deleted),
+                       std::to_string(skipped),
                        std::to_string(groups.added) + "/" + std::to_string(groups.updated) + "/" +
                            std::to_string(groups.deleted),
                        run.error});

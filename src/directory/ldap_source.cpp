@@ -64,19 +64,26 @@ Status server_failure(int err, const char* text, const std::string& what) {
 
 LdifRecord read_entry(LDAP* ld, LDAPMessage* e) {
   LdifRecord r;
-  char* dn = ldap_get_dn(ld, e);
-  r.dn = dn ? dn : "";
-  ldap_memfree(dn);
+  // The DN, names and values as bervals pointing into the message (no copy per attribute,
+  // as ldap_get_values_len makes), each copied once into the record.
   BerElement* ber = nullptr;
-  for (char* a = ldap_first_attribute(ld, e, &ber); a; a = ldap_next_attribute(ld, e, ber)) {
-    berval** values = ldap_get_values_len(ld, e, a);
-    for (int i = 0; values && values[i]; ++i) {
-      r.attributes.push_back({a, std::string(values[i]->bv_val, values[i]->bv_len)});
-    }
-    ldap_value_free_len(values);
-    ldap_memfree(a);
+  berval dn{};
+  if (ldap_get_dn_ber(ld, e, &ber, &dn) != LDAP_SUCCESS) {
+    if (ber) ber_free(ber, 0);
+    return r;
   }
-  if (ber) ber_free(ber, 0);
+  r.dn.assign(dn.bv_val, dn.bv_len);
+  berval name{};
+  BerVarray values = nullptr;
+  while (ldap_get_attribute_ber(ld, e, ber, &name, &values) == LDAP_SUCCESS && name.bv_val) {
+    const std::string attr(name.bv_val, name.bv_len);
+    for (int i = 0; values && values[i].bv_val; ++i) {
+      r.attributes.push_back({attr, std::string(values[i].bv_val, values[i].bv_len)});
+    }
+    ber_memfree(values);
+    values = nullptr;
+  }
+  ber_free(ber, 0);
   return r;
 }
 

@@ -119,6 +119,12 @@ class Store {
   // Runs `body` in one transaction: everything it writes commits together, or nothing does
   // when it returns a failure. Calls may nest; only the outermost commits.
   virtual Status in_transaction(const std::function<Status()>& body) = 0;
+  // The same for a transaction that writes many rows (a full directory sync): the backend may
+  // give it more memory while it runs, and the transactions nested in it are not savepoints of
+  // their own: a failed nested write must fail `body`, which then rolls back everything.
+  virtual Status in_bulk_transaction(const std::function<Status()>& body) {
+    return in_transaction(body);
+  }
   // Runs `body` with its reads seeing one committed state (a read transaction), which also
   // spares each read taking the database's read lock: for requests that read many times. A
   // write inside (in_transaction or a single write) ends the snapshot first; the reads after

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <climits>
 #include <cstdint>
 #include <cstdio>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "core/claims.h"
 #include "core/clock.h"
@@ -421,6 +424,9 @@ class Pipeline {
   Result<StageReport> stage2() {
     StageReport r;
     r.stage = "store-to-profiles";
+    // Managers' account names by object id: many users share a manager, and the directory
+    // store does not change during this stage.
+    std::unordered_map<std::string, std::string> manager_accounts;
     UPSYNC_RETURN_IF_ERROR(
         follow(kDirectoryUsersFeed, kStage2Cursor, r.read, [&](const Change& c) -> Status {
           UPSYNC_ASSIGN_OR_RETURN(auto user,
@@ -443,10 +449,16 @@ class Pipeline {
           }
           std::string manager_account;
           if (std::string m = user->first("manager"); !m.empty()) {
-            UPSYNC_ASSIGN_OR_RETURN(auto mgr, dir_.user(tenant_.id, DirectoryLayer::kStore, m));
-            if (mgr && !mgr->deleted && !mgr->first("userPrincipalName").empty()) {
-              manager_account = format_claim(membership_user(mgr->first("userPrincipalName")));
+            auto known = manager_accounts.find(m);
+            if (known == manager_accounts.end()) {
+              UPSYNC_ASSIGN_OR_RETURN(auto mgr, dir_.user(tenant_.id, DirectoryLayer::kStore, m));
+              std::string account;
+              if (mgr && !mgr->deleted && !mgr->first("userPrincipalName").empty()) {
+                account = format_claim(membership_user(mgr->first("userPrincipalName")));
+              }
+              known = manager_accounts.emplace(m, std::move(account)).first;
             }
+            manager_account = known->second;
           }
           const std::vector<PropertyChange> props = profile_properties_for(*user, manager_account);
           const std::string account =
@@ -547,7 +559,7 @@ class Pipeline {
     UPSYNC_ASSIGN_OR_RETURN(int64_t after, store_.cursor(tenant_.id, cursor));
     if (options_.full) after = 0;
     // Each object once per run, at its latest state: the feed may name it several times.
-    std::set<std::string> done;
+    std::unordered_set<std::string> done;
     while (true) {
       UPSYNC_ASSIGN_OR_RETURN(auto changes,
                               store_.changes_after(tenant_.id, feed, after, kFeedBatch));
@@ -567,6 +579,19 @@ class Pipeline {
   const Tenant& tenant_;
   const SyncOptions& options_;
 };
+
+// Runs a stage and sets its report's duration.
+template <typename Fn>
+Result<StageReport> timed(Fn&& stage) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Result<StageReport> r = stage();
+  if (r) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - t0);
+    r->seconds = static_cast<double>(ms.count()) / 1000;
+  }
+  return r;
+}
 
 // SyncOptions' OU scope applied to a read: entries out of scope leave it, and in a delta
 // their anchors join the deletions (they moved out of scope).
@@ -606,16 +631,16 @@ Result<SyncReport> run(Store& store, const Tenant& tenant, const SourceRead* sou
     scoped = scope_to_ous(*source, options);
     source = &scoped;
   }
-  Status s = store.in_transaction([&]() -> Status {
+  Status s = store.in_bulk_transaction([&]() -> Status {
     if (source) {
-      UPSYNC_ASSIGN_OR_RETURN(StageReport r0, p.stage0(*source));
+      UPSYNC_ASSIGN_OR_RETURN(StageReport r0, timed([&] { return p.stage0(*source); }));
       report.stages.push_back(std::move(r0));
     }
-    UPSYNC_ASSIGN_OR_RETURN(StageReport r1, p.stage1());
+    UPSYNC_ASSIGN_OR_RETURN(StageReport r1, timed([&] { return p.stage1(); }));
     report.stages.push_back(std::move(r1));
-    UPSYNC_ASSIGN_OR_RETURN(StageReport r2, p.stage2());
+    UPSYNC_ASSIGN_OR_RETURN(StageReport r2, timed([&] { return p.stage2(); }));
     report.stages.push_back(std::move(r2));
-    UPSYNC_ASSIGN_OR_RETURN(StageReport r3, p.stage3());
+    UPSYNC_ASSIGN_OR_RETURN(StageReport r3, timed([&] { return p.stage3(); }));
     report.stages.push_back(std::move(r3));
     if (options.dry_run) return failed_precondition(kDryRunMarker);
     return Status::ok();
@@ -768,7 +793,7 @@ Result<StageReport> sync_profiles_to_sites(Store& store, const Tenant& tenant,
                                            const SyncOptions& options) {
   UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(store));
   Pipeline p(store, *dir, tenant, options);
-  return p.stage3();
+  return timed([&] { return p.stage3(); });
 }
 
 bool is_group_entry(const LdifRecord& e) {

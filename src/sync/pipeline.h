@@ -47,6 +47,7 @@ struct StageReport {
   std::map<std::string, int64_t> skipped;  // reason → count
   std::vector<std::string> changes;        // one line per changed object (dry-run diffs)
   ObjectCounts groups;  // the counts above are users (profiles in stage 2); these groups
+  double seconds = 0;   // how long the stage ran (whole milliseconds)
 };
 
 struct SyncOptions {

@@ -19,6 +19,7 @@ nlohmann::json sync_report_json(const SyncReport& r) {
                       {"unchanged", s.unchanged},
                       {"skipped", s.skipped},
                       {"changes", s.changes},
+                      {"seconds", s.seconds},
                       {"groups",
                        {{"read", s.groups.read},
                         {"added", s.groups.added},
@@ -46,6 +47,8 @@ Result<SyncReport> sync_report_from_json(const nlohmann::json& j) {
       st.unchanged = s.at("unchanged").get<int64_t>();
       st.skipped = s.at("skipped").get<std::map<std::string, int64_t>>();
       st.changes = s.at("changes").get<std::vector<std::string>>();
+      // Runs recorded before stages were timed have no duration.
+      if (s.contains("seconds")) st.seconds = s["seconds"].get<double>();
       if (s.contains("groups")) {  // runs recorded before groups were synced have none
         const auto& g = s["groups"];
         st.groups.read = g.at("read").get<int64_t>();

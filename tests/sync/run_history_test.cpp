@@ -99,11 +99,34 @@ TEST_F(RunHistoryTest, GroupCountsAreKeptAndOlderReportsWithoutThemStillRead) {
   EXPECT_EQ(sync_run_json((*runs)[0])["stages"][0]["groups"]["added"], 1);
 
   nlohmann::json old = sync_report_json(r);
-  for (auto& st : old["stages"]) st.erase("groups");
+  for (auto& st : old["stages"]) {
+    st.erase("groups");
+    st.erase("seconds");
+  }
   auto read = sync_report_from_json(old);
   ASSERT_TRUE(read) << read.status().to_string();
   EXPECT_EQ(read->stages[0].groups.added, 0);
   EXPECT_EQ(read->stages[0].added, 1);
+  EXPECT_EQ(read->stages[0].seconds, 0);
+}
+
+TEST_F(RunHistoryTest, EachStageKeepsItsDuration) {
+  SyncRun run = sync(user(1, "a@contoso.com"));
+  ASSERT_EQ(run.report.stages.size(), 4u);
+  double sum = 0;
+  for (const StageReport& st : run.report.stages) {
+    EXPECT_GE(st.seconds, 0) << st.stage;
+    sum += st.seconds;
+  }
+  EXPECT_LE(sum, run.seconds + 0.004);  // the stages run inside the run (rounding per stage)
+  auto runs_store = open_sync_run_store(*store_);
+  ASSERT_TRUE(runs_store);
+  auto back = (*runs_store)->get(tenant_.id, run.id);
+  ASSERT_TRUE(back);
+  for (size_t i = 0; i < run.report.stages.size(); ++i) {
+    EXPECT_EQ(back->report.stages[i].seconds, run.report.stages[i].seconds);
+    EXPECT_EQ(sync_run_json(*back)["stages"][i]["seconds"], run.report.stages[i].seconds);
+  }
 }
 
 }  // namespace

@@ -160,6 +160,20 @@ Status SqliteDb::exec(std::string_view sql) {
   return Status::ok();
 }
 
+Result<SqliteDb::LargerCache> SqliteDb::larger_cache(int64_t kib) {
+  UPSYNC_ASSIGN_OR_RETURN(int64_t saved, query_int("PRAGMA cache_size"));
+  // A negative size is in KiB, a positive one in pages: either is restored as it was.
+  UPSYNC_ASSIGN_OR_RETURN(auto* set, prepare("PRAGMA cache_size = -" + std::to_string(kib)));
+  UPSYNC_RETURN_IF_ERROR(set->run());
+  return LargerCache(this, saved);
+}
+
+SqliteDb::LargerCache::~LargerCache() {
+  if (!db_) return;
+  // Best effort: the connection works with either cache size.
+  (void)db_->exec("PRAGMA cache_size = " + std::to_string(saved_));
+}
+
 Result<int64_t> SqliteDb::query_int(std::string_view sql) {
   UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s, prepare(sql));
   UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "core/status.h"
 
@@ -66,6 +67,24 @@ class SqliteDb {
   Result<int64_t> query_int(std::string_view sql);
 
   int64_t changes() const { return sqlite3_changes64(db_); }
+
+  // Raises the page cache to `kib` KiB until the returned guard goes (restoring the size it
+  // had), for work that touches many pages: a write transaction whose dirty pages outgrow the
+  // cache spills them to the WAL and reads them back. Durability settings stay as they are.
+  class LargerCache {
+   public:
+    explicit LargerCache(SqliteDb* db, int64_t saved) : db_(db), saved_(saved) {}
+    LargerCache(LargerCache&& o) noexcept : db_(std::exchange(o.db_, nullptr)), saved_(o.saved_) {}
+    LargerCache(const LargerCache&) = delete;
+    LargerCache& operator=(const LargerCache&) = delete;
+    LargerCache& operator=(LargerCache&&) = delete;
+    ~LargerCache();
+
+   private:
+    SqliteDb* db_;
+    int64_t saved_;
+  };
+  Result<LargerCache> larger_cache(int64_t kib);
 
   // A read snapshot: one read transaction (BEGIN ... COMMIT), so that the reads until
   // end_snapshot() see one committed state and take SQLite's read lock (a lock on the WAL

@@ -1,5 +1,8 @@
 // The SQLite DirectoryStore (src/directory/directory_store.h): one row per user and layer,
 // attributes as a JSON object, change-feed entries through the store's sequence.
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -35,13 +38,33 @@ std::string encode(const DirectoryAttributes& a) {
   return j.dump();
 }
 
+// Read with rapidjson (written with nlohmann::json, whose bytes stored rows compare against):
+// every user a stage reads is decoded, and rapidjson's in-place reader is several times
+// faster than building an nlohmann::json tree first.
 Result<DirectoryAttributes> decode(std::string_view text) {
+  rapidjson::Document doc;
+  doc.Parse(text.data(), text.size());
+  if (doc.HasParseError()) {
+    return data_loss(std::string("stored directory attributes are corrupt: ") +
+                     rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
+                     std::to_string(doc.GetErrorOffset()));
+  }
+  if (!doc.IsObject()) return data_loss("stored directory attributes are not a JSON object");
   DirectoryAttributes a;
-  try {
-    auto j = nlohmann::json::parse(text);
-    for (auto& [k, v] : j.items()) a[k] = v.get<std::vector<std::string>>();
-  } catch (const nlohmann::json::exception& e) {
-    return data_loss(std::string("stored directory attributes are corrupt: ") + e.what());
+  for (const auto& m : doc.GetObject()) {
+    std::string name(m.name.GetString(), m.name.GetStringLength());
+    if (!m.value.IsArray()) {
+      return data_loss("stored directory attribute '" + name + "' is not an array of strings");
+    }
+    std::vector<std::string> values;
+    values.reserve(m.value.Size());
+    for (const auto& v : m.value.GetArray()) {
+      if (!v.IsString()) {
+        return data_loss("stored directory attribute '" + name + "' is not an array of strings");
+      }
+      values.emplace_back(v.GetString(), v.GetStringLength());
+    }
+    a[std::move(name)] = std::move(values);
   }
   return a;
 }

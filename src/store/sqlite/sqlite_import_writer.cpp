@@ -4,6 +4,8 @@
 // (patch_single_values) rather than decoded and encoded, and one change-feed entry per
 // changed profile, written by multi-row INSERTs; sequence numbers come from the store's
 // per-transaction counter, like every other write.
+#include <optional>
+
 #include "bulkimport/profile_writer.h"
 #include "core/clock.h"
 #include "core/text.h"
@@ -22,16 +24,15 @@ class SqliteProfileBatchWriter : public ProfileBatchWriter {
   // default 1000, while the writer lives; both restored after. Durability settings
   // (journal_mode, synchronous) stay as the store set them: each commit is durable as before.
   Status tune() {
-    UPSYNC_ASSIGN_OR_RETURN(saved_cache_size_, db_.query_int("PRAGMA cache_size"));
+    UPSYNC_ASSIGN_OR_RETURN(auto cache, db_.larger_cache(kCacheKiB));
+    cache_.emplace(std::move(cache));
     UPSYNC_ASSIGN_OR_RETURN(saved_checkpoint_, db_.query_int("PRAGMA wal_autocheckpoint"));
-    return db_.exec("PRAGMA cache_size = -" + std::to_string(kCacheKiB) +
-                    "; PRAGMA wal_autocheckpoint = " + std::to_string(kCheckpointPages));
+    return db_.exec("PRAGMA wal_autocheckpoint = " + std::to_string(kCheckpointPages));
   }
   ~SqliteProfileBatchWriter() override {
-    if (saved_cache_size_ == 0) return;
+    if (saved_checkpoint_ == 0) return;
     // Best effort: the connection works with either setting.
-    (void)db_.exec("PRAGMA cache_size = " + std::to_string(saved_cache_size_) +
-                   "; PRAGMA wal_autocheckpoint = " + std::to_string(saved_checkpoint_));
+    (void)db_.exec("PRAGMA wal_autocheckpoint = " + std::to_string(saved_checkpoint_));
   }
 
   Result<std::vector<UpdateOutcome>> apply(TenantId tenant, ProfileKeyKind kind,
@@ -179,7 +180,7 @@ class SqliteProfileBatchWriter : public ProfileBatchWriter {
   SqliteStore& store_;
   SqliteDb& db_;
   std::vector<std::pair<int64_t, ProfileId>> changes_;  // (seq, profile) not yet in the feed
-  int64_t saved_cache_size_ = 0;
+  std::optional<SqliteDb::LargerCache> cache_;
   int64_t saved_checkpoint_ = 0;
 };
 

@@ -373,7 +373,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
   }
   auto store = std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db)));
   UPSYNC_RETURN_IF_ERROR(store->db_->exec(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+      // Savepoints (nested transactions) keep the pages they change in a statement journal:
+      // in memory rather than a temporary file, which cost a write call per page and
+      // savepoint (1.2 million in a full sync of 20,000 users).
+      "PRAGMA temp_store=MEMORY;"));
   UPSYNC_RETURN_IF_ERROR(store->migrate().with_context("migrating " + path));
   return store;
 }
@@ -398,6 +402,16 @@ Status SqliteStore::read_snapshot(const std::function<Status()>& body) {
   return end;
 }
 
+Status SqliteStore::in_bulk_transaction(const std::function<Status()>& body) {
+  if (tx_depth_ > 0) return in_transaction(body);
+  UPSYNC_RETURN_IF_ERROR(db_->end_snapshot());
+  UPSYNC_ASSIGN_OR_RETURN(auto cache, db_->larger_cache(kBulkCacheKiB));
+  bulk_ = true;
+  Status s = in_transaction(body);
+  bulk_ = false;
+  return s;
+}
+
 Status SqliteStore::in_transaction(const std::function<Status()>& body) {
   // Nested calls are savepoints, all named "sp": SQLite releases and rolls back to the most
   // recent savepoint of a name, which is exactly the nesting. The statements are prepared
@@ -407,6 +421,14 @@ Status SqliteStore::in_transaction(const std::function<Status()>& body) {
     return st->run();
   };
   const bool outer = tx_depth_ == 0;
+  if (!outer && bulk_) {
+    // Inside a bulk transaction a failure fails it all (Store::in_bulk_transaction): no
+    // savepoint, whose statement journal copies every page the nested body changes.
+    ++tx_depth_;
+    Status s = body();
+    --tx_depth_;
+    return s;
+  }
   if (outer) UPSYNC_RETURN_IF_ERROR(db_->end_snapshot());
   UPSYNC_RETURN_IF_ERROR(run(outer ? "BEGIN IMMEDIATE" : "SAVEPOINT sp"));
   if (outer) schema_checked_in_tx_ = false;

@@ -23,6 +23,10 @@ class SqliteStore : public Store {
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path, bool create);
 
   Status in_transaction(const std::function<Status()>& body) override;
+  // With a page cache of kBulkCacheKiB while it runs (SqliteDb::larger_cache), and no
+  // savepoints inside.
+  Status in_bulk_transaction(const std::function<Status()>& body) override;
+  static constexpr int64_t kBulkCacheKiB = 256 * 1024;
   Status read_snapshot(const std::function<Status()>& body) override;
 
   Result<Tenant> create_tenant(const NewTenant& t) override;
@@ -93,6 +97,7 @@ class SqliteStore : public Store {
 
   std::unique_ptr<SqliteDb> db_;
   int tx_depth_ = 0;
+  bool bulk_ = false;                             // the outermost transaction is a bulk one
   std::unordered_map<TenantId, int64_t> tx_seq_;  // tenant → last sequence taken in this tx
   int64_t schema_cache_data_version_ = -1;
   bool schema_checked_in_tx_ = false;  // the schema cache was checked in this transaction
