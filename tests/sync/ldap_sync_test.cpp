@@ -37,8 +37,7 @@ class LdapSyncTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    std::random_device rd;
-    port_ = 20000 + static_cast<int>(rd() % 20000);
+    port_ = testing::free_port();
     const std::string ldif = (dir_->path() / "users.ldif").string();
     ASSERT_EQ(sh(kScripts + "/gen-users.sh " + std::to_string(kUsers) + " 3 > '" + ldif + "'"), 0);
     ASSERT_EQ(sh(kScripts + "/slapd-start.sh '" + (dir_->path() / "ldap").string() + "' " +
@@ -340,8 +339,7 @@ class LdapDeltaTest : public ::testing::Test {
   static constexpr const char* kServiceDn = "cn=upsync,dc=example,dc=com";
 
   void SetUp() override {
-    std::random_device rd;
-    port_ = 20000 + static_cast<int>(rd() % 20000);
+    port_ = testing::free_port();
     start("");
     ASSERT_EQ(run({"tenant", "create", "contoso"}).code, 0);
   }
