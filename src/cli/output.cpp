@@ -1,11 +1,12 @@
 #include "cli/output.h"
 
 #include <algorithm>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <sstream>
+
+#include "core/files.h"
 
 namespace upsync {
 namespace {
@@ -76,10 +77,7 @@ Result<std::string> read_input_file(const std::string& path) {
     s << std::cin.rdbuf();
     return s.str();
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return not_found("cannot read '" + path + "'");
-  s << in.rdbuf();
-  return s.str();
+  return read_whole_file(path);
 }
 
 }  // namespace upsync

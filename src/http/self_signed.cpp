@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <memory>
 
+#include "core/files.h"
+
 namespace upsync {
 
 namespace {
@@ -20,12 +22,8 @@ struct FileCloser {
 };
 
 Result<std::string> read_pem(const std::string& path) {
-  std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
-  if (!f) return invalid_argument("cannot read the TLS file '" + path + "'");
-  std::string text;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) text.append(buf, n);
+  auto text = read_whole_file(path);
+  if (!text) return invalid_argument("cannot read the TLS file '" + path + "'");
   return text;
 }
 

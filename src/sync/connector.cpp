@@ -4,10 +4,9 @@
 
 #include <cctype>
 #include <cstdlib>
-#include <fstream>
 #include <set>
-#include <sstream>
 
+#include "core/files.h"
 #include "core/text.h"
 #include "directory/directory_store.h"
 #include "sync/server_import.h"
@@ -198,15 +197,13 @@ Result<SyncReport> run_connector(Store& store, const Tenant& tenant, const Conne
                                  SyncOptions options) {
   LdapSourceConfig ldap = connector.ldap;
   if (!connector.password_file.empty()) {
-    std::ifstream in(connector.password_file, std::ios::binary);
-    if (!in) {
+    auto password = read_whole_file(connector.password_file);
+    if (!password) {
       return failed_precondition("connector '" + connector.name +
                                  "': cannot read its password_file '" + connector.password_file +
                                  "'");
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    ldap.password = ss.str();
+    ldap.password = std::move(*password);
     while (!ldap.password.empty() &&
            (ldap.password.back() == '\n' || ldap.password.back() == '\r')) {
       ldap.password.pop_back();
