@@ -35,7 +35,7 @@ void AccessLog::record(const HttpRequest& req, const HttpResponse& res) {
   entry.begin_object();
   entry.key("time").str(utc_now_iso());
   entry.key("remote").str(req.remote_addr);
-  entry.key("method").str(req.method);
+  entry.key("method").str(req.head ? "HEAD" : req.method);
   entry.key("target").str(req.target);
   entry.key("status").number(res.status);
   entry.key("bytes").number(static_cast<int64_t>(res.content_length()));

@@ -26,7 +26,8 @@ using HttpHeaders = std::multimap<std::string, std::string, CaseInsensitiveLess>
 using HttpParams = std::multimap<std::string, std::string, std::less<>>;
 
 struct HttpRequest {
-  std::string method;       // "GET", "POST", ... as sent
+  std::string method;       // "GET", "POST", ... as sent; "GET" for a HEAD request
+  bool head = false;        // a HEAD request: served as its GET, the engine sends no body
   std::string target;       // the request target as sent: path and query, still encoded
   std::string path;         // the target's path, percent-decoded
   std::string remote_addr;  // the client's IP address

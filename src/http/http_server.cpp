@@ -151,7 +151,11 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char*, const 
     HttpRequest& req = exchange->req;
     if (ConnectionState* state = connection_state(connection))
       req.target = std::move(state->target);
-    req.method = method;
+    // A HEAD request is its GET: every handler serves it as such, and the engine, which
+    // knows the request's method, sends the answer's headers (Content-Length included)
+    // without its body.
+    req.head = std::string_view(method) == MHD_HTTP_METHOD_HEAD;
+    req.method = req.head ? MHD_HTTP_METHOD_GET : method;
     req.remote_addr = client_address(connection);
     MHD_get_connection_values(connection, MHD_HEADER_KIND, &add_header, &req.headers);
     auto declared = content_length(req);

@@ -284,7 +284,7 @@ void Router::dispatch(ServerContext& server, const HttpRequest& req, HttpRespons
   }
 
   const Route* route = nullptr;
-  bool other_method = false;
+  std::string allowed;  // the methods of the routes whose pattern matches, for a 405
   std::smatch match;
   Surface surface = Surface::kPlain;
   const std::string path_lower = ascii_lower(path);
@@ -295,7 +295,10 @@ void Router::dispatch(ServerContext& server, const HttpRequest& req, HttpRespons
     std::smatch m;
     if (!std::regex_match(subject, m, r.pattern)) continue;
     if (r.method != req.method) {
-      other_method = true;
+      if (allowed.find(r.method) == std::string::npos) {
+        allowed += (allowed.empty() ? "" : ", ") + r.method;
+        if (r.method == "GET") allowed += ", HEAD";
+      }
       surface = r.surface;
       continue;
     }
@@ -306,8 +309,8 @@ void Router::dispatch(ServerContext& server, const HttpRequest& req, HttpRespons
   }
   if (path.find("/_api/") != std::string::npos) surface = Surface::kSharePoint;
   if (!route) {
-    if (other_method) {
-      res.set_header("Allow", "");
+    if (!allowed.empty()) {
+      res.set_header("Allow", allowed);
       write_error(req, res, surface,
                   Status(StatusCode::kFailedPrecondition,
                          "The HTTP method " + req.method + " is not allowed on " + req.path + "."));

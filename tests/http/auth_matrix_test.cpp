@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "auth/token_signer.h"
@@ -19,19 +20,24 @@ using testing::Server;
 using testing::TempDir;
 
 // Who may call a route.
-enum class Needs { kAnyone, kManager, kGlobalAdminOrApp };
+enum class Needs { kNobody, kAnyone, kManager, kGlobalAdminOrApp };
 
 struct RouteCase {
   std::string method;
-  std::string path;  // under /tenants/contoso; "{who}" becomes the caller's name
+  // Under /tenants/contoso. "{who}" becomes the caller's name, "{group}" a group's object id,
+  // "{app}" the client id of an app registered for this caller to remove, "{job}" the id of
+  // a queued bulk import job.
+  std::string path;
   std::string body;
   Needs needs;
   int success;
+  int as_app = 0;  // what an app gets instead of `success`, for routes about a person
 };
 
 // Every route of the admin API and the token-protected routes of the other surfaces.
 const std::vector<RouteCase>& routes() {
   static const std::vector<RouteCase> kRoutes = {
+      {"GET", "/admin/v1/openapi.json", "", Needs::kNobody, 200},
       {"GET", "/admin/v1/me", "", Needs::kAnyone, 200},
       {"GET", "/admin/v1/tenant", "", Needs::kManager, 200},
       {"GET", "/admin/v1/properties", "", Needs::kManager, 200},
@@ -39,6 +45,7 @@ const std::vector<RouteCase>& routes() {
       {"DELETE", "/admin/v1/properties/Q{who}", "", Needs::kManager, 204},
       {"GET", "/admin/v1/apps", "", Needs::kGlobalAdminOrApp, 200},
       {"POST", "/admin/v1/apps", R"({"name":"a-{who}"})", Needs::kGlobalAdminOrApp, 201},
+      {"DELETE", "/admin/v1/apps/{app}", "", Needs::kGlobalAdminOrApp, 204},
       {"GET", "/admin/v1/sync/runs", "", Needs::kManager, 200},
       {"POST", "/admin/v1/sync/runs", R"({"dryRun":true})", Needs::kManager, 201},
       {"GET", "/admin/v1/sync/runs/1", "", Needs::kManager, 200},
@@ -48,6 +55,7 @@ const std::vector<RouteCase>& routes() {
       {"GET", "/v1.0/users/delta", "", Needs::kAnyone, 200},
       {"GET", "/v1.0/users/adele@contoso.com", "", Needs::kAnyone, 200},
       {"GET", "/v1.0/users/adele@contoso.com/memberOf", "", Needs::kAnyone, 200},
+      {"GET", "/v1.0/me", "", Needs::kAnyone, 200, 400},
       {"GET", "/v1.0/groups", "", Needs::kAnyone, 200},
       {"GET", "/v1.0/groups?$select=id&$filter=startswith(displayName,%27S%27)", "", Needs::kAnyone,
        200},
@@ -61,11 +69,26 @@ const std::vector<RouteCase>& routes() {
       {"GET", "/sites/hr/_api/web", "", Needs::kAnyone, 200},
       {"GET", "/_api/sp.userprofiles.peoplemanager/getpropertiesfor(@v)?@v='nobody'", "",
        Needs::kAnyone, 200},
+      {"GET", "/_api/sp.userprofiles.peoplemanager/getmyproperties", "", Needs::kAnyone, 200},
+      // A person sets their own properties; someone else's need a tenant admin or an app.
+      {"POST", "/_api/SP.UserProfiles.PeopleManager/SetSingleValueProfileProperty",
+       R"({"accountName":"i:0#.f|membership|adele@contoso.com","propertyName":"AboutMe",)"
+       R"("propertyValue":"set by {who}"})",
+       Needs::kAnyone, 200},
+      {"POST", "/_api/SP.UserProfiles.PeopleManager/SetSingleValueProfileProperty",
+       R"({"accountName":"i:0#.f|membership|ga@contoso.com","propertyName":"AboutMe",)"
+       R"("propertyValue":"set by {who}"})",
+       Needs::kManager, 200},
       {"POST",
        "/sites/hr/_api/web/GetFolderByServerRelativeUrl('/sites/hr/Shared%20Documents')"
        "/Files/add(url='{who}.txt',overwrite=true)",
        "text", Needs::kAnyone, 200},
+      {"GET",
+       "/sites/hr/_api/web/GetFileByServerRelativeUrl('/sites/hr/Shared%20Documents/{who}.txt')"
+       "/$value",
+       "", Needs::kAnyone, 200},
       {"GET", "/sites/hr/_api/web/siteusers", "", Needs::kAnyone, 200},
+      {"GET", "/sites/hr/_api/web/currentuser", "", Needs::kAnyone, 200, 404},
       {"GET", "/sites/hr/_api/web/siteuserinfolist/items", "", Needs::kAnyone, 200},
       {"POST", "/sites/hr/_api/web/ensureuser",
        R"({"logonName":"i:0#.f|membership|adele@contoso.com"})", Needs::kManager, 200},
@@ -79,6 +102,10 @@ const std::vector<RouteCase>& routes() {
        R"({"idType":0,"sourceDataIdProperty":"IdName","propertyMap":{"H":"SPS-HireDate"},)"
        R"("sourceUri":"/sites/hr/Shared Documents/{who}.json"})",
        Needs::kGlobalAdminOrApp, 200},
+      {"POST",
+       "/_api/Microsoft.Online.SharePoint.TenantManagement.Office365Tenant/"
+       "GetImportProfilePropertyJob",
+       R"({"jobId":"{job}"})", Needs::kManager, 200},
   };
   return kRoutes;
 }
@@ -90,6 +117,9 @@ struct Caller {
 };
 
 int expected(const RouteCase& r, const Caller& c) {
+  // A public route serves anyone without a token; a token it is given must still be valid.
+  if (r.needs == Needs::kNobody)
+    return c.kind == Caller::kRefused && !c.token.empty() ? 401 : r.success;
   switch (c.kind) {
     case Caller::kRefused:
       return 401;
@@ -98,8 +128,9 @@ int expected(const RouteCase& r, const Caller& c) {
     case Caller::kSharePointAdmin:
       return r.needs == Needs::kGlobalAdminOrApp ? 403 : r.success;
     case Caller::kGlobalAdmin:
-    case Caller::kApp:
       return r.success;
+    case Caller::kApp:
+      return r.as_app ? r.as_app : r.success;
   }
   return 0;
 }
@@ -128,9 +159,11 @@ TEST(AuthMatrix, EveryRouteRefusesWhomItShouldAndServesTheRest) {
                    "--password", "pa55word!"}),
               0);
   }
-  ASSERT_EQ(run({"--data-dir", data, "profile", "create", "-t", "contoso",
-                 "i:0#.f|membership|adele@contoso.com"}),
-            0);
+  for (const char* upn : {"adele@contoso.com", "ga@contoso.com"}) {
+    ASSERT_EQ(run({"--data-dir", data, "profile", "create", "-t", "contoso",
+                   std::string("i:0#.f|membership|") + upn}),
+              0);
+  }
   Server srv(dir);
   ASSERT_GT(srv.port(), 0);
   httplib::Client http("127.0.0.1", srv.port());
@@ -169,15 +202,32 @@ TEST(AuthMatrix, EveryRouteRefusesWhomItShouldAndServesTheRest) {
       {"app", app_token, Caller::kApp},
   };
   // What the DELETE and run-by-id rows act on.
+  std::map<std::string, std::string> app_to_remove;
   for (const auto& c : callers) {
     ASSERT_EQ(run({"--data-dir", data, "property", "add", "-t", "contoso", "Q" + c.name}), 0);
+    app_to_remove[c.name] = cli_json("app add -t contoso del-" + c.name)["clientId"];
   }
+  auto queued = http.Post(
+      "/tenants/contoso/_api/Microsoft.Online.SharePoint.TenantManagement.Office365Tenant/"
+      "QueueImportProfileProperties",
+      {{"Authorization", "Bearer " + app_token}, {"Accept", "application/json;odata=nometadata"}},
+      R"({"idType":0,"sourceDataIdProperty":"IdName","propertyMap":{"H":"SPS-HireDate"},)"
+      R"("sourceUri":"/sites/hr/Shared Documents/none.json"})",
+      "application/json");
+  ASSERT_TRUE(queued && queued->status == 200) << (queued ? queued->body : "");
+  const std::string job_id = nlohmann::json::parse(queued->body)["value"];
   // A directory with a group, for the group routes ("{group}" is its object id).
   const std::string ldif = dir.str() + "/directory.ldif";
   testing::write_file(ldif,
                       "dn: CN=Adele,DC=contoso,DC=com\nobjectClass: user\n"
                       "objectGUID:: AAECAwQFBgcICQoLDA0ODw==\nuserPrincipalName: "
                       "adele@contoso.com\n\n"
+                      "dn: CN=SharePoint Admin,DC=contoso,DC=com\nobjectClass: user\n"
+                      "objectGUID:: ICEiIyQlJicoKSorLC0uLw==\nuserPrincipalName: "
+                      "spa@contoso.com\n\n"
+                      "dn: CN=Global Admin,DC=contoso,DC=com\nobjectClass: user\n"
+                      "objectGUID:: MDEyMzQ1Njc4OTo7PD0+Pw==\nuserPrincipalName: "
+                      "ga@contoso.com\n\n"
                       "dn: CN=Sales,DC=contoso,DC=com\nobjectClass: group\ncn: Sales\n"
                       "objectGUID:: EBESExQVFhcYGRobHB0eHw==\n"
                       "member: CN=Adele,DC=contoso,DC=com\n\n");
@@ -190,6 +240,9 @@ TEST(AuthMatrix, EveryRouteRefusesWhomItShouldAndServesTheRest) {
       auto fill = [&](std::string s) {
         for (size_t at; (at = s.find("{who}")) != std::string::npos;) s.replace(at, 5, c.name);
         for (size_t at; (at = s.find("{group}")) != std::string::npos;) s.replace(at, 7, group_id);
+        for (size_t at; (at = s.find("{app}")) != std::string::npos;)
+          s.replace(at, 5, app_to_remove[c.name]);
+        for (size_t at; (at = s.find("{job}")) != std::string::npos;) s.replace(at, 5, job_id);
         return s;
       };
       std::string path = "/tenants/contoso" + fill(r.path);

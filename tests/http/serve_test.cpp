@@ -180,6 +180,13 @@ class RawConnection {
   bool send_text(const std::string& text) {
     return ::send(fd_, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size());
   }
+  // Reads one answer's status line and headers, and nothing after them.
+  std::string read_head() {
+    std::string got;
+    char c;
+    while (got.find("\r\n\r\n") == std::string::npos && recv(fd_, &c, 1, 0) == 1) got += c;
+    return got;
+  }
   // Reads until the end of one answer's headers and `body_bytes` more, or the connection ends.
   std::string read_answer() {
     std::string got;
@@ -227,6 +234,35 @@ TEST_F(ServeTest, IdleKeptAliveConnectionsDoNotHoldTheServersThreads) {
   EXPECT_NE(idle.front()->read_answer().find("upsync_http_requests_total{code=\"200\"} 41"),
             std::string::npos);
   EXPECT_EQ(srv.stop(), 0);
+}
+
+TEST_F(ServeTest, HeadIsAnsweredLikeGetWithoutTheBodyAnd405NamesTheAllowedMethods) {
+  Server srv(dir_);
+  ASSERT_GT(srv.port(), 0);
+  RawConnection c(srv.port());
+  ASSERT_TRUE(c.connected());
+  ASSERT_TRUE(c.send_text("HEAD /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  std::string head = c.read_head();
+  EXPECT_NE(head.find("HTTP/1.1 200"), std::string::npos) << head;
+  EXPECT_NE(head.find("Content-Length: 15\r\n"), std::string::npos) << head;  // {"status":"ok"}
+  // No body followed the headers: the next answer on the connection starts right away.
+  ASSERT_TRUE(c.send_text("GET /tenants/contoso/_api/contextinfo HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::string wrong = c.read_answer();
+  EXPECT_TRUE(wrong.starts_with("HTTP/1.1 405")) << wrong;
+  EXPECT_NE(wrong.find("Allow: POST\r\n"), std::string::npos) << wrong;
+  EXPECT_NE(wrong.find("The HTTP method GET is not allowed on /tenants/contoso/_api/contextinfo."),
+            std::string::npos)
+      << wrong;
+
+  httplib::Client cli("127.0.0.1", srv.port());
+  auto r = cli.Delete("/tenants/contoso/_api/web");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+  EXPECT_EQ(r->get_header_value("Allow"), "GET, HEAD");
+  EXPECT_EQ(srv.stop(), 0);
+  EXPECT_NE(srv.log().find(R"("method":"HEAD","target":"/healthz","status":200)"),
+            std::string::npos)
+      << srv.log();
 }
 
 TEST_F(ServeTest, SigtermLetsARequestBeingReceivedFinish) {
