@@ -201,6 +201,7 @@ class Handler {
       level_ = 2;
       has_key_ = false;
       ++index_;
+      record_.end_offset = static_cast<int64_t>(is_.Tell());
       Status st = sink_(record_);
       if (!st.is_ok()) {
         sink_status_ = std::move(st);

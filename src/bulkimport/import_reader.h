@@ -36,6 +36,7 @@ struct ImportRecord {
   std::vector<std::pair<std::string, std::string>> fields;  // in file order
   int64_t line = 0;                                         // where the user object starts
   int64_t position = 0;
+  int64_t end_offset = 0;  // bytes of the file read through the end of this user object
 };
 
 struct ImportReaderOptions {

@@ -2,10 +2,12 @@
 
 #include <chrono>
 #include <exception>
+#include <thread>
 #include <unordered_map>
 
 #include "bulkimport/import_reader.h"
 #include "bulkimport/profile_writer.h"
+#include "core/bounded_queue.h"
 #include "core/clock.h"
 #include "core/text.h"
 
@@ -238,10 +240,23 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
   // Pass 1: everything that aborts the file, before anything is applied.
   int64_t properties = 0;
   int64_t records_total = 0;
+  const auto check_start = std::chrono::steady_clock::now();
+  auto report_checking = [&](int64_t bytes) {
+    if (!progress) return;
+    progress(job, ImportProgress{
+                      .seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                               check_start)
+                                     .count(),
+                      .checking = true,
+                      .bytes_checked = bytes,
+                      .bytes_total = static_cast<int64_t>(info->size),
+                  });
+  };
   Status valid = read_import_file(
       path,
       [&](const ImportRecord& r) -> Status {
         records_total = r.index + 1;
+        if (records_total % limits_.batch_records == 0) report_checking(r.end_offset);
         const std::string* id = find_id(r, job.id_property);
         for (const auto& [name, value] : r.fields) {
           if (property_name_equal(name, job.id_property)) continue;
@@ -273,15 +288,65 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
     return job;
   }
 
-  // Pass 2: resolve and apply, in batches that commit with the checkpoint.
+  report_checking(static_cast<int64_t>(info->size));
+
+  // Pass 2: resolve and apply, in batches that commit with the checkpoint. A reading thread
+  // parses the file and prepares each batch's updates (identity, mapping, normalized values)
+  // while this thread applies the batch before it to the store, so that the two halves of the
+  // work run side by side; at most two prepared batches wait between them.
   const ProfileKeyKind key_kind = profile_key_kind_for(job.id_type);
   UPSYNC_ASSIGN_OR_RETURN(auto writer, open_profile_batch_writer(store_));
   const int64_t records_at_start = job.records_done;
   const auto apply_start = std::chrono::steady_clock::now();
-  std::vector<ImportRecord> batch;
-  auto flush = [&]() -> Status {
-    if (batch.empty()) return Status::ok();
-    int64_t done = batch.back().index + 1;
+
+  // A problem of one record, found while preparing: its log line, unless `id` is set and
+  // names no profile, which is then reported as such.
+  struct Problem {
+    std::string line;
+    std::string id;
+  };
+  struct PreparedBatch {
+    int64_t done = 0;  // records done once the batch commits
+    int records = 0;
+    std::vector<ProfileUpdate> updates;
+    std::vector<Problem> problems;  // in record order
+  };
+  auto prepare = [&](const ImportRecord& r, PreparedBatch& batch) -> Status {
+    const std::string* id = find_id(r, job.id_property);
+    if (!id) {
+      batch.problems.push_back(
+          {"MissingIdentity - The identity is missing for the user object", ""});
+      return Status::ok();
+    }
+    ProfileUpdate u;
+    u.key = *id;
+    u.values.reserve(r.fields.size());
+    for (const auto& [name, value] : r.fields) {
+      if (property_name_equal(name, job.id_property)) continue;
+      const Target* mapped = target_of(name);
+      if (!mapped) {
+        return internal_error("import job " + job.job_id + ": property '" + name +
+                              "' is not mapped; the data file changed while it was read");
+      }
+      const Target& target = *mapped;
+      auto norm = target.def ? normalize_values(*target.def, std::span(&value, 1))
+                             : Result<PropertyValues>(schema.require(target.name).status());
+      if (!norm) {
+        // Still resolve the identity first: an unknown user is reported as such.
+        batch.problems.push_back(
+            {"InvalidValue - " + *id + " Property '" + name + "': " + norm.status().message(),
+             *id});
+        return Status::ok();
+      }
+      u.values.emplace_back(target.name, norm->empty() ? std::string() : std::move((*norm)[0]));
+    }
+    batch.updates.push_back(std::move(u));
+    return Status::ok();
+  };
+  auto not_resolvable = [](const std::string& id) {
+    return "IdentityNotResolvable " + id + " User identity cannot be resolved";
+  };
+  auto commit = [&](const PreparedBatch& batch) -> Status {
     Status st = store_.in_transaction([&]() -> Status {
       // Another worker may run the same job: only the one whose checkpoint is current writes.
       UPSYNC_ASSIGN_OR_RETURN(ImportJob stored, jobs_.get(job.tenant, job.job_id));
@@ -289,64 +354,33 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
         superseded_ = true;
         return failed_precondition("import job " + job.job_id + " is run by another worker");
       }
-      std::vector<ProfileUpdate> updates;
-      updates.reserve(batch.size());
-      for (const ImportRecord& r : batch) {
-        const std::string* id = find_id(r, job.id_property);
-        if (!id) {
-          UPSYNC_RETURN_IF_ERROR(jobs_.add_log_line(
-              job.job_id, "MissingIdentity - The identity is missing for the user object"));
-          continue;
+      for (const Problem& p : batch.problems) {
+        bool resolved = true;
+        if (!p.id.empty()) {
+          auto found = store_.profile(tenant->id, ProfileKey{key_kind, p.id});
+          if (!found && found.status().code() != StatusCode::kNotFound) return found.status();
+          resolved = static_cast<bool>(found);
         }
-        ProfileUpdate u;
-        u.key = *id;
-        u.values.reserve(r.fields.size());
-        std::string bad;
-        for (const auto& [name, value] : r.fields) {
-          if (property_name_equal(name, job.id_property)) continue;
-          const Target* mapped = target_of(name);
-          if (!mapped) {
-            return internal_error("import job " + job.job_id + ": property '" + name +
-                                  "' is not mapped; the data file changed while it was read");
-          }
-          const Target& target = *mapped;
-          auto norm = target.def ? normalize_values(*target.def, std::span(&value, 1))
-                                 : Result<PropertyValues>(schema.require(target.name).status());
-          if (!norm) {
-            bad = "InvalidValue - " + *id + " Property '" + name + "': " + norm.status().message();
-            break;
-          }
-          u.values.emplace_back(target.name, norm->empty() ? std::string() : std::move((*norm)[0]));
-        }
-        if (!bad.empty()) {
-          // Still resolve the identity first: an unknown user is reported as such.
-          auto p = store_.profile(tenant->id, ProfileKey{key_kind, *id});
-          if (!p && p.status().code() != StatusCode::kNotFound) return p.status();
-          UPSYNC_RETURN_IF_ERROR(jobs_.add_log_line(
-              job.job_id,
-              p ? bad : "IdentityNotResolvable " + *id + " User identity cannot be resolved"));
-          continue;
-        }
-        updates.push_back(std::move(u));
+        UPSYNC_RETURN_IF_ERROR(
+            jobs_.add_log_line(job.job_id, resolved ? p.line : not_resolvable(p.id)));
       }
-      UPSYNC_ASSIGN_OR_RETURN(auto outcomes, writer->apply(tenant->id, key_kind, schema, updates));
+      UPSYNC_ASSIGN_OR_RETURN(auto outcomes,
+                              writer->apply(tenant->id, key_kind, schema, batch.updates));
       for (size_t i = 0; i < outcomes.size(); ++i) {
         if (outcomes[i] == UpdateOutcome::kNotFound) {
-          UPSYNC_RETURN_IF_ERROR(jobs_.add_log_line(
-              job.job_id,
-              "IdentityNotResolvable " + updates[i].key + " User identity cannot be resolved"));
+          UPSYNC_RETURN_IF_ERROR(
+              jobs_.add_log_line(job.job_id, not_resolvable(batch.updates[i].key)));
         }
       }
       ImportJob next = job;
-      next.records_done = done;
+      next.records_done = batch.done;
       return jobs_.update(next);
     });
     if (!st.is_ok()) return st;
-    job.records_done = done;
-    batch.clear();
+    job.records_done = batch.done;
     if (progress) {
       progress(job, ImportProgress{
-                        .records_done = done,
+                        .records_done = batch.done,
                         .records_total = records_total,
                         .records_at_start = records_at_start,
                         .seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() -
@@ -356,23 +390,55 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
     }
     if (stop_ && stop_->load()) {
       stopped_ = true;
-      return unavailable("import job " + job.job_id + " stopped at record " + std::to_string(done) +
-                         " to be resumed");
+      return unavailable("import job " + job.job_id + " stopped at record " +
+                         std::to_string(batch.done) + " to be resumed");
     }
     return Status::ok();
   };
-  Status applied = read_import_file(
-      path,
-      [&](ImportRecord& r) -> Status {
-        if (r.index < job.records_done) return Status::ok();
-        batch.push_back(std::move(r));
-        r.fields.reserve(batch.back().fields.size());  // the next record's, as large
-        if (static_cast<int>(batch.size()) >= limits_.batch_records) return flush();
+
+  BoundedQueue<PreparedBatch> prepared(2);
+  Status read_status;  // the reading thread's outcome, set before it closes the queue
+  {
+    const int64_t resume_at = job.records_done;
+    std::jthread reader([&] {
+      PreparedBatch batch;
+      auto hand_over = [&]() -> Status {
+        if (!prepared.push(std::move(batch)))
+          return unavailable("the import stopped applying its batches");
+        batch = PreparedBatch{};
         return Status::ok();
-      },
-      ropts);
-  UPSYNC_RETURN_IF_ERROR(applied);
-  UPSYNC_RETURN_IF_ERROR(flush());
+      };
+      Status st;
+      try {
+        st = read_import_file(
+            path,
+            [&](ImportRecord& r) -> Status {
+              if (r.index < resume_at) return Status::ok();
+              UPSYNC_RETURN_IF_ERROR(prepare(r, batch));
+              batch.done = r.index + 1;
+              if (++batch.records >= limits_.batch_records) return hand_over();
+              return Status::ok();
+            },
+            ropts);
+        if (st.is_ok() && batch.records > 0) st = hand_over();
+      } catch (const std::exception& e) {
+        st = internal_error(std::string("import reader: ") + e.what());
+      }
+      read_status = std::move(st);
+      prepared.close();
+    });
+    // Declared after the reader, so destroyed before it: whatever way this scope is left, the
+    // queue closes (a reader waiting for room stops) and only then is the reader joined.
+    struct CloseOnExit {
+      BoundedQueue<PreparedBatch>& queue;
+      ~CloseOnExit() { queue.close(); }
+    } close_on_exit{prepared};
+    while (auto batch = prepared.pop()) {
+      Status st = commit(*batch);
+      if (!st.is_ok()) return st;
+    }
+  }
+  UPSYNC_RETURN_IF_ERROR(read_status);
 
   UPSYNC_ASSIGN_OR_RETURN(auto lines, jobs_.log_lines(job.job_id));
   if (lines.empty()) {

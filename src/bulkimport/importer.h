@@ -43,7 +43,12 @@ struct ImportProgress {
   int64_t records_done = 0;      // user objects of the file applied (the checkpoint)
   int64_t records_total = 0;     // user objects in the file, counted by the validating pass
   int64_t records_at_start = 0;  // the checkpoint this worker resumed from
-  double seconds = 0;            // since this worker started applying
+  double seconds = 0;            // since this worker started applying (or checking)
+  // While the first pass checks the whole file, before anything is applied: how far it has
+  // read (records_* are then 0).
+  bool checking = false;
+  int64_t bytes_checked = 0;
+  int64_t bytes_total = 0;
   // User objects applied per second by this worker (0 before any time has passed).
   double rate() const {
     return seconds > 0 ? static_cast<double>(records_done - records_at_start) / seconds : 0;

@@ -69,17 +69,24 @@ Status run_pending(CliContext& ctx, const Limits& limits, bool quiet_when_idle) 
   // A progress bar on a terminal only: logs and pipes get the jobs' outcomes alone.
   const bool tty = isatty(STDERR_FILENO) != 0;
   std::string drawn;  // the job whose bar is on the line
-  UPSYNC_ASSIGN_OR_RETURN(auto done,
-                          imp.run_pending([&](const ImportJob& j, const ImportProgress& p) {
-                            if (!tty) return;
-                            if (!drawn.empty() && drawn != j.job_id) *ctx.err << "\n";
-                            // \r back to the line's start, the bar, then \x1b[K clears what a
-                            // longer bar left.
-                            *ctx.err << "\r" << j.job_id << " "
-                                     << progress_line(p.records_done, p.records_total, p.rate())
-                                     << "\x1b[K" << std::flush;
-                            drawn = j.job_id;
-                          }));
+  UPSYNC_ASSIGN_OR_RETURN(
+      auto done, imp.run_pending([&](const ImportJob& j, const ImportProgress& p) {
+        if (!tty) return;
+        if (!drawn.empty() && drawn != j.job_id) *ctx.err << "\n";
+        // \r back to the line's start, the bar, then \x1b[K clears what a
+        // longer bar left.
+        *ctx.err << "\r" << j.job_id << " ";
+        if (p.checking) {
+          const double per_second =
+              p.seconds > 0 ? static_cast<double>(p.bytes_checked) / p.seconds : 0;
+          *ctx.err << "checking "
+                   << progress_line(p.bytes_checked, p.bytes_total, per_second, "bytes");
+        } else {
+          *ctx.err << progress_line(p.records_done, p.records_total, p.rate());
+        }
+        *ctx.err << "\x1b[K" << std::flush;
+        drawn = j.job_id;
+      }));
   if (!drawn.empty()) *ctx.err << "\n";
   if (done.empty() && quiet_when_idle) return Status::ok();
   print_jobs(ctx, done);

@@ -28,7 +28,8 @@ std::string group_thousands(int64_t n) {
   return out;
 }
 
-std::string progress_line(int64_t done, int64_t total, double per_second, int bar_width) {
+std::string progress_line(int64_t done, int64_t total, double per_second, std::string_view unit,
+                          int bar_width) {
   done = std::clamp<int64_t>(done, 0, std::max<int64_t>(total, 0));
   const double fraction = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 0;
   const size_t width = static_cast<size_t>(std::max(bar_width, 1));
@@ -41,7 +42,9 @@ std::string progress_line(int64_t done, int64_t total, double per_second, int ba
   line.append(3 - std::min<size_t>(3, percent.size()), ' ');
   line += percent;
   line += "%  ";
-  line += group_thousands(done) + " / " + group_thousands(total) + " user objects  ";
+  line += group_thousands(done) + " / " + group_thousands(total) + " ";
+  line += unit;
+  line += "  ";
   line += group_thousands(static_cast<int64_t>(per_second)) + "/s";
   return line;
 }

@@ -26,7 +26,8 @@ class TextTable {
 // One line of a progress bar for a terminal (no newline), e.g.
 //   [#########...........]  45%  450,000 / 1,000,000 user objects  512,300/s
 // `done` is clamped to [0, total]; a total of 0 shows an empty bar at 0 %.
-std::string progress_line(int64_t done, int64_t total, double per_second, int bar_width = 20);
+std::string progress_line(int64_t done, int64_t total, double per_second,
+                          std::string_view unit = "user objects", int bar_width = 20);
 
 // 1234567 → "1,234,567".
 std::string group_thousands(int64_t n);

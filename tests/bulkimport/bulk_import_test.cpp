@@ -2,6 +2,7 @@
 // and the bad-input corpus of tests/data/bulkimport, each leaving everything else unchanged.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "bulkimport/import_reader.h"
@@ -277,11 +278,25 @@ TEST_F(BulkImportTest, StatesGoSubmittedQueuedProcessingSucceeded) {
   ASSERT_TRUE(id);
   EXPECT_EQ(imp.get_import_profile_property_job(tenant_, *id)->state, ImportJobState::kQueued);
   std::vector<ImportJobState> seen;
-  auto done = imp.run_pending([&](const ImportJob& j, const ImportProgress&) {
+  std::vector<int64_t> checked, applied;
+  auto done = imp.run_pending([&](const ImportJob& j, const ImportProgress& p) {
     seen.push_back(imp.get_import_profile_property_job(tenant_, j.job_id)->state);
+    if (p.checking) {
+      EXPECT_TRUE(applied.empty()) << "the whole file is checked before anything is applied";
+      checked.push_back(p.bytes_checked);
+      EXPECT_EQ(p.bytes_total, 422);  // the sample file's size
+    } else {
+      applied.push_back(p.records_done);
+    }
   });
   ASSERT_TRUE(done);
-  ASSERT_EQ(seen.size(), 4u);
+  // The check reports after each batch (of one user object here) and at the file's end.
+  ASSERT_EQ(checked.size(), 5u);
+  EXPECT_TRUE(std::is_sorted(checked.begin(), checked.end()));
+  EXPECT_GT(checked.front(), 0);
+  EXPECT_LT(checked[3], 422);
+  EXPECT_EQ(checked.back(), 422);
+  EXPECT_EQ(applied, (std::vector<int64_t>{1, 2, 3, 4}));
   for (auto s : seen) EXPECT_EQ(s, ImportJobState::kProcessing);
   // Submitted is the state of a job recorded before its file is checked.
   ImportJob j;

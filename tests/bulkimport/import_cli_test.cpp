@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -170,6 +171,16 @@ TEST_F(ImportCliTest, ProgressBarOnATerminalOnly) {
   std::string id = out_.str();
   id.pop_back();
   const std::string shown = run_binary_stderr(run, true);
+  // First the check of the whole file, by bytes read, ending at the file's size.
+  const std::string size =
+      group_thousands(static_cast<int64_t>(std::filesystem::file_size(dir_.path() / "users.json")));
+  EXPECT_NE(shown.find("\r" + id + " checking [####################] 100%  " + size + " / " + size +
+                       " bytes"),
+            std::string::npos)
+      << shown;
+  EXPECT_NE(shown.find("\r" + id + " checking [#"),
+            shown.find("\r" + id + " checking [####################] 100%"))
+      << "the check moves before it ends: " << shown;
   EXPECT_NE(shown.find("\r" + id + " [#####...............]  25%  1 / 4 user objects"),
             std::string::npos)
       << shown;
@@ -183,10 +194,10 @@ TEST(ProgressLineTest, ShowsShareCountsAndRate) {
             "[....................]   0%  0 / 1,000,000 user objects  0/s");
   EXPECT_EQ(progress_line(450000, 1000000, 512345.6),
             "[#########...........]  45%  450,000 / 1,000,000 user objects  512,345/s");
-  EXPECT_EQ(progress_line(7, 7, 3.5, 4), "[####] 100%  7 / 7 user objects  3/s");
+  EXPECT_EQ(progress_line(7, 7, 3.5, "user objects", 4), "[####] 100%  7 / 7 user objects  3/s");
   // Out of range: clamped; an empty file shows 0 %.
-  EXPECT_EQ(progress_line(9, 7, 1, 4), "[####] 100%  7 / 7 user objects  1/s");
-  EXPECT_EQ(progress_line(0, 0, 0, 4), "[....]   0%  0 / 0 user objects  0/s");
+  EXPECT_EQ(progress_line(9, 7, 1, "user objects", 4), "[####] 100%  7 / 7 user objects  1/s");
+  EXPECT_EQ(progress_line(0, 0, 0, "user objects", 4), "[....]   0%  0 / 0 user objects  0/s");
   EXPECT_EQ(group_thousands(-1234), "-1,234");
   EXPECT_EQ(group_thousands(999), "999");
 }
