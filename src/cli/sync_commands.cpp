@@ -163,6 +163,9 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
   add_common(r);
   r->add_option("--deletion-threshold", a->options.deletion_threshold,
                 "refuse a run that would delete more users than this");
+  r->add_option("--stage", a->options.only_stage,
+                "run one stage only: 0 connector to cloud directory, 1 to the directory store, 2 "
+                "to profiles, 3 to site user lists");
   r->callback([run] { run(Source::kNone); });
 
   struct ScheduleArgs {

@@ -142,8 +142,15 @@ Status start_run(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, json_body(call.req));
   SyncOptions options;
   for (const auto& [key, value] : body.items()) {
+    if (key == "stage") {
+      if (!value.is_number_integer() || value.get<int64_t>() < 0 || value.get<int64_t>() > 3)
+        return invalid_argument("request body: 'stage' must be a whole number from 0 to 3");
+      options.only_stage = value.get<int>();
+      continue;
+    }
     if (key != "full" && key != "dryRun") {
-      return invalid_argument("request body: unknown member '" + key + "' (expected full, dryRun)");
+      return invalid_argument("request body: unknown member '" + key +
+                              "' (expected full, dryRun, stage)");
     }
     if (!value.is_boolean())
       return invalid_argument("request body: '" + key + "' must be true or false");
@@ -249,8 +256,8 @@ const AdminRoute kRoutes[] = {
     {"GET", "/admin/v1/sync/runs", "Sync runs, newest first (?top=N)", Who::kTenantManager, 200,
      list_runs},
     {"POST", "/admin/v1/sync/runs",
-     "Run the sync now: cloud directory to profiles (body: full, dryRun)", Who::kTenantManager, 201,
-     start_run},
+     "Run the sync now: cloud directory to profiles (body: full, dryRun, stage)",
+     Who::kTenantManager, 201, start_run},
     {"GET", "/admin/v1/sync/runs/{id}", "One sync run", Who::kTenantManager, 200, get_run},
     {"GET", "/admin/v1/sync/schedule", "How often serve runs the sync", Who::kTenantManager, 200,
      get_schedule},

@@ -631,17 +631,36 @@ Result<SyncReport> run(Store& store, const Tenant& tenant, const SourceRead* sou
     scoped = scope_to_ous(*source, options);
     source = &scoped;
   }
+  const std::optional<int> only = options.only_stage;
+  if (only && (*only < 0 || *only > 3)) {
+    return invalid_argument("--stage " + std::to_string(*only) +
+                            ": the stages are 0 (on-premises directory to cloud directory), 1 "
+                            "(to the directory store), 2 (to profiles) and 3 (to site user lists)");
+  }
+  if (only == 0 && !source) {
+    return failed_precondition("stage 0 reads an on-premises directory, and tenant '" +
+                               tenant.name +
+                               "' has no connector: add one (upsync connector add) or sync a "
+                               "file (upsync sync ldif)");
+  }
+  auto wanted = [&](int stage) { return !only || *only == stage; };
   Status s = store.in_bulk_transaction([&]() -> Status {
-    if (source) {
+    if (source && wanted(0)) {
       UPSYNC_ASSIGN_OR_RETURN(StageReport r0, timed([&] { return p.stage0(*source); }));
       report.stages.push_back(std::move(r0));
     }
-    UPSYNC_ASSIGN_OR_RETURN(StageReport r1, timed([&] { return p.stage1(); }));
-    report.stages.push_back(std::move(r1));
-    UPSYNC_ASSIGN_OR_RETURN(StageReport r2, timed([&] { return p.stage2(); }));
-    report.stages.push_back(std::move(r2));
-    UPSYNC_ASSIGN_OR_RETURN(StageReport r3, timed([&] { return p.stage3(); }));
-    report.stages.push_back(std::move(r3));
+    if (wanted(1)) {
+      UPSYNC_ASSIGN_OR_RETURN(StageReport r1, timed([&] { return p.stage1(); }));
+      report.stages.push_back(std::move(r1));
+    }
+    if (wanted(2)) {
+      UPSYNC_ASSIGN_OR_RETURN(StageReport r2, timed([&] { return p.stage2(); }));
+      report.stages.push_back(std::move(r2));
+    }
+    if (wanted(3)) {
+      UPSYNC_ASSIGN_OR_RETURN(StageReport r3, timed([&] { return p.stage3(); }));
+      report.stages.push_back(std::move(r3));
+    }
     if (options.dry_run) return failed_precondition(kDryRunMarker);
     return Status::ok();
   });

@@ -56,6 +56,9 @@ struct SyncOptions {
   // Stage 0 from a complete export: entries missing from it are deleted, unless more than
   // this many (Azure AD Connect's default safety threshold).
   int deletion_threshold = 500;
+  // Run this stage alone (0-3) instead of all four; stage 0 needs a source to read, the
+  // others read the change feed of the layer before them from their cursor as usual.
+  std::optional<int> only_stage;
   bool license_new_users = true;  // users a connector creates get a license, as by group policy
   // A connector's edits of stage 0's attribute flows: cloud attribute → the directory
   // attribute it flows from instead of the preset's ("" for none). See connector.h.

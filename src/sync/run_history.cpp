@@ -88,7 +88,13 @@ nlohmann::json sync_run_json(const SyncRun& run) {
 
 Result<SyncReport> sync_tenant(Store& store, const Tenant& tenant,
                                const std::vector<LdifRecord>* ldif, const SyncOptions& options) {
-  if (!ldif) {
+  if (options.only_stage && tenant.kind == TenantKind::kServer) {
+    return failed_precondition("tenant '" + tenant.name +
+                               "' is a server tenant: its directory imports into profiles in one "
+                               "step, without the online stages that --stage picks");
+  }
+  // Stages 1-3 alone read no source: the connector is read for stage 0 only.
+  if (!ldif && (!options.only_stage || *options.only_stage == 0)) {
     UPSYNC_ASSIGN_OR_RETURN(auto connectors, open_connector_store(store));
     UPSYNC_ASSIGN_OR_RETURN(auto all, connectors->list(tenant.id));
     if (!all.empty()) {

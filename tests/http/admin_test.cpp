@@ -250,6 +250,19 @@ TEST_F(AdminTest, SyncRunsStartNowAndLandInTheHistory) {
   EXPECT_EQ(one, done);
   EXPECT_EQ(call("GET", "/admin/v1/sync/runs/99999", ga).first, 404);
 
+  // One stage alone, and what is refused before a run is recorded.
+  auto [st6, stage2] = call("POST", "/admin/v1/sync/runs", ga, R"({"stage":2,"full":true})");
+  ASSERT_EQ(st6, 201) << stage2;
+  ASSERT_EQ(stage2["stages"].size(), 1u);
+  EXPECT_EQ(stage2["stages"][0]["stage"], "store-to-profiles");
+  EXPECT_EQ(stage2["stages"][0]["unchanged"], 1);
+  for (const char* bad : {R"({"stage":4})", R"({"stage":"2"})", R"({"stage":-1})"}) {
+    auto [code, err] = call("POST", "/admin/v1/sync/runs", ga, bad);
+    EXPECT_EQ(code, 400) << bad;
+    EXPECT_EQ(err["error"]["message"], "request body: 'stage' must be a whole number from 0 to 3");
+  }
+  EXPECT_EQ(call("GET", "/admin/v1/sync/runs", ga).second["value"].size(), 3u);
+
   // A server tenant's profiles come from its connector: the run is refused and recorded.
   std::string farm = token("ga@farm.local", "farm");
   auto [st5, refused] = call("POST", "/admin/v1/sync/runs", farm, "{}", "farm");

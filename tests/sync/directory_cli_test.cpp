@@ -71,6 +71,64 @@ TEST_F(DirectoryCliTest, EditsReachProfilesThroughSync) {
   EXPECT_EQ(title("ada@contoso.com"), "<none>");
 }
 
+TEST_F(DirectoryCliTest, StageRunsOneStageAndTheNextRunsCatchUpFromTheirCursors) {
+  ASSERT_EQ(run({"tenant", "create", "contoso"}).code, 0);
+  ASSERT_EQ(run({"directory", "user", "add", "-t", "contoso", "ada@contoso.com", "--set",
+                 "jobTitle=Analyst"})
+                .code,
+            0);
+  auto stage_of = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"--json", "sync", "run", "-t", "contoso"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    Out r = run(args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return r.code == 0 ? nlohmann::json::parse(r.out)["stages"] : nlohmann::json();
+  };
+  // Stage 1 alone: the directory store has Ada, no profile yet.
+  auto one = stage_of({"--stage", "1"});
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0]["stage"], "cloud-to-store");
+  EXPECT_EQ(one[0]["added"], 1);
+  EXPECT_EQ(title("ada@contoso.com"), "<none>");
+  // Stage 2 alone reads what stage 1 wrote.
+  auto two = stage_of({"--stage", "2"});
+  ASSERT_EQ(two.size(), 1u);
+  EXPECT_EQ(two[0]["stage"], "store-to-profiles");
+  EXPECT_EQ(two[0]["added"], 1);
+  EXPECT_EQ(title("ada@contoso.com"), "Analyst");
+  // Again: its cursor moved, nothing is read; with --full everything is, and nothing changes.
+  EXPECT_EQ(stage_of({"--stage", "2"})[0]["read"], 0);
+  auto full = stage_of({"--stage", "2", "--full"});
+  EXPECT_EQ(full[0]["read"], 1);
+  EXPECT_EQ(full[0]["unchanged"], 1);
+  // A whole run then has only stage 3's work left.
+  auto all = stage_of({});
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0]["read"], 0);
+  EXPECT_EQ(all[1]["read"], 0);
+
+  struct Case {
+    std::vector<std::string> args;
+    int code;
+    const char* message;
+  } cases[] = {
+      {{"sync", "run", "-t", "contoso", "--stage", "4"},
+       kExitUserError,
+       "--stage 4: the stages are 0"},
+      {{"sync", "run", "-t", "contoso", "--stage", "x"},
+       kExitUsage,
+       "Could not convert: --stage = x"},
+      {{"sync", "run", "-t", "contoso", "--stage", "0"},
+       kExitUserError,
+       "stage 0 reads an on-premises directory, and tenant 'contoso' has no connector"},
+  };
+  for (const Case& c : cases) {
+    Out r = run(c.args);
+    EXPECT_EQ(r.code, c.code) << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+  }
+}
+
 TEST_F(DirectoryCliTest, BadEditsExitOneAndChangeNothing) {
   ASSERT_EQ(run({"tenant", "create", "contoso"}).code, 0);
   ASSERT_EQ(run({"directory", "user", "add", "-t", "contoso", "ada@contoso.com"}).code, 0);
