@@ -377,6 +377,9 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
       return jobs_.update(next);
     });
     if (!st.is_ok()) return st;
+    // The next batch is usually prepared already: a short pause before its transaction lets
+    // another connection waiting to write (a profile edit through the API) take its turn.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
     job.records_done = batch.done;
     if (progress) {
       progress(job, ImportProgress{

@@ -122,6 +122,28 @@ TEST_F(ImportWorkerTest, NoWorkerLeavesJobsQueued) {
   EXPECT_EQ(srv.stop(), 0);
 }
 
+TEST_F(ImportWorkerTest, AnotherWriterGetsItsTurnWhileAnImportRuns) {
+  const int kUsers = 150000;
+  std::string id = prepare(kUsers);
+  Server srv(dir_, {"--worker-interval", "0.05"});
+  ASSERT_GT(srv.port(), 0);
+  wait_for(id, [](const ImportJob& j) {
+    return j.state == ImportJobState::kProcessing && j.records_done > 0;
+  });
+  // A profile edit from another process, between two of the import's batches.
+  ASSERT_EQ(testing::run({"--data-dir", data(), "profile", "set", "-t", "contoso",
+                          "i:0#.f|membership|" + email(kUsers - 1), "--set", "AboutMe=edited"}),
+            0);
+  ImportJob during = job(id);
+  EXPECT_EQ(during.state, ImportJobState::kProcessing) << "the edit waited for the whole import";
+  EXPECT_LT(during.records_done, kUsers);
+  ImportJob j =
+      wait_for(id, [](const ImportJob& j) { return j.state == ImportJobState::kSucceeded; });
+  EXPECT_EQ(j.error, ImportJobError::kNoError);
+  EXPECT_EQ(city_of(kUsers - 1), "C" + std::to_string(kUsers - 1));
+  EXPECT_EQ(srv.stop(), 0);
+}
+
 TEST_F(ImportWorkerTest, SigtermStopsARunningJobAtACheckpointThatTheNextServerResumes) {
   const int kUsers = 150000;
   std::string id = prepare(kUsers);

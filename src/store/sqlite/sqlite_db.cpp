@@ -1,5 +1,8 @@
 #include "store/sqlite/sqlite_db.h"
 
+#include <chrono>
+#include <thread>
+
 namespace upsync {
 
 Status sqlite_status(int rc, std::string message) {
@@ -88,6 +91,21 @@ std::string_view SqliteStatement::column_text(int i) const {
   return {p, static_cast<size_t>(sqlite3_column_bytes(stmt_, i))};
 }
 
+namespace {
+
+// While another connection holds the write lock: retry every millisecond for up to 10 s.
+// SQLite's own timeout handler backs off to 100 ms between tries, so a connection waiting
+// behind a bulk job that commits batch after batch, with a short pause between them, would
+// rarely try inside a pause; retrying this often, it gets its turn in the next one.
+int retry_while_busy(void*, int tries) {
+  constexpr int kTries = 10000;
+  if (tries >= kTries) return 0;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return 1;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path, bool create) {
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
@@ -99,7 +117,7 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path, bool c
     return s;
   }
   sqlite3_extended_result_codes(db, 1);
-  sqlite3_busy_timeout(db, 10000);
+  sqlite3_busy_handler(db, &retry_while_busy, nullptr);
   return std::unique_ptr<SqliteDb>(new SqliteDb(db));
 }
 

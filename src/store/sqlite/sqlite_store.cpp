@@ -383,6 +383,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
 }
 
 Status SqliteStore::migrate() {
+  // Up to date (the common case): no write lock taken, so opening a store does not wait for
+  // a writer (a running import) to finish.
+  UPSYNC_ASSIGN_OR_RETURN(int64_t current, db_->query_int("PRAGMA user_version"));
+  if (current == current_schema_version()) return Status::ok();
   return in_transaction([&]() -> Status {
     UPSYNC_ASSIGN_OR_RETURN(int64_t v, db_->query_int("PRAGMA user_version"));
     for (auto i = static_cast<size_t>(v); i < std::size(kMigrations); ++i) {
