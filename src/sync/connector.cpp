@@ -3,9 +3,11 @@
 #include <toml++/toml.h>
 
 #include <cctype>
+#include <charconv>
 #include <cstdlib>
 #include <set>
 
+#include "core/clock.h"
 #include "core/files.h"
 #include "core/text.h"
 #include "directory/directory_store.h"
@@ -22,7 +24,8 @@ const std::set<std::string> kFixedAttributes = {"objectGuid", "objectGuidBytes",
 const std::set<std::string> kKeys = {
     "type",         "url",         "start_tls", "bind_dn",         "password_file",
     "password_env", "base",        "filter",    "scope",           "delta",
-    "include_ous",  "exclude_ous", "page_size", "timeout_seconds", "flows"};
+    "include_ous",  "exclude_ous", "page_size", "timeout_seconds", "full_compare_hours",
+    "flows"};
 
 std::string where(const toml::node& n) {
   const auto& src = n.source();
@@ -104,7 +107,7 @@ Result<Connector> parse_connector(std::string_view name, std::string_view text) 
       return fail(key_error(node, key.str(),
                             "unknown key (known: type, url, start_tls, bind_dn, password_file, "
                             "password_env, base, filter, scope, delta, include_ous, exclude_ous, "
-                            "page_size, timeout_seconds, [flows])"));
+                            "page_size, timeout_seconds, full_compare_hours, [flows])"));
     }
   }
   auto str = [&](std::string_view key, std::string& out) -> Status {
@@ -152,7 +155,8 @@ Result<Connector> parse_connector(std::string_view name, std::string_view text) 
     c.ldap.start_tls = n->value<bool>().value_or(false);
   }
   for (auto [key, field, lo, hi] : {std::tuple{"page_size", &c.ldap.page_size, 1, 100000},
-                                    {"timeout_seconds", &c.ldap.timeout_seconds, 1, 3600}}) {
+                                    {"timeout_seconds", &c.ldap.timeout_seconds, 1, 3600},
+                                    {"full_compare_hours", &c.full_compare_hours, 0, 8760}}) {
     const toml::node* n = t.get(key);
     if (!n) continue;
     auto v = n->value<int64_t>();
@@ -229,16 +233,43 @@ Result<SyncReport> run_connector(Store& store, const Tenant& tenant, const Conne
   }
   // A changed document (scope, flows) applies to every entry, not only to changed ones: the
   // first run after a change reads everything, as Azure AD Connect asks for a full import.
-  const std::string state = "connector." + ascii_lower(connector.name) + ".document";
+  const std::string prefix = "connector." + ascii_lower(connector.name);
+  const std::string state = prefix + ".document";
   UPSYNC_ASSIGN_OR_RETURN(auto applied, store.source_state(tenant.id, state));
   const bool changed = applied != connector.toml;
   if (changed) options.full = true;
+  // A usn or timestamp delta cannot see deletions and moves out of scope: a complete read
+  // every full_compare_hours finds them (the delta method that auto picked is remembered).
+  const std::string last_complete = prefix + ".last_complete_read";
+  const std::string last_method = prefix + ".method";
+  std::string compare_note;
+  if (!options.full && connector.full_compare_hours > 0 &&
+      connector.delta != DeltaMethod::kSyncrepl && connector.delta != DeltaMethod::kNone) {
+    UPSYNC_ASSIGN_OR_RETURN(auto method, store.source_state(tenant.id, last_method));
+    const bool sees_deletions = connector.delta == DeltaMethod::kAuto && method &&
+                                *method == delta_method_name(DeltaMethod::kSyncrepl);
+    UPSYNC_ASSIGN_OR_RETURN(auto at, store.source_state(tenant.id, last_complete));
+    int64_t since = 0;  // none, or not a number: as long ago as can be
+    if (at) std::from_chars(at->data(), at->data() + at->size(), since);
+    if (!sees_deletions && unix_now() - since >= int64_t{connector.full_compare_hours} * 3600) {
+      options.full = true;
+      compare_note = "no complete read in the last " +
+                     std::to_string(connector.full_compare_hours) +
+                     " hours, and this directory's deltas do not show deletions: everything was "
+                     "read and compared";
+    }
+  }
   UPSYNC_ASSIGN_OR_RETURN(SyncReport report,
                           run_ldap_sync(store, tenant, ldap, connector.delta, options));
-  if (changed) {
-    report.notes.push_back("the connector's document changed: everything was read");
-    if (!options.dry_run) {
-      UPSYNC_RETURN_IF_ERROR(store.set_source_state(tenant.id, state, connector.toml));
+  if (changed) report.notes.push_back("the connector's document changed: everything was read");
+  if (!compare_note.empty()) report.notes.push_back(compare_note);
+  if (!options.dry_run) {
+    if (changed) UPSYNC_RETURN_IF_ERROR(store.set_source_state(tenant.id, state, connector.toml));
+    const std::string method = report.source_method.substr(0, report.source_method.find(' '));
+    UPSYNC_RETURN_IF_ERROR(store.set_source_state(tenant.id, last_method, method));
+    if (report.source_method.ends_with(" full")) {
+      UPSYNC_RETURN_IF_ERROR(
+          store.set_source_state(tenant.id, last_complete, std::to_string(unix_now())));
     }
   }
   return report;

@@ -12,6 +12,8 @@
 //   delta = "auto"                              # syncrepl, usn, timestamp, none
 //   include_ous = ["OU=Staff,DC=contoso,DC=com"]
 //   exclude_ous = ["OU=Disabled,OU=Staff,DC=contoso,DC=com"]
+//   full_compare_hours = 24                     # usn/timestamp deltas miss deletions: a
+//                                               # complete read this often finds them
 //
 //   [flows]                                     # cloud attribute = directory attribute
 //   jobTitle = "description"                    # instead of the preset's "title"
@@ -20,7 +22,7 @@
 // Flows start from Azure AD Connect's defaults for Active Directory (objectGUID anchor) or the
 // inetOrgPerson preset (entryUUID anchor); [flows] overrides them one cloud attribute at a
 // time. Passwords are never stored: the file or environment variable is read at each run.
-// `upsync sync run` and the scheduler run every connector of a tenant, then stages 1-3.
+// A tenant has one connector; `upsync sync run` and the scheduler run it, then stages 1-3.
 #pragma once
 
 #include <map>
@@ -45,6 +47,9 @@ struct Connector {
   DeltaMethod delta = DeltaMethod::kAuto;
   std::vector<std::string> include_ous;
   std::vector<std::string> exclude_ous;
+  // With a usn or timestamp delta (which cannot see deletions), read everything once this
+  // many hours have passed since the last complete read; 0: only on --full.
+  int full_compare_hours = 24;
   std::map<std::string, std::string> flows;  // cloud attribute → directory attribute
   std::string toml;                          // the document as the admin wrote it
 };

@@ -18,6 +18,7 @@ filter = "(objectClass=user)"
 scope = "one"
 delta = "usn"
 page_size = 250
+full_compare_hours = 6
 include_ous = ["OU=Staff,DC=contoso,DC=com"]
 exclude_ous = ["OU=Disabled,OU=Staff,DC=contoso,DC=com"]
 
@@ -35,6 +36,7 @@ TEST(ConnectorTest, AGoodDocumentGivesEverySetting) {
   EXPECT_TRUE(c->ldap.one_level);
   EXPECT_EQ(c->ldap.page_size, 250);
   EXPECT_EQ(c->delta, DeltaMethod::kUsn);
+  EXPECT_EQ(c->full_compare_hours, 6);
   EXPECT_EQ(c->include_ous, std::vector<std::string>{"OU=Staff,DC=contoso,DC=com"});
   EXPECT_EQ(c->exclude_ous.size(), 1u);
   // Cloud attribute names take their canonical spelling.
@@ -47,6 +49,7 @@ TEST(ConnectorTest, AGoodDocumentGivesEverySetting) {
   EXPECT_EQ(d->ldap.filter, "(objectClass=*)");
   EXPECT_EQ(d->delta, DeltaMethod::kAuto);
   EXPECT_FALSE(d->ldap.one_level);
+  EXPECT_EQ(d->full_compare_hours, 24);
 }
 
 TEST(ConnectorTest, EachMistakeSaysWhatAndWhere) {

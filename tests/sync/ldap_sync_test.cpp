@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "cli/app.h"
+#include "core/clock.h"
 #include "store/store.h"
 #include "sync/ldap_connector.h"
 #include "test_support.h"
@@ -716,6 +717,58 @@ TEST_F(LdapDeltaTest, TimestampFallbackReadsChangesButNotDeletions) {
   EXPECT_EQ(full2.json()["source"]["method"], "timestamp full");
   EXPECT_EQ(full2.json()["stages"][0]["deleted"], 1) << "the full compare finds it";
   EXPECT_TRUE(profile(upn(600)).is_null());
+}
+
+TEST_F(LdapDeltaTest, AConnectorsTimestampDeltasGetAFullCompareEveryFullCompareHours) {
+  sleep(1);  // the mark's second of its own, as above
+  ldap_modify(retitle(1, "Marker"));
+  setenv("UPSYNC_TEST_LDAP_PASSWORD", "sync-secret", 1);
+  const std::string doc = (dir_.path() / "dc1.toml").string();
+  std::ofstream(doc) << "url = \"" << url() << "\"\nbind_dn = \"" << kServiceDn
+                     << "\"\npassword_env = \"UPSYNC_TEST_LDAP_PASSWORD\"\nbase = \"" << kBase
+                     << "\"\ndelta = \"timestamp\"\nfull_compare_hours = 2\n";
+  ASSERT_EQ(run({"connector", "add", "-t", "contoso", "dc1", "--file", doc}).code, 0);
+  auto sync_run = [&]() {
+    Out r = run({"--json", "sync", "run", "-t", "contoso"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return r.code == 0 ? r.json() : nlohmann::json();
+  };
+  auto first = sync_run();
+  EXPECT_EQ(first["source"]["method"], "timestamp full");
+
+  ldap_modify(del(600));
+  auto delta = sync_run();
+  EXPECT_EQ(delta["source"]["method"], "timestamp delta");
+  EXPECT_EQ(delta["stages"][0]["deleted"], 0);
+  EXPECT_FALSE(profile(upn(600)).is_null());
+
+  // The last complete read, as if three hours ago: this run reads everything and compares.
+  {
+    auto store = open_store({.data_dir = dir_.str() + "/data"});
+    ASSERT_TRUE(store);
+    auto tenant = (*store)->tenant("contoso");
+    ASSERT_TRUE((*store)->set_source_state(tenant->id, "connector.dc1.last_complete_read",
+                                           std::to_string(unix_now() - 3 * 3600)));
+  }
+  auto compared = sync_run();
+  EXPECT_EQ(compared["source"]["method"], "timestamp full");
+  EXPECT_EQ(compared["stages"][0]["deleted"], 1);
+  EXPECT_TRUE(profile(upn(600)).is_null());
+  EXPECT_NE(compared["source"]["notes"].dump().find(
+                "no complete read in the last 2 hours, and this directory's deltas do not show "
+                "deletions"),
+            std::string::npos)
+      << compared["source"]["notes"];
+  // It counts as the complete read: the next run is a delta again.
+  EXPECT_EQ(sync_run()["source"]["method"], "timestamp delta");
+
+  // A bad value is refused, naming the key.
+  std::ofstream(doc) << "url = \"" << url() << "\"\nbase = \"" << kBase
+                     << "\"\nfull_compare_hours = 9000\n";
+  Out bad = run({"connector", "set", "-t", "contoso", "dc1", "--file", doc});
+  EXPECT_EQ(bad.code, kExitUserError);
+  EXPECT_NE(bad.err.find("full_compare_hours"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("expected a whole number from 0 to 8760"), std::string::npos) << bad.err;
 }
 
 TEST_F(LdapDeltaTest, BadDeltaMethodsAreRefused) {
