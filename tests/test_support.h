@@ -2,15 +2,22 @@
 #pragma once
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <pty.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace upsync::testing {
 
@@ -62,6 +69,58 @@ inline std::string read_file(const std::filesystem::path& p) {
 inline void write_file(const std::filesystem::path& p, const std::string& content) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   out << content;
+}
+
+// Runs the real binary with `args`, stdout to /dev/null; returns what it wrote to stderr.
+// With `terminal`, stderr (and stdout) is a pseudo-terminal; otherwise a pipe.
+inline std::string run_binary_stderr(const std::vector<std::string>& args, bool terminal) {
+  const char* bin = std::getenv("UPSYNC_BINARY");
+  EXPECT_NE(bin, nullptr) << "ctest sets UPSYNC_BINARY";
+  if (!bin) return {};
+  std::vector<char*> argv{const_cast<char*>(bin)};
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  int fd = -1;
+  pid_t pid;
+  if (terminal) {
+    pid = forkpty(&fd, nullptr, nullptr, nullptr);
+    if (pid == 0) {
+      execv(bin, argv.data());
+      _exit(127);
+    }
+  } else {
+    int p[2];
+    if (pipe(p) != 0) return "pipe failed";
+    pid = fork();
+    if (pid == 0) {
+      dup2(p[1], 2);
+      int null = open("/dev/null", O_WRONLY);
+      dup2(null, 1);
+      close(p[0]);
+      execv(bin, argv.data());
+      _exit(127);
+    }
+    close(p[1]);
+    fd = p[0];
+  }
+  EXPECT_GT(pid, 0);
+  std::string text;
+  char buf[4096];
+  while (true) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) {
+      text.append(buf, static_cast<size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      break;  // end of the pipe, or EIO once the terminal's last writer is gone
+    }
+  }
+  close(fd);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << text;
+  return text;
 }
 
 }  // namespace upsync::testing

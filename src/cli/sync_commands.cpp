@@ -1,5 +1,8 @@
 // upsync sync run|ldif, upsync directory user list|set
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -95,6 +98,25 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
         }
       }
       UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
+      // A progress bar per stage, on a terminal only: logs and pipes get the report alone.
+      std::string drawn;  // the stage whose bar is on the line
+      auto stage_start = std::chrono::steady_clock::now();
+      if (isatty(STDERR_FILENO) != 0) {
+        a->options.progress = [&](const SyncProgress& p) {
+          const auto now = std::chrono::steady_clock::now();
+          if (drawn != p.stage) {
+            if (!drawn.empty()) *ctx.err << "\n";
+            drawn = p.stage;
+            stage_start = now;
+          }
+          const double seconds = std::chrono::duration<double>(now - stage_start).count();
+          const double rate = seconds > 0 ? static_cast<double>(p.done) / seconds : 0;
+          *ctx.err << "\r" << p.stage << " "
+                   << progress_line(p.done, p.total, rate,
+                                    p.stage == "connect" ? "users" : "changes")
+                   << "\x1b[K" << std::flush;
+        };
+      }
       const char* source_name = source == Source::kLdif   ? "ldif"
                                 : source == Source::kLdap ? "ldap"
                                                           : "cloud";
@@ -110,8 +132,10 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
         UPSYNC_ASSIGN_OR_RETURN(DeltaMethod method, parse_delta_method(a->delta_method));
         return run_ldap_sync(*store, t, a->ldap, method, a->options);
       };
-      UPSYNC_ASSIGN_OR_RETURN(SyncRun run,
-                              record_run(*store, t, a->options, "cli", source_name, sync));
+      auto run_result = record_run(*store, t, a->options, "cli", source_name, sync);
+      a->options.progress = nullptr;  // it refers to this call's locals
+      if (!drawn.empty()) *ctx.err << "\n";
+      UPSYNC_ASSIGN_OR_RETURN(SyncRun run, std::move(run_result));
       if (!run.succeeded) return failed_precondition(run.error);
       if (ctx.json) {
         print_json(*ctx.out, sync_report_json(run.report));

@@ -158,6 +158,9 @@ class Store {
   // Change feeds and cursors.
   virtual Result<std::vector<Change>> changes_after(TenantId tenant, std::string_view feed,
                                                     int64_t after_seq, int limit) = 0;
+  // How many entries of `feed` come after `after_seq`.
+  virtual Result<int64_t> count_changes_after(TenantId tenant, std::string_view feed,
+                                              int64_t after_seq) = 0;
   virtual Result<int64_t> last_seq(TenantId tenant) = 0;
   // 0 for a cursor never set.
   virtual Result<int64_t> cursor(TenantId tenant, std::string_view name) = 0;

@@ -243,7 +243,9 @@ class Pipeline {
       }
     }
     std::set<std::string> seen;
+    int64_t written = 0;
     for (DirectoryUser& u : users) {
+      report_progress(r.stage, written++, static_cast<int64_t>(users.size()));
       auto m = u.attributes.find("manager");
       if (m != u.attributes.end() && !m->second.empty()) {
         auto it = dn_to_object.find(ascii_lower(m->second[0]));
@@ -265,6 +267,7 @@ class Pipeline {
       seen.insert(u.object_id);
       count(r, outcome, describe(u));
     }
+    if (!users.empty()) report_progress(r.stage, written, written, true);
     for (GroupEntry& g : groups) {
       UPSYNC_ASSIGN_OR_RETURN(auto outcome,
                               dir_.put_group(tenant_.id, DirectoryLayer::kCloud, g.group));
@@ -371,7 +374,7 @@ class Pipeline {
     // Whose nested membership may have changed: the groups read, and the users removed.
     std::vector<std::string> touched;
     UPSYNC_RETURN_IF_ERROR(
-        follow(kCloudUsersFeed, kStage1Cursor, r.read, [&](const Change& c) -> Status {
+        follow(r.stage, kCloudUsersFeed, kStage1Cursor, r.read, [&](const Change& c) -> Status {
           UPSYNC_ASSIGN_OR_RETURN(auto cloud,
                                   dir_.user(tenant_.id, DirectoryLayer::kCloud, c.object_id));
           if (!cloud || cloud->deleted) {
@@ -394,8 +397,10 @@ class Pipeline {
           count(r, outcome, describe(copy));
           return Status::ok();
         }));
+    const std::string groups_stage = r.stage + " (groups)";
     UPSYNC_RETURN_IF_ERROR(follow(
-        kCloudGroupsFeed, kStage1GroupsCursor, r.groups.read, [&](const Change& c) -> Status {
+        groups_stage, kCloudGroupsFeed, kStage1GroupsCursor, r.groups.read,
+        [&](const Change& c) -> Status {
           touched.push_back(c.object_id);
           UPSYNC_ASSIGN_OR_RETURN(auto cloud,
                                   dir_.group(tenant_.id, DirectoryLayer::kCloud, c.object_id));
@@ -428,7 +433,7 @@ class Pipeline {
     // store does not change during this stage.
     std::unordered_map<std::string, std::string> manager_accounts;
     UPSYNC_RETURN_IF_ERROR(
-        follow(kDirectoryUsersFeed, kStage2Cursor, r.read, [&](const Change& c) -> Status {
+        follow(r.stage, kDirectoryUsersFeed, kStage2Cursor, r.read, [&](const Change& c) -> Status {
           UPSYNC_ASSIGN_OR_RETURN(auto user,
                                   dir_.user(tenant_.id, DirectoryLayer::kStore, c.object_id));
           auto existing = store_.profile(tenant_.id, {ProfileKeyKind::kCloudId, c.object_id});
@@ -502,7 +507,7 @@ class Pipeline {
     // Without anyone in a site's list there is nothing to copy: the cursor still moves on.
     UPSYNC_ASSIGN_OR_RETURN(const bool listed, sites->any(tenant_.id));
     UPSYNC_RETURN_IF_ERROR(
-        follow(kProfilesFeed, kStage3Cursor, r.read, [&](const Change& c) -> Status {
+        follow(r.stage, kProfilesFeed, kStage3Cursor, r.read, [&](const Change& c) -> Status {
           if (!listed) return Status::ok();
           auto profile = store_.profile(tenant_.id, {ProfileKeyKind::kId, c.object_id});
           if (!profile) {
@@ -555,15 +560,21 @@ class Pipeline {
   // Applies each change of `feed` after the stage's cursor (from 0 on a full run), counting
   // the entries read into `read`, and moves the cursor.
   template <typename Fn>
-  Status follow(std::string_view feed, std::string_view cursor, int64_t& read, Fn&& apply) {
+  Status follow(std::string_view stage, std::string_view feed, std::string_view cursor,
+                int64_t& read, Fn&& apply) {
     UPSYNC_ASSIGN_OR_RETURN(int64_t after, store_.cursor(tenant_.id, cursor));
     if (options_.full) after = 0;
+    int64_t total = 0;
+    if (options_.progress) {
+      UPSYNC_ASSIGN_OR_RETURN(total, store_.count_changes_after(tenant_.id, feed, after));
+    }
     // Each object once per run, at its latest state: the feed may name it several times.
     std::unordered_set<std::string> done;
     while (true) {
       UPSYNC_ASSIGN_OR_RETURN(auto changes,
                               store_.changes_after(tenant_.id, feed, after, kFeedBatch));
       for (const Change& c : changes) {
+        report_progress(stage, read, total);
         ++read;
         after = c.seq;
         if (!done.insert(c.object_id).second) continue;
@@ -571,7 +582,15 @@ class Pipeline {
       }
       if (static_cast<int>(changes.size()) < kFeedBatch) break;
     }
+    if (read > 0) report_progress(stage, read, std::max(total, read), true);
     return store_.set_cursor(tenant_.id, cursor, after);
+  }
+
+  // Every kProgressEvery objects, and at the end (`last`).
+  void report_progress(std::string_view stage, int64_t done, int64_t total, bool last = false) {
+    constexpr int64_t kProgressEvery = 2000;
+    if (!options_.progress || (!last && (done == 0 || done % kProgressEvery != 0))) return;
+    options_.progress({stage, done, total});
   }
 
   Store& store_;

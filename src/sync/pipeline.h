@@ -16,6 +16,7 @@
 //   auto report = run_sync(store, tenant, &ldif_records, o);   // writes nothing when dry
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -50,6 +51,14 @@ struct StageReport {
   double seconds = 0;   // how long the stage ran (whole milliseconds)
 };
 
+// How far a stage is, for a progress bar: users written (stage 0) or change-feed entries
+// read (stages 1-3), of how many.
+struct SyncProgress {
+  std::string_view stage;  // StageReport::stage
+  int64_t done = 0;
+  int64_t total = 0;
+};
+
 struct SyncOptions {
   bool full = false;     // stages 1-3 re-read their whole feed
   bool dry_run = false;  // report what would change, write nothing
@@ -69,6 +78,9 @@ struct SyncOptions {
   // its user is deleted as gone) and counts as deleted in a delta (it moved out).
   std::vector<std::string> include_ous;
   std::vector<std::string> exclude_ous;
+  // Called as each stage goes, every few thousand objects and at its end, when the stage
+  // has anything to do (e.g. to draw a progress bar on a terminal).
+  std::function<void(const SyncProgress&)> progress;
 };
 
 struct SyncReport {

@@ -107,70 +107,18 @@ TEST_F(ImportCliTest, BadInputIsRefusedWithExitOne) {
   EXPECT_EQ(nlohmann::json::parse(out_.str()).size(), 0u) << "refused calls record no job";
 }
 
-// Runs the real binary with `args`, stdout to /dev/null; returns what it wrote to stderr.
-// With `terminal`, stderr (and stdout) is a pseudo-terminal; otherwise a pipe.
-std::string run_binary_stderr(const std::vector<std::string>& args, bool terminal) {
-  const char* bin = std::getenv("UPSYNC_BINARY");
-  EXPECT_NE(bin, nullptr) << "ctest sets UPSYNC_BINARY";
-  if (!bin) return {};
-  std::vector<char*> argv{const_cast<char*>(bin)};
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  int fd = -1;
-  pid_t pid;
-  if (terminal) {
-    pid = forkpty(&fd, nullptr, nullptr, nullptr);
-    if (pid == 0) {
-      execv(bin, argv.data());
-      _exit(127);
-    }
-  } else {
-    int p[2];
-    if (pipe(p) != 0) return "pipe failed";
-    pid = fork();
-    if (pid == 0) {
-      dup2(p[1], 2);
-      int null = open("/dev/null", O_WRONLY);
-      dup2(null, 1);
-      close(p[0]);
-      execv(bin, argv.data());
-      _exit(127);
-    }
-    close(p[1]);
-    fd = p[0];
-  }
-  EXPECT_GT(pid, 0);
-  std::string text;
-  char buf[4096];
-  while (true) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n > 0) {
-      text.append(buf, static_cast<size_t>(n));
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else {
-      break;  // end of the pipe, or EIO once the terminal's last writer is gone
-    }
-  }
-  close(fd);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << text;
-  return text;
-}
-
 TEST_F(ImportCliTest, ProgressBarOnATerminalOnly) {
   ASSERT_EQ(cli({"file", "put", "-t", "contoso", (dir_.path() / "users.json").string(), kUrl}), 0);
   const std::vector<std::string> run = {"--data-dir",  dir_.str(), "import",
                                         "run-pending", "--batch",  "1"};
   // Not a terminal: nothing on stderr.
   ASSERT_EQ(cli(queue_args("Email", "OfficeCode")), 0) << err_.str();
-  EXPECT_EQ(run_binary_stderr(run, false), "");
+  EXPECT_EQ(testing::run_binary_stderr(run, false), "");
   // A terminal: the bar moves record by record (4 in the file) and ends at 100 %.
   ASSERT_EQ(cli(queue_args("Email", "OfficeCode")), 0) << err_.str();
   std::string id = out_.str();
   id.pop_back();
-  const std::string shown = run_binary_stderr(run, true);
+  const std::string shown = testing::run_binary_stderr(run, true);
   // First the check of the whole file, by bytes read, ending at the file's size.
   const std::string size =
       group_thousands(static_cast<int64_t>(std::filesystem::file_size(dir_.path() / "users.json")));

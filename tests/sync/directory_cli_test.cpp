@@ -129,6 +129,40 @@ TEST_F(DirectoryCliTest, StageRunsOneStageAndTheNextRunsCatchUpFromTheirCursors)
   }
 }
 
+TEST_F(DirectoryCliTest, ATerminalShowsAProgressBarPerStage) {
+  ASSERT_EQ(run({"tenant", "create", "contoso"}).code, 0);
+  std::string ldif;
+  const char* guids[] = {
+      "EBESExQVFhcYGRobHB0eHw==", "ICEiIyQlJicoKSorLC0uLw==", "MDEyMzQ1Njc4OTo7PD0+Pw==",
+      "QEFCQ0RFRkdISUpLTE1OTw==", "UFFSU1RVVldYWVpbXF1eXw=="};
+  for (int i = 0; i < 5; ++i) {
+    ldif += "dn: CN=User" + std::to_string(i) + ",DC=contoso,DC=com\nobjectClass: user\n" +
+            "objectGUID:: " + guids[i] + "\nuserPrincipalName: user" + std::to_string(i) +
+            "@contoso.com\n\n";
+  }
+  const std::string file = dir_.str() + "/users.ldif";
+  testing::write_file(file, ldif);
+  const std::vector<std::string> args = {"--data-dir", dir_.str(), "sync", "ldif",
+                                         "-t",         "contoso",  file};
+  // Not a terminal: the report alone.
+  EXPECT_EQ(
+      testing::run_binary_stderr(
+          {"--data-dir", dir_.str(), "sync", "ldif", "-t", "contoso", file, "--dry-run"}, false),
+      "");
+  const std::string shown = testing::run_binary_stderr(args, true);
+  for (const char* line : {"\rconnect [####################] 100%  5 / 5 users",
+                           "\rcloud-to-store [####################] 100%  5 / 5 changes",
+                           "\rstore-to-profiles [####################] 100%  5 / 5 changes",
+                           "\rprofiles-to-sites [####################] 100%  5 / 5 changes"}) {
+    EXPECT_NE(shown.find(line), std::string::npos) << line << " in " << shown;
+  }
+  // A delta with nothing to do draws no bar (no line cleared after a bar).
+  EXPECT_EQ(
+      testing::run_binary_stderr({"--data-dir", dir_.str(), "sync", "run", "-t", "contoso"}, true)
+          .find("\x1b[K"),
+      std::string::npos);
+}
+
 TEST_F(DirectoryCliTest, BadEditsExitOneAndChangeNothing) {
   ASSERT_EQ(run({"tenant", "create", "contoso"}).code, 0);
   ASSERT_EQ(run({"directory", "user", "add", "-t", "contoso", "ada@contoso.com"}).code, 0);

@@ -1011,6 +1011,22 @@ Result<int64_t> SqliteStore::count_profiles(TenantId tenant) {
   return n;
 }
 
+Result<int64_t> SqliteStore::count_changes_after(TenantId tenant, std::string_view feed,
+                                                 int64_t after_seq) {
+  UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));
+  UPSYNC_ASSIGN_OR_RETURN(
+      auto* s,
+      db_->prepare(
+          "SELECT count(*) FROM change_feed WHERE tenant_id = ? AND feed = ? AND seq > ?"));
+  s->bind(1, tenant);
+  s->bind(2, feed);
+  s->bind(3, after_seq);
+  UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());
+  const int64_t n = row ? s->column_int(0) : 0;
+  s->reset();
+  return n;
+}
+
 Result<std::vector<Change>> SqliteStore::changes_after(TenantId tenant, std::string_view feed,
                                                        int64_t after_seq, int limit) {
   if (limit < 1 || limit > 100000) {

@@ -49,6 +49,8 @@ class SqliteStore : public Store {
 
   Result<std::vector<Change>> changes_after(TenantId tenant, std::string_view feed,
                                             int64_t after_seq, int limit) override;
+  Result<int64_t> count_changes_after(TenantId tenant, std::string_view feed,
+                                      int64_t after_seq) override;
   Result<int64_t> last_seq(TenantId tenant) override;
   Result<int64_t> cursor(TenantId tenant, std::string_view name) override;
   Status set_cursor(TenantId tenant, std::string_view name, int64_t seq) override;
