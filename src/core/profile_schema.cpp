@@ -39,7 +39,13 @@ ProfileSchema::ProfileSchema(std::vector<PropertyDefinition> custom)
 }
 
 const PropertyDefinition* ProfileSchema::find(std::string_view name) const {
-  std::string key = ascii_lower(name);
+  // Lowered into a buffer that keeps its capacity: a sync looks up every mapped property of
+  // every profile it writes.
+  thread_local std::string key;
+  key.assign(name);
+  for (char& c : key) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
   const auto& catalog = catalog_index().by_lower_name;
   if (auto it = catalog.find(key); it != catalog.end()) return it->second;
   auto it = custom_by_lower_name_.find(key);

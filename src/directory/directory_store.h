@@ -39,7 +39,8 @@ std::string_view directory_groups_feed(DirectoryLayer layer);
 // displayName, jobTitle, department, telephoneNumber, physicalDeliveryOfficeName,
 // preferredLanguage, wWWHomePage, msExchHideFromAddressList, manager (the manager's object
 // id), objectSid, objectGuid, distinguishedName, msExchRecipientTypeDetails.
-using DirectoryAttributes = std::map<std::string, std::vector<std::string>>;
+// Looked up by string_view too (std::less<>): no string is made to find an attribute.
+using DirectoryAttributes = std::map<std::string, std::vector<std::string>, std::less<>>;
 
 // The attributes a cloud user may carry (the names above), for checking hand edits.
 const std::vector<std::string>& cloud_attribute_names();
@@ -115,8 +116,13 @@ class DirectoryStore {
   virtual Result<std::vector<DirectoryUser>> users_after(TenantId tenant, DirectoryLayer layer,
                                                          std::string_view after_object_id,
                                                          int limit) = 0;
-  // Every live user of the layer with a source anchor (for full compares).
-  virtual Result<std::vector<DirectoryUser>> anchored_users(TenantId tenant,
+  // The object id and source anchor of every live user of the layer with a source anchor, in
+  // object id order (for full compares: the attributes are not read).
+  struct AnchoredId {
+    std::string object_id;
+    std::string source_anchor;
+  };
+  virtual Result<std::vector<AnchoredId>> anchored_user_ids(TenantId tenant,
                                                             DirectoryLayer layer) = 0;
 
   // Groups: the same operations as for users, by object id, anchor or DN (cloud layer).

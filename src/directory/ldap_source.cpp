@@ -370,6 +370,11 @@ Result<LdapSyncRefresh> LdapSource::sync_refresh(std::string_view cookie) {
   if (rc != LDAP_SUCCESS) return ldap_failure(rc, "searching " + c.filter + " in " + where);
 
   LdapSyncRefresh out;
+  // Decodes each entry's Sync State control where it lies (ber_init2); freed without the
+  // buffer, which the control owns.
+  std::unique_ptr<BerElement, decltype([](BerElement* b) { ber_free(b, 0); })> state_reader(
+      ber_alloc_t(LBER_USE_DER));
+  if (!state_reader) return internal_error(where + ": out of memory");
   std::optional<std::string> last_cookie;
   std::vector<std::string> present;
   bool present_seen = false;
@@ -398,17 +403,19 @@ Result<LdapSyncRefresh> LdapSource::sync_refresh(std::string_view cookie) {
       }
       // syncStateValue ::= SEQUENCE { state ENUMERATED, entryUUID syncUUID,
       //                               cookie syncCookie OPTIONAL }
-      Ber ber(ber_init(&state->ldctl_value));
+      // Read in place by the one decoder (ber_init would copy it into a buffer of its own).
+      BerElement* ber = state_reader.get();
+      ber_init2(ber, &state->ldctl_value, LBER_USE_DER);
       ber_int_t st = -1;
       berval uuid{};
-      if (!ber || ber_scanf(ber.get(), "{em", &st, &uuid) == LBER_ERROR) {
+      if (ber_scanf(ber, "{em", &st, &uuid) == LBER_ERROR) {
         return data_loss(where + ": the Sync State control of " + entry.dn + " is malformed");
       }
       UPSYNC_ASSIGN_OR_RETURN(std::string id, uuid_of(uuid, where + ", entry " + entry.dn));
       ber_len_t len = 0;
-      if (ber_peek_tag(ber.get(), &len) == LDAP_TAG_SYNC_COOKIE) {
+      if (ber_peek_tag(ber, &len) == LDAP_TAG_SYNC_COOKIE) {
         berval cv{};
-        if (ber_scanf(ber.get(), "m", &cv) != LBER_ERROR) last_cookie = text_of(cv);
+        if (ber_scanf(ber, "m", &cv) != LBER_ERROR) last_cookie = text_of(cv);
       }
       switch (st) {
         case LDAP_SYNC_ADD:

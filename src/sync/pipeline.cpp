@@ -150,12 +150,12 @@ class Pipeline {
     StageReport r;
     r.stage = "connect";
     // Resolve DNs first: manager values are DNs of other entries.
-    std::map<std::string, std::string> dn_to_object;
+    std::unordered_map<std::string, std::string> dn_to_object;
     std::vector<DirectoryUser> users;
     std::vector<GroupEntry> groups;
     // Cloud users that the source no longer has (by object id, in the order found).
     std::vector<DirectoryUser> gone;
-    std::set<std::string> seen_anchors;
+    std::unordered_set<std::string> seen_anchors;
     for (const LdifRecord& e : source.entries) {
       if (e.change != LdifChange::kContent && e.change != LdifChange::kAdd) {
         return line_error(e,
@@ -242,7 +242,7 @@ class Pipeline {
         ++r.skipped[kMemberOutOfScope];
       }
     }
-    std::set<std::string> seen;
+    std::unordered_set<std::string> seen;
     int64_t written = 0;
     for (DirectoryUser& u : users) {
       report_progress(r.stage, written++, static_cast<int64_t>(users.size()));
@@ -292,9 +292,11 @@ class Pipeline {
         }
         return true;
       };
-      UPSYNC_ASSIGN_OR_RETURN(auto all, dir_.anchored_users(tenant_.id, DirectoryLayer::kCloud));
-      for (DirectoryUser& u : all) {
-        if (missing(u.object_id, u.source_anchor)) gone.push_back(std::move(u));
+      UPSYNC_ASSIGN_OR_RETURN(auto all, dir_.anchored_user_ids(tenant_.id, DirectoryLayer::kCloud));
+      for (const DirectoryStore::AnchoredId& a : all) {
+        if (!missing(a.object_id, a.source_anchor)) continue;
+        UPSYNC_ASSIGN_OR_RETURN(auto u, dir_.user(tenant_.id, DirectoryLayer::kCloud, a.object_id));
+        if (u) gone.push_back(std::move(*u));
       }
       UPSYNC_ASSIGN_OR_RETURN(auto all_groups,
                               dir_.anchored_groups(tenant_.id, DirectoryLayer::kCloud));

@@ -132,8 +132,7 @@ Status SqliteDb::error(std::string_view what) const {
 }
 
 Result<SqliteStatement*> SqliteDb::prepare(std::string_view sql) {
-  std::string key(sql);
-  auto it = cache_.find(key);
+  auto it = cache_.find(sql);
   if (it != cache_.end()) return it->second.get();
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
@@ -141,7 +140,7 @@ Result<SqliteStatement*> SqliteDb::prepare(std::string_view sql) {
   if (rc != SQLITE_OK) return error("preparing statement");
   auto owned = std::make_unique<SqliteStatement>(*this, db_, stmt);
   SqliteStatement* raw = owned.get();
-  cache_.emplace(std::move(key), std::move(owned));
+  cache_.emplace(std::string(sql), std::move(owned));
   return raw;
 }
 

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -103,7 +104,14 @@ class SqliteDb {
   explicit SqliteDb(sqlite3* db) : db_(db) {}
   sqlite3* db_;
   bool snapshot_ = false;
-  std::unordered_map<std::string, std::unique_ptr<SqliteStatement>> cache_;
+  // Looked up by the SQL text as given (no copy of it per lookup: a sync prepares several
+  // statements per object).
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view sql) const { return std::hash<std::string_view>{}(sql); }
+  };
+  std::unordered_map<std::string, std::unique_ptr<SqliteStatement>, SqlHash, std::equal_to<>>
+      cache_;
 };
 
 // Maps an SQLite result code to a Status (corruption → DataLoss, busy → Unavailable, ...).

@@ -16,12 +16,12 @@ namespace upsync {
 namespace {
 
 std::string first_value(const DirectoryAttributes& a, std::string_view name) {
-  auto it = a.find(std::string(name));
+  auto it = a.find(name);
   return (it == a.end() || it->second.empty()) ? std::string() : it->second[0];
 }
 
 bool attribute_flag(const DirectoryAttributes& a, std::string_view name, bool missing) {
-  auto it = a.find(std::string(name));
+  auto it = a.find(name);
   if (it == a.end() || it->second.empty()) return missing;
   return ascii_iequal(it->second[0], "true");
 }
@@ -30,7 +30,101 @@ std::string_view layer_name(DirectoryLayer l) {
   return l == DirectoryLayer::kCloud ? "cloud" : "store";
 }
 
+// The length of the well-formed UTF-8 sequence (Unicode 15, table 3-7: no overlong forms,
+// no surrogates, nothing past U+10FFFF) starting at `s[i]`, a byte >= 0x80; 0 when there is none.
+size_t utf8_sequence(std::string_view s, size_t i) {
+  auto at = [&](size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0; };
+  auto tail = [](unsigned char c) { return c >= 0x80 && c <= 0xbf; };
+  const unsigned char c = at(0);
+  if (c >= 0xc2 && c <= 0xdf) return tail(at(1)) ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) {
+    const unsigned char lo = c == 0xe0 ? 0xa0 : 0x80;
+    const unsigned char hi = c == 0xed ? 0x9f : 0xbf;
+    return at(1) >= lo && at(1) <= hi && tail(at(2)) ? 3 : 0;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    const unsigned char lo = c == 0xf0 ? 0x90 : 0x80;
+    const unsigned char hi = c == 0xf4 ? 0x8f : 0xbf;
+    return at(1) >= lo && at(1) <= hi && tail(at(2)) && tail(at(3)) ? 4 : 0;
+  }
+  return 0;
+}
+
+// Appends `text` as a JSON string the way nlohmann::json::dump() writes it (UTF-8 as it is,
+// control characters as \b \t \n \f \r or \u00xx), or returns false when `text` is not
+// well-formed UTF-8 (which dump() refuses).
+bool append_json_string(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      const size_t n = utf8_sequence(text, i);
+      if (n == 0) return false;
+      out.append(text.substr(i, n));
+      i += n - 1;
+      continue;
+    }
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xf];
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+  return true;
+}
+
+// The attributes as a JSON object of arrays of strings, keys sorted, empty arrays left out:
+// the bytes nlohmann::json::dump() gives (stored rows are compared as text), written without
+// building its tree. Text that is not UTF-8 goes through nlohmann, which refuses it as before.
 std::string encode(const DirectoryAttributes& a) {
+  std::string out;
+  out.reserve(512);
+  out += '{';
+  bool utf8 = true;
+  for (const auto& [k, v] : a) {
+    if (v.empty()) continue;
+    if (out.size() > 1) out += ',';
+    utf8 = append_json_string(out, k);
+    out += ":[";
+    for (size_t i = 0; utf8 && i < v.size(); ++i) {
+      if (i > 0) out += ',';
+      utf8 = append_json_string(out, v[i]);
+    }
+    if (!utf8) break;
+    out += ']';
+  }
+  if (utf8) {
+    out += '}';
+    return out;
+  }
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [k, v] : a) {
     if (!v.empty()) j[k] = v;
@@ -219,18 +313,26 @@ class SqliteDirectoryStore : public DirectoryStore {
     if (limit < 1) return invalid_argument("page size must be at least 1");
     // The primary key (tenant_id, layer, object_id) gives this order without a sort.
     UPSYNC_ASSIGN_OR_RETURN(
-        auto* q, db_.prepare("SELECT object_id, source_anchor, attrs, deleted, seq FROM "
-                             "directory_users WHERE tenant_id = ? AND layer = ? AND deleted = 0 "
-                             "AND object_id > ? ORDER BY object_id LIMIT ?"));
-    q->bind(1, t);
-    q->bind(2, layer_name(l));
+        auto* q, live_users(kUserColumns, t, l, "AND object_id > ?3 ORDER BY object_id LIMIT ?4"));
     q->bind(3, ascii_lower(after_object_id));
     q->bind(4, static_cast<int64_t>(limit));
     return read_all(*q);
   }
 
-  Result<std::vector<DirectoryUser>> anchored_users(TenantId t, DirectoryLayer l) override {
-    return many(t, l, "AND source_anchor IS NOT NULL");
+  Result<std::vector<AnchoredId>> anchored_user_ids(TenantId t, DirectoryLayer l) override {
+    UPSYNC_ASSIGN_OR_RETURN(auto* q,
+                            live_users("object_id, source_anchor", t, l,
+                                       "AND source_anchor IS NOT NULL ORDER BY object_id"));
+    std::vector<AnchoredId> out;
+    while (true) {
+      auto row = q->step();
+      if (!row || !*row) {
+        q->reset();
+        if (!row) return row.status();
+        return out;
+      }
+      out.push_back({std::string(q->column_text(0)), std::string(q->column_text(1))});
+    }
   }
 
   // ---- groups ----
@@ -516,13 +618,25 @@ class SqliteDirectoryStore : public DirectoryStore {
     return std::optional<DirectoryGroup>(std::move(found[0]));
   }
 
-  Result<std::vector<DirectoryUser>> many(TenantId t, DirectoryLayer l, const std::string& tail) {
+  // What read() reads.
+  static constexpr std::string_view kUserColumns = "object_id, source_anchor, attrs, deleted, seq";
+
+  // `columns` of the live users of the layer, ?1 and ?2 bound to the tenant and the layer;
+  // `tail` goes on after the WHERE clause's "deleted = 0".
+  Result<SqliteStatement*> live_users(std::string_view columns, TenantId t, DirectoryLayer l,
+                                      std::string_view tail) {
     UPSYNC_ASSIGN_OR_RETURN(
-        auto* q, db_.prepare("SELECT object_id, source_anchor, attrs, deleted, seq FROM "
-                             "directory_users WHERE tenant_id = ? AND layer = ? AND deleted = 0 " +
-                             tail));
+        auto* q, db_.prepare("SELECT " + std::string(columns) +
+                             " FROM directory_users WHERE tenant_id = ?1 AND layer = ?2 AND "
+                             "deleted = 0 " +
+                             std::string(tail)));
     q->bind(1, t);
     q->bind(2, layer_name(l));
+    return q;
+  }
+
+  Result<std::vector<DirectoryUser>> many(TenantId t, DirectoryLayer l, const std::string& tail) {
+    UPSYNC_ASSIGN_OR_RETURN(auto* q, live_users(kUserColumns, t, l, tail));
     return read_all(*q);
   }
 
