@@ -1,5 +1,6 @@
 #include "core/text.h"
 
+#include <array>
 #include <cstdio>
 
 namespace upsync {
@@ -86,14 +87,30 @@ std::string quote_for_message(std::string_view s, size_t max) {
   return out;
 }
 
-namespace {
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
+
+namespace {
+
+// The bytes a JSON string cannot hold as they are (json_plain).
+constexpr std::array<bool, 256> kJsonSpecial = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) t[c] = c < 0x20 || c == '"' || c == '\\' || c >= 0x7F;
+  return t;
+}();
+
 }  // namespace
+
+bool json_plain(std::string_view s) {
+  for (char c : s) {
+    if (kJsonSpecial[static_cast<unsigned char>(c)]) return false;
+  }
+  return true;
+}
 
 std::optional<std::string> percent_decode(std::string_view s, size_t* bad_at) {
   std::string out;

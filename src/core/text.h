@@ -15,6 +15,13 @@ std::string_view trim(std::string_view s);
 // and code points above U+10FFFF are invalid), or npos when `s` is valid.
 size_t invalid_utf8_offset(std::string_view s);
 
+// The value of a hexadecimal digit (either case), or -1.
+int hex_digit(char c);
+
+// Whether `s` goes into a JSON string as it is: no control character, '"', '\\' or byte
+// outside ASCII (whose UTF-8 a JSON writer checks).
+bool json_plain(std::string_view s);
+
 // `s` with %XX escapes decoded (no '+' rule: that is for form bodies). A '%' not followed by
 // two hex digits gives nullopt and its 0-based offset in `*bad_at`, for the caller's message.
 std::optional<std::string> percent_decode(std::string_view s, size_t* bad_at);

@@ -3,16 +3,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/text.h"
+
 namespace upsync {
 
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 unsigned char lower(char c) {
   return static_cast<unsigned char>(std::tolower(static_cast<unsigned char>(c)));
@@ -70,8 +65,8 @@ std::string url_decode(std::string_view s, bool plus_as_space) {
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
     if (c == '%' && i + 2 < s.size()) {
-      int hi = hex_value(s[i + 1]);
-      int lo = hex_value(s[i + 2]);
+      int hi = hex_digit(s[i + 1]);
+      int lo = hex_digit(s[i + 2]);
       if (hi >= 0 && lo >= 0) {
         out.push_back(static_cast<char>(hi * 16 + lo));
         i += 2;

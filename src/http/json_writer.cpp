@@ -1,8 +1,9 @@
 #include "http/json_writer.h"
 
-#include <array>
 #include <cstring>
 #include <nlohmann/json.hpp>
+
+#include "core/text.h"
 
 namespace upsync {
 
@@ -11,26 +12,12 @@ void JsonWriter::before_value() {
   first_ = false;
 }
 
-namespace {
-
-// The bytes that a string cannot hold as they are: control characters, '"', '\\', and every
-// byte of a non-ASCII character (whose UTF-8 is checked).
-constexpr std::array<bool, 256> kSpecial = [] {
-  std::array<bool, 256> t{};
-  for (int c = 0; c < 256; ++c) t[c] = c < 0x20 || c == '"' || c == '\\' || c >= 0x7F;
-  return t;
-}();
-
-}  // namespace
-
 void JsonWriter::append_string(std::string_view s) {
-  for (char c : s) {
-    if (kSpecial[static_cast<unsigned char>(c)]) {
-      // Escapes and UTF-8 checks: exactly as nlohmann::json prints them.
-      out_ += nlohmann::json(std::string(s))
-                  .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      return;
-    }
+  if (!json_plain(s)) {
+    // Escapes and UTF-8 checks: exactly as nlohmann::json prints them.
+    out_ += nlohmann::json(std::string(s))
+                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return;
   }
   size_t at = out_.size();
   out_.resize(at + s.size() + 2);

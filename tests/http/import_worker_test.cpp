@@ -84,6 +84,13 @@ class ImportWorkerTest : public ::testing::Test {
     return j;
   }
 
+  // Waits until the job has committed its first batch, and is still running.
+  void wait_until_applying(const std::string& id) {
+    wait_for(id, [](const ImportJob& j) {
+      return j.state == ImportJobState::kProcessing && j.records_done > 0;
+    });
+  }
+
   std::string city_of(int i) {
     auto store = open_store({.data_dir = data(), .create = false});
     auto t = (*store)->tenant("contoso");
@@ -122,14 +129,14 @@ TEST_F(ImportWorkerTest, NoWorkerLeavesJobsQueued) {
   EXPECT_EQ(srv.stop(), 0);
 }
 
+// An import long enough to be caught running (several seconds in a debug build).
+constexpr int kUsers = 150000;
+
 TEST_F(ImportWorkerTest, AnotherWriterGetsItsTurnWhileAnImportRuns) {
-  const int kUsers = 150000;
   std::string id = prepare(kUsers);
   Server srv(dir_, {"--worker-interval", "0.05"});
   ASSERT_GT(srv.port(), 0);
-  wait_for(id, [](const ImportJob& j) {
-    return j.state == ImportJobState::kProcessing && j.records_done > 0;
-  });
+  wait_until_applying(id);
   // A profile edit from another process, between two of the import's batches.
   ASSERT_EQ(testing::run({"--data-dir", data(), "profile", "set", "-t", "contoso",
                           "i:0#.f|membership|" + email(kUsers - 1), "--set", "AboutMe=edited"}),
@@ -145,14 +152,11 @@ TEST_F(ImportWorkerTest, AnotherWriterGetsItsTurnWhileAnImportRuns) {
 }
 
 TEST_F(ImportWorkerTest, SigtermStopsARunningJobAtACheckpointThatTheNextServerResumes) {
-  const int kUsers = 150000;
   std::string id = prepare(kUsers);
   {
     Server srv(dir_, {"--worker-interval", "0.05"});
     ASSERT_GT(srv.port(), 0);
-    wait_for(id, [](const ImportJob& j) {
-      return j.state == ImportJobState::kProcessing && j.records_done > 0;
-    });
+    wait_until_applying(id);
     EXPECT_EQ(srv.stop(), 0);
     EXPECT_NE(srv.log().find("stopping on signal"), std::string::npos);
   }

@@ -30,106 +30,39 @@ std::string_view layer_name(DirectoryLayer l) {
   return l == DirectoryLayer::kCloud ? "cloud" : "store";
 }
 
-// The length of the well-formed UTF-8 sequence (Unicode 15, table 3-7: no overlong forms,
-// no surrogates, nothing past U+10FFFF) starting at `s[i]`, a byte >= 0x80; 0 when there is none.
-size_t utf8_sequence(std::string_view s, size_t i) {
-  auto at = [&](size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0; };
-  auto tail = [](unsigned char c) { return c >= 0x80 && c <= 0xbf; };
-  const unsigned char c = at(0);
-  if (c >= 0xc2 && c <= 0xdf) return tail(at(1)) ? 2 : 0;
-  if (c >= 0xe0 && c <= 0xef) {
-    const unsigned char lo = c == 0xe0 ? 0xa0 : 0x80;
-    const unsigned char hi = c == 0xed ? 0x9f : 0xbf;
-    return at(1) >= lo && at(1) <= hi && tail(at(2)) ? 3 : 0;
-  }
-  if (c >= 0xf0 && c <= 0xf4) {
-    const unsigned char lo = c == 0xf0 ? 0x90 : 0x80;
-    const unsigned char hi = c == 0xf4 ? 0x8f : 0xbf;
-    return at(1) >= lo && at(1) <= hi && tail(at(2)) && tail(at(3)) ? 4 : 0;
-  }
-  return 0;
-}
-
-// Appends `text` as a JSON string the way nlohmann::json::dump() writes it (UTF-8 as it is,
-// control characters as \b \t \n \f \r or \u00xx), or returns false when `text` is not
-// well-formed UTF-8 (which dump() refuses).
-bool append_json_string(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x80) {
-      const size_t n = utf8_sequence(text, i);
-      if (n == 0) return false;
-      out.append(text.substr(i, n));
-      i += n - 1;
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xf];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
+// Appends `text` as a JSON string the way nlohmann::json::dump() writes it: as it is when no
+// byte needs escaping (the common case), else through nlohmann itself, which escapes control
+// characters and refuses text that is not UTF-8.
+void append_json_string(std::string& out, std::string_view text) {
+  if (!json_plain(text)) {
+    out += nlohmann::json(std::string(text)).dump();
+    return;
   }
   out += '"';
-  return true;
+  out += text;
+  out += '"';
 }
 
 // The attributes as a JSON object of arrays of strings, keys sorted, empty arrays left out:
 // the bytes nlohmann::json::dump() gives (stored rows are compared as text), written without
-// building its tree. Text that is not UTF-8 goes through nlohmann, which refuses it as before.
+// building its tree.
 std::string encode(const DirectoryAttributes& a) {
   std::string out;
   out.reserve(512);
   out += '{';
-  bool utf8 = true;
   for (const auto& [k, v] : a) {
     if (v.empty()) continue;
     if (out.size() > 1) out += ',';
-    utf8 = append_json_string(out, k);
+    append_json_string(out, k);
     out += ":[";
-    for (size_t i = 0; utf8 && i < v.size(); ++i) {
+    for (size_t i = 0; i < v.size(); ++i) {
       if (i > 0) out += ',';
-      utf8 = append_json_string(out, v[i]);
+      append_json_string(out, v[i]);
     }
-    if (!utf8) break;
     out += ']';
   }
-  if (utf8) {
-    out += '}';
-    return out;
-  }
-  nlohmann::json j = nlohmann::json::object();
-  for (const auto& [k, v] : a) {
-    if (!v.empty()) j[k] = v;
-  }
-  return j.dump();
+  out += '}';
+  return out;
 }
 
 // Read with rapidjson (written with nlohmann::json, whose bytes stored rows compare against):
