@@ -1,25 +1,46 @@
-// libFuzzer target for the bulk import file reader (src/bulkimport/import_reader.cpp).
+// libFuzzer target for the bulk import file readers (src/bulkimport/import_reader.cpp).
 // Every input must end in ok or a clear error, never a crash, a leak or undefined behaviour;
-// an error's message names a line and a position.
+// an error's message names a line and a position. The quick reader is checked against the
+// exact one: when it accepts a file, the exact reader accepts it too, with the same records.
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "bulkimport/import_reader.h"
 
+namespace {
+using Fields = std::vector<std::pair<std::string, std::string>>;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
-  size_t records = 0;
   upsync::ImportReaderOptions options;
   options.max_value_bytes = 4096;
+  std::vector<Fields> exact;
   upsync::Status st = upsync::read_import_buffer(
       input,
       [&](const upsync::ImportRecord& r) {
-        if (r.index != static_cast<int64_t>(records)) std::abort();  // records come in order
-        ++records;
+        if (r.index != static_cast<int64_t>(exact.size())) std::abort();  // records in order
+        exact.push_back(r.fields);
         return upsync::Status::ok();
       },
       options);
   if (!st.is_ok() && st.message().find(", line ") == std::string::npos) std::abort();
+
+  std::vector<Fields> quick;
+  upsync::Status q = upsync::quick_read_import_buffer(
+      input,
+      [&](const upsync::ImportRecordView& r) {
+        if (r.index != static_cast<int64_t>(quick.size())) std::abort();
+        Fields fields;
+        for (const auto& f : r.fields) fields.emplace_back(f.name, f.value);
+        quick.push_back(std::move(fields));
+        return upsync::Status::ok();
+      },
+      options);
+  if (q.is_ok() && (!st.is_ok() || quick != exact)) std::abort();
   return 0;
 }

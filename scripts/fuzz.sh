@@ -12,7 +12,7 @@ mkdir -p "$OUT"
 clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -fno-sanitize=pointer-overflow \
   -I"$ROOT/src" "$ROOT/fuzz/import_reader_fuzzer.cpp" "$ROOT/src/bulkimport/import_reader.cpp" \
-  "$ROOT/src/core/status.cpp" -o "$OUT/import_reader_fuzzer"
+  "$ROOT/src/core/status.cpp" -lsimdjson -o "$OUT/import_reader_fuzzer"
 rm -rf "$OUT/corpus" && cp -r "$ROOT/fuzz/corpus/import_reader" "$OUT/corpus"
 "$OUT/import_reader_fuzzer" -max_total_time="$SECONDS_TO_RUN" -max_len=65536 -timeout=10 \
   -artifact_prefix="$OUT/" "$OUT/corpus"

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -45,6 +46,33 @@ struct ImportReaderOptions {
 
 // The sink may take the record's fields (move them): the reader clears them for the next one.
 using ImportRecordSink = std::function<Status(ImportRecord&)>;
+
+// A user object as the quick reader sees it: views into its buffer, valid during the call.
+struct ImportFieldView {
+  std::string_view name;
+  std::string_view value;
+};
+struct ImportRecordView {
+  int64_t index = 0;
+  std::span<const ImportFieldView> fields;  // in file order
+  int64_t end_offset = 0;  // bytes of the file read through the end of the chunk holding it
+};
+using ImportRecordViewSink = std::function<Status(const ImportRecordView&)>;
+
+// The quick reader, for a pass that only checks the file: the 'value' array is cut into
+// chunks of about a megabyte between user objects, and each chunk is parsed by simdjson as an
+// array. Memory stays bounded by the chunk and the largest user object.
+//
+// It returns ok only when the whole file is well-formed by the rules above and `sink`
+// accepted every record. Any other outcome (a problem of the file, a refusal of the sink, or
+// a construct it leaves to the exact reader, such as a lone UTF-16 surrogate escape or a value
+// holding "},{" where a chunk is cut) is kUnavailable with no position: the caller then reads
+// the file with read_import_file, which finds the first problem and names its line and
+// position. The sink may see records of a file that turns out not to be well-formed.
+Status quick_read_import_file(const std::string& path, const ImportRecordViewSink& sink,
+                              const ImportReaderOptions& options = {});
+Status quick_read_import_buffer(std::string_view data, const ImportRecordViewSink& sink,
+                                const ImportReaderOptions& options = {});
 
 // Reads the file at `path`. A failure of `sink` stops the read and is returned as is.
 Status read_import_file(const std::string& path, const ImportRecordSink& sink,

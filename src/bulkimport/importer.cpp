@@ -226,18 +226,27 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
     const PropertyDefinition* def = schema.find(to);
     map[ascii_lower(from)] = {def ? def->name : to, def};
   }
-  // The target of a file property, or null; `lower` is reused so that a lookup allocates
-  // nothing once it has grown to the longest name.
+  // The target of a file property, or null. The spellings seen so far are remembered (a file
+  // repeats the same few), so that most lookups are a comparison; `lower` is reused so that
+  // the others allocate nothing once it has grown to the longest name.
   std::string lower;
+  std::vector<std::pair<std::string, const Target*>> spellings;
   auto target_of = [&](std::string_view name) -> const Target* {
+    for (const auto& [spelling, target] : spellings) {
+      if (spelling == name) return target;
+    }
     lower.assign(name);
     for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
     auto it = map.find(lower);
-    return it == map.end() ? nullptr : &it->second;
+    const Target* target = it == map.end() ? nullptr : &it->second;
+    if (spellings.size() < 64) spellings.emplace_back(name, target);
+    return target;
   };
   ImportReaderOptions ropts{.max_value_bytes = limits_.max_value_bytes};
 
-  // Pass 1: everything that aborts the file, before anything is applied.
+  // Pass 1: everything that aborts the file, before anything is applied. The quick reader
+  // goes through a well-formed file; when it finds anything wrong, the exact reader reads the
+  // file again and names the first problem, with its line and position.
   int64_t properties = 0;
   int64_t records_total = 0;
   const auto check_start = std::chrono::steady_clock::now();
@@ -252,31 +261,52 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
                       .bytes_total = static_cast<int64_t>(info->size),
                   });
   };
-  Status valid = read_import_file(
-      path,
-      [&](const ImportRecord& r) -> Status {
-        records_total = r.index + 1;
-        if (records_total % limits_.batch_records == 0) report_checking(r.end_offset);
-        const std::string* id = find_id(r, job.id_property);
-        for (const auto& [name, value] : r.fields) {
-          if (property_name_equal(name, job.id_property)) continue;
-          if (!target_of(name)) {
-            return invalid_argument("InvalidProperty - " + (id ? *id : std::string()) +
-                                    " Property '" + name +
-                                    "' is not mapped to any property in the user profile "
-                                    "application.");
-          }
-          if (++properties > limits_.max_properties) {
-            return invalid_argument("DataFileTooManyProperties - The data file holds more than " +
-                                    std::to_string(limits_.max_properties) +
-                                    " properties, the limit of one import. Path 'value[" +
-                                    std::to_string(r.index) + "]', line " + std::to_string(r.line) +
-                                    ", position " + std::to_string(r.position) + ".");
-          }
-        }
-        return Status::ok();
-      },
+  // The checks of one user object; `line` and `position` say where it starts.
+  auto check = [&](int64_t index, std::span<const ImportFieldView> fields, int64_t end_offset,
+                   int64_t line, int64_t position) -> Status {
+    records_total = index + 1;
+    if (records_total % limits_.batch_records == 0) report_checking(end_offset);
+    std::string_view id;
+    for (const ImportFieldView& f : fields) {
+      if (property_name_equal(f.name, job.id_property)) {
+        id = f.value;
+        break;
+      }
+    }
+    for (const ImportFieldView& f : fields) {
+      if (property_name_equal(f.name, job.id_property)) continue;
+      if (!target_of(f.name)) {
+        return invalid_argument("InvalidProperty - " + std::string(id) + " Property '" +
+                                std::string(f.name) +
+                                "' is not mapped to any property in the user profile "
+                                "application.");
+      }
+      if (++properties > limits_.max_properties) {
+        return invalid_argument("DataFileTooManyProperties - The data file holds more than " +
+                                std::to_string(limits_.max_properties) +
+                                " properties, the limit of one import. Path 'value[" +
+                                std::to_string(index) + "]', line " + std::to_string(line) +
+                                ", position " + std::to_string(position) + ".");
+      }
+    }
+    return Status::ok();
+  };
+  Status valid = quick_read_import_file(
+      path, [&](const ImportRecordView& r) { return check(r.index, r.fields, r.end_offset, 0, 0); },
       ropts);
+  if (!valid.is_ok()) {
+    properties = 0;
+    records_total = 0;
+    std::vector<ImportFieldView> views;
+    valid = read_import_file(
+        path,
+        [&](const ImportRecord& r) -> Status {
+          views.clear();
+          for (const auto& [name, value] : r.fields) views.push_back({name, value});
+          return check(r.index, views, r.end_offset, r.line, r.position);
+        },
+        ropts);
+  }
   if (!valid.is_ok()) {
     if (!valid.is_user_error() || valid.code() == StatusCode::kNotFound) return valid;
     UPSYNC_RETURN_IF_ERROR(store_.in_transaction([&]() -> Status {
