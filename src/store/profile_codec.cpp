@@ -93,6 +93,16 @@ size_t value_end(std::string_view s, size_t i, bool& escaped) {
 std::optional<bool> patch_single_values(std::string_view json,
                                         std::span<const std::pair<std::string, std::string>> sets,
                                         const ProfileSchema& schema, std::string& out) {
+  for (const auto& set : sets) {
+    const PropertyDefinition* def = schema.find(set.first);
+    if (def && def->multi_value) return std::nullopt;
+  }
+  return patch_single_values(json, sets, out);
+}
+
+std::optional<bool> patch_single_values(std::string_view json,
+                                        std::span<const std::pair<std::string, std::string>> sets,
+                                        std::string& out) {
   // The edits by name, the last of each name winning, with their values as JSON strings
   // (written by the same writer as encode_properties, so the bytes compare).
   struct Edit {
@@ -104,8 +114,6 @@ std::optional<bool> patch_single_values(std::string_view json,
   thread_local rapidjson::StringBuffer buf;
   edits.clear();
   for (const auto& [name, value] : sets) {
-    const PropertyDefinition* def = schema.find(name);
-    if (def && def->multi_value) return std::nullopt;
     for (char c : name) {
       if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) return std::nullopt;
     }

@@ -40,5 +40,9 @@ Result<PropertyMap> decode_properties(std::string_view json);
 std::optional<bool> patch_single_values(std::string_view json,
                                         std::span<const std::pair<std::string, std::string>> sets,
                                         const ProfileSchema& schema, std::string& out);
+// The same for a caller that knows every target of `sets` to be single-valued.
+std::optional<bool> patch_single_values(std::string_view json,
+                                        std::span<const std::pair<std::string, std::string>> sets,
+                                        std::string& out);
 
 }  // namespace upsync

@@ -4,6 +4,7 @@
 // (patch_single_values) rather than decoded and encoded, and one change-feed entry per
 // changed profile, written by multi-row INSERTs; sequence numbers come from the store's
 // per-transaction counter, like every other write.
+#include <algorithm>
 #include <optional>
 
 #include "bulkimport/profile_writer.h"
@@ -59,6 +60,7 @@ class SqliteProfileBatchWriter : public ProfileBatchWriter {
     const std::string now = utc_now_iso();
 
     changes_.clear();
+    answers_.clear();
     std::vector<UpdateOutcome> out;
     out.reserve(updates.size());
     std::string key, props;
@@ -74,7 +76,7 @@ class SqliteProfileBatchWriter : public ProfileBatchWriter {
         continue;
       }
       const ProfileId id = find->column_int(0);
-      if (!all_custom(u, schema)) {
+      if (!all_custom_single(u, schema)) {
         // A default property of the catalog (e.g. SPS-HireDate) lives in the profile's row
         // in profiles: the store's own update writes it, with its change-feed entry.
         find->reset();
@@ -84,7 +86,7 @@ class SqliteProfileBatchWriter : public ProfileBatchWriter {
       }
       const std::string_view stored = find->column_is_null(1) ? "{}" : find->column_text(1);
       // Patched in place when the stored document allows it; otherwise decoded and encoded.
-      std::optional<bool> changed = patch_single_values(stored, u.values, schema, props);
+      std::optional<bool> changed = patch_single_values(stored, u.values, props);
       if (!changed) {
         auto decoded = decode_properties(stored);
         if (!decoded) {
@@ -115,10 +117,17 @@ class SqliteProfileBatchWriter : public ProfileBatchWriter {
   // Change-feed entries go in by kFeedRows per INSERT.
   static constexpr size_t kFeedRows = 128;
 
-  static bool all_custom(const ProfileUpdate& u, const ProfileSchema& schema) {
+  // Whether every property of `u` is a custom, single-valued one. The answers are remembered
+  // by name during one apply: an import sets the same few properties in every update.
+  bool all_custom_single(const ProfileUpdate& u, const ProfileSchema& schema) {
     for (const auto& [name, value] : u.values) {
-      const PropertyDefinition* def = schema.find(name);
-      if (!def || !def->custom) return false;
+      auto known = std::find_if(answers_.begin(), answers_.end(),
+                                [&](const auto& a) { return a.first == name; });
+      if (known == answers_.end()) {
+        const PropertyDefinition* def = schema.find(name);
+        known = answers_.insert(answers_.end(), {name, def && def->custom && !def->multi_value});
+      }
+      if (!known->second) return false;
     }
     return true;
   }
@@ -180,6 +189,7 @@ class SqliteProfileBatchWriter : public ProfileBatchWriter {
   SqliteStore& store_;
   SqliteDb& db_;
   std::vector<std::pair<int64_t, ProfileId>> changes_;  // (seq, profile) not yet in the feed
+  std::vector<std::pair<std::string, bool>> answers_;   // of all_custom_single in one apply
   std::optional<SqliteDb::LargerCache> cache_;
   int64_t saved_checkpoint_ = 0;
 };
