@@ -104,9 +104,21 @@ int retry_while_busy(void*, int tries) {
   return 1;
 }
 
+// SQLite counts the memory it allocates by default, under a process-wide mutex taken on every
+// allocation; upsync never reads the counts. Set once, before the library initializes (it
+// refuses once initialized, and then keeps counting: slower, not wrong).
+void stop_memory_statistics() {
+  static const bool once = [] {
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)once;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path, bool create) {
+  stop_memory_statistics();
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
