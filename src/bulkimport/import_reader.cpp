@@ -532,7 +532,7 @@ class QuickReader {
       }
       record.index = index_++;
       record.fields = fields_;
-      if (!sink_(record).is_ok()) return unsure();
+      UPSYNC_RETURN_IF_ERROR(sink_(record));
     }
     return index_ > first ? Status::ok() : unsure();
   }

@@ -63,12 +63,13 @@ using ImportRecordViewSink = std::function<Status(const ImportRecordView&)>;
 // chunks of about a megabyte between user objects, and each chunk is parsed by simdjson as an
 // array. Memory stays bounded by the chunk and the largest user object.
 //
-// It returns ok only when the whole file is well-formed by the rules above and `sink`
-// accepted every record. Any other outcome (a problem of the file, a refusal of the sink, or
-// a construct it leaves to the exact reader, such as a lone UTF-16 surrogate escape or a value
-// holding "},{" where a chunk is cut) is kUnavailable with no position: the caller then reads
-// the file with read_import_file, which finds the first problem and names its line and
-// position. The sink may see records of a file that turns out not to be well-formed.
+// It returns ok when the whole file is well-formed by the rules above and `sink` accepted
+// every record, and the sink's failure as is when it refused one. Anything else (a problem of
+// the file, or a construct it leaves to the exact reader, such as a lone UTF-16 surrogate
+// escape or a value holding "},{" where a chunk is cut) is kUnavailable with no position: the
+// caller then reads the file with read_import_file, which finds the first problem and names
+// its line and position. The sink may see records of a file that turns out not to be
+// well-formed.
 Status quick_read_import_file(const std::string& path, const ImportRecordViewSink& sink,
                               const ImportReaderOptions& options = {});
 Status quick_read_import_buffer(std::string_view data, const ImportRecordViewSink& sink,

@@ -23,12 +23,21 @@ std::string join_names(const std::vector<std::string>& names) {
   return out;
 }
 
-// The record's id value, or nullopt when the record has none.
-const std::string* find_id(const ImportRecord& r, std::string_view id_property) {
-  for (const auto& [name, value] : r.fields) {
-    if (property_name_equal(name, id_property)) return &value;
+// The user object's id value, or null when it has none.
+const std::string_view* find_id(std::span<const ImportFieldView> fields,
+                                std::string_view id_property) {
+  for (const ImportFieldView& f : fields) {
+    if (property_name_equal(f.name, id_property)) return &f.value;
   }
   return nullptr;
+}
+
+// The exact reader's record as the quick reader's fields, in `views`.
+std::span<const ImportFieldView> views_of(const ImportRecord& r,
+                                          std::vector<ImportFieldView>& views) {
+  views.clear();
+  for (const auto& [name, value] : r.fields) views.push_back({name, value});
+  return views;
 }
 
 std::string log_folder_of(std::string_view source_uri, std::string_view job_id) {
@@ -266,17 +275,11 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
                    int64_t line, int64_t position) -> Status {
     records_total = index + 1;
     if (records_total % limits_.batch_records == 0) report_checking(end_offset);
-    std::string_view id;
-    for (const ImportFieldView& f : fields) {
-      if (property_name_equal(f.name, job.id_property)) {
-        id = f.value;
-        break;
-      }
-    }
+    const std::string_view* id = find_id(fields, job.id_property);
     for (const ImportFieldView& f : fields) {
       if (property_name_equal(f.name, job.id_property)) continue;
       if (!target_of(f.name)) {
-        return invalid_argument("InvalidProperty - " + std::string(id) + " Property '" +
+        return invalid_argument("InvalidProperty - " + std::string(id ? *id : "") + " Property '" +
                                 std::string(f.name) +
                                 "' is not mapped to any property in the user profile "
                                 "application.");
@@ -294,16 +297,16 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
   Status valid = quick_read_import_file(
       path, [&](const ImportRecordView& r) { return check(r.index, r.fields, r.end_offset, 0, 0); },
       ropts);
-  if (!valid.is_ok()) {
+  // The second pass reads the file with the reader that went through it.
+  const bool quick = valid.is_ok();
+  if (!quick) {
     properties = 0;
     records_total = 0;
     std::vector<ImportFieldView> views;
     valid = read_import_file(
         path,
-        [&](const ImportRecord& r) -> Status {
-          views.clear();
-          for (const auto& [name, value] : r.fields) views.push_back({name, value});
-          return check(r.index, views, r.end_offset, r.line, r.position);
+        [&](const ImportRecord& r) {
+          return check(r.index, views_of(r, views), r.end_offset, r.line, r.position);
         },
         ropts);
   }
@@ -341,31 +344,34 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
     std::vector<ProfileUpdate> updates;
     std::vector<Problem> problems;  // in record order
   };
-  auto prepare = [&](const ImportRecord& r, PreparedBatch& batch) -> Status {
-    const std::string* id = find_id(r, job.id_property);
-    if (!id) {
+  auto prepare = [&](std::span<const ImportFieldView> fields, PreparedBatch& batch) -> Status {
+    const std::string_view* found = find_id(fields, job.id_property);
+    if (!found) {
       batch.problems.push_back(
           {"MissingIdentity - The identity is missing for the user object", ""});
       return Status::ok();
     }
     ProfileUpdate u;
-    u.key = *id;
-    u.values.reserve(r.fields.size());
-    for (const auto& [name, value] : r.fields) {
+    u.key = *found;
+    const std::string* id = &u.key;
+    u.values.reserve(fields.size());
+    std::string value;
+    for (const auto& [name, view] : fields) {
       if (property_name_equal(name, job.id_property)) continue;
       const Target* mapped = target_of(name);
       if (!mapped) {
-        return internal_error("import job " + job.job_id + ": property '" + name +
+        return internal_error("import job " + job.job_id + ": property '" + std::string(name) +
                               "' is not mapped; the data file changed while it was read");
       }
+      value.assign(view);
       const Target& target = *mapped;
       auto norm = target.def ? normalize_values(*target.def, std::span(&value, 1))
                              : Result<PropertyValues>(schema.require(target.name).status());
       if (!norm) {
         // Still resolve the identity first: an unknown user is reported as such.
-        batch.problems.push_back(
-            {"InvalidValue - " + *id + " Property '" + name + "': " + norm.status().message(),
-             *id});
+        batch.problems.push_back({"InvalidValue - " + *id + " Property '" + std::string(name) +
+                                      "': " + norm.status().message(),
+                                  *id});
         return Status::ok();
       }
       u.values.emplace_back(target.name, norm->empty() ? std::string() : std::move((*norm)[0]));
@@ -441,18 +447,32 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
         batch = PreparedBatch{};
         return Status::ok();
       };
+      Status refused;  // what stopped the read from here, if anything did
+      auto take = [&](int64_t index, std::span<const ImportFieldView> fields) -> Status {
+        if (index < resume_at) return Status::ok();
+        Status st = prepare(fields, batch);
+        if (st.is_ok()) {
+          batch.done = index + 1;
+          if (++batch.records >= limits_.batch_records) st = hand_over();
+        }
+        if (!st.is_ok()) refused = st;
+        return st;
+      };
       Status st;
       try {
-        st = read_import_file(
-            path,
-            [&](ImportRecord& r) -> Status {
-              if (r.index < resume_at) return Status::ok();
-              UPSYNC_RETURN_IF_ERROR(prepare(r, batch));
-              batch.done = r.index + 1;
-              if (++batch.records >= limits_.batch_records) return hand_over();
-              return Status::ok();
-            },
-            ropts);
+        if (quick) {
+          st = quick_read_import_file(
+              path, [&](const ImportRecordView& r) { return take(r.index, r.fields); }, ropts);
+          if (!st.is_ok() && refused.is_ok()) {
+            st = internal_error("import job " + job.job_id +
+                                ": the data file changed while it was read");
+          }
+        } else {
+          std::vector<ImportFieldView> views;
+          st = read_import_file(
+              path, [&](const ImportRecord& r) { return take(r.index, views_of(r, views)); },
+              ropts);
+        }
         if (st.is_ok() && batch.records > 0) st = hand_over();
       } catch (const std::exception& e) {
         st = internal_error(std::string("import reader: ") + e.what());

@@ -175,6 +175,32 @@ TEST_F(BulkImportTest, ACleanFileSucceedsWithNoLog) {
   EXPECT_EQ(*store_->last_seq(tenant_.id), seq);
 }
 
+// A well-formed file that the quick reader leaves to the exact reader (a value holding "},{"
+// where the quick reader cuts its first chunk) is checked and applied by the exact reader.
+TEST_F(BulkImportTest, AFileTheQuickReaderLeavesToTheExactReaderImportsAsWell) {
+  // The quick reader's first cut looks at the file's first 1,310,720 bytes (five reads of
+  // 256 KiB): the brace of "},{b" is placed just before that, the next user object after it.
+  const std::string filler = R"({"IdName":"erwin@contoso.com","City":"Stockholm"})";
+  const std::string head = R"({"IdName":"vesaj@contoso.com","City":")";
+  std::string file = "{\"value\":[";
+  while (file.size() + filler.size() + 1 < 1310720 - 200) file += filler + ",";
+  const size_t k = 1310720 - 3 - file.size() - head.size() - 2;
+  const std::string special = std::string(k, 'x') + "},{b";
+  file += head + special + "\"}";
+  file += "," + filler + R"(,{"IdName":"bjansen@contoso.com","City":"Brussels"}]})";
+  ASSERT_EQ(file.find("},{b"), 1310720u - 5);
+  ASSERT_FALSE(
+      quick_read_import_buffer(file, [](const ImportRecordView&) { return Status::ok(); }).is_ok());
+
+  TempDir tmp;
+  testing::write_file(tmp.path() / "cut.json", file);
+  ImportJob job = run_file((tmp.path() / "cut.json").string());
+  EXPECT_EQ(job.state, ImportJobState::kSucceeded) << job.error_message;
+  EXPECT_EQ(prop("vesaj@contoso.com", "City"), special);
+  EXPECT_EQ(prop("erwin@contoso.com", "City"), "Stockholm");
+  EXPECT_EQ(prop("bjansen@contoso.com", "City"), "Brussels");
+}
+
 // A map may name a default property of the catalog that is not editable by users (e.g.
 // SPS-HireDate): it lives in the profile's own row, custom properties beside it; both are set
 // with one change-feed entry per changed profile, and importing them again changes nothing.
@@ -684,11 +710,12 @@ TEST(QuickImportReader, LeavesEveryProblemToTheExactReader) {
   std::string longer = "{\"value\":[{\"a\":\"" + std::string(5000, 'x') + "\"}]}";
   EXPECT_FALSE(quick_records(longer, {.max_value_bytes = 4096}));
   EXPECT_TRUE(quick_records(longer, {.max_value_bytes = 5000}));
-  // A refusal of the sink.
+  // A refusal of the sink is returned as is.
   Status st = quick_read_import_buffer("{\"value\":[{\"a\":\"1\"}]}", [](const ImportRecordView&) {
     return invalid_argument("no");
   });
-  EXPECT_EQ(st.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(st.message(), "no");
 }
 
 }  // namespace
