@@ -2,12 +2,11 @@
 # Serves the demo tenant (made by load.sh) on 127.0.0.1 until Ctrl-C: registers an app,
 # starts `upsync serve`, gets a token from its token endpoint and prints requests to paste.
 # Usage: serve.sh PATH/TO/upsync        ($UPSYNC_DATA_DIR; $UPSYNC_DEMO_LISTEN, default
-# 127.0.0.1:8080)
+# 127.0.0.1:8080; port 0 takes a free port, and the requests printed name it)
 set -euo pipefail
 UPSYNC=${1:?usage: serve.sh PATH/TO/upsync}
 : "${UPSYNC_DATA_DIR:?set UPSYNC_DATA_DIR}"
 LISTEN=${UPSYNC_DEMO_LISTEN:-127.0.0.1:8080}
-BASE=http://$LISTEN
 
 app=$("$UPSYNC" --json app add -t contoso demo-client)
 cid=$(echo "$app" | sed -n 's/.*"clientId": *"\([^"]*\)".*/\1/p')
@@ -23,6 +22,9 @@ for _ in $(seq 1 200); do
   kill -0 $pid 2>/dev/null || { echo "upsync serve did not start" >&2; exit 1; }
   sleep 0.05
 done
+# The address the server says it listens on (the port it took, when asked for port 0).
+BASE=$(sed -n 's/^listening on \(http[^ ]*\).*/\1/p' "$out" | head -1)
+[ -n "$BASE" ] || { echo "upsync serve did not say where it listens" >&2; exit 1; }
 
 token_request="curl -s -d grant_type=client_credentials -d client_id=$cid -d client_secret=$secret --data-urlencode scope=https://contoso.sharepoint.com/.default $BASE/contoso/oauth2/v2.0/token"
 token=$($token_request | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')

@@ -8,7 +8,7 @@ UPSYNC=${1:?usage: demo_test.sh PATH/TO/upsync}
 EXAMPLES=$(cd "$(dirname "$0")/../../examples/contoso" && pwd)
 WORK=$(mktemp -d)
 export UPSYNC_DATA_DIR=$WORK/data
-export UPSYNC_DEMO_LISTEN=127.0.0.1:$(( 20000 + RANDOM % 20000 ))
+export UPSYNC_DEMO_LISTEN=127.0.0.1:0
 cleanup() { [ -n "${pid:-}" ] && kill -TERM "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 bash "$EXAMPLES/load.sh" "$UPSYNC" > "$WORK/load.out"
