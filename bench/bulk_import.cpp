@@ -43,7 +43,10 @@ struct RunResult {
   long max_rss_kb = 0;
 };
 
+// Runs a command and times it. Dirty pages are written out first (sync), so that no run pays
+// for the writes of what ran before it (the generation writes about a gigabyte).
 RunResult run(const std::vector<std::string>& args, const std::string& stdin_file = "") {
+  ::sync();
   auto start = Clock::now();
   pid_t pid = fork();
   if (pid == 0) {
