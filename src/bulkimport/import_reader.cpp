@@ -393,7 +393,12 @@ class QuickReader {
  public:
   QuickReader(std::FILE* file, std::string_view data, const ImportRecordViewSink& sink,
               const ImportReaderOptions& options)
-      : file_(file), data_(data), sink_(sink), options_(options) {}
+      : file_(file),
+        data_(data),
+        sink_(sink),
+        options_(options),
+        chunk_(std::max<size_t>(options.quick_chunk_bytes, 4)),
+        read_(std::max<size_t>(chunk_ / 4, 1)) {}
 
   Status run() {
     buf_.assign(1, '[');
@@ -406,7 +411,7 @@ class QuickReader {
     }
     consume(p);
     for (;;) {
-      while (!eof_ && buf_.size() < kChunk) read_more();
+      while (!eof_ && buf_.size() < chunk_) read_more();
       if (eof_) break;
       const size_t cut = find_cut();
       if (cut == 0) {
@@ -432,9 +437,6 @@ class QuickReader {
   }
 
  private:
-  static constexpr size_t kRead = 256 * 1024;
-  static constexpr size_t kChunk = 1024 * 1024;
-
   static Status unsure() {
     return unavailable("the quick reader leaves this file to the exact reader");
   }
@@ -442,7 +444,7 @@ class QuickReader {
   // Appends the next piece of the input to buf_; sets eof_ at its end.
   void read_more() {
     const size_t had = buf_.size();
-    const size_t want = file_ ? kRead : std::min(kRead, data_.size());
+    const size_t want = file_ ? read_ : std::min(read_, data_.size());
     buf_.resize(had + want + simdjson::SIMDJSON_PADDING);
     size_t got = 0;
     if (file_) {
@@ -541,8 +543,10 @@ class QuickReader {
   std::string_view data_;  // what is left of the input in memory
   const ImportRecordViewSink& sink_;
   const ImportReaderOptions& options_;
-  std::string buf_;   // '[' and the input from base_ on, with room for simdjson's padding
-  int64_t base_ = 0;  // bytes of the input before buf_[1]
+  const size_t chunk_;  // bytes parsed at a time, about
+  const size_t read_;   // bytes read at a time
+  std::string buf_;     // '[' and the input from base_ on, with room for simdjson's padding
+  int64_t base_ = 0;    // bytes of the input before buf_[1]
   bool eof_ = false;
   bool read_failed_ = false;
   int read_error_ = 0;

@@ -41,7 +41,8 @@ struct ImportRecord {
 };
 
 struct ImportReaderOptions {
-  size_t max_value_bytes = 1 << 20;  // longest accepted string value
+  size_t max_value_bytes = 1 << 20;    // longest accepted string value
+  size_t quick_chunk_bytes = 1 << 20;  // the quick reader parses about this much at a time
 };
 
 // The sink may take the record's fields (move them): the reader clears them for the next one.

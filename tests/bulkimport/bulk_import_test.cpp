@@ -660,9 +660,12 @@ TEST(QuickImportReader, ReadsWellFormedFilesAsTheExactReaderDoes) {
   for (const std::string& f : files) {
     auto exact = exact_records(f);
     ASSERT_TRUE(exact) << f.substr(0, 80);
-    auto quick = quick_records(f);
-    ASSERT_TRUE(quick) << f.substr(0, 80);
-    EXPECT_EQ(*quick, *exact) << f.substr(0, 80);
+    // The default chunk, and chunks so small that the file is cut between most user objects.
+    for (size_t chunk : {size_t{1} << 20, size_t{4}, size_t{100}, size_t{5000}}) {
+      auto quick = quick_records(f, {.quick_chunk_bytes = chunk});
+      ASSERT_TRUE(quick) << chunk << ": " << f.substr(0, 80);
+      EXPECT_EQ(*quick, *exact) << chunk << ": " << f.substr(0, 80);
+    }
   }
   EXPECT_EQ(quick_records(big)->size(), 40000u);
   // A value that looks like the end of a user object where the chunk is cut: left to the
@@ -700,7 +703,11 @@ TEST(QuickImportReader, LeavesEveryProblemToTheExactReader) {
       "{\"value\":[{\"a\":\"1\"",
       "{\"value\":[{\"a\":\"1\"}]}{}",
   };
-  for (const std::string& f : files) EXPECT_FALSE(quick_records(f)) << f;
+  for (const std::string& f : files) {
+    for (size_t chunk : {size_t{1} << 20, size_t{4}, size_t{10}}) {
+      EXPECT_FALSE(quick_records(f, {.quick_chunk_bytes = chunk})) << chunk << ": " << f;
+    }
+  }
   // A trailing comma right where a chunk is cut.
   ImportReaderOptions o{.max_value_bytes = 4 << 20};
   std::string cut = "{\"value\":[{\"a\":\"" + std::string(1100000, 'x') + "\"},]}";
