@@ -421,6 +421,7 @@ class QuickReader {
       buf_[cut] = ']';
       UPSYNC_RETURN_IF_ERROR(parse_chunk(cut + 1, base_ + static_cast<int64_t>(cut)));
       consume(cut + 1);
+      searched_ = 0;
     }
     if (read_failed_) {
       return internal_error(std::string("reading the data file failed: ") +
@@ -491,12 +492,15 @@ class QuickReader {
   }
 
   // The index of the last comma in buf_ that has a '}' before it and a '{' after it (white
-  // space aside), or 0.
-  size_t find_cut() const {
+  // space aside), or 0. Only braces past the last fruitless search are looked at, so that a
+  // user object longer than many reads is not searched over and over.
+  size_t find_cut() {
     const char* begin = buf_.data() + 1;
+    const char* from = buf_.data() + std::max<size_t>(searched_, 1);
     const char* q = buf_.data() + buf_.size();
-    while (q > begin) {
-      const void* brace = memrchr(begin, '{', static_cast<size_t>(q - begin));
+    searched_ = buf_.size();
+    while (q > from) {
+      const void* brace = memrchr(from, '{', static_cast<size_t>(q - from));
       if (!brace) return 0;
       q = static_cast<const char*>(brace);
       const char* c = q;
@@ -543,10 +547,11 @@ class QuickReader {
   std::string_view data_;  // what is left of the input in memory
   const ImportRecordViewSink& sink_;
   const ImportReaderOptions& options_;
-  const size_t chunk_;  // bytes parsed at a time, about
-  const size_t read_;   // bytes read at a time
-  std::string buf_;     // '[' and the input from base_ on, with room for simdjson's padding
-  int64_t base_ = 0;    // bytes of the input before buf_[1]
+  const size_t chunk_;   // bytes parsed at a time, about
+  const size_t read_;    // bytes read at a time
+  std::string buf_;      // '[' and the input from base_ on, with room for simdjson's padding
+  int64_t base_ = 0;     // bytes of the input before buf_[1]
+  size_t searched_ = 0;  // find_cut found no cut with a '{' before this index
   bool eof_ = false;
   bool read_failed_ = false;
   int read_error_ = 0;
