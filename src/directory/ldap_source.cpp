@@ -213,12 +213,19 @@ Result<LdapServerInfo> LdapSource::server_info() {
 }
 
 Result<std::vector<LdifRecord>> LdapSource::read_entries(std::string_view extra_filter) {
+  std::vector<LdifRecord> out;
+  UPSYNC_RETURN_IF_ERROR(
+      read_entries(extra_filter, [&](LdifRecord&& e) { out.push_back(std::move(e)); }));
+  return out;
+}
+
+Status LdapSource::read_entries(std::string_view extra_filter, const LdapEntrySink& sink) {
   const LdapSourceConfig& c = config_;
   const std::string filter = extra_filter.empty()
                                  ? c.filter
                                  : "(&" + scope_filter(c.filter) + std::string(extra_filter) + ")";
   timeval timeout{c.timeout_seconds, 0};
-  std::vector<LdifRecord> out;
+  size_t received = 0;
   char* attrs[] = {const_cast<char*>("*"), const_cast<char*>("+"), nullptr};
   berval* cookie = nullptr;
   int page = 0;
@@ -240,12 +247,14 @@ Result<std::vector<LdifRecord>> LdapSource::read_entries(std::string_view extra_
     if (rc != LDAP_SUCCESS) {
       return ldap_failure(rc, "searching " + c.base + " with " + filter + " on " + c.url +
                                   " (page " + std::to_string(page) + ", after " +
-                                  std::to_string(out.size()) + " entries)");
+                                  std::to_string(received) + " entries)");
     }
     for (LDAPMessage* e = ldap_first_entry(ld_.get(), res.get()); e;
          e = ldap_next_entry(ld_.get(), e)) {
-      out.push_back(read_entry(ld_.get(), e));
-      UPSYNC_RETURN_IF_ERROR(complete_ranged_values(out.back()));
+      LdifRecord entry = read_entry(ld_.get(), e);
+      UPSYNC_RETURN_IF_ERROR(complete_ranged_values(entry));
+      ++received;
+      sink(std::move(entry));
     }
     int err = 0;
     LDAPControl** controls = nullptr;
@@ -265,7 +274,7 @@ Result<std::vector<LdifRecord>> LdapSource::read_entries(std::string_view extra_
     }
     if (!more) break;
   }
-  return out;
+  return Status::ok();
 }
 
 Status LdapSource::complete_ranged_values(LdifRecord& entry) {
@@ -341,6 +350,16 @@ Status LdapSource::complete_ranged_values(LdifRecord& entry) {
 }
 
 Result<LdapSyncRefresh> LdapSource::sync_refresh(std::string_view cookie) {
+  std::vector<LdifRecord> entries;
+  UPSYNC_ASSIGN_OR_RETURN(LdapSyncRefresh out, sync_refresh(cookie, [&](LdifRecord&& e) {
+                            entries.push_back(std::move(e));
+                          }));
+  if (!out.refresh_required) out.entries = std::move(entries);
+  return out;
+}
+
+Result<LdapSyncRefresh> LdapSource::sync_refresh(std::string_view cookie,
+                                                 const LdapEntrySink& sink) {
   const LdapSourceConfig& c = config_;
   const std::string where = "RFC 4533 refresh of " + c.base + " on " + c.url;
   // syncRequestValue ::= SEQUENCE { mode ENUMERATED, cookie syncCookie OPTIONAL,
@@ -378,6 +397,7 @@ Result<LdapSyncRefresh> LdapSource::sync_refresh(std::string_view cookie) {
   std::optional<std::string> last_cookie;
   std::vector<std::string> present;
   bool present_seen = false;
+  size_t received = 0;  // entries added or changed
   while (true) {
     timeval timeout{c.timeout_seconds, 0};
     LDAPMessage* raw = nullptr;
@@ -385,12 +405,12 @@ Result<LdapSyncRefresh> LdapSource::sync_refresh(std::string_view cookie) {
     Message msg(raw);
     if (type == 0) {
       return unavailable(where + ": no answer within " + std::to_string(c.timeout_seconds) +
-                         " s after " + std::to_string(out.entries.size()) + " entries");
+                         " s after " + std::to_string(received) + " entries");
     }
     if (type == -1) {
       int err = LDAP_OTHER;
       ldap_get_option(ld_.get(), LDAP_OPT_RESULT_CODE, &err);
-      return ldap_failure(err, where + " after " + std::to_string(out.entries.size()) + " entries");
+      return ldap_failure(err, where + " after " + std::to_string(received) + " entries");
     }
     if (type == LDAP_RES_SEARCH_ENTRY) {
       LDAPControl** controls = nullptr;
@@ -421,7 +441,8 @@ Result<LdapSyncRefresh> LdapSource::sync_refresh(std::string_view cookie) {
         case LDAP_SYNC_ADD:
         case LDAP_SYNC_MODIFY:
           UPSYNC_RETURN_IF_ERROR(complete_ranged_values(entry));
-          out.entries.push_back(std::move(entry));
+          ++received;
+          sink(std::move(entry));
           break;
         case LDAP_SYNC_DELETE:
           out.deleted.push_back(std::move(id));
@@ -506,8 +527,8 @@ Result<LdapSyncRefresh> LdapSource::sync_refresh(std::string_view cookie) {
     }
     if (err == LDAP_SIZELIMIT_EXCEEDED) {
       return ldap_failure(
-          err, where + ": the server stopped after " + std::to_string(out.entries.size()) +
-                   " entries; let " + (c.bind_dn.empty() ? "anonymous" : c.bind_dn) +
+          err, where + ": the server stopped after " + std::to_string(received) + " entries; let " +
+                   (c.bind_dn.empty() ? "anonymous" : c.bind_dn) +
                    " read without a size limit (slapd: limits dn.exact=\"" + c.bind_dn +
                    "\" size=unlimited), or use --delta-method "
                    "timestamp, which pages");

@@ -8,6 +8,7 @@
 //   auto info = (*src)->server_info();     //   what the root DSE offers for delta reads
 //   auto delta = (*src)->sync_refresh(cookie);          // RFC 4533 refreshOnly
 //   auto changed = (*src)->read_entries("(modifyTimestamp>=20261123101500Z)");
+//   (*src)->read_entries("", [&](LdifRecord&& e) { ... });  // each entry as it arrives
 //
 // Simple bind over ldap:// (optionally upgraded with StartTLS) or ldaps://. Plain reads use
 // paged results (RFC 2696) so that directories of any size arrive page by page within the
@@ -20,6 +21,7 @@
 // the server's words: "binding as cn=admin,dc=example,dc=com to ldap://...: Invalid credentials".
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,6 +70,10 @@ struct LdapSyncRefresh {
   std::string cookie;  // where the next refresh starts; "" when the server sent none
 };
 
+// Takes each entry of a read as it arrives (in the server's order), so that a caller can work
+// on a large directory without holding all of it.
+using LdapEntrySink = std::function<void(LdifRecord&&)>;
+
 class LdapSource {
  public:
   // Connects and binds.
@@ -80,8 +86,14 @@ class LdapSource {
   // Every entry under the base that matches the filter and `extra_filter` (when not empty),
   // page by page.
   Result<std::vector<LdifRecord>> read_entries(std::string_view extra_filter = "");
+  // The same, each entry handed to `sink` as its page arrives.
+  Status read_entries(std::string_view extra_filter, const LdapEntrySink& sink);
   // RFC 4533 refreshOnly from `cookie` ("" for the whole content), in one search.
   Result<LdapSyncRefresh> sync_refresh(std::string_view cookie);
+  // The same, the entries added or changed handed to `sink` as they arrive instead of
+  // collected in `entries`. When the answer is refresh_required, the entries already handed
+  // over (if the server sent any) are not part of the answer.
+  Result<LdapSyncRefresh> sync_refresh(std::string_view cookie, const LdapEntrySink& sink);
 
   const LdapSourceConfig& config() const { return config_; }
 

@@ -164,6 +164,9 @@ Result<SyncReport> run_ldap_sync(Store& store, const Tenant& tenant, const LdapS
     }
   }
 
+  // What to read, decided before the read; the read itself runs while stage 0 does
+  // (SourceRead::stream), and sets where the next one starts.
+  std::string filter;
   std::string after;
   if (method == DeltaMethod::kSyncrepl) {
     if (token && info.openldap && !plausible_openldap_cookie(*token)) {
@@ -171,26 +174,6 @@ Result<SyncReport> run_ldap_sync(Store& store, const Tenant& tenant, const LdapS
                       "' is not one this server issues; read everything");
       token.reset();
     }
-    UPSYNC_ASSIGN_OR_RETURN(LdapSyncRefresh refresh, ldap->sync_refresh(token.value_or("")));
-    if (refresh.refresh_required) {
-      notes.push_back("the server refused the stored sync cookie (" + *refresh.refresh_required +
-                      "); read everything");
-      token.reset();
-      UPSYNC_ASSIGN_OR_RETURN(refresh, ldap->sync_refresh(""));
-      if (refresh.refresh_required) {
-        return unavailable("RFC 4533 refresh of " + config.base + " on " + config.url +
-                           ": the server asks for a full refresh even without a cookie (" +
-                           *refresh.refresh_required + ")");
-      }
-    }
-    source.entries = std::move(refresh.entries);
-    source.complete = !token;
-    if (token) {
-      source.deleted_anchors = std::move(refresh.deleted);
-      source.present_anchors = std::move(refresh.present);
-    }
-    // No cookie in the answer: nothing changed since the one sent.
-    after = refresh.cookie.empty() ? token.value_or("") : refresh.cookie;
   } else if (method == DeltaMethod::kTimestamp) {
     if (token && !is_generalized_time(*token)) {
       notes.push_back("the stored modifyTimestamp mark '" + quote_for_message(*token) +
@@ -198,17 +181,8 @@ Result<SyncReport> run_ldap_sync(Store& store, const Tenant& tenant, const LdapS
       token.reset();
     }
     // ">=": changes later in the mark's second are read again rather than missed.
-    UPSYNC_ASSIGN_OR_RETURN(source.entries,
-                            ldap->read_entries(token ? "(modifyTimestamp>=" + *token + ")" : ""));
-    source.complete = !token;
+    if (token) filter = "(modifyTimestamp>=" + *token + ")";
     after = token.value_or("");
-    for (const LdifRecord& e : source.entries) {
-      const std::string t = e.first("modifyTimestamp");
-      if (is_generalized_time(t) &&
-          t.substr(0, 14) > after.substr(0, std::min<size_t>(14, after.size()))) {
-        after = t;
-      }
-    }
   } else if (method == DeltaMethod::kUsn) {
     if (token && !all_digits(*token)) {
       notes.push_back("the stored uSNChanged mark '" + quote_for_message(*token) +
@@ -217,7 +191,6 @@ Result<SyncReport> run_ldap_sync(Store& store, const Tenant& tenant, const LdapS
     }
     // The mark is taken before the read: what changes during it is read again next time.
     after = std::to_string(*info.highest_committed_usn);
-    std::string filter;
     if (token) {
       int64_t last = 0;
       const auto [end, ec] = std::from_chars(token->data(), token->data() + token->size(), last);
@@ -230,16 +203,54 @@ Result<SyncReport> run_ldap_sync(Store& store, const Tenant& tenant, const LdapS
         filter = "(uSNChanged>=" + std::to_string(last + 1) + ")";
       }
     }
-    UPSYNC_ASSIGN_OR_RETURN(source.entries, ldap->read_entries(filter));
-    source.complete = !token;
   } else {
-    UPSYNC_ASSIGN_OR_RETURN(source.entries, ldap->read_entries());
-    source.complete = true;
+    token.reset();
   }
-  source.state_after = state_value(method, after);
+  bool complete = !token;  // the read's, once it has run
+  source.complete = complete;
+  source.stream = [&](EntrySink& sink, SourceRead& read) -> Status {
+    const LdapEntrySink to_sink = [&](LdifRecord&& e) { sink.add(std::move(e)); };
+    if (method == DeltaMethod::kSyncrepl) {
+      UPSYNC_ASSIGN_OR_RETURN(LdapSyncRefresh refresh,
+                              ldap->sync_refresh(token.value_or(""), to_sink));
+      if (refresh.refresh_required) {
+        notes.push_back("the server refused the stored sync cookie (" + *refresh.refresh_required +
+                        "); read everything");
+        token.reset();
+        sink.restart();
+        UPSYNC_ASSIGN_OR_RETURN(refresh, ldap->sync_refresh("", to_sink));
+        if (refresh.refresh_required) {
+          return unavailable("RFC 4533 refresh of " + config.base + " on " + config.url +
+                             ": the server asks for a full refresh even without a cookie (" +
+                             *refresh.refresh_required + ")");
+        }
+      }
+      read.complete = !token;
+      if (token) {
+        read.deleted_anchors = std::move(refresh.deleted);
+        read.present_anchors = std::move(refresh.present);
+      }
+      // No cookie in the answer: nothing changed since the one sent.
+      after = refresh.cookie.empty() ? token.value_or("") : refresh.cookie;
+    } else if (method == DeltaMethod::kTimestamp) {
+      UPSYNC_RETURN_IF_ERROR(ldap->read_entries(filter, [&](LdifRecord&& e) {
+        const std::string t = e.first("modifyTimestamp");
+        if (is_generalized_time(t) &&
+            t.substr(0, 14) > after.substr(0, std::min<size_t>(14, after.size()))) {
+          after = t;
+        }
+        sink.add(std::move(e));
+      }));
+    } else {
+      UPSYNC_RETURN_IF_ERROR(ldap->read_entries(filter, to_sink));
+    }
+    read.state_after = state_value(method, after);
+    complete = read.complete;
+    return Status::ok();
+  };
 
   UPSYNC_ASSIGN_OR_RETURN(SyncReport report, run_source_sync(store, tenant, source, options));
-  report.source_method = method_name + (source.complete ? " full" : " delta");
+  report.source_method = method_name + (complete ? " full" : " delta");
   report.notes = std::move(notes);
   return report;
 }

@@ -43,8 +43,9 @@ std::string_view delta_method_name(DeltaMethod method);
 // The name a source's position is stored under.
 std::string ldap_source_name(const LdapSourceConfig& config);
 
-// Reads the directory (a delta when the stored position allows it, unless options.full),
-// then runs the pipeline: stage 0 over what was read, stages 1 and 2 by their cursors.
+// Reads the directory (a delta when the stored position allows it, unless options.full) and
+// runs the pipeline: stage 0 over the entries as they arrive (the read runs on a thread of its
+// own, SourceRead::stream), stages 1 to 3 by their cursors.
 Result<SyncReport> run_ldap_sync(Store& store, const Tenant& tenant, const LdapSourceConfig& config,
                                  DeltaMethod method, const SyncOptions& options);
 

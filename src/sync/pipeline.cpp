@@ -7,9 +7,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <set>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/bounded_queue.h"
 #include "core/claims.h"
 #include "core/clock.h"
 #include "core/text.h"
@@ -146,81 +148,198 @@ class Pipeline {
   Pipeline(Store& store, DirectoryStore& dir, const Tenant& tenant, const SyncOptions& o)
       : store_(store), dir_(dir), tenant_(tenant), options_(o) {}
 
-  Result<StageReport> stage0(const SourceRead& source) {
+  // Stage 0's pass over the read, before it writes anything: each entry in scope converted
+  // and its cloud object looked up.
+  struct Collected {
     StageReport r;
-    r.stage = "connect";
+    int64_t entries = 0;  // every entry the source sent, in scope or not
     // Resolve DNs first: manager values are DNs of other entries.
     std::unordered_map<std::string, std::string> dn_to_object;
     std::vector<DirectoryUser> users;
     std::vector<GroupEntry> groups;
+    // Live cloud users whose entry has lost its user principal name: gone, in a delta.
+    std::vector<DirectoryUser> nameless;
+    std::unordered_set<std::string> seen_anchors;
+    // Anchors of the entries outside the OU scope (SyncOptions::include_ous, exclude_ous):
+    // in a delta they moved out, and count as deleted.
+    std::vector<std::string> out_of_scope;
+  };
+
+  Status collect(Collected& c, const LdifRecord& e) {
+    StageReport& r = c.r;
+    ++c.entries;
+    if ((!options_.include_ous.empty() && !dn_within(e.dn, options_.include_ous)) ||
+        dn_within(e.dn, options_.exclude_ous)) {
+      // An entry without a valid anchor was never synced: nothing to delete.
+      if (auto id = source_anchor_of(e, "object", "entry")) c.out_of_scope.push_back(id->anchor);
+      return Status::ok();
+    }
+    if (e.change != LdifChange::kContent && e.change != LdifChange::kAdd) {
+      return line_error(e,
+                        "change records are not read by the LDIF connector; export the "
+                        "directory's current content instead");
+    }
+    if (is_group_entry(e)) {
+      ++r.groups.read;
+      UPSYNC_ASSIGN_OR_RETURN(GroupEntry g, cloud_group_from_entry(e));
+      c.seen_anchors.insert(g.group.source_anchor);
+      UPSYNC_ASSIGN_OR_RETURN(
+          auto existing,
+          dir_.group_by_anchor(tenant_.id, DirectoryLayer::kCloud, g.group.source_anchor));
+      g.group.object_id = existing ? existing->object_id : new_guid();
+      c.dn_to_object[ascii_lower(e.dn)] = g.group.object_id;
+      c.groups.push_back(std::move(g));
+      return Status::ok();
+    }
+    if (has_class(e, "computer") ||
+        !(has_class(e, "user") || has_class(e, "person") || has_class(e, "inetOrgPerson"))) {
+      return Status::ok();  // OUs and machines are not users
+    }
+    ++r.read;
+    UPSYNC_ASSIGN_OR_RETURN(DirectoryUser u, cloud_user_from_entry(e));
+    apply_attribute_flows(u, e, options_.attribute_flows);
+    c.seen_anchors.insert(u.source_anchor);
+    UPSYNC_ASSIGN_OR_RETURN(
+        auto existing, dir_.user_by_anchor(tenant_.id, DirectoryLayer::kCloud, u.source_anchor));
+    if (u.first("userPrincipalName").empty()) {
+      // Service accounts and policy entries have no sign-in name: not cloud users. One
+      // that had a name and lost it leaves (a complete read finds it missing below).
+      ++r.skipped["no user principal name"];
+      if (existing && !existing->deleted) c.nameless.push_back(std::move(*existing));
+      return Status::ok();
+    }
+    u.object_id = existing ? existing->object_id : new_guid();
+    // Cloud-side settings are the cloud directory's own: licenses and blocked sign-in.
+    if (existing) {
+      for (const char* keep : {"licensed", "signInBlocked"}) {
+        auto it = existing->attributes.find(keep);
+        if (it != existing->attributes.end()) u.attributes[keep] = it->second;
+      }
+    } else if (options_.license_new_users) {
+      u.attributes["licensed"] = {"true"};
+    }
+    c.dn_to_object[ascii_lower(e.dn)] = u.object_id;
+    c.users.push_back(std::move(u));
+    return Status::ok();
+  }
+
+  // collect() over a streamed read (SourceRead::stream), which runs on a thread of its own
+  // meanwhile; `end` is what the read learned. The read's failure comes before any of
+  // collect()'s: the entries are converted as they come, but judged as if read first.
+  Status collect_stream(const SourceRead& source, Collected& c, SourceRead& end) {
+    struct Batch {
+      std::vector<LdifRecord> entries;
+      bool restart = false;
+    };
+    // A few batches in flight: enough to keep both threads busy, few enough to bound memory.
+    constexpr size_t kBatch = 256;
+    BoundedQueue<Batch> queue(4);
+    class Sink : public EntrySink {
+     public:
+      explicit Sink(BoundedQueue<Batch>& q) : queue_(q) {}
+      void add(LdifRecord&& entry) override {
+        batch_.push_back(std::move(entry));
+        if (batch_.size() >= kBatch) flush();
+      }
+      void restart() override {
+        batch_.clear();
+        queue_.push(Batch{{}, true});
+      }
+      void flush() {
+        if (!batch_.empty()) queue_.push(Batch{std::move(batch_), false});
+        batch_ = {};
+        batch_.reserve(kBatch);
+      }
+
+     private:
+      BoundedQueue<Batch>& queue_;
+      std::vector<LdifRecord> batch_;
+    } sink(queue);
+    Status read = Status::ok();
+    std::thread reader([&] {
+      try {
+        read = source.stream(sink, end);
+        sink.flush();
+      } catch (const std::exception& ex) {
+        read = internal_error(std::string("reading the source: ") + ex.what());
+      }
+      queue.close();
+    });
+    // Whatever leaves this function first, the reader is stopped and joined.
+    struct Join {
+      BoundedQueue<Batch>& queue;
+      std::thread& thread;
+      ~Join() {
+        queue.close();
+        if (thread.joinable()) thread.join();
+      }
+    } join{queue, reader};
+    Status failed = Status::ok();
+    while (std::optional<Batch> batch = queue.pop()) {
+      if (batch->restart) {
+        c = Collected{};
+        c.r.stage = "connect";
+        failed = Status::ok();
+        continue;
+      }
+      for (const LdifRecord& e : batch->entries) {
+        if (!failed.is_ok()) break;  // the rest is drained: the read may still fail
+        failed = collect(c, e);
+      }
+    }
+    reader.join();
+    reader = std::thread();
+    if (!read.is_ok()) return read;
+    return failed;
+  }
+
+  Result<StageReport> stage0(const SourceRead& input) {
+    Collected c;
+    c.r.stage = "connect";
+    SourceRead streamed;
+    const SourceRead* read = &input;
+    if (input.stream) {
+      streamed.complete = input.complete;
+      streamed.state_name = input.state_name;
+      streamed.state_before = input.state_before;
+      streamed.state_after = input.state_after;
+      UPSYNC_RETURN_IF_ERROR(collect_stream(input, c, streamed));
+      read = &streamed;
+    } else {
+      for (const LdifRecord& e : input.entries) UPSYNC_RETURN_IF_ERROR(collect(c, e));
+    }
+    source_entries_ = c.entries;
+    const SourceRead& source = *read;
+    StageReport& r = c.r;
+    std::unordered_map<std::string, std::string>& dn_to_object = c.dn_to_object;
+    std::vector<DirectoryUser>& users = c.users;
+    std::vector<GroupEntry>& groups = c.groups;
+    const std::unordered_set<std::string>& seen_anchors = c.seen_anchors;
     // Cloud users that the source no longer has (by object id, in the order found).
     std::vector<DirectoryUser> gone;
-    std::unordered_set<std::string> seen_anchors;
-    for (const LdifRecord& e : source.entries) {
-      if (e.change != LdifChange::kContent && e.change != LdifChange::kAdd) {
-        return line_error(e,
-                          "change records are not read by the LDIF connector; export the "
-                          "directory's current content instead");
+    if (!source.complete) gone = std::move(c.nameless);
+    // Entries out of scope in a delta moved out: deleted, after the ones the read names.
+    std::vector<std::string> deleted_anchors = source.deleted_anchors;
+    std::optional<std::vector<std::string>> present_anchors = source.present_anchors;
+    if (!source.complete) {
+      for (const std::string& anchor : c.out_of_scope) {
+        deleted_anchors.push_back(anchor);
+        if (present_anchors) std::erase(*present_anchors, anchor);
       }
-      if (is_group_entry(e)) {
-        ++r.groups.read;
-        UPSYNC_ASSIGN_OR_RETURN(GroupEntry g, cloud_group_from_entry(e));
-        seen_anchors.insert(g.group.source_anchor);
-        UPSYNC_ASSIGN_OR_RETURN(
-            auto existing,
-            dir_.group_by_anchor(tenant_.id, DirectoryLayer::kCloud, g.group.source_anchor));
-        g.group.object_id = existing ? existing->object_id : new_guid();
-        dn_to_object[ascii_lower(e.dn)] = g.group.object_id;
-        groups.push_back(std::move(g));
-        continue;
-      }
-      if (has_class(e, "computer") ||
-          !(has_class(e, "user") || has_class(e, "person") || has_class(e, "inetOrgPerson"))) {
-        continue;  // OUs and machines are not users
-      }
-      ++r.read;
-      UPSYNC_ASSIGN_OR_RETURN(DirectoryUser u, cloud_user_from_entry(e));
-      apply_attribute_flows(u, e, options_.attribute_flows);
-      seen_anchors.insert(u.source_anchor);
-      UPSYNC_ASSIGN_OR_RETURN(
-          auto existing, dir_.user_by_anchor(tenant_.id, DirectoryLayer::kCloud, u.source_anchor));
-      if (u.first("userPrincipalName").empty()) {
-        // Service accounts and policy entries have no sign-in name: not cloud users. One
-        // that had a name and lost it leaves (a complete read finds it missing below).
-        ++r.skipped["no user principal name"];
-        if (!source.complete && existing && !existing->deleted) gone.push_back(*existing);
-        continue;
-      }
-      u.object_id = existing ? existing->object_id : new_guid();
-      // Cloud-side settings are the cloud directory's own: licenses and blocked sign-in.
-      if (existing) {
-        for (const char* keep : {"licensed", "signInBlocked"}) {
-          auto it = existing->attributes.find(keep);
-          if (it != existing->attributes.end()) u.attributes[keep] = it->second;
-        }
-      } else if (options_.license_new_users) {
-        u.attributes["licensed"] = {"true"};
-      }
-      dn_to_object[ascii_lower(e.dn)] = u.object_id;
-      users.push_back(std::move(u));
     }
     // Members by object id, resolved before this run writes anything: by the DNs of this
     // read, else by the DNs the cloud directory knew (a delta names only what changed, and a
     // directory without referential integrity may still name a renamed member by its old DN),
     // as long as that object is still in scope.
-    std::set<std::string> deleted_anchors(source.deleted_anchors.begin(),
-                                          source.deleted_anchors.end());
-    std::set<std::string> present_anchors;
-    if (source.present_anchors) {
-      present_anchors.insert(source.present_anchors->begin(), source.present_anchors->end());
-    }
+    std::set<std::string> deleted_set(deleted_anchors.begin(), deleted_anchors.end());
+    std::set<std::string> present_set;
+    if (present_anchors) present_set.insert(present_anchors->begin(), present_anchors->end());
     auto in_scope = [&](const std::string& anchor) {
       if (anchor.empty()) return false;  // cloud-only objects are not the source's members
       if (seen_anchors.count(anchor)) return true;
       if (source.complete) return false;
-      if (deleted_anchors.count(anchor)) return false;
-      return !source.present_anchors || !is_entry_uuid_anchor(anchor) ||
-             present_anchors.count(anchor);
+      if (deleted_set.count(anchor)) return false;
+      return !present_anchors || !is_entry_uuid_anchor(anchor) || present_set.count(anchor);
     };
     for (GroupEntry& g : groups) {
       for (const std::string& dn : g.member_dns) {
@@ -275,20 +394,16 @@ class Pipeline {
       count(r.groups, r.changes, outcome, describe(g.group));
     }
     std::vector<DirectoryGroup> gone_groups;
-    if (source.complete || source.present_anchors) {
+    if (source.complete || present_anchors) {
       // The read names everything in scope: anchored users and groups it does not name are
       // gone on premises.
-      std::set<std::string> present;
-      if (source.present_anchors) {
-        present.insert(source.present_anchors->begin(), source.present_anchors->end());
-      }
       auto missing = [&](const std::string& object_id, const std::string& anchor) {
         if (seen.count(object_id)) return false;
-        if (source.present_anchors) {
+        if (present_anchors) {
           // A present phase names entryUUIDs: an object anchored on objectGUID cannot be
           // named in it, and is left to a complete read.
           if (!is_entry_uuid_anchor(anchor)) return false;
-          if (present.count(anchor) || seen_anchors.count(anchor)) return false;
+          if (present_set.count(anchor) || seen_anchors.count(anchor)) return false;
         }
         return true;
       };
@@ -304,7 +419,7 @@ class Pipeline {
         if (missing(g.object_id, g.source_anchor)) gone_groups.push_back(std::move(g));
       }
     }
-    for (const std::string& anchor : source.deleted_anchors) {
+    for (const std::string& anchor : deleted_anchors) {
       UPSYNC_ASSIGN_OR_RETURN(auto u,
                               dir_.user_by_anchor(tenant_.id, DirectoryLayer::kCloud, anchor));
       if (u && !u->deleted) gone.push_back(std::move(*u));
@@ -367,7 +482,7 @@ class Pipeline {
       UPSYNC_RETURN_IF_ERROR(
           store_.set_source_state(tenant_.id, source.state_name, source.state_after));
     }
-    return r;
+    return std::move(r);
   }
 
   Result<StageReport> stage1() {
@@ -599,6 +714,10 @@ class Pipeline {
   DirectoryStore& dir_;
   const Tenant& tenant_;
   const SyncOptions& options_;
+
+ public:
+  // How many entries stage 0's source sent (SyncReport::source_entries).
+  int64_t source_entries_ = 0;
 };
 
 // Runs a stage and sets its report's duration.
@@ -614,30 +733,31 @@ Result<StageReport> timed(Fn&& stage) {
   return r;
 }
 
-// SyncOptions' OU scope applied to a read: entries out of scope leave it, and in a delta
-// their anchors join the deletions (they moved out of scope).
-SourceRead scope_to_ous(const SourceRead& in, const SyncOptions& o) {
-  SourceRead out = in;
-  out.entries.clear();
-  for (const LdifRecord& e : in.entries) {
-    const bool in_scope = (o.include_ous.empty() || dn_within(e.dn, o.include_ous)) &&
-                          !dn_within(e.dn, o.exclude_ous);
-    if (in_scope) {
-      out.entries.push_back(e);
-    } else if (!in.complete) {
-      // An entry without a valid anchor was never synced: nothing to delete.
-      if (auto id = source_anchor_of(e, "object", "entry")) {
-        const std::string& anchor = id->anchor;
-        out.deleted_anchors.push_back(anchor);
-        if (out.present_anchors) std::erase(*out.present_anchors, anchor);
-      }
-    }
-  }
-  return out;
+// Runs a streamed read (SourceRead::stream) to its end without stage 0, counting its entries:
+// a run that does not reach stage 0 still reads its source first, and fails as it would.
+Result<int64_t> drain(const SourceRead& source) {
+  class Counter : public EntrySink {
+   public:
+    void add(LdifRecord&&) override { ++count; }
+    void restart() override { count = 0; }
+    int64_t count = 0;
+  } counter;
+  SourceRead end = source;
+  UPSYNC_RETURN_IF_ERROR(source.stream(counter, end));
+  return counter.count;
 }
 
 Result<SyncReport> run(Store& store, const Tenant& tenant, const SourceRead* source,
                        const SyncOptions& options) {
+  const std::optional<int> only = options.only_stage;
+  auto wanted = [&](int stage) { return !only || *only == stage; };
+  SyncReport report;
+  if (source && source->stream &&
+      (tenant.kind != TenantKind::kOnline || (only && (*only < 0 || *only > 3)) || !wanted(0))) {
+    UPSYNC_ASSIGN_OR_RETURN(report.source_entries, drain(*source));
+  } else if (source) {
+    report.source_entries = static_cast<int64_t>(source->entries.size());
+  }
   if (tenant.kind != TenantKind::kOnline) {
     return failed_precondition("tenant '" + tenant.name +
                                "' is a server tenant: its profiles import straight from a "
@@ -645,14 +765,6 @@ Result<SyncReport> run(Store& store, const Tenant& tenant, const SourceRead* sou
   }
   UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(store));
   Pipeline p(store, *dir, tenant, options);
-  SyncReport report;
-  if (source) report.source_entries = static_cast<int64_t>(source->entries.size());
-  SourceRead scoped;
-  if (source && (!options.include_ous.empty() || !options.exclude_ous.empty())) {
-    scoped = scope_to_ous(*source, options);
-    source = &scoped;
-  }
-  const std::optional<int> only = options.only_stage;
   if (only && (*only < 0 || *only > 3)) {
     return invalid_argument("--stage " + std::to_string(*only) +
                             ": the stages are 0 (on-premises directory to cloud directory), 1 "
@@ -664,11 +776,11 @@ Result<SyncReport> run(Store& store, const Tenant& tenant, const SourceRead* sou
                                "' has no connector: add one (upsync connector add) or sync a "
                                "file (upsync sync ldif)");
   }
-  auto wanted = [&](int stage) { return !only || *only == stage; };
   Status s = store.in_bulk_transaction([&]() -> Status {
     if (source && wanted(0)) {
       UPSYNC_ASSIGN_OR_RETURN(StageReport r0, timed([&] { return p.stage0(*source); }));
       report.stages.push_back(std::move(r0));
+      report.source_entries = p.source_entries_;
     }
     if (wanted(1)) {
       UPSYNC_ASSIGN_OR_RETURN(StageReport r1, timed([&] { return p.stage1(); }));

@@ -93,6 +93,15 @@ struct SyncReport {
   std::vector<std::string> notes;
 };
 
+// Where a streamed read (SourceRead::stream) hands its entries, in the source's order.
+class EntrySink {
+ public:
+  virtual ~EntrySink() = default;
+  virtual void add(LdifRecord&& entry) = 0;
+  // Forgets the entries handed over so far: the read starts again (a refused sync cookie).
+  virtual void restart() = 0;
+};
+
 // What stage 0 reads from an on-premises source.
 struct SourceRead {
   std::vector<LdifRecord> entries;
@@ -109,6 +118,14 @@ struct SourceRead {
   std::string state_name;
   std::optional<std::string> state_before;
   std::string state_after;
+  // A read that runs while stage 0 does, in place of `entries`: called once, on a thread of
+  // its own, it hands the entries to the sink and, when it succeeds, sets `complete`,
+  // `deleted_anchors`, `present_anchors` and `state_after` of the SourceRead it is given (a
+  // copy of this one). Stage 0 converts each entry as it arrives and lets it go, so the read
+  // overlaps stage 0's lookups and the source's entries are never all held at once. It
+  // writes nothing until the read has ended, and a read that fails fails the run before
+  // anything else does, as a read done first would.
+  std::function<Status(EntrySink& sink, SourceRead& read)> stream;
 };
 
 // Runs stage 0 over `ldif` (when given, a complete export of the on-premises users), then

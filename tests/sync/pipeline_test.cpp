@@ -294,6 +294,114 @@ TEST_F(SyncTest, ADeltaAppliesItsEntriesAndDeletionsAndLeavesTheRestAlone) {
   EXPECT_EQ(*store_->source_state(tenant_.id, "ldap test"), "syncrepl:cookie-1");
 }
 
+// A streamed read (SourceRead::stream, as the LDAP connector hands its entries over while
+// stage 0 runs) ends as the same entries read first do; a read that starts again forgets
+// what it handed over before.
+TEST_F(SyncTest, AStreamedReadEndsAsTheSameEntriesReadFirst) {
+  auto records = parse_ldif(kDirectory);
+  ASSERT_TRUE(records);
+  auto other = store_->create_tenant({.name = "fabrikam"});
+  ASSERT_TRUE(other) << other.status().to_string();
+  SourceRead first;
+  first.entries = *records;
+  auto expected = run_source_sync(*store_, *other, first, {});
+  ASSERT_TRUE(expected) << expected.status().to_string();
+
+  auto stale = parse_ldif(ad_user(7, "stale@contoso.com", ""));
+  ASSERT_TRUE(stale);
+  SourceRead streamed;
+  streamed.state_name = "ldap test";
+  streamed.stream = [&](EntrySink& sink, SourceRead& read) -> Status {
+    // A refused cookie: what came before the restart is not part of the read.
+    sink.add(LdifRecord((*stale)[0]));
+    sink.restart();
+    for (const LdifRecord& e : *records) sink.add(LdifRecord(e));
+    read.state_after = "syncrepl:cookie-1";
+    return Status::ok();
+  };
+  auto r = run_source_sync(*store_, tenant_, streamed, {});
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_EQ(r->source_entries, expected->source_entries);
+  ASSERT_EQ(r->stages.size(), expected->stages.size());
+  for (size_t i = 0; i < r->stages.size(); ++i) {
+    const StageReport &got = r->stages[i], &want = expected->stages[i];
+    EXPECT_EQ(got.stage, want.stage);
+    EXPECT_EQ(got.read, want.read) << got.stage;
+    EXPECT_EQ(got.added, want.added) << got.stage;
+    EXPECT_EQ(got.updated, want.updated) << got.stage;
+    EXPECT_EQ(got.deleted, want.deleted) << got.stage;
+    EXPECT_EQ(got.unchanged, want.unchanged) << got.stage;
+    EXPECT_EQ(got.skipped, want.skipped) << got.stage;
+    EXPECT_EQ(got.changes, want.changes) << got.stage;
+    EXPECT_EQ(got.groups.read, want.groups.read) << got.stage;
+    EXPECT_EQ(got.groups.added, want.groups.added) << got.stage;
+  }
+  EXPECT_FALSE(has_profile("stale@contoso.com"));
+  EXPECT_EQ(by_upn("vesa@contoso.com").first("Manager"), "i:0#.f|membership|megan@contoso.com");
+  EXPECT_EQ(*store_->source_state(tenant_.id, "ldap test"), "syncrepl:cookie-1");
+
+  // A streamed delta: what the read learns at its end (the deletions) is applied too.
+  SourceRead delta;
+  delta.complete = false;
+  delta.stream = [&](EntrySink& sink, SourceRead& read) -> Status {
+    sink.add(LdifRecord((*records)[1]));
+    read.deleted_anchors = {"6a1f3c52-1111-4c3b-9d7e-0123456789ab"};
+    return Status::ok();
+  };
+  auto d = run_source_sync(*store_, tenant_, delta, {});
+  ASSERT_TRUE(d) << d.status().to_string();
+  EXPECT_EQ(d->source_entries, 1);
+  EXPECT_EQ(stage(*d, "connect").read, 1);
+  EXPECT_EQ(stage(*d, "connect").unchanged, 1);
+  EXPECT_EQ(stage(*d, "connect").deleted, 1);
+  EXPECT_FALSE(has_profile("erwin@contoso.com"));
+  EXPECT_TRUE(has_profile("megan@contoso.com"));
+}
+
+// A streamed read that fails fails the run with its own error, even after an entry stage 0
+// refused, and nothing is written: as when the read ran to its end before stage 0.
+TEST_F(SyncTest, AStreamedReadThatFailsWritesNothing) {
+  ASSERT_TRUE(sync(kDirectory));
+  const int64_t seq = *store_->last_seq(tenant_.id);
+  auto good = parse_ldif(ad_user(8, "new@contoso.com", ""));
+  ASSERT_TRUE(good);
+  LdifRecord anchorless;
+  anchorless.dn = "CN=NoAnchor,OU=Staff,DC=contoso,DC=com";
+  anchorless.attributes = {{"objectClass", "user"}, {"userPrincipalName", "no@contoso.com"}};
+  for (bool refused_first : {false, true}) {
+    SourceRead broken;
+    broken.stream = [&](EntrySink& sink, SourceRead&) -> Status {
+      if (refused_first) sink.add(LdifRecord(anchorless));
+      for (int i = 0; i < 600; ++i) sink.add(LdifRecord((*good)[0]));  // several batches
+      return unavailable("the server went away after 601 entries");
+    };
+    auto r = run_source_sync(*store_, tenant_, broken, {});
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.status().message(), "the server went away after 601 entries");
+    // A run of a later stage alone still reads its source first, and fails with it.
+    SyncOptions later;
+    later.only_stage = 1;
+    auto alone = run_source_sync(*store_, tenant_, broken, later);
+    ASSERT_FALSE(alone);
+    EXPECT_EQ(alone.status().message(), "the server went away after 601 entries");
+  }
+  // The read ends well: the refused entry is the error, named as stage 0 names it.
+  SourceRead refused;
+  refused.stream = [&](EntrySink& sink, SourceRead&) -> Status {
+    sink.add(LdifRecord((*good)[0]));
+    sink.add(LdifRecord(anchorless));
+    return Status::ok();
+  };
+  auto r = run_source_sync(*store_, tenant_, refused, {});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.status().message().find("entry CN=NoAnchor,OU=Staff,DC=contoso,DC=com: no source "
+                                      "anchor"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(*store_->last_seq(tenant_.id), seq);
+  EXPECT_FALSE(has_profile("new@contoso.com"));
+}
+
 TEST_F(SyncTest, APresentPhaseDeletesOnlyEntryUuidUsersItDoesNotName) {
   ASSERT_TRUE(sync(kDirectory));
   // A present phase that names nothing: every user anchored on an entryUUID is gone, but
