@@ -35,8 +35,9 @@ bool in_store_set(const std::string& name) {
 }
 
 bool has_class(const LdifRecord& e, std::string_view cls) {
-  for (const std::string& v : e.values("objectClass")) {
-    if (ascii_iequal(v, cls)) return true;
+  // Walked in place: stage 0 asks up to seven times per entry.
+  for (const LdifAttribute& a : e.attributes) {
+    if (ascii_iequal(a.name, "objectClass") && ascii_iequal(a.value, cls)) return true;
   }
   return false;
 }
@@ -505,11 +506,10 @@ class Pipeline {
             return Status::ok();
           }
           DirectoryUser copy;
-          copy.object_id = cloud->object_id;
-          copy.source_anchor = cloud->source_anchor;
-          for (const auto& [name, values] : cloud->attributes) {
-            if (in_store_set(name)) copy.attributes[name] = values;
-          }
+          copy.object_id = std::move(cloud->object_id);
+          copy.source_anchor = std::move(cloud->source_anchor);
+          copy.attributes = std::move(cloud->attributes);
+          std::erase_if(copy.attributes, [](const auto& a) { return !in_store_set(a.first); });
           UPSYNC_ASSIGN_OR_RETURN(auto outcome, dir_.put(tenant_.id, DirectoryLayer::kStore, copy));
           count(r, outcome, describe(copy));
           return Status::ok();
