@@ -6,6 +6,7 @@
 #include <climits>
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -149,15 +150,29 @@ class Pipeline {
   Pipeline(Store& store, DirectoryStore& dir, const Tenant& tenant, const SyncOptions& o)
       : store_(store), dir_(dir), tenant_(tenant), options_(o) {}
 
-  // Stage 0's pass over the read, before it writes anything: each entry in scope converted
-  // and its cloud object looked up.
+  // A converted user not written yet, and the DN (lower case) its live cloud user had before
+  // this run when that was another ("" otherwise).
+  struct PendingUser {
+    DirectoryUser user;
+    std::string old_dn;
+  };
+
+  // Stage 0's pass over the read: each entry in scope converted and its cloud object looked
+  // up; then the writes.
   struct Collected {
     StageReport r;
     int64_t entries = 0;  // every entry the source sent, in scope or not
     // Resolve DNs first: manager values are DNs of other entries.
     std::unordered_map<std::string, std::string> dn_to_object;
-    std::vector<DirectoryUser> users;
+    std::deque<PendingUser> users;  // in the read's order
+    int64_t users_converted = 0;    // written or pending
     std::vector<GroupEntry> groups;
+    // What the writes did: the object ids written, how many users, and the users written
+    // before the groups' members were resolved that had another DN before this run, by that
+    // DN (see write_ready).
+    std::unordered_set<std::string> seen;
+    int64_t written = 0;
+    std::unordered_multimap<std::string, DirectoryStore::AnchoredId> renamed;
     // Live cloud users whose entry has lost its user principal name: gone, in a delta.
     std::vector<DirectoryUser> nameless;
     std::unordered_set<std::string> seen_anchors;
@@ -219,8 +234,66 @@ class Pipeline {
     } else if (options_.license_new_users) {
       u.attributes["licensed"] = {"true"};
     }
+    std::string old_dn;
+    if (existing && !existing->deleted) {
+      old_dn = ascii_lower(existing->first("distinguishedName"));
+      if (old_dn == ascii_lower(e.dn)) old_dn.clear();
+    }
     c.dn_to_object[ascii_lower(e.dn)] = u.object_id;
-    c.users.push_back(std::move(u));
+    c.users.push_back({std::move(u), std::move(old_dn)});
+    ++c.users_converted;
+    return Status::ok();
+  }
+
+  // Writes a converted user to the cloud directory, its manager resolved (by the DNs of the
+  // read, else, in a delta, by those the cloud directory knows).
+  Status write_user(Collected& c, DirectoryUser& u, bool complete) {
+    report_progress(c.r.stage, c.written++, c.users_converted);
+    auto m = u.attributes.find("manager");
+    if (m != u.attributes.end() && !m->second.empty()) {
+      auto it = c.dn_to_object.find(ascii_lower(m->second[0]));
+      std::optional<std::string> manager;
+      if (it != c.dn_to_object.end()) {
+        manager = it->second;
+      } else if (!complete) {
+        // A delta names only the changed users; their managers are already synced.
+        UPSYNC_ASSIGN_OR_RETURN(auto known, dir_.cloud_user_by_dn(tenant_.id, m->second[0]));
+        if (known && !known->source_anchor.empty()) manager = known->object_id;
+      }
+      if (manager) {
+        m->second = {*manager};
+      } else {
+        u.attributes.erase(m);  // a manager outside the synced scope
+      }
+    }
+    UPSYNC_ASSIGN_OR_RETURN(auto outcome, dir_.put(tenant_.id, DirectoryLayer::kCloud, u));
+    c.seen.insert(u.object_id);
+    count(c.r, outcome, describe(u));
+    return Status::ok();
+  }
+
+  // During a complete streamed read: writes the users at the head of the queue whose manager
+  // is already among the read's entries (or who have none). Nothing the rest of the read
+  // brings can change such a write (an LDAP search names each entry once, and a complete
+  // read resolves a manager by the read's DNs alone), and the users leave memory as the read
+  // goes. The one thing a write changes that is read later is the DN the cloud directory
+  // knew a renamed user by, which resolves group members: kept in `renamed`.
+  Status write_ready(Collected& c) {
+    while (!c.users.empty()) {
+      PendingUser& head = c.users.front();
+      auto m = head.user.attributes.find("manager");
+      if (m != head.user.attributes.end() && !m->second.empty() &&
+          !c.dn_to_object.count(ascii_lower(m->second[0]))) {
+        return Status::ok();  // its manager may come later in the read
+      }
+      if (!head.old_dn.empty()) {
+        c.renamed.emplace(
+            std::move(head.old_dn),
+            DirectoryStore::AnchoredId{ascii_lower(head.user.object_id), head.user.source_anchor});
+      }
+      UPSYNC_RETURN_IF_ERROR(write_user(c, head.user, /*complete=*/true));
+      c.users.pop_front();
+    }
     return Status::ok();
   }
 
@@ -228,6 +301,10 @@ class Pipeline {
   // meanwhile; `end` is what the read learned. The read's failure comes before any of
   // collect()'s: the entries are converted as they come, but judged as if read first.
   Status collect_stream(const SourceRead& source, Collected& c, SourceRead& end) {
+    // Users are written as the read goes when it is complete from the start (a read that
+    // may start again cannot have written anything) and no flow rewrites distinguishedName
+    // (the DNs the writes store are then the read's own).
+    bool early = source.complete && !options_.attribute_flows.count("distinguishedName");
     struct Batch {
       std::vector<LdifRecord> entries;
       bool restart = false;
@@ -278,6 +355,11 @@ class Pipeline {
     Status failed = Status::ok();
     while (std::optional<Batch> batch = queue.pop()) {
       if (batch->restart) {
+        if (c.written > 0) {
+          failed = internal_error("the read started again after stage 0 had written users");
+          early = false;
+          continue;
+        }
         c = Collected{};
         c.r.stage = "connect";
         failed = Status::ok();
@@ -287,6 +369,7 @@ class Pipeline {
         if (!failed.is_ok()) break;  // the rest is drained: the read may still fail
         failed = collect(c, e);
       }
+      if (early && failed.is_ok()) failed = write_ready(c);
     }
     reader.join();
     reader = std::thread();
@@ -313,7 +396,6 @@ class Pipeline {
     const SourceRead& source = *read;
     StageReport& r = c.r;
     std::unordered_map<std::string, std::string>& dn_to_object = c.dn_to_object;
-    std::vector<DirectoryUser>& users = c.users;
     std::vector<GroupEntry>& groups = c.groups;
     const std::unordered_set<std::string>& seen_anchors = c.seen_anchors;
     // Cloud users that the source no longer has (by object id, in the order found).
@@ -349,9 +431,16 @@ class Pipeline {
           g.group.members.push_back(it->second);
           continue;
         }
+        // The cloud user that had this DN before this run: the first by object id, among those
+        // it still has and those written in this run under another (write_ready).
         UPSYNC_ASSIGN_OR_RETURN(auto user, dir_.cloud_user_by_dn(tenant_.id, dn));
-        if (user && in_scope(user->source_anchor)) {
-          g.group.members.push_back(user->object_id);
+        std::optional<DirectoryStore::AnchoredId> had;
+        if (user) had = DirectoryStore::AnchoredId{user->object_id, user->source_anchor};
+        for (auto [at, end] = c.renamed.equal_range(ascii_lower(dn)); at != end; ++at) {
+          if (!had || at->second.object_id < had->object_id) had = at->second;
+        }
+        if (had && in_scope(had->source_anchor)) {
+          g.group.members.push_back(had->object_id);
           continue;
         }
         UPSYNC_ASSIGN_OR_RETURN(auto group, dir_.cloud_group_by_dn(tenant_.id, dn));
@@ -362,32 +451,10 @@ class Pipeline {
         ++r.skipped[kMemberOutOfScope];
       }
     }
-    std::unordered_set<std::string> seen;
-    int64_t written = 0;
-    for (DirectoryUser& u : users) {
-      report_progress(r.stage, written++, static_cast<int64_t>(users.size()));
-      auto m = u.attributes.find("manager");
-      if (m != u.attributes.end() && !m->second.empty()) {
-        auto it = dn_to_object.find(ascii_lower(m->second[0]));
-        std::optional<std::string> manager;
-        if (it != dn_to_object.end()) {
-          manager = it->second;
-        } else if (!source.complete) {
-          // A delta names only the changed users; their managers are already synced.
-          UPSYNC_ASSIGN_OR_RETURN(auto known, dir_.cloud_user_by_dn(tenant_.id, m->second[0]));
-          if (known && !known->source_anchor.empty()) manager = known->object_id;
-        }
-        if (manager) {
-          m->second = {*manager};
-        } else {
-          u.attributes.erase(m);  // a manager outside the synced scope
-        }
-      }
-      UPSYNC_ASSIGN_OR_RETURN(auto outcome, dir_.put(tenant_.id, DirectoryLayer::kCloud, u));
-      seen.insert(u.object_id);
-      count(r, outcome, describe(u));
-    }
-    if (!users.empty()) report_progress(r.stage, written, written, true);
+    std::unordered_set<std::string>& seen = c.seen;
+    for (PendingUser& p : c.users) UPSYNC_RETURN_IF_ERROR(write_user(c, p.user, source.complete));
+    c.users.clear();
+    if (c.written > 0) report_progress(r.stage, c.written, c.written, true);
     for (GroupEntry& g : groups) {
       UPSYNC_ASSIGN_OR_RETURN(auto outcome,
                               dir_.put_group(tenant_.id, DirectoryLayer::kCloud, g.group));

@@ -358,6 +358,52 @@ TEST_F(SyncTest, AStreamedReadEndsAsTheSameEntriesReadFirst) {
   EXPECT_TRUE(has_profile("megan@contoso.com"));
 }
 
+// A complete streamed read writes its users as it goes. A group that still names a renamed
+// user by the DN the cloud directory knew it by (a directory without referential
+// integrity) keeps that member, as when the users are written after the groups' members
+// are resolved; and a user whose manager comes later in the read gets that manager.
+TEST_F(SyncTest, AStreamedCompleteReadResolvesMembersByTheDnsTheCloudDirectoryKnew) {
+  ASSERT_TRUE(sync(kDirectory));
+  auto dir = open_directory_store(*store_);
+  ASSERT_TRUE(dir);
+  auto megan = (*dir)->user_by_upn(tenant_.id, DirectoryLayer::kCloud, "megan@contoso.com");
+  ASSERT_TRUE(megan && *megan);
+  const std::string megan_id = (**megan).object_id;
+  // User 1 (Megan) is renamed and comes last; Vesa's manager names her new DN, the group
+  // still her old one.
+  const std::string old_dn = "CN=User 1,OU=Staff,DC=contoso,DC=com";
+  const std::string new_dn = "CN=Megan Bowen,OU=Staff,DC=contoso,DC=com";
+  auto records = parse_ldif(kDirectory);
+  ASSERT_TRUE(records);
+  std::vector<LdifRecord> entries;
+  LdifRecord megan_entry;
+  for (LdifRecord& e : *records) {
+    if (e.dn == old_dn) {
+      megan_entry = e;
+      megan_entry.dn = new_dn;
+      continue;
+    }
+    for (LdifAttribute& a : e.attributes) {
+      if (a.name == "manager" && a.value == old_dn) a.value = new_dn;
+    }
+    entries.push_back(e);
+  }
+  entries.push_back(megan_entry);
+  SourceRead streamed;
+  streamed.stream = [&](EntrySink& sink, SourceRead&) -> Status {
+    for (const LdifRecord& e : entries) sink.add(LdifRecord(e));
+    return Status::ok();
+  };
+  auto r = run_source_sync(*store_, tenant_, streamed, {});
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_EQ(stage(*r, "connect").skipped.count("group member outside the synced scope"), 0u);
+  auto admins = (*dir)->group_by_anchor(tenant_.id, DirectoryLayer::kCloud, guid_b64(90));
+  ASSERT_TRUE(admins && *admins);
+  EXPECT_EQ((**admins).members, std::vector<std::string>{megan_id});
+  EXPECT_EQ(by_upn("vesa@contoso.com").first("Manager"), "i:0#.f|membership|megan@contoso.com");
+  EXPECT_EQ(by_upn("megan@contoso.com").first("SPS-DistinguishedName"), new_dn);
+}
+
 // A streamed read that fails fails the run with its own error, even after an entry stage 0
 // refused, and nothing is written: as when the read ran to its end before stage 0.
 TEST_F(SyncTest, AStreamedReadThatFailsWritesNothing) {
