@@ -410,10 +410,11 @@ class Pipeline {
         if (present_anchors) std::erase(*present_anchors, anchor);
       }
     }
-    // Members by object id, resolved before this run writes anything: by the DNs of this
+    // Members by object id, resolved as before this run wrote anything: by the DNs of this
     // read, else by the DNs the cloud directory knew (a delta names only what changed, and a
     // directory without referential integrity may still name a renamed member by its old DN),
-    // as long as that object is still in scope.
+    // as long as that object is still in scope. The users are written after this, except
+    // those written during a complete streamed read (write_ready).
     std::set<std::string> deleted_set(deleted_anchors.begin(), deleted_anchors.end());
     std::set<std::string> present_set;
     if (present_anchors) present_set.insert(present_anchors->begin(), present_anchors->end());

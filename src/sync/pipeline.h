@@ -122,9 +122,11 @@ struct SourceRead {
   // its own, it hands the entries to the sink and, when it succeeds, sets `complete`,
   // `deleted_anchors`, `present_anchors` and `state_after` of the SourceRead it is given (a
   // copy of this one). Stage 0 converts each entry as it arrives and lets it go, so the read
-  // overlaps stage 0's lookups and the source's entries are never all held at once. It
-  // writes nothing until the read has ended, and a read that fails fails the run before
-  // anything else does, as a read done first would.
+  // overlaps stage 0's work and the source's entries are never all held at once; when the
+  // read is complete from the start, stage 0 also writes each user as soon as nothing later
+  // in the read can change it. The results are those of the same entries read first: a read
+  // that fails fails the run with its own error (even after an entry stage 0 refused), and
+  // the run's one transaction leaves nothing written.
   std::function<Status(EntrySink& sink, SourceRead& read)> stream;
 };
 
