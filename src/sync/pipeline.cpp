@@ -181,39 +181,86 @@ class Pipeline {
     std::vector<std::string> out_of_scope;
   };
 
-  Status collect(Collected& c, const LdifRecord& e) {
-    StageReport& r = c.r;
-    ++c.entries;
+  // An entry as stage 0 takes it: what convert() makes of it without the store (on the
+  // reader's thread when the read is streamed), for take() to look up and keep.
+  struct Converted {
+    enum class Kind { kOutOfScope, kOther, kGroup, kUser };
+    Kind kind = Kind::kOther;
+    Status error = Status::ok();  // the entry is refused
+    std::string anchor;           // kOutOfScope: its source anchor, "" when it has none
+    std::string dn_key;           // kGroup, kUser: the DN in lower case
+    GroupEntry group;
+    DirectoryUser user;
+  };
+
+  Converted convert(const LdifRecord& e) const {
+    Converted x;
     if ((!options_.include_ous.empty() && !dn_within(e.dn, options_.include_ous)) ||
         dn_within(e.dn, options_.exclude_ous)) {
+      x.kind = Converted::Kind::kOutOfScope;
       // An entry without a valid anchor was never synced: nothing to delete.
-      if (auto id = source_anchor_of(e, "object", "entry")) c.out_of_scope.push_back(id->anchor);
-      return Status::ok();
+      if (auto id = source_anchor_of(e, "object", "entry")) x.anchor = std::move(id->anchor);
+      return x;
     }
     if (e.change != LdifChange::kContent && e.change != LdifChange::kAdd) {
-      return line_error(e,
-                        "change records are not read by the LDIF connector; export the "
-                        "directory's current content instead");
+      x.error = line_error(e,
+                           "change records are not read by the LDIF connector; export the "
+                           "directory's current content instead");
+      return x;
     }
     if (is_group_entry(e)) {
-      ++r.groups.read;
-      UPSYNC_ASSIGN_OR_RETURN(GroupEntry g, cloud_group_from_entry(e));
-      c.seen_anchors.insert(g.group.source_anchor);
-      UPSYNC_ASSIGN_OR_RETURN(
-          auto existing,
-          dir_.group_by_anchor(tenant_.id, DirectoryLayer::kCloud, g.group.source_anchor));
-      g.group.object_id = existing ? existing->object_id : new_guid();
-      c.dn_to_object[ascii_lower(e.dn)] = g.group.object_id;
-      c.groups.push_back(std::move(g));
-      return Status::ok();
+      x.kind = Converted::Kind::kGroup;
+      if (auto g = cloud_group_from_entry(e)) {
+        x.group = std::move(*g);
+      } else {
+        x.error = g.status();
+      }
+      x.dn_key = ascii_lower(e.dn);
+      return x;
     }
     if (has_class(e, "computer") ||
         !(has_class(e, "user") || has_class(e, "person") || has_class(e, "inetOrgPerson"))) {
-      return Status::ok();  // OUs and machines are not users
+      return x;  // OUs and machines are not users
+    }
+    x.kind = Converted::Kind::kUser;
+    if (auto u = cloud_user_from_entry(e)) {
+      x.user = std::move(*u);
+      apply_attribute_flows(x.user, e, options_.attribute_flows);
+    } else {
+      x.error = u.status();
+    }
+    x.dn_key = ascii_lower(e.dn);
+    return x;
+  }
+
+  Status take(Collected& c, Converted&& x) {
+    StageReport& r = c.r;
+    ++c.entries;
+    switch (x.kind) {
+      case Converted::Kind::kOutOfScope:
+        if (!x.anchor.empty()) c.out_of_scope.push_back(std::move(x.anchor));
+        return Status::ok();
+      case Converted::Kind::kOther:
+        return x.error;
+      case Converted::Kind::kGroup: {
+        ++r.groups.read;
+        UPSYNC_RETURN_IF_ERROR(x.error);
+        GroupEntry& g = x.group;
+        c.seen_anchors.insert(g.group.source_anchor);
+        UPSYNC_ASSIGN_OR_RETURN(
+            auto existing,
+            dir_.group_by_anchor(tenant_.id, DirectoryLayer::kCloud, g.group.source_anchor));
+        g.group.object_id = existing ? existing->object_id : new_guid();
+        c.dn_to_object[x.dn_key] = g.group.object_id;
+        c.groups.push_back(std::move(g));
+        return Status::ok();
+      }
+      case Converted::Kind::kUser:
+        break;
     }
     ++r.read;
-    UPSYNC_ASSIGN_OR_RETURN(DirectoryUser u, cloud_user_from_entry(e));
-    apply_attribute_flows(u, e, options_.attribute_flows);
+    UPSYNC_RETURN_IF_ERROR(x.error);
+    DirectoryUser& u = x.user;
     c.seen_anchors.insert(u.source_anchor);
     UPSYNC_ASSIGN_OR_RETURN(
         auto existing, dir_.user_by_anchor(tenant_.id, DirectoryLayer::kCloud, u.source_anchor));
@@ -237,9 +284,9 @@ class Pipeline {
     std::string old_dn;
     if (existing && !existing->deleted) {
       old_dn = ascii_lower(existing->first("distinguishedName"));
-      if (old_dn == ascii_lower(e.dn)) old_dn.clear();
+      if (old_dn == x.dn_key) old_dn.clear();
     }
-    c.dn_to_object[ascii_lower(e.dn)] = u.object_id;
+    c.dn_to_object[x.dn_key] = u.object_id;
     c.users.push_back({std::move(u), std::move(old_dn)});
     ++c.users_converted;
     return Status::ok();
@@ -297,26 +344,27 @@ class Pipeline {
     return Status::ok();
   }
 
-  // collect() over a streamed read (SourceRead::stream), which runs on a thread of its own
+  // take() over a streamed read (SourceRead::stream), which runs on a thread of its own
   // meanwhile; `end` is what the read learned. The read's failure comes before any of
-  // collect()'s: the entries are converted as they come, but judged as if read first.
+  // take()'s: the entries are converted as they come, but judged as if read first.
   Status collect_stream(const SourceRead& source, Collected& c, SourceRead& end) {
     // Users are written as the read goes when it is complete from the start (a read that
     // may start again cannot have written anything) and no flow rewrites distinguishedName
     // (the DNs the writes store are then the read's own).
     bool early = source.complete && !options_.attribute_flows.count("distinguishedName");
     struct Batch {
-      std::vector<LdifRecord> entries;
+      std::vector<Converted> entries;
       bool restart = false;
     };
     // A few batches in flight: enough to keep both threads busy, few enough to bound memory.
     constexpr size_t kBatch = 256;
     BoundedQueue<Batch> queue(4);
+    // Converts on the reader's thread: that work is the store's thread's no more.
     class Sink : public EntrySink {
      public:
-      explicit Sink(BoundedQueue<Batch>& q) : queue_(q) {}
+      Sink(const Pipeline& p, BoundedQueue<Batch>& q) : pipeline_(p), queue_(q) {}
       void add(LdifRecord&& entry) override {
-        batch_.push_back(std::move(entry));
+        batch_.push_back(pipeline_.convert(entry));
         if (batch_.size() >= kBatch) flush();
       }
       void restart() override {
@@ -330,9 +378,10 @@ class Pipeline {
       }
 
      private:
+      const Pipeline& pipeline_;
       BoundedQueue<Batch>& queue_;
-      std::vector<LdifRecord> batch_;
-    } sink(queue);
+      std::vector<Converted> batch_;
+    } sink(*this, queue);
     Status read = Status::ok();
     std::thread reader([&] {
       try {
@@ -365,9 +414,9 @@ class Pipeline {
         failed = Status::ok();
         continue;
       }
-      for (const LdifRecord& e : batch->entries) {
+      for (Converted& x : batch->entries) {
         if (!failed.is_ok()) break;  // the rest is drained: the read may still fail
-        failed = collect(c, e);
+        failed = take(c, std::move(x));
       }
       if (early && failed.is_ok()) failed = write_ready(c);
     }
@@ -390,7 +439,7 @@ class Pipeline {
       UPSYNC_RETURN_IF_ERROR(collect_stream(input, c, streamed));
       read = &streamed;
     } else {
-      for (const LdifRecord& e : input.entries) UPSYNC_RETURN_IF_ERROR(collect(c, e));
+      for (const LdifRecord& e : input.entries) UPSYNC_RETURN_IF_ERROR(take(c, convert(e)));
     }
     source_entries_ = c.entries;
     const SourceRead& source = *read;
