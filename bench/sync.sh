@@ -19,7 +19,9 @@ URL=ldap://127.0.0.1:$PORT
 now() { date +%s.%N; }
 
 # The peer's dump: once untimed (a fresh slapd's first read of its database is slow, and the
-# sync that follows reads a warm one), then three times; the median is the figure.
+# sync that follows reads a warm one), then three times; the fastest is the figure (the same
+# dump takes 1.4 s or 7 s from one run to the next on this machine, mostly waiting: the
+# peer at its best makes the strictest ratio).
 dump() {
   ldapsearch -x -LLL -H "$URL" -D cn=admin,dc=example,dc=com -w secret -b dc=example,dc=com \
     -E pr=1000/noprompt '(objectClass=*)' '*' '+' > "$WORK/dump.ldif"
@@ -29,7 +31,7 @@ dumps=()
 for _ in 1 2 3; do
   t0=$(now); dump; dumps+=("$(echo "$(now) - $t0" | bc)")
 done
-t_dump=$(printf '%s\n' "${dumps[@]}" | sort -n | sed -n 2p)
+t_dump=$(printf '%s\n' "${dumps[@]}" | sort -n | head -1)
 
 export UPSYNC_DATA_DIR="$WORK/data" BENCH_PW=secret
 "$UPSYNC" tenant create contoso >/dev/null
@@ -48,7 +50,7 @@ t0=$(now); sync_ldap > "$WORK/delta.json"; t_delta=$(echo "$(now) - $t0" | bc)
 
 reads() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['source']['method'] + ', ' + str(r['source']['entries']) + ' entries from the server; read per stage: ' + ' '.join(f\"{s['stage']}={s['read']}\" for s in r['stages']) + '; seconds per stage: ' + ' '.join(f\"{s['stage']}={s['seconds']:.2f}\" for s in r['stages']))" "$1"; }
 echo "sync: $N users in slapd"
-printf '  ldapsearch paged dump (peer):      %8.2f s   median of %s s\n' "$t_dump" "${dumps[*]}"
+printf '  ldapsearch paged dump (peer):      %8.2f s   fastest of %s s\n' "$t_dump" "${dumps[*]}"
 printf '  upsync full sync, all stages:      %8.2f s   %.2fx the dump\n' "$t_full" "$(echo "$t_full / $t_dump" | bc -l)"
 printf '  upsync delta of 100 changed users: %8.2f s   %.2f%% of the full sync\n' "$t_delta" "$(echo "100 * $t_delta / $t_full" | bc -l)"
 echo "  full:  $(reads "$WORK/full.json")"
