@@ -2,7 +2,7 @@
 # Directory sync benchmark: N users (default 100,000) in a throwaway slapd; a full sync
 # through every stage and a delta of 100 changed users (RFC 4533 refreshOnly with the cookie
 # of the full sync), beside the peer measured in the same run: ldapsearch dumping the same
-# entries with paged results.
+# entries with paged results; and, for scale, the floor of the store (below).
 #   bench/sync.sh [N] [UPSYNC_BINARY]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,6 +42,23 @@ sync_ldap() {
 }
 t0=$(now); sync_ldap > "$WORK/full.json"; t_full=$(echo "$(now) - $t0" | bc)
 
+# The floor of the store: the sqlite3 tool writing the rows the full sync wrote (both
+# directory layers, the groups and their members, the profiles, the change feed) into an
+# empty store of the same schema by INSERT ... SELECT, in one transaction, with the settings
+# of upsync's store; nothing read from LDAP, converted or looked up.
+sqlite3 "$WORK/data/upsync.db" .schema | grep -v sqlite_sequence > "$WORK/schema.sql"
+sqlite3 "$WORK/floor.db" 'PRAGMA journal_mode=WAL;' > /dev/null
+sqlite3 "$WORK/floor.db" < "$WORK/schema.sql"
+{
+  echo "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;"
+  echo "ATTACH '$WORK/data/upsync.db' AS synced; BEGIN;"
+  sqlite3 "$WORK/data/upsync.db" "SELECT 'INSERT INTO main.' || name || ' SELECT * FROM synced.' ||
+    name || ';' FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+  echo "COMMIT;"
+} > "$WORK/floor.sql"
+sync
+t0=$(now); sqlite3 "$WORK/floor.db" < "$WORK/floor.sql"; t_floor=$(echo "$(now) - $t0" | bc)
+
 for i in $(seq 1 100); do
   printf 'dn: uid=user%06d,ou=people,dc=example,dc=com\nchangetype: modify\nreplace: title\ntitle: Changed %d\n-\n\n' "$i" "$i"
 done > "$WORK/change.ldif"
@@ -53,5 +70,7 @@ echo "sync: $N users in slapd"
 printf '  ldapsearch paged dump (peer):      %8.2f s   fastest of %s s\n' "$t_dump" "${dumps[*]}"
 printf '  upsync full sync, all stages:      %8.2f s   %.2fx the dump\n' "$t_full" "$(echo "$t_full / $t_dump" | bc -l)"
 printf '  upsync delta of 100 changed users: %8.2f s   %.2f%% of the full sync\n' "$t_delta" "$(echo "100 * $t_delta / $t_full" | bc -l)"
+printf '  store floor (sqlite3 writing the full sync'"'"'s rows by INSERT ... SELECT): %.2f s, %.2fx the dump; the full sync takes %.2fx the floor'"'"'s time\n' \
+  "$t_floor" "$(echo "$t_floor / $t_dump" | bc -l)" "$(echo "$t_full / $t_floor" | bc -l)"
 echo "  full:  $(reads "$WORK/full.json")"
 echo "  delta: $(reads "$WORK/delta.json")"
