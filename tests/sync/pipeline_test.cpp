@@ -38,6 +38,19 @@ std::string ad_user(int n, const std::string& upn, const std::string& extra) {
 
 class SyncTest : public StoreTest {
  protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    auto d = open_directory_store(*store_);
+    ASSERT_TRUE(d);
+    directory_ = std::move(*d);
+  }
+  std::unique_ptr<DirectoryStore> directory_;  // the directory layers of store_
+  // The cloud directory's user with `upn` (an empty one, and a failure, when there is none).
+  DirectoryUser cloud_user(const std::string& upn) {
+    auto u = directory_->user_by_upn(tenant_.id, DirectoryLayer::kCloud, upn);
+    EXPECT_TRUE(u && *u) << upn;
+    return (u && *u) ? **u : DirectoryUser{};
+  }
   Result<SyncReport> sync(const std::string& ldif, SyncOptions o = {}) {
     auto records = parse_ldif(ldif);
     if (!records) return records.status();
@@ -364,11 +377,8 @@ TEST_F(SyncTest, AStreamedReadEndsAsTheSameEntriesReadFirst) {
 // are resolved; and a user whose manager comes later in the read gets that manager.
 TEST_F(SyncTest, AStreamedCompleteReadResolvesMembersByTheDnsTheCloudDirectoryKnew) {
   ASSERT_TRUE(sync(kDirectory));
-  auto dir = open_directory_store(*store_);
-  ASSERT_TRUE(dir);
-  auto megan = (*dir)->user_by_upn(tenant_.id, DirectoryLayer::kCloud, "megan@contoso.com");
-  ASSERT_TRUE(megan && *megan);
-  const std::string megan_id = (**megan).object_id;
+  const std::string megan_id = cloud_user("megan@contoso.com").object_id;
+  ASSERT_FALSE(megan_id.empty());
   // User 1 (Megan) is renamed and comes last; Vesa's manager names her new DN, the group
   // still her old one.
   const std::string old_dn = "CN=User 1,OU=Staff,DC=contoso,DC=com";
@@ -397,7 +407,7 @@ TEST_F(SyncTest, AStreamedCompleteReadResolvesMembersByTheDnsTheCloudDirectoryKn
   auto r = run_source_sync(*store_, tenant_, streamed, {});
   ASSERT_TRUE(r) << r.status().to_string();
   EXPECT_EQ(stage(*r, "connect").skipped.count("group member outside the synced scope"), 0u);
-  auto admins = (*dir)->group_by_anchor(tenant_.id, DirectoryLayer::kCloud, guid_b64(90));
+  auto admins = directory_->group_by_anchor(tenant_.id, DirectoryLayer::kCloud, guid_b64(90));
   ASSERT_TRUE(admins && *admins);
   EXPECT_EQ((**admins).members, std::vector<std::string>{megan_id});
   EXPECT_EQ(by_upn("vesa@contoso.com").first("Manager"), "i:0#.f|membership|megan@contoso.com");
@@ -534,14 +544,11 @@ TEST_F(SyncTest, MigrationEightIndexesUsersSyncedBeforeIt) {
 
 TEST_F(SyncTest, BlockedAndUnlicensedUsersAreNotProcessed) {
   ASSERT_TRUE(sync(kDirectory));
-  auto dir = open_directory_store(*store_);
-  ASSERT_TRUE(dir);
-  auto megan = (*dir)->user_by_upn(tenant_.id, DirectoryLayer::kCloud, "megan@contoso.com");
-  ASSERT_TRUE(megan && *megan);
-  DirectoryUser m = **megan;
+  DirectoryUser m = cloud_user("megan@contoso.com");
+  ASSERT_FALSE(m.object_id.empty());
   m.attributes["signInBlocked"] = {"true"};
   m.attributes["jobTitle"] = {"Chair"};
-  ASSERT_TRUE((*dir)->put(tenant_.id, DirectoryLayer::kCloud, m));
+  ASSERT_TRUE(directory_->put(tenant_.id, DirectoryLayer::kCloud, m));
   auto r = run_sync(*store_, tenant_, nullptr, {});
   ASSERT_TRUE(r);
   EXPECT_EQ(stage(*r, "store-to-profiles").skipped.at("sign-in blocked"), 1);
@@ -777,12 +784,6 @@ std::string group_dn(const std::string& name) {
 
 class GroupSyncTest : public SyncTest {
  protected:
-  void SetUp() override {
-    SyncTest::SetUp();
-    auto d = open_directory_store(*store_);
-    ASSERT_TRUE(d);
-    dir_ = std::move(*d);
-  }
   std::string users() {
     return ad_user(1, "one@contoso.com", "") + ad_user(2, "two@contoso.com", "") +
            ad_user(3, "three@contoso.com", "") + ad_user(4, "four@contoso.com", "");
@@ -795,7 +796,7 @@ class GroupSyncTest : public SyncTest {
            ad_group(3, "C", {user_dn(3), group_dn("A")});
   }
   DirectoryGroup group(const std::string& name, DirectoryLayer layer = DirectoryLayer::kCloud) {
-    auto all = dir_->groups(tenant_.id, layer);
+    auto all = directory_->groups(tenant_.id, layer);
     EXPECT_TRUE(all) << all.status().to_string();
     for (const auto& g : *all) {
       if (g.first("displayName") == name) return g;
@@ -803,17 +804,13 @@ class GroupSyncTest : public SyncTest {
     ADD_FAILURE() << "no group " << name;
     return {};
   }
-  std::string id_of(const std::string& upn) {
-    auto u = dir_->user_by_upn(tenant_.id, DirectoryLayer::kCloud, upn);
-    EXPECT_TRUE(u && *u) << upn;
-    return (u && *u) ? (*u)->object_id : "";
-  }
+  std::string id_of(const std::string& upn) { return cloud_user(upn).object_id; }
   // Names (UPNs and group names) of the ids, sorted.
   std::vector<std::string> names(const std::vector<std::string>& ids,
                                  DirectoryLayer layer = DirectoryLayer::kCloud) {
     std::vector<std::string> out;
     for (const auto& id : ids) {
-      auto o = dir_->object(tenant_.id, layer, id);
+      auto o = directory_->object(tenant_.id, layer, id);
       EXPECT_TRUE(o && *o) << id;
       if (!o || !*o) continue;
       out.push_back((*o)->user ? (*o)->user->first("userPrincipalName")
@@ -824,7 +821,7 @@ class GroupSyncTest : public SyncTest {
   }
   std::vector<std::string> transitive(const std::string& name,
                                       DirectoryLayer layer = DirectoryLayer::kCloud) {
-    auto t = dir_->transitive_members(tenant_.id, layer, group(name, layer).object_id);
+    auto t = directory_->transitive_members(tenant_.id, layer, group(name, layer).object_id);
     EXPECT_TRUE(t) << t.status().to_string();
     return t ? names(*t, layer) : std::vector<std::string>{};
   }
@@ -840,7 +837,6 @@ class GroupSyncTest : public SyncTest {
     source.complete = false;
     return run_source_sync(*store_, tenant_, source, {});
   }
-  std::unique_ptr<DirectoryStore> dir_;
   using V = std::vector<std::string>;
 };
 
@@ -869,7 +865,7 @@ TEST_F(GroupSyncTest, NestedGroupsWithACycleResolveInBothLayers) {
   EXPECT_EQ(transitive("A", DirectoryLayer::kStore), all) << "stage 1 resolved the nesting";
   EXPECT_EQ(transitive("B", DirectoryLayer::kStore),
             (V{"A", "C", "one@contoso.com", "three@contoso.com", "two@contoso.com"}));
-  auto of = dir_->member_of(tenant_.id, DirectoryLayer::kCloud, id_of("two@contoso.com"));
+  auto of = directory_->member_of(tenant_.id, DirectoryLayer::kCloud, id_of("two@contoso.com"));
   ASSERT_TRUE(of);
   ASSERT_EQ(of->size(), 1u);
   EXPECT_EQ((*of)[0].first("displayName"), "B");
@@ -968,7 +964,7 @@ TEST_F(GroupSyncTest, AMemberUserMovedOutOfScopeOrDeletedLeavesItsGroups) {
   EXPECT_EQ(transitive("A", DirectoryLayer::kStore), (V{"B", "C", "one@contoso.com"}));
 
   // A user deleted by hand in the cloud directory leaves its groups too.
-  ASSERT_TRUE(dir_->remove(tenant_.id, DirectoryLayer::kCloud, id_of("one@contoso.com")));
+  ASSERT_TRUE(directory_->remove(tenant_.id, DirectoryLayer::kCloud, id_of("one@contoso.com")));
   EXPECT_EQ(direct("A"), (V{"B"}));
   ASSERT_TRUE(sync_stages());
   EXPECT_EQ(transitive("C", DirectoryLayer::kStore), (V{"A", "B"}));
@@ -985,7 +981,7 @@ TEST_F(GroupSyncTest, RemovedMembersAndDeletedGroupsAreReflected) {
   EXPECT_EQ(stage(*r, "connect").groups.deleted, 1);
   EXPECT_EQ(stage(*r, "connect").groups.updated, 1);
   EXPECT_EQ(stage(*r, "cloud-to-store").groups.deleted, 1);
-  auto c = dir_->group_by_anchor(tenant_.id, DirectoryLayer::kStore, guid_b64(103));
+  auto c = directory_->group_by_anchor(tenant_.id, DirectoryLayer::kStore, guid_b64(103));
   ASSERT_TRUE(c && *c);
   EXPECT_TRUE((*c)->deleted) << "kept as a tombstone";
   EXPECT_EQ(direct("B", DirectoryLayer::kStore), (V{"four@contoso.com", "two@contoso.com"}));
@@ -1026,7 +1022,7 @@ TEST_F(GroupSyncTest, TheDeletionThresholdCountsGroupsAndDryRunsShowThem) {
   ASSERT_FALSE(r);
   EXPECT_NE(r.status().message().find("would delete 0 users and 3 groups"), std::string::npos)
       << r.status().message();
-  EXPECT_EQ(dir_->groups(tenant_.id, DirectoryLayer::kCloud)->size(), 3u);
+  EXPECT_EQ(directory_->groups(tenant_.id, DirectoryLayer::kCloud)->size(), 3u);
 
   o.deletion_threshold = 500;
   o.dry_run = true;
@@ -1035,7 +1031,8 @@ TEST_F(GroupSyncTest, TheDeletionThresholdCountsGroupsAndDryRunsShowThem) {
   EXPECT_EQ(stage(*r, "connect").groups.added, 1);
   const auto& changes = stage(*r, "connect").changes;
   EXPECT_NE(std::find(changes.begin(), changes.end(), "+ group D"), changes.end());
-  EXPECT_EQ(dir_->groups(tenant_.id, DirectoryLayer::kCloud)->size(), 3u) << "dry: nothing written";
+  EXPECT_EQ(directory_->groups(tenant_.id, DirectoryLayer::kCloud)->size(), 3u)
+      << "dry: nothing written";
 }
 
 TEST_F(GroupSyncTest, MalformedGroupEntriesAreRefusedWithTheirLineAndChangeNothing) {
@@ -1064,8 +1061,8 @@ TEST_F(GroupSyncTest, MalformedGroupEntriesAreRefusedWithTheirLineAndChangeNothi
     EXPECT_NE(r.status().message().find("LDIF line 33 ("), std::string::npos)
         << r.status().message();
     EXPECT_NE(r.status().message().find(c.message), std::string::npos) << r.status().message();
-    EXPECT_TRUE(dir_->users(tenant_.id, DirectoryLayer::kCloud)->empty());
-    EXPECT_TRUE(dir_->groups(tenant_.id, DirectoryLayer::kCloud)->empty());
+    EXPECT_TRUE(directory_->users(tenant_.id, DirectoryLayer::kCloud)->empty());
+    EXPECT_TRUE(directory_->groups(tenant_.id, DirectoryLayer::kCloud)->empty());
   }
 }
 
