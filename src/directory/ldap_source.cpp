@@ -212,13 +212,6 @@ Result<LdapServerInfo> LdapSource::server_info() {
   return info;
 }
 
-Result<std::vector<LdifRecord>> LdapSource::read_entries(std::string_view extra_filter) {
-  std::vector<LdifRecord> out;
-  UPSYNC_RETURN_IF_ERROR(
-      read_entries(extra_filter, [&](LdifRecord&& e) { out.push_back(std::move(e)); }));
-  return out;
-}
-
 Status LdapSource::read_entries(std::string_view extra_filter, const LdapEntrySink& sink) {
   const LdapSourceConfig& c = config_;
   const std::string filter = extra_filter.empty()
@@ -347,15 +340,6 @@ Status LdapSource::complete_ranged_values(LdifRecord& entry) {
   }
   entry.attributes = std::move(plain);
   return Status::ok();
-}
-
-Result<LdapSyncRefresh> LdapSource::sync_refresh(std::string_view cookie) {
-  std::vector<LdifRecord> entries;
-  UPSYNC_ASSIGN_OR_RETURN(LdapSyncRefresh out, sync_refresh(cookie, [&](LdifRecord&& e) {
-                            entries.push_back(std::move(e));
-                          }));
-  if (!out.refresh_required) out.entries = std::move(entries);
-  return out;
 }
 
 Result<LdapSyncRefresh> LdapSource::sync_refresh(std::string_view cookie,
@@ -558,7 +542,10 @@ Result<LdapSyncRefresh> LdapSource::sync_refresh(std::string_view cookie,
 
 Result<std::vector<LdifRecord>> read_ldap_entries(const LdapSourceConfig& config) {
   UPSYNC_ASSIGN_OR_RETURN(auto source, LdapSource::connect(config));
-  return source->read_entries();
+  std::vector<LdifRecord> out;
+  UPSYNC_RETURN_IF_ERROR(
+      source->read_entries("", [&](LdifRecord&& e) { out.push_back(std::move(e)); }));
+  return out;
 }
 
 }  // namespace upsync

@@ -6,9 +6,9 @@
 //
 //   auto src = LdapSource::connect(c);     // one bound connection for several reads:
 //   auto info = (*src)->server_info();     //   what the root DSE offers for delta reads
-//   auto delta = (*src)->sync_refresh(cookie);          // RFC 4533 refreshOnly
-//   auto changed = (*src)->read_entries("(modifyTimestamp>=20261123101500Z)");
-//   (*src)->read_entries("", [&](LdifRecord&& e) { ... });  // each entry as it arrives
+//   auto delta = (*src)->sync_refresh(cookie, sink);    // RFC 4533 refreshOnly
+//   (*src)->read_entries("(modifyTimestamp>=20261123101500Z)", sink);
+//   // sink: [&](LdifRecord&& e) { ... }, each entry as it arrives
 //
 // Simple bind over ldap:// (optionally upgraded with StartTLS) or ldaps://. Plain reads use
 // paged results (RFC 2696) so that directories of any size arrive page by page within the
@@ -59,13 +59,11 @@ struct LdapSyncRefresh {
   // The cookie was refused (e-syncRefreshRequired 4096, or slapd's "consumer state is newer
   // than provider"): nothing else is set; read again without a cookie. The server's words.
   std::optional<std::string> refresh_required;
-  // Entries added or changed since the cookie (every entry in scope without one).
-  std::vector<LdifRecord> entries;
   // entryUUIDs (lower-case text) of entries deleted or moved out of scope since the cookie.
   std::vector<std::string> deleted;
   // Set when the server answered with a present phase (its log did not reach back to the
   // cookie): the entryUUIDs of the unchanged entries still in scope. Every entry that is in
-  // neither `present` nor `entries` is gone.
+  // neither `present` nor handed to the sink is gone.
   std::optional<std::vector<std::string>> present;
   std::string cookie;  // where the next refresh starts; "" when the server sent none
 };
@@ -84,15 +82,12 @@ class LdapSource {
 
   Result<LdapServerInfo> server_info();
   // Every entry under the base that matches the filter and `extra_filter` (when not empty),
-  // page by page.
-  Result<std::vector<LdifRecord>> read_entries(std::string_view extra_filter = "");
-  // The same, each entry handed to `sink` as its page arrives.
+  // page by page, each handed to `sink` as its page arrives.
   Status read_entries(std::string_view extra_filter, const LdapEntrySink& sink);
-  // RFC 4533 refreshOnly from `cookie` ("" for the whole content), in one search.
-  Result<LdapSyncRefresh> sync_refresh(std::string_view cookie);
-  // The same, the entries added or changed handed to `sink` as they arrive instead of
-  // collected in `entries`. When the answer is refresh_required, the entries already handed
-  // over (if the server sent any) are not part of the answer.
+  // RFC 4533 refreshOnly from `cookie` ("" for the whole content), in one search; the entries
+  // added or changed since the cookie (every entry in scope without one) are handed to `sink`
+  // as they arrive. When the answer is refresh_required, the entries already handed over (if
+  // the server sent any) are not part of the answer.
   Result<LdapSyncRefresh> sync_refresh(std::string_view cookie, const LdapEntrySink& sink);
 
   const LdapSourceConfig& config() const { return config_; }
