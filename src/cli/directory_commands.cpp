@@ -285,7 +285,7 @@ void add_directory_commands(CLI::App& app, CliContext& ctx) {
           if (existing && !existing->deleted) {
             return already_exists("user '" + a->upn + "' already exists in the cloud directory");
           }
-          u.object_id = new_guid();
+          u.object_id = new_ordered_guid();
           u.attributes = {{"userPrincipalName", {a->upn}},
                           {"accountEnabled", {"true"}},
                           {"licensed", {"true"}}};

@@ -13,5 +13,9 @@ int64_t unix_now();
 
 // A new random (version 4) GUID in lower case: "3f2b...-...".
 std::string new_guid();
+// A new time-ordered (version 7) GUID in lower case: the GUIDs one thread makes sort in the
+// order it made them, so that rows keyed by them are appended to their indexes rather than
+// scattered over them. For object ids, which are many and indexed.
+std::string new_ordered_guid();
 
 }  // namespace upsync

@@ -106,6 +106,19 @@ class DirectoryStore {
   enum class PutOutcome { kUnchanged, kAdded, kUpdated };
   virtual Result<PutOutcome> put(TenantId tenant, DirectoryLayer layer,
                                  const DirectoryUser& user) = 0;
+  // put() for a user whose object id the layer cannot have yet (one new_ordered_guid() just
+  // made): written without looking for it first. An id the layer has is refused
+  // (AlreadyExists).
+  virtual Status add(TenantId tenant, DirectoryLayer layer, const DirectoryUser& user) = 0;
+  // Stage 1's copy of one user: the cloud user's attributes of the fixed set
+  // (cloud_attribute_names()) put into the directory store. nullopt, writing nothing, when
+  // the cloud directory has no live user `object_id`.
+  struct Copied {
+    PutOutcome outcome = PutOutcome::kUnchanged;
+    std::string user_principal_name;  // as the cloud user has it ("" without one)
+  };
+  virtual Result<std::optional<Copied>> copy_user_to_store(TenantId tenant,
+                                                           std::string_view object_id) = 0;
   // Marks the user deleted (kept as a tombstone for the feed's readers); false if already so.
   virtual Result<bool> remove(TenantId tenant, DirectoryLayer layer,
                               std::string_view object_id) = 0;

@@ -147,10 +147,17 @@ class Store {
   virtual Result<Profile> create_profile(TenantId tenant, std::string_view account_name,
                                          std::span<const PropertyChange> initial) = 0;
   virtual Result<Profile> profile(TenantId tenant, const ProfileKey& key) = 0;
+  // The same, with nullopt where profile() is a NotFound (for callers that expect misses:
+  // no message is made for them).
+  virtual Result<std::optional<Profile>> find_profile(TenantId tenant, const ProfileKey& key) = 0;
   // Applies the changes together; a change that sets what is already stored records no
   // change-feed entry. Returns the profile as stored afterwards.
   virtual Result<Profile> update_profile(TenantId tenant, ProfileId id,
                                          std::span<const PropertyChange> changes) = 0;
+  // The same for `current`, the profile as the caller read it inside the transaction it is
+  // in now (so that it cannot have changed since): it is not read again.
+  virtual Result<Profile> update_read_profile(TenantId tenant, const Profile& current,
+                                              std::span<const PropertyChange> changes) = 0;
   virtual Status delete_profile(TenantId tenant, ProfileId id) = 0;
   virtual Result<ProfilePage> list_profiles(TenantId tenant, const ProfileQuery& query) = 0;
   virtual Result<int64_t> count_profiles(TenantId tenant) = 0;

@@ -28,13 +28,6 @@ constexpr std::string_view kStage3Cursor = "sync.stage3";
 constexpr std::string_view kStage1GroupsCursor = "sync.stage1.groups";
 const std::string kMemberOutOfScope = "group member outside the synced scope";
 
-// Stage 1 copies the cloud directory's fixed attribute set (not configurable, seed 002):
-// cloud_attribute_names().
-bool in_store_set(const std::string& name) {
-  const auto& names = cloud_attribute_names();
-  return std::find(names.begin(), names.end(), name) != names.end();
-}
-
 bool has_class(const LdifRecord& e, std::string_view cls) {
   // Walked in place: stage 0 asks up to seven times per entry.
   for (const LdifAttribute& a : e.attributes) {
@@ -155,6 +148,7 @@ class Pipeline {
   struct PendingUser {
     DirectoryUser user;
     std::string old_dn;
+    bool fresh = false;  // its object id was made in this run: the cloud directory has none
   };
 
   // Stage 0's pass over the read: each entry in scope converted and its cloud object looked
@@ -250,7 +244,7 @@ class Pipeline {
         UPSYNC_ASSIGN_OR_RETURN(
             auto existing,
             dir_.group_by_anchor(tenant_.id, DirectoryLayer::kCloud, g.group.source_anchor));
-        g.group.object_id = existing ? existing->object_id : new_guid();
+        g.group.object_id = existing ? existing->object_id : new_ordered_guid();
         c.dn_to_object[x.dn_key] = g.group.object_id;
         c.groups.push_back(std::move(g));
         return Status::ok();
@@ -271,7 +265,7 @@ class Pipeline {
       if (existing && !existing->deleted) c.nameless.push_back(std::move(*existing));
       return Status::ok();
     }
-    u.object_id = existing ? existing->object_id : new_guid();
+    u.object_id = existing ? existing->object_id : new_ordered_guid();
     // Cloud-side settings are the cloud directory's own: licenses and blocked sign-in.
     if (existing) {
       for (const char* keep : {"licensed", "signInBlocked"}) {
@@ -287,14 +281,15 @@ class Pipeline {
       if (old_dn == x.dn_key) old_dn.clear();
     }
     c.dn_to_object[x.dn_key] = u.object_id;
-    c.users.push_back({std::move(u), std::move(old_dn)});
+    c.users.push_back({std::move(u), std::move(old_dn), !existing});
     ++c.users_converted;
     return Status::ok();
   }
 
   // Writes a converted user to the cloud directory, its manager resolved (by the DNs of the
   // read, else, in a delta, by those the cloud directory knows).
-  Status write_user(Collected& c, DirectoryUser& u, bool complete) {
+  Status write_user(Collected& c, PendingUser& p, bool complete) {
+    DirectoryUser& u = p.user;
     report_progress(c.r.stage, c.written++, c.users_converted);
     auto m = u.attributes.find("manager");
     if (m != u.attributes.end() && !m->second.empty()) {
@@ -313,7 +308,12 @@ class Pipeline {
         u.attributes.erase(m);  // a manager outside the synced scope
       }
     }
-    UPSYNC_ASSIGN_OR_RETURN(auto outcome, dir_.put(tenant_.id, DirectoryLayer::kCloud, u));
+    DirectoryStore::PutOutcome outcome = DirectoryStore::PutOutcome::kAdded;
+    if (p.fresh) {
+      UPSYNC_RETURN_IF_ERROR(dir_.add(tenant_.id, DirectoryLayer::kCloud, u));
+    } else {
+      UPSYNC_ASSIGN_OR_RETURN(outcome, dir_.put(tenant_.id, DirectoryLayer::kCloud, u));
+    }
     c.seen.insert(u.object_id);
     count(c.r, outcome, describe(u));
     return Status::ok();
@@ -338,7 +338,7 @@ class Pipeline {
             std::move(head.old_dn),
             DirectoryStore::AnchoredId{ascii_lower(head.user.object_id), head.user.source_anchor});
       }
-      UPSYNC_RETURN_IF_ERROR(write_user(c, head.user, /*complete=*/true));
+      UPSYNC_RETURN_IF_ERROR(write_user(c, head, /*complete=*/true));
       c.users.pop_front();
     }
     return Status::ok();
@@ -502,7 +502,7 @@ class Pipeline {
       }
     }
     std::unordered_set<std::string>& seen = c.seen;
-    for (PendingUser& p : c.users) UPSYNC_RETURN_IF_ERROR(write_user(c, p.user, source.complete));
+    for (PendingUser& p : c.users) UPSYNC_RETURN_IF_ERROR(write_user(c, p, source.complete));
     c.users.clear();
     if (c.written > 0) report_progress(r.stage, c.written, c.written, true);
     for (GroupEntry& g : groups) {
@@ -610,9 +610,8 @@ class Pipeline {
     std::vector<std::string> touched;
     UPSYNC_RETURN_IF_ERROR(
         follow(r.stage, kCloudUsersFeed, kStage1Cursor, r.read, [&](const Change& c) -> Status {
-          UPSYNC_ASSIGN_OR_RETURN(auto cloud,
-                                  dir_.user(tenant_.id, DirectoryLayer::kCloud, c.object_id));
-          if (!cloud || cloud->deleted) {
+          UPSYNC_ASSIGN_OR_RETURN(auto copied, dir_.copy_user_to_store(tenant_.id, c.object_id));
+          if (!copied) {
             UPSYNC_ASSIGN_OR_RETURN(bool removed,
                                     dir_.remove(tenant_.id, DirectoryLayer::kStore, c.object_id));
             if (removed) {
@@ -622,13 +621,8 @@ class Pipeline {
             }
             return Status::ok();
           }
-          DirectoryUser copy;
-          copy.object_id = std::move(cloud->object_id);
-          copy.source_anchor = std::move(cloud->source_anchor);
-          copy.attributes = std::move(cloud->attributes);
-          std::erase_if(copy.attributes, [](const auto& a) { return !in_store_set(a.first); });
-          UPSYNC_ASSIGN_OR_RETURN(auto outcome, dir_.put(tenant_.id, DirectoryLayer::kStore, copy));
-          count(r, outcome, describe(copy));
+          count(r, copied->outcome,
+                copied->user_principal_name.empty() ? c.object_id : copied->user_principal_name);
           return Status::ok();
         }));
     const std::string groups_stage = r.stage + " (groups)";
@@ -670,10 +664,9 @@ class Pipeline {
         follow(r.stage, kDirectoryUsersFeed, kStage2Cursor, r.read, [&](const Change& c) -> Status {
           UPSYNC_ASSIGN_OR_RETURN(auto user,
                                   dir_.user(tenant_.id, DirectoryLayer::kStore, c.object_id));
-          auto existing = store_.profile(tenant_.id, {ProfileKeyKind::kCloudId, c.object_id});
-          if (!existing && existing.status().code() != StatusCode::kNotFound) {
-            return existing.status();
-          }
+          UPSYNC_ASSIGN_OR_RETURN(
+              std::optional<Profile> existing,
+              store_.find_profile(tenant_.id, {ProfileKeyKind::kCloudId, c.object_id}));
           if (!user || user->deleted) {
             if (existing) {
               UPSYNC_RETURN_IF_ERROR(store_.delete_profile(tenant_.id, existing->id));
@@ -702,22 +695,18 @@ class Pipeline {
           const std::vector<PropertyChange> props = profile_properties_for(*user, manager_account);
           const std::string account =
               format_claim(membership_user(user->first("userPrincipalName")));
+          if (!existing) {
+            // A profile made before sync knew the user (an education stub, an admin) is found
+            // by its account name and filled.
+            UPSYNC_ASSIGN_OR_RETURN(
+                existing, store_.find_profile(tenant_.id, {ProfileKeyKind::kAccountName, account}));
+          }
           if (existing) {
             UPSYNC_ASSIGN_OR_RETURN(Profile after,
-                                    store_.update_profile(tenant_.id, existing->id, props));
+                                    store_.update_read_profile(tenant_.id, *existing, props));
             count(r, true, after.seq != existing->seq, account);
             return Status::ok();
           }
-          // A profile made before sync knew the user (an education stub, an admin) is found by
-          // its account name and filled.
-          auto by_account = store_.profile(tenant_.id, {ProfileKeyKind::kAccountName, account});
-          if (by_account) {
-            UPSYNC_ASSIGN_OR_RETURN(Profile after,
-                                    store_.update_profile(tenant_.id, by_account->id, props));
-            count(r, true, after.seq != by_account->seq, account);
-            return Status::ok();
-          }
-          if (by_account.status().code() != StatusCode::kNotFound) return by_account.status();
           if (tenant_.education) {
             // Seed 002: education tenants get no profile from sync; the first access makes one.
             ++r.skipped["education tenant: profile is created on first access"];

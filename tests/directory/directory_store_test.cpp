@@ -120,6 +120,106 @@ TEST_F(DirectoryStoreTest, StoredAttributesAreTheJsonDumpOfTheAttributes) {
   EXPECT_EQ(*again, DirectoryStore::PutOutcome::kUnchanged);
 }
 
+// add() writes a user whose id is new without looking for it first, and refuses an id (or a
+// source anchor) the layer has, leaving the layer as it was.
+TEST_F(DirectoryStoreTest, AddWritesANewUserAndRefusesAnIdTheLayerHas) {
+  DirectoryUser u;
+  u.object_id = "AAAA";
+  u.source_anchor = "a-anchor";
+  u.attributes["userPrincipalName"] = {"adele@contoso.com"};
+  ASSERT_TRUE(dir_store_->add(tenant_.id, DirectoryLayer::kCloud, u));
+  auto back = dir_store_->user(tenant_.id, DirectoryLayer::kCloud, "aaaa");
+  ASSERT_TRUE(back && *back) << back.status().to_string();
+  EXPECT_EQ((*back)->attributes, u.attributes);
+  EXPECT_EQ(ids(Key::kUserPrincipalName, "adele@contoso.com"), Ids{"aaaa"});
+  auto feed = store_->changes_after(tenant_.id, kCloudUsersFeed, 0, 10);
+  ASSERT_TRUE(feed);
+  ASSERT_EQ(feed->size(), 1u);
+  EXPECT_EQ((*feed)[0].object_id, "aaaa");
+
+  DirectoryUser again = u;
+  again.attributes["userPrincipalName"] = {"changed@contoso.com"};
+  Status refused = dir_store_->add(tenant_.id, DirectoryLayer::kCloud, again);
+  EXPECT_EQ(refused.code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(refused.message(),
+            "directory layer 'cloud' already has object id aaaa or source anchor 'a-anchor'");
+  DirectoryUser same_anchor = u;
+  same_anchor.object_id = "bbbb";
+  EXPECT_EQ(dir_store_->add(tenant_.id, DirectoryLayer::kCloud, same_anchor).code(),
+            StatusCode::kAlreadyExists);
+  back = dir_store_->user(tenant_.id, DirectoryLayer::kCloud, "aaaa");
+  ASSERT_TRUE(back && *back);
+  EXPECT_EQ((*back)->first("userPrincipalName"), "adele@contoso.com");
+  EXPECT_EQ(store_->changes_after(tenant_.id, kCloudUsersFeed, 0, 10)->size(), 1u);
+  // Each layer has its own ids.
+  EXPECT_TRUE(dir_store_->add(tenant_.id, DirectoryLayer::kStore, u));
+}
+
+// Stage 1's copy: the cloud user's attributes of the fixed set, as put() would write them;
+// the stored text as it is when nothing is left out.
+TEST_F(DirectoryStoreTest, CopyUserToStoreCopiesTheFixedAttributeSet) {
+  auto stored_attrs = [&](std::string_view layer, std::string_view id) {
+    auto q = store_->db().prepare(
+        "SELECT attrs FROM directory_users WHERE layer = ? AND "
+        "object_id = ?");
+    EXPECT_TRUE(q);
+    (*q)->bind(1, layer);
+    (*q)->bind(2, id);
+    auto row = (*q)->step();
+    std::string text = row && *row ? std::string((*q)->column_text(0)) : "";
+    (*q)->reset();
+    return text;
+  };
+  DirectoryUser u;
+  u.object_id = "cccc";
+  u.source_anchor = "c-anchor";
+  u.attributes["userPrincipalName"] = {"Zoe@Contoso.com"};
+  u.attributes["jobTitle"] = {"Pilot"};
+  u.attributes["mail"] = {"zoe@contoso.com"};
+  ASSERT_TRUE(dir_store_->put(tenant_.id, DirectoryLayer::kCloud, u));
+
+  auto copied = dir_store_->copy_user_to_store(tenant_.id, "CCCC");
+  ASSERT_TRUE(copied && *copied) << copied.status().to_string();
+  EXPECT_EQ((*copied)->outcome, DirectoryStore::PutOutcome::kAdded);
+  EXPECT_EQ((*copied)->user_principal_name, "Zoe@Contoso.com");
+  EXPECT_EQ(stored_attrs("store", "cccc"), stored_attrs("cloud", "cccc"));
+  auto store_user = dir_store_->user(tenant_.id, DirectoryLayer::kStore, "cccc");
+  ASSERT_TRUE(store_user && *store_user);
+  EXPECT_EQ((*store_user)->source_anchor, "c-anchor");
+  EXPECT_EQ((*store_user)->attributes, u.attributes);
+  auto by_upn = dir_store_->user_by_upn(tenant_.id, DirectoryLayer::kStore, "zoe@contoso.com");
+  ASSERT_TRUE(by_upn && *by_upn);
+
+  auto unchanged = dir_store_->copy_user_to_store(tenant_.id, "cccc");
+  ASSERT_TRUE(unchanged && *unchanged);
+  EXPECT_EQ((*unchanged)->outcome, DirectoryStore::PutOutcome::kUnchanged);
+
+  // An attribute outside the fixed set stays in the cloud directory.
+  u.attributes["extensionAttribute1"] = {"cloud only"};
+  u.attributes["jobTitle"] = {"Captain"};
+  ASSERT_TRUE(dir_store_->put(tenant_.id, DirectoryLayer::kCloud, u));
+  auto updated = dir_store_->copy_user_to_store(tenant_.id, "cccc");
+  ASSERT_TRUE(updated && *updated);
+  EXPECT_EQ((*updated)->outcome, DirectoryStore::PutOutcome::kUpdated);
+  store_user = dir_store_->user(tenant_.id, DirectoryLayer::kStore, "cccc");
+  ASSERT_TRUE(store_user && *store_user);
+  EXPECT_EQ((*store_user)->first("jobTitle"), "Captain");
+  EXPECT_FALSE((*store_user)->attributes.count("extensionAttribute1"));
+  EXPECT_EQ(stored_attrs("store", "cccc"), R"({"jobTitle":["Captain"],"mail":["zoe@contoso.com"],)"
+                                           R"("userPrincipalName":["Zoe@Contoso.com"]})");
+
+  // No live cloud user: nothing to copy, nothing written.
+  const int64_t seq = *store_->last_seq(tenant_.id);
+  ASSERT_TRUE(dir_store_->remove(tenant_.id, DirectoryLayer::kCloud, "cccc"));
+  auto gone = dir_store_->copy_user_to_store(tenant_.id, "cccc");
+  ASSERT_TRUE(gone) << gone.status().to_string();
+  EXPECT_FALSE(*gone);
+  auto never = dir_store_->copy_user_to_store(tenant_.id, "dddd");
+  ASSERT_TRUE(never);
+  EXPECT_FALSE(*never);
+  EXPECT_EQ(*store_->last_seq(tenant_.id), seq + 1) << "only the removal took a sequence";
+}
+
 // Full compares read the ids and anchors of the anchored users only, in object id order.
 TEST_F(DirectoryStoreTest, AnchoredUserIdsAreTheLiveAnchoredUsersOfTheLayer) {
   for (const auto& [id, anchor] : {std::pair{"bbbb", "b-anchor"}, std::pair{"aaaa", "a-anchor"},

@@ -78,6 +78,53 @@ TEST_F(StoreTest, FindsProfilesByEveryKey) {
   auto bad_claim = store_->profile(tenant_.id, {ProfileKeyKind::kAccountName, "i:0#.q|x|y"});
   ASSERT_FALSE(bad_claim);
   EXPECT_EQ(bad_claim.status().code(), StatusCode::kInvalidArgument);
+
+  // find_profile: the same lookups, a miss is nullopt and a bad key still an error.
+  for (const ProfileKey& k : keys) {
+    auto found = store_->find_profile(tenant_.id, k);
+    ASSERT_TRUE(found && *found) << k.value << ": " << found.status().to_string();
+    EXPECT_EQ((*found)->id, p.id);
+    EXPECT_EQ((*found)->properties, p.properties);
+  }
+  auto none = store_->find_profile(tenant_.id, {ProfileKeyKind::kEmail, "x@contoso.com"});
+  ASSERT_TRUE(none) << none.status().to_string();
+  EXPECT_FALSE(*none);
+  auto bad = store_->find_profile(tenant_.id, {ProfileKeyKind::kAccountName, "i:0#.q|x|y"});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+}
+
+// update_read_profile() applies changes to a profile the caller read in its transaction, as
+// update_profile() does by id; outside a transaction it is refused (the profile may have
+// changed since it was read).
+TEST_F(StoreTest, UpdatesAProfileReadInTheSameTransaction) {
+  Profile p = make_profile("bob@contoso.com", {{"Office", {"Viper"}}});
+  const std::vector<PropertyChange> change{{"Office", {"Cobra"}}};
+  auto outside = store_->update_read_profile(tenant_.id, p, change);
+  ASSERT_FALSE(outside);
+  EXPECT_EQ(outside.status().code(), StatusCode::kInternal);
+  EXPECT_EQ(
+      store_->profile(tenant_.id, {ProfileKeyKind::kId, std::to_string(p.id)})->first("Office"),
+      "Viper");
+
+  Profile after;
+  ASSERT_TRUE(store_->in_transaction([&]() -> Status {
+    UPSYNC_ASSIGN_OR_RETURN(
+        auto read, store_->find_profile(tenant_.id, {ProfileKeyKind::kId, std::to_string(p.id)}));
+    if (!read) return not_found("profile");
+    UPSYNC_ASSIGN_OR_RETURN(after, store_->update_read_profile(tenant_.id, *read, change));
+    // The same values again: no change, no feed entry.
+    UPSYNC_ASSIGN_OR_RETURN(Profile again, store_->update_read_profile(tenant_.id, after, change));
+    if (again.seq != after.seq) return internal_error("an unchanged profile took a sequence");
+    return Status::ok();
+  }));
+  EXPECT_EQ(after.first("Office"), "Cobra");
+  EXPECT_GT(after.seq, p.seq);
+  auto reread = store_->profile(tenant_.id, {ProfileKeyKind::kId, std::to_string(p.id)});
+  ASSERT_TRUE(reread);
+  EXPECT_EQ(reread->first("Office"), "Cobra");
+  EXPECT_EQ(reread->seq, after.seq);
+  EXPECT_EQ(*store_->last_seq(tenant_.id), after.seq);
 }
 
 TEST_F(StoreTest, SetsAndClearsTypedProperties) {

@@ -26,6 +26,12 @@ bool attribute_flag(const DirectoryAttributes& a, std::string_view name, bool mi
   return ascii_iequal(it->second[0], "true");
 }
 
+// Stage 1 copies the cloud directory's fixed attribute set (not configurable, seed 002).
+bool in_store_set(std::string_view name) {
+  const auto& names = cloud_attribute_names();
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
 std::string_view layer_name(DirectoryLayer l) {
   return l == DirectoryLayer::kCloud ? "cloud" : "store";
 }
@@ -157,59 +163,59 @@ class SqliteDirectoryStore : public DirectoryStore {
     return cloud_users("manager", t, object_id);
   }
   Result<PutOutcome> put(TenantId t, DirectoryLayer l, const DirectoryUser& u) override {
-    PutOutcome outcome = PutOutcome::kUnchanged;
-    Status s = store_.in_transaction([&]() -> Status {
-      // Compared as stored text: the encoding is canonical (sorted keys), so no decode.
-      UPSYNC_ASSIGN_OR_RETURN(auto* q,
-                              db_.prepare("SELECT attrs, COALESCE(source_anchor, ''), deleted FROM "
-                                          "directory_users WHERE tenant_id = ? AND layer = ? AND "
-                                          "object_id = ?"));
-      q->bind(1, t);
-      q->bind(2, layer_name(l));
-      q->bind(3, ascii_lower(u.object_id));
-      UPSYNC_ASSIGN_OR_RETURN(bool found, q->step());
-      const std::string attrs = encode(u.attributes);
-      const bool live = found && q->column_int(2) == 0;
-      const bool same = live && q->column_text(0) == attrs && q->column_text(1) == u.source_anchor;
+    const std::string attrs = encode(u.attributes);
+    return write_row(t, l, row_of(l, u, attrs), /*fresh=*/false);
+  }
+
+  Status add(TenantId t, DirectoryLayer l, const DirectoryUser& u) override {
+    const std::string attrs = encode(u.attributes);
+    return write_row(t, l, row_of(l, u, attrs), /*fresh=*/true).status();
+  }
+
+  Result<std::optional<Copied>> copy_user_to_store(TenantId t, std::string_view id) override {
+    const std::string object_id = ascii_lower(id);
+    UPSYNC_ASSIGN_OR_RETURN(
+        auto* q, db_.prepare("SELECT source_anchor, attrs FROM directory_users WHERE tenant_id = ? "
+                             "AND layer = 'cloud' AND object_id = ? AND deleted = 0"));
+    q->bind(1, t);
+    q->bind(2, object_id);
+    UPSYNC_ASSIGN_OR_RETURN(bool found, q->step());
+    if (!found) {
       q->reset();
-      if (same) return Status::ok();
-      outcome = live ? PutOutcome::kUpdated : PutOutcome::kAdded;
-      UPSYNC_ASSIGN_OR_RETURN(const int64_t seq, store_.next_seq(t));
-      UPSYNC_ASSIGN_OR_RETURN(
-          auto* w, db_.prepare("INSERT INTO directory_users (tenant_id, layer, object_id, "
-                               "source_anchor, upn_key, attrs, deleted, seq, dn_key, "
-                               "manager_key, mail_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, "
-                               "?9, ?10) ON CONFLICT (tenant_id, layer, object_id) DO UPDATE SET "
-                               "source_anchor = ?4, upn_key = ?5, attrs = ?6, deleted = 0, "
-                               "seq = ?7, dn_key = ?8, manager_key = ?9, mail_key = ?10"));
-      w->bind(1, t);
-      w->bind(2, layer_name(l));
-      w->bind(3, ascii_lower(u.object_id));
-      if (u.source_anchor.empty()) {
-        w->bind_null(4);
-      } else {
-        w->bind(4, u.source_anchor);
+      return std::optional<Copied>();
+    }
+    const std::string anchor(q->column_text(0));
+    std::string attrs(q->column_text(1));
+    q->reset();
+    // The stored text is the copy's when every attribute is of the fixed set (as a connector
+    // and the CLI write them): then it is copied as it is, without decoding and encoding.
+    rapidjson::Document doc;
+    doc.Parse(attrs.data(), attrs.size());
+    if (doc.HasParseError() || !doc.IsObject()) {
+      return data_loss("stored directory attributes of cloud user " + object_id + " are corrupt");
+    }
+    Copied out;
+    bool whole = true;
+    for (const auto& m : doc.GetObject()) {
+      const std::string_view name(m.name.GetString(), m.name.GetStringLength());
+      if (!in_store_set(name)) whole = false;
+      if (name == "userPrincipalName" && m.value.IsArray() && !m.value.Empty() &&
+          m.value[0].IsString()) {
+        out.user_principal_name.assign(m.value[0].GetString(), m.value[0].GetStringLength());
       }
-      w->bind(5, ascii_lower(u.first("userPrincipalName")));
-      w->bind(6, attrs);
-      w->bind(7, seq);
-      // Only the cloud layer is searched by DN, manager and mail (migrations 8 and 11).
-      for (auto [i, attr] :
-           {std::pair{8, "distinguishedName"}, std::pair{9, "manager"}, std::pair{10, "mail"}}) {
-        const std::string v = l == DirectoryLayer::kCloud ? u.first(attr) : "";
-        if (v.empty()) {
-          w->bind_null(i);
-        } else {
-          w->bind(i, ascii_lower(v));
-        }
-      }
-      UPSYNC_RETURN_IF_ERROR(w->run());
-      UPSYNC_RETURN_IF_ERROR(store_.append_change(
-          t, directory_feed(l), seq, ascii_lower(u.object_id), ChangeOp::kUpsert, utc_now_iso()));
-      return Status::ok();
-    });
-    if (!s) return s;
-    return outcome;
+    }
+    if (!whole) {
+      UPSYNC_ASSIGN_OR_RETURN(DirectoryAttributes a, decode(attrs));
+      std::erase_if(a, [](const auto& e) { return !in_store_set(e.first); });
+      attrs = encode(a);
+    }
+    UserRow row;
+    row.object_id = object_id;
+    row.source_anchor = anchor;
+    row.upn_key = ascii_lower(out.user_principal_name);
+    row.attrs = attrs;
+    UPSYNC_ASSIGN_OR_RETURN(out.outcome, write_row(t, DirectoryLayer::kStore, row, false));
+    return std::optional<Copied>(std::move(out));
   }
 
   Result<bool> remove(TenantId t, DirectoryLayer l, std::string_view id) override {
@@ -449,6 +455,102 @@ class SqliteDirectoryStore : public DirectoryStore {
   }
 
  private:
+  // A user's row as write_row() stores it; the keys are lower case, "" for NULL.
+  struct UserRow {
+    std::string object_id;
+    std::string source_anchor;
+    std::string upn_key;
+    std::string_view attrs;  // encode()'s text
+    // Only the cloud layer is searched by DN, manager and mail (migrations 8 and 11).
+    std::string dn_key;
+    std::string manager_key;
+    std::string mail_key;
+  };
+
+  static UserRow row_of(DirectoryLayer l, const DirectoryUser& u, std::string_view attrs) {
+    UserRow row;
+    row.object_id = ascii_lower(u.object_id);
+    row.source_anchor = u.source_anchor;
+    row.upn_key = ascii_lower(u.first("userPrincipalName"));
+    row.attrs = attrs;
+    if (l == DirectoryLayer::kCloud) {
+      row.dn_key = ascii_lower(u.first("distinguishedName"));
+      row.manager_key = ascii_lower(u.first("manager"));
+      row.mail_key = ascii_lower(u.first("mail"));
+    }
+    return row;
+  }
+
+  // Writes the row unless the layer has it already, as it is (compared as stored text: the
+  // encoding is canonical, with sorted keys). A `fresh` row's object id is new to the layer:
+  // it is not looked for.
+  Result<PutOutcome> write_row(TenantId t, DirectoryLayer l, const UserRow& row, bool fresh) {
+    PutOutcome outcome = PutOutcome::kAdded;
+    Status s = store_.in_transaction([&]() -> Status {
+      if (!fresh) {
+        UPSYNC_ASSIGN_OR_RETURN(
+            auto* q, db_.prepare("SELECT attrs, COALESCE(source_anchor, ''), deleted FROM "
+                                 "directory_users WHERE tenant_id = ? AND layer = ? AND "
+                                 "object_id = ?"));
+        q->bind(1, t);
+        q->bind(2, layer_name(l));
+        q->bind(3, row.object_id);
+        UPSYNC_ASSIGN_OR_RETURN(bool found, q->step());
+        const bool live = found && q->column_int(2) == 0;
+        const bool same =
+            live && q->column_text(0) == row.attrs && q->column_text(1) == row.source_anchor;
+        q->reset();
+        if (same) {
+          outcome = PutOutcome::kUnchanged;
+          return Status::ok();
+        }
+        outcome = live ? PutOutcome::kUpdated : PutOutcome::kAdded;
+      }
+      UPSYNC_ASSIGN_OR_RETURN(const int64_t seq, store_.next_seq(t));
+      // A fresh row is inserted; any other inserted or updated (a tombstone comes back).
+      static constexpr std::string_view kInsert =
+          "INSERT INTO directory_users (tenant_id, layer, object_id, source_anchor, upn_key, "
+          "attrs, deleted, seq, dn_key, manager_key, mail_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, "
+          "?7, ?8, ?9, ?10)";
+      static constexpr std::string_view kUpsert =
+          "INSERT INTO directory_users (tenant_id, layer, object_id, source_anchor, upn_key, "
+          "attrs, deleted, seq, dn_key, manager_key, mail_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, "
+          "?7, ?8, ?9, ?10) ON CONFLICT (tenant_id, layer, object_id) DO UPDATE SET "
+          "source_anchor = ?4, upn_key = ?5, attrs = ?6, deleted = 0, seq = ?7, dn_key = ?8, "
+          "manager_key = ?9, mail_key = ?10";
+      UPSYNC_ASSIGN_OR_RETURN(auto* w, db_.prepare(fresh ? kInsert : kUpsert));
+      w->bind(1, t);
+      w->bind(2, layer_name(l));
+      w->bind(3, row.object_id);
+      auto bind_key = [&](int i, const std::string& v) {
+        if (v.empty()) {
+          w->bind_null(i);
+        } else {
+          w->bind(i, v);
+        }
+      };
+      bind_key(4, row.source_anchor);
+      w->bind(5, row.upn_key);
+      w->bind(6, row.attrs);
+      w->bind(7, seq);
+      bind_key(8, row.dn_key);
+      bind_key(9, row.manager_key);
+      bind_key(10, row.mail_key);
+      if (Status written = w->run(); !written.is_ok()) {
+        if (fresh && written.code() == StatusCode::kAlreadyExists) {
+          return already_exists("directory layer '" + std::string(layer_name(l)) +
+                                "' already has object id " + row.object_id + " or source anchor '" +
+                                row.source_anchor + "'");
+        }
+        return written;
+      }
+      return store_.append_change(t, directory_feed(l), seq, row.object_id, ChangeOp::kUpsert,
+                                  utc_now_iso());
+    });
+    if (!s) return s;
+    return outcome;
+  }
+
   // The live cloud users whose `key` (see cloud_users_sql) is `value`, in object id order.
   Result<std::vector<DirectoryUser>> cloud_users(std::string_view key, TenantId t,
                                                  std::string_view value) {

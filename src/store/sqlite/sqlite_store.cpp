@@ -854,8 +854,11 @@ Result<Profile> SqliteStore::write_profile(TenantId tenant, std::optional<Profil
       return written;
     }
     if (!existing) id = sqlite3_last_insert_rowid(db_->raw());
-    UPSYNC_RETURN_IF_ERROR(write_custom_row(
-        id, custom.empty() ? std::string() : encode_properties(custom, *schema), seq, now));
+    // A new profile has no custom row to delete.
+    if (existing || !custom.empty()) {
+      UPSYNC_RETURN_IF_ERROR(write_custom_row(
+          id, custom.empty() ? std::string() : encode_properties(custom, *schema), seq, now));
+    }
     UPSYNC_RETURN_IF_ERROR(
         append_change(tenant, kProfilesFeed, seq, std::to_string(id), ChangeOp::kUpsert, now));
     out.id = id;
@@ -870,6 +873,16 @@ Result<Profile> SqliteStore::write_profile(TenantId tenant, std::optional<Profil
 }
 
 Result<Profile> SqliteStore::profile(TenantId tenant, const ProfileKey& key) {
+  UPSYNC_ASSIGN_OR_RETURN(std::optional<Profile> found, find_profile(tenant, key));
+  if (!found) {
+    UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));
+    return not_found("no profile with " + std::string(profile_key_kind_name(key.kind)) + " '" +
+                     quote_for_message(key.value) + "'");
+  }
+  return std::move(*found);
+}
+
+Result<std::optional<Profile>> SqliteStore::find_profile(TenantId tenant, const ProfileKey& key) {
   std::string column;
   std::string value;
   switch (key.kind) {
@@ -915,13 +928,13 @@ Result<Profile> SqliteStore::profile(TenantId tenant, const ProfileKey& key) {
   }
   UPSYNC_ASSIGN_OR_RETURN(bool found, s->step());
   if (!found) {
-    UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));
-    return not_found("no profile with " + std::string(profile_key_kind_name(key.kind)) + " '" +
-                     quote_for_message(key.value) + "'");
+    s->reset();
+    return std::optional<Profile>();
   }
   auto p = read_profile_row(*s, 0);
   s->reset();
-  return p;
+  if (!p) return p.status();
+  return std::optional<Profile>(std::move(*p));
 }
 
 Result<Profile> SqliteStore::update_profile(TenantId tenant, ProfileId id,
@@ -935,6 +948,14 @@ Result<Profile> SqliteStore::update_profile(TenantId tenant, ProfileId id,
   });
   if (!s) return s;
   return out;
+}
+
+Result<Profile> SqliteStore::update_read_profile(TenantId tenant, const Profile& current,
+                                                 std::span<const PropertyChange> changes) {
+  if (tx_depth_ == 0) {
+    return internal_error("a profile read earlier was updated outside a transaction");
+  }
+  return write_profile(tenant, current, "", changes);
 }
 
 Status SqliteStore::delete_profile(TenantId tenant, ProfileId id) {

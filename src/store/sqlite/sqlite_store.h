@@ -41,8 +41,11 @@ class SqliteStore : public Store {
   Result<Profile> create_profile(TenantId tenant, std::string_view account_name,
                                  std::span<const PropertyChange> initial) override;
   Result<Profile> profile(TenantId tenant, const ProfileKey& key) override;
+  Result<std::optional<Profile>> find_profile(TenantId tenant, const ProfileKey& key) override;
   Result<Profile> update_profile(TenantId tenant, ProfileId id,
                                  std::span<const PropertyChange> changes) override;
+  Result<Profile> update_read_profile(TenantId tenant, const Profile& current,
+                                      std::span<const PropertyChange> changes) override;
   Status delete_profile(TenantId tenant, ProfileId id) override;
   Result<ProfilePage> list_profiles(TenantId tenant, const ProfileQuery& query) override;
   Result<int64_t> count_profiles(TenantId tenant) override;
