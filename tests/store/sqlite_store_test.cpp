@@ -45,6 +45,24 @@ TEST_F(StoreTest, RefusesDuplicateAndUnknownTenants) {
   EXPECT_EQ(p.status().code(), StatusCode::kNotFound);
 }
 
+// A new database has 8 KiB pages; one made with another page size keeps it and opens as well.
+TEST_F(StoreTest, NewDatabasesHave8KiBPagesAndOlderOnesKeepTheirs) {
+  EXPECT_EQ(*store_->db().query_int("PRAGMA page_size"), 8192);
+  const std::string path = (dir_.path() / "old.db").string();
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(raw, "PRAGMA page_size=4096; CREATE TABLE t (x); DROP TABLE t;", nullptr,
+                           nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  auto old = SqliteStore::open(path, /*create=*/false);
+  ASSERT_TRUE(old) << old.status().to_string();
+  EXPECT_EQ(*(*old)->db().query_int("PRAGMA page_size"), 4096);
+  ASSERT_TRUE((*old)->create_tenant({.name = "fabrikam"}));
+}
+
 TEST_F(StoreTest, CreatesProfilesWithSeed002Identity) {
   Profile p = make_profile("Bob@Contoso.com", {{"FirstName", {"Bob"}}});
   EXPECT_EQ(p.account_name, "i:0#.f|membership|Bob@Contoso.com");

@@ -373,6 +373,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
   }
   auto store = std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db)));
   UPSYNC_RETURN_IF_ERROR(store->db_->exec(
+      // 8 KiB pages for a new database (an existing one keeps its own): a directory user's
+      // row is about 700 bytes, a profile's 900, and a full sync of 100,000 users took 7.5 s
+      // with 4 KiB pages against 6.8 s with 8 KiB (or 16 KiB) ones; the bulk import is as fast.
+      "PRAGMA page_size=8192; "
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
       // Savepoints (nested transactions) keep the pages they change in a statement journal:
       // in memory rather than a temporary file, which cost a write call per page and
