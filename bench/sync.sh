@@ -47,10 +47,11 @@ t0=$(now); sync_ldap > "$WORK/full.json"; t_full=$(echo "$(now) - $t0" | bc)
 # empty store of the same schema by INSERT ... SELECT, in one transaction, with the settings
 # of upsync's store; nothing read from LDAP, converted or looked up.
 sqlite3 "$WORK/data/upsync.db" .schema | grep -v sqlite_sequence > "$WORK/schema.sql"
-sqlite3 "$WORK/floor.db" 'PRAGMA journal_mode=WAL;' > /dev/null
+page_size=$(sqlite3 "$WORK/data/upsync.db" 'PRAGMA page_size')
+sqlite3 "$WORK/floor.db" "PRAGMA page_size=$page_size; PRAGMA journal_mode=WAL;" > /dev/null
 sqlite3 "$WORK/floor.db" < "$WORK/schema.sql"
 {
-  echo "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;"
+  echo "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF; PRAGMA cache_size=-262144;"
   echo "ATTACH '$WORK/data/upsync.db' AS synced; BEGIN;"
   sqlite3 "$WORK/data/upsync.db" "SELECT 'INSERT INTO main.' || name || ' SELECT * FROM synced.' ||
     name || ';' FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"

@@ -14,6 +14,10 @@ namespace upsync {
 std::string utc_now_iso() {
   auto now = std::chrono::system_clock::now();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  // A sync stamps hundreds of thousands of change-feed entries, many in the same millisecond.
+  thread_local int64_t last_ms = -1;
+  thread_local std::string last;
+  if (ms == last_ms) return last;
   std::time_t secs = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
@@ -21,7 +25,9 @@ std::string utc_now_iso() {
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<int>(ms % 1000));
-  return buf;
+  last_ms = ms;
+  last = buf;
+  return last;
 }
 
 int64_t unix_now() {
