@@ -53,10 +53,14 @@ void flow(DirectoryAttributes& out, const LdifRecord& e, std::string_view from,
   if (!v.empty()) out[to] = std::move(v);
 }
 
-Status line_error(const LdifRecord& e, const std::string& what) {
+Status line_error(int64_t line, const std::string& dn, const std::string& what) {
   // Entries read over LDAP have no line.
-  if (e.line == 0) return invalid_argument("entry " + e.dn + ": " + what);
-  return invalid_argument("LDIF line " + std::to_string(e.line) + " (" + e.dn + "): " + what);
+  if (line == 0) return invalid_argument("entry " + dn + ": " + what);
+  return invalid_argument("LDIF line " + std::to_string(line) + " (" + dn + "): " + what);
+}
+
+Status line_error(const LdifRecord& e, const std::string& what) {
+  return line_error(e.line, e.dn, what);
 }
 
 // An entry's source anchor (DESIGN.md §1: what keeps an object's id stable across renames):
@@ -183,6 +187,8 @@ class Pipeline {
     Status error = Status::ok();  // the entry is refused
     std::string anchor;           // kOutOfScope: its source anchor, "" when it has none
     std::string dn_key;           // kGroup, kUser: the DN in lower case
+    std::string dn;               // kGroup, kUser: the DN and its line, for messages
+    int64_t line = 0;
     GroupEntry group;
     DirectoryUser user;
   };
@@ -210,6 +216,8 @@ class Pipeline {
         x.error = g.status();
       }
       x.dn_key = ascii_lower(e.dn);
+      x.dn = e.dn;
+      x.line = e.line;
       return x;
     }
     if (has_class(e, "computer") ||
@@ -224,7 +232,17 @@ class Pipeline {
       x.error = u.status();
     }
     x.dn_key = ascii_lower(e.dn);
+    x.dn = e.dn;
+    x.line = e.line;
     return x;
+  }
+
+  // Two entries of one read with the same source anchor would be one object: the read is
+  // refused (a directory names each object once).
+  static Status check_anchor_once(Collected& c, const Converted& x, const std::string& anchor) {
+    if (c.seen_anchors.insert(anchor).second) return Status::ok();
+    return line_error(x.line, x.dn,
+                      "source anchor '" + anchor + "' is the anchor of an earlier entry too");
   }
 
   Status take(Collected& c, Converted&& x) {
@@ -240,7 +258,7 @@ class Pipeline {
         ++r.groups.read;
         UPSYNC_RETURN_IF_ERROR(x.error);
         GroupEntry& g = x.group;
-        c.seen_anchors.insert(g.group.source_anchor);
+        UPSYNC_RETURN_IF_ERROR(check_anchor_once(c, x, g.group.source_anchor));
         UPSYNC_ASSIGN_OR_RETURN(
             auto existing,
             dir_.group_by_anchor(tenant_.id, DirectoryLayer::kCloud, g.group.source_anchor));
@@ -255,7 +273,7 @@ class Pipeline {
     ++r.read;
     UPSYNC_RETURN_IF_ERROR(x.error);
     DirectoryUser& u = x.user;
-    c.seen_anchors.insert(u.source_anchor);
+    UPSYNC_RETURN_IF_ERROR(check_anchor_once(c, x, u.source_anchor));
     UPSYNC_ASSIGN_OR_RETURN(
         auto existing, dir_.user_by_anchor(tenant_.id, DirectoryLayer::kCloud, u.source_anchor));
     if (u.first("userPrincipalName").empty()) {

@@ -600,6 +600,18 @@ TEST_F(SyncTest, BadEntriesAreRefusedWithTheirLineAndNothingChanges) {
   ASSERT_FALSE(short_guid);
   EXPECT_NE(short_guid.status().message().find("LDIF line 1 (CN=Y): objectGUID must be 16 bytes"),
             std::string::npos);
+  // Two entries with one anchor (an export that names an object twice), users or groups.
+  const std::string twice =
+      "dn: uid=a,ou=people,dc=example,dc=com\nobjectClass: inetOrgPerson\ncn: A\nsn: A\n"
+      "mail: a@example.com\nentryUUID: 11111111-2222-3333-4444-555555555555\n\n"
+      "dn: cn=g,ou=groups,dc=example,dc=com\nobjectClass: groupOfNames\ncn: g\n"
+      "member: uid=a,ou=people,dc=example,dc=com\n"
+      "entryUUID: 11111111-2222-3333-4444-555555555555\n";
+  auto dup = sync(twice);
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.status().message(),
+            "LDIF line 8 (cn=g,ou=groups,dc=example,dc=com): source anchor "
+            "'11111111-2222-3333-4444-555555555555' is the anchor of an earlier entry too");
   EXPECT_EQ(*store_->last_seq(tenant_.id), seq);
 }
 
