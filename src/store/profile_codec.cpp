@@ -9,14 +9,19 @@
 
 namespace upsync {
 
-std::string encode_properties(const PropertyMap& props, const ProfileSchema& schema) {
+std::string encode_properties(const PropertyMap& props, const ProfileSchema& schema,
+                              PropertyPart part) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
   for (const auto& [name, values] : props) {
     if (values.empty()) continue;
-    w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
     const PropertyDefinition* def = schema.find(name);
+    const bool custom = def && def->custom;
+    if ((part == PropertyPart::kDefault && custom) || (part == PropertyPart::kCustom && !custom)) {
+      continue;
+    }
+    w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
     if (def && def->multi_value) {
       w.StartArray();
       for (const std::string& v : values) {

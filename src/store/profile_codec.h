@@ -25,8 +25,11 @@ namespace upsync {
 using PropertyMap = std::map<std::string, PropertyValues>;
 
 // The schema says which properties are multi-valued, so that a one-element multi-value
-// property is still written as an array.
-std::string encode_properties(const PropertyMap& props, const ProfileSchema& schema);
+// property is still written as an array, and which are custom: `part` picks all of them, the
+// default (not custom) ones or the custom ones, for the store's two rows of a profile.
+enum class PropertyPart { kAll, kDefault, kCustom };
+std::string encode_properties(const PropertyMap& props, const ProfileSchema& schema,
+                              PropertyPart part = PropertyPart::kAll);
 Result<PropertyMap> decode_properties(std::string_view json);
 
 // Sets single values in a stored document without decoding it: `sets` holds canonical

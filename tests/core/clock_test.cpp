@@ -39,7 +39,9 @@ TEST(GuidTest, OrderedGuidsAreVersion7AndSortInTheOrderMade) {
   const int64_t after = ms_now();
   for (size_t i = 0; i < made.size(); ++i) {
     ASSERT_TRUE(std::regex_match(made[i], v7)) << made[i];
-    if (i > 0) ASSERT_LT(made[i - 1], made[i]) << "at " << i;
+    if (i > 0) {
+      ASSERT_LT(made[i - 1], made[i]) << "at " << i;
+    }
   }
   // The timestamp of the first is the time it was made (the last may run ahead of the clock
   // by the milliseconds whose counters ran out).

@@ -39,6 +39,27 @@ std::pair<bool, std::string> reference(std::string_view json, const Sets& sets,
   return {*props != before, encode_properties(*props, schema)};
 }
 
+// The store keeps a profile's default and custom properties in two rows: each part is the
+// encoding of the properties of that kind alone.
+TEST(ProfileCodecTest, EncodesAllOrTheDefaultOrTheCustomProperties) {
+  const ProfileSchema schema = schema_with_multi();
+  const PropertyMap props{{"AccountName", {"i:0#.f|membership|a@contoso.com"}},
+                          {"Prop1", {"custom"}},
+                          {"Skills", {"C++"}},
+                          {"Unknown", {"kept with the default ones"}},
+                          {"WorkEmail", {"a@contoso.com"}}};
+  EXPECT_EQ(
+      encode_properties(props, schema),
+      R"({"AccountName":"i:0#.f|membership|a@contoso.com","Prop1":"custom",)"
+      R"("Skills":["C++"],"Unknown":"kept with the default ones","WorkEmail":"a@contoso.com"})");
+  EXPECT_EQ(encode_properties(props, schema, PropertyPart::kDefault),
+            R"({"AccountName":"i:0#.f|membership|a@contoso.com",)"
+            R"("Unknown":"kept with the default ones","WorkEmail":"a@contoso.com"})");
+  EXPECT_EQ(encode_properties(props, schema, PropertyPart::kCustom),
+            R"({"Prop1":"custom","Skills":["C++"]})");
+  EXPECT_EQ(encode_properties({{"AccountName", {"x"}}}, schema, PropertyPart::kCustom), "{}");
+}
+
 TEST(ProfileCodecTest, PatchesLikeDecodeEditEncode) {
   const ProfileSchema schema = schema_with_multi();
   PropertyMap base{{"AccountName", {"i:0#.f|membership|a@contoso.com"}},

@@ -1,5 +1,6 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/claims.h"
@@ -817,12 +818,11 @@ Result<Profile> SqliteStore::write_profile(TenantId tenant, std::optional<Profil
     };
 
     // Custom properties go to the profile's row in profile_custom, the others to profiles.
-    PropertyMap core, custom;
-    for (const auto& [name, values] : props) {
-      const PropertyDefinition* def = schema->find(name);
-      (def && def->custom ? custom : core).emplace(name, values);
-    }
-    const std::string json = encode_properties(core, *schema);
+    const bool has_custom = std::any_of(props.begin(), props.end(), [&](const auto& p) {
+      const PropertyDefinition* def = schema->find(p.first);
+      return def && def->custom;
+    });
+    const std::string json = encode_properties(props, *schema, PropertyPart::kDefault);
     const std::string now = utc_now_iso();
     ProfileId id = existing ? existing->id : 0;
     SqliteStatement* w;
@@ -859,9 +859,10 @@ Result<Profile> SqliteStore::write_profile(TenantId tenant, std::optional<Profil
     }
     if (!existing) id = sqlite3_last_insert_rowid(db_->raw());
     // A new profile has no custom row to delete.
-    if (existing || !custom.empty()) {
+    if (existing || has_custom) {
       UPSYNC_RETURN_IF_ERROR(write_custom_row(
-          id, custom.empty() ? std::string() : encode_properties(custom, *schema), seq, now));
+          id, has_custom ? encode_properties(props, *schema, PropertyPart::kCustom) : std::string(),
+          seq, now));
     }
     UPSYNC_RETURN_IF_ERROR(
         append_change(tenant, kProfilesFeed, seq, std::to_string(id), ChangeOp::kUpsert, now));
