@@ -218,6 +218,22 @@ TEST_F(DirectoryStoreTest, CopyUserToStoreCopiesTheFixedAttributeSet) {
   ASSERT_TRUE(never);
   EXPECT_FALSE(*never);
   EXPECT_EQ(*store_->last_seq(tenant_.id), seq + 1) << "only the removal took a sequence";
+
+  // A cloud row whose stored text is not a JSON object is refused, and nothing is written.
+  put(DirectoryLayer::kCloud, "eeee", "eve@contoso.com", "");
+  ASSERT_TRUE(
+      store_->db().exec("UPDATE directory_users SET attrs = '[\"x\"' WHERE object_id = "
+                        "'eeee' AND layer = 'cloud'"));
+  const int64_t before = *store_->last_seq(tenant_.id);
+  auto corrupt = dir_store_->copy_user_to_store(tenant_.id, "eeee");
+  ASSERT_FALSE(corrupt);
+  EXPECT_EQ(corrupt.status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(corrupt.status().message(),
+            "stored directory attributes of cloud user eeee are corrupt");
+  EXPECT_EQ(*store_->last_seq(tenant_.id), before);
+  auto none = dir_store_->user(tenant_.id, DirectoryLayer::kStore, "eeee");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
 }
 
 // Full compares read the ids and anchors of the anchored users only, in object id order.
