@@ -20,9 +20,10 @@ now() { date +%s.%N; }
 
 # The peer's dump: once untimed (a fresh slapd's first read of its database is slow, and the
 # sync that follows reads a warm one), then five times, each after the page cache's dirty
-# pages are written back (sync); the fastest is the figure. The same dump takes 0.7 s or 4 s
+# pages are written back (sync); the fastest is the figure. The same dump takes 0.7 s or 6 s
 # from one run to the next on this machine, with the same 0.5 s of slapd's CPU and 0.6 s of
-# ldapsearch's: mostly waiting. The peer at its best makes the strictest ratio.
+# ldapsearch's: waiting on loopback TCP between its pages (over slapd's ldapi:// socket it
+# takes 0.55-0.65 s every time). The peer at its best makes the strictest ratio.
 dump() {
   ldapsearch -x -LLL -H "$URL" -D cn=admin,dc=example,dc=com -w secret -b dc=example,dc=com \
     -E pr=1000/noprompt '(objectClass=*)' '*' '+' > "$WORK/dump.ldif"
