@@ -47,8 +47,9 @@ struct StageReport {
   int64_t unchanged = 0;
   std::map<std::string, int64_t> skipped;  // reason → count
   std::vector<std::string> changes;        // one line per changed object (dry-run diffs)
-  ObjectCounts groups;  // the counts above are users (profiles in stage 2); these groups
-  double seconds = 0;   // how long the stage ran (whole milliseconds)
+  int64_t changes_omitted = 0;  // lines a run's history left out of `changes` (run_history.h)
+  ObjectCounts groups;          // the counts above are users (profiles in stage 2); these groups
+  double seconds = 0;           // how long the stage ran (whole milliseconds)
 };
 
 // How far a stage is, for a progress bar: users written (stage 0) or change-feed entries

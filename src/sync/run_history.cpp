@@ -1,5 +1,6 @@
 #include "sync/run_history.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/clock.h"
@@ -8,24 +9,28 @@
 
 namespace upsync {
 
-nlohmann::json sync_report_json(const SyncReport& r) {
+nlohmann::json sync_report_json(const SyncReport& r, size_t max_changes) {
   nlohmann::json stages = nlohmann::json::array();
   for (const StageReport& s : r.stages) {
-    stages.push_back({{"stage", s.stage},
-                      {"read", s.read},
-                      {"added", s.added},
-                      {"updated", s.updated},
-                      {"deleted", s.deleted},
-                      {"unchanged", s.unchanged},
-                      {"skipped", s.skipped},
-                      {"changes", s.changes},
-                      {"seconds", s.seconds},
-                      {"groups",
-                       {{"read", s.groups.read},
-                        {"added", s.groups.added},
-                        {"updated", s.groups.updated},
-                        {"deleted", s.groups.deleted},
-                        {"unchanged", s.groups.unchanged}}}});
+    const size_t kept = std::min(s.changes.size(), max_changes);
+    const int64_t omitted = s.changes_omitted + static_cast<int64_t>(s.changes.size() - kept);
+    stages.push_back(
+        {{"stage", s.stage},
+         {"read", s.read},
+         {"added", s.added},
+         {"updated", s.updated},
+         {"deleted", s.deleted},
+         {"unchanged", s.unchanged},
+         {"skipped", s.skipped},
+         {"changes", std::vector<std::string>(s.changes.begin(), s.changes.begin() + kept)},
+         {"seconds", s.seconds},
+         {"groups",
+          {{"read", s.groups.read},
+           {"added", s.groups.added},
+           {"updated", s.groups.updated},
+           {"deleted", s.groups.deleted},
+           {"unchanged", s.groups.unchanged}}}});
+    if (omitted > 0) stages.back()["changesOmitted"] = omitted;
   }
   nlohmann::json j = {{"stages", stages}};
   if (!r.source_method.empty()) {
@@ -47,6 +52,7 @@ Result<SyncReport> sync_report_from_json(const nlohmann::json& j) {
       st.unchanged = s.at("unchanged").get<int64_t>();
       st.skipped = s.at("skipped").get<std::map<std::string, int64_t>>();
       st.changes = s.at("changes").get<std::vector<std::string>>();
+      if (s.contains("changesOmitted")) st.changes_omitted = s["changesOmitted"].get<int64_t>();
       // Runs recorded before stages were timed have no duration.
       if (s.contains("seconds")) st.seconds = s["seconds"].get<double>();
       if (s.contains("groups")) {  // runs recorded before groups were synced have none

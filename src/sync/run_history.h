@@ -5,6 +5,7 @@
 //   auto runs = (*open_sync_run_store(store))->list(tenant.id, 20);   // newest first
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -61,7 +62,13 @@ Result<SyncRun> run_and_record(Store& store, const Tenant& tenant,
                                const std::vector<LdifRecord>* ldif, const SyncOptions& options,
                                std::string_view trigger, std::string_view source);
 
-nlohmann::json sync_report_json(const SyncReport& report);
+// The report as JSON, with at most `max_changes` change lines per stage: the rest are counted
+// in the stage's "changesOmitted" (left out when 0).
+nlohmann::json sync_report_json(const SyncReport& report, size_t max_changes = SIZE_MAX);
+// A run's history keeps this many change lines per stage (a full sync of 100,000 users has
+// 300,000, about 10 MB): the counts are all there, and the run's own answer (the CLI's report,
+// the API's POST) has every line.
+inline constexpr size_t kHistoryChangeLines = 1000;
 Result<SyncReport> sync_report_from_json(const nlohmann::json& j);
 nlohmann::json sync_run_json(const SyncRun& run);
 

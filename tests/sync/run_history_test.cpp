@@ -12,7 +12,8 @@ using testing::StoreTest;
 
 std::string user(int n, const std::string& upn) {
   std::string guid(16, '\0');
-  guid[0] = static_cast<char>(n);
+  guid[0] = static_cast<char>(n & 0xff);
+  guid[1] = static_cast<char>(n >> 8);
   return "dn: CN=U" + std::to_string(n) +
          ",DC=contoso,DC=com\nobjectClass: user\nobjectGUID:: " + base64_encode(guid) +
          "\nuserPrincipalName: " + upn + "\nuserAccountControl: 512\n\n";
@@ -108,6 +109,41 @@ TEST_F(RunHistoryTest, GroupCountsAreKeptAndOlderReportsWithoutThemStillRead) {
   EXPECT_EQ(read->stages[0].groups.added, 0);
   EXPECT_EQ(read->stages[0].added, 1);
   EXPECT_EQ(read->stages[0].seconds, 0);
+}
+
+// The history keeps the first kHistoryChangeLines change lines of each stage and counts the
+// rest; the run's own report has them all.
+TEST_F(RunHistoryTest, TheHistoryKeepsTheFirstChangeLinesOfEachStageAndCountsTheRest) {
+  const int n = static_cast<int>(kHistoryChangeLines) + 250;
+  std::string ldif;
+  for (int i = 1; i <= n; ++i) ldif += user(i, "u" + std::to_string(i) + "@contoso.com");
+  SyncRun run = sync(ldif);
+  ASSERT_TRUE(run.succeeded) << run.error;
+  ASSERT_EQ(run.report.stages[0].changes.size(), static_cast<size_t>(n));
+  EXPECT_EQ(run.report.stages[0].changes_omitted, 0);
+  EXPECT_FALSE(sync_run_json(run)["stages"][0].contains("changesOmitted"));
+
+  auto runs_store = open_sync_run_store(*store_);
+  ASSERT_TRUE(runs_store);
+  auto back = (*runs_store)->get(tenant_.id, run.id);
+  ASSERT_TRUE(back) << back.status().to_string();
+  for (size_t i = 0; i < 3; ++i) {
+    const StageReport& st = back->report.stages[i];
+    SCOPED_TRACE(st.stage);
+    EXPECT_EQ(st.added, n);
+    ASSERT_EQ(st.changes.size(), kHistoryChangeLines);
+    EXPECT_EQ(st.changes_omitted, 250);
+    EXPECT_EQ(st.changes.front(), run.report.stages[i].changes.front());
+    EXPECT_EQ(st.changes.back(), run.report.stages[i].changes[kHistoryChangeLines - 1]);
+    EXPECT_EQ(sync_run_json(*back)["stages"][i]["changesOmitted"], 250);
+  }
+  // Stage 3 changed nothing (no site lists): nothing to leave out.
+  EXPECT_EQ(back->report.stages[3].changes_omitted, 0);
+  // Read back and stored again, the count stays the count of the run.
+  auto again = sync_report_from_json(sync_report_json(back->report, 10));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->stages[0].changes.size(), 10u);
+  EXPECT_EQ(again->stages[0].changes_omitted, n - 10);
 }
 
 TEST_F(RunHistoryTest, EachStageKeepsItsDuration) {

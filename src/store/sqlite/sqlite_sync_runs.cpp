@@ -30,7 +30,7 @@ class SqliteSyncRunStore : public SyncRunStore {
     s->bind(9, r.error);
     // Milliseconds, so the column stays an integer.
     s->bind(10, static_cast<int64_t>(r.seconds * 1000));
-    s->bind(11, sync_report_json(r.report).dump());
+    s->bind(11, sync_report_json(r.report, kHistoryChangeLines).dump());
     UPSYNC_RETURN_IF_ERROR(s->run());
     return db_.query_int("SELECT last_insert_rowid()");
   }
