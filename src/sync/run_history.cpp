@@ -14,25 +14,29 @@ nlohmann::json sync_report_json(const SyncReport& r, size_t max_changes) {
   for (const StageReport& s : r.stages) {
     const size_t kept = std::min(s.changes.size(), max_changes);
     const int64_t omitted = s.changes_omitted + static_cast<int64_t>(s.changes.size() - kept);
-    stages.push_back(
-        {{"stage", s.stage},
-         {"read", s.read},
-         {"added", s.added},
-         {"updated", s.updated},
-         {"deleted", s.deleted},
-         {"unchanged", s.unchanged},
-         {"skipped", s.skipped},
-         {"changes", std::vector<std::string>(s.changes.begin(), s.changes.begin() + kept)},
-         {"seconds", s.seconds},
-         {"groups",
-          {{"read", s.groups.read},
-           {"added", s.groups.added},
-           {"updated", s.groups.updated},
-           {"deleted", s.groups.deleted},
-           {"unchanged", s.groups.unchanged}}}});
+    // Straight into the JSON array: a full sync's stage has 100,000 lines.
+    nlohmann::json changes = nlohmann::json::array();
+    auto& lines = changes.get_ref<nlohmann::json::array_t&>();
+    lines.reserve(kept);
+    for (size_t i = 0; i < kept; ++i) lines.emplace_back(s.changes[i]);
+    stages.push_back({{"stage", s.stage},
+                      {"read", s.read},
+                      {"added", s.added},
+                      {"updated", s.updated},
+                      {"deleted", s.deleted},
+                      {"unchanged", s.unchanged},
+                      {"skipped", s.skipped},
+                      {"changes", std::move(changes)},
+                      {"seconds", s.seconds},
+                      {"groups",
+                       {{"read", s.groups.read},
+                        {"added", s.groups.added},
+                        {"updated", s.groups.updated},
+                        {"deleted", s.groups.deleted},
+                        {"unchanged", s.groups.unchanged}}}});
     if (omitted > 0) stages.back()["changesOmitted"] = omitted;
   }
-  nlohmann::json j = {{"stages", stages}};
+  nlohmann::json j = {{"stages", std::move(stages)}};
   if (!r.source_method.empty()) {
     j["source"] = {{"method", r.source_method}, {"entries", r.source_entries}, {"notes", r.notes}};
   }
@@ -85,9 +89,11 @@ nlohmann::json sync_run_json(const SyncRun& run) {
                       {"full", run.full},
                       {"dryRun", run.dry_run},
                       {"status", run.succeeded ? "succeeded" : "failed"},
-                      {"seconds", run.seconds},
-                      {"stages", sync_report_json(run.report)["stages"]}};
-  if (!run.report.source_method.empty()) j["source"] = sync_report_json(run.report)["source"];
+                      {"seconds", run.seconds}};
+  // The report once (its change lines are many), its parts moved in.
+  nlohmann::json report = sync_report_json(run.report);
+  j["stages"] = std::move(report["stages"]);
+  if (report.contains("source")) j["source"] = std::move(report["source"]);
   if (!run.error.empty()) j["error"] = run.error;
   return j;
 }
