@@ -1,5 +1,6 @@
 #include "auth/access_token.h"
 
+#include "auth/audience.h"
 #include "auth/credentials.h"
 #include "core/clock.h"
 
@@ -14,7 +15,8 @@ nlohmann::json access_token_claims(const Principal& who, std::string_view issuer
                       {"exp", now + lifetime},
                       {"tid", who.tenant},
                       {"ver", "2.0"},
-                      {"uti", new_guid()}};
+                      {"uti", new_guid()},
+                      {"gen", who.token_generation}};
   if (who.role == Role::kApp) {
     c["idtyp"] = "app";
     c["appid"] = who.client_id;
@@ -39,42 +41,81 @@ nlohmann::json access_token_claims(const Principal& who, std::string_view issuer
   return c;
 }
 
+namespace {
+
+// The generation a token carries must be the principal's current one.
+Status check_generation(const nlohmann::json& claims, const CredentialRecord& now,
+                        std::string_view who) {
+  auto gen = claims.find("gen");
+  if (gen == claims.end() || !gen->is_number_integer()) {
+    return unauthenticated(
+        "the token carries no token generation (gen): it predates this "
+        "server's revocation checks; get a new one");
+  }
+  if (gen->get<int64_t>() != now.token_generation) {
+    return unauthenticated(std::string(who) +
+                           " changed after this token was issued (a new secret, password or "
+                           "role, or a removal): get a new token");
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
 Result<Principal> principal_from_claims(Store& store, const Tenant& tenant,
-                                        const nlohmann::json& claims) {
+                                        const nlohmann::json& claims,
+                                        std::span<const std::string> own_origins,
+                                        CredentialCache* cache) {
   std::string tid = claims.value("tid", "");
   if (tid != tenant.name) {
     return unauthenticated("the token was issued for tenant '" + tid + "', not '" + tenant.name +
                            "'");
   }
+  auto aud = claims.find("aud");
+  std::string audience = aud != claims.end() && aud->is_string() ? aud->get<std::string>() : "";
+  if (!is_tenant_audience(audience, tenant.name, own_origins)) {
+    return unauthenticated("the token's audience '" + audience + "' is not a resource of tenant '" +
+                           tenant.name + "' (its SharePoint, Microsoft Graph or this server)");
+  }
+  auto app_record = [&](std::string_view client_id) {
+    return cache ? cache->app(store, tenant.id, client_id)
+                 : read_app_record(store, tenant.id, client_id);
+  };
   Principal p;
   p.tenant = tenant.name;
   if (claims.value("idtyp", "") == "app") {
     p.role = Role::kApp;
     p.client_id = claims.value("appid", "");
-    p.display_name = claims.value("app_displayname", "");
-    UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(store));
-    auto app = creds->app_with_secret(tenant.id, p.client_id);
-    if (!app) {
-      if (app.status().code() == StatusCode::kNotFound) {
-        return unauthenticated("the app '" + p.client_id + "' of this token has been removed");
-      }
-      return app.status();
+    UPSYNC_ASSIGN_OR_RETURN(CredentialRecord app, app_record(p.client_id));
+    if (!app.present) {
+      return unauthenticated("the app '" + p.client_id + "' of this token has been removed");
     }
+    UPSYNC_RETURN_IF_ERROR(check_generation(claims, app, "the app '" + p.client_id + "'"));
+    p.display_name = app.name;
+    p.token_generation = app.token_generation;
     return p;
   }
   p.upn = claims.value("upn", "");
   if (p.upn.empty()) return unauthenticated("the token names no user (upn) and is not an app's");
   p.client_id = claims.value("azp", "");
-  p.role = Role::kUser;
-  if (claims.contains("wids") && claims["wids"].is_array()) {
-    for (const auto& w : claims["wids"]) {
-      if (!w.is_string()) continue;
-      if (w.get<std::string>() == kGlobalAdminRoleId) p.role = Role::kGlobalAdmin;
-      if (w.get<std::string>() == kSharePointAdminRoleId && p.role != Role::kGlobalAdmin) {
-        p.role = Role::kSharePointAdmin;
-      }
-    }
+  if (p.client_id.empty()) {
+    return unauthenticated("the token names no app (azp) that '" + p.upn + "' signed in through");
   }
+  UPSYNC_ASSIGN_OR_RETURN(
+      CredentialRecord person,
+      cache ? cache->person(store, tenant.id, p.upn) : read_person_record(store, tenant.id, p.upn));
+  if (!person.present) {
+    return unauthenticated("'" + p.upn + "' no longer has a password in tenant '" + tenant.name +
+                           "': their tokens are revoked");
+  }
+  UPSYNC_RETURN_IF_ERROR(check_generation(claims, person, "'" + p.upn + "'"));
+  UPSYNC_ASSIGN_OR_RETURN(CredentialRecord through, app_record(p.client_id));
+  if (!through.present) {
+    return unauthenticated("the app '" + p.client_id + "' that '" + p.upn +
+                           "' signed in through has been removed");
+  }
+  p.role = person.role;
+  p.token_generation = person.token_generation;
   return p;
 }
 

@@ -31,6 +31,7 @@ Result<Principal> sign_in_app(CredentialStore& creds, const Tenant& tenant,
   p.role = Role::kApp;
   p.client_id = found.first.client_id;
   p.display_name = found.first.name;
+  p.token_generation = found.first.token_generation;
   return p;
 }
 
@@ -56,6 +57,7 @@ Result<Principal> sign_in_user(CredentialStore& creds, const Tenant& tenant, std
   p.tenant = tenant.name;
   p.role = found.first.role;
   p.upn = found.first.upn;
+  p.token_generation = found.first.token_generation;
   return p;
 }
 

@@ -9,8 +9,15 @@
 //
 // A failed sign-in says whether the client/user is unknown or the secret is wrong, as Azure
 // AD does (AADSTS700016 vs AADSTS7000215); the caller maps that to the wire.
+//
+// Revocation: every principal (an app by client id, a person by UPN) has a token generation,
+// which every change to it bumps: registering or removing the app, setting a password or a
+// role, removing the password. It is never reset, not even by a removal, so a person removed
+// and set again gets a higher one. Tokens carry the generation they were issued at
+// (access_token.h), and the server refuses a token whose generation is no longer current.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,14 +35,17 @@ struct AppRegistration {
   std::string client_id;  // GUID
   std::string name;
   std::string created_at;
+  int64_t token_generation = 0;  // read from the store; ignored by add_app
 };
 
 struct PasswordSignIn {
   std::string upn;  // as given, compared case-insensitively
   Role role = Role::kUser;
   std::string updated_at;
+  int64_t token_generation = 0;  // read from the store; ignored by set_password
 };
 
+// Every change below bumps the principal's token generation in the same transaction.
 class CredentialStore {
  public:
   virtual ~CredentialStore() = default;

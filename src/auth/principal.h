@@ -7,6 +7,7 @@
 // app-only) has the rights seed 003 gives Sites.FullControl.All + User.ReadWrite.All.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,8 @@ struct Principal {
   std::string client_id;  // the app's client id (apps), or the client a user signed in with
   std::string upn;        // the signed-in user (people); empty for apps
   std::string display_name;
+  // The principal's token generation when it signed in (credentials.h); a token carries it.
+  int64_t token_generation = 0;
 
   bool is_admin() const { return role == Role::kGlobalAdmin || role == Role::kSharePointAdmin; }
   // May change any profile and read tenant-wide state (jobs, logs, runs).

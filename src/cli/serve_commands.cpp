@@ -2,7 +2,9 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "cli/context.h"
 #include "http/self_signed.h"
@@ -20,6 +22,7 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
     size_t max_body = 4 * 1024 * 1024;
     bool no_worker = false;
     double worker_interval = 5;
+    std::vector<std::string> public_hosts;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("serve", "serve the HTTP(S) API until SIGTERM");
@@ -37,6 +40,14 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--worker-interval", args->worker_interval,
                   "seconds between the import worker's polls")
       ->check(CLI::Range(0.05, 3600.0));
+  // Which Host names the server answers to (http/public_hosts.h).
+  cmd->add_option("--public-host", args->public_hosts,
+                  "a name clients reach the server by, with its subdomains (tenant by host: "
+                  "contoso.example.com): example.com, example.com:8443 or https://example.com "
+                  "behind a TLS proxy; repeat for more. The listen address is always one; any "
+                  "other Host is answered with 400. The first is the canonical one")
+      ->take_all()
+      ->allow_extra_args(false);
   cmd->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status {
       ServeOptions opts;
@@ -58,6 +69,7 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
       opts.max_body_bytes = args->max_body;
       opts.import_worker = !args->no_worker;
       opts.worker_interval = args->worker_interval;
+      opts.public_hosts = args->public_hosts;
       return serve(opts);
     };
   });

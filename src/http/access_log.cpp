@@ -2,6 +2,7 @@
 
 #include "core/clock.h"
 #include "http/json_writer.h"
+#include "http/query_secrets.h"
 
 namespace upsync {
 
@@ -36,7 +37,8 @@ void AccessLog::record(const HttpRequest& req, const HttpResponse& res) {
   entry.key("time").str(utc_now_iso());
   entry.key("remote").str(req.remote_addr);
   entry.key("method").str(req.head ? "HEAD" : req.method);
-  entry.key("target").str(req.target);
+  // Never a secret from the query string (query_secrets.h), whoever sent it.
+  entry.key("target").str(redact_query_secrets(req.target));
   entry.key("status").number(res.status);
   entry.key("bytes").number(static_cast<int64_t>(res.content_length()));
   std::string client = req.get_header_value("client-request-id");

@@ -1,6 +1,7 @@
 // The access log of `upsync serve`: one JSON object per answered request, one per line, on
 // stderr, in a fixed member order (time, remote, method, target, status, bytes, and the
-// client's request id when it sent one).
+// client's request id when it sent one). The target's query keeps its parameters, but the value
+// of every secret one (a password, a client secret, a token: query_secrets.h) is REDACTED.
 //
 // Lines are gathered in memory and written together: when 64 KB are waiting, every
 // `flush_interval`, and when the log is closed. A busy server then makes one write for many

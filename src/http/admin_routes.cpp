@@ -31,8 +31,13 @@ Status require(const Call& call, Who who) {
                              " may not manage the tenant: this needs a global admin, a "
                              "SharePoint admin or an app");
   }
-  if (who == Who::kGlobalAdmin && p.role != Role::kGlobalAdmin && p.role != Role::kApp) {
-    return permission_denied(p.describe() + " may not manage apps: this needs a global admin");
+  // Apps belong to the tenant and only a global admin manages them: an app that could register
+  // apps would mint credentials that outlive its own removal (issue 15). An app a global admin
+  // registered stays when that admin leaves, as in Azure AD.
+  if (who == Who::kGlobalAdmin && p.role != Role::kGlobalAdmin) {
+    return permission_denied(p.describe() +
+                             " may not manage apps: this needs a global admin (apps may not "
+                             "register, list or remove apps)");
   }
   return Status::ok();
 }

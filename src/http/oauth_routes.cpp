@@ -1,15 +1,15 @@
 #include "http/oauth_routes.h"
 
 #include "auth/access_token.h"
+#include "auth/audience.h"
 #include "auth/credentials.h"
 #include "auth/secret.h"
 #include "core/clock.h"
 #include "core/text.h"
 #include "directory/ldif.h"
+#include "http/query_secrets.h"
 
 namespace upsync {
-
-namespace {
 
 nlohmann::json aad_error(std::string_view error, int aadsts, std::string_view description) {
   std::string now = utc_now_iso();
@@ -23,6 +23,8 @@ nlohmann::json aad_error(std::string_view error, int aadsts, std::string_view de
       {"trace_id", trace},
       {"correlation_id", new_guid()}};
 }
+
+namespace {
 
 Status write_aad_error(Call& call, int http, std::string_view error, int aadsts,
                        std::string_view description) {
@@ -50,28 +52,6 @@ std::pair<std::string, std::string> client_credentials(const HttpRequest& req) {
   return {id, secret};
 }
 
-// The resource of a scope list: "https://contoso.sharepoint.com/.default openid" gives
-// "https://contoso.sharepoint.com"; OpenID scopes carry no resource.
-std::string audience_of(std::string_view scopes, std::string_view fallback) {
-  size_t start = 0;
-  while (start < scopes.size()) {
-    size_t end = scopes.find(' ', start);
-    if (end == std::string_view::npos) end = scopes.size();
-    std::string_view s = scopes.substr(start, end - start);
-    start = end + 1;
-    if (s.empty() || s == "openid" || s == "profile" || s == "offline_access" || s == "email") {
-      continue;
-    }
-    size_t slash = s.rfind('/');
-    if (slash != std::string_view::npos && slash > 0 && s.find("://") != std::string_view::npos &&
-        slash > s.find("://") + 2) {
-      return std::string(s.substr(0, slash));
-    }
-    return std::string(s);
-  }
-  return std::string(fallback);
-}
-
 bool has_scope(std::string_view scopes, std::string_view want) {
   size_t start = 0;
   while (start <= scopes.size()) {
@@ -85,6 +65,19 @@ bool has_scope(std::string_view scopes, std::string_view want) {
 
 Status token(Call& call) {
   const auto& req = call.req;
+  // Credentials only in the body: a query string stays in logs, proxies and browser history.
+  // Azure AD reads a token request's parameters from the body alone and answers a missing one
+  // with AADSTS900144 ("The request body must contain the following parameter: '{name}'",
+  // invalid_request; Microsoft Entra's error code reference): the same answer here, however the
+  // body reads, so a client that sends a secret in the query learns it must move it.
+  if (auto secret_name = secret_in_query(req.target)) {
+    return write_aad_error(call, 400, "invalid_request", 900144,
+                           "The request body must contain the following parameter: '" +
+                               *secret_name +
+                               "'. It was sent in the query string, where "
+                               "credentials and tokens are refused: send it in the "
+                               "application/x-www-form-urlencoded POST body.");
+  }
   std::string content_type = ascii_lower(req.get_header_value("Content-Type"));
   if (content_type.find("application/x-www-form-urlencoded") == std::string::npos) {
     return write_aad_error(call, 400, "invalid_request", 900144,
@@ -106,6 +99,19 @@ Status token(Call& call) {
   if (scope.empty()) {
     return write_aad_error(call, 400, "invalid_scope", 1002012,
                            "The request body must contain the following parameter: 'scope'.");
+  }
+  // The resource must be one of the tenant's (audience.h), as Azure AD refuses a resource it
+  // does not know in the tenant.
+  const std::string audience = resource_of_scopes(scope, call.origin);
+  if (!is_tenant_audience(audience, call.tenant.name,
+                          call.server.public_hosts.tenant_origins(call.tenant.name))) {
+    return write_aad_error(call, 400, "invalid_resource", 500011,
+                           "The resource principal named " + audience +
+                               " was not found in the tenant named " + call.tenant.name +
+                               ". This can happen if the application has not been installed by "
+                               "the administrator of the tenant or consented to by any user in "
+                               "the tenant. You might have sent your authentication request to "
+                               "the wrong tenant.");
   }
   UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
   int64_t now = unix_now();
@@ -183,7 +189,6 @@ Status token(Call& call) {
                            "The app requested an unsupported grant type '" + grant + "'.");
   }
 
-  std::string audience = audience_of(scope, call.origin);
   auto claims =
       access_token_claims(who, issuer_for(call), audience, now, call.server.token_lifetime_seconds);
   UPSYNC_ASSIGN_OR_RETURN(std::string jwt, call.server.signer->sign(claims));

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "core/status.h"
 #include "http/router.h"
@@ -19,5 +20,8 @@ void add_oauth_routes(Router& router);
 
 // An Azure AD style error body for a Status (used by the router for errors it finds itself).
 nlohmann::json oauth_error_body(const Status& status);
+// Azure AD's error body: {"error":..,"error_description":"AADSTS<code>: <description> Trace
+// ID: ..","error_codes":[code],"timestamp":..,"trace_id":..,"correlation_id":..}.
+nlohmann::json aad_error(std::string_view error, int aadsts, std::string_view description);
 
 }  // namespace upsync

@@ -269,9 +269,6 @@ void Router::add_tenant_in_path(std::string method, std::string pattern, Surface
 }
 
 void Router::dispatch(ServerContext& server, const HttpRequest& req, HttpResponse& res) const {
-  std::string host = req.get_header_value("Host");
-  std::string origin = std::string(server.tls ? "https" : "http") + "://" + host;
-
   // Find the route first (on the path with and without a /tenants/<name> prefix), so that an
   // unknown path is a 404 whatever the tenant.
   std::string path = req.path;
@@ -321,6 +318,24 @@ void Router::dispatch(ServerContext& server, const HttpRequest& req, HttpRespons
     }
     return;
   }
+
+  // Only a Host the server owns reaches the URLs it writes (public_hosts.h).
+  const std::string host_header = req.get_header_value("Host");
+  std::optional<std::string> public_origin = server.public_hosts.origin_for(host_header);
+  if (!public_origin) {
+    std::string message =
+        "The Host header '" + host_header + "' names none of this server's public hosts (" +
+        server.public_hosts.describe() + "); serve with --public-host <name> to answer to another.";
+    if (surface == Surface::kOAuth) {
+      // AADSTS90023: InvalidRequest, "The authentication service request isn't valid."
+      write_json(res, 400, aad_error("invalid_request", 90023, message));
+    } else {
+      write_error(req, res, surface, invalid_argument(message));
+    }
+    return;
+  }
+  const std::string& origin = *public_origin;
+  const std::string host = origin.substr(origin.find("://") + 3);
 
   auto store = server.thread_store();
   if (!store) {
@@ -379,7 +394,9 @@ void Router::dispatch(ServerContext& server, const HttpRequest& req, HttpRespons
               std::nullopt, origin, tenant_base, path,    std::move(match),
               surface};
     if (claims && !route->tenant_in_path) {
-      auto principal = principal_from_claims(**store, call.tenant, *claims);
+      auto principal = principal_from_claims(
+          **store, call.tenant, *claims, server.public_hosts.tenant_origins(call.tenant.name),
+          server.thread_credentials ? &server.thread_credentials() : nullptr);
       if (!principal) {
         write_error(req, res, surface, principal.status());
         return Status::ok();

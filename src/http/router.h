@@ -1,12 +1,17 @@
 // How `upsync serve` finds the tenant, the caller and the handler of a request.
 //
 // Every request goes through Router::dispatch:
+//   0. the Host: one of the server's public hosts (public_hosts.h), else 400; every URL the
+//      handlers write starts with the origin it names;
 //   1. the tenant: a path prefix /tenants/<name>/... (one host serving all tenants), else the
 //      host name's first label (<name>.example.com or SharePoint's <name>-admin.example.com),
 //      else the tenant a bearer token was issued for (Graph style: one host, many tenants);
 //   2. the caller: "Authorization: Bearer <jwt>" checked against the server's signing key,
-//      issued for that tenant, and (apps) still registered; routes marked kSignedIn refuse a
-//      request without one (401 with WWW-Authenticate);
+//      issued for that tenant and one of its resources (aud), and checked against the store
+//      (access_token.h: the app or the person's password still there, the token's generation
+//      current, the role the store's), through the thread's CredentialCache, so a change
+//      reaches every request within its bound; routes marked kSignedIn refuse a request
+//      without a caller (401 with WWW-Authenticate);
 //   3. the route: the first whose method matches and whose regex (case-insensitive, as
 //      SharePoint treats method names) matches the percent-decoded path after the tenant
 //      prefix. A path that matches with another method is a 405.
@@ -23,11 +28,13 @@
 #include <string>
 #include <vector>
 
+#include "auth/credential_cache.h"
 #include "auth/principal.h"
 #include "auth/token_signer.h"
 #include "core/status.h"
 #include "core/tenant.h"
 #include "http/http_message.h"
+#include "http/public_hosts.h"
 #include "store/store.h"
 
 namespace upsync {
@@ -43,6 +50,10 @@ struct ServerContext {
   int64_t token_lifetime_seconds = 3599;  // Azure AD's expires_in
   // The calling thread's own Store (SQLite connections are not shared between threads).
   std::function<Result<Store*>()> thread_store;
+  // The calling thread's own CredentialCache (a request thread's, beside its Store).
+  std::function<CredentialCache&()> thread_credentials;
+  // The Host names the server answers to; the port of the listen address is set once bound.
+  PublicHosts public_hosts;
 };
 
 // One request on its way through a handler.
@@ -53,7 +64,7 @@ struct Call {
   Store& store;
   Tenant tenant;
   std::optional<Principal> principal;  // set for kSignedIn routes
-  std::string origin;       // "https://host:port", as the client addressed us (Host header)
+  std::string origin;                  // "https://host:port": the public host the Host header named
   std::string tenant_base;  // origin, plus "/tenants/<name>" when the tenant came by path
   std::string path;         // percent-decoded path after the tenant prefix
   std::smatch match;        // the route's captures, on `path`

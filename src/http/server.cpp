@@ -181,6 +181,12 @@ Status serve(const ServeOptions& opts) {
     return store.get();
   };
 
+  // One cache of the store's word on token principals per engine thread, beside its Store.
+  auto thread_credentials = []() -> CredentialCache& {
+    thread_local CredentialCache cache;
+    return cache;
+  };
+
   auto access_log = std::make_shared<AccessLog>();
   auto log = [metrics, access_log](const HttpRequest& req, const HttpResponse& res) {
     metrics->count(res.status);
@@ -211,6 +217,13 @@ Status serve(const ServeOptions& opts) {
   context->data_dir = opts.data_dir;
   context->tls = tls;
   context->thread_store = thread_store;
+  context->thread_credentials = thread_credentials;
+  for (const auto& text : opts.public_hosts) {
+    UPSYNC_ASSIGN_OR_RETURN(PublicHost h, parse_public_host(text, tls ? "https" : "http"));
+    context->public_hosts.add(std::move(h));
+  }
+  context->public_hosts.add_listen_address(opts.host, tls ? "https" : "http");
+  if (opts.port != 0) context->public_hosts.set_bound_port(opts.port);
   {
     auto signer = TokenSigner::open(opts.data_dir);
     if (!signer) return signer.status();
@@ -262,10 +275,13 @@ Status serve(const ServeOptions& opts) {
 
   UPSYNC_ASSIGN_OR_RETURN(std::unique_ptr<HttpServer> server,
                           HttpServer::start(std::move(http), handle, on_error, log));
+  context->public_hosts.set_bound_port(server->port());
   if (worker) worker->start();
   if (scheduler) scheduler->start();
   std::cout << "listening on " << (tls ? "https" : "http") << "://" << opts.host << ":"
             << server->port() << std::endl;
+  std::cerr << "upsync serve: answering to the Host names " << context->public_hosts.describe()
+            << std::endl;
 
   int sig = 0;
   sigwait(&signals, &sig);

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 
@@ -22,6 +23,9 @@ struct ServeOptions {
   std::string tls_key;
   size_t threads = 8;
   size_t max_body_bytes = 4 * 1024 * 1024;
+  // The names clients reach the server by (--public-host, public_hosts.h), besides the listen
+  // address: "example.com", "example.com:8443", "https://example.com".
+  std::vector<std::string> public_hosts;
   bool import_worker = true;   // run queued bulk imports inside the server
   double worker_interval = 5;  // seconds between the worker's polls
 };

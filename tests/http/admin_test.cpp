@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "http/server_process.h"
 #include "test_support.h"
@@ -183,7 +185,7 @@ TEST_F(AdminTest, RolesDecideWhoManagesWhat) {
   EXPECT_EQ(call("GET", "/admin/v1/apps", spa).first, 403);
   EXPECT_EQ(call("GET", "/admin/v1/tenant", "").first, 401);
 
-  // A global admin registers an app; the app's own token then manages the tenant.
+  // A global admin registers an app; the app's own token then manages the tenant...
   auto [st2, app] = call("POST", "/admin/v1/apps", ga, R"({"name":"hr-sync"})");
   ASSERT_EQ(st2, 201) << app;
   auto r = cli_->Post("/contoso/oauth2/v2.0/token",
@@ -196,8 +198,12 @@ TEST_F(AdminTest, RolesDecideWhoManagesWhat) {
   auto [st3, t] = call("GET", "/admin/v1/tenant", app_token);
   EXPECT_EQ(st3, 200);
   EXPECT_EQ(t["name"], "contoso");
+  // ... but not apps: only a global admin registers them (issue 15: an app made apps).
+  EXPECT_EQ(call("POST", "/admin/v1/apps", app_token, R"({"name":"by-an-app"})").first, 403);
   EXPECT_EQ(call("GET", "/admin/v1/apps", ga).second["value"].size(), 2u);
   EXPECT_EQ(call("DELETE", "/admin/v1/apps/" + app["clientId"].get<std::string>(), ga).first, 204);
+  // Its tokens are refused once every request thread has read the store again (2 s at most).
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
   EXPECT_EQ(call("GET", "/admin/v1/tenant", app_token).first, 401);
 
   // Nothing crosses tenants: contoso's admin token at the farm tenant.

@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "auth/secret.h"
 #include "auth/token_signer.h"
 #include "core/clock.h"
 #include "http/server_process.h"
@@ -19,8 +20,9 @@ using testing::run;
 using testing::Server;
 using testing::TempDir;
 
-// Who may call a route.
-enum class Needs { kNobody, kAnyone, kManager, kGlobalAdminOrApp };
+// Who may call a route. Apps are the tenant's, so only a global admin manages them (an app
+// that could register apps would mint credentials that outlive its own removal).
+enum class Needs { kNobody, kAnyone, kManager, kGlobalAdminOrApp, kGlobalAdmin };
 
 struct RouteCase {
   std::string method;
@@ -43,9 +45,9 @@ const std::vector<RouteCase>& routes() {
       {"GET", "/admin/v1/properties", "", Needs::kManager, 200},
       {"POST", "/admin/v1/properties", R"({"name":"P{who}"})", Needs::kManager, 201},
       {"DELETE", "/admin/v1/properties/Q{who}", "", Needs::kManager, 204},
-      {"GET", "/admin/v1/apps", "", Needs::kGlobalAdminOrApp, 200},
-      {"POST", "/admin/v1/apps", R"({"name":"a-{who}"})", Needs::kGlobalAdminOrApp, 201},
-      {"DELETE", "/admin/v1/apps/{app}", "", Needs::kGlobalAdminOrApp, 204},
+      {"GET", "/admin/v1/apps", "", Needs::kGlobalAdmin, 200},
+      {"POST", "/admin/v1/apps", R"({"name":"a-{who}"})", Needs::kGlobalAdmin, 201},
+      {"DELETE", "/admin/v1/apps/{app}", "", Needs::kGlobalAdmin, 204},
       {"GET", "/admin/v1/sync/runs", "", Needs::kManager, 200},
       {"POST", "/admin/v1/sync/runs", R"({"dryRun":true})", Needs::kManager, 201},
       {"GET", "/admin/v1/sync/runs/1", "", Needs::kManager, 200},
@@ -126,10 +128,12 @@ int expected(const RouteCase& r, const Caller& c) {
     case Caller::kUser:
       return r.needs == Needs::kAnyone ? r.success : 403;
     case Caller::kSharePointAdmin:
-      return r.needs == Needs::kGlobalAdminOrApp ? 403 : r.success;
+      return r.needs == Needs::kGlobalAdminOrApp || r.needs == Needs::kGlobalAdmin ? 403
+                                                                                   : r.success;
     case Caller::kGlobalAdmin:
       return r.success;
     case Caller::kApp:
+      if (r.needs == Needs::kGlobalAdmin) return 403;
       return r.as_app ? r.as_app : r.success;
   }
   return 0;
@@ -154,6 +158,9 @@ TEST(AuthMatrix, EveryRouteRefusesWhomItShouldAndServesTheRest) {
   for (auto [t, upn, role] : {std::tuple{"contoso", "ga@contoso.com", "global-admin"},
                               {"contoso", "spa@contoso.com", "sharepoint-admin"},
                               {"contoso", "adele@contoso.com", "user"},
+                              {"contoso", "gone@contoso.com", "user"},
+                              {"contoso", "demoted@contoso.com", "global-admin"},
+                              {"contoso", "via@contoso.com", "global-admin"},
                               {"fabrikam", "ga@fabrikam.com", "global-admin"}}) {
     ASSERT_EQ(run({"--data-dir", data, "user", "password", "set", "-t", t, upn, "--role", role,
                    "--password", "pa55word!"}),
@@ -191,11 +198,41 @@ TEST(AuthMatrix, EveryRouteRefusesWhomItShouldAndServesTheRest) {
   ASSERT_TRUE(signer);
   std::string expired = *(*signer)->sign(
       {{"tid", "contoso"}, {"idtyp", "app"}, {"appid", cid}, {"exp", unix_now() - 60}});
+  // Tokens of principals changed since (issue 15, finding 5): a person whose password was
+  // removed, a global admin demoted to user, an app removed and a person's token issued
+  // through it; and a genuine token re-signed for another audience (finding 8).
+  std::string gone = person("contoso", cid, "gone@contoso.com");
+  std::string demoted = person("contoso", cid, "demoted@contoso.com");
+  auto removed_app = cli_json("app add -t contoso removed");
+  std::string removed_app_token =
+      token("contoso", {{"grant_type", "client_credentials"},
+                        {"client_id", removed_app["clientId"]},
+                        {"client_secret", removed_app["clientSecret"]}});
+  std::string via_removed = person("contoso", removed_app["clientId"], "via@contoso.com");
+  ASSERT_EQ(
+      run({"--data-dir", data, "user", "password", "remove", "-t", "contoso", "gone@contoso.com"}),
+      0);
+  ASSERT_EQ(run({"--data-dir", data, "user", "password", "set", "-t", "contoso",
+                 "demoted@contoso.com", "--role", "user", "--password", "pa55word!"}),
+            0);
+  ASSERT_EQ(run({"--data-dir", data, "app", "remove", "-t", "contoso",
+                 removed_app["clientId"].get<std::string>()}),
+            0);
+  size_t dot1 = app_token.find('.'), dot2 = app_token.rfind('.');
+  auto claims =
+      nlohmann::json::parse(*base64url_decode(app_token.substr(dot1 + 1, dot2 - dot1 - 1)));
+  claims["aud"] = "https://evil.example.com";
+  std::string other_audience = *(*signer)->sign(claims);
   const std::vector<Caller> callers = {
       {"none", "", Caller::kRefused},
       {"badsig", bad_signature, Caller::kRefused},
       {"expired", expired, Caller::kRefused},
       {"other", person("fabrikam", other_app["clientId"], "ga@fabrikam.com"), Caller::kRefused},
+      {"gone", gone, Caller::kRefused},
+      {"demoted", demoted, Caller::kRefused},
+      {"removedapp", removed_app_token, Caller::kRefused},
+      {"viaremoved", via_removed, Caller::kRefused},
+      {"audience", other_audience, Caller::kRefused},
       {"user", person("contoso", cid, "adele@contoso.com"), Caller::kUser},
       {"spa", person("contoso", cid, "spa@contoso.com"), Caller::kSharePointAdmin},
       {"ga", person("contoso", cid, "ga@contoso.com"), Caller::kGlobalAdmin},

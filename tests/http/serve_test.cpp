@@ -276,11 +276,12 @@ TEST_F(ServeTest, SigtermLetsARequestBeingReceivedFinish) {
       "grant_type=client_credentials&client_id=" + app["clientId"].get<std::string>() +
       "&client_secret=" + app["clientSecret"].get<std::string>() +
       "&scope=https%3A%2F%2Fcontoso.sharepoint.com%2F.default";
-  ASSERT_TRUE(
-      c.send_text("POST /contoso/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\n"
-                  "Content-Type: application/x-www-form-urlencoded\r\n"
-                  "Content-Length: " +
-                  std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 5)));
+  ASSERT_TRUE(c.send_text(
+      "POST /contoso/oauth2/v2.0/token HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(srv.port()) +
+      "\r\n"
+      "Content-Type: application/x-www-form-urlencoded\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 5)));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   kill(srv.pid(), SIGTERM);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));

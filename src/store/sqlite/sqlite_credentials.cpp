@@ -1,4 +1,5 @@
-// The SQLite CredentialStore (src/auth/credentials.h): tables apps and passwords.
+// The SQLite CredentialStore (src/auth/credentials.h): tables apps and passwords, and
+// token_generations, which outlives both.
 #include "auth/credentials.h"
 #include "core/text.h"
 #include "store/sqlite/sqlite_store.h"
@@ -6,87 +7,102 @@
 namespace upsync {
 namespace {
 
+std::string app_key(std::string_view client_id) { return "app:" + ascii_lower(client_id); }
+std::string user_key(std::string_view upn) { return "user:" + ascii_lower(upn); }
+
 class SqliteCredentialStore : public CredentialStore {
  public:
-  explicit SqliteCredentialStore(SqliteStore& store) : db_(store.db()) {}
+  explicit SqliteCredentialStore(SqliteStore& store) : store_(store), db_(store.db()) {}
 
   Status add_app(TenantId tenant, const AppRegistration& app,
                  std::string_view secret_hash) override {
-    UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s,
-                            db_.prepare("INSERT INTO apps (tenant_id, client_id, name, "
-                                        "secret_hash, created_at) VALUES (?,?,?,?,?)"));
-    s->bind(1, tenant);
-    s->bind(2, app.client_id);
-    s->bind(3, app.name);
-    s->bind(4, secret_hash);
-    s->bind(5, app.created_at);
-    return s->run();
+    return changing(tenant, app_key(app.client_id), [&]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s,
+                              db_.prepare("INSERT INTO apps (tenant_id, client_id, name, "
+                                          "secret_hash, created_at) VALUES (?,?,?,?,?)"));
+      s->bind(1, tenant);
+      s->bind(2, app.client_id);
+      s->bind(3, app.name);
+      s->bind(4, secret_hash);
+      s->bind(5, app.created_at);
+      return s->run();
+    });
   }
 
   Result<std::vector<AppRegistration>> apps(TenantId tenant) override {
-    UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s,
-                            db_.prepare("SELECT client_id, name, created_at FROM apps "
-                                        "WHERE tenant_id = ? ORDER BY created_at, client_id"));
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * s,
+        db_.prepare("SELECT a.client_id, a.name, a.created_at, g.generation FROM apps a "
+                    "LEFT JOIN token_generations g ON g.tenant_id = a.tenant_id AND "
+                    "g.principal = 'app:' || lower(a.client_id) "
+                    "WHERE a.tenant_id = ? ORDER BY a.created_at, a.client_id"));
     s->bind(1, tenant);
     std::vector<AppRegistration> out;
     while (true) {
       UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());
       if (!row) break;
-      out.push_back({std::string(s->column_text(0)), std::string(s->column_text(1)),
-                     std::string(s->column_text(2))});
+      out.push_back(read_app(*s));
     }
     return out;
   }
 
   Status remove_app(TenantId tenant, std::string_view client_id) override {
-    UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s,
-                            db_.prepare("DELETE FROM apps WHERE tenant_id = ? AND client_id = ?"));
-    s->bind(1, tenant);
-    s->bind(2, ascii_lower(client_id));
-    UPSYNC_RETURN_IF_ERROR(s->run());
-    if (db_.changes() == 0)
-      return not_found("no app with client id '" + std::string(client_id) + "'");
-    return Status::ok();
+    return changing(tenant, app_key(client_id), [&]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(
+          SqliteStatement * s,
+          db_.prepare("DELETE FROM apps WHERE tenant_id = ? AND client_id = ?"));
+      s->bind(1, tenant);
+      s->bind(2, ascii_lower(client_id));
+      UPSYNC_RETURN_IF_ERROR(s->run());
+      if (db_.changes() == 0)
+        return not_found("no app with client id '" + std::string(client_id) + "'");
+      return Status::ok();
+    });
   }
 
   Result<std::pair<AppRegistration, std::string>> app_with_secret(
       TenantId tenant, std::string_view client_id) override {
-    UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s,
-                            db_.prepare("SELECT client_id, name, created_at, secret_hash FROM apps "
-                                        "WHERE tenant_id = ? AND client_id = ?"));
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * s,
+        db_.prepare("SELECT a.client_id, a.name, a.created_at, g.generation, a.secret_hash "
+                    "FROM apps a LEFT JOIN token_generations g ON g.tenant_id = a.tenant_id AND "
+                    "g.principal = 'app:' || lower(a.client_id) "
+                    "WHERE a.tenant_id = ? AND a.client_id = ?"));
     s->bind(1, tenant);
     s->bind(2, ascii_lower(client_id));
     UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());
     if (!row) return not_found("no app with client id '" + std::string(client_id) + "'");
-    std::pair<AppRegistration, std::string> out{
-        {std::string(s->column_text(0)), std::string(s->column_text(1)),
-         std::string(s->column_text(2))},
-        std::string(s->column_text(3))};
+    std::pair<AppRegistration, std::string> out{read_app(*s), std::string(s->column_text(4))};
     s->reset();
     return out;
   }
 
   Status set_password(TenantId tenant, const PasswordSignIn& who,
                       std::string_view password_hash) override {
-    UPSYNC_ASSIGN_OR_RETURN(
-        SqliteStatement * s,
-        db_.prepare("INSERT INTO passwords (tenant_id, upn_key, upn, role, password_hash, "
-                    "updated_at) VALUES (?,?,?,?,?,?) ON CONFLICT (tenant_id, upn_key) DO UPDATE "
-                    "SET upn = excluded.upn, role = excluded.role, "
-                    "password_hash = excluded.password_hash, updated_at = excluded.updated_at"));
-    s->bind(1, tenant);
-    s->bind(2, ascii_lower(who.upn));
-    s->bind(3, who.upn);
-    s->bind(4, role_name(who.role));
-    s->bind(5, password_hash);
-    s->bind(6, who.updated_at);
-    return s->run();
+    return changing(tenant, user_key(who.upn), [&]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(
+          SqliteStatement * s,
+          db_.prepare("INSERT INTO passwords (tenant_id, upn_key, upn, role, password_hash, "
+                      "updated_at) VALUES (?,?,?,?,?,?) ON CONFLICT (tenant_id, upn_key) DO "
+                      "UPDATE SET upn = excluded.upn, role = excluded.role, "
+                      "password_hash = excluded.password_hash, updated_at = excluded.updated_at"));
+      s->bind(1, tenant);
+      s->bind(2, ascii_lower(who.upn));
+      s->bind(3, who.upn);
+      s->bind(4, role_name(who.role));
+      s->bind(5, password_hash);
+      s->bind(6, who.updated_at);
+      return s->run();
+    });
   }
 
   Result<std::vector<PasswordSignIn>> people(TenantId tenant) override {
-    UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s,
-                            db_.prepare("SELECT upn, role, updated_at FROM passwords "
-                                        "WHERE tenant_id = ? ORDER BY upn_key"));
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * s,
+        db_.prepare("SELECT p.upn, p.role, p.updated_at, g.generation FROM passwords p "
+                    "LEFT JOIN token_generations g ON g.tenant_id = p.tenant_id AND "
+                    "g.principal = 'user:' || p.upn_key "
+                    "WHERE p.tenant_id = ? ORDER BY p.upn_key"));
     s->bind(1, tenant);
     std::vector<PasswordSignIn> out;
     while (true) {
@@ -98,36 +114,65 @@ class SqliteCredentialStore : public CredentialStore {
   }
 
   Status remove_password(TenantId tenant, std::string_view upn) override {
-    UPSYNC_ASSIGN_OR_RETURN(
-        SqliteStatement * s,
-        db_.prepare("DELETE FROM passwords WHERE tenant_id = ? AND upn_key = ?"));
-    s->bind(1, tenant);
-    s->bind(2, ascii_lower(upn));
-    UPSYNC_RETURN_IF_ERROR(s->run());
-    if (db_.changes() == 0) return not_found("no password is set for '" + std::string(upn) + "'");
-    return Status::ok();
+    return changing(tenant, user_key(upn), [&]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(
+          SqliteStatement * s,
+          db_.prepare("DELETE FROM passwords WHERE tenant_id = ? AND upn_key = ?"));
+      s->bind(1, tenant);
+      s->bind(2, ascii_lower(upn));
+      UPSYNC_RETURN_IF_ERROR(s->run());
+      if (db_.changes() == 0) {
+        return not_found("no password is set for '" + std::string(upn) + "'");
+      }
+      return Status::ok();
+    });
   }
 
   Result<std::pair<PasswordSignIn, std::string>> person_with_password(
       TenantId tenant, std::string_view upn) override {
     UPSYNC_ASSIGN_OR_RETURN(
         SqliteStatement * s,
-        db_.prepare("SELECT upn, role, updated_at, password_hash FROM passwords "
-                    "WHERE tenant_id = ? AND upn_key = ?"));
+        db_.prepare("SELECT p.upn, p.role, p.updated_at, g.generation, p.password_hash "
+                    "FROM passwords p LEFT JOIN token_generations g ON "
+                    "g.tenant_id = p.tenant_id AND g.principal = 'user:' || p.upn_key "
+                    "WHERE p.tenant_id = ? AND p.upn_key = ?"));
     s->bind(1, tenant);
     s->bind(2, ascii_lower(upn));
     UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());
     if (!row) return not_found("no password is set for '" + std::string(upn) + "'");
-    std::pair<PasswordSignIn, std::string> out{read_person(*s), std::string(s->column_text(3))};
+    std::pair<PasswordSignIn, std::string> out{read_person(*s), std::string(s->column_text(4))};
     s->reset();
     return out;
   }
 
  private:
+  // Runs `change` and bumps the principal's token generation in one transaction: a change
+  // that fails bumps nothing, and none is stored without its bump.
+  template <typename Change>
+  Status changing(TenantId tenant, const std::string& principal, Change change) {
+    return store_.in_transaction([&]() -> Status {
+      UPSYNC_RETURN_IF_ERROR(change());
+      UPSYNC_ASSIGN_OR_RETURN(
+          SqliteStatement * s,
+          db_.prepare("INSERT INTO token_generations (tenant_id, principal, generation) "
+                      "VALUES (?, ?, 1) ON CONFLICT (tenant_id, principal) DO UPDATE "
+                      "SET generation = generation + 1"));
+      s->bind(1, tenant);
+      s->bind(2, principal);
+      return s->run();
+    });
+  }
+  // Columns: client_id, name, created_at, generation (NULL before the first bump: 0).
+  static AppRegistration read_app(SqliteStatement& s) {
+    return {std::string(s.column_text(0)), std::string(s.column_text(1)),
+            std::string(s.column_text(2)), s.column_int(3)};
+  }
+  // Columns: upn, role, updated_at, generation.
   static PasswordSignIn read_person(SqliteStatement& s) {
     return {std::string(s.column_text(0)), parse_role(s.column_text(1)).value_or(Role::kUser),
-            std::string(s.column_text(2))};
+            std::string(s.column_text(2)), s.column_int(3)};
   }
+  SqliteStore& store_;
   SqliteDb& db_;
 };
 

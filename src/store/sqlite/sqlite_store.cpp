@@ -321,6 +321,17 @@ UPDATE profiles SET props =
          ORDER BY j.key) e)
   WHERE id IN (SELECT id FROM profile_custom);
 )sql",
+    // 15: token generations (src/auth/credentials.h): per principal ('app:<client id>' or
+    // 'user:<upn key>'), bumped by every change to it and never deleted, so that a token issued
+    // before a change (or before a removal and a re-creation) no longer matches.
+    R"sql(
+CREATE TABLE token_generations (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  principal TEXT NOT NULL,
+  generation INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, principal)
+) WITHOUT ROWID;
+)sql",
 };
 
 // A profile's columns, from kProfileTables: its row in profiles, then its custom row (NULLs
