@@ -256,7 +256,7 @@ const AdminRoute kRoutes[] = {
     {"GET", "/admin/v1/apps", "Registered apps", Who::kGlobalAdmin, 200, list_apps},
     {"POST", "/admin/v1/apps", "Register an app; its secret is in this answer only",
      Who::kGlobalAdmin, 201, add_app},
-    {"DELETE", "/admin/v1/apps/{clientId}", "Remove an app; its tokens stop working",
+    {"DELETE", "/admin/v1/apps/{clientId}", "Remove an app; its tokens stop working within 2 s",
      Who::kGlobalAdmin, 204, remove_app},
     {"GET", "/admin/v1/sync/runs", "Sync runs, newest first (?top=N)", Who::kTenantManager, 200,
      list_runs},

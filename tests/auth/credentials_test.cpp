@@ -96,5 +96,45 @@ TEST_F(CredentialsTest, BadPasswordsAndNamesAreRefusedAndChangeNothing) {
   EXPECT_TRUE(people->empty());
 }
 
+// Issue 15: every change to a principal bumps its token generation, which no removal resets.
+TEST_F(CredentialsTest, EveryChangeBumpsThePrincipalsTokenGeneration) {
+  auto gen_of = [&](std::string_view upn) {
+    auto who = creds_->person_with_password(tenant_.id, upn);
+    return who ? who->first.token_generation : -1;
+  };
+  ASSERT_TRUE(
+      set_password(*creds_, tenant_, "adele@contoso.com", Role::kUser, "pa55word!").is_ok());
+  int64_t first = gen_of("ADELE@contoso.com");
+  EXPECT_GT(first, 0);
+  auto signed_in = sign_in_user(*creds_, tenant_, "adele@contoso.com", "pa55word!");
+  ASSERT_TRUE(signed_in);
+  EXPECT_EQ(signed_in->token_generation, first);
+  // A new role, a new password, a removal and a new password again: each one higher.
+  ASSERT_TRUE(
+      set_password(*creds_, tenant_, "adele@contoso.com", Role::kGlobalAdmin, "pa55word!").is_ok());
+  EXPECT_EQ(gen_of("adele@contoso.com"), first + 1);
+  ASSERT_TRUE(creds_->remove_password(tenant_.id, "Adele@Contoso.com").is_ok());
+  EXPECT_EQ(gen_of("adele@contoso.com"), -1);
+  ASSERT_TRUE(
+      set_password(*creds_, tenant_, "adele@contoso.com", Role::kUser, "pa55word!").is_ok());
+  EXPECT_EQ(gen_of("adele@contoso.com"), first + 3);
+  // A refused change bumps nothing.
+  EXPECT_EQ(creds_->remove_password(tenant_.id, "nobody@contoso.com").code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(gen_of("nobody@contoso.com"), -1);
+
+  auto app = register_app(*creds_, tenant_, "hr-sync");
+  ASSERT_TRUE(app);
+  auto stored = creds_->app_with_secret(tenant_.id, app->app.client_id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->first.token_generation, 1);
+  auto who = sign_in_app(*creds_, tenant_, app->app.client_id, app->secret);
+  ASSERT_TRUE(who);
+  EXPECT_EQ(who->token_generation, 1);
+  auto listed = creds_->apps(tenant_.id);
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->at(0).token_generation, 1);
+}
+
 }  // namespace
 }  // namespace upsync
