@@ -78,7 +78,8 @@ void add_app_commands(CLI::App& app, CliContext& ctx) {
   });
 
   auto ra = std::make_shared<AuthArgs>();
-  CLI::App* rm = group->add_subcommand("remove", "remove an app (its tokens stop working within 2 s)");
+  CLI::App* rm =
+      group->add_subcommand("remove", "remove an app (its tokens stop working within 2 s)");
   rm->add_option("--tenant,-t", ra->tenant, "tenant name")->required();
   rm->add_option("client-id", ra->name, "the app's client id")->required();
   rm->callback([&ctx, ra] {
