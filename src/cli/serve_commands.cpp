@@ -20,6 +20,10 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
     size_t max_body = 4 * 1024 * 1024;
     bool no_worker = false;
     double worker_interval = 5;
+    // Connections, and password sign-in (issue 15).
+    size_t max_connections = 0;
+    size_t max_connections_per_address = 64;
+    unsigned request_deadline = 30;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("serve", "serve the HTTP(S) API until SIGTERM");
@@ -37,6 +41,18 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--worker-interval", args->worker_interval,
                   "seconds between the import worker's polls")
       ->check(CLI::Range(0.05, 3600.0));
+  // Connections, and password sign-in: the limits that keep one client from taking the server.
+  cmd->add_option("--max-connections", args->max_connections,
+                  "connections open at once; a new one over it gets 503 with Retry-After "
+                  "(default 0: 1000, or fewer when the open-file limit is lower)");
+  cmd->add_option("--max-connections-per-address", args->max_connections_per_address,
+                  "connections open at once from one client address; a new one over it gets "
+                  "429 with Retry-After")
+      ->check(CLI::Range(size_t{1}, size_t{1000000}));
+  cmd->add_option("--request-deadline", args->request_deadline,
+                  "seconds a request has to arrive whole (headers and body), however steadily "
+                  "its bytes come; then its connection is closed")
+      ->check(CLI::Range(1u, 86400u));
   cmd->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status {
       ServeOptions opts;
@@ -58,6 +74,9 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
       opts.max_body_bytes = args->max_body;
       opts.import_worker = !args->no_worker;
       opts.worker_interval = args->worker_interval;
+      opts.max_connections = args->max_connections;
+      opts.max_connections_per_address = args->max_connections_per_address;
+      opts.request_deadline_seconds = args->request_deadline;
       return serve(opts);
     };
   });

@@ -163,6 +163,9 @@ Status serve(const ServeOptions& opts) {
   http.port = opts.port;
   http.threads = opts.threads;
   http.max_body_bytes = opts.max_body_bytes;
+  http.max_connections = opts.max_connections;
+  http.max_connections_per_address = opts.max_connections_per_address;
+  http.request_deadline_seconds = opts.request_deadline_seconds;
   bool tls = !opts.tls_cert.empty();
   if (tls) {
     UPSYNC_ASSIGN_OR_RETURN(TlsPem pem, read_tls_pair({opts.tls_cert, opts.tls_key}));
@@ -187,21 +190,24 @@ Status serve(const ServeOptions& opts) {
     access_log->record(req, res);
   };
 
-  // The body of an answer the engine decides (413, or 500 when a handler throws).
-  auto on_error = [](const HttpRequest& req, HttpResponse& res) {
-    if (!res.body.empty()) return;
-    std::string msg;
+  // An answer the engine decides (400 / 411 for a body's framing, 413 for its size, 500 when
+  // a handler throws), its body a sentence saying why, in SharePoint's error shape.
+  auto on_error = [](const HttpRequest&, HttpResponse& res) {
     std::string code;
     switch (res.status) {
       case 413:
         code = "-2147024809, System.ArgumentException";
-        msg = "The request body is larger than the limit of this server.";
+        break;
+      case 400:
+      case 411:
+        code = "-1, Microsoft.SharePoint.Client.InvalidClientQueryException";
         break;
       default:
         code = "-1, Microsoft.SharePoint.Client.ClientServiceException";
-        msg = "HTTP " + std::to_string(res.status) + " for " + req.path + ".";
     }
     int status = res.status;
+    std::string msg = std::move(res.body);
+    res = HttpResponse();
     set_json(res, status, sp_error(code, msg));
   };
 

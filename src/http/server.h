@@ -22,6 +22,10 @@ struct ServeOptions {
   std::string tls_key;
   size_t threads = 8;
   size_t max_body_bytes = 4 * 1024 * 1024;
+  // Connections and requests (http_server.h): 0 connections is the engine's default.
+  size_t max_connections = 0;
+  size_t max_connections_per_address = 64;
+  unsigned request_deadline_seconds = 30;
   bool import_worker = true;   // run queued bulk imports inside the server
   double worker_interval = 5;  // seconds between the worker's polls
 };
