@@ -23,7 +23,9 @@
 #include <string>
 #include <vector>
 
+#include "auth/hash_pool.h"
 #include "auth/principal.h"
+#include "auth/sign_in_throttle.h"
 #include "auth/token_signer.h"
 #include "core/status.h"
 #include "core/tenant.h"
@@ -43,6 +45,9 @@ struct ServerContext {
   int64_t token_lifetime_seconds = 3599;  // Azure AD's expires_in
   // The calling thread's own Store (SQLite connections are not shared between threads).
   std::function<Result<Store*>()> thread_store;
+  // Password sign-in: hashing off the request loops, and smart lockout (oauth_routes.cpp).
+  std::unique_ptr<HashPool> sign_in_pool;
+  std::unique_ptr<SignInThrottle> sign_in_throttle;
 };
 
 // One request on its way through a handler.

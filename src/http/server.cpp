@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "auth/token_signer.h"
 #include "http/access_log.h"
@@ -217,6 +218,15 @@ Status serve(const ServeOptions& opts) {
   context->data_dir = opts.data_dir;
   context->tls = tls;
   context->thread_store = thread_store;
+  context->sign_in_pool = std::make_unique<HashPool>(
+      opts.sign_in_threads != 0 ? opts.sign_in_threads
+                                : std::max(1u, std::thread::hardware_concurrency() / 2),
+      opts.sign_in_queue);
+  SignInThrottlePolicy lockout;
+  lockout.account_threshold = opts.lockout_threshold;
+  lockout.address_threshold = 5 * opts.lockout_threshold;
+  lockout.lockout = std::chrono::seconds(opts.lockout_seconds);
+  context->sign_in_throttle = std::make_unique<SignInThrottle>(lockout);
   {
     auto signer = TokenSigner::open(opts.data_dir);
     if (!signer) return signer.status();
