@@ -49,15 +49,27 @@ Status set_password(CredentialStore& creds, const Tenant& tenant, std::string_vi
 
 Result<Principal> sign_in_user(CredentialStore& creds, const Tenant& tenant, std::string_view upn,
                                std::string_view password) {
-  UPSYNC_ASSIGN_OR_RETURN(auto found, creds.person_with_password(tenant.id, upn));
-  if (!verify_secret(password, found.second)) {
+  auto found = creds.person_with_password(tenant.id, upn);
+  if (!found) {
+    // An unknown account costs the same hashing as a wrong password: timing must not tell
+    // which accounts exist.
+    if (found.status().code() == StatusCode::kNotFound) {
+      static const std::string kDummy = [] {
+        auto hash = hash_secret("no such account", kPasswordIterations);
+        return hash ? *hash : std::string();
+      }();
+      (void)verify_secret(password, kDummy);
+    }
+    return found.status();
+  }
+  if (!verify_secret(password, found->second)) {
     return unauthenticated("invalid user name or password");
   }
   Principal p;
   p.tenant = tenant.name;
-  p.role = found.first.role;
-  p.upn = found.first.upn;
-  p.token_generation = found.first.token_generation;
+  p.role = found->first.role;
+  p.upn = found->first.upn;
+  p.token_generation = found->first.token_generation;
   return p;
 }
 

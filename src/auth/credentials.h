@@ -81,7 +81,8 @@ Result<Principal> sign_in_app(CredentialStore& creds, const Tenant& tenant,
 // Passwords of fewer than 8 characters are refused.
 Status set_password(CredentialStore& creds, const Tenant& tenant, std::string_view upn, Role role,
                     std::string_view password);
-// NotFound (no password set for that user) or Unauthenticated (wrong password).
+// NotFound (no password set for that user) or Unauthenticated (wrong password); both take
+// one password hashing's time.
 Result<Principal> sign_in_user(CredentialStore& creds, const Tenant& tenant, std::string_view upn,
                                std::string_view password);
 

@@ -23,6 +23,14 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
     bool no_worker = false;
     double worker_interval = 5;
     std::vector<std::string> public_hosts;
+    // Connections, and password sign-in (issue 15).
+    size_t max_connections = 0;
+    size_t max_connections_per_address = 64;
+    unsigned request_deadline = 30;
+    size_t sign_in_threads = 0;
+    size_t sign_in_queue = 16;
+    int lockout_threshold = 10;
+    int lockout_seconds = 60;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("serve", "serve the HTTP(S) API until SIGTERM");
@@ -48,6 +56,32 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
                   "other Host is answered with 400. The first is the canonical one")
       ->take_all()
       ->allow_extra_args(false);
+  // Connections, and password sign-in: the limits that keep one client from taking the server.
+  cmd->add_option("--max-connections", args->max_connections,
+                  "connections open at once; a new one over it gets 503 with Retry-After "
+                  "(default 0: 1000, or fewer when the open-file limit is lower)");
+  cmd->add_option("--max-connections-per-address", args->max_connections_per_address,
+                  "connections open at once from one client address; a new one over it gets "
+                  "429 with Retry-After")
+      ->check(CLI::Range(size_t{1}, size_t{1000000}));
+  cmd->add_option("--request-deadline", args->request_deadline,
+                  "seconds a request has to arrive whole (headers and body), however steadily "
+                  "its bytes come; then its connection is closed")
+      ->check(CLI::Range(1u, 86400u));
+  cmd->add_option("--sign-in-threads", args->sign_in_threads,
+                  "threads that hash passwords and client secrets, at a lower priority than "
+                  "requests (default 0: half the machine's cores, at least 1)")
+      ->check(CLI::Range(size_t{0}, size_t{64}));
+  cmd->add_option("--sign-in-queue", args->sign_in_queue,
+                  "sign-ins waiting for a hashing thread; beyond, 503 with Retry-After")
+      ->check(CLI::Range(size_t{1}, size_t{100000}));
+  cmd->add_option("--lockout-threshold", args->lockout_threshold,
+                  "failed password sign-ins in a row that lock an account (an address: 5 times "
+                  "as many) out (AADSTS50053)")
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--lockout-seconds", args->lockout_seconds,
+                  "the first lockout's length in seconds; each further lockout doubles it")
+      ->check(CLI::Range(1, 86400));
   cmd->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status {
       ServeOptions opts;
@@ -70,6 +104,13 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
       opts.import_worker = !args->no_worker;
       opts.worker_interval = args->worker_interval;
       opts.public_hosts = args->public_hosts;
+      opts.max_connections = args->max_connections;
+      opts.max_connections_per_address = args->max_connections_per_address;
+      opts.request_deadline_seconds = args->request_deadline;
+      opts.sign_in_threads = args->sign_in_threads;
+      opts.sign_in_queue = args->sign_in_queue;
+      opts.lockout_threshold = args->lockout_threshold;
+      opts.lockout_seconds = args->lockout_seconds;
       return serve(opts);
     };
   });

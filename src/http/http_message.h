@@ -47,12 +47,20 @@ struct HttpRequest {
 // less when the content cannot be read (the connection is then closed).
 using ContentReader = std::function<ssize_t(uint64_t offset, char* buf, size_t max)>;
 
+struct HttpResponse;
+// Sends the answer of a request answered later; call it once, from any thread.
+using FinishAnswer = std::function<void(HttpResponse)>;
+
 struct HttpResponse {
   int status = 200;
   HttpHeaders headers;
   std::string body;
   ContentReader reader;  // set instead of `body` for a streamed answer
   uint64_t reader_length = 0;
+  // Set by a handler that answers later (its work waits on a pool of its own): the engine
+  // frees its thread for other connections, then calls `later` with the function that sends
+  // the answer. The rest of this response is then unused.
+  std::function<void(FinishAnswer)> later;
 
   // Replaces every value of header `name`.
   void set_header(std::string_view name, std::string value);

@@ -63,6 +63,147 @@ bool has_scope(std::string_view scopes, std::string_view want) {
   return false;
 }
 
+// The access token (and, with openid, the id token) for `who`, as Azure AD answers it.
+Status issue_token(Call& call, Principal who, const std::string& client_id,
+                   const std::string& scope) {
+  int64_t now = unix_now();
+  nlohmann::json answer = {{"token_type", "Bearer"},
+                           {"expires_in", call.server.token_lifetime_seconds},
+                           {"ext_expires_in", call.server.token_lifetime_seconds}};
+  if (who.role != Role::kApp) answer["scope"] = scope;
+  const std::string audience = resource_of_scopes(scope, call.origin);
+  auto claims =
+      access_token_claims(who, issuer_for(call), audience, now, call.server.token_lifetime_seconds);
+  UPSYNC_ASSIGN_OR_RETURN(std::string jwt, call.server.signer->sign(claims));
+  answer["access_token"] = jwt;
+  if (who.role != Role::kApp && has_scope(scope, "openid")) {
+    nlohmann::json id = {{"aud", client_id},
+                         {"iss", issuer_for(call)},
+                         {"iat", now},
+                         {"nbf", now},
+                         {"exp", now + 3600},
+                         {"tid", call.tenant.name},
+                         {"sub", who.upn},
+                         {"oid", who.upn},
+                         {"preferred_username", who.upn},
+                         {"name", who.upn},
+                         {"ver", "2.0"}};
+    UPSYNC_ASSIGN_OR_RETURN(std::string id_token, call.server.signer->sign(id));
+    answer["id_token"] = id_token;
+  }
+  call.res.set_header("Cache-Control", "no-store, no-cache");
+  write_json(call.res, 200, answer);
+  return Status::ok();
+}
+
+// The rest of a token request that hashes a secret and signs. `delay` is how long its answer
+// waits (a failed password's growing delay).
+using SignInStep = std::function<Status(Call&, std::chrono::milliseconds& delay)>;
+
+// Runs `step` on the sign-in pool (auth/hash_pool.h) with a Call of the pool thread's own
+// store, and answers when it is done: the request loop's thread is free meanwhile
+// (HttpResponse::later). A full pool answers at once: 503, Retry-After, temporarily_unavailable.
+Status sign_in_on_pool(Call& call, SignInStep step) {
+  ServerContext& server = call.server;
+  const HttpRequest* req = &call.req;
+  Tenant tenant = call.tenant;
+  std::string origin = call.origin, tenant_base = call.tenant_base, path = call.path;
+  Surface surface = call.surface;
+  call.res.later = [=, &server](FinishAnswer finish) {
+    auto job = [=, &server] {
+      HttpResponse res;
+      std::chrono::milliseconds delay{0};
+      auto store = server.thread_store();
+      if (!store) {
+        write_error(*req, res, surface, unavailable(store.status().message()));
+      } else {
+        Call c{*req,   res,         server, **store, tenant, std::nullopt,
+               origin, tenant_base, path,   {},      surface};
+        Status st = step(c, delay);
+        if (!st.is_ok()) write_error(*req, res, surface, st);
+      }
+      if (delay.count() == 0) return finish(std::move(res));
+      server.sign_in_pool->run_at(std::chrono::steady_clock::now() + delay,
+                                  [finish, res] { finish(res); });
+    };
+    if (server.sign_in_pool->try_submit(job)) return;
+    HttpResponse busy;
+    busy.set_header("Retry-After", "1");
+    write_json(busy, 503,
+               aad_error("temporarily_unavailable", 90033,
+                         "A transient error has occurred. Please try again."));
+    finish(std::move(busy));
+  };
+  return Status::ok();
+}
+
+Status write_locked(Call& call) {
+  return write_aad_error(call, 400, "invalid_grant", 50053,
+                         "The account is locked, you've tried to sign in too many times with an "
+                         "incorrect user ID or password.");
+}
+
+// The password grant's check, on the sign-in pool: the client, then the person's password
+// (an unknown account hashes as long as a known one), counted by the throttle.
+Status password_sign_in(Call& call, std::chrono::milliseconds& delay, const std::string& client_id,
+                        const std::string& secret, const std::string& username,
+                        const std::string& password, const std::string& scope) {
+  SignInThrottle& throttle = *call.server.sign_in_throttle;
+  std::string account = std::to_string(call.tenant.id) + "/" + ascii_lower(username);
+  // Locked while this attempt waited in the queue: refused without hashing.
+  if (throttle.locked(account, call.req.remote_addr)) return write_locked(call);
+  UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
+  // The client a person signs in through must be registered in the tenant; a confidential
+  // client that sends a secret must send the right one.
+  auto app = creds->app_with_secret(call.tenant.id, client_id);
+  if (!app) {
+    if (app.status().code() != StatusCode::kNotFound) return app.status();
+    return write_aad_error(call, 400, "unauthorized_client", 700016,
+                           "Application with identifier '" + client_id +
+                               "' was not found in the directory '" + call.tenant.name + "'.");
+  }
+  if (!secret.empty() && !verify_secret(secret, app->second)) {
+    return write_aad_error(call, 401, "invalid_client", 7000215, "Invalid client secret provided.");
+  }
+  auto person = sign_in_user(*creds, call.tenant, username, password);
+  if (!person) {
+    if (person.status().code() == StatusCode::kNotFound ||
+        person.status().code() == StatusCode::kUnauthenticated) {
+      delay = throttle.failed(account, call.req.remote_addr);
+      return write_aad_error(call, 400, "invalid_grant", 50126,
+                             "Error validating credentials due to invalid username or "
+                             "password.");
+    }
+    return person.status();
+  }
+  throttle.succeeded(account);
+  Principal who = std::move(*person);
+  who.client_id = client_id;
+  return issue_token(call, std::move(who), client_id, scope);
+}
+
+Status app_sign_in(Call& call, const std::string& client_id, const std::string& secret,
+                   const std::string& scope) {
+  UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
+  auto app = sign_in_app(*creds, call.tenant, client_id, secret);
+  if (!app) {
+    if (app.status().code() == StatusCode::kNotFound) {
+      return write_aad_error(call, 400, "unauthorized_client", 700016,
+                             "Application with identifier '" + client_id +
+                                 "' was not found in the directory '" + call.tenant.name + "'.");
+    }
+    if (app.status().code() == StatusCode::kUnauthenticated) {
+      return write_aad_error(call, 401, "invalid_client", 7000215,
+                             "Invalid client secret provided. Ensure the secret being sent in "
+                             "the request is the client secret value, not the client secret "
+                             "ID, for a secret added to app '" +
+                                 client_id + "'.");
+    }
+    return app.status();
+  }
+  return issue_token(call, std::move(*app), client_id, scope);
+}
+
 Status token(Call& call) {
   const auto& req = call.req;
   // Credentials only in the body: a query string stays in logs, proxies and browser history.
@@ -113,12 +254,6 @@ Status token(Call& call) {
                                "the tenant. You might have sent your authentication request to "
                                "the wrong tenant.");
   }
-  UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
-  int64_t now = unix_now();
-  nlohmann::json answer = {{"token_type", "Bearer"},
-                           {"expires_in", call.server.token_lifetime_seconds},
-                           {"ext_expires_in", call.server.token_lifetime_seconds}};
-  Principal who;
   if (grant == "client_credentials") {
     if (!scope.ends_with("/.default") || scope.find(' ') != std::string::npos) {
       return write_aad_error(call, 400, "invalid_scope", 1002012,
@@ -132,24 +267,11 @@ Status token(Call& call) {
                              "The request body must contain the following parameter: "
                              "'client_assertion' or 'client_secret'.");
     }
-    auto app = sign_in_app(*creds, call.tenant, client_id, secret);
-    if (!app) {
-      if (app.status().code() == StatusCode::kNotFound) {
-        return write_aad_error(call, 400, "unauthorized_client", 700016,
-                               "Application with identifier '" + client_id +
-                                   "' was not found in the directory '" + call.tenant.name + "'.");
-      }
-      if (app.status().code() == StatusCode::kUnauthenticated) {
-        return write_aad_error(call, 401, "invalid_client", 7000215,
-                               "Invalid client secret provided. Ensure the secret being sent in "
-                               "the request is the client secret value, not the client secret "
-                               "ID, for a secret added to app '" +
-                                   client_id + "'.");
-      }
-      return app.status();
-    }
-    who = std::move(*app);
-  } else if (grant == "password") {
+    return sign_in_on_pool(call, [client_id, secret, scope](Call& c, auto&) {
+      return app_sign_in(c, client_id, secret, scope);
+    });
+  }
+  if (grant == "password") {
     std::string username = req.get_param_value("username");
     std::string password = req.get_param_value("password");
     if (username.empty() || password.empty()) {
@@ -158,59 +280,16 @@ Status token(Call& call) {
                                          "'") +
                                  (username.empty() ? "username" : "password") + "'.");
     }
-    // The client a person signs in through must be registered in the tenant; a confidential
-    // client that sends a secret must send the right one.
-    auto app = creds->app_with_secret(call.tenant.id, client_id);
-    if (!app) {
-      if (app.status().code() != StatusCode::kNotFound) return app.status();
-      return write_aad_error(call, 400, "unauthorized_client", 700016,
-                             "Application with identifier '" + client_id +
-                                 "' was not found in the directory '" + call.tenant.name + "'.");
-    }
-    if (!secret.empty() && !verify_secret(secret, app->second)) {
-      return write_aad_error(call, 401, "invalid_client", 7000215,
-                             "Invalid client secret provided.");
-    }
-    auto person = sign_in_user(*creds, call.tenant, username, password);
-    if (!person) {
-      if (person.status().code() == StatusCode::kNotFound ||
-          person.status().code() == StatusCode::kUnauthenticated) {
-        return write_aad_error(call, 400, "invalid_grant", 50126,
-                               "Error validating credentials due to invalid username or "
-                               "password.");
-      }
-      return person.status();
-    }
-    who = std::move(*person);
-    who.client_id = client_id;
-    answer["scope"] = scope;
-  } else {
-    return write_aad_error(call, 400, "unsupported_grant_type", 70003,
-                           "The app requested an unsupported grant type '" + grant + "'.");
+    // A locked account or address is refused at once, without hashing (smart lockout).
+    std::string account = std::to_string(call.tenant.id) + "/" + ascii_lower(username);
+    if (call.server.sign_in_throttle->locked(account, req.remote_addr)) return write_locked(call);
+    return sign_in_on_pool(call, [=, client_id = client_id, secret = secret](
+                                     Call& c, std::chrono::milliseconds& delay) {
+      return password_sign_in(c, delay, client_id, secret, username, password, scope);
+    });
   }
-
-  auto claims =
-      access_token_claims(who, issuer_for(call), audience, now, call.server.token_lifetime_seconds);
-  UPSYNC_ASSIGN_OR_RETURN(std::string jwt, call.server.signer->sign(claims));
-  answer["access_token"] = jwt;
-  if (who.role != Role::kApp && has_scope(scope, "openid")) {
-    nlohmann::json id = {{"aud", client_id},
-                         {"iss", issuer_for(call)},
-                         {"iat", now},
-                         {"nbf", now},
-                         {"exp", now + 3600},
-                         {"tid", call.tenant.name},
-                         {"sub", who.upn},
-                         {"oid", who.upn},
-                         {"preferred_username", who.upn},
-                         {"name", who.upn},
-                         {"ver", "2.0"}};
-    UPSYNC_ASSIGN_OR_RETURN(std::string id_token, call.server.signer->sign(id));
-    answer["id_token"] = id_token;
-  }
-  call.res.set_header("Cache-Control", "no-store, no-cache");
-  write_json(call.res, 200, answer);
-  return Status::ok();
+  return write_aad_error(call, 400, "unsupported_grant_type", 70003,
+                         "The app requested an unsupported grant type '" + grant + "'.");
 }
 
 Status discovery(Call& call) {

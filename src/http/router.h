@@ -29,7 +29,9 @@
 #include <vector>
 
 #include "auth/credential_cache.h"
+#include "auth/hash_pool.h"
 #include "auth/principal.h"
+#include "auth/sign_in_throttle.h"
 #include "auth/token_signer.h"
 #include "core/status.h"
 #include "core/tenant.h"
@@ -54,6 +56,9 @@ struct ServerContext {
   std::function<CredentialCache&()> thread_credentials;
   // The Host names the server answers to; the port of the listen address is set once bound.
   PublicHosts public_hosts;
+  // Password sign-in: hashing off the request loops, and smart lockout (oauth_routes.cpp).
+  std::unique_ptr<HashPool> sign_in_pool;
+  std::unique_ptr<SignInThrottle> sign_in_throttle;
 };
 
 // One request on its way through a handler.

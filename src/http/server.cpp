@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "auth/token_signer.h"
 #include "http/access_log.h"
@@ -163,6 +164,9 @@ Status serve(const ServeOptions& opts) {
   http.port = opts.port;
   http.threads = opts.threads;
   http.max_body_bytes = opts.max_body_bytes;
+  http.max_connections = opts.max_connections;
+  http.max_connections_per_address = opts.max_connections_per_address;
+  http.request_deadline_seconds = opts.request_deadline_seconds;
   bool tls = !opts.tls_cert.empty();
   if (tls) {
     UPSYNC_ASSIGN_OR_RETURN(TlsPem pem, read_tls_pair({opts.tls_cert, opts.tls_key}));
@@ -193,21 +197,24 @@ Status serve(const ServeOptions& opts) {
     access_log->record(req, res);
   };
 
-  // The body of an answer the engine decides (413, or 500 when a handler throws).
-  auto on_error = [](const HttpRequest& req, HttpResponse& res) {
-    if (!res.body.empty()) return;
-    std::string msg;
+  // An answer the engine decides (400 / 411 for a body's framing, 413 for its size, 500 when
+  // a handler throws), its body a sentence saying why, in SharePoint's error shape.
+  auto on_error = [](const HttpRequest&, HttpResponse& res) {
     std::string code;
     switch (res.status) {
       case 413:
         code = "-2147024809, System.ArgumentException";
-        msg = "The request body is larger than the limit of this server.";
+        break;
+      case 400:
+      case 411:
+        code = "-1, Microsoft.SharePoint.Client.InvalidClientQueryException";
         break;
       default:
         code = "-1, Microsoft.SharePoint.Client.ClientServiceException";
-        msg = "HTTP " + std::to_string(res.status) + " for " + req.path + ".";
     }
     int status = res.status;
+    std::string msg = std::move(res.body);
+    res = HttpResponse();
     set_json(res, status, sp_error(code, msg));
   };
 
@@ -224,6 +231,15 @@ Status serve(const ServeOptions& opts) {
   }
   context->public_hosts.add_listen_address(opts.host, tls ? "https" : "http");
   if (opts.port != 0) context->public_hosts.set_bound_port(opts.port);
+  context->sign_in_pool = std::make_unique<HashPool>(
+      opts.sign_in_threads != 0 ? opts.sign_in_threads
+                                : std::max(1u, std::thread::hardware_concurrency() / 2),
+      opts.sign_in_queue);
+  SignInThrottlePolicy lockout;
+  lockout.account_threshold = opts.lockout_threshold;
+  lockout.address_threshold = 5 * opts.lockout_threshold;
+  lockout.lockout = std::chrono::seconds(opts.lockout_seconds);
+  context->sign_in_throttle = std::make_unique<SignInThrottle>(lockout);
   {
     auto signer = TokenSigner::open(opts.data_dir);
     if (!signer) return signer.status();

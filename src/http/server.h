@@ -26,6 +26,17 @@ struct ServeOptions {
   // The names clients reach the server by (--public-host, public_hosts.h), besides the listen
   // address: "example.com", "example.com:8443", "https://example.com".
   std::vector<std::string> public_hosts;
+  // Connections and requests (http_server.h): 0 connections is the engine's default.
+  size_t max_connections = 0;
+  size_t max_connections_per_address = 64;
+  unsigned request_deadline_seconds = 30;
+  // Password sign-in (auth/hash_pool.h, auth/sign_in_throttle.h): hashing threads (0: half
+  // the machine's cores, at least 1), their queue, and the smart lockout's threshold and
+  // first window.
+  size_t sign_in_threads = 0;
+  size_t sign_in_queue = 16;
+  int lockout_threshold = 10;
+  int lockout_seconds = 60;
   bool import_worker = true;   // run queued bulk imports inside the server
   double worker_interval = 5;  // seconds between the worker's polls
 };

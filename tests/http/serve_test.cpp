@@ -297,7 +297,9 @@ TEST_F(ServeTest, SigtermLetsARequestBeingReceivedFinish) {
   EXPECT_NE(srv.log().find("stopping on signal"), std::string::npos);
 }
 
-TEST_F(ServeTest, ChunkedBodyOverTheLimitGets413AndChangesNothing) {
+// A chunked body is refused before it is read (http_server.h: the engine would answer a
+// flood of chunk extensions with its own 500); the answer says what to send instead.
+TEST_F(ServeTest, ChunkedBodyGets411) {
   Server srv(dir_, {"--max-body", "1024"});
   ASSERT_GT(srv.port(), 0);
   RawConnection c(srv.port());
@@ -312,8 +314,10 @@ TEST_F(ServeTest, ChunkedBodyOverTheLimitGets413AndChangesNothing) {
   request += "0\r\n\r\n";
   ASSERT_TRUE(c.send_text(request));
   std::string answer = c.read_answer();
-  EXPECT_NE(answer.find("HTTP/1.1 413"), std::string::npos) << answer;
-  EXPECT_NE(answer.find("larger than the limit of this server"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("HTTP/1.1 411"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("send Content-Length instead of Transfer-Encoding: chunked"),
+            std::string::npos)
+      << answer;
   EXPECT_EQ(srv.stop(), 0);
 }
 
