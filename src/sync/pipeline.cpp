@@ -956,6 +956,7 @@ Result<SyncReport> run(Store& store, const Tenant& tenant, const SourceRead* sou
       report.stages.push_back(std::move(r3));
     }
     if (options.dry_run) return failed_precondition(kDryRunMarker);
+    if (options.before_commit) return options.before_commit(report);
     return Status::ok();
   });
   if (!s.is_ok() && !(options.dry_run && s.message() == kDryRunMarker)) return s;
