@@ -139,11 +139,13 @@ Result<std::vector<ImportJob>> BulkImporter::get_import_profile_property_jobs(
   return jobs_.list(tenant.id);
 }
 
-Result<std::vector<ImportJob>> BulkImporter::run_pending(const Progress& progress) {
+Result<std::vector<ImportJob>> BulkImporter::run_pending(const Progress& progress,
+                                                         std::optional<TenantId> only) {
   UPSYNC_ASSIGN_OR_RETURN(auto jobs, jobs_.runnable());
   std::vector<ImportJob> done;
   for (ImportJob& job : jobs) {
     if (stop_ && stop_->load()) break;
+    if (only && job.tenant != *only) continue;
     auto ended = run_job(std::move(job), progress);
     // DeleteImportProfilePropertiesJob removed it after the list was read: nothing to run.
     if (!ended && ended.status().code() == StatusCode::kNotFound) continue;

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,9 +78,10 @@ class BulkImporter {
   // Called after each committed batch.
   using Progress = std::function<void(const ImportJob&, const ImportProgress&)>;
 
-  // Runs every Queued job (and any left Processing by a killed worker), oldest first.
-  // Returns the jobs run, as they ended.
-  Result<std::vector<ImportJob>> run_pending(const Progress& progress = {});
+  // Runs every Queued job (and any left Processing by a killed worker), oldest first; with
+  // `only`, that tenant's jobs alone. Returns the jobs run, as they ended.
+  Result<std::vector<ImportJob>> run_pending(const Progress& progress = {},
+                                             std::optional<TenantId> only = std::nullopt);
   // Runs one job to its end state; NotFound when the job no longer exists (deleted).
   Result<ImportJob> run_job(ImportJob job, const Progress& progress = {});
 

@@ -300,13 +300,16 @@ void add_directory_commands(CLI::App& app, CliContext& ctx) {
         UPSYNC_RETURN_IF_ERROR(apply_edits(u, *a));
         if (edit->flag) u.attributes[edit->flag] = {edit->value};
         UPSYNC_ASSIGN_OR_RETURN(auto outcome, dir->put(t.id, DirectoryLayer::kCloud, u));
-        const bool changed = outcome != DirectoryStore::PutOutcome::kUnchanged;
+        const char* what = outcome == DirectoryStore::PutOutcome::kAdded     ? "added"
+                           : outcome == DirectoryStore::PutOutcome::kUpdated ? "updated"
+                                                                             : "unchanged";
         if (ctx.json) {
-          print_json(*ctx.out, user_json(u));
+          nlohmann::json j = user_json(u);
+          j["outcome"] = what;
+          print_json(*ctx.out, j);
         } else {
-          *ctx.out << (changed ? "updated " : "unchanged ") << u.first("userPrincipalName") << " ("
-                   << u.object_id << "); run 'upsync sync run' to carry it into "
-                   << "profiles\n";
+          *ctx.out << what << " " << u.first("userPrincipalName") << " (" << u.object_id
+                   << "); run 'upsync sync run' to carry it into profiles\n";
         }
         return Status::ok();
       };

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <thread>
 
@@ -60,8 +61,14 @@ void add_limit_options(CLI::App* cmd, Limits& l) {
       ->check(CLI::Range(1, 1000000));
 }
 
-// Runs every runnable job; prints each as it ends.
-Status run_pending(CliContext& ctx, const Limits& limits, bool quiet_when_idle) {
+// Runs every runnable job, or `tenant`'s alone when given; prints each as it ends.
+Status run_pending(CliContext& ctx, const Limits& limits, bool quiet_when_idle,
+                   const std::optional<std::string>& tenant = std::nullopt) {
+  std::optional<TenantId> only;
+  if (tenant) {
+    UPSYNC_ASSIGN_OR_RETURN(Tenant t, ctx.tenant(*tenant));
+    only = t.id;
+  }
   UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
   UPSYNC_ASSIGN_OR_RETURN(auto jobs, open_job_store(*store));
   DocumentLibraries libs(ctx.data_dir);
@@ -70,23 +77,26 @@ Status run_pending(CliContext& ctx, const Limits& limits, bool quiet_when_idle) 
   const bool tty = isatty(STDERR_FILENO) != 0;
   std::string drawn;  // the job whose bar is on the line
   UPSYNC_ASSIGN_OR_RETURN(
-      auto done, imp.run_pending([&](const ImportJob& j, const ImportProgress& p) {
-        if (!tty) return;
-        if (!drawn.empty() && drawn != j.job_id) *ctx.err << "\n";
-        // \r back to the line's start, the bar, then \x1b[K clears what a
-        // longer bar left.
-        *ctx.err << "\r" << j.job_id << " ";
-        if (p.checking) {
-          const double per_second =
-              p.seconds > 0 ? static_cast<double>(p.bytes_checked) / p.seconds : 0;
-          *ctx.err << "checking "
-                   << progress_line(p.bytes_checked, p.bytes_total, per_second, "bytes");
-        } else {
-          *ctx.err << progress_line(p.records_done, p.records_total, p.rate());
-        }
-        *ctx.err << "\x1b[K" << std::flush;
-        drawn = j.job_id;
-      }));
+      auto done, imp.run_pending(
+                     [&](const ImportJob& j, const ImportProgress& p) {
+                       if (!tty) return;
+                       if (!drawn.empty() && drawn != j.job_id) *ctx.err << "\n";
+                       // \r back to the line's start, the bar, then \x1b[K clears what a
+                       // longer bar left.
+                       *ctx.err << "\r" << j.job_id << " ";
+                       if (p.checking) {
+                         const double per_second =
+                             p.seconds > 0 ? static_cast<double>(p.bytes_checked) / p.seconds : 0;
+                         *ctx.err << "checking "
+                                  << progress_line(p.bytes_checked, p.bytes_total, per_second,
+                                                   "bytes");
+                       } else {
+                         *ctx.err << progress_line(p.records_done, p.records_total, p.rate());
+                       }
+                       *ctx.err << "\x1b[K" << std::flush;
+                       drawn = j.job_id;
+                     },
+                     only));
   if (!drawn.empty()) *ctx.err << "\n";
   if (done.empty() && quiet_when_idle) return Status::ok();
   print_jobs(ctx, done);
@@ -190,11 +200,18 @@ void add_import_commands(CLI::App& app, CliContext& ctx) {
     };
   });
 
-  auto rl = std::make_shared<Limits>();
-  CLI::App* run = group->add_subcommand("run-pending", "run every queued job once, then exit");
-  add_limit_options(run, *rl);
-  run->callback(
-      [&ctx, rl] { ctx.action = [&ctx, rl]() -> Status { return run_pending(ctx, *rl, false); }; });
+  struct RunArgs {
+    Limits limits;
+    std::optional<std::string> tenant;
+  };
+  auto ra = std::make_shared<RunArgs>();
+  CLI::App* run = group->add_subcommand(
+      "run-pending", "run every queued job once (or one tenant's, with --tenant), then exit");
+  run->add_option("--tenant,-t", ra->tenant, "run this tenant's jobs only");
+  add_limit_options(run, ra->limits);
+  run->callback([&ctx, ra] {
+    ctx.action = [&ctx, ra]() -> Status { return run_pending(ctx, ra->limits, false, ra->tenant); };
+  });
 
   struct WorkerArgs {
     Limits limits;

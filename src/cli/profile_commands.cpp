@@ -43,6 +43,9 @@ void print_profile(std::ostream& out, const Profile& p, const ProfileSchema& sch
 }
 
 // "Name=value" → a change; repeated names collect several values (multi-value properties).
+// "Name=" clears Name, whatever its kind, as --clear does: SharePoint clears a property set
+// to an empty value (SetSingleValueProfileProperty with "", SetMultiValuedProfileProperty
+// with []).
 Status parse_assignments(const std::vector<std::string>& sets,
                          const std::vector<std::string>& clears,
                          std::vector<PropertyChange>& changes) {
@@ -60,6 +63,15 @@ Status parse_assignments(const std::vector<std::string>& sets,
     } else {
       it->values.push_back(s.substr(eq + 1));
     }
+  }
+  for (PropertyChange& c : changes) {
+    if (std::find(c.values.begin(), c.values.end(), "") == c.values.end()) continue;
+    if (c.values.size() > 1) {
+      return invalid_argument("--set '" + c.name +
+                              "=': an empty value clears the property, and cannot be given "
+                              "with other values of it");
+    }
+    c.values.clear();
   }
   for (const std::string& c : clears) {
     for (const PropertyChange& existing : changes) {
@@ -175,7 +187,22 @@ void add_profile_commands(CLI::App& app, CliContext& ctx) {
       if (ctx.json) {
         print_json(*ctx.out, profile_json(updated, schema));
       } else if (updated.seq == p.seq) {
-        *ctx.out << "profile " << p.id << " unchanged (the values were already set)\n";
+        // Say which clears found nothing to clear, rather than that "values were set".
+        std::string empty;
+        size_t clears = 0;
+        for (const PropertyChange& c : changes) {
+          if (!c.values.empty() || p.find(c.name)) continue;
+          empty += (empty.empty() ? "" : ", ") + c.name;
+          ++clears;
+        }
+        *ctx.out << "profile " << p.id << " unchanged";
+        if (empty.empty()) {
+          *ctx.out << " (the values were already set)\n";
+        } else {
+          *ctx.out << ": " << empty << (clears > 1 ? " had no values" : " had no value")
+                   << (clears < changes.size() ? "; the other values were already set" : "")
+                   << "\n";
+        }
       } else {
         *ctx.out << "updated profile " << p.id << " (change " << updated.seq << ")\n";
       }

@@ -120,17 +120,18 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
       const char* source_name = source == Source::kLdif   ? "ldif"
                                 : source == Source::kLdap ? "ldap"
                                                           : "cloud";
-      auto sync = [&]() -> Result<SyncReport> {
+      // `o` is a->options with record_run()'s hook that writes the history entry.
+      auto sync = [&](const SyncOptions& o) -> Result<SyncReport> {
         if (source != Source::kLdap) {
-          return sync_tenant(*store, t, source == Source::kLdif ? &records : nullptr, a->options);
+          return sync_tenant(*store, t, source == Source::kLdif ? &records : nullptr, o);
         }
         if (t.kind == TenantKind::kServer) {
           // Server tenants import a complete read straight into profiles.
           UPSYNC_ASSIGN_OR_RETURN(auto entries, read_ldap_entries(a->ldap));
-          return import_server_profiles(*store, t, entries, a->options);
+          return import_server_profiles(*store, t, entries, o);
         }
         UPSYNC_ASSIGN_OR_RETURN(DeltaMethod method, parse_delta_method(a->delta_method));
-        return run_ldap_sync(*store, t, a->ldap, method, a->options);
+        return run_ldap_sync(*store, t, a->ldap, method, o);
       };
       auto run_result = record_run(*store, t, a->options, "cli", source_name, sync);
       a->options.progress = nullptr;  // it refers to this call's locals

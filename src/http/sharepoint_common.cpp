@@ -168,7 +168,15 @@ Result<Profile> sp_find_account(Call& call, std::string_view account) {
   account = trim(account);
   if (account.empty()) return invalid_argument("The account name is empty.");
   std::optional<ProfileKey> key;
-  if (looks_like_claim(account)) {
+  // Claim-shaped text goes to the claims parser, whose reason a malformed one gets as a 400:
+  // besides looks_like_claim()'s "i:"/"c:", a letter and ':' (a mistyped issuer, "x:0#.f|")
+  // or a '|' anywhere (a claim missing its start): neither is in a UPN, and a lookup as one
+  // would answer "could not be found" for what is an error in the name.
+  const bool claim_shaped = looks_like_claim(account) ||
+                            account.find('|') != std::string_view::npos ||
+                            (account.size() >= 2 && account[1] == ':' &&
+                             ((account[0] | 0x20) >= 'a' && (account[0] | 0x20) <= 'z'));
+  if (claim_shaped) {
     auto claim = parse_claim(account);
     if (!claim) {
       return invalid_argument("The account name '" + quote_for_message(account) +

@@ -69,7 +69,9 @@ std::string sp_effective_method(const Call& call);
 // SharePoint's NotFound for an account: "The specified user <account> could not be found."
 Status sp_user_not_found(std::string_view account);
 // A profile by the account name a client sent: a claim (i:0#.f|membership|upn), a UPN or
-// work email, or DOMAIN\user (SharePoint Server's Windows accounts).
+// work email, or DOMAIN\user (SharePoint Server's Windows accounts). Text shaped like a claim
+// ("x:...", anything with '|') that the claims parser refuses is an InvalidArgument with its
+// reason (400); a well-formed name of nobody is sp_user_not_found() (404).
 Result<Profile> sp_find_account(Call& call, std::string_view account);
 // The signed-in person's own profile; NotFound for apps and for people without one, except
 // in an education tenant, where the first access makes a stub profile (seed 002).

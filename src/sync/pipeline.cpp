@@ -24,6 +24,8 @@ namespace {
 constexpr int kFeedBatch = 1000;
 constexpr std::string_view kStage1Cursor = "sync.stage1";
 constexpr std::string_view kStage2Cursor = "sync.stage2";
+// The profiles feed as stage 2 reads it for an education tenant's stubs (fill_stubs()).
+constexpr std::string_view kStage2StubsCursor = "sync.stage2.stubs";
 constexpr std::string_view kStage3Cursor = "sync.stage3";
 constexpr std::string_view kStage1GroupsCursor = "sync.stage1.groups";
 const std::string kMemberOutOfScope = "group member outside the synced scope";
@@ -678,63 +680,98 @@ class Pipeline {
     // Managers' account names by object id: many users share a manager, and the directory
     // store does not change during this stage.
     std::unordered_map<std::string, std::string> manager_accounts;
+    std::unordered_set<std::string> synced;  // the users this run has carried into profiles
     UPSYNC_RETURN_IF_ERROR(
         follow(r.stage, kDirectoryUsersFeed, kStage2Cursor, r.read, [&](const Change& c) -> Status {
-          UPSYNC_ASSIGN_OR_RETURN(auto user,
-                                  dir_.user(tenant_.id, DirectoryLayer::kStore, c.object_id));
-          UPSYNC_ASSIGN_OR_RETURN(
-              std::optional<Profile> existing,
-              store_.find_profile(tenant_.id, {ProfileKeyKind::kCloudId, c.object_id}));
-          if (!user || user->deleted) {
-            if (existing) {
-              UPSYNC_RETURN_IF_ERROR(store_.delete_profile(tenant_.id, existing->id));
-              ++r.deleted;
-              r.changes.push_back("- " + existing->account_name);
-            }
-            return Status::ok();
-          }
-          if (auto why = skip_reason(*user)) {
-            ++r.skipped[*why];
-            return Status::ok();
-          }
-          std::string manager_account;
-          if (std::string m = user->first("manager"); !m.empty()) {
-            auto known = manager_accounts.find(m);
-            if (known == manager_accounts.end()) {
-              UPSYNC_ASSIGN_OR_RETURN(auto mgr, dir_.user(tenant_.id, DirectoryLayer::kStore, m));
-              std::string account;
-              if (mgr && !mgr->deleted && !mgr->first("userPrincipalName").empty()) {
-                account = format_claim(membership_user(mgr->first("userPrincipalName")));
-              }
-              known = manager_accounts.emplace(m, std::move(account)).first;
-            }
-            manager_account = known->second;
-          }
-          const std::vector<PropertyChange> props = profile_properties_for(*user, manager_account);
-          const std::string account =
-              format_claim(membership_user(user->first("userPrincipalName")));
-          if (!existing) {
-            // A profile made before sync knew the user (an education stub, an admin) is found
-            // by its account name and filled.
-            UPSYNC_ASSIGN_OR_RETURN(
-                existing, store_.find_profile(tenant_.id, {ProfileKeyKind::kAccountName, account}));
-          }
-          if (existing) {
-            UPSYNC_ASSIGN_OR_RETURN(Profile after,
-                                    store_.update_read_profile(tenant_.id, *existing, props));
-            count(r, true, after.seq != existing->seq, account);
-            return Status::ok();
-          }
-          if (tenant_.education) {
-            // Seed 002: education tenants get no profile from sync; the first access makes one.
-            ++r.skipped["education tenant: profile is created on first access"];
-            return Status::ok();
-          }
-          UPSYNC_RETURN_IF_ERROR(store_.create_profile(tenant_.id, account, props).status());
-          count(r, false, true, account);
-          return Status::ok();
+          synced.insert(c.object_id);
+          return user_to_profile(r, c.object_id, manager_accounts);
         }));
+    if (tenant_.education) UPSYNC_RETURN_IF_ERROR(fill_stubs(r, synced, manager_accounts));
     return r;
+  }
+
+  // Stage 2 for one user of the directory store: their profile created, filled, or deleted.
+  Status user_to_profile(StageReport& r, const std::string& object_id,
+                         std::unordered_map<std::string, std::string>& manager_accounts) {
+    UPSYNC_ASSIGN_OR_RETURN(auto user, dir_.user(tenant_.id, DirectoryLayer::kStore, object_id));
+    UPSYNC_ASSIGN_OR_RETURN(std::optional<Profile> existing,
+                            store_.find_profile(tenant_.id, {ProfileKeyKind::kCloudId, object_id}));
+    if (!user || user->deleted) {
+      if (existing) {
+        UPSYNC_RETURN_IF_ERROR(store_.delete_profile(tenant_.id, existing->id));
+        ++r.deleted;
+        r.changes.push_back("- " + existing->account_name);
+      }
+      return Status::ok();
+    }
+    if (auto why = skip_reason(*user)) {
+      ++r.skipped[*why];
+      return Status::ok();
+    }
+    std::string manager_account;
+    if (std::string m = user->first("manager"); !m.empty()) {
+      auto known = manager_accounts.find(m);
+      if (known == manager_accounts.end()) {
+        UPSYNC_ASSIGN_OR_RETURN(auto mgr, dir_.user(tenant_.id, DirectoryLayer::kStore, m));
+        std::string account;
+        if (mgr && !mgr->deleted && !mgr->first("userPrincipalName").empty()) {
+          account = format_claim(membership_user(mgr->first("userPrincipalName")));
+        }
+        known = manager_accounts.emplace(m, std::move(account)).first;
+      }
+      manager_account = known->second;
+    }
+    const std::vector<PropertyChange> props = profile_properties_for(*user, manager_account);
+    const std::string account = format_claim(membership_user(user->first("userPrincipalName")));
+    if (!existing) {
+      // A profile made before sync knew the user (an education stub, an admin) is found
+      // by its account name and filled.
+      UPSYNC_ASSIGN_OR_RETURN(
+          existing, store_.find_profile(tenant_.id, {ProfileKeyKind::kAccountName, account}));
+    }
+    if (existing) {
+      UPSYNC_ASSIGN_OR_RETURN(Profile after,
+                              store_.update_read_profile(tenant_.id, *existing, props));
+      count(r, true, after.seq != existing->seq, account);
+      return Status::ok();
+    }
+    if (tenant_.education) {
+      // Seed 002: education tenants get no profile from sync; the first access makes one.
+      ++r.skipped["education tenant: profile is created on first access"];
+      return Status::ok();
+    }
+    UPSYNC_RETURN_IF_ERROR(store_.create_profile(tenant_.id, account, props).status());
+    count(r, false, true, account);
+    return Status::ok();
+  }
+
+  // Seed 002: "The stub profile will be updated with all remaining data as part of the sync
+  // process". A stub made at first access names a user whom an earlier run skipped and whose
+  // directory entry may never change again, so the directory feed alone would not bring them
+  // back: the profiles feed, from a cursor of this stage's own, brings each new profile, and
+  // one without a cloud id whose user the directory store has is carried as if that user
+  // had changed. Each profile change is read once; its profile is only read back.
+  Status fill_stubs(StageReport& r, const std::unordered_set<std::string>& synced,
+                    std::unordered_map<std::string, std::string>& manager_accounts) {
+    int64_t read = 0;  // profile changes: not the directory changes the stage's `read` counts
+    return follow(r.stage + " (stubs)", kProfilesFeed, kStage2StubsCursor, read,
+                  [&](const Change& c) -> Status {
+                    if (c.op == ChangeOp::kDelete) return Status::ok();
+                    UPSYNC_ASSIGN_OR_RETURN(
+                        auto p,
+                        store_.find_profile(tenant_.id, {ProfileKeyKind::kId, c.object_id}));
+                    if (!p || !p->first("msOnline-ObjectId").empty()) return Status::ok();
+                    std::string upn = p->first("SPS-UserPrincipalName");
+                    if (upn.empty()) {
+                      auto claim = parse_claim(p->account_name);
+                      if (claim && claim->issuer == IssuerType::kForms) upn = claim->value;
+                    }
+                    if (upn.empty()) return Status::ok();
+                    UPSYNC_ASSIGN_OR_RETURN(
+                        auto user, dir_.user_by_upn(tenant_.id, DirectoryLayer::kStore, upn));
+                    if (!user || synced.count(user->object_id)) return Status::ok();
+                    return user_to_profile(r, user->object_id, manager_accounts);
+                  });
   }
 
   // Stage 3: each changed profile's "sync to sites" properties into the site user
@@ -919,6 +956,7 @@ Result<SyncReport> run(Store& store, const Tenant& tenant, const SourceRead* sou
       report.stages.push_back(std::move(r3));
     }
     if (options.dry_run) return failed_precondition(kDryRunMarker);
+    if (options.before_commit) return options.before_commit(report);
     return Status::ok();
   });
   if (!s.is_ok() && !(options.dry_run && s.message() == kDryRunMarker)) return s;

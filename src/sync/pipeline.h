@@ -60,6 +60,8 @@ struct SyncProgress {
   int64_t total = 0;
 };
 
+struct SyncReport;
+
 struct SyncOptions {
   bool full = false;     // stages 1-3 re-read their whole feed
   bool dry_run = false;  // report what would change, write nothing
@@ -82,6 +84,11 @@ struct SyncOptions {
   // Called as each stage goes, every few thousand objects and at its end, when the stage
   // has anything to do (e.g. to draw a progress bar on a terminal).
   std::function<void(const SyncProgress&)> progress;
+  // Called inside the run's transaction after its last write, just before the commit (never
+  // for a dry run), with the report so far: what it writes commits with the run's data or
+  // not at all. record_run() (run_history.h) writes the run's history entry there, so that a
+  // process killed after the commit still leaves its entry.
+  std::function<Status(const SyncReport&)> before_commit;
 };
 
 struct SyncReport {

@@ -127,20 +127,40 @@ Result<SyncReport> sync_tenant(Store& store, const Tenant& tenant,
 
 Result<SyncRun> record_run(Store& store, const Tenant& tenant, const SyncOptions& options,
                            std::string_view trigger, std::string_view source,
-                           const std::function<Result<SyncReport>()>& sync) {
+                           const std::function<Result<SyncReport>(const SyncOptions&)>& sync) {
+  UPSYNC_ASSIGN_OR_RETURN(auto runs, open_sync_run_store(store));
   SyncRun run;
   run.trigger = trigger;
   run.source = source;
   run.full = options.full;
   run.dry_run = options.dry_run;
   run.started_at = utc_now_iso();
-  auto t0 = std::chrono::steady_clock::now();
-  auto report = sync();
+  const auto t0 = std::chrono::steady_clock::now();
   // Whole milliseconds: what the history keeps, so a run reads back as it was answered.
-  run.seconds = static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::steady_clock::now() - t0)
-                                        .count()) /
-                1000;
+  auto seconds = [&] {
+    return static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now() - t0)
+                                   .count()) /
+           1000;
+  };
+  // Whether the entry went in with the run's data (before_commit ran in a transaction that
+  // then committed, as a successful `sync` tells).
+  bool written = false;
+  SyncOptions recorded = options;
+  recorded.before_commit = [&](const SyncReport& so_far) -> Status {
+    if (options.before_commit) UPSYNC_RETURN_IF_ERROR(options.before_commit(so_far));
+    SyncRun entry = run;
+    entry.succeeded = true;
+    entry.report = so_far;
+    entry.seconds = seconds();
+    entry.finished_at = utc_now_iso();
+    if (written) return runs->update(tenant.id, entry);
+    UPSYNC_ASSIGN_OR_RETURN(run.id, runs->add(tenant.id, entry));
+    written = true;
+    return Status::ok();
+  };
+  auto report = sync(recorded);
+  run.seconds = seconds();
   run.finished_at = utc_now_iso();
   if (report) {
     run.succeeded = true;
@@ -150,7 +170,12 @@ Result<SyncRun> record_run(Store& store, const Tenant& tenant, const SyncOptions
   } else {
     return report.status();  // a broken store cannot record the run either
   }
-  UPSYNC_ASSIGN_OR_RETURN(auto runs, open_sync_run_store(store));
+  if (run.succeeded && written) {
+    UPSYNC_RETURN_IF_ERROR(runs->update(tenant.id, run));
+    return run;
+  }
+  // Rolled back (a dry run, a failure), or a sync that never reached a commit of its own:
+  // the entry goes in now.
   UPSYNC_ASSIGN_OR_RETURN(run.id, runs->add(tenant.id, run));
   return run;
 }
@@ -159,7 +184,7 @@ Result<SyncRun> run_and_record(Store& store, const Tenant& tenant,
                                const std::vector<LdifRecord>* ldif, const SyncOptions& options,
                                std::string_view trigger, std::string_view source) {
   return record_run(store, tenant, options, trigger, source,
-                    [&] { return sync_tenant(store, tenant, ldif, options); });
+                    [&](const SyncOptions& o) { return sync_tenant(store, tenant, ldif, o); });
 }
 
 }  // namespace upsync

@@ -35,6 +35,8 @@ class SyncRunStore {
  public:
   virtual ~SyncRunStore() = default;
   virtual Result<int64_t> add(TenantId tenant, const SyncRun& run) = 0;
+  // Rewrites the entry `run.id` (NotFound when the tenant has none).
+  virtual Status update(TenantId tenant, const SyncRun& run) = 0;
   // Newest first.
   virtual Result<std::vector<SyncRun>> list(TenantId tenant, int limit) = 0;
   // NotFound when the tenant has no run with that id.
@@ -43,12 +45,16 @@ class SyncRunStore {
 
 Result<std::unique_ptr<SyncRunStore>> open_sync_run_store(Store& store);
 
-// Runs `sync` and records the run, a failed one too (after its transaction rolled back).
-// Returns the recorded run; a user-facing failure of the run (a refused deletion, a bad
-// entry) is in run.error, not a Status; a broken store is a Status.
+// Runs `sync` with `options` and records the run, a failed one too (after its transaction
+// rolled back). `sync` must pass on the options it is given: their before_commit writes the
+// entry inside the run's transaction, so that the entry commits with the data (a process
+// killed after the commit leaves both), and the entry is completed (the source's notes, the
+// whole duration) once `sync` returns. A dry or failed run, which commits nothing, is recorded
+// after it. Returns the recorded run; a user-facing failure of the run (a refused deletion, a
+// bad entry) is in run.error, not a Status; a broken store is a Status.
 Result<SyncRun> record_run(Store& store, const Tenant& tenant, const SyncOptions& options,
                            std::string_view trigger, std::string_view source,
-                           const std::function<Result<SyncReport>()>& sync);
+                           const std::function<Result<SyncReport>(const SyncOptions&)>& sync);
 
 // The pipeline for `tenant`'s kind: without `ldif`, the tenant's connector when it has one
 // (connector.h: stage 0 from its directory, then the rest); online tenants run_sync() (stage

@@ -238,6 +238,11 @@ Result<SyncReport> import_server_profiles(Store& store, const Tenant& tenant,
     report.deleted = deletes;
     UPSYNC_ASSIGN_OR_RETURN(sites, sync_profiles_to_sites(store, tenant, options));
     if (options.dry_run) return failed_precondition(kDryRun);
+    if (options.before_commit) {
+      SyncReport so_far;
+      so_far.stages = {report, sites};
+      return options.before_commit(so_far);
+    }
     return Status::ok();
   });
   if (!st.is_ok() && !(options.dry_run && st.message() == kDryRun)) return st;

@@ -158,5 +158,38 @@ TEST(ImportProgressTest, RateCountsOnlyWhatThisWorkerApplied) {
   EXPECT_DOUBLE_EQ(p.rate(), 0);
 }
 
+// Like every other `import` command, run-pending takes -t: it then runs that tenant's jobs
+// and leaves the others queued; an unknown tenant is refused and runs nothing.
+TEST_F(ImportCliTest, RunPendingTakesATenant) {
+  ASSERT_EQ(cli({"tenant", "create", "fabrikam"}), 0);
+  ASSERT_EQ(cli({"file", "put", "-t", "contoso", (dir_.path() / "users.json").string(), kUrl}), 0);
+  ASSERT_EQ(cli({"file", "put", "-t", "fabrikam", (dir_.path() / "users.json").string(), kUrl}), 0);
+  ASSERT_EQ(cli(queue_args("Email", "OfficeCode")), 0) << err_.str();
+  std::vector<std::string> fabrikam_queue = queue_args("Email", "OfficeCode");
+  fabrikam_queue[3] = "fabrikam";
+  ASSERT_EQ(cli({"property", "add", "-t", "fabrikam", "City"}), 0);
+  ASSERT_EQ(cli({"property", "add", "-t", "fabrikam", "OfficeCode"}), 0);
+  ASSERT_EQ(cli(fabrikam_queue), 0) << err_.str();
+  auto state = [&](const std::string& tenant) -> std::string {
+    EXPECT_EQ(cli({"--json", "import", "list", "-t", tenant}), 0) << err_.str();
+    auto all = nlohmann::json::parse(out_.str());
+    return all.size() == 1 ? all[0]["State"].get<std::string>() : "<" + out_.str() + ">";
+  };
+
+  EXPECT_EQ(cli({"import", "run-pending", "-t", "nowhere"}), 1);
+  EXPECT_NE(err_.str().find("nowhere"), std::string::npos) << err_.str();
+  EXPECT_EQ(state("contoso"), "Queued");
+  EXPECT_EQ(state("fabrikam"), "Queued");
+
+  ASSERT_EQ(cli({"--json", "import", "run-pending", "-t", "fabrikam"}), 0) << err_.str();
+  auto ran = nlohmann::json::parse(out_.str());
+  ASSERT_EQ(ran.size(), 1u);
+  EXPECT_EQ(state("fabrikam"), "Error");  // the sample names people fabrikam does not have
+  EXPECT_EQ(state("contoso"), "Queued");
+
+  ASSERT_EQ(cli({"import", "run-pending", "--tenant", "contoso"}), 0) << err_.str();
+  EXPECT_EQ(state("contoso"), "Error");
+}
+
 }  // namespace
 }  // namespace upsync

@@ -143,6 +143,47 @@ TEST_F(CliTest, BadInputExitsOneAndChangesNothingOnDisk) {
   EXPECT_EQ(snapshot(), before);
 }
 
+// `--set NAME=` clears NAME, as SharePoint does when a client sets an empty value, for every
+// kind of property (as --clear does); an empty value among others of the same name is refused.
+TEST_F(CliTest, AnEmptyValueClearsAPropertyOfAnyKind) {
+  seed();
+  ASSERT_EQ(run({"profile", "create", "-t", "contoso", "i:0#.f|membership|megan@contoso.com"}).code,
+            0);
+  CliRun filled = run({"profile", "set", "-t", "contoso", "bob@contoso.com", "--set",
+                       "Manager=i:0#.f|membership|megan@contoso.com", "--set", "SPS-Skills=C++",
+                       "--set", "SPS-Skills=SQL", "--set", "CostCenter=7"});
+  ASSERT_EQ(filled.code, 0) << filled.err;
+  auto properties = [&]() {
+    CliRun get = run({"--json", "profile", "get", "-t", "contoso", "bob@contoso.com"});
+    EXPECT_EQ(get.code, 0) << get.err;
+    return nlohmann::json::parse(get.out)["properties"];
+  };
+  ASSERT_TRUE(properties().contains("Manager"));
+
+  for (const char* name : {"Manager", "SPS-Skills", "CostCenter"}) {
+    CliRun clear = run(
+        {"profile", "set", "-t", "contoso", "bob@contoso.com", "--set", std::string(name) + "="});
+    EXPECT_EQ(clear.code, 0) << name << ": " << clear.err;
+    EXPECT_EQ(clear.out.rfind("updated profile ", 0), 0u) << name << ": " << clear.out;
+    EXPECT_FALSE(properties().contains(name)) << name;
+  }
+  EXPECT_EQ(properties()["FirstName"], "Bob");
+
+  // Nothing left to clear: said as such, not "the values were already set".
+  CliRun again = run({"profile", "set", "-t", "contoso", "bob@contoso.com", "--set", "Manager="});
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_NE(again.out.find("unchanged: Manager had no value"), std::string::npos) << again.out;
+
+  const auto before = snapshot();
+  CliRun mixed = run({"profile", "set", "-t", "contoso", "bob@contoso.com", "--set",
+                      "SPS-Skills=Go", "--set", "SPS-Skills="});
+  EXPECT_EQ(mixed.code, kExitUserError) << mixed.out;
+  EXPECT_NE(mixed.err.find("--set 'SPS-Skills=': an empty value clears the property"),
+            std::string::npos)
+      << mixed.err;
+  EXPECT_EQ(snapshot(), before);
+}
+
 TEST_F(CliTest, CorruptDatabaseExitsOneAndIsLeftAlone) {
   write_file(dir_.path() / "upsync.db", std::string(8192, '\x17'));
   const auto before = snapshot();

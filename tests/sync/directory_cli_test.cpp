@@ -303,5 +303,34 @@ TEST_F(DirectoryCliTest, GroupListAndShowWithDirectAndTransitiveMembers) {
   EXPECT_EQ(nlohmann::json::parse(after.out).size(), 2u);
 }
 
+// Each edit says what it did: a new user is "added", not "updated", in text and in JSON.
+TEST_F(DirectoryCliTest, EachEditSaysWhatItDid) {
+  ASSERT_EQ(run({"tenant", "create", "contoso"}).code, 0);
+  Out add = run({"directory", "user", "add", "-t", "contoso", "ada@contoso.com"});
+  ASSERT_EQ(add.code, 0) << add.err;
+  EXPECT_EQ(add.out.rfind("added ada@contoso.com (", 0), 0u) << add.out;
+  Out set = run({"directory", "user", "set", "-t", "contoso", "ada@contoso.com", "--set",
+                 "jobTitle=Analyst"});
+  ASSERT_EQ(set.code, 0) << set.err;
+  EXPECT_EQ(set.out.rfind("updated ada@contoso.com (", 0), 0u) << set.out;
+  Out again = run({"directory", "user", "set", "-t", "contoso", "ada@contoso.com", "--set",
+                   "jobTitle=Analyst"});
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(again.out.rfind("unchanged ada@contoso.com (", 0), 0u) << again.out;
+
+  Out add_json = run({"--json", "directory", "user", "add", "-t", "contoso", "bo@contoso.com"});
+  ASSERT_EQ(add_json.code, 0) << add_json.err;
+  auto added = nlohmann::json::parse(add_json.out);
+  EXPECT_EQ(added["outcome"], "added");
+  EXPECT_EQ(added["attributes"]["userPrincipalName"], nlohmann::json::array({"bo@contoso.com"}));
+  Out block_json = run({"--json", "directory", "user", "block", "-t", "contoso", "bo@contoso.com"});
+  ASSERT_EQ(block_json.code, 0) << block_json.err;
+  EXPECT_EQ(nlohmann::json::parse(block_json.out)["outcome"], "updated");
+  Out block_again =
+      run({"--json", "directory", "user", "block", "-t", "contoso", "bo@contoso.com"});
+  ASSERT_EQ(block_again.code, 0) << block_again.err;
+  EXPECT_EQ(nlohmann::json::parse(block_again.out)["outcome"], "unchanged");
+}
+
 }  // namespace
 }  // namespace upsync

@@ -573,6 +573,55 @@ TEST_F(SyncTest, EducationTenantsGetAStubOnFirstAccessThenSyncFillsIt) {
   EXPECT_EQ(by_upn("vesa@contoso.com").first("LastName"), "Juvonen");
 }
 
+// Seed 002: "The stub profile will be updated with all remaining data as part of the sync
+// process": the next delta run fills a stub made at first access, though the run before
+// skipped its user and moved its cursor past them; a stub whose user sync does not process
+// (blocked, or not in the directory) stays as it is.
+TEST_F(SyncTest, EducationStubsAreFilledByTheNextDeltaRun) {
+  auto edu = store_->create_tenant({.name = "school", .education = true});
+  ASSERT_TRUE(edu);
+  tenant_ = *edu;
+  const std::string blocked =
+      "dn: CN=Blocked,OU=Staff,DC=contoso,DC=com\nobjectClass: user\nobjectGUID:: " + guid_b64(5) +
+      "\nuserPrincipalName: blocked@contoso.com\nuserAccountControl: 514\n\n";
+  ASSERT_TRUE(sync(kDirectory + blocked));
+  // First access, as sp_own_profile() makes it: the account name, the UPN, the display name.
+  auto stub = [&](const std::string& upn) {
+    const std::vector<PropertyChange> first_access = {
+        {"UserName", {upn}}, {"SPS-UserPrincipalName", {upn}}, {"PreferredName", {"Signed In"}}};
+    ASSERT_TRUE(store_->create_profile(tenant_.id, "i:0#.f|membership|" + upn, first_access));
+  };
+  stub("vesa@contoso.com");
+  stub("blocked@contoso.com");
+  stub("stranger@contoso.com");
+
+  auto delta = sync_stages();
+  ASSERT_TRUE(delta) << delta.status().to_string();
+  const StageReport& profiles = stage(*delta, "store-to-profiles");
+  EXPECT_EQ(profiles.updated, 1);
+  EXPECT_EQ(profiles.added, 0);
+  Profile vesa = by_upn("vesa@contoso.com");
+  EXPECT_EQ(vesa.first("LastName"), "Juvonen");
+  EXPECT_EQ(vesa.first("Title"), "PM");
+  EXPECT_EQ(vesa.first("Manager"), "i:0#.f|membership|megan@contoso.com");
+  EXPECT_FALSE(vesa.first("msOnline-ObjectId").empty());
+  EXPECT_EQ(by_upn("blocked@contoso.com").first("LastName"), "") << "not processed";
+  EXPECT_EQ(by_upn("stranger@contoso.com").first("msOnline-ObjectId"), "");
+  EXPECT_FALSE(has_profile("megan@contoso.com")) << "no stub, no profile";
+
+  // Each stub is looked at once: the next run has nothing to do.
+  auto quiet = sync_stages();
+  ASSERT_TRUE(quiet);
+  EXPECT_EQ(stage(*quiet, "store-to-profiles").updated, 0);
+  EXPECT_EQ(stage(*quiet, "store-to-profiles").unchanged, 0);
+
+  // A later directory change of the filled user reaches its profile as for anyone.
+  std::string promoted = kDirectory;
+  promoted.replace(promoted.find("title: PM"), 9, "title: Lead");
+  ASSERT_TRUE(sync(promoted + blocked));
+  EXPECT_EQ(by_upn("vesa@contoso.com").first("Title"), "Lead");
+}
+
 TEST_F(SyncTest, DryRunWritesNothing) {
   const int64_t seq = *store_->last_seq(tenant_.id);
   SyncOptions dry;

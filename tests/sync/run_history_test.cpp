@@ -165,5 +165,78 @@ TEST_F(RunHistoryTest, EachStageKeepsItsDuration) {
   }
 }
 
+// Finding 8 of issue 15: a run killed after its data committed, before it came back to write
+// its history, left no entry. The entry commits with the data: another connection that sees
+// the run's profiles sees its entry too, at the moment a process killed there would leave.
+TEST_F(RunHistoryTest, TheEntryCommitsWithTheRunsData) {
+  auto records = parse_ldif(user(1, "a@contoso.com") + user(2, "b@contoso.com"));
+  ASSERT_TRUE(records);
+  const std::string path = (dir_.path() / "upsync.db").string();
+  bool looked = false;
+  auto run = record_run(
+      *store_, tenant_, {}, "cli", "ldif", [&](const SyncOptions& options) -> Result<SyncReport> {
+        auto report = run_sync(*store_, tenant_, &records.value(), options);
+        // The run's transaction has committed: from here on only record_run's own writes are left.
+        auto other = SqliteStore::open(path, /*create=*/false);
+        EXPECT_TRUE(other) << other.status().to_string();
+        if (!other) return report;
+        looked = true;
+        EXPECT_TRUE(
+            (*other)->profile(tenant_.id, {ProfileKeyKind::kPrincipalName, "b@contoso.com"}))
+            << "the data committed";
+        auto runs_store = open_sync_run_store(**other);
+        EXPECT_TRUE(runs_store);
+        auto runs = (*runs_store)->list(tenant_.id, 10);
+        EXPECT_TRUE(runs) << runs.status().to_string();
+        EXPECT_EQ(runs->size(), 1u) << "no history entry for a run whose data committed";
+        if (runs->size() == 1) {
+          const SyncRun& entry = runs->front();
+          EXPECT_TRUE(entry.succeeded);
+          EXPECT_EQ(entry.trigger, "cli");
+          EXPECT_EQ(entry.source, "ldif");
+          EXPECT_FALSE(entry.finished_at.empty());
+          EXPECT_EQ(entry.report.stages.size(), 4u);
+          if (entry.report.stages.size() == 4u) {
+            EXPECT_EQ(entry.report.stages[2].added, 2);
+          }
+        }
+        return report;
+      });
+  ASSERT_TRUE(looked);
+  ASSERT_TRUE(run) << run.status().to_string();
+  EXPECT_TRUE(run->succeeded);
+  // The entry the run came back to complete is the one written with its data, not a second.
+  auto runs_store = open_sync_run_store(*store_);
+  ASSERT_TRUE(runs_store);
+  auto runs = (*runs_store)->list(tenant_.id, 10);
+  ASSERT_TRUE(runs);
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_EQ(runs->front().id, run->id);
+  EXPECT_EQ(runs->front().report.stages.size(), 4u);
+}
+
+// A run that rolls back (refused, or dry) writes its entry after the rollback, and only one.
+TEST_F(RunHistoryTest, ARolledBackRunHasOneEntry) {
+  sync(user(1, "a@contoso.com") + user(2, "b@contoso.com"));
+  SyncOptions strict;
+  strict.deletion_threshold = 0;
+  SyncRun refused = sync(user(1, "a@contoso.com"), strict);
+  EXPECT_FALSE(refused.succeeded);
+  SyncOptions dry;
+  dry.dry_run = true;
+  SyncRun dry_run = sync(user(1, "a@contoso.com"), dry);
+  EXPECT_TRUE(dry_run.succeeded);
+  auto runs_store = open_sync_run_store(*store_);
+  ASSERT_TRUE(runs_store);
+  auto runs = (*runs_store)->list(tenant_.id, 10);
+  ASSERT_TRUE(runs);
+  ASSERT_EQ(runs->size(), 3u);
+  EXPECT_EQ((*runs)[0].id, dry_run.id);
+  EXPECT_TRUE((*runs)[0].dry_run);
+  EXPECT_EQ((*runs)[1].id, refused.id);
+  EXPECT_FALSE((*runs)[1].succeeded);
+  EXPECT_TRUE(store_->profile(tenant_.id, {ProfileKeyKind::kPrincipalName, "b@contoso.com"}));
+}
+
 }  // namespace
 }  // namespace upsync

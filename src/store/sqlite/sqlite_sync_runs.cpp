@@ -35,6 +35,29 @@ class SqliteSyncRunStore : public SyncRunStore {
     return db_.query_int("SELECT last_insert_rowid()");
   }
 
+  Status update(TenantId tenant, const SyncRun& r) override {
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * s,
+        db_.prepare("UPDATE sync_runs SET started_at = ?, finished_at = ?, trigger = ?, "
+                    "source = ?, full = ?, dry_run = ?, succeeded = ?, error = ?, "
+                    "milliseconds = ?, report = ? WHERE tenant_id = ? AND id = ?"));
+    s->bind(1, r.started_at);
+    s->bind(2, r.finished_at);
+    s->bind(3, r.trigger);
+    s->bind(4, r.source);
+    s->bind(5, static_cast<int64_t>(r.full));
+    s->bind(6, static_cast<int64_t>(r.dry_run));
+    s->bind(7, static_cast<int64_t>(r.succeeded));
+    s->bind(8, r.error);
+    s->bind(9, static_cast<int64_t>(r.seconds * 1000));
+    s->bind(10, sync_report_json(r.report, kHistoryChangeLines).dump());
+    s->bind(11, tenant);
+    s->bind(12, r.id);
+    UPSYNC_RETURN_IF_ERROR(s->run());
+    if (db_.changes() == 0) return not_found("no sync run " + std::to_string(r.id));
+    return Status::ok();
+  }
+
   Result<std::vector<SyncRun>> list(TenantId tenant, int limit) override {
     UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s, db_.prepare("SELECT " + std::string(kColumns) +
                                                              " FROM sync_runs WHERE tenant_id = ? "
