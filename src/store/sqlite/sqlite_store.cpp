@@ -321,6 +321,14 @@ UPDATE profiles SET props =
          ORDER BY j.key) e)
   WHERE id IN (SELECT id FROM profile_custom);
 )sql",
+    // 15: a queued bulk import pins its source file (src/bulkimport/job.h SourcePin): size,
+    // modification time and SHA-256 at queue time; NULL for jobs queued before, which run
+    // unpinned.
+    R"sql(
+ALTER TABLE import_jobs ADD COLUMN source_size INTEGER;
+ALTER TABLE import_jobs ADD COLUMN source_modified_ns INTEGER;
+ALTER TABLE import_jobs ADD COLUMN source_sha256 TEXT;
+)sql",
 };
 
 // A profile's columns, from kProfileTables: its row in profiles, then its custom row (NULLs
