@@ -3,6 +3,7 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 #include <simdjson.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -586,6 +587,45 @@ Status quick_read_import_file(const std::string& path, const ImportRecordViewSin
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) return not_found("cannot open data file '" + path + "': " + std::strerror(errno));
   Status st = QuickReader(f, {}, sink, options).run();
+  std::fclose(f);
+  return st;
+}
+
+namespace {
+
+// A stdio stream over a duplicate of `fd`, rewound to the file's start.
+Result<std::FILE*> stream_of(int fd) {
+  int copy = ::dup(fd);
+  if (copy < 0) return internal_error(std::string("dup: ") + std::strerror(errno));
+  std::FILE* f = ::fdopen(copy, "rb");
+  if (!f) {
+    ::close(copy);
+    return internal_error(std::string("fdopen: ") + std::strerror(errno));
+  }
+  if (std::fseek(f, 0, SEEK_SET) != 0) {
+    std::fclose(f);
+    return internal_error(std::string("seeking the data file: ") + std::strerror(errno));
+  }
+  return f;
+}
+
+}  // namespace
+
+Status quick_read_import_fd(int fd, const ImportRecordViewSink& sink,
+                            const ImportReaderOptions& options) {
+  UPSYNC_ASSIGN_OR_RETURN(std::FILE * f, stream_of(fd));
+  Status st = QuickReader(f, {}, sink, options).run();
+  std::fclose(f);
+  return st;
+}
+
+Status read_import_fd(int fd, const ImportRecordSink& sink, const ImportReaderOptions& options) {
+  UPSYNC_ASSIGN_OR_RETURN(std::FILE * f, stream_of(fd));
+  Status st;
+  {
+    TrackingStream is(f);
+    st = parse(is, sink, options);
+  }
   std::fclose(f);
   return st;
 }

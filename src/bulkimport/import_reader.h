@@ -79,6 +79,14 @@ Status quick_read_import_buffer(std::string_view data, const ImportRecordViewSin
 // Reads the file at `path`. A failure of `sink` stops the read and is returned as is.
 Status read_import_file(const std::string& path, const ImportRecordSink& sink,
                         const ImportReaderOptions& options = {});
+
+// The two readers over an open file, from its start (through a duplicate of `fd`, which
+// stays open; the offset it shares with the duplicate moves). For a file opened beneath a
+// tenant's folder (DocumentLibraries::open_file), never reopened by its path.
+Status quick_read_import_fd(int fd, const ImportRecordViewSink& sink,
+                            const ImportReaderOptions& options = {});
+Status read_import_fd(int fd, const ImportRecordSink& sink,
+                      const ImportReaderOptions& options = {});
 // The same over bytes in memory (tests, the fuzzer).
 Status read_import_buffer(std::string_view data, const ImportRecordSink& sink,
                           const ImportReaderOptions& options = {});

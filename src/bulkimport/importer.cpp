@@ -1,7 +1,13 @@
 #include "bulkimport/importer.h"
 
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <exception>
+#include <memory>
 #include <thread>
 #include <unordered_map>
 
@@ -38,6 +44,63 @@ std::span<const ImportFieldView> views_of(const ImportRecord& r,
   views.clear();
   for (const auto& [name, value] : r.fields) views.push_back({name, value});
   return views;
+}
+
+// SHA-256 of the whole file, lower-case hex; pread only, so that a reader of the same
+// descriptor (another thread) keeps its offset.
+Result<std::string> sha256_of(int fd) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
+    return internal_error("SHA-256 is not available");
+  }
+  std::vector<char> buf(1 << 20);
+  off_t offset = 0;
+  while (true) {
+    ssize_t n = pread(fd, buf.data(), buf.size(), offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return internal_error(std::string("reading the data file: ") + std::strerror(errno));
+    if (n == 0) break;
+    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(n));
+    offset += n;
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), md, &len);
+  static const char* kHex = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) {
+    hex += kHex[md[i] >> 4];
+    hex += kHex[md[i] & 15];
+  }
+  return hex;
+}
+
+Result<SourcePin> pin_of(const OpenedFile& f) {
+  SourcePin pin;
+  pin.size = static_cast<int64_t>(f.info.size);
+  pin.modified_ns = f.info.modified_ns;
+  UPSYNC_ASSIGN_OR_RETURN(pin.sha256, sha256_of(f.fd.get()));
+  return pin;
+}
+
+std::string changed_message(std::string_view what) {
+  return "InvalidDataFile - The data file changed after the job was queued (" + std::string(what) +
+         "); upload it again if needed and queue a new import.";
+}
+
+// The message of a job whose source is not the version it pinned, or "" when size and
+// modification time still match (the content is compared while the first pass reads).
+std::string pin_change(const SourcePin& pin, const FileInfo& now) {
+  std::string what;
+  if (static_cast<int64_t>(now.size) != pin.size) {
+    what = "its size went from " + std::to_string(pin.size) + " to " + std::to_string(now.size) +
+           " bytes";
+  } else if (now.modified_ns != pin.modified_ns) {
+    what = "it was modified at " + now.modified_at;
+  } else {
+    return "";
+  }
+  return changed_message(what);
 }
 
 std::string log_folder_of(std::string_view source_uri, std::string_view job_id) {
@@ -115,14 +178,18 @@ Result<std::string> BulkImporter::queue_import_profile_properties(
   if (!url_in_tenant(url, tenant)) {
     job.error = ImportJobError::kDataFileNotInTenant;
     job.error_message = "The data source file did not belong to the same tenant";
-  } else if (auto info = libs_.stat(tenant, url); !info || info->folder) {
+  } else if (auto file = libs_.open_file(tenant, url); !file) {
     job.error = ImportJobError::kDataFileNotExist;
     job.error_message = "The data source file could not be found";
-  } else if (info->size > limits_.max_file_bytes) {
+  } else if (file->info.size > limits_.max_file_bytes) {
     job.error = ImportJobError::kDataFileTooBig;
-    job.error_message = "The size of the data file was too big: " + std::to_string(info->size) +
-                        " bytes, the limit is " + std::to_string(limits_.max_file_bytes);
+    job.error_message =
+        "The size of the data file was too big: " + std::to_string(file->info.size) +
+        " bytes, the limit is " + std::to_string(limits_.max_file_bytes);
   } else {
+    // The version queued is the version imported: size, modification time and a SHA-256 of
+    // the content, read once here.
+    UPSYNC_ASSIGN_OR_RETURN(job.source_pin, pin_of(*file));
     job.state = ImportJobState::kQueued;
   }
   UPSYNC_RETURN_IF_ERROR(jobs_.update(job));
@@ -210,13 +277,26 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
   job.state = ImportJobState::kProcessing;
   UPSYNC_RETURN_IF_ERROR(jobs_.update(job));
 
-  UPSYNC_ASSIGN_OR_RETURN(FileUrl source, parse_file_url(job.source_uri));
-  auto info = libs_.stat(*tenant, source);
-  if (!info || info->folder) {
+  auto parsed = parse_file_url(job.source_uri);
+  if (!parsed) {
+    // Queued before the door refused such URLs: nothing of it is read.
+    job.state = ImportJobState::kError;
+    job.error = ImportJobError::kDataFileNotExist;
+    job.error_message = "The data source file could not be found: " + parsed.status().message();
+    UPSYNC_RETURN_IF_ERROR(jobs_.update(job));
+    return job;
+  }
+  const FileUrl source = std::move(*parsed);
+  // Both passes read this descriptor, opened beneath the tenant's folder: a file put in its
+  // place later (a rename) is not the one read.
+  auto opened = libs_.open_file(*tenant, source);
+  if (!opened) {
     UPSYNC_RETURN_IF_ERROR(finish(job, *tenant, source, ImportJobError::kDataFileNotExist,
                                   "The data source file could not be found"));
     return job;
   }
+  const FileInfo* info = &opened->info;
+  const int fd = opened->fd.get();
   if (info->size > limits_.max_file_bytes) {
     UPSYNC_RETURN_IF_ERROR(
         finish(job, *tenant, source, ImportJobError::kDataFileTooBig,
@@ -224,7 +304,17 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
                    " bytes, the limit is " + std::to_string(limits_.max_file_bytes)));
     return job;
   }
-  const std::string path = libs_.local_path(*tenant, source);
+  // The file changed after it was queued: another version is never imported.
+  auto refuse_changed = [&](const std::string& message) -> Status {
+    UPSYNC_RETURN_IF_ERROR(jobs_.add_log_line(job.job_id, message));
+    return finish(job, *tenant, source, ImportJobError::kInvalidDataFile, message);
+  };
+  if (job.source_pin.pinned()) {
+    if (std::string changed = pin_change(job.source_pin, *info); !changed.empty()) {
+      UPSYNC_RETURN_IF_ERROR(refuse_changed(changed));
+      return job;
+    }
+  }
   UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, store_.schema(tenant->id));
   // Lower-case file name → the profile property it maps to, resolved once per job (nullptr
   // when the property was removed after queuing: its values are then refused per user).
@@ -296,17 +386,31 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
     }
     return Status::ok();
   };
-  Status valid = quick_read_import_file(
-      path, [&](const ImportRecordView& r) { return check(r.index, r.fields, r.end_offset, 0, 0); },
-      ropts);
+  // The content's hash is compared while the first pass reads (on another thread, with
+  // pread), before anything is applied: the pin costs no pass of its own.
+  Result<std::string> content_hash = std::string();
+  Status valid;
+  {
+    std::jthread hasher;
+    if (job.source_pin.pinned()) hasher = std::jthread([&] { content_hash = sha256_of(fd); });
+    valid = quick_read_import_fd(
+        fd, [&](const ImportRecordView& r) { return check(r.index, r.fields, r.end_offset, 0, 0); },
+        ropts);
+  }
+  UPSYNC_RETURN_IF_ERROR(content_hash.status());
+  if (job.source_pin.pinned() && *content_hash != job.source_pin.sha256) {
+    UPSYNC_RETURN_IF_ERROR(
+        refuse_changed(changed_message("its content is not the content queued: another SHA-256")));
+    return job;
+  }
   // The second pass reads the file with the reader that went through it.
   const bool quick = valid.is_ok();
   if (!quick) {
     properties = 0;
     records_total = 0;
     std::vector<ImportFieldView> views;
-    valid = read_import_file(
-        path,
+    valid = read_import_fd(
+        fd,
         [&](const ImportRecord& r) {
           return check(r.index, views_of(r, views), r.end_offset, r.line, r.position);
         },
@@ -463,17 +567,16 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
       Status st;
       try {
         if (quick) {
-          st = quick_read_import_file(
-              path, [&](const ImportRecordView& r) { return take(r.index, r.fields); }, ropts);
+          st = quick_read_import_fd(
+              fd, [&](const ImportRecordView& r) { return take(r.index, r.fields); }, ropts);
           if (!st.is_ok() && refused.is_ok()) {
             st = internal_error("import job " + job.job_id +
                                 ": the data file changed while it was read");
           }
         } else {
           std::vector<ImportFieldView> views;
-          st = read_import_file(
-              path, [&](const ImportRecord& r) { return take(r.index, views_of(r, views)); },
-              ropts);
+          st = read_import_fd(
+              fd, [&](const ImportRecord& r) { return take(r.index, views_of(r, views)); }, ropts);
         }
         if (st.is_ok() && batch.records > 0) st = hand_over();
       } catch (const std::exception& e) {

@@ -7,6 +7,14 @@
 //   imp.run_pending();                       // what `upsync import run-pending` does
 //   auto job = imp.get_import_profile_property_job(tenant, *id);
 //
+// The source URL goes through the door of sites/library_path.h: a URL it refuses (an encoded
+// '/', a dot segment, ...) is InvalidArgument at queue time, and no job exists. A queued job
+// pins the file's version (size, modification time, SHA-256, read once at queue time); the
+// worker opens the file once, beneath the tenant's folder, compares size and time at once and
+// the hash while its first pass reads (on a second thread, before anything is applied), and
+// ends the job with InvalidDataFile ("the data file changed after the job was queued") when
+// the file is not the one queued.
+//
 // The worker reads the file twice, streaming. Pass 1 validates everything that can abort
 // the file (JSON, shape, unmapped properties, values against the schema, the property
 // limit) so that an aborted file applies nothing. Pass 2 resolves identities and applies
@@ -65,7 +73,8 @@ class BulkImporter {
       : store_(store), jobs_(jobs), libs_(libs), limits_(limits) {}
 
   // Checks the map (messages as seed 003: "Property Names [AboutMe] are editable by
-  // user.") and refuses with InvalidArgument; otherwise records the job and returns its
+  // user.") and the source URL (the door), and refuses with InvalidArgument; otherwise
+  // records the job and returns its
   // GUID at once. The source file's checks (tenant, existence, size) decide whether the job
   // is Queued or ends in Error with DataFileNotInTenant / DataFileNotExist / DataFileTooBig.
   Result<std::string> queue_import_profile_properties(

@@ -53,6 +53,16 @@ std::optional<ImportIdType> parse_import_id_type(std::string_view name);
 // The store index an id type looks profiles up in.
 ProfileKeyKind profile_key_kind_for(ImportIdType t);
 
+// The version of a job's source file that was queued: the worker refuses to import another
+// (seed 003's InvalidDataFile, "the data file changed after the job was queued"). Jobs queued
+// before pins existed have none (sha256 empty) and run as they are.
+struct SourcePin {
+  int64_t size = 0;
+  int64_t modified_ns = 0;  // the file's modification time, ns since the epoch
+  std::string sha256;       // of the whole content, lower-case hex
+  bool pinned() const { return !sha256.empty(); }
+};
+
 struct ImportJob {
   std::string job_id;  // GUID
   TenantId tenant = 0;
@@ -64,6 +74,7 @@ struct ImportJob {
   ImportIdType id_type = ImportIdType::kEmail;
   std::string id_property;                          // sourceDataIdProperty
   std::map<std::string, std::string> property_map;  // file property → profile property
+  SourcePin source_pin;                             // set when the job is Queued
   int64_t records_done = 0;  // checkpoint: records of the file already applied
   int64_t seq = 0;           // queue order
   std::string created_at;
@@ -86,7 +97,7 @@ class JobStore {
   // when the tenant has no such job, FailedPrecondition when it has started or ended
   // (DeleteImportProfilePropertiesJob deletes only jobs that have not started).
   virtual Status remove_unstarted(TenantId tenant, std::string_view job_id) = 0;
-  // Writes state, error, message, log folder and checkpoint.
+  // Writes state, error, message, log folder, source pin and checkpoint.
   virtual Status update(const ImportJob& job) = 0;
   // Log lines of a job (kept until the log file is written, crash-safe).
   virtual Status add_log_line(std::string_view job_id, std::string_view line) = 0;

@@ -3,9 +3,11 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <ostream>
 
 #include "cli/context.h"
+#include "core/private_modes.h"
 
 namespace upsync {
 
@@ -22,6 +24,20 @@ Result<Tenant> CliContext::tenant(std::string_view name) {
 }
 
 namespace {
+
+// An existing data folder left readable by others (by an older version, or by hand) is made
+// private before any command opens it, saying what changed.
+Status make_data_folder_private(CliContext& ctx) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(ctx.data_dir, ec)) return Status::ok();
+  UPSYNC_ASSIGN_OR_RETURN(auto tightened, make_private(ctx.data_dir));
+  if (!tightened.empty()) {
+    *ctx.err << "upsync: warning: other accounts could read the data folder '" << ctx.data_dir
+             << "'; made private: " << describe_tightened(tightened) << "\n";
+  }
+  return Status::ok();
+}
+
 std::string default_data_dir() {
   const char* env = std::getenv("UPSYNC_DATA_DIR");
   return (env && *env) ? env : "upsync-data";
@@ -76,7 +92,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   Status s;
   try {
-    s = ctx.action();
+    s = make_data_folder_private(ctx);
+    if (s.is_ok()) s = ctx.action();
   } catch (const std::exception& e) {
     s = internal_error(std::string("unexpected failure: ") + e.what());
   }

@@ -1,17 +1,27 @@
 // upsync file put|get|ls|rm: the tenant's document libraries (src/sites).
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "cli/context.h"
 #include "cli/output.h"
+#include "core/text.h"
 #include "sites/sites.h"
 
 namespace upsync {
 namespace {
 
+// URLs are printed as the commands take them ('%', '?' and '#' escaped), so that a printed
+// URL can be given back.
 nlohmann::json file_json(const FileInfo& f) {
-  return {{"url", f.url}, {"folder", f.folder}, {"size", f.size}, {"modifiedAt", f.modified_at}};
+  return {{"url", escape_file_path(f.url)},
+          {"folder", f.folder},
+          {"size", f.size},
+          {"modifiedAt", f.modified_at}};
 }
 
 struct FileArgs {
@@ -20,15 +30,31 @@ struct FileArgs {
   std::string local;
 };
 
-// The tenant and the URL, refusing a URL of another tenant's host.
+// The tenant and the URL (through the door of sites/library_path.h: decoded once, every
+// separator, dot segment and encoding trick refused), refusing another tenant's host.
 Result<std::pair<Tenant, FileUrl>> resolve(CliContext& ctx, const FileArgs& a) {
   UPSYNC_ASSIGN_OR_RETURN(Tenant t, ctx.tenant(a.tenant));
   UPSYNC_ASSIGN_OR_RETURN(FileUrl url, parse_file_url(a.url));
   if (!url_in_tenant(url, t)) {
-    return invalid_argument("'" + a.url + "' is not in tenant '" + t.name + "' (its host is " +
-                            tenant_host(t) + ")");
+    return invalid_argument("'" + quote_for_message(a.url) + "' is not in tenant '" + t.name +
+                            "' (its host is " + tenant_host(t) + ")");
   }
   return std::make_pair(t, url);
+}
+
+// Writes the file's content to `out` (standard output for `file get URL -`).
+Status copy_to(const OpenedFile& f, std::ostream& out) {
+  char buf[1 << 16];
+  while (true) {
+    ssize_t n = ::read(f.fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return internal_error("reading '" + f.info.url + "': " + std::strerror(errno));
+    if (n == 0) break;
+    out.write(buf, n);
+  }
+  out.flush();
+  if (!out) return unavailable("writing '" + f.info.url + "' to standard output failed");
+  return Status::ok();
 }
 
 }  // namespace
@@ -52,7 +78,7 @@ void add_file_commands(CLI::App& app, CliContext& ctx) {
       if (ctx.json) {
         print_json(*ctx.out, file_json(f));
       } else {
-        *ctx.out << "stored " << f.url << " (" << f.size << " bytes)\n";
+        *ctx.out << "stored " << escape_file_path(f.url) << " (" << f.size << " bytes)\n";
       }
       return Status::ok();
     };
@@ -62,12 +88,14 @@ void add_file_commands(CLI::App& app, CliContext& ctx) {
   CLI::App* get = group->add_subcommand("get", "download a file");
   get->add_option("--tenant,-t", ga->tenant, "tenant name")->required();
   get->add_option("url", ga->url, "file URL")->required();
-  get->add_option("local", ga->local, "local destination")->required();
+  get->add_option("local", ga->local, "local destination ('-': standard output)")->required();
   get->callback([&ctx, ga] {
     ctx.action = [&ctx, ga]() -> Status {
       UPSYNC_ASSIGN_OR_RETURN(auto tu, resolve(ctx, *ga));
       DocumentLibraries libs(ctx.data_dir);
-      return libs.get_file(tu.first, tu.second, ga->local);
+      if (ga->local != "-") return libs.get_file(tu.first, tu.second, ga->local);
+      UPSYNC_ASSIGN_OR_RETURN(OpenedFile f, libs.open_file(tu.first, tu.second));
+      return copy_to(f, *ctx.out);
     };
   });
 
@@ -88,7 +116,8 @@ void add_file_commands(CLI::App& app, CliContext& ctx) {
       }
       TextTable table({"URL", "TYPE", "SIZE", "MODIFIED"});
       for (const auto& f : files) {
-        table.add_row({f.url, f.folder ? "folder" : "file", std::to_string(f.size), f.modified_at});
+        table.add_row({escape_file_path(f.url), f.folder ? "folder" : "file",
+                       std::to_string(f.size), f.modified_at});
       }
       table.print(*ctx.out);
       return Status::ok();
@@ -104,7 +133,7 @@ void add_file_commands(CLI::App& app, CliContext& ctx) {
       UPSYNC_ASSIGN_OR_RETURN(auto tu, resolve(ctx, *ra));
       DocumentLibraries libs(ctx.data_dir);
       UPSYNC_RETURN_IF_ERROR(libs.remove(tu.first, tu.second));
-      if (!ctx.json) *ctx.out << "removed " << tu.second.server_relative() << "\n";
+      if (!ctx.json) *ctx.out << "removed " << tu.second.escaped() << "\n";
       return Status::ok();
     };
   });

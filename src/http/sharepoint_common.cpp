@@ -113,7 +113,13 @@ Result<TenantUrl> sp_resolve_url(const Call& call, std::string_view url) {
     if (ascii_lower(url.substr(0, scheme.size())) != scheme) continue;
     std::string_view rest = url.substr(scheme.size());
     size_t slash = rest.find('/');
-    std::string host = host_only(rest.substr(0, slash));
+    std::string_view authority = rest.substr(0, slash);
+    if (!valid_url_host(authority)) {
+      return invalid_argument("'" + quote_for_message(url) + "': the host '" +
+                              quote_for_message(authority) +
+                              "' is not a host name (letters, digits, '.', '-' and a port).");
+    }
+    std::string host = host_only(authority);
     path = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
     std::string own = host_only(call.req.get_header_value("Host"));
     if (host != own) {
@@ -146,16 +152,8 @@ Result<FileUrl> sp_file_url(const Call& call, std::string_view decoded) {
     return invalid_argument("'" + quote_for_message(decoded) + "' is not in tenant '" +
                             call.tenant.name + "'.");
   }
-  // parse_file_url decodes percent-escapes; the text here is decoded already.
-  std::string escaped;
-  for (char c : where.server_relative) {
-    if (c == '%') {
-      escaped += "%25";
-    } else {
-      escaped.push_back(c);
-    }
-  }
-  return parse_file_url(escaped);
+  // The text was decoded already (an OData literal): the door decodes nothing more.
+  return parse_decoded_file_url(where.server_relative);
 }
 
 Status sp_user_not_found(std::string_view account) {

@@ -49,8 +49,9 @@ struct TenantUrl {
 Result<TenantUrl> sp_resolve_url(const Call& call, std::string_view url);
 
 // A document library path given already decoded (decodedUrl='...', or a legacy
-// '...Url(...)' argument): a FileUrl of the request's tenant, or InvalidArgument (bad
-// segments such as "..", another tenant's URL).
+// '...Url(...)' argument): a FileUrl of the request's tenant through the door
+// (parse_decoded_file_url, which decodes nothing more), or InvalidArgument naming the problem
+// (a dot segment, a backslash, a control character, another tenant's URL, ...).
 Result<FileUrl> sp_file_url(const Call& call, std::string_view decoded);
 
 // Answers 405 with an odata.error carrying `message`.

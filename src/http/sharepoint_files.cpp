@@ -6,7 +6,9 @@
 //   web/GetFileByServerRelativePath(decodedUrl='...')  or  GetFileByServerRelativeUrl('...')
 //     [GET] SP.File   [DELETE, or POST with X-HTTP-Method: DELETE]
 //     /$value [GET raw bytes; POST with X-HTTP-Method: PUT replaces the content]
-#include <fstream>
+#include <unistd.h>
+
+#include <cerrno>
 #include <memory>
 #include <span>
 
@@ -128,15 +130,19 @@ Status add_file(Call& call, DocumentLibraries& libs, const FileUrl& folder,
   return Status::ok();
 }
 
-Status send_content(Call& call, DocumentLibraries& libs, const FileUrl& url, uint64_t size) {
-  auto in = std::make_shared<std::ifstream>(libs.local_path(call.tenant, url), std::ios::binary);
-  if (!*in) return internal_error("cannot open the content of " + url.server_relative());
+Status send_content(Call& call, DocumentLibraries& libs, const FileUrl& url) {
+  UPSYNC_ASSIGN_OR_RETURN(OpenedFile file, libs.open_file(call.tenant, url));
+  // The content is read through the descriptor opened beneath the tenant's folder (pread: the
+  // provider may be called from any offset), so a rename meanwhile changes nothing sent.
+  auto fd = std::make_shared<UniqueFd>(std::move(file.fd));
   call.res.status = 200;
-  call.res.set_content_provider(size, "application/octet-stream",
-                                [in](uint64_t offset, char* buf, size_t max) -> ssize_t {
-                                  in->seekg(static_cast<std::streamoff>(offset));
-                                  in->read(buf, static_cast<std::streamsize>(max));
-                                  return static_cast<ssize_t>(in->gcount());
+  call.res.set_content_provider(file.info.size, "application/octet-stream",
+                                [fd](uint64_t offset, char* buf, size_t max) -> ssize_t {
+                                  ssize_t n;
+                                  do {
+                                    n = pread(fd->get(), buf, max, static_cast<off_t>(offset));
+                                  } while (n < 0 && errno == EINTR);
+                                  return n;
                                 });
   return Status::ok();
 }
@@ -162,7 +168,7 @@ Status file_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
                                method + ".");
   }
   if (rest.size() == 1 && rest[0].name == "$value") {
-    if (method == "GET") return send_content(call, libs, url, info->size);
+    if (method == "GET") return send_content(call, libs, url);
     if (method == "PUT") {
       UPSYNC_RETURN_IF_ERROR(libs.put_text(call.tenant, url, call.req.body));
       write_odata_null(call.res);

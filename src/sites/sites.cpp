@@ -1,104 +1,172 @@
 #include "sites/sites.h"
 
-#include <algorithm>
-#include <chrono>
-#include <ctime>
-#include <filesystem>
-#include <fstream>
-#include <system_error>
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
-#include "core/text.h"
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
 
 namespace upsync {
-namespace fs = std::filesystem;
 
 namespace {
 
-Result<std::string> decode_segment(std::string_view s) {
-  size_t bad = 0;
-  auto out = percent_decode(s, &bad);
-  if (!out) {
-    return invalid_argument("URL '" + std::string(s) + "': bad escape at position " +
-                            std::to_string(bad + 1));
+// openat2 beneath `dir`: no "..", no absolute name, no symbolic link anywhere on the path
+// (RESOLVE_NO_SYMLINKS also refuses the last component). -1 with errno on failure.
+int open_beneath(int dir, const std::string& rel, int flags, mode_t mode = 0) {
+  open_how how{};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.mode = (flags & O_CREAT) ? mode : 0;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
+  long fd = -1;
+  // EAGAIN: a rename raced the resolution (RESOLVE_BENEATH asks for a retry).
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    fd = syscall(SYS_openat2, dir, rel.c_str(), &how, sizeof how);
+    if (fd >= 0 || errno != EAGAIN) break;
   }
-  return *out;
+  return static_cast<int>(fd);
 }
 
-std::string iso_time(fs::file_time_type t) {
-  auto sys = std::chrono::time_point_cast<std::chrono::system_clock::duration>(
-      t - fs::file_time_type::clock::now() + std::chrono::system_clock::now());
-  std::time_t tt = std::chrono::system_clock::to_time_t(sys);
+std::string iso_time(const timespec& ts) {
   std::tm tm{};
-  gmtime_r(&tt, &tm);
+  gmtime_r(&ts.tv_sec, &tm);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
 
-}  // namespace
-
-std::string FileUrl::server_relative() const {
-  std::string s = "/" + site + "/" + library;
-  if (!path.empty()) s += "/" + path;
-  return s;
+FileInfo info_of(const struct stat& st, const FileUrl& url) {
+  FileInfo info;
+  info.url = url.server_relative();
+  info.folder = S_ISDIR(st.st_mode);
+  info.size = info.folder ? 0 : static_cast<uint64_t>(st.st_size);
+  info.modified_at = iso_time(st.st_mtim);
+  info.modified_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  return info;
 }
 
-FileUrl FileUrl::parent() const {
-  FileUrl p = *this;
-  auto slash = path.rfind('/');
-  p.path = slash == std::string::npos ? "" : path.substr(0, slash);
-  return p;
-}
-
-FileUrl FileUrl::child(std::string_view name) const {
-  FileUrl c = *this;
-  c.path = path.empty() ? std::string(name) : path + "/" + std::string(name);
-  return c;
-}
-
-Result<FileUrl> parse_file_url(std::string_view url) {
-  FileUrl out;
-  std::string_view rest = url;
-  for (std::string_view scheme : {"https://", "http://"}) {
-    if (rest.substr(0, scheme.size()) == scheme) {
-      rest.remove_prefix(scheme.size());
-      auto slash = rest.find('/');
-      out.host = ascii_lower(rest.substr(0, slash));
-      rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
-      break;
-    }
-  }
-  if (rest.empty() || rest[0] != '/') {
-    return invalid_argument("URL '" + std::string(url) +
-                            "' is neither server-relative (/sites/...) nor absolute (https://...)");
-  }
-  std::vector<std::string> segs;
-  size_t pos = 1;
-  while (pos <= rest.size()) {
-    auto next = rest.find('/', pos);
-    if (next == std::string_view::npos) next = rest.size();
-    UPSYNC_ASSIGN_OR_RETURN(std::string seg, decode_segment(rest.substr(pos, next - pos)));
-    if (seg.empty() && next == rest.size() && !segs.empty()) break;  // trailing '/'
-    if (seg.empty() || seg == "." || seg == ".." || seg.find('\\') != std::string::npos ||
-        seg.find('\0') != std::string::npos) {
-      return invalid_argument("URL '" + std::string(url) + "': invalid segment '" + seg + "'");
-    }
-    segs.push_back(std::move(seg));
-    pos = next + 1;
-  }
-  if (segs.size() < 3 || (segs[0] != "sites" && segs[0] != "teams")) {
-    return invalid_argument("URL '" + std::string(url) +
-                            "' does not name a document library: expected "
-                            "/sites/<site>/<library>/...");
-  }
-  out.site = segs[0] + "/" + segs[1];
-  out.library = segs[2];
-  for (size_t i = 3; i < segs.size(); ++i) {
-    if (!out.path.empty()) out.path += "/";
-    out.path += segs[i];
+std::string join(const std::vector<std::string>& names, size_t count) {
+  std::string out;
+  for (size_t i = 0; i < count; ++i) {
+    if (i > 0) out += "/";
+    out += names[i];
   }
   return out;
 }
+
+// The answer to a failed open or stat of `url` (errno `err`).
+Status file_error(int err, const Tenant& t, const FileUrl& url, std::string_view doing) {
+  const std::string shown = "'" + url.server_relative() + "'";
+  switch (err) {
+    case ENOENT:
+    case ENOTDIR:
+      return not_found(shown + " does not exist in tenant '" + t.name + "'");
+    case ELOOP:
+      return failed_precondition(shown +
+                                 " passes through a symbolic link; upsync follows no link in a "
+                                 "document library");
+    case EXDEV:
+      return invalid_argument(shown + " resolves outside the tenant's document libraries");
+    case ENAMETOOLONG:
+      return invalid_argument(shown + " is too long for the file system");
+    case ENOSYS:
+      return unavailable("the kernel has no openat2 (Linux 5.6 or later is needed) for " + shown);
+    default:
+      return internal_error(std::string(doing) + " " + shown + ": " + std::strerror(err));
+  }
+}
+
+// Every name of `url` checked again, whoever built it.
+Result<std::vector<std::string>> checked_segments(const FileUrl& url) {
+  std::vector<std::string> segs = url.segments();
+  if (segs.size() < 3 || (segs[0] != "sites" && segs[0] != "teams")) {
+    return invalid_argument("'" + url.server_relative() + "' does not name a document library");
+  }
+  for (const std::string& s : segs) {
+    Status st = check_library_name(s);
+    if (!st.is_ok()) return invalid_argument("'" + url.server_relative() + "': " + st.message());
+  }
+  return segs;
+}
+
+// A name for a file being written beside its target: random, so that two writers of one file
+// never share it; hidden by the reserved suffix.
+Result<std::string> temp_name() {
+  unsigned char bytes[8];
+  if (getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
+    return internal_error(std::string("getrandom: ") + std::strerror(errno));
+  }
+  std::string name = ".";
+  static const char* kHex = "0123456789abcdef";
+  for (unsigned char b : bytes) {
+    name += kHex[b >> 4];
+    name += kHex[b & 15];
+  }
+  return name + std::string(kLibraryTempSuffix);
+}
+
+Status write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return internal_error(std::string("write: ") + std::strerror(errno));
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::ok();
+}
+
+Status copy_all(int from, int to) {
+  char buf[1 << 16];
+  while (true) {
+    ssize_t n = ::read(from, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return internal_error(std::string("read: ") + std::strerror(errno));
+    if (n == 0) return Status::ok();
+    UPSYNC_RETURN_IF_ERROR(write_all(to, std::string_view(buf, static_cast<size_t>(n))));
+  }
+}
+
+// Removes the folder `name` of `dir` and everything in it, following no link (a link is
+// removed, not what it points to).
+Status remove_tree(int dir, const std::string& name) {
+  int fd = open_beneath(dir, name, O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return internal_error("opening '" + name + "': " + std::strerror(errno));
+  DIR* d = fdopendir(fd);
+  if (!d) {
+    ::close(fd);
+    return internal_error("listing '" + name + "': " + std::strerror(errno));
+  }
+  std::vector<std::string> names;
+  while (dirent* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") names.push_back(std::move(n));
+  }
+  Status result;
+  for (const std::string& n : names) {
+    struct stat st {};
+    if (fstatat(dirfd(d), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // gone already
+    if (S_ISDIR(st.st_mode)) {
+      result = remove_tree(dirfd(d), n);
+    } else if (unlinkat(dirfd(d), n.c_str(), 0) != 0 && errno != ENOENT) {
+      result = internal_error("removing '" + n + "': " + std::strerror(errno));
+    }
+    if (!result.is_ok()) break;
+  }
+  closedir(d);
+  UPSYNC_RETURN_IF_ERROR(result);
+  if (unlinkat(dir, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+    return internal_error("removing '" + name + "': " + std::strerror(errno));
+  }
+  return Status::ok();
+}
+
+}  // namespace
 
 std::string tenant_host(const Tenant& tenant) { return tenant.name + ".sharepoint.com"; }
 
@@ -106,93 +174,177 @@ bool url_in_tenant(const FileUrl& url, const Tenant& tenant) {
   return url.host.empty() || url.host == tenant_host(tenant);
 }
 
-std::string DocumentLibraries::local_path(const Tenant& t, const FileUrl& url) const {
-  fs::path p = fs::path(data_dir_) / "files" / t.name / url.site / url.library;
-  if (!url.path.empty()) p /= url.path;
-  return p.string();
+Result<UniqueFd> DocumentLibraries::tenant_folder(const Tenant& t, bool create) {
+  Status named = check_library_name(t.name);
+  if (!named.is_ok()) return invalid_argument("tenant " + named.message());
+  // The data folder itself may be a link (the administrator's choice); nothing below it.
+  UniqueFd data(::open(data_dir_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!data.valid()) {
+    return unavailable("cannot open data folder '" + data_dir_ + "': " + std::strerror(errno));
+  }
+  UniqueFd dir = std::move(data);
+  for (const std::string& name : {std::string("files"), t.name}) {
+    if (create && mkdirat(dir.get(), name.c_str(), 0700) != 0 && errno != EEXIST) {
+      return unavailable("cannot create '" + name + "' in '" + data_dir_ +
+                         "': " + std::strerror(errno));
+    }
+    UniqueFd next(open_beneath(dir.get(), name, O_PATH | O_DIRECTORY));
+    if (!next.valid()) {
+      if (errno == ENOENT) return not_found("tenant '" + t.name + "' has no document library");
+      return unavailable("cannot open the document libraries of tenant '" + t.name +
+                         "': " + std::strerror(errno));
+    }
+    dir = std::move(next);
+  }
+  return dir;
+}
+
+Result<UniqueFd> DocumentLibraries::parent_folder(const Tenant& t, const FileUrl& url,
+                                                  bool create) {
+  UPSYNC_ASSIGN_OR_RETURN(auto segs, checked_segments(url));
+  auto root = tenant_folder(t, create);
+  if (!root && root.status().code() == StatusCode::kNotFound) return file_error(ENOENT, t, url, "");
+  if (!root) return root.status();
+  UniqueFd dir = std::move(*root);
+  if (!create) {
+    if (segs.size() == 1) return dir;
+    UniqueFd parent(open_beneath(dir.get(), join(segs, segs.size() - 1), O_PATH | O_DIRECTORY));
+    if (!parent.valid()) return file_error(errno, t, url, "opening the folder of");
+    return parent;
+  }
+  // One level at a time: each folder is made (0700) and opened beneath the one before it.
+  for (size_t i = 0; i + 1 < segs.size(); ++i) {
+    if (mkdirat(dir.get(), segs[i].c_str(), 0700) != 0 && errno != EEXIST) {
+      return file_error(errno, t, url, "creating a folder for");
+    }
+    UniqueFd next(open_beneath(dir.get(), segs[i], O_PATH | O_DIRECTORY));
+    if (!next.valid()) {
+      if (errno == ENOTDIR) {
+        return failed_precondition("'" + url.server_relative() + "' is inside '" + segs[i] +
+                                   "', which is a file");
+      }
+      return file_error(errno, t, url, "opening a folder for");
+    }
+    dir = std::move(next);
+  }
+  return dir;
+}
+
+Status DocumentLibraries::write(const Tenant& t, const FileUrl& url, int source_fd,
+                                std::string_view content) {
+  if (url.path.empty()) return invalid_argument("'" + url.server_relative() + "' is a library");
+  UPSYNC_ASSIGN_OR_RETURN(UniqueFd dir, parent_folder(t, url, true));
+  const std::string name = url.segments().back();
+  struct stat st {};
+  if (fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+    return failed_precondition("'" + url.server_relative() + "' is a folder");
+  }
+  UPSYNC_ASSIGN_OR_RETURN(std::string tmp, temp_name());
+  UniqueFd out(open_beneath(dir.get(), tmp, O_WRONLY | O_CREAT | O_EXCL, 0600));
+  if (!out.valid()) return file_error(errno, t, url, "writing");
+  Status st_write = source_fd >= 0 ? copy_all(source_fd, out.get()) : write_all(out.get(), content);
+  if (st_write.is_ok() && ::close(out.release()) != 0) {
+    st_write = internal_error(std::string("close: ") + std::strerror(errno));
+  }
+  if (st_write.is_ok() && renameat(dir.get(), tmp.c_str(), dir.get(), name.c_str()) != 0) {
+    st_write = internal_error(std::string("rename: ") + std::strerror(errno));
+  }
+  if (!st_write.is_ok()) {
+    unlinkat(dir.get(), tmp.c_str(), 0);
+    return st_write.with_context("storing '" + url.server_relative() + "'");
+  }
+  return Status::ok();
 }
 
 Status DocumentLibraries::put_file(const Tenant& t, const FileUrl& url, const std::string& source) {
-  if (url.path.empty()) return invalid_argument("'" + url.server_relative() + "' is a library");
-  std::error_code ec;
-  if (!fs::is_regular_file(source, ec)) return not_found("local file '" + source + "' not found");
-  fs::path dest = local_path(t, url);
-  if (fs::is_directory(dest, ec)) {
-    return failed_precondition("'" + url.server_relative() + "' is a folder");
+  UniqueFd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st {};
+  if (!in.valid() || fstat(in.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return not_found("local file '" + source + "' not found");
   }
-  fs::create_directories(dest.parent_path(), ec);
-  if (ec)
-    return internal_error("creating folder for '" + url.server_relative() + "': " + ec.message());
-  fs::path tmp = dest.string() + ".upsync-tmp";
-  fs::copy_file(source, tmp, fs::copy_options::overwrite_existing, ec);
-  if (!ec) fs::rename(tmp, dest, ec);
-  if (ec) return internal_error("storing '" + url.server_relative() + "': " + ec.message());
-  return Status::ok();
+  return write(t, url, in.get(), {});
 }
 
 Status DocumentLibraries::put_text(const Tenant& t, const FileUrl& url, std::string_view content) {
-  fs::path dest = local_path(t, url);
-  std::error_code ec;
-  fs::create_directories(dest.parent_path(), ec);
-  if (ec)
-    return internal_error("creating folder for '" + url.server_relative() + "': " + ec.message());
-  std::string tmp = dest.string() + ".upsync-tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    if (!out) return internal_error("writing '" + url.server_relative() + "' failed");
+  return write(t, url, -1, content);
+}
+
+Result<OpenedFile> DocumentLibraries::open_file(const Tenant& t, const FileUrl& url) {
+  UPSYNC_ASSIGN_OR_RETURN(UniqueFd dir, parent_folder(t, url, false));
+  // O_NONBLOCK: a FIFO put in a library by hand must not block the opener (it is refused below).
+  UniqueFd fd(open_beneath(dir.get(), url.segments().back(), O_RDONLY | O_NONBLOCK));
+  if (!fd.valid()) return file_error(errno, t, url, "opening");
+  struct stat st {};
+  if (fstat(fd.get(), &st) != 0) return file_error(errno, t, url, "reading");
+  if (S_ISDIR(st.st_mode))
+    return failed_precondition("'" + url.server_relative() + "' is a folder");
+  if (!S_ISREG(st.st_mode)) {
+    return failed_precondition("'" + url.server_relative() + "' is not a file");
   }
-  fs::rename(tmp, dest, ec);
-  if (ec) return internal_error("storing '" + url.server_relative() + "': " + ec.message());
-  return Status::ok();
+  return OpenedFile{std::move(fd), info_of(st, url)};
 }
 
 Status DocumentLibraries::get_file(const Tenant& t, const FileUrl& url, const std::string& dest) {
-  UPSYNC_ASSIGN_OR_RETURN(FileInfo info, stat(t, url));
-  if (info.folder) return failed_precondition("'" + info.url + "' is a folder");
-  std::error_code ec;
-  fs::copy_file(local_path(t, url), dest, fs::copy_options::overwrite_existing, ec);
-  if (ec) return internal_error("copying '" + info.url + "' to '" + dest + "': " + ec.message());
+  UPSYNC_ASSIGN_OR_RETURN(OpenedFile f, open_file(t, url));
+  UniqueFd out(::open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
+  if (!out.valid()) return unavailable("cannot write '" + dest + "': " + std::strerror(errno));
+  UPSYNC_RETURN_IF_ERROR(copy_all(f.fd.get(), out.get())
+                             .with_context("copying '" + f.info.url + "' to '" + dest + "'"));
+  if (::close(out.release()) != 0) {
+    return unavailable("cannot write '" + dest + "': " + std::strerror(errno));
+  }
   return Status::ok();
 }
 
 Result<FileInfo> DocumentLibraries::stat(const Tenant& t, const FileUrl& url) {
-  std::error_code ec;
-  fs::path p = local_path(t, url);
-  auto st = fs::status(p, ec);
-  if (ec || !fs::exists(st) || p.string().ends_with(".upsync-tmp")) {
-    return not_found("'" + url.server_relative() + "' does not exist in tenant '" + t.name + "'");
+  UPSYNC_ASSIGN_OR_RETURN(UniqueFd dir, parent_folder(t, url, false));
+  UniqueFd fd(open_beneath(dir.get(), url.segments().back(), O_PATH));
+  if (!fd.valid()) return file_error(errno, t, url, "reading");
+  struct stat st {};
+  if (fstat(fd.get(), &st) != 0) return file_error(errno, t, url, "reading");
+  if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+    return failed_precondition("'" + url.server_relative() + "' is neither a file nor a folder");
   }
-  FileInfo info;
-  info.url = url.server_relative();
-  info.folder = fs::is_directory(st);
-  info.size = info.folder ? 0 : fs::file_size(p, ec);
-  info.modified_at = iso_time(fs::last_write_time(p, ec));
-  return info;
+  return info_of(st, url);
 }
 
 Result<std::vector<FileInfo>> DocumentLibraries::list(const Tenant& t, const FileUrl& folder) {
   UPSYNC_ASSIGN_OR_RETURN(FileInfo info, stat(t, folder));
   if (!info.folder) return std::vector<FileInfo>{info};
-  std::vector<FileInfo> out;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(local_path(t, folder), ec)) {
-    std::string name = entry.path().filename().string();
-    if (name.ends_with(".upsync-tmp")) continue;
-    UPSYNC_ASSIGN_OR_RETURN(FileInfo child, stat(t, folder.child(name)));
-    out.push_back(std::move(child));
+  UPSYNC_ASSIGN_OR_RETURN(UniqueFd dir, parent_folder(t, folder, false));
+  int fd = open_beneath(dir.get(), folder.segments().back(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return file_error(errno, t, folder, "listing");
+  DIR* d = fdopendir(fd);
+  if (!d) {
+    ::close(fd);
+    return file_error(errno, t, folder, "listing");
   }
-  if (ec) return internal_error("listing '" + folder.server_relative() + "': " + ec.message());
+  std::vector<FileInfo> out;
+  while (dirent* e = readdir(d)) {
+    std::string_view name = e->d_name;
+    if (!check_library_name(name).is_ok()) continue;  // ".", "..", files being written, ...
+    struct stat st {};
+    if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // removed since
+    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) continue;                 // links and such
+    out.push_back(info_of(st, folder.child(name)));
+  }
+  closedir(d);
   std::sort(out.begin(), out.end(),
             [](const FileInfo& a, const FileInfo& b) { return a.url < b.url; });
   return out;
 }
 
 Status DocumentLibraries::remove(const Tenant& t, const FileUrl& url) {
-  UPSYNC_ASSIGN_OR_RETURN(FileInfo info, stat(t, url));
-  std::error_code ec;
-  fs::remove_all(local_path(t, url), ec);
-  if (ec) return internal_error("removing '" + info.url + "': " + ec.message());
+  UPSYNC_ASSIGN_OR_RETURN(UniqueFd dir, parent_folder(t, url, false));
+  const std::string name = url.segments().back();
+  struct stat st {};
+  if (fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    return file_error(errno, t, url, "removing");
+  }
+  if (S_ISDIR(st.st_mode)) {
+    return remove_tree(dir.get(), name).with_context("removing '" + url.server_relative() + "'");
+  }
+  if (unlinkat(dir.get(), name.c_str(), 0) != 0) return file_error(errno, t, url, "removing");
   return Status::ok();
 }
 

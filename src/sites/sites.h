@@ -5,9 +5,21 @@
 //   https://contoso.sharepoint.com/sites/hr/Shared%20Documents/import/users.json
 //
 // The first two segments name the site collection ("sites/hr" or "teams/x"), the third the
-// document library, the rest folders and the file. Content lives in the data folder under
+// document library, the rest folders and the file. A client's URL becomes a FileUrl only
+// through the door of library_path.h. Content lives in the data folder under
 // files/<tenant>/<site path>/<library>/<path>; sizes and timestamps are the file system's.
+//
+// The file layer cannot leave files/<tenant>/, whatever FileUrl it is handed: every name is
+// checked again (check_library_name), and every file and folder is opened relative to the
+// tenant's folder with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), so that neither "..",
+// an absolute name nor a symbolic link (anywhere on the path) is followed. A link found in a
+// library is never followed: listing leaves it out, reading or writing through it is
+// FailedPrecondition, removing it removes the link. Files are written with mode 0600 and
+// folders 0700, through a temporary name and a rename (a reader sees the old or the new
+// content, never half of one).
 #pragma once
+
+#include <sys/types.h>
 
 #include <cstdint>
 #include <string>
@@ -16,23 +28,10 @@
 
 #include "core/status.h"
 #include "core/tenant.h"
+#include "core/unique_fd.h"
+#include "sites/library_path.h"
 
 namespace upsync {
-
-struct FileUrl {
-  std::string host;                     // "" for a server-relative URL
-  std::string site;                     // "sites/hr"
-  std::string library;                  // "Shared Documents"
-  std::string path;                     // "import/users.json" (may be "" for the library itself)
-  std::string server_relative() const;  // "/sites/hr/Shared Documents/import/users.json"
-  // The folder holding this file or folder, as a FileUrl.
-  FileUrl parent() const;
-  FileUrl child(std::string_view name) const;
-};
-
-// Parses a server-relative or absolute URL (percent-escapes decoded). Rejects "..", ".",
-// empty segments and backslashes, naming the offending part.
-Result<FileUrl> parse_file_url(std::string_view url);
 
 // The host name of a tenant: "<name>.sharepoint.com".
 std::string tenant_host(const Tenant& tenant);
@@ -40,10 +39,17 @@ std::string tenant_host(const Tenant& tenant);
 bool url_in_tenant(const FileUrl& url, const Tenant& tenant);
 
 struct FileInfo {
-  std::string url;  // server-relative
+  std::string url;  // server-relative, decoded
   bool folder = false;
   uint64_t size = 0;
   std::string modified_at;  // UTC, ISO 8601
+  int64_t modified_ns = 0;  // the same, in nanoseconds since the epoch
+};
+
+// A file of a library opened for reading, with what fstat said of it.
+struct OpenedFile {
+  UniqueFd fd;
+  FileInfo info;
 };
 
 class DocumentLibraries {
@@ -57,14 +63,21 @@ class DocumentLibraries {
   Status get_file(const Tenant& t, const FileUrl& url, const std::string& dest);
   // NotFound when nothing is stored at `url`.
   Result<FileInfo> stat(const Tenant& t, const FileUrl& url);
-  // The entries of a folder (or library), sorted by name.
+  // The entries of a folder (or library), sorted by name. Links, files being written and
+  // names the door would refuse (put there by hand) are left out.
   Result<std::vector<FileInfo>> list(const Tenant& t, const FileUrl& folder);
   // Removes a file, or a folder with everything in it.
   Status remove(const Tenant& t, const FileUrl& url);
-  // Where the content of `url` is on disk (for streaming readers).
-  std::string local_path(const Tenant& t, const FileUrl& url) const;
+  // The file at `url`, open for reading (for streaming readers: read it through the
+  // descriptor, with pread or after a dup, never by a path). FailedPrecondition for a folder.
+  Result<OpenedFile> open_file(const Tenant& t, const FileUrl& url);
 
  private:
+  Result<UniqueFd> tenant_folder(const Tenant& t, bool create);
+  // The folder holding `url` (its parent), created when `create`.
+  Result<UniqueFd> parent_folder(const Tenant& t, const FileUrl& url, bool create);
+  Status write(const Tenant& t, const FileUrl& url, int source_fd, std::string_view content);
+
   std::string data_dir_;
 };
 

@@ -96,7 +96,9 @@ class BulkImportTest : public ::testing::Test {
   std::string log_of(const ImportJob& job) {
     auto src = parse_file_url(kSource);
     auto url = src->parent().child(job.job_id).child(kImportLogFileName);
-    return testing::read_file(libs_->local_path(tenant_, url));
+    const fs::path copy = dir_.path() / "log-copy.txt";
+    EXPECT_TRUE(libs_->get_file(tenant_, url, copy.string()).is_ok());
+    return testing::read_file(copy);
   }
 
   TempDir dir_;
@@ -404,22 +406,24 @@ TEST_F(BulkImportTest, AFileRemovedAfterQueueingIsDataFileNotExist) {
   EXPECT_EQ(snapshot(), before);
 }
 
-TEST_F(BulkImportTest, AnUnreadableFileIsInternalError) {
+TEST_F(BulkImportTest, ASourceReplacedByASymbolicLinkIsNotFollowed) {
   put(kData + "seed003_sample.json");
   auto imp = importer();
   auto id =
       imp.queue_import_profile_properties(tenant_, ImportIdType::kEmail, "IdName", kMap, kSource);
   ASSERT_TRUE(id);
-  // The file's content cannot be read (EIO): a failure of the service, not of the file.
-  std::string local = libs_->local_path(tenant_, *parse_file_url(kSource));
+  // The file becomes a link to a file outside the library: the worker reads no link.
+  const fs::path local =
+      dir_.path() / "files" / tenant_.name / "sites/hr/Shared Documents/import/users.json";
+  ASSERT_TRUE(fs::exists(local));
   fs::remove(local);
-  fs::create_symlink("/proc/self/mem", local);  // stat works; reading fails with EIO
+  fs::create_symlink("/etc/passwd", local);
   const std::string before = snapshot();
   ASSERT_TRUE(imp.run_pending());
   ImportJob job = *imp.get_import_profile_property_job(tenant_, *id);
   EXPECT_EQ(job.state, ImportJobState::kError);
-  EXPECT_EQ(job.error, ImportJobError::kInternalError);
-  EXPECT_NE(job.error_message, "");
+  EXPECT_EQ(job.error, ImportJobError::kDataFileNotExist) << job.error_message;
+  EXPECT_EQ(job.error_message.find("root:"), std::string::npos) << job.error_message;
   EXPECT_EQ(snapshot(), before);
 }
 

@@ -87,8 +87,11 @@ std::string snapshot(const std::string& data_dir, std::string* log) {
          std::string(import_job_error_name(all->at(0).error)) + "\n";
   DocumentLibraries libs(data_dir);
   auto src = parse_file_url(kSource);
-  *log = testing::read_file(
-      libs.local_path(*tenant, src->parent().child(all->at(0).job_id).child(kImportLogFileName)));
+  const std::string copy = data_dir + "/log-copy.txt";
+  EXPECT_TRUE(
+      libs.get_file(*tenant, src->parent().child(all->at(0).job_id).child(kImportLogFileName), copy)
+          .is_ok());
+  *log = testing::read_file(copy);
   return out;
 }
 

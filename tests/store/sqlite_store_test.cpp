@@ -516,6 +516,10 @@ TEST(SqliteStoreFileTest, CustomPropertiesLiveInTheirOwnRowAndMigrateThere) {
             std::to_string(bob.id));
   query("DROP TABLE profile_custom");
   query("DROP TABLE token_generations");  // migration 15's, which runs again
+  // Migration 16's columns (a queued import's source pin) go too.
+  query("ALTER TABLE import_jobs DROP COLUMN source_size");
+  query("ALTER TABLE import_jobs DROP COLUMN source_modified_ns");
+  query("ALTER TABLE import_jobs DROP COLUMN source_sha256");
   query("PRAGMA user_version = 13");
   EXPECT_EQ(query("SELECT json_extract(props, '$.Team') FROM profiles WHERE id = " +
                   std::to_string(bob.id)),

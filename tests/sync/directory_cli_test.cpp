@@ -144,6 +144,11 @@ TEST_F(DirectoryCliTest, ATerminalShowsAProgressBarPerStage) {
   testing::write_file(file, ldif);
   const std::vector<std::string> args = {"--data-dir", dir_.str(), "sync", "ldif",
                                          "-t",         "contoso",  file};
+  // The data folder, the store and the file were made by this process (umask 022): the binary
+  // makes them private, and says so once.
+  EXPECT_NE(testing::run_binary_stderr({"--data-dir", dir_.str(), "tenant", "list"}, false)
+                .find("made private"),
+            std::string::npos);
   // Not a terminal: the report alone.
   EXPECT_EQ(
       testing::run_binary_stderr(

@@ -510,6 +510,10 @@ TEST_F(SyncTest, MigrationEightIndexesUsersSyncedBeforeIt) {
                                 "DROP TABLE directory_group_members; "
                                 "DROP TABLE directory_transitive_members; "
                                 "DROP TABLE profile_custom; "
+                                "ALTER TABLE import_jobs DROP COLUMN source_size; "
+                                "ALTER TABLE import_jobs DROP COLUMN source_modified_ns; "
+                                "ALTER TABLE import_jobs DROP COLUMN source_sha256; "
+                                "DROP TABLE token_generations; "
                                 "PRAGMA user_version = 7;",
                                 nullptr, nullptr, &error);
     EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");

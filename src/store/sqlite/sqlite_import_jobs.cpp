@@ -13,7 +13,8 @@ namespace {
 
 constexpr std::string_view kColumns =
     "job_id, tenant_id, state, error, error_message, source_uri, log_folder_uri, id_type, "
-    "id_property, property_map, records_done, seq, created_at, updated_at";
+    "id_property, property_map, records_done, seq, created_at, updated_at, source_size, "
+    "source_modified_ns, source_sha256";
 
 std::string encode_map(const std::map<std::string, std::string>& m) {
   rapidjson::StringBuffer buf;
@@ -125,14 +126,24 @@ class SqliteJobStore : public JobStore {
     UPSYNC_ASSIGN_OR_RETURN(
         SqliteStatement * s,
         db_.prepare("UPDATE import_jobs SET state = ?, error = ?, error_message = ?, "
-                    "log_folder_uri = ?, records_done = ?, updated_at = ? WHERE job_id = ?"));
+                    "log_folder_uri = ?, records_done = ?, updated_at = ?, source_size = ?, "
+                    "source_modified_ns = ?, source_sha256 = ? WHERE job_id = ?"));
     s->bind(1, static_cast<int64_t>(j.state));
     s->bind(2, static_cast<int64_t>(j.error));
     s->bind(3, j.error_message);
     s->bind(4, j.log_folder_uri);
     s->bind(5, j.records_done);
     s->bind(6, utc_now_iso());
-    s->bind(7, j.job_id);
+    if (j.source_pin.pinned()) {
+      s->bind(7, j.source_pin.size);
+      s->bind(8, j.source_pin.modified_ns);
+      s->bind(9, j.source_pin.sha256);
+    } else {
+      s->bind_null(7);
+      s->bind_null(8);
+      s->bind_null(9);
+    }
+    s->bind(10, j.job_id);
     UPSYNC_RETURN_IF_ERROR(s->run());
     if (db_.changes() != 1) return not_found("import job '" + j.job_id + "' does not exist");
     return Status::ok();
@@ -190,6 +201,11 @@ class SqliteJobStore : public JobStore {
       j.seq = s.column_int(11);
       j.created_at = s.column_text(12);
       j.updated_at = s.column_text(13);
+      if (!s.column_is_null(16)) {
+        j.source_pin.size = s.column_int(14);
+        j.source_pin.modified_ns = s.column_int(15);
+        j.source_pin.sha256 = s.column_text(16);
+      }
       out.push_back(std::move(j));
     }
     return out;

@@ -332,6 +332,14 @@ CREATE TABLE token_generations (
   PRIMARY KEY (tenant_id, principal)
 ) WITHOUT ROWID;
 )sql",
+    // 16: a queued bulk import pins its source file (src/bulkimport/job.h SourcePin): size,
+    // modification time and SHA-256 at queue time; NULL for jobs queued before, which run
+    // unpinned.
+    R"sql(
+ALTER TABLE import_jobs ADD COLUMN source_size INTEGER;
+ALTER TABLE import_jobs ADD COLUMN source_modified_ns INTEGER;
+ALTER TABLE import_jobs ADD COLUMN source_sha256 TEXT;
+)sql",
 };
 
 // A profile's columns, from kProfileTables: its row in profiles, then its custom row (NULLs
