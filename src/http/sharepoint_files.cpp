@@ -6,12 +6,14 @@
 //   web/GetFileByServerRelativePath(decodedUrl='...')  or  GetFileByServerRelativeUrl('...')
 //     [GET] SP.File   [DELETE, or POST with X-HTTP-Method: DELETE]
 //     /$value [GET raw bytes; POST with X-HTTP-Method: PUT replaces the content]
+// Reading needs Read on the library, writing Contribute (sharepoint_permissions.h).
 #include <fstream>
 #include <memory>
 #include <span>
 
 #include "core/text.h"
 #include "http/sharepoint_common.h"
+#include "http/sharepoint_permissions.h"
 
 namespace upsync {
 
@@ -58,6 +60,11 @@ ODataEntity file_entity(const Call& call, const std::string& url) {
 ODataEntity folder_entity(const Call& call, const std::string& url) {
   return {"SP.Folder", sp_service_root(call),
           "Web/GetFolderByServerRelativePath(decodedurl='" + odata_quoted(url) + "')"};
+}
+
+// Reading needs Read; anything else (add, replace, delete) needs Contribute.
+LibraryAccess access_for(std::string_view method) {
+  return method == "GET" ? LibraryAccess::kRead : LibraryAccess::kWrite;
 }
 
 Status no_file(const FileUrl& url) {
@@ -110,6 +117,7 @@ Status add_file(Call& call, DocumentLibraries& libs, const FileUrl& folder,
     }
   }
   UPSYNC_ASSIGN_OR_RETURN(FileUrl target, child_url(call, folder, name));
+  UPSYNC_RETURN_IF_ERROR(sp_require_library_access(call, target, LibraryAccess::kWrite));
   if (target.path.empty()) {
     return invalid_argument("'" + name + "' names a document library, not a file.");
   }
@@ -144,6 +152,7 @@ Status send_content(Call& call, DocumentLibraries& libs, const FileUrl& url, uin
 Status file_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
                 std::span<const ODataSegment> rest) {
   std::string method = sp_effective_method(call);
+  UPSYNC_RETURN_IF_ERROR(sp_require_library_access(call, url, access_for(method)));
   auto info = libs.stat(call.tenant, url);
   if (!info || info->folder) return no_file(url);
   if (rest.empty()) {
@@ -181,6 +190,7 @@ Status file_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
 Status folder_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
                   std::span<const ODataSegment> rest) {
   std::string method = sp_effective_method(call);
+  UPSYNC_RETURN_IF_ERROR(sp_require_library_access(call, url, access_for(method)));
   if (rest.empty()) {
     auto info = libs.stat(call.tenant, url);
     if (!info || !info->folder) return no_folder(url);

@@ -366,7 +366,7 @@ TEST_F(LibraryPermissionsTest, TheCliManagesALibrarysOwnAssignments) {
                  "--library", "Board", "--empty"}),
             0);
   EXPECT_EQ(get(file_path("/sites/hr/Board/minutes.txt") + "/$value", bob)->status, 403);
-  ASSERT_EQ(cli({"site", "permission", "grant", "-t", "contoso", "/sites/hr", "--library", "board",
+  ASSERT_EQ(cli({"site", "permission", "grant", "-t", "contoso", "/sites/hr", "--library", "Board",
                  "--role", "member", "--user", "bob@contoso.com"}),
             0);
   EXPECT_EQ(upload("/sites/hr/Board", "minutes.txt", bob, "bob")->status, 200);
