@@ -9,11 +9,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
 #include <memory>
 #include <span>
 
 #include "core/text.h"
 #include "http/sharepoint_common.h"
+#include "http/sharepoint_permissions.h"
 
 namespace upsync {
 
@@ -60,6 +62,11 @@ ODataEntity file_entity(const Call& call, const std::string& url) {
 ODataEntity folder_entity(const Call& call, const std::string& url) {
   return {"SP.Folder", sp_service_root(call),
           "Web/GetFolderByServerRelativePath(decodedurl='" + odata_quoted(url) + "')"};
+}
+
+// Reading needs Read; anything else (add, replace, delete) needs Contribute.
+LibraryAccess access_for(std::string_view method) {
+  return method == "GET" ? LibraryAccess::kRead : LibraryAccess::kWrite;
 }
 
 Status no_file(const FileUrl& url) {
@@ -112,6 +119,7 @@ Status add_file(Call& call, DocumentLibraries& libs, const FileUrl& folder,
     }
   }
   UPSYNC_ASSIGN_OR_RETURN(FileUrl target, child_url(call, folder, name));
+  UPSYNC_RETURN_IF_ERROR(sp_require_library_access(call, target, LibraryAccess::kWrite));
   if (target.path.empty()) {
     return invalid_argument("'" + name + "' names a document library, not a file.");
   }
@@ -150,6 +158,7 @@ Status send_content(Call& call, DocumentLibraries& libs, const FileUrl& url) {
 Status file_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
                 std::span<const ODataSegment> rest) {
   std::string method = sp_effective_method(call);
+  UPSYNC_RETURN_IF_ERROR(sp_require_library_access(call, url, access_for(method)));
   auto info = libs.stat(call.tenant, url);
   if (!info || info->folder) return no_file(url);
   if (rest.empty()) {
@@ -187,6 +196,7 @@ Status file_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
 Status folder_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
                   std::span<const ODataSegment> rest) {
   std::string method = sp_effective_method(call);
+  UPSYNC_RETURN_IF_ERROR(sp_require_library_access(call, url, access_for(method)));
   if (rest.empty()) {
     auto info = libs.stat(call.tenant, url);
     if (!info || !info->folder) return no_folder(url);

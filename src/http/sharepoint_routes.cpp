@@ -10,6 +10,7 @@
 #include "core/text.h"
 #include "http/json_writer.h"
 #include "http/sharepoint_common.h"
+#include "http/sharepoint_permissions.h"
 
 namespace upsync {
 
@@ -489,6 +490,8 @@ void add_sharepoint_routes(Router& router) {
              });
   // Before the file routes, whose web/... pattern would take these too.
   add_sharepoint_site_user_routes(router);
+  // Before the file routes, which take every other web/... path.
+  add_sharepoint_permission_routes(router);
   add_sharepoint_file_routes(router);
   add_sharepoint_tenant_routes(router);
 }

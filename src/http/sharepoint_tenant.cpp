@@ -6,6 +6,7 @@
 #include "bulkimport/importer.h"
 #include "core/text.h"
 #include "http/sharepoint_common.h"
+#include "http/sharepoint_permissions.h"
 
 namespace upsync {
 
@@ -157,6 +158,10 @@ Status queue_import(Call& call) {
     uri = where.server_relative;
   } else if (!where.other_tenant.empty()) {
     uri = "https://" + where.other_tenant + ".sharepoint.com" + where.server_relative;
+  }
+  // The caller must be able to read the source (an unparsable one ends the job in error).
+  if (auto src = parse_file_url(uri); src && where.in_tenant) {
+    UPSYNC_RETURN_IF_ERROR(sp_require_library_access(call, *src, LibraryAccess::kRead));
   }
   UPSYNC_ASSIGN_OR_RETURN(auto jobs, open_job_store(call.store));
   DocumentLibraries libs(call.server.data_dir);

@@ -1,7 +1,7 @@
 // @pnp/sp and @pnp/sp-admin, unchanged but for the base URL and a bearer token, against
 // upsync serve: profiles read and set in all three OData modes, files uploaded and read,
-// site users ensured, looked up and removed, and seed 003's bulk import queued, polled to
-// its end and its log read back.
+// site users ensured, looked up and removed, seed 003's bulk import queued, polled to its
+// end and its log read back, and a library's permissions managed with @pnp/sp/security.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spfi, DefaultHeaders, DefaultInit } from "@pnp/sp";
@@ -12,6 +12,7 @@ import "@pnp/sp/folders/index.js";
 import "@pnp/sp/site-users/web.js";
 import "@pnp/sp/lists/web.js";
 import "@pnp/sp/items/index.js";
+import "@pnp/sp/security/index.js";
 import "@pnp/sp-admin";
 import { DefaultParse, InjectHeaders } from "@pnp/queryable";
 import { NodeFetch } from "@pnp/nodejs";
@@ -288,4 +289,36 @@ test("bulk import: a SharePoint admin is refused, and a queued job can be delete
   } finally {
     await idle.stop();
   }
+});
+
+test("library permissions with @pnp/sp/security: break, add, list, remove, reset", async () => {
+  const admin = sp(await up.appToken("contoso", app), modes.nometadata);
+  const user = sp(await up.userToken("contoso", app, "adele@contoso.com", "adele-password"));
+  await admin.web.getFolderByServerRelativePath("/sites/hr/Locked").files
+    .addUsingPath("plan.txt", "secret", { Overwrite: true });
+  const file = (client) => client.web.getFileByServerRelativePath("/sites/hr/Locked/plan.txt");
+  // Everyone reads by default; a plain user may not write or manage permissions.
+  assert.equal(await file(user).getText(), "secret");
+  await assert.rejects(user.web.getFolderByServerRelativePath("/sites/hr/Locked").files
+    .addUsingPath("plan.txt", "mine", { Overwrite: true }), /Access denied/);
+  const locked = (client) => client.web.lists.getByTitle("Locked");
+  await assert.rejects(locked(user).breakRoleInheritance(false, true), /Access denied/);
+
+  await locked(admin).breakRoleInheritance(false, true);
+  await assert.rejects(file(user).getText(), /Access denied/);
+  const contribute = await admin.web.roleDefinitions.getByName("Contribute")();
+  assert.equal(contribute.Id, 1073741827);
+  const { Id: adeleId } = await admin.web.ensureUser(adele);
+  await locked(admin).roleAssignments.add(adeleId, contribute.Id);
+  const assignments = await locked(admin).roleAssignments.expand("Member",
+    "RoleDefinitionBindings")();
+  assert.deepEqual(assignments.map((a) => [a.PrincipalId, a.Member.LoginName,
+    a.RoleDefinitionBindings.map((b) => b.Name)]), [[adeleId, adele, ["Contribute"]]]);
+  await user.web.getFolderByServerRelativePath("/sites/hr/Locked").files
+    .addUsingPath("plan.txt", "adele's", { Overwrite: true });
+  assert.equal(await file(admin).getText(), "adele's");
+  await locked(admin).roleAssignments.remove(adeleId, contribute.Id);
+  await assert.rejects(file(user).getText(), /Access denied/);
+  await locked(admin).resetRoleInheritance();
+  assert.equal(await file(user).getText(), "adele's");
 });

@@ -28,7 +28,7 @@ struct RouteCase {
   std::string method;
   // Under /tenants/contoso. "{who}" becomes the caller's name, "{group}" a group's object id,
   // "{app}" the client id of an app registered for this caller to remove, "{job}" the id of
-  // a queued bulk import job.
+  // a queued bulk import job, "{log}" the log folder of a job that ran (its ImportLog.txt).
   std::string path;
   std::string body;
   Needs needs;
@@ -81,14 +81,41 @@ const std::vector<RouteCase>& routes() {
        R"({"accountName":"i:0#.f|membership|ga@contoso.com","propertyName":"AboutMe",)"
        R"("propertyValue":"set by {who}"})",
        Needs::kManager, 200},
+      // Document libraries (site_permissions.h): users are visitors, admins and apps owners;
+      // a job's log folder is the admins' and apps' only.
       {"POST",
        "/sites/hr/_api/web/GetFolderByServerRelativeUrl('/sites/hr/Shared%20Documents')"
        "/Files/add(url='{who}.txt',overwrite=true)",
-       "text", Needs::kAnyone, 200},
+       "text", Needs::kManager, 200},
       {"GET",
-       "/sites/hr/_api/web/GetFileByServerRelativeUrl('/sites/hr/Shared%20Documents/{who}.txt')"
+       "/sites/hr/_api/web/GetFileByServerRelativeUrl('/sites/hr/Shared%20Documents/shared.txt')"
        "/$value",
        "", Needs::kAnyone, 200},
+      {"GET",
+       "/sites/hr/_api/web/GetFolderByServerRelativeUrl('/sites/hr/Shared%20Documents')/files", "",
+       Needs::kAnyone, 200},
+      {"DELETE",
+       "/sites/hr/_api/web/GetFileByServerRelativeUrl('/sites/hr/Shared%20Documents/{who}.txt')",
+       "", Needs::kManager, 200},
+      {"GET", "/sites/hr/_api/web/GetFileByServerRelativeUrl('{log}/ImportLog.txt')/$value", "",
+       Needs::kManager, 200},
+      {"GET", "/sites/hr/_api/web/GetFolderByServerRelativeUrl('{log}')/files", "", Needs::kManager,
+       200},
+      {"POST",
+       "/sites/hr/_api/web/GetFolderByServerRelativeUrl('{log}')/Files/add(url='{who}.txt')",
+       "forged", Needs::kManager, 200},
+      {"GET", "/sites/hr/_api/web/roleassignments?$expand=Member,RoleDefinitionBindings", "",
+       Needs::kManager, 200},
+      {"GET", "/sites/hr/_api/web/roledefinitions", "", Needs::kAnyone, 200},
+      {"GET", "/sites/hr/_api/web/lists/getbytitle('Shared%20Documents')", "", Needs::kAnyone, 200},
+      {"POST",
+       "/sites/hr/_api/web/lists/getbytitle('Shared%20Documents')/"
+       "breakroleinheritance(copyroleassignments=true,clearsubscopes=true)",
+       "", Needs::kManager, 200},
+      {"GET", "/sites/hr/_api/web/lists/getbytitle('Shared%20Documents')/roleassignments", "",
+       Needs::kManager, 200},
+      {"POST", "/sites/hr/_api/web/lists/getbytitle('Shared%20Documents')/resetroleinheritance", "",
+       Needs::kManager, 200},
       {"GET", "/sites/hr/_api/web/siteusers", "", Needs::kAnyone, 200},
       {"GET", "/sites/hr/_api/web/currentuser", "", Needs::kAnyone, 200, 404},
       {"GET", "/sites/hr/_api/web/siteuserinfolist/items", "", Needs::kAnyone, 200},
@@ -171,6 +198,22 @@ TEST(AuthMatrix, EveryRouteRefusesWhomItShouldAndServesTheRest) {
                    std::string("i:0#.f|membership|") + upn}),
               0);
   }
+  // A file every caller may read, and a job that ran and wrote its log ("{log}").
+  const std::string shared = dir.str() + "/shared.txt";
+  testing::write_file(shared, "shared");
+  ASSERT_EQ(run({"--data-dir", data, "file", "put", "-t", "contoso", shared,
+                 "/sites/hr/Shared Documents/shared.txt"}),
+            0);
+  const std::string bad = dir.str() + "/bad.json";
+  testing::write_file(bad, R"({"value":[{"IdName":"ghost@contoso.com","H":"x"}]})");
+  ASSERT_EQ(run({"--data-dir", data, "file", "put", "-t", "contoso", bad,
+                 "/sites/hr/Shared Documents/import/bad.json"}),
+            0);
+  const std::string ran = cli_json(
+      "import queue -t contoso --id-type Email --id-property IdName --map H=SPS-HireDate "
+      "--source '/sites/hr/Shared Documents/import/bad.json'")["JobId"];
+  ASSERT_EQ(run({"--data-dir", data, "import", "run-pending"}), 0);
+  const std::string log_folder = "/sites/hr/Shared%20Documents/import/" + ran;
   Server srv(dir);
   ASSERT_GT(srv.port(), 0);
   httplib::Client http("127.0.0.1", srv.port());
@@ -280,6 +323,7 @@ TEST(AuthMatrix, EveryRouteRefusesWhomItShouldAndServesTheRest) {
         for (size_t at; (at = s.find("{app}")) != std::string::npos;)
           s.replace(at, 5, app_to_remove[c.name]);
         for (size_t at; (at = s.find("{job}")) != std::string::npos;) s.replace(at, 5, job_id);
+        for (size_t at; (at = s.find("{log}")) != std::string::npos;) s.replace(at, 5, log_folder);
         return s;
       };
       std::string path = "/tenants/contoso" + fill(r.path);

@@ -792,6 +792,10 @@ TEST_F(SharePointTest, TheUserInformationListShowsTheCopiedFields) {
 }
 
 TEST_F(SharePointTest, FilesUploadListReadAndDelete) {
+  // A person writes once the site makes them a member (everyone else only reads).
+  ASSERT_EQ(run({"--data-dir", data_, "site", "permission", "grant", "-t", "contoso", "/sites/hr",
+                 "--role", "member", "--user", "adele@contoso.com"}),
+            0);
   std::string t = adele();
   std::string content("{\"value\":[]}\0binary\xff", 20);
   auto r =

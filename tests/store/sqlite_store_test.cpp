@@ -520,6 +520,10 @@ TEST(SqliteStoreFileTest, CustomPropertiesLiveInTheirOwnRowAndMigrateThere) {
   query("ALTER TABLE import_jobs DROP COLUMN source_size");
   query("ALTER TABLE import_jobs DROP COLUMN source_modified_ns");
   query("ALTER TABLE import_jobs DROP COLUMN source_sha256");
+  // And without what later migrations made (17: site permissions).
+  query("DROP TABLE site_permission_scopes");
+  query("DROP TABLE site_role_assignments");
+  query("DROP TABLE site_principals");
   query("PRAGMA user_version = 13");
   EXPECT_EQ(query("SELECT json_extract(props, '$.Team') FROM profiles WHERE id = " +
                   std::to_string(bob.id)),

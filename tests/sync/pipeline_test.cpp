@@ -514,6 +514,8 @@ TEST_F(SyncTest, MigrationEightIndexesUsersSyncedBeforeIt) {
                                 "ALTER TABLE import_jobs DROP COLUMN source_modified_ns; "
                                 "ALTER TABLE import_jobs DROP COLUMN source_sha256; "
                                 "DROP TABLE token_generations; "
+                                "DROP TABLE site_permission_scopes; "
+                                "DROP TABLE site_role_assignments; DROP TABLE site_principals; "
                                 "PRAGMA user_version = 7;",
                                 nullptr, nullptr, &error);
     EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");

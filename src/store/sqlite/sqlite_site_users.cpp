@@ -28,8 +28,11 @@ class SqliteSiteUserStore : public SiteUserStore {
   Result<SiteUser> add(TenantId t, const SiteUser& user) override {
     UPSYNC_ASSIGN_OR_RETURN(
         auto* next,
-        db_.prepare("SELECT coalesce(max(id), 0) + 1 FROM site_users WHERE tenant_id = ? AND "
-                    "site = ?"));
+        // Groups and Everyone draw their principal ids from the same sequence
+        // (sqlite_site_permissions.cpp): SharePoint's principal ids are one space per site.
+        db_.prepare("SELECT max(coalesce((SELECT max(id) FROM site_users WHERE tenant_id = ?1 "
+                    "AND site = ?2), 0), coalesce((SELECT max(id) FROM site_principals WHERE "
+                    "tenant_id = ?1 AND site = ?2), 0)) + 1"));
     next->bind(1, t);
     next->bind(2, user.site);
     UPSYNC_ASSIGN_OR_RETURN(bool row, next->step());

@@ -340,6 +340,39 @@ ALTER TABLE import_jobs ADD COLUMN source_size INTEGER;
 ALTER TABLE import_jobs ADD COLUMN source_modified_ns INTEGER;
 ALTER TABLE import_jobs ADD COLUMN source_sha256 TEXT;
 )sql",
+    // 17: document library permissions (src/sites/site_permissions.h): the scopes with role
+    // assignments of their own (a site collection, library_key ""; or a library that broke
+    // inheritance), their assignments, and the principal ids of groups and Everyone.
+    R"sql(
+CREATE TABLE site_permission_scopes (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  site TEXT NOT NULL,         -- site_collection_key()
+  library_key TEXT NOT NULL,  -- lower-case library name, "" for the site collection
+  library TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, site, library_key)
+) WITHOUT ROWID;
+CREATE TABLE site_role_assignments (
+  tenant_id INTEGER NOT NULL,
+  site TEXT NOT NULL,
+  library_key TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('person', 'group', 'everyone')),
+  principal_key TEXT NOT NULL,  -- lower-case UPN, group object id, or "everyone"
+  principal_name TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('owner', 'member', 'visitor')),
+  PRIMARY KEY (tenant_id, site, library_key, kind, principal_key, role)
+) WITHOUT ROWID;
+CREATE TABLE site_principals (
+  tenant_id INTEGER NOT NULL,
+  site TEXT NOT NULL,
+  id INTEGER NOT NULL,  -- from the sequence of site_users.id
+  kind TEXT NOT NULL,
+  principal_key TEXT NOT NULL,
+  name TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, site, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX site_principals_by_key ON site_principals (tenant_id, site, kind, principal_key);
+)sql",
 };
 
 // A profile's columns, from kProfileTables: its row in profiles, then its custom row (NULLs
