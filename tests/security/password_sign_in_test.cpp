@@ -67,8 +67,9 @@ class PasswordSignInTest : public ::testing::Test {
     RawClient c(from, port);
     if (!c.connected()) return a;
     c.send_text(
-        "POST /contoso/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-        "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " +
+        "POST /contoso/oauth2/v2.0/token HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+        "\r\nConnection: close\r\nContent-Type: "
+        "application/x-www-form-urlencoded\r\nContent-Length: " +
         std::to_string(body.size()) + "\r\n\r\n" + body);
     std::string answer = c.read_to_close(30);
     a.ms = ms_since(start);
