@@ -30,7 +30,7 @@ class RunHistoryTest : public StoreTest {
   }
 };
 
-TEST_F(RunHistoryTest, RecordsSucceededDryAndRefusedRunsNewestFirst) {
+TEST_P(RunHistoryTest, RecordsSucceededDryAndRefusedRunsNewestFirst) {
   SyncRun first = sync(user(1, "a@contoso.com") + user(2, "b@contoso.com"));
   EXPECT_TRUE(first.succeeded);
   SyncOptions dry;
@@ -73,7 +73,7 @@ TEST_F(RunHistoryTest, RecordsSucceededDryAndRefusedRunsNewestFirst) {
   EXPECT_EQ(sync_run_json(refused)["error"], refused.error);
 }
 
-TEST_F(RunHistoryTest, RunsOfOneTenantAreNotAnothers) {
+TEST_P(RunHistoryTest, RunsOfOneTenantAreNotAnothers) {
   SyncRun run = sync(user(1, "a@contoso.com"));
   auto other = store_->create_tenant({.name = "fabrikam"});
   ASSERT_TRUE(other);
@@ -84,7 +84,7 @@ TEST_F(RunHistoryTest, RunsOfOneTenantAreNotAnothers) {
   EXPECT_TRUE(runs->empty());
 }
 
-TEST_F(RunHistoryTest, GroupCountsAreKeptAndOlderReportsWithoutThemStillRead) {
+TEST_P(RunHistoryTest, GroupCountsAreKeptAndOlderReportsWithoutThemStillRead) {
   std::string guid(16, '\0');
   guid[0] = 77;
   sync(user(1, "a@contoso.com") + "dn: CN=G,DC=contoso,DC=com\nobjectClass: group\nobjectGUID:: " +
@@ -113,7 +113,7 @@ TEST_F(RunHistoryTest, GroupCountsAreKeptAndOlderReportsWithoutThemStillRead) {
 
 // The history keeps the first kHistoryChangeLines change lines of each stage and counts the
 // rest; the run's own report has them all.
-TEST_F(RunHistoryTest, TheHistoryKeepsTheFirstChangeLinesOfEachStageAndCountsTheRest) {
+TEST_P(RunHistoryTest, TheHistoryKeepsTheFirstChangeLinesOfEachStageAndCountsTheRest) {
   const int n = static_cast<int>(kHistoryChangeLines) + 250;
   std::string ldif;
   for (int i = 1; i <= n; ++i) ldif += user(i, "u" + std::to_string(i) + "@contoso.com");
@@ -146,7 +146,7 @@ TEST_F(RunHistoryTest, TheHistoryKeepsTheFirstChangeLinesOfEachStageAndCountsThe
   EXPECT_EQ(again->stages[0].changes_omitted, n - 10);
 }
 
-TEST_F(RunHistoryTest, EachStageKeepsItsDuration) {
+TEST_P(RunHistoryTest, EachStageKeepsItsDuration) {
   SyncRun run = sync(user(1, "a@contoso.com"));
   ASSERT_EQ(run.report.stages.size(), 4u);
   double sum = 0;
@@ -164,6 +164,8 @@ TEST_F(RunHistoryTest, EachStageKeepsItsDuration) {
     EXPECT_EQ(sync_run_json(*back)["stages"][i]["seconds"], run.report.stages[i].seconds);
   }
 }
+
+UPSYNC_TEST_ON_EVERY_BACKEND(RunHistoryTest);
 
 }  // namespace
 }  // namespace upsync
