@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct Backend {
   // after it) or in a server the backend's helper runs for the tests.
   Result<std::unique_ptr<Storage>> (*open)(const std::filesystem::path& dir);
 };
+
+// Test names and failure messages show the backend by its name.
+inline void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
 
 inline Result<std::unique_ptr<Storage>> open_sqlite_test_storage(const std::filesystem::path& dir) {
   return open_storage(
