@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/open_storage.h"
 #include "store/store.h"
 
 namespace fs = std::filesystem;

@@ -16,6 +16,7 @@
 #include <random>
 #include <string>
 
+#include "storage/open_storage.h"
 #include "store/store.h"
 
 namespace {

@@ -67,7 +67,10 @@ class CredentialStore {
       TenantId tenant, std::string_view upn) = 0;
 };
 
-Result<std::unique_ptr<CredentialStore>> open_credential_store(Store& store);
+// The CredentialStore over `store`'s connection, from its backend (store/store.h).
+inline Result<std::unique_ptr<CredentialStore>> open_credential_store(Store& store) {
+  return store.credential_store();
+}
 
 struct NewApp {
   AppRegistration app;

@@ -105,7 +105,7 @@ class JobStore {
   virtual Status clear_log(std::string_view job_id) = 0;
 };
 
-// The JobStore of a store (the SQLite backend; other backends say Unimplemented).
-Result<std::unique_ptr<JobStore>> open_job_store(Store& store);
+// The JobStore over `store`'s connection, from its backend (store/store.h).
+inline Result<std::unique_ptr<JobStore>> open_job_store(Store& store) { return store.job_store(); }
 
 }  // namespace upsync

@@ -34,7 +34,9 @@ class ProfileBatchWriter {
                                                    const std::vector<ProfileUpdate>& updates) = 0;
 };
 
-// The writer of a store (the SQLite backend).
-Result<std::unique_ptr<ProfileBatchWriter>> open_profile_batch_writer(Store& store);
+// The ProfileBatchWriter over `store`'s connection, from its backend (store/store.h).
+inline Result<std::unique_ptr<ProfileBatchWriter>> open_profile_batch_writer(Store& store) {
+  return store.profile_batch_writer();
+}
 
 }  // namespace upsync

@@ -8,12 +8,22 @@
 
 #include "cli/context.h"
 #include "core/private_modes.h"
+#include "storage/open_storage.h"
 
 namespace upsync {
 
+Result<Storage*> CliContext::storage(bool create) {
+  if (!storage_) {
+    UPSYNC_ASSIGN_OR_RETURN(storage_,
+                            open_storage({.url = db, .data_dir = data_dir, .create = create}));
+  }
+  return storage_.get();
+}
+
 Result<Store*> CliContext::store(bool create) {
   if (!store_) {
-    UPSYNC_ASSIGN_OR_RETURN(store_, open_store({.data_dir = data_dir, .create = create}));
+    UPSYNC_ASSIGN_OR_RETURN(Storage * s, storage(create));
+    UPSYNC_ASSIGN_OR_RETURN(store_, s->connect());
   }
   return store_.get();
 }
@@ -42,6 +52,11 @@ std::string default_data_dir() {
   const char* env = std::getenv("UPSYNC_DATA_DIR");
   return (env && *env) ? env : "upsync-data";
 }
+
+std::string default_db() {
+  const char* env = std::getenv("UPSYNC_DB");
+  return env ? env : "";
+}
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -49,6 +64,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   ctx.out = &out;
   ctx.err = &err;
   ctx.data_dir = default_data_dir();
+  ctx.db = default_db();
 
   CLI::App app("upsync: user profiles with directory synchronization", "upsync");
   app.require_subcommand(1);
@@ -56,6 +72,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   app.option_defaults()->always_capture_default();
   app.add_option("--data-dir", ctx.data_dir,
                  "data folder (default: $UPSYNC_DATA_DIR or ./upsync-data)");
+  app.add_option("--db", ctx.db,
+                 "database: a data folder, sqlite:FILE or postgresql://... (default: $UPSYNC_DB, "
+                 "else the data folder's upsync.db); files and keys stay in the data folder");
   app.add_flag("--json", ctx.json, "print JSON for scripts instead of tables");
   app.footer("Exit codes: 0 ok, 1 user error (nothing changed), 2 usage error, 3 internal error.");
   add_tenant_commands(app, ctx);

@@ -1,6 +1,6 @@
 // The upsync command line.
 //
-//   upsync [--data-dir D] [--json] <group> <command> [args]
+//   upsync [--data-dir D] [--db URL] [--json] <group> <command> [args]
 //
 // Exit codes, which scripts can rely on:
 //   0  success

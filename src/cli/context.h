@@ -1,4 +1,5 @@
-// What every CLI command shares: global options, the lazily opened store, output streams.
+// What every CLI command shares: global options, the lazily opened storage and store, output
+// streams.
 //
 // Command groups (tenant_commands.cpp, profile_commands.cpp, ...) register their
 // subcommands with add_*_commands(); each subcommand's callback sets `action`, which
@@ -12,6 +13,7 @@
 
 #include "core/status.h"
 #include "core/tenant.h"
+#include "store/storage.h"
 #include "store/store.h"
 
 namespace CLI {
@@ -22,16 +24,21 @@ namespace upsync {
 
 struct CliContext {
   std::string data_dir;
+  // --db / UPSYNC_DB: the database's URL (storage/open_storage.h); empty: the data folder's.
+  std::string db;
   bool json = false;
   std::ostream* out = nullptr;
   std::ostream* err = nullptr;
   std::function<Status()> action;
 
-  // Opens the store on first use. Reading commands do not create a data folder.
+  // Opens the storage on first use. Reading commands do not create a data folder.
+  Result<Storage*> storage(bool create = false);
+  // This thread's connection to it, made on first use.
   Result<Store*> store(bool create = false);
   Result<Tenant> tenant(std::string_view name);
 
  private:
+  std::unique_ptr<Storage> storage_;
   std::unique_ptr<Store> store_;
 };
 

@@ -87,6 +87,7 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
       ServeOptions opts;
       opts.data_dir = ctx.data_dir;
       UPSYNC_RETURN_IF_ERROR(parse_listen(args->listen, opts));
+      UPSYNC_ASSIGN_OR_RETURN(opts.storage, ctx.storage());
       opts.tls_cert = args->tls_cert;
       opts.tls_key = args->tls_key;
       if (args->tls_self_signed) {

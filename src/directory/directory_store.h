@@ -177,7 +177,9 @@ class DirectoryStore {
                                                         std::string_view object_id) = 0;
 };
 
-// The directory store of a Store (the SQLite backend).
-Result<std::unique_ptr<DirectoryStore>> open_directory_store(Store& store);
+// The DirectoryStore over `store`'s connection, from its backend (store/store.h).
+inline Result<std::unique_ptr<DirectoryStore>> open_directory_store(Store& store) {
+  return store.directory_store();
+}
 
 }  // namespace upsync

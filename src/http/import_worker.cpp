@@ -10,9 +10,11 @@
 
 namespace upsync {
 
-ImportWorkerThread::ImportWorkerThread(std::string data_dir, double interval_seconds,
+ImportWorkerThread::ImportWorkerThread(Storage& storage, std::string data_dir,
+                                       double interval_seconds,
                                        std::function<void(const ImportJob&)> on_job_end)
-    : data_dir_(std::move(data_dir)),
+    : storage_(storage),
+      data_dir_(std::move(data_dir)),
       interval_(interval_seconds),
       on_job_end_(std::move(on_job_end)) {}
 
@@ -38,7 +40,7 @@ void ImportWorkerThread::run() {
   std::string last_error;
   while (!stop_.load()) {
     Status st = [&]() -> Status {
-      UPSYNC_ASSIGN_OR_RETURN(auto store, open_store({.data_dir = data_dir_, .create = false}));
+      UPSYNC_ASSIGN_OR_RETURN(auto store, storage_.connect());
       UPSYNC_ASSIGN_OR_RETURN(auto jobs, open_job_store(*store));
       DocumentLibraries libs(data_dir_);
       BulkImporter importer(*store, *jobs, libs);

@@ -1,7 +1,7 @@
 // The bulk import worker that `upsync serve` runs beside the HTTP server (DESIGN.md §3): a
-// thread with its own Store connection that runs queued jobs every `interval` and, when
-// asked to stop (SIGTERM), lets the running job stop at its next checkpoint — it stays
-// Processing and the next worker resumes it.
+// thread with its own Store connection (from the server's Storage) that runs queued jobs every
+// `interval` and, when asked to stop (SIGTERM), lets the running job stop at its next checkpoint —
+// it stays Processing and the next worker resumes it.
 #pragma once
 
 #include <atomic>
@@ -12,13 +12,15 @@
 #include <thread>
 
 #include "bulkimport/job.h"
+#include "store/storage.h"
 
 namespace upsync {
 
 class ImportWorkerThread {
  public:
   // `on_job_end` is called (on the worker thread) for each job run to an end or a stop.
-  ImportWorkerThread(std::string data_dir, double interval_seconds,
+  // `storage` (which must outlive the worker) holds the jobs; `data_dir` the files they import.
+  ImportWorkerThread(Storage& storage, std::string data_dir, double interval_seconds,
                      std::function<void(const ImportJob&)> on_job_end);
   ~ImportWorkerThread();  // stops and joins
   void start();
@@ -26,6 +28,7 @@ class ImportWorkerThread {
 
  private:
   void run();
+  Storage& storage_;
   std::string data_dir_;
   double interval_;
   std::function<void(const ImportJob&)> on_job_end_;

@@ -6,7 +6,6 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -24,6 +23,7 @@
 #include "http/router.h"
 #include "http/self_signed.h"
 #include "http/sharepoint_routes.h"
+#include "store/storage.h"
 #include "store/store.h"
 #include "sync/scheduler.h"
 
@@ -139,17 +139,15 @@ void set_json(HttpResponse& res, int status, const std::string& body) {
 }  // namespace
 
 Status serve(const ServeOptions& opts) {
-  if (!std::filesystem::exists(std::filesystem::path(opts.data_dir) / "upsync.db")) {
-    return not_found("no data folder at '" + opts.data_dir +
-                     "' (create a tenant first: upsync tenant create NAME)");
+  if (!opts.storage) return invalid_argument("serve: no storage given");
+  Storage* storage = opts.storage;
+  // Connect once on this thread to report missing or broken data before listening.
+  {
+    auto probe = storage->connect();
+    if (!probe) return probe.status();
   }
   if (opts.tls_cert.empty() != opts.tls_key.empty()) {
     return invalid_argument("--tls-cert and --tls-key go together");
-  }
-  // Open once on this thread to report a broken database before listening.
-  {
-    auto probe = open_store({.data_dir = opts.data_dir});
-    if (!probe) return probe.status();
   }
 
   // Block SIGTERM/SIGINT in every thread; this one waits for them with sigtimedwait.
@@ -175,12 +173,11 @@ Status serve(const ServeOptions& opts) {
   }
 
   auto metrics = std::make_shared<Metrics>();
-  std::string data_dir = opts.data_dir;
   // One Store per engine thread.
-  auto thread_store = [data_dir]() -> Result<Store*> {
+  auto thread_store = [storage]() -> Result<Store*> {
     thread_local std::unique_ptr<Store> store;
     if (!store) {
-      UPSYNC_ASSIGN_OR_RETURN(store, open_store({.data_dir = data_dir}));
+      UPSYNC_ASSIGN_OR_RETURN(store, storage->connect());
     }
     return store.get();
   };
@@ -283,10 +280,10 @@ Status serve(const ServeOptions& opts) {
   std::unique_ptr<SyncSchedulerThread> scheduler;
   if (opts.import_worker) {
     worker = std::make_unique<ImportWorkerThread>(
-        opts.data_dir, opts.worker_interval,
+        *storage, opts.data_dir, opts.worker_interval,
         [metrics](const ImportJob& job) { metrics->job_ended(job); });
     scheduler = std::make_unique<SyncSchedulerThread>(
-        opts.data_dir, [metrics](const SyncRun& run) { metrics->sync_run(run); });
+        *storage, [metrics](const SyncRun& run) { metrics->sync_run(run); });
   }
 
   UPSYNC_ASSIGN_OR_RETURN(std::unique_ptr<HttpServer> server,

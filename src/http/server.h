@@ -1,7 +1,7 @@
 // upsync serve: the HTTP(S) server.
 //
 // One HttpServer (http_server.h: libmicrohttpd, a pool of event-loop threads); every engine
-// thread opens its own Store (SQLite in WAL mode allows concurrent readers). /healthz and
+// thread connects its own Store to the Storage the caller opened (store/storage.h). /healthz and
 // /metrics (Prometheus text) are answered here, everything else by the Router (router.h).
 // Requests above `max_body_bytes` get 413; every request is written to the access log
 // (stderr). SIGTERM or SIGINT stops accepting, lets running requests finish and returns.
@@ -15,7 +15,12 @@
 
 namespace upsync {
 
+class Storage;
+
 struct ServeOptions {
+  // The database (must outlive serve()); the data folder holds the rest: document libraries'
+  // files, the token signing keys, TLS files.
+  Storage* storage = nullptr;
   std::string data_dir;
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port (the bound port is printed)

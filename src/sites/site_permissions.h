@@ -122,7 +122,9 @@ class SitePermissionStore {
                                                                int64_t id) = 0;
 };
 
-Result<std::unique_ptr<SitePermissionStore>> open_site_permission_store(Store& store);
+inline Result<std::unique_ptr<SitePermissionStore>> open_site_permission_store(Store& store) {
+  return store.site_permission_store();
+}
 
 // The assignments that apply to `library` ("" for the site collection itself): the library's
 // own, else the site's, else the defaults. The result's `library` says which: the library's

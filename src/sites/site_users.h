@@ -76,7 +76,10 @@ class SiteUserStore {
   virtual Result<std::vector<SiteUser>> of_login(TenantId tenant, std::string_view login_name) = 0;
 };
 
-Result<std::unique_ptr<SiteUserStore>> open_site_user_store(Store& store);
+// The SiteUserStore over `store`'s connection, from its backend (store/store.h).
+inline Result<std::unique_ptr<SiteUserStore>> open_site_user_store(Store& store) {
+  return store.site_user_store();
+}
 
 // The "sync to sites" properties of a profile under the tenant's schema.
 SiteProperties site_properties(const Profile& profile, const ProfileSchema& schema);

@@ -1,10 +1,6 @@
 #include "store/store.h"
 
-#include <filesystem>
-#include <system_error>
-
 #include "core/property.h"
-#include "store/sqlite/sqlite_store.h"
 
 namespace upsync {
 
@@ -36,26 +32,6 @@ std::string_view profile_key_kind_name(ProfileKeyKind kind) {
       return "id";
   }
   return "key";
-}
-
-Result<std::unique_ptr<Store>> open_store(const StoreOptions& options) {
-  namespace fs = std::filesystem;
-  if (options.data_dir.empty()) return invalid_argument("no data folder given");
-  const fs::path dir(options.data_dir);
-  const fs::path db = dir / "upsync.db";
-  std::error_code ec;
-  if (!fs::exists(db, ec)) {
-    if (!options.create) {
-      return not_found("no upsync data in '" + options.data_dir +
-                       "' (create a tenant first: upsync tenant create NAME)");
-    }
-    fs::create_directories(dir, ec);
-    if (ec) {
-      return unavailable("cannot create data folder '" + options.data_dir + "': " + ec.message());
-    }
-  }
-  UPSYNC_ASSIGN_OR_RETURN(auto store, SqliteStore::open(db.string(), options.create));
-  return std::unique_ptr<Store>(std::move(store));
 }
 
 }  // namespace upsync

@@ -1,12 +1,25 @@
-// Store: where upsync keeps tenants, profile schemas, profiles and their change feeds.
+// Store: where upsync keeps tenants, profile schemas, profiles and their change feeds; one
+// connection to the database, used by one thread.
 //
-// One interface, several backends: SqliteStore (the embedded default, one file in the data
-// folder) and, later, PostgresStore. SQL dialects stay inside the backends; the rest of
-// upsync sees only this header. Open one with open_store():
+// Backends plug in here. A backend is one folder (store/sqlite/, the embedded default) built
+// as its own library above the subsystems: it implements Storage (store/storage.h: a
+// database, which connect()s Stores), Store (this header), and every storage interface the
+// subsystems declare, which its Store hands out (directory_store(), job_store(), ...: see
+// "Storage interfaces" below). SQL dialects stay inside the backend; nothing outside its folder
+// names it or casts to it. A new backend:
+//  1. a folder src/store/NAME/ with a Storage, a Store (all of its methods, the storage
+//     interfaces' included: a missing one does not compile) and the interfaces' classes;
+//  2. its library in src/CMakeLists.txt, linked into upsync_storage, and one line in
+//     kBackends (storage/open_storage.cpp) for its URL scheme;
+//  3. one line in backends() of tests/store/backends.h: every storage interface's tests then
+//     run on it.
+// A new storage interface: declared in its subsystem's header with a forwarder
+// open_x_store(Store&) (see sync/scheduler.h), a pure virtual x_store() below, and an override
+// in each backend's Store.
 //
-//   auto store = open_store({.data_dir = "/var/lib/upsync"});
-//   if (!store) return store.status();
-//   auto tenant = (*store)->create_tenant({.name = "contoso"});
+//   UPSYNC_ASSIGN_OR_RETURN(auto storage, open_storage({.data_dir = "/var/lib/upsync"}));
+//   UPSYNC_ASSIGN_OR_RETURN(auto store, storage->connect());
+//   auto tenant = store->create_tenant({.name = "contoso"});
 //
 // Rules every backend keeps:
 //  - Nothing crosses tenants: every call names its tenant, and an id from one tenant is
@@ -18,8 +31,10 @@
 //    Readers ask for "changes after N, up to K" of one feed; that read costs O(K), however
 //    large the tenant (an index on (tenant, feed, seq)). Named cursors (a stage name → the
 //    last sequence it processed) are kept beside the feed.
-//  - A Store object is used by one thread at a time; open one per thread. Several processes
+//  - A Store object is used by one thread at a time; connect one per thread. Several processes
 //    may open the same data (SQLite WAL, or PostgreSQL).
+//  - A new database, or an older one, is brought to this build's schema on connect(); a
+//    corrupt one or one written by a newer upsync is refused with DataLoss, untouched.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +54,19 @@
 #include "core/tenant.h"
 
 namespace upsync {
+
+// The storage interfaces the subsystems declare, each in its own header; a Store hands out
+// one of each over its own connection (see "Storage interfaces" in class Store).
+class ConnectorStore;      // sync/connector.h
+class CredentialStore;     // auth/credentials.h
+class DirectoryStore;      // directory/directory_store.h
+class JobStore;            // bulkimport/job.h
+class MappingStore;        // sync/server_import.h
+class ProfileBatchWriter;  // bulkimport/profile_writer.h
+class ScheduleStore;       // sync/scheduler.h
+class SitePermissionStore; // sites/site_permissions.h
+class SiteUserStore;       // sites/site_users.h
+class SyncRunStore;        // sync/run_history.h
 
 struct NewTenant {
   std::string name;
@@ -180,17 +208,21 @@ class Store {
                                                           std::string_view name) = 0;
   virtual Status set_source_state(TenantId tenant, std::string_view name,
                                   std::string_view value) = 0;
-};
 
-struct StoreOptions {
-  // The data folder: the SQLite database is <data_dir>/upsync.db.
-  std::string data_dir;
-  // Create the folder and database when missing; otherwise a missing database is NotFound.
-  bool create = true;
+  // Storage interfaces: each call makes a new object that works over this Store's connection,
+  // so that its writes join this Store's transactions (in_transaction covers a profile write
+  // and a directory write together). It must not outlive this Store. Subsystems reach them
+  // through their own open_*_store(Store&) (one-line forwarders in their headers).
+  virtual Result<std::unique_ptr<DirectoryStore>> directory_store() = 0;
+  virtual Result<std::unique_ptr<JobStore>> job_store() = 0;
+  virtual Result<std::unique_ptr<ProfileBatchWriter>> profile_batch_writer() = 0;
+  virtual Result<std::unique_ptr<CredentialStore>> credential_store() = 0;
+  virtual Result<std::unique_ptr<SiteUserStore>> site_user_store() = 0;
+  virtual Result<std::unique_ptr<SitePermissionStore>> site_permission_store() = 0;
+  virtual Result<std::unique_ptr<ConnectorStore>> connector_store() = 0;
+  virtual Result<std::unique_ptr<MappingStore>> mapping_store() = 0;
+  virtual Result<std::unique_ptr<ScheduleStore>> schedule_store() = 0;
+  virtual Result<std::unique_ptr<SyncRunStore>> sync_run_store() = 0;
 };
-
-// Opens (and, on first use, creates) the store, applying pending schema migrations. A corrupt
-// database or one written by a newer upsync is refused with DataLoss and left untouched.
-Result<std::unique_ptr<Store>> open_store(const StoreOptions& options);
 
 }  // namespace upsync

@@ -74,7 +74,10 @@ class ConnectorStore {
   virtual Status remove(TenantId tenant, std::string_view name) = 0;
 };
 
-Result<std::unique_ptr<ConnectorStore>> open_connector_store(Store& store);
+// The ConnectorStore over `store`'s connection, from its backend (store/store.h).
+inline Result<std::unique_ptr<ConnectorStore>> open_connector_store(Store& store) {
+  return store.connector_store();
+}
 
 // Runs one connector: its password, then stage 0 with its flows, OU scope and delta method,
 // then stages 1-3 (online tenants), or the profile import of a server tenant (which reads

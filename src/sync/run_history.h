@@ -43,7 +43,10 @@ class SyncRunStore {
   virtual Result<SyncRun> get(TenantId tenant, int64_t id) = 0;
 };
 
-Result<std::unique_ptr<SyncRunStore>> open_sync_run_store(Store& store);
+// The SyncRunStore over `store`'s connection, from its backend (store/store.h).
+inline Result<std::unique_ptr<SyncRunStore>> open_sync_run_store(Store& store) {
+  return store.sync_run_store();
+}
 
 // Runs `sync` with `options` and records the run, a failed one too (after its transaction
 // rolled back). `sync` must pass on the options it is given: their before_commit writes the

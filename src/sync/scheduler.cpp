@@ -7,9 +7,9 @@
 
 namespace upsync {
 
-SyncSchedulerThread::SyncSchedulerThread(std::string data_dir,
+SyncSchedulerThread::SyncSchedulerThread(Storage& storage,
                                          std::function<void(const SyncRun&)> on_run)
-    : data_dir_(std::move(data_dir)), on_run_(std::move(on_run)) {}
+    : storage_(storage), on_run_(std::move(on_run)) {}
 
 SyncSchedulerThread::~SyncSchedulerThread() { stop(); }
 
@@ -35,7 +35,7 @@ void SyncSchedulerThread::run() {
   };
   while (!stop_.load()) {
     Status st = [&]() -> Status {
-      UPSYNC_ASSIGN_OR_RETURN(auto store, open_store({.data_dir = data_dir_, .create = false}));
+      UPSYNC_ASSIGN_OR_RETURN(auto store, storage_.connect());
       UPSYNC_ASSIGN_OR_RETURN(auto schedules, open_schedule_store(*store));
       UPSYNC_ASSIGN_OR_RETURN(auto due, schedules->all());
       for (const SyncSchedule& s : due) {

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/storage.h"
 #include "sync/run_history.h"
 
 namespace upsync {
@@ -37,20 +38,23 @@ class ScheduleStore {
   virtual Result<std::vector<SyncSchedule>> all() = 0;
 };
 
-Result<std::unique_ptr<ScheduleStore>> open_schedule_store(Store& store);
+// The ScheduleStore over `store`'s connection, from its backend (store/store.h).
+inline Result<std::unique_ptr<ScheduleStore>> open_schedule_store(Store& store) {
+  return store.schedule_store();
+}
 
-// A thread with its own Store connection that runs each scheduled tenant's sync when due
-// (first right after start), one at a time, until stop().
+// A thread with its own Store connection (from `storage`, which must outlive it) that runs each
+// scheduled tenant's sync when due (first right after start), one at a time, until stop().
 class SyncSchedulerThread {
  public:
-  SyncSchedulerThread(std::string data_dir, std::function<void(const SyncRun&)> on_run);
+  SyncSchedulerThread(Storage& storage, std::function<void(const SyncRun&)> on_run);
   ~SyncSchedulerThread();
   void start();
   void stop();
 
  private:
   void run();
-  std::string data_dir_;
+  Storage& storage_;
   std::function<void(const SyncRun&)> on_run_;
   std::atomic<bool> stop_{false};
   std::mutex mu_;

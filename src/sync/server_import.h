@@ -46,7 +46,10 @@ class MappingStore {
   virtual Status reset(const Tenant& tenant, const std::string& property) = 0;
 };
 
-Result<std::unique_ptr<MappingStore>> open_mapping_store(Store& store);
+// The MappingStore over `store`'s connection, from its backend (store/store.h).
+inline Result<std::unique_ptr<MappingStore>> open_mapping_store(Store& store) {
+  return store.mapping_store();
+}
 
 struct ServerImportOptions {
   std::string netbios_domain;  // "" derives it from each entry's DN

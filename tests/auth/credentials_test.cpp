@@ -18,7 +18,7 @@ class CredentialsTest : public testing::StoreTest {
   std::unique_ptr<CredentialStore> creds_;
 };
 
-TEST_F(CredentialsTest, AppsSignInWithTheirSecretOnly) {
+TEST_P(CredentialsTest, AppsSignInWithTheirSecretOnly) {
   auto app = register_app(*creds_, tenant_, "  hr-sync ");
   ASSERT_TRUE(app) << app.status().to_string();
   EXPECT_EQ(app->app.name, "hr-sync");
@@ -48,7 +48,7 @@ TEST_F(CredentialsTest, AppsSignInWithTheirSecretOnly) {
   EXPECT_EQ(register_app(*creds_, tenant_, " ").status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST_F(CredentialsTest, AppsOfOneTenantDoNotSignInToAnother) {
+TEST_P(CredentialsTest, AppsOfOneTenantDoNotSignInToAnother) {
   auto other = store_->create_tenant({.name = "fabrikam"});
   ASSERT_TRUE(other);
   auto app = register_app(*creds_, tenant_, "a");
@@ -57,7 +57,7 @@ TEST_F(CredentialsTest, AppsOfOneTenantDoNotSignInToAnother) {
             StatusCode::kNotFound);
 }
 
-TEST_F(CredentialsTest, PeopleSignInWithRoleAndCaseInsensitiveUpn) {
+TEST_P(CredentialsTest, PeopleSignInWithRoleAndCaseInsensitiveUpn) {
   ASSERT_TRUE(
       set_password(*creds_, tenant_, "Adele@Contoso.com", Role::kSharePointAdmin, "correct horse")
           .is_ok());
@@ -84,7 +84,7 @@ TEST_F(CredentialsTest, PeopleSignInWithRoleAndCaseInsensitiveUpn) {
   EXPECT_EQ(people->size(), 1u);
 }
 
-TEST_F(CredentialsTest, BadPasswordsAndNamesAreRefusedAndChangeNothing) {
+TEST_P(CredentialsTest, BadPasswordsAndNamesAreRefusedAndChangeNothing) {
   EXPECT_EQ(set_password(*creds_, tenant_, "adele@contoso.com", Role::kUser, "short").message(),
             "a password needs at least 8 characters");
   EXPECT_EQ(set_password(*creds_, tenant_, "adele", Role::kUser, "long enough").message(),
@@ -97,7 +97,7 @@ TEST_F(CredentialsTest, BadPasswordsAndNamesAreRefusedAndChangeNothing) {
 }
 
 // Issue 15: every change to a principal bumps its token generation, which no removal resets.
-TEST_F(CredentialsTest, EveryChangeBumpsThePrincipalsTokenGeneration) {
+TEST_P(CredentialsTest, EveryChangeBumpsThePrincipalsTokenGeneration) {
   auto gen_of = [&](std::string_view upn) {
     auto who = creds_->person_with_password(tenant_.id, upn);
     return who ? who->first.token_generation : -1;
@@ -135,6 +135,8 @@ TEST_F(CredentialsTest, EveryChangeBumpsThePrincipalsTokenGeneration) {
   ASSERT_TRUE(listed);
   EXPECT_EQ(listed->at(0).token_generation, 1);
 }
+
+UPSYNC_TEST_ON_EVERY_BACKEND(CredentialsTest);
 
 }  // namespace
 }  // namespace upsync

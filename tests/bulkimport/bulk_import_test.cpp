@@ -8,6 +8,7 @@
 
 #include "bulkimport/import_reader.h"
 #include "bulkimport/importer.h"
+#include "store/backends.h"
 #include "test_support.h"
 
 namespace upsync {
@@ -19,10 +20,14 @@ using testing::TempDir;
 const std::string kData = UPSYNC_TEST_DATA_DIR "/bulkimport/";
 const std::string kSource = "/sites/hr/Shared Documents/import/users.json";
 
-class BulkImportTest : public ::testing::Test {
+// A tenant with three profiles on `backend`; the files to import in the data folder dir_.
+class ImportFixture : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto s = open_store({.data_dir = dir_.str()});
+  void open(const testing::Backend& backend) {
+    auto storage = backend.open(dir_.path());
+    ASSERT_TRUE(storage) << storage.status().to_string();
+    storage_ = std::move(*storage);
+    auto s = storage_->connect();
     ASSERT_TRUE(s) << s.status().to_string();
     store_ = std::move(*s);
     auto t = store_->create_tenant({.name = "contoso"});
@@ -102,10 +107,18 @@ class BulkImportTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  std::unique_ptr<Storage> storage_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<JobStore> jobs_;
   std::unique_ptr<DocumentLibraries> libs_;
   Tenant tenant_;
+};
+
+// The import on every backend (its JobStore and ProfileBatchWriter).
+class BulkImportTest : public ImportFixture,
+                       public ::testing::WithParamInterface<testing::Backend> {
+ protected:
+  void SetUp() override { open(GetParam()); }
 };
 
 TEST(BulkImportNames, StatesAndErrorsHaveTheSeedNamesAndWireIntegers) {
@@ -139,7 +152,7 @@ TEST(BulkImportNames, StatesAndErrorsHaveTheSeedNamesAndWireIntegers) {
   EXPECT_FALSE(parse_import_id_type("ObjectId"));
 }
 
-TEST_F(BulkImportTest, TheSeedSampleFileImportsAsIs) {
+TEST_P(BulkImportTest, TheSeedSampleFileImportsAsIs) {
   const std::string before_unrelated = prop("vesaj@contoso.com", "AccountName");
   const int64_t seq0 = *store_->last_seq(tenant_.id);
   ImportJob job = run_file(kData + "seed003_sample.json");
@@ -161,7 +174,7 @@ TEST_F(BulkImportTest, TheSeedSampleFileImportsAsIs) {
   EXPECT_EQ(changes->size(), 3u);
 }
 
-TEST_F(BulkImportTest, ACleanFileSucceedsWithNoLog) {
+TEST_P(BulkImportTest, ACleanFileSucceedsWithNoLog) {
   TempDir tmp;
   testing::write_file(tmp.path() / "ok.json",
                       R"({"value":[{"IdName":"vesaj@contoso.com","City":"Helsinki"}]})");
@@ -179,7 +192,7 @@ TEST_F(BulkImportTest, ACleanFileSucceedsWithNoLog) {
 
 // A well-formed file that the quick reader leaves to the exact reader (a value holding "},{"
 // where the quick reader cuts its first chunk) is checked and applied by the exact reader.
-TEST_F(BulkImportTest, AFileTheQuickReaderLeavesToTheExactReaderImportsAsWell) {
+TEST_P(BulkImportTest, AFileTheQuickReaderLeavesToTheExactReaderImportsAsWell) {
   // The quick reader's first cut looks at the file's first 1,310,720 bytes (five reads of
   // 256 KiB): the brace of "},{b" is placed just before that, the next user object after it.
   const std::string filler = R"({"IdName":"erwin@contoso.com","City":"Stockholm"})";
@@ -206,7 +219,7 @@ TEST_F(BulkImportTest, AFileTheQuickReaderLeavesToTheExactReaderImportsAsWell) {
 // A map may name a default property of the catalog that is not editable by users (e.g.
 // SPS-HireDate): it lives in the profile's own row, custom properties beside it; both are set
 // with one change-feed entry per changed profile, and importing them again changes nothing.
-TEST_F(BulkImportTest, DefaultAndCustomTargetsAreBothSet) {
+TEST_P(BulkImportTest, DefaultAndCustomTargetsAreBothSet) {
   TempDir tmp;
   testing::write_file(tmp.path() / "ok.json",
                       R"({"value":[{"IdName":"vesaj@contoso.com","City":"Helsinki",)"
@@ -239,7 +252,7 @@ TEST_F(BulkImportTest, DefaultAndCustomTargetsAreBothSet) {
   EXPECT_EQ(prop("vesaj@contoso.com", "SPS-HireDate"), hired);
 }
 
-TEST_F(BulkImportTest, QueueTimeChecksRefuseWithTheSeedMessages) {
+TEST_P(BulkImportTest, QueueTimeChecksRefuseWithTheSeedMessages) {
   put(kData + "seed003_sample.json");
   auto imp = importer();
   auto q = [&](std::map<std::string, std::string> map) {
@@ -266,7 +279,7 @@ TEST_F(BulkImportTest, QueueTimeChecksRefuseWithTheSeedMessages) {
   EXPECT_TRUE(jobs->empty()) << "a refused call records no job";
 }
 
-TEST_F(BulkImportTest, OnlyOnlineTenantsImport) {
+TEST_P(BulkImportTest, OnlyOnlineTenantsImport) {
   auto server = store_->create_tenant({.name = "onprem", .kind = TenantKind::kServer});
   ASSERT_TRUE(server);
   auto r = importer().queue_import_profile_properties(*server, ImportIdType::kEmail, "IdName", kMap,
@@ -275,7 +288,7 @@ TEST_F(BulkImportTest, OnlyOnlineTenantsImport) {
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
 }
 
-TEST_F(BulkImportTest, SourceFileChecksEndTheJobWithTheirErrors) {
+TEST_P(BulkImportTest, SourceFileChecksEndTheJobWithTheirErrors) {
   put(kData + "seed003_sample.json");
   auto imp = importer({.max_file_bytes = 100});
   auto queue = [&](const std::string& url) {
@@ -299,7 +312,7 @@ TEST_F(BulkImportTest, SourceFileChecksEndTheJobWithTheirErrors) {
   EXPECT_TRUE(ran->empty()) << "jobs in Error are not run";
 }
 
-TEST_F(BulkImportTest, StatesGoSubmittedQueuedProcessingSucceeded) {
+TEST_P(BulkImportTest, StatesGoSubmittedQueuedProcessingSucceeded) {
   put(kData + "seed003_sample.json");
   auto imp = importer({.batch_records = 1});
   auto id =
@@ -338,7 +351,7 @@ TEST_F(BulkImportTest, StatesGoSubmittedQueuedProcessingSucceeded) {
   EXPECT_FALSE(jobs_->get(tenant_.id, "00000000-0000-0000-0000-000000000000"));
 }
 
-TEST_F(BulkImportTest, OnlyJobsThatHaveNotStartedCanBeRemoved) {
+TEST_P(BulkImportTest, OnlyJobsThatHaveNotStartedCanBeRemoved) {
   put(kData + "seed003_sample.json");
   auto imp = importer();
   auto queued =
@@ -374,7 +387,7 @@ TEST_F(BulkImportTest, OnlyJobsThatHaveNotStartedCanBeRemoved) {
   EXPECT_TRUE(imp.run_pending()->empty());  // nothing left to run
 }
 
-TEST_F(BulkImportTest, AJobDeletedAfterAWorkerListedItIsNotRun) {
+TEST_P(BulkImportTest, AJobDeletedAfterAWorkerListedItIsNotRun) {
   put(kData + "seed003_sample.json");
   auto imp = importer();
   auto id =
@@ -391,7 +404,7 @@ TEST_F(BulkImportTest, AJobDeletedAfterAWorkerListedItIsNotRun) {
   EXPECT_TRUE(jobs_->list(tenant_.id)->empty());
 }
 
-TEST_F(BulkImportTest, AFileRemovedAfterQueueingIsDataFileNotExist) {
+TEST_P(BulkImportTest, AFileRemovedAfterQueueingIsDataFileNotExist) {
   put(kData + "seed003_sample.json");
   auto imp = importer();
   auto id =
@@ -406,7 +419,7 @@ TEST_F(BulkImportTest, AFileRemovedAfterQueueingIsDataFileNotExist) {
   EXPECT_EQ(snapshot(), before);
 }
 
-TEST_F(BulkImportTest, ASourceReplacedByASymbolicLinkIsNotFollowed) {
+TEST_P(BulkImportTest, ASourceReplacedByASymbolicLinkIsNotFollowed) {
   put(kData + "seed003_sample.json");
   auto imp = importer();
   auto id =
@@ -427,7 +440,7 @@ TEST_F(BulkImportTest, ASourceReplacedByASymbolicLinkIsNotFollowed) {
   EXPECT_EQ(snapshot(), before);
 }
 
-TEST_F(BulkImportTest, AnUnmappedPropertyAbortsTheWholeFile) {
+TEST_P(BulkImportTest, AnUnmappedPropertyAbortsTheWholeFile) {
   const std::string before = snapshot();
   ImportJob job = run_file(kData + "unmapped_property.json");
   EXPECT_EQ(job.state, ImportJobState::kError);
@@ -440,7 +453,7 @@ TEST_F(BulkImportTest, AnUnmappedPropertyAbortsTheWholeFile) {
   EXPECT_EQ(snapshot(), before) << "vesaj, before the bad record, is not applied either";
 }
 
-TEST_F(BulkImportTest, MissingIdentityIsLoggedAndTheImportGoesOn) {
+TEST_P(BulkImportTest, MissingIdentityIsLoggedAndTheImportGoesOn) {
   ImportJob job = run_file(kData + "missing_identity.json");
   EXPECT_EQ(job.state, ImportJobState::kError);
   EXPECT_EQ(job.error, ImportJobError::kImportCompleteWithError);
@@ -449,7 +462,7 @@ TEST_F(BulkImportTest, MissingIdentityIsLoggedAndTheImportGoesOn) {
   EXPECT_EQ(prop("erwin@contoso.com", "City"), "Stockholm");
 }
 
-TEST_F(BulkImportTest, TheSeedDataFileNotJsonExample) {
+TEST_P(BulkImportTest, TheSeedDataFileNotJsonExample) {
   const std::string before = snapshot();
   ImportJob job = run_file(kData + "seed003_not_json.json");
   EXPECT_EQ(job.error, ImportJobError::kInvalidDataFile);
@@ -460,7 +473,7 @@ TEST_F(BulkImportTest, TheSeedDataFileNotJsonExample) {
   EXPECT_EQ(snapshot(), before);
 }
 
-TEST_F(BulkImportTest, MoreThanThePropertyLimitIsRefused) {
+TEST_P(BulkImportTest, MoreThanThePropertyLimitIsRefused) {
   const std::string before = snapshot();
   ImportJob job = run_file(kData + "seed003_sample.json", {.max_properties = 7});
   EXPECT_EQ(job.error, ImportJobError::kInvalidDataFile);
@@ -475,7 +488,11 @@ struct Bad {
   const char* message;
 };
 
-class BadInputTest : public BulkImportTest, public ::testing::WithParamInterface<Bad> {};
+// The reader's refusals, on one backend.
+class BadInputTest : public ImportFixture, public ::testing::WithParamInterface<Bad> {
+ protected:
+  void SetUp() override { open(testing::sqlite_backend()); }
+};
 
 TEST_P(BadInputTest, EndsInvalidDataFileAndChangesNothing) {
   const std::string before = snapshot();
@@ -519,13 +536,13 @@ INSTANTIATE_TEST_SUITE_P(
       return n;
     });
 
-TEST_F(BulkImportTest, AByteOrderMarkIsSkipped) {
+TEST_P(BulkImportTest, AByteOrderMarkIsSkipped) {
   ImportJob job = run_file(kData + "bom.json");
   EXPECT_EQ(job.state, ImportJobState::kSucceeded) << job.error_message;
   EXPECT_EQ(prop("vesaj@contoso.com", "City"), "Helsinki");
 }
 
-TEST_F(BulkImportTest, AnEmptyValueArraySucceedsAndChangesNothing) {
+TEST_P(BulkImportTest, AnEmptyValueArraySucceedsAndChangesNothing) {
   const std::string before = snapshot();
   ImportJob job = run_file(kData + "empty_value.json");
   EXPECT_EQ(job.state, ImportJobState::kSucceeded);
@@ -533,7 +550,7 @@ TEST_F(BulkImportTest, AnEmptyValueArraySucceedsAndChangesNothing) {
   EXPECT_EQ(snapshot(), before);
 }
 
-TEST_F(BulkImportTest, AHugeStringIsRefused) {
+TEST_P(BulkImportTest, AHugeStringIsRefused) {
   TempDir tmp;
   testing::write_file(
       tmp.path() / "huge.json",
@@ -547,7 +564,7 @@ TEST_F(BulkImportTest, AHugeStringIsRefused) {
   EXPECT_EQ(snapshot(), before);
 }
 
-TEST_F(BulkImportTest, AValueTheSchemaRefusesIsLoggedForItsUser) {
+TEST_P(BulkImportTest, AValueTheSchemaRefusesIsLoggedForItsUser) {
   ASSERT_TRUE(store_->add_custom_property(
       tenant_.id, {.name = "Short", .display_name = "Short", .max_length = 3}));
   TempDir tmp;
@@ -567,7 +584,7 @@ TEST_F(BulkImportTest, AValueTheSchemaRefusesIsLoggedForItsUser) {
   EXPECT_EQ(prop("erwin@contoso.com", "Short"), "ok");
 }
 
-TEST_F(BulkImportTest, AWorkerWhoseCheckpointMovedStopsWithoutWriting) {
+TEST_P(BulkImportTest, AWorkerWhoseCheckpointMovedStopsWithoutWriting) {
   put(kData + "seed003_sample.json");
   auto imp = importer({.batch_records = 1});
   auto id =
@@ -595,6 +612,8 @@ TEST_F(BulkImportTest, AWorkerWhoseCheckpointMovedStopsWithoutWriting) {
   EXPECT_EQ(job.error, ImportJobError::kImportCompleteWithError);
   EXPECT_EQ(prop("erwin@contoso.com", "City"), "Stockholm");
 }
+
+UPSYNC_TEST_ON_EVERY_BACKEND(BulkImportTest);
 
 TEST(ImportReader, ReportsRecordsInOrderWithTheirPlace) {
   std::vector<ImportRecord> got;

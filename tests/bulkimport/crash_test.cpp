@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "bulkimport/importer.h"
+#include "storage/open_storage.h"
 #include "test_support.h"
 
 namespace upsync {

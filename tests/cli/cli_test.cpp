@@ -195,6 +195,37 @@ TEST_F(CliTest, CorruptDatabaseExitsOneAndIsLeftAlone) {
   EXPECT_EQ(snapshot(), before);
 }
 
+// --db (or UPSYNC_DB) names the database apart from the data folder; a backend this build does
+// not have is a user error that leaves the data folder as it was.
+TEST_F(CliTest, TheDatabaseIsChosenByDbOrUpsyncDb) {
+  TempDir other;
+  const std::string file = (other.path() / "people.db").string();
+  CliRun made = run({"--db", "sqlite:" + file, "tenant", "create", "contoso"});
+  ASSERT_EQ(made.code, 0) << made.err;
+  EXPECT_TRUE(std::filesystem::exists(file));
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "upsync.db"));
+  EXPECT_NE(run({"--db", "sqlite:" + file, "tenant", "list"}).out.find("contoso"),
+            std::string::npos);
+  EXPECT_EQ(run({"tenant", "list"}).code, 1) << "the data folder's own database is still empty";
+
+  ::setenv("UPSYNC_DB", ("sqlite:" + file).c_str(), 1);
+  CliRun by_env = run({"--json", "tenant", "list"});
+  ::unsetenv("UPSYNC_DB");
+  ASSERT_EQ(by_env.code, 0) << by_env.err;
+  EXPECT_NE(by_env.out.find("contoso"), std::string::npos) << by_env.out;
+
+  const auto before = snapshot();
+  CliRun pg = run({"--db", "postgresql://upsync:s3cret@localhost/upsync", "tenant", "list"});
+  EXPECT_EQ(pg.code, 1);
+  EXPECT_EQ(pg.err,
+            "upsync: storage 'postgresql://upsync:***@localhost/upsync': PostgreSQL is not built "
+            "into this version of upsync (it has sqlite: and data folders)\n");
+  CliRun unknown = run({"--db", "mysql://localhost/upsync", "tenant", "create", "x"});
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_NE(unknown.err.find("unknown kind of database"), std::string::npos) << unknown.err;
+  EXPECT_EQ(snapshot(), before);
+}
+
 TEST_F(CliTest, TheBinaryReturnsTheDocumentedExitCodes) {
   const char* bin = std::getenv("UPSYNC_BINARY");
   ASSERT_NE(bin, nullptr) << "ctest sets UPSYNC_BINARY";

@@ -1,10 +1,11 @@
-// The SQLite DirectoryStore: indexed lookups of cloud users, the stored attribute text.
+// The DirectoryStore: indexed lookups of cloud users, the stored attribute text.
 #include "directory/directory_store.h"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
+#include "store/sqlite_fixture.h"
 #include "store/store_fixture.h"
 
 namespace upsync {
@@ -45,7 +46,13 @@ class DirectoryStoreTest : public testing::StoreTest {
 
 using Ids = std::vector<std::string>;
 
-TEST_F(DirectoryStoreTest, CloudUsersByIdUpnOrMailIgnoringCase) {
+// Tests that read or write the SQLite backend's rows and query plans.
+class SqliteDirectoryStoreTest : public DirectoryStoreTest {
+ protected:
+  SqliteDb& db() { return testing::sqlite_of(*store_).db(); }
+};
+
+TEST_P(DirectoryStoreTest, CloudUsersByIdUpnOrMailIgnoringCase) {
   put(DirectoryLayer::kCloud, "cccc", "adele@contoso.com", "Adele.Vance@contoso.com");
   put(DirectoryLayer::kCloud, "aaaa", "alias@contoso.com", "adele.vance@CONTOSO.com");
   put(DirectoryLayer::kCloud, "bbbb", "megan@contoso.com", "");
@@ -65,15 +72,17 @@ TEST_F(DirectoryStoreTest, CloudUsersByIdUpnOrMailIgnoringCase) {
   ASSERT_TRUE(dir_store_->remove(tenant_.id, DirectoryLayer::kCloud, "aaaa"));
   EXPECT_EQ(ids(Key::kMail, "adele.vance@contoso.com"), Ids{});
   EXPECT_EQ(ids(Key::kObjectId, "aaaa"), Ids{});
+}
 
-  // Each lookup is an index search, not a walk through the tenant's users.
+// Each lookup of cloud users is an index search, not a walk through the tenant's users.
+TEST_P(SqliteDirectoryStoreTest, CloudUserLookupsAreIndexSearches) {
   for (const auto& [key, index] : {std::pair{"id",
                                              "PRIMARY KEY (tenant_id=? AND layer=? AND "
                                              "object_id=?)"},
                                    std::pair{"userPrincipalName", "INDEX directory_users_by_upn"},
                                    std::pair{"mail", "INDEX directory_users_by_mail"},
                                    std::pair{"manager", "INDEX directory_users_by_manager"}}) {
-    auto plan = store_->db().prepare("EXPLAIN QUERY PLAN " + cloud_users_sql(key));
+    auto plan = db().prepare("EXPLAIN QUERY PLAN " + cloud_users_sql(key));
     ASSERT_TRUE(plan) << plan.status().to_string();
     std::string text;
     while (*(*plan)->step()) text += std::string((*plan)->column_text(3)) + "; ";
@@ -86,7 +95,7 @@ TEST_F(DirectoryStoreTest, CloudUsersByIdUpnOrMailIgnoringCase) {
 // Stored rows are compared as text to tell a changed user from an unchanged one: the text is
 // nlohmann::json's dump() of the attributes (sorted keys, no empty arrays), byte for byte,
 // whatever the values hold.
-TEST_F(DirectoryStoreTest, StoredAttributesAreTheJsonDumpOfTheAttributes) {
+TEST_P(SqliteDirectoryStoreTest, StoredAttributesAreTheJsonDumpOfTheAttributes) {
   DirectoryUser u;
   u.object_id = "eeee";
   u.source_anchor = "anchor";
@@ -103,7 +112,7 @@ TEST_F(DirectoryStoreTest, StoredAttributesAreTheJsonDumpOfTheAttributes) {
   for (const auto& [name, values] : u.attributes) {
     if (!values.empty()) expected[name] = values;
   }
-  auto q = store_->db().prepare("SELECT attrs FROM directory_users WHERE object_id = 'eeee'");
+  auto q = db().prepare("SELECT attrs FROM directory_users WHERE object_id = 'eeee'");
   ASSERT_TRUE(q) << q.status().to_string();
   auto row = (*q)->step();
   ASSERT_TRUE(row && *row);
@@ -122,7 +131,7 @@ TEST_F(DirectoryStoreTest, StoredAttributesAreTheJsonDumpOfTheAttributes) {
 
 // add() writes a user whose id is new without looking for it first, and refuses an id (or a
 // source anchor) the layer has, leaving the layer as it was.
-TEST_F(DirectoryStoreTest, AddWritesANewUserAndRefusesAnIdTheLayerHas) {
+TEST_P(DirectoryStoreTest, AddWritesANewUserAndRefusesAnIdTheLayerHas) {
   DirectoryUser u;
   u.object_id = "AAAA";
   u.source_anchor = "a-anchor";
@@ -157,9 +166,9 @@ TEST_F(DirectoryStoreTest, AddWritesANewUserAndRefusesAnIdTheLayerHas) {
 
 // Stage 1's copy: the cloud user's attributes of the fixed set, as put() would write them;
 // the stored text as it is when nothing is left out.
-TEST_F(DirectoryStoreTest, CopyUserToStoreCopiesTheFixedAttributeSet) {
+TEST_P(SqliteDirectoryStoreTest, CopyUserToStoreCopiesTheFixedAttributeSet) {
   auto stored_attrs = [&](std::string_view layer, std::string_view id) {
-    auto q = store_->db().prepare(
+    auto q = db().prepare(
         "SELECT attrs FROM directory_users WHERE layer = ? AND "
         "object_id = ?");
     EXPECT_TRUE(q);
@@ -222,8 +231,8 @@ TEST_F(DirectoryStoreTest, CopyUserToStoreCopiesTheFixedAttributeSet) {
   // A cloud row whose stored text is not a JSON object is refused, and nothing is written.
   put(DirectoryLayer::kCloud, "eeee", "eve@contoso.com", "");
   ASSERT_TRUE(
-      store_->db().exec("UPDATE directory_users SET attrs = '[\"x\"' WHERE object_id = "
-                        "'eeee' AND layer = 'cloud'"));
+      db().exec("UPDATE directory_users SET attrs = '[\"x\"' WHERE object_id = "
+                "'eeee' AND layer = 'cloud'"));
   const int64_t before = *store_->last_seq(tenant_.id);
   auto corrupt = dir_store_->copy_user_to_store(tenant_.id, "eeee");
   ASSERT_FALSE(corrupt);
@@ -237,7 +246,7 @@ TEST_F(DirectoryStoreTest, CopyUserToStoreCopiesTheFixedAttributeSet) {
 }
 
 // Full compares read the ids and anchors of the anchored users only, in object id order.
-TEST_F(DirectoryStoreTest, AnchoredUserIdsAreTheLiveAnchoredUsersOfTheLayer) {
+TEST_P(DirectoryStoreTest, AnchoredUserIdsAreTheLiveAnchoredUsersOfTheLayer) {
   for (const auto& [id, anchor] : {std::pair{"bbbb", "b-anchor"}, std::pair{"aaaa", "a-anchor"},
                                    std::pair{"cccc", ""}, std::pair{"dddd", "d-anchor"}}) {
     DirectoryUser u;
@@ -255,6 +264,9 @@ TEST_F(DirectoryStoreTest, AnchoredUserIdsAreTheLiveAnchoredUsersOfTheLayer) {
   EXPECT_EQ(got, (std::vector<std::pair<std::string, std::string>>{{"aaaa", "a-anchor"},
                                                                    {"bbbb", "b-anchor"}}));
 }
+
+UPSYNC_TEST_ON_EVERY_BACKEND(DirectoryStoreTest);
+UPSYNC_TEST_ON_SQLITE(SqliteDirectoryStoreTest);
 
 }  // namespace
 }  // namespace upsync

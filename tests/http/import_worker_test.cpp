@@ -9,6 +9,7 @@
 #include "bulkimport/importer.h"
 #include "http/server_process.h"
 #include "sites/sites.h"
+#include "storage/open_storage.h"
 #include "test_support.h"
 
 namespace upsync {

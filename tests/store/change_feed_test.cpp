@@ -1,14 +1,18 @@
 // The change feed: one sequence per tenant, taken in the write's transaction, read in O(K).
 #include <gtest/gtest.h>
 
+#include "store/sqlite_fixture.h"
 #include "store/store_fixture.h"
 
 namespace upsync {
 namespace {
 
+using testing::sqlite_of;
 using testing::StoreTest;
 
-TEST_F(StoreTest, EveryWriteTakesTheNextSequenceOfItsTenant) {
+class ChangeFeedTest : public StoreTest {};
+
+TEST_P(ChangeFeedTest, EveryWriteTakesTheNextSequenceOfItsTenant) {
   auto fab = store_->create_tenant({.name = "fabrikam"});
   ASSERT_TRUE(fab);
   Profile a = make_profile("a@contoso.com");
@@ -37,7 +41,7 @@ TEST_F(StoreTest, EveryWriteTakesTheNextSequenceOfItsTenant) {
   EXPECT_EQ(*store_->last_seq(tenant_.id), 4);
 }
 
-TEST_F(StoreTest, ReadsAfterAPositionUpToALimit) {
+TEST_P(ChangeFeedTest, ReadsAfterAPositionUpToALimit) {
   for (int i = 0; i < 10; ++i) make_profile("u" + std::to_string(i) + "@contoso.com");
   auto page = store_->changes_after(tenant_.id, kProfilesFeed, 4, 3);
   ASSERT_TRUE(page);
@@ -51,7 +55,7 @@ TEST_F(StoreTest, ReadsAfterAPositionUpToALimit) {
             StatusCode::kNotFound);
 }
 
-TEST_F(StoreTest, CursorsAreNamedAndPerTenant) {
+TEST_P(ChangeFeedTest, CursorsAreNamedAndPerTenant) {
   auto fab = store_->create_tenant({.name = "fabrikam"});
   ASSERT_TRUE(fab);
   EXPECT_EQ(*store_->cursor(tenant_.id, "stage2"), 0);
@@ -63,7 +67,7 @@ TEST_F(StoreTest, CursorsAreNamedAndPerTenant) {
   EXPECT_EQ(store_->set_cursor(999, "x", 1).code(), StatusCode::kNotFound);
 }
 
-TEST_F(StoreTest, SourceStatesAreNamedPerTenantAndRolledBackWithTheirTransaction) {
+TEST_P(ChangeFeedTest, SourceStatesAreNamedPerTenantAndRolledBackWithTheirTransaction) {
   auto fab = store_->create_tenant({.name = "fabrikam"});
   ASSERT_TRUE(fab);
   EXPECT_EQ(*store_->source_state(tenant_.id, "ldap a"), std::nullopt);
@@ -83,11 +87,16 @@ TEST_F(StoreTest, SourceStatesAreNamedPerTenantAndRolledBackWithTheirTransaction
   EXPECT_EQ(store_->source_state(999, "x").status().code(), StatusCode::kNotFound);
 }
 
+UPSYNC_TEST_ON_EVERY_BACKEND(ChangeFeedTest);
+
+// Reads SQLite's own statement counters.
+class SqliteChangeFeedTest : public ChangeFeedTest {};
+
 // The acceptance test of the foundation: after 100,000 profile writes, reading the 100
 // changes after a cursor touches O(100) rows. Shown with SQLite's own counters: no full-scan
 // steps, an index search in the plan, and the same number of VM steps as the same read in a
 // tenant with only 200 writes.
-TEST_F(StoreTest, ReadingChangesCostsTheChangesNotTheTenant) {
+TEST_P(SqliteChangeFeedTest, ReadingChangesCostsTheChangesNotTheTenant) {
   auto small = store_->create_tenant({.name = "small"});
   ASSERT_TRUE(small);
   constexpr int kWrites = 100000;
@@ -122,12 +131,12 @@ TEST_F(StoreTest, ReadingChangesCostsTheChangesNotTheTenant) {
   ASSERT_EQ(big->size(), 100u);
   EXPECT_EQ(big->front().seq, cursor + 1);
   EXPECT_EQ(big->back().seq, cursor + 100);
-  const SqliteStore::ReadCost big_cost = store_->last_feed_read_cost();
+  const SqliteStore::ReadCost big_cost = sqlite_of(*store_).last_feed_read_cost();
 
   auto few = store_->changes_after(small->id, kProfilesFeed, 50, 100);
   ASSERT_TRUE(few);
   ASSERT_EQ(few->size(), 100u);
-  const SqliteStore::ReadCost small_cost = store_->last_feed_read_cost();
+  const SqliteStore::ReadCost small_cost = sqlite_of(*store_).last_feed_read_cost();
 
   std::cout << "[ feed read ] 100 changes after seq " << cursor << " of " << kWrites
             << ": vm_steps=" << big_cost.vm_steps << " fullscan_steps=" << big_cost.fullscan_steps
@@ -139,6 +148,8 @@ TEST_F(StoreTest, ReadingChangesCostsTheChangesNotTheTenant) {
   EXPECT_EQ(big_cost.vm_steps, small_cost.vm_steps);
   EXPECT_LT(big_cost.vm_steps, 100 * 50) << "about a constant number of steps per returned row";
 }
+
+UPSYNC_TEST_ON_SQLITE(SqliteChangeFeedTest);
 
 }  // namespace
 }  // namespace upsync

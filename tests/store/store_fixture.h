@@ -1,20 +1,25 @@
-// A fresh SQLite store in a temp folder, with one tenant, for the store tests.
+// A fresh, empty storage on one backend (backends.h), with one tenant, for the tests of every
+// storage interface. Tests are TEST_P, run on the backends by UPSYNC_TEST_ON_EVERY_BACKEND.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <memory>
 
-#include "store/sqlite/sqlite_store.h"
+#include "store/backends.h"
+#include "store/storage.h"
 #include "store/store.h"
 #include "test_support.h"
 
 namespace upsync::testing {
 
-class StoreTest : public ::testing::Test {
+class StoreTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    auto s = SqliteStore::open((dir_.path() / "upsync.db").string(), /*create=*/true);
+    auto storage = GetParam().open(dir_.path());
+    ASSERT_TRUE(storage) << storage.status().to_string();
+    storage_ = std::move(*storage);
+    auto s = storage_->connect();
     ASSERT_TRUE(s) << s.status().to_string();
     store_ = std::move(*s);
     auto t = store_->create_tenant({.name = "contoso"});
@@ -29,7 +34,8 @@ class StoreTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Storage> storage_;  // opened store_; connect() it again for a second one
+  std::unique_ptr<Store> store_;
   Tenant tenant_;
 };
 

@@ -98,7 +98,7 @@ TEST(ConnectorTest, EachMistakeSaysWhatAndWhere) {
 
 class ConnectorStoreTest : public testing::StoreTest {};
 
-TEST_F(ConnectorStoreTest, KeepsTheDocumentAsWrittenPerTenant) {
+TEST_P(ConnectorStoreTest, KeepsTheDocumentAsWrittenPerTenant) {
   auto s = open_connector_store(*store_);
   ASSERT_TRUE(s);
   auto c = parse_connector("DC1", kGood);
@@ -121,6 +121,8 @@ TEST_F(ConnectorStoreTest, KeepsTheDocumentAsWrittenPerTenant) {
   ASSERT_TRUE((*s)->remove(tenant_.id, "Dc1").is_ok());
   EXPECT_EQ((*s)->remove(tenant_.id, "dc1").code(), StatusCode::kNotFound);
 }
+
+UPSYNC_TEST_ON_EVERY_BACKEND(ConnectorStoreTest);
 
 }  // namespace
 }  // namespace upsync

@@ -20,6 +20,7 @@
 
 #include "cli/app.h"
 #include "core/clock.h"
+#include "storage/open_storage.h"
 #include "store/store.h"
 #include "sync/ldap_connector.h"
 #include "test_support.h"

@@ -7,6 +7,7 @@
 
 #include "core/claims.h"
 #include "sites/site_users.h"
+#include "store/sqlite/sqlite_store.h"
 #include "store/store_fixture.h"
 
 namespace upsync {
@@ -189,7 +190,7 @@ TEST(SyncMappingTest, SkipRulesOfSeed002) {
   EXPECT_EQ(skip_reason(u), "no license");
 }
 
-TEST_F(SyncTest, FullSyncCreatesProfilesThroughEveryStage) {
+TEST_P(SyncTest, FullSyncCreatesProfilesThroughEveryStage) {
   auto r = sync(kDirectory);
   ASSERT_TRUE(r) << r.status().to_string();
   EXPECT_EQ(stage(*r, "connect").added, 5);
@@ -215,7 +216,7 @@ TEST_F(SyncTest, FullSyncCreatesProfilesThroughEveryStage) {
   EXPECT_EQ(erwin.first("WorkEmail"), "erwin@contoso.com");
 }
 
-TEST_F(SyncTest, DeltaReadsOnlyTheChangesAndOverwritesAdminEdits) {
+TEST_P(SyncTest, DeltaReadsOnlyTheChangesAndOverwritesAdminEdits) {
   ASSERT_TRUE(sync(kDirectory));
   // Nothing changed on premises: nothing to read in stages 1 and 2.
   auto again = sync(kDirectory);
@@ -243,7 +244,7 @@ TEST_F(SyncTest, DeltaReadsOnlyTheChangesAndOverwritesAdminEdits) {
   EXPECT_EQ(by_upn("vesa@contoso.com").first("Title"), "Principal PM");
 }
 
-TEST_F(SyncTest, DeletionsFollowTheExportWithinTheThreshold) {
+TEST_P(SyncTest, DeletionsFollowTheExportWithinTheThreshold) {
   ASSERT_TRUE(sync(kDirectory));
   std::string without_bert = kDirectory;
   size_t b = without_bert.find("dn: CN=User 3");
@@ -268,7 +269,7 @@ TEST_F(SyncTest, DeletionsFollowTheExportWithinTheThreshold) {
 }
 
 // Deltas (SourceRead with complete = false), as the LDAP connector hands them over.
-TEST_F(SyncTest, ADeltaAppliesItsEntriesAndDeletionsAndLeavesTheRestAlone) {
+TEST_P(SyncTest, ADeltaAppliesItsEntriesAndDeletionsAndLeavesTheRestAlone) {
   const std::string kErwin = "6a1f3c52-1111-4c3b-9d7e-0123456789ab";
   ASSERT_TRUE(sync(kDirectory));
   // Vesa changed (her entry is all a delta carries; her manager is resolved by DN); Erwin
@@ -310,7 +311,7 @@ TEST_F(SyncTest, ADeltaAppliesItsEntriesAndDeletionsAndLeavesTheRestAlone) {
 // A streamed read (SourceRead::stream, as the LDAP connector hands its entries over while
 // stage 0 runs) ends as the same entries read first do; a read that starts again forgets
 // what it handed over before.
-TEST_F(SyncTest, AStreamedReadEndsAsTheSameEntriesReadFirst) {
+TEST_P(SyncTest, AStreamedReadEndsAsTheSameEntriesReadFirst) {
   auto records = parse_ldif(kDirectory);
   ASSERT_TRUE(records);
   auto other = store_->create_tenant({.name = "fabrikam"});
@@ -375,7 +376,7 @@ TEST_F(SyncTest, AStreamedReadEndsAsTheSameEntriesReadFirst) {
 // user by the DN the cloud directory knew it by (a directory without referential
 // integrity) keeps that member, as when the users are written after the groups' members
 // are resolved; and a user whose manager comes later in the read gets that manager.
-TEST_F(SyncTest, AStreamedCompleteReadResolvesMembersByTheDnsTheCloudDirectoryKnew) {
+TEST_P(SyncTest, AStreamedCompleteReadResolvesMembersByTheDnsTheCloudDirectoryKnew) {
   ASSERT_TRUE(sync(kDirectory));
   const std::string megan_id = cloud_user("megan@contoso.com").object_id;
   ASSERT_FALSE(megan_id.empty());
@@ -416,7 +417,7 @@ TEST_F(SyncTest, AStreamedCompleteReadResolvesMembersByTheDnsTheCloudDirectoryKn
 
 // A streamed read that fails fails the run with its own error, even after an entry stage 0
 // refused, and nothing is written: as when the read ran to its end before stage 0.
-TEST_F(SyncTest, AStreamedReadThatFailsWritesNothing) {
+TEST_P(SyncTest, AStreamedReadThatFailsWritesNothing) {
   ASSERT_TRUE(sync(kDirectory));
   const int64_t seq = *store_->last_seq(tenant_.id);
   auto good = parse_ldif(ad_user(8, "new@contoso.com", ""));
@@ -458,7 +459,7 @@ TEST_F(SyncTest, AStreamedReadThatFailsWritesNothing) {
   EXPECT_FALSE(has_profile("new@contoso.com"));
 }
 
-TEST_F(SyncTest, APresentPhaseDeletesOnlyEntryUuidUsersItDoesNotName) {
+TEST_P(SyncTest, APresentPhaseDeletesOnlyEntryUuidUsersItDoesNotName) {
   ASSERT_TRUE(sync(kDirectory));
   // A present phase that names nothing: every user anchored on an entryUUID is gone, but
   // users anchored on objectGUID cannot be named by one and stay for a complete read.
@@ -472,7 +473,7 @@ TEST_F(SyncTest, APresentPhaseDeletesOnlyEntryUuidUsersItDoesNotName) {
   EXPECT_TRUE(has_profile("megan@contoso.com"));
 }
 
-TEST_F(SyncTest, ADeletedManagerLeavesTheirReportsWithoutOne) {
+TEST_P(SyncTest, ADeletedManagerLeavesTheirReportsWithoutOne) {
   ASSERT_TRUE(sync(kDirectory));
   ASSERT_EQ(by_upn("bert@contoso.com").first("Manager"), "i:0#.f|membership|vesa@contoso.com");
   SourceRead delta;
@@ -486,9 +487,13 @@ TEST_F(SyncTest, ADeletedManagerLeavesTheirReportsWithoutOne) {
   EXPECT_EQ(by_upn("bert@contoso.com").first("Manager"), "");
 }
 
+// Reopens the database with SQLite itself.
+class SqliteSyncTest : public SyncTest {};
+UPSYNC_TEST_ON_SQLITE(SqliteSyncTest);
+
 // A database synced before migration 8: the migration fills the DN and manager keys, so the
 // first delta after the upgrade resolves managers and clears reports like any other.
-TEST_F(SyncTest, MigrationEightIndexesUsersSyncedBeforeIt) {
+TEST_P(SqliteSyncTest, MigrationEightIndexesUsersSyncedBeforeIt) {
   ASSERT_TRUE(sync(kDirectory));
   store_.reset();
   const std::string db = (dir_.path() / "upsync.db").string();
@@ -548,7 +553,7 @@ TEST_F(SyncTest, MigrationEightIndexesUsersSyncedBeforeIt) {
   EXPECT_EQ(by_upn("bert@contoso.com").first("Manager"), "");
 }
 
-TEST_F(SyncTest, BlockedAndUnlicensedUsersAreNotProcessed) {
+TEST_P(SyncTest, BlockedAndUnlicensedUsersAreNotProcessed) {
   ASSERT_TRUE(sync(kDirectory));
   DirectoryUser m = cloud_user("megan@contoso.com");
   ASSERT_FALSE(m.object_id.empty());
@@ -561,7 +566,7 @@ TEST_F(SyncTest, BlockedAndUnlicensedUsersAreNotProcessed) {
   EXPECT_EQ(by_upn("megan@contoso.com").first("Title"), "CEO") << "not processed";
 }
 
-TEST_F(SyncTest, EducationTenantsGetAStubOnFirstAccessThenSyncFillsIt) {
+TEST_P(SyncTest, EducationTenantsGetAStubOnFirstAccessThenSyncFillsIt) {
   auto edu = store_->create_tenant({.name = "school", .education = true});
   ASSERT_TRUE(edu);
   tenant_ = *edu;
@@ -583,7 +588,7 @@ TEST_F(SyncTest, EducationTenantsGetAStubOnFirstAccessThenSyncFillsIt) {
 // process": the next delta run fills a stub made at first access, though the run before
 // skipped its user and moved its cursor past them; a stub whose user sync does not process
 // (blocked, or not in the directory) stays as it is.
-TEST_F(SyncTest, EducationStubsAreFilledByTheNextDeltaRun) {
+TEST_P(SyncTest, EducationStubsAreFilledByTheNextDeltaRun) {
   auto edu = store_->create_tenant({.name = "school", .education = true});
   ASSERT_TRUE(edu);
   tenant_ = *edu;
@@ -628,7 +633,7 @@ TEST_F(SyncTest, EducationStubsAreFilledByTheNextDeltaRun) {
   EXPECT_EQ(by_upn("vesa@contoso.com").first("Title"), "Lead");
 }
 
-TEST_F(SyncTest, DryRunWritesNothing) {
+TEST_P(SyncTest, DryRunWritesNothing) {
   const int64_t seq = *store_->last_seq(tenant_.id);
   SyncOptions dry;
   dry.dry_run = true;
@@ -640,7 +645,7 @@ TEST_F(SyncTest, DryRunWritesNothing) {
   EXPECT_EQ(*store_->count_profiles(tenant_.id), 0);
 }
 
-TEST_F(SyncTest, BadEntriesAreRefusedWithTheirLineAndNothingChanges) {
+TEST_P(SyncTest, BadEntriesAreRefusedWithTheirLineAndNothingChanges) {
   ASSERT_TRUE(sync(kDirectory));
   const int64_t seq = *store_->last_seq(tenant_.id);
   auto no_anchor = sync(kDirectory +
@@ -693,7 +698,7 @@ class SiteSyncTest : public SyncTest {
   std::unique_ptr<SiteUserStore> sites_;
 };
 
-TEST_F(SiteSyncTest, EnsuringAUserCopiesTheSyncToSitesPropertiesOnly) {
+TEST_P(SiteSyncTest, EnsuringAUserCopiesTheSyncToSitesPropertiesOnly) {
   ASSERT_TRUE(sync(kDirectory));
   SiteUser megan = ensure("/sites/HR", "megan@contoso.com");
   EXPECT_EQ(megan.site, "sites/hr");
@@ -724,7 +729,7 @@ TEST_F(SiteSyncTest, EnsuringAUserCopiesTheSyncToSitesPropertiesOnly) {
   EXPECT_EQ(sites_->list(tenant_.id, "sites/hr")->size(), 2u);
 }
 
-TEST_F(SiteSyncTest, Stage3CopiesChangedProfilesIntoEverySiteThatHoldsThem) {
+TEST_P(SiteSyncTest, Stage3CopiesChangedProfilesIntoEverySiteThatHoldsThem) {
   ASSERT_TRUE(sync(kDirectory));
   ensure("/sites/hr", "vesa@contoso.com");
   ensure("/teams/x", "vesa@contoso.com");
@@ -748,7 +753,7 @@ TEST_F(SiteSyncTest, Stage3CopiesChangedProfilesIntoEverySiteThatHoldsThem) {
   EXPECT_EQ(stage(*idle, "profiles-to-sites").read, 0);
 }
 
-TEST_F(SiteSyncTest, AdminEditsAndCustomSyncToSitesPropertiesReachTheSitesAtTheNextRun) {
+TEST_P(SiteSyncTest, AdminEditsAndCustomSyncToSitesPropertiesReachTheSitesAtTheNextRun) {
   PropertyDefinition cost;
   cost.name = "CostCenter";
   cost.display_name = "Cost center";
@@ -776,7 +781,7 @@ TEST_F(SiteSyncTest, AdminEditsAndCustomSyncToSitesPropertiesReachTheSitesAtTheN
   EXPECT_EQ(copy.properties.count("Badge"), 0u) << "not flagged sync to sites";
 }
 
-TEST_F(SiteSyncTest, ADeletedProfileStaysInTheSitesListAsInSharePoint) {
+TEST_P(SiteSyncTest, ADeletedProfileStaysInTheSitesListAsInSharePoint) {
   ASSERT_TRUE(sync(kDirectory));
   ensure("/sites/hr", "bert@contoso.com");
   std::string without_bert = kDirectory;
@@ -790,7 +795,7 @@ TEST_F(SiteSyncTest, ADeletedProfileStaysInTheSitesListAsInSharePoint) {
   EXPECT_EQ(stage(*r, "profiles-to-sites").updated, 0);
 }
 
-TEST_F(SiteSyncTest, DryRunAndFullRunOfStage3) {
+TEST_P(SiteSyncTest, DryRunAndFullRunOfStage3) {
   ASSERT_TRUE(sync(kDirectory));
   ensure("/sites/hr", "vesa@contoso.com");
   std::string changed = kDirectory;
@@ -907,7 +912,7 @@ class GroupSyncTest : public SyncTest {
   using V = std::vector<std::string>;
 };
 
-TEST_F(GroupSyncTest, NestedGroupsWithACycleResolveInBothLayers) {
+TEST_P(GroupSyncTest, NestedGroupsWithACycleResolveInBothLayers) {
   auto r = sync(users() + groups());
   ASSERT_TRUE(r) << r.status().to_string();
   EXPECT_EQ(stage(*r, "connect").groups.read, 3);
@@ -951,7 +956,7 @@ TEST_F(GroupSyncTest, NestedGroupsWithACycleResolveInBothLayers) {
   EXPECT_EQ(transitive("A", DirectoryLayer::kStore), all);
 }
 
-TEST_F(GroupSyncTest, ARenamedOrMovedMemberStaysAMember) {
+TEST_P(GroupSyncTest, ARenamedOrMovedMemberStaysAMember) {
   ASSERT_TRUE(sync(users() + groups()));
   const std::string a_id = group("A").object_id;
   // User 1 renamed and moved; the directory updates the group's member value (AD does,
@@ -993,7 +998,7 @@ TEST_F(GroupSyncTest, ARenamedOrMovedMemberStaysAMember) {
   EXPECT_EQ(direct("A"), (V{"B", "one@contoso.com"}));
 }
 
-TEST_F(GroupSyncTest, MembersOutsideTheScopeAreLeftOutAndCounted) {
+TEST_P(GroupSyncTest, MembersOutsideTheScopeAreLeftOutAndCounted) {
   auto r = sync(users() + ad_group(1, "A",
                                    {user_dn(1), "CN=Elsewhere,OU=Other,DC=fabrikam,DC=com",
                                     "CN=Printer,OU=Devices,DC=contoso,DC=com"}));
@@ -1002,7 +1007,7 @@ TEST_F(GroupSyncTest, MembersOutsideTheScopeAreLeftOutAndCounted) {
   EXPECT_EQ(direct("A"), (V{"one@contoso.com"}));
 }
 
-TEST_F(GroupSyncTest, AMemberUserMovedOutOfScopeOrDeletedLeavesItsGroups) {
+TEST_P(GroupSyncTest, AMemberUserMovedOutOfScopeOrDeletedLeavesItsGroups) {
   ASSERT_TRUE(sync(users() + groups()));
   // User 2 is gone from the export (deleted, or moved out of the synced OU); B still names
   // the old DN (a directory without referential integrity): it is out of scope now.
@@ -1037,7 +1042,7 @@ TEST_F(GroupSyncTest, AMemberUserMovedOutOfScopeOrDeletedLeavesItsGroups) {
   EXPECT_EQ(transitive("C", DirectoryLayer::kStore), (V{"A", "B"}));
 }
 
-TEST_F(GroupSyncTest, RemovedMembersAndDeletedGroupsAreReflected) {
+TEST_P(GroupSyncTest, RemovedMembersAndDeletedGroupsAreReflected) {
   ASSERT_TRUE(sync(users() + groups()));
   // B drops C (a removed member); C is deleted on premises.
   auto r = sync(
@@ -1059,7 +1064,7 @@ TEST_F(GroupSyncTest, RemovedMembersAndDeletedGroupsAreReflected) {
   EXPECT_EQ(changes->back().op, ChangeOp::kDelete);
 }
 
-TEST_F(GroupSyncTest, ADeltaReadsOnlyTheChangedGroups) {
+TEST_P(GroupSyncTest, ADeltaReadsOnlyTheChangedGroups) {
   ASSERT_TRUE(sync(users() + groups()));
   auto r = delta(ad_group(2, "B", {user_dn(2), user_dn(4), group_dn("C")}));
   ASSERT_TRUE(r) << r.status().to_string();
@@ -1081,7 +1086,7 @@ TEST_F(GroupSyncTest, ADeltaReadsOnlyTheChangedGroups) {
       (V{"A", "B", "four@contoso.com", "one@contoso.com", "three@contoso.com", "two@contoso.com"}));
 }
 
-TEST_F(GroupSyncTest, TheDeletionThresholdCountsGroupsAndDryRunsShowThem) {
+TEST_P(GroupSyncTest, TheDeletionThresholdCountsGroupsAndDryRunsShowThem) {
   ASSERT_TRUE(sync(users() + groups()));
   SyncOptions o;
   o.deletion_threshold = 1;
@@ -1102,7 +1107,7 @@ TEST_F(GroupSyncTest, TheDeletionThresholdCountsGroupsAndDryRunsShowThem) {
       << "dry: nothing written";
 }
 
-TEST_F(GroupSyncTest, MalformedGroupEntriesAreRefusedWithTheirLineAndChangeNothing) {
+TEST_P(GroupSyncTest, MalformedGroupEntriesAreRefusedWithTheirLineAndChangeNothing) {
   struct Case {
     std::string ldif;
     std::string message;
@@ -1133,7 +1138,7 @@ TEST_F(GroupSyncTest, MalformedGroupEntriesAreRefusedWithTheirLineAndChangeNothi
   }
 }
 
-TEST_F(GroupSyncTest, OpenLdapGroupsOfUniqueNamesAnchorOnEntryUuid) {
+TEST_P(GroupSyncTest, OpenLdapGroupsOfUniqueNamesAnchorOnEntryUuid) {
   auto r = sync(
       "dn: uid=ann,ou=people,dc=contoso,dc=com\nobjectClass: inetOrgPerson\n"
       "entryUUID: 11111111-2222-3333-4444-555555555555\ncn: Ann\nsn: A\nmail: ann@contoso.com\n\n"
@@ -1150,7 +1155,7 @@ TEST_F(GroupSyncTest, OpenLdapGroupsOfUniqueNamesAnchorOnEntryUuid) {
 
 // ---- A connector's OU scope and attribute flows (SyncOptions) -------------------------------
 
-TEST_F(SyncTest, OuScopeKeepsOnlyEntriesInsideIncludedAndOutsideExcludedOus) {
+TEST_P(SyncTest, OuScopeKeepsOnlyEntriesInsideIncludedAndOutsideExcludedOus) {
   SyncOptions staff;
   staff.include_ous = {"ou=staff,DC=contoso,DC=com"};
   staff.exclude_ous = {"CN=User 3,OU=Staff,DC=contoso,DC=com"};
@@ -1183,7 +1188,7 @@ TEST_F(SyncTest, OuScopeKeepsOnlyEntriesInsideIncludedAndOutsideExcludedOus) {
   EXPECT_FALSE(has_profile("megan@contoso.com"));
 }
 
-TEST_F(SyncTest, AttributeFlowsReplaceThePresetsOneAttributeAtATime) {
+TEST_P(SyncTest, AttributeFlowsReplaceThePresetsOneAttributeAtATime) {
   SyncOptions o;
   o.attribute_flows = {{"jobTitle", "description"}, {"telephoneNumber", ""}};
   std::string dir = kDirectory;
@@ -1196,6 +1201,10 @@ TEST_F(SyncTest, AttributeFlowsReplaceThePresetsOneAttributeAtATime) {
   EXPECT_EQ(megan.first("Office"), "Redmond") << "other flows keep the preset";
   EXPECT_EQ(by_upn("vesa@contoso.com").first("Title"), "") << "Vesa has no description";
 }
+
+UPSYNC_TEST_ON_EVERY_BACKEND(SyncTest);
+UPSYNC_TEST_ON_EVERY_BACKEND(SiteSyncTest);
+UPSYNC_TEST_ON_EVERY_BACKEND(GroupSyncTest);
 
 }  // namespace
 }  // namespace upsync

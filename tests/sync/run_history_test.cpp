@@ -30,7 +30,7 @@ class RunHistoryTest : public StoreTest {
   }
 };
 
-TEST_F(RunHistoryTest, RecordsSucceededDryAndRefusedRunsNewestFirst) {
+TEST_P(RunHistoryTest, RecordsSucceededDryAndRefusedRunsNewestFirst) {
   SyncRun first = sync(user(1, "a@contoso.com") + user(2, "b@contoso.com"));
   EXPECT_TRUE(first.succeeded);
   SyncOptions dry;
@@ -73,7 +73,7 @@ TEST_F(RunHistoryTest, RecordsSucceededDryAndRefusedRunsNewestFirst) {
   EXPECT_EQ(sync_run_json(refused)["error"], refused.error);
 }
 
-TEST_F(RunHistoryTest, RunsOfOneTenantAreNotAnothers) {
+TEST_P(RunHistoryTest, RunsOfOneTenantAreNotAnothers) {
   SyncRun run = sync(user(1, "a@contoso.com"));
   auto other = store_->create_tenant({.name = "fabrikam"});
   ASSERT_TRUE(other);
@@ -84,7 +84,7 @@ TEST_F(RunHistoryTest, RunsOfOneTenantAreNotAnothers) {
   EXPECT_TRUE(runs->empty());
 }
 
-TEST_F(RunHistoryTest, GroupCountsAreKeptAndOlderReportsWithoutThemStillRead) {
+TEST_P(RunHistoryTest, GroupCountsAreKeptAndOlderReportsWithoutThemStillRead) {
   std::string guid(16, '\0');
   guid[0] = 77;
   sync(user(1, "a@contoso.com") + "dn: CN=G,DC=contoso,DC=com\nobjectClass: group\nobjectGUID:: " +
@@ -113,7 +113,7 @@ TEST_F(RunHistoryTest, GroupCountsAreKeptAndOlderReportsWithoutThemStillRead) {
 
 // The history keeps the first kHistoryChangeLines change lines of each stage and counts the
 // rest; the run's own report has them all.
-TEST_F(RunHistoryTest, TheHistoryKeepsTheFirstChangeLinesOfEachStageAndCountsTheRest) {
+TEST_P(RunHistoryTest, TheHistoryKeepsTheFirstChangeLinesOfEachStageAndCountsTheRest) {
   const int n = static_cast<int>(kHistoryChangeLines) + 250;
   std::string ldif;
   for (int i = 1; i <= n; ++i) ldif += user(i, "u" + std::to_string(i) + "@contoso.com");
@@ -146,7 +146,7 @@ TEST_F(RunHistoryTest, TheHistoryKeepsTheFirstChangeLinesOfEachStageAndCountsThe
   EXPECT_EQ(again->stages[0].changes_omitted, n - 10);
 }
 
-TEST_F(RunHistoryTest, EachStageKeepsItsDuration) {
+TEST_P(RunHistoryTest, EachStageKeepsItsDuration) {
   SyncRun run = sync(user(1, "a@contoso.com"));
   ASSERT_EQ(run.report.stages.size(), 4u);
   double sum = 0;
@@ -168,16 +168,15 @@ TEST_F(RunHistoryTest, EachStageKeepsItsDuration) {
 // Finding 8 of issue 15: a run killed after its data committed, before it came back to write
 // its history, left no entry. The entry commits with the data: another connection that sees
 // the run's profiles sees its entry too, at the moment a process killed there would leave.
-TEST_F(RunHistoryTest, TheEntryCommitsWithTheRunsData) {
+TEST_P(RunHistoryTest, TheEntryCommitsWithTheRunsData) {
   auto records = parse_ldif(user(1, "a@contoso.com") + user(2, "b@contoso.com"));
   ASSERT_TRUE(records);
-  const std::string path = (dir_.path() / "upsync.db").string();
   bool looked = false;
   auto run = record_run(
       *store_, tenant_, {}, "cli", "ldif", [&](const SyncOptions& options) -> Result<SyncReport> {
         auto report = run_sync(*store_, tenant_, &records.value(), options);
         // The run's transaction has committed: from here on only record_run's own writes are left.
-        auto other = SqliteStore::open(path, /*create=*/false);
+        auto other = storage_->connect();
         EXPECT_TRUE(other) << other.status().to_string();
         if (!other) return report;
         looked = true;
@@ -216,7 +215,7 @@ TEST_F(RunHistoryTest, TheEntryCommitsWithTheRunsData) {
 }
 
 // A run that rolls back (refused, or dry) writes its entry after the rollback, and only one.
-TEST_F(RunHistoryTest, ARolledBackRunHasOneEntry) {
+TEST_P(RunHistoryTest, ARolledBackRunHasOneEntry) {
   sync(user(1, "a@contoso.com") + user(2, "b@contoso.com"));
   SyncOptions strict;
   strict.deletion_threshold = 0;
@@ -237,6 +236,8 @@ TEST_F(RunHistoryTest, ARolledBackRunHasOneEntry) {
   EXPECT_FALSE((*runs)[1].succeeded);
   EXPECT_TRUE(store_->profile(tenant_.id, {ProfileKeyKind::kPrincipalName, "b@contoso.com"}));
 }
+
+UPSYNC_TEST_ON_EVERY_BACKEND(RunHistoryTest);
 
 }  // namespace
 }  // namespace upsync

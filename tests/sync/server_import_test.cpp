@@ -88,7 +88,7 @@ struct Row {
   std::string expected;
 };
 
-TEST_F(ServerImportTest, EachOfSeed001sMappingRowsFlowsIntoTheProfile) {
+TEST_P(ServerImportTest, EachOfSeed001sMappingRowsFlowsIntoTheProfile) {
   const std::vector<Row> rows = {
       {"SPS-DistinguishedName", "dn", "CN=Bob,OU=Staff,DC=contoso,DC=com"},
       {"SID", "objectSid", base64_encode(kSidBytes)},
@@ -134,14 +134,14 @@ TEST_F(ServerImportTest, EachOfSeed001sMappingRowsFlowsIntoTheProfile) {
   EXPECT_EQ(report->stages[0].added + report->stages[0].updated, 0);
 }
 
-TEST_F(ServerImportTest, WorkEmailFallsBackToThePrimarySmtpProxyAddress) {
+TEST_P(ServerImportTest, WorkEmailFallsBackToThePrimarySmtpProxyAddress) {
   std::string ldif = bob_ldif();
   ldif.erase(ldif.find("mail: bob@contoso.com\n"), std::string("mail: bob@contoso.com\n").size());
   ASSERT_TRUE(import(kAlice + ldif));
   EXPECT_EQ(values(profile("i:0#.w|CONTOSO\\bob"), "WorkEmail"), "bob@contoso.com");
 }
 
-TEST_F(ServerImportTest, EditedMappingsApplyAndResetRestoresSeed001) {
+TEST_P(ServerImportTest, EditedMappingsApplyAndResetRestoresSeed001) {
   ASSERT_TRUE(mappings_->set(farm_, "Department", "departmentNumber").is_ok());
   ASSERT_TRUE(mappings_->set(farm_, "PublicSiteRedirect", "").is_ok());
   std::string ldif = bob_ldif() + kAlice;
@@ -161,7 +161,7 @@ TEST_F(ServerImportTest, EditedMappingsApplyAndResetRestoresSeed001) {
   EXPECT_EQ(values(bob, "PublicSiteRedirect"), "https://contoso.com/~bob");
 }
 
-TEST_F(ServerImportTest, BadMappingsAreRefusedAndOnlineTenantsCannotEditThem) {
+TEST_P(ServerImportTest, BadMappingsAreRefusedAndOnlineTenantsCannotEditThem) {
   EXPECT_EQ(mappings_->set(farm_, "NoSuchProperty", "x").code(), StatusCode::kNotFound);
   EXPECT_EQ(mappings_->set(farm_, "Department", "two words").code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(mappings_->set(farm_, "AccountName", "uid").code(), StatusCode::kInvalidArgument);
@@ -173,7 +173,7 @@ TEST_F(ServerImportTest, BadMappingsAreRefusedAndOnlineTenantsCannotEditThem) {
             "only server tenants edit them");
 }
 
-TEST_F(ServerImportTest, UsersLeavingTheExportLoseTheirProfileWithinTheThreshold) {
+TEST_P(ServerImportTest, UsersLeavingTheExportLoseTheirProfileWithinTheThreshold) {
   ASSERT_TRUE(import(kAlice + bob_ldif()));
   SyncOptions strict;
   strict.deletion_threshold = 0;
@@ -196,7 +196,7 @@ TEST_F(ServerImportTest, UsersLeavingTheExportLoseTheirProfileWithinTheThreshold
   EXPECT_EQ(values(profile("i:0#.w|CONTOSO\\bob"), "Manager"), "");  // manager left the export
 }
 
-TEST_F(ServerImportTest, AnActiveDirectoryGroupWithAnAccountNameIsNotAProfile) {
+TEST_P(ServerImportTest, AnActiveDirectoryGroupWithAnAccountNameIsNotAProfile) {
   auto report = import(kAlice +
                        "dn: CN=Sales,OU=Groups,DC=contoso,DC=com\nobjectClass: top\n"
                        "objectClass: group\nsAMAccountName: sales\n"
@@ -206,7 +206,7 @@ TEST_F(ServerImportTest, AnActiveDirectoryGroupWithAnAccountNameIsNotAProfile) {
   EXPECT_FALSE(store_->profile(farm_.id, {ProfileKeyKind::kAccountName, "i:0#.w|CONTOSO\\sales"}));
 }
 
-TEST_F(ServerImportTest, AValueTheSchemaRefusesSkipsThatUserOnly) {
+TEST_P(ServerImportTest, AValueTheSchemaRefusesSkipsThatUserOnly) {
   std::string ldif = bob_ldif();
   ldif.replace(ldif.find("mail: bob@contoso.com"), 21, "mail: not an address");
   auto report = import(kAlice + ldif);
@@ -216,7 +216,7 @@ TEST_F(ServerImportTest, AValueTheSchemaRefusesSkipsThatUserOnly) {
   EXPECT_TRUE(store_->profile(farm_.id, {ProfileKeyKind::kAccountName, "i:0#.w|CONTOSO\\alice"}));
 }
 
-TEST_F(ServerImportTest, AnImportEndsByRefreshingTheSiteUserLists) {
+TEST_P(ServerImportTest, AnImportEndsByRefreshingTheSiteUserLists) {
   ASSERT_TRUE(import(kAlice));
   auto sites = open_site_user_store(*store_);
   ASSERT_TRUE(sites);
@@ -235,7 +235,7 @@ TEST_F(ServerImportTest, AnImportEndsByRefreshingTheSiteUserLists) {
   EXPECT_EQ((*copy)->first("PreferredName"), "Alice Jones");
 }
 
-TEST_F(ServerImportTest, TheRunHistoryRoutesServerTenantsHere) {
+TEST_P(ServerImportTest, TheRunHistoryRoutesServerTenantsHere) {
   auto records = parse_ldif(kAlice);
   ASSERT_TRUE(records);
   auto run = run_and_record(*store_, farm_, &*records, {}, "cli", "ldif");
@@ -250,6 +250,8 @@ TEST_F(ServerImportTest, TheRunHistoryRoutesServerTenantsHere) {
   EXPECT_EQ(import_server_profiles(*store_, tenant_, *records, {}).status().code(),
             StatusCode::kFailedPrecondition);
 }
+
+UPSYNC_TEST_ON_EVERY_BACKEND(ServerImportTest);
 
 }  // namespace
 }  // namespace upsync

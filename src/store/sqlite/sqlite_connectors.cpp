@@ -97,10 +97,8 @@ class SqliteConnectorStore : public ConnectorStore {
 
 }  // namespace
 
-Result<std::unique_ptr<ConnectorStore>> open_connector_store(Store& store) {
-  auto* sqlite = dynamic_cast<SqliteStore*>(&store);
-  if (!sqlite) return failed_precondition("connectors need the SQLite store");
-  return std::unique_ptr<ConnectorStore>(new SqliteConnectorStore(*sqlite));
+Result<std::unique_ptr<ConnectorStore>> SqliteStore::connector_store() {
+  return std::unique_ptr<ConnectorStore>(new SqliteConnectorStore(*this));
 }
 
 }  // namespace upsync

@@ -178,10 +178,8 @@ class SqliteCredentialStore : public CredentialStore {
 
 }  // namespace
 
-Result<std::unique_ptr<CredentialStore>> open_credential_store(Store& store) {
-  auto* sqlite = dynamic_cast<SqliteStore*>(&store);
-  if (!sqlite) return failed_precondition("sign-in credentials need the SQLite store");
-  return std::unique_ptr<CredentialStore>(new SqliteCredentialStore(*sqlite));
+Result<std::unique_ptr<CredentialStore>> SqliteStore::credential_store() {
+  return std::unique_ptr<CredentialStore>(new SqliteCredentialStore(*this));
 }
 
 }  // namespace upsync

@@ -792,10 +792,8 @@ bool DirectoryGroup::flag(std::string_view name, bool missing) const {
   return attribute_flag(attributes, name, missing);
 }
 
-Result<std::unique_ptr<DirectoryStore>> open_directory_store(Store& store) {
-  auto* sqlite = dynamic_cast<SqliteStore*>(&store);
-  if (!sqlite) return failed_precondition("the directory store needs the SQLite backend");
-  return std::unique_ptr<DirectoryStore>(new SqliteDirectoryStore(*sqlite));
+Result<std::unique_ptr<DirectoryStore>> SqliteStore::directory_store() {
+  return std::unique_ptr<DirectoryStore>(new SqliteDirectoryStore(*this));
 }
 
 }  // namespace upsync

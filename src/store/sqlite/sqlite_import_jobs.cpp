@@ -216,10 +216,8 @@ class SqliteJobStore : public JobStore {
 
 }  // namespace
 
-Result<std::unique_ptr<JobStore>> open_job_store(Store& store) {
-  auto* sqlite = dynamic_cast<SqliteStore*>(&store);
-  if (!sqlite) return failed_precondition("bulk import jobs need the SQLite store");
-  return std::unique_ptr<JobStore>(new SqliteJobStore(*sqlite));
+Result<std::unique_ptr<JobStore>> SqliteStore::job_store() {
+  return std::unique_ptr<JobStore>(new SqliteJobStore(*this));
 }
 
 }  // namespace upsync

@@ -196,10 +196,8 @@ class SqliteProfileBatchWriter : public ProfileBatchWriter {
 
 }  // namespace
 
-Result<std::unique_ptr<ProfileBatchWriter>> open_profile_batch_writer(Store& store) {
-  auto* sqlite = dynamic_cast<SqliteStore*>(&store);
-  if (!sqlite) return failed_precondition("the bulk import's batch writer needs the SQLite store");
-  auto writer = std::make_unique<SqliteProfileBatchWriter>(*sqlite);
+Result<std::unique_ptr<ProfileBatchWriter>> SqliteStore::profile_batch_writer() {
+  auto writer = std::make_unique<SqliteProfileBatchWriter>(*this);
   UPSYNC_RETURN_IF_ERROR(writer->tune());
   return std::unique_ptr<ProfileBatchWriter>(std::move(writer));
 }

@@ -95,10 +95,8 @@ class SqliteMappingStore : public MappingStore {
 
 }  // namespace
 
-Result<std::unique_ptr<MappingStore>> open_mapping_store(Store& store) {
-  auto* sqlite = dynamic_cast<SqliteStore*>(&store);
-  if (!sqlite) return failed_precondition("property mappings need the SQLite store");
-  return std::unique_ptr<MappingStore>(new SqliteMappingStore(*sqlite));
+Result<std::unique_ptr<MappingStore>> SqliteStore::mapping_store() {
+  return std::unique_ptr<MappingStore>(new SqliteMappingStore(*this));
 }
 
 }  // namespace upsync

@@ -80,10 +80,8 @@ class SqliteScheduleStore : public ScheduleStore {
 
 }  // namespace
 
-Result<std::unique_ptr<ScheduleStore>> open_schedule_store(Store& store) {
-  auto* sqlite = dynamic_cast<SqliteStore*>(&store);
-  if (!sqlite) return failed_precondition("sync schedules need the SQLite store");
-  return std::unique_ptr<ScheduleStore>(new SqliteScheduleStore(*sqlite));
+Result<std::unique_ptr<ScheduleStore>> SqliteStore::schedule_store() {
+  return std::unique_ptr<ScheduleStore>(new SqliteScheduleStore(*this));
 }
 
 }  // namespace upsync

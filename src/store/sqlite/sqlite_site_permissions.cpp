@@ -227,10 +227,8 @@ class SqliteSitePermissionStore : public SitePermissionStore {
 
 }  // namespace
 
-Result<std::unique_ptr<SitePermissionStore>> open_site_permission_store(Store& store) {
-  auto* sqlite = dynamic_cast<SqliteStore*>(&store);
-  if (!sqlite) return failed_precondition("site permissions need the SQLite store");
-  return std::unique_ptr<SitePermissionStore>(new SqliteSitePermissionStore(*sqlite));
+Result<std::unique_ptr<SitePermissionStore>> SqliteStore::site_permission_store() {
+  return std::unique_ptr<SitePermissionStore>(new SqliteSitePermissionStore(*this));
 }
 
 }  // namespace upsync

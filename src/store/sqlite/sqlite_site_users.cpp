@@ -207,10 +207,8 @@ class SqliteSiteUserStore : public SiteUserStore {
 
 }  // namespace
 
-Result<std::unique_ptr<SiteUserStore>> open_site_user_store(Store& store) {
-  auto* sqlite = dynamic_cast<SqliteStore*>(&store);
-  if (!sqlite) return failed_precondition("site user lists need the SQLite store");
-  return std::unique_ptr<SiteUserStore>(new SqliteSiteUserStore(*sqlite));
+Result<std::unique_ptr<SiteUserStore>> SqliteStore::site_user_store() {
+  return std::unique_ptr<SiteUserStore>(new SqliteSiteUserStore(*this));
 }
 
 }  // namespace upsync

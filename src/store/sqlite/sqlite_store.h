@@ -60,6 +60,18 @@ class SqliteStore : public Store {
   Result<std::optional<std::string>> source_state(TenantId tenant, std::string_view name) override;
   Status set_source_state(TenantId tenant, std::string_view name, std::string_view value) override;
 
+  // Storage interfaces, each defined in the file that implements it (sqlite_directory.cpp, ...).
+  Result<std::unique_ptr<DirectoryStore>> directory_store() override;
+  Result<std::unique_ptr<JobStore>> job_store() override;
+  Result<std::unique_ptr<ProfileBatchWriter>> profile_batch_writer() override;
+  Result<std::unique_ptr<CredentialStore>> credential_store() override;
+  Result<std::unique_ptr<SiteUserStore>> site_user_store() override;
+  Result<std::unique_ptr<SitePermissionStore>> site_permission_store() override;
+  Result<std::unique_ptr<ConnectorStore>> connector_store() override;
+  Result<std::unique_ptr<MappingStore>> mapping_store() override;
+  Result<std::unique_ptr<ScheduleStore>> schedule_store() override;
+  Result<std::unique_ptr<SyncRunStore>> sync_run_store() override;
+
   // What the last changes_after() cost, read from SQLite's statement counters: the number of
   // virtual-machine steps, and the rows stepped through by full scans (0 when every table
   // access used an index). Tests use it to show that a feed read is O(returned rows).

@@ -110,10 +110,8 @@ class SqliteSyncRunStore : public SyncRunStore {
 
 }  // namespace
 
-Result<std::unique_ptr<SyncRunStore>> open_sync_run_store(Store& store) {
-  auto* sqlite = dynamic_cast<SqliteStore*>(&store);
-  if (!sqlite) return failed_precondition("sync run history needs the SQLite store");
-  return std::unique_ptr<SyncRunStore>(new SqliteSyncRunStore(*sqlite));
+Result<std::unique_ptr<SyncRunStore>> SqliteStore::sync_run_store() {
+  return std::unique_ptr<SyncRunStore>(new SqliteSyncRunStore(*this));
 }
 
 }  // namespace upsync
