@@ -22,7 +22,7 @@ class CredentialCacheTest : public testing::StoreTest {
   std::unique_ptr<CredentialStore> creds_;
 };
 
-TEST_F(CredentialCacheTest, AChangeIsSeenOnceTheBoundHasPassed) {
+TEST_P(CredentialCacheTest, AChangeIsSeenOnceTheBoundHasPassed) {
   auto app = register_app(*creds_, tenant_, "hr-sync");
   ASSERT_TRUE(app);
   ASSERT_TRUE(
@@ -56,7 +56,7 @@ TEST_F(CredentialCacheTest, AChangeIsSeenOnceTheBoundHasPassed) {
   EXPECT_FALSE(nobody->present);
 }
 
-TEST_F(CredentialCacheTest, ItNeverHoldsMoreThanItsCapacity) {
+TEST_P(CredentialCacheTest, ItNeverHoldsMoreThanItsCapacity) {
   CredentialCache cache(std::chrono::seconds(60), 3);
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE(cache.person(*store_, tenant_.id, "p" + std::to_string(i) + "@contoso.com"));
@@ -66,6 +66,8 @@ TEST_F(CredentialCacheTest, ItNeverHoldsMoreThanItsCapacity) {
   ASSERT_TRUE(off.person(*store_, tenant_.id, "p@contoso.com"));
   EXPECT_EQ(off.size(), 0u) << "a zero bound remembers nothing";
 }
+
+UPSYNC_TEST_ON_EVERY_BACKEND(CredentialCacheTest);
 
 }  // namespace
 }  // namespace upsync

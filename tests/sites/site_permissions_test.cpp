@@ -38,7 +38,7 @@ class SitePermissionsTest : public testing::StoreTest {
 const SitePrincipal kBob = person_principal("i:0#.f|membership|Bob@contoso.com", "");
 const SitePrincipal kTeam = group_principal("AAAA-1", "HR Team");
 
-TEST_F(SitePermissionsTest, EveryoneReadsUntilConfiguredAndAdminsOwnEverything) {
+TEST_P(SitePermissionsTest, EveryoneReadsUntilConfiguredAndAdminsOwnEverything) {
   EXPECT_EQ(kBob.key, "bob@contoso.com");
   EXPECT_EQ(role_of(person("bob@contoso.com")), SiteRole::kVisitor);
   PermissionSubject admin;
@@ -50,7 +50,7 @@ TEST_F(SitePermissionsTest, EveryoneReadsUntilConfiguredAndAdminsOwnEverything) 
   EXPECT_FALSE(own->has_value());  // reading stores nothing
 }
 
-TEST_F(SitePermissionsTest, GrantReplacesOrAddsAndRevokeRemovesOneOrAll) {
+TEST_P(SitePermissionsTest, GrantReplacesOrAddsAndRevokeRemovesOneOrAll) {
   ASSERT_TRUE(*grant(*perms_, tenant_.id, "sites/hr", "", kBob, SiteRole::kMember));
   EXPECT_FALSE(*grant(*perms_, tenant_.id, "sites/hr", "", kBob, SiteRole::kMember));
   EXPECT_EQ(role_of(person("bob@contoso.com")), SiteRole::kMember);
@@ -74,13 +74,13 @@ TEST_F(SitePermissionsTest, GrantReplacesOrAddsAndRevokeRemovesOneOrAll) {
   EXPECT_EQ(role_of(person("bob@contoso.com")), std::nullopt);
 }
 
-TEST_F(SitePermissionsTest, GroupsCountForTheirMembersOnly) {
+TEST_P(SitePermissionsTest, GroupsCountForTheirMembersOnly) {
   ASSERT_TRUE(grant(*perms_, tenant_.id, "sites/hr", "", kTeam, SiteRole::kMember));
   EXPECT_EQ(role_of(person("carol@contoso.com", {"aaaa-1"})), SiteRole::kMember);
   EXPECT_EQ(role_of(person("dan@contoso.com", {"bbbb-2"})), SiteRole::kVisitor);
 }
 
-TEST_F(SitePermissionsTest, ALibraryInheritsUntilItBreaksAndAfterItResets) {
+TEST_P(SitePermissionsTest, ALibraryInheritsUntilItBreaksAndAfterItResets) {
   Status inheriting =
       grant(*perms_, tenant_.id, "sites/hr", "Board", kBob, SiteRole::kMember).status();
   EXPECT_EQ(inheriting.code(), StatusCode::kFailedPrecondition);
@@ -103,7 +103,7 @@ TEST_F(SitePermissionsTest, ALibraryInheritsUntilItBreaksAndAfterItResets) {
             StatusCode::kInvalidArgument);
 }
 
-TEST_F(SitePermissionsTest, PrincipalIdsShareTheSiteUserSequence) {
+TEST_P(SitePermissionsTest, PrincipalIdsShareTheSiteUserSequence) {
   auto users = open_site_user_store(*store_);
   ASSERT_TRUE(users);
   Profile adele = make_profile("adele@contoso.com");
@@ -126,7 +126,7 @@ TEST_F(SitePermissionsTest, PrincipalIdsShareTheSiteUserSequence) {
   EXPECT_FALSE(perms_->principal_id(tenant_.id, "sites/hr", kBob));  // people: site user ids
 }
 
-TEST_F(SitePermissionsTest, RoleDefinitionsCarrySharePointsIds) {
+TEST_P(SitePermissionsTest, RoleDefinitionsCarrySharePointsIds) {
   EXPECT_EQ(role_definition_id(SiteRole::kOwner), 1073741829);
   EXPECT_EQ(role_definition_id(SiteRole::kMember), 1073741827);
   EXPECT_EQ(role_definition_id(SiteRole::kVisitor), 1073741826);
@@ -136,6 +136,8 @@ TEST_F(SitePermissionsTest, RoleDefinitionsCarrySharePointsIds) {
   EXPECT_EQ(parse_site_role("Member"), SiteRole::kMember);
   EXPECT_EQ(parse_site_role("editor"), std::nullopt);
 }
+
+UPSYNC_TEST_ON_EVERY_BACKEND(SitePermissionsTest);
 
 }  // namespace
 }  // namespace upsync
