@@ -27,7 +27,7 @@ ALL=$(grep -E '^[a-z]' "$ROOT/fuzz/targets.txt" | awk '{print $1}')
 if [ "${#NAMES[@]}" -eq 0 ]; then mapfile -t NAMES <<<"$ALL"; fi
 for name in "${NAMES[@]}"; do
   if ! grep -qx "$name" <<<"$ALL"; then
-    echo "fuzz.sh: no target '$name' in fuzz/targets.txt (targets: $(echo $ALL))" >&2
+    echo "fuzz.sh: no target '$name' in fuzz/targets.txt (targets: ${ALL//$'\n'/ })" >&2
     exit 2
   fi
 done
@@ -42,7 +42,7 @@ fi
 
 status=0
 for name in "${NAMES[@]}"; do
-  flags=$(grep -E "^$name[[:space:]]" "$ROOT/fuzz/targets.txt" | tr -s ' \t' '\n' | grep -E '^-' ||
+  flags=$(grep -E "^${name}[[:space:]]" "$ROOT/fuzz/targets.txt" | tr -s ' \t' '\n' | grep -E '^-' ||
     true)
   corpus="$OUT/corpus/$name"
   rm -rf "$corpus" && mkdir -p "$corpus" && cp -r "$ROOT/fuzz/corpus/$name/." "$corpus/"

@@ -71,6 +71,23 @@ TEST_F(ConnectorTomlTest, TomlThatAssertsInDebugTomlPlusPlusIsRefusedWithItsLine
   }
 }
 
+// Found by the connector fuzzer: a float too large for an integer, where a whole number is
+// expected, was converted to one before its type was checked (undefined behaviour that UBSan
+// stops at). Each is refused by its type, naming the key and where it is.
+TEST_F(ConnectorTomlTest, AFloatWhereAWholeNumberIsExpectedIsRefusedByItsType) {
+  for (std::string key : {"page_size", "timeout_seconds", "full_compare_hours"}) {
+    for (std::string value : {"2.2e69", "-1e300", "inf", "nan", "25.0"}) {
+      auto parsed = parse_connector("dc1", kGood + key + " = " + value + "\n");
+      ASSERT_FALSE(parsed) << key << " = " << value;
+      EXPECT_NE(parsed.status().message().find("'" + key + "' (line 3, column " +
+                                               std::to_string(key.size() + 4) +
+                                               "): expected a whole number from "),
+                std::string::npos)
+          << parsed.status().message();
+    }
+  }
+}
+
 TEST_F(ConnectorTomlTest, TheCliRefusesThemAndKeepsWhatWasStored) {
   ASSERT_EQ(run({"tenant", "create", "contoso"}).code, 0);
   for (const auto& c : kHostile) {
