@@ -1,18 +1,72 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer target of the bulk import reader with clang (ASan + UBSan) and runs it
-# for SECONDS (default 60) on a copy of the seed corpus. Exits non-zero on any crash.
-# pointer-overflow is off: RapidJSON 1.1 (Debian 12) offsets a null stack pointer in
-# internal/stack.h on its first push, which UBSan reports before anything of ours runs.
-#   scripts/fuzz.sh [SECONDS] [BUILD_DIR]
+# Builds the libFuzzer targets of fuzz/targets.txt with clang (ASan + UBSan, every library
+# instrumented) and runs each for SECONDS on a copy of its seed corpus (fuzz/corpus/NAME/).
+# Exits non-zero on any crash, leak or sanitizer report; the input that caused it is kept as
+# BUILD_DIR/NAME-crash-... and printed. Each run ends with libFuzzer's "Done N runs in S
+# second(s)", also written to BUILD_DIR/NAME.runs.
+#   scripts/fuzz.sh [-t SECONDS] [-b BUILD_DIR] [--build-only|--run-only] [NAME...]
+# NAME defaults to every target. For a longer hunt: scripts/fuzz.sh -t 600 graph_filter
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SECONDS_TO_RUN=${1:-60}
-OUT=${2:-$ROOT/build/fuzz}
-mkdir -p "$OUT"
-clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-  -fno-sanitize=pointer-overflow \
-  -I"$ROOT/src" "$ROOT/fuzz/import_reader_fuzzer.cpp" "$ROOT/src/bulkimport/import_reader.cpp" \
-  "$ROOT/src/core/status.cpp" -lsimdjson -o "$OUT/import_reader_fuzzer"
-rm -rf "$OUT/corpus" && cp -r "$ROOT/fuzz/corpus/import_reader" "$OUT/corpus"
-"$OUT/import_reader_fuzzer" -max_total_time="$SECONDS_TO_RUN" -max_len=65536 -timeout=10 \
-  -artifact_prefix="$OUT/" "$OUT/corpus"
+SECONDS_TO_RUN=60
+OUT=$ROOT/build-fuzz
+BUILD=1
+RUN=1
+NAMES=()
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    -t) SECONDS_TO_RUN=$2; shift 2 ;;
+    -b) OUT=$2; shift 2 ;;
+    --build-only) RUN=0; shift ;;
+    --run-only) BUILD=0; shift ;;
+    -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
+    *) NAMES+=("$1"); shift ;;
+  esac
+done
+ALL=$(grep -E '^[a-z]' "$ROOT/fuzz/targets.txt" | awk '{print $1}')
+if [ "${#NAMES[@]}" -eq 0 ]; then mapfile -t NAMES <<<"$ALL"; fi
+for name in "${NAMES[@]}"; do
+  if ! grep -qx "$name" <<<"$ALL"; then
+    echo "fuzz.sh: no target '$name' in fuzz/targets.txt (targets: ${ALL//$'\n'/ })" >&2
+    exit 2
+  fi
+done
+
+if [ "$BUILD" = 1 ]; then
+  # -O1 as libFuzzer advises, and without NDEBUG: an assert() that fails is a finding.
+  CXX=clang++ cmake -S "$ROOT" -B "$OUT" -G Ninja -DUPSYNC_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" >/dev/null
+  cmake --build "$OUT" --target "${NAMES[@]/%/_fuzzer}"
+fi
+[ "$RUN" = 1 ] || exit 0
+
+status=0
+for name in "${NAMES[@]}"; do
+  flags=$(grep -E "^${name}[[:space:]]" "$ROOT/fuzz/targets.txt" | tr -s ' \t' '\n' | grep -E '^-' ||
+    true)
+  corpus="$OUT/corpus/$name"
+  rm -rf "$corpus" && mkdir -p "$corpus" && cp -r "$ROOT/fuzz/corpus/$name/." "$corpus/"
+  log="$OUT/$name.log"
+  rm -f "$OUT/$name.runs"
+  echo "fuzz $name: ${SECONDS_TO_RUN} s on $(ls "$ROOT/fuzz/corpus/$name" | wc -l) seeds"
+  # A leak, a sanitizer report or an abort() of the target's own checks all end the run
+  # non-zero; -timeout bounds a single input (a hang is a finding too).
+  # shellcheck disable=SC2086
+  if ! "$OUT/fuzz/${name}_fuzzer" -max_total_time="$SECONDS_TO_RUN" -timeout=10 -print_final_stats=1 \
+    -artifact_prefix="$OUT/$name-" $flags "$corpus" >"$log" 2>&1; then
+    tail -n 60 "$log"
+    echo "fuzz $name: FAILED (full log: $log; the input: $OUT/$name-*)"
+    status=1
+    continue
+  fi
+  done_line=$(grep -E '^Done [0-9]+ runs' "$log" | tail -n 1)
+  if [ -z "$done_line" ]; then
+    tail -n 20 "$log"
+    echo "fuzz $name: FAILED: no 'Done N runs' line (full log: $log)"
+    status=1
+    continue
+  fi
+  echo "$done_line" >"$OUT/$name.runs"
+  echo "fuzz $name: $done_line; corpus $(ls "$corpus" | wc -l) inputs"
+done
+exit "$status"

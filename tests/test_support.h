@@ -21,6 +21,16 @@
 
 namespace upsync::testing {
 
+// How many times slower than a plain build this one runs (the sanitizer suite of
+// scripts/sanitize.sh: AddressSanitizer costs 2-4 times the time and memory, and the `upsync`
+// a test starts is sanitized too). A test that asserts a time or memory bound multiplies the
+// bound by this, and prints the bound it used, rather than skipping.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr int kSanitizerSlowdown = 4;
+#else
+inline constexpr int kSanitizerSlowdown = 1;
+#endif
+
 // A TCP port on 127.0.0.1 that nothing listens on: the one the kernel picks for a bind to port
 // 0, released for the server the test starts next. Unlike a random number, it cannot be a port
 // another test's server or an open connection already holds.

@@ -9,7 +9,10 @@ namespace upsync {
 struct GraphFilter::Node {
   enum class Op { kAnd, kOr, kEq, kIn, kStartsWith };
   Op op;
-  std::unique_ptr<Node> left, right;               // kAnd, kOr
+  // kAnd, kOr: two or more operands. "a or b or c" is one node of three, not a tree two deep,
+  // so a chain's length costs no recursion here, in evaluate() or in the destructor: only
+  // parentheses nest, and kMaxDepth bounds them.
+  std::vector<std::unique_ptr<Node>> operands;
   std::string property;                            // comparisons
   std::vector<std::optional<std::string>> values;  // literals; nullopt is null
 };
@@ -20,6 +23,9 @@ using Node = GraphFilter::Node;
 
 // Nesting deeper than this is refused rather than recursed into.
 constexpr int kMaxDepth = 64;
+// More comparisons than this (each value of an 'in' counting as one) are refused: every user a
+// request scans is evaluated against all of them.
+constexpr int kMaxClauses = 1000;
 
 struct Token {
   enum class Kind { kIdent, kString, kOpen, kClose, kComma, kEnd };
@@ -133,33 +139,40 @@ class Parser {
   }
 
   std::unique_ptr<Node> parse_or(int depth) {
-    auto left = parse_and(depth);
-    while (!error_ && is_word(peek(), "or")) {
-      take();
-      auto right = parse_and(depth);
-      if (error_) return nullptr;
-      left = join(Node::Op::kOr, std::move(left), std::move(right));
-    }
-    return error_ ? nullptr : std::move(left);
+    return parse_chain(Node::Op::kOr, "or", depth, &Parser::parse_and);
   }
 
   std::unique_ptr<Node> parse_and(int depth) {
-    auto left = parse_primary(depth);
-    while (!error_ && is_word(peek(), "and")) {
-      take();
-      auto right = parse_primary(depth);
-      if (error_) return nullptr;
-      left = join(Node::Op::kAnd, std::move(left), std::move(right));
-    }
-    return error_ ? nullptr : std::move(left);
+    return parse_chain(Node::Op::kAnd, "and", depth, &Parser::parse_primary);
   }
 
-  static std::unique_ptr<Node> join(Node::Op op, std::unique_ptr<Node> l, std::unique_ptr<Node> r) {
+  // operand (word operand)...: one node with every operand, collected in a loop.
+  std::unique_ptr<Node> parse_chain(Node::Op op, std::string_view word, int depth,
+                                    std::unique_ptr<Node> (Parser::*operand)(int)) {
+    auto first = (this->*operand)(depth);
+    if (error_) return nullptr;
+    if (!is_word(peek(), word)) return first;
     auto n = std::make_unique<Node>();
     n->op = op;
-    n->left = std::move(l);
-    n->right = std::move(r);
+    n->operands.push_back(std::move(first));
+    while (is_word(peek(), word)) {
+      take();
+      auto next = (this->*operand)(depth);
+      if (error_) return nullptr;
+      n->operands.push_back(std::move(next));
+    }
     return n;
+  }
+
+  // Counts one clause at `pos`; false (with the error set) past kMaxClauses.
+  bool count_clause(size_t pos) {
+    if (++clauses_ <= kMaxClauses) return true;
+    fail(pos,
+         "the filter has more than " + std::to_string(kMaxClauses) +
+             " clauses (each comparison and each value of 'in' counts); split it into several "
+             "requests",
+         FilterError::Kind::kUnsupported);
+    return false;
   }
 
   bool expect(Token::Kind kind, std::string_view what) {
@@ -215,6 +228,7 @@ class Parser {
     take();  // '('
     const FilterProperty* prop = property(peek());
     if (!prop) return nullptr;
+    if (!count_clause(peek().pos)) return nullptr;
     size_t prop_pos = take().pos;
     if (prop->type != FilterType::kString) {
       return fail(prop_pos, "startswith needs a text property; '" + prop->name + "' is boolean");
@@ -251,6 +265,7 @@ class Parser {
   std::unique_ptr<Node> parse_comparison() {
     const FilterProperty* prop = property(peek());
     if (!prop) return nullptr;
+    if (!count_clause(peek().pos)) return nullptr;
     take();
     const Token op = take();
     auto n = std::make_unique<Node>();
@@ -266,6 +281,8 @@ class Parser {
       n->op = Node::Op::kIn;
       if (!expect(Token::Kind::kOpen, "'(' after 'in'")) return nullptr;
       while (true) {
+        // The comparison counted the first value.
+        if (!n->values.empty() && !count_clause(peek().pos)) return nullptr;
         auto v = literal(*prop);
         if (error_) return nullptr;
         n->values.push_back(std::move(*v));
@@ -317,6 +334,7 @@ class Parser {
   const std::vector<FilterProperty>& props_;
   std::vector<Token> tokens_;
   size_t next_ = 0;
+  int clauses_ = 0;
   std::optional<FilterError> error_;
 };
 
@@ -328,9 +346,15 @@ bool equal(const std::optional<std::string>& value, const std::optional<std::str
 bool evaluate(const Node& n, const FilterLookup& lookup) {
   switch (n.op) {
     case Node::Op::kAnd:
-      return evaluate(*n.left, lookup) && evaluate(*n.right, lookup);
+      for (const auto& o : n.operands) {
+        if (!evaluate(*o, lookup)) return false;
+      }
+      return true;
     case Node::Op::kOr:
-      return evaluate(*n.left, lookup) || evaluate(*n.right, lookup);
+      for (const auto& o : n.operands) {
+        if (evaluate(*o, lookup)) return true;
+      }
+      return false;
     case Node::Op::kEq:
     case Node::Op::kIn: {
       auto value = lookup(n.property);
@@ -354,19 +378,22 @@ std::optional<std::vector<std::string>> equality_values_of(const Node& n,
                                                            std::string_view property) {
   switch (n.op) {
     case Node::Op::kAnd: {
-      // Both sides must hold: either side's values bound the matches; take the fewer.
-      auto l = equality_values_of(*n.left, property);
-      auto r = equality_values_of(*n.right, property);
-      if (l && r) return l->size() <= r->size() ? l : r;
-      return l ? l : r;
+      // Every operand must hold: any operand's values bound the matches; take the fewest.
+      std::optional<std::vector<std::string>> best;
+      for (const auto& o : n.operands) {
+        auto v = equality_values_of(*o, property);
+        if (v && (!best || v->size() < best->size())) best = std::move(v);
+      }
+      return best;
     }
     case Node::Op::kOr: {
-      auto l = equality_values_of(*n.left, property);
-      if (!l) return std::nullopt;
-      auto r = equality_values_of(*n.right, property);
-      if (!r) return std::nullopt;
-      l->insert(l->end(), r->begin(), r->end());
-      return l;
+      std::vector<std::string> all;
+      for (const auto& o : n.operands) {
+        auto v = equality_values_of(*o, property);
+        if (!v) return std::nullopt;
+        all.insert(all.end(), v->begin(), v->end());
+      }
+      return all;
     }
     case Node::Op::kEq:
     case Node::Op::kIn: {

@@ -16,6 +16,11 @@
 // A syntax error names the 0-based character position in the filter text where it was found;
 // a well-formed clause on a property that cannot be filtered, or an operator Graph serves only
 // as an advanced query (ne, not, endswith, any, ...), is kUnsupported.
+//
+// Bounded whatever the text's length: parentheses nest at most 64 deep (kSyntax past that),
+// and a filter holds at most 1,000 clauses, each comparison and each value of an 'in'
+// counting one (kUnsupported past that, at the first clause over). Chains of and/or are
+// parsed, evaluated and freed in loops, so neither costs stack.
 #pragma once
 
 #include <functional>

@@ -122,8 +122,10 @@ std::optional<bool> patch_single_values(std::string_view json,
     for (char c : name) {
       if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) return std::nullopt;
     }
-    auto same =
-        std::find_if(edits.begin(), edits.end(), [&](const Edit& e) { return e.name == name; });
+    // An init-capture: clang before 16 cannot capture a structured binding (the fuzzers and
+    // their libraries are built with clang).
+    auto same = std::find_if(edits.begin(), edits.end(),
+                             [&key = name](const Edit& e) { return e.name == key; });
     if (same == edits.end()) same = edits.insert(edits.end(), Edit{name, {}});
     same->value.clear();
     if (!value.empty()) {

@@ -159,13 +159,15 @@ Result<Connector> parse_connector(std::string_view name, std::string_view text) 
                                     {"full_compare_hours", &c.full_compare_hours, 0, 8760}}) {
     const toml::node* n = t.get(key);
     if (!n) continue;
-    auto v = n->value<int64_t>();
-    if (!n->is_integer() || !v || *v < lo || *v > hi) {
+    // The integer node itself: value<int64_t>() would convert a float too, and one out of
+    // int64_t's range is undefined behaviour (found by fuzz/connector_fuzzer.cpp).
+    const toml::value<int64_t>* v = n->as_integer();
+    if (!v || v->get() < lo || v->get() > hi) {
       return fail(key_error(
           *n, key,
           "expected a whole number from " + std::to_string(lo) + " to " + std::to_string(hi)));
     }
-    *field = static_cast<int>(*v);
+    *field = static_cast<int>(v->get());
   }
   auto include = dn_list(t, "include_ous");
   if (!include) return fail(include.status());

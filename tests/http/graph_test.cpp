@@ -245,6 +245,12 @@ TEST_F(GraphTest, FiltersEachFormAndRefusesBadFiltersWithThePosition) {
   EXPECT_NE(e["message"].get<std::string>().find("property 'city' of resource 'User'"),
             std::string::npos)
       << e;
+  // 1,001 clauses (each value of an 'in' counts one): refused as Graph refuses a query too big.
+  std::string many = "/tenants/contoso/v1.0/users?$filter=id%20in%20(";
+  for (int i = 0; i < 1000; ++i) many += "%27a%27,";
+  e = error_of(many + "%27b%27)", 400);
+  EXPECT_EQ(e["code"], "Request_UnsupportedQuery");
+  EXPECT_NE(e["message"].get<std::string>().find("more than 1000 clauses"), std::string::npos) << e;
 }
 
 TEST_F(GraphTest, PagesSeeEveryUserExactlyOnceInObjectIdOrder) {
