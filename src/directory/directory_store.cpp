@@ -1,0 +1,85 @@
+// The directory's shared definitions: the cloud attribute set, the feeds of each layer, and
+// attribute lookups on users and groups. Backends implement DirectoryStore itself.
+#include "directory/directory_store.h"
+
+#include "core/text.h"
+
+namespace upsync {
+namespace {
+
+std::string first_value(const DirectoryAttributes& a, std::string_view name) {
+  auto it = a.find(name);
+  return (it == a.end() || it->second.empty()) ? std::string() : it->second[0];
+}
+
+bool attribute_flag(const DirectoryAttributes& a, std::string_view name, bool missing) {
+  auto it = a.find(name);
+  if (it == a.end() || it->second.empty()) return missing;
+  return ascii_iequal(it->second[0], "true");
+}
+
+}  // namespace
+
+const std::vector<std::string>& cloud_attribute_names() {
+  static const std::vector<std::string> kNames = {
+      "userPrincipalName",
+      "accountEnabled",
+      "signInBlocked",
+      "licensed",
+      "mail",
+      "proxyAddresses",
+      "givenName",
+      "surname",
+      "displayName",
+      "jobTitle",
+      "department",
+      "telephoneNumber",
+      "physicalDeliveryOfficeName",
+      "preferredLanguage",
+      "wWWHomePage",
+      "msExchHideFromAddressList",
+      "msExchRecipientTypeDetails",
+      "manager",
+      "objectSid",
+      "objectGuid",
+      "objectGuidBytes",
+      "distinguishedName",
+  };
+  return kNames;
+}
+
+Result<std::string> cloud_attribute_name(std::string_view name) {
+  std::string known;
+  for (const std::string& n : cloud_attribute_names()) {
+    if (ascii_iequal(n, name)) return n;
+    known += (known.empty() ? "" : ", ") + n;
+  }
+  return not_found("unknown directory attribute '" + quote_for_message(name) +
+                   "' (known: " + known + ")");
+}
+
+std::string_view directory_feed(DirectoryLayer layer) {
+  return layer == DirectoryLayer::kCloud ? kCloudUsersFeed : kDirectoryUsersFeed;
+}
+
+std::string_view directory_groups_feed(DirectoryLayer layer) {
+  return layer == DirectoryLayer::kCloud ? kCloudGroupsFeed : kDirectoryGroupsFeed;
+}
+
+std::string DirectoryUser::first(std::string_view name) const {
+  return first_value(attributes, name);
+}
+
+bool DirectoryUser::flag(std::string_view name, bool missing) const {
+  return attribute_flag(attributes, name, missing);
+}
+
+std::string DirectoryGroup::first(std::string_view name) const {
+  return first_value(attributes, name);
+}
+
+bool DirectoryGroup::flag(std::string_view name, bool missing) const {
+  return attribute_flag(attributes, name, missing);
+}
+
+}  // namespace upsync
