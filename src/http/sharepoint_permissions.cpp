@@ -238,7 +238,8 @@ struct Expand {
 
 Result<Expand> expand_of(const Call& call) {
   Expand e;
-  std::string_view text = call.req.get_param_value("$expand");
+  const std::string value = call.req.get_param_value("$expand");  // a copy: keep it alive
+  std::string_view text = value;
   while (!text.empty()) {
     const size_t comma = text.find(',');
     std::string_view item = trim(text.substr(0, comma));
