@@ -27,7 +27,8 @@ TEST_P(CredentialCacheTest, AChangeIsSeenOnceTheBoundHasPassed) {
   ASSERT_TRUE(app);
   ASSERT_TRUE(
       set_password(*creds_, tenant_, "adele@contoso.com", Role::kGlobalAdmin, "pa55word!").is_ok());
-  CredentialCache cache(std::chrono::milliseconds(200));
+  // Long enough for the two password hashes below, even under the sanitizers.
+  CredentialCache cache(std::chrono::milliseconds(3000));
   auto a = cache.app(*store_, tenant_.id, app->app.client_id);
   ASSERT_TRUE(a);
   EXPECT_TRUE(a->present);
@@ -44,7 +45,7 @@ TEST_P(CredentialCacheTest, AChangeIsSeenOnceTheBoundHasPassed) {
   EXPECT_TRUE(cache.app(*store_, tenant_.id, app->app.client_id)->present);
   EXPECT_EQ(cache.person(*store_, tenant_.id, "adele@contoso.com")->token_generation, gen);
   // ... and after it the store's answer is read again.
-  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  std::this_thread::sleep_for(std::chrono::milliseconds(3100));
   EXPECT_FALSE(cache.app(*store_, tenant_.id, app->app.client_id)->present);
   auto now = cache.person(*store_, tenant_.id, "adele@contoso.com");
   ASSERT_TRUE(now);
