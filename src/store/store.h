@@ -57,16 +57,16 @@ namespace upsync {
 
 // The storage interfaces the subsystems declare, each in its own header; a Store hands out
 // one of each over its own connection (see "Storage interfaces" in class Store).
-class ConnectorStore;      // sync/connector.h
-class CredentialStore;     // auth/credentials.h
-class DirectoryStore;      // directory/directory_store.h
-class JobStore;            // bulkimport/job.h
-class MappingStore;        // sync/server_import.h
-class ProfileBatchWriter;  // bulkimport/profile_writer.h
-class ScheduleStore;       // sync/scheduler.h
-class SitePermissionStore; // sites/site_permissions.h
-class SiteUserStore;       // sites/site_users.h
-class SyncRunStore;        // sync/run_history.h
+class ConnectorStore;       // sync/connector.h
+class CredentialStore;      // auth/credentials.h
+class DirectoryStore;       // directory/directory_store.h
+class JobStore;             // bulkimport/job.h
+class MappingStore;         // sync/server_import.h
+class ProfileBatchWriter;   // bulkimport/profile_writer.h
+class ScheduleStore;        // sync/scheduler.h
+class SitePermissionStore;  // sites/site_permissions.h
+class SiteUserStore;        // sites/site_users.h
+class SyncRunStore;         // sync/run_history.h
 
 struct NewTenant {
   std::string name;
