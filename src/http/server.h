@@ -3,8 +3,9 @@
 // One HttpServer (http_server.h: libmicrohttpd, a pool of event-loop threads); every engine
 // thread connects its own Store to the Storage the caller opened (store/storage.h). /healthz and
 // /metrics (Prometheus text) are answered here, everything else by the Router (router.h).
-// Requests above `max_body_bytes` get 413 (a file's content: above `max_file_bytes`); every request is written to the access log
-// (stderr). SIGTERM or SIGINT stops accepting, lets running requests finish and returns.
+// Requests above `max_body_bytes` get 413 (a file's content: above `max_file_bytes`); every request
+// is written to the access log (stderr). SIGTERM or SIGINT stops accepting, lets running requests
+// finish and returns.
 #pragma once
 
 #include <cstddef>

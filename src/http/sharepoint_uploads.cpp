@@ -64,6 +64,17 @@ Result<uint64_t> offset_arg(const ODataSegment& seg) {
   return n;
 }
 
+// The upload calls apply no OData query option; one sent is refused, not ignored.
+Status no_query_options(const Call& call, const ODataSegment& seg) {
+  for (const auto& [key, value] : call.req.params) {
+    if (key.starts_with('$')) {
+      return invalid_argument("The query option '" + quote_for_message(key) +
+                              "' is not supported by " + seg.name + " (it takes none).");
+    }
+  }
+  return Status::ok();
+}
+
 std::string owner_of(const Call& call) { return call.principal ? call.principal->describe() : ""; }
 
 // The session `id` of `file`, when the caller started it.
@@ -120,6 +131,7 @@ Result<std::shared_ptr<BodySink>> sp_plan_upload(Call& call, const FileUrl& file
                                                  const ODataSegment& seg) {
   auto which = upload_call(seg);
   if (!which || *which == UploadCall::kCancel) return std::shared_ptr<BodySink>();
+  UPSYNC_RETURN_IF_ERROR(no_query_options(call, seg));
   UPSYNC_ASSIGN_OR_RETURN(std::string id, id_arg(call, seg));
   UploadSessions uploads(call.server.data_dir);
   uint64_t before = 0;
@@ -142,6 +154,7 @@ Status sp_upload_call(Call& call, DocumentLibraries& libs, const FileUrl& file,
   if (call.req.method != "POST") {
     return sp_wrong_method(call, seg.name + " is called with POST, not " + call.req.method + ".");
   }
+  UPSYNC_RETURN_IF_ERROR(no_query_options(call, seg));
   UPSYNC_ASSIGN_OR_RETURN(std::string id, id_arg(call, seg));
   UploadSessions uploads(call.server.data_dir);
   if (*which == UploadCall::kCancel) {

@@ -234,6 +234,11 @@ TEST_F(SharePointUploadTest, AWrongOffsetIsRefusedAndChangesNothing) {
       post(file_path(url) + "/ContinueUpload(uploadId=guid'" + id + "',fileOffset=-1)", t, "x")
           ->status,
       400);
+  // No OData query option applies to an upload call: one sent is refused, not ignored.
+  r = post(call(url, "ContinueUpload", id, 1) + "?$select=Length", t, "x");
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_NE(message(r).find("$select"), std::string::npos);
+  EXPECT_EQ(post(call(url, "CancelUpload", id) + "?$expand=x", t, "")->status, 400);
   EXPECT_EQ(post(call(url, "CancelUpload", id), t, "")->status, 200);
 }
 
