@@ -28,6 +28,7 @@ struct HttpServer::Exchange {
   // A streamed body (req.body_sink): whether the sink has failed (the rest is dropped), and
   // the bytes received and the deadline time they have earned.
   bool sink_failed = false;
+  uint64_t declared = 0;  // the body's Content-Length
   uint64_t streamed = 0;
   int64_t earned_ms = 0;
   bool answered = false;
@@ -348,6 +349,7 @@ MHD_Result start_exchange(HttpServer& server, MHD_Connection* connection, const 
     }
     req.body_sink = std::move(plan.sink);
     if (req.body_sink) {
+      exchange->declared = *declared;
       if (HttpServer::Connection* state = connection_state(connection)) state->streaming = true;
     }
   }
@@ -374,6 +376,10 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char*, const 
       exchange->sink_failed = true;  // the sink keeps why; the rest is read and dropped
     }
     extend_deadline(connection, *exchange, *upload_data_size);
+    // Whole: a client that now closes its side (waiting for the answer) has not left.
+    if (exchange->streamed >= exchange->declared) {
+      if (HttpServer::Connection* state = connection_state(connection)) state->streaming = false;
+    }
     *upload_data_size = 0;
     return MHD_YES;
   }
