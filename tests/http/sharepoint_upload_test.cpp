@@ -316,6 +316,24 @@ TEST_F(SharePointUploadTest, ADisconnectMidBodyLeavesNothing) {
   EXPECT_EQ(content(url, t), "0123456789abc");
 }
 
+// A client that closes its side once the whole body is sent (and waits for the answer) has
+// not gone away: its upload is stored and answered.
+TEST_F(SharePointUploadTest, AClientThatClosesItsSideAfterTheWholeBodyIsAnswered) {
+  std::string t = app();
+  const std::string body = pattern(6 * kMiB, 8);
+  RawClient c("127.0.0.1", server_->port());
+  std::string request = head(
+      folder_path(kLib + "/halfclose") + "/files/AddUsingPath(decodedurl='a.bin',Overwrite=true)",
+      t, body.size());
+  request.insert(request.size() - 2, "Connection: close\r\n");
+  ASSERT_TRUE(c.send_text(request));
+  ASSERT_TRUE(c.send_text(body));
+  ASSERT_EQ(::shutdown(c.fd(), SHUT_WR), 0);
+  std::string answer = c.read_to_close(20);
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 200")) << answer.substr(0, 300);
+  EXPECT_TRUE(content(kLib + "/halfclose/a.bin", t) == body);
+}
+
 // The limit is a file's size, not a request's: a body over --max-body (4 MB) streams, one over
 // --max-file-size is refused with 413 before it is read, whole or in fragments.
 TEST_F(SharePointUploadTest, TheLimitIsOnAFilesSize) {
