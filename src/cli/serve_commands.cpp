@@ -20,6 +20,8 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
     bool tls_self_signed = false;
     size_t threads = 0;
     size_t max_body = 4 * 1024 * 1024;
+    uint64_t max_file_size = uint64_t{2} * 1024 * 1024 * 1024;
+    int64_t upload_expiry = 3600;
     bool no_worker = false;
     double worker_interval = 5;
     std::vector<std::string> public_hosts;
@@ -42,7 +44,15 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--threads", args->threads,
                   "request threads (default 0: twice the machine's cores, at least 4)")
       ->check(CLI::Range(0, 256));
-  cmd->add_option("--max-body", args->max_body, "largest request body in bytes (else 413)");
+  cmd->add_option("--max-body", args->max_body,
+                  "largest request body in bytes (else 413), but for a file's content");
+  cmd->add_option("--max-file-size", args->max_file_size,
+                  "largest file in bytes a client may store (files/add, $value, chunked uploads; "
+                  "else 413); its content streams to disk")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--upload-expiry", args->upload_expiry,
+                  "seconds an unfinished chunked upload may sit idle before it is removed")
+      ->check(CLI::Range(int64_t{1}, int64_t{30} * 24 * 3600));
   cmd->add_flag("--no-worker", args->no_worker,
                 "run neither the bulk import worker nor the sync scheduler here");
   cmd->add_option("--worker-interval", args->worker_interval,
@@ -102,6 +112,8 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
                          ? args->threads
                          : std::max<size_t>(4, 2 * std::thread::hardware_concurrency());
       opts.max_body_bytes = args->max_body;
+      opts.max_file_bytes = args->max_file_size;
+      opts.upload_expiry_seconds = args->upload_expiry;
       opts.import_worker = !args->no_worker;
       opts.worker_interval = args->worker_interval;
       opts.public_hosts = args->public_hosts;

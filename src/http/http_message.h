@@ -5,6 +5,8 @@
 // application/x-www-form-urlencoded POSTs such as the OAuth2 token request), the headers
 // (names compared without case, as HTTP does) and the whole body. A handler fills the
 // HttpResponse: a status, headers, and either a body or a reader that streams a large one.
+// A route that takes a file's content asks, from the headers alone, for its body to go to a
+// BodySink instead of memory (http_server.h: BodyPlan).
 #pragma once
 
 #include <sys/types.h>
@@ -12,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -25,6 +28,18 @@ struct CaseInsensitiveLess {
 using HttpHeaders = std::multimap<std::string, std::string, CaseInsensitiveLess>;
 using HttpParams = std::multimap<std::string, std::string, std::less<>>;
 
+// Where a streamed request body goes: the engine hands it each piece of the body as it arrives
+// and keeps none. A sink that fails keeps its first error and says no; the engine then reads
+// and drops the rest of the body and still calls the handler, which asks the sink (through
+// its own type) how it went. Destroyed before its handler finished with it (the client went
+// away mid-body), a sink undoes what it stored.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  // Stores the next piece of the body; false once storing has failed.
+  virtual bool write(std::string_view piece) = 0;
+};
+
 struct HttpRequest {
   std::string method;       // "GET", "POST", ... as sent; "GET" for a HEAD request
   bool head = false;        // a HEAD request: served as its GET, the engine sends no body
@@ -34,6 +49,8 @@ struct HttpRequest {
   HttpHeaders headers;
   HttpParams params;  // query parameters, then a form body's, decoded
   std::string body;
+  // Set when the route streamed the body (`body` is then empty): where it went.
+  std::shared_ptr<BodySink> body_sink;
 
   bool has_header(std::string_view name) const;
   // The first value of header `name`, or "".
@@ -48,6 +65,13 @@ struct HttpRequest {
 using ContentReader = std::function<ssize_t(uint64_t offset, char* buf, size_t max)>;
 
 struct HttpResponse;
+
+// What the engine does with a request's body, decided from its headers (http_server.h).
+struct BodyPlan {
+  std::shared_ptr<BodySink> sink;        // set: the body streams here, with no --max-body limit
+  std::unique_ptr<HttpResponse> answer;  // set: the request is answered now, its body unread
+};
+
 // Sends the answer of a request answered later; call it once, from any thread.
 using FinishAnswer = std::function<void(HttpResponse)>;
 

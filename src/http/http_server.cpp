@@ -4,6 +4,8 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,6 +25,12 @@ namespace upsync {
 struct HttpServer::Exchange {
   HttpRequest req;
   bool too_large = false;
+  // A streamed body (req.body_sink): whether the sink has failed (the rest is dropped), and
+  // the bytes received and the deadline time they have earned.
+  bool sink_failed = false;
+  uint64_t declared = 0;  // the body's Content-Length
+  uint64_t streamed = 0;
+  int64_t earned_ms = 0;
   bool answered = false;
   // A later answer: set by `finish` (any thread), sent by the engine's thread on resume.
   std::mutex mu;
@@ -42,6 +50,8 @@ struct HttpServer::Connection {
   std::atomic<int64_t> deadline_ms{0};
   static constexpr int64_t kAnswering = 0;
   static constexpr int64_t kCut = -1;
+  // While a body streams to a sink: the reaper watches for a client gone mid-body.
+  std::atomic<bool> streaming{false};
 };
 
 namespace {
@@ -55,6 +65,8 @@ constexpr size_t kDefaultMaxConnections = 1000;
 // WAL, shared memory), the access log, the signing key, a refused connection's socket.
 constexpr size_t kReservedFiles = 256;
 constexpr unsigned kRetryAfterSeconds = 5;
+// The slowest a streamed body may arrive: each such many bytes buy a second more of deadline.
+constexpr uint64_t kMinUploadRate = 64 * 1024;
 
 int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -76,6 +88,15 @@ std::string address_text(const sockaddr* addr) {
     }
   }
   return text;
+}
+
+// Whether the client of a socket has closed its side with nothing left unread: a body still
+// being received then can never be whole.
+bool client_left(int fd) {
+  pollfd p{fd, POLLRDHUP, 0};
+  if (poll(&p, 1, 0) != 1 || !(p.revents & (POLLRDHUP | POLLHUP))) return false;
+  int unread = 0;
+  return ioctl(fd, FIONREAD, &unread) == 0 && unread == 0;
 }
 
 // Raises the soft open-file limit to the hard one; returns the limit now in force.
@@ -135,12 +156,16 @@ std::string framing_error(const HttpRequest& req, int* status) {
   return "";
 }
 
-// Path, query parameters and (for a form POST) the body's parameters, from the raw target.
-void finish_request(HttpRequest& req) {
+// Path and query parameters, from the raw target.
+void parse_target(HttpRequest& req) {
   std::string_view target = req.target;
   size_t q = target.find('?');
   req.path = url_decode(target.substr(0, q), false);
   if (q != std::string_view::npos) parse_query(target.substr(q + 1), req.params);
+}
+
+// The body's parameters, for a form POST.
+void finish_request(HttpRequest& req) {
   if (req.method == "POST" &&
       ascii_lower(req.get_header_value("Content-Type")).find("application/x-www-form-urlencoded") !=
           std::string::npos) {
@@ -194,6 +219,31 @@ bool stop_deadline(MHD_Connection* connection) {
   return d != HttpServer::Connection::kCut;
 }
 
+// Moves the deadline of a request whose body streams on by the time its bytes have earned.
+void extend_deadline(MHD_Connection* connection, HttpServer::Exchange& exchange, size_t bytes) {
+  exchange.streamed += bytes;
+  int64_t earned = static_cast<int64_t>(exchange.streamed * 1000 / kMinUploadRate);
+  int64_t more = earned - exchange.earned_ms;
+  if (more <= 0) return;
+  exchange.earned_ms = earned;
+  HttpServer::Connection* state = connection_state(connection);
+  if (!state) return;
+  int64_t d = state->deadline_ms.load();
+  while (d > 0 && !state->deadline_ms.compare_exchange_weak(d, d + more)) {
+  }
+}
+
+// Asks the planner what to do with the body; false when it threw.
+bool plan_body(HttpServer& server, HttpServer::Exchange& exchange, BodyPlan& plan) {
+  try {
+    server.options().plan_body(exchange.req, plan);
+    return true;
+  } catch (...) {
+    plan = BodyPlan();
+    return false;
+  }
+}
+
 // Called for every request the handler saw (and only those), however it ended.
 void on_completed(void* cls, MHD_Connection* connection, void** con_cls,
                   MHD_RequestTerminationCode) {
@@ -206,6 +256,7 @@ void on_completed(void* cls, MHD_Connection* connection, void** con_cls,
           d, steady_ms() + server->options().request_deadline_seconds * 1000LL);
     }
   }
+  if (HttpServer::Connection* state = connection_state(connection)) state->streaming = false;
   auto* exchange = static_cast<HttpServer::Exchange*>(*con_cls);
   if (!exchange) return;
   *con_cls = nullptr;
@@ -272,6 +323,7 @@ MHD_Result start_exchange(HttpServer& server, MHD_Connection* connection, const 
   req.method = req.head ? MHD_HTTP_METHOD_GET : method;
   req.remote_addr = client_address(connection);
   MHD_get_connection_values(connection, MHD_HEADER_KIND, &add_header, &req.headers);
+  parse_target(req);
   // Refused before the body is read; the engine then closes the connection, so that no byte
   // of the body is read as a next request.
   int status = 0;
@@ -281,7 +333,27 @@ MHD_Result start_exchange(HttpServer& server, MHD_Connection* connection, const 
     return queue_engine_error(server, *exchange, connection, status, std::move(framing));
   }
   auto declared = content_length(req);
-  if (declared && *declared > server.options().max_body_bytes) {
+  if (declared && *declared > 0 && server.options().plan_body) {
+    BodyPlan plan;
+    if (!plan_body(server, *exchange, plan)) {
+      if (!stop_deadline(connection)) return MHD_NO;
+      return queue_engine_error(server, *exchange, connection, 500,
+                                "HTTP 500 for " + req.path + ".");
+    }
+    if (plan.answer) {
+      if (!stop_deadline(connection)) return MHD_NO;
+      HttpResponse res = std::move(*plan.answer);
+      exchange->answered = true;
+      server.finish_answer(*exchange, res, false);
+      return queue(connection, res);
+    }
+    req.body_sink = std::move(plan.sink);
+    if (req.body_sink) {
+      exchange->declared = *declared;
+      if (HttpServer::Connection* state = connection_state(connection)) state->streaming = true;
+    }
+  }
+  if (!req.body_sink && declared && *declared > server.options().max_body_bytes) {
     if (!stop_deadline(connection)) return MHD_NO;
     exchange->too_large = true;
     return queue_engine_error(server, *exchange, connection, 413,
@@ -298,6 +370,19 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char*, const 
   if (!exchange) return start_exchange(*server, connection, method, con_cls);
 
   HttpRequest& req = exchange->req;
+  if (*upload_data_size > 0 && req.body_sink) {
+    if (!exchange->sink_failed &&
+        !req.body_sink->write(std::string_view(upload_data, *upload_data_size))) {
+      exchange->sink_failed = true;  // the sink keeps why; the rest is read and dropped
+    }
+    extend_deadline(connection, *exchange, *upload_data_size);
+    // Whole: a client that now closes its side (waiting for the answer) has not left.
+    if (exchange->streamed >= exchange->declared) {
+      if (HttpServer::Connection* state = connection_state(connection)) state->streaming = false;
+    }
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
   if (*upload_data_size > 0) {
     if (!exchange->too_large) {
       if (req.body.size() + *upload_data_size > server->options().max_body_bytes) {
@@ -312,6 +397,9 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char*, const 
     return MHD_YES;
   }
 
+  if (req.body_sink) {
+    if (HttpServer::Connection* state = connection_state(connection)) state->streaming = false;
+  }
   if (exchange->answered) {
     // Resumed: a later answer is ready (or a stray call after an answer was queued).
     std::unique_lock lock(exchange->mu);
@@ -553,6 +641,11 @@ void HttpServer::reap_loop() {
     for (Connection* c : connections_) {
       int64_t d = c->deadline_ms.load();
       if (d > 0 && now > d && c->deadline_ms.compare_exchange_strong(d, Connection::kCut)) {
+        shutdown(c->fd, SHUT_RDWR);
+      } else if (d > 0 && c->streaming && client_left(c->fd) &&
+                 c->deadline_ms.compare_exchange_strong(d, Connection::kCut)) {
+        // The engine may not see this close: it read the last bytes and the FIN in one
+        // wake-up of its edge-triggered loop, and waits for another that never comes.
         shutdown(c->fd, SHUT_RDWR);
       }
     }

@@ -11,7 +11,17 @@
 //
 // The engine reads a whole request (headers, then the body up to `max_body_bytes`; beyond it
 // the answer is 413 from `on_error`) into an HttpRequest, calls the handler, logs, and sends
-// the HttpResponse. It refuses, before reading a body, a request whose body length is
+// the HttpResponse.
+//
+// Bodies of any size (a file's content): once the headers of a request with a body are in,
+// the engine asks `plan_body` what to do with it. The planner (the router) finds the route and
+// checks the caller and what it asks for from the headers alone, then either answers at once
+// (the body is never read: no anonymous or unauthorized caller fills a disk) or hands back a
+// BodySink, which then gets every piece of the body as it arrives, with no --max-body limit
+// (the route enforces its own, e.g. a file's size, from Content-Length). Memory stays one read
+// buffer per connection whatever the size. While a body streams, the request's deadline moves
+// on with every kMinUploadRate bytes received, so that a big upload at a fair speed is not cut
+// off while a trickle still is. It refuses, before reading a body, a request whose body length is
 // ambiguous (two Content-Length headers, or Content-Length with Transfer-Encoding: a proxy in
 // front may frame it otherwise, which smuggles a second request inside the body) with 400,
 // and a chunked body with 411 (the engine answers a chunk line longer than its buffer, e.g.
@@ -56,6 +66,11 @@ struct MHD_Daemon;
 
 namespace upsync {
 
+// Decides, from the request's line and headers (path and query parsed, no body), whether its
+// body streams to a sink or is answered now (BodyPlan); leaving the plan empty keeps the body
+// in memory under max_body_bytes.
+using HttpBodyPlanner = std::function<void(const HttpRequest&, BodyPlan&)>;
+
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   int port = 0;  // 0: any free port (see HttpServer::port)
@@ -67,6 +82,8 @@ struct HttpServerOptions {
   size_t max_connections_per_address = 64;
   // Seconds a request has to arrive whole (see above).
   unsigned request_deadline_seconds = 30;
+  // Called for every request with a non-empty body (see above); may be empty.
+  HttpBodyPlanner plan_body;
   // Both set: HTTPS with this PEM certificate (chain) and private key.
   std::string tls_cert_pem;
   std::string tls_key_pem;

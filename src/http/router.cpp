@@ -253,11 +253,11 @@ Result<Principal> Call::caller() const {
 }
 
 void Router::add(std::string method, std::string pattern, Surface surface, Access access,
-                 Handler handler) {
+                 Handler handler, BodyPlanner planner) {
   std::string literal = required_literal(pattern);
   routes_.push_back({std::move(method), std::move(literal),
                      std::regex(pattern, std::regex::ECMAScript | std::regex::icase), surface,
-                     access, std::move(handler), false});
+                     access, std::move(handler), false, std::move(planner)});
 }
 
 void Router::add_tenant_in_path(std::string method, std::string pattern, Surface surface,
@@ -265,10 +265,25 @@ void Router::add_tenant_in_path(std::string method, std::string pattern, Surface
   std::string literal = required_literal(pattern);
   routes_.push_back({std::move(method), std::move(literal),
                      std::regex(pattern, std::regex::ECMAScript | std::regex::icase), surface,
-                     Access::kPublic, std::move(handler), true});
+                     Access::kPublic, std::move(handler), true, nullptr});
 }
 
 void Router::dispatch(ServerContext& server, const HttpRequest& req, HttpResponse& res) const {
+  resolve(server, req, res, nullptr);
+}
+
+void Router::plan_body(ServerContext& server, const HttpRequest& req, BodyPlan& plan) const {
+  auto answer = std::make_unique<HttpResponse>();
+  resolve(server, req, *answer, &plan);
+  // Planning writes nothing unless it refuses.
+  if (answer->status != 200 || !answer->body.empty()) {
+    plan.sink.reset();
+    plan.answer = std::move(answer);
+  }
+}
+
+void Router::resolve(ServerContext& server, const HttpRequest& req, HttpResponse& res,
+                     BodyPlan* plan) const {
   // Find the route first (on the path with and without a /tenants/<name> prefix), so that an
   // unknown path is a 404 whatever the tenant.
   std::string path = req.path;
@@ -305,6 +320,8 @@ void Router::dispatch(ServerContext& server, const HttpRequest& req, HttpRespons
     break;
   }
   if (path.find("/_api/") != std::string::npos) surface = Surface::kSharePoint;
+  // Planning concerns only routes that stream; the others are answered once the body is in.
+  if (plan && (!route || !route->planner)) return;
   if (!route) {
     if (!allowed.empty()) {
       res.set_header("Allow", allowed);
@@ -405,6 +422,15 @@ void Router::dispatch(ServerContext& server, const HttpRequest& req, HttpRespons
     }
     if (route->access == Access::kSignedIn && !call.principal) {
       write_error(req, res, surface, call.caller().status());
+      return Status::ok();
+    }
+    if (plan) {
+      auto sink = route->planner(call);
+      if (!sink) {
+        write_error(req, res, surface, sink.status());
+      } else {
+        plan->sink = std::move(*sink);
+      }
       return Status::ok();
     }
     Status st = route->handler(call);

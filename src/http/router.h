@@ -48,6 +48,10 @@ enum class Access { kPublic, kSignedIn };
 struct ServerContext {
   std::string data_dir;
   bool tls = false;
+  // The largest file a client may store (--max-file-size; seed 003's import takes 2 GB), and
+  // how long an upload session may sit idle before it is removed (--upload-expiry).
+  uint64_t max_file_bytes = uint64_t{2} * 1024 * 1024 * 1024;
+  int64_t upload_expiry_seconds = 3600;
   std::unique_ptr<TokenSigner> signer;
   int64_t token_lifetime_seconds = 3599;  // Azure AD's expires_in
   // The calling thread's own Store (SQLite connections are not shared between threads).
@@ -80,17 +84,25 @@ struct Call {
 };
 
 using Handler = std::function<Status(Call&)>;
+// A route that takes a file's content plans its body from the headers (http_server.h): with the
+// caller known and checked, it refuses the request (an error: answered at once, the body
+// unread) or returns where the body goes (nullptr: kept in memory under --max-body). The
+// handler then finds the sink in call.req.body_sink.
+using BodyPlanner = std::function<Result<std::shared_ptr<BodySink>>(Call&)>;
 
 class Router {
  public:
   // `pattern` is an ECMAScript regex matched against the whole path after the tenant prefix.
-  void add(std::string method, std::string pattern, Surface surface, Access access,
-           Handler handler);
+  void add(std::string method, std::string pattern, Surface surface, Access access, Handler handler,
+           BodyPlanner planner = nullptr);
   // Routes that carry the tenant in their first path segment (/{tenant}/oauth2/v2.0/token):
   // the first capture of `pattern` (on the full path) names the tenant.
   void add_tenant_in_path(std::string method, std::string pattern, Surface surface,
                           Handler handler);
   void dispatch(ServerContext& server, const HttpRequest& req, HttpResponse& res) const;
+  // The engine's body planner: for a route with a BodyPlanner, steps 0 to 2 above and the
+  // planner, on the headers alone; any refusal becomes plan.answer.
+  void plan_body(ServerContext& server, const HttpRequest& req, BodyPlan& plan) const;
 
  private:
   struct Route {
@@ -101,7 +113,11 @@ class Router {
     Access access;
     Handler handler;
     bool tenant_in_path;
+    BodyPlanner planner;
   };
+  // dispatch, or (with `plan`) plan_body.
+  void resolve(ServerContext& server, const HttpRequest& req, HttpResponse& res,
+               BodyPlan* plan) const;
   std::vector<Route> routes_;
 };
 

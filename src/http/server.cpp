@@ -3,6 +3,8 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -23,6 +25,7 @@
 #include "http/router.h"
 #include "http/self_signed.h"
 #include "http/sharepoint_routes.h"
+#include "sites/upload_sessions.h"
 #include "store/storage.h"
 #include "store/store.h"
 #include "sync/scheduler.h"
@@ -220,6 +223,8 @@ Status serve(const ServeOptions& opts) {
   auto context = std::make_shared<ServerContext>();
   context->data_dir = opts.data_dir;
   context->tls = tls;
+  context->max_file_bytes = opts.max_file_bytes;
+  context->upload_expiry_seconds = opts.upload_expiry_seconds;
   context->thread_store = thread_store;
   context->thread_credentials = thread_credentials;
   for (const auto& text : opts.public_hosts) {
@@ -247,6 +252,18 @@ Status serve(const ServeOptions& opts) {
   add_admin_routes(*router);
   add_sharepoint_routes(*router);
   add_graph_routes(*router);
+  // A file's content streams to disk from its headers on (router.h BodyPlanner).
+  http.plan_body = [context, router](const HttpRequest& req, BodyPlan& plan) {
+    router->plan_body(*context, req, plan);
+  };
+  // Upload sessions left from before the server started, and idle too long, go now.
+  if (auto swept = UploadSessions(opts.data_dir)
+                       .remove_expired(std::chrono::seconds(opts.upload_expiry_seconds));
+      !swept) {
+    return swept.status();
+  } else if (*swept > 0) {
+    std::cerr << "upsync serve: removed " << *swept << " expired upload session(s)" << std::endl;
+  }
   auto handle = [context, router, metrics, thread_store](const HttpRequest& req,
                                                          HttpResponse& res) {
     if (req.method == "GET" && req.path == "/healthz") {
@@ -296,8 +313,15 @@ Status serve(const ServeOptions& opts) {
   std::cerr << "upsync serve: answering to the Host names " << context->public_hosts.describe()
             << std::endl;
 
-  int sig = 0;
-  sigwait(&signals, &sig);
+  // Between signals, every few minutes: upload sessions idle past their expiry are removed.
+  const timespec sweep_every{
+      std::min<int64_t>(300, std::max<int64_t>(1, opts.upload_expiry_seconds)), 0};
+  while (sigtimedwait(&signals, nullptr, &sweep_every) < 0) {
+    if (errno != EAGAIN && errno != EINTR) break;
+    auto swept = UploadSessions(opts.data_dir)
+                     .remove_expired(std::chrono::seconds(opts.upload_expiry_seconds));
+    if (!swept) std::cerr << "upsync serve: " << swept.status().message() << std::endl;
+  }
   std::fputs("upsync serve: stopping on signal\n", stderr);
   // Requests being answered finish; then a running import stops at its next checkpoint.
   server->stop();

@@ -3,8 +3,9 @@
 // One HttpServer (http_server.h: libmicrohttpd, a pool of event-loop threads); every engine
 // thread connects its own Store to the Storage the caller opened (store/storage.h). /healthz and
 // /metrics (Prometheus text) are answered here, everything else by the Router (router.h).
-// Requests above `max_body_bytes` get 413; every request is written to the access log
-// (stderr). SIGTERM or SIGINT stops accepting, lets running requests finish and returns.
+// Requests above `max_body_bytes` get 413 (a file's content: above `max_file_bytes`); every request
+// is written to the access log (stderr). SIGTERM or SIGINT stops accepting, lets running requests
+// finish and returns.
 #pragma once
 
 #include <cstddef>
@@ -28,6 +29,10 @@ struct ServeOptions {
   std::string tls_key;
   size_t threads = 8;
   size_t max_body_bytes = 4 * 1024 * 1024;
+  // A file's content (files/add, $value, chunked uploads) streams to disk under this limit
+  // instead of max_body_bytes; idle upload sessions are removed after upload_expiry_seconds.
+  uint64_t max_file_bytes = uint64_t{2} * 1024 * 1024 * 1024;
+  int64_t upload_expiry_seconds = 3600;
   // The names clients reach the server by (--public-host, public_hosts.h), besides the listen
   // address: "example.com", "example.com:8443", "https://example.com".
   std::vector<std::string> public_hosts;

@@ -6,9 +6,16 @@
 //   web/GetFileByServerRelativePath(decodedUrl='...')  or  GetFileByServerRelativeUrl('...')
 //     [GET] SP.File   [DELETE, or POST with X-HTTP-Method: DELETE]
 //     /$value [GET raw bytes; POST with X-HTTP-Method: PUT replaces the content]
+//     /StartUpload, /ContinueUpload, /FinishUpload, /CancelUpload  (sharepoint_uploads.cpp)
+// A file's content (add, AddUsingPath, $value PUT, upload fragments) streams to disk as it
+// arrives (sharepoint_files.h): planned from the headers by plan_web_item, checked again and
+// made visible by the handler.
+#include "http/sharepoint_files.h"
+
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <fstream>
 #include <memory>
 #include <span>
@@ -35,7 +42,9 @@ std::string last_segment(std::string_view url) {
   return std::string(slash == std::string_view::npos ? url : url.substr(slash + 1));
 }
 
-nlohmann::json file_json(const Call& call, const FileInfo& f) {
+}  // namespace
+
+nlohmann::json sp_file_json(const Call& call, const FileInfo& f) {
   return {{"Exists", true},
           {"Length", std::to_string(f.size)},
           {"Name", last_segment(f.url)},
@@ -45,6 +54,31 @@ nlohmann::json file_json(const Call& call, const FileInfo& f) {
           {"UniqueId", sp_name_guid(call.tenant.name + ":" + f.url)}};
 }
 
+ODataEntity sp_file_entity(const Call& call, const std::string& url) {
+  return {"SP.File", sp_service_root(call),
+          "Web/GetFileByServerRelativePath(decodedurl='" + odata_quoted(url) + "')"};
+}
+
+uint64_t sp_content_length(const Call& call) {
+  std::string v = call.req.get_header_value("Content-Length");
+  uint64_t n = 0;
+  std::from_chars(v.data(), v.data() + v.size(), n);
+  return n;
+}
+
+bool sp_refuse_file_size(Call& call, uint64_t size) {
+  if (size <= call.server.max_file_bytes) return false;
+  // SharePoint's words for a file over the limit of its farm.
+  write_error(call.req, call.res, Surface::kSharePoint,
+              invalid_argument(
+                  "The file size (" + std::to_string(size) + " bytes) exceeds the limit allowed (" +
+                  std::to_string(call.server.max_file_bytes) + " bytes) and cannot be saved."));
+  call.res.status = 413;
+  return true;
+}
+
+namespace {
+
 nlohmann::json folder_json(const Call& call, const FileInfo& f, size_t item_count) {
   return {{"Exists", true},
           {"ItemCount", item_count},
@@ -52,11 +86,6 @@ nlohmann::json folder_json(const Call& call, const FileInfo& f, size_t item_coun
           {"ServerRelativeUrl", f.url},
           {"TimeLastModified", f.modified_at},
           {"UniqueId", sp_name_guid(call.tenant.name + ":" + f.url)}};
-}
-
-ODataEntity file_entity(const Call& call, const std::string& url) {
-  return {"SP.File", sp_service_root(call),
-          "Web/GetFileByServerRelativePath(decodedurl='" + odata_quoted(url) + "')"};
 }
 
 ODataEntity folder_entity(const Call& call, const std::string& url) {
@@ -98,8 +127,17 @@ Result<FileUrl> child_url(Call& call, const FileUrl& folder, const std::string& 
   return sp_file_url(call, folder.server_relative() + "/" + name);
 }
 
-Status add_file(Call& call, DocumentLibraries& libs, const FileUrl& folder,
-                const ODataSegment& seg) {
+// Where a request planned from its headers puts its body's sink; nullptr once the body is in.
+using Plan = std::shared_ptr<BodySink>*;
+
+struct NewFile {
+  FileUrl target;
+  bool overwrite = false;
+};
+
+// The file files/add or AddUsingPath creates, checked; nullopt when answered already (501).
+Result<std::optional<NewFile>> new_file(Call& call, DocumentLibraries& libs, const FileUrl& folder,
+                                        const ODataSegment& seg) {
   const std::string* name_lit = seg.arg(sp_is(seg, "add") ? "url" : "decodedurl");
   if (!name_lit) {
     return invalid_argument(seg.name + " needs the file name: " + seg.name +
@@ -107,34 +145,64 @@ Status add_file(Call& call, DocumentLibraries& libs, const FileUrl& folder,
                                                : "(decodedurl='a.json',Overwrite=true)."));
   }
   UPSYNC_ASSIGN_OR_RETURN(std::string name, odata_string(call.req, *name_lit, "the file name"));
-  bool overwrite = false;
+  NewFile out;
   if (const std::string* o = seg.arg("overwrite", 99)) {
-    UPSYNC_ASSIGN_OR_RETURN(overwrite, odata_bool(call.req, *o, "Overwrite"));
+    UPSYNC_ASSIGN_OR_RETURN(out.overwrite, odata_bool(call.req, *o, "Overwrite"));
   }
   if (const std::string* u = seg.arg("EnsureUniqueFileName", 99)) {
     UPSYNC_ASSIGN_OR_RETURN(bool unique, odata_bool(call.req, *u, "EnsureUniqueFileName"));
     if (unique) {
-      return sp_not_supported(call, "EnsureUniqueFileName=true",
-                              "choose a free name, or pass Overwrite=true");
+      UPSYNC_RETURN_IF_ERROR(sp_not_supported(call, "EnsureUniqueFileName=true",
+                                              "choose a free name, or pass Overwrite=true"));
+      return std::optional<NewFile>();
     }
   }
-  UPSYNC_ASSIGN_OR_RETURN(FileUrl target, child_url(call, folder, name));
-  UPSYNC_RETURN_IF_ERROR(sp_require_library_access(call, target, LibraryAccess::kWrite));
-  if (target.path.empty()) {
+  UPSYNC_ASSIGN_OR_RETURN(out.target, child_url(call, folder, name));
+  UPSYNC_RETURN_IF_ERROR(sp_require_library_access(call, out.target, LibraryAccess::kWrite));
+  if (out.target.path.empty()) {
     return invalid_argument("'" + name + "' names a document library, not a file.");
   }
-  if (auto existing = libs.stat(call.tenant, target)) {
+  if (auto existing = libs.stat(call.tenant, out.target)) {
     if (existing->folder) {
-      return already_exists("A folder named " + target.server_relative() + " already exists.");
+      return already_exists("A folder named " + out.target.server_relative() + " already exists.");
     }
-    if (!overwrite) {
-      return already_exists("A file named " + target.server_relative() +
+    if (!out.overwrite) {
+      return already_exists("A file named " + out.target.server_relative() +
                             " already exists; pass Overwrite=true to replace it.");
     }
   }
-  UPSYNC_RETURN_IF_ERROR(libs.put_text(call.tenant, target, call.req.body));
-  UPSYNC_ASSIGN_OR_RETURN(FileInfo info, libs.stat(call.tenant, target));
-  write_odata_entity(call.req, call.res, file_entity(call, info.url), file_json(call, info));
+  return std::optional<NewFile>(std::move(out));
+}
+
+// Planning: the sink a file's new content streams to (a hidden file beside it), unless the
+// size is over the limit (answered with 413).
+Status plan_content(Call& call, DocumentLibraries& libs, const FileUrl& target, Plan plan) {
+  if (sp_refuse_file_size(call, sp_content_length(call))) return Status::ok();
+  UPSYNC_ASSIGN_OR_RETURN(auto writer, libs.begin_write(call.tenant, target));
+  *plan = std::make_shared<StoredBody<FileWriter>>(std::move(writer));
+  return Status::ok();
+}
+
+// Once the body is in: the new content made visible at `target`, replacing a file there only
+// when `replace`.
+Status store_content(Call& call, DocumentLibraries& libs, const FileUrl& target, bool replace) {
+  if (auto* body = sp_stored_body<FileWriter>(call)) {
+    UPSYNC_RETURN_IF_ERROR(body->status);
+    return body->writer->commit(replace);
+  }
+  UPSYNC_ASSIGN_OR_RETURN(auto writer, libs.begin_write(call.tenant, target));
+  UPSYNC_RETURN_IF_ERROR(writer->append(call.req.body));
+  return writer->commit(replace);
+}
+
+Status add_file(Call& call, DocumentLibraries& libs, const FileUrl& folder, const ODataSegment& seg,
+                Plan plan) {
+  UPSYNC_ASSIGN_OR_RETURN(auto created, new_file(call, libs, folder, seg));
+  if (!created) return Status::ok();
+  if (plan) return plan_content(call, libs, created->target, plan);
+  UPSYNC_RETURN_IF_ERROR(store_content(call, libs, created->target, created->overwrite));
+  UPSYNC_ASSIGN_OR_RETURN(FileInfo info, libs.stat(call.tenant, created->target));
+  write_odata_entity(call.req, call.res, sp_file_entity(call, info.url), sp_file_json(call, info));
   return Status::ok();
 }
 
@@ -156,14 +224,27 @@ Status send_content(Call& call, DocumentLibraries& libs, const FileUrl& url) {
 }
 
 Status file_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
-                std::span<const ODataSegment> rest) {
+                std::span<const ODataSegment> rest, Plan plan) {
   std::string method = sp_effective_method(call);
   UPSYNC_RETURN_IF_ERROR(sp_require_library_access(call, url, access_for(method)));
   auto info = libs.stat(call.tenant, url);
   if (!info || info->folder) return no_file(url);
+  if (plan) {
+    // Only a new content streams; any other call of a file is answered once its body is in.
+    if (rest.size() != 1) return Status::ok();
+    if (rest[0].name == "$value" && method == "PUT") return plan_content(call, libs, url, plan);
+    if (sp_is_upload_call(rest[0]) && method == "POST") {
+      UPSYNC_ASSIGN_OR_RETURN(*plan, sp_plan_upload(call, url, rest[0]));
+    }
+    return Status::ok();
+  }
+  if (rest.size() == 1 && sp_is_upload_call(rest[0])) {
+    return sp_upload_call(call, libs, url, rest[0]);
+  }
   if (rest.empty()) {
     if (method == "GET") {
-      write_odata_entity(call.req, call.res, file_entity(call, info->url), file_json(call, *info));
+      write_odata_entity(call.req, call.res, sp_file_entity(call, info->url),
+                         sp_file_json(call, *info));
       return Status::ok();
     }
     if (method == "DELETE") {
@@ -179,7 +260,7 @@ Status file_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
   if (rest.size() == 1 && rest[0].name == "$value") {
     if (method == "GET") return send_content(call, libs, url);
     if (method == "PUT") {
-      UPSYNC_RETURN_IF_ERROR(libs.put_text(call.tenant, url, call.req.body));
+      UPSYNC_RETURN_IF_ERROR(store_content(call, libs, url, true));
       write_odata_null(call.res);
       return Status::ok();
     }
@@ -189,14 +270,15 @@ Status file_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
                                method + ".");
   }
   return not_found("upsync does not serve '" + rest[0].name +
-                   "' of a file; it serves the file, "
-                   "its $value and its deletion.");
+                   "' of a file; it serves the file, its $value, its deletion and "
+                   "StartUpload, ContinueUpload, FinishUpload and CancelUpload.");
 }
 
 Status folder_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
-                  std::span<const ODataSegment> rest) {
+                  std::span<const ODataSegment> rest, Plan plan) {
   std::string method = sp_effective_method(call);
   UPSYNC_RETURN_IF_ERROR(sp_require_library_access(call, url, access_for(method)));
+  if (rest.empty() && plan) return Status::ok();
   if (rest.empty()) {
     auto info = libs.stat(call.tenant, url);
     if (!info || !info->folder) return no_folder(url);
@@ -229,9 +311,10 @@ Status folder_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
       return invalid_argument(next.name + "(...) needs a name: " + next.name + "('a.json').");
     UPSYNC_ASSIGN_OR_RETURN(std::string name, odata_string(call.req, *lit, "the name"));
     UPSYNC_ASSIGN_OR_RETURN(FileUrl child, child_url(call, url, name));
-    return files ? file_ops(call, libs, child, rest.subspan(1))
-                 : folder_ops(call, libs, child, rest.subspan(1));
+    return files ? file_ops(call, libs, child, rest.subspan(1), plan)
+                 : folder_ops(call, libs, child, rest.subspan(1), plan);
   }
+  if (rest.size() == 1 && plan) return Status::ok();
   if (rest.size() == 1) {
     if (method != "GET") {
       return sp_wrong_method(
@@ -244,7 +327,7 @@ Status folder_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
     for (const FileInfo& e : entries) {
       if (e.folder == files) continue;
       if (files) {
-        items.push_back(file_json(call, e));
+        items.push_back(sp_file_json(call, e));
       } else {
         UPSYNC_ASSIGN_OR_RETURN(FileUrl sub, sp_file_url(call, e.url));
         UPSYNC_ASSIGN_OR_RETURN(auto inside, libs.list(call.tenant, sub));
@@ -260,13 +343,15 @@ Status folder_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
     if (method != "POST") {
       return sp_wrong_method(call, rest[1].name + " is called with POST, not " + method + ".");
     }
-    return add_file(call, libs, url, rest[1]);
+    return add_file(call, libs, url, rest[1], plan);
   }
+  if (plan) return Status::ok();
   return not_found("upsync does not serve '" + rest[1].name + "' of a folder's " + next.name +
                    "; it serves AddUsingPath and add.");
 }
 
-Status web_item(Call& call) {
+// Serves a request (plan: nullptr), or plans its body from the headers.
+Status web_item_for(Call& call, Plan plan) {
   UPSYNC_ASSIGN_OR_RETURN(auto segs, sp_api_segments(call));
   if (segs.size() < 2 || !sp_is(segs[0], "web")) {
     return not_found("Cannot find resource for the request " + call.req.path + ".");
@@ -284,7 +369,15 @@ Status web_item(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(FileUrl url, path_arg(call, item));
   DocumentLibraries libs(call.server.data_dir);
   std::span<const ODataSegment> rest(segs.begin() + 2, segs.end());
-  return folder ? folder_ops(call, libs, url, rest) : file_ops(call, libs, url, rest);
+  return folder ? folder_ops(call, libs, url, rest, plan) : file_ops(call, libs, url, rest, plan);
+}
+
+Status web_item(Call& call) { return web_item_for(call, nullptr); }
+
+Result<std::shared_ptr<BodySink>> plan_web_item(Call& call) {
+  std::shared_ptr<BodySink> sink;
+  UPSYNC_RETURN_IF_ERROR(web_item_for(call, &sink));
+  return sink;
 }
 
 }  // namespace
@@ -292,7 +385,7 @@ Status web_item(Call& call) {
 void add_sharepoint_file_routes(Router& router) {
   std::string pattern = std::string(kSitePrefix) + "web/.+$";
   for (const char* method : {"GET", "POST", "PUT", "DELETE"}) {
-    router.add(method, pattern, Surface::kSharePoint, Access::kSignedIn, web_item);
+    router.add(method, pattern, Surface::kSharePoint, Access::kSignedIn, web_item, plan_web_item);
   }
 }
 

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 
@@ -230,11 +231,51 @@ Result<UniqueFd> DocumentLibraries::parent_folder(const Tenant& t, const FileUrl
   return dir;
 }
 
-Status DocumentLibraries::write(const Tenant& t, const FileUrl& url, int source_fd,
-                                std::string_view content) {
+FileWriter::~FileWriter() {
+  if (!committed_) unlinkat(dir_.get(), tmp_.c_str(), 0);
+}
+
+Status FileWriter::append(std::string_view piece) {
+  if (committed_) return failed_precondition("'" + shown_ + "' is written already");
+  UPSYNC_RETURN_IF_ERROR(write_all(fd_.get(), piece).with_context("storing '" + shown_ + "'"));
+  size_ += piece.size();
+  return Status::ok();
+}
+
+Status FileWriter::append_from(int source_fd) {
+  char buf[1 << 16];
+  while (true) {
+    ssize_t n = ::read(source_fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return internal_error(std::string("read: ") + std::strerror(errno));
+    if (n == 0) return Status::ok();
+    UPSYNC_RETURN_IF_ERROR(append(std::string_view(buf, static_cast<size_t>(n))));
+  }
+}
+
+Status FileWriter::commit(bool replace) {
+  if (committed_) return failed_precondition("'" + shown_ + "' is written already");
+  if (::close(fd_.release()) != 0) {
+    return internal_error("storing '" + shown_ + "': close: " + std::strerror(errno));
+  }
+  // RENAME_NOREPLACE: a file that appeared since the caller looked is not overwritten.
+  unsigned flags = replace ? 0 : RENAME_NOREPLACE;
+  if (renameat2(dir_.get(), tmp_.c_str(), dir_.get(), name_.c_str(), flags) != 0) {
+    if (errno == EEXIST) {
+      return already_exists("A file named " + shown_ +
+                            " already exists; pass Overwrite=true to replace it.");
+    }
+    return internal_error("storing '" + shown_ + "': rename: " + std::strerror(errno));
+  }
+  committed_ = true;
+  return Status::ok();
+}
+
+Result<std::unique_ptr<FileWriter>> DocumentLibraries::begin_write(const Tenant& t,
+                                                                   const FileUrl& url) {
   if (url.path.empty()) return invalid_argument("'" + url.server_relative() + "' is a library");
   UPSYNC_ASSIGN_OR_RETURN(UniqueFd dir, parent_folder(t, url, true));
-  const std::string name = url.segments().back();
+  std::string name = url.segments().back();
   struct stat st {};
   if (fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
     return failed_precondition("'" + url.server_relative() + "' is a folder");
@@ -242,18 +283,35 @@ Status DocumentLibraries::write(const Tenant& t, const FileUrl& url, int source_
   UPSYNC_ASSIGN_OR_RETURN(std::string tmp, temp_name());
   UniqueFd out(open_beneath(dir.get(), tmp, O_WRONLY | O_CREAT | O_EXCL, 0600));
   if (!out.valid()) return file_error(errno, t, url, "writing");
-  Status st_write = source_fd >= 0 ? copy_all(source_fd, out.get()) : write_all(out.get(), content);
-  if (st_write.is_ok() && ::close(out.release()) != 0) {
-    st_write = internal_error(std::string("close: ") + std::strerror(errno));
+  return std::unique_ptr<FileWriter>(new FileWriter(std::move(dir), std::move(out), std::move(tmp),
+                                                    std::move(name), url.server_relative()));
+}
+
+Status DocumentLibraries::install(const Tenant& t, const FileUrl& url, int from_dir,
+                                  const std::string& from_name) {
+  if (url.path.empty()) return invalid_argument("'" + url.server_relative() + "' is a library");
+  UPSYNC_ASSIGN_OR_RETURN(UniqueFd dir, parent_folder(t, url, true));
+  const std::string name = url.segments().back();
+  struct stat st {};
+  if (fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+    return failed_precondition("'" + url.server_relative() + "' is a folder");
   }
-  if (st_write.is_ok() && renameat(dir.get(), tmp.c_str(), dir.get(), name.c_str()) != 0) {
-    st_write = internal_error(std::string("rename: ") + std::strerror(errno));
-  }
-  if (!st_write.is_ok()) {
-    unlinkat(dir.get(), tmp.c_str(), 0);
-    return st_write.with_context("storing '" + url.server_relative() + "'");
-  }
+  if (renameat(from_dir, from_name.c_str(), dir.get(), name.c_str()) == 0) return Status::ok();
+  if (errno != EXDEV) return file_error(errno, t, url, "storing");
+  UniqueFd in(openat(from_dir, from_name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!in.valid()) return file_error(errno, t, url, "storing");
+  UPSYNC_ASSIGN_OR_RETURN(auto writer, begin_write(t, url));
+  UPSYNC_RETURN_IF_ERROR(writer->append_from(in.get()));
+  UPSYNC_RETURN_IF_ERROR(writer->commit(true));
+  unlinkat(from_dir, from_name.c_str(), 0);
   return Status::ok();
+}
+
+Status DocumentLibraries::write(const Tenant& t, const FileUrl& url, int source_fd,
+                                std::string_view content) {
+  UPSYNC_ASSIGN_OR_RETURN(auto writer, begin_write(t, url));
+  UPSYNC_RETURN_IF_ERROR(source_fd >= 0 ? writer->append_from(source_fd) : writer->append(content));
+  return writer->commit(true);
 }
 
 Status DocumentLibraries::put_file(const Tenant& t, const FileUrl& url, const std::string& source) {

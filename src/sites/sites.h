@@ -22,6 +22,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,43 @@ struct FileInfo {
   int64_t modified_ns = 0;  // the same, in nanoseconds since the epoch
 };
 
+// A file being written (DocumentLibraries::begin_write): its content goes to a hidden
+// temporary file beside its target (the reserved suffix: invisible to list() and refused by
+// the door), and becomes visible only when commit() renames it into place. Destroyed without a
+// commit, it removes the temporary file, so a failed or abandoned write (a client gone
+// mid-body) leaves the library as it was. Memory use is the caller's pieces, whatever the size.
+class FileWriter {
+ public:
+  ~FileWriter();
+  FileWriter(const FileWriter&) = delete;
+  FileWriter& operator=(const FileWriter&) = delete;
+
+  Status append(std::string_view piece);
+  // Appends everything `source_fd` reads until its end.
+  Status append_from(int source_fd);
+  uint64_t size() const { return size_; }
+  // Makes the content visible at the target. With `replace` false, a file that appeared there
+  // since begin_write is kept and the commit is AlreadyExists (the rename refuses to replace).
+  Status commit(bool replace);
+
+ private:
+  friend class DocumentLibraries;
+  FileWriter(UniqueFd dir, UniqueFd fd, std::string tmp, std::string name, std::string shown)
+      : dir_(std::move(dir)),
+        fd_(std::move(fd)),
+        tmp_(std::move(tmp)),
+        name_(std::move(name)),
+        shown_(std::move(shown)) {}
+
+  UniqueFd dir_;  // the target's folder, opened beneath the tenant's
+  UniqueFd fd_;   // the temporary file; closed once committed
+  std::string tmp_;
+  std::string name_;
+  std::string shown_;  // the target's server-relative URL, for messages
+  uint64_t size_ = 0;
+  bool committed_ = false;
+};
+
 // A file of a library opened for reading, with what fstat said of it.
 struct OpenedFile {
   UniqueFd fd;
@@ -59,6 +97,13 @@ class DocumentLibraries {
   // Stores the bytes of the local file `source` at `url`, creating folders; replaces a file.
   Status put_file(const Tenant& t, const FileUrl& url, const std::string& source);
   Status put_text(const Tenant& t, const FileUrl& url, std::string_view content);
+  // Starts writing the file at `url` (creating its folders): FailedPrecondition when `url` is a
+  // folder. Nothing is visible at `url` until the writer's commit.
+  Result<std::unique_ptr<FileWriter>> begin_write(const Tenant& t, const FileUrl& url);
+  // Moves the finished file `from_name` of the folder `from_dir` (outside the libraries, e.g.
+  // an upload session's) to `url`, replacing a file there; copied through a FileWriter when
+  // the two folders are on different file systems.
+  Status install(const Tenant& t, const FileUrl& url, int from_dir, const std::string& from_name);
   // Copies the file's content to the local path `dest`.
   Status get_file(const Tenant& t, const FileUrl& url, const std::string& dest);
   // NotFound when nothing is stored at `url`.

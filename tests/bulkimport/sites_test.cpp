@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "test_support.h"
 
 namespace upsync {
@@ -68,6 +70,43 @@ TEST(DocumentLibraries, PutGetListRemove) {
   ASSERT_FALSE(gone);
   EXPECT_EQ(gone.status().code(), StatusCode::kNotFound);
   EXPECT_FALSE(libs.remove(t, url).is_ok());
+}
+
+// A file being written is invisible (listing, reading) until its commit; dropped uncommitted,
+// it leaves nothing; a commit without replace keeps a file that appeared meanwhile.
+TEST(DocumentLibraries, AFileWriterIsInvisibleUntilCommittedAndLeavesNothingWhenDropped) {
+  TempDir dir;
+  DocumentLibraries libs(dir.str());
+  Tenant t{.id = 1, .name = "contoso"};
+  auto url = parse_file_url("/sites/hr/Docs/in/a.json");
+  ASSERT_TRUE(url);
+  auto folder = parse_file_url("/sites/hr/Docs/in");
+  {
+    auto w = libs.begin_write(t, *url);
+    ASSERT_TRUE(w) << w.status().message();
+    ASSERT_TRUE((*w)->append("half").is_ok());
+    EXPECT_EQ(libs.list(t, *folder)->size(), 0u);
+    EXPECT_EQ(libs.stat(t, *url).status().code(), StatusCode::kNotFound);
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path() / "files/contoso/sites/hr/Docs/in"));
+  auto w = libs.begin_write(t, *url);
+  ASSERT_TRUE(w);
+  ASSERT_TRUE((*w)->append("{\"value\":").is_ok());
+  ASSERT_TRUE((*w)->append("[]}").is_ok());
+  EXPECT_EQ((*w)->size(), 12u);
+  ASSERT_TRUE((*w)->commit(false).is_ok());
+  EXPECT_EQ(libs.stat(t, *url)->size, 12u);
+  EXPECT_EQ((*w)->commit(true).code(), StatusCode::kFailedPrecondition);
+  // Without replace, a file that is there now wins.
+  auto late = libs.begin_write(t, *url);
+  ASSERT_TRUE(late);
+  ASSERT_TRUE((*late)->append("late").is_ok());
+  EXPECT_EQ((*late)->commit(false).code(), StatusCode::kAlreadyExists);
+  late->reset();
+  EXPECT_EQ(libs.stat(t, *url)->size, 12u);
+  EXPECT_EQ(libs.list(t, *folder)->size(), 1u);
+  // A folder is not a file to write.
+  EXPECT_EQ(libs.begin_write(t, *folder).status().code(), StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

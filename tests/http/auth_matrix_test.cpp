@@ -104,6 +104,32 @@ const std::vector<RouteCase>& routes() {
       {"POST",
        "/sites/hr/_api/web/GetFolderByServerRelativeUrl('{log}')/Files/add(url='{who}.txt')",
        "forged", Needs::kManager, 200},
+      // Chunked uploads (sharepoint_uploads.cpp): "{uid}" and "{uid2}" are upload ids of this
+      // caller; only writers of the library start one, and each goes on with its own.
+      {"POST",
+       "/sites/hr/_api/web/GetFileByServerRelativeUrl('/sites/hr/Shared%20Documents/shared.txt')"
+       "/StartUpload(uploadId=guid'{uid}')",
+       "abc", Needs::kManager, 200},
+      {"POST",
+       "/sites/hr/_api/web/GetFileByServerRelativeUrl('/sites/hr/Shared%20Documents/shared.txt')"
+       "/ContinueUpload(uploadId=guid'{uid}',fileOffset=3)",
+       "def", Needs::kManager, 200},
+      {"POST",
+       "/sites/hr/_api/web/GetFileByServerRelativeUrl('/sites/hr/Shared%20Documents/shared.txt')"
+       "/FinishUpload(uploadId=guid'{uid}',fileOffset=6)",
+       "ghi", Needs::kManager, 200},
+      {"POST",
+       "/sites/hr/_api/web/GetFileByServerRelativeUrl('/sites/hr/Shared%20Documents/shared.txt')"
+       "/StartUpload(uploadId=guid'{uid2}')",
+       "abc", Needs::kManager, 200},
+      {"POST",
+       "/sites/hr/_api/web/GetFileByServerRelativeUrl('/sites/hr/Shared%20Documents/shared.txt')"
+       "/CancelUpload(uploadId=guid'{uid2}')",
+       "", Needs::kManager, 200},
+      {"PUT",
+       "/sites/hr/_api/web/GetFileByServerRelativeUrl('/sites/hr/Shared%20Documents/shared.txt')"
+       "/$value",
+       "replaced", Needs::kManager, 200},
       {"GET", "/sites/hr/_api/web/roleassignments?$expand=Member,RoleDefinitionBindings", "",
        Needs::kManager, 200},
       {"GET", "/sites/hr/_api/web/roledefinitions", "", Needs::kAnyone, 200},
@@ -324,6 +350,11 @@ TEST(AuthMatrix, EveryRouteRefusesWhomItShouldAndServesTheRest) {
           s.replace(at, 5, app_to_remove[c.name]);
         for (size_t at; (at = s.find("{job}")) != std::string::npos;) s.replace(at, 5, job_id);
         for (size_t at; (at = s.find("{log}")) != std::string::npos;) s.replace(at, 5, log_folder);
+        char uid[40];
+        std::snprintf(uid, sizeof uid, "00000000-0000-4000-8000-%012zu", &c - callers.data());
+        for (size_t at; (at = s.find("{uid}")) != std::string::npos;) s.replace(at, 5, uid);
+        std::snprintf(uid, sizeof uid, "00000000-0000-4000-9000-%012zu", &c - callers.data());
+        for (size_t at; (at = s.find("{uid2}")) != std::string::npos;) s.replace(at, 6, uid);
         return s;
       };
       std::string path = "/tenants/contoso" + fill(r.path);
