@@ -47,6 +47,11 @@ const std::vector<RouteCase>& routes() {
       {"DELETE", "/admin/v1/properties/Q{who}", "", Needs::kManager, 204},
       {"GET", "/admin/v1/apps", "", Needs::kGlobalAdmin, 200},
       {"POST", "/admin/v1/apps", R"({"name":"a-{who}"})", Needs::kGlobalAdmin, 201},
+      // "{cert}" is a PEM certificate (a JSON string), "{thumb}" its SHA-1 thumbprint.
+      {"GET", "/admin/v1/apps/{app}/certificates", "", Needs::kGlobalAdmin, 200},
+      {"POST", "/admin/v1/apps/{app}/certificates", R"({"certificate":{cert}})",
+       Needs::kGlobalAdmin, 201},
+      {"DELETE", "/admin/v1/apps/{app}/certificates/{thumb}", "", Needs::kGlobalAdmin, 204},
       {"DELETE", "/admin/v1/apps/{app}", "", Needs::kGlobalAdmin, 204},
       {"GET", "/admin/v1/sync/runs", "", Needs::kManager, 200},
       {"POST", "/admin/v1/sync/runs", R"({"dryRun":true})", Needs::kManager, 201},
@@ -314,6 +319,18 @@ TEST(AuthMatrix, EveryRouteRefusesWhomItShouldAndServesTheRest) {
   ASSERT_EQ(run({"--data-dir", data, "sync", "ldif", "-t", "contoso", ldif}), 0);
   const std::string group_id = cli_json("directory group list -t contoso")[0]["objectId"];
 
+  // A certificate for the certificate rows; its SHA-1 thumbprint from the CLI's listing.
+  const std::string cert_file = dir.str() + "/matrix.pem";
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + dir.str() +
+                         "/matrix.key -out " + cert_file + " -days 5 -subj /CN=matrix 2>/dev/null")
+                            .c_str()),
+            0);
+  const std::string cert_json = nlohmann::json(testing::read_file(cert_file)).dump();
+  const std::string thumb =
+      cli_json("app cert add -t contoso " +
+               cli_json("app add -t contoso certs")["clientId"].get<std::string>() + " " +
+               cert_file)["thumbprint"];
+
   int cells = 0, unexpected_successes = 0;
   for (const auto& r : routes()) {
     for (const auto& c : callers) {
@@ -324,6 +341,8 @@ TEST(AuthMatrix, EveryRouteRefusesWhomItShouldAndServesTheRest) {
           s.replace(at, 5, app_to_remove[c.name]);
         for (size_t at; (at = s.find("{job}")) != std::string::npos;) s.replace(at, 5, job_id);
         for (size_t at; (at = s.find("{log}")) != std::string::npos;) s.replace(at, 5, log_folder);
+        for (size_t at; (at = s.find("{cert}")) != std::string::npos;) s.replace(at, 6, cert_json);
+        for (size_t at; (at = s.find("{thumb}")) != std::string::npos;) s.replace(at, 7, thumb);
         return s;
       };
       std::string path = "/tenants/contoso" + fill(r.path);
