@@ -1,0 +1,686 @@
+#include "http/graph_writes.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "auth/credentials.h"
+#include "auth/secret.h"
+#include "core/clock.h"
+#include "core/text.h"
+#include "directory/directory_store.h"
+#include "http/graph_group.h"
+#include "http/graph_user.h"
+
+namespace upsync {
+
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+constexpr std::string_view kGraphJson =
+    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;"
+    "charset=utf-8";
+constexpr std::string_view kSyncedObject =
+    "Unable to update the specified properties for on-premises mastered Directory Sync objects "
+    "or objects currently undergoing migration.";
+
+// A Graph answer other than success, decided before anything is written.
+struct Refusal {
+  int http_status = 400;
+  std::string code = "Request_BadRequest";
+  std::string message;
+};
+
+Status write_refusal(Call& call, const Refusal& r) {
+  write_graph_error(call.req, call.res, r.http_status, r.code, r.message);
+  return Status::ok();
+}
+
+Refusal invalid_value(std::string_view property, std::string_view resource) {
+  return {400, "Request_BadRequest",
+          "Invalid value specified for property '" + std::string(property) + "' of resource '" +
+              std::string(resource) + "'."};
+}
+
+Refusal insufficient_privileges() {
+  return {403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."};
+}
+
+Refusal not_found(std::string_view key) {
+  return {404, "Request_ResourceNotFound",
+          "Resource '" + quote_for_message(key, 200) +
+              "' does not exist or one of its queried reference-property objects are not "
+              "present."};
+}
+
+// Writers: an app (User.ReadWrite.All, Group.ReadWrite.All) or a global admin.
+std::optional<Refusal> check_writer(const Call& call, Principal& who) {
+  auto p = call.caller();
+  if (!p) return Refusal{401, "InvalidAuthenticationToken", p.status().message()};
+  who = *p;
+  if (who.role != Role::kApp && who.role != Role::kGlobalAdmin) return insufficient_privileges();
+  return std::nullopt;
+}
+
+// Writes apply no query option: each one is refused by name.
+std::optional<Refusal> check_no_options(const Call& call) {
+  for (const auto& [name, value] : call.req.params) {
+    if (name.starts_with("$")) {
+      return Refusal{400, "Request_UnsupportedQuery",
+                     "The query option " + name + " is not supported by upsync on " +
+                         call.req.method + " " + call.path + "."};
+    }
+  }
+  return std::nullopt;
+}
+
+// ---- Body checking ----
+
+enum class ValueKind { kString, kBool, kOneString /* a list of at most one string */ };
+
+struct Writable {
+  std::string_view name;       // Graph's
+  std::string_view attribute;  // the cloud directory's
+  ValueKind kind;
+  size_t max_length = 256;
+};
+
+constexpr Writable kUserWritable[] = {
+    {"accountEnabled", "accountEnabled", ValueKind::kBool},
+    {"businessPhones", "telephoneNumber", ValueKind::kOneString, 64},
+    {"department", "department", ValueKind::kString, 64},
+    {"displayName", "displayName", ValueKind::kString},
+    {"givenName", "givenName", ValueKind::kString, 64},
+    {"jobTitle", "jobTitle", ValueKind::kString, 128},
+    {"mail", "mail", ValueKind::kString},
+    {"mailNickname", "mailNickname", ValueKind::kString, 64},
+    {"officeLocation", "physicalDeliveryOfficeName", ValueKind::kString, 128},
+    {"preferredLanguage", "preferredLanguage", ValueKind::kString, 32},
+    {"surname", "surname", ValueKind::kString, 64},
+    {"userPrincipalName", "userPrincipalName", ValueKind::kString, 113},
+};
+
+constexpr Writable kGroupWritable[] = {
+    {"description", "description", ValueKind::kString, 1024},
+    {"displayName", "displayName", ValueKind::kString},
+    {"mailEnabled", "mailEnabled", ValueKind::kBool},
+    {"mailNickname", "mailNickname", ValueKind::kString, 64},
+    {"securityEnabled", "securityEnabled", ValueKind::kBool},
+};
+
+// Graph computes these or takes them from on premises.
+constexpr std::string_view kReadOnly[] = {
+    "id",
+    "deletedDateTime",
+    "createdDateTime",
+    "onPremisesImmutableId",
+    "onPremisesSyncEnabled",
+    "onPremisesSecurityIdentifier",
+    "onPremisesDistinguishedName",
+    "onPremisesSamAccountName",
+    "proxyAddresses",
+};
+
+const Writable* find_writable(std::span<const Writable> table, std::string_view name) {
+  for (const Writable& w : table) {
+    if (ascii_iequal(w.name, name)) return &w;
+  }
+  return nullptr;
+}
+
+bool valid_upn(std::string_view upn) {
+  size_t at = upn.find('@');
+  if (at == 0 || at == std::string_view::npos || at + 1 >= upn.size() ||
+      upn.find('@', at + 1) != std::string_view::npos) {
+    return false;
+  }
+  return std::none_of(upn.begin(), upn.end(), [](char c) {
+    return std::isspace(static_cast<unsigned char>(c)) || c == '"' || c == '\\' || c == '<' ||
+           c == '>' || c == '(' || c == ')' || c == ',' || c == ';' || c == ':';
+  });
+}
+
+bool valid_mail_nickname(std::string_view n) {
+  constexpr std::string_view kForbidden = "@()\\[]\";:<>, ";
+  return !n.empty() && std::none_of(n.begin(), n.end(), [&](char c) {
+    return kForbidden.find(c) != std::string_view::npos || static_cast<unsigned char>(c) > 127;
+  });
+}
+
+// Graph's complexity rule: 8 to 256 characters, three of lower, upper, digit and symbol.
+bool complex_enough(std::string_view pw) {
+  if (pw.size() < 8 || pw.size() > 256) return false;
+  bool lower = false, upper = false, digit = false, symbol = false;
+  for (unsigned char c : pw) {
+    lower |= std::islower(c) != 0;
+    upper |= std::isupper(c) != 0;
+    digit |= std::isdigit(c) != 0;
+    symbol |= !std::isalnum(c);
+  }
+  return lower + upper + digit + symbol >= 3;
+}
+
+// What a body asks to change: attributes to set (an empty list clears one), a password, and
+// (groups) members to bind.
+struct Changes {
+  DirectoryAttributes set;
+  std::optional<std::string> password;
+  std::vector<std::string> members;  // object ids from members@odata.bind
+  std::vector<std::string> given;    // Graph names present, for the required check
+};
+
+bool given(const Changes& c, std::string_view name) {
+  return std::find(c.given.begin(), c.given.end(), name) != c.given.end();
+}
+
+std::optional<Refusal> read_value(const Writable& w, const nlohmann::json& v, bool creating,
+                                  std::string_view resource, Changes& out) {
+  std::vector<std::string> values;
+  if (v.is_null()) {
+    // null clears a property on PATCH; on creation it is as good as absent.
+    if (creating) return std::nullopt;
+  } else if (w.kind == ValueKind::kBool) {
+    if (!v.is_boolean()) return invalid_value(w.name, resource);
+    values.push_back(v.get<bool>() ? "true" : "false");
+  } else if (w.kind == ValueKind::kString) {
+    if (!v.is_string() || v.get<std::string>().size() > w.max_length) {
+      return invalid_value(w.name, resource);
+    }
+    std::string s = v.get<std::string>();
+    if (!s.empty()) values.push_back(std::move(s));
+  } else {
+    if (!v.is_array() || v.size() > 1) return invalid_value(w.name, resource);
+    for (const auto& e : v) {
+      if (!e.is_string() || e.get<std::string>().size() > w.max_length) {
+        return invalid_value(w.name, resource);
+      }
+      values.push_back(e.get<std::string>());
+    }
+  }
+  if (w.name == "userPrincipalName" && (values.empty() || !valid_upn(values[0]))) {
+    return invalid_value(w.name, resource);
+  }
+  if (w.name == "mailNickname" && (values.empty() || !valid_mail_nickname(values[0]))) {
+    return invalid_value(w.name, resource);
+  }
+  if (w.name == "displayName" && values.empty()) return invalid_value(w.name, resource);
+  if (w.kind == ValueKind::kBool && values.empty()) return invalid_value(w.name, resource);
+  out.set[std::string(w.attribute)] = std::move(values);
+  out.given.emplace_back(w.name);
+  return std::nullopt;
+}
+
+std::optional<Refusal> read_password_profile(const nlohmann::json& v, Changes& out) {
+  if (!v.is_object()) return invalid_value("passwordProfile", "User");
+  for (const auto& [key, value] : v.items()) {
+    if (key == "password") {
+      if (!value.is_string()) return invalid_value("passwordProfile", "User");
+      if (!complex_enough(value.get<std::string>())) {
+        return Refusal{400, "Request_BadRequest",
+                       "The specified password does not comply with password complexity "
+                       "requirements. Please provide a different password."};
+      }
+      out.password = value.get<std::string>();
+    } else if (key == "forceChangePasswordNextSignIn" ||
+               key == "forceChangePasswordNextSignInWithMfa") {
+      if (!value.is_boolean()) return invalid_value("passwordProfile", "User");
+      if (value.get<bool>()) {
+        return Refusal{400, "Request_BadRequest",
+                       "Property '" + key +
+                           "' set to true is not supported by upsync: its sign-in has no "
+                           "password change. Send false."};
+      }
+    } else {
+      return Refusal{
+          400, "Request_BadRequest",
+          "Property '" + key + "' does not exist as a declared property or extension property."};
+    }
+  }
+  if (!out.password) return invalid_value("passwordProfile", "User");
+  out.given.emplace_back("passwordProfile");
+  return std::nullopt;
+}
+
+// The object ids of "members@odata.bind" / "@odata.id" URLs: the last path segment, a GUID.
+std::optional<std::string> referenced_id(const nlohmann::json& url) {
+  if (!url.is_string()) return std::nullopt;
+  std::string_view s = url.get_ref<const std::string&>();
+  size_t slash = s.rfind('/');
+  std::string_view id = slash == std::string_view::npos ? s : s.substr(slash + 1);
+  std::string_view kind = slash == std::string_view::npos ? "" : s.substr(0, slash);
+  if (!kind.ends_with("/directoryObjects") && !kind.ends_with("/users") &&
+      !kind.ends_with("/groups")) {
+    return std::nullopt;
+  }
+  if (id.size() != 36) return std::nullopt;
+  for (size_t i = 0; i < id.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? id[i] != '-' : !std::isxdigit(static_cast<unsigned char>(id[i]))) {
+      return std::nullopt;
+    }
+  }
+  return ascii_lower(id);
+}
+
+// Checks every property of `body` against the resource's writable table.
+std::optional<Refusal> read_body(const nlohmann::json& body, bool creating, bool user,
+                                 Changes& out) {
+  const std::string_view resource = user ? "User" : "Group";
+  const GraphObjectType& type = user ? user_type() : group_type();
+  std::span<const Writable> table =
+      user ? std::span<const Writable>(kUserWritable) : std::span<const Writable>(kGroupWritable);
+  if (!body.is_object()) {
+    return Refusal{400, "BadRequest", "The request body must be a JSON object."};
+  }
+  for (const auto& [key, value] : body.items()) {
+    if (key == "@odata.type") {
+      if (!value.is_string() || value.get<std::string>() != "#" + std::string(type.type_name())) {
+        return Refusal{400, "BadRequest",
+                       "A type named '" + (value.is_string() ? value.get<std::string>() : "") +
+                           "' could not be resolved here: expected #" +
+                           std::string(type.type_name()) + "."};
+      }
+      continue;
+    }
+    if (user && key == "passwordProfile") {
+      if (auto no = read_password_profile(value, out)) return no;
+      continue;
+    }
+    if (!user && creating && key == "members@odata.bind") {
+      if (!value.is_array()) return invalid_value("members", resource);
+      for (const auto& url : value) {
+        auto id = referenced_id(url);
+        if (!id) {
+          return Refusal{
+              400, "Request_BadRequest",
+              "Invalid object identifier '" +
+                  quote_for_message(url.is_string() ? url.get<std::string>() : url.dump(), 200) +
+                  "'."};
+        }
+        out.members.push_back(*id);
+      }
+      continue;
+    }
+    if (!user && key == "groupTypes") {
+      // Only security and distribution groups: Microsoft 365 ("Unified") groups have a
+      // mailbox and a site that upsync does not make.
+      if (!value.is_array() || !value.empty()) {
+        return Refusal{400, "Request_BadRequest",
+                       "Property 'groupTypes' other than [] is not supported by upsync: it "
+                       "makes security and distribution groups, not Microsoft 365 groups."};
+      }
+      continue;
+    }
+    if (const Writable* w = find_writable(table, key)) {
+      if (auto no = read_value(*w, value, creating, resource, out)) return no;
+      continue;
+    }
+    auto known = type.parse_select(key);
+    for (std::string_view ro : kReadOnly) {
+      if (ascii_iequal(ro, key) || (key == "mail" && !user)) {
+        return Refusal{400, "Request_BadRequest",
+                       "Property '" + key + "' is read-only and cannot be set."};
+      }
+    }
+    if (known) {
+      return Refusal{400, "Request_BadRequest",
+                     "Property '" + key +
+                         "' is not supported by upsync: the cloud directory does not hold it."};
+    }
+    return Refusal{
+        400, "Request_BadRequest",
+        "Property '" + key + "' does not exist as a declared property or extension property."};
+  }
+  return std::nullopt;
+}
+
+std::optional<Refusal> check_required(const Changes& c, std::initializer_list<const char*> names,
+                                      std::string_view resource) {
+  for (const char* n : names) {
+    if (!given(c, n)) return invalid_value(n, resource);
+  }
+  return std::nullopt;
+}
+
+void write_created(Call& call, const ojson& body, const std::string& id, const char* set) {
+  call.res.status = 201;
+  call.res.set_header("Location", call.tenant_base + "/v1.0/" + set + "/" + id);
+  call.res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                       std::string(kGraphJson));
+}
+
+bool looks_like_guid(std::string_view s) {
+  return referenced_id("/users/" + std::string(s)) != std::nullopt;
+}
+
+// ---- Users ----
+
+Result<std::optional<DirectoryUser>> find_user(Call& call, DirectoryStore& dir,
+                                               std::string_view key) {
+  std::optional<DirectoryUser> user;
+  if (looks_like_guid(key)) {
+    UPSYNC_ASSIGN_OR_RETURN(user, dir.user(call.tenant.id, DirectoryLayer::kCloud, key));
+  } else {
+    UPSYNC_ASSIGN_OR_RETURN(user, dir.user_by_upn(call.tenant.id, DirectoryLayer::kCloud, key));
+  }
+  if (user && user->deleted) user.reset();
+  return user;
+}
+
+Refusal upn_taken() {
+  return {400, "Request_BadRequest",
+          "Another object with the same value for property userPrincipalName already exists."};
+}
+
+// The sign-in password stored for `upn`, if any (credentials.h).
+Result<std::optional<PasswordSignIn>> password_of(CredentialStore& creds, TenantId tenant,
+                                                  std::string_view upn) {
+  auto found = creds.person_with_password(tenant, upn);
+  if (!found) {
+    if (found.status().code() == StatusCode::kNotFound) return std::optional<PasswordSignIn>();
+    return found.status();
+  }
+  return std::optional<PasswordSignIn>(found->first);
+}
+
+bool is_admin_role(Role r) { return r == Role::kGlobalAdmin || r == Role::kSharePointAdmin; }
+
+Status create_user(Call& call) {
+  Principal who;
+  if (auto no = check_writer(call, who)) return write_refusal(call, *no);
+  if (auto no = check_no_options(call)) return write_refusal(call, *no);
+  UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, json_body(call.req));
+  Changes c;
+  if (auto no = read_body(body, true, true, c)) return write_refusal(call, *no);
+  if (auto no = check_required(
+          c,
+          {"accountEnabled", "displayName", "mailNickname", "userPrincipalName", "passwordProfile"},
+          "User")) {
+    return write_refusal(call, *no);
+  }
+  const std::string upn = c.set["userPrincipalName"][0];
+  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(auto existing, find_user(call, *dir, upn));
+  UPSYNC_ASSIGN_OR_RETURN(auto password, password_of(*creds, call.tenant.id, upn));
+  // A password already set for this UPN belongs to someone the directory does not list (an
+  // admin, say): a new user must not take it over.
+  if (existing || password) return write_refusal(call, upn_taken());
+  UPSYNC_ASSIGN_OR_RETURN(std::string hash, hash_secret(*c.password, kPasswordIterations));
+
+  DirectoryUser u;
+  u.object_id = new_ordered_guid();
+  u.attributes = std::move(c.set);
+  u.attributes["licensed"] = {"true"};
+  UPSYNC_RETURN_IF_ERROR(call.store.in_transaction([&]() -> Status {
+    UPSYNC_RETURN_IF_ERROR(dir->add(call.tenant.id, DirectoryLayer::kCloud, u));
+    return creds->set_password(call.tenant.id, {upn, Role::kUser, utc_now_iso()}, hash);
+  }));
+  ojson out = ojson::object();
+  out["@odata.context"] = call.tenant_base + "/v1.0/$metadata#users/$entity";
+  ojson fields = graph_user_json(u, default_user_select());
+  for (auto& [k, v] : fields.items()) out[k] = std::move(v);
+  write_created(call, out, u.object_id, "users");
+  return Status::ok();
+}
+
+// The user a PATCH or DELETE acts on, or why not: missing, synced, or an admin's account
+// that only a global admin may change.
+Result<std::variant<DirectoryUser, Refusal>> user_to_change(Call& call, const Principal& who,
+                                                            DirectoryStore& dir,
+                                                            CredentialStore& creds) {
+  using Out = std::variant<DirectoryUser, Refusal>;
+  const std::string key = call.match[1].str();
+  UPSYNC_ASSIGN_OR_RETURN(auto user, find_user(call, dir, key));
+  if (!user) return Out(not_found(key));
+  if (!user->source_anchor.empty())
+    return Out(Refusal{400, "Request_BadRequest", std::string(kSyncedObject)});
+  UPSYNC_ASSIGN_OR_RETURN(auto password,
+                          password_of(creds, call.tenant.id, user->first("userPrincipalName")));
+  if (password && is_admin_role(password->role) && who.role != Role::kGlobalAdmin) {
+    return Out(insufficient_privileges());
+  }
+  return Out(std::move(*user));
+}
+
+Status update_user(Call& call) {
+  Principal who;
+  if (auto no = check_writer(call, who)) return write_refusal(call, *no);
+  if (auto no = check_no_options(call)) return write_refusal(call, *no);
+  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(auto target, user_to_change(call, who, *dir, *creds));
+  if (auto* no = std::get_if<Refusal>(&target)) return write_refusal(call, *no);
+  DirectoryUser u = std::get<DirectoryUser>(std::move(target));
+  UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, json_body(call.req));
+  Changes c;
+  if (auto no = read_body(body, false, true, c)) return write_refusal(call, *no);
+  const std::string old_upn = u.first("userPrincipalName");
+  std::string upn = old_upn;
+  if (given(c, "userPrincipalName")) upn = c.set["userPrincipalName"][0];
+  UPSYNC_ASSIGN_OR_RETURN(auto password, password_of(*creds, call.tenant.id, old_upn));
+  if (!ascii_iequal(upn, old_upn)) {
+    // A rename must not land on another user, nor on someone's password; the user's own
+    // password does not follow the rename (it stays with the old name's sign-in), so a user
+    // who has one is renamed only once it is removed.
+    UPSYNC_ASSIGN_OR_RETURN(auto other, find_user(call, *dir, upn));
+    UPSYNC_ASSIGN_OR_RETURN(auto taken, password_of(*creds, call.tenant.id, upn));
+    if (other || taken) return write_refusal(call, upn_taken());
+    if (password && !c.password) {
+      return write_refusal(call, Refusal{400, "Request_BadRequest",
+                                         "Renaming a user who has a sign-in password needs a "
+                                         "new passwordProfile in the same request."});
+    }
+  }
+  std::optional<std::string> hash;
+  if (c.password) {
+    UPSYNC_ASSIGN_OR_RETURN(hash, hash_secret(*c.password, kPasswordIterations));
+  }
+  for (auto& [attr, values] : c.set) {
+    if (values.empty()) {
+      u.attributes.erase(attr);
+    } else {
+      u.attributes[attr] = std::move(values);
+    }
+  }
+  UPSYNC_RETURN_IF_ERROR(call.store.in_transaction([&]() -> Status {
+    UPSYNC_RETURN_IF_ERROR(dir->put(call.tenant.id, DirectoryLayer::kCloud, u).status());
+    if (!hash) return Status::ok();
+    Role role = password ? password->role : Role::kUser;
+    if (password && !ascii_iequal(upn, old_upn)) {
+      UPSYNC_RETURN_IF_ERROR(creds->remove_password(call.tenant.id, old_upn));
+    }
+    return creds->set_password(call.tenant.id, {upn, role, utc_now_iso()}, *hash);
+  }));
+  call.res.status = 204;
+  return Status::ok();
+}
+
+Status delete_user(Call& call) {
+  Principal who;
+  if (auto no = check_writer(call, who)) return write_refusal(call, *no);
+  if (auto no = check_no_options(call)) return write_refusal(call, *no);
+  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(auto target, user_to_change(call, who, *dir, *creds));
+  if (auto* no = std::get_if<Refusal>(&target)) return write_refusal(call, *no);
+  const DirectoryUser& u = std::get<DirectoryUser>(target);
+  const std::string upn = u.first("userPrincipalName");
+  UPSYNC_ASSIGN_OR_RETURN(auto password, password_of(*creds, call.tenant.id, upn));
+  // A deleted user signs in no more: their password goes with them, and with it their tokens.
+  UPSYNC_RETURN_IF_ERROR(call.store.in_transaction([&]() -> Status {
+    UPSYNC_RETURN_IF_ERROR(
+        dir->remove(call.tenant.id, DirectoryLayer::kCloud, u.object_id).status());
+    if (!password) return Status::ok();
+    return creds->remove_password(call.tenant.id, upn);
+  }));
+  call.res.status = 204;
+  return Status::ok();
+}
+
+// ---- Groups ----
+
+// The live cloud group a request names, or why not (missing; synced when `writing`).
+Result<std::variant<DirectoryGroup, Refusal>> group_to_change(Call& call, DirectoryStore& dir) {
+  using Out = std::variant<DirectoryGroup, Refusal>;
+  const std::string key = call.match[1].str();
+  if (!looks_like_guid(key)) return Out(not_found(key));
+  UPSYNC_ASSIGN_OR_RETURN(auto g,
+                          dir.group(call.tenant.id, DirectoryLayer::kCloud, ascii_lower(key)));
+  if (!g || g->deleted) return Out(not_found(key));
+  if (!g->source_anchor.empty())
+    return Out(Refusal{400, "Request_BadRequest", std::string(kSyncedObject)});
+  return Out(std::move(*g));
+}
+
+// The live member `id` names, or a refusal.
+Result<std::optional<Refusal>> check_member(Call& call, DirectoryStore& dir,
+                                            const DirectoryGroup& group, const std::string& id) {
+  if (id == group.object_id) {
+    return std::optional<Refusal>(
+        Refusal{400, "Request_BadRequest", "A group cannot be a member of itself."});
+  }
+  UPSYNC_ASSIGN_OR_RETURN(auto obj, dir.object(call.tenant.id, DirectoryLayer::kCloud, id));
+  if (!obj) return std::optional<Refusal>(not_found(id));
+  return std::optional<Refusal>();
+}
+
+Status create_group(Call& call) {
+  Principal who;
+  if (auto no = check_writer(call, who)) return write_refusal(call, *no);
+  if (auto no = check_no_options(call)) return write_refusal(call, *no);
+  UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, json_body(call.req));
+  Changes c;
+  if (auto no = read_body(body, true, false, c)) return write_refusal(call, *no);
+  if (auto no = check_required(c, {"displayName", "mailEnabled", "mailNickname", "securityEnabled"},
+                               "Group")) {
+    return write_refusal(call, *no);
+  }
+  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(call.store));
+  DirectoryGroup g;
+  g.object_id = new_ordered_guid();
+  g.attributes = std::move(c.set);
+  for (const std::string& id : c.members) {
+    UPSYNC_ASSIGN_OR_RETURN(auto no, check_member(call, *dir, g, id));
+    if (no) return write_refusal(call, *no);
+  }
+  g.members = std::move(c.members);
+  UPSYNC_RETURN_IF_ERROR(dir->put_group(call.tenant.id, DirectoryLayer::kCloud, g).status());
+  UPSYNC_ASSIGN_OR_RETURN(auto stored,
+                          dir->group(call.tenant.id, DirectoryLayer::kCloud, g.object_id));
+  if (!stored) return internal_error("the group just written is not in the cloud directory");
+  ojson out = ojson::object();
+  out["@odata.context"] = call.tenant_base + "/v1.0/$metadata#groups/$entity";
+  ojson fields = group_type().json(view_of(*stored), group_type().default_select());
+  for (auto& [k, v] : fields.items()) out[k] = std::move(v);
+  write_created(call, out, g.object_id, "groups");
+  return Status::ok();
+}
+
+Status update_group(Call& call) {
+  Principal who;
+  if (auto no = check_writer(call, who)) return write_refusal(call, *no);
+  if (auto no = check_no_options(call)) return write_refusal(call, *no);
+  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(auto target, group_to_change(call, *dir));
+  if (auto* no = std::get_if<Refusal>(&target)) return write_refusal(call, *no);
+  DirectoryGroup g = std::get<DirectoryGroup>(std::move(target));
+  UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, json_body(call.req));
+  Changes c;
+  if (auto no = read_body(body, false, false, c)) return write_refusal(call, *no);
+  for (auto& [attr, values] : c.set) {
+    if (values.empty()) {
+      g.attributes.erase(attr);
+    } else {
+      g.attributes[attr] = std::move(values);
+    }
+  }
+  UPSYNC_RETURN_IF_ERROR(dir->put_group(call.tenant.id, DirectoryLayer::kCloud, g).status());
+  call.res.status = 204;
+  return Status::ok();
+}
+
+Status delete_group(Call& call) {
+  Principal who;
+  if (auto no = check_writer(call, who)) return write_refusal(call, *no);
+  if (auto no = check_no_options(call)) return write_refusal(call, *no);
+  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(auto target, group_to_change(call, *dir));
+  if (auto* no = std::get_if<Refusal>(&target)) return write_refusal(call, *no);
+  UPSYNC_RETURN_IF_ERROR(dir->remove_group(call.tenant.id, DirectoryLayer::kCloud,
+                                           std::get<DirectoryGroup>(target).object_id)
+                             .status());
+  call.res.status = 204;
+  return Status::ok();
+}
+
+Status add_member(Call& call) {
+  Principal who;
+  if (auto no = check_writer(call, who)) return write_refusal(call, *no);
+  if (auto no = check_no_options(call)) return write_refusal(call, *no);
+  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(auto target, group_to_change(call, *dir));
+  if (auto* no = std::get_if<Refusal>(&target)) return write_refusal(call, *no);
+  DirectoryGroup g = std::get<DirectoryGroup>(std::move(target));
+  UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, json_body(call.req));
+  if (!body.is_object() || body.size() != 1 || !body.contains("@odata.id")) {
+    return write_refusal(call, Refusal{400, "BadRequest",
+                                       "The request body must be {\"@odata.id\": "
+                                       "\"https://graph.microsoft.com/v1.0/directoryObjects/"
+                                       "{id}\"} and nothing else."});
+  }
+  auto id = referenced_id(body["@odata.id"]);
+  if (!id) {
+    return write_refusal(call,
+                         Refusal{400, "Request_BadRequest",
+                                 "Invalid object identifier '" +
+                                     quote_for_message(body["@odata.id"].dump(), 200) + "'."});
+  }
+  UPSYNC_ASSIGN_OR_RETURN(auto no, check_member(call, *dir, g, *id));
+  if (no) return write_refusal(call, *no);
+  if (std::find(g.members.begin(), g.members.end(), *id) != g.members.end()) {
+    return write_refusal(call, Refusal{400, "Request_BadRequest",
+                                       "One or more added object references already exist for "
+                                       "the following modified properties: 'members'."});
+  }
+  g.members.push_back(*id);
+  UPSYNC_RETURN_IF_ERROR(dir->put_group(call.tenant.id, DirectoryLayer::kCloud, g).status());
+  call.res.status = 204;
+  return Status::ok();
+}
+
+Status remove_member(Call& call) {
+  Principal who;
+  if (auto no = check_writer(call, who)) return write_refusal(call, *no);
+  if (auto no = check_no_options(call)) return write_refusal(call, *no);
+  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(auto target, group_to_change(call, *dir));
+  if (auto* no = std::get_if<Refusal>(&target)) return write_refusal(call, *no);
+  DirectoryGroup g = std::get<DirectoryGroup>(std::move(target));
+  const std::string member = ascii_lower(call.match[2].str());
+  auto it = std::find(g.members.begin(), g.members.end(), member);
+  if (it == g.members.end()) return write_refusal(call, not_found(call.match[2].str()));
+  g.members.erase(it);
+  UPSYNC_RETURN_IF_ERROR(dir->put_group(call.tenant.id, DirectoryLayer::kCloud, g).status());
+  call.res.status = 204;
+  return Status::ok();
+}
+
+}  // namespace
+
+void add_graph_write_routes(Router& router) {
+  // Writes check their caller themselves (check_writer), to answer in Graph's words.
+  auto add = [&](const char* method, const char* pattern, Handler h) {
+    router.add(method, pattern, Surface::kGraph, Access::kSignedIn, std::move(h));
+  };
+  add("POST", R"(^/v1\.0/users/?$)", create_user);
+  add("PATCH", R"(^/v1\.0/users/([^/]+)$)", update_user);
+  add("DELETE", R"(^/v1\.0/users/([^/]+)$)", delete_user);
+  add("POST", R"(^/v1\.0/groups/?$)", create_group);
+  add("PATCH", R"(^/v1\.0/groups/([^/]+)$)", update_group);
+  add("DELETE", R"(^/v1\.0/groups/([^/]+)$)", delete_group);
+  add("POST", R"(^/v1\.0/groups/([^/]+)/members/\$ref$)", add_member);
+  add("DELETE", R"(^/v1\.0/groups/([^/]+)/members/([^/]+)/\$ref$)", remove_member);
+}
+
+}  // namespace upsync
