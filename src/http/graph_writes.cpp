@@ -1,6 +1,7 @@
 #include "http/graph_writes.h"
 
 #include <algorithm>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "auth/credentials.h"
@@ -109,6 +110,73 @@ Result<std::optional<PasswordSignIn>> password_of(CredentialStore& creds, Tenant
 
 bool is_admin_role(Role r) { return r == Role::kGlobalAdmin || r == Role::kSharePointAdmin; }
 
+// A step that hashes a password (about 150 ms at kPasswordIterations) runs on the sign-in pool
+// (auth/hash_pool.h), as the token endpoint's hashing does, with a Call of the pool thread's
+// own store: the request loop serves other connections meanwhile. A full pool answers 503
+// with Retry-After.
+Status on_hash_pool(Call& call, std::function<Status(Call&)> step) {
+  ServerContext& server = call.server;
+  const HttpRequest* req = &call.req;
+  Tenant tenant = call.tenant;
+  std::optional<Principal> principal = call.principal;
+  std::string origin = call.origin, tenant_base = call.tenant_base, path = call.path;
+  call.res.later = [=, &server](FinishAnswer finish) {
+    auto job = [=, &server] {
+      HttpResponse res;
+      auto store = server.thread_store();
+      if (!store) {
+        write_error(*req, res, Surface::kGraph, unavailable(store.status().message()));
+      } else {
+        Call c{*req,   res,         server, **store, tenant,         principal,
+               origin, tenant_base, path,   {},      Surface::kGraph};
+        Status st = step(c);
+        if (!st.is_ok()) write_error(*req, res, Surface::kGraph, st);
+      }
+      finish(std::move(res));
+    };
+    if (server.sign_in_pool->try_submit(job)) return;
+    HttpResponse busy;
+    busy.set_header("Retry-After", "1");
+    write_graph_error(*req, busy, 503, "serviceNotAvailable",
+                      "The service is busy hashing passwords; retry after 1 second.");
+    finish(std::move(busy));
+  };
+  return Status::ok();
+}
+
+// The checks against what is stored, and the writes, of a creation: in one transaction, after
+// the hashing, so that two creations of one UPN cannot both pass.
+Status create_user_now(Call& call, const Changes& c) {
+  const std::string upn = c.set.at("userPrincipalName")[0];
+  UPSYNC_ASSIGN_OR_RETURN(std::string hash, hash_secret(*c.password, kPasswordIterations));
+  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
+  DirectoryUser u;
+  u.object_id = new_ordered_guid();
+  u.attributes = c.set;
+  u.attributes["licensed"] = {"true"};
+  std::optional<Refusal> refused;
+  UPSYNC_RETURN_IF_ERROR(call.store.in_transaction([&]() -> Status {
+    UPSYNC_ASSIGN_OR_RETURN(auto existing, find_user(call, *dir, upn));
+    UPSYNC_ASSIGN_OR_RETURN(auto password, password_of(*creds, call.tenant.id, upn));
+    // A password already set for this UPN belongs to someone the directory does not list (an
+    // admin, say): a new user must not take it over.
+    if (existing || password) {
+      refused = upn_taken();
+      return Status::ok();
+    }
+    UPSYNC_RETURN_IF_ERROR(dir->add(call.tenant.id, DirectoryLayer::kCloud, u));
+    return creds->set_password(call.tenant.id, {upn, Role::kUser, utc_now_iso()}, hash);
+  }));
+  if (refused) return write_refusal(call, *refused);
+  ojson out = ojson::object();
+  out["@odata.context"] = call.tenant_base + "/v1.0/$metadata#users/$entity";
+  ojson fields = graph_user_json(u, default_user_select());
+  for (auto& [k, v] : fields.items()) out[k] = std::move(v);
+  write_created(call, out, u.object_id, "users");
+  return Status::ok();
+}
+
 Status create_user(Call& call) {
   Principal who;
   if (auto no = check_writer(call, who)) return write_refusal(call, *no);
@@ -122,39 +190,16 @@ Status create_user(Call& call) {
           "User")) {
     return write_refusal(call, *no);
   }
-  const std::string upn = c.set["userPrincipalName"][0];
-  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(call.store));
-  UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
-  UPSYNC_ASSIGN_OR_RETURN(auto existing, find_user(call, *dir, upn));
-  UPSYNC_ASSIGN_OR_RETURN(auto password, password_of(*creds, call.tenant.id, upn));
-  // A password already set for this UPN belongs to someone the directory does not list (an
-  // admin, say): a new user must not take it over.
-  if (existing || password) return write_refusal(call, upn_taken());
-  UPSYNC_ASSIGN_OR_RETURN(std::string hash, hash_secret(*c.password, kPasswordIterations));
-
-  DirectoryUser u;
-  u.object_id = new_ordered_guid();
-  u.attributes = std::move(c.set);
-  u.attributes["licensed"] = {"true"};
-  UPSYNC_RETURN_IF_ERROR(call.store.in_transaction([&]() -> Status {
-    UPSYNC_RETURN_IF_ERROR(dir->add(call.tenant.id, DirectoryLayer::kCloud, u));
-    return creds->set_password(call.tenant.id, {upn, Role::kUser, utc_now_iso()}, hash);
-  }));
-  ojson out = ojson::object();
-  out["@odata.context"] = call.tenant_base + "/v1.0/$metadata#users/$entity";
-  ojson fields = graph_user_json(u, default_user_select());
-  for (auto& [k, v] : fields.items()) out[k] = std::move(v);
-  write_created(call, out, u.object_id, "users");
-  return Status::ok();
+  return on_hash_pool(call, [c](Call& pooled) { return create_user_now(pooled, c); });
 }
 
 // The user a PATCH or DELETE acts on, or why not: missing, synced, or an admin's account
 // that only a global admin may change.
 Result<std::variant<DirectoryUser, Refusal>> user_to_change(Call& call, const Principal& who,
+                                                            const std::string& key,
                                                             DirectoryStore& dir,
                                                             CredentialStore& creds) {
   using Out = std::variant<DirectoryUser, Refusal>;
-  const std::string key = call.match[1].str();
   UPSYNC_ASSIGN_OR_RETURN(auto user, find_user(call, dir, key));
   if (!user) return Out(not_found(key));
   if (!user->source_anchor.empty())
@@ -167,47 +212,51 @@ Result<std::variant<DirectoryUser, Refusal>> user_to_change(Call& call, const Pr
   return Out(std::move(*user));
 }
 
-Status update_user(Call& call) {
-  Principal who;
-  if (auto no = check_writer(call, who)) return write_refusal(call, *no);
-  if (auto no = check_no_options(call)) return write_refusal(call, *no);
-  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(call.store));
-  UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
-  UPSYNC_ASSIGN_OR_RETURN(auto target, user_to_change(call, who, *dir, *creds));
-  if (auto* no = std::get_if<Refusal>(&target)) return write_refusal(call, *no);
-  DirectoryUser u = std::get<DirectoryUser>(std::move(target));
-  UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, json_body(call.req));
-  Changes c;
-  if (auto no = read_graph_body(body, false, true, c)) return write_refusal(call, *no);
-  const std::string old_upn = u.first("userPrincipalName");
-  std::string upn = old_upn;
-  if (graph_body_gave(c, "userPrincipalName")) upn = c.set["userPrincipalName"][0];
-  UPSYNC_ASSIGN_OR_RETURN(auto password, password_of(*creds, call.tenant.id, old_upn));
-  if (!ascii_iequal(upn, old_upn)) {
-    // A rename must not land on another user, nor on someone's password; the user's own
-    // password does not follow the rename (it stays with the old name's sign-in), so a user
-    // who has one is renamed only once it is removed.
-    UPSYNC_ASSIGN_OR_RETURN(auto other, find_user(call, *dir, upn));
-    UPSYNC_ASSIGN_OR_RETURN(auto taken, password_of(*creds, call.tenant.id, upn));
-    if (other || taken) return write_refusal(call, upn_taken());
-    if (password && !c.password) {
-      return write_refusal(call, Refusal{400, "Request_BadRequest",
-                                         "Renaming a user who has a sign-in password needs a "
-                                         "new passwordProfile in the same request."});
-    }
-  }
+// A PATCH's checks against what is stored, and its writes, in one transaction (after the
+// hashing of a new password, if any).
+Status update_user_now(Call& call, const Principal& who, const std::string& key, const Changes& c) {
   std::optional<std::string> hash;
   if (c.password) {
     UPSYNC_ASSIGN_OR_RETURN(hash, hash_secret(*c.password, kPasswordIterations));
   }
-  for (auto& [attr, values] : c.set) {
-    if (values.empty()) {
-      u.attributes.erase(attr);
-    } else {
-      u.attributes[attr] = std::move(values);
-    }
-  }
+  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
+  std::optional<Refusal> refused;
   UPSYNC_RETURN_IF_ERROR(call.store.in_transaction([&]() -> Status {
+    UPSYNC_ASSIGN_OR_RETURN(auto target, user_to_change(call, who, key, *dir, *creds));
+    if (auto* no = std::get_if<Refusal>(&target)) {
+      refused = *no;
+      return Status::ok();
+    }
+    DirectoryUser u = std::get<DirectoryUser>(std::move(target));
+    const std::string old_upn = u.first("userPrincipalName");
+    std::string upn = old_upn;
+    if (graph_body_gave(c, "userPrincipalName")) upn = c.set.at("userPrincipalName")[0];
+    UPSYNC_ASSIGN_OR_RETURN(auto password, password_of(*creds, call.tenant.id, old_upn));
+    if (!ascii_iequal(upn, old_upn)) {
+      // A rename must not land on another user, nor on someone's password. A sign-in password
+      // is stored by UPN, so a user who has one is renamed with a new one in the same request
+      // (it moves to the new name; the old name signs in no more).
+      UPSYNC_ASSIGN_OR_RETURN(auto other, find_user(call, *dir, upn));
+      UPSYNC_ASSIGN_OR_RETURN(auto taken, password_of(*creds, call.tenant.id, upn));
+      if (other || taken) {
+        refused = upn_taken();
+        return Status::ok();
+      }
+      if (password && !hash) {
+        refused = Refusal{400, "Request_BadRequest",
+                          "Renaming a user who has a sign-in password needs a new "
+                          "passwordProfile in the same request."};
+        return Status::ok();
+      }
+    }
+    for (const auto& [attr, values] : c.set) {
+      if (values.empty()) {
+        u.attributes.erase(attr);
+      } else {
+        u.attributes[attr] = values;
+      }
+    }
     UPSYNC_RETURN_IF_ERROR(dir->put(call.tenant.id, DirectoryLayer::kCloud, u).status());
     if (!hash) return Status::ok();
     Role role = password ? password->role : Role::kUser;
@@ -216,8 +265,22 @@ Status update_user(Call& call) {
     }
     return creds->set_password(call.tenant.id, {upn, role, utc_now_iso()}, *hash);
   }));
+  if (refused) return write_refusal(call, *refused);
   call.res.status = 204;
   return Status::ok();
+}
+
+Status update_user(Call& call) {
+  Principal who;
+  if (auto no = check_writer(call, who)) return write_refusal(call, *no);
+  if (auto no = check_no_options(call)) return write_refusal(call, *no);
+  const std::string key = call.match[1].str();
+  UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, json_body(call.req));
+  Changes c;
+  if (auto no = read_graph_body(body, false, true, c)) return write_refusal(call, *no);
+  if (!c.password) return update_user_now(call, who, key, c);
+  return on_hash_pool(call,
+                      [who, key, c](Call& pooled) { return update_user_now(pooled, who, key, c); });
 }
 
 Status delete_user(Call& call) {
@@ -226,7 +289,8 @@ Status delete_user(Call& call) {
   if (auto no = check_no_options(call)) return write_refusal(call, *no);
   UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(call.store));
   UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
-  UPSYNC_ASSIGN_OR_RETURN(auto target, user_to_change(call, who, *dir, *creds));
+  UPSYNC_ASSIGN_OR_RETURN(auto target,
+                          user_to_change(call, who, call.match[1].str(), *dir, *creds));
   if (auto* no = std::get_if<Refusal>(&target)) return write_refusal(call, *no);
   const DirectoryUser& u = std::get<DirectoryUser>(target);
   const std::string upn = u.first("userPrincipalName");

@@ -142,6 +142,25 @@ TEST_F(GraphWritesTest, CreatedUsersAreInTheDirectoryDeltaAndSignIn) {
   ASSERT_EQ(call("PATCH", "/users/new@contoso.com", R"({"jobTitle":null})").first, 204);
   EXPECT_TRUE(call("GET", "/users/" + id).second["jobTitle"].is_null());
 
+  // A new password (hashed on the sign-in pool) replaces the old one; a rename of a user who
+  // signs in needs one, and moves it to the new name.
+  ASSERT_EQ(call("PATCH", "/users/" + id, R"({"passwordProfile":{"password":"Zz9?other"}})").first,
+            204);
+  EXPECT_FALSE(person("new@contoso.com", "Zz9?other").empty());
+  expect_error(call("PATCH", "/users/" + id, R"({"userPrincipalName":"renamed@contoso.com"})"), 400,
+               "Request_BadRequest", "needs a new passwordProfile");
+  ASSERT_EQ(call("PATCH", "/users/" + id,
+                 R"({"userPrincipalName":"renamed@contoso.com",)"
+                 R"("passwordProfile":{"password":"Zz9?third"}})")
+                .first,
+            204);
+  EXPECT_FALSE(person("renamed@contoso.com", "Zz9?third").empty());
+  ASSERT_EQ(
+      call("PATCH", "/users/" + id,
+           R"({"userPrincipalName":"new@contoso.com","passwordProfile":{"password":"Xy7!secret"}})")
+          .first,
+      204);
+
   auto [st4, changes] = call("GET", next);
   ASSERT_EQ(st4, 200) << changes;
   ASSERT_EQ(changes["value"].size(), 1u) << changes;
