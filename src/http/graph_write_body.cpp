@@ -213,6 +213,13 @@ std::optional<GraphRefusal> read_graph_body(const nlohmann::json& body, bool cre
       if (auto no = read_password_profile(value, out)) return no;
       continue;
     }
+    if (!user && !creating && (key == "members@odata.bind" || key == "owners@odata.bind")) {
+      return Refusal{400, "Request_BadRequest",
+                     "Property '" + key +
+                         "' is not supported by upsync on PATCH: add members with POST "
+                         "/groups/{id}/members/$ref and remove them with DELETE "
+                         "/groups/{id}/members/{id}/$ref."};
+    }
     if (!user && creating && key == "members@odata.bind") {
       if (!value.is_array()) return graph_invalid_value("members", resource);
       for (const auto& url : value) {

@@ -320,6 +320,8 @@ TEST_F(GraphWritesTest, GroupsAndTheirMembersAreWritten) {
                400, "Request_BadRequest", "groupTypes");
   expect_error(call("PATCH", "/groups/" + id, R"({"mail":"x@contoso.com"})"), 400,
                "Request_BadRequest", "read-only");
+  expect_error(call("PATCH", "/groups/" + id, R"({"members@odata.bind":[]})"), 400,
+               "Request_BadRequest", "members/$ref");
   // Members' reads and writes need a writer too.
   expect_error(call("DELETE", "/groups/" + id + "/members/" + adele + "/$ref", "",
                     person("adele@contoso.com")),
