@@ -24,7 +24,7 @@ nlohmann::json access_token_claims(const Principal& who, std::string_view issuer
     c["sub"] = who.client_id;
     c["oid"] = who.client_id;
     c["app_displayname"] = who.display_name;
-    c["roles"] = {"Sites.FullControl.All", "User.ReadWrite.All"};
+    c["roles"] = {"Sites.FullControl.All", "User.ReadWrite.All", "Group.ReadWrite.All"};
   } else {
     c["idtyp"] = "user";
     c["upn"] = who.upn;

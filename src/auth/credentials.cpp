@@ -35,6 +35,20 @@ Result<Principal> sign_in_app(CredentialStore& creds, const Tenant& tenant,
   return p;
 }
 
+Result<AppCertificate> add_app_certificate(CredentialStore& creds, const Tenant& tenant,
+                                           std::string_view client_id, std::string_view pem) {
+  UPSYNC_ASSIGN_OR_RETURN(AppCertificate cert, parse_certificate_pem(pem));
+  if (cert.not_after_unix <= unix_now()) {
+    return invalid_argument("the certificate expired on " + cert.not_after +
+                            ": an app could not sign in with it");
+  }
+  UPSYNC_ASSIGN_OR_RETURN(auto app, creds.app_with_secret(tenant.id, client_id));
+  cert.client_id = app.first.client_id;
+  cert.added_at = utc_now_iso();
+  UPSYNC_RETURN_IF_ERROR(creds.add_certificate(tenant.id, cert));
+  return cert;
+}
+
 Status set_password(CredentialStore& creds, const Tenant& tenant, std::string_view upn, Role role,
                     std::string_view password) {
   if (role == Role::kApp) return invalid_argument("a person cannot have the role 'app'");

@@ -8,6 +8,7 @@
 #include "auth/credentials.h"
 #include "cli/context.h"
 #include "cli/output.h"
+#include "core/files.h"
 
 namespace upsync {
 namespace {
@@ -27,6 +28,8 @@ Result<std::pair<Tenant, std::unique_ptr<CredentialStore>>> open_creds(CliContex
   UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(*store));
   return std::make_pair(std::move(t), std::move(creds));
 }
+
+void add_cert_commands(CLI::App& group, CliContext& ctx);
 
 void add_app_commands(CLI::App& app, CliContext& ctx) {
   CLI::App* group = app.add_subcommand("app", "apps that sign in with a client id and secret");
@@ -87,6 +90,81 @@ void add_app_commands(CLI::App& app, CliContext& ctx) {
       UPSYNC_ASSIGN_OR_RETURN(auto tc, open_creds(ctx, ra->tenant));
       UPSYNC_RETURN_IF_ERROR(tc.second->remove_app(tc.first.id, ra->name));
       if (!ctx.json) *ctx.out << "removed app " << ra->name << "\n";
+      return Status::ok();
+    };
+  });
+  add_cert_commands(*group, ctx);
+}
+
+struct CertArgs {
+  std::string tenant;
+  std::string client_id;
+  std::string arg;  // the PEM file (add) or the thumbprint (remove)
+};
+
+// upsync app cert add|list|remove: certificate credentials (auth/app_certificate.h).
+void add_cert_commands(CLI::App& group, CliContext& ctx) {
+  CLI::App* cert = group.add_subcommand("cert", "an app's certificates (client assertions)");
+  cert->require_subcommand(1);
+
+  auto aa = std::make_shared<CertArgs>();
+  CLI::App* add = cert->add_subcommand(
+      "add", "register a certificate (PEM, public part only) the app signs assertions with");
+  add->add_option("--tenant,-t", aa->tenant, "tenant name")->required();
+  add->add_option("client-id", aa->client_id, "the app's client id")->required();
+  add->add_option("pem-file", aa->arg, "the certificate, PEM")->required();
+  add->callback([&ctx, aa] {
+    ctx.action = [&ctx, aa]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(std::string pem, read_whole_file(aa->arg));
+      UPSYNC_ASSIGN_OR_RETURN(auto tc, open_creds(ctx, aa->tenant));
+      UPSYNC_ASSIGN_OR_RETURN(AppCertificate c,
+                              add_app_certificate(*tc.second, tc.first, aa->client_id, pem));
+      if (ctx.json) {
+        print_json(*ctx.out, app_certificate_json(c));
+      } else {
+        *ctx.out << "added certificate " << c.thumbprint_sha1 << " (" << c.subject
+                 << ", valid until " << c.not_after << ")\n";
+      }
+      return Status::ok();
+    };
+  });
+
+  auto la = std::make_shared<CertArgs>();
+  CLI::App* list = cert->add_subcommand("list", "list an app's certificates");
+  list->add_option("--tenant,-t", la->tenant, "tenant name")->required();
+  list->add_option("client-id", la->client_id, "the app's client id")->required();
+  list->callback([&ctx, la] {
+    ctx.action = [&ctx, la]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(auto tc, open_creds(ctx, la->tenant));
+      UPSYNC_RETURN_IF_ERROR(tc.second->app_with_secret(tc.first.id, la->client_id).status());
+      UPSYNC_ASSIGN_OR_RETURN(auto certs, tc.second->certificates(tc.first.id, la->client_id));
+      if (ctx.json) {
+        nlohmann::json arr = nlohmann::json::array();
+        for (const auto& c : certs) arr.push_back(app_certificate_json(c));
+        print_json(*ctx.out, arr);
+        return Status::ok();
+      }
+      TextTable table({"THUMBPRINT (SHA-1)", "SHA-256", "SUBJECT", "NOT BEFORE", "NOT AFTER"});
+      for (const auto& c : certs) {
+        table.add_row(
+            {c.thumbprint_sha1, c.thumbprint_sha256, c.subject, c.not_before, c.not_after});
+      }
+      table.print(*ctx.out);
+      return Status::ok();
+    };
+  });
+
+  auto ra = std::make_shared<CertArgs>();
+  CLI::App* rm = cert->add_subcommand(
+      "remove", "remove a certificate (the app's tokens stop working within 2 s)");
+  rm->add_option("--tenant,-t", ra->tenant, "tenant name")->required();
+  rm->add_option("client-id", ra->client_id, "the app's client id")->required();
+  rm->add_option("thumbprint", ra->arg, "its SHA-1 or SHA-256 thumbprint (hex)")->required();
+  rm->callback([&ctx, ra] {
+    ctx.action = [&ctx, ra]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(auto tc, open_creds(ctx, ra->tenant));
+      UPSYNC_RETURN_IF_ERROR(tc.second->remove_certificate(tc.first.id, ra->client_id, ra->arg));
+      if (!ctx.json) *ctx.out << "removed certificate " << ra->arg << "\n";
       return Status::ok();
     };
   });

@@ -124,6 +124,47 @@ Status remove_app(Call& call) {
   return Status::ok();
 }
 
+// An app's certificates (auth/app_certificate.h); the app must be the tenant's.
+Status list_certificates(Call& call) {
+  UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
+  const std::string client_id = call.match[1].str();
+  UPSYNC_RETURN_IF_ERROR(creds->app_with_secret(call.tenant.id, client_id).status());
+  UPSYNC_ASSIGN_OR_RETURN(auto certs, creds->certificates(call.tenant.id, client_id));
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& c : certs) arr.push_back(app_certificate_json(c));
+  write_json(call.res, 200, {{"value", arr}});
+  return Status::ok();
+}
+
+Status add_certificate(Call& call) {
+  UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, json_body(call.req));
+  if (!body.is_object() || !body.contains("certificate") || !body["certificate"].is_string()) {
+    return invalid_argument(
+        "request body: 'certificate' (a string, the PEM certificate: "
+        "-----BEGIN CERTIFICATE-----...) is required");
+  }
+  for (const auto& [key, value] : body.items()) {
+    if (key != "certificate") {
+      return invalid_argument("request body: unknown field '" + key +
+                              "' (the only field is 'certificate')");
+    }
+  }
+  UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(AppCertificate c,
+                          add_app_certificate(*creds, call.tenant, call.match[1].str(),
+                                              body["certificate"].get<std::string>()));
+  write_json(call.res, 201, app_certificate_json(c));
+  return Status::ok();
+}
+
+Status remove_certificate(Call& call) {
+  UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
+  UPSYNC_RETURN_IF_ERROR(
+      creds->remove_certificate(call.tenant.id, call.match[1].str(), call.match[2].str()));
+  call.res.status = 204;
+  return Status::ok();
+}
+
 Status list_runs(Call& call) {
   int limit = 50;
   if (call.req.has_param("top")) {
@@ -258,6 +299,14 @@ const AdminRoute kRoutes[] = {
      Who::kGlobalAdmin, 201, add_app},
     {"DELETE", "/admin/v1/apps/{clientId}", "Remove an app; its tokens stop working within 2 s",
      Who::kGlobalAdmin, 204, remove_app},
+    {"GET", "/admin/v1/apps/{clientId}/certificates", "An app's certificates", Who::kGlobalAdmin,
+     200, list_certificates},
+    {"POST", "/admin/v1/apps/{clientId}/certificates",
+     "Register a certificate (body: {\"certificate\": PEM}) for client assertions",
+     Who::kGlobalAdmin, 201, add_certificate},
+    {"DELETE", "/admin/v1/apps/{clientId}/certificates/{thumbprint}",
+     "Remove a certificate; the app's tokens stop working within 2 s", Who::kGlobalAdmin, 204,
+     remove_certificate},
     {"GET", "/admin/v1/sync/runs", "Sync runs, newest first (?top=N)", Who::kTenantManager, 200,
      list_runs},
     {"POST", "/admin/v1/sync/runs",

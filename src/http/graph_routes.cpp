@@ -12,6 +12,7 @@
 #include "http/graph_filter.h"
 #include "http/graph_group.h"
 #include "http/graph_user.h"
+#include "http/graph_writes.h"
 
 namespace upsync {
 
@@ -807,6 +808,7 @@ void add_graph_routes(Router& router) {
   router.add("GET", R"(^/v1\.0/groups/([^/]+)/transitiveMembers$)", Surface::kGraph,
              Access::kSignedIn, list_group_transitive_members);
   router.add("GET", R"(^/v1\.0/me$)", Surface::kGraph, Access::kSignedIn, me);
+  add_graph_write_routes(router);
 }
 
 }  // namespace upsync

@@ -1,7 +1,7 @@
 // The Microsoft Graph-compatible users and groups API (DESIGN.md §3), served from the tenant's
 // cloud directory (what Graph reads in Azure AD). Tenant from the path prefix
 // (/tenants/<name>/v1.0/...), the host name, or the token; any signed-in caller of the tenant
-// may read.
+// may read. Writes (POST, PATCH, DELETE) are graph_writes.h's.
 //   GET /v1.0/users                     $select, $filter (graph_filter.h), $top (1-999, default
 //                                       100), $count=true (needs "ConsistencyLevel: eventual",
 //                                       as Graph does), paged by @odata.nextLink ($skiptoken),

@@ -2,6 +2,7 @@
 
 #include "auth/access_token.h"
 #include "auth/audience.h"
+#include "auth/client_assertion.h"
 #include "auth/credentials.h"
 #include "auth/secret.h"
 #include "core/clock.h"
@@ -204,6 +205,34 @@ Status app_sign_in(Call& call, const std::string& client_id, const std::string& 
   return issue_token(call, std::move(*app), client_id, scope);
 }
 
+// client_credentials with a certificate: the client assertion (auth/client_assertion.h). No
+// hashing, so it runs on the request thread: one RSA verification.
+Status assertion_sign_in(Call& call, const std::string& client_id, const std::string& scope) {
+  const std::string type = call.req.get_param_value("client_assertion_type");
+  const std::string assertion = call.req.get_param_value("client_assertion");
+  if (type.empty() || assertion.empty()) {
+    return write_aad_error(call, 400, "invalid_request", 900144,
+                           std::string("The request body must contain the following parameter: "
+                                       "'") +
+                               (type.empty() ? "client_assertion_type" : "client_assertion") +
+                               "'.");
+  }
+  if (type != kJwtBearerAssertionType) {
+    return write_aad_error(call, 400, "invalid_request", 900144,
+                           "The value of 'client_assertion_type' must be '" +
+                               std::string(kJwtBearerAssertionType) + "', not '" +
+                               quote_for_message(type, 100) + "'.");
+  }
+  UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
+  const std::string endpoint = call.origin + "/" + call.tenant.name + "/oauth2/v2.0/token";
+  UPSYNC_ASSIGN_OR_RETURN(auto outcome, sign_in_with_assertion(*creds, call.tenant, client_id,
+                                                               assertion, endpoint, unix_now()));
+  if (auto* no = std::get_if<AssertionRefusal>(&outcome)) {
+    return write_aad_error(call, no->http_status, no->error, no->aadsts, no->description);
+  }
+  return issue_token(call, std::move(std::get<Principal>(outcome)), client_id, scope);
+}
+
 Status token(Call& call) {
   const auto& req = call.req;
   // Credentials only in the body: a query string stays in logs, proxies and browser history.
@@ -262,6 +291,13 @@ Status token(Call& call) {
                                  "with /.default suffixed to the resource identifier "
                                  "(application ID URI).");
     }
+    if (req.has_param("client_assertion") || req.has_param("client_assertion_type")) {
+      if (!secret.empty()) {
+        return write_aad_error(call, 400, "invalid_request", 900144,
+                               "Send either 'client_secret' or 'client_assertion', not both.");
+      }
+      return assertion_sign_in(call, client_id, scope);
+    }
     if (secret.empty()) {
       return write_aad_error(call, 401, "invalid_client", 7000218,
                              "The request body must contain the following parameter: "
@@ -294,31 +330,31 @@ Status token(Call& call) {
 
 Status discovery(Call& call) {
   std::string base = call.origin + "/" + call.tenant.name;
-  write_json(
-      call.res, 200,
-      {{"issuer", base + "/v2.0"},
-       {"authorization_endpoint", base + "/oauth2/v2.0/authorize"},
-       {"token_endpoint", base + "/oauth2/v2.0/token"},
-       {"device_authorization_endpoint", base + "/oauth2/v2.0/devicecode"},
-       {"end_session_endpoint", base + "/oauth2/v2.0/logout"},
-       {"jwks_uri", base + "/discovery/v2.0/keys"},
-       {"token_endpoint_auth_methods_supported", {"client_secret_post", "client_secret_basic"}},
-       {"grant_types_supported", {"client_credentials", "password"}},
-       {"response_modes_supported", {"query", "fragment", "form_post"}},
-       {"response_types_supported", {"code", "id_token", "code id_token", "id_token token"}},
-       {"subject_types_supported", {"pairwise"}},
-       {"id_token_signing_alg_values_supported", {"RS256"}},
-       {"scopes_supported", {"openid", "profile", "email", "offline_access"}},
-       {"claims_supported",
-        {"sub", "iss", "aud", "exp", "iat", "nbf", "tid", "oid", "upn", "preferred_username",
-         "roles", "wids"}},
-       {"request_uri_parameter_supported", false},
-       {"http_logout_supported", false},
-       {"frontchannel_logout_supported", false},
-       {"tenant_region_scope", nullptr},
-       {"cloud_instance_name", "upsync"},
-       {"cloud_graph_host_name", call.origin},
-       {"msgraph_host", call.origin}});
+  write_json(call.res, 200,
+             {{"issuer", base + "/v2.0"},
+              {"authorization_endpoint", base + "/oauth2/v2.0/authorize"},
+              {"token_endpoint", base + "/oauth2/v2.0/token"},
+              {"device_authorization_endpoint", base + "/oauth2/v2.0/devicecode"},
+              {"end_session_endpoint", base + "/oauth2/v2.0/logout"},
+              {"jwks_uri", base + "/discovery/v2.0/keys"},
+              {"token_endpoint_auth_methods_supported",
+               {"client_secret_post", "client_secret_basic", "private_key_jwt"}},
+              {"grant_types_supported", {"client_credentials", "password"}},
+              {"response_modes_supported", {"query", "fragment", "form_post"}},
+              {"response_types_supported", {"code", "id_token", "code id_token", "id_token token"}},
+              {"subject_types_supported", {"pairwise"}},
+              {"id_token_signing_alg_values_supported", {"RS256"}},
+              {"scopes_supported", {"openid", "profile", "email", "offline_access"}},
+              {"claims_supported",
+               {"sub", "iss", "aud", "exp", "iat", "nbf", "tid", "oid", "upn", "preferred_username",
+                "roles", "wids"}},
+              {"request_uri_parameter_supported", false},
+              {"http_logout_supported", false},
+              {"frontchannel_logout_supported", false},
+              {"tenant_region_scope", nullptr},
+              {"cloud_instance_name", "upsync"},
+              {"cloud_graph_host_name", call.origin},
+              {"msgraph_host", call.origin}});
   return Status::ok();
 }
 

@@ -1,7 +1,8 @@
 // @microsoft/microsoft-graph-client 3.0.7, unchanged but for its base URL, against upsync's
 // Graph-compatible users API over HTTPS: list with PageIterator across pages, get by UPN, and
 // follow users/delta through an add, a change and a delete made with the CLI between rounds;
-// then groups synced from an LDIF export: listed, filtered, their (transitive) members.
+// then groups synced from an LDIF export: listed, filtered, their (transitive) members; and
+// writes: a cloud-only user created and PATCHed (users/delta shows it), a synced one refused.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Client, PageIterator } from "@microsoft/microsoft-graph-client";
@@ -203,3 +204,54 @@ test("groups: list with PageIterator, a group's members and transitiveMembers", 
       return true;
     });
 });
+
+test("writes: the SDK creates and PATCHes a cloud-only user, users/delta shows it; a synced one is refused",
+  async () => {
+    const client = graph(`${up.origin}/tenants/contoso/`);
+    const start = await allPages(client, await client.api("/users/delta").get());
+
+    const made = await client.api("/users").post({
+      accountEnabled: true,
+      displayName: "Written By Sdk",
+      mailNickname: "sdkwriter",
+      userPrincipalName: "sdkwriter@contoso.com",
+      passwordProfile: { forceChangePasswordNextSignIn: false, password: "Xy7!secret" },
+    });
+    assert.equal(made.userPrincipalName, "sdkwriter@contoso.com");
+    assert.equal(made["@odata.context"], `${up.origin}/tenants/contoso/v1.0/$metadata#users/$entity`);
+    await client.api(`/users/${made.id}`).patch({ jobTitle: "Writer", department: "Docs" });
+    const read = await client.api(`/users/${made.id}`).select("jobTitle,department").get();
+    assert.equal(read.jobTitle, "Writer");
+    assert.equal(read.department, "Docs");
+
+    const round = await allPages(client, await client.api(start.deltaLink).get());
+    const mine = round.items.find((u) => u.id === made.id);
+    assert.equal(mine.jobTitle, "Writer");
+    assert.equal(mine.displayName, "Written By Sdk");
+
+    // A user synced from on premises: Azure AD's refusal, and nothing changed.
+    const file = join(up.dir, "synced.ldif");
+    writeFileSync(file, "dn: CN=Onprem,DC=contoso,DC=com\nobjectClass: user\n" +
+      "objectGUID:: AAECAwQFBgcICQoLDA0ODw==\nuserPrincipalName: onprem@contoso.com\n" +
+      "title: Original\n\n");
+    up.cli("sync", "ldif", "--tenant", "contoso", file);
+    await assert.rejects(client.api("/users/onprem@contoso.com").patch({ jobTitle: "Changed" }),
+      (err) => {
+        assert.equal(err.statusCode, 400);
+        assert.equal(err.code, "Request_BadRequest");
+        assert.equal(err.message, "Unable to update the specified properties for on-premises " +
+          "mastered Directory Sync objects or objects currently undergoing migration.");
+        return true;
+      });
+    const onprem = await client.api("/users/onprem@contoso.com").select("jobTitle").get();
+    assert.equal(onprem.jobTitle, "Original");
+    // An unknown property, as Graph words it.
+    await assert.rejects(client.api(`/users/${made.id}`).patch({ favouriteColour: "red" }),
+      (err) => {
+        assert.equal(err.statusCode, 400);
+        assert.match(err.message, /Property 'favouriteColour' does not exist/);
+        return true;
+      });
+    await client.api(`/users/${made.id}`).delete();
+    await assert.rejects(client.api(`/users/${made.id}`).get(), (err) => err.statusCode === 404);
+  });

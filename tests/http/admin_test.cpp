@@ -105,7 +105,7 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
       EXPECT_TRUE(op.contains("summary"));
     }
   }
-  EXPECT_EQ(operations, 15);
+  EXPECT_EQ(operations, 18);  // 15, and an app's certificates: list, add, remove
   // And a path the document does not list is not served.
   auto [st, body] = call("GET", "/admin/v1/connectors", ga);
   EXPECT_EQ(st, 404);
@@ -208,6 +208,47 @@ TEST_F(AdminTest, RolesDecideWhoManagesWhat) {
 
   // Nothing crosses tenants: contoso's admin token at the farm tenant.
   EXPECT_EQ(call("GET", "/admin/v1/tenant", ga, "", "farm").first, 401);
+}
+
+TEST_F(AdminTest, AppCertificatesAreAddedListedAndRemovedByAGlobalAdminOnly) {
+  const std::string ga = token("ga@contoso.com");
+  const std::string key = dir_.str() + "/app.key", pem_file = dir_.str() + "/app.pem";
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key + " -out " +
+                         pem_file + " -days 5 -subj /CN=hr-sync 2>/dev/null")
+                            .c_str()),
+            0);
+  const std::string pem = testing::read_file(pem_file);
+  const std::string base = "/admin/v1/apps/" + clients_["contoso"] + "/certificates";
+  auto body = [](const std::string& text) {
+    return nlohmann::json({{"certificate", text}}).dump();
+  };
+  auto [st, added] = call("POST", base, ga, body(pem));
+  ASSERT_EQ(st, 201) << added;
+  EXPECT_EQ(added["subject"], "CN=hr-sync");
+  EXPECT_EQ(added["thumbprint"].get<std::string>().size(), 40u);
+  EXPECT_EQ(added["thumbprintSha256"].get<std::string>().size(), 64u);
+  auto [st2, listed] = call("GET", base, ga);
+  ASSERT_EQ(st2, 200);
+  ASSERT_EQ(listed["value"].size(), 1u);
+  EXPECT_EQ(listed["value"][0]["thumbprint"], added["thumbprint"]);
+
+  // Bad bodies change nothing.
+  EXPECT_EQ(call("POST", base, ga, body(pem)).first, 409);
+  EXPECT_EQ(call("POST", base, ga, body("not a certificate")).first, 400);
+  EXPECT_EQ(call("POST", base, ga, body(pem + testing::read_file(key))).first, 400);
+  EXPECT_EQ(call("POST", base, ga, R"({"cert":"x"})").first, 400);
+  EXPECT_EQ(call("POST", base, ga, nlohmann::json({{"certificate", pem}, {"x", 1}}).dump()).first,
+            400);
+  EXPECT_EQ(call("GET", base, ga).second["value"].size(), 1u);
+  // Another tenant's app is not found here; people who are not global admins are refused.
+  EXPECT_EQ(call("GET", "/admin/v1/apps/" + clients_["farm"] + "/certificates", ga).first, 404);
+  EXPECT_EQ(call("POST", base, token("spa@contoso.com"), body(pem)).first, 403);
+  EXPECT_EQ(call("GET", base, token("adele@contoso.com")).first, 403);
+
+  const std::string one = base + "/" + added["thumbprint"].get<std::string>();
+  EXPECT_EQ(call("DELETE", one, ga).first, 204);
+  EXPECT_EQ(call("DELETE", one, ga).first, 404);
+  EXPECT_TRUE(call("GET", base, ga).second["value"].empty());
 }
 
 TEST_F(AdminTest, SyncSchedulesAreSetReadAndCleared) {

@@ -47,6 +47,11 @@ const std::vector<RouteCase>& routes() {
       {"DELETE", "/admin/v1/properties/Q{who}", "", Needs::kManager, 204},
       {"GET", "/admin/v1/apps", "", Needs::kGlobalAdmin, 200},
       {"POST", "/admin/v1/apps", R"({"name":"a-{who}"})", Needs::kGlobalAdmin, 201},
+      // "{cert}" is a PEM certificate (a JSON string), "{thumb}" its SHA-1 thumbprint.
+      {"GET", "/admin/v1/apps/{app}/certificates", "", Needs::kGlobalAdmin, 200},
+      {"POST", "/admin/v1/apps/{app}/certificates", R"({"certificate":{cert}})",
+       Needs::kGlobalAdmin, 201},
+      {"DELETE", "/admin/v1/apps/{app}/certificates/{thumb}", "", Needs::kGlobalAdmin, 204},
       {"DELETE", "/admin/v1/apps/{app}", "", Needs::kGlobalAdmin, 204},
       {"GET", "/admin/v1/sync/runs", "", Needs::kManager, 200},
       {"POST", "/admin/v1/sync/runs", R"({"dryRun":true})", Needs::kManager, 201},
@@ -64,6 +69,27 @@ const std::vector<RouteCase>& routes() {
       {"GET", "/v1.0/groups/{group}", "", Needs::kAnyone, 200},
       {"GET", "/v1.0/groups/{group}/members", "", Needs::kAnyone, 200},
       {"GET", "/v1.0/groups/{group}/transitiveMembers", "", Needs::kAnyone, 200},
+      // Graph writes (graph_writes.h): User.ReadWrite.All / Group.ReadWrite.All, which apps
+      // and global admins hold. "{user}" is a cloud-only user made for the caller, "{group}2" a
+      // cloud-only group with "{user}" as its member, each acted on once.
+      {"POST", "/v1.0/users",
+       R"({"accountEnabled":true,"displayName":"N","mailNickname":"n{who}",)"
+       R"("userPrincipalName":"n-{who}@contoso.com","passwordProfile":{"password":"Xy7!secret"}})",
+       Needs::kGlobalAdminOrApp, 201},
+      {"PATCH", "/v1.0/users/{user}", R"({"jobTitle":"set by {who}"})", Needs::kGlobalAdminOrApp,
+       204},
+      {"POST", "/v1.0/groups",
+       R"({"displayName":"G {who}","mailEnabled":false,"mailNickname":"g{who}",)"
+       R"("securityEnabled":true})",
+       Needs::kGlobalAdminOrApp, 201},
+      {"PATCH", "/v1.0/groups/{cgroup}", R"({"description":"set by {who}"})",
+       Needs::kGlobalAdminOrApp, 204},
+      {"DELETE", "/v1.0/groups/{cgroup}/members/{user}/$ref", "", Needs::kGlobalAdminOrApp, 204},
+      {"POST", "/v1.0/groups/{cgroup}/members/$ref",
+       R"({"@odata.id":"https://graph.microsoft.com/v1.0/directoryObjects/{user}"})",
+       Needs::kGlobalAdminOrApp, 204},
+      {"DELETE", "/v1.0/groups/{cgroup}", "", Needs::kGlobalAdminOrApp, 204},
+      {"DELETE", "/v1.0/users/{user}", "", Needs::kGlobalAdminOrApp, 204},
       {"GET", "/admin/v1/sync/schedule", "", Needs::kManager, 200},
       {"PUT", "/admin/v1/sync/schedule", R"({"intervalSeconds":3600})", Needs::kManager, 200},
       // SharePoint REST (sharepoint_routes.h).
@@ -340,6 +366,37 @@ TEST(AuthMatrix, EveryRouteRefusesWhomItShouldAndServesTheRest) {
   ASSERT_EQ(run({"--data-dir", data, "sync", "ldif", "-t", "contoso", ldif}), 0);
   const std::string group_id = cli_json("directory group list -t contoso")[0]["objectId"];
 
+  // A certificate for the certificate rows; its SHA-1 thumbprint from the CLI's listing.
+  const std::string cert_file = dir.str() + "/matrix.pem";
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + dir.str() +
+                         "/matrix.key -out " + cert_file + " -days 5 -subj /CN=matrix 2>/dev/null")
+                            .c_str()),
+            0);
+  const std::string cert_json = nlohmann::json(testing::read_file(cert_file)).dump();
+  const std::string thumb =
+      cli_json("app cert add -t contoso " +
+               cli_json("app add -t contoso certs")["clientId"].get<std::string>() + " " +
+               cert_file)["thumbprint"];
+
+  // A cloud-only user and group per caller for the Graph write rows.
+  std::map<std::string, std::string> user_of, group_of;
+  for (const auto& c : callers) {
+    user_of[c.name] =
+        cli_json("directory user add -t contoso w-" + c.name + "@contoso.com")["objectId"];
+    auto made = http.Post(
+        "/tenants/contoso/v1.0/groups", {{"Authorization", "Bearer " + app_token}},
+        nlohmann::json({{"displayName", "W " + c.name},
+                        {"mailEnabled", false},
+                        {"mailNickname", "w" + c.name},
+                        {"securityEnabled", true},
+                        {"members@odata.bind",
+                         {"https://graph.microsoft.com/v1.0/directoryObjects/" + user_of[c.name]}}})
+            .dump(),
+        "application/json");
+    ASSERT_TRUE(made && made->status == 201) << (made ? made->body : "");
+    group_of[c.name] = nlohmann::json::parse(made->body)["id"];
+  }
+
   int cells = 0, unexpected_successes = 0;
   for (const auto& r : routes()) {
     for (const auto& c : callers) {
@@ -355,6 +412,12 @@ TEST(AuthMatrix, EveryRouteRefusesWhomItShouldAndServesTheRest) {
         for (size_t at; (at = s.find("{uid}")) != std::string::npos;) s.replace(at, 5, uid);
         std::snprintf(uid, sizeof uid, "00000000-0000-4000-9000-%012zu", &c - callers.data());
         for (size_t at; (at = s.find("{uid2}")) != std::string::npos;) s.replace(at, 6, uid);
+        for (size_t at; (at = s.find("{cert}")) != std::string::npos;) s.replace(at, 6, cert_json);
+        for (size_t at; (at = s.find("{user}")) != std::string::npos;)
+          s.replace(at, 6, user_of[c.name]);
+        for (size_t at; (at = s.find("{cgroup}")) != std::string::npos;)
+          s.replace(at, 8, group_of[c.name]);
+        for (size_t at; (at = s.find("{thumb}")) != std::string::npos;) s.replace(at, 7, thumb);
         return s;
       };
       std::string path = "/tenants/contoso" + fill(r.path);
@@ -364,6 +427,7 @@ TEST(AuthMatrix, EveryRouteRefusesWhomItShouldAndServesTheRest) {
         if (r.method == "POST") return http.Post(path, headers, fill(r.body), "application/json");
         if (r.method == "DELETE") return http.Delete(path, headers);
         if (r.method == "PUT") return http.Put(path, headers, fill(r.body), "application/json");
+        if (r.method == "PATCH") return http.Patch(path, headers, fill(r.body), "application/json");
         return http.Get(path, headers);
       };
       auto res = send();

@@ -521,6 +521,7 @@ TEST_P(SqliteSyncTest, MigrationEightIndexesUsersSyncedBeforeIt) {
                                 "DROP TABLE token_generations; "
                                 "DROP TABLE site_permission_scopes; "
                                 "DROP TABLE site_role_assignments; DROP TABLE site_principals; "
+                                "DROP TABLE app_certificates; "
                                 "PRAGMA user_version = 7;",
                                 nullptr, nullptr, &error);
     EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");

@@ -1,5 +1,5 @@
-// The SQLite CredentialStore (src/auth/credentials.h): tables apps and passwords, and
-// token_generations, which outlives both.
+// The SQLite CredentialStore (src/auth/credentials.h): tables apps, app_certificates and
+// passwords, and token_generations, which outlives them.
 #include "auth/credentials.h"
 #include "core/text.h"
 #include "store/sqlite/sqlite_store.h"
@@ -56,6 +56,92 @@ class SqliteCredentialStore : public CredentialStore {
       UPSYNC_RETURN_IF_ERROR(s->run());
       if (db_.changes() == 0)
         return not_found("no app with client id '" + std::string(client_id) + "'");
+      UPSYNC_ASSIGN_OR_RETURN(
+          SqliteStatement * certs,
+          db_.prepare("DELETE FROM app_certificates WHERE tenant_id = ? AND client_id = ?"));
+      certs->bind(1, tenant);
+      certs->bind(2, ascii_lower(client_id));
+      return certs->run();
+    });
+  }
+
+  Status add_certificate(TenantId tenant, const AppCertificate& cert) override {
+    return store_.in_transaction([&]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(auto app, app_with_secret(tenant, cert.client_id));
+      (void)app;  // only its existence matters: NotFound returned above
+      UPSYNC_ASSIGN_OR_RETURN(
+          SqliteStatement * s,
+          db_.prepare("INSERT INTO app_certificates (tenant_id, client_id, thumbprint_sha1, "
+                      "thumbprint_sha256, subject, not_before, not_after, not_before_unix, "
+                      "not_after_unix, public_key, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+                      "ON CONFLICT DO NOTHING"));
+      s->bind(1, tenant);
+      s->bind(2, ascii_lower(cert.client_id));
+      s->bind(3, cert.thumbprint_sha1);
+      s->bind(4, cert.thumbprint_sha256);
+      s->bind(5, cert.subject);
+      s->bind(6, cert.not_before);
+      s->bind(7, cert.not_after);
+      s->bind(8, cert.not_before_unix);
+      s->bind(9, cert.not_after_unix);
+      s->bind(10, cert.public_key_pem);
+      s->bind(11, cert.added_at);
+      UPSYNC_RETURN_IF_ERROR(s->run());
+      if (db_.changes() == 0) {
+        return already_exists("app '" + cert.client_id + "' already has the certificate " +
+                              cert.thumbprint_sha1);
+      }
+      return Status::ok();
+    });
+  }
+
+  Result<std::vector<AppCertificate>> certificates(TenantId tenant,
+                                                   std::string_view client_id) override {
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * s,
+        db_.prepare("SELECT client_id, thumbprint_sha1, thumbprint_sha256, subject, not_before, "
+                    "not_after, not_before_unix, not_after_unix, public_key, added_at FROM "
+                    "app_certificates WHERE tenant_id = ? AND client_id = ? "
+                    "ORDER BY added_at, thumbprint_sha1"));
+    s->bind(1, tenant);
+    s->bind(2, ascii_lower(client_id));
+    std::vector<AppCertificate> out;
+    while (true) {
+      UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());
+      if (!row) break;
+      AppCertificate c;
+      c.client_id = s->column_text(0);
+      c.thumbprint_sha1 = s->column_text(1);
+      c.thumbprint_sha256 = s->column_text(2);
+      c.subject = s->column_text(3);
+      c.not_before = s->column_text(4);
+      c.not_after = s->column_text(5);
+      c.not_before_unix = s->column_int(6);
+      c.not_after_unix = s->column_int(7);
+      c.public_key_pem = s->column_text(8);
+      c.added_at = s->column_text(9);
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  Status remove_certificate(TenantId tenant, std::string_view client_id,
+                            std::string_view thumbprint) override {
+    return changing(tenant, app_key(client_id), [&]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(
+          SqliteStatement * s,
+          db_.prepare("DELETE FROM app_certificates WHERE tenant_id = ? AND client_id = ? AND "
+                      "(thumbprint_sha1 = ?3 OR thumbprint_sha256 = ?3)"));
+      s->bind(1, tenant);
+      s->bind(2, ascii_lower(client_id));
+      std::string upper(thumbprint);
+      for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      s->bind(3, upper);
+      UPSYNC_RETURN_IF_ERROR(s->run());
+      if (db_.changes() == 0) {
+        return not_found("app '" + std::string(client_id) +
+                         "' has no certificate with thumbprint '" + std::string(thumbprint) + "'");
+      }
       return Status::ok();
     });
   }

@@ -373,6 +373,24 @@ CREATE TABLE site_principals (
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX site_principals_by_key ON site_principals (tenant_id, site, kind, principal_key);
 )sql",
+    // 18: apps' certificate credentials (src/auth/app_certificate.h): public data only, named
+    // by thumbprint; removed with their app.
+    R"sql(
+CREATE TABLE app_certificates (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  client_id TEXT NOT NULL,  -- lower case, as apps.client_id
+  thumbprint_sha1 TEXT NOT NULL,  -- upper-case hex
+  thumbprint_sha256 TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  not_before TEXT NOT NULL,
+  not_after TEXT NOT NULL,
+  not_before_unix INTEGER NOT NULL,
+  not_after_unix INTEGER NOT NULL,
+  public_key TEXT NOT NULL,
+  added_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, client_id, thumbprint_sha1)
+) WITHOUT ROWID;
+)sql",
 };
 
 // A profile's columns, from kProfileTables: its row in profiles, then its custom row (NULLs
