@@ -138,6 +138,13 @@ void set_json(HttpResponse& res, int status, const std::string& body) {
 
 }  // namespace
 
+void add_routes(Router& router) {
+  add_oauth_routes(router);
+  add_admin_routes(router);
+  add_sharepoint_routes(router);
+  add_graph_routes(router);
+}
+
 Status serve(const ServeOptions& opts) {
   if (!opts.storage) return invalid_argument("serve: no storage given");
   Storage* storage = opts.storage;
@@ -243,10 +250,7 @@ Status serve(const ServeOptions& opts) {
     context->signer = std::move(*signer);
   }
   auto router = std::make_shared<Router>();
-  add_oauth_routes(*router);
-  add_admin_routes(*router);
-  add_sharepoint_routes(*router);
-  add_graph_routes(*router);
+  add_routes(*router);
   auto handle = [context, router, metrics, thread_store](const HttpRequest& req,
                                                          HttpResponse& res) {
     if (req.method == "GET" && req.path == "/healthz") {

@@ -90,6 +90,12 @@ Result<std::string> sp_string_member(const nlohmann::json& body, std::string_vie
   return it->get<std::string>();
 }
 
+Result<SpQuery> sp_query(Call& call, const SpSchema& schema) {
+  auto q = sp_parse_query(call.req.params, schema);
+  if (!q) call.error_code = std::string(query_option_error_code(Surface::kSharePoint));
+  return q;
+}
+
 Status sp_not_supported(Call& call, std::string_view what, std::string_view why) {
   write_error(call.req, call.res, Surface::kSharePoint,
               failed_precondition("upsync does not support " + std::string(what) + ": " +

@@ -11,6 +11,7 @@
 
 #include "http/odata.h"
 #include "http/router.h"
+#include "http/sp_query.h"
 #include "sites/sites.h"
 
 namespace upsync {
@@ -34,6 +35,10 @@ Result<nlohmann::json> sp_json_body(const Call& call);
 // A string member of a JSON body: missing (when required) or of another type is
 // InvalidArgument naming the member.
 Result<std::string> sp_string_member(const nlohmann::json& body, std::string_view name);
+
+// The request's query options against `schema` (sp_query.h); a bad one is answered with
+// SharePoint's InvalidClientQueryException.
+Result<SpQuery> sp_query(Call& call, const SpSchema& schema);
 
 // Answers 501 with an odata.error saying that upsync does not support `what`, and why.
 Status sp_not_supported(Call& call, std::string_view what, std::string_view why);

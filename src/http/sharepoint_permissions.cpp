@@ -112,22 +112,6 @@ struct Securable {
   std::unique_ptr<SiteUserStore> users;
 };
 
-// Refuses query options the handler does not implement (never ignored in silence).
-Status only_query_options(const Call& call, std::initializer_list<std::string_view> allowed) {
-  for (const auto& [key, value] : call.req.params) {
-    bool ok = false;
-    for (std::string_view a : allowed) ok = ok || ascii_iequal(a, key);
-    if (!ok) {
-      std::string served;
-      for (std::string_view a : allowed) served += (served.empty() ? "" : ", ") + std::string(a);
-      return invalid_argument(
-          "The query option '" + quote_for_message(key) + "' is not supported here" +
-          (served.empty() ? std::string(" (none is).") : "; upsync serves " + served + "."));
-    }
-  }
-  return Status::ok();
-}
-
 nlohmann::json base_permissions(SiteRole role) {
   // SharePoint's masks of its built-in levels (SP.BasePermissions, Edm.Int64 as strings).
   switch (role) {
@@ -541,7 +525,9 @@ void add_sharepoint_permission_routes(Router& router) {
   std::string pattern =
       std::string(kSitePrefix) + R"(web/(?:roleassignments|roledefinitions|lists)(?:[/(].*)?$)";
   for (const char* method : {"GET", "POST", "DELETE"}) {
-    router.add(method, pattern, Surface::kSharePoint, Access::kSignedIn, permission_route);
+    // $expand on role assignments; each resource refuses what it does not apply.
+    router.add(method, pattern, Surface::kSharePoint, Access::kSignedIn, permission_route,
+               {"$expand"});
   }
 }
 

@@ -76,14 +76,26 @@ Status context_info(Call& call) {
   return Status::ok();
 }
 
+const SpSchema& web_schema() {
+  static const SpSchema kSchema{"SP.Web",
+                                {{"Title", SpType::kString},
+                                 {"Url", SpType::kString},
+                                 {"ServerRelativeUrl", SpType::kString},
+                                 {"Id", SpType::kString}},
+                                ""};
+  return kSchema;
+}
+
 Status web(Call& call) {
+  UPSYNC_ASSIGN_OR_RETURN(SpQuery q, sp_query(call, web_schema()));
   std::string site = call.match[1].str();
   std::string server_relative = site.empty() ? "/" : site;
   nlohmann::json body = {{"Title", site_title(call)},
                          {"Url", sp_web_url(call)},
                          {"ServerRelativeUrl", server_relative},
                          {"Id", sp_name_guid(call.tenant.name + server_relative)}};
-  write_odata_entity(call.req, call.res, {"SP.Web", sp_service_root(call), "Web"}, std::move(body));
+  write_odata_entity(call.req, call.res, {"SP.Web", sp_service_root(call), "Web"},
+                     sp_project(std::move(body), q.select));
   return Status::ok();
 }
 
@@ -477,7 +489,7 @@ Status people_manager(Call& call) {
 void add_sharepoint_routes(Router& router) {
   std::string site(kSitePrefix);
   router.add("POST", site + "contextinfo$", Surface::kSharePoint, Access::kSignedIn, context_info);
-  router.add("GET", site + "web/?$", Surface::kSharePoint, Access::kSignedIn, web);
+  router.add("GET", site + "web/?$", Surface::kSharePoint, Access::kSignedIn, web, {"$select"});
   for (const char* method : {"GET", "POST"}) {
     router.add(method, site + R"(sp\.userprofiles\.(?:peoplemanager|profileloader).*$)",
                Surface::kSharePoint, Access::kSignedIn, people_manager);
