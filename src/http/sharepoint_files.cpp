@@ -54,6 +54,32 @@ nlohmann::json folder_json(const Call& call, const FileInfo& f, size_t item_coun
           {"UniqueId", sp_name_guid(call.tenant.name + ":" + f.url)}};
 }
 
+// The properties of file_json() and folder_json(), for the query options.
+const SpSchema& file_schema() {
+  static const SpSchema kSchema{"SP.File",
+                                {{"Exists", SpType::kBool},
+                                 {"Length", SpType::kInt},
+                                 {"Name", SpType::kString},
+                                 {"ServerRelativeUrl", SpType::kString},
+                                 {"TimeCreated", SpType::kDateTime},
+                                 {"TimeLastModified", SpType::kDateTime},
+                                 {"UniqueId", SpType::kString}},
+                                ""};
+  return kSchema;
+}
+
+const SpSchema& folder_schema() {
+  static const SpSchema kSchema{"SP.Folder",
+                                {{"Exists", SpType::kBool},
+                                 {"ItemCount", SpType::kInt},
+                                 {"Name", SpType::kString},
+                                 {"ServerRelativeUrl", SpType::kString},
+                                 {"TimeLastModified", SpType::kDateTime},
+                                 {"UniqueId", SpType::kString}},
+                                ""};
+  return kSchema;
+}
+
 ODataEntity file_entity(const Call& call, const std::string& url) {
   return {"SP.File", sp_service_root(call),
           "Web/GetFileByServerRelativePath(decodedurl='" + odata_quoted(url) + "')"};
@@ -163,8 +189,8 @@ Status file_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
   if (!info || info->folder) return no_file(url);
   if (rest.empty()) {
     if (method == "GET") {
-      write_odata_entity(call.req, call.res, file_entity(call, info->url), file_json(call, *info));
-      return Status::ok();
+      return sp_write_entity(call, file_schema(), file_entity(call, info->url),
+                             file_json(call, *info));
     }
     if (method == "DELETE") {
       UPSYNC_RETURN_IF_ERROR(libs.remove(call.tenant, url));
@@ -177,7 +203,10 @@ Status file_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
                                method + ".");
   }
   if (rest.size() == 1 && rest[0].name == "$value") {
-    if (method == "GET") return send_content(call, libs, url);
+    if (method == "GET") {
+      UPSYNC_RETURN_IF_ERROR(only_query_options(call, {}));  // bytes: nothing to select
+      return send_content(call, libs, url);
+    }
     if (method == "PUT") {
       UPSYNC_RETURN_IF_ERROR(libs.put_text(call.tenant, url, call.req.body));
       write_odata_null(call.res);
@@ -202,9 +231,8 @@ Status folder_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
     if (!info || !info->folder) return no_folder(url);
     if (method == "GET") {
       UPSYNC_ASSIGN_OR_RETURN(auto entries, libs.list(call.tenant, url));
-      write_odata_entity(call.req, call.res, folder_entity(call, info->url),
-                         folder_json(call, *info, entries.size()));
-      return Status::ok();
+      return sp_write_entity(call, folder_schema(), folder_entity(call, info->url),
+                             folder_json(call, *info, entries.size()));
     }
     if (method == "DELETE") {
       if (url.path.empty()) {
@@ -251,10 +279,9 @@ Status folder_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
         items.push_back(folder_json(call, e, inside.size()));
       }
     }
-    write_odata_collection(call.req, call.res,
-                           {files ? "SP.File" : "SP.Folder", sp_service_root(call), ""},
-                           std::move(items));
-    return Status::ok();
+    return sp_write_collection(call, files ? file_schema() : folder_schema(),
+                               {files ? "SP.File" : "SP.Folder", sp_service_root(call), ""},
+                               std::move(items));
   }
   if (files && rest.size() == 2 && (sp_is(rest[1], "AddUsingPath") || sp_is(rest[1], "add"))) {
     if (method != "POST") {
@@ -291,7 +318,11 @@ Status web_item(Call& call) {
 
 void add_sharepoint_file_routes(Router& router) {
   std::string pattern = std::string(kSitePrefix) + "web/.+$";
-  for (const char* method : {"GET", "POST", "PUT", "DELETE"}) {
+  // A folder's files and folders take the collection options; a file or folder takes $select
+  // (sp_write_entity refuses the rest); writes take none.
+  router.add("GET", pattern, Surface::kSharePoint, Access::kSignedIn, web_item,
+             {"$select", "$filter", "$orderby", "$top", "$skip"});
+  for (const char* method : {"POST", "PUT", "DELETE"}) {
     router.add(method, pattern, Surface::kSharePoint, Access::kSignedIn, web_item);
   }
 }

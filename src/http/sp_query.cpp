@@ -24,6 +24,8 @@ std::string_view edm_name(SpType t) {
       return "Edm.Boolean";
     case SpType::kDateTime:
       return "Edm.DateTime";
+    case SpType::kObject:
+      return "a complex type";
   }
   return "Edm.String";
 }
@@ -145,6 +147,8 @@ Value item_value(const nlohmann::json& item, const SpField& f) {
           v.null = false;
         }
       }
+      return v;
+    case SpType::kObject:
       return v;
   }
   return v;
@@ -376,6 +380,9 @@ class FilterParser {
     }
     const SpField* f = schema_.find(tok_.text);
     if (!f) return no_such_property(tok_.text, schema_);
+    if (f->type == SpType::kObject) {
+      return error(tok_.pos, "'" + f->name + "' is of a complex type and cannot be compared");
+    }
     UPSYNC_RETURN_IF_ERROR(next());
     return f;
   }
@@ -488,6 +495,8 @@ class FilterParser {
           return mismatch("'" + t.text + "' (use true or false)");
         }
         break;
+      case SpType::kObject:
+        return mismatch("anything");
       case SpType::kDateTime: {
         if (t.kind != Tok::kDateTime) {
           return mismatch("'" + t.text + "' (write datetime'2026-01-31T00:00:00Z')");
@@ -595,6 +604,10 @@ Result<std::vector<SpOrderKey>> sp_parse_orderby(std::string_view text, const Sp
     }
     const SpField* f = schema.find(name);
     if (!f) return no_such_property(name, schema);
+    if (f->type == SpType::kObject) {
+      return invalid_argument("The $orderby cannot order by '" + f->name +
+                              "', which is of a complex type.");
+    }
     if (!dir.empty() && !ascii_iequal(dir, "asc") && !ascii_iequal(dir, "desc")) {
       return invalid_argument("The $orderby '" + quote_for_message(text, 200) +
                               "' is not valid at position " + std::to_string(pos + space + 1) +

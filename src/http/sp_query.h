@@ -31,7 +31,8 @@
 
 namespace upsync {
 
-enum class SpType { kString, kInt, kBool, kDateTime };
+// kObject: a complex value (SP.UserIdInfo), selected but neither compared nor ordered by.
+enum class SpType { kString, kInt, kBool, kDateTime, kObject };
 
 struct SpField {
   std::string name;  // as SharePoint spells it ("LoginName")
