@@ -524,10 +524,12 @@ Status sp_require_library_access(Call& call, const FileUrl& url, LibraryAccess n
 void add_sharepoint_permission_routes(Router& router) {
   std::string pattern =
       std::string(kSitePrefix) + R"(web/(?:roleassignments|roledefinitions|lists)(?:[/(].*)?$)";
-  for (const char* method : {"GET", "POST", "DELETE"}) {
-    // $expand on role assignments; each resource refuses what it does not apply.
-    router.add(method, pattern, Surface::kSharePoint, Access::kSignedIn, permission_route,
-               {"$expand"});
+  // $expand on role assignments (each resource refuses what it does not apply); writes take
+  // no option.
+  router.add("GET", pattern, Surface::kSharePoint, Access::kSignedIn, permission_route,
+             {"$expand"});
+  for (const char* method : {"POST", "DELETE"}) {
+    router.add(method, pattern, Surface::kSharePoint, Access::kSignedIn, permission_route);
   }
 }
 
