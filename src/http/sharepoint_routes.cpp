@@ -339,6 +339,8 @@ Result<std::string> account_arg(Call& call, const ODataSegment& seg) {
 }
 
 Status get_properties_for(Call& call, const ODataSegment& seg) {
+  // The options are checked first: a bad $select is a 400 even for an unknown account.
+  UPSYNC_RETURN_IF_ERROR(sp_query(call, person_schema()).status());
   UPSYNC_ASSIGN_OR_RETURN(std::string account, account_arg(call, seg));
   auto p = sp_find_account(call, account);
   if (!p && p.status().code() == StatusCode::kNotFound) {
@@ -350,6 +352,7 @@ Status get_properties_for(Call& call, const ODataSegment& seg) {
 }
 
 Status get_my_properties(Call& call) {
+  UPSYNC_RETURN_IF_ERROR(sp_query(call, person_schema()).status());
   UPSYNC_ASSIGN_OR_RETURN(Principal who, call.caller());
   auto p = sp_own_profile(call, who);
   if (!p && p.status().code() == StatusCode::kNotFound) {

@@ -534,6 +534,17 @@ TEST(QueryOptionsWalk, EveryRouteAppliesOrRefusesEveryOption) {
       }
     }
   }
+  // An option given twice is refused too (a handler would read only the first).
+  for (const std::string& path :
+       {std::string("/tenants/contoso/v1.0/users?$top=1&$top=2"),
+        std::string("/tenants/contoso/sites/hr/_api/web/"
+                    "siteusers?$filter=Id%20eq%201&$filter=Id%20eq%202")}) {
+    auto r = http.Get(path, {{"Authorization", "Bearer " + token},
+                             {"Accept", "application/json;odata=nometadata"}});
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 400) << path << ": " << r->body;
+    EXPECT_NE(r->body.find("is given more than once"), std::string::npos) << r->body;
+  }
   std::cout << "query options walk: " << table.size() << " routes, " << cells / options().size()
             << " requests x " << options().size() << " options = " << cells << " cells: " << applied
             << " applied (checked), " << refused << " refused with 400, " << ignored
