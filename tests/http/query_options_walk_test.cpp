@@ -337,12 +337,12 @@ TEST(QueryOptionsWalk, EveryRouteAppliesOrRefusesEveryOption) {
 
   // Two of them may read the site (role assignments to walk, beside the owners').
   for (const char* id : {"1", "2"}) {
-    auto r = http.Post(std::string("/tenants/contoso/sites/hr/_api/web/roleassignments/"
-                                   "addroleassignment(principalid=") +
-                           id + ",roledefid=1073741826)",
-                       {{"Authorization", "Bearer " + token},
-                        {"Accept", "application/json;odata=nometadata"}},
-                       "", "application/json");
+    auto r = http.Post(
+        std::string("/tenants/contoso/sites/hr/_api/web/roleassignments/"
+                    "addroleassignment(principalid=") +
+            id + ",roledefid=1073741826)",
+        {{"Authorization", "Bearer " + token}, {"Accept", "application/json;odata=nometadata"}}, "",
+        "application/json");
     ASSERT_TRUE(r && r->status == 200) << id << ": " << (r ? r->body : "");
   }
 
