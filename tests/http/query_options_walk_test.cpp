@@ -429,7 +429,13 @@ TEST(QueryOptionsWalk, EveryRouteAppliesOrRefusesEveryOption) {
       if (!route.query_options.empty()) {
         auto b = send(q, "");
         ASSERT_TRUE(b) << where;
-        ASSERT_EQ(b->status, 200) << where << ": " << b->body;
+        if (b->status != 200) {
+          // Without an answer to compare with, the options cannot be checked here.
+          ADD_FAILURE() << "the walk's request for a route that takes query options must "
+                           "answer 200 without them (seed its object, or change the sample): "
+                        << where << ": " << b->status << " " << b->body;
+          continue;
+        }
         baseline = json::parse(b->body, nullptr, false);
       }
       const std::vector<json> base_objects = objects_of(baseline);
