@@ -118,10 +118,10 @@ Status sign_in_on_pool(Call& call, SignInStep step) {
       if (!store) {
         write_error(*req, res, surface, unavailable(store.status().message()));
       } else {
-        Call c{*req,   res,         server, **store, tenant, std::nullopt,
-               origin, tenant_base, path,   {},      surface};
+        Call c{*req,   res,         server, **store, tenant,  std::nullopt,
+               origin, tenant_base, path,   {},      surface, {}};
         Status st = step(c, delay);
-        if (!st.is_ok()) write_error(*req, res, surface, st);
+        if (!st.is_ok()) write_error(*req, res, surface, st, c.error_code);
       }
       if (delay.count() == 0) return finish(std::move(res));
       server.sign_in_pool->run_at(std::chrono::steady_clock::now() + delay,

@@ -187,29 +187,37 @@ nlohmann::json odata_entity_body(ODataMode mode, const ODataEntity& e, nlohmann:
 }
 
 nlohmann::json odata_collection_body(ODataMode mode, const ODataEntity& e,
-                                     std::vector<nlohmann::json> items) {
+                                     std::vector<nlohmann::json> items,
+                                     std::string_view next_link) {
   nlohmann::json out = nlohmann::json::array();
+  nlohmann::json body;
   switch (mode) {
-    case ODataMode::kVerbose:
+    case ODataMode::kVerbose: {
       for (auto& item : items) {
         nlohmann::json v = to_verbose(std::move(item));
         v["__metadata"] = {{"type", e.type}};
         out.push_back(std::move(v));
       }
-      return {{"d", {{"results", std::move(out)}}}};
+      nlohmann::json d = {{"results", std::move(out)}};
+      if (!next_link.empty()) d["__next"] = std::string(next_link);
+      return {{"d", std::move(d)}};
+    }
     case ODataMode::kNoMetadata:
       for (auto& item : items) out.push_back(to_light(std::move(item)));
-      return {{"value", std::move(out)}};
+      body = {{"value", std::move(out)}};
+      break;
     case ODataMode::kMinimalMetadata:
+      for (auto& item : items) {
+        nlohmann::json v = to_light(std::move(item));
+        v["odata.type"] = e.type;
+        out.push_back(std::move(v));
+      }
+      body = {{"odata.metadata", e.service_root + "$metadata#Collection(" + e.type + ")"},
+              {"value", std::move(out)}};
       break;
   }
-  for (auto& item : items) {
-    nlohmann::json v = to_light(std::move(item));
-    v["odata.type"] = e.type;
-    out.push_back(std::move(v));
-  }
-  return {{"odata.metadata", e.service_root + "$metadata#Collection(" + e.type + ")"},
-          {"value", std::move(out)}};
+  if (!next_link.empty()) body["odata.nextLink"] = std::string(next_link);
+  return body;
 }
 
 nlohmann::json odata_value_body(ODataMode mode, std::string_view service_root,
@@ -234,9 +242,10 @@ void write_odata_entity(const HttpRequest& req, HttpResponse& res, const ODataEn
 }
 
 void write_odata_collection(const HttpRequest& req, HttpResponse& res, const ODataEntity& e,
-                            std::vector<nlohmann::json> items) {
+                            std::vector<nlohmann::json> items, std::string_view next_link) {
   ODataMode mode = odata_mode(req);
-  write_json(res, 200, odata_collection_body(mode, e, std::move(items)), odata_content_type(mode));
+  write_json(res, 200, odata_collection_body(mode, e, std::move(items), next_link),
+             odata_content_type(mode));
 }
 
 void write_odata_value(const HttpRequest& req, HttpResponse& res, std::string_view service_root,

@@ -45,8 +45,11 @@ struct ODataEntity {
 
 // The body of each answer (exposed for tests of the shapes; the write_* functions use them).
 nlohmann::json odata_entity_body(ODataMode mode, const ODataEntity& e, nlohmann::json neutral);
+// `next_link`, when given, is the URL of the next page: "__next" (verbose) or
+// "odata.nextLink" beside the items, as SharePoint pages list items.
 nlohmann::json odata_collection_body(ODataMode mode, const ODataEntity& e,
-                                     std::vector<nlohmann::json> items);
+                                     std::vector<nlohmann::json> items,
+                                     std::string_view next_link = {});
 nlohmann::json odata_value_body(ODataMode mode, std::string_view service_root,
                                 std::string_view method, std::string_view edm_type,
                                 nlohmann::json value);
@@ -55,7 +58,7 @@ void write_odata_entity(const HttpRequest& req, HttpResponse& res, const ODataEn
                         nlohmann::json neutral);
 // A collection of entities of type e.type (e.edit_link unused).
 void write_odata_collection(const HttpRequest& req, HttpResponse& res, const ODataEntity& e,
-                            std::vector<nlohmann::json> items);
+                            std::vector<nlohmann::json> items, std::string_view next_link = {});
 // A scalar result of the function `method` (verbose wraps it in the method's name).
 void write_odata_value(const HttpRequest& req, HttpResponse& res, std::string_view service_root,
                        std::string_view method, std::string_view edm_type, nlohmann::json value);

@@ -138,6 +138,29 @@ bool contains_lowered(std::string_view haystack_lower, std::string_view needle_l
   return needle_lower.empty() || haystack_lower.find(needle_lower) != std::string_view::npos;
 }
 
+// The first '$' parameter of `req` that `applied` does not name (compared as spelled: a
+// handler reads "$select", so "$Select" would be ignored), or that is given twice (a handler
+// reads the first): the message refusing it, or "" when every one is applied.
+template <typename Names>
+std::string refused_query_option(const HttpRequest& req, const Names& applied) {
+  std::string_view previous;
+  for (const auto& [key, value] : req.params) {
+    if (!key.starts_with('$')) continue;
+    if (key == previous) {
+      return "The query option '" + quote_for_message(key, 40) + "' is given more than once.";
+    }
+    previous = key;
+    bool ok = false;
+    for (const auto& a : applied) ok = ok || key == a;
+    if (ok) continue;
+    std::string served;
+    for (const auto& a : applied) served += (served.empty() ? "" : ", ") + std::string(a);
+    return "The query option '" + quote_for_message(key, 40) + "' is not supported on " + req.path +
+           (served.empty() ? "; it takes no query option." : "; it applies " + served + ".");
+  }
+  return "";
+}
+
 }  // namespace
 
 int http_status_for(const Status& status) {
@@ -208,7 +231,26 @@ void write_graph_error(const HttpRequest& req, HttpResponse& res, int http_statu
         {{"code", std::string(code)}, {"message", std::string(message)}, {"innerError", inner}}}});
 }
 
-void write_error(const HttpRequest& req, HttpResponse& res, Surface surface, const Status& status) {
+std::string_view query_option_error_code(Surface surface) {
+  switch (surface) {
+    case Surface::kSharePoint:
+      return "-1, Microsoft.SharePoint.Client.InvalidClientQueryException";
+    case Surface::kGraph:
+      return "Request_UnsupportedQuery";
+    default:
+      return "";  // the code of InvalidArgument
+  }
+}
+
+Status only_query_options(Call& call, std::initializer_list<std::string_view> applied) {
+  std::string refused = refused_query_option(call.req, applied);
+  if (refused.empty()) return Status::ok();
+  call.error_code = std::string(query_option_error_code(call.surface));
+  return invalid_argument(std::move(refused));
+}
+
+void write_error(const HttpRequest& req, HttpResponse& res, Surface surface, const Status& status,
+                 std::string_view code) {
   int http = http_status_for(status);
   if (http == 401) {
     res.set_header("WWW-Authenticate",
@@ -217,7 +259,7 @@ void write_error(const HttpRequest& req, HttpResponse& res, Surface surface, con
   }
   switch (surface) {
     case Surface::kSharePoint: {
-      nlohmann::json error = {{"code", sharepoint_code(status)},
+      nlohmann::json error = {{"code", code.empty() ? sharepoint_code(status) : std::string(code)},
                               {"message", {{"lang", "en-US"}, {"value", status.message()}}}};
       if (wants_verbose(req)) {
         write_json(res, http, {{"error", error}}, "application/json;odata=verbose;charset=utf-8");
@@ -228,7 +270,8 @@ void write_error(const HttpRequest& req, HttpResponse& res, Surface surface, con
       return;
     }
     case Surface::kGraph:
-      write_graph_error(req, res, http, graph_code(status), status.message());
+      write_graph_error(req, res, http, code.empty() ? graph_code(status) : std::string(code),
+                        status.message());
       return;
     case Surface::kOAuth:
       // Azure AD answers an unknown tenant (AADSTS90002) with 400, not 404.
@@ -238,7 +281,7 @@ void write_error(const HttpRequest& req, HttpResponse& res, Surface surface, con
     case Surface::kPlain:
       write_json(res, http,
                  {{"error",
-                   {{"code", std::string(status_code_name(status.code()))},
+                   {{"code", std::string(code.empty() ? status_code_name(status.code()) : code)},
                     {"message", status.message()}}}});
       return;
   }
@@ -253,19 +296,36 @@ Result<Principal> Call::caller() const {
 }
 
 void Router::add(std::string method, std::string pattern, Surface surface, Access access,
-                 Handler handler, BodyPlanner planner) {
+                 Handler handler, QueryOptions options, BodyPlanner planner) {
   std::string literal = required_literal(pattern);
-  routes_.push_back({std::move(method), std::move(literal),
-                     std::regex(pattern, std::regex::ECMAScript | std::regex::icase), surface,
-                     access, std::move(handler), false, std::move(planner)});
+  std::regex regex(pattern, std::regex::ECMAScript | std::regex::icase);
+  routes_.push_back({std::move(method), std::move(pattern), std::move(literal), std::move(regex),
+                     surface, access, std::move(handler), false, std::move(options),
+                     std::move(planner)});
 }
 
 void Router::add_tenant_in_path(std::string method, std::string pattern, Surface surface,
                                 Handler handler) {
   std::string literal = required_literal(pattern);
-  routes_.push_back({std::move(method), std::move(literal),
-                     std::regex(pattern, std::regex::ECMAScript | std::regex::icase), surface,
-                     Access::kPublic, std::move(handler), true, nullptr});
+  std::regex regex(pattern, std::regex::ECMAScript | std::regex::icase);
+  routes_.push_back({std::move(method),
+                     std::move(pattern),
+                     std::move(literal),
+                     std::move(regex),
+                     surface,
+                     Access::kPublic,
+                     std::move(handler),
+                     true,
+                     {},
+                     nullptr});
+}
+
+std::vector<RouteInfo> Router::routes() const {
+  std::vector<RouteInfo> out;
+  for (const auto& r : routes_) {
+    out.push_back({r.method, r.source, r.surface, r.access, r.tenant_in_path, r.query_options});
+  }
+  return out;
 }
 
 void Router::dispatch(ServerContext& server, const HttpRequest& req, HttpResponse& res) const {
@@ -409,7 +469,7 @@ void Router::resolve(ServerContext& server, const HttpRequest& req, HttpResponse
 
     Call call{req,          res,    server,      **store, std::move(*tenant),
               std::nullopt, origin, tenant_base, path,    std::move(match),
-              surface};
+              surface,      {}};
     if (claims && !route->tenant_in_path) {
       auto principal = principal_from_claims(
           **store, call.tenant, *claims, server.public_hosts.tenant_origins(call.tenant.name),
@@ -424,6 +484,12 @@ void Router::resolve(ServerContext& server, const HttpRequest& req, HttpResponse
       write_error(req, res, surface, call.caller().status());
       return Status::ok();
     }
+    // After the caller is known, so that an anonymous request is still a 401 whatever it asks.
+    if (std::string refused = refused_query_option(req, route->query_options); !refused.empty()) {
+      write_error(req, res, surface, invalid_argument(std::move(refused)),
+                  query_option_error_code(surface));
+      return Status::ok();
+    }
     if (plan) {
       auto sink = route->planner(call);
       if (!sink) {
@@ -434,7 +500,7 @@ void Router::resolve(ServerContext& server, const HttpRequest& req, HttpResponse
       return Status::ok();
     }
     Status st = route->handler(call);
-    if (!st.is_ok()) write_error(req, res, surface, st);
+    if (!st.is_ok()) write_error(req, res, surface, st, call.error_code);
     return Status::ok();
   };
   Status st = req.method == "GET" ? (*store)->read_snapshot(route_call) : route_call();

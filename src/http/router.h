@@ -15,6 +15,11 @@
 //   3. the route: the first whose method matches and whose regex (case-insensitive, as
 //      SharePoint treats method names) matches the percent-decoded path after the tenant
 //      prefix. A path that matches with another method is a 405.
+//   4. the OData query options: every parameter whose name starts with '$' must be one the
+//      route declares (spelled as declared, once), else 400 in the surface's words before the
+//      handler runs (SharePoint's InvalidClientQueryException, Graph's
+//      Request_UnsupportedQuery, the admin API's InvalidArgument): an option is applied or
+//      refused, never ignored. A route declared without options takes none.
 // A handler returns a Status; an error is answered in the route's surface's own shape
 // (SharePoint's odata.error, Graph's error, Azure AD's token error, the admin API's) with the
 // HTTP status of its code: InvalidArgument 400, Unauthenticated 401, PermissionDenied 403,
@@ -22,10 +27,12 @@
 #pragma once
 
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <regex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "auth/credential_cache.h"
@@ -78,6 +85,9 @@ struct Call {
   std::string path;         // percent-decoded path after the tenant prefix
   std::smatch match;        // the route's captures, on `path`
   Surface surface = Surface::kPlain;
+  // When set, the error a handler returns is answered with this code of the surface instead of
+  // the one its StatusCode maps to (e.g. SharePoint's InvalidClientQueryException).
+  std::string error_code;
 
   // The principal, or Unauthenticated (for handlers of kPublic routes that need one).
   Result<Principal> caller() const;
@@ -90,11 +100,33 @@ using Handler = std::function<Status(Call&)>;
 // handler then finds the sink in call.req.body_sink.
 using BodyPlanner = std::function<Result<std::shared_ptr<BodySink>>(Call&)>;
 
+// The OData system query options a route's handler applies: {"$select", "$filter", ...}.
+using QueryOptions = std::vector<std::string>;
+
+// A route as registered, for tools and tests that walk the route table.
+struct RouteInfo {
+  std::string method;
+  std::string pattern;  // the regex as given to Router::add
+  Surface surface;
+  Access access;
+  bool tenant_in_path;
+  QueryOptions query_options;
+};
+
+// The error code of a refused query option in `surface`'s words ("Request_UnsupportedQuery").
+std::string_view query_option_error_code(Surface surface);
+// For handlers of a route that serves several resources, some of which apply fewer options
+// than the route declares: InvalidArgument naming the first '$' option of the request not in
+// `applied`, after setting call.error_code so that it is answered as the router answers one.
+Status only_query_options(Call& call, std::initializer_list<std::string_view> applied);
+
 class Router {
  public:
-  // `pattern` is an ECMAScript regex matched against the whole path after the tenant prefix.
+  // `pattern` is an ECMAScript regex matched against the whole path after the tenant prefix;
+  // `options` the OData query options the handler applies (none by default); `planner`, for a
+  // route that takes a file's content, where its body goes.
   void add(std::string method, std::string pattern, Surface surface, Access access, Handler handler,
-           BodyPlanner planner = nullptr);
+           QueryOptions options = {}, BodyPlanner planner = nullptr);
   // Routes that carry the tenant in their first path segment (/{tenant}/oauth2/v2.0/token):
   // the first capture of `pattern` (on the full path) names the tenant.
   void add_tenant_in_path(std::string method, std::string pattern, Surface surface,
@@ -103,16 +135,20 @@ class Router {
   // The engine's body planner: for a route with a BodyPlanner, steps 0 to 2 above and the
   // planner, on the headers alone; any refusal becomes plan.answer.
   void plan_body(ServerContext& server, const HttpRequest& req, BodyPlan& plan) const;
+  // The route table, in matching order.
+  std::vector<RouteInfo> routes() const;
 
  private:
   struct Route {
     std::string method;
+    std::string source;   // the pattern as given
     std::string literal;  // lower case; every path the pattern matches contains it
     std::regex pattern;
     Surface surface;
     Access access;
     Handler handler;
     bool tenant_in_path;
+    QueryOptions query_options;
     BodyPlanner planner;
   };
   // dispatch, or (with `plan`) plan_body.
@@ -124,8 +160,10 @@ class Router {
 int http_status_for(const Status& status);
 
 // Writes `status` as an error in the shape of `surface` (verbose SharePoint answers when the
-// request's Accept asks for odata=verbose).
-void write_error(const HttpRequest& req, HttpResponse& res, Surface surface, const Status& status);
+// request's Accept asks for odata=verbose); `code`, when given, replaces the surface's code
+// for the status.
+void write_error(const HttpRequest& req, HttpResponse& res, Surface surface, const Status& status,
+                 std::string_view code = {});
 // Graph's error shape with an explicit code (e.g. "syncStateNotFound").
 void write_graph_error(const HttpRequest& req, HttpResponse& res, int http_status,
                        std::string_view code, std::string_view message);

@@ -141,6 +141,13 @@ void set_json(HttpResponse& res, int status, const std::string& body) {
 
 }  // namespace
 
+void add_routes(Router& router) {
+  add_oauth_routes(router);
+  add_admin_routes(router);
+  add_sharepoint_routes(router);
+  add_graph_routes(router);
+}
+
 Status serve(const ServeOptions& opts) {
   if (!opts.storage) return invalid_argument("serve: no storage given");
   Storage* storage = opts.storage;
@@ -248,10 +255,7 @@ Status serve(const ServeOptions& opts) {
     context->signer = std::move(*signer);
   }
   auto router = std::make_shared<Router>();
-  add_oauth_routes(*router);
-  add_admin_routes(*router);
-  add_sharepoint_routes(*router);
-  add_graph_routes(*router);
+  add_routes(*router);
   // A file's content streams to disk from its headers on (router.h BodyPlanner).
   http.plan_body = [context, router](const HttpRequest& req, BodyPlan& plan) {
     router->plan_body(*context, req, plan);

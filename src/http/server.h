@@ -16,6 +16,7 @@
 
 namespace upsync {
 
+class Router;
 class Storage;
 
 struct ServeOptions {
@@ -53,6 +54,9 @@ struct ServeOptions {
 
 // Parses "host:port" (e.g. "127.0.0.1:8080"); the where is the --listen option.
 Status parse_listen(std::string_view listen, ServeOptions& opts);
+
+// Registers every route the server answers (the table tests walk).
+void add_routes(Router& router);
 
 // Serves until SIGTERM/SIGINT. Prints "listening on <scheme>://host:port" to stdout once bound.
 Status serve(const ServeOptions& opts);

@@ -90,6 +90,39 @@ Result<std::string> sp_string_member(const nlohmann::json& body, std::string_vie
   return it->get<std::string>();
 }
 
+Result<SpQuery> sp_query(Call& call, const SpSchema& schema) {
+  auto q = sp_parse_query(call.req.params, schema);
+  if (!q) call.error_code = std::string(query_option_error_code(Surface::kSharePoint));
+  return q;
+}
+
+Status sp_write_collection(Call& call, const SpSchema& schema, const ODataEntity& e,
+                           std::vector<nlohmann::json> items) {
+  UPSYNC_ASSIGN_OR_RETURN(SpQuery q, sp_query(call, schema));
+  SpPage page = sp_apply(q, schema, std::move(items));
+  std::string next;
+  if (!page.next_skiptoken.empty()) {
+    // The same request with the next page's token, as SharePoint links it.
+    std::string target = call.req.target.substr(0, call.req.target.find('?'));
+    next = call.origin + target + "?";
+    for (const auto& [key, value] : call.req.params) {
+      if (key == "$skiptoken") continue;
+      next += url_encode(key) + "=" + url_encode(value) + "&";
+    }
+    next += url_encode("$skiptoken") + "=" + url_encode(page.next_skiptoken);
+  }
+  write_odata_collection(call.req, call.res, e, std::move(page.items), next);
+  return Status::ok();
+}
+
+Status sp_write_entity(Call& call, const SpSchema& schema, const ODataEntity& e,
+                       nlohmann::json neutral) {
+  UPSYNC_RETURN_IF_ERROR(only_query_options(call, {"$select"}));
+  UPSYNC_ASSIGN_OR_RETURN(SpQuery q, sp_query(call, schema));
+  write_odata_entity(call.req, call.res, e, sp_project(std::move(neutral), q.select));
+  return Status::ok();
+}
+
 Status sp_not_supported(Call& call, std::string_view what, std::string_view why) {
   write_error(call.req, call.res, Surface::kSharePoint,
               failed_precondition("upsync does not support " + std::string(what) + ": " +

@@ -11,6 +11,7 @@
 
 #include "http/odata.h"
 #include "http/router.h"
+#include "http/sp_query.h"
 #include "sites/sites.h"
 
 namespace upsync {
@@ -34,6 +35,18 @@ Result<nlohmann::json> sp_json_body(const Call& call);
 // A string member of a JSON body: missing (when required) or of another type is
 // InvalidArgument naming the member.
 Result<std::string> sp_string_member(const nlohmann::json& body, std::string_view name);
+
+// The request's query options against `schema` (sp_query.h); a bad one is answered with
+// SharePoint's InvalidClientQueryException.
+Result<SpQuery> sp_query(Call& call, const SpSchema& schema);
+
+// Answers a collection of `schema`'s items after the request's query options, with the
+// __next / odata.nextLink of a list items page that $top cut short.
+Status sp_write_collection(Call& call, const SpSchema& schema, const ODataEntity& e,
+                           std::vector<nlohmann::json> items);
+// Answers one entity with the request's $select, the only query option an entity takes.
+Status sp_write_entity(Call& call, const SpSchema& schema, const ODataEntity& e,
+                       nlohmann::json neutral);
 
 // Answers 501 with an odata.error saying that upsync does not support `what`, and why.
 Status sp_not_supported(Call& call, std::string_view what, std::string_view why);

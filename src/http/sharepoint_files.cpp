@@ -88,6 +88,32 @@ nlohmann::json folder_json(const Call& call, const FileInfo& f, size_t item_coun
           {"UniqueId", sp_name_guid(call.tenant.name + ":" + f.url)}};
 }
 
+// The properties of file_json() and folder_json(), for the query options.
+const SpSchema& file_schema() {
+  static const SpSchema kSchema{"SP.File",
+                                {{"Exists", SpType::kBool},
+                                 {"Length", SpType::kInt},
+                                 {"Name", SpType::kString},
+                                 {"ServerRelativeUrl", SpType::kString},
+                                 {"TimeCreated", SpType::kDateTime},
+                                 {"TimeLastModified", SpType::kDateTime},
+                                 {"UniqueId", SpType::kString}},
+                                ""};
+  return kSchema;
+}
+
+const SpSchema& folder_schema() {
+  static const SpSchema kSchema{"SP.Folder",
+                                {{"Exists", SpType::kBool},
+                                 {"ItemCount", SpType::kInt},
+                                 {"Name", SpType::kString},
+                                 {"ServerRelativeUrl", SpType::kString},
+                                 {"TimeLastModified", SpType::kDateTime},
+                                 {"UniqueId", SpType::kString}},
+                                ""};
+  return kSchema;
+}
+
 ODataEntity folder_entity(const Call& call, const std::string& url) {
   return {"SP.Folder", sp_service_root(call),
           "Web/GetFolderByServerRelativePath(decodedurl='" + odata_quoted(url) + "')"};
@@ -243,9 +269,8 @@ Status file_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
   }
   if (rest.empty()) {
     if (method == "GET") {
-      write_odata_entity(call.req, call.res, sp_file_entity(call, info->url),
-                         sp_file_json(call, *info));
-      return Status::ok();
+      return sp_write_entity(call, file_schema(), sp_file_entity(call, info->url),
+                             sp_file_json(call, *info));
     }
     if (method == "DELETE") {
       UPSYNC_RETURN_IF_ERROR(libs.remove(call.tenant, url));
@@ -258,7 +283,10 @@ Status file_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
                                method + ".");
   }
   if (rest.size() == 1 && rest[0].name == "$value") {
-    if (method == "GET") return send_content(call, libs, url);
+    if (method == "GET") {
+      UPSYNC_RETURN_IF_ERROR(only_query_options(call, {}));  // bytes: nothing to select
+      return send_content(call, libs, url);
+    }
     if (method == "PUT") {
       UPSYNC_RETURN_IF_ERROR(store_content(call, libs, url, true));
       write_odata_null(call.res);
@@ -284,9 +312,8 @@ Status folder_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
     if (!info || !info->folder) return no_folder(url);
     if (method == "GET") {
       UPSYNC_ASSIGN_OR_RETURN(auto entries, libs.list(call.tenant, url));
-      write_odata_entity(call.req, call.res, folder_entity(call, info->url),
-                         folder_json(call, *info, entries.size()));
-      return Status::ok();
+      return sp_write_entity(call, folder_schema(), folder_entity(call, info->url),
+                             folder_json(call, *info, entries.size()));
     }
     if (method == "DELETE") {
       if (url.path.empty()) {
@@ -334,10 +361,9 @@ Status folder_ops(Call& call, DocumentLibraries& libs, const FileUrl& url,
         items.push_back(folder_json(call, e, inside.size()));
       }
     }
-    write_odata_collection(call.req, call.res,
-                           {files ? "SP.File" : "SP.Folder", sp_service_root(call), ""},
-                           std::move(items));
-    return Status::ok();
+    return sp_write_collection(call, files ? file_schema() : folder_schema(),
+                               {files ? "SP.File" : "SP.Folder", sp_service_root(call), ""},
+                               std::move(items));
   }
   if (files && rest.size() == 2 && (sp_is(rest[1], "AddUsingPath") || sp_is(rest[1], "add"))) {
     if (method != "POST") {
@@ -384,8 +410,14 @@ Result<std::shared_ptr<BodySink>> plan_web_item(Call& call) {
 
 void add_sharepoint_file_routes(Router& router) {
   std::string pattern = std::string(kSitePrefix) + "web/.+$";
-  for (const char* method : {"GET", "POST", "PUT", "DELETE"}) {
-    router.add(method, pattern, Surface::kSharePoint, Access::kSignedIn, web_item, plan_web_item);
+  // A folder's files and folders take the collection options; a file or folder takes $select
+  // (sp_write_entity refuses the rest); writes take none. A file's new content streams from its
+  // headers on (plan_web_item).
+  router.add("GET", pattern, Surface::kSharePoint, Access::kSignedIn, web_item,
+             {"$select", "$filter", "$orderby", "$top", "$skip"}, plan_web_item);
+  for (const char* method : {"POST", "PUT", "DELETE"}) {
+    router.add(method, pattern, Surface::kSharePoint, Access::kSignedIn, web_item, {},
+               plan_web_item);
   }
 }
 

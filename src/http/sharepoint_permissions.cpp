@@ -112,22 +112,6 @@ struct Securable {
   std::unique_ptr<SiteUserStore> users;
 };
 
-// Refuses query options the handler does not implement (never ignored in silence).
-Status only_query_options(const Call& call, std::initializer_list<std::string_view> allowed) {
-  for (const auto& [key, value] : call.req.params) {
-    bool ok = false;
-    for (std::string_view a : allowed) ok = ok || ascii_iequal(a, key);
-    if (!ok) {
-      std::string served;
-      for (std::string_view a : allowed) served += (served.empty() ? "" : ", ") + std::string(a);
-      return invalid_argument(
-          "The query option '" + quote_for_message(key) + "' is not supported here" +
-          (served.empty() ? std::string(" (none is).") : "; upsync serves " + served + "."));
-    }
-  }
-  return Status::ok();
-}
-
 nlohmann::json base_permissions(SiteRole role) {
   // SharePoint's masks of its built-in levels (SP.BasePermissions, Edm.Int64 as strings).
   switch (role) {
@@ -236,7 +220,7 @@ struct Expand {
   bool bindings = false;
 };
 
-Result<Expand> expand_of(const Call& call) {
+Result<Expand> expand_of(Call& call) {
   Expand e;
   const std::string value = call.req.get_param_value("$expand");  // a copy: keep it alive
   std::string_view text = value;
@@ -249,6 +233,7 @@ Result<Expand> expand_of(const Call& call) {
     } else if (ascii_iequal(item, "RoleDefinitionBindings")) {
       e.bindings = true;
     } else {
+      call.error_code = std::string(query_option_error_code(Surface::kSharePoint));
       return invalid_argument("$expand '" + quote_for_message(item) +
                               "' is not supported on role assignments; upsync expands Member "
                               "and RoleDefinitionBindings.");
@@ -335,7 +320,6 @@ Status role_assignments(Call& call, Securable& s, std::span<const ODataSegment> 
     if (method != "GET") {
       return sp_wrong_method(call, "roleassignments is listed with GET, not " + method + ".");
     }
-    UPSYNC_RETURN_IF_ERROR(only_query_options(call, {"$expand"}));
     UPSYNC_ASSIGN_OR_RETURN(Expand expand, expand_of(call));
     UPSYNC_ASSIGN_OR_RETURN(PermissionScope scope,
                             effective_scope(*s.perms, call.tenant.id, s.site, s.library));
@@ -344,9 +328,14 @@ Status role_assignments(Call& call, Securable& s, std::span<const ODataSegment> 
       UPSYNC_ASSIGN_OR_RETURN(nlohmann::json j, assignment_json(call, s, a, expand));
       items.push_back(std::move(j));
     }
-    write_odata_collection(call.req, call.res, {"SP.RoleAssignment", sp_service_root(call), ""},
-                           std::move(items));
-    return Status::ok();
+    // The collection options apply to PrincipalId; the expanded members are selected whole.
+    static const SpSchema kSchema{"SP.RoleAssignment",
+                                  {{"PrincipalId", SpType::kInt},
+                                   {"Member", SpType::kObject},
+                                   {"RoleDefinitionBindings", SpType::kObject}},
+                                  ""};
+    return sp_write_collection(call, kSchema, {"SP.RoleAssignment", sp_service_root(call), ""},
+                               std::move(items));
   }
   const ODataSegment& op = segs[1];
   if (sp_is(op, "getbyprincipalid")) {
@@ -540,7 +529,11 @@ Status sp_require_library_access(Call& call, const FileUrl& url, LibraryAccess n
 void add_sharepoint_permission_routes(Router& router) {
   std::string pattern =
       std::string(kSitePrefix) + R"(web/(?:roleassignments|roledefinitions|lists)(?:[/(].*)?$)";
-  for (const char* method : {"GET", "POST", "DELETE"}) {
+  // $expand on role assignments, and the collection options on their collection (each resource
+  // refuses what it does not apply); writes take no option.
+  router.add("GET", pattern, Surface::kSharePoint, Access::kSignedIn, permission_route,
+             {"$expand", "$select", "$filter", "$orderby", "$top", "$skip"});
+  for (const char* method : {"POST", "DELETE"}) {
     router.add(method, pattern, Surface::kSharePoint, Access::kSignedIn, permission_route);
   }
 }

@@ -3,6 +3,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <ctime>
 #include <set>
 
@@ -76,14 +77,26 @@ Status context_info(Call& call) {
   return Status::ok();
 }
 
+const SpSchema& web_schema() {
+  static const SpSchema kSchema{"SP.Web",
+                                {{"Title", SpType::kString},
+                                 {"Url", SpType::kString},
+                                 {"ServerRelativeUrl", SpType::kString},
+                                 {"Id", SpType::kString}},
+                                ""};
+  return kSchema;
+}
+
 Status web(Call& call) {
+  UPSYNC_ASSIGN_OR_RETURN(SpQuery q, sp_query(call, web_schema()));
   std::string site = call.match[1].str();
   std::string server_relative = site.empty() ? "/" : site;
   nlohmann::json body = {{"Title", site_title(call)},
                          {"Url", sp_web_url(call)},
                          {"ServerRelativeUrl", server_relative},
                          {"Id", sp_name_guid(call.tenant.name + server_relative)}};
-  write_odata_entity(call.req, call.res, {"SP.Web", sp_service_root(call), "Web"}, std::move(body));
+  write_odata_entity(call.req, call.res, {"SP.Web", sp_service_root(call), "Web"},
+                     sp_project(std::move(body), q.select));
   return Status::ok();
 }
 
@@ -203,8 +216,12 @@ Result<Person> gather_person(Call& call, const Profile& p) {
 // without building it as a JSON tree first: a profile has a hundred properties, and this is
 // the answer clients ask for most. Members are written in key order, as nlohmann::json
 // prints an entity.
-std::string person_json(ODataMode mode, const Person& person, const ODataEntity& e) {
+std::string person_json(ODataMode mode, const Person& person, const ODataEntity& e,
+                        const std::vector<std::string>& select) {
   const bool verbose = mode == ODataMode::kVerbose;
+  auto want = [&](std::string_view name) {
+    return select.empty() || std::find(select.begin(), select.end(), name) != select.end();
+  };
   JsonWriter w;
   // Verbose wraps every array in {"results":[...]}.
   auto strings = [&](const std::vector<std::string>& values) {
@@ -214,37 +231,47 @@ std::string person_json(ODataMode mode, const Person& person, const ODataEntity&
   };
   if (verbose) w.begin_object().key("d");
   w.begin_object();
-  w.key("AccountName").str(person.account_name);
-  w.key("DirectReports");
-  strings(person.direct_reports);
-  w.key("DisplayName").str(person.display_name);
-  w.key("Email").str_or_null(person.email);
-  w.key("ExtendedManagers");
-  strings(person.extended_managers);
-  w.key("ExtendedReports");
-  strings(person.extended_reports);
-  // upsync keeps no following data: nobody follows anyone.
-  w.key("IsFollowed").boolean(false);
-  w.key("LatestPost").null();
-  w.key("Peers");
-  strings(person.peers);
-  // No personal sites in upsync (see the 501 routes).
-  w.key("PersonalSiteHostUrl").null();
-  w.key("PersonalUrl").str_or_null(person.personal_url);
-  w.key("PictureUrl").str_or_null(person.picture_url);
-  w.key("Title").str_or_null(person.title);
-  w.key("UserProfileProperties");
-  if (verbose) w.begin_object().key("results");
-  w.begin_array();
-  for (const auto& [name, value] : person.properties) {
-    w.begin_object();
-    w.key("Key").str(name).key("Value").str(value).key("ValueType").str("Edm.String");
-    if (verbose) w.key("__metadata").begin_object().key("type").str("SP.KeyValue").end_object();
-    w.end_object();
+  if (want("AccountName")) w.key("AccountName").str(person.account_name);
+  if (want("DirectReports")) {
+    w.key("DirectReports");
+    strings(person.direct_reports);
   }
-  w.end_array();
-  if (verbose) w.end_object();
-  w.key("UserUrl").str(person.user_url);
+  if (want("DisplayName")) w.key("DisplayName").str(person.display_name);
+  if (want("Email")) w.key("Email").str_or_null(person.email);
+  if (want("ExtendedManagers")) {
+    w.key("ExtendedManagers");
+    strings(person.extended_managers);
+  }
+  if (want("ExtendedReports")) {
+    w.key("ExtendedReports");
+    strings(person.extended_reports);
+  }
+  // upsync keeps no following data: nobody follows anyone.
+  if (want("IsFollowed")) w.key("IsFollowed").boolean(false);
+  if (want("LatestPost")) w.key("LatestPost").null();
+  if (want("Peers")) {
+    w.key("Peers");
+    strings(person.peers);
+  }
+  // No personal sites in upsync (see the 501 routes).
+  if (want("PersonalSiteHostUrl")) w.key("PersonalSiteHostUrl").null();
+  if (want("PersonalUrl")) w.key("PersonalUrl").str_or_null(person.personal_url);
+  if (want("PictureUrl")) w.key("PictureUrl").str_or_null(person.picture_url);
+  if (want("Title")) w.key("Title").str_or_null(person.title);
+  if (want("UserProfileProperties")) {
+    w.key("UserProfileProperties");
+    if (verbose) w.begin_object().key("results");
+    w.begin_array();
+    for (const auto& [name, value] : person.properties) {
+      w.begin_object();
+      w.key("Key").str(name).key("Value").str(value).key("ValueType").str("Edm.String");
+      if (verbose) w.key("__metadata").begin_object().key("type").str("SP.KeyValue").end_object();
+      w.end_object();
+    }
+    w.end_array();
+    if (verbose) w.end_object();
+  }
+  if (want("UserUrl")) w.key("UserUrl").str(person.user_url);
   switch (mode) {
     case ODataMode::kVerbose:
       w.key("__metadata").begin_object();
@@ -267,13 +294,38 @@ std::string person_json(ODataMode mode, const Person& person, const ODataEntity&
   return std::move(w).text();
 }
 
+// The members of PersonProperties, for $select. UserProfileProperties is selected whole, as
+// SharePoint selects it (a collection of SP.KeyValue has no members to name).
+const SpSchema& person_schema() {
+  static const SpSchema kSchema{std::string(kPersonType),
+                                {{"AccountName", SpType::kString},
+                                 {"DirectReports", SpType::kObject},
+                                 {"DisplayName", SpType::kString},
+                                 {"Email", SpType::kString},
+                                 {"ExtendedManagers", SpType::kObject},
+                                 {"ExtendedReports", SpType::kObject},
+                                 {"IsFollowed", SpType::kBool},
+                                 {"LatestPost", SpType::kString},
+                                 {"Peers", SpType::kObject},
+                                 {"PersonalSiteHostUrl", SpType::kString},
+                                 {"PersonalUrl", SpType::kString},
+                                 {"PictureUrl", SpType::kString},
+                                 {"Title", SpType::kString},
+                                 {"UserProfileProperties", SpType::kObject},
+                                 {"UserUrl", SpType::kString}},
+                                ""};
+  return kSchema;
+}
+
 Status write_person(Call& call, const Profile& p) {
+  UPSYNC_ASSIGN_OR_RETURN(SpQuery q, sp_query(call, person_schema()));
   UPSYNC_ASSIGN_OR_RETURN(Person person, gather_person(call, p));
   const ODataMode mode = odata_mode(call.req);
   const ODataEntity entity{std::string(kPersonType), sp_service_root(call),
                            std::string(kPersonType) + person.guid};
   call.res.status = 200;
-  call.res.set_content(person_json(mode, person, entity), std::string(odata_content_type(mode)));
+  call.res.set_content(person_json(mode, person, entity, q.select),
+                       std::string(odata_content_type(mode)));
   return Status::ok();
 }
 
@@ -287,6 +339,8 @@ Result<std::string> account_arg(Call& call, const ODataSegment& seg) {
 }
 
 Status get_properties_for(Call& call, const ODataSegment& seg) {
+  // The options are checked first: a bad $select is a 400 even for an unknown account.
+  UPSYNC_RETURN_IF_ERROR(sp_query(call, person_schema()).status());
   UPSYNC_ASSIGN_OR_RETURN(std::string account, account_arg(call, seg));
   auto p = sp_find_account(call, account);
   if (!p && p.status().code() == StatusCode::kNotFound) {
@@ -298,6 +352,7 @@ Status get_properties_for(Call& call, const ODataSegment& seg) {
 }
 
 Status get_my_properties(Call& call) {
+  UPSYNC_RETURN_IF_ERROR(sp_query(call, person_schema()).status());
   UPSYNC_ASSIGN_OR_RETURN(Principal who, call.caller());
   auto p = sp_own_profile(call, who);
   if (!p && p.status().code() == StatusCode::kNotFound) {
@@ -322,6 +377,7 @@ Result<PropertyDefinition> property_named(Call& call, std::string_view name) {
 }
 
 Status get_user_profile_property_for(Call& call, const ODataSegment& seg) {
+  UPSYNC_RETURN_IF_ERROR(only_query_options(call, {}));  // a string: nothing to select
   UPSYNC_ASSIGN_OR_RETURN(std::string account, account_arg(call, seg));
   const std::string* prop_lit = seg.arg("propertyName", 1);
   if (!prop_lit) {
@@ -477,11 +533,12 @@ Status people_manager(Call& call) {
 void add_sharepoint_routes(Router& router) {
   std::string site(kSitePrefix);
   router.add("POST", site + "contextinfo$", Surface::kSharePoint, Access::kSignedIn, context_info);
-  router.add("GET", site + "web/?$", Surface::kSharePoint, Access::kSignedIn, web);
-  for (const char* method : {"GET", "POST"}) {
-    router.add(method, site + R"(sp\.userprofiles\.(?:peoplemanager|profileloader).*$)",
-               Surface::kSharePoint, Access::kSignedIn, people_manager);
-  }
+  router.add("GET", site + "web/?$", Surface::kSharePoint, Access::kSignedIn, web, {"$select"});
+  // PersonProperties takes $select (and has no navigation property to $expand); the methods
+  // that answer a value or nothing take no option.
+  const std::string people = site + R"(sp\.userprofiles\.(?:peoplemanager|profileloader).*$)";
+  router.add("GET", people, Surface::kSharePoint, Access::kSignedIn, people_manager, {"$select"});
+  router.add("POST", people, Surface::kSharePoint, Access::kSignedIn, people_manager);
   // PnPjs's profiles module also offers the people picker; upsync does not serve it (yet).
   router.add("POST", site + R"(sp\.ui\.applicationpages\.clientpeoplepickerwebserviceinterface.*$)",
              Surface::kSharePoint, Access::kSignedIn, [](Call& call) {

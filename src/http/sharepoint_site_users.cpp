@@ -76,6 +76,36 @@ std::string display_name(const SiteUser& u) {
   return claim ? claim->value : u.login_name;
 }
 
+const SpSchema& user_schema() {
+  static const SpSchema kSchema{"SP.User",
+                                {{"Id", SpType::kInt},
+                                 {"IsHiddenInUI", SpType::kBool},
+                                 {"LoginName", SpType::kString},
+                                 {"Title", SpType::kString},
+                                 {"PrincipalType", SpType::kInt},
+                                 {"Email", SpType::kString},
+                                 {"Expiration", SpType::kString},
+                                 {"IsEmailAuthenticationGuestUser", SpType::kBool},
+                                 {"IsShareByEmailGuestUser", SpType::kBool},
+                                 {"IsSiteAdmin", SpType::kBool},
+                                 {"UserId", SpType::kObject},
+                                 {"UserPrincipalName", SpType::kString}},
+                                ""};
+  return kSchema;
+}
+
+const SpSchema& list_schema() {
+  static const SpSchema kSchema{"SP.List",
+                                {{"Id", SpType::kString},
+                                 {"Title", SpType::kString},
+                                 {"BaseTemplate", SpType::kInt},
+                                 {"Hidden", SpType::kBool},
+                                 {"ItemCount", SpType::kInt},
+                                 {"EntityTypeName", SpType::kString}},
+                                ""};
+  return kSchema;
+}
+
 // SP.User, neutral form (odata.h).
 nlohmann::json user_json(const SiteUser& u) {
   std::string upn = u.first("SPS-UserPrincipalName");
@@ -118,6 +148,30 @@ nlohmann::json item_json(const SiteUser& u, const ProfileSchema& schema) {
     }
   }
   return item;
+}
+
+// The fields of item_json(): the fixed ones, and a column per profile property; paged by ID
+// as SharePoint pages list items.
+SpSchema item_schema(const ProfileSchema& profiles) {
+  SpSchema s{"SP.Data.UserInfoItem",
+             {{"Id", SpType::kInt},
+              {"ID", SpType::kInt},
+              {"Title", SpType::kString},
+              {"Name", SpType::kString},
+              {"IsSiteAdmin", SpType::kBool},
+              {"Created", SpType::kDateTime},
+              {"Modified", SpType::kDateTime}},
+             "ID"};
+  for (const PropertyDefinition* d : profiles.all()) {
+    if (d->name == "AccountName" || d->name == "PreferredName") continue;
+    std::string field = field_name(d->name);
+    if (!s.find(field)) s.fields.push_back({field, SpType::kString});
+  }
+  return s;
+}
+
+ODataEntity user_entity(const Call& call, const SiteUser& u) {
+  return {"SP.User", sp_service_root(call), "Web/GetUserById(" + std::to_string(u.id) + ")"};
 }
 
 void write_user(Call& call, const SiteUser& u) {
@@ -195,10 +249,8 @@ Status one_user(Call& call, const Site& site, const SiteUser& u,
                             "upsync keeps no SharePoint groups or per-site permissions");
   }
   const std::string method = sp_effective_method(call);
-  if (method == "GET") {
-    write_user(call, u);
-    return Status::ok();
-  }
+  if (method == "GET")
+    return sp_write_entity(call, user_schema(), user_entity(call, u), user_json(u));
   if (method == "DELETE") {
     UPSYNC_RETURN_IF_ERROR(require_manager(call, "remove users from a site"));
     UPSYNC_RETURN_IF_ERROR(site.users->remove(call.tenant.id, site.key, u.id).status());
@@ -249,9 +301,8 @@ Status site_users(Call& call, const Site& site, std::span<const ODataSegment> se
       UPSYNC_ASSIGN_OR_RETURN(auto all, site.users->list(call.tenant.id, site.key));
       std::vector<nlohmann::json> items;
       for (const SiteUser& u : all) items.push_back(user_json(u));
-      write_odata_collection(call.req, call.res, {"SP.User", sp_service_root(call), ""},
-                             std::move(items));
-      return Status::ok();
+      return sp_write_collection(call, user_schema(), {"SP.User", sp_service_root(call), ""},
+                                 std::move(items));
     }
     if (method == "POST") {
       UPSYNC_RETURN_IF_ERROR(require_manager(call, "add users to a site"));
@@ -318,10 +369,9 @@ Status user_info_list(Call& call, const Site& site, std::span<const ODataSegment
     nlohmann::json list = {{"Id", list_id},           {"Title", kListTitle},
                            {"BaseTemplate", 112},     {"Hidden", true},
                            {"ItemCount", all.size()}, {"EntityTypeName", "UserInfo"}};
-    write_odata_entity(call.req, call.res,
-                       {"SP.List", sp_service_root(call), "Web/Lists(guid'" + list_id + "')"},
-                       std::move(list));
-    return Status::ok();
+    return sp_write_entity(call, list_schema(),
+                           {"SP.List", sp_service_root(call), "Web/Lists(guid'" + list_id + "')"},
+                           std::move(list));
   }
   if (!sp_is(segs[1], "items")) {
     return not_found("upsync serves the user information list and its items, not '" + segs[1].name +
@@ -340,17 +390,16 @@ Status user_info_list(Call& call, const Site& site, std::span<const ODataSegment
   if (!pick) {
     std::vector<nlohmann::json> items;
     for (const SiteUser& u : all) items.push_back(item_json(u, schema));
-    write_odata_collection(call.req, call.res, {"SP.Data.UserInfoItem", sp_service_root(call), ""},
-                           std::move(items));
-    return Status::ok();
+    return sp_write_collection(call, item_schema(schema),
+                               {"SP.Data.UserInfoItem", sp_service_root(call), ""},
+                               std::move(items));
   }
   UPSYNC_ASSIGN_OR_RETURN(int64_t id, id_arg(*pick));
   UPSYNC_ASSIGN_OR_RETURN(SiteUser u, by_id(call, site, id));
-  write_odata_entity(
-      call.req, call.res,
+  return sp_write_entity(
+      call, item_schema(schema),
       {"SP.Data.UserInfoItem", sp_service_root(call), edit_base + "(" + std::to_string(id) + ")"},
       item_json(u, schema));
-  return Status::ok();
 }
 
 Status site_user_route(Call& call) {
@@ -407,7 +456,12 @@ void add_sharepoint_site_user_routes(Router& router) {
   std::string pattern = std::string(kSitePrefix) +
                         R"(web/(?:siteusers|siteuserinfolist|getuserbyid|ensureuser|currentuser))"
                         R"((?:[/(].*)?$)";
-  for (const char* method : {"GET", "POST", "DELETE", "PATCH"}) {
+  // siteusers and the user information list's items take the collection options (siteusers
+  // pages by $skip, the items by $skiptoken: sp_query.h), a user or an item $select; writes
+  // take none.
+  router.add("GET", pattern, Surface::kSharePoint, Access::kSignedIn, site_user_route,
+             {"$select", "$filter", "$orderby", "$top", "$skip", "$skiptoken"});
+  for (const char* method : {"POST", "DELETE", "PATCH"}) {
     router.add(method, pattern, Surface::kSharePoint, Access::kSignedIn, site_user_route);
   }
 }

@@ -131,6 +131,56 @@ for (const [mode, accept] of Object.entries(modes)) {
   });
 }
 
+for (const [mode, accept] of Object.entries(modes)) {
+  test(`site users and the user list filtered, selected, ordered and paged with ${mode}`,
+    async () => {
+      const web = sp(await up.appToken("contoso", app), accept).web;
+      const a = await web.ensureUser(adele);
+      const m = await web.ensureUser(megan);
+      // Asked for less, a client gets less: nobody matches, nobody is listed.
+      assert.deepEqual(await web.siteUsers.filter("Email eq 'nobody@x.com'")(), []);
+      const found = await web.siteUsers.filter("Email eq 'ADELE@contoso.com'")
+        .select("Id", "Title")();
+      assert.equal(found.length, 1);
+      assert.equal(found[0].Id, a.Id);
+      assert.equal(found[0].Title, "Adele Vance");
+      assert.equal(found[0].LoginName, undefined);
+      const first = await web.siteUsers.orderBy("Title", false).top(1)();
+      assert.deepEqual(first.map((u) => u.Title), ["Megan Bowen"]);
+      const either = await web.siteUsers
+        .filter("(startswith(Title,'meg') or substringof('zzz',Email)) and IsSiteAdmin eq false")();
+      assert.deepEqual(either.map((u) => u.Id), [m.Id]);
+      assert.deepEqual((await web.siteUsers.skip(1).orderBy("Id")()).map((u) => u.Id), [m.Id]);
+      // What is not applied is refused, never ignored.
+      await assert.rejects(web.siteUsers.expand("Groups")(),
+        (e) => e.status === 400 && /\$expand/.test(e.message));
+      await assert.rejects(web.siteUsers.select("Nope")(),
+        (e) => e.status === 400 && /'Nope' does not exist on type 'SP.User'/.test(e.message));
+      await assert.rejects(web.siteUsers.filter("Id eq 'one'")(),
+        (e) => e.status === 400 && /position 6/.test(e.message));
+      // The user information list pages by $skiptoken, PnPjs following each page's next link.
+      const pages = [];
+      for await (const page of web.siteUserInfoList.items.select("Id", "Title").top(1)) {
+        pages.push(page.map((i) => i.Id));
+      }
+      assert.deepEqual(pages, [[a.Id], [m.Id]]);
+      assert.deepEqual((await web.siteUserInfoList.items.skip(a.Id)()).map((i) => i.Id), [m.Id]);
+      await web.siteUsers.removeById(a.Id);
+      await web.siteUsers.removeById(m.Id);
+    });
+}
+
+test("myProperties.select() answers only the selected PersonProperties", async () => {
+  const client = sp(await up.userToken("contoso", app, "adele@contoso.com", "adele-password"));
+  const me = await client.profiles.myProperties.select("DisplayName", "UserProfileProperties")();
+  assert.equal(me.DisplayName, "Adele Vance");
+  assert.ok(me.UserProfileProperties.some((p) => p.Key === "WorkEmail"));
+  assert.equal(me.AccountName, undefined);
+  assert.equal(me.Email, undefined);
+  await assert.rejects(client.profiles.myProperties.expand("DirectReports")(),
+    (e) => e.status === 400 && /\$expand/.test(e.message));
+});
+
 test("web.currentUser adds the signed-in person to the site on first access", async () => {
   const token = await up.userToken("contoso", app, "adele@contoso.com", "adele-password");
   const me = await sp(token).web.currentUser();

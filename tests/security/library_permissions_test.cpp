@@ -333,7 +333,13 @@ TEST_F(LibraryPermissionsTest, ALibraryWithItsOwnAssignmentsThroughPnPjsCalls) {
   EXPECT_EQ(items[0]["Member"]["LoginName"], "i:0#.f|membership|adele@contoso.com");
   EXPECT_EQ(items[0]["RoleDefinitionBindings"][0]["Id"], 1073741826);
   EXPECT_EQ(items[0]["RoleDefinitionBindings"][0]["Name"], "Read");
-  r = get(list + "/roleassignments?$filter=PrincipalId%20eq%201", ga);
+  r = get(list + "/roleassignments?$filter=PrincipalId%20eq%20" + std::to_string(id), ga);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(json::parse(r->body)["value"].size(), 1u) << r->body;
+  r = get(list + "/roleassignments?$filter=PrincipalId%20ne%20" + std::to_string(id), ga);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(json::parse(r->body)["value"].size(), 0u) << "a filter is applied: " << r->body;
+  r = get(list + "/roleassignments?$search=adele", ga);
   EXPECT_EQ(r->status, 400) << "an unimplemented query option is refused: " << r->body;
   r = post(list + "/roleassignments/removeroleassignment(principalid=" + std::to_string(id) +
                ", roledefid=1073741826)",

@@ -1,0 +1,605 @@
+// The no-silent-ignore walk: every route of the server's route table (add_routes, the table
+// `upsync serve` dispatches on) × every OData query option, sent as a global admin to the
+// real server over a seeded tenant. Each answer is either the option applied (the result
+// checked against the answer without it) or a 400 in the route's surface's shape naming the
+// option; an answer that is neither fails the test. Prints the table's count.
+//
+// The requests are found from the table itself: a route's path comes from its regex (literal
+// text, the first of each alternative, optional parts left out, each capture filled with a
+// real object named by the segment before it: users/<a user>, groups/<a group>, ...). Only
+// routes whose regex ends in a wildcard (SharePoint's REST paths, parsed by their handlers)
+// need sample requests, listed in kSamples; a route that neither way reaches fails the test by
+// name.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <algorithm>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "http/router.h"
+#include "http/server.h"
+#include "http/server_process.h"
+#include "test_support.h"
+
+namespace upsync {
+namespace {
+
+using json = nlohmann::json;
+using testing::run;
+using testing::Server;
+using testing::TempDir;
+
+struct Request {
+  std::string method;
+  std::string path;  // under /tenants/contoso unless the route carries the tenant itself
+  std::string body;
+};
+
+// Requests for the routes whose regex ends in a wildcard: each sub-resource their handler
+// serves (a collection, an entity, a value, a write), so that every kind is walked.
+const std::vector<Request>& samples() {
+  static const std::string kLib = "'/sites/hr/Shared%20Documents'";
+  static const std::string kFile = "'/sites/hr/Shared%20Documents/a.txt'";
+  static const std::string kAdele = "%27i%3A0%23.f%7Cmembership%7Cadele%40contoso.com%27";
+  static const std::vector<Request> kSamples = {
+      {"GET", "/sites/hr/_api/web/siteusers", ""},
+      {"GET", "/sites/hr/_api/web/siteusers/getbyid(1)", ""},
+      {"GET", "/sites/hr/_api/web/currentuser", ""},
+      {"GET", "/sites/hr/_api/web/siteuserinfolist", ""},
+      {"GET", "/sites/hr/_api/web/siteuserinfolist/items", ""},
+      {"GET", "/sites/hr/_api/web/siteuserinfolist/items(1)", ""},
+      {"POST", "/sites/hr/_api/web/ensureuser",
+       R"({"logonName":"i:0#.f|membership|adele@contoso.com"})"},
+      {"PATCH", "/sites/hr/_api/web/siteusers/getbyid(1)", R"({"IsSiteAdmin":false})"},
+      {"DELETE", "/sites/hr/_api/web/siteusers/getbyid(99)", ""},
+      {"GET", "/sites/hr/_api/web/GetFolderByServerRelativeUrl(" + kLib + ")", ""},
+      {"GET", "/sites/hr/_api/web/GetFolderByServerRelativeUrl(" + kLib + ")/files", ""},
+      {"GET", "/sites/hr/_api/web/GetFolderByServerRelativeUrl(" + kLib + ")/folders", ""},
+      {"GET", "/sites/hr/_api/web/GetFileByServerRelativeUrl(" + kFile + ")", ""},
+      {"GET", "/sites/hr/_api/web/GetFileByServerRelativeUrl(" + kFile + ")/$value", ""},
+      {"POST",
+       "/sites/hr/_api/web/GetFolderByServerRelativeUrl(" + kLib +
+           ")/Files/add(url='w.txt',overwrite=true)",
+       "written"},
+      {"PUT", "/sites/hr/_api/web/GetFileByServerRelativeUrl(" + kFile + ")/$value", "a"},
+      {"DELETE",
+       "/sites/hr/_api/web/GetFileByServerRelativeUrl('/sites/hr/Shared%20Documents/w.txt')", ""},
+      {"GET", "/sites/hr/_api/web/roleassignments", ""},
+      {"GET", "/sites/hr/_api/web/roledefinitions", ""},
+      {"GET", "/sites/hr/_api/web/roleassignments/getbyprincipalid(1)", ""},
+      {"GET", "/sites/hr/_api/web/roleassignments/getbyprincipalid(1)/roledefinitionbindings", ""},
+      {"GET", "/sites/hr/_api/web/lists/getbytitle('Shared%20Documents')/roleassignments", ""},
+      {"GET", "/sites/hr/_api/web/lists/getbytitle('Shared%20Documents')", ""},
+      {"POST", "/sites/hr/_api/web/lists/getbytitle('Shared%20Documents')/resetroleinheritance",
+       ""},
+      {"DELETE", "/sites/hr/_api/web/roleassignments/getbyprincipalid(99)", ""},
+      {"GET", "/_api/sp.userprofiles.peoplemanager/getmyproperties", ""},
+      {"GET", "/_api/sp.userprofiles.peoplemanager/getpropertiesfor(@v)?@v=" + kAdele, ""},
+      {"GET",
+       "/_api/sp.userprofiles.peoplemanager/"
+       "getuserprofilepropertyfor(accountname=@v,propertyname='Department')?@v=" +
+           kAdele,
+       ""},
+      {"POST", "/_api/SP.UserProfiles.PeopleManager/SetSingleValueProfileProperty",
+       R"({"accountName":"i:0#.f|membership|adele@contoso.com","propertyName":"AboutMe",)"
+       R"("propertyValue":"walked"})"},
+      {"POST",
+       "/_api/SP.UI.ApplicationPages.ClientPeoplePickerWebServiceInterface."
+       "clientPeoplePickerSearchUser",
+       R"({"queryParams":{"QueryString":"ad"}})"},
+      {"POST",
+       "/_api/Microsoft.Online.SharePoint.TenantManagement.Office365Tenant/"
+       "GetImportProfilePropertyJobs",
+       ""},
+  };
+  return kSamples;
+}
+
+// The OData query options walked, with the value each is sent with when it is not one the
+// walk derives from the answer without it ($select, $filter, $orderby: see below).
+const std::vector<std::string>& options() {
+  static const std::vector<std::string> kOptions = {
+      "$select",    "$filter",  "$expand",      "$orderby", "$top",        "$skip",
+      "$skiptoken", "$count",   "$search",      "$format",  "$deltatoken", "$levels",
+      "$apply",     "$compute", "$inlinecount", "$Select"};
+  return kOptions;
+}
+
+std::string encode(std::string_view s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ',' || c == '/') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// A path the regex `pattern` matches, with each capture `([^/]+)` filled by `fill` (given the
+// path so far); nullopt when the regex has a wildcard or a form this reader does not know.
+std::optional<std::string> path_of(
+    std::string_view pattern,
+    const std::function<std::optional<std::string>(const std::string&)>& fill) {
+  std::string p(pattern);
+  if (p.starts_with("^")) p.erase(0, 1);
+  if (p.ends_with("$")) p.pop_back();
+  std::string out;
+  // The end of the group that opens at `i` (the index of '(').
+  auto group_end = [&](size_t i) {
+    int depth = 0;
+    for (size_t j = i; j < p.size(); ++j) {
+      if (p[j] == '\\') {
+        ++j;
+        continue;
+      }
+      if (p[j] == '(') ++depth;
+      if (p[j] == ')' && --depth == 0) return j;
+    }
+    return std::string::npos;
+  };
+  for (size_t i = 0; i < p.size(); ++i) {
+    char c = p[i];
+    bool optional = false;
+    if (c == '(') {
+      size_t end = group_end(i);
+      if (end == std::string::npos) return std::nullopt;
+      optional = end + 1 < p.size() && p[end + 1] == '?';
+      std::string inner = p.substr(i + 1, end - i - 1);
+      i = optional ? end + 1 : end;
+      if (optional) continue;
+      if (inner == "[^/]+") {
+        auto value = fill(out);
+        if (!value) return std::nullopt;
+        out += *value;
+        continue;
+      }
+      if (inner.starts_with("?:")) inner.erase(0, 2);
+      // The first alternative at the group's top level.
+      int depth = 0;
+      for (size_t j = 0; j < inner.size(); ++j) {
+        if (inner[j] == '\\') {
+          ++j;
+        } else if (inner[j] == '(') {
+          ++depth;
+        } else if (inner[j] == ')') {
+          --depth;
+        } else if (inner[j] == '|' && depth == 0) {
+          inner.resize(j);
+          break;
+        }
+      }
+      auto sub = path_of(inner, [&](const std::string& so_far) { return fill(out + so_far); });
+      if (!sub) return std::nullopt;
+      out += *sub;
+      continue;
+    }
+    if (c == '\\' && i + 1 < p.size()) {
+      if (i + 2 < p.size() && p[i + 2] == '?') {
+        i += 2;
+        continue;
+      }
+      out.push_back(p[++i]);
+      continue;
+    }
+    if (c == '.' || c == '[' || c == '*' || c == '+' || c == '|' || c == '{') return std::nullopt;
+    if (i + 1 < p.size() && p[i + 1] == '?') {
+      ++i;  // an optional character: left out
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+bool is_meta(const std::string& key) {
+  return key.starts_with("odata.") || key.starts_with("@odata") || key.starts_with("__");
+}
+
+// The objects of an answer: a collection's items, or the entity itself.
+std::vector<json> objects_of(const json& body) {
+  if (body.contains("value") && body["value"].is_array()) return body["value"];
+  if (body.contains("d") && body["d"].contains("results")) return body["d"]["results"];
+  return {body};
+}
+
+bool is_collection(const json& body) {
+  return (body.contains("value") && body["value"].is_array()) ||
+         (body.contains("d") && body["d"].contains("results"));
+}
+
+std::string next_link(const json& body) {
+  for (const char* k : {"@odata.nextLink", "odata.nextLink"}) {
+    if (body.contains(k)) return body[k];
+  }
+  return "";
+}
+
+// A property present in every object, scalar: a string one preferred in this order, else the
+// first of the first object.
+std::string scalar_key(const std::vector<json>& objects) {
+  auto everywhere = [&](const std::string& k) {
+    bool all = !objects.empty();
+    for (const auto& o : objects) {
+      all = all && o.is_object() && o.contains(k) && (o[k].is_string() || o[k].is_number());
+    }
+    return all;
+  };
+  for (const char* k :
+       {"userPrincipalName", "displayName", "Title", "Name", "LoginName", "Email", "AccountName"}) {
+    if (everywhere(k) && objects[0][k].is_string()) return k;
+  }
+  if (!objects.empty() && objects[0].is_object()) {
+    for (const auto& [k, v] : objects[0].items()) {
+      if (!k.starts_with("odata.") && !k.starts_with("@") && !k.starts_with("__") &&
+          everywhere(k)) {
+        return k;
+      }
+    }
+  }
+  return "";
+}
+
+// `v` as an OData literal.
+std::string literal(const json& v) {
+  if (!v.is_string()) return v.dump();
+  std::string out = "'";
+  for (char c : v.get<std::string>()) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+TEST(QueryOptionsWalk, EveryRouteAppliesOrRefusesEveryOption) {
+  TempDir dir;
+  const std::string data = dir.str() + "/data";
+  auto cli = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--data-dir", data});
+    std::string line;
+    for (const auto& a : args) line += a + " ";
+    EXPECT_EQ(run(args), 0) << line;
+  };
+  auto cli_json = [&](const std::string& args) {
+    std::string out = dir.str() + "/out.json";
+    EXPECT_EQ(
+        std::system(
+            (testing::binary() + " --data-dir " + data + " --json " + args + " > " + out).c_str()),
+        0);
+    return json::parse(testing::read_file(out));
+  };
+  // The seeded tenant: three people in the directory (their profiles made by the sync), two
+  // groups both holding Adele, two files and two folders in a library, three site users.
+  cli({"tenant", "create", "contoso"});
+  auto app = cli_json("app add -t contoso walk");
+  cli({"user", "password", "set", "-t", "contoso", "ga@contoso.com", "--role", "global-admin",
+       "--password", "pa55word!"});
+  const std::string ldif = dir.str() + "/directory.ldif";
+  auto person = [](int n, const std::string& cn, const std::string& upn) {
+    return "dn: CN=" + cn + ",DC=contoso,DC=com\nobjectClass: user\nobjectGUID:: " +
+           std::string(n == 1   ? "AAECAwQFBgcICQoLDA0ODw=="
+                       : n == 2 ? "ICEiIyQlJicoKSorLC0uLw=="
+                                : "MDEyMzQ1Njc4OTo7PD0+Pw==") +
+           "\nuserPrincipalName: " + upn + "\ndisplayName: " + cn + "\nmail: " + upn + "\n\n";
+  };
+  testing::write_file(
+      ldif,
+      person(1, "Adele Vance", "adele@contoso.com") +
+          person(2, "Megan Bowen", "megan@contoso.com") +
+          person(3, "Global Admin", "ga@contoso.com") +
+          "dn: CN=Sales,DC=contoso,DC=com\nobjectClass: group\ncn: Sales\n"
+          "objectGUID:: EBESExQVFhcYGRobHB0eHw==\n"
+          "member: CN=Adele Vance,DC=contoso,DC=com\nmember: CN=Megan Bowen,DC=contoso,DC=com\n\n"
+          "dn: CN=Leads,DC=contoso,DC=com\nobjectClass: group\ncn: Leads\n"
+          "objectGUID:: QEFCQ0RFRkdISUpLTE1OTw==\n"
+          "member: CN=Adele Vance,DC=contoso,DC=com\nmember: CN=Global "
+          "Admin,DC=contoso,DC=com\n\n");
+  cli({"sync", "ldif", "-t", "contoso", ldif});
+  const std::string group_id = cli_json("directory group list -t contoso")[0]["objectId"];
+  for (const char* name : {"a.txt", "b.txt", "one/x.txt", "two/y.txt"}) {
+    const std::string local = dir.str() + "/f.txt";
+    testing::write_file(local, std::string("content of ") + name);
+    cli({"file", "put", "-t", "contoso", local, std::string("/sites/hr/Shared Documents/") + name});
+  }
+
+  Server srv(dir);
+  ASSERT_GT(srv.port(), 0) << srv.log();
+  httplib::Client http("127.0.0.1", srv.port());
+  http.set_url_encode(false);
+  auto tok = http.Post("/contoso/oauth2/v2.0/token",
+                       httplib::Params{{"grant_type", "password"},
+                                       {"client_id", app["clientId"].get<std::string>()},
+                                       {"username", "ga@contoso.com"},
+                                       {"password", "pa55word!"},
+                                       {"scope", "https://contoso.sharepoint.com/.default"}});
+  ASSERT_TRUE(tok && tok->status == 200) << (tok ? tok->body : "");
+  const std::string token = json::parse(tok->body)["access_token"];
+  for (const char* upn : {"adele@contoso.com", "megan@contoso.com", "ga@contoso.com"}) {
+    auto r = http.Post(
+        "/tenants/contoso/sites/hr/_api/web/ensureuser",
+        {{"Authorization", "Bearer " + token}, {"Accept", "application/json;odata=nometadata"}},
+        json({{"logonName", upn}}).dump(), "application/json");
+    ASSERT_TRUE(r && r->status == 200) << upn << ": " << (r ? r->body : "");
+  }
+
+  // Two of them may read the site (role assignments to walk, beside the owners').
+  for (const char* id : {"1", "2"}) {
+    auto r = http.Post(
+        std::string("/tenants/contoso/sites/hr/_api/web/roleassignments/"
+                    "addroleassignment(principalid=") +
+            id + ",roledefid=1073741826)",
+        {{"Authorization", "Bearer " + token}, {"Accept", "application/json;odata=nometadata"}}, "",
+        "application/json");
+    ASSERT_TRUE(r && r->status == 200) << id << ": " << (r ? r->body : "");
+  }
+
+  // The captures: the object a segment names.
+  auto fill = [&](const std::string& so_far) -> std::optional<std::string> {
+    if (so_far.empty() || so_far == "/") return "contoso";  // /{tenant}/oauth2/...
+    static const std::map<std::string, std::string> kBySegment = {
+        {"users", "adele@contoso.com"}, {"properties", "AboutMe"}, {"runs", "1"}};
+    std::string last = so_far.substr(so_far.rfind('/', so_far.size() - 2) + 1);
+    if (last.ends_with("/")) last.pop_back();
+    if (last == "groups") return group_id;
+    if (last == "apps") return app["clientId"].get<std::string>();
+    // Routes that take no option: any id reaches them (the refusal comes before the lookup).
+    if (last == "certificates") return std::string(40, 'A');
+    if (last == "members") return group_id;
+    if (auto it = kBySegment.find(last); it != kBySegment.end()) return it->second;
+    return std::nullopt;
+  };
+
+  Router router;
+  add_routes(router);
+  const std::vector<RouteInfo> table = router.routes();
+  std::vector<std::regex> regexes;
+  for (const auto& r : table) {
+    regexes.emplace_back(r.pattern, std::regex::ECMAScript | std::regex::icase);
+  }
+  // The route dispatch gives a request: the first whose method and regex match.
+  auto route_of = [&](const Request& q) -> int {
+    std::string path = q.path.substr(0, q.path.find('?'));
+    std::string decoded;
+    for (size_t i = 0; i < path.size(); ++i) {
+      if (path[i] == '%' && i + 2 < path.size()) {
+        decoded.push_back(static_cast<char>(std::stoi(path.substr(i + 1, 2), nullptr, 16)));
+        i += 2;
+      } else {
+        decoded.push_back(path[i]);
+      }
+    }
+    for (size_t i = 0; i < table.size(); ++i) {
+      if (table[i].method == q.method && std::regex_match(decoded, regexes[i])) {
+        return static_cast<int>(i);
+      }
+    }
+    return -1;
+  };
+
+  std::map<int, std::vector<Request>> requests;
+  for (size_t i = 0; i < table.size(); ++i) {
+    auto path = path_of(table[i].pattern, fill);
+    if (!path) continue;
+    Request q{table[i].method, *path, ""};
+    if (route_of(q) == static_cast<int>(i)) requests[static_cast<int>(i)].push_back(q);
+  }
+  for (const auto& q : samples()) {
+    int i = route_of(q);
+    ASSERT_GE(i, 0) << "no route serves the sample " << q.method << " " << q.path;
+    requests[i].push_back(q);
+  }
+  for (size_t i = 0; i < table.size(); ++i) {
+    EXPECT_TRUE(requests.contains(static_cast<int>(i)))
+        << "The walk cannot reach route " << table[i].method << " " << table[i].pattern
+        << ": its regex has a wildcard or a capture the walk cannot fill; add a request to "
+           "samples() or a capture to fill in "
+        << __FILE__;
+  }
+
+  auto send = [&](const Request& q, const std::string& query) -> httplib::Result {
+    std::string path = table[route_of(q)].tenant_in_path ? q.path : "/tenants/contoso" + q.path;
+    if (!query.empty()) path += (path.find('?') == std::string::npos ? "?" : "&") + query;
+    httplib::Headers h = {{"Authorization", "Bearer " + token},
+                          {"Accept", "application/json;odata=nometadata"},
+                          {"ConsistencyLevel", "eventual"}};
+    if (q.method == "POST") return http.Post(path, h, q.body, "application/json");
+    if (q.method == "PUT") return http.Put(path, h, q.body, "application/json");
+    if (q.method == "PATCH") return http.Patch(path, h, q.body, "application/json");
+    if (q.method == "DELETE") return http.Delete(path, h);
+    return http.Get(path, h);
+  };
+  const std::string origin = "http://127.0.0.1:" + std::to_string(srv.port());
+
+  int cells = 0, applied = 0, refused = 0, ignored = 0;
+  for (const auto& [index, reqs] : requests) {
+    const RouteInfo& route = table[index];
+    for (const Request& q : reqs) {
+      const std::string where = route.method + " " + q.path;
+      json baseline;
+      if (!route.query_options.empty()) {
+        auto b = send(q, "");
+        ASSERT_TRUE(b) << where;
+        if (b->status != 200) {
+          // Without an answer to compare with, the options cannot be checked here.
+          ADD_FAILURE() << "the walk's request for a route that takes query options must "
+                           "answer 200 without them (seed its object, or change the sample): "
+                        << where << ": " << b->status << " " << b->body;
+          continue;
+        }
+        baseline = json::parse(b->body, nullptr, false);
+      }
+      const std::vector<json> base_objects = objects_of(baseline);
+      for (const std::string& option : options()) {
+        ++cells;
+        const bool declared = std::find(route.query_options.begin(), route.query_options.end(),
+                                        option) != route.query_options.end();
+        // The value: one the answer without the option can check it by.
+        std::string value = "1";
+        std::string key = scalar_key(base_objects);
+        if (option == "$select" || option == "$Select") value = key.empty() ? "Id" : key;
+        if (option == "$filter") {
+          value = key.empty() ? "Id eq 1" : key + " eq " + literal(base_objects[0][key]);
+        }
+        if (option == "$orderby") value = (key.empty() ? "Id" : key) + " desc";
+        if (option == "$expand") value = route.surface == Surface::kGraph ? "manager" : "Member";
+        if (option == "$count" || option == "$inlinecount") value = "true";
+        if (option == "$search") value = "\"displayName:a\"";
+        if (option == "$format") value = "json";
+        if (option == "$skiptoken" || option == "$deltatoken") value = "bogus";
+        auto r = send(q, encode(option) + "=" + encode(value));
+        ASSERT_TRUE(r) << where << " " << option;
+        const std::string what = where + " ?" + option + "=" + value + ": " + r->body;
+        json body = json::parse(r->body, nullptr, false);
+        if (r->status == 400) {
+          // Refused: in the surface's shape, naming the option.
+          std::string message, code;
+          if (body.contains("odata.error")) {
+            code = body["odata.error"]["code"];
+            message = body["odata.error"]["message"]["value"];
+          } else if (body.contains("error") && body["error"].is_object()) {
+            code = body["error"]["code"];
+            message = body["error"]["message"];
+          } else if (body.contains("error")) {
+            code = body["error"];
+            message = body.value("error_description", "");
+          }
+          EXPECT_FALSE(code.empty()) << "not in the surface's error shape: " << what;
+          EXPECT_NE(lower(message).find(lower(option)), std::string::npos)
+              << "the refusal does not name the option: " << what;
+          if (!declared) {
+            EXPECT_EQ(route.surface == Surface::kSharePoint,
+                      code == "-1, Microsoft.SharePoint.Client.InvalidClientQueryException")
+                << what;
+            if (route.surface == Surface::kGraph) {
+              EXPECT_EQ(code, "Request_UnsupportedQuery") << what;
+            }
+          }
+          ++refused;
+          continue;
+        }
+        if (!declared || r->status != 200) {
+          ++ignored;
+          ADD_FAILURE() << "neither applied nor refused with 400 (" << (declared ? "" : "un")
+                        << "declared): " << what;
+          continue;
+        }
+        // Applied: the answer shows it.
+        const std::vector<json> objects = objects_of(body);
+        bool ok = true;
+        if (option == "$select") {
+          // Graph's delta always names the object, selected or not.
+          const bool delta =
+              route.surface == Surface::kGraph && q.path.find("/delta") != std::string::npos;
+          for (const auto& o : objects) {
+            for (const auto& [k, v] : o.items()) {
+              ok = ok && (is_meta(k) || lower(k) == lower(value) || (delta && k == "id"));
+            }
+          }
+          ok = ok && !objects.empty() && objects[0].contains(value);
+        } else if (option == "$filter") {
+          const json& want = base_objects[0][key];
+          for (const auto& o : objects) {
+            ok = ok && (want.is_string()
+                            ? lower(o[key].get<std::string>()) == lower(want.get<std::string>())
+                            : o[key] == want);
+          }
+          ok = ok && !objects.empty() && objects.size() < base_objects.size();
+        } else if (option == "$orderby") {
+          std::string k = key.empty() ? "Id" : key;
+          for (size_t i = 1; i < objects.size(); ++i) {
+            ok = ok && !(objects[i - 1][k] < objects[i][k]);
+          }
+          ok = ok && objects.size() == base_objects.size() && objects.size() >= 2;
+        } else if (option == "$top") {
+          ok = is_collection(body) && objects.size() == 1 && base_objects.size() >= 2;
+        } else if (option == "$skip") {
+          ok = base_objects.size() >= 2 &&
+               std::vector<json>(base_objects.begin() + 1, base_objects.end()) == objects;
+        } else if (option == "$count") {
+          ok = body.contains("@odata.count") && body["@odata.count"] == base_objects.size();
+        } else if (option == "$expand") {
+          for (const auto& o : objects) ok = ok && o.contains(value) && o[value].is_object();
+          ok = ok && !objects.empty();
+        } else {
+          ok = false;  // a token named "bogus" cannot be applied
+        }
+        EXPECT_TRUE(ok) << "answered 200 without applying it: " << what
+                        << "\nwithout the option: " << baseline.dump();
+        if (ok) {
+          ++applied;
+        } else {
+          ++ignored;
+        }
+      }
+      // A declared paging token is applied when it comes from the server: follow the next
+      // page of $top=1 and the delta link.
+      for (const char* option : {"$skiptoken", "$deltatoken"}) {
+        if (std::find(route.query_options.begin(), route.query_options.end(), option) ==
+            route.query_options.end()) {
+          continue;
+        }
+        std::string link;
+        json first;
+        if (std::string(option) == "$deltatoken") {
+          link = baseline.value("@odata.deltaLink", "");
+        } else if (std::find(route.query_options.begin(), route.query_options.end(), "$top") !=
+                   route.query_options.end()) {
+          auto r = send(q, "$top=1");
+          if (r && r->status == 200) {
+            first = json::parse(r->body);
+            link = next_link(first);
+          }
+        }
+        if (link.empty() || objects_of(baseline).size() < 2) continue;  // checked as "bogus"
+        ASSERT_EQ(link.rfind(origin, 0), 0u) << where << ": " << link;
+        auto r =
+            http.Get(link.substr(origin.size()), {{"Authorization", "Bearer " + token},
+                                                  {"Accept", "application/json;odata=nometadata"}});
+        ASSERT_TRUE(r) << link;
+        EXPECT_EQ(r->status, 200) << link << ": " << r->body;
+        json page = json::parse(r->body, nullptr, false);
+        if (!first.is_null()) {
+          EXPECT_NE(objects_of(page), objects_of(first))
+              << "the next page repeats the first: " << link;
+        }
+        EXPECT_EQ(link.find(std::string(option) + "=") != std::string::npos ||
+                      link.find(encode(option) + "=") != std::string::npos,
+                  true)
+            << link;
+      }
+    }
+  }
+  // An option given twice is refused too (a handler would read only the first).
+  for (const std::string& path :
+       {std::string("/tenants/contoso/v1.0/users?$top=1&$top=2"),
+        std::string("/tenants/contoso/sites/hr/_api/web/"
+                    "siteusers?$filter=Id%20eq%201&$filter=Id%20eq%202")}) {
+    auto r = http.Get(path, {{"Authorization", "Bearer " + token},
+                             {"Accept", "application/json;odata=nometadata"}});
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 400) << path << ": " << r->body;
+    EXPECT_NE(r->body.find("is given more than once"), std::string::npos) << r->body;
+  }
+  std::cout << "query options walk: " << table.size() << " routes, " << cells / options().size()
+            << " requests x " << options().size() << " options = " << cells << " cells: " << applied
+            << " applied (checked), " << refused << " refused with 400, " << ignored
+            << " silently ignored\n";
+  EXPECT_EQ(ignored, 0);
+  EXPECT_EQ(applied + refused, cells);
+}
+
+}  // namespace
+}  // namespace upsync
