@@ -11,6 +11,7 @@
 #include "http/json_writer.h"
 #include "http/sharepoint_common.h"
 #include "http/sharepoint_permissions.h"
+#include "http/sharepoint_social.h"
 
 namespace upsync {
 
@@ -125,7 +126,8 @@ struct Person {
   std::string title;
   std::vector<std::pair<std::string, std::string>> properties;  // name, values joined by '|'
   std::string user_url;
-  std::string guid;  // UserProfile_GUID, for the entity's id
+  std::string guid;          // UserProfile_GUID, for the entity's id
+  bool is_followed = false;  // whether the caller follows this person
 };
 
 Result<Person> gather_person(Call& call, const Profile& p) {
@@ -196,6 +198,7 @@ Result<Person> gather_person(Call& call, const Profile& p) {
                  "/_api/SP.UserProfiles.PeopleManager/GetPropertiesFor(@v)?@v='" +
                  url_encode(p.account_name) + "'";
   out.guid = p.first("UserProfile_GUID");
+  UPSYNC_ASSIGN_OR_RETURN(out.is_followed, sp_caller_follows(call, p));
   return out;
 }
 
@@ -203,16 +206,16 @@ Result<Person> gather_person(Call& call, const Profile& p) {
 // without building it as a JSON tree first: a profile has a hundred properties, and this is
 // the answer clients ask for most. Members are written in key order, as nlohmann::json
 // prints an entity.
-std::string person_json(ODataMode mode, const Person& person, const ODataEntity& e) {
+void write_person_json(JsonWriter& w, ODataMode mode, const Person& person, const ODataEntity& e,
+                       bool in_collection) {
   const bool verbose = mode == ODataMode::kVerbose;
-  JsonWriter w;
   // Verbose wraps every array in {"results":[...]}.
   auto strings = [&](const std::vector<std::string>& values) {
     if (verbose) w.begin_object().key("results");
     w.strings(values);
     if (verbose) w.end_object();
   };
-  if (verbose) w.begin_object().key("d");
+  if (verbose && !in_collection) w.begin_object().key("d");
   w.begin_object();
   w.key("AccountName").str(person.account_name);
   w.key("DirectReports");
@@ -223,8 +226,7 @@ std::string person_json(ODataMode mode, const Person& person, const ODataEntity&
   strings(person.extended_managers);
   w.key("ExtendedReports");
   strings(person.extended_reports);
-  // upsync keeps no following data: nobody follows anyone.
-  w.key("IsFollowed").boolean(false);
+  w.key("IsFollowed").boolean(person.is_followed);
   w.key("LatestPost").null();
   w.key("Peers");
   strings(person.peers);
@@ -252,18 +254,26 @@ std::string person_json(ODataMode mode, const Person& person, const ODataEntity&
       w.key("type").str(e.type);
       w.key("uri").str(e.service_root + e.edit_link);
       w.end_object();
-      w.end_object();  // d
+      if (!in_collection) w.end_object();  // d
       break;
     case ODataMode::kMinimalMetadata:
       w.key("odata.editLink").str(e.edit_link);
       w.key("odata.id").str(e.service_root + e.edit_link);
-      w.key("odata.metadata").str(e.service_root + "$metadata#" + e.type + "/@Element");
+      // In a collection, the collection's odata.metadata names the type.
+      if (!in_collection) {
+        w.key("odata.metadata").str(e.service_root + "$metadata#" + e.type + "/@Element");
+      }
       w.key("odata.type").str(e.type);
       break;
     case ODataMode::kNoMetadata:
       break;
   }
   w.end_object();
+}
+
+std::string person_json(ODataMode mode, const Person& person, const ODataEntity& e) {
+  JsonWriter w;
+  write_person_json(w, mode, person, e, false);
   return std::move(w).text();
 }
 
@@ -276,6 +286,35 @@ Status write_person(Call& call, const Profile& p) {
   call.res.set_content(person_json(mode, person, entity), std::string(odata_content_type(mode)));
   return Status::ok();
 }
+
+}  // namespace
+
+Status sp_write_people(Call& call, const std::vector<Profile>& people) {
+  const ODataMode mode = odata_mode(call.req);
+  const std::string root = sp_service_root(call);
+  JsonWriter w;
+  w.begin_object();
+  if (mode == ODataMode::kVerbose) w.key("d").begin_object().key("results");
+  if (mode == ODataMode::kMinimalMetadata) {
+    w.key("odata.metadata").str(root + "$metadata#Collection(" + std::string(kPersonType) + ")");
+  }
+  if (mode != ODataMode::kVerbose) w.key("value");
+  w.begin_array();
+  for (const Profile& p : people) {
+    UPSYNC_ASSIGN_OR_RETURN(Person person, gather_person(call, p));
+    const ODataEntity entity{std::string(kPersonType), root,
+                             std::string(kPersonType) + person.guid};
+    write_person_json(w, mode, person, entity, true);
+  }
+  w.end_array();
+  if (mode == ODataMode::kVerbose) w.end_object();
+  w.end_object();
+  call.res.status = 200;
+  call.res.set_content(std::move(w).text(), std::string(odata_content_type(mode)));
+  return Status::ok();
+}
+
+namespace {
 
 Result<std::string> account_arg(Call& call, const ODataSegment& seg) {
   const std::string* lit = seg.arg("accountName");
@@ -422,9 +461,8 @@ Status people_manager(Call& call) {
       return sp_not_supported(call, "the profile loader (GetUserProfile, personal sites)",
                               "upsync hosts no personal sites (OneDrive) and keeps no social data");
     }
-    if (head.starts_with("sp.userprofiles.peoplemanager.")) {
-      return sp_not_supported(call, head.substr(30),
-                              "upsync keeps no following data (who follows whom)");
+    if (head.starts_with("sp.userprofiles.peoplemanager.isfollowing") && segs.size() == 1) {
+      return sp_people_manager_is_following(call, segs[0]);
     }
     return not_found("Cannot find resource for the request " + call.req.path + ".");
   }
@@ -453,16 +491,8 @@ Status people_manager(Call& call) {
   if (sp_is(m, "SetMultiValuedProfileProperty")) {
     return method == "POST" ? set_property(call, true) : wrong("POST");
   }
-  static const std::set<std::string> kFollowing = {
-      "amifollowedby",       "amifollowing",   "getfollowedtags",
-      "getfollowersfor",     "getmyfollowers", "getpeoplefollowedby",
-      "getmysuggestions",    "hidesuggestion", "follow",
-      "stopfollowing",       "followtag",      "stopfollowingtag",
-      "ismypeoplelistpublic"};
+  if (std::optional<Status> done = sp_people_manager_following(call, m)) return *done;
   std::string name = ascii_lower(m.name);
-  if (kFollowing.contains(name)) {
-    return sp_not_supported(call, m.name, "upsync keeps no following data (who follows whom)");
-  }
   if (name == "setmyprofilepicture") {
     return sp_not_supported(call, m.name, "upsync stores no profile pictures");
   }
@@ -482,12 +512,8 @@ void add_sharepoint_routes(Router& router) {
     router.add(method, site + R"(sp\.userprofiles\.(?:peoplemanager|profileloader).*$)",
                Surface::kSharePoint, Access::kSignedIn, people_manager);
   }
-  // PnPjs's profiles module also offers the people picker; upsync does not serve it (yet).
-  router.add("POST", site + R"(sp\.ui\.applicationpages\.clientpeoplepickerwebserviceinterface.*$)",
-             Surface::kSharePoint, Access::kSignedIn, [](Call& call) {
-               return sp_not_supported(call, "the client people picker",
-                                       "search profiles with GetPropertiesFor or the Graph API");
-             });
+  add_sharepoint_people_picker_routes(router);
+  add_sharepoint_following_routes(router);
   // Before the file routes, whose web/... pattern would take these too.
   add_sharepoint_site_user_routes(router);
   // Before the file routes, which take every other web/... path.

@@ -196,6 +196,10 @@ TEST(SqliteStoreFileTest, CustomPropertiesLiveInTheirOwnRowAndMigrateThere) {
   query("DROP TABLE site_permission_scopes");
   query("DROP TABLE site_role_assignments");
   query("DROP TABLE site_principals");
+  // (18: the people search index; 19: following.)
+  query("DROP TABLE people_search_entries");
+  query("DROP TABLE people_search_tokens");
+  query("DROP TABLE follows");
   query("PRAGMA user_version = 13");
   EXPECT_EQ(query("SELECT json_extract(props, '$.Team') FROM profiles WHERE id = " +
                   std::to_string(bob.id)),
