@@ -236,6 +236,18 @@ Result<PickerQuery> read_query(const Call& call, std::string_view method) {
   return q;
 }
 
+// <0, 0, >0 as `a` sorts before, with or after `b`, ASCII letters folded.
+int ascii_compare_folded(std::string_view a, std::string_view b) {
+  const size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    const auto fold = [](char c) {
+      return static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    };
+    if (fold(a[i]) != fold(b[i])) return fold(a[i]) < fold(b[i]) ? -1 : 1;
+  }
+  return a.size() == b.size() ? 0 : a.size() < b.size() ? -1 : 1;
+}
+
 bool looks_like_email(std::string_view s) {
   const size_t at = s.find('@');
   return at != std::string_view::npos && at > 0 && s.find('@', at + 1) == std::string_view::npos &&
@@ -319,10 +331,14 @@ Result<std::vector<PickerEntry>> suggestions(Call& call, const PickerQuery& q) {
   std::vector<PickerEntry> found;
   if (people_search_normal(q.query).empty() || q.kinds == 0) return found;
   UPSYNC_ASSIGN_OR_RETURN(auto index, open_people_search_store(call.store));
-  UPSYNC_ASSIGN_OR_RETURN(found, index->search(call.tenant.id, q.query, q.kinds, q.max));
+  // One read transaction for the search's statements (a POST is not in one already).
+  UPSYNC_RETURN_IF_ERROR(call.store.read_snapshot([&]() -> Status {
+    UPSYNC_ASSIGN_OR_RETURN(found, index->search(call.tenant.id, q.query, q.kinds, q.max));
+    return Status::ok();
+  }));
   std::sort(found.begin(), found.end(), [](const PickerEntry& a, const PickerEntry& b) {
-    const std::string la = ascii_lower(a.display_text), lb = ascii_lower(b.display_text);
-    return la != lb ? la < lb : a.key < b.key;
+    const int c = ascii_compare_folded(a.display_text, b.display_text);
+    return c != 0 ? c < 0 : a.key < b.key;
   });
   if (static_cast<int>(found.size()) > q.max) found.resize(q.max);
   return found;
@@ -334,9 +350,46 @@ bool has_email(const std::vector<PickerEntry>& entries, std::string_view email) 
   });
 }
 
-Status write_picker_answer(Call& call, std::string_view method, std::string text) {
-  write_odata_value(call.req, call.res, sp_service_root(call), method, "Edm.String",
-                    std::move(text));
+// `json` (JSON text as JsonWriter writes it: valid UTF-8, control characters escaped) as a
+// JSON string: only its quotes and backslashes need escaping. Spares the answer's second
+// character-by-character escape, which cost more than the search.
+void append_json_as_string(std::string& out, std::string_view json) {
+  out.push_back('"');
+  for (char c : json) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+// The answer: Edm.String `text` as write_odata_value() writes a scalar in each mode.
+Status write_picker_answer(Call& call, std::string_view method, std::string_view text) {
+  const ODataMode mode = odata_mode(call.req);
+  std::string body;
+  body.reserve(text.size() + text.size() / 4 + 128);
+  switch (mode) {
+    case ODataMode::kVerbose:
+      body = "{\"d\":{\"" + std::string(method) + "\":";
+      append_json_as_string(body, text);
+      body += "}}";
+      break;
+    case ODataMode::kNoMetadata:
+      body = "{\"value\":";
+      append_json_as_string(body, text);
+      body += "}";
+      break;
+    case ODataMode::kMinimalMetadata: {
+      JsonWriter w;
+      w.begin_object().key("odata.metadata").str(sp_service_root(call) + "$metadata#Edm.String");
+      body = std::move(w).text();
+      body += ",\"value\":";
+      append_json_as_string(body, text);
+      body += "}";
+      break;
+    }
+  }
+  call.res.status = 200;
+  call.res.set_content(std::move(body), std::string(odata_content_type(mode)));
   return Status::ok();
 }
 

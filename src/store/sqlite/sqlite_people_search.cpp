@@ -153,48 +153,37 @@ class SqlitePeopleSearchStore : public PeopleSearchStore {
     // Every token that starts with `from` sorts from it up to `from` + 0xFF (no UTF-8 byte
     // is 0xFF), so the range is one seek and a walk of the matches.
     const std::string to = from + '\xFF';
-    UPSYNC_ASSIGN_OR_RETURN(auto* scan, db_.prepare("SELECT principal FROM people_search_tokens "
-                                                    "WHERE tenant_id = ? AND kind = ? AND token "
-                                                    ">= ? AND token < ? ORDER BY token"));
-    UPSYNC_ASSIGN_OR_RETURN(auto* get, db_.prepare("SELECT " + std::string(kEntryColumns) +
-                                                   " FROM people_search_entries WHERE "
-                                                   "tenant_id = ? AND kind = ? AND principal = ?"));
+    // The tokens' range with each one's entry (a lookup by primary key), walked until `limit`
+    // principals: a person matches by several tokens, and comes once.
+    UPSYNC_ASSIGN_OR_RETURN(
+        auto* scan,
+        db_.prepare("SELECT e.kind, e.principal, e.claim, e.display_text, e.description, e.email, "
+                    "e.title, e.department, e.mobile_phone, e.object_id FROM people_search_tokens "
+                    "t JOIN people_search_entries e ON e.tenant_id = t.tenant_id AND e.kind = "
+                    "t.kind AND e.principal = t.principal WHERE t.tenant_id = ? AND t.kind = ? "
+                    "AND t.token >= ? AND t.token < ? ORDER BY t.token"));
     std::vector<PickerEntry> out;
     for (PickerKind kind :
          {PickerKind::kUser, PickerKind::kSecurityGroup, PickerKind::kDistributionList}) {
       if ((kinds & picker_kind_bit(kind)) == 0) continue;
       const std::string k(1, kind_code(kind));
-      // The principals first (a person matches by several tokens; each comes once), then
-      // their entries: the scan's statement stays open while it walks.
-      std::vector<std::string> principals;
-      std::set<std::string> seen;
+      std::set<std::string, std::less<>> seen;
       scan->bind(1, tenant);
       scan->bind(2, k);
       scan->bind(3, from);
       scan->bind(4, to);
-      while (static_cast<int>(principals.size()) < limit) {
+      while (static_cast<int>(seen.size()) < limit) {
         auto row = scan->step();
         if (!row) {
           scan->reset();
           return row.status();
         }
         if (!*row) break;
-        std::string p(scan->column_text(0));
-        if (seen.insert(p).second) principals.push_back(std::move(p));
+        if (seen.insert(std::string(scan->column_text(1))).second) {
+          out.push_back(read_entry(*scan));
+        }
       }
       scan->reset();
-      for (const std::string& p : principals) {
-        get->bind(1, tenant);
-        get->bind(2, k);
-        get->bind(3, p);
-        auto row = get->step();
-        if (!row) {
-          get->reset();
-          return row.status();
-        }
-        if (*row) out.push_back(read_entry(*get));
-        get->reset();
-      }
     }
     return out;
   }
