@@ -590,8 +590,9 @@ TEST_F(SharePointTest, MethodsWithoutDataInUpsyncAre501) {
     EXPECT_EQ(r->status, 501) << path;
     EXPECT_TRUE(error_message(r).starts_with("upsync does not support")) << r->body;
   }
-  for (std::string path : {kPeople + "/setmyprofilepicture",
-                           kApi + "/sp.userprofiles.profileloader.getprofileloader/getuserprofile"}) {
+  for (std::string path :
+       {kPeople + "/setmyprofilepicture",
+        kApi + "/sp.userprofiles.profileloader.getprofileloader/getuserprofile"}) {
     auto r = post(path, t, "");
     EXPECT_EQ(r->status, 501) << path;
   }
