@@ -89,12 +89,13 @@ Status remove_entry(SqliteDb& db, TenantId tenant, char kind, std::string_view p
 }
 
 // Writes `entry` and its tokens in place of what the index held for it; nothing when both are
-// as stored (a profile write that changed nothing searched: most of a sync's).
-Status put_entry(SqliteDb& db, TenantId tenant, const PickerEntry& entry) {
+// as stored (a profile write that changed nothing searched: most of a sync's). `fresh`: the
+// index cannot hold it yet (a profile just created), so nothing is looked up first.
+Status put_entry(SqliteDb& db, TenantId tenant, const PickerEntry& entry, bool fresh = false) {
   const std::vector<std::string> tokens = people_search_tokens(entry);
   const std::string joined = joined_tokens(tokens);
   const std::string k(1, kind_code(entry.kind));
-  {
+  if (!fresh) {
     UPSYNC_ASSIGN_OR_RETURN(auto* q, db.prepare("SELECT " + std::string(kEntryColumns) +
                                                 ", tokens FROM people_search_entries WHERE "
                                                 "tenant_id = ? AND kind = ? AND principal = ?"));
@@ -111,7 +112,7 @@ Status put_entry(SqliteDb& db, TenantId tenant, const PickerEntry& entry) {
     q->reset();
     if (same) return Status::ok();
   }
-  UPSYNC_RETURN_IF_ERROR(remove_entry(db, tenant, k[0], entry.principal));
+  if (!fresh) UPSYNC_RETURN_IF_ERROR(remove_entry(db, tenant, k[0], entry.principal));
   UPSYNC_ASSIGN_OR_RETURN(
       auto* ins,
       db.prepare("INSERT INTO people_search_entries (tenant_id, " + std::string(kEntryColumns) +
@@ -194,8 +195,9 @@ class SqlitePeopleSearchStore : public PeopleSearchStore {
 
 }  // namespace
 
-Status SqliteStore::index_profile(TenantId tenant, const Profile& profile) {
-  return put_entry(*db_, tenant, picker_entry_for_profile(profile));
+Status SqliteStore::index_profile(TenantId tenant, const Profile& profile, bool created) {
+  // A new profile's id is new to the index too: delete_profile() removes a profile's entry.
+  return put_entry(*db_, tenant, picker_entry_for_profile(profile), created);
 }
 
 Status SqliteStore::unindex_profile(TenantId tenant, ProfileId id) {
@@ -230,7 +232,7 @@ Status SqliteStore::rebuild_people_search() {
     q.limit = 1000;
     while (true) {
       UPSYNC_ASSIGN_OR_RETURN(ProfilePage page, list_profiles(t.id, q));
-      for (const Profile& p : page.profiles) UPSYNC_RETURN_IF_ERROR(index_profile(t.id, p));
+      for (const Profile& p : page.profiles) UPSYNC_RETURN_IF_ERROR(index_profile(t.id, p, true));
       if (!page.next_after_id) break;
       q.after_id = *page.next_after_id;
     }

@@ -973,7 +973,7 @@ Result<Profile> SqliteStore::write_profile(TenantId tenant, std::optional<Profil
     out.properties = std::move(props);
     out.seq = seq;
     out.updated_at = now;
-    return index_profile(tenant, out);
+    return index_profile(tenant, out, !existing);
   });
   if (!st) return st;
   return out;

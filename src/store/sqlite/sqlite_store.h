@@ -105,7 +105,8 @@ class SqliteStore : public Store {
   // The people search index (sites/people_search.h, sqlite_people_search.cpp), kept in the
   // transactions of the writes it follows: a profile's entry rewritten (or dropped), a
   // directory-store group's, and the whole index rebuilt by the migration that adds it.
-  Status index_profile(TenantId tenant, const Profile& profile);
+  // `created`: the profile was just created (its entry is not looked for first).
+  Status index_profile(TenantId tenant, const Profile& profile, bool created);
   Status unindex_profile(TenantId tenant, ProfileId id);
   Status index_group(TenantId tenant, std::string_view object_id, std::string_view display_name,
                      std::string_view mail, bool security_enabled);
