@@ -2,7 +2,9 @@
 # HTTP benchmark: wrk (keep-alive) against `upsync serve` answering GetPropertiesFor, beside
 # nginx serving the same JSON answer as a static file, in the same run; then the same load on
 # upsync while a 1,000,000-value bulk import runs beside it (200,000 users x 5 properties).
-# Prints req/s, p99 latency, errors and the ratios (medians of alternating rounds).
+# Then the people picker (clientPeoplePickerSearchUser) over 100,000 directory-synced people
+# and 500 groups of another tenant, prefixes drawn at random, beside nginx serving one such
+# answer. Prints req/s, p99 latency, errors and the ratios (medians of alternating rounds).
 #   bench/http.sh [SECONDS] [BUILD_DIR]       (defaults: 20, build-release)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -117,3 +119,78 @@ printf '  nginx static file:     %9.0f req/s  p99 %7.2f ms  errors %d  (rounds: 
 printf '  ratio upsync / nginx:  %.2fx req/s (goal >= 0.50)\n' "$(echo "$up_rps / $ng_rps" | bc -l)"
 printf '  during a %d-value bulk import (%s, %.1f s): %9.0f req/s  p99 %7.2f ms  errors %d\n' \
   "$((USERS * 5))" "$state" "$import_secs" "$busy_rps" "$busy_p99" "$busy_err"
+
+# ---- The people picker ---------------------------------------------------------------------
+# 100,000 people with everyday names (first x last x number) and 500 security groups, synced
+# from an LDIF export into tenant fabrikam through every stage, as a directory brings them.
+PICKER_USERS=${HTTP_BENCH_PICKER_USERS:-100000}
+echo "http: syncing $PICKER_USERS people and 500 groups for the people picker..." >&2
+awk -v N="$PICKER_USERS" 'BEGIN{
+  split("Adele Alex Allan Ben Christie Debra Diego Emily Enrico Grady Irvin Isaiah Johanna " \
+        "Joni Lee Lidia Lynne Megan Miriam Nestor Patti Pradeep Raul Sakura", first, " ")
+  split("Vance Wilber Deyoung Walker Cline Berger Siciliani Braun Cattaneo Archie Sayers " \
+        "Langer Lauer Sherman Gu Holloway Robbins Bowen Graham Wilke Fernandez Gupta Razor " \
+        "Tanaka", last, " ")
+  for (i = 0; i < N; i++) {
+    f = first[i % 24 + 1]; l = last[int(i / 24) % 24 + 1]
+    printf "dn: uid=u%d,ou=people,dc=fabrikam,dc=com\nobjectClass: inetOrgPerson\nuid: u%d\n", i, i
+    printf "entryUUID: %08x-0000-4000-8000-%012x\ncn: %s %s %d\ngivenName: %s\nsn: %s\n", i, i, f, l, i, f, l
+    printf "displayName: %s %s %d\nmail: %s.%s%d@fabrikam.com\ntitle: Title %d\n\n", f, l, i, tolower(f), tolower(l), i, i % 50
+  }
+  for (g = 0; g < 500; g++) {
+    printf "dn: cn=Team %s %d,ou=groups,dc=fabrikam,dc=com\nobjectClass: groupOfNames\n", last[g % 24 + 1], g
+    printf "cn: Team %s %d\nentryUUID: %08x-0000-4000-9000-%012x\nmember: uid=u%d,ou=people,dc=fabrikam,dc=com\n\n", last[g % 24 + 1], g, g, g, g
+  }
+}' > "$WORK/picker.ldif"
+"$UPSYNC" tenant create fabrikam >/dev/null
+"$UPSYNC" sync ldif -t fabrikam "$WORK/picker.ldif" >/dev/null
+papp=$("$UPSYNC" --json app add -t fabrikam bench)
+pcid=$(echo "$papp" | sed -n 's/.*"clientId": *"\([^"]*\)".*/\1/p')
+psecret=$(echo "$papp" | sed -n 's/.*"clientSecret": *"\([^"]*\)".*/\1/p')
+ptoken=$(curl -sf -d "grant_type=client_credentials&client_id=$pcid&client_secret=$psecret&scope=https%3A%2F%2Ffabrikam.sharepoint.com%2F.default" \
+  "$BASE/fabrikam/oauth2/v2.0/token" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+PICKER_PATH="/tenants/fabrikam/_api/SP.UI.ApplicationPages.ClientPeoplePickerWebServiceInterface.clientPeoplePickerSearchUser"
+picker_body() {
+  printf '{"queryParams":{"QueryString":"%s","MaximumEntitySuggestions":10,"PrincipalType":5,"AllowEmailAddresses":true}}' "$1"
+}
+# What a person types into the picker: the first letters of a first name, a last name, an
+# address, a group; each request draws one. Each is answered with up to 10 people and groups.
+cat > "$WORK/picker.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer $ptoken"
+wrk.headers["Accept"] = "application/json;odata=nometadata"
+wrk.headers["Content-Type"] = "application/json;charset=utf-8"
+local queries = {"ade", "meg", "alex v", "sher", "wil", "joni", "pradeep g", "lidia.h",
+                 "team bo", "sakura tan", "di", "nestor w", "b", "raul", "emily.c", "gupta"}
+local bodies = {}
+for i, q in ipairs(queries) do
+  bodies[i] = '{"queryParams":{"QueryString":"' .. q .. '","MaximumEntitySuggestions":10,' ..
+              '"PrincipalType":5,"AllowEmailAddresses":true}}'
+end
+request = function()
+  return wrk.format(nil, nil, nil, bodies[math.random(#bodies)])
+end
+LUA
+curl -sf -X POST -H "Authorization: Bearer $ptoken" -H "$ACCEPT" \
+  -H "Content-Type: application/json;charset=utf-8" --data "$(picker_body "alex v")" \
+  "$BASE$PICKER_PATH" > "$WORK/www/picker.json"
+picker_bytes=$(stat -c %s "$WORK/www/picker.json")
+picker_found=$(grep -o '\\"Key\\"' "$WORK/www/picker.json" | wc -l)
+chmod a+r "$WORK/www/picker.json"
+: > "$WORK/pup.txt"
+: > "$WORK/png.txt"
+for _ in $(seq 1 "$ROUNDS"); do
+  measure "$SECS" -s "$WORK/picker.lua" "$BASE$PICKER_PATH" >> "$WORK/pup.txt"
+  measure "$SECS" "http://127.0.0.1:$NGINX_PORT/picker.json" >> "$WORK/png.txt"
+done
+read -r pup_rps pup_p99 _ < <(median_row "$WORK/pup.txt")
+read -r png_rps png_p99 _ < <(median_row "$WORK/png.txt")
+pup_err=$(awk '{n+=$3} END {print n+0}' "$WORK/pup.txt")
+png_err=$(awk '{n+=$3} END {print n+0}' "$WORK/png.txt")
+pup_all=$(awk '{printf "%s%.0f", (NR>1?", ":""), $1}' "$WORK/pup.txt")
+png_all=$(awk '{printf "%s%.0f", (NR>1?", ":""), $1}' "$WORK/png.txt")
+printf 'http: people picker search over %d people + 500 groups (POST, 16 prefixes at random, up to 10 entities; "alex v": %d entities, %d bytes), wrk -t2 -c16 -d%ss\n' \
+  "$PICKER_USERS" "$picker_found" "$picker_bytes" "$SECS"
+printf '  upsync serve:          %9.0f req/s  p99 %7.2f ms  errors %d  (rounds: %s; goal >= 10000)\n' "$pup_rps" "$pup_p99" "$pup_err" "$pup_all"
+printf '  nginx static file:     %9.0f req/s  p99 %7.2f ms  errors %d  (rounds: %s; GET of the "alex v" answer)\n' "$png_rps" "$png_p99" "$png_err" "$png_all"
+printf '  ratio upsync / nginx:  %.2fx req/s\n' "$(echo "$pup_rps / $png_rps" | bc -l)"

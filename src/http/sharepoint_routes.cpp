@@ -12,6 +12,7 @@
 #include "http/json_writer.h"
 #include "http/sharepoint_common.h"
 #include "http/sharepoint_permissions.h"
+#include "http/sharepoint_social.h"
 
 namespace upsync {
 
@@ -138,7 +139,8 @@ struct Person {
   std::string title;
   std::vector<std::pair<std::string, std::string>> properties;  // name, values joined by '|'
   std::string user_url;
-  std::string guid;  // UserProfile_GUID, for the entity's id
+  std::string guid;          // UserProfile_GUID, for the entity's id
+  bool is_followed = false;  // whether the caller follows this person
 };
 
 Result<Person> gather_person(Call& call, const Profile& p) {
@@ -209,6 +211,7 @@ Result<Person> gather_person(Call& call, const Profile& p) {
                  "/_api/SP.UserProfiles.PeopleManager/GetPropertiesFor(@v)?@v='" +
                  url_encode(p.account_name) + "'";
   out.guid = p.first("UserProfile_GUID");
+  UPSYNC_ASSIGN_OR_RETURN(out.is_followed, sp_caller_follows(call, p));
   return out;
 }
 
@@ -216,20 +219,19 @@ Result<Person> gather_person(Call& call, const Profile& p) {
 // without building it as a JSON tree first: a profile has a hundred properties, and this is
 // the answer clients ask for most. Members are written in key order, as nlohmann::json
 // prints an entity.
-std::string person_json(ODataMode mode, const Person& person, const ODataEntity& e,
-                        const std::vector<std::string>& select) {
+void write_person_json(JsonWriter& w, ODataMode mode, const Person& person, const ODataEntity& e,
+                       bool in_collection, const std::vector<std::string>& select) {
   const bool verbose = mode == ODataMode::kVerbose;
   auto want = [&](std::string_view name) {
     return select.empty() || std::find(select.begin(), select.end(), name) != select.end();
   };
-  JsonWriter w;
   // Verbose wraps every array in {"results":[...]}.
   auto strings = [&](const std::vector<std::string>& values) {
     if (verbose) w.begin_object().key("results");
     w.strings(values);
     if (verbose) w.end_object();
   };
-  if (verbose) w.begin_object().key("d");
+  if (verbose && !in_collection) w.begin_object().key("d");
   w.begin_object();
   if (want("AccountName")) w.key("AccountName").str(person.account_name);
   if (want("DirectReports")) {
@@ -246,8 +248,7 @@ std::string person_json(ODataMode mode, const Person& person, const ODataEntity&
     w.key("ExtendedReports");
     strings(person.extended_reports);
   }
-  // upsync keeps no following data: nobody follows anyone.
-  if (want("IsFollowed")) w.key("IsFollowed").boolean(false);
+  if (want("IsFollowed")) w.key("IsFollowed").boolean(person.is_followed);
   if (want("LatestPost")) w.key("LatestPost").null();
   if (want("Peers")) {
     w.key("Peers");
@@ -279,18 +280,27 @@ std::string person_json(ODataMode mode, const Person& person, const ODataEntity&
       w.key("type").str(e.type);
       w.key("uri").str(e.service_root + e.edit_link);
       w.end_object();
-      w.end_object();  // d
+      if (!in_collection) w.end_object();  // d
       break;
     case ODataMode::kMinimalMetadata:
       w.key("odata.editLink").str(e.edit_link);
       w.key("odata.id").str(e.service_root + e.edit_link);
-      w.key("odata.metadata").str(e.service_root + "$metadata#" + e.type + "/@Element");
+      // In a collection, the collection's odata.metadata names the type.
+      if (!in_collection) {
+        w.key("odata.metadata").str(e.service_root + "$metadata#" + e.type + "/@Element");
+      }
       w.key("odata.type").str(e.type);
       break;
     case ODataMode::kNoMetadata:
       break;
   }
   w.end_object();
+}
+
+std::string person_json(ODataMode mode, const Person& person, const ODataEntity& e,
+                        const std::vector<std::string>& select) {
+  JsonWriter w;
+  write_person_json(w, mode, person, e, false, select);
   return std::move(w).text();
 }
 
@@ -328,6 +338,35 @@ Status write_person(Call& call, const Profile& p) {
                        std::string(odata_content_type(mode)));
   return Status::ok();
 }
+
+}  // namespace
+
+Status sp_write_people(Call& call, const std::vector<Profile>& people) {
+  const ODataMode mode = odata_mode(call.req);
+  const std::string root = sp_service_root(call);
+  JsonWriter w;
+  w.begin_object();
+  if (mode == ODataMode::kVerbose) w.key("d").begin_object().key("results");
+  if (mode == ODataMode::kMinimalMetadata) {
+    w.key("odata.metadata").str(root + "$metadata#Collection(" + std::string(kPersonType) + ")");
+  }
+  if (mode != ODataMode::kVerbose) w.key("value");
+  w.begin_array();
+  for (const Profile& p : people) {
+    UPSYNC_ASSIGN_OR_RETURN(Person person, gather_person(call, p));
+    const ODataEntity entity{std::string(kPersonType), root,
+                             std::string(kPersonType) + person.guid};
+    write_person_json(w, mode, person, entity, true, {});
+  }
+  w.end_array();
+  if (mode == ODataMode::kVerbose) w.end_object();
+  w.end_object();
+  call.res.status = 200;
+  call.res.set_content(std::move(w).text(), std::string(odata_content_type(mode)));
+  return Status::ok();
+}
+
+namespace {
 
 Result<std::string> account_arg(Call& call, const ODataSegment& seg) {
   const std::string* lit = seg.arg("accountName");
@@ -478,9 +517,8 @@ Status people_manager(Call& call) {
       return sp_not_supported(call, "the profile loader (GetUserProfile, personal sites)",
                               "upsync hosts no personal sites (OneDrive) and keeps no social data");
     }
-    if (head.starts_with("sp.userprofiles.peoplemanager.")) {
-      return sp_not_supported(call, head.substr(30),
-                              "upsync keeps no following data (who follows whom)");
+    if (head.starts_with("sp.userprofiles.peoplemanager.isfollowing") && segs.size() == 1) {
+      return sp_people_manager_is_following(call, segs[0]);
     }
     return not_found("Cannot find resource for the request " + call.req.path + ".");
   }
@@ -509,16 +547,8 @@ Status people_manager(Call& call) {
   if (sp_is(m, "SetMultiValuedProfileProperty")) {
     return method == "POST" ? set_property(call, true) : wrong("POST");
   }
-  static const std::set<std::string> kFollowing = {
-      "amifollowedby",       "amifollowing",   "getfollowedtags",
-      "getfollowersfor",     "getmyfollowers", "getpeoplefollowedby",
-      "getmysuggestions",    "hidesuggestion", "follow",
-      "stopfollowing",       "followtag",      "stopfollowingtag",
-      "ismypeoplelistpublic"};
+  if (std::optional<Status> done = sp_people_manager_following(call, m)) return *done;
   std::string name = ascii_lower(m.name);
-  if (kFollowing.contains(name)) {
-    return sp_not_supported(call, m.name, "upsync keeps no following data (who follows whom)");
-  }
   if (name == "setmyprofilepicture") {
     return sp_not_supported(call, m.name, "upsync stores no profile pictures");
   }
@@ -539,12 +569,8 @@ void add_sharepoint_routes(Router& router) {
   const std::string people = site + R"(sp\.userprofiles\.(?:peoplemanager|profileloader).*$)";
   router.add("GET", people, Surface::kSharePoint, Access::kSignedIn, people_manager, {"$select"});
   router.add("POST", people, Surface::kSharePoint, Access::kSignedIn, people_manager);
-  // PnPjs's profiles module also offers the people picker; upsync does not serve it (yet).
-  router.add("POST", site + R"(sp\.ui\.applicationpages\.clientpeoplepickerwebserviceinterface.*$)",
-             Surface::kSharePoint, Access::kSignedIn, [](Call& call) {
-               return sp_not_supported(call, "the client people picker",
-                                       "search profiles with GetPropertiesFor or the Graph API");
-             });
+  add_sharepoint_people_picker_routes(router);
+  add_sharepoint_following_routes(router);
   // Before the file routes, whose web/... pattern would take these too.
   add_sharepoint_site_user_routes(router);
   // Before the file routes, which take every other web/... path.

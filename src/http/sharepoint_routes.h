@@ -6,7 +6,13 @@
 //   GET  {web}/_api/web                               Title, Url, ServerRelativeUrl, Id
 //   {web}/_api/SP.UserProfiles.PeopleManager/...      GetPropertiesFor, GetMyProperties,
 //        GetUserProfilePropertyFor, SetSingleValueProfileProperty,
-//        SetMultiValuedProfileProperty; following, pictures and personal sites are 501
+//        SetMultiValuedProfileProperty, and following (sharepoint_following.cpp); tags,
+//        suggestions, pictures and personal sites are 501
+//   POST {web}/_api/SP.UI.ApplicationPages.ClientPeoplePickerWebServiceInterface.
+//        clientPeoplePickerSearchUser | clientPeoplePickerResolveUser   (the people picker,
+//        sharepoint_people_picker.cpp)
+//   {web}/_api/social.following/...                   follow, stopfollowing, isfollowed,
+//        my/followed(types=N), my/followedcount(types=N), my/followers (people only)
 //   {web}/_api/web/GetFolderByServerRelative{Path,Url}(...)/files|folders|files/AddUsingPath
 //   {web}/_api/web/GetFileByServerRelative{Path,Url}(...)[/$value]   read, replace, delete
 //   {web}/_api/web/siteusers[/getbyid(7)|...], ensureuser, currentuser, getuserbyid(7),

@@ -60,8 +60,10 @@ namespace upsync {
 class ConnectorStore;       // sync/connector.h
 class CredentialStore;      // auth/credentials.h
 class DirectoryStore;       // directory/directory_store.h
+class FollowingStore;       // sites/following.h
 class JobStore;             // bulkimport/job.h
 class MappingStore;         // sync/server_import.h
+class PeopleSearchStore;    // sites/people_search.h
 class ProfileBatchWriter;   // bulkimport/profile_writer.h
 class ScheduleStore;        // sync/scheduler.h
 class SitePermissionStore;  // sites/site_permissions.h
@@ -223,6 +225,8 @@ class Store {
   virtual Result<std::unique_ptr<MappingStore>> mapping_store() = 0;
   virtual Result<std::unique_ptr<ScheduleStore>> schedule_store() = 0;
   virtual Result<std::unique_ptr<SyncRunStore>> sync_run_store() = 0;
+  virtual Result<std::unique_ptr<PeopleSearchStore>> people_search_store() = 0;
+  virtual Result<std::unique_ptr<FollowingStore>> following_store() = 0;
 };
 
 }  // namespace upsync

@@ -1,7 +1,8 @@
 // @pnp/sp and @pnp/sp-admin, unchanged but for the base URL and a bearer token, against
 // upsync serve: profiles read and set in all three OData modes, files uploaded and read,
 // site users ensured, looked up and removed, seed 003's bulk import queued, polled to its
-// end and its log read back, and a library's permissions managed with @pnp/sp/security.
+// end and its log read back, a library's permissions managed with @pnp/sp/security, the
+// people picker searched and resolved, and people followed with sp.social and sp.profiles.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spfi, DefaultHeaders, DefaultInit } from "@pnp/sp";
@@ -13,6 +14,7 @@ import "@pnp/sp/site-users/web.js";
 import "@pnp/sp/lists/web.js";
 import "@pnp/sp/items/index.js";
 import "@pnp/sp/security/index.js";
+import "@pnp/sp/social/index.js";
 import "@pnp/sp-admin";
 import { DefaultParse, InjectHeaders } from "@pnp/queryable";
 import { NodeFetch } from "@pnp/nodejs";
@@ -210,8 +212,8 @@ test("bad property names and values are 400s that say what", async () => {
     (e) => e.status === 400 && /'Nope' does not exist/.test(e.message));
   await assert.rejects(client.profiles.setSingleValueProfileProperty(adele, "CostCenter", "abc"),
     (e) => e.status === 400 && /CostCenter/.test(e.message) && /abc/.test(e.message));
-  await assert.rejects(client.profiles.getFollowersFor(adele),
-    (e) => e.status === 501 && /upsync does not support/.test(e.message));
+  await assert.rejects(client.profiles.getFollowersFor("i:0#.f|membership|nobody@contoso.com"),
+    (e) => e.status === 404 && /could not be found/.test(e.message));
 });
 
 async function upload(client, folder, name, text) {
@@ -371,4 +373,60 @@ test("library permissions with @pnp/sp/security: break, add, list, remove, reset
   await assert.rejects(file(user).getText(), /Access denied/);
   await locked(admin).resetRoleInheritance();
   assert.equal(await file(user).getText(), "adele's");
+});
+
+for (const [mode, accept] of Object.entries(modes)) {
+  test(`the people picker searches and resolves with ${mode}`, async () => {
+    const client = sp(await up.appToken("contoso", app), accept);
+    const found = await client.profiles.clientPeoplePickerSearchUser({
+      AllowEmailAddresses: true, AllowMultipleEntities: false, MaximumEntitySuggestions: 10,
+      PrincipalSource: 15, PrincipalType: 1, QueryString: "meg",
+    });
+    assert.equal(found.length, 1);
+    assert.equal(found[0].Key, megan);
+    assert.equal(found[0].DisplayText, "Megan Bowen");
+    assert.equal(found[0].EntityType, "User");
+    assert.equal(found[0].EntityData.Email, "megan@contoso.com");
+    assert.equal(found[0].IsResolved, true);
+    const resolved = await client.profiles.clientPeoplePickerResolveUser({
+      MaximumEntitySuggestions: 1, QueryString: "adele@contoso.com",
+    });
+    assert.equal(resolved.Key, adele);
+    assert.equal(resolved.IsResolved, true);
+    const nobody = await client.profiles.clientPeoplePickerResolveUser({
+      MaximumEntitySuggestions: 1, QueryString: "nobody at all",
+    });
+    assert.equal(nobody.IsResolved, false);
+    await assert.rejects(client.profiles.clientPeoplePickerSearchUser({
+      MaximumEntitySuggestions: 5, QueryString: "meg", SharePointGroupID: 3,
+    }), (e) => e.status === 404 && /Group cannot be found/.test(e.message));
+  });
+}
+
+test("following with sp.social and sp.profiles", async () => {
+  const user = sp(await up.userToken("contoso", app, "adele@contoso.com", "adele-password"));
+  assert.equal(await user.social.follow({ ActorType: 0, AccountName: megan }), 0);
+  assert.equal(await user.social.follow({ ActorType: 0, AccountName: megan }), 1);
+  assert.equal(await user.social.isFollowed({ ActorType: 0, AccountName: megan }), true);
+  const followed = await user.social.my.followed(1);
+  assert.deepEqual(followed.map((a) => a.AccountName), [megan]);
+  assert.equal(await user.social.my.followedCount(1), 1);
+  assert.equal(await user.profiles.amIFollowing(megan), true);
+  assert.equal(await user.profiles.isFollowing(adele, megan), true);
+  const followers = await user.profiles.getFollowersFor(megan);
+  assert.deepEqual(list(followers).map((p) => p.AccountName), [adele]);
+  const byAdele = await user.profiles.getPeopleFollowedBy(adele);
+  assert.deepEqual(list(byAdele).map((p) => p.AccountName), [megan]);
+  assert.equal((await user.profiles.getPropertiesFor(megan)).IsFollowed, true);
+  const admin = sp(await up.appToken("contoso", app));
+  assert.equal((await admin.profiles.getPropertiesFor(megan)).IsFollowed, false);
+  await assert.rejects(user.social.follow({ ActorType: 0, AccountName: "i:0#.f|membership|ghost@contoso.com" }),
+    (e) => e.status === 404 && /could not be found/.test(e.message));
+  await assert.rejects(user.social.follow({ ActorType: 2, ContentUri: `${up.origin}/sites/hr` }),
+    (e) => e.status === 501);
+  await assert.rejects(admin.social.follow({ ActorType: 0, AccountName: megan }),
+    (e) => e.status === 403);
+  await user.social.stopFollowing({ ActorType: 0, AccountName: megan });
+  assert.equal(await user.profiles.amIFollowing(megan), false);
+  assert.deepEqual(await user.social.my.followed(1), []);
 });

@@ -187,6 +187,61 @@ const std::vector<RouteCase>& routes() {
        "/_api/Microsoft.Online.SharePoint.TenantManagement.Office365Tenant/"
        "GetImportProfilePropertyJob",
        R"({"jobId":"{job}"})", Needs::kManager, 200},
+      // The people picker: anyone signed in searches and resolves.
+      {"POST",
+       "/sites/hr/_api/SP.UI.ApplicationPages.ClientPeoplePickerWebServiceInterface."
+       "clientPeoplePickerSearchUser",
+       R"({"queryParams":{"QueryString":"adele","MaximumEntitySuggestions":5,"PrincipalType":15}})",
+       Needs::kAnyone, 200},
+      {"POST",
+       "/_api/SP.UI.ApplicationPages.ClientPeoplePickerWebServiceInterface."
+       "clientPeoplePickerResolveUser",
+       R"({"queryParams":{"QueryString":"adele@contoso.com","MaximumEntitySuggestions":1}})",
+       Needs::kAnyone, 200},
+      // Following: a person follows from their own profile (an app has none); whom anyone
+      // follows is public to everyone signed in.
+      {"POST", "/_api/social.following/follow",
+       R"({"actor":{"AccountName":"i:0#.f|membership|followee@contoso.com","ActorType":0}})",
+       Needs::kAnyone, 200, 403},
+      {"POST", "/_api/social.following/isfollowed",
+       R"({"actor":{"AccountName":"i:0#.f|membership|followee@contoso.com","ActorType":0}})",
+       Needs::kAnyone, 200, 403},
+      {"GET", "/_api/social.following/my/followed(types=1)", "", Needs::kAnyone, 200, 403},
+      {"GET", "/_api/social.following/my/followedcount(types=1)", "", Needs::kAnyone, 200, 403},
+      {"GET", "/_api/social.following/my/followers", "", Needs::kAnyone, 200, 403},
+      {"POST", "/_api/social.following/stopfollowing",
+       R"({"actor":{"AccountName":"i:0#.f|membership|followee@contoso.com","ActorType":0}})",
+       Needs::kAnyone, 200, 403},
+      {"POST",
+       "/_api/sp.userprofiles.peoplemanager/follow(@v)?%40v=%27i%3A0%23.f%7Cmembership%7C"
+       "followee%40contoso.com%27",
+       "", Needs::kAnyone, 200, 403},
+      {"GET",
+       "/_api/sp.userprofiles.peoplemanager/amifollowing(@v)?%40v=%27i%3A0%23.f%7Cmembership%7C"
+       "followee%40contoso.com%27",
+       "", Needs::kAnyone, 200, 403},
+      {"GET",
+       "/_api/sp.userprofiles.peoplemanager/amifollowedby(@v)?%40v=%27i%3A0%23.f%7Cmembership%7C"
+       "followee%40contoso.com%27",
+       "", Needs::kAnyone, 200, 403},
+      {"GET",
+       "/_api/sp.userprofiles.peoplemanager/getfollowersfor(@v)?%40v=%27i%3A0%23.f%7Cmembership%7C"
+       "followee%40contoso.com%27",
+       "", Needs::kAnyone, 200},
+      {"GET",
+       "/_api/sp.userprofiles.peoplemanager/getpeoplefollowedby(@v)?%40v=%27i%3A0%23.f%7C"
+       "membership%7Cadele%40contoso.com%27",
+       "", Needs::kAnyone, 200},
+      {"GET", "/_api/sp.userprofiles.peoplemanager/getmyfollowers", "", Needs::kAnyone, 200, 403},
+      {"GET",
+       "/_api/sp.userprofiles.peoplemanager.isfollowing(possiblefolloweraccountname=@v,%20"
+       "possiblefolloweeaccountname=@y)?%40v=%27adele%40contoso.com%27&%40y=%27followee%40"
+       "contoso.com%27",
+       "", Needs::kAnyone, 200},
+      {"POST",
+       "/_api/sp.userprofiles.peoplemanager/stopfollowing(@v)?%40v=%27i%3A0%23.f%7Cmembership%7C"
+       "followee%40contoso.com%27",
+       "", Needs::kAnyone, 200, 403},
   };
   return kRoutes;
 }
@@ -245,7 +300,9 @@ TEST(AuthMatrix, EveryRouteRefusesWhomItShouldAndServesTheRest) {
                    "--password", "pa55word!"}),
               0);
   }
-  for (const char* upn : {"adele@contoso.com", "ga@contoso.com"}) {
+  // Profiles of the people who follow (every person caller) and of the one they follow.
+  for (const char* upn :
+       {"adele@contoso.com", "ga@contoso.com", "spa@contoso.com", "followee@contoso.com"}) {
     ASSERT_EQ(run({"--data-dir", data, "profile", "create", "-t", "contoso",
                    std::string("i:0#.f|membership|") + upn}),
               0);

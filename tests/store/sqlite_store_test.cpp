@@ -197,6 +197,10 @@ TEST(SqliteStoreFileTest, CustomPropertiesLiveInTheirOwnRowAndMigrateThere) {
   query("DROP TABLE site_role_assignments");
   query("DROP TABLE site_principals");
   query("DROP TABLE app_certificates");  // 18: apps' certificates
+  // (19: the people search index; 20: following.)
+  query("DROP TABLE people_search_entries");
+  query("DROP TABLE people_search_tokens");
+  query("DROP TABLE follows");
   query("PRAGMA user_version = 13");
   EXPECT_EQ(query("SELECT json_extract(props, '$.Team') FROM profiles WHERE id = " +
                   std::to_string(bob.id)),

@@ -522,6 +522,8 @@ TEST_P(SqliteSyncTest, MigrationEightIndexesUsersSyncedBeforeIt) {
                                 "DROP TABLE site_permission_scopes; "
                                 "DROP TABLE site_role_assignments; DROP TABLE site_principals; "
                                 "DROP TABLE app_certificates; "
+                                "DROP TABLE people_search_entries; "
+                                "DROP TABLE people_search_tokens; DROP TABLE follows; "
                                 "PRAGMA user_version = 7;",
                                 nullptr, nullptr, &error);
     EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");

@@ -331,8 +331,12 @@ class SqliteDirectoryStore : public DirectoryStore {
         m->bind(4, member);
         UPSYNC_RETURN_IF_ERROR(m->run());
       }
-      return store_.append_change(t, directory_groups_feed(l), seq, id, ChangeOp::kUpsert,
-                                  utc_now_iso());
+      UPSYNC_RETURN_IF_ERROR(store_.append_change(t, directory_groups_feed(l), seq, id,
+                                                  ChangeOp::kUpsert, utc_now_iso()));
+      // The people picker offers SharePoint's copy of the directory's groups.
+      if (l != DirectoryLayer::kStore) return Status::ok();
+      return store_.index_group(t, id, g.first("displayName"), g.first("mail"),
+                                g.flag("securityEnabled", true));
     });
     if (!s) return s;
     return outcome;
@@ -357,6 +361,7 @@ class SqliteDirectoryStore : public DirectoryStore {
       UPSYNC_RETURN_IF_ERROR(store_.append_change(t, directory_groups_feed(l), seq, id,
                                                   ChangeOp::kDelete, utc_now_iso()));
       UPSYNC_RETURN_IF_ERROR(leave_groups(t, l, id));
+      if (l == DirectoryLayer::kStore) UPSYNC_RETURN_IF_ERROR(store_.unindex_group(t, id));
       changed = true;
       return Status::ok();
     });

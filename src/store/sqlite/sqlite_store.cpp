@@ -13,6 +13,36 @@ namespace {
 
 // Schema migrations, in order: migration i takes the database from version i to i + 1.
 // Never edit one that has shipped; add a new one.
+// The people search index (sites/people_search.h): an entry per person (kind 'u', principal
+// the profile id) and per directory-store group ('s' security, 'd' distribution list; principal
+// the object id), with what a picker answer shows and its tokens ('\n'-separated, so that a
+// rewrite deletes exactly the old token rows); and the tokens' B-tree for prefix ranges. Filled
+// for existing data by rebuild_people_search() when this migration runs.
+constexpr std::string_view kPeopleSearchMigration = R"sql(
+CREATE TABLE people_search_entries (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  kind TEXT NOT NULL CHECK (kind IN ('u', 's', 'd')),
+  principal TEXT NOT NULL,
+  claim TEXT NOT NULL,
+  display_text TEXT NOT NULL,
+  description TEXT NOT NULL,
+  email TEXT NOT NULL,
+  title TEXT NOT NULL,
+  department TEXT NOT NULL,
+  mobile_phone TEXT NOT NULL,
+  object_id TEXT NOT NULL,
+  tokens TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, kind, principal)
+) WITHOUT ROWID;
+CREATE TABLE people_search_tokens (
+  tenant_id INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  token TEXT NOT NULL,
+  principal TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, kind, token, principal)
+) WITHOUT ROWID;
+)sql";
+
 constexpr std::string_view kMigrations[] = {
     // 1: tenants, custom properties, profiles, change feeds and cursors.
     R"sql(
@@ -391,6 +421,22 @@ CREATE TABLE app_certificates (
   PRIMARY KEY (tenant_id, client_id, thumbprint_sha1)
 ) WITHOUT ROWID;
 )sql",
+    // 19: the people search index (see kPeopleSearchMigration above).
+    kPeopleSearchMigration,
+    // 20: following (sites/following.h): who follows whom among a tenant's profiles, with
+    // the time; by follower (whom I follow, newest first) and by followee (my followers).
+    R"sql(
+CREATE TABLE follows (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  follower_id INTEGER NOT NULL,
+  followee_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,  -- the order of follows (newest first), from the tenant's counter
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, follower_id, followee_id)
+) WITHOUT ROWID;
+CREATE INDEX follows_by_follower ON follows (tenant_id, follower_id, seq);
+CREATE INDEX follows_by_followee ON follows (tenant_id, followee_id, seq);
+)sql",
 };
 
 // A profile's columns, from kProfileTables: its row in profiles, then its custom row (NULLs
@@ -464,10 +510,14 @@ Status SqliteStore::migrate() {
   if (current == current_schema_version()) return Status::ok();
   return in_transaction([&]() -> Status {
     UPSYNC_ASSIGN_OR_RETURN(int64_t v, db_->query_int("PRAGMA user_version"));
+    bool index_people = false;
     for (auto i = static_cast<size_t>(v); i < std::size(kMigrations); ++i) {
       UPSYNC_RETURN_IF_ERROR(db_->exec(kMigrations[i]));
       UPSYNC_RETURN_IF_ERROR(db_->exec("PRAGMA user_version = " + std::to_string(i + 1)));
+      index_people |= kMigrations[i].data() == kPeopleSearchMigration.data();
     }
+    // The index of what was stored before it existed, in the migration's transaction.
+    if (index_people) UPSYNC_RETURN_IF_ERROR(rebuild_people_search());
     return Status::ok();
   });
 }
@@ -941,7 +991,7 @@ Result<Profile> SqliteStore::write_profile(TenantId tenant, std::optional<Profil
     out.properties = std::move(props);
     out.seq = seq;
     out.updated_at = now;
-    return Status::ok();
+    return index_profile(tenant, out, !existing);
   });
   if (!st) return st;
   return out;
@@ -1045,6 +1095,8 @@ Status SqliteStore::delete_profile(TenantId tenant, ProfileId id) {
       return not_found("no profile with id '" + std::to_string(id) + "'");
     }
     UPSYNC_RETURN_IF_ERROR(write_custom_row(id, "", 0, ""));
+    UPSYNC_RETURN_IF_ERROR(unindex_profile(tenant, id));
+    UPSYNC_RETURN_IF_ERROR(delete_follows_of(tenant, id));
     return record_change(tenant, kProfilesFeed, std::to_string(id), ChangeOp::kDelete).status();
   });
 }

@@ -71,6 +71,8 @@ class SqliteStore : public Store {
   Result<std::unique_ptr<MappingStore>> mapping_store() override;
   Result<std::unique_ptr<ScheduleStore>> schedule_store() override;
   Result<std::unique_ptr<SyncRunStore>> sync_run_store() override;
+  Result<std::unique_ptr<PeopleSearchStore>> people_search_store() override;
+  Result<std::unique_ptr<FollowingStore>> following_store() override;
 
   // What the last changes_after() cost, read from SQLite's statement counters: the number of
   // virtual-machine steps, and the rows stepped through by full scans (0 when every table
@@ -99,6 +101,19 @@ class SqliteStore : public Store {
   // profile_custom, with the sequence and time of the change; empty `props` deletes the row.
   Status write_custom_row(ProfileId id, std::string_view props, int64_t seq,
                           std::string_view updated_at);
+
+  // The people search index (sites/people_search.h, sqlite_people_search.cpp), kept in the
+  // transactions of the writes it follows: a profile's entry rewritten (or dropped), a
+  // directory-store group's, and the whole index rebuilt by the migration that adds it.
+  // `created`: the profile was just created (its entry is not looked for first).
+  Status index_profile(TenantId tenant, const Profile& profile, bool created);
+  Status unindex_profile(TenantId tenant, ProfileId id);
+  Status index_group(TenantId tenant, std::string_view object_id, std::string_view display_name,
+                     std::string_view mail, bool security_enabled);
+  Status unindex_group(TenantId tenant, std::string_view object_id);
+  Status rebuild_people_search();
+  // Deletes a profile's follows, both ways (sqlite_following.cpp).
+  Status delete_follows_of(TenantId tenant, ProfileId id);
 
  private:
   explicit SqliteStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
