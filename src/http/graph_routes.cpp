@@ -9,6 +9,7 @@
 #include "auth/secret.h"
 #include "core/text.h"
 #include "directory/directory_store.h"
+#include "http/graph_batch.h"
 #include "http/graph_filter.h"
 #include "http/graph_group.h"
 #include "http/graph_user.h"
@@ -794,6 +795,7 @@ Status users_delta(Call& call) {
 }  // namespace
 
 void add_graph_routes(Router& router) {
+  add_graph_batch_routes(router);
   router.add("GET", R"(^/v1\.0/users/?$)", Surface::kGraph, Access::kSignedIn, list_users);
   router.add("GET", R"(^/v1\.0/users/(?:delta|microsoft\.graph\.delta)(?:\(\))?$)", Surface::kGraph,
              Access::kSignedIn, users_delta);

@@ -247,6 +247,12 @@ Status serve(const ServeOptions& opts) {
   add_admin_routes(*router);
   add_sharepoint_routes(*router);
   add_graph_routes(*router);
+  // Both live until serve() returns, after the engine has stopped.
+  context->dispatch_part = [ctx = context.get(), r = router.get(), access_log](
+                               const HttpRequest& req, HttpResponse& res, std::string_view part) {
+    r->dispatch(*ctx, req, res);
+    access_log->record(req, res, part);
+  };
   auto handle = [context, router, metrics, thread_store](const HttpRequest& req,
                                                          HttpResponse& res) {
     if (req.method == "GET" && req.path == "/healthz") {

@@ -9,6 +9,7 @@
 #include "core/claims.h"
 #include "core/text.h"
 #include "http/json_writer.h"
+#include "http/sharepoint_batch.h"
 #include "http/sharepoint_common.h"
 #include "http/sharepoint_permissions.h"
 
@@ -478,6 +479,7 @@ void add_sharepoint_routes(Router& router) {
   std::string site(kSitePrefix);
   router.add("POST", site + "contextinfo$", Surface::kSharePoint, Access::kSignedIn, context_info);
   router.add("GET", site + "web/?$", Surface::kSharePoint, Access::kSignedIn, web);
+  add_sharepoint_batch_routes(router);
   for (const char* method : {"GET", "POST"}) {
     router.add(method, site + R"(sp\.userprofiles\.(?:peoplemanager|profileloader).*$)",
                Surface::kSharePoint, Access::kSignedIn, people_manager);
