@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # HTTP benchmark: wrk (keep-alive) against `upsync serve` answering GetPropertiesFor, beside
 # nginx serving the same JSON answer as a static file, in the same run; then the same load on
-# upsync while a 1,000,000-value bulk import runs beside it (200,000 users x 5 properties).
+# upsync while a 1,000,000-value bulk import runs beside it (200,000 users x 5 properties);
+# then a Graph $batch of 20 requests beside nginx (bench/http_batch.sh).
 # Prints req/s, p99 latency, errors and the ratios (medians of alternating rounds).
 #   bench/http.sh [SECONDS] [BUILD_DIR]       (defaults: 20, build-release)
 set -euo pipefail
@@ -67,7 +68,8 @@ http {
   fastcgi_temp_path $WORK/nginx; uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
   server {
     listen 127.0.0.1:$NGINX_PORT;
-    location / { root $WORK/www; default_type application/json; }
+    # A POST to a file is a 405 in nginx; answer it with the file (the \$batch round).
+    location / { root $WORK/www; default_type application/json; error_page 405 =200 \$uri; }
   }
 }
 CONF
@@ -117,3 +119,4 @@ printf '  nginx static file:     %9.0f req/s  p99 %7.2f ms  errors %d  (rounds: 
 printf '  ratio upsync / nginx:  %.2fx req/s (goal >= 0.50)\n' "$(echo "$up_rps / $ng_rps" | bc -l)"
 printf '  during a %d-value bulk import (%s, %.1f s): %9.0f req/s  p99 %7.2f ms  errors %d\n' \
   "$((USERS * 5))" "$state" "$import_secs" "$busy_rps" "$busy_p99" "$busy_err"
+source "$ROOT/bench/http_batch.sh"
