@@ -448,5 +448,28 @@ TEST_F(BatchTest, SharePointRefusesABodyItCannotReadNamingTheLine) {
   EXPECT_EQ(none->status, 401);
 }
 
+// The body of a batch is bound as any request's (--max-body, serve_test.cpp); its answers
+// together by kMaxBatchAnswerBytes.
+TEST_F(BatchTest, ABatchsAnswersAreBoundByTheirTotal) {
+  // Answers of 9 MB each: the second would take the batch past 16 MB, so it is refused alone.
+  const std::string file = dir_->str() + "/big.txt";
+  testing::write_file(file, std::string(9 * 1024 * 1024, 'b'));
+  ASSERT_EQ(run({"--data-dir", data_, "file", "put", "--tenant", "contoso", file,
+                 "/sites/hr/Shared Documents/big.txt"}),
+            0);
+  const std::string value = origin() +
+                            "/tenants/contoso/sites/hr/_api/web/GetFileByServerRelativeUrl('/sites/"
+                            "hr/Shared%20Documents/big.txt')/$value";
+  auto p = parts(sp_batch(app(), read_part("GET", value) + read_part("GET", value) +
+                                     read_part("GET", origin() + "/tenants/contoso/_api/web") +
+                                     "--batch_77--\r\n"));
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_EQ(p[0].status, 200);
+  EXPECT_EQ(p[0].body.size(), 9u * 1024 * 1024);
+  EXPECT_EQ(p[1].status, 413);
+  EXPECT_NE(p[1].body.find("would exceed 16 MB"), std::string::npos) << p[1].body;
+  EXPECT_EQ(p[2].status, 200);
+}
+
 }  // namespace
 }  // namespace upsync
