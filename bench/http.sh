@@ -4,7 +4,8 @@
 # upsync while a 1,000,000-value bulk import runs beside it (200,000 users x 5 properties).
 # Then the people picker (clientPeoplePickerSearchUser) over 100,000 directory-synced people
 # and 500 groups of another tenant, prefixes drawn at random, beside nginx serving one such
-# answer. Prints req/s, p99 latency, errors and the ratios (medians of alternating rounds).
+# answer; then a Graph $batch of 20 requests beside nginx (bench/http_batch.sh).
+# Prints req/s, p99 latency, errors and the ratios (medians of alternating rounds).
 #   bench/http.sh [SECONDS] [BUILD_DIR]       (defaults: 20, build-release)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -69,7 +70,8 @@ http {
   fastcgi_temp_path $WORK/nginx; uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
   server {
     listen 127.0.0.1:$NGINX_PORT;
-    location / { root $WORK/www; default_type application/json; }
+    # A POST to a file is a 405 in nginx; answer it with the file (the \$batch round).
+    location / { root $WORK/www; default_type application/json; error_page 405 =200 \$uri; }
   }
 }
 CONF
@@ -194,3 +196,5 @@ printf 'http: people picker search over %d people + 500 groups (POST, 16 prefixe
 printf '  upsync serve:          %9.0f req/s  p99 %7.2f ms  errors %d  (rounds: %s; goal >= 10000)\n' "$pup_rps" "$pup_p99" "$pup_err" "$pup_all"
 printf '  nginx static file:     %9.0f req/s  p99 %7.2f ms  errors %d  (rounds: %s; GET of the "alex v" answer)\n' "$png_rps" "$png_p99" "$png_err" "$png_all"
 printf '  ratio upsync / nginx:  %.2fx req/s\n' "$(echo "$pup_rps / $png_rps" | bc -l)"
+
+source "$ROOT/bench/http_batch.sh"

@@ -31,7 +31,8 @@ AccessLog::~AccessLog() {
   flush();
 }
 
-void AccessLog::record(const HttpRequest& req, const HttpResponse& res) {
+void AccessLog::record(const HttpRequest& req, const HttpResponse& res,
+                       std::string_view batch_part) {
   JsonWriter entry;
   entry.begin_object();
   entry.key("time").str(utc_now_iso());
@@ -43,6 +44,7 @@ void AccessLog::record(const HttpRequest& req, const HttpResponse& res) {
   entry.key("bytes").number(static_cast<int64_t>(res.content_length()));
   std::string client = req.get_header_value("client-request-id");
   if (!client.empty()) entry.key("clientRequestId").str(client);
+  if (!batch_part.empty()) entry.key("batchPart").str(batch_part);
   entry.end_object();
   std::string line = std::move(entry).text();
   std::lock_guard lock(mu_);

@@ -1,7 +1,8 @@
 // The access log of `upsync serve`: one JSON object per answered request, one per line, on
 // stderr, in a fixed member order (time, remote, method, target, status, bytes, and the
-// client's request id when it sent one). The target's query keeps its parameters, but the value
-// of every secret one (a password, a client secret, a token: query_secrets.h) is REDACTED.
+// client's request id when it sent one; for a request inside a $batch, its part's id). The target's
+// query keeps its parameters, but the value of every secret one (a password, a client secret, a
+// token: query_secrets.h) is REDACTED.
 //
 // Lines are gathered in memory and written together: when 64 KB are waiting, every
 // `flush_interval`, and when the log is closed. A busy server then makes one write for many
@@ -27,7 +28,8 @@ class AccessLog {
   AccessLog(const AccessLog&) = delete;
   AccessLog& operator=(const AccessLog&) = delete;
 
-  void record(const HttpRequest& req, const HttpResponse& res);
+  // `batch_part`: for a request inside a $batch, its id there ("batchPart" in the line).
+  void record(const HttpRequest& req, const HttpResponse& res, std::string_view batch_part = {});
   void flush();
 
  private:

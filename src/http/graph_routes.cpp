@@ -9,6 +9,7 @@
 #include "auth/secret.h"
 #include "core/text.h"
 #include "directory/directory_store.h"
+#include "http/graph_batch.h"
 #include "http/graph_filter.h"
 #include "http/graph_group.h"
 #include "http/graph_user.h"
@@ -773,6 +774,7 @@ Status users_delta(Call& call) {
 }  // namespace
 
 void add_graph_routes(Router& router) {
+  add_graph_batch_routes(router);
   // The query options each handler applies; the router refuses the others (Graph's $orderby,
   // $search, $expand and $skip among them) with Request_UnsupportedQuery.
   const QueryOptions list = {"$select", "$filter", "$top", "$count", "$skiptoken"};

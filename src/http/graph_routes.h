@@ -21,6 +21,7 @@
 //                                       "@odata.type"; $select, $top, paging
 //   GET /v1.0/groups/{id}/transitiveMembers   the same through nested groups
 //   GET /v1.0/users/{id | userPrincipalName}/memberOf   the user's groups
+//   POST /v1.0/$batch                   JSON batching (graph_batch.h)
 // $skiptoken and $deltatoken are opaque to clients: base64url of a small JSON object naming
 // the tenant, the position and (delta) the change-feed sequence reached and the $select. A
 // token that does not decode, or that another tenant issued, is a 400; one ahead of the

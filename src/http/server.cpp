@@ -268,6 +268,12 @@ Status serve(const ServeOptions& opts) {
   } else if (*swept > 0) {
     std::cerr << "upsync serve: removed " << *swept << " expired upload session(s)" << std::endl;
   }
+  // Both live until serve() returns, after the engine has stopped.
+  context->dispatch_part = [ctx = context.get(), r = router.get(), access_log](
+                               const HttpRequest& req, HttpResponse& res, std::string_view part) {
+    r->dispatch(*ctx, req, res);
+    access_log->record(req, res, part);
+  };
   auto handle = [context, router, metrics, thread_store](const HttpRequest& req,
                                                          HttpResponse& res) {
     if (req.method == "GET" && req.path == "/healthz") {

@@ -10,6 +10,7 @@
 #include "core/claims.h"
 #include "core/text.h"
 #include "http/json_writer.h"
+#include "http/sharepoint_batch.h"
 #include "http/sharepoint_common.h"
 #include "http/sharepoint_permissions.h"
 #include "http/sharepoint_social.h"
@@ -564,6 +565,7 @@ void add_sharepoint_routes(Router& router) {
   std::string site(kSitePrefix);
   router.add("POST", site + "contextinfo$", Surface::kSharePoint, Access::kSignedIn, context_info);
   router.add("GET", site + "web/?$", Surface::kSharePoint, Access::kSignedIn, web, {"$select"});
+  add_sharepoint_batch_routes(router);
   // PersonProperties takes $select (and has no navigation property to $expand); the methods
   // that answer a value or nothing take no option.
   const std::string people = site + R"(sp\.userprofiles\.(?:peoplemanager|profileloader).*$)";

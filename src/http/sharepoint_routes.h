@@ -4,6 +4,7 @@
 //
 //   POST {web}/_api/contextinfo                       form digest (flat JSON light, trap 2)
 //   GET  {web}/_api/web                               Title, Url, ServerRelativeUrl, Id
+//   POST {web}/_api/$batch                            multipart batches (sharepoint_batch.h)
 //   {web}/_api/SP.UserProfiles.PeopleManager/...      GetPropertiesFor, GetMyProperties,
 //        GetUserProfilePropertyFor, SetSingleValueProfileProperty,
 //        SetMultiValuedProfileProperty, and following (sharepoint_following.cpp); tags,

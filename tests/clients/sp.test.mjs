@@ -429,4 +429,32 @@ test("following with sp.social and sp.profiles", async () => {
   await user.social.stopFollowing({ ActorType: 0, AccountName: megan });
   assert.equal(await user.profiles.amIFollowing(megan), false);
   assert.deepEqual(await user.social.my.followed(1), []);
+
+test("sp.batched(): several profile reads, a changeset of writes, a failing part alone", async () => {
+  const user = sp(await up.userToken("contoso", app, "adele@contoso.com", "adele-password"),
+    modes.nometadata);
+  const [batched, execute] = user.batched();
+  const reads = [adele, megan].map((a) => batched.profiles.getPropertiesFor(a));
+  const own = batched.profiles.setSingleValueProfileProperty(adele, "AboutMe", "set in a batch");
+  // Adele may not set Megan's properties, in a batch as alone; the rest is not stopped.
+  const others = batched.profiles.setSingleValueProfileProperty(megan, "AboutMe", "not hers");
+  const mine = batched.profiles.myProperties();
+  const before = up.log.length;
+  await execute();
+  const [a, m] = await Promise.all(reads);
+  assert.equal(a.DisplayName, "Adele Vance");
+  assert.equal(m.DisplayName, "Megan Bowen");
+  await own;
+  await assert.rejects(others, (e) => e.status === 403 && /UnauthorizedAccess|Access denied|only/i
+    .test(e.message));
+  assert.equal((await mine).AccountName, adele);
+  assert.equal(stored(adele).AboutMe, "set in a batch");
+  assert.notEqual(stored(megan).AboutMe, "not hers");
+  // One request on the wire; the access log shows the batch and each request in it.
+  await new Promise((r) => setTimeout(r, 300));
+  const lines = up.log.slice(before).split("\n").filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l));
+  assert.equal(lines.filter((l) => l.target.endsWith("/_api/$batch")).length, 1);
+  assert.deepEqual(lines.filter((l) => l.batchPart).map((l) => [l.batchPart, l.status]),
+    [["1", 200], ["2", 200], ["3", 200], ["4", 403], ["5", 200]]);
 });

@@ -90,6 +90,10 @@ const std::vector<RouteCase>& routes() {
        Needs::kGlobalAdminOrApp, 204},
       {"DELETE", "/v1.0/groups/{cgroup}", "", Needs::kGlobalAdminOrApp, 204},
       {"DELETE", "/v1.0/users/{user}", "", Needs::kGlobalAdminOrApp, 204},
+      // Batches (graph_batch.h, sharepoint_batch.h); every GET and idempotent write row below is
+      // also sent inside one, by send_batched.
+      {"POST", "/v1.0/$batch", R"({"requests":[{"id":"1","method":"GET","url":"/users"}]})",
+       Needs::kAnyone, 200},
       {"GET", "/admin/v1/sync/schedule", "", Needs::kManager, 200},
       {"PUT", "/admin/v1/sync/schedule", R"({"intervalSeconds":3600})", Needs::kManager, 200},
       // SharePoint REST (sharepoint_routes.h).
@@ -273,6 +277,64 @@ int expected(const RouteCase& r, const Caller& c) {
   return 0;
 }
 
+// Graph's and SharePoint's rows that can run again inside a batch: reads, and the writes that
+// set the same value again.
+bool batchable(const RouteCase& r) {
+  const bool surface = r.path.starts_with("/v1.0/") || r.path.find("/_api/") != std::string::npos;
+  return surface &&
+         (r.method == "GET" || r.path.find("SetSingleValueProfileProperty") != std::string::npos);
+}
+
+struct BatchedAnswer {
+  int outer = 0;   // the batch's own status
+  int status = 0;  // the request's, inside it
+  std::string body;
+};
+
+// Sends `method path` (under /tenants/contoso) alone in a batch of its surface: Graph's JSON
+// $batch, or SharePoint's multipart one with the request's absolute URL.
+BatchedAnswer send_batched(httplib::Client& http, int port, const httplib::Headers& headers,
+                           const std::string& method, const std::string& path,
+                           const std::string& body) {
+  BatchedAnswer out;
+  const std::string graph = "/tenants/contoso/v1.0";
+  if (path.starts_with(graph)) {
+    nlohmann::json request = {{"id", "1"}, {"method", method}, {"url", path.substr(graph.size())}};
+    if (!body.empty()) {
+      request["body"] = nlohmann::json::parse(body);
+      request["headers"] = {{"Content-Type", "application/json"}};
+    }
+    auto r = http.Post(graph + "/$batch", headers, nlohmann::json{{"requests", {request}}}.dump(),
+                       "application/json");
+    if (!r) return out;
+    out.outer = r->status;
+    if (r->status != 200) return out;
+    auto answer = nlohmann::json::parse(r->body)["responses"][0];
+    out.status = answer["status"];
+    out.body = answer.value("body", nlohmann::json()).dump();
+    return out;
+  }
+  std::string part = "--batch_1\r\nContent-Type: application/http\r\n\r\n" + method +
+                     " http://127.0.0.1:" + std::to_string(port) + path +
+                     " HTTP/1.1\r\nAccept: application/json\r\n";
+  if (!body.empty()) part += "Content-Type: application/json\r\n";
+  std::string multipart =
+      method == "GET" ? part + "\r\n\r\n--batch_1--\r\n"
+                      : "--batch_1\r\nContent-Type: multipart/mixed; boundary=changeset_1\r\n\r\n" +
+                            part.replace(0, 9, "--changeset_1") + "\r\n" + body +
+                            "\r\n--changeset_1--\r\n--batch_1--\r\n";
+  auto r = http.Post("/tenants/contoso/_api/$batch", headers, multipart,
+                     "multipart/mixed; boundary=batch_1");
+  if (!r) return out;
+  out.outer = r->status;
+  if (r->status != 200) return out;
+  size_t at = r->body.find("\r\nHTTP/1.1 ");
+  if (at == std::string::npos) return out;
+  out.status = std::stoi(r->body.substr(at + 11, 3));
+  out.body = r->body.substr(at);
+  return out;
+}
+
 TEST(AuthMatrix, EveryRouteRefusesWhomItShouldAndServesTheRest) {
   TempDir dir;
   const std::string data = dir.str() + "/data";
@@ -454,7 +516,7 @@ TEST(AuthMatrix, EveryRouteRefusesWhomItShouldAndServesTheRest) {
     group_of[c.name] = nlohmann::json::parse(made->body)["id"];
   }
 
-  int cells = 0, unexpected_successes = 0;
+  int cells = 0, batched_cells = 0, unexpected_successes = 0;
   for (const auto& r : routes()) {
     for (const auto& c : callers) {
       auto fill = [&](std::string s) {
@@ -494,11 +556,27 @@ TEST(AuthMatrix, EveryRouteRefusesWhomItShouldAndServesTheRest) {
       if (want >= 400 && res->status < 400) ++unexpected_successes;
       EXPECT_EQ(res->status, want)
           << r.method << " " << path << " as " << c.name << ": " << res->body;
+      // The same request inside a batch of its surface: the batch itself needs a caller, and
+      // the request in it gets what it gets alone (reads and idempotent writes only, as the
+      // plain request above has already run).
+      if (!batchable(r)) continue;
+      auto inner = send_batched(http, srv.port(), headers, r.method, path, fill(r.body));
+      ++batched_cells;
+      int outer_want = c.kind == Caller::kRefused ? 401 : 200;
+      EXPECT_EQ(inner.outer, outer_want)
+          << "batched " << r.method << " " << path << " as " << c.name;
+      if (c.kind == Caller::kRefused) {
+        if (inner.outer < 400) ++unexpected_successes;
+        continue;
+      }
+      if (want >= 400 && inner.status < 400) ++unexpected_successes;
+      EXPECT_EQ(inner.status, want)
+          << "batched " << r.method << " " << path << " as " << c.name << ": " << inner.body;
     }
   }
   std::cout << "auth matrix: " << routes().size() << " routes x " << callers.size()
-            << " callers = " << cells << " cells, " << unexpected_successes
-            << " unexpected successes\n";
+            << " callers = " << cells << " cells, and " << batched_cells << " inside a $batch; "
+            << unexpected_successes << " unexpected successes\n";
   EXPECT_EQ(unexpected_successes, 0);
 }
 
