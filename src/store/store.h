@@ -65,6 +65,7 @@ class MappingStore;         // sync/server_import.h
 class ProfileBatchWriter;   // bulkimport/profile_writer.h
 class ScheduleStore;        // sync/scheduler.h
 class SitePermissionStore;  // sites/site_permissions.h
+class SignInStore;          // auth/sign_in_store.h
 class SiteUserStore;        // sites/site_users.h
 class SyncRunStore;         // sync/run_history.h
 
@@ -223,6 +224,7 @@ class Store {
   virtual Result<std::unique_ptr<MappingStore>> mapping_store() = 0;
   virtual Result<std::unique_ptr<ScheduleStore>> schedule_store() = 0;
   virtual Result<std::unique_ptr<SyncRunStore>> sync_run_store() = 0;
+  virtual Result<std::unique_ptr<SignInStore>> sign_in_store() = 0;
 };
 
 }  // namespace upsync

@@ -196,6 +196,10 @@ TEST(SqliteStoreFileTest, CustomPropertiesLiveInTheirOwnRowAndMigrateThere) {
   query("DROP TABLE site_permission_scopes");
   query("DROP TABLE site_role_assignments");
   query("DROP TABLE site_principals");
+  // 18: a browser's sign-in (redirect URIs, codes, sessions).
+  query("DROP TABLE app_redirect_uris");
+  query("DROP TABLE authorization_codes");
+  query("DROP TABLE browser_sessions");
   query("PRAGMA user_version = 13");
   EXPECT_EQ(query("SELECT json_extract(props, '$.Team') FROM profiles WHERE id = " +
                   std::to_string(bob.id)),

@@ -521,6 +521,8 @@ TEST_P(SqliteSyncTest, MigrationEightIndexesUsersSyncedBeforeIt) {
                                 "DROP TABLE token_generations; "
                                 "DROP TABLE site_permission_scopes; "
                                 "DROP TABLE site_role_assignments; DROP TABLE site_principals; "
+                                "DROP TABLE app_redirect_uris; DROP TABLE authorization_codes; "
+                                "DROP TABLE browser_sessions; "
                                 "PRAGMA user_version = 7;",
                                 nullptr, nullptr, &error);
     EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");

@@ -56,7 +56,14 @@ class SqliteCredentialStore : public CredentialStore {
       UPSYNC_RETURN_IF_ERROR(s->run());
       if (db_.changes() == 0)
         return not_found("no app with client id '" + std::string(client_id) + "'");
-      return Status::ok();
+      // Its redirect URIs go with it (auth/sign_in_store.h): a client id registered again is
+      // a new app, with none.
+      UPSYNC_ASSIGN_OR_RETURN(
+          SqliteStatement * uris,
+          db_.prepare("DELETE FROM app_redirect_uris WHERE tenant_id = ? AND client_id = ?"));
+      uris->bind(1, tenant);
+      uris->bind(2, ascii_lower(client_id));
+      return uris->run();
     });
   }
 
