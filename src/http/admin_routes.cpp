@@ -279,7 +279,9 @@ const AdminRoute kRoutes[] = {
     {"DELETE", "/admin/v1/properties/{name}", "Remove a custom property that no profile uses",
      Who::kTenantManager, 204, remove_property},
     {"GET", "/admin/v1/apps", "Registered apps", Who::kGlobalAdmin, 200, list_apps},
-    {"POST", "/admin/v1/apps", "Register an app; its secret is in this answer only",
+    {"POST", "/admin/v1/apps",
+     "Register an app ({\"name\":..,\"redirectUris\":[..]}, the URIs its people's sign-in may "
+     "return to); its secret is in this answer only",
      Who::kGlobalAdmin, 201, add_app},
     {"DELETE", "/admin/v1/apps/{clientId}", "Remove an app; its tokens stop working within 2 s",
      Who::kGlobalAdmin, 204, remove_app},

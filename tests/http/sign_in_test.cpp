@@ -580,3 +580,47 @@ TEST_F(SignInTest, RedirectUrisAreCheckedWhenRegistered) {
 
 }  // namespace
 }  // namespace upsync
+
+namespace upsync {
+namespace {
+
+TEST_F(SignInTest, TheAdminApiRegistersRedirectUrisAllOrNothing) {
+  start();
+  auto t = cli_->Post("/contoso/oauth2/v2.0/token", host_,
+                      httplib::Params{{"grant_type", "password"},
+                                      {"client_id", client_id_},
+                                      {"username", "ga@contoso.com"},
+                                      {"password", "pa55word!"},
+                                      {"scope", "https://contoso.sharepoint.com/.default"}});
+  ASSERT_EQ(t->status, 200) << t->body;
+  httplib::Headers h = host_;
+  h.emplace("Authorization",
+            "Bearer " + nlohmann::json::parse(t->body)["access_token"].get<std::string>());
+  for (std::string bad : {R"({"name":"x","redirectUris":["http://evil.example.com/cb"]})",
+                          R"({"name":"x","redirectUris":"https://app.example.com/cb"})",
+                          R"({"name":"x","redirectUris":[1]})",
+                          R"({"name":"x","redirect_uris":["https://app.example.com/cb"]})"}) {
+    auto r = cli_->Post("/tenants/contoso/admin/v1/apps", h, bad, "application/json");
+    EXPECT_EQ(r->status, 400) << bad << r->body;
+  }
+  auto listed = nlohmann::json::parse(cli_->Get("/tenants/contoso/admin/v1/apps", h)->body);
+  EXPECT_EQ(listed["value"].size(), 2u);  // nothing half-registered
+  auto made = cli_->Post("/tenants/contoso/admin/v1/apps", h,
+                         R"({"name":"spa","redirectUris":["https://spa.example.com/"]})",
+                         "application/json");
+  ASSERT_EQ(made->status, 201) << made->body;
+  auto app = nlohmann::json::parse(made->body);
+  EXPECT_EQ(app["redirectUris"], nlohmann::json::array({"https://spa.example.com/"}));
+  listed = nlohmann::json::parse(cli_->Get("/tenants/contoso/admin/v1/apps", h)->body);
+  ASSERT_EQ(listed["value"].size(), 3u);
+  for (const auto& a : listed["value"]) {
+    if (a["clientId"] == app["clientId"]) {
+      EXPECT_EQ(a["redirectUris"], app["redirectUris"]);
+    }
+  }
+  client_id_ = app["clientId"];
+  EXPECT_EQ(cli_->Get(authorize_query("https://spa.example.com/"), host_)->status, 200);
+}
+
+}  // namespace
+}  // namespace upsync
