@@ -23,6 +23,7 @@ test_pkgs=(
   libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format sqlite3 bc
   slapd ldap-utils postgresql-15 clang libclang-rt-14-dev openssl ca-certificates
   samba samba-ad-dc samba-ad-provision samba-dsdb-modules winbind ldb-tools
+  chromium
 )
 
 pkgs=("${build_pkgs[@]}")
@@ -49,7 +50,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 echo "setup.sh: all ${#pkgs[@]} packages present"
 
-# The real-client tests (tests/clients) run PnPjs, the Graph SDK and MSAL on Node (18 from
+# The real-client tests (tests/clients) run PnPjs, the Graph SDK, MSAL and playwright-core
+# (which drives Debian's chromium, headless, for the page tests) on Node (18 from
 # Debian, or a newer one already on the machine) at the versions pinned in
 # tests/clients/package-lock.json, installed from npm.
 if [ "$want_test" = 1 ]; then

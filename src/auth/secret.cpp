@@ -33,6 +33,23 @@ std::string pbkdf2(std::string_view secret, std::string_view salt, int iteration
 
 }  // namespace
 
+Result<std::string> random_token(size_t bytes) {
+  UPSYNC_ASSIGN_OR_RETURN(std::string raw, random_bytes(bytes));
+  return base64url_encode(raw);
+}
+
+std::string sha256_digest(std::string_view data) {
+  std::string out(32, '\0');
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), reinterpret_cast<unsigned char*>(out.data()), &len,
+             EVP_sha256(), nullptr);
+  return out;
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
 std::string base64url_encode(std::string_view bytes) {
   std::string out;
   out.reserve((bytes.size() * 4 + 2) / 3);

@@ -25,6 +25,14 @@ Result<std::string> hash_secret(std::string_view secret, int iterations);
 // False for a wrong secret and for a stored hash that is not in the form above.
 bool verify_secret(std::string_view secret, std::string_view stored);
 
+// `bytes` random bytes as base64url: session ids, authorization codes, CSRF tokens.
+Result<std::string> random_token(size_t bytes = 32);
+// The SHA-256 digest of `data` (32 raw bytes): PKCE's S256, and the keys under which codes and
+// session ids are stored (a reader of the database cannot use them).
+std::string sha256_digest(std::string_view data);
+// Compares without an early exit, for secrets.
+bool constant_time_equal(std::string_view a, std::string_view b);
+
 std::string base64url_encode(std::string_view bytes);
 // Refuses characters outside the base64url alphabet, naming the position.
 Result<std::string> base64url_decode(std::string_view text);

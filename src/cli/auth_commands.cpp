@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "auth/browser_sign_in.h"
 #include "auth/credentials.h"
 #include "cli/context.h"
 #include "cli/output.h"
@@ -19,6 +20,7 @@ struct AuthArgs {
   std::string role = "user";
   std::string password;  // --password; else read from stdin
   bool password_stdin = false;
+  std::vector<std::string> redirect_uris;  // app add --redirect-uri
 };
 
 Result<std::pair<Tenant, std::unique_ptr<CredentialStore>>> open_creds(CliContext& ctx,
@@ -40,15 +42,21 @@ void add_app_commands(CLI::App& app, CliContext& ctx) {
       "add", "register an app; prints its client id and secret (the secret only this once)");
   add->add_option("--tenant,-t", aa->tenant, "tenant name")->required();
   add->add_option("name", aa->name, "a name for people, e.g. hr-sync")->required();
+  add->add_option("--redirect-uri", aa->redirect_uris,
+                  "where the sign-in page may send people back with a code (repeat it): "
+                  "https://..., or http://localhost... for apps on the person's machine");
   add->callback([&ctx, aa] {
     ctx.action = [&ctx, aa]() -> Status {
-      UPSYNC_ASSIGN_OR_RETURN(auto tc, open_creds(ctx, aa->tenant));
-      UPSYNC_ASSIGN_OR_RETURN(NewApp made, register_app(*tc.second, tc.first, aa->name));
+      UPSYNC_ASSIGN_OR_RETURN(Tenant tenant, ctx.tenant(aa->tenant));
+      UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
+      UPSYNC_ASSIGN_OR_RETURN(NewApp made, register_app_with_redirect_uris(*store, tenant, aa->name,
+                                                                           aa->redirect_uris));
       if (ctx.json) {
         print_json(*ctx.out, {{"clientId", made.app.client_id},
                               {"clientSecret", made.secret},
                               {"name", made.app.name},
-                              {"tenant", tc.first.name}});
+                              {"redirectUris", aa->redirect_uris},
+                              {"tenant", tenant.name}});
       } else {
         *ctx.out << "client id:     " << made.app.client_id << "\n"
                  << "client secret: " << made.secret << "\n"
@@ -66,9 +74,15 @@ void add_app_commands(CLI::App& app, CliContext& ctx) {
       UPSYNC_ASSIGN_OR_RETURN(auto tc, open_creds(ctx, la->tenant));
       UPSYNC_ASSIGN_OR_RETURN(auto apps, tc.second->apps(tc.first.id));
       if (ctx.json) {
+        UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
+        UPSYNC_ASSIGN_OR_RETURN(auto sign_ins, open_sign_in_store(*store));
         nlohmann::json arr = nlohmann::json::array();
         for (const auto& a : apps) {
-          arr.push_back({{"clientId", a.client_id}, {"name", a.name}, {"createdAt", a.created_at}});
+          UPSYNC_ASSIGN_OR_RETURN(auto uris, sign_ins->redirect_uris(tc.first.id, a.client_id));
+          arr.push_back({{"clientId", a.client_id},
+                         {"name", a.name},
+                         {"createdAt", a.created_at},
+                         {"redirectUris", uris}});
         }
         print_json(*ctx.out, arr);
         return Status::ok();

@@ -33,6 +33,8 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
     size_t sign_in_queue = 16;
     int lockout_threshold = 10;
     int lockout_seconds = 60;
+    int64_t session_idle_seconds = 3600;
+    int64_t session_max_seconds = 8 * 3600;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("serve", "serve the HTTP(S) API until SIGTERM");
@@ -92,6 +94,12 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--lockout-seconds", args->lockout_seconds,
                   "the first lockout's length in seconds; each further lockout doubles it")
       ->check(CLI::Range(1, 86400));
+  cmd->add_option("--session-idle-seconds", args->session_idle_seconds,
+                  "a signed-in browser's session ends after this long unused (default 3600)")
+      ->check(CLI::Range(int64_t{1}, int64_t{7} * 86400));
+  cmd->add_option("--session-max-seconds", args->session_max_seconds,
+                  "and this long after its sign-in, used or not (default 28800)")
+      ->check(CLI::Range(int64_t{1}, int64_t{30} * 86400));
   cmd->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status {
       ServeOptions opts;
@@ -124,6 +132,8 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
       opts.sign_in_queue = args->sign_in_queue;
       opts.lockout_threshold = args->lockout_threshold;
       opts.lockout_seconds = args->lockout_seconds;
+      opts.session_idle_seconds = args->session_idle_seconds;
+      opts.session_max_seconds = args->session_max_seconds;
       return serve(opts);
     };
   });

@@ -2,6 +2,7 @@
 
 #include <regex>
 
+#include "auth/browser_sign_in.h"
 #include "auth/credentials.h"
 #include "bulkimport/job.h"
 #include "core/property_json.h"
@@ -95,9 +96,15 @@ nlohmann::json app_json(const AppRegistration& a) {
 
 Status list_apps(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(auto sign_ins, open_sign_in_store(call.store));
   UPSYNC_ASSIGN_OR_RETURN(auto apps, creds->apps(call.tenant.id));
   nlohmann::json arr = nlohmann::json::array();
-  for (const auto& a : apps) arr.push_back(app_json(a));
+  for (const auto& a : apps) {
+    nlohmann::json j = app_json(a);
+    UPSYNC_ASSIGN_OR_RETURN(j["redirectUris"],
+                            sign_ins->redirect_uris(call.tenant.id, a.client_id));
+    arr.push_back(std::move(j));
+  }
   write_json(call.res, 200, {{"value", arr}});
   return Status::ok();
 }
@@ -108,10 +115,28 @@ Status add_app(Call& call) {
     return invalid_argument(
         "request body: 'name' (a string) is required, e.g. {\"name\":\"hr-sync\"}");
   }
-  UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
+  std::vector<std::string> uris;
+  for (const auto& [key, value] : body.items()) {
+    if (key == "name") continue;
+    if (key != "redirectUris") {
+      return invalid_argument("request body: unknown field '" + key +
+                              "' (an app takes 'name' and 'redirectUris')");
+    }
+    if (!value.is_array()) {
+      return invalid_argument("request body: 'redirectUris' must be an array of strings");
+    }
+    for (const auto& uri : value) {
+      if (!uri.is_string()) {
+        return invalid_argument("request body: 'redirectUris' must be an array of strings");
+      }
+      uris.push_back(uri.get<std::string>());
+    }
+  }
   UPSYNC_ASSIGN_OR_RETURN(NewApp made,
-                          register_app(*creds, call.tenant, body["name"].get<std::string>()));
+                          register_app_with_redirect_uris(call.store, call.tenant,
+                                                          body["name"].get<std::string>(), uris));
   nlohmann::json j = app_json(made.app);
+  j["redirectUris"] = uris;
   j["clientSecret"] = made.secret;
   write_json(call.res, 201, j);
   return Status::ok();
@@ -295,7 +320,9 @@ const AdminRoute kRoutes[] = {
     {"DELETE", "/admin/v1/properties/{name}", "Remove a custom property that no profile uses",
      Who::kTenantManager, 204, remove_property},
     {"GET", "/admin/v1/apps", "Registered apps", Who::kGlobalAdmin, 200, list_apps},
-    {"POST", "/admin/v1/apps", "Register an app; its secret is in this answer only",
+    {"POST", "/admin/v1/apps",
+     "Register an app ({\"name\":..,\"redirectUris\":[..]}, the URIs its people's sign-in may "
+     "return to); its secret is in this answer only",
      Who::kGlobalAdmin, 201, add_app},
     {"DELETE", "/admin/v1/apps/{clientId}", "Remove an app; its tokens stop working within 2 s",
      Who::kGlobalAdmin, 204, remove_app},

@@ -127,8 +127,8 @@ Status on_hash_pool(Call& call, std::function<Status(Call&)> step) {
       if (!store) {
         write_error(*req, res, Surface::kGraph, unavailable(store.status().message()));
       } else {
-        Call c{*req,   res,         server, **store, tenant,          principal,
-               origin, tenant_base, path,   {},      Surface::kGraph, {}};
+        Call c{*req,        res,  server, **store,         tenant, principal,   origin,
+               tenant_base, path, {},     Surface::kGraph, {},     std::nullopt};
         Status st = step(c);
         if (!st.is_ok()) write_error(*req, res, Surface::kGraph, st, c.error_code);
       }

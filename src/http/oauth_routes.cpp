@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "core/text.h"
 #include "directory/ldif.h"
+#include "http/code_grant.h"
 #include "http/query_secrets.h"
 
 namespace upsync {
@@ -25,8 +26,6 @@ nlohmann::json aad_error(std::string_view error, int aadsts, std::string_view de
       {"correlation_id", new_guid()}};
 }
 
-namespace {
-
 Status write_aad_error(Call& call, int http, std::string_view error, int aadsts,
                        std::string_view description) {
   write_json(call.res, http, aad_error(error, aadsts, description));
@@ -34,6 +33,8 @@ Status write_aad_error(Call& call, int http, std::string_view error, int aadsts,
 }
 
 std::string issuer_for(const Call& call) { return call.origin + "/" + call.tenant.name + "/v2.0"; }
+
+namespace {
 
 // The client's credentials from the form (client_secret_post) or an HTTP Basic header
 // (client_secret_basic).
@@ -64,9 +65,10 @@ bool has_scope(std::string_view scopes, std::string_view want) {
   return false;
 }
 
-// The access token (and, with openid, the id token) for `who`, as Azure AD answers it.
+}  // namespace
+
 Status issue_token(Call& call, Principal who, const std::string& client_id,
-                   const std::string& scope) {
+                   const std::string& scope, const IdTokenExtras& extras) {
   int64_t now = unix_now();
   nlohmann::json answer = {{"token_type", "Bearer"},
                            {"expires_in", call.server.token_lifetime_seconds},
@@ -89,21 +91,21 @@ Status issue_token(Call& call, Principal who, const std::string& client_id,
                          {"preferred_username", who.upn},
                          {"name", who.upn},
                          {"ver", "2.0"}};
+    if (!extras.nonce.empty()) id["nonce"] = extras.nonce;
+    if (extras.auth_time != 0) id["auth_time"] = extras.auth_time;
     UPSYNC_ASSIGN_OR_RETURN(std::string id_token, call.server.signer->sign(id));
     answer["id_token"] = id_token;
+  }
+  if (who.role != Role::kApp && extras.client_info) {
+    // MSAL keys its account cache by client_info's uid.utid (its home account id).
+    answer["client_info"] =
+        base64url_encode(nlohmann::json({{"uid", who.upn}, {"utid", call.tenant.name}}).dump());
   }
   call.res.set_header("Cache-Control", "no-store, no-cache");
   write_json(call.res, 200, answer);
   return Status::ok();
 }
 
-// The rest of a token request that hashes a secret and signs. `delay` is how long its answer
-// waits (a failed password's growing delay).
-using SignInStep = std::function<Status(Call&, std::chrono::milliseconds& delay)>;
-
-// Runs `step` on the sign-in pool (auth/hash_pool.h) with a Call of the pool thread's own
-// store, and answers when it is done: the request loop's thread is free meanwhile
-// (HttpResponse::later). A full pool answers at once: 503, Retry-After, temporarily_unavailable.
 Status sign_in_on_pool(Call& call, SignInStep step) {
   ServerContext& server = call.server;
   const HttpRequest* req = &call.req;
@@ -118,8 +120,8 @@ Status sign_in_on_pool(Call& call, SignInStep step) {
       if (!store) {
         write_error(*req, res, surface, unavailable(store.status().message()));
       } else {
-        Call c{*req,   res,         server, **store, tenant,  std::nullopt,
-               origin, tenant_base, path,   {},      surface, {}};
+        Call c{*req,        res,  server, **store, tenant, std::nullopt, origin,
+               tenant_base, path, {},     surface, {},     std::nullopt};
         Status st = step(c, delay);
         if (!st.is_ok()) write_error(*req, res, surface, st, c.error_code);
       }
@@ -137,6 +139,8 @@ Status sign_in_on_pool(Call& call, SignInStep step) {
   };
   return Status::ok();
 }
+
+namespace {
 
 Status write_locked(Call& call) {
   return write_aad_error(call, 400, "invalid_grant", 50053,
@@ -307,6 +311,7 @@ Status token(Call& call) {
       return app_sign_in(c, client_id, secret, scope);
     });
   }
+  if (grant == "authorization_code") return authorization_code_grant(call, client_id, secret);
   if (grant == "password") {
     std::string username = req.get_param_value("username");
     std::string password = req.get_param_value("password");
@@ -339,9 +344,10 @@ Status discovery(Call& call) {
               {"jwks_uri", base + "/discovery/v2.0/keys"},
               {"token_endpoint_auth_methods_supported",
                {"client_secret_post", "client_secret_basic", "private_key_jwt"}},
-              {"grant_types_supported", {"client_credentials", "password"}},
+              {"grant_types_supported", {"authorization_code", "client_credentials", "password"}},
               {"response_modes_supported", {"query", "fragment", "form_post"}},
-              {"response_types_supported", {"code", "id_token", "code id_token", "id_token token"}},
+              {"response_types_supported", {"code"}},
+              {"code_challenge_methods_supported", {"S256"}},
               {"subject_types_supported", {"pairwise"}},
               {"id_token_signing_alg_values_supported", {"RS256"}},
               {"scopes_supported", {"openid", "profile", "email", "offline_access"}},

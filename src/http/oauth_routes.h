@@ -8,6 +8,8 @@
 // "timestamp":..,"trace_id":..,"correlation_id":..}.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
@@ -17,6 +19,32 @@
 namespace upsync {
 
 void add_oauth_routes(Router& router);
+
+// What the token endpoint's handlers share (the grants of code_grant.h).
+
+// Writes Azure AD's error body with `http` status; returns OK (the answer is written).
+Status write_aad_error(Call& call, int http, std::string_view error, int aadsts,
+                       std::string_view description);
+// "<origin>/<tenant>/v2.0", the tokens' iss.
+std::string issuer_for(const Call& call);
+
+struct IdTokenExtras {
+  std::string nonce;         // the authorize request's, for the client to check
+  int64_t auth_time = 0;     // when the person entered their password (unix seconds)
+  bool client_info = false;  // answer client_info (MSAL asks with client_info=1)
+};
+// Answers the access token (and, with openid in `scope`, the id token) for `who`, as Azure
+// AD answers it.
+Status issue_token(Call& call, Principal who, const std::string& client_id,
+                   const std::string& scope, const IdTokenExtras& extras = {});
+
+// The rest of a request that hashes a secret or password and signs. `delay` is how long its
+// answer waits (a failed password's growing delay).
+using SignInStep = std::function<Status(Call&, std::chrono::milliseconds& delay)>;
+// Runs `step` on the sign-in pool (auth/hash_pool.h) with a Call of the pool thread's own
+// store, and answers when it is done: the request loop's thread is free meanwhile
+// (HttpResponse::later). A full pool answers at once: 503, Retry-After, temporarily_unavailable.
+Status sign_in_on_pool(Call& call, SignInStep step);
 
 // An Azure AD style error body for a Status (used by the router for errors it finds itself).
 nlohmann::json oauth_error_body(const Status& status);

@@ -6,6 +6,7 @@
 #include "auth/credentials.h"
 #include "core/clock.h"
 #include "core/text.h"
+#include "http/browser_session.h"
 #include "http/oauth_routes.h"
 
 namespace upsync {
@@ -290,7 +291,8 @@ void write_error(const HttpRequest& req, HttpResponse& res, Surface surface, con
 Result<Principal> Call::caller() const {
   if (!principal) {
     return unauthenticated("this request needs a bearer token (Authorization: Bearer ...) from " +
-                           origin + "/" + tenant.name + "/oauth2/v2.0/token");
+                           origin + "/" + tenant.name +
+                           "/oauth2/v2.0/token, or the session cookie of a signed-in browser");
   }
   return *principal;
 }
@@ -435,6 +437,7 @@ void Router::resolve(ServerContext& server, const HttpRequest& req, HttpResponse
   // The rest reads the store several times (tenant, app, the handler's reads): a GET reads
   // them all from one snapshot. An error answer is written where it is found; the lambda's
   // Status is a failure of the snapshot itself.
+  std::optional<std::pair<Tenant, BrowserSession>> session_used;
   auto route_call = [&]() -> Status {
     std::string tenant_name;
     std::string tenant_base = origin;
@@ -469,7 +472,7 @@ void Router::resolve(ServerContext& server, const HttpRequest& req, HttpResponse
 
     Call call{req,          res,    server,      **store, std::move(*tenant),
               std::nullopt, origin, tenant_base, path,    std::move(match),
-              surface,      {}};
+              surface,      {},     std::nullopt};
     if (claims && !route->tenant_in_path) {
       auto principal = principal_from_claims(
           **store, call.tenant, *claims, server.public_hosts.tenant_origins(call.tenant.name),
@@ -479,6 +482,14 @@ void Router::resolve(ServerContext& server, const HttpRequest& req, HttpResponse
         return Status::ok();
       }
       call.principal = std::move(*principal);
+    }
+    if (!claims && !route->tenant_in_path && route->access != Access::kSignIn) {
+      Status session = attach_session_caller(call);
+      if (!session.is_ok()) {
+        write_error(req, res, surface, session);
+        return Status::ok();
+      }
+      if (call.session) session_used.emplace(call.tenant, *call.session);
     }
     if (route->access == Access::kSignedIn && !call.principal) {
       write_error(req, res, surface, call.caller().status());
@@ -505,6 +516,12 @@ void Router::resolve(ServerContext& server, const HttpRequest& req, HttpResponse
   };
   Status st = req.method == "GET" ? (*store)->read_snapshot(route_call) : route_call();
   if (!st.is_ok()) write_error(req, res, surface, st);
+  // After the snapshot (a GET's reads write nothing): the session's idle clock.
+  if (session_used) {
+    Status touched = touch_session_if_stale(**store, session_used->first, session_used->second,
+                                            server.session_policy);
+    if (!touched.is_ok()) write_error(req, res, surface, touched);
+  }
 }
 
 }  // namespace upsync

@@ -10,8 +10,14 @@
 //      issued for that tenant and one of its resources (aud), and checked against the store
 //      (access_token.h: the app or the person's password still there, the token's generation
 //      current, the role the store's), through the thread's CredentialCache, so a change
-//      reaches every request within its bound; routes marked kSignedIn refuse a request
-//      without a caller (401 with WWW-Authenticate);
+//      reaches every request within its bound. Without a bearer token, the session cookie of
+//      upsync's pages (browser_session.h) names the caller instead: the same Principal as a
+//      bearer token of that person, from a live server-side session whose token generation is
+//      still the person's; a write with the cookie must carry the session's CSRF token
+//      (X-RequestDigest) or is refused with 403 before any handler runs. A bearer token, when
+//      present, always wins: the cookie is then not read, so it neither weakens nor widens
+//      bearer auth, and clients that send tokens never meet the CSRF rule. Routes marked
+//      kSignedIn refuse a request without a caller (401 with WWW-Authenticate);
 //   3. the route: the first whose method matches and whose regex (case-insensitive, as
 //      SharePoint treats method names) matches the percent-decoded path after the tenant
 //      prefix. A path that matches with another method is a 405.
@@ -35,6 +41,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/browser_sign_in.h"
 #include "auth/credential_cache.h"
 #include "auth/hash_pool.h"
 #include "auth/principal.h"
@@ -49,7 +56,10 @@
 namespace upsync {
 
 enum class Surface { kSharePoint, kGraph, kAdmin, kOAuth, kPlain };
-enum class Access { kPublic, kSignedIn };
+// kSignIn: public, and the session cookie is not read: the sign-in form's own routes, which
+// replace the session (a form post there carries no CSRF header, and needs none: it proves
+// itself with the form's own token, authorize_routes.cpp).
+enum class Access { kPublic, kSignedIn, kSignIn };
 
 // What every handler may use: fixed once the server starts, shared by all threads.
 struct ServerContext {
@@ -73,6 +83,8 @@ struct ServerContext {
   // Answers one request of a batch through the router, as if it had come alone, and writes it
   // to the access log with `part`, its id in the batch (batch.h); set by the server.
   std::function<void(const HttpRequest&, HttpResponse&, std::string_view part)> dispatch_part;
+  // The cookie sessions of upsync's pages (browser_session.h).
+  SessionPolicy session_policy;
 };
 
 // One request on its way through a handler.
@@ -91,6 +103,8 @@ struct Call {
   // When set, the error a handler returns is answered with this code of the surface instead of
   // the one its StatusCode maps to (e.g. SharePoint's InvalidClientQueryException).
   std::string error_code;
+  // The session, when the caller came by the pages' session cookie rather than a bearer token.
+  std::optional<BrowserSession> session;
 
   // The principal, or Unauthenticated (for handlers of kPublic routes that need one).
   Result<Principal> caller() const;

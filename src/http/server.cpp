@@ -18,10 +18,12 @@
 #include "auth/token_signer.h"
 #include "http/access_log.h"
 #include "http/admin_routes.h"
+#include "http/authorize_routes.h"
 #include "http/graph_routes.h"
 #include "http/http_server.h"
 #include "http/import_worker.h"
 #include "http/oauth_routes.h"
+#include "http/page_routes.h"
 #include "http/router.h"
 #include "http/self_signed.h"
 #include "http/sharepoint_routes.h"
@@ -143,6 +145,8 @@ void set_json(HttpResponse& res, int status, const std::string& body) {
 
 void add_routes(Router& router) {
   add_oauth_routes(router);
+  add_authorize_routes(router);
+  add_page_routes(router);
   add_admin_routes(router);
   add_sharepoint_routes(router);
   add_graph_routes(router);
@@ -249,6 +253,8 @@ Status serve(const ServeOptions& opts) {
   lockout.address_threshold = 5 * opts.lockout_threshold;
   lockout.lockout = std::chrono::seconds(opts.lockout_seconds);
   context->sign_in_throttle = std::make_unique<SignInThrottle>(lockout);
+  context->session_policy.idle_seconds = opts.session_idle_seconds;
+  context->session_policy.absolute_seconds = opts.session_max_seconds;
   {
     auto signer = TokenSigner::open(opts.data_dir);
     if (!signer) return signer.status();

@@ -48,6 +48,9 @@ struct ServeOptions {
   size_t sign_in_queue = 16;
   int lockout_threshold = 10;
   int lockout_seconds = 60;
+  // The cookie sessions of upsync's pages (auth/browser_sign_in.h SessionPolicy).
+  int64_t session_idle_seconds = 3600;
+  int64_t session_max_seconds = 8 * 3600;
   bool import_worker = true;   // run queued bulk imports inside the server
   double worker_interval = 5;  // seconds between the worker's polls
 };

@@ -67,6 +67,7 @@ class PeopleSearchStore;    // sites/people_search.h
 class ProfileBatchWriter;   // bulkimport/profile_writer.h
 class ScheduleStore;        // sync/scheduler.h
 class SitePermissionStore;  // sites/site_permissions.h
+class SignInStore;          // auth/sign_in_store.h
 class SiteUserStore;        // sites/site_users.h
 class SyncRunStore;         // sync/run_history.h
 
@@ -227,6 +228,7 @@ class Store {
   virtual Result<std::unique_ptr<SyncRunStore>> sync_run_store() = 0;
   virtual Result<std::unique_ptr<PeopleSearchStore>> people_search_store() = 0;
   virtual Result<std::unique_ptr<FollowingStore>> following_store() = 0;
+  virtual Result<std::unique_ptr<SignInStore>> sign_in_store() = 0;
 };
 
 }  // namespace upsync

@@ -41,6 +41,14 @@ const std::vector<RouteCase>& routes() {
   static const std::vector<RouteCase> kRoutes = {
       {"GET", "/admin/v1/openapi.json", "", Needs::kNobody, 200},
       {"GET", "/admin/v1/me", "", Needs::kAnyone, 200},
+      // upsync's pages (authorize_routes.h, page_routes.h): files and the sign-in form are
+      // public; the session answers any caller; sign-out ends a cookie session, which a
+      // bearer caller has not (tests/http/sign_in_test.cpp has the cookie callers).
+      {"GET", "/_layouts/15/upsync/", "", Needs::kNobody, 200},
+      {"GET", "/_layouts/15/upsync/upsync.js", "", Needs::kNobody, 200},
+      {"GET", "/_layouts/15/Authenticate.aspx", "", Needs::kNobody, 200},
+      {"GET", "/_layouts/15/upsync/session", "", Needs::kAnyone, 200},
+      {"POST", "/_layouts/15/upsync/signout", "", Needs::kAnyone, 400},
       {"GET", "/admin/v1/tenant", "", Needs::kManager, 200},
       {"GET", "/admin/v1/properties", "", Needs::kManager, 200},
       {"POST", "/admin/v1/properties", R"({"name":"P{who}"})", Needs::kManager, 201},

@@ -50,6 +50,7 @@ const std::vector<Request>& samples() {
   static const std::string kAdele = "%27i%3A0%23.f%7Cmembership%7Cadele%40contoso.com%27";
   static const std::vector<Request> kSamples = {
       {"GET", "/sites/hr/_api/web/siteusers", ""},
+      {"GET", "/_layouts/15/upsync/upsync.js", ""},
       {"GET", "/sites/hr/_api/web/siteusers/getbyid(1)", ""},
       {"GET", "/sites/hr/_api/web/currentuser", ""},
       {"GET", "/sites/hr/_api/web/siteuserinfolist", ""},

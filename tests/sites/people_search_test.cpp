@@ -226,7 +226,8 @@ TEST_P(PeopleSearchMigrationTest, TheMigrationIndexesWhatWasStoredBefore) {
   auto& db = testing::sqlite_of(*store_).db();
   ASSERT_TRUE(
       db.exec("DROP TABLE people_search_entries; DROP TABLE people_search_tokens; "
-              "DROP TABLE follows; PRAGMA user_version = 18;"));
+              "DROP TABLE follows; DROP TABLE app_redirect_uris; DROP TABLE authorization_codes; "
+              "DROP TABLE browser_sessions; PRAGMA user_version = 18;"));
   search_.reset();
   store_.reset();
   auto again = storage_->connect();

@@ -201,6 +201,10 @@ TEST(SqliteStoreFileTest, CustomPropertiesLiveInTheirOwnRowAndMigrateThere) {
   query("DROP TABLE people_search_entries");
   query("DROP TABLE people_search_tokens");
   query("DROP TABLE follows");
+  // 21: a browser's sign-in (redirect URIs, codes, sessions).
+  query("DROP TABLE app_redirect_uris");
+  query("DROP TABLE authorization_codes");
+  query("DROP TABLE browser_sessions");
   query("PRAGMA user_version = 13");
   EXPECT_EQ(query("SELECT json_extract(props, '$.Team') FROM profiles WHERE id = " +
                   std::to_string(bob.id)),

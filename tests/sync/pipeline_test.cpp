@@ -524,6 +524,8 @@ TEST_P(SqliteSyncTest, MigrationEightIndexesUsersSyncedBeforeIt) {
                                 "DROP TABLE app_certificates; "
                                 "DROP TABLE people_search_entries; "
                                 "DROP TABLE people_search_tokens; DROP TABLE follows; "
+                                "DROP TABLE app_redirect_uris; DROP TABLE authorization_codes; "
+                                "DROP TABLE browser_sessions; "
                                 "PRAGMA user_version = 7;",
                                 nullptr, nullptr, &error);
     EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");

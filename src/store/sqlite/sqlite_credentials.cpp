@@ -61,7 +61,15 @@ class SqliteCredentialStore : public CredentialStore {
           db_.prepare("DELETE FROM app_certificates WHERE tenant_id = ? AND client_id = ?"));
       certs->bind(1, tenant);
       certs->bind(2, ascii_lower(client_id));
-      return certs->run();
+      UPSYNC_RETURN_IF_ERROR(certs->run());
+      // Its redirect URIs go with it (auth/sign_in_store.h): a client id registered again is
+      // a new app, with none.
+      UPSYNC_ASSIGN_OR_RETURN(
+          SqliteStatement * uris,
+          db_.prepare("DELETE FROM app_redirect_uris WHERE tenant_id = ? AND client_id = ?"));
+      uris->bind(1, tenant);
+      uris->bind(2, ascii_lower(client_id));
+      return uris->run();
     });
   }
 

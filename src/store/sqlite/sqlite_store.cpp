@@ -437,6 +437,44 @@ CREATE TABLE follows (
 CREATE INDEX follows_by_follower ON follows (tenant_id, follower_id, seq);
 CREATE INDEX follows_by_followee ON follows (tenant_id, followee_id, seq);
 )sql",
+    // 21: a person's sign-in in a browser (src/auth/sign_in_store.h): the redirect URIs of
+    // apps, one-time authorization codes (kept an hour past expiry so a replay is recognised)
+    // and the sessions of upsync's own pages; codes and session ids as their SHA-256 only.
+    R"sql(
+CREATE TABLE app_redirect_uris (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  client_id TEXT NOT NULL,
+  uri TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, client_id, uri)
+) WITHOUT ROWID;
+CREATE TABLE authorization_codes (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  code_key TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  redirect_uri TEXT NOT NULL,
+  code_challenge TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  nonce TEXT NOT NULL,
+  upn TEXT NOT NULL,
+  token_generation INTEGER NOT NULL,
+  issued_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, code_key)
+) WITHOUT ROWID;
+CREATE INDEX authorization_codes_by_expiry ON authorization_codes (expires_at);
+CREATE TABLE browser_sessions (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  session_key TEXT NOT NULL,
+  upn TEXT NOT NULL,
+  token_generation INTEGER NOT NULL,
+  csrf_token TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, session_key)
+) WITHOUT ROWID;
+)sql",
 };
 
 // A profile's columns, from kProfileTables: its row in profiles, then its custom row (NULLs

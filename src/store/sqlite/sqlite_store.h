@@ -73,6 +73,7 @@ class SqliteStore : public Store {
   Result<std::unique_ptr<SyncRunStore>> sync_run_store() override;
   Result<std::unique_ptr<PeopleSearchStore>> people_search_store() override;
   Result<std::unique_ptr<FollowingStore>> following_store() override;
+  Result<std::unique_ptr<SignInStore>> sign_in_store() override;
 
   // What the last changes_after() cost, read from SQLite's statement counters: the number of
   // virtual-machine steps, and the rows stepped through by full scans (0 when every table
