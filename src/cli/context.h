@@ -60,5 +60,6 @@ void add_auth_commands(CLI::App& app, CliContext& ctx);
 void add_mapping_commands(CLI::App& app, CliContext& ctx);
 void add_site_commands(CLI::App& app, CliContext& ctx);
 void add_connector_commands(CLI::App& app, CliContext& ctx);
+void add_backup_commands(CLI::App& app, CliContext& ctx);
 
 }  // namespace upsync
