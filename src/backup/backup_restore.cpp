@@ -84,14 +84,26 @@ Result<std::string> Restore::read_text(std::string_view path, uint64_t size) {
   return text;
 }
 
+// Creates the folders of `rel` under `root`, each 0700 whatever the process's umask.
+Status make_folders(const fs::path& root, const fs::path& rel) {
+  fs::path at = root;
+  for (const fs::path& name : rel) {
+    at /= name;
+    if (::mkdir(at.c_str(), 0700) == 0) {
+      if (::chmod(at.c_str(), 0700) != 0)
+        return unavailable(errno_message("chmod '" + at.string() + "'"));
+    } else if (errno != EEXIST) {
+      return unavailable(errno_message("cannot create '" + at.string() + "'"));
+    }
+  }
+  return Status::ok();
+}
+
 // Writes the current entry to `path` under the temporary folder (parents made 0700, the file
 // 0600, never over an existing one: a repeated entry is refused), hashing it.
 Result<Extracted> Restore::extract(const std::string& path, uint64_t size) {
   fs::path target = fs::path(staging_) / path;
-  std::error_code ec;
-  fs::create_directories(target.parent_path(), ec);
-  if (ec)
-    return unavailable("cannot create '" + target.parent_path().string() + "': " + ec.message());
+  UPSYNC_RETURN_IF_ERROR(make_folders(staging_, fs::path(path).parent_path()));
   UniqueFd fd(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd.valid()) {
     if (errno == EEXIST) return data_loss("the archive holds '" + path + "' twice");
