@@ -21,7 +21,7 @@ build_pkgs=(
 )
 test_pkgs=(
   libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format sqlite3 bc
-  slapd ldap-utils postgresql-15 clang libclang-rt-14-dev openssl ca-certificates
+  systemd dpkg-dev slapd ldap-utils postgresql-15 clang libclang-rt-14-dev openssl ca-certificates
   samba samba-ad-dc samba-ad-provision samba-dsdb-modules winbind ldb-tools
 )
 
