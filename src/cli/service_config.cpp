@@ -80,7 +80,7 @@ class TableReader {
   Status no_other_keys(std::string_view known_list) {
     for (const auto& [key, node] : t_) {
       if (!known_.contains(std::string(key.str()))) {
-        return invalid_argument(where(file_, node.source()) + ": unknown key '" + prefix_ +
+        return invalid_argument(where(file_, key.source()) + ": unknown key '" + prefix_ +
                                 std::string(key.str()) + "' (known: " + std::string(known_list) +
                                 ")");
       }
