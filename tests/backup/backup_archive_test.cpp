@@ -173,6 +173,38 @@ TEST_F(BackupArchiveTest, RestoresIntoAnEmptyFolderButNotIntoOneWithAnything) {
   EXPECT_EQ(read_file(fs::path(empty) / kFile), R"({"value":[]})");
 }
 
+// --db: the database goes to its own file, the files to the folder; a database already there
+// is never overwritten, and the refused restore leaves no folder behind.
+TEST_F(BackupArchiveTest, RestoresTheDatabaseWhereDbNamesIt) {
+  const std::string db = dir_.str() + "/db/upsync-restored.db";
+  const std::string to = dir_.str() + "/restored";
+  auto restore_to_db = [&]() -> Result<RestoreReport> {
+    auto storage = open_storage({.url = "sqlite:" + db, .data_dir = to});
+    if (!storage) return storage.status();
+    UPSYNC_ASSIGN_OR_RETURN(auto copier, (*storage)->database_copy());
+    return restore_backup(archive(), *copier, "sqlite", to);
+  };
+  auto r = restore_to_db();
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_TRUE(fs::exists(db));
+  EXPECT_FALSE(fs::exists(fs::path(to) / "upsync.db"));
+  EXPECT_EQ(read_file(fs::path(to) / kFile), R"({"value":[]})");
+  auto store = open_storage({.url = "sqlite:" + db, .data_dir = to, .create = false});
+  ASSERT_TRUE(store);
+  auto conn = (*store)->connect();
+  ASSERT_TRUE(conn) << conn.status().to_string();
+  EXPECT_TRUE((*conn)->tenant("contoso"));
+
+  fs::remove_all(to);
+  auto again = restore_to_db();
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(again.status().message().find("a restore does not overwrite a database"),
+            std::string::npos)
+      << again.status().message();
+  expect_nothing_left(to);
+}
+
 TEST_F(BackupArchiveTest, NeverOverwritesAnArchive) {
   auto again = backup(archive());
   ASSERT_FALSE(again);

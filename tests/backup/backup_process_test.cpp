@@ -152,8 +152,11 @@ TEST(BackupProcessTest, ABackupDuringAnImportAndRequestsRestoresEveryCommittedCh
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   const int answered_before = answered;
+  const auto backup_started = std::chrono::steady_clock::now();
   std::string out =
       run_output({"--data-dir", data, "--json", "backup", "--to", dir.str() + "/backup.tar"});
+  const double backup_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - backup_started).count();
   ASSERT_FALSE(out.empty()) << "upsync backup failed";
   const bool import_still_running = waitpid(worker, nullptr, WNOHANG) == 0;
   const int answered_during = answered - answered_before;
@@ -167,6 +170,7 @@ TEST(BackupProcessTest, ABackupDuringAnImportAndRequestsRestoresEveryCommittedCh
   requests.join();
   EXPECT_EQ(srv.stop(), 0);
   const int64_t final_seq = last_seq(live_db);
+  std::cerr << "backup: " << backup_seconds << " s, " << report["bytes"] << " bytes\n";
   std::cerr << "profiles " << kUsers << "; feed at " << initial_seq << " before the import, "
             << snapshot_seq << " in the backup, " << final_seq << " at the end; requests "
             << answered << " answered (" << answered_during << " during the backup), " << failed
