@@ -48,8 +48,9 @@ struct BackupReport {
 };
 
 // Writes the backup of the database behind `database` and of `data_dir`'s files to the new
-// file `archive` (mode 0600; AlreadyExists when it exists). The archive is written under a
-// temporary name and renamed when complete: a failed backup leaves nothing at `archive`.
+// file `archive` (mode 0600; AlreadyExists when it exists; InvalidArgument inside `data_dir`). The
+// archive is written under a temporary name and renamed when complete: a failed backup leaves
+// nothing at `archive`.
 Result<BackupReport> write_backup(DatabaseCopy& database, std::string_view backend,
                                   const std::string& data_dir, const std::string& archive);
 

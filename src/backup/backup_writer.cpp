@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -229,6 +230,18 @@ Status write_archive(DatabaseCopy& database, std::string_view backend, const std
 
 Result<BackupReport> write_backup(DatabaseCopy& database, std::string_view backend,
                                   const std::string& data_dir, const std::string& archive) {
+  {
+    // An archive inside the data folder would copy itself into itself as it grows.
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path folder = fs::weakly_canonical(data_dir, ec);
+    const fs::path target = fs::weakly_canonical(fs::absolute(archive), ec);
+    auto [f, t] = std::mismatch(folder.begin(), folder.end(), target.begin(), target.end());
+    if (!ec && f == folder.end()) {
+      return invalid_argument("'" + archive + "' is inside the data folder '" + data_dir +
+                              "': write the backup elsewhere");
+    }
+  }
   if (::access(archive.c_str(), F_OK) == 0) {
     return already_exists("'" + archive + "' exists; a backup does not overwrite a file");
   }

@@ -205,10 +205,18 @@ TEST_F(BackupArchiveTest, RestoresTheDatabaseWhereDbNamesIt) {
   expect_nothing_left(to);
 }
 
-TEST_F(BackupArchiveTest, NeverOverwritesAnArchive) {
+TEST_F(BackupArchiveTest, NeverOverwritesAnArchiveNorWritesIntoTheDataFolder) {
   auto again = backup(archive());
   ASSERT_FALSE(again);
   EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
+  for (const std::string& inside :
+       {data() + "/b.tar", data() + "/files/contoso/b.tar", data() + "/files/../keys/b.tar"}) {
+    auto in = backup(inside);
+    ASSERT_FALSE(in) << inside;
+    EXPECT_NE(in.status().message().find("is inside the data folder"), std::string::npos);
+    EXPECT_FALSE(fs::exists(inside + ".partial"));
+  }
+  EXPECT_TRUE(backup(dir_.str() + "/data-other.tar"));  // a sibling whose name starts alike
 }
 
 // Each damaged or hostile archive: how it is made from a good one, and what the refusal says.
