@@ -127,10 +127,13 @@ Result<DatabaseFacts> SqliteDatabaseCopy::copy_to(const std::string& dest) {
   }
   int rc = SQLITE_OK;
   // -1: every page in this one step, under one read transaction (see the header).
-  do {
+  // BUSY comes back only after the source's busy timeout (30 s) ran out: a few more tries,
+  // then the backup gives up rather than wait forever on a lock someone keeps.
+  for (int tries = 0; tries < 10; ++tries) {
     rc = sqlite3_backup_step(backup, -1);
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) sqlite3_sleep(50);
-  } while (rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_OK);
+    if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED && rc != SQLITE_OK) break;
+    sqlite3_sleep(50);
+  }
   int finish = sqlite3_backup_finish(backup);
   if (rc != SQLITE_DONE) {
     return sqlite_status(rc, "copying " + database_ + ": " + sqlite3_errstr(rc));
