@@ -17,11 +17,11 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates
   libmicrohttpd-dev libsimdjson-dev rapidjson-dev nlohmann-json3-dev
   libsqlite3-dev libpq-dev libpqxx-dev libldap-dev libcli11-dev libfmt-dev libspdlog-dev
-  uuid-dev libssl-dev libtomlplusplus-dev libjemalloc-dev
+  uuid-dev libssl-dev libtomlplusplus-dev libjemalloc-dev libarchive-dev
 )
 test_pkgs=(
   libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format sqlite3 bc
-  slapd ldap-utils postgresql-15 clang libclang-rt-14-dev openssl ca-certificates
+  systemd dpkg-dev slapd ldap-utils postgresql-15 clang libclang-rt-14-dev openssl ca-certificates
   samba samba-ad-dc samba-ad-provision samba-dsdb-modules winbind ldb-tools
   chromium
 )

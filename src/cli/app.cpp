@@ -48,6 +48,19 @@ Status make_data_folder_private(CliContext& ctx) {
   return Status::ok();
 }
 
+}  // namespace
+
+Status CliContext::use_config(const ServiceConfig& config) {
+  if (config.database && db_flag->count() == 0) db = *config.database;
+  if (config.data_dir && data_dir_flag->count() == 0) {
+    data_dir = *config.data_dir;
+    return make_data_folder_private(*this);
+  }
+  return Status::ok();
+}
+
+namespace {
+
 std::string default_data_dir() {
   const char* env = std::getenv("UPSYNC_DATA_DIR");
   return (env && *env) ? env : "upsync-data";
@@ -70,11 +83,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   app.require_subcommand(1);
   app.fallthrough();
   app.option_defaults()->always_capture_default();
-  app.add_option("--data-dir", ctx.data_dir,
-                 "data folder (default: $UPSYNC_DATA_DIR or ./upsync-data)");
-  app.add_option("--db", ctx.db,
-                 "database: a data folder, sqlite:FILE or postgresql://... (default: $UPSYNC_DB, "
-                 "else the data folder's upsync.db); files and keys stay in the data folder");
+  ctx.data_dir_flag = app.add_option("--data-dir", ctx.data_dir,
+                                     "data folder (default: $UPSYNC_DATA_DIR or ./upsync-data)");
+  ctx.db_flag = app.add_option(
+      "--db", ctx.db,
+      "database: a data folder, sqlite:FILE or postgresql://... (default: $UPSYNC_DB, "
+      "else the data folder's upsync.db); files and keys stay in the data folder");
   app.add_flag("--json", ctx.json, "print JSON for scripts instead of tables");
   app.footer("Exit codes: 0 ok, 1 user error (nothing changed), 2 usage error, 3 internal error.");
   add_tenant_commands(app, ctx);
@@ -89,6 +103,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   add_mapping_commands(app, ctx);
   add_site_commands(app, ctx);
   add_connector_commands(app, ctx);
+  add_backup_commands(app, ctx);
 
   std::vector<std::string> argv_rev(args.rbegin(), args.rend());
   if (!argv_rev.empty()) argv_rev.pop_back();  // the program name

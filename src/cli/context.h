@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/service_config.h"
 #include "core/status.h"
 #include "core/tenant.h"
 #include "store/storage.h"
@@ -18,7 +19,8 @@
 
 namespace CLI {
 class App;
-}
+class Option;
+}  // namespace CLI
 
 namespace upsync {
 
@@ -30,6 +32,13 @@ struct CliContext {
   std::ostream* out = nullptr;
   std::ostream* err = nullptr;
   std::function<Status()> action;
+  // The global --data-dir and --db options, to tell whether the command line gave them.
+  CLI::Option* data_dir_flag = nullptr;
+  CLI::Option* db_flag = nullptr;
+
+  // Takes data_dir and database from a configuration file where the command line did not
+  // give them (then makes that data folder private, as for --data-dir).
+  Status use_config(const ServiceConfig& config);
 
   // Opens the storage on first use. Reading commands do not create a data folder.
   Result<Storage*> storage(bool create = false);
@@ -60,5 +69,6 @@ void add_auth_commands(CLI::App& app, CliContext& ctx);
 void add_mapping_commands(CLI::App& app, CliContext& ctx);
 void add_site_commands(CLI::App& app, CliContext& ctx);
 void add_connector_commands(CLI::App& app, CliContext& ctx);
+void add_backup_commands(CLI::App& app, CliContext& ctx);
 
 }  // namespace upsync

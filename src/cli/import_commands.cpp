@@ -1,4 +1,6 @@
-// upsync import queue|status|list|run-pending, and upsync worker: the bulk import of seed 003.
+// upsync import queue|status|list|run-pending, and upsync worker: the bulk import of seed 003
+// and the process that runs imports and scheduled syncs outside `serve`.
+#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -11,6 +13,8 @@
 #include "bulkimport/importer.h"
 #include "cli/context.h"
 #include "cli/output.h"
+#include "http/import_worker.h"
+#include "sync/scheduler.h"
 
 namespace upsync {
 namespace {
@@ -61,6 +65,8 @@ void add_limit_options(CLI::App* cmd, Limits& l) {
       ->check(CLI::Range(1, 1000000));
 }
 
+void add_worker_command(CLI::App& app, CliContext& ctx);
+
 // Runs every runnable job, or `tenant`'s alone when given; prints each as it ends.
 Status run_pending(CliContext& ctx, const Limits& limits, bool quiet_when_idle,
                    const std::optional<std::string>& tenant = std::nullopt) {
@@ -101,6 +107,76 @@ Status run_pending(CliContext& ctx, const Limits& limits, bool quiet_when_idle,
   if (done.empty() && quiet_when_idle) return Status::ok();
   print_jobs(ctx, done);
   return Status::ok();
+}
+
+// upsync worker: the import worker and the sync scheduler that `serve` runs (ImportWorkerThread,
+// SyncSchedulerThread), in a process of their own, until SIGTERM or SIGINT; then a running
+// import stops at its next checkpoint (it stays Processing and the next worker resumes it).
+void add_worker_command(CLI::App& app, CliContext& ctx) {
+  struct WorkerArgs {
+    Limits limits;
+    double interval = 5;
+    std::string config;
+    std::string name;
+    bool no_scheduler = false;
+  };
+  auto wa = std::make_shared<WorkerArgs>();
+  CLI::App* worker = app.add_subcommand(
+      "worker",
+      "run queued imports and scheduled syncs until SIGTERM (what serve --no-worker leaves)");
+  worker->add_option("--config", wa->config,
+                     "a configuration file (e.g. /etc/upsync/upsync.toml); flags given here win");
+  worker->add_option("--interval", wa->interval, "seconds between polls for queued imports")
+      ->check(CLI::Range(0.05, 3600.0));
+  worker->add_option("--name", wa->name,
+                     "this worker's name in logs (the systemd unit passes its instance); with "
+                     "the configuration's worker.scheduler, only the worker so named runs "
+                     "scheduled syncs");
+  worker->add_flag("--no-scheduler", wa->no_scheduler, "run imports only, no scheduled syncs");
+  add_limit_options(worker, wa->limits);
+  worker->callback([&ctx, wa, worker] {
+    ctx.action = [&ctx, wa, worker]() -> Status {
+      bool scheduler = !wa->no_scheduler;
+      if (!wa->config.empty()) {
+        UPSYNC_ASSIGN_OR_RETURN(ServiceConfig config, load_service_config(wa->config));
+        UPSYNC_RETURN_IF_ERROR(ctx.use_config(config));
+        if (config.worker.interval && worker->get_option("--interval")->count() == 0) {
+          wa->interval = *config.worker.interval;
+        }
+        // Each process keeps the scheduler's timing for itself: every worker running it would
+        // run each scheduled sync once per worker. The file names the one that does.
+        if (config.worker.scheduler) scheduler = scheduler && *config.worker.scheduler == wa->name;
+      }
+      // Blocked in every thread started below; this one waits for them.
+      sigset_t signals;
+      sigemptyset(&signals);
+      sigaddset(&signals, SIGTERM);
+      sigaddset(&signals, SIGINT);
+      pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+      UPSYNC_ASSIGN_OR_RETURN(Storage * storage, ctx.storage());
+      const std::string who = "upsync worker" + (wa->name.empty() ? "" : " " + wa->name);
+      ImportWorkerThread imports(
+          *storage, ctx.data_dir, wa->interval,
+          [&ctx](const ImportJob& job) {
+            print_jobs(ctx, {job});
+            ctx.out->flush();
+          },
+          wa->limits.get());
+      std::optional<SyncSchedulerThread> syncs;
+      if (scheduler) syncs.emplace(*storage, nullptr);
+      imports.start();
+      if (syncs) syncs->start();
+      *ctx.err << who << ": running queued imports (polling every " << wa->interval << " s)"
+               << (scheduler ? " and scheduled syncs" : "") << " on " << storage->where()
+               << " until SIGTERM" << std::endl;
+      int sig = 0;
+      sigwait(&signals, &sig);
+      *ctx.err << who << ": stopping on signal " << sig << std::endl;
+      imports.stop();
+      if (syncs) syncs->stop();
+      return Status::ok();
+    };
+  });
 }
 
 }  // namespace
@@ -213,24 +289,7 @@ void add_import_commands(CLI::App& app, CliContext& ctx) {
     ctx.action = [&ctx, ra]() -> Status { return run_pending(ctx, ra->limits, false, ra->tenant); };
   });
 
-  struct WorkerArgs {
-    Limits limits;
-    double interval = 5;
-  };
-  auto wa = std::make_shared<WorkerArgs>();
-  CLI::App* worker = app.add_subcommand("worker", "run queued import jobs, polling, until killed");
-  worker->add_option("--interval", wa->interval, "seconds between polls")
-      ->check(CLI::Range(0.05, 3600.0));
-  add_limit_options(worker, wa->limits);
-  worker->callback([&ctx, wa] {
-    ctx.action = [&ctx, wa]() -> Status {
-      while (true) {
-        UPSYNC_RETURN_IF_ERROR(run_pending(ctx, wa->limits, true));
-        ctx.out->flush();
-        std::this_thread::sleep_for(std::chrono::duration<double>(wa->interval));
-      }
-    };
-  });
+  add_worker_command(app, ctx);
 }
 
 }  // namespace upsync

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -11,6 +12,16 @@
 #include "http/server.h"
 
 namespace upsync {
+
+namespace {
+
+// Sets `target` from the file's value when the command line did not give `flag`.
+template <typename T, typename V>
+void from_config(CLI::App* cmd, const char* flag, const std::optional<V>& value, T& target) {
+  if (value && cmd->get_option(flag)->count() == 0) target = static_cast<T>(*value);
+}
+
+}  // namespace
 
 void add_serve_commands(CLI::App& app, CliContext& ctx) {
   struct Args {
@@ -35,9 +46,12 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
     int lockout_seconds = 60;
     int64_t session_idle_seconds = 3600;
     int64_t session_max_seconds = 8 * 3600;
+    std::string config;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("serve", "serve the HTTP(S) API until SIGTERM");
+  cmd->add_option("--config", args->config,
+                  "a configuration file (e.g. /etc/upsync/upsync.toml); flags given here win");
   cmd->add_option("--listen", args->listen, "host:port to listen on (port 0: any free port)");
   cmd->add_option("--tls-cert", args->tls_cert, "PEM certificate file (with --tls-key)");
   cmd->add_option("--tls-key", args->tls_key, "PEM private key file (with --tls-cert)");
@@ -100,8 +114,20 @@ void add_serve_commands(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--session-max-seconds", args->session_max_seconds,
                   "and this long after its sign-in, used or not (default 28800)")
       ->check(CLI::Range(int64_t{1}, int64_t{30} * 86400));
-  cmd->callback([&ctx, args] {
-    ctx.action = [&ctx, args]() -> Status {
+  cmd->callback([&ctx, args, cmd] {
+    ctx.action = [&ctx, args, cmd]() -> Status {
+      if (!args->config.empty()) {
+        UPSYNC_ASSIGN_OR_RETURN(ServiceConfig config, load_service_config(args->config));
+        UPSYNC_RETURN_IF_ERROR(ctx.use_config(config));
+        const ServiceConfig::Serve& s = config.serve;
+        from_config(cmd, "--listen", s.listen, args->listen);
+        from_config(cmd, "--tls-cert", s.tls_cert, args->tls_cert);
+        from_config(cmd, "--tls-key", s.tls_key, args->tls_key);
+        from_config(cmd, "--threads", s.threads, args->threads);
+        from_config(cmd, "--public-host", s.public_hosts, args->public_hosts);
+        from_config(cmd, "--worker-interval", s.worker_interval, args->worker_interval);
+        if (s.worker && cmd->get_option("--no-worker")->count() == 0) args->no_worker = !*s.worker;
+      }
       ServeOptions opts;
       opts.data_dir = ctx.data_dir;
       UPSYNC_RETURN_IF_ERROR(parse_listen(args->listen, opts));

@@ -12,11 +12,13 @@ namespace upsync {
 
 ImportWorkerThread::ImportWorkerThread(Storage& storage, std::string data_dir,
                                        double interval_seconds,
-                                       std::function<void(const ImportJob&)> on_job_end)
+                                       std::function<void(const ImportJob&)> on_job_end,
+                                       ImportLimits limits)
     : storage_(storage),
       data_dir_(std::move(data_dir)),
       interval_(interval_seconds),
-      on_job_end_(std::move(on_job_end)) {}
+      on_job_end_(std::move(on_job_end)),
+      limits_(limits) {}
 
 ImportWorkerThread::~ImportWorkerThread() { stop(); }
 
@@ -43,7 +45,7 @@ void ImportWorkerThread::run() {
       UPSYNC_ASSIGN_OR_RETURN(auto store, storage_.connect());
       UPSYNC_ASSIGN_OR_RETURN(auto jobs, open_job_store(*store));
       DocumentLibraries libs(data_dir_);
-      BulkImporter importer(*store, *jobs, libs);
+      BulkImporter importer(*store, *jobs, libs, limits_);
       importer.set_stop_flag(&stop_);
       UPSYNC_ASSIGN_OR_RETURN(auto ended, importer.run_pending());
       for (const auto& job : ended) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "bulkimport/importer.h"
 #include "bulkimport/job.h"
 #include "store/storage.h"
 
@@ -21,7 +22,7 @@ class ImportWorkerThread {
   // `on_job_end` is called (on the worker thread) for each job run to an end or a stop.
   // `storage` (which must outlive the worker) holds the jobs; `data_dir` the files they import.
   ImportWorkerThread(Storage& storage, std::string data_dir, double interval_seconds,
-                     std::function<void(const ImportJob&)> on_job_end);
+                     std::function<void(const ImportJob&)> on_job_end, ImportLimits limits = {});
   ~ImportWorkerThread();  // stops and joins
   void start();
   void stop();  // asks the running job to stop at its checkpoint, then joins
@@ -32,6 +33,7 @@ class ImportWorkerThread {
   std::string data_dir_;
   double interval_;
   std::function<void(const ImportJob&)> on_job_end_;
+  ImportLimits limits_;
   std::atomic<bool> stop_{false};
   std::mutex mu_;
   std::condition_variable wake_;

@@ -19,6 +19,8 @@
 
 namespace upsync {
 
+class DatabaseCopy;  // backup/database_copy.h
+
 class Storage {
  public:
   virtual ~Storage() = default;
@@ -32,6 +34,10 @@ class Storage {
   // thread at a time). Safe to call from any thread. The Store holds what it needs, so it
   // may outlive this Storage. With `create` off (StorageOptions), missing data is NotFound.
   virtual Result<std::unique_ptr<Store>> connect() = 0;
+
+  // Copies of the whole database, for backup and restore (backup/database_copy.h). A backend
+  // without them refuses with FailedPrecondition naming itself.
+  virtual Result<std::unique_ptr<DatabaseCopy>> database_copy();
 };
 
 }  // namespace upsync

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "store/sqlite/sqlite_database_copy.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace upsync {
@@ -41,6 +42,10 @@ Result<std::unique_ptr<Store>> SqliteStorage::connect() {
   }
   UPSYNC_ASSIGN_OR_RETURN(auto store, SqliteStore::open(database_, create_));
   return std::unique_ptr<Store>(std::move(store));
+}
+
+Result<std::unique_ptr<DatabaseCopy>> SqliteStorage::database_copy() {
+  return std::unique_ptr<DatabaseCopy>(new SqliteDatabaseCopy(database_));
 }
 
 }  // namespace upsync

@@ -21,6 +21,7 @@ class SqliteStorage : public Storage {
   std::string_view backend() const override { return "sqlite"; }
   std::string where() const override { return database_; }
   Result<std::unique_ptr<Store>> connect() override;
+  Result<std::unique_ptr<DatabaseCopy>> database_copy() override;
 
  private:
   SqliteStorage(std::string database, std::string folder, std::string missing_message, bool create)
