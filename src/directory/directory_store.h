@@ -38,7 +38,10 @@ std::string_view directory_groups_feed(DirectoryLayer layer);
 // accountEnabled, signInBlocked, licensed, mail, proxyAddresses, givenName, surname,
 // displayName, jobTitle, department, telephoneNumber, physicalDeliveryOfficeName,
 // preferredLanguage, wWWHomePage, msExchHideFromAddressList, manager (the manager's object
-// id), objectSid, objectGuid, distinguishedName, msExchRecipientTypeDetails.
+// id), objectSid, objectGuid, distinguishedName, msExchRecipientTypeDetails; and Graph's
+// user fields: mobile, city, country, companyName, employeeId, otherMails,
+// onPremisesSamAccountName, onPremisesDomainName, onPremisesUserPrincipalName,
+// onPremisesLastSyncDateTime, extensionAttribute1..15.
 // Looked up by string_view too (std::less<>): no string is made to find an attribute.
 using DirectoryAttributes = std::map<std::string, std::vector<std::string>, std::less<>>;
 
