@@ -460,5 +460,43 @@ TEST_F(GraphOrgTest, AdvancedFilterOperatorsNeedTheHeader) {
   EXPECT_EQ(e["code"], "BadRequest");
 }
 
+TEST_F(GraphOrgTest, UserFieldsReadTheDirectorysAttributes) {
+  for (const char* set :
+       {"mobile=+1 555 0101", "city=Redmond", "country=United States", "companyName=Contoso Ltd",
+        "employeeId=E-42", "otherMails=adele@home.example", "extensionAttribute3=three",
+        "onPremisesSamAccountName=adele"}) {
+    ASSERT_EQ(
+        cli({"directory", "user", "set", "--tenant", "contoso", "adele@contoso.com", "--set", set}),
+        0)
+        << set;
+  }
+  json u = get_json(kBase +
+                    "/users/adele@contoso.com?$select=mobilePhone,city,country,companyName,"
+                    "employeeId,otherMails,onPremisesSamAccountName,onPremisesDomainName,"
+                    "onPremisesExtensionAttributes,onPremisesSyncEnabled");
+  EXPECT_EQ(u["mobilePhone"], "+1 555 0101");
+  EXPECT_EQ(u["city"], "Redmond");
+  EXPECT_EQ(u["country"], "United States");
+  EXPECT_EQ(u["companyName"], "Contoso Ltd");
+  EXPECT_EQ(u["employeeId"], "E-42");
+  EXPECT_EQ(u["otherMails"], json({"adele@home.example"}));
+  EXPECT_EQ(u["onPremisesSamAccountName"], "adele");
+  EXPECT_EQ(u["onPremisesDomainName"], "contoso.com");  // from the DN, at sync
+  EXPECT_EQ(u["onPremisesSyncEnabled"], true);
+  ASSERT_EQ(u["onPremisesExtensionAttributes"].size(), 15u);
+  EXPECT_EQ(u["onPremisesExtensionAttributes"]["extensionAttribute3"], "three");
+  EXPECT_TRUE(u["onPremisesExtensionAttributes"]["extensionAttribute1"].is_null());
+  // The default properties carry mobilePhone, as Graph's do.
+  EXPECT_EQ(get_json(kBase + "/users/adele@contoso.com")["mobilePhone"], "+1 555 0101");
+
+  json page = get_json(kBase + "/users?$filter=city%20eq%20%27redmond%27&$select=id");
+  EXPECT_EQ(ids_of(page["value"]), ids({"adele"}));
+  page = get_json(kBase + "/users?$filter=otherMails/any(x:startswith(x,%27adele@%27))&$select=id");
+  EXPECT_EQ(ids_of(page["value"]), ids({"adele"}));
+  json e = error_of(kBase + "/users?$select=shoeSize", 400);
+  EXPECT_EQ(e["message"],
+            "Could not find a property named 'shoeSize' on type 'microsoft.graph.user'.");
+}
+
 }  // namespace
 }  // namespace upsync
