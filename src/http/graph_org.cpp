@@ -368,6 +368,7 @@ void add_graph_org_routes(Router& router) {
   auto post = [&](const char* pattern, Handler h) {
     router.add("POST", pattern, Surface::kGraph, Access::kSignedIn, std::move(h));
   };
+  add_graph_groups_delta_route(router);
   get(R"(^/v1\.0/users/\$count$)", [](Call& c) { return count_objects(c, true); });
   get(R"(^/v1\.0/groups/\$count$)", [](Call& c) { return count_objects(c, false); });
   get(R"(^/v1\.0/users/([^/]+)/manager$)", [](Call& c) { return get_manager(c, false); });

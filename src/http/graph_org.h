@@ -11,6 +11,7 @@
 //        the ids among groupIds that hold the object, directly or through nesting
 //   POST /v1.0/{users/{id}|me|groups/{id}}/getMemberGroups    {"securityEnabledOnly": bool}
 //        every group holding it, directly or through nesting (security groups only if asked)
+//   GET  /v1.0/groups/delta                      groups and members@delta (graph_groups_delta)
 //   GET  /v1.0/users/$count, /v1.0/groups/$count  a text/plain count; Graph's 400
 //        "$count is not currently supported." without "ConsistencyLevel: eventual"; $filter
 //        and $search apply
@@ -44,6 +45,10 @@ std::variant<UserExpansion, QueryRefusal> parse_user_expand(std::string_view tex
 // does) or "directReports" (an array), each object with its "@odata.type".
 Status expand_user(Call& call, DirectoryStore& dir, const DirectoryUser& user,
                    const UserExpansion& expansion, graph::ojson& into);
+
+// GET /v1.0/groups/delta (graph_groups_delta.cpp): groups and their member changes
+// (members@delta) in delta rounds, as users/delta.
+void add_graph_groups_delta_route(Router& router);
 
 // Registered before the other Graph routes: /users/$count and the /me/... paths would
 // otherwise match /users/{id} and its relatives.

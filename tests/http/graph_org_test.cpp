@@ -38,7 +38,8 @@ std::string guid_b64(int n) {
 
 // Megan leads Adele and Alex; Adele leads Bob; Carol has no manager. Sales (security) holds
 // Adele and Leads; Leads (security) holds Bob; News (a distribution list) holds Bob.
-std::string org_ldif() {
+// `changed`: Alex replaces Bob in Leads, and News is gone.
+std::string org_ldif(bool changed = false) {
   auto user = [](int n, const std::string& cn, const std::string& upn, const std::string& extra) {
     return "dn: CN=" + cn +
            ",OU=Staff,DC=contoso,DC=com\nobjectClass: user\nobjectGUID:: " + guid_b64(n) +
@@ -64,8 +65,9 @@ std::string org_ldif() {
          user(5, "Carol Zed", "carol@fabrikam.example", "") +
          group(10, "Sales", "-2147483646",
                {"Adele Vance,OU=Staff,DC=contoso,DC=com", "Leads,OU=Groups,DC=contoso,DC=com"}) +
-         group(11, "Leads", "-2147483646", {"Bob OneVideo,OU=Staff,DC=contoso,DC=com"}) +
-         group(12, "News", "2", {"Bob OneVideo,OU=Staff,DC=contoso,DC=com"});
+         (changed ? group(11, "Leads", "-2147483646", {"Alex Wilber,OU=Staff,DC=contoso,DC=com"})
+                  : group(11, "Leads", "-2147483646", {"Bob OneVideo,OU=Staff,DC=contoso,DC=com"}) +
+                        group(12, "News", "2", {"Bob OneVideo,OU=Staff,DC=contoso,DC=com"}));
 }
 
 class GraphOrgTest : public ::testing::Test {
@@ -496,6 +498,77 @@ TEST_F(GraphOrgTest, UserFieldsReadTheDirectorysAttributes) {
   json e = error_of(kBase + "/users?$select=shoeSize", 400);
   EXPECT_EQ(e["message"],
             "Could not find a property named 'shoeSize' on type 'microsoft.graph.user'.");
+}
+
+TEST_F(GraphOrgTest, GroupsDeltaRoundsWithMemberChanges) {
+  const httplib::Headers two = {{"Prefer", "odata.maxpagesize=2"}};
+  // First round: every group with its members, two a page.
+  std::map<std::string, json> seen;
+  std::string path = kBase + "/groups/delta";
+  json page;
+  int pages = 0;
+  for (; pages < 5; ++pages) {
+    page = get_json(path, two);
+    for (const auto& g : page["value"]) seen[g["id"]] = g;
+    if (!page.contains("@odata.nextLink")) break;
+    path = local(page["@odata.nextLink"]);
+  }
+  EXPECT_EQ(pages, 1);  // 3 groups: pages 0 and 1
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[ids_["Leads"]]["displayName"], "Leads");
+  EXPECT_EQ(seen[ids_["Leads"]]["members@delta"],
+            json::array({{{"@odata.type", "#microsoft.graph.user"}, {"id", ids_["bob"]}}}));
+  EXPECT_EQ(seen[ids_["Sales"]]["members@delta"].size(), 2u);
+  ASSERT_TRUE(page.contains("@odata.deltaLink")) << page;
+  const std::string delta = local(page["@odata.deltaLink"]);
+
+  // Nothing changed: an empty round.
+  page = get_json(delta);
+  EXPECT_TRUE(page["value"].empty());
+  EXPECT_TRUE(page.contains("@odata.deltaLink"));
+
+  // Alex replaces Bob in Leads; News goes.
+  const std::string file = dir_.str() + "/changed.ldif";
+  write_file(file, org_ldif(true));
+  ASSERT_EQ(cli({"sync", "ldif", "--tenant", "contoso", file}), 0);
+  page = get_json(delta);
+  std::map<std::string, json> changed;
+  for (const auto& g : page["value"]) changed[g["id"]] = g;
+  ASSERT_EQ(changed.size(), 2u) << page;
+  json leads = changed[ids_["Leads"]];
+  std::map<std::string, json> members;
+  for (const auto& m : leads["members@delta"]) members[m["id"]] = m;
+  ASSERT_EQ(members.size(), 2u) << leads;
+  EXPECT_EQ(members[ids_["alex"]],
+            json({{"@odata.type", "#microsoft.graph.user"}, {"id", ids_["alex"]}}));
+  EXPECT_EQ(members[ids_["bob"]]["@removed"], json({{"reason", "deleted"}}));
+  EXPECT_EQ(changed[ids_["News"]],
+            json({{"id", ids_["News"]}, {"@removed", {{"reason", "deleted"}}}}));
+  const std::string next = local(page["@odata.deltaLink"]);
+  EXPECT_TRUE(get_json(next)["value"].empty());
+
+  // $select is remembered; without "members" no members@delta.
+  page = get_json(kBase + "/groups/delta?$select=displayName");
+  ASSERT_FALSE(page["value"].empty());
+  for (const auto& g : page["value"]) {
+    EXPECT_EQ(g.size(), 2u) << g;  // displayName and id
+  }
+  page = get_json(kBase + "/groups/microsoft.graph.delta?$select=displayName,members");
+  EXPECT_TRUE(page["value"][0].contains("members@delta"));
+  EXPECT_NE(page["@odata.context"].get<std::string>().find("groups(displayName,members)"),
+            std::string::npos);
+
+  for (const char* bad : {"?$top=1", "?$filter=displayName%20eq%20%27x%27", "?$deltatoken=junk",
+                          "?$skiptoken=junk", "?$select=colour"}) {
+    json e = error_of(kBase + "/groups/delta" + bad, 400);
+    EXPECT_FALSE(e["code"].get<std::string>().empty()) << bad;
+  }
+  // A users/delta token is not a groups/delta token.
+  json users = get_json(kBase + "/users/delta");
+  std::string users_link = users["@odata.deltaLink"];
+  json e =
+      error_of(kBase + "/groups/delta?" + users_link.substr(users_link.find("$deltatoken")), 400);
+  EXPECT_EQ(e["code"], "Request_BadRequest");
 }
 
 }  // namespace

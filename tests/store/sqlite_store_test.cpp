@@ -196,6 +196,7 @@ TEST(SqliteStoreFileTest, CustomPropertiesLiveInTheirOwnRowAndMigrateThere) {
   query("DROP TABLE site_permission_scopes");
   query("DROP TABLE site_role_assignments");
   query("DROP TABLE site_principals");
+  query("DROP TABLE directory_member_changes");  // 18: groups' member changes
   query("PRAGMA user_version = 13");
   EXPECT_EQ(query("SELECT json_extract(props, '$.Team') FROM profiles WHERE id = " +
                   std::to_string(bob.id)),

@@ -555,6 +555,7 @@ TEST_P(SqliteSyncTest, MigrationEightIndexesUsersSyncedBeforeIt) {
                                 "DROP TABLE token_generations; "
                                 "DROP TABLE site_permission_scopes; "
                                 "DROP TABLE site_role_assignments; DROP TABLE site_principals; "
+                                "DROP TABLE directory_member_changes; "
                                 "PRAGMA user_version = 7;",
                                 nullptr, nullptr, &error);
     EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
