@@ -96,6 +96,8 @@ const std::vector<RouteCase>& routes() {
       {"GET", "/v1.0/users?$search=%22displayName:a%22&$orderby=displayName&$count=true", "",
        Needs::kAnyone, 200, 0, kEventual},
       {"GET", "/v1.0/groups?$orderby=displayName", "", Needs::kAnyone, 200},
+      {"GET", "/v1.0/groups/delta", "", Needs::kAnyone, 200},
+      {"GET", "/v1.0/groups/delta?$select=displayName,members", "", Needs::kAnyone, 200},
       {"GET", "/admin/v1/sync/schedule", "", Needs::kManager, 200},
       {"PUT", "/admin/v1/sync/schedule", R"({"intervalSeconds":3600})", Needs::kManager, 200},
       // SharePoint REST (sharepoint_routes.h).
