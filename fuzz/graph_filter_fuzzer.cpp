@@ -1,7 +1,9 @@
 // libFuzzer target for Graph's $filter parser (src/http/graph_filter.cpp). Every input parses
-// or is refused with a position inside it. A parsed filter is evaluated against users drawn
-// from the input's last bytes, and every user it matches has a value among the filter's
-// equality values (what lets an index lookup answer as a scan of everyone would).
+// or is refused with a position inside it, in the standard mode and, when the input's first
+// byte is odd, as an advanced query (ne, not, endswith, any() over proxyAddresses). A parsed filter
+// is evaluated against users drawn from the input's last bytes, and every user it matches has a
+// value among the filter's equality values (what lets an index lookup answer as a scan of everyone
+// would).
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
@@ -21,14 +23,18 @@ const std::vector<upsync::FilterProperty> kProps = {
     {"displayName", upsync::FilterType::kString},
     {"mail", upsync::FilterType::kString},
     {"accountEnabled", upsync::FilterType::kBool},
+    {"proxyAddresses", upsync::FilterType::kStrings},
 };
+constexpr size_t kScalarProps = 5;  // the rest are collections
 const char* const kValues[] = {"a", "A", "b", "ab", "", "O'Neil"};
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
-  auto parsed = upsync::GraphFilter::parse(input, kProps);
+  const auto mode =
+      size > 0 && (data[0] & 1) ? upsync::FilterMode::kAdvanced : upsync::FilterMode::kStandard;
+  auto parsed = upsync::GraphFilter::parse(input, kProps, mode);
   if (auto* e = std::get_if<upsync::FilterError>(&parsed)) {
     if (e->position > input.size() || e->message.empty()) std::abort();
     return 0;
@@ -47,15 +53,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       return std::string(kValues[b % (n + 1)]);
     };
     std::vector<std::optional<std::string>> user;
-    for (size_t k = 0; k < kProps.size(); ++k) user.push_back(pick(k));
+    for (size_t k = 0; k < kScalarProps; ++k) user.push_back(pick(k));
     auto lookup = [&](std::string_view property) -> std::optional<std::string> {
-      for (size_t k = 0; k < kProps.size(); ++k) {
+      for (size_t k = 0; k < kScalarProps; ++k) {
         if (kProps[k].name == property) return user[k];
       }
       std::abort();  // evaluation asked for a property the filter could not name
     };
-    if (!filter.matches(lookup)) continue;
-    for (size_t k = 0; k < kProps.size(); ++k) {
+    auto values = [&](std::string_view property) -> std::vector<std::string> {
+      if (property != "proxyAddresses") std::abort();  // only collections go through any()
+      std::vector<std::string> out;
+      for (size_t k = 0; k < 3; ++k) {
+        if (user[k]) out.push_back(*user[k]);
+      }
+      return out;
+    };
+    if (!filter.matches(lookup, values)) continue;
+    for (size_t k = 0; k < kScalarProps; ++k) {
       auto bound = filter.equality_values(kProps[k].name);
       if (!bound) continue;
       bool listed = false;

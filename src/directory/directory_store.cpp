@@ -20,7 +20,7 @@ bool attribute_flag(const DirectoryAttributes& a, std::string_view name, bool mi
 
 }  // namespace
 
-const std::vector<std::string>& cloud_attribute_names() {
+const std::vector<std::string>& store_attribute_names() {
   static const std::vector<std::string> kNames = {
       "userPrincipalName",
       "accountEnabled",
@@ -45,6 +45,44 @@ const std::vector<std::string>& cloud_attribute_names() {
       "objectGuidBytes",
       "distinguishedName",
   };
+  return kNames;
+}
+
+const std::vector<std::string>& cloud_attribute_names() {
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> names = store_attribute_names();
+    // Graph's user fields beyond SharePoint's set (Azure AD Connect's default flows).
+    for (const char* n : {
+             "mobile",
+             "city",
+             "country",
+             "companyName",
+             "employeeId",
+             "otherMails",
+             "onPremisesSamAccountName",
+             "onPremisesDomainName",
+             "onPremisesUserPrincipalName",
+             "onPremisesLastSyncDateTime",
+             "extensionAttribute1",
+             "extensionAttribute2",
+             "extensionAttribute3",
+             "extensionAttribute4",
+             "extensionAttribute5",
+             "extensionAttribute6",
+             "extensionAttribute7",
+             "extensionAttribute8",
+             "extensionAttribute9",
+             "extensionAttribute10",
+             "extensionAttribute11",
+             "extensionAttribute12",
+             "extensionAttribute13",
+             "extensionAttribute14",
+             "extensionAttribute15",
+         }) {
+      names.emplace_back(n);
+    }
+    return names;
+  }();
   return kNames;
 }
 

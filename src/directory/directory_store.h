@@ -38,12 +38,18 @@ std::string_view directory_groups_feed(DirectoryLayer layer);
 // accountEnabled, signInBlocked, licensed, mail, proxyAddresses, givenName, surname,
 // displayName, jobTitle, department, telephoneNumber, physicalDeliveryOfficeName,
 // preferredLanguage, wWWHomePage, msExchHideFromAddressList, manager (the manager's object
-// id), objectSid, objectGuid, distinguishedName, msExchRecipientTypeDetails.
+// id), objectSid, objectGuid, distinguishedName, msExchRecipientTypeDetails; and Graph's
+// user fields: mobile, city, country, companyName, employeeId, otherMails,
+// onPremisesSamAccountName, onPremisesDomainName, onPremisesUserPrincipalName,
+// onPremisesLastSyncDateTime, extensionAttribute1..15.
 // Looked up by string_view too (std::less<>): no string is made to find an attribute.
 using DirectoryAttributes = std::map<std::string, std::vector<std::string>, std::less<>>;
 
 // The attributes a cloud user may carry (the names above), for checking hand edits.
 const std::vector<std::string>& cloud_attribute_names();
+// The fixed set stage 1 copies into SharePoint's directory store (seed 002): the names above
+// but Graph's user fields (mobile ... extensionAttribute15), which stay in the cloud directory.
+const std::vector<std::string>& store_attribute_names();
 // The canonical spelling of `name` among cloud_attribute_names() (case-insensitive), or a
 // NotFound listing them.
 Result<std::string> cloud_attribute_name(std::string_view name);
@@ -111,7 +117,7 @@ class DirectoryStore {
   // (AlreadyExists).
   virtual Status add(TenantId tenant, DirectoryLayer layer, const DirectoryUser& user) = 0;
   // Stage 1's copy of one user: the cloud user's attributes of the fixed set
-  // (cloud_attribute_names()) put into the directory store. nullopt, writing nothing, when
+  // (store_attribute_names()) put into the directory store. nullopt, writing nothing, when
   // the cloud directory has no live user `object_id`.
   struct Copied {
     PutOutcome outcome = PutOutcome::kUnchanged;
@@ -172,6 +178,16 @@ class DirectoryStore {
   // resolved.
   virtual Result<int64_t> resolve_transitive_members(TenantId tenant,
                                                      const std::vector<std::string>& group_ids) = 0;
+  // How the direct members of cloud group `group_id` changed after change `after_seq` up to
+  // `upto_seq`: each member whose membership changed, once, with its last change (removed or
+  // added), in member id order. Only changes recorded since the store had this log are known.
+  struct MemberChange {
+    std::string member_id;
+    bool removed = false;
+  };
+  virtual Result<std::vector<MemberChange>> member_changes(TenantId tenant,
+                                                           std::string_view group_id,
+                                                           int64_t after_seq, int64_t upto_seq) = 0;
   // A live user or group of the layer by object id (nullopt when neither).
   virtual Result<std::optional<DirectoryObject>> object(TenantId tenant, DirectoryLayer layer,
                                                         std::string_view object_id) = 0;

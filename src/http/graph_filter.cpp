@@ -7,7 +7,9 @@
 namespace upsync {
 
 struct GraphFilter::Node {
-  enum class Op { kAnd, kOr, kEq, kIn, kStartsWith };
+  // kNot: one operand. kAny: `property` is the collection, `operands[0]` the test of one
+  // element (a comparison whose property is "").
+  enum class Op { kAnd, kOr, kNot, kEq, kNe, kIn, kStartsWith, kEndsWith, kAny };
   Op op;
   // kAnd, kOr: two or more operands. "a or b or c" is one node of three, not a tree two deep,
   // so a chain's length costs no recursion here, in evaluate() or in the destructor: only
@@ -28,7 +30,7 @@ constexpr int kMaxDepth = 64;
 constexpr int kMaxClauses = 1000;
 
 struct Token {
-  enum class Kind { kIdent, kString, kOpen, kClose, kComma, kEnd };
+  enum class Kind { kIdent, kString, kOpen, kClose, kComma, kColon, kEnd };
   Kind kind;
   size_t pos;
   std::string text;  // the identifier, or the string literal's value (quotes undone)
@@ -37,8 +39,8 @@ struct Token {
 // The error of a parse: kept as a value and passed up (no exceptions across this unit).
 class Parser {
  public:
-  Parser(std::string_view text, const std::vector<FilterProperty>& props)
-      : text_(text), props_(props) {}
+  Parser(std::string_view text, const std::vector<FilterProperty>& props, FilterMode mode)
+      : text_(text), props_(props), mode_(mode) {}
 
   std::variant<std::unique_ptr<Node>, FilterError> run() {
     if (!tokenize()) return *error_;
@@ -64,6 +66,8 @@ class Parser {
         tokens_.push_back({Token::Kind::kClose, i++, ")"});
       } else if (c == ',') {
         tokens_.push_back({Token::Kind::kComma, i++, ","});
+      } else if (c == ':') {
+        tokens_.push_back({Token::Kind::kColon, i++, ":"});
       } else if (c == '\'') {
         size_t start = i++;
         std::string value;
@@ -201,19 +205,125 @@ class Parser {
       return fail(t.pos, "expected a property, startswith(...) or '(', found " + describe(t));
     }
     if (is_word(t, "not")) {
-      return fail(t.pos, "'not' is served by Microsoft Graph only as an advanced query",
+      if (mode_ != FilterMode::kAdvanced) {
+        return fail(t.pos, advanced_only("'not'"), FilterError::Kind::kUnsupported);
+      }
+      take();
+      auto n = std::make_unique<Node>();
+      n->op = Node::Op::kNot;
+      auto operand = parse_primary(depth + 1);
+      if (error_) return nullptr;
+      n->operands.push_back(std::move(operand));
+      return n;
+    }
+    if (peek(1).kind == Token::Kind::kOpen) {
+      const size_t slash = t.text.find('/');
+      if (slash != std::string::npos) return parse_any(depth);
+      return parse_function(depth);
+    }
+    return parse_comparison();
+  }
+
+  static std::string advanced_only(std::string_view what) {
+    return std::string(what) +
+           " is served by Microsoft Graph only as an advanced query: send the request header "
+           "'ConsistencyLevel: eventual' (with $count=true)";
+  }
+
+  // collection/any(x: x eq 'v' | startswith(x,'v') | endswith(x,'v'))
+  std::unique_ptr<Node> parse_any(int depth) {
+    const Token name = take();
+    const size_t slash = name.text.find('/');
+    const std::string prop_name = name.text.substr(0, slash);
+    const std::string lambda = name.text.substr(slash + 1);
+    if (!ascii_iequal(lambda, "any")) {
+      return fail(
+          name.pos + slash + 1,
+          "only any() is supported on a collection, not '" + quote_for_message(lambda, 40) + "'",
+          FilterError::Kind::kUnsupported);
+    }
+    const FilterProperty* prop = nullptr;
+    for (const auto& p : props_) {
+      if (ascii_iequal(p.name, prop_name)) prop = &p;
+    }
+    if (!prop || prop->type != FilterType::kStrings) {
+      return fail(name.pos,
+                  "Unsupported or invalid query filter clause specified for property '" +
+                      quote_for_message(prop_name, 40) + "' of resource 'User'.",
                   FilterError::Kind::kUnsupported);
     }
-    if (peek(1).kind == Token::Kind::kOpen) return parse_function(depth);
-    return parse_comparison();
+    if (!count_clause(name.pos)) return nullptr;
+    take();  // '('
+    if (peek().kind != Token::Kind::kIdent || peek().text.find('/') != std::string::npos) {
+      return fail(peek().pos,
+                  "expected a range variable (as in any(x:x eq 'v')), found " + describe(peek()));
+    }
+    const std::string var = take().text;
+    if (!expect(Token::Kind::kColon, "':' after the range variable")) return nullptr;
+    auto test = std::make_unique<Node>();
+    const Token& t = peek();
+    if (peek(1).kind == Token::Kind::kOpen && t.kind == Token::Kind::kIdent) {
+      const Token fn = take();
+      const bool starts = ascii_iequal(fn.text, "startswith");
+      const bool ends = ascii_iequal(fn.text, "endswith");
+      if (!starts && !ends) {
+        return fail(
+            fn.pos,
+            "any() takes eq, startswith or endswith, not '" + quote_for_message(fn.text, 40) + "'",
+            FilterError::Kind::kUnsupported);
+      }
+      if (ends && mode_ != FilterMode::kAdvanced) {
+        return fail(fn.pos, advanced_only("endswith"), FilterError::Kind::kUnsupported);
+      }
+      take();  // '('
+      if (!is_word(peek(), var)) {
+        return fail(peek().pos,
+                    "expected the range variable '" + var + "', found " + describe(peek()));
+      }
+      take();
+      if (!expect(Token::Kind::kComma, "','")) return nullptr;
+      if (peek().kind != Token::Kind::kString) {
+        return fail(peek().pos, "expected a string in single quotes, found " + describe(peek()));
+      }
+      test->op = starts ? Node::Op::kStartsWith : Node::Op::kEndsWith;
+      test->values.push_back(take().text);
+      if (!expect(Token::Kind::kClose, "')'")) return nullptr;
+    } else {
+      if (!is_word(t, var)) {
+        return fail(t.pos, "expected the range variable '" + var + "', found " + describe(t));
+      }
+      take();
+      if (!is_word(peek(), "eq")) {
+        return fail(peek().pos, "any() takes eq, startswith or endswith, found " + describe(peek()),
+                    FilterError::Kind::kUnsupported);
+      }
+      take();
+      if (peek().kind != Token::Kind::kString) {
+        return fail(peek().pos, "expected a string in single quotes, found " + describe(peek()));
+      }
+      test->op = Node::Op::kEq;
+      test->values.push_back(take().text);
+    }
+    if (!expect(Token::Kind::kClose, "')'")) return nullptr;
+    (void)depth;
+    auto n = std::make_unique<Node>();
+    n->op = Node::Op::kAny;
+    n->property = prop->name;
+    n->operands.push_back(std::move(test));
+    return n;
   }
 
   std::unique_ptr<Node> parse_function(int /*depth*/) {
     const Token name = take();
-    if (!ascii_iequal(name.text, "startswith")) {
-      static constexpr std::string_view kKnown[] = {"endswith", "contains", "any",    "all",
-                                                    "tolower",  "toupper",  "length", "substring",
-                                                    "indexof",  "concat",   "trim",   "has"};
+    const bool ends = ascii_iequal(name.text, "endswith");
+    if (ends && mode_ != FilterMode::kAdvanced) {
+      return fail(name.pos, advanced_only("the function 'endswith'"),
+                  FilterError::Kind::kUnsupported);
+    }
+    if (!ascii_iequal(name.text, "startswith") && !ends) {
+      static constexpr std::string_view kKnown[] = {"contains", "any",    "all",       "tolower",
+                                                    "toupper",  "length", "substring", "indexof",
+                                                    "concat",   "trim",   "has"};
       for (auto k : kKnown) {
         if (ascii_iequal(name.text, k)) {
           return fail(name.pos,
@@ -231,15 +341,16 @@ class Parser {
     if (!count_clause(peek().pos)) return nullptr;
     size_t prop_pos = take().pos;
     if (prop->type != FilterType::kString) {
-      return fail(prop_pos, "startswith needs a text property; '" + prop->name + "' is boolean");
+      return fail(prop_pos, name.text + " needs a text property; '" + prop->name + "' is " +
+                                (prop->type == FilterType::kBool ? "boolean" : "a collection"));
     }
     if (!expect(Token::Kind::kComma, "','")) return nullptr;
     if (peek().kind != Token::Kind::kString) {
       return fail(peek().pos,
-                  "startswith needs a string in single quotes, found " + describe(peek()));
+                  name.text + " needs a string in single quotes, found " + describe(peek()));
     }
     auto n = std::make_unique<Node>();
-    n->op = Node::Op::kStartsWith;
+    n->op = ends ? Node::Op::kEndsWith : Node::Op::kStartsWith;
     n->property = prop->name;
     n->values.push_back(take().text);
     if (!expect(Token::Kind::kClose, "')'")) return nullptr;
@@ -266,10 +377,23 @@ class Parser {
     const FilterProperty* prop = property(peek());
     if (!prop) return nullptr;
     if (!count_clause(peek().pos)) return nullptr;
-    take();
+    const size_t prop_pos = take().pos;
+    if (prop->type == FilterType::kStrings) {
+      return fail(prop_pos,
+                  "'" + prop->name + "' holds several values: filter it with " + prop->name +
+                      "/any(x:x eq '...')",
+                  FilterError::Kind::kUnsupported);
+    }
     const Token op = take();
     auto n = std::make_unique<Node>();
     n->property = prop->name;
+    if (is_word(op, "ne") && mode_ == FilterMode::kAdvanced) {
+      n->op = Node::Op::kNe;
+      auto v = literal(*prop);
+      if (error_) return nullptr;
+      n->values.push_back(std::move(*v));
+      return n;
+    }
     if (is_word(op, "eq")) {
       n->op = Node::Op::kEq;
       auto v = literal(*prop);
@@ -294,12 +418,15 @@ class Parser {
         return n;
       }
     }
-    for (std::string_view other : {"ne", "gt", "ge", "lt", "le", "has"}) {
+    if (is_word(op, "ne")) {
+      return fail(op.pos, advanced_only("the operator 'ne'"), FilterError::Kind::kUnsupported);
+    }
+    for (std::string_view other : {"gt", "ge", "lt", "le", "has"}) {
       if (is_word(op, other)) {
         return fail(op.pos,
                     "the operator '" + op.text +
-                        "' is not supported on users here (eq and in are); Microsoft Graph "
-                        "serves it only as an advanced query",
+                        "' is not supported on users here (eq, ne, in, startswith and endswith "
+                        "are)",
                     FilterError::Kind::kUnsupported);
       }
     }
@@ -332,6 +459,7 @@ class Parser {
 
   std::string_view text_;
   const std::vector<FilterProperty>& props_;
+  FilterMode mode_;
   std::vector<Token> tokens_;
   size_t next_ = 0;
   int clauses_ = 0;
@@ -343,18 +471,55 @@ bool equal(const std::optional<std::string>& value, const std::optional<std::str
   return value && ascii_iequal(*value, *literal);
 }
 
-bool evaluate(const Node& n, const FilterLookup& lookup) {
+bool starts_with(const std::optional<std::string>& value, const std::string& prefix) {
+  return value && value->size() >= prefix.size() &&
+         ascii_iequal(std::string_view(*value).substr(0, prefix.size()), prefix);
+}
+
+bool ends_with(const std::optional<std::string>& value, const std::string& suffix) {
+  return value && value->size() >= suffix.size() &&
+         ascii_iequal(std::string_view(*value).substr(value->size() - suffix.size()), suffix);
+}
+
+// One element of a collection against any()'s test.
+bool element_matches(const Node& test, const std::string& element) {
+  switch (test.op) {
+    case Node::Op::kEq:
+      return ascii_iequal(element, *test.values[0]);
+    case Node::Op::kStartsWith:
+      return starts_with(element, *test.values[0]);
+    case Node::Op::kEndsWith:
+      return ends_with(element, *test.values[0]);
+    default:
+      return false;
+  }
+}
+
+bool evaluate(const Node& n, const FilterLookup& lookup, const FilterValuesLookup& values) {
   switch (n.op) {
     case Node::Op::kAnd:
       for (const auto& o : n.operands) {
-        if (!evaluate(*o, lookup)) return false;
+        if (!evaluate(*o, lookup, values)) return false;
       }
       return true;
     case Node::Op::kOr:
       for (const auto& o : n.operands) {
-        if (evaluate(*o, lookup)) return true;
+        if (evaluate(*o, lookup, values)) return true;
       }
       return false;
+    case Node::Op::kNot:
+      return !evaluate(*n.operands[0], lookup, values);
+    case Node::Op::kNe:
+      return !equal(lookup(n.property), n.values[0]);
+    case Node::Op::kEndsWith:
+      return ends_with(lookup(n.property), *n.values[0]);
+    case Node::Op::kAny: {
+      if (!values) return false;
+      for (const std::string& element : values(n.property)) {
+        if (element_matches(*n.operands[0], element)) return true;
+      }
+      return false;
+    }
     case Node::Op::kEq:
     case Node::Op::kIn: {
       auto value = lookup(n.property);
@@ -363,13 +528,8 @@ bool evaluate(const Node& n, const FilterLookup& lookup) {
       }
       return false;
     }
-    case Node::Op::kStartsWith: {
-      auto value = lookup(n.property);
-      if (!value) return false;
-      const std::string& prefix = *n.values[0];
-      return value->size() >= prefix.size() &&
-             ascii_iequal(std::string_view(*value).substr(0, prefix.size()), prefix);
-    }
+    case Node::Op::kStartsWith:
+      return starts_with(lookup(n.property), *n.values[0]);
   }
   return false;
 }
@@ -406,6 +566,10 @@ std::optional<std::vector<std::string>> equality_values_of(const Node& n,
       return out;
     }
     case Node::Op::kStartsWith:
+    case Node::Op::kEndsWith:
+    case Node::Op::kNot:
+    case Node::Op::kNe:
+    case Node::Op::kAny:
       return std::nullopt;
   }
   return std::nullopt;
@@ -418,17 +582,20 @@ GraphFilter::GraphFilter(GraphFilter&&) noexcept = default;
 GraphFilter& GraphFilter::operator=(GraphFilter&&) noexcept = default;
 GraphFilter::~GraphFilter() = default;
 
-std::variant<GraphFilter, FilterError> GraphFilter::parse(
-    std::string_view text, const std::vector<FilterProperty>& props) {
+std::variant<GraphFilter, FilterError> GraphFilter::parse(std::string_view text,
+                                                          const std::vector<FilterProperty>& props,
+                                                          FilterMode mode) {
   if (trim(text).empty()) {
     return FilterError{FilterError::Kind::kSyntax, 0, "the filter is empty"};
   }
-  auto parsed = Parser(text, props).run();
+  auto parsed = Parser(text, props, mode).run();
   if (auto* e = std::get_if<FilterError>(&parsed)) return std::move(*e);
   return GraphFilter(std::move(std::get<std::unique_ptr<Node>>(parsed)));
 }
 
-bool GraphFilter::matches(const FilterLookup& lookup) const { return evaluate(*root_, lookup); }
+bool GraphFilter::matches(const FilterLookup& lookup, const FilterValuesLookup& values) const {
+  return evaluate(*root_, lookup, values);
+}
 
 std::optional<std::vector<std::string>> GraphFilter::equality_values(
     std::string_view property) const {

@@ -13,9 +13,16 @@
 //   if (auto* e = std::get_if<FilterError>(&parsed)) ... e->position, e->message
 //   std::get<GraphFilter>(parsed).matches(lookup);
 //
+// Multi-valued properties (proxyAddresses, otherMails) are filtered through any():
+//   proxyAddresses/any(x:x eq 'smtp:a@b.c')    otherMails/any(m:startswith(m,'a'))
+// As an advanced query (FilterMode::kAdvanced: the request carried "ConsistencyLevel:
+// eventual") Graph also answers
+//   prop ne 'text'    not(expr)  (also "not expr")    endswith(prop, 'text')
+//   proxyAddresses/any(x:endswith(x,'@contoso.com'))
+//
 // A syntax error names the 0-based character position in the filter text where it was found;
 // a well-formed clause on a property that cannot be filtered, or an operator Graph serves only
-// as an advanced query (ne, not, endswith, any, ...), is kUnsupported.
+// as an advanced query (ne, not, endswith) outside one, is kUnsupported.
 //
 // Bounded whatever the text's length: parentheses nest at most 64 deep (kSyntax past that),
 // and a filter holds at most 1,000 clauses, each comparison and each value of an 'in'
@@ -33,7 +40,9 @@
 
 namespace upsync {
 
-enum class FilterType { kString, kBool };
+// kStrings: a collection of texts, filtered only through any().
+enum class FilterType { kString, kBool, kStrings };
+enum class FilterMode { kStandard, kAdvanced };
 
 // A property that $filter may name (canonical spelling) and the type of its values.
 struct FilterProperty {
@@ -51,14 +60,18 @@ struct FilterError {
 // A property's value for evaluation: nullopt is null (the user has none); booleans are
 // "true" or "false".
 using FilterLookup = std::function<std::optional<std::string>(std::string_view property)>;
+// A multi-valued property's values (empty when it has none).
+using FilterValuesLookup = std::function<std::vector<std::string>(std::string_view property)>;
 
 class GraphFilter {
  public:
   struct Node;
   static std::variant<GraphFilter, FilterError> parse(std::string_view text,
-                                                      const std::vector<FilterProperty>& props);
+                                                      const std::vector<FilterProperty>& props,
+                                                      FilterMode mode = FilterMode::kStandard);
 
-  bool matches(const FilterLookup& lookup) const;
+  // `values` answers any() (a filter without any() never calls it; empty: no values).
+  bool matches(const FilterLookup& lookup, const FilterValuesLookup& values = {}) const;
 
   // When every user the filter matches has `property` equal (case-insensitively) to one of a
   // few texts, those texts; otherwise nullopt. So "userPrincipalName eq 'a@b.c' and

@@ -87,9 +87,10 @@ GraphObjectType::GraphObjectType(std::string_view type_name,
   }
   for (const auto& p : properties) {
     if (!p.filterable) continue;
-    filter_properties_.push_back({std::string(p.name), p.kind == GraphValueKind::kBool
-                                                           ? FilterType::kBool
-                                                           : FilterType::kString});
+    FilterType type = FilterType::kString;
+    if (p.kind == GraphValueKind::kBool) type = FilterType::kBool;
+    if (p.kind == GraphValueKind::kStrings) type = FilterType::kStrings;
+    filter_properties_.push_back({std::string(p.name), type});
   }
 }
 
@@ -134,6 +135,17 @@ std::optional<std::string> GraphObjectType::filter_value(const GraphObjectView& 
   return string_value(o, *p);
 }
 
+std::vector<std::string> GraphObjectType::filter_values(const GraphObjectView& o,
+                                                        std::string_view name) const {
+  const GraphProperty* p = find(name);
+  if (!p || p->kind != GraphValueKind::kStrings || p->source != GraphSource::kAttribute ||
+      p->attribute.empty()) {
+    return {};
+  }
+  const auto* vs = values_of(o, p->attribute);
+  return vs ? *vs : std::vector<std::string>();
+}
+
 nlohmann::ordered_json GraphObjectType::json(const GraphObjectView& o,
                                              const std::vector<std::string>& select) const {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
@@ -159,6 +171,16 @@ nlohmann::ordered_json GraphObjectType::json(const GraphObjectView& o,
       case GraphValueKind::kBool: {
         auto v = bool_value(o, *p);
         j[name] = v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
+        break;
+      }
+      case GraphValueKind::kExtensionAttributes: {
+        nlohmann::ordered_json ext = nlohmann::ordered_json::object();
+        for (int i = 1; i <= 15; ++i) {
+          const std::string key = "extensionAttribute" + std::to_string(i);
+          const auto* vs = values_of(o, key);
+          ext[key] = vs ? nlohmann::ordered_json(vs->front()) : nlohmann::ordered_json(nullptr);
+        }
+        j[name] = std::move(ext);
         break;
       }
     }

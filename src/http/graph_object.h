@@ -30,7 +30,9 @@ struct GraphObjectView {
 GraphObjectView view_of(const DirectoryUser& user);
 GraphObjectView view_of(const DirectoryGroup& group);
 
-enum class GraphValueKind { kString, kStrings, kBool };
+// kExtensionAttributes: Graph's onPremisesExtensionAttributes, an object of the attributes
+// extensionAttribute1..15.
+enum class GraphValueKind { kString, kStrings, kBool, kExtensionAttributes };
 
 // Where a value comes from: a cloud directory attribute, or one of the derived values.
 enum class GraphSource {
@@ -65,6 +67,8 @@ class GraphObjectType {
   const std::vector<FilterProperty>& filter_properties() const { return filter_properties_; }
   // The object's value of a property as $filter compares it (booleans "true"/"false").
   std::optional<std::string> filter_value(const GraphObjectView& o, std::string_view name) const;
+  // A multi-valued property's values, as $filter's any() sees them (empty when none).
+  std::vector<std::string> filter_values(const GraphObjectView& o, std::string_view name) const;
   // The object with exactly the properties of `select` (canonical names).
   nlohmann::ordered_json json(const GraphObjectView& o,
                               const std::vector<std::string>& select) const;

@@ -10,22 +10,21 @@
 #include "core/text.h"
 #include "directory/directory_store.h"
 #include "http/graph_batch.h"
+#include "http/graph_common.h"
 #include "http/graph_filter.h"
 #include "http/graph_group.h"
+#include "http/graph_org.h"
+#include "http/graph_query.h"
 #include "http/graph_user.h"
 #include "http/graph_writes.h"
 
 namespace upsync {
 
-namespace {
-
-using ojson = nlohmann::ordered_json;
+namespace graph {
 
 constexpr std::string_view kGraphJson =
     "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;"
     "charset=utf-8";
-constexpr int kDefaultPageSize = 100;
-constexpr int kMaxPageSize = 999;
 
 // Writes a Graph error with an explicit code; the handler then returns ok (the answer is
 // written).
@@ -62,6 +61,10 @@ std::string encode_query_value(std::string_view v) {
   return out;
 }
 
+bool eventual(const Call& call) {
+  return ascii_iequal(call.req.get_header_value("ConsistencyLevel"), "eventual");
+}
+
 std::string join(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
@@ -74,12 +77,6 @@ std::string context_url(const Call& call, const std::vector<std::string>& select
   return url;
 }
 
-// $select as given, or the defaults; `selected` tells which.
-struct Selection {
-  std::vector<std::string> properties;
-  bool selected = false;
-};
-
 Result<Selection> selection(const Call& call) {
   auto raw = param(call, "$select");
   if (!raw) return Selection{default_user_select(), false};
@@ -87,14 +84,16 @@ Result<Selection> selection(const Call& call) {
   return Selection{std::move(props), true};
 }
 
+std::optional<std::string> unsupported_option(const Call& call,
+                                              std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    if (call.req.has_param(n)) return std::string(n);
+  }
+  return std::nullopt;
+}
+
 // Opaque paging and delta tokens: base64url(JSON), checked field by field when read back.
 std::string encode_token(const nlohmann::json& j) { return base64url_encode(j.dump()); }
-
-struct TokenProblem {
-  int http_status;
-  std::string code;
-  std::string message;
-};
 
 // Decodes `text` as a token of `kind` issued for the call's tenant.
 std::variant<nlohmann::json, TokenProblem> decode_token(const Call& call, std::string_view name,
@@ -148,20 +147,6 @@ Result<int> parse_int(std::string_view text, int lo, int hi) {
 }
 
 // ---- Collections: /v1.0/users, /v1.0/groups, a group's members, a user's groups ----
-
-// A collection of directory objects in object id order, paged by $skiptoken.
-struct Collection {
-  std::string path;             // after /v1.0/, for links: "users", "groups/<id>/members"
-  std::string context;          // after $metadata#: "users", "directoryObjects"
-  const GraphObjectType* type;  // the one type listed, or nullptr for users and groups mixed
-  // Up to `limit` objects whose id sorts after `after`, in id order.
-  std::function<Result<std::vector<DirectoryObject>>(const std::string& after, int limit)> page;
-};
-
-// When a filter pins an indexed property to a few values: every object the filter can match,
-// in id order (nullopt: read the whole collection).
-using IndexedRead =
-    std::function<Result<std::optional<std::vector<DirectoryObject>>>(const GraphFilter&)>;
 
 const GraphObjectType& type_of(const DirectoryObject& o) {
   return o.user ? user_type() : group_type();
@@ -222,7 +207,21 @@ ojson object_json(const Collection& c, const DirectoryObject& o, const Selection
   return j;
 }
 
-Status list_collection(Call& call, const Collection& c, const IndexedRead& indexed = {}) {
+Result<ojson> listed_json(const Collection& c, const DirectoryObject& o, const Selection& sel) {
+  ojson j = object_json(c, o, sel);
+  if (c.expand) UPSYNC_RETURN_IF_ERROR(c.expand(o, j));
+  return j;
+}
+
+Status list_collection(Call& call, const Collection& c, const IndexedRead& indexed) {
+  std::optional<std::string> refused = unsupported_option(call, {"$skip"});
+  if (!refused && !c.advanced) refused = unsupported_option(call, {"$orderby", "$search"});
+  if (!refused && !c.expand) refused = unsupported_option(call, {"$expand"});
+  if (refused) {
+    return graph_error(
+        call, 400, "Request_UnsupportedQuery",
+        "The query option " + *refused + " is not supported by upsync on " + c.path + ".");
+  }
   auto sel = collection_selection(call, c);
   if (!sel) return sel.status();
 
@@ -233,7 +232,9 @@ Status list_collection(Call& call, const Collection& c, const IndexedRead& index
       return graph_error(call, 400, "Request_UnsupportedQuery",
                          "$filter is not supported by upsync on " + c.path + ".");
     }
-    auto parsed = GraphFilter::parse(*filter_text, c.type->filter_properties());
+    auto parsed =
+        GraphFilter::parse(*filter_text, c.type->filter_properties(),
+                           eventual(call) ? FilterMode::kAdvanced : FilterMode::kStandard);
     if (auto* e = std::get_if<FilterError>(&parsed)) {
       std::string where = " (at position " + std::to_string(e->position) + " in '" +
                           quote_for_message(*filter_text, 200) + "')";
@@ -269,12 +270,23 @@ Status list_collection(Call& call, const Collection& c, const IndexedRead& index
     count = *count_text == "true";
     // Graph counts directory objects only as an "advanced query" (and without the header
     // quietly leaves @odata.count out); a 400 here tells the developer before production does.
-    if (count && !ascii_iequal(call.req.get_header_value("ConsistencyLevel"), "eventual")) {
+    if (count && !eventual(call)) {
       return graph_error(call, 400, "Request_UnsupportedQuery",
                          "$count=true on " + c.path +
                              " needs the request header 'ConsistencyLevel: eventual', as "
                              "Microsoft Graph requires for directory objects.");
     }
+  }
+
+  std::string link_options;
+  if (sel->selected) link_options += "$select=" + encode_query_value(*param(call, "$select")) + "&";
+  if (filter_text) link_options += "$filter=" + encode_query_value(*filter_text) + "&";
+  if (auto e = param(call, "$expand")) link_options += "$expand=" + encode_query_value(*e) + "&";
+  if (top_text) link_options += "$top=" + std::to_string(top) + "&";
+  if (count) link_options += "$count=true&";
+  if (c.advanced && (call.req.has_param("$search") || call.req.has_param("$orderby"))) {
+    return list_advanced(call, c,
+                         ListRequest{*sel, filter ? &*filter : nullptr, top, count, link_options});
   }
 
   std::string after;
@@ -294,9 +306,10 @@ Status list_collection(Call& call, const Collection& c, const IndexedRead& index
   }
 
   auto matches = [&](const DirectoryObject& o) {
-    return !filter || filter->matches([&](std::string_view p) {
-      return type_of(o).filter_value(view_of(o), p);
-    });
+    return !filter ||
+           filter->matches(
+               [&](std::string_view p) { return type_of(o).filter_value(view_of(o), p); },
+               [&](std::string_view p) { return type_of(o).filter_values(view_of(o), p); });
   };
 
   // A filter that pins id, userPrincipalName or mail to a few values reads just those objects
@@ -360,11 +373,7 @@ Status list_collection(Call& call, const Collection& c, const IndexedRead& index
     body["@odata.count"] = n;
   }
   if (more) {
-    std::string link = call.tenant_base + "/v1.0/" + c.path + "?";
-    if (sel->selected) link += "$select=" + encode_query_value(*param(call, "$select")) + "&";
-    if (filter_text) link += "$filter=" + encode_query_value(*filter_text) + "&";
-    if (top_text) link += "$top=" + std::to_string(top) + "&";
-    if (count) link += "$count=true&";
+    std::string link = call.tenant_base + "/v1.0/" + c.path + "?" + link_options;
     link += "$skiptoken=" + encode_token({{"k", c.path},
                                           {"t", call.tenant.name},
                                           {"ti", call.tenant.id},
@@ -372,7 +381,10 @@ Status list_collection(Call& call, const Collection& c, const IndexedRead& index
     body["@odata.nextLink"] = link;
   }
   ojson value = ojson::array();
-  for (const auto& o : page) value.push_back(object_json(c, o, *sel));
+  for (const auto& o : page) {
+    UPSYNC_ASSIGN_OR_RETURN(ojson j, listed_json(c, o, *sel));
+    value.push_back(std::move(j));
+  }
   body["value"] = std::move(value);
   write_graph_json(call, body);
   return Status::ok();
@@ -431,6 +443,18 @@ Status list_users(Call& call) {
                  for (auto& u : users) out.push_back({std::move(u), {}});
                  return out;
                }};
+  c.advanced = true;
+  std::optional<UserExpansion> expansion;
+  if (auto text = param(call, "$expand")) {
+    auto parsed = parse_user_expand(*text);
+    if (auto* r = std::get_if<QueryRefusal>(&parsed)) {
+      return graph_error(call, 400, r->code, r->message);
+    }
+    expansion = std::get<UserExpansion>(std::move(parsed));
+    c.expand = [&](const DirectoryObject& o, ojson& j) {
+      return expand_user(call, *dir, *o.user, *expansion, j);
+    };
+  }
   return list_collection(call, c,
                          [&](const GraphFilter& f) { return indexed_users(call, *dir, f); });
 }
@@ -446,6 +470,7 @@ Status list_groups(Call& call) {
                  for (auto& g : groups) out.push_back({{}, std::move(g)});
                  return out;
                }};
+  c.advanced = true;
   return list_collection(call, c);
 }
 
@@ -467,21 +492,42 @@ Status not_found_error(Call& call, std::string_view key) {
                          "not present.");
 }
 
-Status write_one_user(Call& call, std::string_view key) {
-  auto sel = selection(call);
-  if (!sel) return sel.status();
-  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(call.store));
+Result<std::optional<DirectoryUser>> find_user(Call& call, DirectoryStore& dir,
+                                               std::string_view key) {
   std::optional<DirectoryUser> user;
   if (looks_like_guid(key)) {
-    UPSYNC_ASSIGN_OR_RETURN(user, dir->user(call.tenant.id, DirectoryLayer::kCloud, key));
+    UPSYNC_ASSIGN_OR_RETURN(user, dir.user(call.tenant.id, DirectoryLayer::kCloud, key));
   } else {
-    UPSYNC_ASSIGN_OR_RETURN(user, dir->user_by_upn(call.tenant.id, DirectoryLayer::kCloud, key));
+    UPSYNC_ASSIGN_OR_RETURN(user, dir.user_by_upn(call.tenant.id, DirectoryLayer::kCloud, key));
   }
-  if (!user || user->deleted) return not_found_error(call, key);
+  if (user && user->deleted) user.reset();
+  return user;
+}
+
+Status write_one_user(Call& call, std::string_view key) {
+  if (auto opt = unsupported_option(
+          call, {"$filter", "$orderby", "$search", "$top", "$skip", "$skiptoken", "$count"})) {
+    return graph_error(call, 400, "Request_UnsupportedQuery",
+                       "The query option " + *opt + " is not supported by upsync on a user.");
+  }
+  auto sel = selection(call);
+  if (!sel) return sel.status();
+  std::optional<UserExpansion> expansion;
+  if (auto text = param(call, "$expand")) {
+    auto parsed = parse_user_expand(*text);
+    if (auto* r = std::get_if<QueryRefusal>(&parsed)) {
+      return graph_error(call, 400, r->code, r->message);
+    }
+    expansion = std::get<UserExpansion>(std::move(parsed));
+  }
+  UPSYNC_ASSIGN_OR_RETURN(auto dir, open_directory_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(auto user, find_user(call, *dir, key));
+  if (!user) return not_found_error(call, key);
   ojson body = ojson::object();
   body["@odata.context"] = context_url(call, sel->properties, sel->selected) + "/$entity";
   ojson fields = graph_user_json(*user, sel->properties);
   for (auto& [k, v] : fields.items()) body[k] = std::move(v);
+  if (expansion) UPSYNC_RETURN_IF_ERROR(expand_user(call, *dir, *user, *expansion, body));
   write_graph_json(call, body);
   return Status::ok();
 }
@@ -771,20 +817,26 @@ Status users_delta(Call& call) {
   return Status::ok();
 }
 
-}  // namespace
+}  // namespace graph
 
 void add_graph_routes(Router& router) {
+  using namespace graph;
   add_graph_batch_routes(router);
-  // The query options each handler applies; the router refuses the others (Graph's $orderby,
-  // $search, $expand and $skip among them) with Request_UnsupportedQuery.
-  const QueryOptions list = {"$select", "$filter", "$top", "$count", "$skiptoken"};
+  add_graph_org_routes(router);
+  // The query options each handler applies; the router refuses the others with
+  // Request_UnsupportedQuery, and list_collection narrows them per collection ($orderby and
+  // $search where advanced queries are served, $expand where an expansion is).
+  const QueryOptions list = {"$select",    "$filter",  "$top",    "$count",
+                             "$skiptoken", "$orderby", "$search", "$expand"};
   // Directory objects of mixed types: no $filter (its properties depend on the type).
   const QueryOptions objects = {"$select", "$top", "$count", "$skiptoken"};
   const QueryOptions one = {"$select"};
+  const QueryOptions user = {"$select", "$expand"};
   router.add("GET", R"(^/v1\.0/users/?$)", Surface::kGraph, Access::kSignedIn, list_users, list);
   router.add("GET", R"(^/v1\.0/users/(?:delta|microsoft\.graph\.delta)(?:\(\))?$)", Surface::kGraph,
              Access::kSignedIn, users_delta, {"$select", "$skiptoken", "$deltatoken"});
-  router.add("GET", R"(^/v1\.0/users/([^/]+)$)", Surface::kGraph, Access::kSignedIn, get_user, one);
+  router.add("GET", R"(^/v1\.0/users/([^/]+)$)", Surface::kGraph, Access::kSignedIn, get_user,
+             user);
   router.add("GET", R"(^/v1\.0/users/([^/]+)/memberOf$)", Surface::kGraph, Access::kSignedIn,
              list_member_of, objects);
   router.add("GET", R"(^/v1\.0/groups/?$)", Surface::kGraph, Access::kSignedIn, list_groups, list);
@@ -794,7 +846,7 @@ void add_graph_routes(Router& router) {
              list_group_members, objects);
   router.add("GET", R"(^/v1\.0/groups/([^/]+)/transitiveMembers$)", Surface::kGraph,
              Access::kSignedIn, list_group_transitive_members, objects);
-  router.add("GET", R"(^/v1\.0/me$)", Surface::kGraph, Access::kSignedIn, me, one);
+  router.add("GET", R"(^/v1\.0/me$)", Surface::kGraph, Access::kSignedIn, me, user);
   add_graph_write_routes(router);
 }
 

@@ -5,8 +5,12 @@
 //   GET /v1.0/users                     $select, $filter (graph_filter.h), $top (1-999, default
 //                                       100), $count=true (needs "ConsistencyLevel: eventual",
 //                                       as Graph does), paged by @odata.nextLink ($skiptoken),
-//                                       in object id order; deleted users are not listed
-//   GET /v1.0/users/{id | userPrincipalName}   one user ($select)
+//                                       in object id order; deleted users are not listed.
+//                                       $search and $orderby (graph_query.h), and $filter's
+//                                       ne/not/endswith with the header: read whole, ordered,
+//                                       paged by position (graph_advanced.cpp). $expand=manager
+//                                       or directReports (graph_org.h)
+//   GET /v1.0/users/{id | userPrincipalName}   one user ($select, $expand)
 //   GET /v1.0/users/delta  (and /users/microsoft.graph.delta)
 //                                       first round: every user, paged; the last page carries
 //                                       @odata.deltaLink. A round from a deltaLink: the users
@@ -22,6 +26,8 @@
 //   GET /v1.0/groups/{id}/transitiveMembers   the same through nested groups
 //   GET /v1.0/users/{id | userPrincipalName}/memberOf   the user's groups
 //   POST /v1.0/$batch                   JSON batching (graph_batch.h)
+// The org chart, transitive memberships, checkMemberGroups / getMemberGroups and $count are
+// graph_org.h's routes.
 // $skiptoken and $deltatoken are opaque to clients: base64url of a small JSON object naming
 // the tenant, the position and (delta) the change-feed sequence reached and the $select. A
 // token that does not decode, or that another tenant issued, is a 400; one ahead of the

@@ -5,12 +5,15 @@
 //   nlohmann::ordered_json j = graph_user_json(user, *select);
 //
 // Mapping (Graph ← cloud directory attribute): id ← object id, businessPhones ←
-// telephoneNumber, officeLocation ← physicalDeliveryOfficeName, onPremisesImmutableId ← the
-// source anchor (base64 objectGUID, as Azure AD Connect sets it), onPremisesSyncEnabled ← has a
-// source anchor, onPremisesSecurityIdentifier ← objectSid (as S-1-5-...),
-// onPremisesDistinguishedName ← distinguishedName; the other names are the same on both sides.
-// Graph properties the directory does not hold (mobilePhone, city, ...) are null, as in a
-// tenant where nobody set them; a name Graph does not know is an error.
+// telephoneNumber, mobilePhone ← mobile, officeLocation ← physicalDeliveryOfficeName,
+// onPremisesImmutableId ← the source anchor (base64 objectGUID, as Azure AD Connect sets it),
+// onPremisesSyncEnabled ← has a source anchor, onPremisesSecurityIdentifier ← objectSid (as
+// S-1-5-...), onPremisesDistinguishedName ← distinguishedName, onPremisesExtensionAttributes ←
+// extensionAttribute1..15 (an object of the fifteen, null where unset); the other names
+// (city, country, companyName, employeeId, otherMails, onPremisesSamAccountName,
+// onPremisesDomainName, onPremisesUserPrincipalName, onPremisesLastSyncDateTime) are the same
+// on both sides. Graph properties the directory does not hold (faxNumber, postalCode, ...)
+// are null, as in a tenant where nobody set them; a name Graph does not know is an error.
 #pragma once
 
 #include <nlohmann/json.hpp>

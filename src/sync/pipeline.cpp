@@ -119,6 +119,44 @@ std::string describe(const DirectoryGroup& g) {
   return "group " + (name.empty() ? g.object_id : name);
 }
 
+// The DNS domain of a DN: its DC= components joined by dots ("" without any), as Azure AD
+// Connect sets onPremisesDomainName.
+std::string dn_domain(std::string_view dn) {
+  std::string out;
+  size_t start = 0;
+  while (start < dn.size()) {
+    size_t comma = dn.find(',', start);
+    if (comma == std::string_view::npos) comma = dn.size();
+    std::string_view rdn = trim(dn.substr(start, comma - start));
+    if (rdn.size() > 3 && ascii_iequal(rdn.substr(0, 3), "dc=")) {
+      out += (out.empty() ? "" : ".") + std::string(trim(rdn.substr(3)));
+    }
+    start = comma + 1;
+  }
+  return ascii_lower(out);
+}
+
+// Azure AD stamps onPremisesLastSyncDateTime when a sync changes the object: the stamp stays
+// as it was while nothing else changed, so that an unchanged user stays unchanged.
+void stamp_last_sync(DirectoryUser& u, const std::optional<DirectoryUser>& before) {
+  constexpr std::string_view kStamp = "onPremisesLastSyncDateTime";
+  u.attributes.erase(std::string(kStamp));
+  if (before && !before->deleted) {
+    DirectoryAttributes old = before->attributes;
+    auto stamp = old.find(kStamp);
+    std::vector<std::string> kept;
+    if (stamp != old.end()) {
+      kept = stamp->second;
+      old.erase(stamp);
+    }
+    if (old == u.attributes && !kept.empty()) {
+      u.attributes[std::string(kStamp)] = std::move(kept);
+      return;
+    }
+  }
+  u.attributes[std::string(kStamp)] = {utc_now_iso().substr(0, 19) + "Z"};
+}
+
 // The value of a DN's first RDN ("Sales" of "CN=Sales,OU=Groups,..."), unescaped.
 std::string first_rdn_value(std::string_view dn) {
   const size_t eq = dn.find('=');
@@ -328,6 +366,11 @@ class Pipeline {
         u.attributes.erase(m);  // a manager outside the synced scope
       }
     }
+    std::optional<DirectoryUser> before;
+    if (!p.fresh) {
+      UPSYNC_ASSIGN_OR_RETURN(before, dir_.user(tenant_.id, DirectoryLayer::kCloud, u.object_id));
+    }
+    stamp_last_sync(u, before);
     DirectoryStore::PutOutcome outcome = DirectoryStore::PutOutcome::kAdded;
     if (p.fresh) {
       UPSYNC_RETURN_IF_ERROR(dir_.add(tenant_.id, DirectoryLayer::kCloud, u));
@@ -1064,6 +1107,16 @@ Result<DirectoryUser> cloud_user_from_entry(const LdifRecord& e) {
     flow(a, e, "title", "jobTitle");
     flow(a, e, "department", "department");
     flow(a, e, "wWWHomePage", "wWWHomePage");
+    flow(a, e, "sAMAccountName", "onPremisesSamAccountName");
+    flow(a, e, "userPrincipalName", "onPremisesUserPrincipalName");
+    flow(a, e, "company", "companyName");
+    flow(a, e, "employeeID", "employeeId");
+    flow(a, e, "otherMailbox", "otherMails");
+    flow(a, e, "co", "country");
+    for (int i = 1; i <= 15; ++i) {
+      const std::string name = "extensionAttribute" + std::to_string(i);
+      flow(a, e, name, name);
+    }
     if (std::string sid = e.first("objectSid"); !sid.empty()) a["objectSid"] = {base64_encode(sid)};
     const std::string uac = e.first("userAccountControl");
     if (!uac.empty()) {
@@ -1088,6 +1141,11 @@ Result<DirectoryUser> cloud_user_from_entry(const LdifRecord& e) {
                                                 : "ou",
          "department");
     flow(a, e, "labeledURI", "wWWHomePage");
+    flow(a, e, "uid", "onPremisesSamAccountName");
+    flow(a, e, "mail", "onPremisesUserPrincipalName");
+    flow(a, e, "o", "companyName");
+    flow(a, e, "employeeNumber", "employeeId");
+    flow(a, e, e.first("co").empty() ? "c" : "co", "country");
     a["accountEnabled"] = {e.first("pwdAccountLockedTime").empty() ? "true" : "false"};
   }
   flow(a, e, "mail", "mail");
@@ -1099,6 +1157,9 @@ Result<DirectoryUser> cloud_user_from_entry(const LdifRecord& e) {
   flow(a, e, "msExchHideFromAddressList", "msExchHideFromAddressList");
   flow(a, e, "msExchRecipientTypeDetails", "msExchRecipientTypeDetails");
   flow(a, e, "manager", "manager");
+  flow(a, e, "mobile", "mobile");
+  flow(a, e, "l", "city");
+  if (std::string domain = dn_domain(e.dn); !domain.empty()) a["onPremisesDomainName"] = {domain};
   a["distinguishedName"] = {e.dn};
   return u;
 }

@@ -1,8 +1,10 @@
 // @microsoft/microsoft-graph-client 3.0.7, unchanged but for its base URL, against upsync's
 // Graph-compatible users API over HTTPS: list with PageIterator across pages, get by UPN, and
 // follow users/delta through an add, a change and a delete made with the CLI between rounds;
-// then groups synced from an LDIF export: listed, filtered, their (transitive) members; and
-// writes: a cloud-only user created and PATCHed (users/delta shows it), a synced one refused.
+// then groups synced from an LDIF export: listed, filtered, their (transitive) members; then
+// the org chart (/me/manager, directReports, $expand=manager) and advanced queries ($search
+// with ConsistencyLevel: eventual, $orderby, $count); and writes: a cloud-only user created
+// and PATCHed (users/delta shows it), a synced one refused.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -302,3 +304,64 @@ test("BatchRequestContent: reads with their own statuses, then dependsOn and 424
   }), (err) => err.statusCode === 400 && err.code === "BadRequest" &&
     /Invalid batch payload format\. A batch holds at most 20 requests/.test(err.message));
 });
+test("org chart: api('/me/manager'), $expand=manager, and $search with ConsistencyLevel",
+  async () => {
+    const boss = addUser("boss@contoso.com", "displayName=Megan OneBoss");
+    for (const upn of ["user01@contoso.com", "user02@contoso.com"]) {
+      up.cli("directory", "user", "set", "--tenant", "contoso", upn, "--set", `manager=${boss}`);
+    }
+    up.cli("user", "password", "set", "--tenant", "contoso", "user01@contoso.com", "--role",
+      "user", "--password", "correct horse battery");
+    const personToken = await up.userToken("contoso", app, "user01@contoso.com",
+      "correct horse battery", "https://graph.microsoft.com/.default");
+    const me = Client.init({
+      baseUrl: `${up.origin}/`,
+      customHosts: new Set(["127.0.0.1"]),
+      authProvider: (done) => done(null, personToken),
+    });
+    const manager = await me.api("/me/manager").get();
+    assert.equal(manager["@odata.type"], "#microsoft.graph.user");
+    assert.equal(manager.id, boss);
+    assert.equal(manager.displayName, "Megan OneBoss");
+    const reports = await me.api("/me/directReports").get();
+    assert.deepEqual(reports.value, []);
+
+    const client = graph(`${up.origin}/tenants/contoso/`);
+    const bossReports = await client.api(`/users/${boss}/directReports`).select("id").get();
+    assert.deepEqual(bossReports.value.map((u) => u.id).sort(),
+      [ids["user01@contoso.com"], ids["user02@contoso.com"]].sort());
+    // The boss has no manager: Graph's 404, through GraphError.
+    await assert.rejects(client.api(`/users/${boss}/manager`).get(), (err) => {
+      assert.equal(err.statusCode, 404);
+      assert.equal(err.code, "Request_ResourceNotFound");
+      return true;
+    });
+
+    const withManager = await client.api("/users/user02@contoso.com")
+      .select("id,displayName").expand("manager($select=id,displayName)").get();
+    assert.deepEqual(withManager.manager,
+      { "@odata.type": "#microsoft.graph.user", id: boss, displayName: "Megan OneBoss" });
+    const list = await client.api("/users").select("id").expand("manager($select=id)").top(999)
+      .get();
+    const managed = list.value.filter((u) => u.manager).map((u) => u.id).sort();
+    assert.deepEqual(managed, [ids["user01@contoso.com"], ids["user02@contoso.com"]].sort());
+
+    // $search needs the header, as Graph's advanced queries do; with it, word prefixes match
+    // ("OneBoss" is the words "One" and "Boss"), with $count and $orderby.
+    await assert.rejects(client.api("/users").search('"displayName:boss"').get(), (err) => {
+      assert.equal(err.statusCode, 400);
+      assert.equal(err.code, "Request_UnsupportedQuery");
+      assert.match(err.message, /ConsistencyLevel: eventual/);
+      return true;
+    });
+    const found = await client.api("/users").header("ConsistencyLevel", "eventual")
+      .search('"displayName:boss" OR "displayName:user 1"').count(true).orderby("displayName")
+      .select("displayName").get();
+    assert.deepEqual(found.value.map((u) => u.displayName),
+      ["Megan OneBoss", "User 1", "User 10", "User 11"]);
+    assert.equal(found["@odata.count"], 4);
+    const count = await client.api("/users/$count").header("ConsistencyLevel", "eventual").get();
+    // The twelve, less user07 and plus new@ (the delta test), Ada and Grace (the groups
+    // test) and the boss.
+    assert.equal(Number(count), 15);
+  });

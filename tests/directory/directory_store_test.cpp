@@ -164,6 +164,49 @@ TEST_P(DirectoryStoreTest, AddWritesANewUserAndRefusesAnIdTheLayerHas) {
   EXPECT_TRUE(dir_store_->add(tenant_.id, DirectoryLayer::kStore, u));
 }
 
+// groups/delta's members@delta: each member's last change within a window of sequences.
+TEST_P(DirectoryStoreTest, MemberChangesAreEachMembersLastChangeInTheWindow) {
+  for (const char* id : {"u1", "u2", "u3"}) put(DirectoryLayer::kCloud, id, id, "");
+  DirectoryGroup g;
+  g.object_id = "G1";
+  g.attributes["displayName"] = {"Sales"};
+  g.members = {"u1", "u2"};
+  ASSERT_TRUE(dir_store_->put_group(tenant_.id, DirectoryLayer::kCloud, g));
+  auto at = [&] {
+    auto g1 = dir_store_->group(tenant_.id, DirectoryLayer::kCloud, "g1");
+    EXPECT_TRUE(g1 && *g1);
+    return (g1 && *g1) ? (*g1)->seq : 0;
+  };
+  const int64_t first = at();
+  g.members = {"u2", "u3"};  // u1 leaves, u3 joins
+  ASSERT_TRUE(dir_store_->put_group(tenant_.id, DirectoryLayer::kCloud, g));
+  const int64_t second = at();
+  g.attributes["description"] = {"only the description changes"};
+  ASSERT_TRUE(dir_store_->put_group(tenant_.id, DirectoryLayer::kCloud, g));
+  ASSERT_TRUE(dir_store_->remove(tenant_.id, DirectoryLayer::kCloud, "u2"));  // leaves too
+  const int64_t last = at();
+
+  auto changes = [&](int64_t after, int64_t upto) {
+    auto c = dir_store_->member_changes(tenant_.id, "G1", after, upto);
+    EXPECT_TRUE(c) << c.status().to_string();
+    std::vector<std::string> out;
+    if (c) {
+      for (const auto& m : *c) out.push_back(m.member_id + (m.removed ? "-" : "+"));
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(changes(0, first), V({"u1+", "u2+"}));
+  EXPECT_EQ(changes(first, second), V({"u1-", "u3+"}));
+  EXPECT_EQ(changes(second, last), V({"u2-"}));
+  EXPECT_EQ(changes(0, last), V({"u1-", "u2-", "u3+"}));
+  EXPECT_EQ(changes(last, last + 100), V());
+  EXPECT_TRUE(dir_store_->member_changes(tenant_.id, "nope", 0, last)->empty());
+  // The directory store's groups keep no log: groups/delta reads the cloud directory.
+  ASSERT_TRUE(dir_store_->put_group(tenant_.id, DirectoryLayer::kStore, g));
+  EXPECT_EQ(changes(last, last + 100), V());
+}
+
 // Stage 1's copy: the cloud user's attributes of the fixed set, as put() would write them;
 // the stored text as it is when nothing is left out.
 TEST_P(SqliteDirectoryStoreTest, CopyUserToStoreCopiesTheFixedAttributeSet) {

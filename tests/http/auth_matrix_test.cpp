@@ -34,7 +34,10 @@ struct RouteCase {
   Needs needs;
   int success;
   int as_app = 0;  // what an app gets instead of `success`, for routes about a person
+  httplib::Headers headers = {};  // beside the caller's Authorization
 };
+
+const httplib::Headers kEventual = {{"ConsistencyLevel", "eventual"}};
 
 // Every route of the admin API and the token-protected routes of the other surfaces.
 const std::vector<RouteCase>& routes() {
@@ -102,6 +105,37 @@ const std::vector<RouteCase>& routes() {
       // also sent inside one, by send_batched.
       {"POST", "/v1.0/$batch", R"({"requests":[{"id":"1","method":"GET","url":"/users"}]})",
        Needs::kAnyone, 200},
+      // The org chart and memberships (graph_org.h); every person of the directory has a
+      // manager, so /me/manager answers each of them.
+      {"GET", "/v1.0/users/adele@contoso.com/manager", "", Needs::kAnyone, 200},
+      {"GET", "/v1.0/users/ga@contoso.com/directReports", "", Needs::kAnyone, 200},
+      {"GET", "/v1.0/users/adele@contoso.com/transitiveMemberOf", "", Needs::kAnyone, 200},
+      {"GET", "/v1.0/users/adele@contoso.com?$expand=manager", "", Needs::kAnyone, 200},
+      {"GET", "/v1.0/users?$expand=manager($select=id)", "", Needs::kAnyone, 200},
+      {"GET", "/v1.0/me/manager", "", Needs::kAnyone, 200, 400},
+      {"GET", "/v1.0/me/directReports", "", Needs::kAnyone, 200, 400},
+      {"GET", "/v1.0/me/memberOf", "", Needs::kAnyone, 200, 400},
+      {"GET", "/v1.0/me/transitiveMemberOf", "", Needs::kAnyone, 200, 400},
+      {"GET", "/v1.0/me?$expand=directReports", "", Needs::kAnyone, 200, 400},
+      {"POST", "/v1.0/users/adele@contoso.com/checkMemberGroups", R"({"groupIds":["{group}"]})",
+       Needs::kAnyone, 200},
+      {"POST", "/v1.0/users/adele@contoso.com/getMemberGroups", R"({"securityEnabledOnly":true})",
+       Needs::kAnyone, 200},
+      {"POST", "/v1.0/groups/{group}/checkMemberGroups", R"({"groupIds":["{group}"]})",
+       Needs::kAnyone, 200},
+      {"POST", "/v1.0/groups/{group}/getMemberGroups", R"({"securityEnabledOnly":false})",
+       Needs::kAnyone, 200},
+      {"POST", "/v1.0/me/checkMemberGroups", R"({"groupIds":["{group}"]})", Needs::kAnyone, 200,
+       400},
+      {"POST", "/v1.0/me/getMemberGroups", R"({"securityEnabledOnly":true})", Needs::kAnyone, 200,
+       400},
+      {"GET", "/v1.0/users/$count", "", Needs::kAnyone, 200, 0, kEventual},
+      {"GET", "/v1.0/groups/$count", "", Needs::kAnyone, 200, 0, kEventual},
+      {"GET", "/v1.0/users?$search=%22displayName:a%22&$orderby=displayName&$count=true", "",
+       Needs::kAnyone, 200, 0, kEventual},
+      {"GET", "/v1.0/groups?$orderby=displayName", "", Needs::kAnyone, 200},
+      {"GET", "/v1.0/groups/delta", "", Needs::kAnyone, 200},
+      {"GET", "/v1.0/groups/delta?$select=displayName,members", "", Needs::kAnyone, 200},
       {"GET", "/admin/v1/sync/schedule", "", Needs::kManager, 200},
       {"PUT", "/admin/v1/sync/schedule", R"({"intervalSeconds":3600})", Needs::kManager, 200},
       // SharePoint REST (sharepoint_routes.h).
@@ -312,6 +346,10 @@ BatchedAnswer send_batched(httplib::Client& http, int port, const httplib::Heade
       request["body"] = nlohmann::json::parse(body);
       request["headers"] = {{"Content-Type", "application/json"}};
     }
+    // A header the request needs beside its caller's goes in the part, as a client sends it.
+    if (auto level = headers.find("ConsistencyLevel"); level != headers.end()) {
+      request["headers"]["ConsistencyLevel"] = level->second;
+    }
     auto r = http.Post(graph + "/$batch", headers, nlohmann::json{{"requests", {request}}}.dump(),
                        "application/json");
     if (!r) return out;
@@ -480,13 +518,13 @@ TEST(AuthMatrix, EveryRouteRefusesWhomItShouldAndServesTheRest) {
   testing::write_file(ldif,
                       "dn: CN=Adele,DC=contoso,DC=com\nobjectClass: user\n"
                       "objectGUID:: AAECAwQFBgcICQoLDA0ODw==\nuserPrincipalName: "
-                      "adele@contoso.com\n\n"
+                      "adele@contoso.com\nmanager: CN=Global Admin,DC=contoso,DC=com\n\n"
                       "dn: CN=SharePoint Admin,DC=contoso,DC=com\nobjectClass: user\n"
                       "objectGUID:: ICEiIyQlJicoKSorLC0uLw==\nuserPrincipalName: "
-                      "spa@contoso.com\n\n"
+                      "spa@contoso.com\nmanager: CN=Global Admin,DC=contoso,DC=com\n\n"
                       "dn: CN=Global Admin,DC=contoso,DC=com\nobjectClass: user\n"
                       "objectGUID:: MDEyMzQ1Njc4OTo7PD0+Pw==\nuserPrincipalName: "
-                      "ga@contoso.com\n\n"
+                      "ga@contoso.com\nmanager: CN=SharePoint Admin,DC=contoso,DC=com\n\n"
                       "dn: CN=Sales,DC=contoso,DC=com\nobjectClass: group\ncn: Sales\n"
                       "objectGUID:: EBESExQVFhcYGRobHB0eHw==\n"
                       "member: CN=Adele,DC=contoso,DC=com\n\n");
@@ -548,7 +586,7 @@ TEST(AuthMatrix, EveryRouteRefusesWhomItShouldAndServesTheRest) {
         return s;
       };
       std::string path = "/tenants/contoso" + fill(r.path);
-      httplib::Headers headers;
+      httplib::Headers headers = r.headers;
       if (!c.token.empty()) headers.emplace("Authorization", "Bearer " + c.token);
       auto send = [&]() -> httplib::Result {
         if (r.method == "POST") return http.Post(path, headers, fill(r.body), "application/json");

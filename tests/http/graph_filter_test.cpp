@@ -246,5 +246,121 @@ TEST(GraphFilter, EveryMatchHasOneOfTheEqualityValues) {
   EXPECT_GT(bounded, 100);
 }
 
+// ---- Advanced queries: ne, not, endswith, any() ----
+
+const std::vector<FilterProperty> kAdvancedProps = {
+    {"mail", FilterType::kString},
+    {"displayName", FilterType::kString},
+    {"proxyAddresses", FilterType::kStrings},
+};
+
+struct AdvancedUser {
+  std::optional<std::string> mail, display_name;
+  std::vector<std::string> proxies;
+};
+
+std::variant<GraphFilter, FilterError> parse_advanced(std::string_view filter) {
+  return GraphFilter::parse(filter, kAdvancedProps, FilterMode::kAdvanced);
+}
+
+bool advanced_matches(std::string_view filter, const AdvancedUser& u) {
+  auto parsed = parse_advanced(filter);
+  if (auto* e = std::get_if<FilterError>(&parsed)) {
+    ADD_FAILURE() << "'" << filter << "' did not parse: " << e->message << " at " << e->position;
+    return false;
+  }
+  return std::get<GraphFilter>(parsed).matches(
+      [&](std::string_view p) { return p == "mail" ? u.mail : u.display_name; },
+      [&](std::string_view p) {
+        EXPECT_EQ(p, "proxyAddresses");
+        return u.proxies;
+      });
+}
+
+TEST(GraphFilterAdvanced, NeNotEndsWithAndAnyMatchAsGraph) {
+  const AdvancedUser adele{
+      "adele@contoso.com", "Adele Vance", {"SMTP:adele@contoso.com", "smtp:av@sales.contoso.com"}};
+  const AdvancedUser nobody{std::nullopt, "Nobody", {}};
+  struct Case {
+    const char* filter;
+    bool adele;
+    bool nobody;
+  };
+  const Case cases[] = {
+      {"mail ne 'ADELE@contoso.com'", false, true},
+      {"mail ne null", true, false},
+      {"endswith(mail,'@CONTOSO.com')", true, false},
+      {"endsWith(displayName,'dy')", false, true},
+      {"not(mail eq 'adele@contoso.com')", false, true},
+      {"not startswith(displayName,'A') and not(mail ne null)", false, true},
+      {"not not (mail eq 'adele@contoso.com')", true, false},
+      {"proxyAddresses/any(x:x eq 'smtp:ADELE@contoso.com')", true, false},
+      {"proxyAddresses/any(p: startswith(p, 'smtp:av'))", true, false},
+      {"proxyAddresses/any(p:endswith(p,'sales.contoso.com'))", true, false},
+      {"proxyAddresses/any(p:endswith(p,'x')) or displayName eq 'nobody'", false, true},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(advanced_matches(c.filter, adele), c.adele) << c.filter;
+    EXPECT_EQ(advanced_matches(c.filter, nobody), c.nobody) << c.filter;
+  }
+}
+
+TEST(GraphFilterAdvanced, RefusedOutsideAdvancedQueriesAndWhenMalformed) {
+  using K = FilterError::Kind;
+  // The standard mode takes any() with eq and startswith only.
+  for (const char* f : {"mail ne 'a'", "not(mail eq 'a')", "endswith(mail,'a')",
+                        "proxyAddresses/any(x:endswith(x,'a'))"}) {
+    auto parsed = GraphFilter::parse(f, kAdvancedProps);
+    auto* e = std::get_if<FilterError>(&parsed);
+    ASSERT_NE(e, nullptr) << f;
+    EXPECT_EQ(e->kind, K::kUnsupported) << f;
+    EXPECT_NE(e->message.find("ConsistencyLevel: eventual"), std::string::npos) << e->message;
+  }
+  EXPECT_TRUE(std::holds_alternative<GraphFilter>(
+      GraphFilter::parse("proxyAddresses/any(x:startswith(x,'a'))", kAdvancedProps)));
+  struct Case {
+    const char* filter;
+    K kind;
+    size_t position;
+  };
+  const Case cases[] = {
+      {"proxyAddresses eq 'a'", K::kUnsupported, 0},
+      {"proxyAddresses/all(x:x eq 'a')", K::kUnsupported, 15},
+      {"mail/any(x:x eq 'a')", K::kUnsupported, 0},
+      {"proxyAddresses/any(x x eq 'a')", K::kSyntax, 21},
+      {"proxyAddresses/any(x:y eq 'a')", K::kSyntax, 21},
+      {"proxyAddresses/any(x:x ne 'a')", K::kUnsupported, 23},
+      {"proxyAddresses/any(x:contains(x,'a'))", K::kUnsupported, 21},
+      {"proxyAddresses/any(x:x eq 'a'", K::kSyntax, 29},
+      {"startswith(proxyAddresses,'a')", K::kSyntax, 11},
+      {"not", K::kSyntax, 3},
+      {"mail ne", K::kSyntax, 7},
+  };
+  for (const auto& c : cases) {
+    auto parsed = parse_advanced(c.filter);
+    auto* e = std::get_if<FilterError>(&parsed);
+    ASSERT_NE(e, nullptr) << c.filter;
+    EXPECT_EQ(e->kind, c.kind) << c.filter << ": " << e->message;
+    EXPECT_EQ(e->position, c.position) << c.filter << ": " << e->message;
+  }
+  // 'not' nests like parentheses: bounded, not recursed into.
+  std::string deep;
+  for (int i = 0; i < 10000; ++i) deep += "not ";
+  auto parsed = parse_advanced(deep + "mail eq 'a'");
+  auto* e = std::get_if<FilterError>(&parsed);
+  ASSERT_NE(e, nullptr);
+  EXPECT_NE(e->message.find("deeper than 64"), std::string::npos) << e->message;
+}
+
+TEST(GraphFilterAdvanced, NegationsBoundNoIndexLookup) {
+  for (const char* f : {"not(mail eq 'a')", "mail ne 'a'", "proxyAddresses/any(x:x eq 'a')"}) {
+    auto parsed = parse_advanced(f);
+    ASSERT_TRUE(std::holds_alternative<GraphFilter>(parsed)) << f;
+    EXPECT_FALSE(std::get<GraphFilter>(parsed).equality_values("mail")) << f;
+  }
+  auto parsed = parse_advanced("mail eq 'a' and not(displayName eq 'b')");
+  EXPECT_EQ(std::get<GraphFilter>(parsed).equality_values("mail"), std::vector<std::string>{"a"});
+}
+
 }  // namespace
 }  // namespace upsync

@@ -289,21 +289,30 @@ TEST(QueryOptionsWalk, EveryRouteAppliesOrRefusesEveryOption) {
   cli({"user", "password", "set", "-t", "contoso", "ga@contoso.com", "--role", "global-admin",
        "--password", "pa55word!"});
   const std::string ldif = dir.str() + "/directory.ldif";
-  auto person = [](int n, const std::string& cn, const std::string& upn) {
-    return "dn: CN=" + cn + ",DC=contoso,DC=com\nobjectClass: user\nobjectGUID:: " +
-           std::string(n == 1   ? "AAECAwQFBgcICQoLDA0ODw=="
-                       : n == 2 ? "ICEiIyQlJicoKSorLC0uLw=="
-                                : "MDEyMzQ1Njc4OTo7PD0+Pw==") +
-           "\nuserPrincipalName: " + upn + "\ndisplayName: " + cn + "\nmail: " + upn + "\n\n";
+  // An org chart the org-chart routes answer with something to compare: Megan manages Adele,
+  // Adele manages the global admin (the walk's caller, "me") and Sara, the admin manages Lee
+  // and Rob; each collection of reports has two to page, select and order.
+  auto person = [](int n, const std::string& cn, const std::string& upn,
+                   const std::string& manager) {
+    static const char* kGuids[] = {
+        "AAECAwQFBgcICQoLDA0ODw==", "ICEiIyQlJicoKSorLC0uLw==", "MDEyMzQ1Njc4OTo7PD0+Pw==",
+        "cHFyc3R1dnd4eXp7fH1+fw==", "gIGCg4SFhoeIiYqLjI2Ojw==", "kJGSk5SVlpeYmZqbnJ2enw=="};
+    return "dn: CN=" + cn + ",DC=contoso,DC=com\nobjectClass: user\nobjectGUID:: " + kGuids[n - 1] +
+           "\nuserPrincipalName: " + upn + "\ndisplayName: " + cn + "\nmail: " + upn + "\n" +
+           (manager.empty() ? "" : "manager: CN=" + manager + ",DC=contoso,DC=com\n") + "\n";
   };
   testing::write_file(
       ldif,
-      person(1, "Adele Vance", "adele@contoso.com") +
-          person(2, "Megan Bowen", "megan@contoso.com") +
-          person(3, "Global Admin", "ga@contoso.com") +
+      person(1, "Adele Vance", "adele@contoso.com", "Megan Bowen") +
+          person(2, "Megan Bowen", "megan@contoso.com", "") +
+          person(3, "Global Admin", "ga@contoso.com", "Adele Vance") +
+          person(4, "Sara Davis", "sara@contoso.com", "Adele Vance") +
+          person(5, "Lee Gu", "lee@contoso.com", "Global Admin") +
+          person(6, "Rob Young", "rob@contoso.com", "Global Admin") +
           "dn: CN=Sales,DC=contoso,DC=com\nobjectClass: group\ncn: Sales\n"
           "objectGUID:: EBESExQVFhcYGRobHB0eHw==\n"
-          "member: CN=Adele Vance,DC=contoso,DC=com\nmember: CN=Megan Bowen,DC=contoso,DC=com\n\n"
+          "member: CN=Adele Vance,DC=contoso,DC=com\nmember: CN=Megan Bowen,DC=contoso,DC=com\n"
+          "member: CN=Global Admin,DC=contoso,DC=com\n\n"
           "dn: CN=Leads,DC=contoso,DC=com\nobjectClass: group\ncn: Leads\n"
           "objectGUID:: QEFCQ0RFRkdISUpLTE1OTw==\n"
           "member: CN=Adele Vance,DC=contoso,DC=com\nmember: CN=Global "
@@ -457,7 +466,9 @@ TEST(QueryOptionsWalk, EveryRouteAppliesOrRefusesEveryOption) {
         if (option == "$orderby") value = (key.empty() ? "Id" : key) + " desc";
         if (option == "$expand") value = route.surface == Surface::kGraph ? "manager" : "Member";
         if (option == "$count" || option == "$inlinecount") value = "true";
-        if (option == "$search") value = "\"displayName:a\"";
+        if (option == "$search") value = "\"displayName:s\"";
+        // A count ($count routes answer a bare number): options that narrow it.
+        if (baseline.is_number() && option == "$filter") value = "startswith(displayName,'S')";
         if (option == "$format") value = "json";
         if (option == "$skiptoken" || option == "$deltatoken") value = "bogus";
         auto r = send(q, encode(option) + "=" + encode(value));
@@ -500,7 +511,11 @@ TEST(QueryOptionsWalk, EveryRouteAppliesOrRefusesEveryOption) {
         // Applied: the answer shows it.
         const std::vector<json> objects = objects_of(body);
         bool ok = true;
-        if (option == "$select") {
+        if (baseline.is_number()) {
+          // A count: the option narrows it.
+          ok = (option == "$filter" || option == "$search") && body.is_number() &&
+               body.get<int64_t>() > 0 && body.get<int64_t>() < baseline.get<int64_t>();
+        } else if (option == "$select") {
           // Graph's delta always names the object, selected or not.
           const bool delta =
               route.surface == Surface::kGraph && q.path.find("/delta") != std::string::npos;
@@ -532,8 +547,21 @@ TEST(QueryOptionsWalk, EveryRouteAppliesOrRefusesEveryOption) {
         } else if (option == "$count") {
           ok = body.contains("@odata.count") && body["@odata.count"] == base_objects.size();
         } else if (option == "$expand") {
-          for (const auto& o : objects) ok = ok && o.contains(value) && o[value].is_object();
-          ok = ok && !objects.empty();
+          // Graph leaves the manager out of a user who has none; some object must have it.
+          bool any = false;
+          for (const auto& o : objects) {
+            if (route.surface == Surface::kGraph && !o.contains(value)) continue;
+            ok = ok && o.contains(value) && (o[value].is_object() || o[value].is_array());
+            any = true;
+          }
+          ok = ok && any;
+        } else if (option == "$search") {
+          // "displayName:s": the people and groups with a word of their name starting so.
+          for (const auto& o : objects) {
+            std::string name = " " + lower(o.value("displayName", ""));
+            ok = ok && name.find(" s") != std::string::npos;
+          }
+          ok = ok && !objects.empty() && objects.size() < base_objects.size();
         } else {
           ok = false;  // a token named "bogus" cannot be applied
         }

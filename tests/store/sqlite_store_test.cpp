@@ -205,6 +205,7 @@ TEST(SqliteStoreFileTest, CustomPropertiesLiveInTheirOwnRowAndMigrateThere) {
   query("DROP TABLE app_redirect_uris");
   query("DROP TABLE authorization_codes");
   query("DROP TABLE browser_sessions");
+  query("DROP TABLE directory_member_changes");  // 22: groups' member changes
   query("PRAGMA user_version = 13");
   EXPECT_EQ(query("SELECT json_extract(props, '$.Team') FROM profiles WHERE id = " +
                   std::to_string(bob.id)),

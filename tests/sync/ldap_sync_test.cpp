@@ -256,6 +256,70 @@ TEST_F(LdapSyncTest, BadCredentialsAndUnreachableServersChangeNothing) {
 
 // A connector (connector.h): the tenant's stored source, with its OU scope and flows, is what
 // `upsync sync run` runs.
+// Graph's user fields flow from the directory as Azure AD Connect flows them (inetOrgPerson
+// preset: mobile, l, o, employeeNumber, uid, the DN's domain; co needs the friendlyCountry
+// class, which an inetOrgPerson cannot have), extension attributes by the connector's
+// [flows]; the sync stamp changes only when the user does.
+TEST_F(LdapSyncTest, GraphUserFieldsFlowFromTheDirectory) {
+  ldap_modify(
+      "dn: uid=user000508,ou=people,dc=example,dc=com\nchangetype: modify\n"
+      "add: mobile\nmobile: +1 555 0100508\n-\nadd: l\nl: Redmond\n-\n"
+      "add: o\no: Contoso Ltd\n-\n"
+      "add: employeeType\nemployeeType: contractor\n-\n");
+  const std::string pw = (data_.path() / "dc1.password").string();
+  std::ofstream(pw) << "secret\n";
+  const std::string doc = (data_.path() / "dc1.toml").string();
+  std::ofstream(doc) << "url = \"" << url()
+                     << "\"\nbind_dn = \"cn=admin,dc=example,dc=com\"\npassword_file = \"" << pw
+                     << "\"\nbase = \"dc=example,dc=com\"\npage_size = 100\n"
+                        "[flows]\nextensionAttribute1 = \"employeeType\"\n";
+  Out add = run({"connector", "add", "-t", "contoso", "dc1", "--file", doc});
+  ASSERT_EQ(add.code, 0) << add.err;
+  auto user = [&](const std::string& upn) {
+    Out list = run({"--json", "directory", "user", "list", "-t", "contoso"});
+    EXPECT_EQ(list.code, 0) << list.err;
+    for (auto& u : nlohmann::json::parse(list.out)) {
+      if (u["attributes"]["userPrincipalName"][0] == upn) return u["attributes"];
+    }
+    ADD_FAILURE() << upn << " is not in the cloud directory";
+    return nlohmann::json();
+  };
+  Out first = run({"--json", "sync", "run", "-t", "contoso"});
+  ASSERT_EQ(first.code, 0) << first.err;
+  nlohmann::json a = user("user000508@example.com");
+  EXPECT_EQ(a["mobile"], nlohmann::json({"+1 555 0100508"}));
+  EXPECT_EQ(a["city"], nlohmann::json({"Redmond"}));
+  EXPECT_EQ(a["companyName"], nlohmann::json({"Contoso Ltd"}));
+  EXPECT_EQ(a["employeeId"], nlohmann::json({"508"}));
+  EXPECT_EQ(a["onPremisesSamAccountName"], nlohmann::json({"user000508"}));
+  EXPECT_EQ(a["onPremisesUserPrincipalName"], nlohmann::json({"user000508@example.com"}));
+  EXPECT_EQ(a["onPremisesDomainName"], nlohmann::json({"example.com"}));
+  EXPECT_EQ(a["extensionAttribute1"], nlohmann::json({"contractor"}));
+  ASSERT_TRUE(a.contains("onPremisesLastSyncDateTime"));
+  const std::string stamp = a["onPremisesLastSyncDateTime"][0];
+  EXPECT_EQ(stamp.size(), 20u) << stamp;  // 2026-12-03T04:05:06Z, as Graph writes it
+  EXPECT_EQ(stamp.back(), 'Z');
+  EXPECT_FALSE(user("user000509@example.com").contains("mobile"));
+
+  // A full read that finds nothing changed changes nobody, the stamp included.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  Out again = run({"--json", "sync", "run", "-t", "contoso", "--full"});
+  ASSERT_EQ(again.code, 0) << again.err;
+  auto r = nlohmann::json::parse(again.out);
+  EXPECT_EQ(r["stages"][0]["updated"], 0) << again.out;
+  EXPECT_EQ(user("user000508@example.com")["onPremisesLastSyncDateTime"][0], stamp);
+
+  // A change moves the stamp.
+  ldap_modify(
+      "dn: uid=user000508,ou=people,dc=example,dc=com\nchangetype: modify\n"
+      "replace: l\nl: Seattle\n-\n");
+  Out changed = run({"--json", "sync", "run", "-t", "contoso", "--full"});
+  ASSERT_EQ(changed.code, 0) << changed.err;
+  a = user("user000508@example.com");
+  EXPECT_EQ(a["city"], nlohmann::json({"Seattle"}));
+  EXPECT_GT(a["onPremisesLastSyncDateTime"][0].get<std::string>(), stamp);
+}
+
 TEST_F(LdapSyncTest, AConnectorIsWhatSyncRunRunsWithItsScopeAndFlows) {
   const std::string pw = (data_.path() / "dc1.password").string();
   std::ofstream(pw) << "secret\n";

@@ -176,6 +176,40 @@ TEST(SyncMappingTest, MailStandsInWithoutAPrimaryProxyAddress) {
   EXPECT_EQ(email->values, std::vector<std::string>{"a@contoso.com"});
 }
 
+// Graph's user fields from an Active Directory user, as Azure AD Connect flows them.
+TEST(SyncMappingTest, GraphUserFieldsFlowFromActiveDirectory) {
+  std::string extra =
+      "sAMAccountName: adele\nmobile: +1 555 0101\nl: Redmond\nco: United States\n"
+      "company: Contoso Ltd\nemployeeID: E-42\notherMailbox: adele@home.example\n"
+      "otherMailbox: av@home.example\nextensionAttribute1: one\nextensionAttribute15: fifteen\n";
+  auto records = parse_ldif(ad_user(1, "adele@contoso.com", extra));
+  ASSERT_TRUE(records) << records.status().to_string();
+  auto u = cloud_user_from_entry(records->front());
+  ASSERT_TRUE(u) << u.status().to_string();
+  using V = std::vector<std::string>;
+  const std::map<std::string, V> expected = {
+      {"mobile", {"+1 555 0101"}},
+      {"city", {"Redmond"}},
+      {"country", {"United States"}},
+      {"companyName", {"Contoso Ltd"}},
+      {"employeeId", {"E-42"}},
+      {"otherMails", {"adele@home.example", "av@home.example"}},
+      {"onPremisesSamAccountName", {"adele"}},
+      {"onPremisesUserPrincipalName", {"adele@contoso.com"}},
+      {"onPremisesDomainName", {"contoso.com"}},
+      {"extensionAttribute1", {"one"}},
+      {"extensionAttribute15", {"fifteen"}},
+  };
+  for (const auto& [name, values] : expected) {
+    auto it = u->attributes.find(name);
+    ASSERT_NE(it, u->attributes.end()) << name;
+    EXPECT_EQ(it->second, values) << name;
+  }
+  EXPECT_FALSE(u->attributes.contains("extensionAttribute2"));
+  EXPECT_FALSE(u->attributes.contains("onPremisesLastSyncDateTime"))
+      << "stamped when written, not when read";
+}
+
 TEST(SyncMappingTest, SkipRulesOfSeed002) {
   DirectoryUser u;
   u.attributes = {{"userPrincipalName", {"a@b.c"}}, {"licensed", {"true"}}};
@@ -526,6 +560,7 @@ TEST_P(SqliteSyncTest, MigrationEightIndexesUsersSyncedBeforeIt) {
                                 "DROP TABLE people_search_tokens; DROP TABLE follows; "
                                 "DROP TABLE app_redirect_uris; DROP TABLE authorization_codes; "
                                 "DROP TABLE browser_sessions; "
+                                "DROP TABLE directory_member_changes; "
                                 "PRAGMA user_version = 7;",
                                 nullptr, nullptr, &error);
     EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");

@@ -17,7 +17,7 @@ namespace {
 
 // Stage 1 copies the cloud directory's fixed attribute set (not configurable, seed 002).
 bool in_store_set(std::string_view name) {
-  const auto& names = cloud_attribute_names();
+  const auto& names = store_attribute_names();
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
@@ -320,6 +320,10 @@ class SqliteDirectoryStore : public DirectoryStore {
       w->bind(7, attrs);
       w->bind(8, seq);
       UPSYNC_RETURN_IF_ERROR(w->run());
+      if (l == DirectoryLayer::kCloud) {
+        UPSYNC_RETURN_IF_ERROR(log_member_changes(
+            t, id, seq, live ? existing->members : std::vector<std::string>(), members));
+      }
       UPSYNC_RETURN_IF_ERROR(clear_members(t, l, id));
       UPSYNC_ASSIGN_OR_RETURN(auto* m, db_.prepare("INSERT INTO directory_group_members "
                                                    "(tenant_id, layer, group_id, member_id) "
@@ -572,6 +576,54 @@ class SqliteDirectoryStore : public DirectoryStore {
       "= ?1 AND layer = ?2 AND member_id = ?3 UNION SELECT m.group_id FROM "
       "directory_group_members m JOIN a ON m.member_id = a.id WHERE m.tenant_id = ?1 AND "
       "m.layer = ?2) SELECT id FROM a";
+
+  // Records the members `after` has and `before` has not (added), and the reverse
+  // (removed); both lists sorted.
+  Status log_member_changes(TenantId t, const std::string& group_id, int64_t seq,
+                            const std::vector<std::string>& before,
+                            const std::vector<std::string>& after) {
+    std::vector<std::string> added, removed;
+    std::set_difference(after.begin(), after.end(), before.begin(), before.end(),
+                        std::back_inserter(added));
+    std::set_difference(before.begin(), before.end(), after.begin(), after.end(),
+                        std::back_inserter(removed));
+    if (added.empty() && removed.empty()) return Status::ok();
+    UPSYNC_ASSIGN_OR_RETURN(auto* w, db_.prepare("INSERT INTO directory_member_changes "
+                                                 "(tenant_id, group_id, seq, member_id, removed) "
+                                                 "VALUES (?, ?, ?, ?, ?)"));
+    for (const auto* list : {&added, &removed}) {
+      for (const std::string& member : *list) {
+        w->bind(1, t);
+        w->bind(2, group_id);
+        w->bind(3, seq);
+        w->bind(4, member);
+        w->bind(5, list == &removed ? 1 : 0);
+        UPSYNC_RETURN_IF_ERROR(w->run());
+      }
+    }
+    return Status::ok();
+  }
+
+  Result<std::vector<MemberChange>> member_changes(TenantId t, std::string_view group_id,
+                                                   int64_t after_seq, int64_t upto_seq) override {
+    UPSYNC_ASSIGN_OR_RETURN(
+        auto* q, db_.prepare("SELECT member_id, removed FROM directory_member_changes WHERE "
+                             "tenant_id = ? AND group_id = ? AND seq > ? AND seq <= ? ORDER BY "
+                             "seq"));
+    q->bind(1, t);
+    q->bind(2, ascii_lower(group_id));
+    q->bind(3, after_seq);
+    q->bind(4, upto_seq);
+    std::map<std::string, bool> last;  // member id -> removed, the latest change winning
+    while (true) {
+      UPSYNC_ASSIGN_OR_RETURN(bool row, q->step());
+      if (!row) break;
+      last[std::string(q->column_text(0))] = q->column_int(1) != 0;
+    }
+    std::vector<MemberChange> out;
+    for (auto& [id, removed] : last) out.push_back({id, removed});
+    return out;
+  }
 
   Status clear_members(TenantId t, DirectoryLayer l, const std::string& group_id) {
     UPSYNC_ASSIGN_OR_RETURN(auto* d, db_.prepare("DELETE FROM directory_group_members WHERE "

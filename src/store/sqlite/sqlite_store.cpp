@@ -475,6 +475,19 @@ CREATE TABLE browser_sessions (
   PRIMARY KEY (tenant_id, session_key)
 ) WITHOUT ROWID;
 )sql",
+    // 22: each change of a cloud group's direct members (src/directory/directory_store.h
+    // member_changes), at the sequence of the group's change, for Graph's groups/delta
+    // (members@delta).
+    R"sql(
+CREATE TABLE directory_member_changes (
+  tenant_id INTEGER NOT NULL,
+  group_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  member_id TEXT NOT NULL,
+  removed INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, group_id, seq, member_id)
+) WITHOUT ROWID;
+)sql",
 };
 
 // A profile's columns, from kProfileTables: its row in profiles, then its custom row (NULLs
