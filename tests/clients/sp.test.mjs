@@ -429,6 +429,7 @@ test("following with sp.social and sp.profiles", async () => {
   await user.social.stopFollowing({ ActorType: 0, AccountName: megan });
   assert.equal(await user.profiles.amIFollowing(megan), false);
   assert.deepEqual(await user.social.my.followed(1), []);
+});
 
 test("sp.batched(): several profile reads, a changeset of writes, a failing part alone", async () => {
   const user = sp(await up.userToken("contoso", app, "adele@contoso.com", "adele-password"),
