@@ -123,7 +123,7 @@ Result<std::optional<BrowserSession>> find_browser_session(SignInStore& store, T
     return std::optional<BrowserSession>();
   }
   UPSYNC_ASSIGN_OR_RETURN(auto found, store.session(tenant, session_key(cookie_value)));
-  if (!found) return found;
+  if (!found) return std::optional<BrowserSession>();
   // An expired row is left for purge_sessions (each sign-in runs it): this runs inside a
   // GET's read snapshot, where nothing is written.
   if (now - found->created_at >= policy.absolute_seconds ||
