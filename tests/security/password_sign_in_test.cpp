@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -145,7 +146,7 @@ TEST_F(PasswordSignInTest, TheLockoutEndsAfterItsWindow) {
 // A wrong password took 121 ms and an unknown account 0.4 ms: timing told which accounts
 // exist. Now both hash once at the same cost and answer the same words.
 TEST_F(PasswordSignInTest, AnUnknownAccountAndAWrongPasswordAnswerAlike) {
-  const int kEach = 10;
+  const int kEach = 16;
   for (int i = 0; i < kEach; ++i) set_password("known" + std::to_string(i) + "@contoso.com");
   Server srv(dir_);
   ASSERT_GT(srv.port(), 0) << srv.log();
@@ -164,8 +165,13 @@ TEST_F(PasswordSignInTest, AnUnknownAccountAndAWrongPasswordAnswerAlike) {
     known_ms.push_back(k.ms);
     unknown_ms.push_back(u.ms);
   }
-  double known = testing::median(known_ms), unknown = testing::median(unknown_ms);
-  std::printf("wrong password: median %.1f ms; unknown account: median %.1f ms\n", known, unknown);
+  // The fastest of each is the cost of the work itself: other processes sharing the cores
+  // (the suite runs in parallel) only ever add to a sample, which moved medians 50% apart.
+  double known = *std::min_element(known_ms.begin(), known_ms.end());
+  double unknown = *std::min_element(unknown_ms.begin(), unknown_ms.end());
+  std::printf("wrong password: fastest %.1f ms (median %.1f); unknown account: fastest %.1f ms "
+              "(median %.1f)\n",
+              known, testing::median(known_ms), unknown, testing::median(unknown_ms));
   EXPECT_LT(std::abs(known - unknown), 0.35 * std::max(known, unknown));
 }
 
