@@ -5,18 +5,10 @@
 // every page go to build/test-artifacts/pages/ (or $UPSYNC_ARTIFACTS), which CI keeps.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
 import { PublicClientApplication, CryptoProvider } from "@azure/msal-node";
+import { checkAccessibility, launchBrowser, newPage as openPage, shot } from "./lib/browser.mjs";
 import { Upsync } from "./lib/upsync.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const artifacts = process.env.UPSYNC_ARTIFACTS
-  ? join(process.env.UPSYNC_ARTIFACTS, "pages")
-  : resolve(here, "../../build/test-artifacts/pages");
-const chromiumPath = process.env.UPSYNC_CHROMIUM ?? "/usr/bin/chromium";
 const redirectUri = "http://localhost:3000/redirect";
 const adele = "i:0#.f|membership|adele@contoso.com";
 
@@ -25,7 +17,6 @@ let browser;
 let app;
 
 before(async () => {
-  mkdirSync(artifacts, { recursive: true });
   up.cli("tenant", "create", "contoso", "--kind", "online");
   app = up.cli("--json", "app", "add", "--tenant", "contoso", "web-app",
     "--redirect-uri", redirectUri);
@@ -36,11 +27,7 @@ before(async () => {
   up.cli("profile", "create", "--tenant", "contoso", adele, "--set", "PreferredName=Adele Vance",
     "--set", "WorkEmail=adele@contoso.com");
   await up.start();
-  browser = await chromium.launch({
-    executablePath: chromiumPath, headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-      "--disable-background-networking", "--disable-component-update", "--no-first-run"],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
@@ -48,19 +35,7 @@ after(async () => {
   await up.stop();
 });
 
-// A fresh browser profile that trusts the test's self-signed certificate.
-async function newPage() {
-  const context = await browser.newContext({ ignoreHTTPSErrors: true });
-  const page = await context.newPage();
-  const problems = [];
-  page.on("console", (m) => { if (m.type() === "error") problems.push(m.text()); });
-  page.on("pageerror", (e) => problems.push(e.message));
-  return { context, page, problems };
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
-}
+const newPage = () => openPage(browser);
 
 test("sign-in answers a wrong password in the form, then the right one shows who is signed in", async () => {
   const { context, page, problems } = await newPage();
@@ -70,6 +45,7 @@ test("sign-in answers a wrong password in the form, then the right one shows who
   await page.waitForURL(/\/_layouts\/15\/Authenticate\.aspx\?Source=/);
   await page.waitForSelector("#username");
   await shot(page, "01-sign-in");
+  assert.equal((await checkAccessibility(page, "sign-in")).serious, 0);
 
   await page.fill("#username", "adele@contoso.com");
   await page.fill("#password", "not-her-password");
@@ -88,6 +64,7 @@ test("sign-in answers a wrong password in the form, then the right one shows who
   assert.equal(await page.textContent("#name"), "Adele Vance");
   assert.equal(await page.textContent("#role"), "user");
   await shot(page, "03-home-signed-in");
+  assert.equal((await checkAccessibility(page, "home")).serious, 0);
 
   const cookies = await context.cookies();
   const session = cookies.find((c) => c.name === "__Host-upsync-contoso");
