@@ -1,47 +1,20 @@
 #include "http/admin_routes.h"
 
 #include <regex>
+#include <vector>
 
 #include "auth/browser_sign_in.h"
 #include "auth/credentials.h"
 #include "bulkimport/job.h"
 #include "core/property_json.h"
+#include "core/text.h"
+#include "http/admin_route_table.h"
 #include "sync/run_history.h"
 #include "sync/scheduler.h"
 
 namespace upsync {
 
 namespace {
-
-enum class Who { kAnyone, kSignedIn, kTenantManager, kGlobalAdmin };
-
-struct AdminRoute {
-  const char* method;
-  const char* path;  // OpenAPI template: /admin/v1/properties/{name}
-  const char* summary;
-  Who who;
-  int success;  // the HTTP status of a success
-  Status (*handler)(Call&);
-};
-
-Status require(const Call& call, Who who) {
-  if (who == Who::kAnyone) return Status::ok();
-  UPSYNC_ASSIGN_OR_RETURN(Principal p, call.caller());
-  if (who == Who::kTenantManager && !p.manages_tenant()) {
-    return permission_denied(p.describe() +
-                             " may not manage the tenant: this needs a global admin, a "
-                             "SharePoint admin or an app");
-  }
-  // Apps belong to the tenant and only a global admin manages them: an app that could register
-  // apps would mint credentials that outlive its own removal (issue 15). An app a global admin
-  // registered stays when that admin leaves, as in Azure AD.
-  if (who == Who::kGlobalAdmin && p.role != Role::kGlobalAdmin) {
-    return permission_denied(p.describe() +
-                             " may not manage apps: this needs a global admin (apps may not "
-                             "register, list or remove apps)");
-  }
-  return Status::ok();
-}
 
 Status me(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(Principal who, call.caller());
@@ -75,12 +48,27 @@ Status list_properties(Call& call) {
   return Status::ok();
 }
 
+// The member a refusal of custom_property_from_json names ("'type': unknown data type"), or
+// "name" for the store's refusals of the name (taken, or not a valid name).
+std::string refused_member(const Status& status) {
+  const std::string& m = status.message();
+  if (m.starts_with("'")) {
+    size_t end = m.find('\'', 1);
+    if (end != std::string::npos) return m.substr(1, end - 1);
+  }
+  if (status.code() == StatusCode::kAlreadyExists || m.starts_with("custom property name")) {
+    return "name";
+  }
+  return "";
+}
+
 Status add_property(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, json_body(call.req));
-  UPSYNC_ASSIGN_OR_RETURN(PropertyDefinition d, custom_property_from_json(body));
-  UPSYNC_ASSIGN_OR_RETURN(PropertyDefinition added,
-                          call.store.add_custom_property(call.tenant.id, d));
-  write_json(call.res, 201, property_json(added));
+  auto d = custom_property_from_json(body);
+  if (!d) return write_field_error(call, refused_member(d.status()), d.status());
+  auto added = call.store.add_custom_property(call.tenant.id, *d);
+  if (!added) return write_field_error(call, refused_member(added.status()), added.status());
+  write_json(call.res, 201, property_json(*added));
   return Status::ok();
 }
 
@@ -111,9 +99,11 @@ Status list_apps(Call& call) {
 
 Status add_app(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, json_body(call.req));
-  if (!body.is_object() || !body.contains("name") || !body["name"].is_string()) {
-    return invalid_argument(
-        "request body: 'name' (a string) is required, e.g. {\"name\":\"hr-sync\"}");
+  if (!body.is_object()) return invalid_argument("request body: expected a JSON object");
+  if (!body.contains("name") || !body["name"].is_string() ||
+      trim(body["name"].get<std::string>()).empty()) {
+    return write_field_error(
+        call, "name", "request body: 'name' (a string) is required, e.g. {\"name\":\"hr-sync\"}");
   }
   std::vector<std::string> uris;
   for (const auto& [key, value] : body.items()) {
@@ -123,18 +113,24 @@ Status add_app(Call& call) {
                               "' (an app takes 'name' and 'redirectUris')");
     }
     if (!value.is_array()) {
-      return invalid_argument("request body: 'redirectUris' must be an array of strings");
+      return write_field_error(call, "redirectUris",
+                               "request body: 'redirectUris' must be an array of strings");
     }
     for (const auto& uri : value) {
       if (!uri.is_string()) {
-        return invalid_argument("request body: 'redirectUris' must be an array of strings");
+        return write_field_error(call, "redirectUris",
+                                 "request body: 'redirectUris' must be an array of strings");
       }
       uris.push_back(uri.get<std::string>());
     }
   }
-  UPSYNC_ASSIGN_OR_RETURN(NewApp made,
-                          register_app_with_redirect_uris(call.store, call.tenant,
-                                                          body["name"].get<std::string>(), uris));
+  auto registered = register_app_with_redirect_uris(call.store, call.tenant,
+                                                    body["name"].get<std::string>(), uris);
+  if (!registered && registered.status().code() == StatusCode::kInvalidArgument) {
+    // The name is checked above: what the registration refuses is a redirect URI.
+    return write_field_error(call, "redirectUris", registered.status());
+  }
+  UPSYNC_ASSIGN_OR_RETURN(NewApp made, std::move(registered));
   nlohmann::json j = app_json(made.app);
   j["redirectUris"] = uris;
   j["clientSecret"] = made.secret;
@@ -355,12 +351,64 @@ std::string regex_for(const std::string& templ) {
   return "^" + std::regex_replace(escaped, kParam, "([^/]+)") + "$";
 }
 
+// Every row: this file's, then the other files' (admin_route_table.h).
+const std::vector<AdminRoute>& all_routes() {
+  static const std::vector<AdminRoute> kAll = [] {
+    std::vector<AdminRoute> all(std::begin(kRoutes), std::end(kRoutes));
+    for (auto rows : {admin_profile_routes(), admin_people_routes()}) {
+      all.insert(all.end(), rows.begin(), rows.end());
+    }
+    return all;
+  }();
+  return kAll;
+}
+
 }  // namespace
+
+Status require_caller(const Call& call, Who who) {
+  if (who == Who::kAnyone) return Status::ok();
+  UPSYNC_ASSIGN_OR_RETURN(Principal p, call.caller());
+  if (who == Who::kTenantManager && !p.manages_tenant()) {
+    return permission_denied(p.describe() +
+                             " may not manage the tenant: this needs a global admin, a "
+                             "SharePoint admin or an app");
+  }
+  // Apps belong to the tenant and only a global admin manages them: an app that could register
+  // apps would mint credentials that outlive its own removal (issue 15). An app a global admin
+  // registered stays when that admin leaves, as in Azure AD.
+  if (who == Who::kGlobalAdmin && p.role != Role::kGlobalAdmin) {
+    return permission_denied(p.describe() +
+                             " may not manage apps: this needs a global admin (apps may not "
+                             "register, list or remove apps)");
+  }
+  // A role is what every other check reads: whoever could set one could make themselves a
+  // global admin, so only a global admin sets roles and passwords.
+  if (who == Who::kPeopleAdmin && p.role != Role::kGlobalAdmin) {
+    return permission_denied(p.describe() +
+                             " may not set people's roles or passwords: this needs a global "
+                             "admin");
+  }
+  return Status::ok();
+}
+
+Status write_field_error(Call& call, std::string_view target, const Status& status) {
+  if (target.empty()) return status;  // about no one field: the admin API's usual answer
+  write_json(call.res, http_status_for(status),
+             {{"error",
+               {{"code", std::string(status_code_name(status.code()))},
+                {"message", status.message()},
+                {"target", std::string(target)}}}});
+  return Status::ok();
+}
+
+Status write_field_error(Call& call, std::string_view target, std::string_view message) {
+  return write_field_error(call, target, invalid_argument(std::string(message)));
+}
 
 nlohmann::json admin_openapi(const std::string& server_url) {
   nlohmann::json paths = nlohmann::json::object();
   static const std::regex kParam(R"(\{([^}]+)\})");
-  for (const AdminRoute& r : kRoutes) {
+  for (const AdminRoute& r : all_routes()) {
     std::string method = r.method;
     for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     nlohmann::json op = {
@@ -379,7 +427,7 @@ nlohmann::json admin_openapi(const std::string& server_url) {
     }
     if (!params.empty()) op["parameters"] = params;
     if (r.who != Who::kAnyone) op["security"] = {{{"bearer", nlohmann::json::array()}}};
-    if (method == "post" || method == "put") {
+    if (method == "post" || method == "put" || method == "patch") {
       op["requestBody"] = {{"required", false},
                            {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}};
     }
@@ -400,13 +448,13 @@ nlohmann::json admin_openapi(const std::string& server_url) {
 }
 
 void add_admin_routes(Router& router) {
-  for (const AdminRoute& r : kRoutes) {
+  for (const AdminRoute& r : all_routes()) {
     Who who = r.who;
     auto handler = r.handler;
     router.add(r.method, regex_for(r.path), Surface::kAdmin,
                who == Who::kAnyone ? Access::kPublic : Access::kSignedIn,
                [who, handler](Call& call) -> Status {
-                 UPSYNC_RETURN_IF_ERROR(require(call, who));
+                 UPSYNC_RETURN_IF_ERROR(require_caller(call, who));
                  return handler(call);
                });
   }

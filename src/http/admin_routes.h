@@ -16,6 +16,18 @@
 //   GET    /admin/v1/sync/schedule          how often `serve` runs the sync
 //   PUT    /admin/v1/sync/schedule          {"intervalSeconds": N | null}
 //   GET    /admin/v1/import/jobs            bulk import jobs with their progress
+//   GET    /admin/v1/profiles               profiles, a page at a time, by a property's value
+//   POST   /admin/v1/profiles               create a profile (server tenants)
+//   GET    /admin/v1/profiles/{id}          one profile
+//   PATCH  /admin/v1/profiles/{id}          change the properties directory sync does not write
+//   DELETE /admin/v1/profiles/{id}          remove a profile (server tenants)
+//   POST   /admin/v1/properties/{name}/clear  remove every value of a custom property
+//   GET    /admin/v1/people                 people who sign in with a password (global admin)
+//   PUT    /admin/v1/people/{upn}           set a person's role and/or password
+//   DELETE /admin/v1/people/{upn}           remove a person's password
+// A refused field is named in the error's "target" (admin_route_table.h), for the admin pages
+// (admin_pages.h) to show the message beside it. The routes live in admin_routes.cpp,
+// admin_profiles.cpp and admin_people.cpp, each a table of rows (admin_route_table.h).
 // Admins (global and SharePoint) and apps manage the tenant; only a global admin or an app
 // manages apps; users get 403.
 #pragma once

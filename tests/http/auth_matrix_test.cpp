@@ -55,6 +55,7 @@ const std::vector<RouteCase>& routes() {
       {"GET", "/admin/v1/tenant", "", Needs::kManager, 200},
       {"GET", "/admin/v1/properties", "", Needs::kManager, 200},
       {"POST", "/admin/v1/properties", R"({"name":"P{who}"})", Needs::kManager, 201},
+      {"POST", "/admin/v1/properties/Q{who}/clear", "{}", Needs::kManager, 200},
       {"DELETE", "/admin/v1/properties/Q{who}", "", Needs::kManager, 204},
       {"GET", "/admin/v1/apps", "", Needs::kGlobalAdmin, 200},
       {"POST", "/admin/v1/apps", R"({"name":"a-{who}"})", Needs::kGlobalAdmin, 201},
@@ -67,6 +68,20 @@ const std::vector<RouteCase>& routes() {
       {"GET", "/admin/v1/sync/runs", "", Needs::kManager, 200},
       {"POST", "/admin/v1/sync/runs", R"({"dryRun":true})", Needs::kManager, 201},
       {"GET", "/admin/v1/sync/runs/1", "", Needs::kManager, 200},
+      // Profiles (admin_profiles.cpp): contoso is an online tenant, so a manager's create or
+      // delete passes the role check and is then refused by the tenant's kind (409).
+      {"GET", "/admin/v1/profiles", "", Needs::kManager, 200},
+      {"GET", "/admin/v1/profiles/1", "", Needs::kManager, 200},
+      {"PATCH", "/admin/v1/profiles/1", R"({"properties":{"AboutMe":"set by {who}"}})",
+       Needs::kManager, 200},
+      {"POST", "/admin/v1/profiles", R"({"accountName":"i:0#.f|membership|p-{who}@contoso.com"})",
+       Needs::kManager, 409},
+      {"DELETE", "/admin/v1/profiles/1", "", Needs::kManager, 409},
+      // People (admin_people.cpp): roles and passwords are a global admin's alone.
+      {"GET", "/admin/v1/people", "", Needs::kGlobalAdmin, 200},
+      {"PUT", "/admin/v1/people/p-{who}@contoso.com", R"({"role":"user","password":"pa55word!x"})",
+       Needs::kGlobalAdmin, 200},
+      {"DELETE", "/admin/v1/people/p-{who}@contoso.com", "", Needs::kGlobalAdmin, 204},
       {"GET", "/admin/v1/import/jobs", "", Needs::kManager, 200},
       {"GET", "/v1.0/users", "", Needs::kAnyone, 200},
       {"GET", "/v1.0/users?$select=id&$filter=accountEnabled%20eq%20true", "", Needs::kAnyone, 200},
