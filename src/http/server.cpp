@@ -17,6 +17,7 @@
 
 #include "auth/token_signer.h"
 #include "http/access_log.h"
+#include "http/admin_pages.h"
 #include "http/admin_routes.h"
 #include "http/authorize_routes.h"
 #include "http/graph_routes.h"
@@ -148,6 +149,7 @@ void add_routes(Router& router) {
   add_authorize_routes(router);
   add_page_routes(router);
   add_admin_routes(router);
+  add_admin_page_routes(router);
   add_sharepoint_routes(router);
   add_graph_routes(router);
 }
