@@ -20,6 +20,9 @@ const pages = [
   ["index.html", "overview"], ["profiles.html", "profiles"], ["properties.html", "properties"],
   ["apps.html", "apps"], ["tenant.html", "tenant"],
 ];
+// Values that would run or render as markup if a page put them into HTML.
+const hostileName = "<b id=bold>Mallory</b>";
+const hostileHtml = "<img id=pwn src=x onerror=\"window.pwned=1\">";
 const adminUrl = (file, tenant = "contoso") =>
   `${up.origin}/tenants/${tenant}/_layouts/15/upsync/admin/${file}`;
 
@@ -38,7 +41,9 @@ before(async () => {
   departments.forEach((dept, i) => {
     up.cli("profile", "create", "--tenant", "contoso",
       `i:0#.f|membership|person${i + 1}@contoso.com`, "--set", `Department=${dept}`,
-      "--set", `PreferredName=Person ${i + 1}`, ...(i < 2 ? ["--set", "CostCenter=4711"] : []));
+      "--set", `PreferredName=${i === 5 ? hostileName : `Person ${i + 1}`}`,
+      ...(i < 2 ? ["--set", "CostCenter=4711"] : []),
+      ...(i === 5 ? ["--set", `AboutMe=${hostileHtml}`] : []));
   });
   await up.start();
   browser = await launchBrowser();
@@ -171,6 +176,20 @@ test("profiles: search, page, open, edit; a wrong-typed value is shown beside it
   await context.close();
 });
 
+test("profile values are shown as text, never as markup", async () => {
+  const { context, page, problems } = await signedIn("ga@contoso.com", "profiles.html");
+  await readyPage(page);
+  assert.match(await page.textContent("#list"), /<b id=bold>Mallory<\/b>/);
+  await page.click("button[aria-label='Open i:0#.f|membership|person6@contoso.com']");
+  await page.waitForSelector("#edit-section:not([hidden])");
+  assert.equal(await page.inputValue("#prop-AboutMe"), hostileHtml);
+  assert.equal(await page.$("#bold"), null);
+  assert.equal(await page.$("#pwn"), null);
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test("profiles on a server tenant: create (a missing account beside its field) and delete", async () => {
   const { context, page } = await signedIn("admin@farm.local", "profiles.html", "farm");
   await readyPage(page);
@@ -288,6 +307,7 @@ test("a SharePoint admin sees why apps and people are not theirs to manage", asy
   assert.match(await page.textContent("#apps-error"), /needs a global admin/);
   assert.match(await page.textContent("#people-error"), /needs a global admin/);
   assert.equal(await page.isVisible("#add-app"), false);
+  assert.equal(await page.isVisible("#people"), false);
   await shot(page, "admin-16-apps-sharepoint-admin");
   await context.close();
 });

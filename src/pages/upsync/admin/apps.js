@@ -35,20 +35,20 @@ async function showPeople() {
 }
 
 // Runs a section's first load; a refusal (a SharePoint admin) is shown in the section, whose
-// forms are then hidden: the API would refuse them too.
-async function section(load, errorBox, form) {
+// table and form are then hidden: the API would refuse the form too.
+async function section(load, errorBox, ...parts) {
   try {
     await load();
   } catch (err) {
     if (err.status !== 403) throw err;
     showError(errorBox, err);
-    form.hidden = true;
+    for (const part of parts) part.hidden = true;
   }
 }
 
 run(async () => {
-  await Promise.all([start(), section(showApps, $("apps-error"), $("add-app")),
-    section(showPeople, $("people-error"), $("set-person"))]);
+  await Promise.all([start(), section(showApps, $("apps-error"), $("apps"), $("add-app")),
+    section(showPeople, $("people-error"), $("people"), $("set-person"))]);
   bindFieldForm($("add-app"), async (form) => {
     const redirectUris = form.get("redirectUris").split("\n").map((u) => u.trim()).filter((u) => u);
     const made = await api("POST", "/admin/v1/apps", { name: form.get("name"), redirectUris });
