@@ -121,13 +121,22 @@ test("every admin page: screenshot, accessibility, weight and time to interactiv
   await context.close();
 });
 
-test("overview shows the live request counts and the tenant's figures", async () => {
+test("overview shows the tenant's figures, the last sync run and live request counts", async () => {
+  const token = await up.userToken("contoso", app, "spa@contoso.com", password);
+  const ran = await straight(token, "POST", "/admin/v1/sync/runs", { dryRun: true });
+  assert.equal(ran.status, 201, JSON.stringify(ran.body));
   const { context, page } = await signedIn("spa@contoso.com");
   await readyPage(page);
   const facts = await page.textContent("#tenant-facts");
   assert.match(facts, /Profiles\s*6/);
-  assert.match(await page.textContent("#requests"), /200/);
-  assert.match(await page.textContent("#sync-facts"), /Last run/);
+  assert.match(await page.textContent("#sync-facts"), new RegExp(`Last run#${ran.body.id}, succeeded \\(dry run\\)`));
+  // Live: the count of 200s rises by itself (the page's own reads), without a reload.
+  const ok = async () => Number((await page.textContent(
+    "#requests tbody tr:first-child td:last-child")).replace(/\D/g, ""));
+  const before = await ok();
+  await page.waitForFunction((n) => Number(document.querySelector(
+    "#requests tbody tr:first-child td:last-child").textContent.replace(/\D/g, "")) > n, before,
+  { timeout: 12000 });
   await context.close();
 });
 
