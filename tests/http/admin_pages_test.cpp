@@ -56,6 +56,33 @@ TEST_F(AdminPagesTest, APersonWhoIsNotAnAdminGetsA403PageSayingSo) {
   }
 }
 
+TEST_F(AdminPagesTest, AnAppOrABadTokenGetsNoAdminPage) {
+  // An app is not a person at a browser: it manages the tenant through the API, not here.
+  std::string out = dir_.str() + "/robot.json";
+  ASSERT_EQ(std::system((testing::binary() + " --data-dir " + data() +
+                         " --json app add -t contoso robot > " + out)
+                            .c_str()),
+            0);
+  auto robot = nlohmann::json::parse(testing::read_file(out));
+  auto t = cli_->Post("/contoso/oauth2/v2.0/token",
+                      httplib::Params{{"grant_type", "client_credentials"},
+                                      {"client_id", robot["clientId"]},
+                                      {"client_secret", robot["clientSecret"]},
+                                      {"scope", "https://contoso.sharepoint.com/.default"}});
+  ASSERT_TRUE(t && t->status == 200);
+  auto r = get(kAdmin + "index.html", nlohmann::json::parse(t->body)["access_token"]);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403);
+  EXPECT_EQ(r->body.find("<nav"), std::string::npos);
+  // Another tenant's admin, and a forged token, get no page either.
+  for (const std::string& tok : {token("ga@farm.local", "farm"), std::string("not.a.token")}) {
+    r = get(kAdmin + "index.html", tok);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401) << r->body;
+    EXPECT_EQ(r->body.find("<nav"), std::string::npos);
+  }
+}
+
 TEST_F(AdminPagesTest, AdminsGetEveryPageWithTheSameNavigation) {
   const std::regex link(R"re(<li><a href="([a-z]+\.html)"[^>]*>([^<]+)</a></li>)re");
   for (const std::string who : {"ga@contoso.com", "spa@contoso.com"}) {

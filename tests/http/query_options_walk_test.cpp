@@ -51,6 +51,7 @@ const std::vector<Request>& samples() {
   static const std::vector<Request> kSamples = {
       {"GET", "/sites/hr/_api/web/siteusers", ""},
       {"GET", "/_layouts/15/upsync/upsync.js", ""},
+      {"GET", "/_layouts/15/upsync/admin/index.html", ""},
       {"GET", "/sites/hr/_api/web/siteusers/getbyid(1)", ""},
       {"GET", "/sites/hr/_api/web/currentuser", ""},
       {"GET", "/sites/hr/_api/web/siteuserinfolist", ""},
@@ -359,8 +360,11 @@ TEST(QueryOptionsWalk, EveryRouteAppliesOrRefusesEveryOption) {
   // The captures: the object a segment names.
   auto fill = [&](const std::string& so_far) -> std::optional<std::string> {
     if (so_far.empty() || so_far == "/") return "contoso";  // /{tenant}/oauth2/...
-    static const std::map<std::string, std::string> kBySegment = {
-        {"users", "adele@contoso.com"}, {"properties", "AboutMe"}, {"runs", "1"}};
+    static const std::map<std::string, std::string> kBySegment = {{"users", "adele@contoso.com"},
+                                                                  {"properties", "AboutMe"},
+                                                                  {"runs", "1"},
+                                                                  {"profiles", "1"},
+                                                                  {"people", "adele@contoso.com"}};
     std::string last = so_far.substr(so_far.rfind('/', so_far.size() - 2) + 1);
     if (last.ends_with("/")) last.pop_back();
     if (last == "groups") return group_id;
