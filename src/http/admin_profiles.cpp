@@ -1,7 +1,8 @@
 // The admin API's profile routes (admin_routes.h), behind the admin pages' Profiles and
-// Properties pages: list profiles with paging and a filter by property, read one, change its
-// properties that directory sync does not write, create and delete one on server tenants;
-// clear a custom property's values so that it can be removed.
+// Properties pages: list profiles with paging and a filter by property (or find them as the
+// people picker does), read one, change its properties that directory sync does not write,
+// create and delete one on server tenants; clear a custom property's values so that it can be
+// removed.
 //
 // A refused value is answered with "target", the property it is about (admin_route_table.h),
 // and nothing is written: every change of a request is checked against the schema before the
@@ -12,6 +13,7 @@
 #include "core/property_json.h"
 #include "core/text.h"
 #include "http/admin_route_table.h"
+#include "sites/people_search.h"
 
 namespace upsync {
 
@@ -75,15 +77,42 @@ Status only_params(const Call& call, std::initializer_list<std::string_view> kno
   return Status::ok();
 }
 
+// ?search=text: the people whose name, title, e-mail or account has a word starting with it
+// (the people picker's index, sites/people_search.h), at most `limit`, in its order; a search
+// narrows, so it has no further page.
+Status search_profiles(Call& call, const ProfileSchema& schema, int limit) {
+  if (call.req.has_param("after") || call.req.has_param("property")) {
+    return invalid_argument(
+        "query parameter 'search' goes alone (with top): it does not page or filter by a "
+        "property");
+  }
+  const std::string text(trim(call.req.get_param_value("search")));
+  if (text.empty()) {
+    return invalid_argument(
+        "query parameter 'search': give the start of a name, e-mail or account");
+  }
+  UPSYNC_ASSIGN_OR_RETURN(auto search, open_people_search_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(auto found, search->search(call.tenant.id, text, kPickerUsers, limit));
+  nlohmann::json arr = nlohmann::json::array();
+  for (const PickerEntry& e : found) {
+    UPSYNC_ASSIGN_OR_RETURN(Profile p,
+                            call.store.profile(call.tenant.id, {ProfileKeyKind::kId, e.principal}));
+    arr.push_back(profile_json(p, schema));
+  }
+  write_json(call.res, 200, {{"value", arr}, {"nextAfter", nullptr}});
+  return Status::ok();
+}
+
 Status list_profiles(Call& call) {
-  UPSYNC_RETURN_IF_ERROR(only_params(call, {"top", "after", "property", "value"},
-                                     "expected top, after, property and value"));
+  UPSYNC_RETURN_IF_ERROR(only_params(call, {"top", "after", "property", "value", "search"},
+                                     "expected top, after, property and value, or search"));
   ProfileQuery q;
   UPSYNC_ASSIGN_OR_RETURN(auto top, number_param(call, "top", 1, kLargestPage));
   UPSYNC_ASSIGN_OR_RETURN(auto after, number_param(call, "after", 0, INT64_MAX));
   q.limit = top ? static_cast<int>(*top) : kDefaultPage;
   q.after_id = after.value_or(0);
   UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, call.store.schema(call.tenant.id));
+  if (call.req.has_param("search")) return search_profiles(call, schema, q.limit);
   if (call.req.has_param("property") != call.req.has_param("value")) {
     return invalid_argument(
         "query parameters 'property' and 'value' go together: filter by a property's value, "
@@ -284,7 +313,7 @@ Status clear_property(Call& call) {
 const AdminRoute kRows[] = {
     {"GET", "/admin/v1/profiles",
      "Profiles by id, a page at a time (?top=N&after=id), filtered by a property's value "
-     "(?property=P&value=V)",
+     "(?property=P&value=V), or found by the start of a name, e-mail or account (?search=T)",
      Who::kTenantManager, 200, list_profiles},
     {"POST", "/admin/v1/profiles",
      "Create a profile (server tenants): {\"accountName\":..,\"properties\":{..}}",

@@ -144,6 +144,11 @@ test("profiles: search, page, open, edit; a wrong-typed value is shown beside it
   const { context, page, problems } = await signedIn("ga@contoso.com", "profiles.html");
   await readyPage(page);
   assert.equal(await page.locator("#list tbody tr").count(), 6);
+  await page.fill("#find-search", "person3@");
+  await page.click("#find button[type=submit]");
+  await page.waitForFunction(() => document.querySelectorAll("#list tbody tr").length === 1);
+  assert.match(await page.textContent("#list tbody"), /person3@contoso\.com/);
+  await page.fill("#find-search", "");
   await page.selectOption("#find-property", "Department");
   await page.fill("#find-value", "Sales");
   await page.click("#find button[type=submit]");

@@ -54,10 +54,26 @@ TEST_F(AdminProfilesTest, ListsAPageAtATimeAndFiltersByAProperty) {
   for (const auto& p : page["value"]) EXPECT_EQ(p["properties"]["Department"], "Sales");
 }
 
+TEST_F(AdminProfilesTest, FindsPeopleAsThePeoplePickerDoes) {
+  auto [st, page] = call("GET", "/admin/v1/profiles?search=C%40contoso", ga_);
+  ASSERT_EQ(st, 200) << page;
+  ASSERT_EQ(page["value"].size(), 1u) << page;
+  EXPECT_EQ(page["value"][0]["accountName"], "i:0#.f|membership|c@contoso.com");
+  EXPECT_TRUE(page["nextAfter"].is_null());
+  std::tie(st, page) = call("GET", "/admin/v1/profiles?search=nobody-like-this", ga_);
+  ASSERT_EQ(st, 200) << page;
+  EXPECT_EQ(page["value"].size(), 0u);
+  for (const char* q : {"?search=", "?search=%20", "?search=a&after=1",
+                        "?search=a&property=Department&value=Sales"}) {
+    std::tie(st, page) = call("GET", std::string("/admin/v1/profiles") + q, ga_);
+    EXPECT_EQ(st, 400) << q << " " << page;
+  }
+}
+
 TEST_F(AdminProfilesTest, RefusesQueriesItWouldNotApply) {
   for (const char* q :
        {"?top=0", "?top=501", "?top=x", "?after=-1", "?property=Department", "?value=Sales",
-        "?search=ada", "?$filter=Department%20eq%20'Sales'", "?$top=2"}) {
+        "?find=ada", "?$filter=Department%20eq%20'Sales'", "?$top=2"}) {
     auto [st, body] = call("GET", std::string("/admin/v1/profiles") + q, ga_);
     EXPECT_EQ(st, 400) << q << " " << body;
     EXPECT_EQ(body["error"]["code"], "InvalidArgument") << q;

@@ -1,4 +1,5 @@
-// Profiles: find them (all, or those where a property has a value), a page at a time; open
+// Profiles: find them (all, those where a property has a value, or by the start of a name as
+// the people picker finds people), a page at a time; open
 // one and change the properties directory sync does not write, each checked by the store with
 // its refusal shown beside its field; create and delete profiles on server tenants (an online
 // tenant's come from its directory).
@@ -15,6 +16,7 @@ const byName = (name) => schema.find((p) => p.name === name);
 function listPath() {
   const params = new URLSearchParams({ top: String(kPageSize) });
   if (query.after) params.set("after", String(query.after));
+  if (query.search) params.set("search", query.search);
   if (query.property) {
     params.set("property", query.property);
     params.set("value", query.value);
@@ -35,8 +37,9 @@ async function showList() {
   if (!page.value.length) {
     body.append(el("tr", {}, el("td", { colspan: 5, class: "muted" }, "No profile matches.")));
   }
-  $("list-caption").textContent = query.property
-    ? `Profiles where ${query.property} is “${query.value}”` : "All profiles, by id";
+  $("list-caption").textContent = query.search ? `Profiles found by “${query.search}”`
+    : query.property ? `Profiles where ${query.property} is “${query.value}”`
+      : "All profiles, by id";
   $("next-page").disabled = page.nextAfter === null;
   $("next-page").dataset.after = page.nextAfter ?? "";
   $("first-page").disabled = !query.after;
@@ -106,7 +109,8 @@ run(async () => {
     api("GET", "/admin/v1/tenant"), api("GET", "/admin/v1/properties"), start(), showList()]);
   $("find-property").append(...schema.map((p) => el("option", { value: p.name }, p.name)));
   bindFieldForm($("find"), async (form) => {
-    query = { after: 0, property: form.get("property"), value: form.get("value") };
+    query = { after: 0, search: form.get("search").trim(), property: form.get("property"),
+      value: form.get("value") };
     await showList();
   });
   $("next-page").addEventListener("click", act(async () => {
