@@ -16,7 +16,8 @@
 //   GET    /admin/v1/sync/schedule          how often `serve` runs the sync
 //   PUT    /admin/v1/sync/schedule          {"intervalSeconds": N | null}
 //   GET    /admin/v1/import/jobs            bulk import jobs with their progress
-//   GET    /admin/v1/profiles               profiles, a page at a time, by a property's value
+//   GET    /admin/v1/profiles               profiles, a page at a time, by a property's value,
+//                                           or by the start of a name (?search=)
 //   POST   /admin/v1/profiles               create a profile (server tenants)
 //   GET    /admin/v1/profiles/{id}          one profile
 //   PATCH  /admin/v1/profiles/{id}          change the properties directory sync does not write
