@@ -16,6 +16,11 @@
 //   GET    /admin/v1/sync/schedule          how often `serve` runs the sync
 //   PUT    /admin/v1/sync/schedule          {"intervalSeconds": N | null}
 //   GET    /admin/v1/import/jobs            bulk import jobs with their progress
+//   GET    /admin/v1/import/jobs/{id}[/log] one job, its log lines       (admin_jobs.h)
+//   GET|PUT /admin/v1/sync/connector, POST .../connector/test, GET /admin/v1/sync/progress
+//                                            the connector and the live run (admin_sync.h)
+//   POST /admin/v1/sync/runs also takes allowDeletions: true, to let one run pass the
+//   deletion threshold.
 // Admins (global and SharePoint) and apps manage the tenant; only a global admin or an app
 // manages apps; users get 403.
 #pragma once

@@ -68,6 +68,16 @@ const std::vector<RouteCase>& routes() {
       {"POST", "/admin/v1/sync/runs", R"({"dryRun":true})", Needs::kManager, 201},
       {"GET", "/admin/v1/sync/runs/1", "", Needs::kManager, 200},
       {"GET", "/admin/v1/import/jobs", "", Needs::kManager, 200},
+      {"GET", "/admin/v1/import/jobs/{job}", "", Needs::kManager, 200},
+      {"GET", "/admin/v1/import/jobs/{job}/log", "", Needs::kManager, 200},
+      // The connector (admin_sync.h): set, read, tested (nothing listens on port 1, so a
+      // manager gets as far as connecting: 503), and the live run's progress.
+      {"PUT", "/admin/v1/sync/connector",
+       R"({"toml":"type = \"ldap\"\nurl = \"ldap://127.0.0.1:1\"\nbase = \"dc=example,dc=com\"\n"})",
+       Needs::kManager, 200},
+      {"GET", "/admin/v1/sync/connector", "", Needs::kManager, 200},
+      {"POST", "/admin/v1/sync/connector/test", "{}", Needs::kManager, 503},
+      {"GET", "/admin/v1/sync/progress", "", Needs::kManager, 200},
       {"GET", "/v1.0/users", "", Needs::kAnyone, 200},
       {"GET", "/v1.0/users?$select=id&$filter=accountEnabled%20eq%20true", "", Needs::kAnyone, 200},
       {"GET", "/v1.0/users/delta", "", Needs::kAnyone, 200},
