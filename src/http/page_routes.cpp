@@ -36,8 +36,10 @@ Status file(Call& call) { return serve_file(call, call.match[1].str()); }
 
 void add_page_routes(Router& router) {
   router.add("GET", R"(^/_layouts/15/upsync/?$)", Surface::kPlain, Access::kPublic, home);
-  router.add("GET", R"(^/_layouts/15/upsync/([A-Za-z0-9_-]+\.[a-z]+)$)", Surface::kPlain,
-             Access::kPublic, file);
+  // admin/: the administration pages, static like the rest (the admin API they call decides
+  // who may do what).
+  router.add("GET", R"(^/_layouts/15/upsync/((?:admin/)?[A-Za-z0-9_-]+\.[a-z]+)$)",
+             Surface::kPlain, Access::kPublic, file);
 }
 
 }  // namespace upsync
