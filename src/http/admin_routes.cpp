@@ -7,6 +7,7 @@
 #include "auth/credentials.h"
 #include "bulkimport/job.h"
 #include "core/property_json.h"
+#include "core/text.h"
 #include "http/admin_jobs.h"
 #include "http/admin_sync.h"
 #include "sync/run_history.h"
@@ -204,10 +205,27 @@ Status list_runs(Call& call) {
     }
     limit = std::stoi(top);
   }
+  // summary=true: the counts without the change lines (a history page needs no 1,000 lines
+  // per stage and run).
+  bool summary = false;
+  if (call.req.has_param("summary")) {
+    const std::string v = call.req.get_param_value("summary");
+    if (v != "true" && v != "false") {
+      return invalid_argument("query parameter 'summary': expected true or false, got '" +
+                              quote_for_message(v, 20) + "'");
+    }
+    summary = v == "true";
+  }
   UPSYNC_ASSIGN_OR_RETURN(auto runs_store, open_sync_run_store(call.store));
   UPSYNC_ASSIGN_OR_RETURN(auto runs, runs_store->list(call.tenant.id, limit));
   nlohmann::json arr = nlohmann::json::array();
-  for (const auto& r : runs) arr.push_back(sync_run_json(r));
+  for (const auto& r : runs) {
+    nlohmann::json j = sync_run_json(r);
+    if (summary) {
+      for (auto& stage : j["stages"]) stage.erase("changes");
+    }
+    arr.push_back(std::move(j));
+  }
   write_json(call.res, 200, {{"value", arr}});
   return Status::ok();
 }
@@ -332,7 +350,8 @@ const AdminRoute kRoutes[] = {
     {"DELETE", "/admin/v1/apps/{clientId}/certificates/{thumbprint}",
      "Remove a certificate; the app's tokens stop working within 2 s", Who::kGlobalAdmin, 204,
      remove_certificate},
-    {"GET", "/admin/v1/sync/runs", "Sync runs, newest first (?top=N)", Who::kTenantManager, 200,
+    {"GET", "/admin/v1/sync/runs",
+     "Sync runs, newest first (?top=N, ?summary=true: no change lines)", Who::kTenantManager, 200,
      list_runs},
     {"POST", "/admin/v1/sync/runs",
      "Run the sync now: cloud directory to profiles (body: full, dryRun, stage)",

@@ -322,6 +322,22 @@ test("an admin sets the connector, runs a dry run, runs it for real, and allows 
   assert.ok(Number(top[3]) >= ldapUsers, top.join());
   await shot(page, "admin-sync-04");
 
+  // A changed title in the directory: the dry run shows the profile's before → after.
+  execFileSync("ldapmodify", ["-x", "-H", `ldap://127.0.0.1:${ldapPort}`, "-D",
+    "cn=admin,dc=example,dc=com", "-w", "secret"], {
+    input: "dn: uid=user000007,ou=people,dc=example,dc=com\nchangetype: modify\n" +
+      "replace: title\ntitle: Chief Sync Officer\n",
+  });
+  await page.click("#run-dry");
+  await page.waitForSelector("#diff:not([hidden])", { timeout: 120000 });
+  const updated = await page.$$eval("#diff-rows tr.updated", (rows) =>
+    rows.map((r) => [...r.cells].map((c) => c.textContent)));
+  const profileRow = updated.find((cells) => cells[0] === "store-to-profiles");
+  assert.ok(profileRow, JSON.stringify(updated));
+  assert.equal(profileRow[2], "i:0#.f|membership|user000007@example.com");
+  assert.match(profileRow[3], /Title: Title 7 → Chief Sync Officer/);
+  await shot(page, "admin-sync-04b");
+
   // Every user leaves the scope: more deletions than the threshold stop the run.
   await page.fill("#toml", connector("(uid=nobody)"));
   await page.click("#save-connector");

@@ -131,6 +131,13 @@ TEST_F(AdminSyncTest, AConnectorIsSetTestedRunDryThenForReal) {
   ASSERT_EQ(st4, 201) << real;
   EXPECT_EQ(real["stages"][0]["added"], kUsers);
   EXPECT_EQ(call("GET", "/admin/v1/sync/runs", spa).second["value"].size(), 2u);
+  // A history page asks for the counts without the change lines.
+  auto [st5, summary] = call("GET", "/admin/v1/sync/runs?summary=true", spa);
+  ASSERT_EQ(st5, 200) << summary;
+  ASSERT_EQ(summary["value"].size(), 2u);
+  for (const auto& s : summary["value"][0]["stages"]) EXPECT_FALSE(s.contains("changes")) << s;
+  EXPECT_EQ(summary["value"][0]["stages"][0]["added"], kUsers);
+  EXPECT_EQ(call("GET", "/admin/v1/sync/runs?summary=yes", spa).first, 400);
   // Nothing runs now.
   EXPECT_EQ(call("GET", "/admin/v1/sync/progress", spa).second,
             nlohmann::json({{"running", false}}));

@@ -67,7 +67,10 @@ function showDiff(run) {
       tr.className = kKinds[line[0]] ?? "";
       cell(tr, stage.stage);
       cell(tr, kKinds[line[0]] ?? line[0]);
-      cell(tr, line.slice(2));
+      // An updated profile's line names what changed: "account (Title: a → b, ...)".
+      const detail = line[0] === "~" ? /^(.*?) \((.*→.*)\)$/.exec(line.slice(2)) : null;
+      cell(tr, detail ? detail[1] : line.slice(2));
+      cell(tr, detail ? detail[2] : "");
       rows.push(tr);
     }
   }
@@ -95,6 +98,7 @@ let lastOptions = null;
 async function run(options) {
   showError($("run-error"), null);
   $("threshold").hidden = true;
+  $("diff").hidden = true;
   busy(true);
   lastOptions = options;
   const done = api("POST", "/admin/v1/sync/runs", options);
@@ -118,7 +122,7 @@ async function run(options) {
 }
 
 async function listRuns() {
-  const runs = (await api("GET", "/admin/v1/sync/runs?top=20")).value;
+  const runs = (await api("GET", "/admin/v1/sync/runs?top=20&summary=true")).value;
   $("runs").replaceChildren(...runs.map((r) => {
     const tr = document.createElement("tr");
     const t = sum(r);
