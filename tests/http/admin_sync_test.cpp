@@ -5,7 +5,11 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
+#include <chrono>
+#include <iostream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "http/server_process.h"
 #include "test_support.h"
@@ -164,6 +168,38 @@ TEST_F(AdminSyncTest, ADeletionThresholdStopIsAllowedOnce) {
   auto [st3, bad] = call("POST", "/admin/v1/sync/runs", ga, R"({"allowDeletions":"yes"})");
   EXPECT_EQ(st3, 400) << bad;
   EXPECT_EQ(bad["error"]["message"], "request body: 'allowDeletions' must be true or false");
+}
+
+TEST_F(AdminSyncTest, ARunInProgressShowsItsStages) {
+  const std::string ga = token("ga@contoso.com");
+  ASSERT_EQ(call("PUT", "/admin/v1/sync/connector", ga, put_body(document())).first, 200);
+  std::atomic<bool> ended = false;
+  std::thread runner([&] {
+    httplib::Client other("127.0.0.1", srv_->port());
+    other.set_read_timeout(120);
+    auto r = other.Post("/tenants/contoso/admin/v1/sync/runs", {{"Authorization", "Bearer " + ga}},
+                        "{}", "application/json");
+    EXPECT_TRUE(r && r->status == 201) << (r ? r->body : "");
+    ended = true;
+  });
+  // Polled while the run runs: running, with each stage's count as it goes.
+  bool seen_running = false;
+  nlohmann::json last;
+  while (!ended) {
+    auto [st, p] = call("GET", "/admin/v1/sync/progress", ga);
+    ASSERT_EQ(st, 200) << p;
+    if (p["running"] == true) {
+      seen_running = true;
+      EXPECT_EQ(p["dryRun"], false);
+      for (const auto& s : p["stages"]) EXPECT_LE(s["done"], s["total"]) << p;
+      if (!p["stages"].empty()) last = p;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  runner.join();
+  EXPECT_TRUE(seen_running);
+  std::cout << "progress seen while the run ran: " << last.dump() << "\n";
+  EXPECT_EQ(call("GET", "/admin/v1/sync/progress", ga).second["running"], false);
 }
 
 TEST_F(AdminSyncTest, ABrokenDocumentIsRefusedWithWhereAndChangesNothing) {
