@@ -1,5 +1,6 @@
 #include "http/admin_routes.h"
 
+#include <climits>
 #include <regex>
 #include <vector>
 
@@ -9,6 +10,8 @@
 #include "core/property_json.h"
 #include "core/text.h"
 #include "http/admin_route_table.h"
+#include "http/admin_jobs.h"
+#include "http/admin_sync.h"
 #include "sync/run_history.h"
 #include "sync/scheduler.h"
 
@@ -197,10 +200,27 @@ Status list_runs(Call& call) {
     }
     limit = std::stoi(top);
   }
+  // summary=true: the counts without the change lines (a history page needs no 1,000 lines
+  // per stage and run).
+  bool summary = false;
+  if (call.req.has_param("summary")) {
+    const std::string v = call.req.get_param_value("summary");
+    if (v != "true" && v != "false") {
+      return invalid_argument("query parameter 'summary': expected true or false, got '" +
+                              quote_for_message(v, 20) + "'");
+    }
+    summary = v == "true";
+  }
   UPSYNC_ASSIGN_OR_RETURN(auto runs_store, open_sync_run_store(call.store));
   UPSYNC_ASSIGN_OR_RETURN(auto runs, runs_store->list(call.tenant.id, limit));
   nlohmann::json arr = nlohmann::json::array();
-  for (const auto& r : runs) arr.push_back(sync_run_json(r));
+  for (const auto& r : runs) {
+    nlohmann::json j = sync_run_json(r);
+    if (summary) {
+      for (auto& stage : j["stages"]) stage.erase("changes");
+    }
+    arr.push_back(std::move(j));
+  }
   write_json(call.res, 200, {{"value", arr}});
   return Status::ok();
 }
@@ -215,17 +235,22 @@ Status start_run(Call& call) {
       options.only_stage = value.get<int>();
       continue;
     }
-    if (key != "full" && key != "dryRun") {
+    if (key != "full" && key != "dryRun" && key != "allowDeletions") {
       return invalid_argument("request body: unknown member '" + key +
-                              "' (expected full, dryRun, stage)");
+                              "' (expected full, dryRun, stage, allowDeletions)");
     }
     if (!value.is_boolean())
       return invalid_argument("request body: '" + key + "' must be true or false");
   }
   options.full = body.value("full", false);
   options.dry_run = body.value("dryRun", false);
-  UPSYNC_ASSIGN_OR_RETURN(
-      SyncRun run, run_and_record(call.store, call.tenant, nullptr, options, "api", "cloud"));
+  // Allowing a run that the deletion threshold stopped, once (Azure AD Connect's
+  // Disable-ADSyncExportDeletionThreshold, for one run): this run deletes what it finds gone.
+  if (body.value("allowDeletions", false)) options.deletion_threshold = INT_MAX;
+  options.progress = begin_live_sync(call.tenant.id, options.dry_run);
+  auto recorded = run_and_record(call.store, call.tenant, nullptr, options, "api", "cloud");
+  end_live_sync(call.tenant.id);
+  UPSYNC_ASSIGN_OR_RETURN(SyncRun run, std::move(recorded));
   // A refused run (e.g. a server tenant) is recorded and answered as 409 with its record.
   nlohmann::json j = sync_run_json(run);
   if (!run.succeeded) {
@@ -285,17 +310,7 @@ Status list_jobs(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(auto jobs, open_job_store(call.store));
   UPSYNC_ASSIGN_OR_RETURN(auto list, jobs->list(call.tenant.id));
   nlohmann::json arr = nlohmann::json::array();
-  for (const auto& j : list) {
-    arr.push_back({{"JobId", j.job_id},
-                   {"State", import_job_state_name(j.state)},
-                   {"Error", import_job_error_name(j.error)},
-                   {"ErrorMessage", j.error_message},
-                   {"SourceUri", j.source_uri},
-                   {"LogFolderUri", j.log_folder_uri},
-                   {"recordsDone", j.records_done},
-                   {"createdAt", j.created_at},
-                   {"updatedAt", j.updated_at}});
-  }
+  for (const auto& j : list) arr.push_back(admin_job_json(j));
   write_json(call.res, 200, {{"value", arr}});
   return Status::ok();
 }
@@ -330,7 +345,8 @@ const AdminRoute kRoutes[] = {
     {"DELETE", "/admin/v1/apps/{clientId}/certificates/{thumbprint}",
      "Remove a certificate; the app's tokens stop working within 2 s", Who::kGlobalAdmin, 204,
      remove_certificate},
-    {"GET", "/admin/v1/sync/runs", "Sync runs, newest first (?top=N)", Who::kTenantManager, 200,
+    {"GET", "/admin/v1/sync/runs",
+     "Sync runs, newest first (?top=N, ?summary=true: no change lines)", Who::kTenantManager, 200,
      list_runs},
     {"POST", "/admin/v1/sync/runs",
      "Run the sync now: cloud directory to profiles (body: full, dryRun, stage)",
@@ -343,6 +359,20 @@ const AdminRoute kRoutes[] = {
      put_schedule},
     {"GET", "/admin/v1/import/jobs", "Bulk import jobs with their progress", Who::kTenantManager,
      200, list_jobs},
+    {"GET", "/admin/v1/import/jobs/{id}", "One bulk import job with its progress",
+     Who::kTenantManager, 200, admin_get_job},
+    {"GET", "/admin/v1/import/jobs/{id}/log", "The lines of a bulk import job's log",
+     Who::kTenantManager, 200, admin_get_job_log},
+    {"GET", "/admin/v1/sync/connector", "The tenant's connector (TOML)", Who::kTenantManager, 200,
+     admin_get_connector},
+    {"PUT", "/admin/v1/sync/connector",
+     "Set the tenant's connector (body: name, toml); the server's operator keeps the connection "
+     "keys of one with a password",
+     Who::kTenantManager, 200, admin_put_connector},
+    {"POST", "/admin/v1/sync/connector/test", "Connect and bind with the tenant's connector",
+     Who::kTenantManager, 200, admin_test_connector},
+    {"GET", "/admin/v1/sync/progress", "The sync run in progress, stage by stage",
+     Who::kTenantManager, 200, admin_sync_progress},
 };
 
 std::string regex_for(const std::string& templ) {

@@ -29,6 +29,11 @@
 // A refused field is named in the error's "target" (admin_route_table.h), for the admin pages
 // (admin_pages.h) to show the message beside it. The routes live in admin_routes.cpp,
 // admin_profiles.cpp and admin_people.cpp, each a table of rows (admin_route_table.h).
+//   GET    /admin/v1/import/jobs/{id}[/log] one job, its log lines       (admin_jobs.h)
+//   GET|PUT /admin/v1/sync/connector, POST .../connector/test, GET /admin/v1/sync/progress
+//                                            the connector and the live run (admin_sync.h)
+//   POST /admin/v1/sync/runs also takes allowDeletions: true, to let one run pass the
+//   deletion threshold.
 // Admins (global and SharePoint) and apps manage the tenant; only a global admin or an app
 // manages apps; users get 403.
 #pragma once

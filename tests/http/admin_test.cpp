@@ -106,8 +106,9 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
     }
   }
   // 15, an app's certificates (list, add, remove), profiles (list, create, read, change,
-  // delete, clear a property's values) and people (list, set, remove).
-  EXPECT_EQ(operations, 27);
+  // delete, clear a property's values), people (list, set, remove), a job and its log, the
+  // connector (read, set, test) and the live sync progress.
+  EXPECT_EQ(operations, 33);
   // And a path the document does not list is not served.
   auto [st, body] = call("GET", "/admin/v1/connectors", ga);
   EXPECT_EQ(st, 404);

@@ -83,6 +83,16 @@ const std::vector<RouteCase>& routes() {
        Needs::kGlobalAdmin, 200},
       {"DELETE", "/admin/v1/people/p-{who}@contoso.com", "", Needs::kGlobalAdmin, 204},
       {"GET", "/admin/v1/import/jobs", "", Needs::kManager, 200},
+      {"GET", "/admin/v1/import/jobs/{job}", "", Needs::kManager, 200},
+      {"GET", "/admin/v1/import/jobs/{job}/log", "", Needs::kManager, 200},
+      // The connector (admin_sync.h): set, read, tested (nothing listens on port 1, so a
+      // manager gets as far as connecting: 503), and the live run's progress.
+      {"PUT", "/admin/v1/sync/connector",
+       R"({"toml":"type = \"ldap\"\nurl = \"ldap://127.0.0.1:1\"\nbase = \"dc=example,dc=com\"\n"})",
+       Needs::kManager, 200},
+      {"GET", "/admin/v1/sync/connector", "", Needs::kManager, 200},
+      {"POST", "/admin/v1/sync/connector/test", "{}", Needs::kManager, 503},
+      {"GET", "/admin/v1/sync/progress", "", Needs::kManager, 200},
       {"GET", "/v1.0/users", "", Needs::kAnyone, 200},
       {"GET", "/v1.0/users?$select=id&$filter=accountEnabled%20eq%20true", "", Needs::kAnyone, 200},
       {"GET", "/v1.0/users/delta", "", Needs::kAnyone, 200},

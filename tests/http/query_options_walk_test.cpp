@@ -372,6 +372,7 @@ TEST(QueryOptionsWalk, EveryRouteAppliesOrRefusesEveryOption) {
     // Routes that take no option: any id reaches them (the refusal comes before the lookup).
     if (last == "certificates") return std::string(40, 'A');
     if (last == "members") return group_id;
+    if (last == "jobs") return std::string("00000000-0000-4000-8000-000000000000");
     if (auto it = kBySegment.find(last); it != kBySegment.end()) return it->second;
     return std::nullopt;
   };

@@ -685,6 +685,21 @@ TEST_P(SyncTest, DryRunWritesNothing) {
   EXPECT_EQ(*store_->count_profiles(tenant_.id), 0);
 }
 
+TEST_P(SyncTest, AnUpdatedProfilesLineNamesEachChangeBeforeAndAfter) {
+  ASSERT_TRUE(sync(kDirectory));
+  std::string changed = kDirectory;
+  changed.replace(changed.find("title: PM"), 9, "title: Principal PM");
+  SyncOptions dry;
+  dry.dry_run = true;
+  auto r = sync(changed, dry);
+  ASSERT_TRUE(r) << r.status().to_string();
+  const auto& lines = stage(*r, "store-to-profiles").changes;
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0],
+            "~ i:0#.f|membership|vesa@contoso.com (SPS-JobTitle: PM \u2192 Principal PM, Title: PM "
+            "\u2192 Principal PM)");
+}
+
 TEST_P(SyncTest, BadEntriesAreRefusedWithTheirLineAndNothingChanges) {
   ASSERT_TRUE(sync(kDirectory));
   const int64_t seq = *store_->last_seq(tenant_.id);
