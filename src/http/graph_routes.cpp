@@ -17,6 +17,7 @@
 #include "http/graph_query.h"
 #include "http/graph_user.h"
 #include "http/graph_writes.h"
+#include "http/photo_routes.h"
 
 namespace upsync {
 
@@ -822,6 +823,7 @@ Status users_delta(Call& call) {
 void add_graph_routes(Router& router) {
   using namespace graph;
   add_graph_batch_routes(router);
+  add_graph_photo_routes(router);
   add_graph_org_routes(router);
   // The query options each handler applies; the router refuses the others with
   // Request_UnsupportedQuery, and list_collection narrows them per collection ($orderby and

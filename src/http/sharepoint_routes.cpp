@@ -10,6 +10,7 @@
 #include "core/claims.h"
 #include "core/text.h"
 #include "http/json_writer.h"
+#include "http/photo_routes.h"
 #include "http/sharepoint_batch.h"
 #include "http/sharepoint_common.h"
 #include "http/sharepoint_permissions.h"
@@ -551,7 +552,7 @@ Status people_manager(Call& call) {
   if (std::optional<Status> done = sp_people_manager_following(call, m)) return *done;
   std::string name = ascii_lower(m.name);
   if (name == "setmyprofilepicture") {
-    return sp_not_supported(call, m.name, "upsync stores no profile pictures");
+    return method == "POST" ? sp_set_my_profile_picture(call) : wrong("POST");
   }
   if (name == "editprofilelink") {
     return sp_not_supported(call, m.name, "upsync has no profile editing page yet");
@@ -579,6 +580,7 @@ void add_sharepoint_routes(Router& router) {
   add_sharepoint_permission_routes(router);
   add_sharepoint_file_routes(router);
   add_sharepoint_tenant_routes(router);
+  add_sharepoint_photo_routes(router);
 }
 
 }  // namespace upsync

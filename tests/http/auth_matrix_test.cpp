@@ -38,6 +38,11 @@ struct RouteCase {
 };
 
 const httplib::Headers kEventual = {{"ConsistencyLevel", "eventual"}};
+// A 1x1 GIF, the body of the photo uploads.
+const std::string kGif(
+    "GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00"
+    "\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00;",
+    43);
 
 // Every route of the admin API and the token-protected routes of the other surfaces.
 const std::vector<RouteCase>& routes() {
@@ -313,6 +318,19 @@ const std::vector<RouteCase>& routes() {
        "/_api/sp.userprofiles.peoplemanager/stopfollowing(@v)?%40v=%27i%3A0%23.f%7Cmembership%7C"
        "followee%40contoso.com%27",
        "", Needs::kAnyone, 200, 403},
+      // Photos (photo_routes.h): a person changes their own, admins and apps anyone's; every
+      // caller reads them. Each row runs for every caller before the next: Adele's photo is
+      // there for the reads, and each person removes the photo they put.
+      {"PUT", "/v1.0/me/photo/$value", kGif, Needs::kAnyone, 200, 400},
+      {"GET", "/v1.0/users/adele@contoso.com/photo/$value", "", Needs::kAnyone, 200},
+      {"GET", "/v1.0/users/adele@contoso.com/photo", "", Needs::kAnyone, 200},
+      {"GET", "/v1.0/users/adele@contoso.com/photos", "", Needs::kAnyone, 200},
+      {"GET", "/sites/my/User%20Photos/Profile%20Pictures/adele_40contoso_2Ecom_MThumb.jpg", "",
+       Needs::kAnyone, 200},
+      {"PUT", "/v1.0/users/ga@contoso.com/photo/$value", kGif, Needs::kManager, 200},
+      {"DELETE", "/v1.0/me/photo/$value", "", Needs::kAnyone, 204, 400},
+      {"POST", "/_api/SP.UserProfiles.PeopleManager/SetMyProfilePicture", kGif, Needs::kAnyone, 200,
+       403},
   };
   return kRoutes;
 }
@@ -613,10 +631,12 @@ TEST(AuthMatrix, EveryRouteRefusesWhomItShouldAndServesTheRest) {
       std::string path = "/tenants/contoso" + fill(r.path);
       httplib::Headers headers = r.headers;
       if (!c.token.empty()) headers.emplace("Authorization", "Bearer " + c.token);
+      // The photo rows send an image; the others JSON.
+      const char* type = r.body.starts_with("GIF8") ? "image/gif" : "application/json";
       auto send = [&]() -> httplib::Result {
-        if (r.method == "POST") return http.Post(path, headers, fill(r.body), "application/json");
+        if (r.method == "POST") return http.Post(path, headers, fill(r.body), type);
         if (r.method == "DELETE") return http.Delete(path, headers);
-        if (r.method == "PUT") return http.Put(path, headers, fill(r.body), "application/json");
+        if (r.method == "PUT") return http.Put(path, headers, fill(r.body), type);
         if (r.method == "PATCH") return http.Patch(path, headers, fill(r.body), "application/json");
         return http.Get(path, headers);
       };

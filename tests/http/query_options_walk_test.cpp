@@ -360,11 +360,14 @@ TEST(QueryOptionsWalk, EveryRouteAppliesOrRefusesEveryOption) {
   // The captures: the object a segment names.
   auto fill = [&](const std::string& so_far) -> std::optional<std::string> {
     if (so_far.empty() || so_far == "/") return "contoso";  // /{tenant}/oauth2/...
-    static const std::map<std::string, std::string> kBySegment = {{"users", "adele@contoso.com"},
-                                                                  {"properties", "AboutMe"},
-                                                                  {"runs", "1"},
-                                                                  {"profiles", "1"},
-                                                                  {"people", "adele@contoso.com"}};
+    static const std::map<std::string, std::string> kBySegment = {
+        {"users", "adele@contoso.com"},
+        {"properties", "AboutMe"},
+        {"runs", "1"},
+        {"profiles", "1"},
+        {"people", "adele@contoso.com"},
+        {"photos", "96X96"},
+        {"Profile Pictures", "adele_40contoso_2Ecom_MThumb.jpg"}};
     std::string last = so_far.substr(so_far.rfind('/', so_far.size() - 2) + 1);
     if (last.ends_with("/")) last.pop_back();
     if (last == "groups") return group_id;

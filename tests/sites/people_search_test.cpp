@@ -227,7 +227,8 @@ TEST_P(PeopleSearchMigrationTest, TheMigrationIndexesWhatWasStoredBefore) {
   ASSERT_TRUE(
       db.exec("DROP TABLE people_search_entries; DROP TABLE people_search_tokens; "
               "DROP TABLE follows; DROP TABLE app_redirect_uris; DROP TABLE authorization_codes; "
-              "DROP TABLE browser_sessions; DROP TABLE directory_member_changes; PRAGMA "
+              "DROP TABLE browser_sessions; DROP TABLE directory_member_changes; "
+              "DROP TABLE refresh_tokens; PRAGMA "
               "user_version = 18;"));
   search_.reset();
   store_.reset();

@@ -488,6 +488,26 @@ CREATE TABLE directory_member_changes (
   PRIMARY KEY (tenant_id, group_id, seq, member_id)
 ) WITHOUT ROWID;
 )sql",
+    // 23: refresh tokens (src/auth/sign_in_store.h), as their SHA-256 only; a used one stays
+    // until its expiry so that a replay is recognised and revokes its family.
+    R"sql(
+CREATE TABLE refresh_tokens (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  token_key TEXT NOT NULL,
+  family TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  upn TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  token_generation INTEGER NOT NULL,
+  issued_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, token_key)
+) WITHOUT ROWID;
+CREATE INDEX refresh_tokens_by_family ON refresh_tokens (tenant_id, family);
+CREATE INDEX refresh_tokens_by_upn ON refresh_tokens (tenant_id, upn);
+CREATE INDEX refresh_tokens_by_expiry ON refresh_tokens (expires_at);
+)sql",
 };
 
 // A profile's columns, from kProfileTables: its row in profiles, then its custom row (NULLs
