@@ -74,6 +74,7 @@ nlohmann::json summary_json(const ExportSummary& s, const std::string& out) {
 struct ExportArgs {
   std::string tenant, out, id_type = "PrincipalName", id_property = "IdName", audience;
   std::vector<std::string> properties;
+  int page_size = ExportOptions{}.page_size;
 };
 
 void add_export_options(CLI::App* cmd, ExportArgs& a) {
@@ -85,6 +86,8 @@ void add_export_options(CLI::App* cmd, ExportArgs& a) {
                   "how the online side finds users: PrincipalName (the UPN), Email or CloudId");
   cmd->add_option("--id-property", a.id_property, "the name of the id member in the file");
   cmd->add_option("--audience", a.audience, "export only the members of this audience");
+  cmd->add_option("--page-size", a.page_size, "profiles read at a time (memory use)")
+      ->check(CLI::Range(1, 100000));
 }
 
 Result<ExportSummary> run_export(CliContext& ctx, const ExportArgs& a, const std::string& out) {
@@ -96,6 +99,7 @@ Result<ExportSummary> run_export(CliContext& ctx, const ExportArgs& a, const std
   opt.properties = a.properties;
   opt.id_type = id_type;
   opt.id_property = a.id_property;
+  opt.page_size = a.page_size;
   return export_profile_values(*store, t.id, opt, out);
 }
 
@@ -105,7 +109,6 @@ struct PushArgs {
   std::vector<std::string> maps;
   uint64_t chunk_bytes = 10 * 1024 * 1024;
   double poll = 5, wait = 0;
-  bool multi_value = false;
 };
 
 void add_push_options(CLI::App* cmd, PushArgs& a, bool with_file_and_map) {
@@ -137,9 +140,6 @@ void add_push_options(CLI::App* cmd, PushArgs& a, bool with_file_and_map) {
                   "stop following the job after this many seconds (0: until it ends); a rerun "
                   "resumes")
       ->check(CLI::Range(0.0, 1e7));
-  cmd->add_flag("--multi-value", a.multi_value,
-                "send multi-value properties as JSON arrays through upsync's import extension "
-                "(the online side must be upsync; SharePoint Online refuses them)");
 }
 
 Result<std::string> client_secret(const PushArgs& a) {
@@ -234,8 +234,9 @@ Status run_push(CliContext& ctx, PushOptions opt) {
     for (const auto& f : r->log) print_log_head(*ctx.out, f, r->job.log_folder_uri);
   }
   if (!r->job.ended()) {
-    return unavailable("import job " + r->job.job_id + " is still " + state_name(r->job.state) +
-                       " after the wait; run the same push again to keep following it");
+    return failed_precondition("import job " + r->job.job_id + " is still " +
+                               state_name(r->job.state) +
+                               " after the wait; run the same push again to keep following it");
   }
   if (r->job.state != 4) {
     return failed_precondition("import job " + r->job.job_id + " ended in Error (" +
@@ -261,7 +262,6 @@ Result<PushOptions> push_options(const PushArgs& a) {
   opt.chunk_bytes = a.chunk_bytes;
   opt.poll_seconds = a.poll;
   opt.wait_seconds = a.wait;
-  opt.multi_value_extension = a.multi_value;
   return opt;
 }
 

@@ -43,6 +43,28 @@ std::string error_message_of(const std::string& body) {
   return quote_for_message(body, 300);
 }
 
+// httplib's error names ("Connection") say little to someone reading a failed push.
+std::string describe(httplib::Error e) {
+  switch (e) {
+    case httplib::Error::Connection:
+      return "could not connect (refused, or no route to the host)";
+    case httplib::Error::ConnectionTimeout:
+      return "timed out connecting";
+    case httplib::Error::Read:
+      return "the connection broke while reading the answer";
+    case httplib::Error::Write:
+      return "the connection broke while sending the request";
+    case httplib::Error::SSLConnection:
+      return "the TLS handshake failed";
+    case httplib::Error::SSLLoadingCerts:
+      return "the CA certificates could not be loaded (check --ca-file)";
+    case httplib::Error::SSLServerVerification:
+      return "the server's TLS certificate is not trusted (give its CA with --ca-file)";
+    default:
+      return httplib::to_string(e);
+  }
+}
+
 Status status_for_http(int http, std::string message) {
   if (http == 401) return unauthenticated(std::move(message));
   if (http == 403) return permission_denied(std::move(message));
@@ -121,7 +143,7 @@ Status OnlineTenant::sign_in(std::string_view client_id, std::string_view client
   auto r = token_client_->Post(token_path_.c_str(), body, "application/x-www-form-urlencoded");
   if (!r) {
     return unavailable("cannot reach the online tenant's token endpoint " + token_origin_ +
-                       token_path_ + ": " + httplib::to_string(r.error()));
+                       token_path_ + ": " + describe(r.error()));
   }
   if (r->status != 200) {
     return unauthenticated("the online tenant refused the app's sign-in (HTTP " +
@@ -164,7 +186,7 @@ Result<std::string> OnlineTenant::call(std::string_view what, std::string_view p
                          std::string(content_type).c_str());
   if (!r) {
     return unavailable(std::string(what) + ": cannot reach the online tenant at " + origin_ + ": " +
-                       httplib::to_string(r.error()));
+                       describe(r.error()));
   }
   if (r->status / 100 != 2) {
     return status_for_http(r->status,
@@ -221,13 +243,11 @@ Result<uint64_t> OnlineTenant::upload_fragment(std::string_view file, Fragment k
 
 Result<std::string> OnlineTenant::queue_import(
     ImportIdType id_type, std::string_view id_property,
-    const std::map<std::string, std::string>& property_map, std::string_view source_uri,
-    bool multi_value_extension) {
+    const std::map<std::string, std::string>& property_map, std::string_view source_uri) {
   nlohmann::json body = {{"idType", static_cast<int>(id_type)},
                          {"sourceDataIdProperty", std::string(id_property)},
                          {"propertyMap", property_map},
                          {"sourceUri", std::string(source_uri)}};
-  if (multi_value_extension) body["upsyncMultiValue"] = true;
   std::string path = base_path_ +
                      "/_api/Microsoft.Online.SharePoint.TenantManagement.Office365Tenant/"
                      "QueueImportProfileProperties";
@@ -288,7 +308,7 @@ Result<std::vector<RemoteFile>> OnlineTenant::log_files(std::string_view log_fol
   auto r = client_->Get(list_path.c_str(), h);
   if (!r) {
     return unavailable("listing the job's log folder: cannot reach the online tenant: " +
-                       httplib::to_string(r.error()));
+                       describe(r.error()));
   }
   if (r->status != 200) {
     return status_for_http(r->status, "listing the job's log folder " + *folder + " (HTTP " +

@@ -80,11 +80,10 @@ class OnlineTenant {
   Result<uint64_t> upload_fragment(std::string_view file, Fragment kind, std::string_view upload_id,
                                    uint64_t offset, std::string_view data);
 
-  // QueueImportProfileProperties; `multi_value_extension` adds upsync's opt-in parameter that
-  // lets multi-value properties through (JSON arrays in the file), which only upsync takes.
+  // QueueImportProfileProperties: the job's id.
   Result<std::string> queue_import(ImportIdType id_type, std::string_view id_property,
                                    const std::map<std::string, std::string>& property_map,
-                                   std::string_view source_uri, bool multi_value_extension);
+                                   std::string_view source_uri);
   Result<RemoteImportJob> job(std::string_view job_id);
   // The files of a job's log folder (LogFolderUri), with their text.
   Result<std::vector<RemoteFile>> log_files(std::string_view log_folder_uri);

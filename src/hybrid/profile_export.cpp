@@ -28,7 +28,6 @@ namespace {
 
 struct ExportColumn {
   std::string name;  // as the schema spells it
-  bool multi_value = false;
 };
 
 Result<std::vector<ExportColumn>> columns_of(Store& store, TenantId tenant,
@@ -54,7 +53,14 @@ Result<std::vector<ExportColumn>> columns_of(Store& store, TenantId tenant,
                               "' is the id the online side resolves users by; it cannot "
                               "also be imported.");
     }
-    out.push_back({def->name, def->multi_value});
+    // Seed 003: the import takes no multi-value property ("Can I import string based,
+    // multi-value properties? No"); a file holding one would only fail online.
+    if (def->multi_value) {
+      return invalid_argument("property '" + def->name +
+                              "' is multi-valued, and the bulk import of the online side takes "
+                              "single values only (seed 003).");
+    }
+    out.push_back({def->name});
   }
   if (options.id_property.empty() ||
       std::any_of(out.begin(), out.end(), [&](const ExportColumn& c) {
@@ -75,11 +81,7 @@ std::string user_object(const Profile& p, const std::vector<ExportColumn>& colum
   for (const ExportColumn& c : columns) {
     const PropertyValues* v = p.find(c.name);
     if (!v || v->empty() || (v->size() == 1 && v->front().empty())) continue;
-    if (c.multi_value) {
-      obj[c.name] = *v;
-    } else {
-      obj[c.name] = v->front();
-    }
+    obj[c.name] = v->front();
     ++values;
   }
   if (values == 0) {

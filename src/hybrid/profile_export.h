@@ -1,16 +1,15 @@
 // Moving custom properties online (seed 000, "Moving custom profile properties to Office 365"):
 // the first half, writing a tenant's users' values as seed 003's bulk-import file.
 //
-//   ExportOptions opt{.properties = {"CostCenter", "SPS-Skills"}, .id_type = ImportIdType::kEmail};
+//   ExportOptions opt{.properties = {"CostCenter", "OfficeCode"}, .id_type = ImportIdType::kEmail};
 //   auto summary = export_profile_values(*store, tenant.id, opt, "users.json");
 //
-// The file is {"value":[{"IdName":"<id>","CostCenter":"4711","SPS-Skills":["C++","SQL"]},...]}:
-// the id is the profile property the online side resolves for the chosen idType
-// (PrincipalName: SPS-UserPrincipalName, Email: WorkEmail, CloudId: msOnline-ObjectId);
-// a multi-value property is a JSON array (which only upsync's multi-value extension of the
-// import takes; SharePoint Online refuses multi-value properties, seed 003). A user with no
-// value for any of the properties is left out, and so is one without an id value (counted
-// apart: the online side could not resolve them).
+// The file is {"value":[{"IdName":"<id>","CostCenter":"4711","OfficeCode":"B2"},...]}: the id
+// is the profile property the online side resolves for the chosen idType (PrincipalName:
+// SPS-UserPrincipalName, Email: WorkEmail, CloudId: msOnline-ObjectId). A multi-value
+// property is refused, as the import refuses it (seed 003). A user with no value for any of
+// the properties is left out, and so is one without an id value (counted apart: the online
+// side could not resolve them); a user with some of the values has those.
 //
 // Streaming: profiles are read a page at a time and written as they come, so memory stays
 // bounded whatever the tenant's size. The file is written beside `out_path` under a temporary

@@ -173,9 +173,8 @@ Result<PushResult> Push::run() {
     } else {
       note("the file was uploaded by an earlier push");
     }
-    UPSYNC_ASSIGN_OR_RETURN(state_.job_id,
-                            tenant_->queue_import(o_.id_type, o_.id_property, o_.property_map,
-                                                  result.file_url, o_.multi_value_extension));
+    UPSYNC_ASSIGN_OR_RETURN(state_.job_id, tenant_->queue_import(o_.id_type, o_.id_property,
+                                                                 o_.property_map, result.file_url));
     UPSYNC_RETURN_IF_ERROR(save_state(state_path_, state_));
     note("queued import job " + state_.job_id);
   } else {
@@ -190,7 +189,8 @@ Result<PushResult> Push::run() {
 Status Push::upload(PushResult& result) {
   std::ifstream in(o_.file, std::ios::binary);
   if (!in) return not_found("cannot read '" + o_.file + "'");
-  if (state_.size <= o_.chunk_bytes) {
+  // An upload under way goes on in fragments, whatever the chunk size is now.
+  if (state_.size <= o_.chunk_bytes && state_.upload_id.empty()) {
     UPSYNC_ASSIGN_OR_RETURN(std::string all, read_range(in, 0, state_.size));
     UPSYNC_RETURN_IF_ERROR(tenant_->add_file(state_.folder, state_.name, all));
     ++result.fragments;
@@ -236,6 +236,14 @@ Status Push::upload_chunked(std::ifstream& in, PushResult& result) {
       note("the online side no longer holds the upload at byte " + std::to_string(state_.offset) +
            " (" + r.status().message() + "); uploading again from the start");
     }
+  }
+  if (offset == 0 && state_.size <= o_.chunk_bytes) {
+    // Starting over with a chunk size that takes the whole file: one request.
+    UPSYNC_ASSIGN_OR_RETURN(std::string all, read_range(in, 0, state_.size));
+    UPSYNC_RETURN_IF_ERROR(tenant_->add_file(state_.folder, state_.name, all));
+    ++result.fragments;
+    if (e_.uploaded) e_.uploaded(state_.size, state_.size);
+    return Status::ok();
   }
   if (offset == 0) {
     // PnPjs's addChunked: an empty file, then the fragments on it.

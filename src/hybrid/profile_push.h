@@ -49,8 +49,6 @@ struct PushOptions {
   uint64_t chunk_bytes = 10 * 1024 * 1024;  // PnPjs's default fragment size
   double poll_seconds = 5;
   double wait_seconds = 0;  // stop following after this long (0: until the job ends)
-  // Send upsync's opt-in parameter for multi-value properties (JSON arrays in the file).
-  bool multi_value_extension = false;
 };
 
 // What a push reports as it goes (each may be empty).
