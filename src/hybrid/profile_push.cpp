@@ -24,14 +24,16 @@ struct PushState {
   std::string target, folder, name;
   std::string upload_id;  // a chunked upload under way
   uint64_t offset = 0;    // bytes of it the online side confirmed
+  uint64_t pending = 0;   // bytes of the fragment sent after those, not yet confirmed
   bool uploaded = false;  // the whole file is in the library
   std::string job_id;     // the job queued for it
 };
 
 nlohmann::json to_json(const PushState& s) {
-  return {{"sha256", s.sha256}, {"size", s.size},         {"target", s.target},
-          {"folder", s.folder}, {"name", s.name},         {"uploadId", s.upload_id},
-          {"offset", s.offset}, {"uploaded", s.uploaded}, {"jobId", s.job_id}};
+  return {{"sha256", s.sha256}, {"size", s.size},       {"target", s.target},
+          {"folder", s.folder}, {"name", s.name},       {"uploadId", s.upload_id},
+          {"offset", s.offset}, {"pending", s.pending}, {"uploaded", s.uploaded},
+          {"jobId", s.job_id}};
 }
 
 std::optional<PushState> load_state(const std::string& path) {
@@ -48,6 +50,7 @@ std::optional<PushState> load_state(const std::string& path) {
     s.name = j.at("name").get<std::string>();
     s.upload_id = j.at("uploadId").get<std::string>();
     s.offset = j.at("offset").get<uint64_t>();
+    s.pending = j.value("pending", uint64_t{0});
     s.uploaded = j.at("uploaded").get<bool>();
     s.job_id = j.at("jobId").get<std::string>();
     return s;
@@ -211,15 +214,30 @@ Status Push::upload_chunked(std::ifstream& in, PushResult& result) {
   const std::string file = state_.folder + "/" + state_.name;
   uint64_t offset = 0;
   if (!state_.upload_id.empty() && state_.offset > 0) {
-    // Resume: the next fragment tells whether the online side still holds the session.
-    const uint64_t n = std::min(o_.chunk_bytes, state_.size - state_.offset);
-    const bool last = state_.offset + n == state_.size;
-    UPSYNC_ASSIGN_OR_RETURN(std::string data, read_range(in, state_.offset, n));
-    auto r = tenant_->upload_fragment(file, last ? Fragment::kFinish : Fragment::kContinue,
-                                      state_.upload_id, state_.offset, data);
-    if (r.has_value()) {
-      result.resumed_upload_at = state_.offset;
-      note("resumed the upload at byte " + std::to_string(state_.offset));
+    // Resume: the online side holds either the bytes it confirmed or, when the push stopped
+    // while a fragment was on its way, those and that fragment; a fragment at the wrong offset
+    // is refused without harm, so each is tried in turn.
+    std::vector<uint64_t> candidates = {state_.offset};
+    if (state_.pending > 0 && state_.offset + state_.pending < state_.size) {
+      candidates.push_back(state_.offset + state_.pending);
+    }
+    std::string refusal;
+    for (uint64_t at : candidates) {
+      const uint64_t n = std::min(o_.chunk_bytes, state_.size - at);
+      const bool last = at + n == state_.size;
+      UPSYNC_ASSIGN_OR_RETURN(std::string data, read_range(in, at, n));
+      auto r = tenant_->upload_fragment(file, last ? Fragment::kFinish : Fragment::kContinue,
+                                        state_.upload_id, at, data);
+      if (!r.has_value()) {
+        const StatusCode code = r.status().code();
+        if (code == StatusCode::kUnavailable || code == StatusCode::kUnauthenticated) {
+          return r.status();
+        }
+        refusal = r.status().message();
+        continue;
+      }
+      result.resumed_upload_at = at;
+      note("resumed the upload at byte " + std::to_string(at));
       ++result.fragments;
       if (last) {
         if (e_.uploaded) e_.uploaded(state_.size, state_.size);
@@ -227,14 +245,14 @@ Status Push::upload_chunked(std::ifstream& in, PushResult& result) {
       }
       offset = *r;
       state_.offset = offset;
+      state_.pending = 0;
       UPSYNC_RETURN_IF_ERROR(save_state(state_path_, state_));
       if (e_.uploaded) e_.uploaded(offset, state_.size);
-    } else if (r.status().code() == StatusCode::kUnavailable ||
-               r.status().code() == StatusCode::kUnauthenticated) {
-      return r.status();
-    } else {
+      break;
+    }
+    if (offset == 0) {
       note("the online side no longer holds the upload at byte " + std::to_string(state_.offset) +
-           " (" + r.status().message() + "); uploading again from the start");
+           " (" + refusal + "); uploading again from the start");
     }
   }
   if (offset == 0 && state_.size <= o_.chunk_bytes) {
@@ -261,6 +279,9 @@ Status Push::upload_chunked(std::ifstream& in, PushResult& result) {
     const uint64_t n = std::min(o_.chunk_bytes, state_.size - offset);
     const bool last = offset + n == state_.size;
     UPSYNC_ASSIGN_OR_RETURN(std::string data, read_range(in, offset, n));
+    // Recorded before it is sent: a push stopped while it travels knows where to look.
+    state_.pending = n;
+    UPSYNC_RETURN_IF_ERROR(save_state(state_path_, state_));
     UPSYNC_ASSIGN_OR_RETURN(uint64_t held, tenant_->upload_fragment(
                                                file, last ? Fragment::kFinish : Fragment::kContinue,
                                                state_.upload_id, offset, data));
@@ -273,6 +294,7 @@ Status Push::upload_chunked(std::ifstream& in, PushResult& result) {
     }
     offset = held;
     state_.offset = offset;
+    state_.pending = 0;
     UPSYNC_RETURN_IF_ERROR(save_state(state_path_, state_));
     if (e_.uploaded) e_.uploaded(offset, state_.size);
   }

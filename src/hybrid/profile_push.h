@@ -13,8 +13,9 @@
 //   1. sign in as an app (client credentials);
 //   2. upload the file: in one request when it fits in one chunk, otherwise PnPjs's chunked
 //      sequence (an empty file, StartUpload, ContinueUpload..., FinishUpload); a resumed
-//      upload continues at the last confirmed byte, or starts over when the online side no
-//      longer holds it;
+//      upload continues at the last confirmed byte, or after the fragment that was on its way
+//      when the push stopped (recorded before it is sent), or starts over when the online side
+//      no longer holds it;
 //   3. QueueImportProfileProperties (the online side checks the map here: a property it lacks
 //      or that people may edit refuses the queue, and nothing is imported);
 //   4. follow the job (GetImportProfilePropertyJob) to Succeeded or Error, then read the
