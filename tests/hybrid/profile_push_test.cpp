@@ -392,5 +392,46 @@ TEST_F(ProfilePushTest, SyncExportsAndPushesTheNamedProperties) {
   EXPECT_FALSE(fs::exists(dir_.str() + "/sync/onprem-profiles.json.push-state"));
 }
 
+// TLS is verified: a certificate the system does not trust is refused, and --ca-file trusts it.
+TEST_F(ProfilePushTest, TlsIsVerifiedAndACaFileTrustsAPrivateCertificate) {
+  TempDir tls_dir;
+  const std::string cert = tls_dir.str() + "/cert.pem";
+  const std::string key = tls_dir.str() + "/key.pem";
+  const std::string gen =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -keyout '" +
+      key + "' -out '" + cert + "' >/dev/null 2>&1";
+  ASSERT_EQ(std::system(gen.c_str()), 0);
+  json app = make_online_tenant(tls_dir.str() + "/data");
+  Server tls(tls_dir, {"--worker-interval", "0.05", "--tls-cert", cert, "--tls-key", key});
+  ASSERT_GT(tls.port(), 0) << tls.log();
+  export_values("CostCenter", "tls");
+  std::vector<std::string> args = {
+      "hybrid",
+      "push",
+      "--to",
+      "https://127.0.0.1:" + std::to_string(tls.port()) + "/tenants/contoso",
+      "--client-id",
+      app["clientId"],
+      "--client-secret",
+      app["clientSecret"],
+      "--file",
+      file(),
+      "--map",
+      "CostCenter=CostCenter",
+      "--poll",
+      "0.05"};
+  CliRun r = cli(args);
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("the server's TLS certificate is not trusted"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(state()));
+
+  args.insert(args.end(), {"--ca-file", cert});
+  r = cli(args);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(testing::value_of(tls_dir.str() + "/data", "contoso", "bob@contoso.com", "CostCenter"),
+            "tls-bob@contoso.com");
+}
+
 }  // namespace
 }  // namespace upsync
