@@ -87,7 +87,7 @@ void add_export_options(CLI::App* cmd, ExportArgs& a) {
   cmd->add_option("--id-property", a.id_property, "the name of the id member in the file");
   cmd->add_option("--audience", a.audience, "export only the members of this audience");
   cmd->add_option("--page-size", a.page_size, "profiles read at a time (memory use)")
-      ->check(CLI::Range(1, 100000));
+      ->check(CLI::Range(1, 10000));
 }
 
 Result<ExportSummary> run_export(CliContext& ctx, const ExportArgs& a, const std::string& out) {
