@@ -104,6 +104,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   add_site_commands(app, ctx);
   add_connector_commands(app, ctx);
   add_backup_commands(app, ctx);
+  add_hybrid_commands(app, ctx);
 
   std::vector<std::string> argv_rev(args.rbegin(), args.rend());
   if (!argv_rev.empty()) argv_rev.pop_back();  // the program name

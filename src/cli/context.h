@@ -70,5 +70,6 @@ void add_mapping_commands(CLI::App& app, CliContext& ctx);
 void add_site_commands(CLI::App& app, CliContext& ctx);
 void add_connector_commands(CLI::App& app, CliContext& ctx);
 void add_backup_commands(CLI::App& app, CliContext& ctx);
+void add_hybrid_commands(CLI::App& app, CliContext& ctx);
 
 }  // namespace upsync

@@ -1020,6 +1020,8 @@ TEST_F(BulkImportRestTest, BadQueueRequestsAre400WithSeed003sMessagesAndQueueNot
       {with(ok, "sourceUri", "relative/path.json"), "neither server-relative"},
       {with(ok, "sourceDataIdProperty", ""), "sourceDataIdProperty is empty"},
       {R"({"idType":0, "sourceDataIdProperty":)", "line 1, column"},
+      {with(ok, "multiValue", true),
+       "The parameter multiValue does not exist in method QueueImportProfileProperties."},
   };
   for (const Case& c : cases) {
     auto r = post(kTenantApi + "/QueueImportProfileProperties", t, c.body);
