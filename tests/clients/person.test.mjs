@@ -123,7 +123,8 @@ test("a person sees their page: the directory's org chart, synced properties mar
     // Her private mobile number is hers to see.
     assert.equal(await p.textContent('#properties dd[data-property="CellPhone"]'), "+1 555 0100");
     await shot(p, "person-03-saved");
-    assert.deepEqual(problems.filter((m) => !/40[03]/.test(m)), []);
+    // The 401 before the sign-in and the refused save are answers the page handles.
+    assert.deepEqual(problems.filter((m) => !/40[013]/.test(m)), []);
     await context.close();
   });
 
