@@ -227,8 +227,8 @@ TEST_P(PeopleSearchMigrationTest, TheMigrationIndexesWhatWasStoredBefore) {
   ASSERT_TRUE(
       db.exec("DROP TABLE people_search_entries; DROP TABLE people_search_tokens; "
               "DROP TABLE follows; DROP TABLE app_redirect_uris; DROP TABLE authorization_codes; "
-              "DROP TABLE browser_sessions; DROP TABLE directory_member_changes; PRAGMA "
-              "user_version = 18;"));
+              "DROP TABLE browser_sessions; DROP TABLE directory_member_changes; "
+              "DROP TABLE property_policies; PRAGMA user_version = 18;"));
   search_.reset();
   store_.reset();
   auto again = storage_->connect();
