@@ -1,6 +1,7 @@
-// upsync property list|add|remove
+// upsync property list|add|set|remove
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 
 #include "cli/context.h"
@@ -33,13 +34,15 @@ void add_property_commands(CLI::App& app, CliContext& ctx) {
       UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, store->schema(t.id));
       nlohmann::json arr = nlohmann::json::array();
       TextTable table({"NAME", "DISPLAY NAME", "TYPE", "MULTI", "EDITABLE", "DIRECTORY", "SITES",
-                       "TAXONOMY", "CUSTOM"});
+                       "TAXONOMY", "CUSTOM", "PRIVACY"});
       for (const PropertyDefinition* d : schema.all()) {
         if (la->custom_only && !d->custom) continue;
-        arr.push_back(property_json(*d));
+        const PropertyPolicy& policy = schema.policy(d->name);
+        arr.push_back(property_json(*d, policy));
         table.add_row({d->name, d->display_name, std::string(data_type_name(d->type)),
                        yes(d->multi_value), yes(d->user_editable), yes(d->directory_imported),
-                       yes(d->sync_to_sites), yes(d->taxonomy_bound), yes(d->custom)});
+                       yes(d->sync_to_sites), yes(d->taxonomy_bound), yes(d->custom),
+                       std::string(privacy_name(policy.privacy))});
       }
       if (ctx.json) {
         print_json(*ctx.out, arr);
@@ -100,6 +103,59 @@ void add_property_commands(CLI::App& app, CliContext& ctx) {
         *ctx.out << "added property '" << added.name << "' (" << data_type_name(added.type)
                  << (added.multi_value ? ", multi-value" : "") << ") to tenant '" << t.name
                  << "'\n";
+      }
+      return Status::ok();
+    };
+  });
+
+  struct SetArgs {
+    std::string tenant;
+    std::string name;
+    std::string privacy;
+    std::optional<bool> user_can_override;
+    std::optional<bool> show_on_profile;
+    std::optional<bool> show_in_edit;
+  };
+  auto sa = std::make_shared<SetArgs>();
+  CLI::App* set = group->add_subcommand("set", "change a property's policy (who sees it, where)");
+  set->add_option("--tenant,-t", sa->tenant, "tenant name")->required();
+  set->add_option("name", sa->name, "property name")->required();
+  set->add_option("--privacy", sa->privacy,
+                  "who besides its owner sees a value: Public (everyone), Contacts, "
+                  "Organization (the owner's team), Manager, Private (only the owner)");
+  set->add_option("--user-can-override", sa->user_can_override,
+                  "true: the owner may choose the privacy of their value");
+  set->add_option("--show-on-profile", sa->show_on_profile,
+                  "false: the person page does not show it");
+  set->add_option("--show-in-edit", sa->show_in_edit,
+                  "false: the person page does not offer it for editing");
+  set->callback([&ctx, sa] {
+    ctx.action = [&ctx, sa]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(Tenant t, ctx.tenant(sa->tenant));
+      UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
+      UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, store->schema(t.id));
+      UPSYNC_ASSIGN_OR_RETURN(const PropertyDefinition* d, schema.require(sa->name));
+      PropertyPolicy p = schema.policy(d->name);
+      if (!sa->privacy.empty()) {
+        auto privacy = parse_privacy(sa->privacy);
+        if (!privacy) {
+          return invalid_argument("--privacy: unknown privacy '" + sa->privacy +
+                                  "' (expected Public, Contacts, Organization, Manager or "
+                                  "Private)");
+        }
+        p.privacy = *privacy;
+      }
+      if (sa->user_can_override) p.user_can_override = *sa->user_can_override;
+      if (sa->show_on_profile) p.show_on_profile = *sa->show_on_profile;
+      if (sa->show_in_edit) p.show_in_edit = *sa->show_in_edit;
+      UPSYNC_RETURN_IF_ERROR(store->set_property_policy(t.id, d->name, p));
+      if (ctx.json) {
+        print_json(*ctx.out, property_json(*d, p));
+      } else {
+        *ctx.out << "property '" << d->name << "': privacy " << privacy_name(p.privacy)
+                 << (p.user_can_override ? ", the owner may override" : "")
+                 << (p.show_on_profile ? "" : ", hidden on the profile page")
+                 << (p.show_in_edit ? "" : ", not editable on the profile page") << "\n";
       }
       return Status::ok();
     };

@@ -46,7 +46,9 @@ Status tenant(Call& call) {
 Status list_properties(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, call.store.schema(call.tenant.id));
   nlohmann::json arr = nlohmann::json::array();
-  for (const PropertyDefinition* d : schema.all()) arr.push_back(property_json(*d));
+  for (const PropertyDefinition* d : schema.all()) {
+    arr.push_back(property_json(*d, schema.policy(d->name)));
+  }
   write_json(call.res, 200, {{"value", arr}});
   return Status::ok();
 }
@@ -72,6 +74,17 @@ Status add_property(Call& call) {
   auto added = call.store.add_custom_property(call.tenant.id, *d);
   if (!added) return write_field_error(call, refused_member(added.status()), added.status());
   write_json(call.res, 201, property_json(*added));
+  return Status::ok();
+}
+
+Status set_property_policy(Call& call) {
+  UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, json_body(call.req));
+  const std::string name = call.match[1].str();
+  UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, call.store.schema(call.tenant.id));
+  UPSYNC_ASSIGN_OR_RETURN(const PropertyDefinition* d, schema.require(name));
+  UPSYNC_ASSIGN_OR_RETURN(PropertyPolicy p, property_policy_from_json(body, schema.policy(name)));
+  UPSYNC_RETURN_IF_ERROR(call.store.set_property_policy(call.tenant.id, d->name, p));
+  write_json(call.res, 200, property_json(*d, p));
   return Status::ok();
 }
 
@@ -324,10 +337,14 @@ const AdminRoute kRoutes[] = {
     {"GET", "/admin/v1/openapi.json", "This OpenAPI document", Who::kAnyone, 200, openapi},
     {"GET", "/admin/v1/me", "The caller as the server sees them", Who::kSignedIn, 200, me},
     {"GET", "/admin/v1/tenant", "The tenant and its counts", Who::kTenantManager, 200, tenant},
-    {"GET", "/admin/v1/properties", "The profile schema", Who::kTenantManager, 200,
-     list_properties},
+    // Everyone signed in reads the schema: the person page labels and checks values with it.
+    {"GET", "/admin/v1/properties", "The profile schema with each property's policy",
+     Who::kSignedIn, 200, list_properties},
     {"POST", "/admin/v1/properties", "Define a custom property", Who::kTenantManager, 201,
      add_property},
+    {"PATCH", "/admin/v1/properties/{name}",
+     "Change a property's policy (privacy, userCanOverride, showOnProfile, showInEdit)",
+     Who::kTenantManager, 200, set_property_policy},
     {"DELETE", "/admin/v1/properties/{name}", "Remove a custom property that no profile uses",
      Who::kTenantManager, 204, remove_property},
     {"GET", "/admin/v1/apps", "Registered apps", Who::kGlobalAdmin, 200, list_apps},

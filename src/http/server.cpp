@@ -25,6 +25,7 @@
 #include "http/import_worker.h"
 #include "http/oauth_routes.h"
 #include "http/page_routes.h"
+#include "http/person_page.h"
 #include "http/router.h"
 #include "http/self_signed.h"
 #include "http/sharepoint_routes.h"
@@ -148,6 +149,7 @@ void add_routes(Router& router) {
   add_oauth_routes(router);
   add_authorize_routes(router);
   add_page_routes(router);
+  add_person_page_routes(router);
   add_admin_routes(router);
   add_admin_page_routes(router);
   add_sharepoint_routes(router);

@@ -173,6 +173,10 @@ class Store {
                                                          const PropertyDefinition& def) = 0;
   // Refused while a profile of the tenant still has a value for it.
   virtual Status remove_custom_property(TenantId tenant, std::string_view name) = 0;
+  // Sets the policy of a property of the schema (catalog or custom; property_policy.h); a
+  // property the schema lacks is NotFound. Removing a custom property drops its policy.
+  virtual Status set_property_policy(TenantId tenant, std::string_view name,
+                                     const PropertyPolicy& policy) = 0;
 
   // Profiles. `account_name` is claims-encoded; `initial` sets further properties.
   virtual Result<Profile> create_profile(TenantId tenant, std::string_view account_name,

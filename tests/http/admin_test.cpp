@@ -66,6 +66,7 @@ class AdminTest : public ::testing::Test {
       if (method == "POST") return cli_->Post(full, auth(tok), body, "application/json");
       if (method == "DELETE") return cli_->Delete(full, auth(tok));
       if (method == "PUT") return cli_->Put(full, auth(tok), body, "application/json");
+      if (method == "PATCH") return cli_->Patch(full, auth(tok), body, "application/json");
       return cli_->Get(full, auth(tok));
     };
     httplib::Result r = send();
@@ -94,7 +95,8 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
       std::string concrete = std::regex_replace(path, std::regex(R"(\{[^}]+\})"), "x1");
       std::string m = method;
       for (char& c : m) c = static_cast<char>(std::toupper(c));
-      auto [st, body] = call(m, concrete, ga, m == "POST" || m == "PUT" ? "{}" : "");
+      auto [st, body] =
+          call(m, concrete, ga, m == "POST" || m == "PUT" || m == "PATCH" ? "{}" : "");
       // Whatever the handler answers, the route exists: not 405, and no "cannot find".
       EXPECT_NE(st, 405) << m << " " << path;
       if (st == 404) {
@@ -107,8 +109,8 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
   }
   // 15, an app's certificates (list, add, remove), profiles (list, create, read, change,
   // delete, clear a property's values), people (list, set, remove), a job and its log, the
-  // connector (read, set, test) and the live sync progress.
-  EXPECT_EQ(operations, 33);
+  // connector (read, set, test), the live sync progress and a property's policy (PATCH).
+  EXPECT_EQ(operations, 34);
   // And a path the document does not list is not served.
   auto [st, body] = call("GET", "/admin/v1/connectors", ga);
   EXPECT_EQ(st, 404);

@@ -57,8 +57,17 @@ const std::vector<RouteCase>& routes() {
       {"GET", "/_layouts/15/Authenticate.aspx", "", Needs::kNobody, 200},
       {"GET", "/_layouts/15/upsync/session", "", Needs::kAnyone, 200},
       {"POST", "/_layouts/15/upsync/signout", "", Needs::kAnyone, 400},
+      // The person page (person_page.h) holds no data; its save changes someone else's
+      // profile only for managers.
+      {"GET", "/person.aspx", "", Needs::kNobody, 200},
+      {"GET", "/my/Person.aspx", "", Needs::kNobody, 200},
+      {"POST", "/_layouts/15/upsync/profile?accountname=i%3A0%23.f%7Cmembership%7Cga%40contoso.com",
+       R"({"Fax":"set by {who}"})", Needs::kManager, 200},
       {"GET", "/admin/v1/tenant", "", Needs::kManager, 200},
-      {"GET", "/admin/v1/properties", "", Needs::kManager, 200},
+      // Everyone signed in reads the schema and its policies (the person page labels with it);
+      // only managers change a policy.
+      {"GET", "/admin/v1/properties", "", Needs::kAnyone, 200},
+      {"PATCH", "/admin/v1/properties/Fax", R"({"privacy":"Public"})", Needs::kManager, 200},
       {"POST", "/admin/v1/properties", R"({"name":"P{who}"})", Needs::kManager, 201},
       {"POST", "/admin/v1/properties/Q{who}/clear", "{}", Needs::kManager, 200},
       {"DELETE", "/admin/v1/properties/Q{who}", "", Needs::kManager, 204},

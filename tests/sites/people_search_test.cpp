@@ -228,7 +228,7 @@ TEST_P(PeopleSearchMigrationTest, TheMigrationIndexesWhatWasStoredBefore) {
       db.exec("DROP TABLE people_search_entries; DROP TABLE people_search_tokens; "
               "DROP TABLE follows; DROP TABLE app_redirect_uris; DROP TABLE authorization_codes; "
               "DROP TABLE browser_sessions; DROP TABLE directory_member_changes; "
-              "DROP TABLE refresh_tokens; PRAGMA "
+              "DROP TABLE refresh_tokens; DROP TABLE property_policies; PRAGMA "
               "user_version = 18;"));
   search_.reset();
   store_.reset();

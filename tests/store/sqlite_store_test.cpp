@@ -207,6 +207,7 @@ TEST(SqliteStoreFileTest, CustomPropertiesLiveInTheirOwnRowAndMigrateThere) {
   query("DROP TABLE browser_sessions");
   query("DROP TABLE directory_member_changes");  // 22: groups' member changes
   query("DROP TABLE refresh_tokens");            // 23: refresh tokens
+  query("DROP TABLE property_policies");         // 24: property policies
   query("PRAGMA user_version = 13");
   EXPECT_EQ(query("SELECT json_extract(props, '$.Team') FROM profiles WHERE id = " +
                   std::to_string(bob.id)),

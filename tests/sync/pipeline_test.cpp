@@ -562,6 +562,7 @@ TEST_P(SqliteSyncTest, MigrationEightIndexesUsersSyncedBeforeIt) {
                                 "DROP TABLE browser_sessions; "
                                 "DROP TABLE directory_member_changes; "
                                 "DROP TABLE refresh_tokens; "
+                                "DROP TABLE property_policies; "
                                 "PRAGMA user_version = 7;",
                                 nullptr, nullptr, &error);
     EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");

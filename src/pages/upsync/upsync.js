@@ -5,8 +5,11 @@
 //   const me = await session();    // signs the browser in first when it has no session
 //   const props = await api("GET", "/_api/SP.UserProfiles.PeopleManager/GetMyProperties");
 
-// The tenant's base: what comes before /_layouts/15/ ("/tenants/contoso" or "").
-export const base = location.pathname.slice(0, location.pathname.indexOf("/_layouts/15/"));
+// The tenant's base: what comes before /_layouts/15/ ("/tenants/contoso" or ""), taken from
+// this module's own address, which is under /_layouts/15/upsync/ whatever page loaded it (the
+// person page is at SharePoint's /person.aspx).
+const modulePath = new URL(import.meta.url).pathname;
+export const base = modulePath.slice(0, modulePath.indexOf("/_layouts/15/"));
 
 let current = null;  // the session answer, with its CSRF token
 

@@ -37,6 +37,8 @@ class SqliteStore : public Store {
   Result<PropertyDefinition> add_custom_property(TenantId tenant,
                                                  const PropertyDefinition& def) override;
   Status remove_custom_property(TenantId tenant, std::string_view name) override;
+  Status set_property_policy(TenantId tenant, std::string_view name,
+                             const PropertyPolicy& policy) override;
 
   Result<Profile> create_profile(TenantId tenant, std::string_view account_name,
                                  std::span<const PropertyChange> initial) override;
@@ -123,6 +125,7 @@ class SqliteStore : public Store {
   Status flush_sequences();
   Status check_tenant(TenantId tenant);
   Result<const ProfileSchema*> cached_schema(TenantId tenant);
+  Result<std::unordered_map<std::string, PropertyPolicy>> read_property_policies(TenantId tenant);
   Result<Profile> read_profile_row(SqliteStatement& s, int first_col);
   Result<Profile> write_profile(TenantId tenant, std::optional<Profile> existing,
                                 std::string_view account_name,
