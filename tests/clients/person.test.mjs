@@ -5,6 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { checkAccessibility, launchBrowser, newPage, shot, signInThroughPage } from "./lib/browser.mjs";
+import { png } from "./lib/png.mjs";
 import { Upsync } from "./lib/upsync.mjs";
 
 const up = new Upsync();
@@ -183,3 +184,39 @@ test("the header's search box finds people by the start of a name or title", asy
   assert.equal(await p.textContent("#name"), "Alex Wilber");
   await context.close();
 });
+
+test("a photo uploaded on the page shows on the page and comes back from Graph's photo/$value",
+  async () => {
+    const { context, page: p, problems } = await signedIn("lynne@contoso.com",
+      "lynne@contoso.com-pw", own());
+    assert.equal(await p.$("#photo img"), null);  // initials before any photo
+    // Not an image: the refusal is shown in the form and nothing changes.
+    await p.setInputFiles("#photo-file",
+      { name: "notes.png", mimeType: "image/png", buffer: Buffer.from("not a picture") });
+    await p.click("#photo-form button[type=submit]");
+    await p.waitForSelector("#photo-form [data-error]:not([hidden])");
+    assert.match(await p.textContent("#photo-form [data-error]"), /not a JPEG, PNG or GIF/);
+    assert.equal(await p.$("#photo img"), null);
+    await shot(p, "person-07-photo-refused");
+
+    await p.setInputFiles("#photo-file",
+      { name: "lynne.png", mimeType: "image/png", buffer: png(400, 300) });
+    await p.click("#photo-form button[type=submit]");
+    await p.waitForSelector("#photo img");
+    const shown = await p.$eval("#photo img", (img) =>
+      img.complete ? { w: img.naturalWidth, src: img.src } : null);
+    assert.ok(shown && shown.w > 0, JSON.stringify(shown));
+    await shot(p, "person-08-photo");
+    assert.equal((await checkAccessibility(p, "person page with a photo")).serious, 0);
+
+    // The same photo through Graph, as another person reads it.
+    const graph = await p.evaluate(async () => {
+      const r = await fetch("/tenants/contoso/v1.0/users/lynne@contoso.com/photo/$value");
+      return { status: r.status, type: r.headers.get("content-type"), size: (await r.arrayBuffer()).byteLength };
+    });
+    assert.equal(graph.status, 200);
+    assert.equal(graph.type, "image/jpeg");
+    assert.ok(graph.size > 100, JSON.stringify(graph));
+    assert.deepEqual(problems.filter((m) => !/40[01]/.test(m)), []);
+    await context.close();
+  });

@@ -206,6 +206,19 @@ function showEdit(schema, props, own, admin, account) {
   });
 }
 
+// The person's own photo: sent to Graph's /me/photo/$value, which checks it is an image,
+// scales it to SharePoint's sizes and sets PictureURL; the page then shows the new one.
+function showPhotoUpload() {
+  const form = $("photo-form");
+  form.hidden = false;
+  bindForm(form, async () => {
+    const file = $("photo-file").files[0];
+    if (!file) throw new Error("Choose an image file first.");
+    await api("PUT", "/v1.0/me/photo/$value", file);
+    location.reload();
+  });
+}
+
 async function main() {
   const me = await session();
   $("who").textContent = me.upn;
@@ -238,6 +251,7 @@ async function main() {
   $("org").hidden = false;
   showProperties(schema, props);
   showEdit(schema, props, own, admin, person.AccountName);
+  if (own) showPhotoUpload();
   $("loading").hidden = true;
 }
 
