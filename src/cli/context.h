@@ -70,5 +70,8 @@ void add_mapping_commands(CLI::App& app, CliContext& ctx);
 void add_site_commands(CLI::App& app, CliContext& ctx);
 void add_connector_commands(CLI::App& app, CliContext& ctx);
 void add_backup_commands(CLI::App& app, CliContext& ctx);
+void add_audience_commands(CLI::App& app, CliContext& ctx);
+// set|show|clear under `hybrid` (the caller makes the group, which other hybrid commands share).
+void add_hybrid_settings_commands(CLI::App& hybrid, CliContext& ctx);
 
 }  // namespace upsync

@@ -1,11 +1,13 @@
 #include "http/admin_routes.h"
 
 #include <regex>
+#include <vector>
 
 #include "auth/browser_sign_in.h"
 #include "auth/credentials.h"
 #include "bulkimport/job.h"
 #include "core/property_json.h"
+#include "http/admin_route.h"
 #include "sync/run_history.h"
 #include "sync/scheduler.h"
 
@@ -13,16 +15,7 @@ namespace upsync {
 
 namespace {
 
-enum class Who { kAnyone, kSignedIn, kTenantManager, kGlobalAdmin };
-
-struct AdminRoute {
-  const char* method;
-  const char* path;  // OpenAPI template: /admin/v1/properties/{name}
-  const char* summary;
-  Who who;
-  int success;  // the HTTP status of a success
-  Status (*handler)(Call&);
-};
+using Who = AdminWho;
 
 Status require(const Call& call, Who who) {
   if (who == Who::kAnyone) return Status::ok();
@@ -349,6 +342,13 @@ const AdminRoute kRoutes[] = {
      200, list_jobs},
 };
 
+// Every admin route: this file's, then those of the other admin files.
+std::vector<AdminRoute> all_routes() {
+  std::vector<AdminRoute> out(std::begin(kRoutes), std::end(kRoutes));
+  for (const AdminRoute& r : admin_audience_routes()) out.push_back(r);
+  return out;
+}
+
 std::string regex_for(const std::string& templ) {
   static const std::regex kParam(R"(\{[^}]+\})");
   std::string escaped = std::regex_replace(templ, std::regex(R"(\.)"), R"(\.)");
@@ -360,7 +360,7 @@ std::string regex_for(const std::string& templ) {
 nlohmann::json admin_openapi(const std::string& server_url) {
   nlohmann::json paths = nlohmann::json::object();
   static const std::regex kParam(R"(\{([^}]+)\})");
-  for (const AdminRoute& r : kRoutes) {
+  for (const AdminRoute& r : all_routes()) {
     std::string method = r.method;
     for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     nlohmann::json op = {
@@ -390,8 +390,9 @@ nlohmann::json admin_openapi(const std::string& server_url) {
            {{"title", "upsync admin API"},
             {"version", "1"},
             {"description",
-             "What SharePoint has no API for: the tenant, custom properties, apps, sync runs "
-             "and import jobs. Tokens come from /{tenant}/oauth2/v2.0/token."}}},
+             "What SharePoint has no API for: the tenant, custom properties, apps, sync runs, "
+             "import jobs, and a server tenant's audiences and hybrid settings. Tokens come from "
+             "/{tenant}/oauth2/v2.0/token."}}},
           {"servers", {{{"url", server_url}}}},
           {"components",
            {{"securitySchemes",
@@ -400,7 +401,7 @@ nlohmann::json admin_openapi(const std::string& server_url) {
 }
 
 void add_admin_routes(Router& router) {
-  for (const AdminRoute& r : kRoutes) {
+  for (const AdminRoute& r : all_routes()) {
     Who who = r.who;
     auto handler = r.handler;
     router.add(r.method, regex_for(r.path), Surface::kAdmin,

@@ -7,6 +7,7 @@
 #include <ctime>
 #include <set>
 
+#include "audiences/hybrid.h"
 #include "core/claims.h"
 #include "core/text.h"
 #include "http/json_writer.h"
@@ -211,6 +212,12 @@ Result<Person> gather_person(Call& call, const Profile& p) {
   out.user_url = sp_web_url(call) +
                  "/_api/SP.UserProfiles.PeopleManager/GetPropertiesFor(@v)?@v='" +
                  url_encode(p.account_name) + "'";
+  // Seed 000: a hybrid user's profile is online, for every viewer.
+  UPSYNC_ASSIGN_OR_RETURN(auto hybrid, hybrid_profile_target(call.store, call.tenant, p));
+  if (hybrid) {
+    out.user_url = std::move(hybrid->person_url);
+    out.personal_url = std::move(hybrid->personal_url);
+  }
   out.guid = p.first("UserProfile_GUID");
   UPSYNC_ASSIGN_OR_RETURN(out.is_followed, sp_caller_follows(call, p));
   return out;

@@ -359,8 +359,10 @@ TEST(QueryOptionsWalk, EveryRouteAppliesOrRefusesEveryOption) {
   // The captures: the object a segment names.
   auto fill = [&](const std::string& so_far) -> std::optional<std::string> {
     if (so_far.empty() || so_far == "/") return "contoso";  // /{tenant}/oauth2/...
-    static const std::map<std::string, std::string> kBySegment = {
-        {"users", "adele@contoso.com"}, {"properties", "AboutMe"}, {"runs", "1"}};
+    static const std::map<std::string, std::string> kBySegment = {{"users", "adele@contoso.com"},
+                                                                  {"properties", "AboutMe"},
+                                                                  {"runs", "1"},
+                                                                  {"audiences", "A"}};
     std::string last = so_far.substr(so_far.rfind('/', so_far.size() - 2) + 1);
     if (last.ends_with("/")) last.pop_back();
     if (last == "groups") return group_id;
