@@ -48,8 +48,12 @@ Result<std::string> resolve_group(DirectoryStore& dir, const Tenant& tenant,
 
 // A manager by claims account name, user principal name or work e-mail.
 Result<std::string> resolve_manager(Store& store, const Tenant& tenant, std::string_view who) {
+  // Only a claim ("i:0#.w|..." or "c:...") is an account name; anything else is a UPN or an
+  // e-mail address (an account lookup would refuse it as a malformed claim).
+  const bool claim = starts_with_ci(who, "i:") || starts_with_ci(who, "c:");
   for (ProfileKeyKind kind :
        {ProfileKeyKind::kAccountName, ProfileKeyKind::kPrincipalName, ProfileKeyKind::kEmail}) {
+    if ((kind == ProfileKeyKind::kAccountName) != claim) continue;
     UPSYNC_ASSIGN_OR_RETURN(auto p, store.find_profile(tenant.id, {kind, std::string(who)}));
     if (p) return p->account_name;
   }

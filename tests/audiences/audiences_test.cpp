@@ -145,7 +145,7 @@ TEST_P(AudiencesTest, EachRuleKindAndAllOrAny) {
   EXPECT_EQ(members(add("all", AudienceMatch::kAll, {"Department=Sales", "memberOf:Inner"})),
             (std::vector<std::string>{"bob"}));
   EXPECT_EQ(members(add("any", AudienceMatch::kAny, {"Department=Board", "memberOf:Outer"})),
-            (std::vector<std::string>{"boss", "bob", "cy"}));
+            (std::vector<std::string>{"bob", "boss", "cy"}));
 }
 
 TEST_P(AudiencesTest, BadRulesNameTheCauseAndStoreNothing) {
@@ -158,7 +158,7 @@ TEST_P(AudiencesTest, BadRulesNameTheCauseAndStoreNothing) {
   const Case cases[] = {
       {{"Department=Sales", "NoSuchProperty=x"}, "NoSuchProperty"},
       {{"memberOf:No Such Group"}, "No Such Group"},
-      {{"reportsUnder:nobody@farm.example"}, "nobody@farm.example"},
+      {{"reportsUnder:nobody@farm.example"}, "no profile 'nobody@farm.example'"},
       {{"Department="}, "no value"},
   };
   for (const Case& c : cases) {

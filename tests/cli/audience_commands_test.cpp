@@ -79,11 +79,12 @@ TEST_F(AudienceCommandsTest, AddListShowMembersCompileAndRemove) {
 TEST_F(AudienceCommandsTest, BadRulesNameTheCauseAndStoreNothing) {
   for (auto [rule, cause] : {std::pair{"Colour=red", "Colour"},
                              {"memberOf:Nobody's Group", "Nobody's Group"},
-                             {"reportsUnder:ghost@farm.local", "ghost@farm.local"},
+                             {"reportsUnder:ghost@farm.local", "no profile 'ghost@farm.local'"},
                              {"Department", "expected memberOf"}}) {
     CliRun r = run({"audience", "add", "-t", "farm", "Bad", "--rule", rule});
     EXPECT_NE(r.code, 0) << rule;
     EXPECT_NE(r.err.find(cause), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("malformed"), std::string::npos) << r.err;
   }
   CliRun match =
       run({"audience", "add", "-t", "farm", "Bad", "--rule", "Department=x", "--match", "most"});

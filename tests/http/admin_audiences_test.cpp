@@ -128,7 +128,7 @@ TEST_F(AdminAudiencesTest, BadInputIsRefusedNamingTheCauseAndStoresNothing) {
       {R"({"name":"A","rules":[{"kind":"propertyEquals","property":"Nope","value":"x"}]})", "Nope"},
       {R"({"name":"A","rules":[{"kind":"memberOf","group":"No Such Group"}]})", "No Such Group"},
       {R"({"name":"A","rules":[{"kind":"reportsUnder","manager":"ghost@farm.local"}]})",
-       "ghost@farm.local"},
+       "no profile 'ghost@farm.local'"},
       {R"({"name":"A","rules":[{"kind":"isCool"}]})", "isCool"},
       {R"({"name":"A","rules":[{"kind":"memberOf","group":"x","extra":1}]})", "extra"},
       {R"({"name":"A","rules":[]})", "no rule"},

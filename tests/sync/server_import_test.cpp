@@ -239,11 +239,11 @@ TEST_P(ServerImportTest, AnImportEndsByRefreshingTheSiteUserLists) {
 
 TEST_P(ServerImportTest, AnImportEndsByKeepingAudiencesCurrent) {
   ASSERT_TRUE(import(kAlice + bob_ldif()));
-  auto added =
-      add_audience(*store_, farm_,
-                   {.name = "R&D",
-                    .rules = {*parse_audience_rule("Department=R&D"),
-                              *parse_audience_rule("reportsUnder:i:0#.w|CONTOSO\\alice")}});
+  NewAudience rd;
+  rd.name = "R&D";
+  rd.rules = {*parse_audience_rule("Department=R&D"),
+              *parse_audience_rule("reportsUnder:i:0#.w|CONTOSO\\alice")};
+  auto added = add_audience(*store_, farm_, rd);
   ASSERT_TRUE(added) << added.status().to_string();
   EXPECT_EQ(added->member_count, 1);  // bob
   auto audiences = open_audience_store(*store_);
