@@ -561,6 +561,8 @@ TEST_P(SqliteSyncTest, MigrationEightIndexesUsersSyncedBeforeIt) {
                                 "DROP TABLE app_redirect_uris; DROP TABLE authorization_codes; "
                                 "DROP TABLE browser_sessions; "
                                 "DROP TABLE directory_member_changes; "
+                                "DROP TABLE audiences; DROP TABLE audience_members; "
+                                "DROP TABLE hybrid_settings; "
                                 "PRAGMA user_version = 7;",
                                 nullptr, nullptr, &error);
     EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
