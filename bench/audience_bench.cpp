@@ -28,8 +28,10 @@ double seconds_since(Clock::time_point t0) {
 }
 
 std::string guid(int64_t n) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "00000000-0000-0000-0000-%012lld", static_cast<long long>(n));
+  // Ids below 10^12, so the number fills the GUID's last group of 12 digits.
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "00000000-0000-0000-0000-%012lld",
+                static_cast<long long>(n % 1000000000000LL));
   return buf;
 }
 std::string account(int64_t i) { return "i:0#.w|farm\\user" + std::to_string(i); }

@@ -105,7 +105,9 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
       EXPECT_TRUE(op.contains("summary"));
     }
   }
-  EXPECT_EQ(operations, 18);  // 15, and an app's certificates: list, add, remove
+  // 15, an app's certificates (list, add, remove), and a server tenant's audiences (6) and
+  // hybrid settings (3).
+  EXPECT_EQ(operations, 27);
   // And a path the document does not list is not served.
   auto [st, body] = call("GET", "/admin/v1/connectors", ga);
   EXPECT_EQ(st, 404);
