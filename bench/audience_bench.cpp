@@ -162,8 +162,8 @@ int main(int argc, char** argv) {
   const double f = seconds_since(t0);
   std::printf(
       "  delta of 100 changes: %.3f s (%lld feed entries, +%lld -%lld memberships, %lld "
-      "re-evaluated unchanged); full compile of the 4 audiences: %.3f s (%.0fx)\n",
+      "re-evaluated unchanged); full compile of the 4 audiences: %.3f s (delta/full %.2f)\n",
       d, static_cast<long long>(delta->read), static_cast<long long>(delta->added),
-      static_cast<long long>(delta->deleted), static_cast<long long>(delta->unchanged), f, f / d);
+      static_cast<long long>(delta->deleted), static_cast<long long>(delta->unchanged), f, d / f);
   return 0;
 }
