@@ -267,10 +267,8 @@ Result<PushOptions> push_options(const PushArgs& a) {
 
 }  // namespace
 
-void add_hybrid_commands(CLI::App& app, CliContext& ctx) {
-  CLI::App* group = app.add_subcommand(
-      "hybrid", "move custom profile properties from a server tenant to an online tenant");
-  group->require_subcommand(1);
+void add_hybrid_commands(CLI::App& hybrid, CliContext& ctx) {
+  CLI::App* group = &hybrid;
 
   struct Export {
     ExportArgs args;

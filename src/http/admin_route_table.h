@@ -33,6 +33,7 @@ Status require_caller(const Call& call, Who who);
 // The rows of the files beside admin_routes.cpp.
 std::span<const AdminRoute> admin_profile_routes();  // admin_profiles.cpp
 std::span<const AdminRoute> admin_people_routes();   // admin_people.cpp
+std::span<const AdminRoute> admin_audience_routes();  // admin_audiences.cpp: audiences, hybrid
 
 // An InvalidArgument answer of the admin API that names the field it is about in "target"
 // (as Graph's errors do), so that a page shows it beside that field. Returns OK: the answer

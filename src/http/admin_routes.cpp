@@ -9,8 +9,8 @@
 #include "bulkimport/job.h"
 #include "core/property_json.h"
 #include "core/text.h"
-#include "http/admin_route_table.h"
 #include "http/admin_jobs.h"
+#include "http/admin_route_table.h"
 #include "http/admin_sync.h"
 #include "sync/run_history.h"
 #include "sync/scheduler.h"
@@ -402,7 +402,7 @@ std::string regex_for(const std::string& templ) {
 const std::vector<AdminRoute>& all_routes() {
   static const std::vector<AdminRoute> kAll = [] {
     std::vector<AdminRoute> all(std::begin(kRoutes), std::end(kRoutes));
-    for (auto rows : {admin_profile_routes(), admin_people_routes()}) {
+    for (auto rows : {admin_profile_routes(), admin_people_routes(), admin_audience_routes()}) {
       all.insert(all.end(), rows.begin(), rows.end());
     }
     return all;
@@ -485,8 +485,9 @@ nlohmann::json admin_openapi(const std::string& server_url) {
            {{"title", "upsync admin API"},
             {"version", "1"},
             {"description",
-             "What SharePoint has no API for: the tenant, custom properties, apps, sync runs "
-             "and import jobs. Tokens come from /{tenant}/oauth2/v2.0/token."}}},
+             "What SharePoint has no API for: the tenant, custom properties, apps, sync runs, "
+             "import jobs, and a server tenant's audiences and hybrid settings. Tokens come from "
+             "/{tenant}/oauth2/v2.0/token."}}},
           {"servers", {{{"url", server_url}}}},
           {"components",
            {{"securitySchemes",

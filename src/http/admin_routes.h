@@ -34,6 +34,15 @@
 //                                            the connector and the live run (admin_sync.h)
 //   POST /admin/v1/sync/runs also takes allowDeletions: true, to let one run pass the
 //   deletion threshold.
+//   GET    /admin/v1/audiences              a server tenant's audiences (admin_audiences.cpp)
+//   POST   /admin/v1/audiences              define one by its rules; compiled at once
+//   GET    /admin/v1/audiences/{name}       one audience
+//   GET    /admin/v1/audiences/{name}/members  its members (?top=N&after=ID)
+//   POST   /admin/v1/audiences/{name}/compile  compile it from every profile now
+//   DELETE /admin/v1/audiences/{name}       remove it
+//   GET    /admin/v1/hybrid                 the hybrid settings (online URL, audience)
+//   PUT    /admin/v1/hybrid                 {"onlineUrl": URL, "audience": name | null}
+//   DELETE /admin/v1/hybrid                 no hybrid users
 // Admins (global and SharePoint) and apps manage the tenant; only a global admin or an app
 // manages apps; users get 403.
 #pragma once

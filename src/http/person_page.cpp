@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "audiences/hybrid.h"
 #include "core/text.h"
 #include "http/page_assets.h"
 #include "http/sharepoint_common.h"
@@ -11,13 +12,37 @@ namespace upsync {
 
 namespace {
 
+// Seed 000: on a server tenant, a hybrid user's person page is their page online, for every
+// viewer, hybrid or not. Decided once the viewer is signed in: an anonymous request gets the
+// page, which signs in and comes back here, so that nobody learns who exists without signing
+// in. An account the lookup refuses (unknown, malformed) gets the page too, which asks the
+// same API and shows its answer.
+Result<std::optional<std::string>> hybrid_redirect(Call& call, const std::string& account) {
+  if (call.tenant.kind != TenantKind::kServer) return std::nullopt;
+  auto who = call.caller();
+  if (!who) return std::nullopt;
+  Result<Profile> target =
+      account.empty() ? sp_own_profile(call, *who) : sp_find_account(call, account);
+  if (!target) return std::nullopt;
+  return hybrid_person_url(call.store, call.tenant, *target);
+}
+
 Status person_page(Call& call) {
   // The page reads accountname itself (from its address); anything else would be ignored.
+  std::string account;
   for (const auto& [name, value] : call.req.params) {
     if (!ascii_iequal(name, "accountname")) {
       return invalid_argument("the query parameter '" + name + "' is not supported on " +
                               call.req.path + ": the person page takes accountname only");
     }
+    account = value;
+  }
+  UPSYNC_ASSIGN_OR_RETURN(std::optional<std::string> online, hybrid_redirect(call, account));
+  if (online) {
+    call.res.status = 302;
+    call.res.set_header("Location", *online);
+    call.res.set_header("Cache-Control", "no-store");
+    return Status::ok();
   }
   call.res.status = 200;
   call.res.set_header("Cache-Control", "no-cache");

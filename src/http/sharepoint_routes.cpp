@@ -7,11 +7,12 @@
 #include <ctime>
 #include <set>
 
+#include "audiences/hybrid.h"
 #include "core/claims.h"
 #include "core/text.h"
 #include "http/json_writer.h"
-#include "http/photo_routes.h"
 #include "http/person_page.h"
+#include "http/photo_routes.h"
 #include "http/profile_privacy.h"
 #include "http/sharepoint_batch.h"
 #include "http/sharepoint_common.h"
@@ -227,6 +228,12 @@ Result<Person> gather_person(Call& call, const Profile& p) {
   out.picture_url = first("PictureURL");
   out.title = first("Title");
   out.user_url = person_page_url(call, p.account_name, false);
+  // Seed 000: a hybrid user's profile is online, for every viewer.
+  UPSYNC_ASSIGN_OR_RETURN(auto hybrid, hybrid_profile_target(call.store, call.tenant, p));
+  if (hybrid) {
+    out.user_url = std::move(hybrid->person_url);
+    out.personal_url = std::move(hybrid->personal_url);
+  }
   out.guid = p.first("UserProfile_GUID");
   UPSYNC_ASSIGN_OR_RETURN(out.is_followed, sp_caller_follows(call, p));
   return out;

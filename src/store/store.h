@@ -57,10 +57,12 @@ namespace upsync {
 
 // The storage interfaces the subsystems declare, each in its own header; a Store hands out
 // one of each over its own connection (see "Storage interfaces" in class Store).
+class AudienceStore;        // audiences/audiences.h
 class ConnectorStore;       // sync/connector.h
 class CredentialStore;      // auth/credentials.h
 class DirectoryStore;       // directory/directory_store.h
 class FollowingStore;       // sites/following.h
+class HybridStore;          // audiences/hybrid.h
 class JobStore;             // bulkimport/job.h
 class MappingStore;         // sync/server_import.h
 class PeopleSearchStore;    // sites/people_search.h
@@ -233,6 +235,8 @@ class Store {
   virtual Result<std::unique_ptr<PeopleSearchStore>> people_search_store() = 0;
   virtual Result<std::unique_ptr<FollowingStore>> following_store() = 0;
   virtual Result<std::unique_ptr<SignInStore>> sign_in_store() = 0;
+  virtual Result<std::unique_ptr<AudienceStore>> audience_store() = 0;
+  virtual Result<std::unique_ptr<HybridStore>> hybrid_store() = 0;
 };
 
 }  // namespace upsync

@@ -177,6 +177,21 @@ const std::vector<RouteCase>& routes() {
       {"GET", "/v1.0/groups/delta?$select=displayName,members", "", Needs::kAnyone, 200},
       {"GET", "/admin/v1/sync/schedule", "", Needs::kManager, 200},
       {"PUT", "/admin/v1/sync/schedule", R"({"intervalSeconds":3600})", Needs::kManager, 200},
+      // Audiences and hybrid settings (admin_audiences.cpp) are a server tenant's: past the
+      // caller's check, this online tenant answers 409 (tests/http/admin_audiences_test.cpp
+      // has their successes on a server tenant).
+      {"GET", "/admin/v1/audiences", "", Needs::kManager, 409},
+      {"POST", "/admin/v1/audiences",
+       R"({"name":"A{who}","rules":[{"kind":"propertyEquals","property":"Department",)"
+       R"("value":"x"}]})",
+       Needs::kManager, 409},
+      {"GET", "/admin/v1/audiences/A", "", Needs::kManager, 409},
+      {"GET", "/admin/v1/audiences/A/members", "", Needs::kManager, 409},
+      {"POST", "/admin/v1/audiences/A/compile", "", Needs::kManager, 409},
+      {"DELETE", "/admin/v1/audiences/A", "", Needs::kManager, 409},
+      {"GET", "/admin/v1/hybrid", "", Needs::kManager, 409},
+      {"PUT", "/admin/v1/hybrid", R"({"onlineUrl":"https://x.example.com"})", Needs::kManager, 409},
+      {"DELETE", "/admin/v1/hybrid", "", Needs::kManager, 409},
       // SharePoint REST (sharepoint_routes.h).
       {"POST", "/_api/contextinfo", "", Needs::kAnyone, 200},
       {"GET", "/sites/hr/_api/web", "", Needs::kAnyone, 200},

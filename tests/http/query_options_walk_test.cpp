@@ -372,7 +372,8 @@ TEST(QueryOptionsWalk, EveryRouteAppliesOrRefusesEveryOption) {
         {"profiles", "1"},
         {"people", "adele@contoso.com"},
         {"photos", "96X96"},
-        {"Profile Pictures", "adele_40contoso_2Ecom_MThumb.jpg"}};
+        {"Profile Pictures", "adele_40contoso_2Ecom_MThumb.jpg"},
+        {"audiences", "A"}};
     std::string last = so_far.substr(so_far.rfind('/', so_far.size() - 2) + 1);
     if (last.ends_with("/")) last.pop_back();
     if (last == "groups") return group_id;

@@ -563,6 +563,8 @@ TEST_P(SqliteSyncTest, MigrationEightIndexesUsersSyncedBeforeIt) {
                                 "DROP TABLE directory_member_changes; "
                                 "DROP TABLE refresh_tokens; "
                                 "DROP TABLE property_policies; "
+                                "DROP TABLE audiences; DROP TABLE audience_members; "
+                                "DROP TABLE hybrid_settings; "
                                 "PRAGMA user_version = 7;",
                                 nullptr, nullptr, &error);
     EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");

@@ -521,6 +521,37 @@ CREATE TABLE property_policies (
   PRIMARY KEY (tenant_id, name_key)
 ) WITHOUT ROWID;
 )sql",
+    // 25: audiences of server tenants (audiences/audiences.h), their rules as JSON and their
+    // compiled membership (by audience, and by profile for a deleted profile); and each
+    // server tenant's hybrid settings (audiences/hybrid.h), whose audience cannot be removed
+    // while they name it.
+    R"sql(
+CREATE TABLE audiences (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  name_key TEXT NOT NULL,  -- lower-case name: names are case-insensitive
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  match TEXT NOT NULL CHECK (match IN ('all', 'any')),
+  rules TEXT NOT NULL,
+  compiled_at TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX audiences_by_name ON audiences (tenant_id, name_key);
+CREATE TABLE audience_members (
+  tenant_id INTEGER NOT NULL,
+  audience_id INTEGER NOT NULL,
+  profile_id INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, audience_id, profile_id)
+) WITHOUT ROWID;
+CREATE INDEX audience_members_by_profile ON audience_members (tenant_id, profile_id);
+CREATE TABLE hybrid_settings (
+  tenant_id INTEGER PRIMARY KEY REFERENCES tenants(id),
+  online_url TEXT NOT NULL,
+  audience_id INTEGER,
+  updated_at TEXT NOT NULL
+);
+)sql",
 };
 
 // A profile's columns, from kProfileTables: its row in profiles, then its custom row (NULLs
@@ -1243,6 +1274,7 @@ Status SqliteStore::delete_profile(TenantId tenant, ProfileId id) {
     UPSYNC_RETURN_IF_ERROR(write_custom_row(id, "", 0, ""));
     UPSYNC_RETURN_IF_ERROR(unindex_profile(tenant, id));
     UPSYNC_RETURN_IF_ERROR(delete_follows_of(tenant, id));
+    UPSYNC_RETURN_IF_ERROR(delete_audience_memberships_of(tenant, id));
     return record_change(tenant, kProfilesFeed, std::to_string(id), ChangeOp::kDelete).status();
   });
 }

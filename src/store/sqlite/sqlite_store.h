@@ -76,6 +76,8 @@ class SqliteStore : public Store {
   Result<std::unique_ptr<PeopleSearchStore>> people_search_store() override;
   Result<std::unique_ptr<FollowingStore>> following_store() override;
   Result<std::unique_ptr<SignInStore>> sign_in_store() override;
+  Result<std::unique_ptr<AudienceStore>> audience_store() override;
+  Result<std::unique_ptr<HybridStore>> hybrid_store() override;
 
   // What the last changes_after() cost, read from SQLite's statement counters: the number of
   // virtual-machine steps, and the rows stepped through by full scans (0 when every table
@@ -117,6 +119,8 @@ class SqliteStore : public Store {
   Status rebuild_people_search();
   // Deletes a profile's follows, both ways (sqlite_following.cpp).
   Status delete_follows_of(TenantId tenant, ProfileId id);
+  // Drops a deleted profile from its audiences (sqlite_audiences.cpp).
+  Status delete_audience_memberships_of(TenantId tenant, ProfileId id);
 
  private:
   explicit SqliteStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
