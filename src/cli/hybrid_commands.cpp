@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "audiences/audiences.h"
+#include "audiences/hybrid.h"
 #include "cli/context.h"
 #include "cli/output.h"
 #include "core/text.h"
@@ -49,14 +51,23 @@ Result<std::map<std::string, std::string>> map_option(const std::vector<std::str
   return out;
 }
 
-// The hybrid users are the audience's members once audiences exist; until then every user
-// is hybrid (seed 000: "without an audience every user is hybrid"), and naming an audience is
-// refused rather than ignored.
-Status check_audience(const std::string& audience) {
-  if (audience.empty()) return Status::ok();
-  return failed_precondition("--audience '" + audience +
-                             "': audiences are not available in this version of upsync; "
-                             "leave --audience out to export every user");
+// The hybrid users (seed 000): the members of --audience when given, else of the audience the
+// tenant's hybrid settings name (`hybrid set --audience`), else every user.
+Result<std::optional<int64_t>> hybrid_audience(Store& store, const Tenant& tenant,
+                                               const std::string& audience) {
+  if (!audience.empty()) {
+    UPSYNC_ASSIGN_OR_RETURN(auto audiences, open_audience_store(store));
+    UPSYNC_ASSIGN_OR_RETURN(auto found, audiences->find(tenant.id, audience));
+    if (!found) {
+      return not_found("--audience '" + audience + "': tenant '" + tenant.name +
+                       "' has no such audience (see `upsync audience list`)");
+    }
+    return std::optional<int64_t>(found->id);
+  }
+  UPSYNC_ASSIGN_OR_RETURN(auto hybrid, open_hybrid_store(store));
+  UPSYNC_ASSIGN_OR_RETURN(auto settings, hybrid->get(tenant.id));
+  if (settings && settings->audience_id) return settings->audience_id;
+  return std::optional<int64_t>();
 }
 
 nlohmann::json summary_json(const ExportSummary& s, const std::string& out) {
@@ -66,6 +77,7 @@ nlohmann::json summary_json(const ExportSummary& s, const std::string& out) {
           {"valuesWritten", s.values_written},
           {"skippedNoValue", s.skipped_no_value},
           {"skippedNoId", s.skipped_no_id},
+          {"skippedNotInAudience", s.skipped_not_in_audience},
           {"bytes", s.bytes},
           {"properties", s.properties},
           {"idProperty", s.id_profile_property}};
@@ -85,21 +97,24 @@ void add_export_options(CLI::App* cmd, ExportArgs& a) {
   cmd->add_option("--id-type", a.id_type,
                   "how the online side finds users: PrincipalName (the UPN), Email or CloudId");
   cmd->add_option("--id-property", a.id_property, "the name of the id member in the file");
-  cmd->add_option("--audience", a.audience, "export only the members of this audience");
+  cmd->add_option("--audience", a.audience,
+                  "export only this audience's members (default: the hybrid settings' audience, "
+                  "else everyone)");
   cmd->add_option("--page-size", a.page_size, "profiles read at a time (memory use)")
       ->check(CLI::Range(1, 10000));
 }
 
 Result<ExportSummary> run_export(CliContext& ctx, const ExportArgs& a, const std::string& out) {
-  UPSYNC_RETURN_IF_ERROR(check_audience(a.audience));
   UPSYNC_ASSIGN_OR_RETURN(ImportIdType id_type, id_type_option(a.id_type));
   UPSYNC_ASSIGN_OR_RETURN(Tenant t, ctx.tenant(a.tenant));
   UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
+  UPSYNC_ASSIGN_OR_RETURN(std::optional<int64_t> audience, hybrid_audience(*store, t, a.audience));
   ExportOptions opt;
   opt.properties = a.properties;
   opt.id_type = id_type;
   opt.id_property = a.id_property;
   opt.page_size = a.page_size;
+  opt.audience_id = audience;
   return export_profile_values(*store, t.id, opt, out);
 }
 

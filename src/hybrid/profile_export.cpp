@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "audiences/audiences.h"
 #include "core/text.h"
 
 namespace upsync {
@@ -130,6 +131,12 @@ Result<ExportSummary> export_profile_values(Store& store, TenantId tenant,
     return st;
   };
   out << "{\"value\":[";
+  std::unique_ptr<AudienceStore> audiences;
+  if (options.audience_id) {
+    auto opened = open_audience_store(store);
+    if (!opened) return fail(opened.status());
+    audiences = std::move(*opened);
+  }
   ProfileQuery query;
   query.limit = options.page_size;
   bool first = true;
@@ -138,6 +145,14 @@ Result<ExportSummary> export_profile_values(Store& store, TenantId tenant,
     if (!page) return fail(page.status().with_context("reading profiles"));
     for (const Profile& p : page->profiles) {
       ++summary.users_read;
+      if (audiences) {
+        auto member = audiences->is_member(tenant, *options.audience_id, p.id);
+        if (!member) return fail(member.status().with_context("reading the audience"));
+        if (!*member) {
+          ++summary.skipped_not_in_audience;
+          continue;
+        }
+      }
       std::string obj = user_object(p, columns, options, summary.id_profile_property, summary);
       if (obj.empty()) continue;
       out << (first ? "\n" : ",\n") << obj;

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,9 @@ struct ExportOptions {
   ImportIdType id_type = ImportIdType::kPrincipalName;
   std::string id_property = "IdName";  // the name of the id member in the file
   int page_size = 1000;                // profiles read per store call
+  // The hybrid users: only this audience's members (audiences/audiences.h); nullopt: every
+  // user (seed 000: without an audience every user is hybrid).
+  std::optional<int64_t> audience_id;
 };
 
 struct ExportSummary {
@@ -39,6 +43,7 @@ struct ExportSummary {
   int64_t values_written = 0;  // property values in the file (each array counts as one)
   int64_t skipped_no_value = 0;
   int64_t skipped_no_id = 0;
+  int64_t skipped_not_in_audience = 0;
   uint64_t bytes = 0;
   std::vector<std::string> properties;  // as the schema spells them
   std::string id_profile_property;      // the profile property the ids come from

@@ -101,6 +101,37 @@ TEST_F(ProfileExportTest, PagesThroughEveryProfile) {
   }
 }
 
+// Seed 000: the hybrid users are an audience's members, named by --audience or by the tenant's
+// hybrid settings; the others stay on premises and are not exported.
+TEST_F(ProfileExportTest, OnlyTheHybridAudienceIsExported) {
+  ASSERT_EQ(testing::run({"--data-dir", data_, "audience", "add", "-t", "onprem", "Cost 4711",
+                          "--rule", "CostCenter=4711"}),
+            0);
+  CliRun r = cli({"--json", "hybrid", "export", "-t", "onprem", "--properties",
+                  "CostCenter,OfficeCode", "--audience", "Cost 4711", "--out", out_file()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json summary = json::parse(r.out);
+  EXPECT_EQ(summary["usersWritten"], 1);
+  EXPECT_EQ(summary["skippedNotInAudience"], 2);
+  json file = json::parse(testing::read_file(out_file()));
+  ASSERT_EQ(file["value"].size(), 1u);
+  EXPECT_EQ(file["value"][0]["IdName"], "bob@contoso.com");
+
+  // Without --audience, the hybrid settings' audience; cleared, everyone with values.
+  ASSERT_EQ(testing::run({"--data-dir", data_, "hybrid", "set", "-t", "onprem", "--online-url",
+                          "https://contoso-my.sharepoint.com", "--audience", "Cost 4711"}),
+            0);
+  r = cli({"--json", "hybrid", "export", "-t", "onprem", "--properties", "CostCenter,OfficeCode",
+           "--out", out_file()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["usersWritten"], 1);
+  ASSERT_EQ(testing::run({"--data-dir", data_, "hybrid", "clear", "-t", "onprem"}), 0);
+  r = cli({"--json", "hybrid", "export", "-t", "onprem", "--properties", "CostCenter,OfficeCode",
+           "--out", out_file()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["usersWritten"], 2);
+}
+
 TEST_F(ProfileExportTest, BadInputIsRefusedAndWritesNothing) {
   struct Case {
     std::vector<std::string> args;
@@ -113,8 +144,7 @@ TEST_F(ProfileExportTest, BadInputIsRefusedAndWritesNothing) {
       {{"--properties", "SPS-Skills"}, "'SPS-Skills' is multi-valued"},
       {{"--properties", "CostCenter", "--id-property", "CostCenter"}, "the file's id member"},
       {{"--properties", "CostCenter", "--id-type", "Guid"}, "--id-type 'Guid'"},
-      // Audiences come with the hybrid settings; until then the option is refused, not ignored.
-      {{"--properties", "CostCenter", "--audience", "Hybrid users"}, "audiences are not available"},
+      {{"--properties", "CostCenter", "--audience", "Hybrid users"}, "has no such audience"},
   };
   for (const Case& c : cases) {
     std::vector<std::string> args = {"hybrid", "export", "-t", "onprem", "--out", out_file()};
