@@ -1,4 +1,4 @@
-// upsync property list|add|set|remove
+// upsync property list|add|update|set|remove
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -156,6 +156,63 @@ void add_property_commands(CLI::App& app, CliContext& ctx) {
                  << (p.user_can_override ? ", the owner may override" : "")
                  << (p.show_on_profile ? "" : ", hidden on the profile page")
                  << (p.show_in_edit ? "" : ", not editable on the profile page") << "\n";
+      }
+      return Status::ok();
+    };
+  });
+
+  struct UpdateArgs {
+    std::string tenant;
+    std::string name;
+    std::optional<std::string> display_name, type, multi, user_editable, sync_to_sites;
+    std::optional<int> max_length;
+  };
+  auto ua = std::make_shared<UpdateArgs>();
+  CLI::App* update = group->add_subcommand(
+      "update", "change a custom property's display name and flags (only those given)");
+  update->add_option("--tenant,-t", ua->tenant, "tenant name")->required();
+  update->add_option("name", ua->name, "property name")->required();
+  update->add_option("--display-name", ua->display_name, "display name (\"\": the name)");
+  update->add_option("--type", ua->type,
+                     "refused unless it is the current type (values were checked as that)");
+  const auto kBool = CLI::IsMember({"true", "false"});
+  update->add_option("--multi", ua->multi, "true or false")->check(kBool);
+  update->add_option("--user-editable", ua->user_editable, "true or false")->check(kBool);
+  update->add_option("--sync-to-sites", ua->sync_to_sites, "true or false")->check(kBool);
+  update->add_option("--max-length", ua->max_length, "longest value in characters");
+  update->callback([&ctx, ua] {
+    ctx.action = [&ctx, ua]() -> Status {
+      PropertyUpdate u;
+      u.display_name = ua->display_name;
+      if (ua->type) {
+        u.type = parse_data_type(*ua->type);
+        if (!u.type) {
+          return invalid_argument("--type: unknown data type '" + *ua->type +
+                                  "' (see 'upsync property add --help')");
+        }
+      }
+      auto flag = [](const std::optional<std::string>& v) -> std::optional<bool> {
+        if (!v) return std::nullopt;
+        return *v == "true";
+      };
+      u.multi_value = flag(ua->multi);
+      u.user_editable = flag(ua->user_editable);
+      u.sync_to_sites = flag(ua->sync_to_sites);
+      u.max_length = ua->max_length;
+      if (!u.display_name && !u.type && !u.multi_value && !u.user_editable && !u.sync_to_sites &&
+          !u.max_length) {
+        return invalid_argument(
+            "nothing to change: give --display-name, --multi, --user-editable, --sync-to-sites "
+            "or --max-length");
+      }
+      UPSYNC_ASSIGN_OR_RETURN(Tenant t, ctx.tenant(ua->tenant));
+      UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
+      UPSYNC_ASSIGN_OR_RETURN(PropertyDefinition changed,
+                              store->update_custom_property(t.id, ua->name, u));
+      if (ctx.json) {
+        print_json(*ctx.out, property_json(changed));
+      } else {
+        *ctx.out << "changed property '" << changed.name << "' of tenant '" << t.name << "'\n";
       }
       return Status::ok();
     };

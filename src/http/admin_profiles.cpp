@@ -310,6 +310,99 @@ Status clear_property(Call& call) {
   return Status::ok();
 }
 
+// The member of a property update a store refusal is about, for the page to show it there.
+std::string update_target(const Status& refused) {
+  const std::string& m = refused.message();
+  if (m.starts_with("the type of property")) return "type";
+  if (m.find("cannot become single-value") != std::string::npos) return "multiValue";
+  if (m.find("max length") != std::string::npos) return "maxLength";
+  return "";
+}
+
+// PATCH {"displayName":..,"multiValue":..,"userEditable":..,"syncToSites":..,"maxLength":..,
+// "type":.., "privacy":..,"userCanOverride":..,"showOnProfile":..,"showInEdit":..}: the
+// members given change, the others stay. The first six are a custom property's definition;
+// the last four its policy (core/property_policy.h), which every property has. Both change in
+// one transaction, or nothing does; a refusal names its member in error.target.
+Status patch_property(Call& call) {
+  UPSYNC_RETURN_IF_ERROR(only_params(call, {}, "a property change takes no query"));
+  UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, json_body(call.req));
+  if (!body.is_object()) return invalid_argument("request body: expected a JSON object");
+  UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, call.store.schema(call.tenant.id));
+  UPSYNC_ASSIGN_OR_RETURN(const PropertyDefinition* d, schema.require(call.match[1].str()));
+  const std::string name = d->name;
+  PropertyPolicy policy = schema.policy(name);
+  bool policy_changes = false;
+  PropertyUpdate update;
+  for (const auto& [key, value] : body.items()) {
+    if (key == "privacy" || key == "userCanOverride" || key == "showOnProfile" ||
+        key == "showInEdit") {
+      auto next = property_policy_from_json(nlohmann::json{{key, value}}, policy);
+      if (!next) return write_field_error(call, key, next.status());
+      policy = *next;
+      policy_changes = true;
+      continue;
+    }
+    std::optional<bool>* flag = key == "multiValue"     ? &update.multi_value
+                                : key == "userEditable" ? &update.user_editable
+                                : key == "syncToSites"  ? &update.sync_to_sites
+                                                        : nullptr;
+    if (flag) {
+      if (!value.is_boolean()) {
+        return write_field_error(call, key, "'" + key + "' must be true or false");
+      }
+      *flag = value.get<bool>();
+      continue;
+    }
+    if (key == "displayName") {
+      if (!value.is_string()) return write_field_error(call, key, "'displayName' must be a string");
+      update.display_name = trim(value.get<std::string>());
+      if (update.display_name->size() > 256) {
+        return write_field_error(call, key, "'displayName' must be at most 256 characters");
+      }
+    } else if (key == "type") {
+      auto type = value.is_string() ? parse_data_type(value.get<std::string>()) : std::nullopt;
+      if (!type) {
+        return write_field_error(call, key, "'type': unknown data type " + value.dump());
+      }
+      update.type = type;
+    } else if (key == "maxLength") {
+      if (!value.is_number_integer() || value.get<int64_t>() < 1 ||
+          value.get<int64_t>() > 1000000) {
+        return write_field_error(call, key, "'maxLength' must be a whole number from 1 to 1000000");
+      }
+      update.max_length = value.get<int>();
+    } else {
+      return write_field_error(
+          call, key,
+          "request body: unknown member '" + quote_for_message(key) +
+              "' (a property's displayName, type, multiValue, userEditable, syncToSites, "
+              "maxLength, privacy, userCanOverride, showOnProfile and showInEdit can change; its "
+              "name and the other flags cannot)");
+    }
+  }
+  const bool definition_changes = update.display_name || update.type || update.multi_value ||
+                                  update.user_editable || update.sync_to_sites || update.max_length;
+  PropertyDefinition result = *d;
+  Status refused;  // the definition's refusal, answered with its member once rolled back
+  Status st = call.store.in_transaction([&]() -> Status {
+    if (definition_changes) {
+      auto changed = call.store.update_custom_property(call.tenant.id, name, update);
+      if (!changed) {
+        refused = changed.status();
+        return refused;
+      }
+      result = *changed;
+    }
+    if (policy_changes) return call.store.set_property_policy(call.tenant.id, name, policy);
+    return Status::ok();
+  });
+  if (!refused.is_ok()) return write_field_error(call, update_target(refused), refused);
+  UPSYNC_RETURN_IF_ERROR(st);
+  write_json(call.res, 200, property_json(result, policy));
+  return Status::ok();
+}
+
 const AdminRoute kRows[] = {
     {"GET", "/admin/v1/profiles",
      "Profiles by id, a page at a time (?top=N&after=id), filtered by a property's value "
@@ -326,6 +419,12 @@ const AdminRoute kRows[] = {
      Who::kTenantManager, 200, patch_profile},
     {"DELETE", "/admin/v1/profiles/{id}", "Remove a profile (server tenants)", Who::kTenantManager,
      204, delete_profile},
+    {"PATCH", "/admin/v1/properties/{name}",
+     "Change a custom property's displayName, multiValue, userEditable, syncToSites or "
+     "maxLength, and any property's policy (privacy, userCanOverride, showOnProfile, "
+     "showInEdit); a change its stored values forbid is refused naming its member in "
+     "error.target",
+     Who::kTenantManager, 200, patch_property},
     {"POST", "/admin/v1/properties/{name}/clear",
      "Remove every value of a custom property (so that it can be removed)", Who::kTenantManager,
      200, clear_property},

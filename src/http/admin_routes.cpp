@@ -77,17 +77,6 @@ Status add_property(Call& call) {
   return Status::ok();
 }
 
-Status set_property_policy(Call& call) {
-  UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, json_body(call.req));
-  const std::string name = call.match[1].str();
-  UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, call.store.schema(call.tenant.id));
-  UPSYNC_ASSIGN_OR_RETURN(const PropertyDefinition* d, schema.require(name));
-  UPSYNC_ASSIGN_OR_RETURN(PropertyPolicy p, property_policy_from_json(body, schema.policy(name)));
-  UPSYNC_RETURN_IF_ERROR(call.store.set_property_policy(call.tenant.id, d->name, p));
-  write_json(call.res, 200, property_json(*d, p));
-  return Status::ok();
-}
-
 Status remove_property(Call& call) {
   UPSYNC_RETURN_IF_ERROR(call.store.remove_custom_property(call.tenant.id, call.match[1].str()));
   call.res.status = 204;
@@ -342,9 +331,6 @@ const AdminRoute kRoutes[] = {
      Who::kSignedIn, 200, list_properties},
     {"POST", "/admin/v1/properties", "Define a custom property", Who::kTenantManager, 201,
      add_property},
-    {"PATCH", "/admin/v1/properties/{name}",
-     "Change a property's policy (privacy, userCanOverride, showOnProfile, showInEdit)",
-     Who::kTenantManager, 200, set_property_policy},
     {"DELETE", "/admin/v1/properties/{name}", "Remove a custom property that no profile uses",
      Who::kTenantManager, 204, remove_property},
     {"GET", "/admin/v1/apps", "Registered apps", Who::kGlobalAdmin, 200, list_apps},

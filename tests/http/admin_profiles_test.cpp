@@ -246,5 +246,92 @@ TEST_F(AdminProfilesTest, ANewPropertysRefusalNamesItsField) {
   for (const auto& p : schema["value"]) EXPECT_FALSE(p["custom"].get<bool>()) << p;
 }
 
+TEST_F(AdminProfilesTest, APropertysDisplayNameAndFlagsChange) {
+  auto [st, body] = call("POST", "/admin/v1/properties", ga_, R"({"name":"Team"})");
+  ASSERT_EQ(st, 201) << body;
+  std::tie(st, body) = call("PATCH", "/admin/v1/properties/team", token("spa@contoso.com"),
+                            R"({"displayName":"Team name","userEditable":true,"syncToSites":true,)"
+                            R"("multiValue":true,"maxLength":100,"type":"string"})");
+  ASSERT_EQ(st, 200) << body;
+  EXPECT_EQ(body["name"], "Team");
+  EXPECT_EQ(body["displayName"], "Team name");
+  EXPECT_EQ(body["multiValue"], true);
+  EXPECT_EQ(body["userEditable"], true);
+  EXPECT_EQ(body["syncToSites"], true);
+  EXPECT_EQ(body["maxLength"], 100);
+  std::tie(st, body) = call("GET", "/admin/v1/properties", ga_);
+  bool seen = false;
+  for (const auto& p : body["value"]) {
+    if (p["name"] != "Team") continue;
+    seen = true;
+    EXPECT_EQ(p["displayName"], "Team name");
+    EXPECT_EQ(p["multiValue"], true);
+  }
+  EXPECT_TRUE(seen) << body;
+}
+
+TEST_F(AdminProfilesTest, APropertyChangeTheValuesForbidIsRefusedNamingItsMember) {
+  auto [st, body] = call("POST", "/admin/v1/properties", ga_,
+                         R"({"name":"Team","multiValue":true,"maxLength":50})");
+  ASSERT_EQ(st, 201) << body;
+  std::tie(st, body) = call("PATCH", "/admin/v1/profiles/1", ga_,
+                            R"({"properties":{"Team":["Red","Green","A long team name"]}})");
+  ASSERT_EQ(st, 200) << body;
+  struct Bad {
+    std::string path;
+    std::string who;
+    std::string body;
+    int status;
+    std::string target;  // "" when the refusal is about no one member
+  };
+  const std::string user = token("adele@contoso.com");
+  for (const Bad& bad : std::vector<Bad>{
+           {"Team", ga_, R"({"multiValue":false})", 409, "multiValue"},
+           {"Team", ga_, R"({"maxLength":5})", 409, "maxLength"},
+           {"Team", ga_, R"({"type":"integer"})", 409, "type"},
+           {"Team", ga_, R"({"type":"colour"})", 400, "type"},
+           {"Team", ga_, R"({"maxLength":0})", 400, "maxLength"},
+           {"Team", ga_, R"({"maxLength":"9"})", 400, "maxLength"},
+           {"Team", ga_, R"({"userEditable":"yes"})", 400, "userEditable"},
+           {"Team", ga_, R"({"displayName":7})", 400, "displayName"},
+           {"Team", ga_, R"({"name":"Crew"})", 400, "name"},
+           {"Team", ga_, R"({"taxonomyBound":true})", 400, "taxonomyBound"},
+           {"Team", ga_, R"({"privacy":"Public","displayName":"x"})", 400, "privacy"},
+           {"Team", ga_, R"(["displayName"])", 400, ""},
+           {"Team?$select=name", ga_, R"({"displayName":"x"})", 400, ""},
+           {"Team?force=1", ga_, R"({"displayName":"x"})", 400, ""},
+           {"AboutMe", ga_, R"({"displayName":"x"})", 409, ""},
+           {"NoSuch", ga_, R"({"displayName":"x"})", 404, ""},
+           {"Team", user, R"({"displayName":"pwned"})", 403, ""},
+       }) {
+    auto [code, err] = call("PATCH", "/admin/v1/properties/" + bad.path, bad.who, bad.body);
+    EXPECT_EQ(code, bad.status) << bad.path << " " << bad.body << " " << err;
+    if (!bad.target.empty()) {
+      EXPECT_EQ(err["error"]["target"], bad.target) << bad.body << " " << err;
+    }
+  }
+  // Another tenant's admin: refused on contoso's path, and its own tenant has no Team.
+  const std::string farm = token("ga@farm.local", "farm");
+  std::tie(st, body) =
+      call("PATCH", "/admin/v1/properties/Team", farm, R"({"displayName":"pwned"})", "contoso");
+  EXPECT_EQ(st, 401) << body;
+  std::tie(st, body) =
+      call("PATCH", "/admin/v1/properties/Team", farm, R"({"displayName":"pwned"})", "farm");
+  EXPECT_EQ(st, 404) << body;
+
+  std::tie(st, body) = call("GET", "/admin/v1/properties", ga_);
+  for (const auto& p : body["value"]) {
+    if (p["name"] == "AboutMe") EXPECT_EQ(p["displayName"], "About me") << p;
+    if (p["name"] != "Team") continue;
+    EXPECT_EQ(p["displayName"], "Team") << p;
+    EXPECT_EQ(p["multiValue"], true) << p;
+    EXPECT_EQ(p["maxLength"], 50) << p;
+    EXPECT_EQ(p["type"], "string") << p;
+    EXPECT_EQ(p["userEditable"], false) << p;
+  }
+  std::tie(st, body) = call("GET", "/admin/v1/profiles/1", ga_);
+  EXPECT_EQ(body["properties"]["Team"].size(), 3u) << body;
+}
+
 }  // namespace
 }  // namespace upsync

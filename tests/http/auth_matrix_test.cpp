@@ -70,6 +70,8 @@ const std::vector<RouteCase>& routes() {
       {"PATCH", "/admin/v1/properties/Fax", R"({"privacy":"Public"})", Needs::kManager, 200},
       {"POST", "/admin/v1/properties", R"({"name":"P{who}"})", Needs::kManager, 201},
       {"POST", "/admin/v1/properties/Q{who}/clear", "{}", Needs::kManager, 200},
+      {"PATCH", "/admin/v1/properties/Q{who}", R"({"displayName":"by {who}"})", Needs::kManager,
+       200},
       {"DELETE", "/admin/v1/properties/Q{who}", "", Needs::kManager, 204},
       {"GET", "/admin/v1/apps", "", Needs::kGlobalAdmin, 200},
       {"POST", "/admin/v1/apps", R"({"name":"a-{who}"})", Needs::kGlobalAdmin, 201},

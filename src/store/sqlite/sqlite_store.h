@@ -39,6 +39,8 @@ class SqliteStore : public Store {
   Status remove_custom_property(TenantId tenant, std::string_view name) override;
   Status set_property_policy(TenantId tenant, std::string_view name,
                              const PropertyPolicy& policy) override;
+  Result<PropertyDefinition> update_custom_property(TenantId tenant, std::string_view name,
+                                                    const PropertyUpdate& update) override;
 
   Result<Profile> create_profile(TenantId tenant, std::string_view account_name,
                                  std::span<const PropertyChange> initial) override;
@@ -128,6 +130,12 @@ class SqliteStore : public Store {
   // Writes the sequence counters taken in this transaction back to the tenants table.
   Status flush_sequences();
   Status check_tenant(TenantId tenant);
+  // update_custom_property's steps (sqlite_property_update.cpp): `condition` is the selected
+  // aggregate over the property's stored values (json_each rows `j` of profile_custom `c`).
+  Result<int64_t> count_custom_values(TenantId tenant, std::string_view name,
+                                      std::string_view condition);
+  Status check_property_update(TenantId tenant, const PropertyDefinition& now,
+                               const PropertyDefinition& next);
   Result<const ProfileSchema*> cached_schema(TenantId tenant);
   Result<std::unordered_map<std::string, PropertyPolicy>> read_property_policies(TenantId tenant);
   Result<Profile> read_profile_row(SqliteStatement& s, int first_col);
