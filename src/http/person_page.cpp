@@ -18,12 +18,12 @@ namespace {
 // in. An account the lookup refuses (unknown, malformed) gets the page too, which asks the
 // same API and shows its answer.
 Result<std::optional<std::string>> hybrid_redirect(Call& call, const std::string& account) {
-  if (call.tenant.kind != TenantKind::kServer) return std::nullopt;
+  if (call.tenant.kind != TenantKind::kServer) return std::optional<std::string>();
   auto who = call.caller();
-  if (!who) return std::nullopt;
+  if (!who) return std::optional<std::string>();
   Result<Profile> target =
       account.empty() ? sp_own_profile(call, *who) : sp_find_account(call, account);
-  if (!target) return std::nullopt;
+  if (!target) return std::optional<std::string>();
   return hybrid_person_url(call.store, call.tenant, *target);
 }
 

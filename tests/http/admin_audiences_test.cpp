@@ -221,10 +221,10 @@ TEST_F(AdminAudiencesTest, HybridUsersUrlsPointOnlineForEveryViewer) {
     return std::pair<int, std::string>(r->status, r->get_header_value("Location"));
   };
   for (const std::string& viewer : {ga, ann}) {
-    EXPECT_EQ(
-        person_page("ann", viewer),
-        std::pair<int, std::string>(
-            302, online + "/person.aspx?accountname=i%3A0%23.f%7Cmembership%7Cann%40farm.local"));
+    auto [status, location] = person_page("ann", viewer);
+    EXPECT_EQ(status, 302);
+    EXPECT_EQ(location,
+              online + "/person.aspx?accountname=i%3A0%23.f%7Cmembership%7Cann%40farm.local");
     EXPECT_EQ(person_page("bob", viewer).first, 200);
   }
   EXPECT_EQ(person_page("ann", "").first, 200);

@@ -321,7 +321,9 @@ TEST_F(AdminProfilesTest, APropertyChangeTheValuesForbidIsRefusedNamingItsMember
 
   std::tie(st, body) = call("GET", "/admin/v1/properties", ga_);
   for (const auto& p : body["value"]) {
-    if (p["name"] == "AboutMe") EXPECT_EQ(p["displayName"], "About me") << p;
+    if (p["name"] == "AboutMe") {
+      EXPECT_EQ(p["displayName"], "About me") << p;
+    }
     if (p["name"] != "Team") continue;
     EXPECT_EQ(p["displayName"], "Team") << p;
     EXPECT_EQ(p["multiValue"], true) << p;

@@ -2,11 +2,20 @@
 // would break are refused and change nothing; values follow a change of the multi-value flag.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "store/store.h"
 #include "store/store_fixture.h"
 
 namespace upsync {
 namespace {
+
+// An update that changes what `set` sets: the members left out stay nullopt.
+PropertyUpdate update_of(const std::function<void(PropertyUpdate&)>& set) {
+  PropertyUpdate u;
+  set(u);
+  return u;
+}
 
 class PropertyUpdateTest : public testing::StoreTest {
  protected:
@@ -36,11 +45,13 @@ class PropertyUpdateTest : public testing::StoreTest {
 TEST_P(PropertyUpdateTest, ChangesDisplayNameAndFlags) {
   auto before = store_->changes_after(tenant_.id, "schema", 0, 100);
   ASSERT_TRUE(before);
-  auto changed = store_->update_custom_property(tenant_.id, "team",
-                                                {.display_name = "Team name",
-                                                 .user_editable = true,
-                                                 .sync_to_sites = true,
-                                                 .max_length = 40});
+  auto changed =
+      store_->update_custom_property(tenant_.id, "team", update_of([](PropertyUpdate& u) {
+                                       u.display_name = "Team name";
+                                       u.user_editable = true;
+                                       u.sync_to_sites = true;
+                                       u.max_length = 40;
+                                     }));
   ASSERT_TRUE(changed) << changed.status().to_string();
   EXPECT_EQ(changed->name, "Team");
   EXPECT_EQ(changed->display_name, "Team name");
@@ -59,14 +70,16 @@ TEST_P(PropertyUpdateTest, ChangesDisplayNameAndFlags) {
   // The new limit is the one values are checked against.
   Profile bob = make_profile("bob@contoso.com", {{"Team", {std::string(30, 'x')}}});
   EXPECT_EQ(values_of(bob.id).size(), 1u);
-  ASSERT_TRUE(store_->update_custom_property(tenant_.id, "Team", {.display_name = ""}));
+  ASSERT_TRUE(store_->update_custom_property(
+      tenant_.id, "Team", update_of([](PropertyUpdate& u) { u.display_name = ""; })));
   EXPECT_EQ(team().display_name, "Team");
 }
 
 TEST_P(PropertyUpdateTest, ValuesFollowTheMultiValueFlag) {
   Profile bob = make_profile("bob@contoso.com", {{"Team", {"Blue"}}});
   Profile ann = make_profile("ann@contoso.com");
-  ASSERT_TRUE(store_->update_custom_property(tenant_.id, "Team", {.multi_value = true}));
+  ASSERT_TRUE(store_->update_custom_property(
+      tenant_.id, "Team", update_of([](PropertyUpdate& u) { u.multi_value = true; })));
   EXPECT_EQ(values_of(bob.id), std::vector<std::string>{"Blue"});
   ASSERT_TRUE(store_->update_profile(tenant_.id, ann.id,
                                      std::vector<PropertyChange>{{"Team", {"Red", "Green"}}}));
@@ -75,7 +88,8 @@ TEST_P(PropertyUpdateTest, ValuesFollowTheMultiValueFlag) {
   blue.filter_value = "Blue";
   EXPECT_EQ(store_->list_profiles(tenant_.id, blue)->profiles.size(), 1u);
 
-  auto refused = store_->update_custom_property(tenant_.id, "Team", {.multi_value = false});
+  auto refused = store_->update_custom_property(
+      tenant_.id, "Team", update_of([](PropertyUpdate& u) { u.multi_value = false; }));
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(refused.status().message(),
@@ -86,7 +100,8 @@ TEST_P(PropertyUpdateTest, ValuesFollowTheMultiValueFlag) {
 
   ASSERT_TRUE(
       store_->update_profile(tenant_.id, ann.id, std::vector<PropertyChange>{{"Team", {"Red"}}}));
-  ASSERT_TRUE(store_->update_custom_property(tenant_.id, "Team", {.multi_value = false}));
+  ASSERT_TRUE(store_->update_custom_property(
+      tenant_.id, "Team", update_of([](PropertyUpdate& u) { u.multi_value = false; })));
   EXPECT_FALSE(team().multi_value);
   EXPECT_EQ(values_of(bob.id), std::vector<std::string>{"Blue"});
   EXPECT_EQ(values_of(ann.id), std::vector<std::string>{"Red"});
@@ -109,43 +124,28 @@ TEST_P(PropertyUpdateTest, RefusalsChangeNothing) {
     std::string message;
   };
   const std::vector<Case> cases = {
-      {tenant_.id,
-       "Team",
-       {.type = DataType::kInteger},
+      {tenant_.id, "Team", update_of([](PropertyUpdate& u) { u.type = DataType::kInteger; }),
        StatusCode::kFailedPrecondition,
        "the type of property 'Team' cannot change (string to integer): its stored values, "
        "import mappings and site copies were made for its type; remove the property and add it "
        "again"},
-      {tenant_.id,
-       "Team",
-       {.display_name = "T", .max_length = 10},
+      {tenant_.id, "Team", update_of([](PropertyUpdate& u) {
+         u.display_name = "T";
+         u.max_length = 10;
+       }),
        StatusCode::kFailedPrecondition,
        "property 'Team' cannot have max length 10: a stored value has 15 characters"},
-      {tenant_.id,
-       "Team",
-       {.max_length = 0},
-       StatusCode::kInvalidArgument,
-       "custom property 'Team': max length must be 1 to 1000000"},
-      {tenant_.id,
-       "Team",
-       {.max_length = 1000001},
-       StatusCode::kInvalidArgument,
-       "custom property 'Team': max length must be 1 to 1000000"},
-      {tenant_.id,
-       "Office",
-       {.display_name = "Room"},
+      {tenant_.id, "Team", update_of([](PropertyUpdate& u) { u.max_length = 0; }),
+       StatusCode::kInvalidArgument, "custom property 'Team': max length must be 1 to 1000000"},
+      {tenant_.id, "Team", update_of([](PropertyUpdate& u) { u.max_length = 1000001; }),
+       StatusCode::kInvalidArgument, "custom property 'Team': max length must be 1 to 1000000"},
+      {tenant_.id, "Office", update_of([](PropertyUpdate& u) { u.display_name = "Room"; }),
        StatusCode::kFailedPrecondition,
        "property 'Office' is a default property of the catalog and cannot be changed"},
-      {tenant_.id,
-       "Tea",
-       {.display_name = "T"},
-       StatusCode::kNotFound,
-       "property 'Tea' does not exist in this tenant"},
-      {fab->id,
-       "Team",
-       {.display_name = "T"},
-       StatusCode::kNotFound,
-       "property 'Team' does not exist in this tenant"},
+      {tenant_.id, "Tea", update_of([](PropertyUpdate& u) { u.display_name = "T"; }),
+       StatusCode::kNotFound, "property 'Tea' does not exist in this tenant"},
+      {fab->id, "Team", update_of([](PropertyUpdate& u) { u.display_name = "T"; }),
+       StatusCode::kNotFound, "property 'Team' does not exist in this tenant"},
   };
   auto feed = store_->changes_after(tenant_.id, "schema", 0, 100);
   for (const Case& c : cases) {
@@ -162,7 +162,8 @@ TEST_P(PropertyUpdateTest, RefusalsChangeNothing) {
   EXPECT_EQ(store_->changes_after(tenant_.id, "schema", 0, 100)->size(), feed->size());
   EXPECT_EQ(store_->schema(fab->id)->find("Team"), nullptr);
   // Lowering the limit to the longest stored value is allowed.
-  EXPECT_TRUE(store_->update_custom_property(tenant_.id, "Team", {.max_length = 15}));
+  EXPECT_TRUE(store_->update_custom_property(
+      tenant_.id, "Team", update_of([](PropertyUpdate& u) { u.max_length = 15; })));
 }
 
 UPSYNC_TEST_ON_EVERY_BACKEND(PropertyUpdateTest);
