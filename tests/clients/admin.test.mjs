@@ -326,11 +326,21 @@ test("a SharePoint admin sees why apps and people are not theirs to manage", asy
   await context.close();
 });
 
-test("tenant: kind and education flag of a server tenant", async () => {
+test("tenant: kind, education flag, hybrid settings and audiences of a server tenant", async () => {
+  up.cli("profile", "create", "--tenant", "farm", "i:0#.w|farm\\ann", "--set", "Department=Sales");
+  up.cli("profile", "create", "--tenant", "farm", "i:0#.w|farm\\bob", "--set", "Department=Support");
+  up.cli("audience", "add", "-t", "farm", "Sales people", "--rule", "Department=Sales");
+  up.cli("hybrid", "set", "-t", "farm", "--online-url", "https://contoso-my.sharepoint.com",
+    "--audience", "Sales people");
   const { context, page } = await signedIn("admin@farm.local", "tenant.html", "farm");
   await readyPage(page);
   assert.match(await page.textContent("#facts"), /server/);
   assert.match(await page.textContent("#facts"), /Education\s*no/);
+  assert.match(await page.textContent("#hybrid"), /https:\/\/contoso-my\.sharepoint\.com/);
+  assert.match(await page.textContent("#hybrid"), /members of the audience Sales people/);
+  assert.deepEqual(await page.$$eval("#audiences tbody td", (tds) => tds.slice(0, 3)
+    .map((td) => td.textContent)), ["Sales people", "Department = Sales", "1"]);
+  assert.equal((await checkAccessibility(page, "admin tenant (server)")).serious, 0);
   await shot(page, "admin-17-tenant-server");
   await context.close();
 });

@@ -296,7 +296,9 @@ TEST_F(AdminProfilesTest, APropertyChangeTheValuesForbidIsRefusedNamingItsMember
            {"Team", ga_, R"({"displayName":7})", 400, "displayName"},
            {"Team", ga_, R"({"name":"Crew"})", 400, "name"},
            {"Team", ga_, R"({"taxonomyBound":true})", 400, "taxonomyBound"},
-           {"Team", ga_, R"({"privacy":"Public","displayName":"x"})", 400, "privacy"},
+           {"Team", ga_, R"({"privacy":"Nobody","displayName":"x"})", 400, "privacy"},
+           // The policy and the definition change together or not at all.
+           {"Team", ga_, R"({"privacy":"Private","maxLength":5})", 409, "maxLength"},
            {"Team", ga_, R"(["displayName"])", 400, ""},
            {"Team?$select=name", ga_, R"({"displayName":"x"})", 400, ""},
            {"Team?force=1", ga_, R"({"displayName":"x"})", 400, ""},
@@ -328,6 +330,7 @@ TEST_F(AdminProfilesTest, APropertyChangeTheValuesForbidIsRefusedNamingItsMember
     EXPECT_EQ(p["displayName"], "Team") << p;
     EXPECT_EQ(p["multiValue"], true) << p;
     EXPECT_EQ(p["maxLength"], 50) << p;
+    EXPECT_EQ(p["privacy"], "Public") << p;
     EXPECT_EQ(p["type"], "string") << p;
     EXPECT_EQ(p["userEditable"], false) << p;
   }
