@@ -2,8 +2,11 @@
 
 #include <httplib.h>
 
+#include <cctype>
 #include <nlohmann/json.hpp>
-#include <regex>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include "core/text.h"
 
@@ -85,22 +88,73 @@ void configure(httplib::Client& c, const OnlineTarget& t) {
   if (!t.ca_file.empty()) c.set_ca_cert_path(t.ca_file.c_str());
 }
 
+// The parts of http(s)://host[:port][/path]: a host of letters, digits, '.' and '-' or a
+// bracketed IPv6 address, a port of 1-5 digits, a path without query or fragment.
+struct UrlParts {
+  std::string scheme, host, port, path;  // port with its ':', "" when none
+};
+
+std::optional<UrlParts> split_url(std::string_view url) {
+  UrlParts u;
+  for (std::string_view scheme : {"https", "http"}) {
+    if (url.starts_with(std::string(scheme) + "://")) {
+      u.scheme = scheme;
+      url.remove_prefix(scheme.size() + 3);
+      break;
+    }
+  }
+  if (u.scheme.empty()) return std::nullopt;
+  size_t end = url.find_first_of(":/");
+  if (!url.empty() && url[0] == '[') {
+    size_t close = url.find(']');
+    if (close == std::string_view::npos || close == 1) return std::nullopt;
+    for (char c : url.substr(1, close - 1)) {
+      if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') {
+        return std::nullopt;
+      }
+    }
+    end = close + 1;
+  } else {
+    if (end == std::string_view::npos) end = url.size();
+    if (end == 0) return std::nullopt;
+    for (char c : url.substr(0, end)) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') {
+        return std::nullopt;
+      }
+    }
+  }
+  u.host = url.substr(0, end);
+  url.remove_prefix(end);
+  if (!url.empty() && url[0] == ':') {
+    size_t digits = url.find('/');
+    if (digits == std::string_view::npos) digits = url.size();
+    if (digits < 2 || digits > 6) return std::nullopt;
+    for (char c : url.substr(1, digits - 1)) {
+      if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    }
+    u.port = url.substr(0, digits);
+    url.remove_prefix(digits);
+  }
+  if (!url.empty() && url[0] != '/') return std::nullopt;
+  if (url.find_first_of("?#") != std::string_view::npos) return std::nullopt;
+  u.path = url;
+  return u;
+}
+
 }  // namespace
 
 OnlineTenant::~OnlineTenant() = default;
 
 Result<std::unique_ptr<OnlineTenant>> OnlineTenant::open(const OnlineTarget& target) {
-  static const std::regex kUrl(
-      R"(^(https?)://([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/[^?#]*)?$)");
-  std::smatch m;
-  if (!std::regex_match(target.base_url, m, kUrl)) {
+  std::optional<UrlParts> m = split_url(target.base_url);
+  if (!m) {
     return invalid_argument("--to '" + quote_for_message(target.base_url) +
                             "' is not an http(s) URL of the online tenant "
                             "(https://host[:port][/tenant base path]).");
   }
   std::unique_ptr<OnlineTenant> t(new OnlineTenant());
-  t->origin_ = m[1].str() + "://" + m[2].str() + m[3].str();
-  t->base_path_ = m[4].str();
+  t->origin_ = m->scheme + "://" + m->host + m->port;
+  t->base_path_ = m->path;
   while (!t->base_path_.empty() && t->base_path_.back() == '/') t->base_path_.pop_back();
   const std::string last =
       t->base_path_.empty() ? "" : t->base_path_.substr(t->base_path_.rfind('/') + 1);
@@ -113,23 +167,22 @@ Result<std::unique_ptr<OnlineTenant>> OnlineTenant::open(const OnlineTarget& tar
     }
     authority = t->origin_ + "/" + last;
   }
-  std::smatch a;
-  if (!std::regex_match(authority, a, kUrl) || a[4].str().size() < 2) {
+  std::optional<UrlParts> a = split_url(authority);
+  if (!a || a->path.size() < 2) {
     return invalid_argument(
         "--authority '" + quote_for_message(authority) +
         "' is not an http(s) URL ending in the tenant (https://host/<tenant>).");
   }
-  t->token_path_ = a[4].str() + "/oauth2/v2.0/token";
-  t->token_origin_ = a[1].str() + "://" + a[2].str() + a[3].str();
+  t->token_path_ = a->path + "/oauth2/v2.0/token";
+  t->token_origin_ = a->scheme + "://" + a->host + a->port;
   t->scope_ = target.scope;
   if (t->scope_.empty()) {
-    const std::string tenant = a[4].str().substr(a[4].str().rfind('/') + 1);
+    const std::string tenant = a->path.substr(a->path.rfind('/') + 1);
     t->scope_ = "https://" + tenant + ".sharepoint.com/.default";
   }
   t->client_ = std::make_unique<httplib::Client>(t->origin_);
   configure(*t->client_, target);
-  t->token_client_ =
-      std::make_unique<httplib::Client>(a[1].str() + "://" + a[2].str() + a[3].str());
+  t->token_client_ = std::make_unique<httplib::Client>(t->token_origin_);
   configure(*t->token_client_, target);
   return t;
 }
@@ -171,10 +224,14 @@ std::string OnlineTenant::absolute_url(std::string_view server_relative) const {
 
 // {base}[/sites/x]/_api: a path's site, as SharePoint's REST has it.
 std::string OnlineTenant::api_for(std::string_view server_relative) const {
-  static const std::regex kSite(R"(^/(sites|teams)/[^/]+)");
-  std::string s(server_relative);
-  std::smatch m;
-  std::string site = std::regex_search(s, m, kSite) ? m[0].str() : "";
+  std::string site;
+  for (std::string_view managed : {"/sites/", "/teams/"}) {
+    if (server_relative.starts_with(managed) && server_relative.size() > managed.size() &&
+        server_relative[managed.size()] != '/') {
+      size_t end = server_relative.find('/', managed.size());
+      site = server_relative.substr(0, end);
+    }
+  }
   return base_path_ + site + "/_api";
 }
 
