@@ -188,8 +188,8 @@ const AdminRoute kRoutes[] = {
      "Define an audience ({\"name\", \"match\": all|any, \"rules\": [{\"kind\": memberOf|"
      "propertyEquals|propertyContains|reportsUnder, ...}]}); compiled at once",
      Who::kTenantManager, 201, add},
-    {"GET", "/admin/v1/audiences/{name}", "One audience, by name or id", Who::kTenantManager,
-     200, show},
+    {"GET", "/admin/v1/audiences/{name}", "One audience, by name or id", Who::kTenantManager, 200,
+     show},
     {"GET", "/admin/v1/audiences/{name}/members", "An audience's members (?top=N&after=ID)",
      Who::kTenantManager, 200, members},
     {"POST", "/admin/v1/audiences/{name}/compile", "Compile an audience from every profile now",
@@ -201,8 +201,8 @@ const AdminRoute kRoutes[] = {
     {"PUT", "/admin/v1/hybrid",
      "Send hybrid users' profiles online ({\"onlineUrl\", \"audience\": name | null})",
      Who::kTenantManager, 200, put_hybrid},
-    {"DELETE", "/admin/v1/hybrid", "No hybrid users: every profile stays here",
-     Who::kTenantManager, 204, clear_hybrid},
+    {"DELETE", "/admin/v1/hybrid", "No hybrid users: every profile stays here", Who::kTenantManager,
+     204, clear_hybrid},
 };
 
 }  // namespace

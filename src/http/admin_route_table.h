@@ -31,8 +31,8 @@ struct AdminRoute {
 Status require_caller(const Call& call, Who who);
 
 // The rows of the files beside admin_routes.cpp.
-std::span<const AdminRoute> admin_profile_routes();  // admin_profiles.cpp
-std::span<const AdminRoute> admin_people_routes();   // admin_people.cpp
+std::span<const AdminRoute> admin_profile_routes();   // admin_profiles.cpp
+std::span<const AdminRoute> admin_people_routes();    // admin_people.cpp
 std::span<const AdminRoute> admin_audience_routes();  // admin_audiences.cpp: audiences, hybrid
 
 // An InvalidArgument answer of the admin API that names the field it is about in "target"

@@ -153,9 +153,9 @@ TEST_F(CliTest, BadInputExitsOneAndChangesNothingOnDisk) {
 
 TEST_F(CliTest, UpdatesACustomPropertysDisplayNameAndFlags) {
   seed();
-  CliRun r = run({"--json", "property", "update", "-t", "contoso", "costcenter", "--display-name",
-                  "Cost centre", "--multi", "true", "--user-editable", "true", "--max-length",
-                  "12"});
+  CliRun r =
+      run({"--json", "property", "update", "-t", "contoso", "costcenter", "--display-name",
+           "Cost centre", "--multi", "true", "--user-editable", "true", "--max-length", "12"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto p = nlohmann::json::parse(r.out);
   EXPECT_EQ(p["name"], "CostCenter");
