@@ -101,6 +101,10 @@ test("a person sees their page: the directory's org chart, synced properties mar
     for (const [name, icon] of shown) assert.equal(icon, synced.has(name), name);
     assert.ok(shown.some(([name, icon]) => name === "Department" && icon));
     assert.ok(shown.some(([name, icon]) => name === "CellPhone" && !icon));
+    // Department and its taxonomy twin SPS-Department share a label and a value: one row.
+    const rows = await p.$$eval("#properties dt", (dts) =>
+      dts.map((dt) => `${dt.textContent.trim()}: ${dt.nextElementSibling.textContent}`));
+    assert.equal(new Set(rows).size, rows.length, JSON.stringify(rows));
 
     // Department is the directory's: read-only, with the note.
     assert.equal(await p.getAttribute("#field-Department", "readonly"), "");

@@ -137,9 +137,15 @@ function showCard(person, props) {
 
 function showProperties(schema, props) {
   const list = $("properties");
+  // Two properties may share a display name and a value (Department and SPS-Department, the
+  // second its taxonomy twin): one row says it.
+  const shown = new Set();
   for (const d of schema) {
     const value = props.get(d.name.toLowerCase());
     if (!value || !d.showOnProfile) continue;
+    const row = `${d.displayName}\n${value}`;
+    if (shown.has(row)) continue;
+    shown.add(row);
     const dd = fact(list, d.displayName, d.multiValue ? value.split("|").join(", ") : value,
       d.directoryImported);
     dd.dataset.property = d.name;
