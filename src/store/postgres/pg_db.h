@@ -43,6 +43,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -51,6 +52,8 @@ struct pg_conn;
 struct pg_result;
 
 namespace upsync {
+
+class PgDb;
 
 // One query parameter, as the text PostgreSQL parses, or NULL.
 class PgParam {
@@ -99,6 +102,7 @@ class PgResult {
   int64_t affected() const;
 
  private:
+  friend class PgDb;
   pg_result* r_ = nullptr;
 };
 
@@ -114,7 +118,7 @@ class PgCopyIn {
 
  private:
   friend class PgDb;
-  explicit PgCopyIn(class PgDb& db) : db_(db) {}
+  explicit PgCopyIn(PgDb& db) : db_(db) {}
   Status flush();
   PgDb& db_;
   std::string buffer_;  // sent in pieces of about kCopyChunk bytes
@@ -173,8 +177,7 @@ class PgDb {
   // COPY ... FROM STDIN: `copy_sql` is the COPY statement (text format), `fill` writes the
   // rows. Returns the count of rows copied. A failure of `fill` or of the server ends the
   // COPY with an error (nothing of it stays when it runs inside a transaction that fails).
-  Result<int64_t> copy_in(std::string_view copy_sql,
-                          const std::function<Status(PgCopyIn&)>& fill);
+  Result<int64_t> copy_in(std::string_view copy_sql, const std::function<Status(PgCopyIn&)>& fill);
 
   // False once the connection is lost (the pool drops it rather than handing it out again).
   bool healthy() const;
