@@ -98,13 +98,6 @@ class PgFollowingStore : public FollowingStore {
 
 }  // namespace
 
-Status PgStore::delete_follows_of(TenantId tenant, ProfileId id) {
-  return db()
-      .run("DELETE FROM follows WHERE tenant_id = $1 AND (follower_id = $2 OR followee_id = $2)",
-           {tenant, id})
-      .status();
-}
-
 Result<std::unique_ptr<FollowingStore>> PgStore::following_store() {
   return std::unique_ptr<FollowingStore>(new PgFollowingStore(*this));
 }

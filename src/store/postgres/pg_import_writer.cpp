@@ -5,7 +5,7 @@
 //    key),
 //  - the custom rows patched in memory (patch_single_values), then written by one multi-row
 //    upsert (unnest of arrays) and one delete for the rows left empty,
-//  - the change-feed entries through the store's batched append.
+//  - the change-feed entries by one multi-row INSERT.
 // An update that sets a default property of the catalog goes through the store's own
 // update_profile (its row in profiles), after what is pending has been written.
 #include <algorithm>
@@ -161,11 +161,22 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
       pending_.clear();
     }
     if (!changes_.empty()) {
-      std::vector<std::pair<int64_t, std::string>> entries;
-      entries.reserve(changes_.size());
-      for (const auto& [seq, id] : changes_) entries.emplace_back(seq, std::to_string(id));
+      // The numbers come from the store's counter (next_seq), as append_change's do; the
+      // entries go in as one statement.
+      std::vector<std::string> seqs, ids;
+      seqs.reserve(changes_.size());
+      ids.reserve(changes_.size());
+      for (const auto& [seq, id] : changes_) {
+        seqs.push_back(std::to_string(seq));
+        ids.push_back(std::to_string(id));
+      }
       UPSYNC_RETURN_IF_ERROR(
-          store_.append_changes(tenant, kProfilesFeed, entries, ChangeOp::kUpsert, now));
+          db_.run("INSERT INTO change_feed (tenant_id, feed, seq, object_id, op, changed_at) "
+                  "SELECT $1::bigint, $2::text, s, i, $3::bigint, $4::text FROM "
+                  "unnest($5::bigint[], $6::text[]) AS e(s, i)",
+                  {tenant, kProfilesFeed, static_cast<int64_t>(ChangeOp::kUpsert), now,
+                   pg_text_array(seqs), pg_text_array(ids)})
+              .status());
       changes_.clear();
     }
     return Status::ok();
