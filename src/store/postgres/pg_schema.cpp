@@ -376,6 +376,13 @@ constexpr std::string_view kMigrations[] = {
     kVersion1,
 };
 
+// Whether upsync's version table exists, read from the catalog with the statement's snapshot:
+// to_regclass() looks in the backend's catalog cache, which does not yet show a table that
+// another process created while this one waited for the migration lock.
+constexpr std::string_view kHasVersionTable =
+    "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND "
+    "tablename = 'upsync_schema_version')";
+
 // The tables of the current schema that are not upsync's version table, for the refusal of a
 // database that holds another application's data (at most a few names, for the message).
 Result<std::string> foreign_tables(PgDb& db) {
@@ -397,16 +404,14 @@ int pg_schema_version() { return static_cast<int>(std::size(kMigrations)); }
 Status pg_migrate(PgDb& db, bool create, std::string_view missing_message) {
   const std::string where = db.where();
   // The common case, a current schema, takes no lock.
-  UPSYNC_ASSIGN_OR_RETURN(PgResult has,
-                          db.query("SELECT to_regclass('upsync_schema_version') IS NOT NULL"));
+  UPSYNC_ASSIGN_OR_RETURN(PgResult has, db.query(kHasVersionTable));
   if (has.boolean(0, 0)) {
     UPSYNC_ASSIGN_OR_RETURN(PgResult v, db.query("SELECT version FROM upsync_schema_version"));
     if (v.rows() == 1 && v.int64(0, 0) == pg_schema_version()) return Status::ok();
   }
   return db.in_transaction([&]() -> Status {
     UPSYNC_RETURN_IF_ERROR(db.query("SELECT pg_advisory_xact_lock($1)", {kMigrationLock}).status());
-    UPSYNC_ASSIGN_OR_RETURN(PgResult exists,
-                            db.query("SELECT to_regclass('upsync_schema_version') IS NOT NULL"));
+    UPSYNC_ASSIGN_OR_RETURN(PgResult exists, db.query(kHasVersionTable));
     int64_t version = 0;
     if (exists.boolean(0, 0)) {
       UPSYNC_ASSIGN_OR_RETURN(PgResult v, db.query("SELECT version FROM upsync_schema_version"));
