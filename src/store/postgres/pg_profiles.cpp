@@ -74,6 +74,18 @@ Result<Profile> PgStore::write_profile(TenantId tenant, std::optional<Profile> e
                                        std::span<const PropertyChange> changes) {
   Profile out;
   Status st = in_transaction([&]() -> Status {
+    UPSYNC_ASSIGN_OR_RETURN(out, write_profile_now(tenant, existing, account_name, changes));
+    return Status::ok();
+  });
+  if (!st) return st;
+  return out;
+}
+
+Result<Profile> PgStore::write_profile_now(TenantId tenant, const std::optional<Profile>& existing,
+                                           std::string_view account_name,
+                                           std::span<const PropertyChange> changes) {
+  Profile out;
+  Status st = [&]() -> Status {
     UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* schema, cached_schema(tenant));
     PropertyMap props;
     if (existing) {
@@ -133,9 +145,14 @@ Result<Profile> PgStore::write_profile(TenantId tenant, std::optional<Profile> e
       }
       return Status::ok();
     };
-    UPSYNC_RETURN_IF_ERROR(taken("account_key", account_key, "account name"));
-    UPSYNC_RETURN_IF_ERROR(taken("upn_key", upn_key, "user principal name"));
-    UPSYNC_RETURN_IF_ERROR(taken("cloud_id", cloud_id, "cloud object id"));
+    auto check_keys = [&]() -> Status {
+      UPSYNC_RETURN_IF_ERROR(taken("account_key", account_key, "account name"));
+      UPSYNC_RETURN_IF_ERROR(taken("upn_key", upn_key, "user principal name"));
+      return taken("cloud_id", cloud_id, "cloud object id");
+    };
+    // An update checks the keys it changes first; an insert is refused by ON CONFLICT, and
+    // only then looks for the message (a new profile's keys are rarely taken).
+    if (existing) UPSYNC_RETURN_IF_ERROR(check_keys());
 
     // Custom properties go to the profile's row in profile_custom, the others to profiles.
     const bool has_custom = std::any_of(props.begin(), props.end(), [&](const auto& p) {
@@ -162,8 +179,12 @@ Result<Profile> PgStore::write_profile(TenantId tenant, std::optional<Profile> e
           db_->query(
               "INSERT INTO profiles (account_key, upn_key, email_key, cloud_id, props, "
               "seq, updated_at, manager_key, tenant_id) "
-              "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+              "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING id",
               {account_key, upn_key, email_key, cloud_id, json, seq, now, manager_key, tenant}));
+      if (r.rows() == 0) {
+        UPSYNC_RETURN_IF_ERROR(check_keys());
+        return already_exists("another profile has one of the keys of '" + *account_key + "'");
+      }
       id = r.int64(0, 0);
     }
     // A new profile has no custom row to delete.
@@ -180,7 +201,7 @@ Result<Profile> PgStore::write_profile(TenantId tenant, std::optional<Profile> e
     out.seq = seq;
     out.updated_at = now;
     return index_profile(tenant, out, !existing);
-  });
+  }();
   if (!st) return st;
   return out;
 }
@@ -242,10 +263,11 @@ Result<std::optional<Profile>> PgStore::find_profile(TenantId tenant, const Prof
 Result<Profile> PgStore::update_profile(TenantId tenant, ProfileId id,
                                         std::span<const PropertyChange> changes) {
   Result<Profile> out = internal_error("unset");
+  // One transaction for the read and the write (no savepoint of its own for the write).
   Status s = in_transaction([&]() -> Status {
     UPSYNC_ASSIGN_OR_RETURN(Profile current,
                             profile(tenant, {ProfileKeyKind::kId, std::to_string(id)}));
-    out = write_profile(tenant, std::move(current), "", changes);
+    out = write_profile_now(tenant, std::move(current), "", changes);
     return out.status();
   });
   if (!s) return s;

@@ -137,6 +137,10 @@ class PgStore : public Store {
   Result<Profile> write_profile(TenantId tenant, std::optional<Profile> existing,
                                 std::string_view account_name,
                                 std::span<const PropertyChange> changes);
+  // The same inside the transaction the caller has open (no savepoint of its own).
+  Result<Profile> write_profile_now(TenantId tenant, const std::optional<Profile>& existing,
+                                    std::string_view account_name,
+                                    std::span<const PropertyChange> changes);
 
   std::shared_ptr<PgPool> pool_;
   std::unique_ptr<PgDb> db_;
