@@ -55,12 +55,11 @@ inline const Backend& postgres_backend() {
   return backend;
 }
 
-// Every backend this build has. PostgreSQL joins them (postgres_backend()) once every storage
-// interface is kept there; until then the fixtures it passes run on it by
-// UPSYNC_TEST_ON_POSTGRES.
+// Every backend this build has.
 inline const std::vector<Backend>& backends() {
   static const std::vector<Backend> all = {
       sqlite_backend(),
+      postgres_backend(),
   };
   return all;
 }

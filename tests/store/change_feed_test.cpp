@@ -88,7 +88,6 @@ TEST_P(ChangeFeedTest, SourceStatesAreNamedPerTenantAndRolledBackWithTheirTransa
 }
 
 UPSYNC_TEST_ON_EVERY_BACKEND(ChangeFeedTest);
-UPSYNC_TEST_ON_POSTGRES(ChangeFeedTest);
 
 // Reads SQLite's own statement counters.
 class SqliteChangeFeedTest : public ChangeFeedTest {};

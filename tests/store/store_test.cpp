@@ -349,7 +349,6 @@ TEST_P(StoreTest, NestedFailureRollsBackOnlyItsOwnWrites) {
 }
 
 UPSYNC_TEST_ON_EVERY_BACKEND(StoreTest);
-UPSYNC_TEST_ON_POSTGRES(StoreTest);
 
 }  // namespace
 }  // namespace upsync
