@@ -75,8 +75,7 @@ inline std::string backend_test_name(const ::testing::TestParamInfo<Backend>& in
   INSTANTIATE_TEST_SUITE_P(Backends, fixture, ::testing::ValuesIn(::upsync::testing::backends()), \
                            ::upsync::testing::backend_test_name)
 
-// Runs them on PostgreSQL alone: for tests of the PostgreSQL backend's own behaviour, and,
-// until postgres_backend() is in backends(), for the fixtures it already passes.
+// Runs them on PostgreSQL alone: for tests of the PostgreSQL backend's own behaviour.
 #define UPSYNC_TEST_ON_POSTGRES(fixture)                                             \
   INSTANTIATE_TEST_SUITE_P(Postgres, fixture,                                        \
                            ::testing::Values(::upsync::testing::postgres_backend()), \
