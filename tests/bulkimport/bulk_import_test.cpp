@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <future>
 #include <optional>
+#include <thread>
 
 #include "bulkimport/import_reader.h"
 #include "bulkimport/importer.h"
@@ -611,6 +614,45 @@ TEST_P(BulkImportTest, AWorkerWhoseCheckpointMovedStopsWithoutWriting) {
   job = *imp.get_import_profile_property_job(tenant_, *id);
   EXPECT_EQ(job.error, ImportJobError::kImportCompleteWithError);
   EXPECT_EQ(prop("erwin@contoso.com", "City"), "Stockholm");
+}
+
+// A checkpoint reads the job and writes only if its records_done is unchanged: a second
+// worker's transaction must wait for the first one's and read its checkpoint, or both would
+// apply the same batch.
+TEST_P(BulkImportTest, ACheckpointReadWaitsForAnotherWorkersCheckpoint) {
+  put(kData + "seed003_sample.json");
+  auto imp = importer();
+  auto id =
+      imp.queue_import_profile_properties(tenant_, ImportIdType::kEmail, "IdName", kMap, kSource);
+  ASSERT_TRUE(id);
+  auto other_store = storage_->connect();
+  ASSERT_TRUE(other_store) << other_store.status().to_string();
+  auto other_jobs = open_job_store(**other_store);
+  ASSERT_TRUE(other_jobs);
+
+  std::promise<void> read_by_first;
+  int64_t seen_by_second = -1;
+  std::thread second([&] {
+    read_by_first.get_future().wait();
+    Status st = (*other_store)->in_transaction([&]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(ImportJob j, (*other_jobs)->get(tenant_.id, *id));
+      seen_by_second = j.records_done;
+      return Status::ok();
+    });
+    EXPECT_TRUE(st.is_ok()) << st.to_string();
+  });
+  Status st = store_->in_transaction([&]() -> Status {
+    UPSYNC_ASSIGN_OR_RETURN(ImportJob j, jobs_->get(tenant_.id, *id));
+    EXPECT_EQ(j.records_done, 0);
+    read_by_first.set_value();
+    // The second worker reads meanwhile, unless its transaction waits for this one.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    j.records_done = 1;
+    return jobs_->update(j);
+  });
+  second.join();
+  ASSERT_TRUE(st.is_ok()) << st.to_string();
+  EXPECT_EQ(seen_by_second, 1) << "the second worker read the checkpoint the first one replaced";
 }
 
 UPSYNC_TEST_ON_EVERY_BACKEND(BulkImportTest);

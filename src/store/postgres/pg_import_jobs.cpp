@@ -61,10 +61,17 @@ class PgJobStore : public JobStore {
   }
 
   Result<ImportJob> get(TenantId tenant, std::string_view job_id) override {
+    // Inside a write transaction the row is locked until it ends: the import's checkpoint
+    // reads the job and writes only if its records_done is still the one it started from.
+    // Under READ COMMITTED two workers would both read the old value and both apply the
+    // batch; with the lock the second waits and reads the first one's checkpoint (SQLite's
+    // BEGIN IMMEDIATE serializes writers already).
+    const bool lock = db_.transaction_depth() > 0 && !db_.in_snapshot();
     UPSYNC_ASSIGN_OR_RETURN(
         PgResult r, db_.query("SELECT " + std::string(kColumns) +
                                   " FROM import_jobs WHERE tenant_id = $1 AND lower(job_id) = "
-                                  "lower($2)",
+                                  "lower($2)" +
+                                  std::string(lock ? " FOR UPDATE" : ""),
                               {tenant, job_id}));
     UPSYNC_ASSIGN_OR_RETURN(auto jobs, read_all(r));
     if (jobs.empty()) return not_found("import job '" + std::string(job_id) + "' does not exist");
