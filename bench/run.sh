@@ -19,6 +19,9 @@ fi
 users=1000000
 if [ "${1:-}" = "--quick" ]; then users=50000; fi
 "$ROOT/build-release/bench/bulk_import" --users "$users"
+audience_profiles=100000
+if [ "${1:-}" = "--quick" ]; then audience_profiles=10000; fi
+"$ROOT/build-release/bench/audience_bench" --profiles "$audience_profiles"
 sync_users=100000
 if [ "${1:-}" = "--quick" ]; then sync_users=5000; fi
 bash "$ROOT/bench/sync.sh" "$sync_users" "$ROOT/build-release/src/upsync"

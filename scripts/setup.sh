@@ -17,7 +17,7 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates
   libmicrohttpd-dev libsimdjson-dev rapidjson-dev nlohmann-json3-dev
   libsqlite3-dev libpq-dev libpqxx-dev libldap-dev libcli11-dev libfmt-dev libspdlog-dev
-  uuid-dev libssl-dev libtomlplusplus-dev libjemalloc-dev libarchive-dev
+  uuid-dev libssl-dev libtomlplusplus-dev libjemalloc-dev libarchive-dev libgd-dev
 )
 test_pkgs=(
   libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format sqlite3 bc

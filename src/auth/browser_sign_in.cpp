@@ -44,6 +44,17 @@ Result<std::string> issue_code(SignInStore& store, TenantId tenant, Authorizatio
   return code;
 }
 
+Result<std::string> issue_refresh_token(SignInStore& store, TenantId tenant, RefreshGrant grant,
+                                        int64_t now) {
+  UPSYNC_ASSIGN_OR_RETURN(std::string token, random_token(32));
+  grant.key = code_key(token);
+  if (grant.family.empty()) grant.family = grant.key;
+  grant.issued_at = now;
+  grant.expires_at = now + kRefreshTokenLifetimeSeconds;
+  UPSYNC_RETURN_IF_ERROR(store.put_refresh_token(tenant, grant));
+  return token;
+}
+
 Status check_redirect_uri(std::string_view uri) {
   auto bad = [&](std::string why) {
     return invalid_argument("redirect URI " + quote_for_message(uri) + ": " + why);

@@ -11,6 +11,9 @@
 //   UPSYNC_ASSIGN_OR_RETURN(TakenCode taken, sign_ins->take_code(tenant.id, code_key(code), now));
 //   if (taken.state == CodeTake::kFresh && pkce_matches(verifier, taken.code.code_challenge)) ...
 //
+// Refresh tokens (offline_access): 32 random bytes, stored as their SHA-256, each redeemed
+// once for the next of its family (sign_in_store.h), for kRefreshTokenLifetimeSeconds.
+//
 // Browser sessions (the cookie of upsync's own pages): a new random id at every sign-in (so
 // an id planted before sign-in is never the signed-in one: no session fixation), a CSRF token
 // of its own, an idle expiry and an absolute one (SessionPolicy). A session is the person's
@@ -33,6 +36,8 @@
 namespace upsync {
 
 inline constexpr int64_t kCodeLifetimeSeconds = 300;
+// Azure AD's refresh tokens last 90 days (each redemption gives a new one, for 90 more).
+inline constexpr int64_t kRefreshTokenLifetimeSeconds = 90 * 24 * 3600;
 
 struct SessionPolicy {
   int64_t idle_seconds = 3600;          // a session unused this long is over
@@ -54,6 +59,11 @@ bool is_s256_challenge(std::string_view challenge);
 // Stores `grant` (key and times filled in here) and returns the code's text.
 Result<std::string> issue_code(SignInStore& store, TenantId tenant, AuthorizationCode grant,
                                int64_t now);
+
+// Stores `grant` (key, times and, when `grant.family` is empty, a new family filled in here)
+// and returns the refresh token's text: 32 random bytes, base64url.
+Result<std::string> issue_refresh_token(SignInStore& store, TenantId tenant, RefreshGrant grant,
+                                        int64_t now);
 
 // What a redirect URI may be when registered: absolute, https (or http to localhost /
 // 127.0.0.1 / [::1], as Azure AD allows for native apps), no fragment, at most 256

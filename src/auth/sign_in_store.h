@@ -1,6 +1,7 @@
 // What a person's sign-in in a browser leaves in the store: the redirect URIs registered for
 // an app, the one-time authorization codes of the OAuth 2.0 code flow (RFC 6749 §4.1 with
-// PKCE, RFC 7636), and the server-side sessions behind upsync's own pages' cookie. All of it
+// PKCE, RFC 7636), the refresh tokens of offline_access, and the server-side sessions behind
+// upsync's own pages' cookie. All of it
 // lives in the store, not in a process's memory, so that several `upsync serve` processes
 // over one database share it: a code issued by one is redeemed at another, a sign-out at one
 // ends the session at all.
@@ -11,9 +12,9 @@
 //   auto taken = sign_ins->take_code(tenant.id, key, now);  // at most once kFresh
 //   sign_ins->put_session(tenant.id, session);      // session.key = sha256 of the cookie value
 //
-// Codes and session ids are stored as their SHA-256 (the `key` fields, base64url), never as
-// sent: a copy of the database gives nobody a usable code or cookie. The rules of expiry, binding
-// and PKCE are browser_sign_in.h's; this interface only keeps the rows.
+// Codes, refresh tokens and session ids are stored as their SHA-256 (the `key` fields, base64url),
+// never as sent: a copy of the database gives nobody a usable code or cookie. The rules of expiry,
+// binding and PKCE are browser_sign_in.h's; this interface only keeps the rows.
 #pragma once
 
 #include <cstdint>
@@ -55,6 +56,33 @@ struct TakenCode {
   AuthorizationCode code;  // set for kFresh
 };
 
+// A refresh token (scope offline_access) that a person's sign-in gave one client. Each is
+// redeemed once: the redemption answers an access token and the next refresh token of the same
+// family (rotation). A token presented again after its redemption is a replay, and revokes its
+// whole family, since either the client or a thief holds a copy.
+struct RefreshGrant {
+  std::string key;     // base64url of the SHA-256 of the token
+  std::string family;  // the key of the family's first token: one sign-in's chain
+  std::string client_id;
+  std::string upn;
+  std::string scope;
+  int64_t token_generation = 0;  // the person's when the family began
+  int64_t issued_at = 0;         // unix seconds
+  int64_t expires_at = 0;
+};
+
+enum class RefreshTake {
+  kFresh,    // this call took it: the only one that ever will
+  kUsed,     // redeemed before: a replay (the grant is set, for its family)
+  kExpired,  // past its expiry
+  kUnknown,  // never issued, revoked, or purged after expiry
+};
+
+struct TakenRefresh {
+  RefreshTake state = RefreshTake::kUnknown;
+  RefreshGrant grant;  // set for kFresh and kUsed
+};
+
 // A signed-in browser of upsync's own pages.
 struct BrowserSession {
   std::string key;  // base64url of the SHA-256 of the cookie's value
@@ -80,6 +108,15 @@ class SignInStore {
   // Marks the code used and returns it, atomically: of two processes redeeming one code at
   // once, one gets kFresh and the other kUsed. Deletes codes expired long before `now`.
   virtual Result<TakenCode> take_code(TenantId tenant, std::string_view key, int64_t now) = 0;
+
+  virtual Status put_refresh_token(TenantId tenant, const RefreshGrant& grant) = 0;
+  // Marks the token used and returns it, atomically (as take_code). Deletes tokens expired
+  // before `now`.
+  virtual Result<TakenRefresh> take_refresh_token(TenantId tenant, std::string_view key,
+                                                  int64_t now) = 0;
+  // Deletes every token of a family (a replay), or of a person (sign-out); OK when none.
+  virtual Status revoke_refresh_family(TenantId tenant, std::string_view family) = 0;
+  virtual Status revoke_refresh_tokens(TenantId tenant, std::string_view upn) = 0;
 
   virtual Status put_session(TenantId tenant, const BrowserSession& session) = 0;
   virtual Result<std::optional<BrowserSession>> session(TenantId tenant, std::string_view key) = 0;

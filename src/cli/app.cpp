@@ -104,6 +104,16 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   add_site_commands(app, ctx);
   add_connector_commands(app, ctx);
   add_backup_commands(app, ctx);
+  add_audience_commands(app, ctx);
+  {
+    CLI::App* hybrid =
+        app.add_subcommand("hybrid",
+                           "hybrid profiles with an online tenant: its settings, and moving custom "
+                           "profile properties from a server tenant to it");
+    hybrid->require_subcommand(1);
+    add_hybrid_settings_commands(*hybrid, ctx);
+    add_hybrid_commands(*hybrid, ctx);
+  }
 
   std::vector<std::string> argv_rev(args.rbegin(), args.rend());
   if (!argv_rev.empty()) argv_rev.pop_back();  // the program name

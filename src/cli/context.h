@@ -70,5 +70,10 @@ void add_mapping_commands(CLI::App& app, CliContext& ctx);
 void add_site_commands(CLI::App& app, CliContext& ctx);
 void add_connector_commands(CLI::App& app, CliContext& ctx);
 void add_backup_commands(CLI::App& app, CliContext& ctx);
+void add_audience_commands(CLI::App& app, CliContext& ctx);
+// Under `hybrid` (the caller makes the group, which both share): set|show|clear of the hybrid
+// settings, and export|push|sync of custom properties.
+void add_hybrid_settings_commands(CLI::App& hybrid, CliContext& ctx);
+void add_hybrid_commands(CLI::App& hybrid, CliContext& ctx);
 
 }  // namespace upsync

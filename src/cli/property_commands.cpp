@@ -1,6 +1,7 @@
-// upsync property list|add|remove
+// upsync property list|add|update|set|remove
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 
 #include "cli/context.h"
@@ -33,13 +34,15 @@ void add_property_commands(CLI::App& app, CliContext& ctx) {
       UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, store->schema(t.id));
       nlohmann::json arr = nlohmann::json::array();
       TextTable table({"NAME", "DISPLAY NAME", "TYPE", "MULTI", "EDITABLE", "DIRECTORY", "SITES",
-                       "TAXONOMY", "CUSTOM"});
+                       "TAXONOMY", "CUSTOM", "PRIVACY"});
       for (const PropertyDefinition* d : schema.all()) {
         if (la->custom_only && !d->custom) continue;
-        arr.push_back(property_json(*d));
+        const PropertyPolicy& policy = schema.policy(d->name);
+        arr.push_back(property_json(*d, policy));
         table.add_row({d->name, d->display_name, std::string(data_type_name(d->type)),
                        yes(d->multi_value), yes(d->user_editable), yes(d->directory_imported),
-                       yes(d->sync_to_sites), yes(d->taxonomy_bound), yes(d->custom)});
+                       yes(d->sync_to_sites), yes(d->taxonomy_bound), yes(d->custom),
+                       std::string(privacy_name(policy.privacy))});
       }
       if (ctx.json) {
         print_json(*ctx.out, arr);
@@ -100,6 +103,116 @@ void add_property_commands(CLI::App& app, CliContext& ctx) {
         *ctx.out << "added property '" << added.name << "' (" << data_type_name(added.type)
                  << (added.multi_value ? ", multi-value" : "") << ") to tenant '" << t.name
                  << "'\n";
+      }
+      return Status::ok();
+    };
+  });
+
+  struct SetArgs {
+    std::string tenant;
+    std::string name;
+    std::string privacy;
+    std::optional<bool> user_can_override;
+    std::optional<bool> show_on_profile;
+    std::optional<bool> show_in_edit;
+  };
+  auto sa = std::make_shared<SetArgs>();
+  CLI::App* set = group->add_subcommand("set", "change a property's policy (who sees it, where)");
+  set->add_option("--tenant,-t", sa->tenant, "tenant name")->required();
+  set->add_option("name", sa->name, "property name")->required();
+  set->add_option("--privacy", sa->privacy,
+                  "who besides its owner sees a value: Public (everyone), Contacts, "
+                  "Organization (the owner's team), Manager, Private (only the owner)");
+  set->add_option("--user-can-override", sa->user_can_override,
+                  "true: the owner may choose the privacy of their value");
+  set->add_option("--show-on-profile", sa->show_on_profile,
+                  "false: the person page does not show it");
+  set->add_option("--show-in-edit", sa->show_in_edit,
+                  "false: the person page does not offer it for editing");
+  set->callback([&ctx, sa] {
+    ctx.action = [&ctx, sa]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(Tenant t, ctx.tenant(sa->tenant));
+      UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
+      UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, store->schema(t.id));
+      UPSYNC_ASSIGN_OR_RETURN(const PropertyDefinition* d, schema.require(sa->name));
+      PropertyPolicy p = schema.policy(d->name);
+      if (!sa->privacy.empty()) {
+        auto privacy = parse_privacy(sa->privacy);
+        if (!privacy) {
+          return invalid_argument("--privacy: unknown privacy '" + sa->privacy +
+                                  "' (expected Public, Contacts, Organization, Manager or "
+                                  "Private)");
+        }
+        p.privacy = *privacy;
+      }
+      if (sa->user_can_override) p.user_can_override = *sa->user_can_override;
+      if (sa->show_on_profile) p.show_on_profile = *sa->show_on_profile;
+      if (sa->show_in_edit) p.show_in_edit = *sa->show_in_edit;
+      UPSYNC_RETURN_IF_ERROR(store->set_property_policy(t.id, d->name, p));
+      if (ctx.json) {
+        print_json(*ctx.out, property_json(*d, p));
+      } else {
+        *ctx.out << "property '" << d->name << "': privacy " << privacy_name(p.privacy)
+                 << (p.user_can_override ? ", the owner may override" : "")
+                 << (p.show_on_profile ? "" : ", hidden on the profile page")
+                 << (p.show_in_edit ? "" : ", not editable on the profile page") << "\n";
+      }
+      return Status::ok();
+    };
+  });
+
+  struct UpdateArgs {
+    std::string tenant;
+    std::string name;
+    std::optional<std::string> display_name, type, multi, user_editable, sync_to_sites;
+    std::optional<int> max_length;
+  };
+  auto ua = std::make_shared<UpdateArgs>();
+  CLI::App* update = group->add_subcommand(
+      "update", "change a custom property's display name and flags (only those given)");
+  update->add_option("--tenant,-t", ua->tenant, "tenant name")->required();
+  update->add_option("name", ua->name, "property name")->required();
+  update->add_option("--display-name", ua->display_name, "display name (\"\": the name)");
+  update->add_option("--type", ua->type,
+                     "refused unless it is the current type (values were checked as that)");
+  const auto kBool = CLI::IsMember({"true", "false"});
+  update->add_option("--multi", ua->multi, "true or false")->check(kBool);
+  update->add_option("--user-editable", ua->user_editable, "true or false")->check(kBool);
+  update->add_option("--sync-to-sites", ua->sync_to_sites, "true or false")->check(kBool);
+  update->add_option("--max-length", ua->max_length, "longest value in characters");
+  update->callback([&ctx, ua] {
+    ctx.action = [&ctx, ua]() -> Status {
+      PropertyUpdate u;
+      u.display_name = ua->display_name;
+      if (ua->type) {
+        u.type = parse_data_type(*ua->type);
+        if (!u.type) {
+          return invalid_argument("--type: unknown data type '" + *ua->type +
+                                  "' (see 'upsync property add --help')");
+        }
+      }
+      auto flag = [](const std::optional<std::string>& v) -> std::optional<bool> {
+        if (!v) return std::nullopt;
+        return *v == "true";
+      };
+      u.multi_value = flag(ua->multi);
+      u.user_editable = flag(ua->user_editable);
+      u.sync_to_sites = flag(ua->sync_to_sites);
+      u.max_length = ua->max_length;
+      if (!u.display_name && !u.type && !u.multi_value && !u.user_editable && !u.sync_to_sites &&
+          !u.max_length) {
+        return invalid_argument(
+            "nothing to change: give --display-name, --multi, --user-editable, --sync-to-sites "
+            "or --max-length");
+      }
+      UPSYNC_ASSIGN_OR_RETURN(Tenant t, ctx.tenant(ua->tenant));
+      UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
+      UPSYNC_ASSIGN_OR_RETURN(PropertyDefinition changed,
+                              store->update_custom_property(t.id, ua->name, u));
+      if (ctx.json) {
+        print_json(*ctx.out, property_json(changed));
+      } else {
+        *ctx.out << "changed property '" << changed.name << "' of tenant '" << t.name << "'\n";
       }
       return Status::ok();
     };

@@ -28,8 +28,12 @@ const CatalogIndex& catalog_index() {
 
 }  // namespace
 
-ProfileSchema::ProfileSchema(std::vector<PropertyDefinition> custom)
-    : custom_(std::move(custom)), all_(catalog_index().all) {
+ProfileSchema::ProfileSchema(std::vector<PropertyDefinition> custom,
+                             std::unordered_map<std::string, PropertyPolicy> policies)
+    : custom_(std::move(custom)), all_(catalog_index().all), policies_(std::move(policies)) {
+  for (const auto& [name, p] : policies_) {
+    if (p.privacy != Privacy::kPublic) any_restricted_ = true;
+  }
   const auto& catalog = catalog_index().by_lower_name;
   for (const PropertyDefinition& d : custom_) {
     std::string key = ascii_lower(d.name);
@@ -50,6 +54,13 @@ const PropertyDefinition* ProfileSchema::find(std::string_view name) const {
   if (auto it = catalog.find(key); it != catalog.end()) return it->second;
   auto it = custom_by_lower_name_.find(key);
   return it == custom_by_lower_name_.end() ? nullptr : it->second;
+}
+
+const PropertyPolicy& ProfileSchema::policy(std::string_view name) const {
+  static const PropertyPolicy kDefault;
+  if (policies_.empty()) return kDefault;
+  auto it = policies_.find(ascii_lower(name));
+  return it == policies_.end() ? kDefault : it->second;
 }
 
 Result<const PropertyDefinition*> ProfileSchema::require(std::string_view name) const {

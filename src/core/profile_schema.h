@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/property.h"
+#include "core/property_policy.h"
 #include "core/property_value.h"
 #include "core/status.h"
 
@@ -23,7 +24,10 @@ namespace upsync {
 
 class ProfileSchema {
  public:
-  explicit ProfileSchema(std::vector<PropertyDefinition> custom = {});
+  // `policies`: the tenant's policies by lower-case property name; a property without one
+  // has the default PropertyPolicy (Public, shown everywhere).
+  explicit ProfileSchema(std::vector<PropertyDefinition> custom = {},
+                         std::unordered_map<std::string, PropertyPolicy> policies = {});
   // all() points into the object itself: it moves, but is not copied.
   ProfileSchema(ProfileSchema&&) = default;
   ProfileSchema& operator=(ProfileSchema&&) = default;
@@ -41,6 +45,14 @@ class ProfileSchema {
   // Catalog properties first (catalog order), then custom ones (in order of definition).
   const std::vector<const PropertyDefinition*>& all() const { return all_; }
 
+  // The policy of the property named `name` (case-insensitive).
+  const PropertyPolicy& policy(std::string_view name) const;
+  // The policies the tenant set, by lower-case name (for the store to copy the schema).
+  const std::unordered_map<std::string, PropertyPolicy>& policies() const { return policies_; }
+  // Whether some property is hidden from someone: when not, no viewer's relation to a
+  // profile's owner needs working out.
+  bool any_restricted() const { return any_restricted_; }
+
   Result<PropertyValues> normalize(std::string_view name, std::span<const std::string> raw) const;
 
   // Checks a new custom property: a name of 1-50 letters, digits, '-' and '_', starting with
@@ -52,6 +64,8 @@ class ProfileSchema {
   std::vector<const PropertyDefinition*> all_;
   // The custom properties by lower-case name (the catalog's index is shared by all schemas).
   std::unordered_map<std::string, const PropertyDefinition*> custom_by_lower_name_;
+  std::unordered_map<std::string, PropertyPolicy> policies_;
+  bool any_restricted_ = false;
 };
 
 }  // namespace upsync

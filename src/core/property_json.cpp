@@ -4,7 +4,7 @@
 
 namespace upsync {
 
-nlohmann::json property_json(const PropertyDefinition& d) {
+nlohmann::json property_json(const PropertyDefinition& d, const PropertyPolicy& policy) {
   return {{"name", d.name},
           {"displayName", d.display_name},
           {"type", data_type_name(d.type)},
@@ -14,7 +14,39 @@ nlohmann::json property_json(const PropertyDefinition& d) {
           {"syncToSites", d.sync_to_sites},
           {"taxonomyBound", d.taxonomy_bound},
           {"custom", d.custom},
-          {"maxLength", d.max_length}};
+          {"maxLength", d.max_length},
+          {"privacy", privacy_name(policy.privacy)},
+          {"userCanOverride", policy.user_can_override},
+          {"showOnProfile", policy.show_on_profile},
+          {"showInEdit", policy.show_in_edit}};
+}
+
+Result<PropertyPolicy> property_policy_from_json(const nlohmann::json& j, PropertyPolicy current) {
+  if (!j.is_object()) return invalid_argument("a property policy must be a JSON object");
+  PropertyPolicy p = current;
+  for (const auto& [key, value] : j.items()) {
+    if (key == "privacy") {
+      if (!value.is_string()) return invalid_argument("'privacy' must be a string");
+      auto privacy = parse_privacy(value.get<std::string>());
+      if (!privacy) {
+        return invalid_argument("'privacy': unknown privacy '" + value.get<std::string>() +
+                                "' (expected Public, Contacts, Organization, Manager or Private)");
+      }
+      p.privacy = *privacy;
+      continue;
+    }
+    bool* flag = key == "userCanOverride" ? &p.user_can_override
+                 : key == "showOnProfile" ? &p.show_on_profile
+                 : key == "showInEdit"    ? &p.show_in_edit
+                                          : nullptr;
+    if (!flag) {
+      return invalid_argument("unknown member '" + key +
+                              "' (expected privacy, userCanOverride, showOnProfile, showInEdit)");
+    }
+    if (!value.is_boolean()) return invalid_argument("'" + key + "' must be true or false");
+    *flag = value.get<bool>();
+  }
+  return p;
 }
 
 Result<PropertyDefinition> custom_property_from_json(const nlohmann::json& j) {

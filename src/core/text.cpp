@@ -1,6 +1,7 @@
 #include "core/text.h"
 
 #include <array>
+#include <cctype>
 #include <cstdio>
 
 namespace upsync {
@@ -128,6 +129,24 @@ std::optional<std::string> percent_decode(std::string_view s, size_t* bad_at) {
     }
     out.push_back(static_cast<char>(hi * 16 + lo));
     i += 2;
+  }
+  return out;
+}
+
+std::string url_encode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size() * 3);
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '!' || c == '~' || c == '*' ||
+        c == '\'' || c == '(' || c == ')') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    }
   }
   return out;
 }

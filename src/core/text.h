@@ -26,6 +26,9 @@ bool json_plain(std::string_view s);
 // two hex digits gives nullopt and its 0-based offset in `*bad_at`, for the caller's message.
 std::optional<std::string> percent_decode(std::string_view s, size_t* bad_at);
 
+// `s` encoded for a URL query parameter's value: everything but unreserved characters escaped.
+std::string url_encode(std::string_view s);
+
 // `s` with control characters escaped, cut to `max` bytes with "..." for error messages.
 std::string quote_for_message(std::string_view s, size_t max = 80);
 

@@ -1,47 +1,23 @@
 #include "http/admin_routes.h"
 
+#include <climits>
 #include <regex>
+#include <vector>
 
 #include "auth/browser_sign_in.h"
 #include "auth/credentials.h"
 #include "bulkimport/job.h"
 #include "core/property_json.h"
+#include "core/text.h"
+#include "http/admin_jobs.h"
+#include "http/admin_route_table.h"
+#include "http/admin_sync.h"
 #include "sync/run_history.h"
 #include "sync/scheduler.h"
 
 namespace upsync {
 
 namespace {
-
-enum class Who { kAnyone, kSignedIn, kTenantManager, kGlobalAdmin };
-
-struct AdminRoute {
-  const char* method;
-  const char* path;  // OpenAPI template: /admin/v1/properties/{name}
-  const char* summary;
-  Who who;
-  int success;  // the HTTP status of a success
-  Status (*handler)(Call&);
-};
-
-Status require(const Call& call, Who who) {
-  if (who == Who::kAnyone) return Status::ok();
-  UPSYNC_ASSIGN_OR_RETURN(Principal p, call.caller());
-  if (who == Who::kTenantManager && !p.manages_tenant()) {
-    return permission_denied(p.describe() +
-                             " may not manage the tenant: this needs a global admin, a "
-                             "SharePoint admin or an app");
-  }
-  // Apps belong to the tenant and only a global admin manages them: an app that could register
-  // apps would mint credentials that outlive its own removal (issue 15). An app a global admin
-  // registered stays when that admin leaves, as in Azure AD.
-  if (who == Who::kGlobalAdmin && p.role != Role::kGlobalAdmin) {
-    return permission_denied(p.describe() +
-                             " may not manage apps: this needs a global admin (apps may not "
-                             "register, list or remove apps)");
-  }
-  return Status::ok();
-}
 
 Status me(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(Principal who, call.caller());
@@ -70,17 +46,34 @@ Status tenant(Call& call) {
 Status list_properties(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, call.store.schema(call.tenant.id));
   nlohmann::json arr = nlohmann::json::array();
-  for (const PropertyDefinition* d : schema.all()) arr.push_back(property_json(*d));
+  for (const PropertyDefinition* d : schema.all()) {
+    arr.push_back(property_json(*d, schema.policy(d->name)));
+  }
   write_json(call.res, 200, {{"value", arr}});
   return Status::ok();
 }
 
+// The member a refusal of custom_property_from_json names ("'type': unknown data type"), or
+// "name" for the store's refusals of the name (taken, or not a valid name).
+std::string refused_member(const Status& status) {
+  const std::string& m = status.message();
+  if (m.starts_with("'")) {
+    size_t end = m.find('\'', 1);
+    if (end != std::string::npos) return m.substr(1, end - 1);
+  }
+  if (status.code() == StatusCode::kAlreadyExists || m.starts_with("custom property name")) {
+    return "name";
+  }
+  return "";
+}
+
 Status add_property(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, json_body(call.req));
-  UPSYNC_ASSIGN_OR_RETURN(PropertyDefinition d, custom_property_from_json(body));
-  UPSYNC_ASSIGN_OR_RETURN(PropertyDefinition added,
-                          call.store.add_custom_property(call.tenant.id, d));
-  write_json(call.res, 201, property_json(added));
+  auto d = custom_property_from_json(body);
+  if (!d) return write_field_error(call, refused_member(d.status()), d.status());
+  auto added = call.store.add_custom_property(call.tenant.id, *d);
+  if (!added) return write_field_error(call, refused_member(added.status()), added.status());
+  write_json(call.res, 201, property_json(*added));
   return Status::ok();
 }
 
@@ -111,9 +104,11 @@ Status list_apps(Call& call) {
 
 Status add_app(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, json_body(call.req));
-  if (!body.is_object() || !body.contains("name") || !body["name"].is_string()) {
-    return invalid_argument(
-        "request body: 'name' (a string) is required, e.g. {\"name\":\"hr-sync\"}");
+  if (!body.is_object()) return invalid_argument("request body: expected a JSON object");
+  if (!body.contains("name") || !body["name"].is_string() ||
+      trim(body["name"].get<std::string>()).empty()) {
+    return write_field_error(
+        call, "name", "request body: 'name' (a string) is required, e.g. {\"name\":\"hr-sync\"}");
   }
   std::vector<std::string> uris;
   for (const auto& [key, value] : body.items()) {
@@ -123,18 +118,24 @@ Status add_app(Call& call) {
                               "' (an app takes 'name' and 'redirectUris')");
     }
     if (!value.is_array()) {
-      return invalid_argument("request body: 'redirectUris' must be an array of strings");
+      return write_field_error(call, "redirectUris",
+                               "request body: 'redirectUris' must be an array of strings");
     }
     for (const auto& uri : value) {
       if (!uri.is_string()) {
-        return invalid_argument("request body: 'redirectUris' must be an array of strings");
+        return write_field_error(call, "redirectUris",
+                                 "request body: 'redirectUris' must be an array of strings");
       }
       uris.push_back(uri.get<std::string>());
     }
   }
-  UPSYNC_ASSIGN_OR_RETURN(NewApp made,
-                          register_app_with_redirect_uris(call.store, call.tenant,
-                                                          body["name"].get<std::string>(), uris));
+  auto registered = register_app_with_redirect_uris(call.store, call.tenant,
+                                                    body["name"].get<std::string>(), uris);
+  if (!registered && registered.status().code() == StatusCode::kInvalidArgument) {
+    // The name is checked above: what the registration refuses is a redirect URI.
+    return write_field_error(call, "redirectUris", registered.status());
+  }
+  UPSYNC_ASSIGN_OR_RETURN(NewApp made, std::move(registered));
   nlohmann::json j = app_json(made.app);
   j["redirectUris"] = uris;
   j["clientSecret"] = made.secret;
@@ -201,10 +202,27 @@ Status list_runs(Call& call) {
     }
     limit = std::stoi(top);
   }
+  // summary=true: the counts without the change lines (a history page needs no 1,000 lines
+  // per stage and run).
+  bool summary = false;
+  if (call.req.has_param("summary")) {
+    const std::string v = call.req.get_param_value("summary");
+    if (v != "true" && v != "false") {
+      return invalid_argument("query parameter 'summary': expected true or false, got '" +
+                              quote_for_message(v, 20) + "'");
+    }
+    summary = v == "true";
+  }
   UPSYNC_ASSIGN_OR_RETURN(auto runs_store, open_sync_run_store(call.store));
   UPSYNC_ASSIGN_OR_RETURN(auto runs, runs_store->list(call.tenant.id, limit));
   nlohmann::json arr = nlohmann::json::array();
-  for (const auto& r : runs) arr.push_back(sync_run_json(r));
+  for (const auto& r : runs) {
+    nlohmann::json j = sync_run_json(r);
+    if (summary) {
+      for (auto& stage : j["stages"]) stage.erase("changes");
+    }
+    arr.push_back(std::move(j));
+  }
   write_json(call.res, 200, {{"value", arr}});
   return Status::ok();
 }
@@ -219,17 +237,22 @@ Status start_run(Call& call) {
       options.only_stage = value.get<int>();
       continue;
     }
-    if (key != "full" && key != "dryRun") {
+    if (key != "full" && key != "dryRun" && key != "allowDeletions") {
       return invalid_argument("request body: unknown member '" + key +
-                              "' (expected full, dryRun, stage)");
+                              "' (expected full, dryRun, stage, allowDeletions)");
     }
     if (!value.is_boolean())
       return invalid_argument("request body: '" + key + "' must be true or false");
   }
   options.full = body.value("full", false);
   options.dry_run = body.value("dryRun", false);
-  UPSYNC_ASSIGN_OR_RETURN(
-      SyncRun run, run_and_record(call.store, call.tenant, nullptr, options, "api", "cloud"));
+  // Allowing a run that the deletion threshold stopped, once (Azure AD Connect's
+  // Disable-ADSyncExportDeletionThreshold, for one run): this run deletes what it finds gone.
+  if (body.value("allowDeletions", false)) options.deletion_threshold = INT_MAX;
+  options.progress = begin_live_sync(call.tenant.id, options.dry_run);
+  auto recorded = run_and_record(call.store, call.tenant, nullptr, options, "api", "cloud");
+  end_live_sync(call.tenant.id);
+  UPSYNC_ASSIGN_OR_RETURN(SyncRun run, std::move(recorded));
   // A refused run (e.g. a server tenant) is recorded and answered as 409 with its record.
   nlohmann::json j = sync_run_json(run);
   if (!run.succeeded) {
@@ -289,17 +312,7 @@ Status list_jobs(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(auto jobs, open_job_store(call.store));
   UPSYNC_ASSIGN_OR_RETURN(auto list, jobs->list(call.tenant.id));
   nlohmann::json arr = nlohmann::json::array();
-  for (const auto& j : list) {
-    arr.push_back({{"JobId", j.job_id},
-                   {"State", import_job_state_name(j.state)},
-                   {"Error", import_job_error_name(j.error)},
-                   {"ErrorMessage", j.error_message},
-                   {"SourceUri", j.source_uri},
-                   {"LogFolderUri", j.log_folder_uri},
-                   {"recordsDone", j.records_done},
-                   {"createdAt", j.created_at},
-                   {"updatedAt", j.updated_at}});
-  }
+  for (const auto& j : list) arr.push_back(admin_job_json(j));
   write_json(call.res, 200, {{"value", arr}});
   return Status::ok();
 }
@@ -313,8 +326,9 @@ const AdminRoute kRoutes[] = {
     {"GET", "/admin/v1/openapi.json", "This OpenAPI document", Who::kAnyone, 200, openapi},
     {"GET", "/admin/v1/me", "The caller as the server sees them", Who::kSignedIn, 200, me},
     {"GET", "/admin/v1/tenant", "The tenant and its counts", Who::kTenantManager, 200, tenant},
-    {"GET", "/admin/v1/properties", "The profile schema", Who::kTenantManager, 200,
-     list_properties},
+    // Everyone signed in reads the schema: the person page labels and checks values with it.
+    {"GET", "/admin/v1/properties", "The profile schema with each property's policy",
+     Who::kSignedIn, 200, list_properties},
     {"POST", "/admin/v1/properties", "Define a custom property", Who::kTenantManager, 201,
      add_property},
     {"DELETE", "/admin/v1/properties/{name}", "Remove a custom property that no profile uses",
@@ -334,7 +348,8 @@ const AdminRoute kRoutes[] = {
     {"DELETE", "/admin/v1/apps/{clientId}/certificates/{thumbprint}",
      "Remove a certificate; the app's tokens stop working within 2 s", Who::kGlobalAdmin, 204,
      remove_certificate},
-    {"GET", "/admin/v1/sync/runs", "Sync runs, newest first (?top=N)", Who::kTenantManager, 200,
+    {"GET", "/admin/v1/sync/runs",
+     "Sync runs, newest first (?top=N, ?summary=true: no change lines)", Who::kTenantManager, 200,
      list_runs},
     {"POST", "/admin/v1/sync/runs",
      "Run the sync now: cloud directory to profiles (body: full, dryRun, stage)",
@@ -347,6 +362,20 @@ const AdminRoute kRoutes[] = {
      put_schedule},
     {"GET", "/admin/v1/import/jobs", "Bulk import jobs with their progress", Who::kTenantManager,
      200, list_jobs},
+    {"GET", "/admin/v1/import/jobs/{id}", "One bulk import job with its progress",
+     Who::kTenantManager, 200, admin_get_job},
+    {"GET", "/admin/v1/import/jobs/{id}/log", "The lines of a bulk import job's log",
+     Who::kTenantManager, 200, admin_get_job_log},
+    {"GET", "/admin/v1/sync/connector", "The tenant's connector (TOML)", Who::kTenantManager, 200,
+     admin_get_connector},
+    {"PUT", "/admin/v1/sync/connector",
+     "Set the tenant's connector (body: name, toml); the server's operator keeps the connection "
+     "keys of one with a password",
+     Who::kTenantManager, 200, admin_put_connector},
+    {"POST", "/admin/v1/sync/connector/test", "Connect and bind with the tenant's connector",
+     Who::kTenantManager, 200, admin_test_connector},
+    {"GET", "/admin/v1/sync/progress", "The sync run in progress, stage by stage",
+     Who::kTenantManager, 200, admin_sync_progress},
 };
 
 std::string regex_for(const std::string& templ) {
@@ -355,12 +384,64 @@ std::string regex_for(const std::string& templ) {
   return "^" + std::regex_replace(escaped, kParam, "([^/]+)") + "$";
 }
 
+// Every row: this file's, then the other files' (admin_route_table.h).
+const std::vector<AdminRoute>& all_routes() {
+  static const std::vector<AdminRoute> kAll = [] {
+    std::vector<AdminRoute> all(std::begin(kRoutes), std::end(kRoutes));
+    for (auto rows : {admin_profile_routes(), admin_people_routes(), admin_audience_routes()}) {
+      all.insert(all.end(), rows.begin(), rows.end());
+    }
+    return all;
+  }();
+  return kAll;
+}
+
 }  // namespace
+
+Status require_caller(const Call& call, Who who) {
+  if (who == Who::kAnyone) return Status::ok();
+  UPSYNC_ASSIGN_OR_RETURN(Principal p, call.caller());
+  if (who == Who::kTenantManager && !p.manages_tenant()) {
+    return permission_denied(p.describe() +
+                             " may not manage the tenant: this needs a global admin, a "
+                             "SharePoint admin or an app");
+  }
+  // Apps belong to the tenant and only a global admin manages them: an app that could register
+  // apps would mint credentials that outlive its own removal (issue 15). An app a global admin
+  // registered stays when that admin leaves, as in Azure AD.
+  if (who == Who::kGlobalAdmin && p.role != Role::kGlobalAdmin) {
+    return permission_denied(p.describe() +
+                             " may not manage apps: this needs a global admin (apps may not "
+                             "register, list or remove apps)");
+  }
+  // A role is what every other check reads: whoever could set one could make themselves a
+  // global admin, so only a global admin sets roles and passwords.
+  if (who == Who::kPeopleAdmin && p.role != Role::kGlobalAdmin) {
+    return permission_denied(p.describe() +
+                             " may not set people's roles or passwords: this needs a global "
+                             "admin");
+  }
+  return Status::ok();
+}
+
+Status write_field_error(Call& call, std::string_view target, const Status& status) {
+  if (target.empty()) return status;  // about no one field: the admin API's usual answer
+  write_json(call.res, http_status_for(status),
+             {{"error",
+               {{"code", std::string(status_code_name(status.code()))},
+                {"message", status.message()},
+                {"target", std::string(target)}}}});
+  return Status::ok();
+}
+
+Status write_field_error(Call& call, std::string_view target, std::string_view message) {
+  return write_field_error(call, target, invalid_argument(std::string(message)));
+}
 
 nlohmann::json admin_openapi(const std::string& server_url) {
   nlohmann::json paths = nlohmann::json::object();
   static const std::regex kParam(R"(\{([^}]+)\})");
-  for (const AdminRoute& r : kRoutes) {
+  for (const AdminRoute& r : all_routes()) {
     std::string method = r.method;
     for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     nlohmann::json op = {
@@ -379,7 +460,7 @@ nlohmann::json admin_openapi(const std::string& server_url) {
     }
     if (!params.empty()) op["parameters"] = params;
     if (r.who != Who::kAnyone) op["security"] = {{{"bearer", nlohmann::json::array()}}};
-    if (method == "post" || method == "put") {
+    if (method == "post" || method == "put" || method == "patch") {
       op["requestBody"] = {{"required", false},
                            {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}};
     }
@@ -390,8 +471,9 @@ nlohmann::json admin_openapi(const std::string& server_url) {
            {{"title", "upsync admin API"},
             {"version", "1"},
             {"description",
-             "What SharePoint has no API for: the tenant, custom properties, apps, sync runs "
-             "and import jobs. Tokens come from /{tenant}/oauth2/v2.0/token."}}},
+             "What SharePoint has no API for: the tenant, custom properties, apps, sync runs, "
+             "import jobs, and a server tenant's audiences and hybrid settings. Tokens come from "
+             "/{tenant}/oauth2/v2.0/token."}}},
           {"servers", {{{"url", server_url}}}},
           {"components",
            {{"securitySchemes",
@@ -400,13 +482,13 @@ nlohmann::json admin_openapi(const std::string& server_url) {
 }
 
 void add_admin_routes(Router& router) {
-  for (const AdminRoute& r : kRoutes) {
+  for (const AdminRoute& r : all_routes()) {
     Who who = r.who;
     auto handler = r.handler;
     router.add(r.method, regex_for(r.path), Surface::kAdmin,
                who == Who::kAnyone ? Access::kPublic : Access::kSignedIn,
                [who, handler](Call& call) -> Status {
-                 UPSYNC_RETURN_IF_ERROR(require(call, who));
+                 UPSYNC_RETURN_IF_ERROR(require_caller(call, who));
                  return handler(call);
                });
   }

@@ -16,6 +16,33 @@
 //   GET    /admin/v1/sync/schedule          how often `serve` runs the sync
 //   PUT    /admin/v1/sync/schedule          {"intervalSeconds": N | null}
 //   GET    /admin/v1/import/jobs            bulk import jobs with their progress
+//   GET    /admin/v1/profiles               profiles, a page at a time, by a property's value,
+//                                           or by the start of a name (?search=)
+//   POST   /admin/v1/profiles               create a profile (server tenants)
+//   GET    /admin/v1/profiles/{id}          one profile
+//   PATCH  /admin/v1/profiles/{id}          change the properties directory sync does not write
+//   DELETE /admin/v1/profiles/{id}          remove a profile (server tenants)
+//   POST   /admin/v1/properties/{name}/clear  remove every value of a custom property
+//   GET    /admin/v1/people                 people who sign in with a password (global admin)
+//   PUT    /admin/v1/people/{upn}           set a person's role and/or password
+//   DELETE /admin/v1/people/{upn}           remove a person's password
+// A refused field is named in the error's "target" (admin_route_table.h), for the admin pages
+// (admin_pages.h) to show the message beside it. The routes live in admin_routes.cpp,
+// admin_profiles.cpp and admin_people.cpp, each a table of rows (admin_route_table.h).
+//   GET    /admin/v1/import/jobs/{id}[/log] one job, its log lines       (admin_jobs.h)
+//   GET|PUT /admin/v1/sync/connector, POST .../connector/test, GET /admin/v1/sync/progress
+//                                            the connector and the live run (admin_sync.h)
+//   POST /admin/v1/sync/runs also takes allowDeletions: true, to let one run pass the
+//   deletion threshold.
+//   GET    /admin/v1/audiences              a server tenant's audiences (admin_audiences.cpp)
+//   POST   /admin/v1/audiences              define one by its rules; compiled at once
+//   GET    /admin/v1/audiences/{name}       one audience
+//   GET    /admin/v1/audiences/{name}/members  its members (?top=N&after=ID)
+//   POST   /admin/v1/audiences/{name}/compile  compile it from every profile now
+//   DELETE /admin/v1/audiences/{name}       remove it
+//   GET    /admin/v1/hybrid                 the hybrid settings (online URL, audience)
+//   PUT    /admin/v1/hybrid                 {"onlineUrl": URL, "audience": name | null}
+//   DELETE /admin/v1/hybrid                 no hybrid users
 // Admins (global and SharePoint) and apps manage the tenant; only a global admin or an app
 // manages apps; users get 403.
 #pragma once

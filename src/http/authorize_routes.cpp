@@ -306,6 +306,8 @@ Status sign_out(Call& call) {
   }
   UPSYNC_ASSIGN_OR_RETURN(auto sign_ins, open_sign_in_store(call.store));
   UPSYNC_RETURN_IF_ERROR(sign_ins->end_session(call.tenant.id, call.session->key));
+  // Signing out ends the person's offline access too: no refresh token outlives it.
+  UPSYNC_RETURN_IF_ERROR(sign_ins->revoke_refresh_tokens(call.tenant.id, call.session->upn));
   call.res.headers.emplace("Set-Cookie",
                            session_clear_cookie(https_origin(call), call.tenant.name));
   call.res.set_header("Cache-Control", "no-store");

@@ -84,11 +84,90 @@ Status redeem(Call& call, const std::string& client_id, const std::string& secre
   who.token_generation = person->first.token_generation;
   // The token is for the resource the token request names (MSAL repeats the scopes), else
   // the one the person consented to at the authorize endpoint.
-  IdTokenExtras extras{c.nonce, c.issued_at, client_info};
+  IdTokenExtras extras{c.nonce, c.issued_at, client_info, std::nullopt};
   return issue_token(call, std::move(who), client_id, scope.empty() ? c.scope : scope, extras);
 }
 
+// Redeems a refresh token on the sign-in pool (a confidential client's secret is hashed there).
+Status redeem_refresh(Call& call, const std::string& client_id, const std::string& secret,
+                      const std::string& token, const std::string& scope, bool client_info) {
+  UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
+  auto app = creds->app_with_secret(call.tenant.id, client_id);
+  if (!app) {
+    if (app.status().code() != StatusCode::kNotFound) return app.status();
+    return write_aad_error(call, 400, "unauthorized_client", 700016,
+                           "Application with identifier '" + client_id +
+                               "' was not found in the directory '" + call.tenant.name + "'.");
+  }
+  if (!secret.empty() && !verify_secret(secret, app->second)) {
+    return write_aad_error(call, 401, "invalid_client", 7000215, "Invalid client secret provided.");
+  }
+  UPSYNC_ASSIGN_OR_RETURN(auto sign_ins, open_sign_in_store(call.store));
+  UPSYNC_ASSIGN_OR_RETURN(TakenRefresh taken, sign_ins->take_refresh_token(
+                                                  call.tenant.id, code_key(token), unix_now()));
+  const RefreshGrant& g = taken.grant;
+  auto revoked = [&](std::string_view why) -> Status {
+    UPSYNC_RETURN_IF_ERROR(sign_ins->revoke_refresh_family(call.tenant.id, g.family));
+    return invalid_grant(call, 50173,
+                         "The provided grant has expired due to it being revoked, a fresh auth "
+                         "token is needed. " +
+                             std::string(why));
+  };
+  switch (taken.state) {
+    case RefreshTake::kUsed:
+      return revoked(
+          "The refresh token was redeemed before; every refresh token of its sign-in is now "
+          "revoked.");
+    case RefreshTake::kExpired:
+      return invalid_grant(call, 700082,
+                           "The refresh token has expired due to inactivity. The token was "
+                           "issued at " +
+                               std::to_string(g.issued_at) +
+                               " (Unix time) and was inactive for 90 days.");
+    case RefreshTake::kUnknown:
+      return invalid_grant(call, 9002313,
+                           "Invalid request. Request is malformed or invalid. - The provided "
+                           "value for the 'refresh_token' parameter is not valid.");
+    case RefreshTake::kFresh:
+      break;
+  }
+  // The token is spent from here on, whatever follows.
+  if (g.client_id != ascii_lower(client_id)) {
+    return revoked("The refresh token was issued to another client.");
+  }
+  auto person = creds->person_with_password(call.tenant.id, g.upn);
+  if (!person && person.status().code() != StatusCode::kNotFound) return person.status();
+  if (!person || person->first.token_generation != g.token_generation) {
+    return revoked("The user might have changed or reset their password.");
+  }
+  Principal who;
+  who.tenant = call.tenant.name;
+  who.role = person->first.role;
+  who.upn = person->first.upn;
+  who.display_name = person->first.upn;
+  who.client_id = app->first.client_id;
+  who.token_generation = person->first.token_generation;
+  IdTokenExtras extras;
+  extras.client_info = client_info;
+  extras.refresh_family = g.family;
+  return issue_token(call, std::move(who), client_id, scope, extras);
+}
+
 }  // namespace
+
+Status refresh_token_grant(Call& call, const std::string& client_id, const std::string& secret) {
+  std::string token = call.req.get_param_value("refresh_token");
+  if (token.empty()) {
+    return write_aad_error(call, 400, "invalid_request", 900144,
+                           "The request body must contain the following parameter: "
+                           "'refresh_token'.");
+  }
+  std::string scope = call.req.get_param_value("scope");
+  bool client_info = call.req.get_param_value("client_info") == "1";
+  return sign_in_on_pool(call, [=](Call& c, auto&) {
+    return redeem_refresh(c, client_id, secret, token, scope, client_info);
+  });
+}
 
 Status authorization_code_grant(Call& call, const std::string& client_id,
                                 const std::string& secret) {

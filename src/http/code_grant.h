@@ -9,6 +9,17 @@
 // verifier spends it too, so a stolen code cannot be tried against guessed verifiers). It is
 // good only for the client, the redirect URI and the PKCE challenge it was issued for, and
 // only while the person's password, role and token generation are what they were at sign-in.
+//
+// And the refresh_token grant (RFC 6749 §6), for the refresh tokens a person gets with the
+// scope offline_access (whatever grant signed them in):
+//   POST /{tenant}/oauth2/v2.0/token
+//     grant_type=refresh_token&client_id=..&refresh_token=..&scope=..[&client_secret=..]
+// answers a new access token for the requested resource and the next refresh token of the
+// family; the one presented is spent (rotation). A spent one presented again is a replay: the
+// whole family is revoked (AADSTS50173). A token is good only for the client it was issued to,
+// while that app is registered, and while the person's token generation (password, role,
+// removal: credentials.h) is what it was at sign-in; signing out of upsync's pages revokes
+// every refresh token of the person.
 #pragma once
 
 #include <string>
@@ -19,5 +30,6 @@ namespace upsync {
 
 Status authorization_code_grant(Call& call, const std::string& client_id,
                                 const std::string& secret);
+Status refresh_token_grant(Call& call, const std::string& client_id, const std::string& secret);
 
 }  // namespace upsync

@@ -119,7 +119,7 @@ Status list_advanced(Call& call, const Collection& c, const ListRequest& r) {
   }
   ojson value = ojson::array();
   for (size_t i = first; i < end; ++i) {
-    UPSYNC_ASSIGN_OR_RETURN(ojson j, listed_json(c, rows[i].object, r.sel));
+    UPSYNC_ASSIGN_OR_RETURN(ojson j, listed_json(call, c, rows[i].object, r.sel));
     value.push_back(std::move(j));
   }
   body["value"] = std::move(value);

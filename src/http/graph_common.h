@@ -115,8 +115,10 @@ struct ListRequest {
 // The users or groups list with $search and/or $orderby (graph_advanced.cpp): every match
 // read, ordered, and paged by position.
 Status list_advanced(Call& call, const Collection& c, const ListRequest& r);
-// The object's JSON for a listing: object_json() plus what `c.expand` adds.
-Result<ojson> listed_json(const Collection& c, const DirectoryObject& o, const Selection& sel);
+// The object's JSON for a listing: object_json() as the caller may see it (a user's values
+// hidden by the property policies are null, graph_privacy.h), plus what `c.expand` adds.
+Result<ojson> listed_json(Call& call, const Collection& c, const DirectoryObject& o,
+                          const Selection& sel);
 
 // The objects of `ids` (sorted) after `after`, up to `limit`, that are live.
 Result<std::vector<DirectoryObject>> objects_after(DirectoryStore& dir, TenantId tenant,

@@ -5,6 +5,7 @@
 
 #include "core/text.h"
 #include "http/graph_group.h"
+#include "http/graph_privacy.h"
 #include "http/graph_user.h"
 
 namespace upsync {
@@ -87,6 +88,7 @@ Status get_manager(Call& call, bool me) {
   body["@odata.context"] = call.tenant_base + "/v1.0/$metadata#directoryObjects" +
                            (sel->selected ? "(" + join(sel->properties) + ")" : "") + "/$entity";
   ojson fields = typed_user_json(*manager, sel->properties);
+  UPSYNC_RETURN_IF_ERROR(redact_graph_user(call, *manager, fields));
   for (auto& [k, v] : fields.items()) body[k] = std::move(v);
   write_graph_json(call, body);
   return Status::ok();
@@ -348,14 +350,21 @@ Status expand_user(Call& call, DirectoryStore& dir, const DirectoryUser& user,
                    const UserExpansion& expansion, ojson& into) {
   if (expansion.what == UserExpansion::What::kManager) {
     UPSYNC_ASSIGN_OR_RETURN(auto manager, manager_of(call, dir, user));
-    if (manager) into["manager"] = typed_user_json(*manager, expansion.select);
+    if (manager) {
+      ojson m = typed_user_json(*manager, expansion.select);
+      UPSYNC_RETURN_IF_ERROR(redact_graph_user(call, *manager, m));
+      into["manager"] = std::move(m);
+    }
     return Status::ok();
   }
   UPSYNC_ASSIGN_OR_RETURN(auto ids, report_ids(call, dir, user));
   ojson reports = ojson::array();
   for (const std::string& id : ids) {
     UPSYNC_ASSIGN_OR_RETURN(auto r, dir.user(call.tenant.id, DirectoryLayer::kCloud, id));
-    if (r && !r->deleted) reports.push_back(typed_user_json(*r, expansion.select));
+    if (!r || r->deleted) continue;
+    ojson report = typed_user_json(*r, expansion.select);
+    UPSYNC_RETURN_IF_ERROR(redact_graph_user(call, *r, report));
+    reports.push_back(std::move(report));
   }
   into["directReports"] = std::move(reports);
   return Status::ok();

@@ -14,9 +14,11 @@
 #include "http/graph_filter.h"
 #include "http/graph_group.h"
 #include "http/graph_org.h"
+#include "http/graph_privacy.h"
 #include "http/graph_query.h"
 #include "http/graph_user.h"
 #include "http/graph_writes.h"
+#include "http/photo_routes.h"
 
 namespace upsync {
 
@@ -207,8 +209,10 @@ ojson object_json(const Collection& c, const DirectoryObject& o, const Selection
   return j;
 }
 
-Result<ojson> listed_json(const Collection& c, const DirectoryObject& o, const Selection& sel) {
+Result<ojson> listed_json(Call& call, const Collection& c, const DirectoryObject& o,
+                          const Selection& sel) {
   ojson j = object_json(c, o, sel);
+  if (o.user) UPSYNC_RETURN_IF_ERROR(redact_graph_user(call, *o.user, j));
   if (c.expand) UPSYNC_RETURN_IF_ERROR(c.expand(o, j));
   return j;
 }
@@ -224,6 +228,19 @@ Status list_collection(Call& call, const Collection& c, const IndexedRead& index
   }
   auto sel = collection_selection(call, c);
   if (!sel) return sel.status();
+  if (!c.type || c.type == &user_type()) {
+    for (const char* option : {"$filter", "$orderby", "$search"}) {
+      auto text = param(call, option);
+      if (!text) continue;
+      UPSYNC_ASSIGN_OR_RETURN(std::string hidden, restricted_user_property_in(call, *text));
+      if (!hidden.empty()) {
+        return graph_error(call, 400, "Request_UnsupportedQuery",
+                           std::string(option) + " on '" + hidden +
+                               "' is not supported by upsync for this caller: the tenant's "
+                               "property policy hides some of its values from them.");
+      }
+    }
+  }
 
   std::optional<GraphFilter> filter;
   auto filter_text = param(call, "$filter");
@@ -382,7 +399,7 @@ Status list_collection(Call& call, const Collection& c, const IndexedRead& index
   }
   ojson value = ojson::array();
   for (const auto& o : page) {
-    UPSYNC_ASSIGN_OR_RETURN(ojson j, listed_json(c, o, *sel));
+    UPSYNC_ASSIGN_OR_RETURN(ojson j, listed_json(call, c, o, *sel));
     value.push_back(std::move(j));
   }
   body["value"] = std::move(value);
@@ -526,6 +543,7 @@ Status write_one_user(Call& call, std::string_view key) {
   ojson body = ojson::object();
   body["@odata.context"] = context_url(call, sel->properties, sel->selected) + "/$entity";
   ojson fields = graph_user_json(*user, sel->properties);
+  UPSYNC_RETURN_IF_ERROR(redact_graph_user(call, *user, fields));
   for (auto& [k, v] : fields.items()) body[k] = std::move(v);
   if (expansion) UPSYNC_RETURN_IF_ERROR(expand_user(call, *dir, *user, *expansion, body));
   write_graph_json(call, body);
@@ -684,8 +702,9 @@ std::optional<int> preferred_page_size(const Call& call) {
   return *n;
 }
 
-ojson delta_user_json(const DirectoryUser& u, const DeltaRound& r) {
+Result<ojson> delta_user_json(Call& call, const DirectoryUser& u, const DeltaRound& r) {
   ojson j = graph_user_json(u, r.select);
+  UPSYNC_RETURN_IF_ERROR(redact_graph_user(call, u, j));
   if (!j.contains("id")) j["id"] = u.object_id;  // delta always names the object
   return j;
 }
@@ -779,7 +798,10 @@ Status users_delta(Call& call) {
                                                          round.after, round.page_size + 1));
     more = static_cast<int>(users.size()) > round.page_size;
     if (more) users.resize(round.page_size);
-    for (const auto& u : users) value.push_back(delta_user_json(u, round));
+    for (const auto& u : users) {
+      UPSYNC_ASSIGN_OR_RETURN(ojson j, delta_user_json(call, u, round));
+      value.push_back(std::move(j));
+    }
     if (!users.empty()) round.after = users.back().object_id;
   } else {
     // Each user once, in its latest state: a feed entry is reported only if it is the user's
@@ -798,7 +820,8 @@ Status users_delta(Call& call) {
         removed["@removed"] = {{"reason", "deleted"}};
         value.push_back(std::move(removed));
       } else {
-        value.push_back(delta_user_json(*user, round));
+        UPSYNC_ASSIGN_OR_RETURN(ojson j, delta_user_json(call, *user, round));
+        value.push_back(std::move(j));
       }
     }
     more = static_cast<int>(changes.size()) == round.page_size && round.pos < round.end &&
@@ -822,6 +845,7 @@ Status users_delta(Call& call) {
 void add_graph_routes(Router& router) {
   using namespace graph;
   add_graph_batch_routes(router);
+  add_graph_photo_routes(router);
   add_graph_org_routes(router);
   // The query options each handler applies; the router refuses the others with
   // Request_UnsupportedQuery, and list_collection narrows them per collection ($orderby and

@@ -18,6 +18,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/text.h"
+
 namespace upsync {
 
 struct CaseInsensitiveLess {
@@ -97,8 +99,6 @@ struct HttpResponse {
 // `s` with %XX escapes decoded, and '+' as a space when `plus_as_space` (form encoding). An
 // escape that is not two hex digits stays as written, as browsers and proxies leave it.
 std::string url_decode(std::string_view s, bool plus_as_space);
-// `s` encoded for a query parameter's value: everything but unreserved characters escaped.
-std::string url_encode(std::string_view s);
 // Adds the parameters of "a=1&b=x%20y" (form encoding: '+' is a space) to `params`.
 void parse_query(std::string_view query, HttpParams& params);
 

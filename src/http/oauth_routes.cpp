@@ -2,6 +2,7 @@
 
 #include "auth/access_token.h"
 #include "auth/audience.h"
+#include "auth/browser_sign_in.h"
 #include "auth/client_assertion.h"
 #include "auth/credentials.h"
 #include "auth/secret.h"
@@ -95,6 +96,19 @@ Status issue_token(Call& call, Principal who, const std::string& client_id,
     if (extras.auth_time != 0) id["auth_time"] = extras.auth_time;
     UPSYNC_ASSIGN_OR_RETURN(std::string id_token, call.server.signer->sign(id));
     answer["id_token"] = id_token;
+  }
+  // Azure AD gives a person a refresh token when the client asked for offline_access; a
+  // refresh grant always gets the next one of its family (rotation).
+  if (who.role != Role::kApp && (extras.refresh_family || has_scope(scope, "offline_access"))) {
+    UPSYNC_ASSIGN_OR_RETURN(auto sign_ins, open_sign_in_store(call.store));
+    RefreshGrant grant;
+    grant.family = extras.refresh_family.value_or("");
+    grant.client_id = client_id;
+    grant.upn = who.upn;
+    grant.scope = scope;
+    grant.token_generation = who.token_generation;
+    UPSYNC_ASSIGN_OR_RETURN(answer["refresh_token"],
+                            issue_refresh_token(*sign_ins, call.tenant.id, grant, now));
   }
   if (who.role != Role::kApp && extras.client_info) {
     // MSAL keys its account cache by client_info's uid.utid (its home account id).
@@ -312,6 +326,7 @@ Status token(Call& call) {
     });
   }
   if (grant == "authorization_code") return authorization_code_grant(call, client_id, secret);
+  if (grant == "refresh_token") return refresh_token_grant(call, client_id, secret);
   if (grant == "password") {
     std::string username = req.get_param_value("username");
     std::string password = req.get_param_value("password");
@@ -344,7 +359,8 @@ Status discovery(Call& call) {
               {"jwks_uri", base + "/discovery/v2.0/keys"},
               {"token_endpoint_auth_methods_supported",
                {"client_secret_post", "client_secret_basic", "private_key_jwt"}},
-              {"grant_types_supported", {"authorization_code", "client_credentials", "password"}},
+              {"grant_types_supported",
+               {"authorization_code", "client_credentials", "password", "refresh_token"}},
               {"response_modes_supported", {"query", "fragment", "form_post"}},
               {"response_types_supported", {"code"}},
               {"code_challenge_methods_supported", {"S256"}},

@@ -1,6 +1,7 @@
 // The token service, shaped like Azure AD's v2 endpoint so that MSAL accepts it as an
 // authority (with knownAuthorities set to our host):
-//   POST /{tenant}/oauth2/v2.0/token                      client_credentials, password
+//   POST /{tenant}/oauth2/v2.0/token                      client_credentials, password,
+//                                                         authorization_code, refresh_token
 //   GET  /{tenant}/v2.0/.well-known/openid-configuration  OpenID discovery
 //   GET  /{tenant}/discovery/v2.0/keys                    JWKS of the signing key
 // Errors answer as Azure AD does: {"error":"invalid_client","error_description":
@@ -11,6 +12,8 @@
 #include <chrono>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "core/status.h"
@@ -32,9 +35,12 @@ struct IdTokenExtras {
   std::string nonce;         // the authorize request's, for the client to check
   int64_t auth_time = 0;     // when the person entered their password (unix seconds)
   bool client_info = false;  // answer client_info (MSAL asks with client_info=1)
+  // A refresh grant's family: the answer then carries the family's next refresh token,
+  // whatever the scope (refresh_grant.h).
+  std::optional<std::string> refresh_family;
 };
 // Answers the access token (and, with openid in `scope`, the id token) for `who`, as Azure
-// AD answers it.
+// AD answers it; for a person, with offline_access in `scope`, a refresh token too.
 Status issue_token(Call& call, Principal who, const std::string& client_id,
                    const std::string& scope, const IdTokenExtras& extras = {});
 

@@ -17,6 +17,7 @@
 
 #include "auth/token_signer.h"
 #include "http/access_log.h"
+#include "http/admin_pages.h"
 #include "http/admin_routes.h"
 #include "http/authorize_routes.h"
 #include "http/graph_routes.h"
@@ -24,6 +25,7 @@
 #include "http/import_worker.h"
 #include "http/oauth_routes.h"
 #include "http/page_routes.h"
+#include "http/person_page.h"
 #include "http/router.h"
 #include "http/self_signed.h"
 #include "http/sharepoint_routes.h"
@@ -147,7 +149,9 @@ void add_routes(Router& router) {
   add_oauth_routes(router);
   add_authorize_routes(router);
   add_page_routes(router);
+  add_person_page_routes(router);
   add_admin_routes(router);
+  add_admin_page_routes(router);
   add_sharepoint_routes(router);
   add_graph_routes(router);
 }

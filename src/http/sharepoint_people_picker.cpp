@@ -35,6 +35,7 @@
 //                             application, claims always, no "everyone" claim offered)
 // Anything else is SharePoint's "The property 'X' does not exist on type ..." (400).
 #include <algorithm>
+#include <span>
 
 #include "core/text.h"
 #include "directory/directory_store.h"
@@ -325,6 +326,31 @@ void write_unresolved(JsonWriter& w, std::string_view query,
   w.end_object();
 }
 
+// The picker is a search over everyone, so, as SharePoint's people search, it shows a
+// person's details only where the tenant's policy makes them Public (core/property_policy.h);
+// tenant admins and apps see them all.
+Status hide_restricted_details(Call& call, std::span<PickerEntry> entries) {
+  UPSYNC_ASSIGN_OR_RETURN(Principal who, call.caller());
+  if (who.manages_tenant() || entries.empty()) return Status::ok();
+  UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, call.store.schema(call.tenant.id));
+  if (!schema.any_restricted()) return Status::ok();
+  auto hidden = [&](std::string_view property) {
+    return schema.policy(property).privacy != Privacy::kPublic;
+  };
+  const bool title = hidden("Title") || hidden("SPS-JobTitle");
+  const bool email = hidden("WorkEmail");
+  const bool mobile = hidden("CellPhone");
+  const bool department = hidden("Department") || hidden("SPS-Department");
+  for (PickerEntry& e : entries) {
+    if (e.kind != PickerKind::kUser) continue;
+    if (title) e.title.clear();
+    if (email) e.email.clear();
+    if (mobile) e.mobile_phone.clear();
+    if (department) e.department.clear();
+  }
+  return Status::ok();
+}
+
 // The people and groups a query starts, sorted by display text, at most q.max.
 Result<std::vector<PickerEntry>> suggestions(Call& call, const PickerQuery& q) {
   std::vector<PickerEntry> found;
@@ -340,6 +366,7 @@ Result<std::vector<PickerEntry>> suggestions(Call& call, const PickerQuery& q) {
     return c != 0 ? c < 0 : a.key < b.key;
   });
   if (static_cast<int>(found.size()) > q.max) found.resize(q.max);
+  UPSYNC_RETURN_IF_ERROR(hide_restricted_details(call, found));
   return found;
 }
 
@@ -430,7 +457,9 @@ Result<std::optional<PickerEntry>> exact_entity(Call& call, const PickerQuery& q
     if (p.status().code() == StatusCode::kNotFound) return std::optional<PickerEntry>();
     return p.status();
   }
-  return std::optional<PickerEntry>(picker_entry_for_profile(*p));
+  PickerEntry e = picker_entry_for_profile(*p);
+  UPSYNC_RETURN_IF_ERROR(hide_restricted_details(call, {&e, 1}));
+  return std::optional<PickerEntry>(std::move(e));
 }
 
 Status resolve_user(Call& call) {

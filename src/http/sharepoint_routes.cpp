@@ -7,9 +7,13 @@
 #include <ctime>
 #include <set>
 
+#include "audiences/hybrid.h"
 #include "core/claims.h"
 #include "core/text.h"
 #include "http/json_writer.h"
+#include "http/person_page.h"
+#include "http/photo_routes.h"
+#include "http/profile_privacy.h"
 #include "http/sharepoint_batch.h"
 #include "http/sharepoint_common.h"
 #include "http/sharepoint_permissions.h"
@@ -148,6 +152,9 @@ Result<Person> gather_person(Call& call, const Profile& p) {
   Person out;
   out.account_name = p.account_name;
   UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, call.store.schema(call.tenant.id));
+  // The policies (profile_privacy.h): a value the caller may not see is answered empty, as
+  // for a property the owner never filled in, and so is everything derived from it.
+  UPSYNC_ASSIGN_OR_RETURN(ProfileVisibility visible, profile_visibility(call, schema, p));
   // Schema and profile both spell names canonically, so an exact lookup finds every value;
   // only when some stored name matched no definition exactly are the misses looked up
   // again without case.
@@ -163,10 +170,18 @@ Result<Person> gather_person(Call& call, const Profile& p) {
       if (value.empty()) value = joined(p.find(name));
     }
   }
+  if (visible.relation() != ViewerRelation::kOwner) {
+    for (auto& [name, value] : out.properties) {
+      if (!visible.sees(name)) value.clear();
+    }
+  }
+  auto first = [&](std::string_view name) {
+    return visible.sees(name) ? p.first(name) : std::string();
+  };
 
   // The manager chain, top first.
   std::set<std::string> seen = {p.account_name};
-  std::string next = p.first("Manager");
+  std::string next = first("Manager");
   while (!next.empty() && !seen.contains(next) &&
          out.extended_managers.size() < static_cast<size_t>(kMaxManagerDepth)) {
     seen.insert(next);
@@ -177,7 +192,7 @@ Result<Person> gather_person(Call& call, const Profile& p) {
   }
 
   UPSYNC_ASSIGN_OR_RETURN(out.direct_reports, direct_reports(call, p.account_name));
-  if (std::string manager = p.first("Manager"); !manager.empty()) {
+  if (std::string manager = first("Manager"); !manager.empty()) {
     UPSYNC_ASSIGN_OR_RETURN(auto siblings, direct_reports(call, manager));
     for (auto& s : siblings) {
       if (s != p.account_name) out.peers.push_back(std::move(s));
@@ -199,18 +214,26 @@ Result<Person> gather_person(Call& call, const Profile& p) {
     }
   }
 
-  out.display_name = p.first("PreferredName");
+  out.display_name = first("PreferredName");
   if (out.display_name.empty()) {
-    out.display_name = std::string(trim(p.first("FirstName") + " " + p.first("LastName")));
+    out.display_name = std::string(trim(first("FirstName") + " " + first("LastName")));
   }
-  if (out.display_name.empty()) out.display_name = p.first("SPS-UserPrincipalName");
-  out.email = p.first("WorkEmail");
-  out.personal_url = p.first("PersonalSpace");
-  out.picture_url = p.first("PictureURL");
-  out.title = p.first("Title");
-  out.user_url = sp_web_url(call) +
-                 "/_api/SP.UserProfiles.PeopleManager/GetPropertiesFor(@v)?@v='" +
-                 url_encode(p.account_name) + "'";
+  if (out.display_name.empty()) out.display_name = first("SPS-UserPrincipalName");
+  out.email = first("WorkEmail");
+  // UserUrl is the person page (person_page.h), as SharePoint's is; PersonalUrl is the
+  // personal site when the profile names one, and otherwise the person page under /my/, which
+  // is where SharePoint sends people without a personal site.
+  out.personal_url = first("PersonalSpace");
+  if (out.personal_url.empty()) out.personal_url = person_page_url(call, p.account_name, true);
+  out.picture_url = first("PictureURL");
+  out.title = first("Title");
+  out.user_url = person_page_url(call, p.account_name, false);
+  // Seed 000: a hybrid user's profile is online, for every viewer.
+  UPSYNC_ASSIGN_OR_RETURN(auto hybrid, hybrid_profile_target(call.store, call.tenant, p));
+  if (hybrid) {
+    out.user_url = std::move(hybrid->person_url);
+    out.personal_url = std::move(hybrid->personal_url);
+  }
   out.guid = p.first("UserProfile_GUID");
   UPSYNC_ASSIGN_OR_RETURN(out.is_followed, sp_caller_follows(call, p));
   return out;
@@ -427,8 +450,11 @@ Status get_user_profile_property_for(Call& call, const ODataSegment& seg) {
   UPSYNC_ASSIGN_OR_RETURN(std::string prop, odata_string(call.req, *prop_lit, "propertyName"));
   UPSYNC_ASSIGN_OR_RETURN(PropertyDefinition def, property_named(call, prop));
   UPSYNC_ASSIGN_OR_RETURN(Profile p, sp_find_account(call, account));
+  UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, call.store.schema(call.tenant.id));
+  UPSYNC_ASSIGN_OR_RETURN(ProfileVisibility visible, profile_visibility(call, schema, p));
+  // A value the policy hides from the caller is answered as an unset one.
   write_odata_value(call.req, call.res, sp_service_root(call), "GetUserProfilePropertyFor",
-                    "Edm.String", joined(p.find(def.name)));
+                    "Edm.String", visible.sees(def.name) ? joined(p.find(def.name)) : "");
   return Status::ok();
 }
 
@@ -551,10 +577,15 @@ Status people_manager(Call& call) {
   if (std::optional<Status> done = sp_people_manager_following(call, m)) return *done;
   std::string name = ascii_lower(m.name);
   if (name == "setmyprofilepicture") {
-    return sp_not_supported(call, m.name, "upsync stores no profile pictures");
+    return method == "POST" ? sp_set_my_profile_picture(call) : wrong("POST");
   }
   if (name == "editprofilelink") {
-    return sp_not_supported(call, m.name, "upsync has no profile editing page yet");
+    if (method != "GET") return wrong("GET");
+    UPSYNC_RETURN_IF_ERROR(only_query_options(call, {}));
+    // The person page without an account is the caller's own, where they edit it.
+    write_odata_value(call.req, call.res, sp_service_root(call), "EditProfileLink", "Edm.String",
+                      call.tenant_base + "/my/Person.aspx");
+    return Status::ok();
   }
   return not_found("SP.UserProfiles.PeopleManager has no method '" + m.name + "'.");
 }
@@ -579,6 +610,7 @@ void add_sharepoint_routes(Router& router) {
   add_sharepoint_permission_routes(router);
   add_sharepoint_file_routes(router);
   add_sharepoint_tenant_routes(router);
+  add_sharepoint_photo_routes(router);
 }
 
 }  // namespace upsync

@@ -146,6 +146,14 @@ Status queue_import(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(Principal who, call.caller());
   UPSYNC_RETURN_IF_ERROR(require_bulk_import_rights(who, "Queuing a bulk profile import"));
   UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, sp_json_body(call));
+  // The method has four parameters; another member is refused as SharePoint refuses an
+  // unknown parameter, never dropped (a caller's option would otherwise vanish unnoticed).
+  for (const auto& [k, v] : body.items()) {
+    if (k != "idType" && k != "sourceDataIdProperty" && k != "propertyMap" && k != "sourceUri") {
+      return invalid_argument("The parameter " + quote_for_message(k) +
+                              " does not exist in method QueueImportProfileProperties.");
+    }
+  }
   UPSYNC_ASSIGN_OR_RETURN(ImportIdType id_type, id_type_of(body));
   UPSYNC_ASSIGN_OR_RETURN(std::string id_property, sp_string_member(body, "sourceDataIdProperty"));
   UPSYNC_ASSIGN_OR_RETURN(auto map, property_map_of(body));

@@ -57,10 +57,12 @@ namespace upsync {
 
 // The storage interfaces the subsystems declare, each in its own header; a Store hands out
 // one of each over its own connection (see "Storage interfaces" in class Store).
+class AudienceStore;        // audiences/audiences.h
 class ConnectorStore;       // sync/connector.h
 class CredentialStore;      // auth/credentials.h
 class DirectoryStore;       // directory/directory_store.h
 class FollowingStore;       // sites/following.h
+class HybridStore;          // audiences/hybrid.h
 class JobStore;             // bulkimport/job.h
 class MappingStore;         // sync/server_import.h
 class PeopleSearchStore;    // sites/people_search.h
@@ -116,6 +118,20 @@ struct PropertyChange {
   std::vector<std::string> values;
 };
 
+// A change to a custom property's definition: each member that is set replaces the stored one,
+// the others stay as they are. Flags that only steer what upsync does next (display name,
+// user-editable, sync to sites) may change at any time; the members the stored values were
+// checked against may change only where every stored value still passes (see
+// Store::update_custom_property).
+struct PropertyUpdate {
+  std::optional<std::string> display_name;  // empty means the name, as when it is added
+  std::optional<DataType> type;             // accepted only when it is the current type
+  std::optional<bool> multi_value;
+  std::optional<bool> user_editable;
+  std::optional<bool> sync_to_sites;
+  std::optional<int> max_length;  // 1 to 1000000 characters, as for a new property
+};
+
 struct ProfileQuery {
   // Only profiles where `filter_property` has the value `filter_value` (case-sensitive
   // equality with the canonical value; for multi-value properties, any of the values).
@@ -169,10 +185,31 @@ class Store {
 
   // The tenant's schema: the default catalog and its custom properties.
   virtual Result<ProfileSchema> schema(TenantId tenant) = 0;
+  // Changes custom property `name` (case-insensitive) by `update` and returns its definition as
+  // stored afterwards; the name, position and taxonomy binding never change. Either the whole
+  // update applies, in one transaction with one "schema" change-feed entry (kUpsert, the
+  // canonical name) and the tenant's schema as every later call sees it, or nothing does:
+  //  - NotFound: the tenant has no property `name`.
+  //  - FailedPrecondition: `name` is a catalog property (their definitions are fixed); a type
+  //    other than the current one (stored values, import mappings and site copies were made
+  //    for its type: remove the property and add it again); multi-value to single-value while
+  //    a profile holds more than one value (the message gives how many profiles); a max length
+  //    below a stored value's length in characters (the message gives the longest).
+  //  - InvalidArgument: a max length outside 1..1000000.
+  // Stored values are rewritten to the new form where the multi-value flag changes (one value
+  // as a string, several as an array, see profile_codec.h), without a profile change-feed
+  // entry: the values themselves are the same. An update that changes nothing still answers
+  // the definition and records the entry.
+  virtual Result<PropertyDefinition> update_custom_property(TenantId tenant, std::string_view name,
+                                                            const PropertyUpdate& update) = 0;
   virtual Result<PropertyDefinition> add_custom_property(TenantId tenant,
                                                          const PropertyDefinition& def) = 0;
   // Refused while a profile of the tenant still has a value for it.
   virtual Status remove_custom_property(TenantId tenant, std::string_view name) = 0;
+  // Sets the policy of a property of the schema (catalog or custom; property_policy.h); a
+  // property the schema lacks is NotFound. Removing a custom property drops its policy.
+  virtual Status set_property_policy(TenantId tenant, std::string_view name,
+                                     const PropertyPolicy& policy) = 0;
 
   // Profiles. `account_name` is claims-encoded; `initial` sets further properties.
   virtual Result<Profile> create_profile(TenantId tenant, std::string_view account_name,
@@ -229,6 +266,8 @@ class Store {
   virtual Result<std::unique_ptr<PeopleSearchStore>> people_search_store() = 0;
   virtual Result<std::unique_ptr<FollowingStore>> following_store() = 0;
   virtual Result<std::unique_ptr<SignInStore>> sign_in_store() = 0;
+  virtual Result<std::unique_ptr<AudienceStore>> audience_store() = 0;
+  virtual Result<std::unique_ptr<HybridStore>> hybrid_store() = 0;
 };
 
 }  // namespace upsync

@@ -199,8 +199,7 @@ Result<Connector> parse_connector(std::string_view name, std::string_view text) 
   return c;
 }
 
-Result<SyncReport> run_connector(Store& store, const Tenant& tenant, const Connector& connector,
-                                 SyncOptions options) {
+Result<LdapSourceConfig> connector_ldap_config(const Connector& connector) {
   LdapSourceConfig ldap = connector.ldap;
   if (!connector.password_file.empty()) {
     auto password = read_whole_file(connector.password_file);
@@ -222,6 +221,12 @@ Result<SyncReport> run_connector(Store& store, const Tenant& tenant, const Conne
     }
     ldap.password = pw;
   }
+  return ldap;
+}
+
+Result<SyncReport> run_connector(Store& store, const Tenant& tenant, const Connector& connector,
+                                 SyncOptions options) {
+  UPSYNC_ASSIGN_OR_RETURN(LdapSourceConfig ldap, connector_ldap_config(connector));
   options.attribute_flows = connector.flows;
   options.include_ous = connector.include_ous;
   options.exclude_ous = connector.exclude_ous;

@@ -79,6 +79,10 @@ inline Result<std::unique_ptr<ConnectorStore>> open_connector_store(Store& store
   return store.connector_store();
 }
 
+// The connector's LDAP settings with its password, read now from its password_file or
+// password_env (FailedPrecondition naming the connector when it cannot be read).
+Result<LdapSourceConfig> connector_ldap_config(const Connector& connector);
+
 // Runs one connector: its password, then stage 0 with its flows, OU scope and delta method,
 // then stages 1-3 (online tenants), or the profile import of a server tenant (which reads
 // everything in scope each run).

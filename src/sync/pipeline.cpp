@@ -106,6 +106,30 @@ bool is_entry_uuid_anchor(std::string_view a) {
   return true;
 }
 
+// What changed in a profile, for its line in the report (a dry run's diff): "Title: Clerk →
+// Manager, Department: (none) → Sales", values cut at 60 characters.
+std::string profile_diff(const Profile& before, const Profile& after) {
+  auto shown = [](const Profile& p, const std::string& name) -> std::string {
+    const PropertyValues* v = p.find(name);
+    if (!v || v->empty()) return "(none)";
+    std::string out;
+    for (const std::string& one : *v) out += (out.empty() ? "" : "; ") + one;
+    return out.size() > 60 ? out.substr(0, 57) + "..." : out;
+  };
+  std::set<std::string> names;
+  for (const auto& [name, values] : before.properties) names.insert(name);
+  for (const auto& [name, values] : after.properties) names.insert(name);
+  std::string out;
+  for (const std::string& name : names) {
+    const PropertyValues* b = before.find(name);
+    const PropertyValues* a = after.find(name);
+    if ((b ? *b : PropertyValues{}) == (a ? *a : PropertyValues{})) continue;
+    out += (out.empty() ? "" : ", ") + name + ": " + shown(before, name) + " \u2192 " +
+           shown(after, name);
+  }
+  return out;
+}
+
 // Rolls a dry run back after it has computed everything.
 const std::string kDryRunMarker = "upsync-dry-run-rollback";
 
@@ -775,7 +799,9 @@ class Pipeline {
     if (existing) {
       UPSYNC_ASSIGN_OR_RETURN(Profile after,
                               store_.update_read_profile(tenant_.id, *existing, props));
-      count(r, true, after.seq != existing->seq, account);
+      const bool changed = after.seq != existing->seq;
+      count(r, true, changed,
+            changed ? account + " (" + profile_diff(*existing, after) + ")" : account);
       return Status::ok();
     }
     if (tenant_.education) {

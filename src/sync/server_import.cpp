@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 
+#include "audiences/audience_compiler.h"
 #include "core/claims.h"
 #include "core/text.h"
 
@@ -161,6 +162,7 @@ Result<SyncReport> import_server_profiles(Store& store, const Tenant& tenant,
 
   int64_t deletes = 0;
   StageReport sites;
+  StageReport audiences;
   Status st = store.in_transaction([&]() -> Status {
     std::set<int64_t> seen;
     for (const Entry& u : users) {
@@ -237,10 +239,12 @@ Result<SyncReport> import_server_profiles(Store& store, const Tenant& tenant,
     }
     report.deleted = deletes;
     UPSYNC_ASSIGN_OR_RETURN(sites, sync_profiles_to_sites(store, tenant, options));
+    // Seed 000's audiences follow the profiles they are made of, in the same transaction.
+    UPSYNC_ASSIGN_OR_RETURN(audiences, run_audience_stage(store, tenant, options));
     if (options.dry_run) return failed_precondition(kDryRun);
     if (options.before_commit) {
       SyncReport so_far;
-      so_far.stages = {report, sites};
+      so_far.stages = {report, sites, audiences};
       return options.before_commit(so_far);
     }
     return Status::ok();
@@ -249,6 +253,7 @@ Result<SyncReport> import_server_profiles(Store& store, const Tenant& tenant,
   SyncReport out;
   out.stages.push_back(std::move(report));
   out.stages.push_back(std::move(sites));
+  out.stages.push_back(std::move(audiences));
   return out;
 }
 

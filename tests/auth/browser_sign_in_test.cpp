@@ -1,5 +1,6 @@
 // The rows and rules of a browser's sign-in (auth/sign_in_store.h, auth/browser_sign_in.h) on
-// every backend: codes taken once, sessions found only while live, redirect URIs checked.
+// every backend: codes and refresh tokens taken once, sessions found only while live, redirect
+// URIs checked.
 #include "auth/browser_sign_in.h"
 
 #include <gtest/gtest.h>
@@ -110,6 +111,56 @@ TEST_P(BrowserSignInTest, ASessionIsFoundOnlyWhileLive) {
   // A value we never issue is not even looked up.
   EXPECT_FALSE(find_browser_session(*sign_ins_, tenant_.id, "'; DROP TABLE x; --", policy, 1010)
                    ->has_value());
+}
+
+TEST_P(BrowserSignInTest, ARefreshTokenIsTakenOnceAndRevokedByFamilyPersonOrApp) {
+  RefreshGrant g;
+  g.client_id = client_id_;
+  g.upn = "Adele@contoso.com";
+  g.scope = "openid offline_access https://graph.microsoft.com/.default";
+  g.token_generation = 4;
+  auto first = issue_refresh_token(*sign_ins_, tenant_.id, g, 1000);
+  ASSERT_TRUE(first) << first.status().to_string();
+  EXPECT_EQ(first->size(), 43u);
+  auto taken = sign_ins_->take_refresh_token(tenant_.id, code_key(*first), 1010);
+  ASSERT_TRUE(taken);
+  ASSERT_EQ(taken->state, RefreshTake::kFresh);
+  EXPECT_EQ(taken->grant.family, code_key(*first));  // the first of its family names it
+  EXPECT_EQ(taken->grant.upn, "adele@contoso.com");
+  EXPECT_EQ(taken->grant.token_generation, 4);
+  EXPECT_EQ(taken->grant.expires_at, 1000 + kRefreshTokenLifetimeSeconds);
+  // Rotation: the next one is of the same family; the first, presented again, is a replay.
+  g.family = taken->grant.family;
+  auto second = issue_refresh_token(*sign_ins_, tenant_.id, g, 1010);
+  ASSERT_TRUE(second);
+  auto replay = sign_ins_->take_refresh_token(tenant_.id, code_key(*first), 1020);
+  ASSERT_TRUE(replay);
+  EXPECT_EQ(replay->state, RefreshTake::kUsed);
+  EXPECT_EQ(replay->grant.family, g.family);
+  ASSERT_TRUE(sign_ins_->revoke_refresh_family(tenant_.id, g.family).is_ok());
+  EXPECT_EQ(sign_ins_->take_refresh_token(tenant_.id, code_key(*second), 1030)->state,
+            RefreshTake::kUnknown);
+
+  // Expired; and revoked for a person (sign-out) or with the app.
+  g.family.clear();
+  auto old = issue_refresh_token(*sign_ins_, tenant_.id, g, 1000);
+  ASSERT_TRUE(old);
+  EXPECT_EQ(
+      sign_ins_->take_refresh_token(tenant_.id, code_key(*old), 1000 + kRefreshTokenLifetimeSeconds)
+          ->state,
+      RefreshTake::kExpired);
+  auto signed_out = issue_refresh_token(*sign_ins_, tenant_.id, g, 1000);
+  ASSERT_TRUE(signed_out);
+  ASSERT_TRUE(sign_ins_->revoke_refresh_tokens(tenant_.id, "ADELE@contoso.com").is_ok());
+  EXPECT_EQ(sign_ins_->take_refresh_token(tenant_.id, code_key(*signed_out), 1010)->state,
+            RefreshTake::kUnknown);
+  auto with_app = issue_refresh_token(*sign_ins_, tenant_.id, g, 1000);
+  ASSERT_TRUE(with_app);
+  ASSERT_TRUE((*store_->credential_store())->remove_app(tenant_.id, client_id_).is_ok());
+  EXPECT_EQ(sign_ins_->take_refresh_token(tenant_.id, code_key(*with_app), 1010)->state,
+            RefreshTake::kUnknown);
+  EXPECT_EQ(sign_ins_->take_refresh_token(tenant_.id, code_key("made-up"), 1010)->state,
+            RefreshTake::kUnknown);
 }
 
 TEST_P(BrowserSignInTest, RedirectUrisAreCheckedAndRegisteredWithTheirAppOnly) {

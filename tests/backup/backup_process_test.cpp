@@ -2,6 +2,11 @@
 // serve` answers requests, then `upsync restore`; the restored database passes SQLite's
 // integrity check and holds exactly the changes committed before the snapshot, compared entry
 // by entry with the live change feed.
+// GCC 12 with the sanitizers reports std::regex's own state (server_process.h finds the port
+// with one) as maybe uninitialised when inlined into this file: a known false positive of
+// <regex>, not of this code.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>

@@ -132,6 +132,14 @@ TEST_F(CliTest, BadInputExitsOneAndChangesNothingOnDisk) {
       {{"property", "add", "-t", "contoso", "CostCenter"}, "already exists"},
       {{"property", "add", "-t", "contoso", "X", "--type", "colour"}, "unknown data type"},
       {{"property", "remove", "-t", "contoso", "WorkEmail"}, "cannot be removed"},
+      {{"property", "update", "-t", "contoso", "CostCenter", "--type", "string"},
+       "the type of property 'CostCenter' cannot change (integer to string)"},
+      {{"property", "update", "-t", "contoso", "WorkEmail", "--display-name", "Mail"},
+       "default property of the catalog and cannot be changed"},
+      {{"property", "update", "-t", "contoso", "Nope", "--multi", "true"}, "does not exist"},
+      {{"property", "update", "-t", "contoso", "CostCenter"}, "nothing to change"},
+      {{"property", "update", "-t", "contoso", "CostCenter", "--max-length", "0"},
+       "max length must be 1 to 1000000"},
   };
   const auto before = snapshot();
   for (const Case& c : cases) {
@@ -141,6 +149,22 @@ TEST_F(CliTest, BadInputExitsOneAndChangesNothingOnDisk) {
     EXPECT_EQ(r.out, "");
   }
   EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(CliTest, UpdatesACustomPropertysDisplayNameAndFlags) {
+  seed();
+  CliRun r =
+      run({"--json", "property", "update", "-t", "contoso", "costcenter", "--display-name",
+           "Cost centre", "--multi", "true", "--user-editable", "true", "--max-length", "12"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto p = nlohmann::json::parse(r.out);
+  EXPECT_EQ(p["name"], "CostCenter");
+  EXPECT_EQ(p["displayName"], "Cost centre");
+  EXPECT_EQ(p["multiValue"], true);
+  EXPECT_EQ(p["userEditable"], true);
+  EXPECT_EQ(p["maxLength"], 12);
+  EXPECT_EQ(run({"property", "update", "-t", "contoso", "CostCenter", "--multi", "maybe"}).code,
+            kExitUsage);
 }
 
 // `--set NAME=` clears NAME, as SharePoint does when a client sets an empty value, for every

@@ -169,5 +169,24 @@ test("msal-node's authorization-code flow with PKCE signs a person in through th
   await assert.rejects(
     pca.acquireTokenByCode({ code, scopes, redirectUri, codeVerifier: verifier }),
     (err) => { assert.match(err.errorMessage, /AADSTS54005/); return true; });
+
+  // MSAL asks for offline_access by itself and keeps the refresh token it got: a silent call
+  // for another resource of the tenant redeems it, and a forced refresh redeems the next one
+  // (each redemption rotates it).
+  const graph = await pca.acquireTokenSilent({
+    account: result.account, scopes: ["https://graph.microsoft.com/.default"],
+  });
+  assert.notEqual(graph.accessToken, result.accessToken);
+  const meAgain = await fetch(`${up.origin}/tenants/contoso/v1.0/me`,
+    { headers: { Authorization: `Bearer ${graph.accessToken}` } });
+  assert.equal(meAgain.status, 200);
+  const forced = await pca.acquireTokenSilent({ account: result.account, scopes,
+    forceRefresh: true });
+  assert.notEqual(forced.accessToken, result.accessToken);
+  const propsAgain = await fetch(
+    `${up.origin}/tenants/contoso/_api/SP.UserProfiles.PeopleManager/GetMyProperties`,
+    { headers: { Authorization: `Bearer ${forced.accessToken}`,
+      Accept: "application/json;odata=nometadata" } });
+  assert.equal(propsAgain.status, 200);
   await context.close();
 });

@@ -51,6 +51,7 @@ const std::vector<Request>& samples() {
   static const std::vector<Request> kSamples = {
       {"GET", "/sites/hr/_api/web/siteusers", ""},
       {"GET", "/_layouts/15/upsync/upsync.js", ""},
+      {"GET", "/_layouts/15/upsync/admin/index.html", ""},
       {"GET", "/sites/hr/_api/web/siteusers/getbyid(1)", ""},
       {"GET", "/sites/hr/_api/web/currentuser", ""},
       {"GET", "/sites/hr/_api/web/siteuserinfolist", ""},
@@ -81,6 +82,11 @@ const std::vector<Request>& samples() {
       {"POST", "/sites/hr/_api/web/lists/getbytitle('Shared%20Documents')/resetroleinheritance",
        ""},
       {"DELETE", "/sites/hr/_api/web/roleassignments/getbyprincipalid(99)", ""},
+      {"GET", "/person.aspx", ""},
+      {"GET", "/my/Person.aspx", ""},
+      {"POST", "/_layouts/15/upsync/profile", R"({"AboutMe":"walked"})"},
+      {"PATCH", "/admin/v1/properties/AboutMe", R"({"privacy":"Public"})"},
+      {"GET", "/_api/sp.userprofiles.peoplemanager/EditProfileLink", ""},
       {"GET", "/_api/sp.userprofiles.peoplemanager/getmyproperties", ""},
       {"GET", "/_api/sp.userprofiles.peoplemanager/getpropertiesfor(@v)?@v=" + kAdele, ""},
       {"GET",
@@ -360,7 +366,14 @@ TEST(QueryOptionsWalk, EveryRouteAppliesOrRefusesEveryOption) {
   auto fill = [&](const std::string& so_far) -> std::optional<std::string> {
     if (so_far.empty() || so_far == "/") return "contoso";  // /{tenant}/oauth2/...
     static const std::map<std::string, std::string> kBySegment = {
-        {"users", "adele@contoso.com"}, {"properties", "AboutMe"}, {"runs", "1"}};
+        {"users", "adele@contoso.com"},
+        {"properties", "AboutMe"},
+        {"runs", "1"},
+        {"profiles", "1"},
+        {"people", "adele@contoso.com"},
+        {"photos", "96X96"},
+        {"Profile Pictures", "adele_40contoso_2Ecom_MThumb.jpg"},
+        {"audiences", "A"}};
     std::string last = so_far.substr(so_far.rfind('/', so_far.size() - 2) + 1);
     if (last.ends_with("/")) last.pop_back();
     if (last == "groups") return group_id;
@@ -368,6 +381,7 @@ TEST(QueryOptionsWalk, EveryRouteAppliesOrRefusesEveryOption) {
     // Routes that take no option: any id reaches them (the refusal comes before the lookup).
     if (last == "certificates") return std::string(40, 'A');
     if (last == "members") return group_id;
+    if (last == "jobs") return std::string("00000000-0000-4000-8000-000000000000");
     if (auto it = kBySegment.find(last); it != kBySegment.end()) return it->second;
     return std::nullopt;
   };

@@ -451,6 +451,16 @@ TEST_F(SignInTest, CookieWritesNeedTheCsrfTokenAndSignOutEndsTheSession) {
   EXPECT_EQ(cli_->Post("/tenants/contoso/_layouts/15/upsync/signout", h, "", "text/plain")->status,
             403);
   EXPECT_EQ(session_get(cookie)->status, 200);  // still signed in
+  // A refresh token Adele got elsewhere (offline_access) ends with her sign-out.
+  auto offline = cli_->Post(
+      "/contoso/oauth2/v2.0/token", host_,
+      httplib::Params{{"grant_type", "password"},
+                      {"client_id", client_id_},
+                      {"username", "adele@contoso.com"},
+                      {"password", "pa55word!"},
+                      {"scope", "offline_access https://contoso.sharepoint.com/.default"}});
+  ASSERT_EQ(offline->status, 200) << offline->body;
+  const std::string refresh_token = nlohmann::json::parse(offline->body)["refresh_token"];
   httplib::Headers with_token = h;
   with_token.emplace("X-RequestDigest", csrf);
   auto out =
@@ -459,6 +469,14 @@ TEST_F(SignInTest, CookieWritesNeedTheCsrfTokenAndSignOutEndsTheSession) {
   EXPECT_NE(set_cookie_line(out, "upsync-contoso").find("Max-Age=0"), std::string::npos);
   EXPECT_EQ(session_get(cookie)->status, 401);
   EXPECT_EQ(cli_->Get("/tenants/contoso/admin/v1/me", h)->status, 401);
+  auto refreshed =
+      cli_->Post("/contoso/oauth2/v2.0/token", host_,
+                 httplib::Params{{"grant_type", "refresh_token"},
+                                 {"client_id", client_id_},
+                                 {"refresh_token", refresh_token},
+                                 {"scope", "https://contoso.sharepoint.com/.default"}});
+  EXPECT_EQ(refreshed->status, 400) << refreshed->body;
+  EXPECT_NE(refreshed->body.find("AADSTS9002313"), std::string::npos) << refreshed->body;
 }
 
 TEST_F(SignInTest, ABearerTokenIsTheCallerWhateverCookieComesWithIt) {

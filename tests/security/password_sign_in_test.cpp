@@ -169,9 +169,10 @@ TEST_F(PasswordSignInTest, AnUnknownAccountAndAWrongPasswordAnswerAlike) {
   // (the suite runs in parallel) only ever add to a sample, which moved medians 50% apart.
   double known = *std::min_element(known_ms.begin(), known_ms.end());
   double unknown = *std::min_element(unknown_ms.begin(), unknown_ms.end());
-  std::printf("wrong password: fastest %.1f ms (median %.1f); unknown account: fastest %.1f ms "
-              "(median %.1f)\n",
-              known, testing::median(known_ms), unknown, testing::median(unknown_ms));
+  std::printf(
+      "wrong password: fastest %.1f ms (median %.1f); unknown account: fastest %.1f ms "
+      "(median %.1f)\n",
+      known, testing::median(known_ms), unknown, testing::median(unknown_ms));
   EXPECT_LT(std::abs(known - unknown), 0.35 * std::max(known, unknown));
 }
 

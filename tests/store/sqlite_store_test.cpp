@@ -206,6 +206,11 @@ TEST(SqliteStoreFileTest, CustomPropertiesLiveInTheirOwnRowAndMigrateThere) {
   query("DROP TABLE authorization_codes");
   query("DROP TABLE browser_sessions");
   query("DROP TABLE directory_member_changes");  // 22: groups' member changes
+  query("DROP TABLE refresh_tokens");            // 23: refresh tokens
+  query("DROP TABLE property_policies");         // 24: property policies
+  query("DROP TABLE audiences");                 // 25: audiences and hybrid settings
+  query("DROP TABLE audience_members");
+  query("DROP TABLE hybrid_settings");
   query("PRAGMA user_version = 13");
   EXPECT_EQ(query("SELECT json_extract(props, '$.Team') FROM profiles WHERE id = " +
                   std::to_string(bob.id)),

@@ -561,6 +561,10 @@ TEST_P(SqliteSyncTest, MigrationEightIndexesUsersSyncedBeforeIt) {
                                 "DROP TABLE app_redirect_uris; DROP TABLE authorization_codes; "
                                 "DROP TABLE browser_sessions; "
                                 "DROP TABLE directory_member_changes; "
+                                "DROP TABLE refresh_tokens; "
+                                "DROP TABLE property_policies; "
+                                "DROP TABLE audiences; DROP TABLE audience_members; "
+                                "DROP TABLE hybrid_settings; "
                                 "PRAGMA user_version = 7;",
                                 nullptr, nullptr, &error);
     EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
@@ -683,6 +687,21 @@ TEST_P(SyncTest, DryRunWritesNothing) {
   EXPECT_FALSE(stage(*r, "store-to-profiles").changes.empty());
   EXPECT_EQ(*store_->last_seq(tenant_.id), seq);
   EXPECT_EQ(*store_->count_profiles(tenant_.id), 0);
+}
+
+TEST_P(SyncTest, AnUpdatedProfilesLineNamesEachChangeBeforeAndAfter) {
+  ASSERT_TRUE(sync(kDirectory));
+  std::string changed = kDirectory;
+  changed.replace(changed.find("title: PM"), 9, "title: Principal PM");
+  SyncOptions dry;
+  dry.dry_run = true;
+  auto r = sync(changed, dry);
+  ASSERT_TRUE(r) << r.status().to_string();
+  const auto& lines = stage(*r, "store-to-profiles").changes;
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0],
+            "~ i:0#.f|membership|vesa@contoso.com (SPS-JobTitle: PM \u2192 Principal PM, Title: PM "
+            "\u2192 Principal PM)");
 }
 
 TEST_P(SyncTest, BadEntriesAreRefusedWithTheirLineAndNothingChanges) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "audiences/audiences.h"
 #include "sites/site_users.h"
 #include "store/store_fixture.h"
 #include "sync/run_history.h"
@@ -227,12 +228,43 @@ TEST_P(ServerImportTest, AnImportEndsByRefreshingTheSiteUserLists) {
   renamed.replace(renamed.find("Alice Adams"), 11, "Alice Jones");
   auto report = import(renamed);
   ASSERT_TRUE(report) << report.status().to_string();
-  ASSERT_EQ(report->stages.size(), 2u);
+  ASSERT_EQ(report->stages.size(), 3u);
   EXPECT_EQ(report->stages[1].stage, "profiles-to-sites");
+  EXPECT_EQ(report->stages[2].stage, "profiles-to-audiences");
   EXPECT_EQ(report->stages[1].updated, 1);
   auto copy = (*sites)->by_login(farm_.id, "sites/intranet", "i:0#.w|contoso\\alice");
   ASSERT_TRUE(copy && *copy);
   EXPECT_EQ((*copy)->first("PreferredName"), "Alice Jones");
+}
+
+TEST_P(ServerImportTest, AnImportEndsByKeepingAudiencesCurrent) {
+  ASSERT_TRUE(import(kAlice + bob_ldif()));
+  NewAudience rd;
+  rd.name = "R&D";
+  rd.rules = {*parse_audience_rule("Department=R&D"),
+              *parse_audience_rule("reportsUnder:i:0#.w|CONTOSO\\alice")};
+  auto added = add_audience(*store_, farm_, rd);
+  ASSERT_TRUE(added) << added.status().to_string();
+  EXPECT_EQ(added->member_count, 1);  // bob
+  auto audiences = open_audience_store(*store_);
+  ASSERT_TRUE(audiences);
+  // Bob moves to another department: the import's last stage drops him.
+  std::string moved = bob_ldif();
+  moved.replace(moved.find("department: R&D"), 15, "department: Ops");
+  auto report = import(kAlice + moved);
+  ASSERT_TRUE(report) << report.status().to_string();
+  EXPECT_EQ(report->stages.back().stage, "profiles-to-audiences");
+  EXPECT_EQ(report->stages.back().deleted, 1);
+  auto members = (*audiences)->members(farm_.id, added->id, 0, 10);
+  ASSERT_TRUE(members);
+  EXPECT_TRUE(members->empty());
+  // A dry run changes nothing, the audience's membership included.
+  SyncOptions dry;
+  dry.dry_run = true;
+  ASSERT_TRUE(import(kAlice + bob_ldif(), dry));
+  EXPECT_TRUE((*audiences)->members(farm_.id, added->id, 0, 10)->empty());
+  ASSERT_TRUE(import(kAlice + bob_ldif()));
+  EXPECT_EQ((*audiences)->members(farm_.id, added->id, 0, 10)->size(), 1u);
 }
 
 TEST_P(ServerImportTest, TheRunHistoryRoutesServerTenantsHere) {

@@ -5,8 +5,11 @@
 //   const me = await session();    // signs the browser in first when it has no session
 //   const props = await api("GET", "/_api/SP.UserProfiles.PeopleManager/GetMyProperties");
 
-// The tenant's base: what comes before /_layouts/15/ ("/tenants/contoso" or "").
-export const base = location.pathname.slice(0, location.pathname.indexOf("/_layouts/15/"));
+// The tenant's base: what comes before /_layouts/15/ ("/tenants/contoso" or ""), taken from
+// this module's own address, which is under /_layouts/15/upsync/ whatever page loaded it (the
+// person page is at SharePoint's /person.aspx).
+const modulePath = new URL(import.meta.url).pathname;
+export const base = modulePath.slice(0, modulePath.indexOf("/_layouts/15/"));
 
 let current = null;  // the session answer, with its CSRF token
 
@@ -50,7 +53,7 @@ export async function session() {
 }
 
 // Calls the HTTP API at `path` (relative to the tenant's base) with the session cookie; writes
-// carry the session's CSRF token. Returns the parsed JSON (or null for an empty answer);
+// carry the session's CSRF token. `body` is sent as JSON, or as it is when a Blob (a File). Returns the parsed JSON (or null for an empty answer);
 // throws ApiError, and signs in again when the session has ended.
 export async function api(method, path, body) {
   const headers = { Accept: "application/json;odata=nometadata" };
@@ -59,7 +62,11 @@ export async function api(method, path, body) {
     headers[s.csrfHeader ?? "X-RequestDigest"] = s.csrfToken;
   }
   const init = { method, headers, credentials: "same-origin" };
-  if (body !== undefined) {
+  if (body instanceof Blob) {
+    // A file (a photo): its bytes as they are, with its own type.
+    headers["Content-Type"] = body.type || "application/octet-stream";
+    init.body = body;
+  } else if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }

@@ -111,6 +111,20 @@ class PgSignInStore : public SignInStore {
     return out;
   }
 
+  // Refused until ported from SQLite.
+  Status put_refresh_token(TenantId, const RefreshGrant&) override {
+    return failed_precondition("PostgreSQL does not keep refresh tokens yet");
+  }
+  Result<TakenRefresh> take_refresh_token(TenantId, std::string_view, int64_t) override {
+    return failed_precondition("PostgreSQL does not keep refresh tokens yet");
+  }
+  Status revoke_refresh_family(TenantId, std::string_view) override {
+    return failed_precondition("PostgreSQL does not keep refresh tokens yet");
+  }
+  Status revoke_refresh_tokens(TenantId, std::string_view) override {
+    return failed_precondition("PostgreSQL does not keep refresh tokens yet");
+  }
+
   Status put_session(TenantId tenant, const BrowserSession& b) override {
     return db_
         .run(

@@ -1,10 +1,11 @@
 // PgStore: transactions, tenants, the profile schema, change feeds, cursors and source states.
 // Profiles are in pg_profiles.cpp.
-#include "store/postgres/pg_store.h"
-
+#include "audiences/audiences.h"
+#include "audiences/hybrid.h"
 #include "core/clock.h"
 #include "core/text.h"
 #include "store/postgres/pg_storage.h"
+#include "store/postgres/pg_store.h"
 
 namespace upsync {
 
@@ -376,6 +377,21 @@ Status PgStore::delete_follows_of(TenantId tenant, ProfileId id) {
       ->run("DELETE FROM follows WHERE tenant_id = $1 AND (follower_id = $2 OR followee_id = $2)",
             {tenant, id})
       .status();
+}
+
+// What the merge of main brought to Store: refused on PostgreSQL until ported from SQLite.
+Status PgStore::set_property_policy(TenantId, std::string_view, const PropertyPolicy&) {
+  return failed_precondition("PostgreSQL does not keep property policies yet");
+}
+Result<PropertyDefinition> PgStore::update_custom_property(TenantId, std::string_view,
+                                                           const PropertyUpdate&) {
+  return failed_precondition("PostgreSQL does not keep property updates yet");
+}
+Result<std::unique_ptr<AudienceStore>> PgStore::audience_store() {
+  return failed_precondition("PostgreSQL does not keep audiences yet");
+}
+Result<std::unique_ptr<HybridStore>> PgStore::hybrid_store() {
+  return failed_precondition("PostgreSQL does not keep hybrid settings yet");
 }
 
 }  // namespace upsync

@@ -58,6 +58,10 @@ class PgStore : public Store {
   Result<PropertyDefinition> add_custom_property(TenantId tenant,
                                                  const PropertyDefinition& def) override;
   Status remove_custom_property(TenantId tenant, std::string_view name) override;
+  Status set_property_policy(TenantId tenant, std::string_view name,
+                             const PropertyPolicy& policy) override;
+  Result<PropertyDefinition> update_custom_property(TenantId tenant, std::string_view name,
+                                                    const PropertyUpdate& update) override;
 
   Result<Profile> create_profile(TenantId tenant, std::string_view account_name,
                                  std::span<const PropertyChange> initial) override;
@@ -96,6 +100,8 @@ class PgStore : public Store {
   Result<std::unique_ptr<PeopleSearchStore>> people_search_store() override;
   Result<std::unique_ptr<FollowingStore>> following_store() override;
   Result<std::unique_ptr<SignInStore>> sign_in_store() override;
+  Result<std::unique_ptr<AudienceStore>> audience_store() override;
+  Result<std::unique_ptr<HybridStore>> hybrid_store() override;
 
   // Takes the next sequence number of `tenant` and records a change under it. Call inside a
   // transaction.

@@ -69,7 +69,15 @@ class SqliteCredentialStore : public CredentialStore {
           db_.prepare("DELETE FROM app_redirect_uris WHERE tenant_id = ? AND client_id = ?"));
       uris->bind(1, tenant);
       uris->bind(2, ascii_lower(client_id));
-      return uris->run();
+      UPSYNC_RETURN_IF_ERROR(uris->run());
+      // And the refresh tokens people got through it: the app's removal ends their offline
+      // access through it.
+      UPSYNC_ASSIGN_OR_RETURN(
+          SqliteStatement * refresh,
+          db_.prepare("DELETE FROM refresh_tokens WHERE tenant_id = ? AND client_id = ?"));
+      refresh->bind(1, tenant);
+      refresh->bind(2, ascii_lower(client_id));
+      return refresh->run();
     });
   }
 

@@ -1,5 +1,5 @@
 // The SQLite SignInStore (src/auth/sign_in_store.h): tables app_redirect_uris,
-// authorization_codes and browser_sessions.
+// authorization_codes, refresh_tokens and browser_sessions.
 #include "auth/sign_in_store.h"
 #include "core/text.h"
 #include "store/sqlite/sqlite_store.h"
@@ -135,6 +135,92 @@ class SqliteSignInStore : public SignInStore {
     });
     if (!st.is_ok()) return st;
     return out;
+  }
+
+  Status put_refresh_token(TenantId tenant, const RefreshGrant& g) override {
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * s,
+        db_.prepare("INSERT INTO refresh_tokens (tenant_id, token_key, family, client_id, upn, "
+                    "scope, token_generation, issued_at, expires_at, used) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,0)"));
+    s->bind(1, tenant);
+    s->bind(2, g.key);
+    s->bind(3, g.family);
+    s->bind(4, ascii_lower(g.client_id));
+    s->bind(5, ascii_lower(g.upn));
+    s->bind(6, g.scope);
+    s->bind(7, g.token_generation);
+    s->bind(8, g.issued_at);
+    s->bind(9, g.expires_at);
+    return s->run();
+  }
+
+  Result<TakenRefresh> take_refresh_token(TenantId tenant, std::string_view key,
+                                          int64_t now) override {
+    TakenRefresh out;
+    Status st = store_.in_transaction([&]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * purge,
+                              db_.prepare("DELETE FROM refresh_tokens WHERE expires_at < ?"));
+      purge->bind(1, now);
+      UPSYNC_RETURN_IF_ERROR(purge->run());
+      UPSYNC_ASSIGN_OR_RETURN(
+          SqliteStatement * s,
+          db_.prepare("SELECT family, client_id, upn, scope, token_generation, issued_at, "
+                      "expires_at, used FROM refresh_tokens WHERE tenant_id = ? AND "
+                      "token_key = ?"));
+      s->bind(1, tenant);
+      s->bind(2, key);
+      UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());
+      if (!row) return Status::ok();
+      RefreshGrant g{std::string(key),
+                     std::string(s->column_text(0)),
+                     std::string(s->column_text(1)),
+                     std::string(s->column_text(2)),
+                     std::string(s->column_text(3)),
+                     s->column_int(4),
+                     s->column_int(5),
+                     s->column_int(6)};
+      bool used = s->column_int(7) != 0;
+      s->reset();
+      out.grant = g;
+      if (used) {
+        out.state = RefreshTake::kUsed;
+        return Status::ok();
+      }
+      if (g.expires_at <= now) {
+        out.state = RefreshTake::kExpired;
+        return Status::ok();
+      }
+      UPSYNC_ASSIGN_OR_RETURN(
+          SqliteStatement * mark,
+          db_.prepare("UPDATE refresh_tokens SET used = 1 WHERE tenant_id = ? AND "
+                      "token_key = ? AND used = 0"));
+      mark->bind(1, tenant);
+      mark->bind(2, key);
+      UPSYNC_RETURN_IF_ERROR(mark->run());
+      out.state = db_.changes() == 0 ? RefreshTake::kUsed : RefreshTake::kFresh;
+      return Status::ok();
+    });
+    if (!st.is_ok()) return st;
+    return out;
+  }
+
+  Status revoke_refresh_family(TenantId tenant, std::string_view family) override {
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * s,
+        db_.prepare("DELETE FROM refresh_tokens WHERE tenant_id = ? AND family = ?"));
+    s->bind(1, tenant);
+    s->bind(2, family);
+    return s->run();
+  }
+
+  Status revoke_refresh_tokens(TenantId tenant, std::string_view upn) override {
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * s,
+        db_.prepare("DELETE FROM refresh_tokens WHERE tenant_id = ? AND upn = ?"));
+    s->bind(1, tenant);
+    s->bind(2, ascii_lower(upn));
+    return s->run();
   }
 
   Status put_session(TenantId tenant, const BrowserSession& b) override {

@@ -488,6 +488,70 @@ CREATE TABLE directory_member_changes (
   PRIMARY KEY (tenant_id, group_id, seq, member_id)
 ) WITHOUT ROWID;
 )sql",
+    // 23: refresh tokens (src/auth/sign_in_store.h), as their SHA-256 only; a used one stays
+    // until its expiry so that a replay is recognised and revokes its family.
+    R"sql(
+CREATE TABLE refresh_tokens (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  token_key TEXT NOT NULL,
+  family TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  upn TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  token_generation INTEGER NOT NULL,
+  issued_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, token_key)
+) WITHOUT ROWID;
+CREATE INDEX refresh_tokens_by_family ON refresh_tokens (tenant_id, family);
+CREATE INDEX refresh_tokens_by_upn ON refresh_tokens (tenant_id, upn);
+CREATE INDEX refresh_tokens_by_expiry ON refresh_tokens (expires_at);
+)sql",
+    // 24: property policies (core/property_policy.h), one row per property whose policy the
+    // tenant changed; the others keep the default.
+    R"sql(
+CREATE TABLE property_policies (
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  name_key TEXT NOT NULL,
+  privacy TEXT NOT NULL,
+  user_can_override INTEGER NOT NULL,
+  show_on_profile INTEGER NOT NULL,
+  show_in_edit INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, name_key)
+) WITHOUT ROWID;
+)sql",
+    // 25: audiences of server tenants (audiences/audiences.h), their rules as JSON and their
+    // compiled membership (by audience, and by profile for a deleted profile); and each
+    // server tenant's hybrid settings (audiences/hybrid.h), whose audience cannot be removed
+    // while they name it.
+    R"sql(
+CREATE TABLE audiences (
+  id INTEGER PRIMARY KEY,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  name_key TEXT NOT NULL,  -- lower-case name: names are case-insensitive
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  match TEXT NOT NULL CHECK (match IN ('all', 'any')),
+  rules TEXT NOT NULL,
+  compiled_at TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX audiences_by_name ON audiences (tenant_id, name_key);
+CREATE TABLE audience_members (
+  tenant_id INTEGER NOT NULL,
+  audience_id INTEGER NOT NULL,
+  profile_id INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, audience_id, profile_id)
+) WITHOUT ROWID;
+CREATE INDEX audience_members_by_profile ON audience_members (tenant_id, profile_id);
+CREATE TABLE hybrid_settings (
+  tenant_id INTEGER PRIMARY KEY REFERENCES tenants(id),
+  online_url TEXT NOT NULL,
+  audience_id INTEGER,
+  updated_at TEXT NOT NULL
+);
+)sql",
 };
 
 // A profile's columns, from kProfileTables: its row in profiles, then its custom row (NULLs
@@ -747,7 +811,8 @@ Result<const ProfileSchema*> SqliteStore::cached_schema(TenantId tenant) {
     custom.push_back(std::move(d));
   }
   s->reset();
-  auto schema = std::make_unique<ProfileSchema>(std::move(custom));
+  UPSYNC_ASSIGN_OR_RETURN(auto policies, read_property_policies(tenant));
+  auto schema = std::make_unique<ProfileSchema>(std::move(custom), std::move(policies));
   const ProfileSchema* raw = schema.get();
   schema_cache_[tenant] = std::move(schema);
   return raw;
@@ -755,7 +820,61 @@ Result<const ProfileSchema*> SqliteStore::cached_schema(TenantId tenant) {
 
 Result<ProfileSchema> SqliteStore::schema(TenantId tenant) {
   UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* s, cached_schema(tenant));
-  return ProfileSchema(s->custom());
+  return ProfileSchema(s->custom(), s->policies());
+}
+
+Result<std::unordered_map<std::string, PropertyPolicy>> SqliteStore::read_property_policies(
+    TenantId tenant) {
+  UPSYNC_ASSIGN_OR_RETURN(
+      auto* s, db_->prepare("SELECT name_key, privacy, user_can_override, show_on_profile, "
+                            "show_in_edit FROM property_policies WHERE tenant_id = ?"));
+  s->bind(1, tenant);
+  std::unordered_map<std::string, PropertyPolicy> out;
+  while (true) {
+    UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());
+    if (!row) break;
+    PropertyPolicy p;
+    auto privacy = parse_privacy(s->column_text(1));
+    if (!privacy) {
+      std::string message = "the policy of property '" + std::string(s->column_text(0)) +
+                            "' has an unknown stored privacy '" + std::string(s->column_text(1)) +
+                            "'";
+      s->reset();
+      return data_loss(message);
+    }
+    p.privacy = *privacy;
+    p.user_can_override = s->column_int(2) != 0;
+    p.show_on_profile = s->column_int(3) != 0;
+    p.show_in_edit = s->column_int(4) != 0;
+    out.emplace(std::string(s->column_text(0)), p);
+  }
+  s->reset();
+  return out;
+}
+
+Status SqliteStore::set_property_policy(TenantId tenant, std::string_view name,
+                                        const PropertyPolicy& policy) {
+  return in_transaction([&]() -> Status {
+    UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* schema, cached_schema(tenant));
+    UPSYNC_ASSIGN_OR_RETURN(const PropertyDefinition* d, schema->require(name));
+    UPSYNC_ASSIGN_OR_RETURN(
+        auto* up, db_->prepare("INSERT INTO property_policies (tenant_id, name_key, privacy, "
+                               "user_can_override, show_on_profile, show_in_edit) VALUES "
+                               "(?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, name_key) DO UPDATE "
+                               "SET privacy = excluded.privacy, user_can_override = "
+                               "excluded.user_can_override, show_on_profile = "
+                               "excluded.show_on_profile, show_in_edit = excluded.show_in_edit"));
+    up->bind(1, tenant);
+    up->bind(2, ascii_lower(d->name));
+    up->bind(3, privacy_name(policy.privacy));
+    up->bind(4, int64_t{policy.user_can_override});
+    up->bind(5, int64_t{policy.show_on_profile});
+    up->bind(6, int64_t{policy.show_in_edit});
+    UPSYNC_RETURN_IF_ERROR(up->run());
+    const std::string changed = d->name;
+    schema_cache_.erase(tenant);
+    return record_change(tenant, "schema", changed, ChangeOp::kUpsert).status();
+  });
 }
 
 Result<PropertyDefinition> SqliteStore::add_custom_property(TenantId tenant,
@@ -825,6 +944,13 @@ Status SqliteStore::remove_custom_property(TenantId tenant, std::string_view nam
     del->bind(1, tenant);
     del->bind(2, ascii_lower(canonical));
     UPSYNC_RETURN_IF_ERROR(del->run());
+    // A property defined again later starts from the default policy.
+    UPSYNC_ASSIGN_OR_RETURN(
+        auto* del_policy,
+        db_->prepare("DELETE FROM property_policies WHERE tenant_id = ? AND name_key = ?"));
+    del_policy->bind(1, tenant);
+    del_policy->bind(2, ascii_lower(canonical));
+    UPSYNC_RETURN_IF_ERROR(del_policy->run());
     schema_cache_.erase(tenant);
     return record_change(tenant, "schema", canonical, ChangeOp::kDelete).status();
   });
@@ -1148,6 +1274,7 @@ Status SqliteStore::delete_profile(TenantId tenant, ProfileId id) {
     UPSYNC_RETURN_IF_ERROR(write_custom_row(id, "", 0, ""));
     UPSYNC_RETURN_IF_ERROR(unindex_profile(tenant, id));
     UPSYNC_RETURN_IF_ERROR(delete_follows_of(tenant, id));
+    UPSYNC_RETURN_IF_ERROR(delete_audience_memberships_of(tenant, id));
     return record_change(tenant, kProfilesFeed, std::to_string(id), ChangeOp::kDelete).status();
   });
 }

@@ -37,6 +37,10 @@ class SqliteStore : public Store {
   Result<PropertyDefinition> add_custom_property(TenantId tenant,
                                                  const PropertyDefinition& def) override;
   Status remove_custom_property(TenantId tenant, std::string_view name) override;
+  Status set_property_policy(TenantId tenant, std::string_view name,
+                             const PropertyPolicy& policy) override;
+  Result<PropertyDefinition> update_custom_property(TenantId tenant, std::string_view name,
+                                                    const PropertyUpdate& update) override;
 
   Result<Profile> create_profile(TenantId tenant, std::string_view account_name,
                                  std::span<const PropertyChange> initial) override;
@@ -74,6 +78,8 @@ class SqliteStore : public Store {
   Result<std::unique_ptr<PeopleSearchStore>> people_search_store() override;
   Result<std::unique_ptr<FollowingStore>> following_store() override;
   Result<std::unique_ptr<SignInStore>> sign_in_store() override;
+  Result<std::unique_ptr<AudienceStore>> audience_store() override;
+  Result<std::unique_ptr<HybridStore>> hybrid_store() override;
 
   // What the last changes_after() cost, read from SQLite's statement counters: the number of
   // virtual-machine steps, and the rows stepped through by full scans (0 when every table
@@ -115,6 +121,8 @@ class SqliteStore : public Store {
   Status rebuild_people_search();
   // Deletes a profile's follows, both ways (sqlite_following.cpp).
   Status delete_follows_of(TenantId tenant, ProfileId id);
+  // Drops a deleted profile from its audiences (sqlite_audiences.cpp).
+  Status delete_audience_memberships_of(TenantId tenant, ProfileId id);
 
  private:
   explicit SqliteStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
@@ -122,7 +130,14 @@ class SqliteStore : public Store {
   // Writes the sequence counters taken in this transaction back to the tenants table.
   Status flush_sequences();
   Status check_tenant(TenantId tenant);
+  // update_custom_property's steps (sqlite_property_update.cpp): `condition` is the selected
+  // aggregate over the property's stored values (json_each rows `j` of profile_custom `c`).
+  Result<int64_t> count_custom_values(TenantId tenant, std::string_view name,
+                                      std::string_view condition);
+  Status check_property_update(TenantId tenant, const PropertyDefinition& now,
+                               const PropertyDefinition& next);
   Result<const ProfileSchema*> cached_schema(TenantId tenant);
+  Result<std::unordered_map<std::string, PropertyPolicy>> read_property_policies(TenantId tenant);
   Result<Profile> read_profile_row(SqliteStatement& s, int first_col);
   Result<Profile> write_profile(TenantId tenant, std::optional<Profile> existing,
                                 std::string_view account_name,

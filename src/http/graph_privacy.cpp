@@ -1,0 +1,76 @@
+#include "http/graph_privacy.h"
+
+#include <string_view>
+#include <utility>
+
+#include "core/text.h"
+#include "http/profile_privacy.h"
+
+namespace upsync {
+
+namespace {
+
+constexpr std::pair<std::string_view, std::string_view> kGraphToProfile[] = {
+    {"businessPhones", "WorkPhone"},
+    {"displayName", "PreferredName"},
+    {"givenName", "FirstName"},
+    {"surname", "LastName"},
+    {"mail", "WorkEmail"},
+    {"officeLocation", "Office"},
+    {"jobTitle", "Title"},
+    {"department", "Department"},
+    {"preferredLanguage", "SPS-MUILanguages"},
+    {"mobilePhone", "CellPhone"},
+};
+
+}  // namespace
+
+Status redact_graph_user(Call& call, const DirectoryUser& user, nlohmann::ordered_json& fields) {
+  UPSYNC_ASSIGN_OR_RETURN(Principal who, call.caller());
+  if (who.manages_tenant()) return Status::ok();
+  if (!who.upn.empty() && ascii_iequal(user.first("userPrincipalName"), who.upn)) {
+    return Status::ok();
+  }
+  UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, call.store.schema(call.tenant.id));
+  if (!schema.any_restricted()) return Status::ok();
+  UPSYNC_ASSIGN_OR_RETURN(
+      auto owner,
+      call.store.find_profile(call.tenant.id, {ProfileKeyKind::kCloudId, user.object_id}));
+  ViewerRelation relation = ViewerRelation::kAnyone;
+  if (owner) {
+    UPSYNC_ASSIGN_OR_RETURN(relation, viewer_relation(call, schema, *owner));
+  }
+  const ProfileVisibility visible(schema, relation);
+  for (const auto& [graph, profile] : kGraphToProfile) {
+    auto it = fields.find(graph);
+    if (it == fields.end() || visible.sees(profile)) continue;
+    *it = graph == "businessPhones" ? nlohmann::ordered_json::array()
+                                    : nlohmann::ordered_json(nullptr);
+  }
+  return Status::ok();
+}
+
+Result<std::string> restricted_user_property_in(Call& call, std::string_view query) {
+  UPSYNC_ASSIGN_OR_RETURN(Principal who, call.caller());
+  if (who.manages_tenant()) return std::string();
+  UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, call.store.schema(call.tenant.id));
+  if (!schema.any_restricted()) return std::string();
+  const std::string lower = ascii_lower(query);
+  auto word_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  };
+  for (const auto& [graph, profile] : kGraphToProfile) {
+    if (schema.policy(profile).privacy == Privacy::kPublic) continue;
+    const std::string name = ascii_lower(graph);
+    for (size_t at = lower.find(name); at != std::string::npos; at = lower.find(name, at + 1)) {
+      const size_t end = at + name.size();
+      if ((at == 0 || !word_char(lower[at - 1])) &&
+          (end == lower.size() || !word_char(lower[end]))) {
+        return std::string(graph);
+      }
+    }
+  }
+  return std::string();
+}
+
+}  // namespace upsync
