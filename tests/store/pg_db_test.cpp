@@ -193,7 +193,9 @@ TEST_F(PgDbTest, DeadlocksAreRetriedAsAWholeTransaction) {
   std::thread two(worker, "b", "a");
   one.join();
   two.join();
-  EXPECT_EQ(attempts, 3);
+  // At least one retry; more when the retry meets the other transaction again before it has
+  // taken its second row (a busy machine schedules them so).
+  EXPECT_GE(attempts, 3);
   EXPECT_EQ(*db_->query_int("SELECT sum(n) FROM t"), 4);
 }
 
