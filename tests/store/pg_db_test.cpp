@@ -11,6 +11,7 @@
 #include "backup/database_copy.h"
 #include "storage/open_storage.h"
 #include "store/pg_test_server.h"
+#include "store/postgres/pg_storage.h"
 
 namespace upsync {
 namespace {
@@ -192,7 +193,9 @@ TEST_F(PgDbTest, DeadlocksAreRetriedAsAWholeTransaction) {
   std::thread two(worker, "b", "a");
   one.join();
   two.join();
-  EXPECT_EQ(attempts, 3);
+  // At least one retry; more when the retry meets the other transaction again before it has
+  // taken its second row (a busy machine schedules them so).
+  EXPECT_GE(attempts, 3);
   EXPECT_EQ(*db_->query_int("SELECT sum(n) FROM t"), 4);
 }
 
@@ -275,6 +278,45 @@ TEST(PgConnectTest, AFailedConnectionNamesWhereWithoutThePassword) {
   auto copy = (*storage)->database_copy();
   EXPECT_EQ(copy.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(copy.status().message().find("PostgreSQL"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace upsync
+
+namespace upsync {
+namespace {
+
+TEST(PgStorageTest, StoresGetConnectionsOfTheirOwnAndGiveThemBackToThePool) {
+  auto url = testing::PgTestServer::fresh_database_url();
+  ASSERT_TRUE(url) << url.status().to_string();
+  auto storage = open_storage({.url = *url, .data_dir = "", .create = true});
+  ASSERT_TRUE(storage) << storage.status().to_string();
+  auto a = (*storage)->connect();
+  auto b = (*storage)->connect();
+  ASSERT_TRUE(a && b);
+  // Two Stores at once: two connections, each with its own transaction.
+  ASSERT_TRUE((*a)->create_tenant({.name = "contoso"}));
+  Status s = (*a)->in_transaction([&]() -> Status {
+    UPSYNC_RETURN_IF_ERROR((*a)->create_tenant({.name = "fabrikam"}).status());
+    // Not committed yet: the other connection does not see it.
+    auto seen = (*b)->tenant("fabrikam");
+    return seen ? internal_error("another connection saw an uncommitted tenant") : Status::ok();
+  });
+  ASSERT_TRUE(s) << s.to_string();
+  EXPECT_TRUE((*b)->tenant("fabrikam"));
+  // A Store's connection goes back to the pool when the Store goes, and the next one takes it.
+  auto* pg = dynamic_cast<PostgresStorage*>(storage->get());
+  ASSERT_NE(pg, nullptr);
+  EXPECT_EQ(pg->pool().idle(), 0u);
+  a->reset();
+  EXPECT_EQ(pg->pool().idle(), 1u);
+  auto c = (*storage)->connect();
+  ASSERT_TRUE(c);
+  EXPECT_EQ(pg->pool().idle(), 0u);
+  EXPECT_EQ((*c)->tenants()->size(), 2u);
+  // A Store may outlive its Storage: it holds the pool it gives its connection back to.
+  storage->reset();
+  EXPECT_EQ((*b)->tenants()->size(), 2u);
 }
 
 }  // namespace

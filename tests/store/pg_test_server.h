@@ -1,5 +1,10 @@
-// A throwaway PostgreSQL 15 server for the tests: one per test process, started the first time
-// a test asks for a database, and a fresh empty database for each test.
+// A throwaway PostgreSQL 15 server for the tests, and a fresh empty database for each test.
+//
+// Under ctest the server is shared by the whole run (the fixture "postgres" in
+// tests/CMakeLists.txt starts it with tests/store/pg_shared_server.sh and sets
+// UPSYNC_PG_SHARED to the file naming its folder): a process makes its databases there, named
+// after its pid, and drops them at exit. A test binary run alone starts its own server, the
+// first time a test asks for a database.
 //
 //   auto url = PgTestServer::fresh_database_url();   // postgresql:///t3?host=/tmp/...&port=...
 //
@@ -16,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -57,7 +63,7 @@ class PgTestServer {
     if (server) return server;
     if (!failed.is_ok()) return failed;
     auto* s = new PgTestServer();  // lives until exit, stopped by stop_at_exit
-    Status started = s->start();
+    Status started = s->use_shared() ? Status::ok() : s->start();
     if (!started.is_ok()) {
       failed = started;
       return failed;
@@ -76,9 +82,29 @@ class PgTestServer {
     if (!admin_) {
       UPSYNC_ASSIGN_OR_RETURN(admin_, PgDb::connect(url("postgres"), "the test server"));
     }
-    const std::string name = "t" + std::to_string(++databases_);
+    // Named after the pid: processes share the run's server.
+    const std::string name = "t" + std::to_string(getpid()) + "_" + std::to_string(++databases_);
     UPSYNC_RETURN_IF_ERROR(admin_->exec("CREATE DATABASE " + name));
     return url(name);
+  }
+
+  // The run's server named by UPSYNC_PG_SHARED, when it is there and answers; false sends the
+  // process to start its own (a pointer left by a dead run, or a binary run outside ctest).
+  bool use_shared() {
+    const char* pointer = std::getenv("UPSYNC_PG_SHARED");
+    if (!pointer) return false;
+    std::ifstream in(pointer);
+    std::string dir;
+    if (!(in >> dir) || !std::filesystem::exists(dir + "/.s.PGSQL.5432")) return false;
+    dir_ = dir;
+    port_ = 5432;
+    auto admin = PgDb::connect(url("postgres"), "the test server");
+    if (!admin) return false;
+    admin_ = std::move(*admin);
+    shared_ = true;
+    current_ = this;
+    std::atexit(&PgTestServer::stop_at_exit);
+    return true;
   }
 
   static std::string as_server_user(const std::string& command) {
@@ -159,6 +185,18 @@ class PgTestServer {
 
   static void stop_at_exit() {
     if (!current_) return;
+    if (current_->shared_) {
+      // The run's server stays; this process's databases go, whoever still holds them.
+      std::lock_guard lock(current_->mu_);
+      for (int i = 1; i <= current_->databases_; ++i) {
+        const std::string name = "t" + std::to_string(getpid()) + "_" + std::to_string(i);
+        Status dropped =
+            current_->admin_->exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+        if (!dropped.is_ok()) std::fprintf(stderr, "%s\n", dropped.to_string().c_str());
+      }
+      current_->admin_.reset();
+      return;
+    }
     current_->admin_.reset();
     close(current_->guardian_pipe_);
     int status = 0;
@@ -174,6 +212,7 @@ class PgTestServer {
   std::mutex mu_;
   std::unique_ptr<PgDb> admin_;
   int databases_ = 0;
+  bool shared_ = false;
 };
 
 }  // namespace upsync::testing

@@ -195,8 +195,6 @@ class PgDb {
   PgDb(pg_conn* conn, std::string where) : conn_(conn), where_(std::move(where)) {}
   Result<PgResult> execute(std::string_view sql, std::span<const PgParam> params);
   Result<const std::string*> prepared_name(std::string_view sql);
-  Status begin(bool outer);
-  Status finish(bool outer, Status s);
   Status run_transaction(const std::function<Status()>& body, bool bulk);
 
   pg_conn* conn_;
