@@ -146,6 +146,29 @@ TEST_F(PgSchemaTest, ConnectionsFromManyProcessesAtOnceMigrateOnce) {
   EXPECT_EQ(*db_->query_int("SELECT version FROM upsync_schema_version"), pg_schema_version());
 }
 
+TEST_F(PgSchemaTest, AVersionOneDatabaseMigratesKeepingItsData) {
+  // A database that version 1 wrote (before refresh tokens, property policies, audiences and
+  // hybrid settings) is brought up to the current version on connect, its data kept.
+  {
+    auto store = connect();
+    ASSERT_TRUE(store) << store.status().to_string();
+    ASSERT_TRUE((*store)->create_tenant({.name = "contoso"}));
+  }
+  ASSERT_TRUE(
+      db_->exec("DROP TABLE refresh_tokens, property_policies, audiences, audience_members, "
+                "hybrid_settings; UPDATE upsync_schema_version SET version = 1"));
+  auto store = connect();
+  ASSERT_TRUE(store) << store.status().to_string();
+  EXPECT_EQ(*db_->query_int("SELECT version FROM upsync_schema_version"), pg_schema_version());
+  EXPECT_EQ(*db_->query_int("SELECT count(*) FROM tenants WHERE name = 'contoso'"), 1);
+  auto tenant = (*store)->tenant("contoso");
+  ASSERT_TRUE(tenant);
+  PropertyPolicy policy;
+  policy.privacy = Privacy::kPrivate;
+  ASSERT_TRUE((*store)->set_property_policy(tenant->id, "Department", policy).is_ok());
+  EXPECT_EQ(*db_->query_int("SELECT count(*) FROM property_policies"), 1);
+}
+
 TEST_F(PgSchemaTest, TextComparesByteByByteAsOnSqlite) {
   ASSERT_TRUE(connect());
   // Under a linguistic collation 'a' < 'B'; SQLite and this schema compare bytes: 'B' < 'a'.

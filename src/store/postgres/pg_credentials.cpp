@@ -53,9 +53,14 @@ class PgCredentialStore : public CredentialStore {
               .status());
       // Its redirect URIs go with it (auth/sign_in_store.h): a client id registered again is
       // a new app, with none.
+      UPSYNC_RETURN_IF_ERROR(
+          db_.run("DELETE FROM app_redirect_uris WHERE tenant_id = $1 AND client_id = $2",
+                  {tenant, id})
+              .status());
+      // And the refresh tokens people got through it: the app's removal ends their offline
+      // access through it.
       return db_
-          .run("DELETE FROM app_redirect_uris WHERE tenant_id = $1 AND client_id = $2",
-               {tenant, id})
+          .run("DELETE FROM refresh_tokens WHERE tenant_id = $1 AND client_id = $2", {tenant, id})
           .status();
     });
   }

@@ -293,6 +293,7 @@ Status PgStore::delete_profile(TenantId tenant, ProfileId id) {
     UPSYNC_RETURN_IF_ERROR(write_custom_row(id, "", 0, ""));
     UPSYNC_RETURN_IF_ERROR(unindex_profile(tenant, id));
     UPSYNC_RETURN_IF_ERROR(delete_follows_of(tenant, id));
+    UPSYNC_RETURN_IF_ERROR(delete_audience_memberships_of(tenant, id));
     return record_change(tenant, kProfilesFeed, std::to_string(id), ChangeOp::kDelete).status();
   });
 }

@@ -1,5 +1,5 @@
 // The PostgreSQL SignInStore (src/auth/sign_in_store.h): tables app_redirect_uris,
-// authorization_codes and browser_sessions (as sqlite_sign_ins.cpp).
+// authorization_codes, refresh_tokens and browser_sessions (as sqlite_sign_ins.cpp).
 #include "auth/sign_in_store.h"
 #include "core/text.h"
 #include "store/postgres/pg_store.h"
@@ -111,18 +111,70 @@ class PgSignInStore : public SignInStore {
     return out;
   }
 
-  // Refused until ported from SQLite.
-  Status put_refresh_token(TenantId, const RefreshGrant&) override {
-    return failed_precondition("PostgreSQL does not keep refresh tokens yet");
+  Status put_refresh_token(TenantId tenant, const RefreshGrant& g) override {
+    return db_
+        .run(
+            "INSERT INTO refresh_tokens (tenant_id, token_key, family, client_id, upn, scope, "
+            "token_generation, issued_at, expires_at, used) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0)",
+            {tenant, g.key, g.family, ascii_lower(g.client_id), ascii_lower(g.upn), g.scope,
+             g.token_generation, g.issued_at, g.expires_at})
+        .status();
   }
-  Result<TakenRefresh> take_refresh_token(TenantId, std::string_view, int64_t) override {
-    return failed_precondition("PostgreSQL does not keep refresh tokens yet");
+
+  Result<TakenRefresh> take_refresh_token(TenantId tenant, std::string_view key,
+                                          int64_t now) override {
+    TakenRefresh out;
+    Status st = store_.in_transaction([&]() -> Status {
+      out = TakenRefresh{};  // the body may run again (a retried transaction)
+      UPSYNC_RETURN_IF_ERROR(
+          db_.run("DELETE FROM refresh_tokens WHERE expires_at < $1", {now}).status());
+      UPSYNC_ASSIGN_OR_RETURN(PgResult r,
+                              db_.query("SELECT family, client_id, upn, scope, token_generation, "
+                                        "issued_at, expires_at, used FROM refresh_tokens WHERE "
+                                        "tenant_id = $1 AND token_key = $2",
+                                        {tenant, key}));
+      if (r.rows() == 0) return Status::ok();
+      out.grant = RefreshGrant{std::string(key),
+                               std::string(r.text(0, 0)),
+                               std::string(r.text(0, 1)),
+                               std::string(r.text(0, 2)),
+                               std::string(r.text(0, 3)),
+                               r.int64(0, 4),
+                               r.int64(0, 5),
+                               r.int64(0, 6)};
+      if (r.int64(0, 7) != 0) {
+        out.state = RefreshTake::kUsed;
+        return Status::ok();
+      }
+      if (out.grant.expires_at <= now) {
+        out.state = RefreshTake::kExpired;
+        return Status::ok();
+      }
+      // As for codes: the UPDATE's condition lets one redemption across processes change the
+      // row; a second waits for the first's commit, then finds used = 1 (a replay).
+      UPSYNC_ASSIGN_OR_RETURN(const int64_t marked,
+                              db_.run("UPDATE refresh_tokens SET used = 1 WHERE tenant_id = $1 "
+                                      "AND token_key = $2 AND used = 0",
+                                      {tenant, key}));
+      out.state = marked == 0 ? RefreshTake::kUsed : RefreshTake::kFresh;
+      return Status::ok();
+    });
+    if (!st.is_ok()) return st;
+    return out;
   }
-  Status revoke_refresh_family(TenantId, std::string_view) override {
-    return failed_precondition("PostgreSQL does not keep refresh tokens yet");
+
+  Status revoke_refresh_family(TenantId tenant, std::string_view family) override {
+    return db_
+        .run("DELETE FROM refresh_tokens WHERE tenant_id = $1 AND family = $2", {tenant, family})
+        .status();
   }
-  Status revoke_refresh_tokens(TenantId, std::string_view) override {
-    return failed_precondition("PostgreSQL does not keep refresh tokens yet");
+
+  Status revoke_refresh_tokens(TenantId tenant, std::string_view upn) override {
+    return db_
+        .run("DELETE FROM refresh_tokens WHERE tenant_id = $1 AND upn = $2",
+             {tenant, ascii_lower(upn)})
+        .status();
   }
 
   Status put_session(TenantId tenant, const BrowserSession& b) override {

@@ -1,11 +1,12 @@
 // PgStore: transactions, tenants, the profile schema, change feeds, cursors and source states.
 // Profiles are in pg_profiles.cpp.
+#include "store/postgres/pg_store.h"
+
 #include "audiences/audiences.h"
 #include "audiences/hybrid.h"
 #include "core/clock.h"
 #include "core/text.h"
 #include "store/postgres/pg_storage.h"
-#include "store/postgres/pg_store.h"
 
 namespace upsync {
 
@@ -166,9 +167,10 @@ Result<const ProfileSchema*> PgStore::cached_schema(TenantId tenant) {
       d.custom = true;
       custom.push_back(std::move(d));
     }
+    UPSYNC_ASSIGN_OR_RETURN(auto policies, read_property_policies(tenant));
     CachedSchema& c = schema_cache_[tenant];
     c.generation = generation;
-    c.schema = std::make_unique<ProfileSchema>(std::move(custom));
+    c.schema = std::make_unique<ProfileSchema>(std::move(custom), std::move(policies));
     return c.schema.get();
   }
   return it->second.schema.get();
@@ -176,7 +178,64 @@ Result<const ProfileSchema*> PgStore::cached_schema(TenantId tenant) {
 
 Result<ProfileSchema> PgStore::schema(TenantId tenant) {
   UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* s, cached_schema(tenant));
-  return ProfileSchema(s->custom());
+  return ProfileSchema(s->custom(), s->policies());
+}
+
+Result<std::unordered_map<std::string, PropertyPolicy>> PgStore::read_property_policies(
+    TenantId tenant) {
+  UPSYNC_ASSIGN_OR_RETURN(
+      PgResult r, db_->query("SELECT name_key, privacy, user_can_override, show_on_profile, "
+                             "show_in_edit FROM property_policies WHERE tenant_id = $1",
+                             {tenant}));
+  std::unordered_map<std::string, PropertyPolicy> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    auto privacy = parse_privacy(r.text(i, 1));
+    if (!privacy) {
+      return data_loss("the policy of property '" + std::string(r.text(i, 0)) +
+                       "' has an unknown stored privacy '" + std::string(r.text(i, 1)) + "'");
+    }
+    PropertyPolicy p;
+    p.privacy = *privacy;
+    p.user_can_override = r.int64(i, 2) != 0;
+    p.show_on_profile = r.int64(i, 3) != 0;
+    p.show_in_edit = r.int64(i, 4) != 0;
+    out.emplace(std::string(r.text(i, 0)), p);
+  }
+  return out;
+}
+
+Status PgStore::bump_schema_generation(TenantId tenant) {
+  // Locks the tenant's row too, so that two processes changing its schema take turns and the
+  // second sees the first's change.
+  UPSYNC_ASSIGN_OR_RETURN(
+      int64_t bumped,
+      db_->run("UPDATE tenants SET schema_gen = schema_gen + 1 WHERE id = $1", {tenant}));
+  if (bumped == 0) return not_found("tenant #" + std::to_string(tenant) + " does not exist");
+  schema_checked_in_tx_.erase(tenant);
+  return Status::ok();
+}
+
+Status PgStore::set_property_policy(TenantId tenant, std::string_view name,
+                                    const PropertyPolicy& policy) {
+  return in_transaction([&]() -> Status {
+    // Other connections' cached schemas (policies included) are stale after this.
+    UPSYNC_RETURN_IF_ERROR(bump_schema_generation(tenant));
+    UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* schema, cached_schema(tenant));
+    UPSYNC_ASSIGN_OR_RETURN(const PropertyDefinition* d, schema->require(name));
+    const std::string changed = d->name;
+    UPSYNC_RETURN_IF_ERROR(
+        db_->run("INSERT INTO property_policies (tenant_id, name_key, privacy, "
+                 "user_can_override, show_on_profile, show_in_edit) VALUES ($1, $2, $3, $4, $5, "
+                 "$6) ON CONFLICT (tenant_id, name_key) DO UPDATE SET privacy = excluded.privacy, "
+                 "user_can_override = excluded.user_can_override, show_on_profile = "
+                 "excluded.show_on_profile, show_in_edit = excluded.show_in_edit",
+                 {tenant, ascii_lower(changed), privacy_name(policy.privacy),
+                  int64_t{policy.user_can_override}, int64_t{policy.show_on_profile},
+                  int64_t{policy.show_in_edit}})
+            .status());
+    schema_cache_.erase(tenant);
+    return record_change(tenant, "schema", changed, ChangeOp::kUpsert).status();
+  });
 }
 
 Result<PropertyDefinition> PgStore::add_custom_property(TenantId tenant,
@@ -188,11 +247,7 @@ Result<PropertyDefinition> PgStore::add_custom_property(TenantId tenant,
   Status s = in_transaction([&]() -> Status {
     // Locks the tenant's row first, so that two processes adding properties take turns and
     // the second sees the first's (positions stay distinct).
-    UPSYNC_ASSIGN_OR_RETURN(
-        int64_t bumped,
-        db_->run("UPDATE tenants SET schema_gen = schema_gen + 1 WHERE id = $1", {tenant}));
-    if (bumped == 0) return not_found("tenant #" + std::to_string(tenant) + " does not exist");
-    schema_checked_in_tx_.erase(tenant);
+    UPSYNC_RETURN_IF_ERROR(bump_schema_generation(tenant));
     UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* schema, cached_schema(tenant));
     if (const PropertyDefinition* existing = schema->find(d.name)) {
       return already_exists("property '" + existing->name + "' already exists in this tenant");
@@ -216,11 +271,7 @@ Result<PropertyDefinition> PgStore::add_custom_property(TenantId tenant,
 
 Status PgStore::remove_custom_property(TenantId tenant, std::string_view name) {
   return in_transaction([&]() -> Status {
-    UPSYNC_ASSIGN_OR_RETURN(
-        int64_t bumped,
-        db_->run("UPDATE tenants SET schema_gen = schema_gen + 1 WHERE id = $1", {tenant}));
-    if (bumped == 0) return not_found("tenant #" + std::to_string(tenant) + " does not exist");
-    schema_checked_in_tx_.erase(tenant);
+    UPSYNC_RETURN_IF_ERROR(bump_schema_generation(tenant));
     UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* schema, cached_schema(tenant));
     const PropertyDefinition* d = schema->find(name);
     if (!d) {
@@ -242,6 +293,11 @@ Status PgStore::remove_custom_property(TenantId tenant, std::string_view name) {
     }
     UPSYNC_RETURN_IF_ERROR(
         db_->run("DELETE FROM custom_properties WHERE tenant_id = $1 AND name_key = $2",
+                 {tenant, ascii_lower(canonical)})
+            .status());
+    // A property defined again later starts from the default policy.
+    UPSYNC_RETURN_IF_ERROR(
+        db_->run("DELETE FROM property_policies WHERE tenant_id = $1 AND name_key = $2",
                  {tenant, ascii_lower(canonical)})
             .status());
     schema_cache_.erase(tenant);
@@ -377,21 +433,6 @@ Status PgStore::delete_follows_of(TenantId tenant, ProfileId id) {
       ->run("DELETE FROM follows WHERE tenant_id = $1 AND (follower_id = $2 OR followee_id = $2)",
             {tenant, id})
       .status();
-}
-
-// What the merge of main brought to Store: refused on PostgreSQL until ported from SQLite.
-Status PgStore::set_property_policy(TenantId, std::string_view, const PropertyPolicy&) {
-  return failed_precondition("PostgreSQL does not keep property policies yet");
-}
-Result<PropertyDefinition> PgStore::update_custom_property(TenantId, std::string_view,
-                                                           const PropertyUpdate&) {
-  return failed_precondition("PostgreSQL does not keep property updates yet");
-}
-Result<std::unique_ptr<AudienceStore>> PgStore::audience_store() {
-  return failed_precondition("PostgreSQL does not keep audiences yet");
-}
-Result<std::unique_ptr<HybridStore>> PgStore::hybrid_store() {
-  return failed_precondition("PostgreSQL does not keep hybrid settings yet");
 }
 
 }  // namespace upsync

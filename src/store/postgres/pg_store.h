@@ -85,8 +85,7 @@ class PgStore : public Store {
   Result<std::optional<std::string>> source_state(TenantId tenant, std::string_view name) override;
   Status set_source_state(TenantId tenant, std::string_view name, std::string_view value) override;
 
-  // Storage interfaces. Those not yet kept on PostgreSQL refuse with FailedPrecondition
-  // (pg_pending_interfaces.cpp); each moves to its own pg_*.cpp when it is.
+  // Storage interfaces, each in its own pg_*.cpp.
   Result<std::unique_ptr<DirectoryStore>> directory_store() override;
   Result<std::unique_ptr<JobStore>> job_store() override;
   Result<std::unique_ptr<ProfileBatchWriter>> profile_batch_writer() override;
@@ -135,8 +134,21 @@ class PgStore : public Store {
   Status unindex_group(TenantId tenant, std::string_view object_id);
   // Deletes a profile's follows, both ways.
   Status delete_follows_of(TenantId tenant, ProfileId id);
+  // Drops a deleted profile from its audiences (pg_audiences.cpp).
+  Status delete_audience_memberships_of(TenantId tenant, ProfileId id);
 
  private:
+  // Bumps the tenant's schema generation (tenants.schema_gen), which locks its row until the
+  // transaction ends and makes every connection's cached schema of it stale. NotFound for an
+  // unknown tenant.
+  Status bump_schema_generation(TenantId tenant);
+  Result<std::unordered_map<std::string, PropertyPolicy>> read_property_policies(TenantId tenant);
+  // update_custom_property's steps (pg_property_update.cpp): `aggregate` is the selected
+  // aggregate over the property's stored values (rows `v` of the values of profile_custom `c`).
+  Result<int64_t> aggregate_custom_values(TenantId tenant, std::string_view name,
+                                          std::string_view aggregate);
+  Status check_property_update(TenantId tenant, const PropertyDefinition& now,
+                               const PropertyDefinition& next);
   // The hooks PgDb calls around the outermost transaction's end.
   Status before_commit();
   void after_end(bool committed);
