@@ -4,7 +4,8 @@
 # upsync while a 1,000,000-value bulk import runs beside it (200,000 users x 5 properties).
 # Then the people picker (clientPeoplePickerSearchUser) over 100,000 directory-synced people
 # and 500 groups of another tenant, prefixes drawn at random, beside nginx serving one such
-# answer; then a Graph $batch of 20 requests beside nginx (bench/http_batch.sh).
+# answer; then a Graph $batch of 20 requests beside nginx (bench/http_batch.sh); then the
+# person page of a manager with 50 reports, request by request (bench/http_person.sh).
 # Prints req/s, p99 latency, errors and the ratios (medians of alternating rounds).
 #   bench/http.sh [SECONDS] [BUILD_DIR]       (defaults: 20, build-release)
 set -euo pipefail
@@ -13,10 +14,10 @@ SECS=${1:-20}
 BUILD=${2:-$ROOT/build-release}
 UPSYNC=$BUILD/src/upsync
 USERS=${HTTP_BENCH_USERS:-200000}
-for p in wrk nginx-light curl; do
+for p in wrk nginx-light curl jq; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wrk nginx-light \
-      curl >/dev/null
+      curl jq >/dev/null
     break
   fi
 done
@@ -198,3 +199,4 @@ printf '  nginx static file:     %9.0f req/s  p99 %7.2f ms  errors %d  (rounds: 
 printf '  ratio upsync / nginx:  %.2fx req/s\n' "$(echo "$pup_rps / $png_rps" | bc -l)"
 
 source "$ROOT/bench/http_batch.sh"
+source "$ROOT/bench/http_person.sh"

@@ -11,8 +11,12 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$ROOT/build-asan
 REPORTS=$OUT/sanitizer
+# -O1 (AddressSanitizer's advice: fast enough to run, exact stack traces) and line tables only
+# (-g1: every frame of a report still has its file and line) build in about half the time of
+# -O2 -g.
 cmake -S "$ROOT" -B "$OUT" -G Ninja -DUPSYNC_SANITIZE=address,undefined -DUPSYNC_WERROR=ON \
-  -DUPSYNC_BUILD_TESTS=ON -DUPSYNC_BUILD_BENCH=OFF "$@" >/dev/null
+  -DUPSYNC_BUILD_TESTS=ON -DUPSYNC_BUILD_BENCH=OFF "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" \
+  "$@" >/dev/null
 cmake --build "$OUT"
 
 rm -rf "$REPORTS" && mkdir -p "$REPORTS"

@@ -6,6 +6,8 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -71,7 +73,13 @@ Result<std::optional<int64_t>> hybrid_audience(Store& store, const Tenant& tenan
 }
 
 nlohmann::json summary_json(const ExportSummary& s, const std::string& out) {
+  nlohmann::json files = nlohmann::json::array();
+  for (const ExportedFile& f : s.files) {
+    files.push_back(
+        {{"file", f.path}, {"users", f.users}, {"values", f.values}, {"bytes", f.bytes}});
+  }
   return {{"file", out},
+          {"files", files},
           {"usersRead", s.users_read},
           {"usersWritten", s.users_written},
           {"valuesWritten", s.values_written},
@@ -87,6 +95,7 @@ struct ExportArgs {
   std::string tenant, out, id_type = "PrincipalName", id_property = "IdName", audience;
   std::vector<std::string> properties;
   int page_size = ExportOptions{}.page_size;
+  int64_t max_values = ExportOptions{}.max_values_per_file;
 };
 
 void add_export_options(CLI::App* cmd, ExportArgs& a) {
@@ -102,6 +111,10 @@ void add_export_options(CLI::App* cmd, ExportArgs& a) {
                   "else everyone)");
   cmd->add_option("--page-size", a.page_size, "profiles read at a time (memory use)")
       ->check(CLI::Range(1, 10000));
+  cmd->add_option("--max-values", a.max_values,
+                  "property values per file, at most seed 003's 500,000 per import (the "
+                  "default); more are split into several files, imported one after the other")
+      ->check(CLI::Range(int64_t{1}, ExportOptions{}.max_values_per_file));
 }
 
 Result<ExportSummary> run_export(CliContext& ctx, const ExportArgs& a, const std::string& out) {
@@ -115,7 +128,24 @@ Result<ExportSummary> run_export(CliContext& ctx, const ExportArgs& a, const std
   opt.id_property = a.id_property;
   opt.page_size = a.page_size;
   opt.audience_id = audience;
+  opt.max_values_per_file = a.max_values;
   return export_profile_values(*store, t.id, opt, out);
+}
+
+// What an export wrote, in a line (and one per file when it was split).
+void print_export(std::ostream& out, const ExportSummary& s) {
+  out << "exported " << group_thousands(s.users_written) << " users ("
+      << group_thousands(s.values_written) << " values) to " << s.files.front().path << "; skipped "
+      << group_thousands(s.skipped_no_value) << " without a value and "
+      << group_thousands(s.skipped_no_id) << " without " << s.id_profile_property << "\n";
+  if (s.files.size() < 2) return;
+  out << "split into " << s.files.size()
+      << " files, each one import (seed 003: at most 500,000 values and 2 GB each); import them "
+         "one after the other:\n";
+  for (const ExportedFile& f : s.files) {
+    out << "  " << f.path << ": " << group_thousands(f.users) << " users, "
+        << group_thousands(f.values) << " values\n";
+  }
 }
 
 struct PushArgs {
@@ -206,8 +236,9 @@ void print_log_head(std::ostream& out, const RemoteFile& f, const std::string& f
 }
 
 // Runs the push with a progress bar on a terminal, plain lines otherwise; prints the outcome
-// and turns a job that did not succeed into the command's failure.
-Status run_push(CliContext& ctx, PushOptions opt) {
+// (with --json: appends it to `results` when given, else prints it) and turns a job that did
+// not succeed into the command's failure.
+Status run_push(CliContext& ctx, PushOptions opt, nlohmann::json* results = nullptr) {
   const bool tty = isatty(STDERR_FILENO) != 0;
   bool bar = false;  // a bar is on the line
   auto end_bar = [&] {
@@ -240,7 +271,9 @@ Status run_push(CliContext& ctx, PushOptions opt) {
   auto r = push_profile_values(opt, ev);
   end_bar();
   if (!r) return r.status();
-  if (ctx.json) {
+  if (ctx.json && results) {
+    results->push_back(push_json(*r));
+  } else if (ctx.json) {
     print_json(*ctx.out, push_json(*r));
   } else {
     *ctx.out << r->job.job_id << " " << state_name(r->job.state);
@@ -280,6 +313,47 @@ Result<PushOptions> push_options(const PushArgs& a) {
   return opt;
 }
 
+// `hybrid sync`'s record, beside its files, of an export being pushed: the files in order and
+// how many of them were imported. A run that stops (a job that failed or is still running)
+// leaves it, and the next run resumes with the first file not imported yet, whose push
+// resumes too; the record goes when the last file is imported.
+struct SyncParts {
+  std::vector<std::string> files;
+  size_t pushed = 0;
+};
+
+Result<std::optional<SyncParts>> read_sync_parts(const std::string& path) {
+  if (!std::filesystem::exists(path)) return std::optional<SyncParts>();
+  UPSYNC_ASSIGN_OR_RETURN(std::string text, read_input_file(path));
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  SyncParts parts;
+  if (j.is_object() && j["files"].is_array() && j["pushed"].is_number_unsigned()) {
+    for (const auto& f : j["files"]) {
+      if (f.is_string()) parts.files.push_back(f.get<std::string>());
+    }
+    parts.pushed = j["pushed"].get<size_t>();
+  }
+  if (parts.files.empty() || parts.files.size() != j["files"].size() ||
+      parts.pushed >= parts.files.size()) {
+    return data_loss("'" + path + "' is not a record of files to push; remove it to export afresh");
+  }
+  return std::optional<SyncParts>(std::move(parts));
+}
+
+Status write_sync_parts(const std::string& path, const SyncParts& parts) {
+  const std::string tmp = path + ".upsync-tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << nlohmann::json{{"files", parts.files}, {"pushed", parts.pushed}}.dump() << "\n";
+    out.flush();
+    if (!out) return internal_error("cannot write '" + tmp + "'");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return internal_error("renaming '" + tmp + "' to '" + path + "': " + ec.message());
+  return Status::ok();
+}
+
 }  // namespace
 
 void add_hybrid_commands(CLI::App& hybrid, CliContext& ctx) {
@@ -300,11 +374,7 @@ void add_hybrid_commands(CLI::App& hybrid, CliContext& ctx) {
       if (ctx.json) {
         print_json(*ctx.out, summary_json(s, ea->out));
       } else {
-        *ctx.out << "exported " << group_thousands(s.users_written) << " users ("
-                 << group_thousands(s.values_written) << " values) to " << ea->out << "; skipped "
-                 << group_thousands(s.skipped_no_value) << " without a value and "
-                 << group_thousands(s.skipped_no_id) << " without " << s.id_profile_property
-                 << "\n";
+        print_export(*ctx.out, s);
       }
       return Status::ok();
     };
@@ -341,19 +411,30 @@ void add_hybrid_commands(CLI::App& hybrid, CliContext& ctx) {
       std::filesystem::create_directories(dir, ec);
       if (ec) return internal_error("cannot create '" + dir + "': " + ec.message());
       const std::string file = dir + "/" + sa->exp.tenant + "-profiles.json";
+      const std::string record = file + ".parts";
       PushArgs push = sa->push;
-      push.file = file;
       push.id_type = sa->exp.id_type;
       push.id_property = sa->exp.id_property;
-      // A push interrupted earlier resumes with its file as it was: exporting anew would
-      // change the file and start over.
-      if (!std::filesystem::exists(push_state_path(file))) {
+      // A push interrupted earlier resumes with its files as they were: exporting anew would
+      // change them and start over. (A push state without a record: one file, as before files
+      // were split.)
+      UPSYNC_ASSIGN_OR_RETURN(std::optional<SyncParts> parts, read_sync_parts(record));
+      if (!parts && std::filesystem::exists(push_state_path(file))) {
+        parts = SyncParts{{file}, 0};
+      }
+      if (!parts) {
         UPSYNC_ASSIGN_OR_RETURN(ExportSummary s, run_export(ctx, sa->exp, file));
-        *ctx.err << "upsync: exported " << s.users_written << " users (" << s.values_written
-                 << " values) to " << file << "\n";
+        print_export(*ctx.err, s);
+        parts = SyncParts{};
+        for (const ExportedFile& f : s.files) parts->files.push_back(f.path);
         for (const auto& p : s.properties) push.maps.push_back(p + "=" + p);
+        if (parts->files.size() > 1) UPSYNC_RETURN_IF_ERROR(write_sync_parts(record, *parts));
       } else {
-        *ctx.err << "upsync: resuming the push of " << file << "\n";
+        *ctx.err << "upsync: resuming the push of " << parts->files[parts->pushed];
+        if (parts->files.size() > 1) {
+          *ctx.err << " (file " << parts->pushed + 1 << " of " << parts->files.size() << ")";
+        }
+        *ctx.err << "\n";
         UPSYNC_ASSIGN_OR_RETURN(Tenant t, ctx.tenant(sa->exp.tenant));
         UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
         UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, store->schema(t.id));
@@ -362,8 +443,26 @@ void add_hybrid_commands(CLI::App& hybrid, CliContext& ctx) {
           push.maps.push_back((def ? def->name : p) + "=" + (def ? def->name : p));
         }
       }
-      UPSYNC_ASSIGN_OR_RETURN(PushOptions opt, push_options(push));
-      return run_push(ctx, std::move(opt));
+      // One import at a time, each to its end, as seed 003 asks of imports over its limits.
+      nlohmann::json results = nlohmann::json::array();
+      Status st = Status::ok();
+      for (size_t i = parts->pushed; i < parts->files.size() && st.is_ok(); ++i) {
+        if (parts->files.size() > 1) {
+          *ctx.err << "upsync: importing file " << i + 1 << " of " << parts->files.size() << ": "
+                   << parts->files[i] << "\n";
+        }
+        push.file = parts->files[i];
+        auto opt = push_options(push);
+        st = opt ? run_push(ctx, std::move(*opt), &results) : opt.status();
+        if (st.is_ok() && parts->files.size() > 1) {
+          parts->pushed = i + 1;
+          st =
+              parts->pushed < parts->files.size() ? write_sync_parts(record, *parts) : Status::ok();
+        }
+      }
+      if (st.is_ok()) std::filesystem::remove(record, ec);
+      if (ctx.json) print_json(*ctx.out, {{"imports", results}});
+      return st;
     };
   });
 }

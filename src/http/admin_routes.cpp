@@ -227,6 +227,8 @@ Status list_runs(Call& call) {
   return Status::ok();
 }
 
+Status run_now(Call& call, SyncOptions options);
+
 Status start_run(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, json_body(call.req));
   SyncOptions options;
@@ -249,6 +251,11 @@ Status start_run(Call& call) {
   // Allowing a run that the deletion threshold stopped, once (Azure AD Connect's
   // Disable-ADSyncExportDeletionThreshold, for one run): this run deletes what it finds gone.
   if (body.value("allowDeletions", false)) options.deletion_threshold = INT_MAX;
+  // The run reads the directory server: on the directory pool, answered when it ends.
+  return on_directory_pool(call, [options](Call& pooled) { return run_now(pooled, options); });
+}
+
+Status run_now(Call& call, SyncOptions options) {
   options.progress = begin_live_sync(call.tenant.id, options.dry_run);
   auto recorded = run_and_record(call.store, call.tenant, nullptr, options, "api", "cloud");
   end_live_sync(call.tenant.id);

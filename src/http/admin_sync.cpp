@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "core/text.h"
 #include "directory/ldap_source.h"
+#include "http/answer_later.h"
 #include "sync/connector.h"
 
 namespace upsync {
@@ -61,6 +62,21 @@ Status check_connection_keys(const std::optional<Connector>& stored, const Conne
   return Status::ok();
 }
 
+Status test_connector_now(Call& call) {
+  UPSYNC_ASSIGN_OR_RETURN(auto stored, stored_connector(call));
+  if (!stored) return not_found("tenant '" + call.tenant.name + "' has no connector to test");
+  UPSYNC_ASSIGN_OR_RETURN(LdapSourceConfig config, connector_ldap_config(*stored));
+  UPSYNC_ASSIGN_OR_RETURN(auto source, LdapSource::connect(config));
+  UPSYNC_ASSIGN_OR_RETURN(LdapServerInfo info, source->server_info());
+  write_json(call.res, 200,
+             {{"connected", true},
+              {"url", config.url},
+              {"bindDn", config.bind_dn},
+              {"syncrepl", info.syncrepl},
+              {"openldap", info.openldap}});
+  return Status::ok();
+}
+
 }  // namespace
 
 Status admin_get_connector(Call& call) {
@@ -105,24 +121,24 @@ Status admin_put_connector(Call& call) {
   return Status::ok();
 }
 
+Status on_directory_pool(Call& call, std::function<Status(Call&)> work) {
+  return answer_on_pool(call, *call.server.directory_pool, std::move(work),
+                        [](const HttpRequest& req, HttpResponse& busy) {
+                          write_error(req, busy, Surface::kAdmin,
+                                      unavailable("the server is busy with other directory "
+                                                  "work (sync runs, connection tests); retry "
+                                                  "after 1 second"));
+                        });
+}
+
 Status admin_test_connector(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, json_body(call.req));
   if (!body.is_null() && !(body.is_object() && body.empty())) {
     return invalid_argument(
         "request body: the test takes no fields (it uses the stored connector)");
   }
-  UPSYNC_ASSIGN_OR_RETURN(auto stored, stored_connector(call));
-  if (!stored) return not_found("tenant '" + call.tenant.name + "' has no connector to test");
-  UPSYNC_ASSIGN_OR_RETURN(LdapSourceConfig config, connector_ldap_config(*stored));
-  UPSYNC_ASSIGN_OR_RETURN(auto source, LdapSource::connect(config));
-  UPSYNC_ASSIGN_OR_RETURN(LdapServerInfo info, source->server_info());
-  write_json(call.res, 200,
-             {{"connected", true},
-              {"url", config.url},
-              {"bindDn", config.bind_dn},
-              {"syncrepl", info.syncrepl},
-              {"openldap", info.openldap}});
-  return Status::ok();
+  // Connecting may wait for the server's timeout: on the directory pool.
+  return on_directory_pool(call, test_connector_now);
 }
 
 Status admin_sync_progress(Call& call) {

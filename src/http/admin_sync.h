@@ -29,4 +29,8 @@ Status admin_sync_progress(Call& call);
 std::function<void(const SyncProgress&)> begin_live_sync(TenantId tenant, bool dry_run);
 void end_live_sync(TenantId tenant);
 
+// Runs `work`, which waits on the directory server (a sync run, a connection test), on the
+// server's directory pool and answers when it ends (answer_later.h); a full pool answers 503.
+Status on_directory_pool(Call& call, std::function<Status(Call&)> work);
+
 }  // namespace upsync

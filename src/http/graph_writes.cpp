@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "core/text.h"
 #include "directory/directory_store.h"
+#include "http/answer_later.h"
 #include "http/graph_group.h"
 #include "http/graph_user.h"
 #include "http/graph_write_body.h"
@@ -115,33 +116,12 @@ bool is_admin_role(Role r) { return r == Role::kGlobalAdmin || r == Role::kShare
 // own store: the request loop serves other connections meanwhile. A full pool answers 503
 // with Retry-After.
 Status on_hash_pool(Call& call, std::function<Status(Call&)> step) {
-  ServerContext& server = call.server;
-  const HttpRequest* req = &call.req;
-  Tenant tenant = call.tenant;
-  std::optional<Principal> principal = call.principal;
-  std::string origin = call.origin, tenant_base = call.tenant_base, path = call.path;
-  call.res.later = [=, &server](FinishAnswer finish) {
-    auto job = [=, &server] {
-      HttpResponse res;
-      auto store = server.thread_store();
-      if (!store) {
-        write_error(*req, res, Surface::kGraph, unavailable(store.status().message()));
-      } else {
-        Call c{*req,        res,  server, **store,         tenant, principal,   origin,
-               tenant_base, path, {},     Surface::kGraph, {},     std::nullopt};
-        Status st = step(c);
-        if (!st.is_ok()) write_error(*req, res, Surface::kGraph, st, c.error_code);
-      }
-      finish(std::move(res));
-    };
-    if (server.sign_in_pool->try_submit(job)) return;
-    HttpResponse busy;
-    busy.set_header("Retry-After", "1");
-    write_graph_error(*req, busy, 503, "serviceNotAvailable",
-                      "The service is busy hashing passwords; retry after 1 second.");
-    finish(std::move(busy));
-  };
-  return Status::ok();
+  return answer_on_pool(call, *call.server.sign_in_pool, std::move(step),
+                        [](const HttpRequest& req, HttpResponse& busy) {
+                          write_graph_error(req, busy, 503, "serviceNotAvailable",
+                                            "The service is busy hashing passwords; retry after "
+                                            "1 second.");
+                        });
 }
 
 // The checks against what is stored, and the writes, of a creation: in one transaction, after

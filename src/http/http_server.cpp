@@ -700,8 +700,9 @@ void HttpServer::stop(std::chrono::milliseconds grace) {
   {
     std::unique_lock lock(mu_);
     idle_.wait_for(lock, grace, [this] { return in_flight_.load() == 0; });
-    // A later answer is a bounded piece of work (a password's hashing on its pool): the
-    // engine must not stop with a connection suspended, so its answer is awaited.
+    // A later answer is bounded work (a password's hashing, a sync run or a connection test,
+    // each within its timeouts; answer_later.h): the engine must not stop with a connection
+    // suspended, so its answer is awaited.
     idle_.wait(lock, [this] { return suspended_.load() == 0; });
   }
   {

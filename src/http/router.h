@@ -80,6 +80,9 @@ struct ServerContext {
   // Password sign-in: hashing off the request loops, and smart lockout (oauth_routes.cpp).
   std::unique_ptr<HashPool> sign_in_pool;
   std::unique_ptr<SignInThrottle> sign_in_throttle;
+  // Work that waits on a directory server (a sync run, a connection test), off the request
+  // loops (answer_later.h): runs of two tenants at once, more queued.
+  std::unique_ptr<HashPool> directory_pool;
   // Answers one request of a batch through the router, as if it had come alone, and writes it
   // to the access log with `part`, its id in the batch (batch.h); set by the server.
   std::function<void(const HttpRequest&, HttpResponse&, std::string_view part)> dispatch_part;

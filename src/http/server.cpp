@@ -252,6 +252,7 @@ Status serve(const ServeOptions& opts) {
       opts.sign_in_threads != 0 ? opts.sign_in_threads
                                 : std::max(1u, std::thread::hardware_concurrency() / 2),
       opts.sign_in_queue);
+  context->directory_pool = std::make_unique<HashPool>(2, 64);
   SignInThrottlePolicy lockout;
   lockout.account_threshold = opts.lockout_threshold;
   lockout.address_threshold = 5 * opts.lockout_threshold;

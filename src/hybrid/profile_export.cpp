@@ -110,7 +110,104 @@ std::string user_object(const Profile& p, const std::vector<ExportColumn>& colum
   return head + text + "}";
 }
 
+// The files of an export as they are written: the current one open, every one under a
+// temporary name until commit() renames them all into place; a writer dropped before that
+// removes them.
+class PartWriter {
+ public:
+  PartWriter(std::string out_path, const ExportOptions& options)
+      : out_path_(std::move(out_path)), options_(options) {}
+  PartWriter(const PartWriter&) = delete;
+  PartWriter& operator=(const PartWriter&) = delete;
+  ~PartWriter() {
+    if (committed_) return;
+    out_.close();
+    for (size_t n = 1; n <= files_.size(); ++n) {
+      std::error_code ec;
+      std::filesystem::remove(temporary(static_cast<int>(n)), ec);
+    }
+  }
+
+  Status start() { return open_next(); }
+
+  // Appends a user object holding `values` values, in the next file when this one would go
+  // past a limit with it.
+  Status add(const std::string& object, int64_t values) {
+    ExportedFile& f = files_.back();
+    const uint64_t grown = f.bytes + object.size() + 2 + kClosing;
+    if (f.users > 0 &&
+        (f.values + values > options_.max_values_per_file || grown > options_.max_bytes_per_file)) {
+      UPSYNC_RETURN_IF_ERROR(close_current());
+      UPSYNC_RETURN_IF_ERROR(open_next());
+    }
+    ExportedFile& cur = files_.back();
+    const std::string_view sep = cur.users == 0 ? "\n" : ",\n";
+    out_ << sep << object;
+    cur.bytes += sep.size() + object.size();
+    cur.values += values;
+    ++cur.users;
+    return Status::ok();
+  }
+
+  // Ends the last file and renames every file into place.
+  Result<std::vector<ExportedFile>> commit() {
+    UPSYNC_RETURN_IF_ERROR(close_current());
+    for (size_t n = 1; n <= files_.size(); ++n) {
+      std::error_code ec;
+      std::filesystem::rename(temporary(static_cast<int>(n)), files_[n - 1].path, ec);
+      if (ec) {
+        return internal_error("renaming '" + temporary(static_cast<int>(n)) + "' to '" +
+                              files_[n - 1].path + "': " + ec.message());
+      }
+    }
+    committed_ = true;
+    return files_;
+  }
+
+ private:
+  static constexpr std::string_view kOpening = "{\"value\":[";
+  static constexpr uint64_t kClosing = 4;  // "\n]}\n"
+
+  std::string temporary(int n) const { return export_part_path(out_path_, n) + ".upsync-tmp"; }
+
+  Status open_next() {
+    const int n = static_cast<int>(files_.size()) + 1;
+    files_.push_back({export_part_path(out_path_, n), 0, 0, kOpening.size()});
+    out_.open(temporary(n), std::ios::binary | std::ios::trunc);
+    if (!out_) return not_found("cannot write '" + temporary(n) + "': " + std::strerror(errno));
+    out_ << kOpening;
+    return Status::ok();
+  }
+
+  Status close_current() {
+    ExportedFile& f = files_.back();
+    const std::string_view closing = f.users == 0 ? "]}\n" : "\n]}\n";
+    out_ << closing;
+    f.bytes += closing.size();
+    out_.flush();
+    if (!out_) {
+      return internal_error("writing '" + temporary(static_cast<int>(files_.size())) +
+                            "' failed: " + std::strerror(errno));
+    }
+    out_.close();
+    return Status::ok();
+  }
+
+  std::string out_path_;
+  const ExportOptions& options_;
+  std::ofstream out_;
+  std::vector<ExportedFile> files_;  // with their final paths
+  bool committed_ = false;
+};
+
 }  // namespace
+
+std::string export_part_path(const std::string& out_path, int n) {
+  if (n <= 1) return out_path;
+  const std::filesystem::path p(out_path);
+  return (p.parent_path() / (p.stem().string() + "-" + std::to_string(n) + p.extension().string()))
+      .string();
+}
 
 Result<ExportSummary> export_profile_values(Store& store, TenantId tenant,
                                             const ExportOptions& options,
@@ -121,55 +218,42 @@ Result<ExportSummary> export_profile_values(Store& store, TenantId tenant,
                           columns_of(store, tenant, options, summary.id_profile_property));
   for (const auto& c : columns) summary.properties.push_back(c.name);
 
-  const std::string tmp = out_path + ".upsync-tmp";
-  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  if (!out) return not_found("cannot write '" + tmp + "': " + std::strerror(errno));
-  auto fail = [&](Status st) {
-    out.close();
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    return st;
-  };
-  out << "{\"value\":[";
+  if (options.max_values_per_file < 1 || options.max_bytes_per_file < 64) {
+    return invalid_argument("an export file must be allowed at least one value and 64 bytes");
+  }
+  PartWriter writer(out_path, options);
+  UPSYNC_RETURN_IF_ERROR(writer.start());
   std::unique_ptr<AudienceStore> audiences;
   if (options.audience_id) {
     auto opened = open_audience_store(store);
-    if (!opened) return fail(opened.status());
+    if (!opened) return opened.status();
     audiences = std::move(*opened);
   }
   ProfileQuery query;
   query.limit = options.page_size;
-  bool first = true;
   while (true) {
     auto page = store.list_profiles(tenant, query);
-    if (!page) return fail(page.status().with_context("reading profiles"));
+    if (!page) return page.status().with_context("reading profiles");
     for (const Profile& p : page->profiles) {
       ++summary.users_read;
       if (audiences) {
         auto member = audiences->is_member(tenant, *options.audience_id, p.id);
-        if (!member) return fail(member.status().with_context("reading the audience"));
+        if (!member) return member.status().with_context("reading the audience");
         if (!*member) {
           ++summary.skipped_not_in_audience;
           continue;
         }
       }
+      const int64_t before = summary.values_written;
       std::string obj = user_object(p, columns, options, summary.id_profile_property, summary);
       if (obj.empty()) continue;
-      out << (first ? "\n" : ",\n") << obj;
-      first = false;
+      UPSYNC_RETURN_IF_ERROR(writer.add(obj, summary.values_written - before));
     }
     if (!page->next_after_id) break;
     query.after_id = *page->next_after_id;
   }
-  out << (first ? "]}\n" : "\n]}\n");
-  out.flush();
-  if (!out) return fail(internal_error("writing '" + tmp + "' failed: " + std::strerror(errno)));
-  summary.bytes = static_cast<uint64_t>(out.tellp());
-  out.close();
-  std::error_code ec;
-  std::filesystem::rename(tmp, out_path, ec);
-  if (ec)
-    return fail(internal_error("renaming '" + tmp + "' to '" + out_path + "': " + ec.message()));
+  UPSYNC_ASSIGN_OR_RETURN(summary.files, writer.commit());
+  for (const ExportedFile& f : summary.files) summary.bytes += f.bytes;
   return summary;
 }
 

@@ -11,9 +11,15 @@
 // the properties is left out, and so is one without an id value (counted apart: the online
 // side could not resolve them); a user with some of the values has those.
 //
+// Seed 003's limits per import: a file of at most 2 GB and 500,000 property values. An export
+// holding more is split into several files, each a whole import of its own, to be run one
+// after the other ("batch your jobs accordingly by triggering multiple jobs in sequence"): the
+// first at `out_path`, the next ones beside it, users-2.json, users-3.json, ... for
+// users.json (export_part_path). A user's values are never split between two files.
+//
 // Streaming: profiles are read a page at a time and written as they come, so memory stays
-// bounded whatever the tenant's size. The file is written beside `out_path` under a temporary
-// name and renamed into place at the end, so a failed export never leaves a half file.
+// bounded whatever the tenant's size. The files are written beside `out_path` under temporary
+// names and renamed into place at the end, so a failed export never leaves a half file.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +41,17 @@ struct ExportOptions {
   // The hybrid users: only this audience's members (audiences/audiences.h); nullopt: every
   // user (seed 000: without an audience every user is hybrid).
   std::optional<int64_t> audience_id;
+  // Seed 003's limits for one import; a smaller one splits into more files.
+  int64_t max_values_per_file = 500000;
+  uint64_t max_bytes_per_file = 2ull * 1024 * 1024 * 1024;
+};
+
+// One file of an export: a whole bulk-import file.
+struct ExportedFile {
+  std::string path;
+  int64_t users = 0;
+  int64_t values = 0;
+  uint64_t bytes = 0;
 };
 
 struct ExportSummary {
@@ -44,10 +61,15 @@ struct ExportSummary {
   int64_t skipped_no_value = 0;
   int64_t skipped_no_id = 0;
   int64_t skipped_not_in_audience = 0;
-  uint64_t bytes = 0;
+  uint64_t bytes = 0;                   // of every file together
+  std::vector<ExportedFile> files;      // in order; one unless the limits split the export
   std::vector<std::string> properties;  // as the schema spells them
   std::string id_profile_property;      // the profile property the ids come from
 };
+
+// Where part `n` (1, 2, ...) of an export to `out_path` goes: `out_path` itself for 1, else
+// the same name with "-<n>" before its extension (users.json → users-2.json).
+std::string export_part_path(const std::string& out_path, int n);
 
 // The profile property whose value the online side resolves for `type`.
 std::string_view id_profile_property(ImportIdType type);

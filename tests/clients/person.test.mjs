@@ -14,6 +14,7 @@ const claim = (upn) => `i:0#.f|membership|${upn}`;
 const page = (upn) =>
   `${up.origin}/tenants/contoso/person.aspx?accountname=${encodeURIComponent(claim(upn))}`;
 const own = () => `${up.origin}/tenants/contoso/my/Person.aspx`;
+const reportCount = 50;
 
 before(async () => {
   up.cli("tenant", "create", "contoso", "--kind", "online");
@@ -36,6 +37,15 @@ before(async () => {
       up.cli("directory", "user", "set", "--tenant", "contoso", upn,
         "--set", `manager=${ids[manager]}`);
     }
+  }
+  // Miriam manages fifty people.
+  const miriam = up.cli("--json", "directory", "user", "add", "--tenant", "contoso",
+    "miriam@contoso.com", "--set", "displayName=Miriam Graham", "--set", "jobTitle=Director");
+  for (let i = 1; i <= reportCount; i++) {
+    const n = String(i).padStart(2, "0");
+    up.cli("directory", "user", "add", "--tenant", "contoso", `report${n}@contoso.com`,
+      "--set", `displayName=Report ${n}`, "--set", `jobTitle=Analyst ${n}`,
+      "--set", `manager=${miriam.objectId}`);
   }
   up.cli("sync", "run", "-t", "contoso");
   for (const upn of ["adele@contoso.com", "lynne@contoso.com"]) {
@@ -97,6 +107,10 @@ test("a person sees their page: the directory's org chart, synced properties mar
     assert.match(await p.textContent('.field[data-property="Department"]'),
       /the next sync would overwrite/);
 
+    // Her picture is the photo upload's to set, not an address typed in the form.
+    assert.equal(await p.$("#field-PictureURL"), null);
+    assert.equal(await p.isVisible("#photo-form"), true);
+
     // A bad value beside good ones: the store's message beside the field, nothing saved.
     await p.fill("#field-AboutMe", "Retail, and sailing on weekends.");
     await p.fill("#field-SPS-Skills", "Merchandising\nNegotiation");
@@ -152,6 +166,27 @@ test("a colleague does not see a private property, nor gets an edit form", async
   await context.close();
 });
 
+test("a manager's fifty reports are named on the page by one request", async () => {
+  const { context, page: p } = await newPage(browser);
+  const calls = [];
+  p.on("request", (r) => {
+    const path = new URL(r.url()).pathname.toLowerCase();
+    if (path.includes("/v1.0/users") || path.includes("getpropertiesfor")) calls.push(path);
+  });
+  await signInThroughPage(p, page("miriam@contoso.com"), "lynne@contoso.com",
+    "lynne@contoso.com-pw");
+  await p.waitForSelector("#loading[hidden]", { state: "attached" });
+  const reports = await texts(p, "#reports li");
+  assert.equal(reports.length, reportCount);
+  assert.equal(reports[0], "Report 01 · Analyst 01");
+  assert.equal(reports[reportCount - 1], `Report ${reportCount} · Analyst ${reportCount}`);
+  // Her profile, then one Graph read for every name of her org chart.
+  assert.deepEqual(calls.map((c) => c.split("/").pop()),
+    ["getpropertiesfor(@v)", "users"], JSON.stringify(calls));
+  await shot(p, "person-05-fifty-reports");
+  await context.close();
+});
+
 test("an admin edits a non-synced property of someone else, not a synced one", async () => {
   const { context, page: p } = await signedIn("admin@contoso.com", "admin-pw",
     page("alex@contoso.com"));
@@ -161,7 +196,7 @@ test("an admin edits a non-synced property of someone else, not a synced one", a
   await p.click("#edit-form button[type=submit]");
   await p.waitForSelector('#properties dd[data-property="Fax"]');
   assert.equal(await p.textContent('#properties dd[data-property="Fax"]'), "+1 555 0199");
-  await shot(p, "person-05-admin-edit");
+  await shot(p, "person-06-admin-edit");
   await context.close();
 });
 
@@ -173,7 +208,7 @@ test("the header's search box finds people by the start of a name or title", asy
   await p.waitForURL(/search\.html#q=ade$/);
   await p.waitForSelector("#results a");
   assert.deepEqual(await texts(p, "#results a"), ["Adele Vance"]);
-  await shot(p, "person-06-search");
+  await shot(p, "person-07-search");
   assert.equal((await checkAccessibility(p, "people search")).serious, 0);
   await p.fill("#q", "sales assoc");
   await p.click("#search button");
@@ -197,7 +232,7 @@ test("a photo uploaded on the page shows on the page and comes back from Graph's
     await p.waitForSelector("#photo-form [data-error]:not([hidden])");
     assert.match(await p.textContent("#photo-form [data-error]"), /not a JPEG, PNG or GIF/);
     assert.equal(await p.$("#photo img"), null);
-    await shot(p, "person-07-photo-refused");
+    await shot(p, "person-08-photo-refused");
 
     await p.setInputFiles("#photo-file",
       { name: "lynne.png", mimeType: "image/png", buffer: png(400, 300) });
@@ -206,7 +241,7 @@ test("a photo uploaded on the page shows on the page and comes back from Graph's
     const shown = await p.$eval("#photo img", (img) =>
       img.complete ? { w: img.naturalWidth, src: img.src } : null);
     assert.ok(shown && shown.w > 0, JSON.stringify(shown));
-    await shot(p, "person-08-photo");
+    await shot(p, "person-09-photo");
     assert.equal((await checkAccessibility(p, "person page with a photo")).serious, 0);
 
     // The same photo through Graph, as another person reads it.

@@ -101,6 +101,63 @@ TEST_F(ProfileExportTest, PagesThroughEveryProfile) {
   }
 }
 
+// Seed 003's 500,000 values per import: more are split into files of at most --max-values,
+// each a whole import file, a user's values never divided between two.
+TEST_F(ProfileExportTest, AnExportOverTheValueLimitIsSplitIntoWholeFiles) {
+  testing::add_person(data_, "onprem", "dave@contoso.com");
+  set("carol@contoso.com", {"CostCenter=c1", "OfficeCode=C1"});
+  set("dave@contoso.com", {"CostCenter=d1"});
+  // bob 2 values, alice 1, carol 2, dave 1: at most 3 per file → [bob, alice] [carol, dave].
+  CliRun r = cli({"--json", "hybrid", "export", "-t", "onprem", "--properties",
+                  "CostCenter,OfficeCode", "--max-values", "3", "--out", out_file()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json summary = json::parse(r.out);
+  const std::string second = dir_.str() + "/users-2.json";
+  ASSERT_EQ(summary["files"].size(), 2u) << summary;
+  EXPECT_EQ(summary["files"][0], json({{"file", out_file()},
+                                       {"users", 2},
+                                       {"values", 3},
+                                       {"bytes", std::filesystem::file_size(out_file())}}));
+  EXPECT_EQ(summary["files"][1], json({{"file", second},
+                                       {"users", 2},
+                                       {"values", 3},
+                                       {"bytes", std::filesystem::file_size(second)}}));
+  EXPECT_EQ(summary["valuesWritten"], 6);
+  EXPECT_EQ(summary["bytes"],
+            std::filesystem::file_size(out_file()) + std::filesystem::file_size(second));
+  json first_file = json::parse(testing::read_file(out_file()));
+  json second_file = json::parse(testing::read_file(second));
+  ASSERT_EQ(first_file["value"].size(), 2u);
+  EXPECT_EQ(first_file["value"][0]["IdName"], "bob@contoso.com");
+  EXPECT_EQ(first_file["value"][1]["IdName"], "alice@contoso.com");
+  EXPECT_EQ(second_file["value"],
+            json::parse(R"([{"IdName":"carol@contoso.com","CostCenter":"c1","OfficeCode":"C1"},)"
+                        R"({"IdName":"dave@contoso.com","CostCenter":"d1"}])"));
+
+  // In words: each file with its counts.
+  r = cli({"hybrid", "export", "-t", "onprem", "--properties", "CostCenter,OfficeCode",
+           "--max-values", "2", "--out", out_file()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("split into 4 files"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(dir_.str() + "/users-4.json: 1 users, 1 values"), std::string::npos)
+      << r.out;
+  // A user with more values than a file may hold still goes whole, alone in a file.
+  r = cli({"--json", "hybrid", "export", "-t", "onprem", "--properties", "CostCenter,OfficeCode",
+           "--max-values", "1", "--out", out_file()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["files"].size(), 4u);
+  EXPECT_EQ(json::parse(r.out)["files"][0]["values"], 2);
+  // Past seed 003's limit, or nothing: refused before anything is written.
+  for (const char* bad : {"0", "500001", "x"}) {
+    std::filesystem::remove(out_file());
+    r = cli({"hybrid", "export", "-t", "onprem", "--properties", "CostCenter", "--max-values", bad,
+             "--out", out_file()});
+    EXPECT_NE(r.code, 0) << bad;
+    EXPECT_NE(r.err.find("--max-values"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(out_file())) << bad;
+  }
+}
+
 // Seed 000: the hybrid users are an audience's members, named by --audience or by the tenant's
 // hybrid settings; the others stay on premises and are not exported.
 TEST_F(ProfileExportTest, OnlyTheHybridAudienceIsExported) {

@@ -397,6 +397,75 @@ TEST_F(ProfilePushTest, SyncExportsAndPushesTheNamedProperties) {
   EXPECT_FALSE(fs::exists(dir_.str() + "/sync/onprem-profiles.json.push-state"));
 }
 
+// Over seed 003's limit per import, sync imports the export's files one after the other, each
+// job to its end; a run that stops (here: a job still queued when the wait ends) resumes with
+// the file it stopped at, and no file is imported twice.
+TEST_F(ProfilePushTest, SyncImportsASplitExportFileByFileAndResumes) {
+  TempDir idle_dir;
+  const std::string idle_data = idle_dir.str() + "/data";
+  json app = make_online_tenant(idle_data);
+  Server idle(idle_dir, {"--no-worker"});
+  ASSERT_GT(idle.port(), 0) << idle.log();
+  for (const auto& upn : kPeople) {
+    ASSERT_EQ(run({"--data-dir", onprem_, "profile", "set", "-t", "onprem", upn, "--set",
+                   "CostCenter=split-" + upn}),
+              0);
+  }
+  const std::string work = dir_.str() + "/sync";
+  const std::string record = work + "/onprem-profiles.json.parts";
+  const std::vector<std::string> args = {"hybrid",
+                                         "sync",
+                                         "-t",
+                                         "onprem",
+                                         "--properties",
+                                         "CostCenter",
+                                         "--max-values",
+                                         "1",
+                                         "--to",
+                                         to(idle.port()),
+                                         "--client-id",
+                                         app["clientId"],
+                                         "--client-secret",
+                                         app["clientSecret"],
+                                         "--poll",
+                                         "0.05",
+                                         "--wait",
+                                         "0.3",
+                                         "--work-dir",
+                                         work};
+  CliRun r = cli(args);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("split into 3 files"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("importing file 1 of 3: " + work + "/onprem-profiles.json"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("is still Queued after the wait"), std::string::npos) << r.err;
+  EXPECT_EQ(json::parse(testing::read_file(record))["pushed"], 0);
+  // Each rerun, once the online side ran its queue, goes one file further.
+  for (int file = 1; file <= 3; ++file) {
+    ASSERT_EQ(run({"--data-dir", idle_data, "import", "run-pending"}), 0);
+    r = cli(args);
+    const std::string resumed = file == 1 ? "onprem-profiles.json (file 1 of 3)"
+                                          : "onprem-profiles-" + std::to_string(file) +
+                                                ".json (file " + std::to_string(file) + " of 3)";
+    EXPECT_NE(r.err.find("resuming the push of " + work + "/" + resumed), std::string::npos)
+        << r.err;
+    if (file < 3) {
+      EXPECT_EQ(r.code, 1) << r.err;
+      EXPECT_EQ(json::parse(testing::read_file(record))["pushed"], file);
+    } else {
+      EXPECT_EQ(r.code, 0) << r.err;
+    }
+  }
+  EXPECT_FALSE(fs::exists(record));
+  for (const auto& upn : kPeople) {
+    EXPECT_EQ(testing::value_of(idle_data, "contoso", upn, "CostCenter"), "split-" + upn);
+  }
+  auto jobs = json::parse(
+      testing::run_output({"--data-dir", idle_data, "--json", "import", "list", "-t", "contoso"}));
+  EXPECT_EQ(jobs.size(), 3u);  // one per file, none queued twice
+}
+
 // TLS is verified: a certificate the system does not trust is refused, and --ca-file trusts it.
 TEST_F(ProfilePushTest, TlsIsVerifiedAndACaFileTrustsAPrivateCertificate) {
   TempDir tls_dir;
