@@ -78,6 +78,12 @@ class PgParam {
 
 // The rows of one statement's answer (or the count of rows it changed). Columns are read by
 // index; every value arrives as text and the typed readers parse it.
+// Now by the database's clock, in ms since 1970 UTC: the one clock that processes on several
+// machines share (leases compare against it). clock_timestamp(), not now(): a long
+// transaction's renewals must see time move.
+inline constexpr std::string_view kPgNowMs =
+    "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+
 class PgResult {
  public:
   PgResult() = default;

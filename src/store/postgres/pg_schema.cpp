@@ -429,11 +429,24 @@ CREATE TABLE hybrid_settings (
 );
 )sql";
 
+// Version 3: leases (core/lease.h), as SQLite's migration 26: which process runs an import job
+// or a tenant's sync, until when; times in ms since 1970 UTC by the database's clock.
+constexpr std::string_view kVersion3 = R"sql(
+CREATE TABLE leases (
+  name TEXT COLLATE "C" PRIMARY KEY,
+  holder TEXT COLLATE "C" NOT NULL,
+  acquired_at BIGINT NOT NULL,
+  heartbeat_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+)sql";
+
 // Migration i takes the database from version i to i + 1 (the first from nothing to 1). Never
 // edit one that has shipped; add a new one.
 constexpr std::string_view kMigrations[] = {
     kVersion1,
     kVersion2,
+    kVersion3,
 };
 
 // Whether upsync's version table exists, read from the catalog with the statement's snapshot:

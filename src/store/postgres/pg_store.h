@@ -101,6 +101,7 @@ class PgStore : public Store {
   Result<std::unique_ptr<SignInStore>> sign_in_store() override;
   Result<std::unique_ptr<AudienceStore>> audience_store() override;
   Result<std::unique_ptr<HybridStore>> hybrid_store() override;
+  Result<std::unique_ptr<LeaseStore>> lease_store() override;
 
   // Takes the next sequence number of `tenant` and records a change under it. Call inside a
   // transaction.
