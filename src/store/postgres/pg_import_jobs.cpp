@@ -13,10 +13,15 @@
 namespace upsync {
 namespace {
 
-constexpr std::string_view kColumns =
+const std::string kColumns =
     "job_id, tenant_id, state, error, error_message, source_uri, log_folder_uri, id_type, "
     "id_property, property_map, records_done, seq, created_at, updated_at, source_size, "
-    "source_modified_ns, source_sha256";
+    "source_modified_ns, source_sha256, l.holder, l.acquired_at, l.heartbeat_at, l.expires_at, "
+    "l.expires_at <= " +
+    std::string(kPgNowMs);
+// A job with the lease of the worker running it, if any (core/lease.h: import_lease_name).
+constexpr std::string_view kFrom =
+    " FROM import_jobs LEFT JOIN leases l ON l.name = 'import:' || import_jobs.job_id";
 
 std::string encode_map(const std::map<std::string, std::string>& m) {
   rapidjson::StringBuffer buf;
@@ -67,29 +72,31 @@ class PgJobStore : public JobStore {
     // batch; with the lock the second waits and reads the first one's checkpoint (SQLite's
     // BEGIN IMMEDIATE serializes writers already).
     const bool lock = db_.transaction_depth() > 0 && !db_.in_snapshot();
-    UPSYNC_ASSIGN_OR_RETURN(
-        PgResult r, db_.query("SELECT " + std::string(kColumns) +
-                                  " FROM import_jobs WHERE tenant_id = $1 AND lower(job_id) = "
-                                  "lower($2)" +
-                                  std::string(lock ? " FOR UPDATE" : ""),
-                              {tenant, job_id}));
+    UPSYNC_ASSIGN_OR_RETURN(PgResult r,
+                            db_.query("SELECT " + kColumns + std::string(kFrom) +
+                                          " WHERE tenant_id = $1 AND lower(job_id) = lower($2)" +
+                                          std::string(lock ? " FOR UPDATE OF import_jobs" : ""),
+                                      {tenant, job_id}));
     UPSYNC_ASSIGN_OR_RETURN(auto jobs, read_all(r));
     if (jobs.empty()) return not_found("import job '" + std::string(job_id) + "' does not exist");
     return std::move(jobs[0]);
   }
 
   Result<std::vector<ImportJob>> list(TenantId tenant) override {
-    UPSYNC_ASSIGN_OR_RETURN(PgResult r, db_.query("SELECT " + std::string(kColumns) +
-                                                      " FROM import_jobs WHERE tenant_id = $1 "
-                                                      "ORDER BY seq",
+    UPSYNC_ASSIGN_OR_RETURN(PgResult r, db_.query("SELECT " + kColumns + std::string(kFrom) +
+                                                      " WHERE tenant_id = $1 ORDER BY seq",
                                                   {tenant}));
     return read_all(r);
   }
 
   Result<std::vector<ImportJob>> runnable() override {
     UPSYNC_ASSIGN_OR_RETURN(PgResult r,
-                            db_.query("SELECT " + std::string(kColumns) +
-                                          " FROM import_jobs WHERE state IN ($1, $2) ORDER BY seq",
+                            // A Processing job only once its worker's lease has expired (or
+                            // it has none: it was left by a worker without leases).
+                            db_.query("SELECT " + kColumns + std::string(kFrom) +
+                                          " WHERE state = $1 OR (state = $2 AND (l.expires_at IS "
+                                          "NULL OR l.expires_at <= " +
+                                          std::string(kPgNowMs) + ")) ORDER BY seq",
                                       {static_cast<int64_t>(ImportJobState::kQueued),
                                        static_cast<int64_t>(ImportJobState::kProcessing)}));
     return read_all(r);
@@ -173,6 +180,14 @@ class PgJobStore : public JobStore {
         j.source_pin.size = r.int64(i, 14);
         j.source_pin.modified_ns = r.int64(i, 15);
         j.source_pin.sha256 = r.text(i, 16);
+      }
+      if (!r.is_null(i, 17)) {
+        j.lease = Lease{.name = import_lease_name(j.job_id),
+                        .holder = std::string(r.text(i, 17)),
+                        .acquired_at_ms = r.int64(i, 18),
+                        .heartbeat_at_ms = r.int64(i, 19),
+                        .expires_at_ms = r.int64(i, 20),
+                        .expired = r.boolean(i, 21)};
       }
       out.push_back(std::move(j));
     }
