@@ -32,6 +32,9 @@ struct HttpServer::Exchange {
   uint64_t streamed = 0;
   int64_t earned_ms = 0;
   bool answered = false;
+  // An answer decided from the headers (BodyPlan::answer), sent once the body is read and
+  // dropped (see start_exchange).
+  std::unique_ptr<HttpResponse> early;
   // A later answer: set by `finish` (any thread), sent by the engine's thread on resume.
   std::mutex mu;
   bool later_ready = false;
@@ -341,6 +344,16 @@ MHD_Result start_exchange(HttpServer& server, MHD_Connection* connection, const 
                                 "HTTP 500 for " + req.path + ".");
     }
     if (plan.answer) {
+      // A body no larger than one the server takes in memory is read and dropped before the
+      // answer: closing a connection with bytes of the body unread makes the kernel reset
+      // it, which can destroy the answer on its way, and a browser still sending its body
+      // then reports a network error instead of the 413 or 401. Reading it costs no more
+      // than an accepted request; a larger body is not read (the answer goes now and the
+      // connection closes). The request's deadline still runs while it is dropped.
+      if (*declared <= server.options().max_body_bytes) {
+        exchange->early = std::move(plan.answer);
+        return MHD_YES;
+      }
       if (!stop_deadline(connection)) return MHD_NO;
       HttpResponse res = std::move(*plan.answer);
       exchange->answered = true;
@@ -370,6 +383,18 @@ MHD_Result on_request(void* cls, MHD_Connection* connection, const char*, const 
   if (!exchange) return start_exchange(*server, connection, method, con_cls);
 
   HttpRequest& req = exchange->req;
+  if (exchange->early) {
+    if (*upload_data_size > 0) {
+      *upload_data_size = 0;  // dropped
+      return MHD_YES;
+    }
+    if (!stop_deadline(connection)) return MHD_NO;
+    HttpResponse res = std::move(*exchange->early);
+    exchange->early.reset();
+    exchange->answered = true;
+    server->finish_answer(*exchange, res, false);
+    return queue(connection, res);
+  }
   if (*upload_data_size > 0 && req.body_sink) {
     if (!exchange->sink_failed &&
         !req.body_sink->write(std::string_view(upload_data, *upload_data_size))) {

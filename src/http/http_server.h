@@ -15,8 +15,10 @@
 //
 // Bodies of any size (a file's content): once the headers of a request with a body are in,
 // the engine asks `plan_body` what to do with it. The planner (the router) finds the route and
-// checks the caller and what it asks for from the headers alone, then either answers at once
-// (the body is never read: no anonymous or unauthorized caller fills a disk) or hands back a
+// checks the caller and what it asks for from the headers alone, then either answers (the body
+// goes nowhere: no anonymous or unauthorized caller fills a disk; one no larger than
+// `max_body_bytes` is read and dropped first, so that closing with it unread cannot reset the
+// connection under the answer, a larger one is never read) or hands back a
 // BodySink, which then gets every piece of the body as it arrives, with no --max-body limit
 // (the route enforces its own, e.g. a file's size, from Content-Length). Memory stays one read
 // buffer per connection whatever the size. While a body streams, the request's deadline moves

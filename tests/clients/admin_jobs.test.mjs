@@ -15,17 +15,12 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { createServer } from "node:net";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   checkAccessibility, launchBrowser, measurePage, newPage, shot, signInThroughPage,
 } from "./lib/browser.mjs";
+import { Slapd } from "./lib/slapd.mjs";
 import { Upsync } from "./lib/upsync.mjs";
 
-const scripts = resolve(dirname(fileURLToPath(import.meta.url)), "../scripts");
 const up = new Upsync();
 const password = "admin-password";
 const lib = "/sites/hr/Shared Documents";
@@ -36,20 +31,10 @@ const ldapUsers = 520;  // over the deletion threshold of 500
 const upn = (i) => `person${i}@contoso.com`;
 let browser;
 let app;
-let ldapDir;
-let ldapPort;
+let ldap;
 const measured = {};
 
 const pageUrl = (name) => `${up.origin}/tenants/contoso/_layouts/15/upsync/admin/${name}`;
-
-function freePort() {
-  return new Promise((res) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
 
 before(async () => {
   app = up.addTenant("contoso");
@@ -62,12 +47,7 @@ before(async () => {
     up.cli("profile", "create", "--tenant", "contoso", `i:0#.f|membership|${upn(i)}`,
       "--set", `WorkEmail=${upn(i)}`);
   }
-  ldapDir = mkdtempSync(join(tmpdir(), "upsync-slapd-"));
-  ldapPort = await freePort();
-  const ldif = join(ldapDir, "users.ldif");
-  writeFileSync(ldif, execFileSync("bash", [join(scripts, "gen-users.sh"), String(ldapUsers), "0"]));
-  execFileSync("bash", [join(scripts, "slapd-start.sh"), join(ldapDir, "ldap"), String(ldapPort), ldif],
-    { env: { ...process.env, SIZELIMIT: "2000" } });
+  ldap = await Slapd.start(ldapUsers, 0, { SIZELIMIT: "2000" });
   await up.start(["--worker-interval", "0.1", "--max-file-size", String(maxFileBytes)]);
   browser = await launchBrowser();
 });
@@ -75,10 +55,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await up.stop();
-  if (ldapDir) {
-    execFileSync("bash", [join(scripts, "slapd-stop.sh"), join(ldapDir, "ldap")]);
-    rmSync(ldapDir, { recursive: true, force: true });
-  }
+  ldap?.stop();
   for (const [label, m] of Object.entries(measured)) {
     console.log(`page ${label}: ${(m.bytes / 1024).toFixed(1)} KB, interactive in ${m.ms.toFixed(0)} ms`);
   }
@@ -263,7 +240,7 @@ test("bad files and mappings are answered beside their field, store nothing, as 
 });
 
 const connector = (filter = "(objectClass=inetOrgPerson)") => `type = "ldap"
-url = "ldap://127.0.0.1:${ldapPort}"
+url = "${ldap.url}"
 base = "ou=people,dc=example,dc=com"
 filter = "${filter}"
 `;
@@ -323,7 +300,7 @@ test("an admin sets the connector, runs a dry run, runs it for real, and allows 
   await shot(page, "admin-sync-04");
 
   // A changed title in the directory: the dry run shows the profile's before → after.
-  execFileSync("ldapmodify", ["-x", "-H", `ldap://127.0.0.1:${ldapPort}`, "-D",
+  execFileSync("ldapmodify", ["-x", "-H", ldap.url, "-D",
     "cn=admin,dc=example,dc=com", "-w", "secret"], {
     input: "dn: uid=user000007,ou=people,dc=example,dc=com\nchangetype: modify\n" +
       "replace: title\ntitle: Chief Sync Officer\n",

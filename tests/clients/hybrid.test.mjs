@@ -9,20 +9,16 @@
 // Screenshots go to build/test-artifacts/pages/hybrid-NN-*.png (or $UPSYNC_ARTIFACTS).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { launchBrowser, newPage, shot } from "./lib/browser.mjs";
+import { Slapd } from "./lib/slapd.mjs";
 import { Upsync } from "./lib/upsync.mjs";
 
-const scripts = join(dirname(fileURLToPath(import.meta.url)), "..", "scripts");
 const onprem = new Upsync();
 const online = new Upsync();
 let browser;
-let ldapDir;
+let ldap;
 // tests/scripts/gen-users.sh's people: userNNNNNN@example.com, department by number (1 and 9
 // are in Sales).
 const upn = (i) => `user${String(i).padStart(6, "0")}@example.com`;
@@ -30,24 +26,10 @@ const windowsClaim = (i) => `i:0#.w|EXAMPLE\\user${String(i).padStart(6, "0")}`;
 const personUrl = (origin, tenant, account) =>
   `${origin}/tenants/${tenant}/person.aspx?accountname=${encodeURIComponent(account)}`;
 
-function freePort() {
-  return new Promise((res) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-
 before(async () => {
-  ldapDir = mkdtempSync(join(tmpdir(), "upsync-slapd-"));
-  const ldapPort = await freePort();
-  const ldif = join(ldapDir, "users.ldif");
-  writeFileSync(ldif, execFileSync("bash", [join(scripts, "gen-users.sh"), "12", "2"]));
-  execFileSync("bash", [join(scripts, "slapd-start.sh"), join(ldapDir, "ldap"), String(ldapPort),
-    ldif]);
-  const connector = join(ldapDir, "connector.toml");
-  writeFileSync(connector, `type = "ldap"\nurl = "ldap://127.0.0.1:${ldapPort}"\n` +
+  ldap = await Slapd.start(12, 2);
+  const connector = join(onprem.dir, "connector.toml");
+  writeFileSync(connector, `type = "ldap"\nurl = "${ldap.url}"\n` +
     'base = "dc=example,dc=com"\n' +
     'filter = "(|(objectClass=inetOrgPerson)(objectClass=groupOfNames))"\n');
 
@@ -82,11 +64,17 @@ after(async () => {
   await browser?.close();
   await onprem.stop();
   await online.stop();
-  if (ldapDir) {
-    execFileSync("bash", [join(scripts, "slapd-stop.sh"), join(ldapDir, "ldap")]);
-    rmSync(ldapDir, { recursive: true, force: true });
-  }
+  ldap?.stop();
 });
+
+// Fills in the sign-in page the browser was sent to (on `origin` when given).
+async function signIn(page, username, password, origin) {
+  await page.waitForSelector("#username");
+  if (origin) assert.ok(page.url().startsWith(origin), page.url());
+  await page.fill("#username", username);
+  await page.fill("#password", password);
+  await page.click("button[type=submit]");
+}
 
 const onlineValue = (i) => online.cli("--json", "profile", "get", "-t", "contoso",
   `i:0#.f|membership|${upn(i)}`).properties.CostCenter ?? "";
@@ -109,10 +97,7 @@ test("on premises, a hybrid user's page opens online and a colleague's stays", a
   // Signed in on the server tenant, through its own sign-in page.
   const colleague = personUrl(onprem.origin, "onprem", windowsClaim(2));
   await page.goto(colleague);
-  await page.waitForSelector("#username");
-  await page.fill("#username", upn(2));
-  await page.fill("#password", "onprem-pw-2");
-  await page.click("button[type=submit]");
+  await signIn(page, upn(2), "onprem-pw-2");
   await page.waitForURL(colleague);
   await page.waitForSelector("#loading[hidden]", { state: "attached" });
   assert.equal(await page.textContent("#name"), "Given2 Family2");
@@ -122,11 +107,7 @@ test("on premises, a hybrid user's page opens online and a colleague's stays", a
   // A hybrid user (Sales): the server answers with the online tenant's page, which signs this
   // browser in there (another tenant, another account) and shows what moved.
   await page.goto(personUrl(onprem.origin, "onprem", windowsClaim(1)));
-  await page.waitForSelector("#username");
-  assert.ok(page.url().startsWith(`${online.origin}/tenants/contoso/`), page.url());
-  await page.fill("#username", upn(3));
-  await page.fill("#password", "online-pw-3");
-  await page.click("button[type=submit]");
+  await signIn(page, upn(3), "online-pw-3", `${online.origin}/tenants/contoso/`);
   const onlinePage = personUrl(online.origin, "contoso", `i:0#.f|membership|${upn(1)}`);
   await page.waitForURL(onlinePage);
   await page.waitForSelector("#loading[hidden]", { state: "attached" });

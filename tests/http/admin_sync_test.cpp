@@ -4,7 +4,6 @@
 // deletion threshold stops and is allowed once; the connection keys stay the operator's.
 #include <gtest/gtest.h>
 #include <httplib.h>
-
 #include <signal.h>
 
 #include <atomic>

@@ -391,6 +391,24 @@ TEST_F(SharePointUploadTest, CallersWhoMayNotWriteAreRefusedBeforeTheBody) {
   EXPECT_TRUE(sessions().empty());
 }
 
+// A refused body no larger than the server takes in memory (--max-body, 4 MiB) is read and
+// dropped before the answer, so that the answer is not lost to a reset while the client still
+// sends, and the connection goes on: a second request on it is answered too.
+TEST_F(SharePointUploadTest, ASmallRefusedBodyIsDroppedAndTheConnectionGoesOn) {
+  std::string add =
+      folder_path(kLib + "/refused") + "/files/AddUsingPath(decodedurl='b.json',Overwrite=true)";
+  RawClient raw("127.0.0.1", server_->port());
+  ASSERT_TRUE(raw.send_text(head(add, "", kMiB) + std::string(kMiB, 'x') + "GET " + add +
+                            " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(server_->port()) +
+                            "\r\nConnection: close\r\n\r\n"));
+  std::string answers = raw.read_to_close(10);
+  EXPECT_TRUE(answers.starts_with("HTTP/1.1 401")) << answers.substr(0, 200);
+  size_t second = answers.find("HTTP/1.1 ", 1);
+  ASSERT_NE(second, std::string::npos) << answers;
+  EXPECT_EQ(answers.substr(second, 12), "HTTP/1.1 401") << answers.substr(second, 200);
+  EXPECT_TRUE(library_files("refused").empty());
+}
+
 // Sessions are files: they outlive the server; one idle past --upload-expiry (5 s here) is
 // removed when the next one starts, and at the server's start.
 TEST_F(SharePointUploadTest, SessionsSurviveARestartAndExpire) {

@@ -335,22 +335,26 @@ TEST_F(ProfilePushTest, AnInterruptedUploadResumesAtTheLastConfirmedByte) {
 }
 
 // A second online tenant whose server runs no import worker: a queued job waits there until
-// the test runs it.
+// the test runs it (`import run-pending` over `data`).
+struct IdleOnline {
+  TempDir dir;
+  std::string data = dir.str() + "/data";
+  json app = make_online_tenant(data);
+  Server server{dir, {"--no-worker"}};
+};
+
 TEST_F(ProfilePushTest, AnInterruptedWaitFollowsTheSameJobOnTheRerun) {
-  TempDir idle_dir;
-  const std::string idle_data = idle_dir.str() + "/data";
-  json app = make_online_tenant(idle_data);
-  Server idle(idle_dir, {"--no-worker"});
-  ASSERT_GT(idle.port(), 0) << idle.log();
+  IdleOnline online;
+  ASSERT_GT(online.server.port(), 0) << online.server.log();
   export_values("CostCenter", "waited");
   std::vector<std::string> args = {"hybrid",
                                    "push",
                                    "--to",
-                                   to(idle.port()),
+                                   to(online.server.port()),
                                    "--client-id",
-                                   app["clientId"],
+                                   online.app["clientId"],
                                    "--client-secret",
-                                   app["clientSecret"],
+                                   online.app["clientSecret"],
                                    "--file",
                                    file(),
                                    "--map",
@@ -368,7 +372,7 @@ TEST_F(ProfilePushTest, AnInterruptedWaitFollowsTheSameJobOnTheRerun) {
   const std::string job = st["jobId"];
   ASSERT_FALSE(job.empty());
 
-  ASSERT_EQ(run({"--data-dir", idle_data, "import", "run-pending"}), 0);
+  ASSERT_EQ(run({"--data-dir", online.data, "import", "run-pending"}), 0);
   args.insert(args.begin(), "--json");
   r = cli(args);
   ASSERT_EQ(r.code, 0) << r.err;
@@ -376,10 +380,10 @@ TEST_F(ProfilePushTest, AnInterruptedWaitFollowsTheSameJobOnTheRerun) {
   EXPECT_EQ(out["JobId"], job);
   EXPECT_EQ(out["resumedJob"], true);
   EXPECT_EQ(out["State"], "Succeeded");
-  EXPECT_EQ(testing::value_of(idle_data, "contoso", "bob@contoso.com", "CostCenter"),
+  EXPECT_EQ(testing::value_of(online.data, "contoso", "bob@contoso.com", "CostCenter"),
             "waited-bob@contoso.com");
-  auto jobs = json::parse(
-      testing::run_output({"--data-dir", idle_data, "--json", "import", "list", "-t", "contoso"}));
+  auto jobs = json::parse(testing::run_output(
+      {"--data-dir", online.data, "--json", "import", "list", "-t", "contoso"}));
   EXPECT_EQ(jobs.size(), 1u);  // followed, not queued again
 }
 
@@ -401,11 +405,8 @@ TEST_F(ProfilePushTest, SyncExportsAndPushesTheNamedProperties) {
 // job to its end; a run that stops (here: a job still queued when the wait ends) resumes with
 // the file it stopped at, and no file is imported twice.
 TEST_F(ProfilePushTest, SyncImportsASplitExportFileByFileAndResumes) {
-  TempDir idle_dir;
-  const std::string idle_data = idle_dir.str() + "/data";
-  json app = make_online_tenant(idle_data);
-  Server idle(idle_dir, {"--no-worker"});
-  ASSERT_GT(idle.port(), 0) << idle.log();
+  IdleOnline online;
+  ASSERT_GT(online.server.port(), 0) << online.server.log();
   for (const auto& upn : kPeople) {
     ASSERT_EQ(run({"--data-dir", onprem_, "profile", "set", "-t", "onprem", upn, "--set",
                    "CostCenter=split-" + upn}),
@@ -422,11 +423,11 @@ TEST_F(ProfilePushTest, SyncImportsASplitExportFileByFileAndResumes) {
                                          "--max-values",
                                          "1",
                                          "--to",
-                                         to(idle.port()),
+                                         to(online.server.port()),
                                          "--client-id",
-                                         app["clientId"],
+                                         online.app["clientId"],
                                          "--client-secret",
-                                         app["clientSecret"],
+                                         online.app["clientSecret"],
                                          "--poll",
                                          "0.05",
                                          "--wait",
@@ -443,7 +444,7 @@ TEST_F(ProfilePushTest, SyncImportsASplitExportFileByFileAndResumes) {
   EXPECT_EQ(json::parse(testing::read_file(record))["pushed"], 0);
   // Each rerun, once the online side ran its queue, goes one file further.
   for (int file = 1; file <= 3; ++file) {
-    ASSERT_EQ(run({"--data-dir", idle_data, "import", "run-pending"}), 0);
+    ASSERT_EQ(run({"--data-dir", online.data, "import", "run-pending"}), 0);
     r = cli(args);
     const std::string resumed = file == 1 ? "onprem-profiles.json (file 1 of 3)"
                                           : "onprem-profiles-" + std::to_string(file) +
@@ -459,10 +460,10 @@ TEST_F(ProfilePushTest, SyncImportsASplitExportFileByFileAndResumes) {
   }
   EXPECT_FALSE(fs::exists(record));
   for (const auto& upn : kPeople) {
-    EXPECT_EQ(testing::value_of(idle_data, "contoso", upn, "CostCenter"), "split-" + upn);
+    EXPECT_EQ(testing::value_of(online.data, "contoso", upn, "CostCenter"), "split-" + upn);
   }
-  auto jobs = json::parse(
-      testing::run_output({"--data-dir", idle_data, "--json", "import", "list", "-t", "contoso"}));
+  auto jobs = json::parse(testing::run_output(
+      {"--data-dir", online.data, "--json", "import", "list", "-t", "contoso"}));
   EXPECT_EQ(jobs.size(), 3u);  // one per file, none queued twice
 }
 

@@ -65,8 +65,8 @@ run(async () => {
     const upn = form.get("upn");
     const set = await api("PUT", `/admin/v1/people/${encodeURIComponent(upn)}`, body);
     $("set-person").reset();
-    say(`${set.userPrincipalName} is now ${set.role}; their tokens and sessions have ended.`);
     await showPeople();
+    say(`${set.userPrincipalName} is now ${set.role}; their tokens and sessions have ended.`);
   });
   ready();
 });
