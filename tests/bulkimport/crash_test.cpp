@@ -147,6 +147,8 @@ std::string snapshot(const Place& place, std::string* log) {
 
 // The tenant with its profiles (every 997th user missing, so logged), in `place`.
 void fill(const Place& place, int users) {
+  // The files' folder (on SQLite, open(true) makes it with the database in it).
+  fs::create_directories(place.dir);
   Place::Open opened = place.open(true);
   std::unique_ptr<Store>* store = &opened.store;
   ASSERT_TRUE(*store);
