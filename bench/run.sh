@@ -11,6 +11,11 @@ profiles=1000000
 gets=200000
 if [ "${1:-}" = "--quick" ]; then profiles=50000; gets=20000; fi
 "$ROOT/build-release/bench/profile_store_bench" --profiles "$profiles" --gets "$gets"
+if [ "${1:-}" = "--quick" ]; then
+  bash "$ROOT/bench/pg_update.sh" "$ROOT/build-release/bench/profile_update_bench" 2000 5000
+else
+  bash "$ROOT/bench/pg_update.sh" "$ROOT/build-release/bench/profile_update_bench" 10000 20000
+fi
 users=1000000
 if [ "${1:-}" = "--quick" ]; then users=50000; fi
 "$ROOT/build-release/bench/bulk_import" --users "$users"

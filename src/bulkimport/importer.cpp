@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -206,6 +207,11 @@ Result<std::vector<ImportJob>> BulkImporter::get_import_profile_property_jobs(
   return jobs_.list(tenant.id);
 }
 
+std::string next_importer_holder() {
+  static std::atomic<int64_t> importers{0};
+  return lease_holder_name("import-" + std::to_string(++importers));
+}
+
 Result<std::vector<ImportJob>> BulkImporter::run_pending(const Progress& progress,
                                                          std::optional<TenantId> only) {
   UPSYNC_ASSIGN_OR_RETURN(auto jobs, jobs_.runnable());
@@ -214,8 +220,12 @@ Result<std::vector<ImportJob>> BulkImporter::run_pending(const Progress& progres
     if (stop_ && stop_->load()) break;
     if (only && job.tenant != *only) continue;
     auto ended = run_job(std::move(job), progress);
-    // DeleteImportProfilePropertiesJob removed it after the list was read: nothing to run.
-    if (!ended && ended.status().code() == StatusCode::kNotFound) continue;
+    // DeleteImportProfilePropertiesJob removed it after the list was read, another worker
+    // holds its lease, or it ended meanwhile: nothing to run here.
+    if (!ended && (ended.status().code() == StatusCode::kNotFound ||
+                   ended.status().code() == StatusCode::kFailedPrecondition)) {
+      continue;
+    }
     if (!ended) return ended.status();
     done.push_back(std::move(*ended));
   }
@@ -236,12 +246,55 @@ Status BulkImporter::finish(ImportJob& job, const Tenant& tenant, const FileUrl&
   job.error_message = std::move(message);
   job.state =
       error == ImportJobError::kNoError ? ImportJobState::kSucceeded : ImportJobState::kError;
-  return jobs_.update(job);
+  return update_held(job);
+}
+
+Status BulkImporter::hold_lease(const ImportJob& job) {
+  UPSYNC_ASSIGN_OR_RETURN(
+      bool held, leases_->renew(import_lease_name(job.job_id), holder_, limits_.lease_ttl));
+  if (held) return Status::ok();
+  superseded_ = true;
+  return failed_precondition("import job " + job.job_id + ": the lease of this worker (" + holder_ +
+                             ") expired; another worker may run the job now");
+}
+
+Status BulkImporter::update_held(const ImportJob& job) {
+  return store_.in_transaction([&]() -> Status {
+    UPSYNC_RETURN_IF_ERROR(hold_lease(job));
+    return jobs_.update(job);
+  });
 }
 
 Result<ImportJob> BulkImporter::run_job(ImportJob job, const Progress& progress) {
   superseded_ = false;
   stopped_ = false;
+  if (!leases_) {
+    UPSYNC_ASSIGN_OR_RETURN(leases_, store_.lease_store());
+  }
+  const std::string lease = import_lease_name(job.job_id);
+  UPSYNC_RETURN_IF_ERROR(leases_->claim(lease, holder_, limits_.lease_ttl).status());
+  Result<ImportJob> ran = [&]() -> Result<ImportJob> {
+    // The job as it is now that the lease is this worker's: the list it came from may be old
+    // (another worker may have moved its checkpoint or ended it since).
+    UPSYNC_ASSIGN_OR_RETURN(ImportJob current, jobs_.get(job.tenant, job.job_id));
+    if (current.state != ImportJobState::kQueued && current.state != ImportJobState::kProcessing) {
+      return failed_precondition("import job " + job.job_id + " has ended (state " +
+                                 std::string(import_job_state_name(current.state)) + ")");
+    }
+    return run_claimed(current, progress);
+  }();
+  // Released whatever the outcome: the next worker need not wait for the expiry. A lease
+  // this worker lost is another's now, and release() leaves it alone.
+  Status released = leases_->release(lease, holder_);
+  if (!released.is_ok()) {
+    released = released.with_context("releasing the lease of import job " + job.job_id);
+    if (ran) return released;
+    return Status(ran.status().code(), ran.status().message() + "; and " + released.to_string());
+  }
+  return ran;
+}
+
+Result<ImportJob> BulkImporter::run_claimed(ImportJob& job, const Progress& progress) {
   Result<ImportJob> r = [&]() -> Result<ImportJob> {
     try {
       return run_job_inner(job, progress);
@@ -261,8 +314,11 @@ Result<ImportJob> BulkImporter::run_job(ImportJob job, const Progress& progress)
   job.state = ImportJobState::kError;
   job.error = ImportJobError::kInternalError;
   job.error_message = r.status().to_string();
+  Status recorded = update_held(job);
+  // The lease was lost meanwhile: the worker that holds it now records the outcome.
+  if (superseded_) return jobs_.get(job.tenant, job.job_id);
   UPSYNC_RETURN_IF_ERROR(
-      jobs_.update(job).with_context("recording the failure of import job " + job.job_id));
+      recorded.with_context("recording the failure of import job " + job.job_id));
   return job;
 }
 
@@ -275,7 +331,7 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
   if (!tenant) return internal_error("import job " + job.job_id + ": its tenant no longer exists");
 
   job.state = ImportJobState::kProcessing;
-  UPSYNC_RETURN_IF_ERROR(jobs_.update(job));
+  UPSYNC_RETURN_IF_ERROR(update_held(job));
 
   auto parsed = parse_file_url(job.source_uri);
   if (!parsed) {
@@ -283,7 +339,7 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
     job.state = ImportJobState::kError;
     job.error = ImportJobError::kDataFileNotExist;
     job.error_message = "The data source file could not be found: " + parsed.status().message();
-    UPSYNC_RETURN_IF_ERROR(jobs_.update(job));
+    UPSYNC_RETURN_IF_ERROR(update_held(job));
     return job;
   }
   const FileUrl source = std::move(*parsed);
@@ -351,6 +407,7 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
   int64_t properties = 0;
   int64_t records_total = 0;
   const auto check_start = std::chrono::steady_clock::now();
+  auto last_renewal = check_start;
   auto report_checking = [&](int64_t bytes) {
     if (!progress) return;
     progress(job, ImportProgress{
@@ -366,7 +423,17 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
   auto check = [&](int64_t index, std::span<const ImportFieldView> fields, int64_t end_offset,
                    int64_t line, int64_t position) -> Status {
     records_total = index + 1;
-    if (records_total % limits_.batch_records == 0) report_checking(end_offset);
+    if (records_total % limits_.batch_records == 0) {
+      report_checking(end_offset);
+      // A large file takes a while to check: the lease must not expire meanwhile.
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_renewal > limits_.lease_ttl / 3) {
+        last_renewal = now;
+        Status held = hold_lease(job);
+        // Not a problem of the file (is_user_error would end the job InvalidDataFile).
+        if (!held.is_ok()) return internal_error(held.message());
+      }
+    }
     const std::string_view* id = find_id(fields, job.id_property);
     for (const ImportFieldView& f : fields) {
       if (property_name_equal(f.name, job.id_property)) continue;
@@ -398,6 +465,8 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
         ropts);
   }
   UPSYNC_RETURN_IF_ERROR(content_hash.status());
+  // The lease was lost while the first pass read: the job is another worker's now.
+  if (superseded_) return valid;
   if (job.source_pin.pinned() && *content_hash != job.source_pin.sha256) {
     UPSYNC_RETURN_IF_ERROR(
         refuse_changed(changed_message("its content is not the content queued: another SHA-256")));
@@ -419,6 +488,7 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
   if (!valid.is_ok()) {
     if (!valid.is_user_error() || valid.code() == StatusCode::kNotFound) return valid;
     UPSYNC_RETURN_IF_ERROR(store_.in_transaction([&]() -> Status {
+      UPSYNC_RETURN_IF_ERROR(hold_lease(job));
       UPSYNC_RETURN_IF_ERROR(jobs_.clear_log(job.job_id));
       return jobs_.add_log_line(job.job_id, valid.message());
     }));
@@ -490,7 +560,11 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
   };
   auto commit = [&](const PreparedBatch& batch) -> Status {
     Status st = store_.in_transaction([&]() -> Status {
-      // Another worker may run the same job: only the one whose checkpoint is current writes.
+      // Only while this worker still holds the job's lease: one that lost it (frozen past
+      // its expiry, taken over) applies nothing more.
+      UPSYNC_RETURN_IF_ERROR(hold_lease(job));
+      // And only from the checkpoint this worker resumed from (a second line of defence,
+      // for workers that ran the job before leases existed).
       UPSYNC_ASSIGN_OR_RETURN(ImportJob stored, jobs_.get(job.tenant, job.job_id));
       if (stored.records_done != job.records_done || stored.state != ImportJobState::kProcessing) {
         superseded_ = true;

@@ -23,18 +23,29 @@
 // where the last commit left it, applying nothing twice. Each transaction first checks that
 // the stored checkpoint is still the one this worker started from, so two workers running
 // the same job never both apply a batch: the one that falls behind stops.
+//
+// Workers on several machines share the jobs through leases (core/lease.h): a worker claims
+// the job's lease ("import:<job id>") before it runs the job, renews it in the transaction of
+// every checkpoint (and while its first pass reads a large file), and releases it when the job
+// ends. A checkpoint commits only while the lease is still this worker's, so a worker that was
+// frozen past its lease's expiry and taken over applies nothing more. JobStore::runnable()
+// offers a Processing job only once its worker's lease has expired; the next worker then
+// resumes at the last checkpoint.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "bulkimport/job.h"
+#include "core/lease.h"
 #include "sites/sites.h"
 #include "store/store.h"
 
@@ -45,6 +56,9 @@ struct ImportLimits {
   int64_t max_properties = 500000;                      // seed 003: 500,000 properties
   int batch_records = 5000;                             // user objects per transaction
   size_t max_value_bytes = 1 << 20;
+  // How long a job's lease lasts without a renewal: a killed worker's job waits this long
+  // before another worker takes it over.
+  std::chrono::milliseconds lease_ttl = kLeaseTtl;
 };
 
 // Where a running job is, for progress reports.
@@ -66,6 +80,10 @@ struct ImportProgress {
 
 // The name of the log file in the job's folder.
 inline constexpr std::string_view kImportLogFileName = "ImportLog.txt";
+
+// A lease holder name for a new importer: this process's (lease_holder_name), with a number
+// that tells its importers apart ("host:pid/import-2"), so that two threads never share a lease.
+std::string next_importer_holder();
 
 class BulkImporter {
  public:
@@ -91,8 +109,13 @@ class BulkImporter {
   // `only`, that tenant's jobs alone. Returns the jobs run, as they ended.
   Result<std::vector<ImportJob>> run_pending(const Progress& progress = {},
                                              std::optional<TenantId> only = std::nullopt);
-  // Runs one job to its end state; NotFound when the job no longer exists (deleted).
+  // Runs one job to its end state, holding its lease meanwhile; NotFound when the job no
+  // longer exists (deleted), FailedPrecondition when another worker holds its lease (the
+  // message names the holder) or it ended meanwhile.
   Result<ImportJob> run_job(ImportJob job, const Progress& progress = {});
+
+  // The name this worker holds leases under (default: lease_holder_name()).
+  void set_lease_holder(std::string holder) { holder_ = std::move(holder); }
 
   // When `*stop` turns true (e.g. on SIGTERM), a running job stops after its current batch
   // commits, staying Processing with its checkpoint for the next worker to resume, and
@@ -104,6 +127,12 @@ class BulkImporter {
   Status finish(ImportJob& job, const Tenant& tenant, const FileUrl& source, ImportJobError error,
                 std::string message);
   Result<ImportJob> run_job_inner(ImportJob& job, const Progress& progress);
+  Result<ImportJob> run_claimed(ImportJob& job, const Progress& progress);
+  // Renews the job's lease: FailedPrecondition (and superseded_) once it is lost. Inside a
+  // transaction, what the transaction writes commits only while the lease is held.
+  Status hold_lease(const ImportJob& job);
+  // Writes the job in one transaction with a renewal of its lease.
+  Status update_held(const ImportJob& job);
 
   Store& store_;
   JobStore& jobs_;
@@ -111,7 +140,9 @@ class BulkImporter {
   ImportLimits limits_;
   bool superseded_ = false;  // set when another worker's checkpoint moved under this one
   const std::atomic<bool>* stop_ = nullptr;
-  bool stopped_ = false;  // set when a job stopped at a checkpoint because of *stop_
+  std::string holder_ = next_importer_holder();
+  std::unique_ptr<LeaseStore> leases_;  // opened by the first run_job
+  bool stopped_ = false;                // set when a job stopped at a checkpoint because of *stop_
 };
 
 }  // namespace upsync

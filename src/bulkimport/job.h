@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/lease.h"
 #include "core/status.h"
 #include "core/tenant.h"
 #include "store/store.h"
@@ -77,6 +78,8 @@ struct ImportJob {
   SourcePin source_pin;                             // set when the job is Queued
   int64_t records_done = 0;  // checkpoint: records of the file already applied
   int64_t seq = 0;           // queue order
+  // The lease of the worker running the job (its holder and heartbeat), while one holds it.
+  std::optional<Lease> lease;
   std::string created_at;
   std::string updated_at;
 };
@@ -91,7 +94,9 @@ class JobStore {
   virtual Result<ImportJob> get(TenantId tenant, std::string_view job_id) = 0;
   // Every job of the tenant, oldest first.
   virtual Result<std::vector<ImportJob>> list(TenantId tenant) = 0;
-  // Jobs a worker should run (Queued, or Processing left by a killed worker), oldest first.
+  // Jobs a worker should run, oldest first: Queued, or Processing whose worker's lease has
+  // expired (a killed worker's; core/lease.h, import_lease_name), never one whose worker
+  // still renews it.
   virtual Result<std::vector<ImportJob>> runnable() = 0;
   // Deletes a job that has not started (Submitted or Queued) with its log lines: NotFound
   // when the tenant has no such job, FailedPrecondition when it has started or ended

@@ -20,13 +20,30 @@ namespace upsync {
 namespace {
 
 nlohmann::json job_json(const ImportJob& j) {
-  return {{"JobId", j.job_id},
-          {"State", import_job_state_name(j.state)},
-          {"SourceUri", j.source_uri},
-          {"Error", import_job_error_name(j.error)},
-          {"ErrorMessage", j.error_message},
-          {"LogFileUri", j.log_folder_uri},
-          {"LogFolderUri", j.log_folder_uri}};
+  nlohmann::json out = {{"JobId", j.job_id},
+                        {"State", import_job_state_name(j.state)},
+                        {"SourceUri", j.source_uri},
+                        {"Error", import_job_error_name(j.error)},
+                        {"ErrorMessage", j.error_message},
+                        {"LogFileUri", j.log_folder_uri},
+                        {"LogFolderUri", j.log_folder_uri},
+                        {"RecordsDone", j.records_done},
+                        {"Worker", nullptr},
+                        {"Heartbeat", nullptr}};
+  // Who runs the job (its lease's holder) and when that worker last checked in.
+  if (j.lease) {
+    out["Worker"] = j.lease->holder;
+    out["Heartbeat"] = lease_time_iso(j.lease->heartbeat_at_ms);
+    out["LeaseExpired"] = j.lease->expired;
+  }
+  return out;
+}
+
+// "host:pid since <time>, heartbeat <time>" for the text table; "" when no worker holds it.
+std::string worker_text(const ImportJob& j) {
+  if (!j.lease) return "";
+  return j.lease->holder + ", heartbeat " + lease_time_iso(j.lease->heartbeat_at_ms) +
+         (j.lease->expired ? " (expired)" : "");
 }
 
 void print_jobs(CliContext& ctx, const std::vector<ImportJob>& jobs) {
@@ -36,11 +53,11 @@ void print_jobs(CliContext& ctx, const std::vector<ImportJob>& jobs) {
     print_json(*ctx.out, arr);
     return;
   }
-  TextTable table({"JOB", "STATE", "ERROR", "SOURCE", "LOG", "MESSAGE"});
+  TextTable table({"JOB", "STATE", "ERROR", "SOURCE", "LOG", "MESSAGE", "WORKER"});
   for (const auto& j : jobs) {
     table.add_row({j.job_id, std::string(import_job_state_name(j.state)),
                    std::string(import_job_error_name(j.error)), j.source_uri, j.log_folder_uri,
-                   j.error_message});
+                   j.error_message, worker_text(j)});
   }
   table.print(*ctx.out);
 }
@@ -49,11 +66,13 @@ struct Limits {
   uint64_t max_file_bytes = ImportLimits{}.max_file_bytes;
   int64_t max_properties = ImportLimits{}.max_properties;
   int batch = ImportLimits{}.batch_records;
+  double lease_seconds = std::chrono::duration<double>(ImportLimits{}.lease_ttl).count();
   ImportLimits get() const {
     ImportLimits l;
     l.max_file_bytes = max_file_bytes;
     l.max_properties = max_properties;
     l.batch_records = batch;
+    l.lease_ttl = std::chrono::milliseconds(static_cast<int64_t>(lease_seconds * 1000));
     return l;
   }
 };
@@ -63,6 +82,10 @@ void add_limit_options(CLI::App* cmd, Limits& l) {
   cmd->add_option("--max-properties", l.max_properties, "most property values in one file");
   cmd->add_option("--batch", l.batch, "user objects per transaction")
       ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--lease-seconds", l.lease_seconds,
+                  "how long a job stays this worker's without a checkpoint; a killed worker's "
+                  "job is taken over by another once it has passed")
+      ->check(CLI::Range(0.05, 86400.0));
 }
 
 void add_worker_command(CLI::App& app, CliContext& ctx);

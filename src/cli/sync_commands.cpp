@@ -240,12 +240,17 @@ void add_sync_commands(CLI::App& app, CliContext& ctx) {
       UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
       UPSYNC_ASSIGN_OR_RETURN(auto runs_store, open_sync_run_store(*store));
       UPSYNC_ASSIGN_OR_RETURN(auto runs, runs_store->list(t.id, sa->limit));
+      // A run going on now (in any process on the database) is not in the history yet.
+      UPSYNC_ASSIGN_OR_RETURN(std::optional<Lease> running, running_sync(*store, t));
       if (ctx.json) {
         nlohmann::json arr = nlohmann::json::array();
         for (const auto& run : runs) arr.push_back(sync_run_json(run));
+        // --json keeps printing the history's array; the running run goes to stderr.
+        if (running) *ctx.err << "running: " << describe_lease(*running) << "\n";
         print_json(*ctx.out, arr);
         return Status::ok();
       }
+      if (running) *ctx.out << "running: " << describe_lease(*running) << "\n";
       TextTable table({"RUN", "STARTED", "SECONDS", "STAGE SECONDS", "HOW", "STATUS", "ADDED",
                        "UPDATED", "DELETED", "SKIPPED", "GROUPS +/~/-", "ERROR"});
       for (const auto& run : runs) {

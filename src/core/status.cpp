@@ -26,6 +26,8 @@ std::string_view status_code_name(StatusCode code) {
       return "Unavailable";
     case StatusCode::kUnauthenticated:
       return "Unauthenticated";
+    case StatusCode::kAborted:
+      return "Aborted";
   }
   return "Unknown";
 }
@@ -41,6 +43,8 @@ bool Status::is_user_error() const {
     case StatusCode::kDataLoss:
     case StatusCode::kUnavailable:
     case StatusCode::kUnauthenticated:
+    // A conflict that outlasted the retries: the caller tries again, nothing is broken.
+    case StatusCode::kAborted:
       return true;
     case StatusCode::kOk:
     case StatusCode::kInternal:

@@ -32,6 +32,7 @@ enum class StatusCode {
   kInternal,            // a bug or an environment failure (disk, database)
   kUnavailable,         // a dependency (a server) could not be reached
   kUnauthenticated,     // no credentials, or credentials that do not prove who the caller is
+  kAborted,             // a conflict with a concurrent writer (serialization, deadlock): try again
 };
 
 // The name of a code as the CLI and logs print it ("InvalidArgument").
@@ -78,6 +79,7 @@ inline Status permission_denied(std::string m) {
 inline Status data_loss(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
 inline Status internal_error(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 inline Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+inline Status aborted(std::string m) { return {StatusCode::kAborted, std::move(m)}; }
 inline Status unauthenticated(std::string m) {
   return {StatusCode::kUnauthenticated, std::move(m)};
 }

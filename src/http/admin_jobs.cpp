@@ -30,15 +30,25 @@ Result<ImportJob> job_in_path(Call& call) {
 }  // namespace
 
 nlohmann::json admin_job_json(const ImportJob& j) {
-  return {{"JobId", j.job_id},
-          {"State", import_job_state_name(j.state)},
-          {"Error", import_job_error_name(j.error)},
-          {"ErrorMessage", j.error_message},
-          {"SourceUri", j.source_uri},
-          {"LogFolderUri", j.log_folder_uri},
-          {"recordsDone", j.records_done},
-          {"createdAt", j.created_at},
-          {"updatedAt", j.updated_at}};
+  nlohmann::json out = {{"JobId", j.job_id},
+                        {"State", import_job_state_name(j.state)},
+                        {"Error", import_job_error_name(j.error)},
+                        {"ErrorMessage", j.error_message},
+                        {"SourceUri", j.source_uri},
+                        {"LogFolderUri", j.log_folder_uri},
+                        {"recordsDone", j.records_done},
+                        {"createdAt", j.created_at},
+                        {"updatedAt", j.updated_at},
+                        {"worker", nullptr}};
+  // The worker running the job: its lease's holder and heartbeat (core/lease.h).
+  if (j.lease) {
+    out["worker"] = {{"holder", j.lease->holder},
+                     {"acquiredAt", lease_time_iso(j.lease->acquired_at_ms)},
+                     {"heartbeatAt", lease_time_iso(j.lease->heartbeat_at_ms)},
+                     {"expiresAt", lease_time_iso(j.lease->expires_at_ms)},
+                     {"expired", j.lease->expired}};
+  }
+  return out;
 }
 
 Status admin_get_job(Call& call) {

@@ -83,6 +83,7 @@ std::string graph_code(const Status& s) {
     case StatusCode::kFailedPrecondition:
       return "Request_BadRequest";
     case StatusCode::kUnavailable:
+    case StatusCode::kAborted:
       return "serviceNotAvailable";
     default:
       return "generalException";
@@ -180,6 +181,7 @@ int http_status_for(const Status& status) {
     case StatusCode::kFailedPrecondition:
       return 409;
     case StatusCode::kUnavailable:
+    case StatusCode::kAborted:  // a conflict with a concurrent writer: retry later
       return 503;
     case StatusCode::kDataLoss:
     case StatusCode::kInternal:

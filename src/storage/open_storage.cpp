@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "store/postgres/pg_storage.h"
 #include "store/sqlite/sqlite_storage.h"
 
 namespace upsync {
@@ -14,6 +15,20 @@ Result<std::unique_ptr<Storage>> open_sqlite(std::string_view rest, bool create)
   return SqliteStorage::at_file(std::string(rest), create);
 }
 
+std::string without_password(std::string_view url);
+
+// libpq reads both schemes, and the rest of the URL (user, password, host or ?host= socket
+// folder, port, database, parameters) itself.
+Result<std::unique_ptr<Storage>> open_postgres(std::string_view rest, bool create) {
+  const std::string url = "postgresql:" + std::string(rest);
+  if (rest.substr(0, 2) != "//") {
+    return invalid_argument("storage '" + without_password(url) +
+                            "': a PostgreSQL URL is postgresql://[user[:password]@][host][:port]"
+                            "[/database][?parameters]");
+  }
+  return PostgresStorage::at_url(url, without_password(url), create);
+}
+
 // The backends, by URL scheme: adding one is one line here (and its folder under store/).
 // `open` gets the URL after "scheme:"; nullptr is a backend this build does not have.
 struct Backend {
@@ -23,7 +38,8 @@ struct Backend {
 };
 constexpr Backend kBackends[] = {
     {"sqlite", "SQLite", &open_sqlite},
-    {"postgresql", "PostgreSQL", nullptr},
+    {"postgresql", "PostgreSQL", &open_postgres},
+    {"postgres", "PostgreSQL", &open_postgres},
 };
 
 // `url` with its password replaced by ***: the one of its user info

@@ -64,6 +64,7 @@ class DirectoryStore;       // directory/directory_store.h
 class FollowingStore;       // sites/following.h
 class HybridStore;          // audiences/hybrid.h
 class JobStore;             // bulkimport/job.h
+class LeaseStore;           // core/lease.h
 class MappingStore;         // sync/server_import.h
 class PeopleSearchStore;    // sites/people_search.h
 class ProfileBatchWriter;   // bulkimport/profile_writer.h
@@ -268,6 +269,7 @@ class Store {
   virtual Result<std::unique_ptr<SignInStore>> sign_in_store() = 0;
   virtual Result<std::unique_ptr<AudienceStore>> audience_store() = 0;
   virtual Result<std::unique_ptr<HybridStore>> hybrid_store() = 0;
+  virtual Result<std::unique_ptr<LeaseStore>> lease_store() = 0;
 };
 
 }  // namespace upsync

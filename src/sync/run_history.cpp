@@ -1,9 +1,11 @@
 #include "sync/run_history.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 
 #include "core/clock.h"
+#include "core/lease.h"
 #include "sync/connector.h"
 #include "sync/server_import.h"
 
@@ -125,9 +127,59 @@ Result<SyncReport> sync_tenant(Store& store, const Tenant& tenant,
   return import_server_profiles(store, tenant, *ldif, options);
 }
 
+namespace {
+
+// A holder name per run: two runs in one process (two API requests) are two holders.
+std::string next_sync_holder(std::string_view trigger) {
+  static std::atomic<int64_t> runs{0};
+  return lease_holder_name(std::string(trigger) + "-sync-" + std::to_string(++runs));
+}
+
+// record_run() once its lease is held.
+Result<SyncRun> record_claimed_run(
+    Store& store, const Tenant& tenant, const SyncOptions& options, std::string_view trigger,
+    std::string_view source, LeaseStore& leases, const std::string& lease,
+    const std::string& holder, const std::function<Result<SyncReport>(const SyncOptions&)>& sync);
+
+}  // namespace
+
+Result<std::optional<Lease>> running_sync(Store& store, const Tenant& tenant) {
+  UPSYNC_ASSIGN_OR_RETURN(auto leases, store.lease_store());
+  UPSYNC_ASSIGN_OR_RETURN(std::optional<Lease> lease, leases->get(sync_lease_name(tenant.name)));
+  if (lease && lease->expired) return std::optional<Lease>();
+  return lease;
+}
+
 Result<SyncRun> record_run(Store& store, const Tenant& tenant, const SyncOptions& options,
                            std::string_view trigger, std::string_view source,
                            const std::function<Result<SyncReport>(const SyncOptions&)>& sync) {
+  UPSYNC_ASSIGN_OR_RETURN(auto leases, store.lease_store());
+  const std::string lease = sync_lease_name(tenant.name);
+  const std::string holder = next_sync_holder(trigger);
+  if (auto claimed = leases->claim(lease, holder, kSyncLeaseTtl); !claimed) {
+    if (claimed.status().code() != StatusCode::kFailedPrecondition) return claimed.status();
+    return failed_precondition(
+        "tenant '" + tenant.name +
+        "' is being synced by another run, which must end first: " + claimed.status().message());
+  }
+  auto run =
+      record_claimed_run(store, tenant, options, trigger, source, *leases, lease, holder, sync);
+  // Released whatever the outcome, so that the next run need not wait for the expiry.
+  Status released = leases->release(lease, holder);
+  if (!released.is_ok()) {
+    released = released.with_context("releasing the sync lease of tenant '" + tenant.name + "'");
+    if (run) return released;
+    return Status(run.status().code(), run.status().message() + "; and " + released.to_string());
+  }
+  return run;
+}
+
+namespace {
+
+Result<SyncRun> record_claimed_run(
+    Store& store, const Tenant& tenant, const SyncOptions& options, std::string_view trigger,
+    std::string_view source, LeaseStore& leases, const std::string& lease,
+    const std::string& holder, const std::function<Result<SyncReport>(const SyncOptions&)>& sync) {
   UPSYNC_ASSIGN_OR_RETURN(auto runs, open_sync_run_store(store));
   SyncRun run;
   run.trigger = trigger;
@@ -148,6 +200,13 @@ Result<SyncRun> record_run(Store& store, const Tenant& tenant, const SyncOptions
   bool written = false;
   SyncOptions recorded = options;
   recorded.before_commit = [&](const SyncReport& so_far) -> Status {
+    // In the run's transaction: its data commits only while the run still holds the lease.
+    UPSYNC_ASSIGN_OR_RETURN(bool held, leases.renew(lease, holder, kSyncLeaseTtl));
+    if (!held) {
+      return failed_precondition("tenant '" + tenant.name + "': this run's lease (" + holder +
+                                 ") expired before it could commit; another run may have "
+                                 "started, so this one wrote nothing");
+    }
     if (options.before_commit) UPSYNC_RETURN_IF_ERROR(options.before_commit(so_far));
     SyncRun entry = run;
     entry.succeeded = true;
@@ -179,6 +238,8 @@ Result<SyncRun> record_run(Store& store, const Tenant& tenant, const SyncOptions
   UPSYNC_ASSIGN_OR_RETURN(run.id, runs->add(tenant.id, run));
   return run;
 }
+
+}  // namespace
 
 Result<SyncRun> run_and_record(Store& store, const Tenant& tenant,
                                const std::vector<LdifRecord>* ldif, const SyncOptions& options,

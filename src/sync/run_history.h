@@ -5,14 +5,17 @@
 //   auto runs = (*open_sync_run_store(store))->list(tenant.id, 20);   // newest first
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/lease.h"
 #include "sync/pipeline.h"
 
 namespace upsync {
@@ -55,9 +58,24 @@ inline Result<std::unique_ptr<SyncRunStore>> open_sync_run_store(Store& store) {
 // whole duration) once `sync` returns. A dry or failed run, which commits nothing, is recorded
 // after it. Returns the recorded run; a user-facing failure of the run (a refused deletion, a
 // bad entry) is in run.error, not a Status; a broken store is a Status.
+//
+// One run per tenant at a time, across every process on the database: a run holds the lease
+// "sync:<tenant>" (core/lease.h, sync_lease_name) from its start to its end, and its commit
+// renews it in the run's transaction (nothing commits once it is lost). Another run meanwhile
+// (the CLI's, the API's, the scheduler's) is refused with FailedPrecondition naming the holder
+// and since when; nothing of it is recorded.
 Result<SyncRun> record_run(Store& store, const Tenant& tenant, const SyncOptions& options,
                            std::string_view trigger, std::string_view source,
                            const std::function<Result<SyncReport>(const SyncOptions&)>& sync);
+
+// How long a sync's lease lasts. A run is one transaction, whose renewals other processes
+// would see only at its commit (and, on PostgreSQL, wait behind), so the lease is claimed once
+// for longer than a run of the largest tenant takes; a killed run's tenant waits this long for
+// its next sync.
+inline constexpr std::chrono::milliseconds kSyncLeaseTtl{10 * 60 * 1000};
+
+// The lease of the run syncing `tenant` now, or nullopt (none, or one that expired).
+Result<std::optional<Lease>> running_sync(Store& store, const Tenant& tenant);
 
 // The pipeline for `tenant`'s kind: without `ldif`, the tenant's connector when it has one
 // (connector.h: stage 0 from its directory, then the rest); online tenants run_sync() (stage

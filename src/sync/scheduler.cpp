@@ -46,8 +46,14 @@ void SyncSchedulerThread::run() {
           continue;
         }
         last_run[s.tenant.id] = Clock::now();
-        UPSYNC_ASSIGN_OR_RETURN(
-            SyncRun r, run_and_record(*store, s.tenant, nullptr, {}, "scheduler", "cloud"));
+        auto ran = run_and_record(*store, s.tenant, nullptr, {}, "scheduler", "cloud");
+        // Another process syncs the tenant now (its lease): this one skips it, as it does
+        // a run that is not due, and the other tenants still run.
+        if (!ran && ran.status().code() == StatusCode::kFailedPrecondition) {
+          log("tenant " + s.tenant.name + ": " + ran.status().message());
+          continue;
+        }
+        UPSYNC_ASSIGN_OR_RETURN(SyncRun r, std::move(ran));
         if (!r.succeeded) log("tenant " + s.tenant.name + ": " + r.error);
         if (on_run_) on_run_(r);
       }

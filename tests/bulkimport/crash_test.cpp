@@ -1,6 +1,10 @@
 // Crash safety: kill -9 the real `upsync import run-pending` at random points of a
 // 200,000-record import, rerun until the job ends, and compare every profile (and the job's
-// log) with those of one clean run of the same import on a copy of the same data.
+// log) with those of one clean run of the same import on a copy of the same data. The killed
+// worker's lease keeps the job from the next worker until it expires (checked once); then the
+// next worker takes the job over and resumes from the checkpoint, applying every value once.
+// On SQLite (a data folder) and on PostgreSQL (a database of the test's server, files in a
+// data folder).
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -15,6 +19,7 @@
 
 #include "bulkimport/importer.h"
 #include "storage/open_storage.h"
+#include "store/pg_test_server.h"
 #include "test_support.h"
 
 namespace upsync {
@@ -23,7 +28,45 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-const int kUsers = std::getenv("CRASH_USERS") ? std::atoi(std::getenv("CRASH_USERS")) : 200000;
+// Fewer on PostgreSQL, whose test server fills each database row by row.
+int users_for(const std::string& backend) {
+  if (const char* n = std::getenv("CRASH_USERS")) return std::atoi(n);
+  return backend == "postgres" ? 50000 : 200000;
+}
+
+// Where a copy of the data is: a data folder, and the database URL when it is not the
+// folder's SQLite.
+struct Place {
+  std::string dir;
+  std::string url;
+  std::vector<std::string> args() const {
+    std::vector<std::string> a = {"--data-dir", dir};
+    if (!url.empty()) a.insert(a.end(), {"--db", url});
+    return a;
+  }
+  // The storage, kept open while its store is used.
+  struct Open {
+    std::unique_ptr<Storage> storage;
+    std::unique_ptr<Store> store;
+  };
+  Open open(bool create) const {
+    Open o;
+    auto storage = open_storage({.url = url, .data_dir = dir, .create = create});
+    EXPECT_TRUE(storage) << storage.status().to_string();
+    if (!storage) return o;
+    o.storage = std::move(*storage);
+    auto store = o.storage->connect();
+    EXPECT_TRUE(store) << store.status().to_string();
+    if (store) o.store = std::move(*store);
+    return o;
+  }
+};
+
+std::vector<std::string> with(const Place& p, std::vector<std::string> args) {
+  std::vector<std::string> a = p.args();
+  a.insert(a.end(), args.begin(), args.end());
+  return a;
+}
 const std::string kSource = "/sites/hr/Shared Documents/import/users.json";
 
 std::string email(int i) { return "user" + std::to_string(i) + "@contoso.com"; }
@@ -60,9 +103,10 @@ bool run_upsync(const std::vector<std::string>& args, std::optional<double> kill
   }
 }
 
-std::string snapshot(const std::string& data_dir, std::string* log) {
-  auto store = open_store({.data_dir = data_dir, .create = false});
-  EXPECT_TRUE(store);
+std::string snapshot(const Place& place, std::string* log) {
+  Place::Open opened = place.open(false);
+  std::unique_ptr<Store>* store = &opened.store;
+  const std::string& data_dir = place.dir;
   auto tenant = (*store)->tenant("contoso");
   std::string out;
   ProfileQuery q;
@@ -73,7 +117,7 @@ std::string snapshot(const std::string& data_dir, std::string* log) {
     for (const Profile& p : page->profiles) {
       out += p.account_name;
       for (const auto& [k, vs] : p.properties) {
-        if (k == "UserProfile_GUID") continue;  // random per profile, same in both copies
+        if (k == "UserProfile_GUID") continue;  // random per profile
         for (const auto& v : vs) out += "|" + k + "=" + v;
       }
       out += "\n";
@@ -81,9 +125,14 @@ std::string snapshot(const std::string& data_dir, std::string* log) {
     if (!page->next_after_id) break;
     q.after_id = *page->next_after_id;
   }
+  // A batch lost to a kill would leave fewer profile changes than the clean run; one applied
+  // twice would log its unresolvable users twice (the logs are compared).
+  out += "profile changes " +
+         std::to_string(*(*store)->count_changes_after(tenant->id, kProfilesFeed, 0)) + "\n";
   auto jobs = open_job_store(**store);
   auto all = (*jobs)->list(tenant->id);
   EXPECT_EQ(all->size(), 1u);
+  EXPECT_FALSE(all->at(0).lease) << "the job ended with its lease still held";
   out += std::string(import_job_state_name(all->at(0).state)) + " " +
          std::string(import_job_error_name(all->at(0).error)) + "\n";
   DocumentLibraries libs(data_dir);
@@ -96,13 +145,14 @@ std::string snapshot(const std::string& data_dir, std::string* log) {
   return out;
 }
 
-TEST(CrashTest, KilledWorkersResumeToTheSameProfilesAsACleanRun) {
-  ASSERT_NE(std::getenv("UPSYNC_BINARY"), nullptr);
-  testing::TempDir dir;
-  const std::string base = (dir.path() / "base").string();
+// The tenant with its profiles (every 997th user missing, so logged), in `place`.
+void fill(const Place& place, int users) {
+  // The files' folder (on SQLite, open(true) makes it with the database in it).
+  fs::create_directories(place.dir);
+  Place::Open opened = place.open(true);
+  std::unique_ptr<Store>* store = &opened.store;
+  ASSERT_TRUE(*store);
   {
-    auto store = open_store({.data_dir = base});
-    ASSERT_TRUE(store);
     auto t = (*store)->create_tenant({.name = "contoso"});
     ASSERT_TRUE(t);
     for (const char* name : {"City", "OfficeCode", "CostCenter"}) {
@@ -111,7 +161,7 @@ TEST(CrashTest, KilledWorkersResumeToTheSameProfilesAsACleanRun) {
       ASSERT_TRUE((*store)->add_custom_property(t->id, def));
     }
     Status st = (*store)->in_transaction([&]() -> Status {
-      for (int i = 0; i < kUsers; ++i) {
+      for (int i = 0; i < users; ++i) {
         if (i % 997 == 5) continue;  // not resolvable: logged
         std::vector<PropertyChange> init{{"WorkEmail", {email(i)}}, {"City", {"Old"}}};
         auto p = (*store)->create_profile(t->id, "i:0#.f|membership|" + email(i), init);
@@ -120,6 +170,27 @@ TEST(CrashTest, KilledWorkersResumeToTheSameProfilesAsACleanRun) {
       return Status::ok();
     });
     ASSERT_TRUE(st.is_ok()) << st.to_string();
+  }
+}
+
+class CrashTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CrashTest, KilledWorkersResumeToTheSameProfilesAsACleanRun) {
+  ASSERT_NE(std::getenv("UPSYNC_BINARY"), nullptr);
+  const int kUsers = users_for(GetParam());
+  testing::TempDir dir;
+  Place clean{(dir.path() / "clean").string(), ""};
+  Place crash{(dir.path() / "crash").string(), ""};
+  if (GetParam() == "postgres") {
+    for (Place* p : {&clean, &crash}) {
+      auto url = testing::PgTestServer::fresh_database_url();
+      ASSERT_TRUE(url) << url.status().to_string();
+      p->url = *url;
+    }
+  }
+  fill(clean, kUsers);
+  fill(crash, kUsers);
+  {
     std::ofstream f(dir.path() / "users.json");
     f << "{\"value\":[\n";
     for (int i = 0; i < kUsers; ++i) {
@@ -129,44 +200,61 @@ TEST(CrashTest, KilledWorkersResumeToTheSameProfilesAsACleanRun) {
     }
     f << "\n]}\n";
   }
-  const std::string clean = (dir.path() / "clean").string();
-  const std::string crash = (dir.path() / "crash").string();
-  fs::copy(base, clean, fs::copy_options::recursive);
-  fs::copy(base, crash, fs::copy_options::recursive);
   const std::string users = (dir.path() / "users.json").string();
-  for (const auto& d : {clean, crash}) {
-    run_upsync({"--data-dir", d, "file", "put", "-t", "contoso", users, kSource}, std::nullopt);
-    run_upsync({"--data-dir", d, "import", "queue", "-t", "contoso", "--id-type", "Email",
-                "--id-property", "IdName", "--map", "City=City", "--map", "Office=OfficeCode",
-                "--map", "CC=CostCenter", "--source", kSource},
+  for (const Place& p : {clean, crash}) {
+    run_upsync(with(p, {"file", "put", "-t", "contoso", users, kSource}), std::nullopt);
+    run_upsync(with(p, {"import", "queue", "-t", "contoso", "--id-type", "Email", "--id-property",
+                        "IdName", "--map", "City=City", "--map", "Office=OfficeCode", "--map",
+                        "CC=CostCenter", "--source", kSource}),
                std::nullopt);
   }
   auto t0 = Clock::now();
-  run_upsync({"--data-dir", clean, "import", "run-pending", "--batch", "2000", "--max-properties",
-              "600000"},
-             std::nullopt);
+  run_upsync(
+      with(clean, {"import", "run-pending", "--batch", "2000", "--max-properties", "600000"}),
+      std::nullopt);
   const double clean_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
 
   std::mt19937 rng(std::random_device{}());
   std::uniform_real_distribution<double> when(0.02, std::max(0.05, clean_seconds / 12));
+  // A short lease, so that the test waits little for each takeover.
+  constexpr double kLeaseSeconds = 0.4;
+  const std::vector<std::string> worker =
+      with(crash, {"import", "run-pending", "--batch", "2000", "--max-properties", "600000",
+                   "--lease-seconds", std::to_string(kLeaseSeconds)});
   int kills = 0;
+  int held_back = 0;  // runs that found the killed worker's lease still held
   bool finished = false;
   for (int i = 0; i < 20 && !finished; ++i) {
-    if (run_upsync({"--data-dir", crash, "import", "run-pending", "--batch", "2000",
-                    "--max-properties", "600000"},
-                   when(rng))) {
+    if (run_upsync(worker, when(rng))) {
       ++kills;
+      // Right after the kill, the job is still the killed worker's: a worker started now
+      // leaves it alone (the checkpoint does not move), ...
+      Place::Open opened = crash.open(false);
+      std::unique_ptr<Store>* store = &opened.store;
+      ASSERT_TRUE(*store);
+      auto jobs = open_job_store(**store);
+      auto before = (*jobs)->list((*(*store)->tenant("contoso")).id);
+      ASSERT_EQ(before->size(), 1u);
+      const ImportJob& job = before->at(0);
+      if (held_back == 0 && job.state == ImportJobState::kProcessing && job.lease &&
+          !job.lease->expired) {
+        EXPECT_FALSE(run_upsync(worker, std::nullopt));
+        auto after = (*jobs)->list((*(*store)->tenant("contoso")).id);
+        EXPECT_EQ(after->at(0).records_done, job.records_done);
+        EXPECT_EQ(after->at(0).state, ImportJobState::kProcessing);
+        ++held_back;
+      }
+      // ... until the lease expires; then the next one takes it over.
+      std::this_thread::sleep_for(std::chrono::duration<double>(kLeaseSeconds + 0.1));
     } else {
       finished = true;
     }
   }
-  if (!finished) {
-    run_upsync({"--data-dir", crash, "import", "run-pending", "--batch", "2000", "--max-properties",
-                "600000"},
-               std::nullopt);
-  }
-  std::cerr << "clean run " << clean_seconds << " s; killed the worker " << kills << " times\n";
+  if (!finished) run_upsync(worker, std::nullopt);
+  std::cerr << GetParam() << ": " << kUsers << " users; clean run " << clean_seconds
+            << " s; killed the worker " << kills << " times\n";
   EXPECT_GE(kills, 10) << "too few kills landed inside the import";
+  EXPECT_EQ(held_back, 1) << "no kill left a lease to check the takeover against";
   std::string clean_log, crash_log;
   std::string a = snapshot(clean, &clean_log);
   std::string b = snapshot(crash, &crash_log);
@@ -178,6 +266,9 @@ TEST(CrashTest, KilledWorkersResumeToTheSameProfilesAsACleanRun) {
       clean_log.find("IdentityNotResolvable user5@contoso.com User identity cannot be resolved"),
       std::string::npos);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, CrashTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace upsync

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -14,6 +15,7 @@
 #include "bulkimport/importer.h"
 #include "cli/app.h"
 #include "cli/output.h"
+#include "storage/open_storage.h"
 #include "test_support.h"
 
 namespace upsync {
@@ -189,6 +191,49 @@ TEST_F(ImportCliTest, RunPendingTakesATenant) {
 
   ASSERT_EQ(cli({"import", "run-pending", "--tenant", "contoso"}), 0) << err_.str();
   EXPECT_EQ(state("contoso"), "Error");
+}
+
+// `import status` shows who runs a job and when it last checked in (its lease), and
+// run-pending leaves a job another worker holds to that worker.
+TEST_F(ImportCliTest, StatusShowsTheWorkerAndRunPendingLeavesAHeldJob) {
+  ASSERT_EQ(cli({"file", "put", "-t", "contoso", (dir_.path() / "users.json").string(), kUrl}), 0);
+  ASSERT_EQ(cli(queue_args("Email", "OfficeCode")), 0) << err_.str();
+  std::string id = out_.str();
+  id.pop_back();
+  ASSERT_EQ(cli({"--json", "import", "status", "-t", "contoso", id}), 0);
+  auto j = nlohmann::json::parse(out_.str());
+  EXPECT_TRUE(j["Worker"].is_null()) << j;
+  EXPECT_TRUE(j["Heartbeat"].is_null()) << j;
+
+  Lease lease;
+  {
+    auto store = open_store({.data_dir = dir_.str(), .create = false});
+    ASSERT_TRUE(store) << store.status().to_string();
+    auto leases = (*store)->lease_store();
+    ASSERT_TRUE(leases);
+    auto held = (*leases)->claim(import_lease_name(id), "host:5/worker-2", std::chrono::minutes(1));
+    ASSERT_TRUE(held) << held.status().to_string();
+    lease = *held;
+  }
+  ASSERT_EQ(cli({"--json", "import", "status", "-t", "contoso", id}), 0);
+  j = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(j["Worker"], "host:5/worker-2");
+  EXPECT_EQ(j["Heartbeat"], lease_time_iso(lease.heartbeat_at_ms));
+  EXPECT_EQ(j["LeaseExpired"], false);
+  ASSERT_EQ(cli({"import", "status", "-t", "contoso"}), 0);
+  EXPECT_NE(out_.str().find("WORKER"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("host:5/worker-2, heartbeat " + lease_time_iso(lease.heartbeat_at_ms)),
+            std::string::npos)
+      << out_.str();
+
+  ASSERT_EQ(cli({"--json", "import", "run-pending"}), 0) << err_.str();
+  EXPECT_EQ(nlohmann::json::parse(out_.str()).size(), 0u) << out_.str();
+  ASSERT_EQ(cli({"--json", "import", "status", "-t", "contoso", id}), 0);
+  EXPECT_EQ(nlohmann::json::parse(out_.str())["State"], "Queued");
+
+  // A bad lease length is refused before anything runs.
+  EXPECT_NE(cli({"import", "run-pending", "--lease-seconds", "0"}), 0);
+  EXPECT_NE(err_.str().find("lease-seconds"), std::string::npos) << err_.str();
 }
 
 }  // namespace

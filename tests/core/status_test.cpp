@@ -30,5 +30,13 @@ TEST(StatusTest, UserErrorsAreTheCallersToFix) {
   EXPECT_EQ(not_found("gone").with_context("reading").message(), "reading: gone");
 }
 
+TEST(StatusTest, AConflictWithAConcurrentWriterIsAborted) {
+  const Status s = aborted("could not serialize access due to concurrent update");
+  EXPECT_EQ(s.code(), StatusCode::kAborted);
+  EXPECT_EQ(s.to_string(), "Aborted: could not serialize access due to concurrent update");
+  // Nothing is broken: the caller tries again.
+  EXPECT_TRUE(s.is_user_error());
+}
+
 }  // namespace
 }  // namespace upsync

@@ -224,13 +224,14 @@ class PeopleSearchMigrationTest : public PeopleSearchTest {};
 TEST_P(PeopleSearchMigrationTest, TheMigrationIndexesWhatWasStoredBefore) {
   person("adele@contoso.com", "Adele Vance");
   auto& db = testing::sqlite_of(*store_).db();
-  ASSERT_TRUE(db.exec(
-      "DROP TABLE people_search_entries; DROP TABLE people_search_tokens; "
-      "DROP TABLE follows; DROP TABLE app_redirect_uris; DROP TABLE authorization_codes; "
-      "DROP TABLE browser_sessions; DROP TABLE directory_member_changes; "
-      "DROP TABLE refresh_tokens; DROP TABLE property_policies; "
-      "DROP TABLE audiences; DROP TABLE audience_members; DROP TABLE hybrid_settings; PRAGMA "
-      "user_version = 18;"));
+  ASSERT_TRUE(
+      db.exec("DROP TABLE people_search_entries; DROP TABLE people_search_tokens; "
+              "DROP TABLE follows; DROP TABLE app_redirect_uris; DROP TABLE authorization_codes; "
+              "DROP TABLE browser_sessions; DROP TABLE directory_member_changes; "
+              "DROP TABLE refresh_tokens; DROP TABLE property_policies; "
+              "DROP TABLE audiences; DROP TABLE audience_members; DROP TABLE hybrid_settings; "
+              "DROP TABLE leases; PRAGMA "
+              "user_version = 18;"));
   search_.reset();
   store_.reset();
   auto again = storage_->connect();

@@ -93,30 +93,37 @@ TEST(OpenStorageTest, BadSqliteUrlsAreRefused) {
   EXPECT_EQ(nothing.status().message(), "no data folder given");
 }
 
-TEST(OpenStorageTest, PostgresqlIsNotBuiltInThisVersionAndItsPasswordIsNotShown) {
-  auto pg = open_url("postgresql://upsync:s3cret@db.example.com:5432/upsync?sslmode=require");
-  ASSERT_FALSE(pg);
-  EXPECT_EQ(pg.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(pg.status().message(),
-            "storage 'postgresql://upsync:***@db.example.com:5432/upsync?sslmode=require': "
-            "PostgreSQL is not built into this version of upsync (it has sqlite: and data "
-            "folders)");
-  EXPECT_EQ(pg.status().message().find("s3cret"), std::string::npos);
+TEST(OpenStorageTest, PostgresqlUrlsOpenThePostgresBackendWithoutShowingThePassword) {
+  // Opening a Storage does not connect yet: where() names the database for messages.
+  for (const std::string scheme : {"postgresql", "postgres"}) {
+    auto pg = open_url(scheme + "://upsync:s3cret@db.example.com:5432/upsync?sslmode=require");
+    ASSERT_TRUE(pg) << pg.status().to_string();
+    EXPECT_EQ((*pg)->backend(), "postgresql");
+    EXPECT_EQ((*pg)->where(), "postgresql://upsync:***@db.example.com:5432/upsync?sslmode=require");
+  }
 
   // A password holding '/' or '@', or given as a parameter, is hidden as well.
   for (const std::string url : {"postgresql://u:pa/ss@wo@rd@db/upsync",
                                 "postgresql://db/upsync?user=u&password=pa@ss&sslmode=require"}) {
     auto s = open_url(url);
-    ASSERT_FALSE(s) << url;
-    EXPECT_EQ(s.status().message().find("pa/ss"), std::string::npos) << s.status().message();
-    EXPECT_EQ(s.status().message().find("pa@ss"), std::string::npos) << s.status().message();
-    EXPECT_EQ(s.status().message().find("wo@rd"), std::string::npos) << s.status().message();
+    ASSERT_TRUE(s) << url;
+    const std::string where = (*s)->where();
+    EXPECT_EQ(where.find("pa/ss"), std::string::npos) << where;
+    EXPECT_EQ(where.find("pa@ss"), std::string::npos) << where;
+    EXPECT_EQ(where.find("wo@rd"), std::string::npos) << where;
   }
+
+  auto no_slashes = open_url("postgresql:upsync");
+  ASSERT_FALSE(no_slashes);
+  EXPECT_EQ(no_slashes.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(no_slashes.status().message().find("postgresql://[user[:password]@]"),
+            std::string::npos)
+      << no_slashes.status().message();
 }
 
 TEST(OpenStorageTest, UnknownKindsOfDatabaseAreRefused) {
   for (const std::string url :
-       {"mysql://root:hunter2@localhost/upsync", "postgres://x@y/z", "://", "sqlite3://a.db"}) {
+       {"mysql://root:hunter2@localhost/upsync", "postgre://x@y/z", "://", "sqlite3://a.db"}) {
     auto s = open_url(url);
     ASSERT_FALSE(s) << url;
     EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument) << url;

@@ -18,6 +18,7 @@
 
 #include "core/status.h"
 #include "storage/open_storage.h"
+#include "store/pg_test_server.h"
 #include "store/storage.h"
 
 namespace upsync::testing {
@@ -42,10 +43,23 @@ inline const Backend& sqlite_backend() {
   return backend;
 }
 
+// A fresh database on the test process's PostgreSQL server (store/pg_test_server.h); `dir` is
+// not used: the data is in the server.
+inline Result<std::unique_ptr<Storage>> open_postgres_test_storage(const std::filesystem::path&) {
+  UPSYNC_ASSIGN_OR_RETURN(std::string url, PgTestServer::fresh_database_url());
+  return open_storage({.url = url, .data_dir = "", .create = true});
+}
+
+inline const Backend& postgres_backend() {
+  static const Backend backend{"postgres", &open_postgres_test_storage};
+  return backend;
+}
+
 // Every backend this build has.
 inline const std::vector<Backend>& backends() {
   static const std::vector<Backend> all = {
       sqlite_backend(),
+      postgres_backend(),
   };
   return all;
 }
@@ -59,6 +73,12 @@ inline std::string backend_test_name(const ::testing::TestParamInfo<Backend>& in
 // Runs the TEST_P tests of `fixture` (a testing::StoreTest) on every backend.
 #define UPSYNC_TEST_ON_EVERY_BACKEND(fixture)                                                     \
   INSTANTIATE_TEST_SUITE_P(Backends, fixture, ::testing::ValuesIn(::upsync::testing::backends()), \
+                           ::upsync::testing::backend_test_name)
+
+// Runs them on PostgreSQL alone: for tests of the PostgreSQL backend's own behaviour.
+#define UPSYNC_TEST_ON_POSTGRES(fixture)                                             \
+  INSTANTIATE_TEST_SUITE_P(Postgres, fixture,                                        \
+                           ::testing::Values(::upsync::testing::postgres_backend()), \
                            ::upsync::testing::backend_test_name)
 
 // Runs them on SQLite alone: for tests of the SQLite backend's own SQL and files.

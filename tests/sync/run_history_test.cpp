@@ -237,6 +237,81 @@ TEST_P(RunHistoryTest, ARolledBackRunHasOneEntry) {
   EXPECT_TRUE(store_->profile(tenant_.id, {ProfileKeyKind::kPrincipalName, "b@contoso.com"}));
 }
 
+// One sync per tenant at a time across processes: while another run holds the tenant's lease
+// (here from another connection, as another process would), a run is refused with
+// FailedPrecondition naming the holder and since when, and records nothing.
+TEST_P(RunHistoryTest, ASecondRunOfATenantIsRefusedWhileTheFirstHoldsItsLease) {
+  auto other = storage_->connect();
+  ASSERT_TRUE(other) << other.status().to_string();
+  auto leases = (*other)->lease_store();
+  ASSERT_TRUE(leases);
+  auto first = (*leases)->claim(sync_lease_name("contoso"), "host:7/api-sync-1", kSyncLeaseTtl);
+  ASSERT_TRUE(first) << first.status().to_string();
+  auto running = running_sync(*store_, tenant_);
+  ASSERT_TRUE(running);
+  ASSERT_TRUE(*running);
+  EXPECT_EQ((*running)->holder, "host:7/api-sync-1");
+
+  auto records = parse_ldif(user(1, "a@contoso.com"));
+  ASSERT_TRUE(records);
+  auto refused = run_and_record(*store_, tenant_, &records.value(), {}, "cli", "ldif");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find(
+                "tenant 'contoso' is being synced by another run, which must end first: "
+                "'sync:contoso' is held by host:7/api-sync-1 since " +
+                lease_time_iso(first->acquired_at_ms)),
+            std::string::npos)
+      << refused.status().message();
+  EXPECT_FALSE(store_->profile(tenant_.id, {ProfileKeyKind::kPrincipalName, "a@contoso.com"}));
+  EXPECT_TRUE((*open_sync_run_store(*store_))->list(tenant_.id, 10)->empty());
+
+  // Another tenant's sync is not held up.
+  auto fabrikam = store_->create_tenant({.name = "fabrikam"});
+  ASSERT_TRUE(fabrikam);
+  auto theirs = run_and_record(*store_, *fabrikam, &records.value(), {}, "cli", "ldif");
+  ASSERT_TRUE(theirs) << theirs.status().to_string();
+  EXPECT_TRUE(theirs->succeeded);
+
+  // Once the first run ends, the next one runs, and leaves no lease behind.
+  ASSERT_TRUE((*leases)->release(sync_lease_name("contoso"), "host:7/api-sync-1").is_ok());
+  SyncRun run = sync(user(1, "a@contoso.com"));
+  EXPECT_TRUE(run.succeeded);
+  EXPECT_FALSE(*running_sync(*store_, tenant_));
+  EXPECT_FALSE(*(*leases)->get(sync_lease_name("contoso")));
+}
+
+// A run whose lease was lost before its commit (it ran past the expiry and another run
+// claimed the tenant) commits nothing.
+TEST_P(RunHistoryTest, ARunThatLostItsLeaseCommitsNothing) {
+  auto other = storage_->connect();
+  ASSERT_TRUE(other) << other.status().to_string();
+  auto leases = (*other)->lease_store();
+  ASSERT_TRUE(leases);
+  SyncOptions o;
+  bool stolen = false;
+  auto records = parse_ldif(user(1, "a@contoso.com"));
+  ASSERT_TRUE(records);
+  auto run = record_run(*store_, tenant_, o, "cli", "ldif", [&](const SyncOptions& opts) {
+    // Mid-run, the lease passes to another run (as after its expiry): the commit must find
+    // it lost.
+    auto held = (*leases)->get(sync_lease_name("contoso"));
+    EXPECT_TRUE(held && *held);
+    EXPECT_TRUE((*leases)->release(sync_lease_name("contoso"), (**held).holder).is_ok());
+    auto thief = (*leases)->claim(sync_lease_name("contoso"), "host:8/other-run", kSyncLeaseTtl);
+    EXPECT_TRUE(thief) << thief.status().to_string();
+    stolen = true;
+    return sync_tenant(*store_, tenant_, &records.value(), opts);
+  });
+  ASSERT_TRUE(stolen);
+  ASSERT_TRUE(run) << run.status().to_string();
+  EXPECT_FALSE(run->succeeded);
+  EXPECT_NE(run->error.find("expired before it could commit"), std::string::npos) << run->error;
+  EXPECT_FALSE(store_->profile(tenant_.id, {ProfileKeyKind::kPrincipalName, "a@contoso.com"}));
+  // The other run's lease is untouched.
+  EXPECT_EQ((**(*leases)->get(sync_lease_name("contoso"))).holder, "host:8/other-run");
+}
+
 UPSYNC_TEST_ON_EVERY_BACKEND(RunHistoryTest);
 
 }  // namespace

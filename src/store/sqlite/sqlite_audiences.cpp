@@ -1,8 +1,8 @@
 // The SQLite AudienceStore and HybridStore (src/audiences/): tables audiences (rules as JSON),
 // audience_members (one row per member) and hybrid_settings (one row per server tenant).
 #include <charconv>
-#include <nlohmann/json.hpp>
 
+#include "audiences/audience_rules_codec.h"
 #include "audiences/audiences.h"
 #include "audiences/hybrid.h"
 #include "core/clock.h"
@@ -11,42 +11,6 @@
 
 namespace upsync {
 namespace {
-
-std::string rules_json(const std::vector<AudienceRule>& rules) {
-  nlohmann::json arr = nlohmann::json::array();
-  for (const AudienceRule& r : rules) {
-    nlohmann::json j = {{"kind", std::string(audience_rule_kind_name(r.kind))}};
-    if (!r.group.empty()) j["group"] = r.group;
-    if (!r.property.empty()) j["property"] = r.property;
-    if (!r.value.empty()) j["value"] = r.value;
-    if (!r.manager.empty()) j["manager"] = r.manager;
-    arr.push_back(std::move(j));
-  }
-  return arr.dump();
-}
-
-Result<std::vector<AudienceRule>> parse_rules(std::string_view text, std::string_view audience) {
-  auto corrupt = [&] {
-    return data_loss("the stored rules of audience '" + std::string(audience) +
-                     "' are not readable");
-  };
-  nlohmann::json arr = nlohmann::json::parse(text, nullptr, false);
-  if (!arr.is_array()) return corrupt();
-  std::vector<AudienceRule> out;
-  for (const auto& j : arr) {
-    if (!j.is_object() || !j.contains("kind") || !j["kind"].is_string()) return corrupt();
-    auto kind = parse_audience_rule_kind(j["kind"].get<std::string>());
-    if (!kind) return corrupt();
-    AudienceRule r;
-    r.kind = *kind;
-    r.group = j.value("group", "");
-    r.property = j.value("property", "");
-    r.value = j.value("value", "");
-    r.manager = j.value("manager", "");
-    out.push_back(std::move(r));
-  }
-  return out;
-}
 
 class SqliteAudienceStore : public AudienceStore {
  public:
@@ -66,7 +30,7 @@ class SqliteAudienceStore : public AudienceStore {
     ins->bind(3, a.name);
     ins->bind(4, a.description);
     ins->bind(5, audience_match_name(a.match));
-    ins->bind(6, rules_json(a.rules));
+    ins->bind(6, encode_audience_rules(a.rules));
     ins->bind(7, utc_now_iso());
     UPSYNC_RETURN_IF_ERROR(ins->run());
     UPSYNC_ASSIGN_OR_RETURN(auto stored, find(t, a.name));
@@ -236,7 +200,7 @@ class SqliteAudienceStore : public AudienceStore {
       a.name = q->column_text(1);
       a.description = q->column_text(2);
       a.match = parse_audience_match(q->column_text(3)).value_or(AudienceMatch::kAll);
-      auto rules = parse_rules(q->column_text(4), a.name);
+      auto rules = decode_audience_rules(q->column_text(4), a.name);
       if (!rules) {
         q->reset();
         return rules.status();

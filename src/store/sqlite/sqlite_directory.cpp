@@ -1,94 +1,22 @@
 // The SQLite DirectoryStore (src/directory/directory_store.h): one row per user and layer,
-// attributes as a JSON object, change-feed entries through the store's sequence.
+// attributes as a JSON object (directory/directory_codec.h), change-feed entries through the
+// store's sequence.
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/clock.h"
 #include "core/text.h"
+#include "directory/directory_codec.h"
 #include "directory/directory_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace upsync {
 namespace {
 
-// Stage 1 copies the cloud directory's fixed attribute set (not configurable, seed 002).
-bool in_store_set(std::string_view name) {
-  const auto& names = store_attribute_names();
-  return std::find(names.begin(), names.end(), name) != names.end();
-}
-
 std::string_view layer_name(DirectoryLayer l) {
   return l == DirectoryLayer::kCloud ? "cloud" : "store";
-}
-
-// Appends `text` as a JSON string the way nlohmann::json::dump() writes it: as it is when no
-// byte needs escaping (the common case), else through nlohmann itself, which escapes control
-// characters and refuses text that is not UTF-8.
-void append_json_string(std::string& out, std::string_view text) {
-  if (!json_plain(text)) {
-    out += nlohmann::json(std::string(text)).dump();
-    return;
-  }
-  out += '"';
-  out += text;
-  out += '"';
-}
-
-// The attributes as a JSON object of arrays of strings, keys sorted, empty arrays left out:
-// the bytes nlohmann::json::dump() gives (stored rows are compared as text), written without
-// building its tree.
-std::string encode(const DirectoryAttributes& a) {
-  std::string out;
-  out.reserve(512);
-  out += '{';
-  for (const auto& [k, v] : a) {
-    if (v.empty()) continue;
-    if (out.size() > 1) out += ',';
-    append_json_string(out, k);
-    out += ":[";
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (i > 0) out += ',';
-      append_json_string(out, v[i]);
-    }
-    out += ']';
-  }
-  out += '}';
-  return out;
-}
-
-// Read with rapidjson (written with nlohmann::json, whose bytes stored rows compare against):
-// every user a stage reads is decoded, and rapidjson's in-place reader is several times
-// faster than building an nlohmann::json tree first.
-Result<DirectoryAttributes> decode(std::string_view text) {
-  rapidjson::Document doc;
-  doc.Parse(text.data(), text.size());
-  if (doc.HasParseError()) {
-    return data_loss(std::string("stored directory attributes are corrupt: ") +
-                     rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
-                     std::to_string(doc.GetErrorOffset()));
-  }
-  if (!doc.IsObject()) return data_loss("stored directory attributes are not a JSON object");
-  DirectoryAttributes a;
-  for (const auto& m : doc.GetObject()) {
-    std::string name(m.name.GetString(), m.name.GetStringLength());
-    if (!m.value.IsArray()) {
-      return data_loss("stored directory attribute '" + name + "' is not an array of strings");
-    }
-    std::vector<std::string> values;
-    values.reserve(m.value.Size());
-    for (const auto& v : m.value.GetArray()) {
-      if (!v.IsString()) {
-        return data_loss("stored directory attribute '" + name + "' is not an array of strings");
-      }
-      values.emplace_back(v.GetString(), v.GetStringLength());
-    }
-    a[std::move(name)] = std::move(values);
-  }
-  return a;
 }
 
 }  // namespace
@@ -152,12 +80,12 @@ class SqliteDirectoryStore : public DirectoryStore {
     return cloud_users("manager", t, object_id);
   }
   Result<PutOutcome> put(TenantId t, DirectoryLayer l, const DirectoryUser& u) override {
-    const std::string attrs = encode(u.attributes);
+    const std::string attrs = encode_directory_attributes(u.attributes);
     return write_row(t, l, row_of(l, u, attrs), /*fresh=*/false);
   }
 
   Status add(TenantId t, DirectoryLayer l, const DirectoryUser& u) override {
-    const std::string attrs = encode(u.attributes);
+    const std::string attrs = encode_directory_attributes(u.attributes);
     return write_row(t, l, row_of(l, u, attrs), /*fresh=*/true).status();
   }
 
@@ -187,16 +115,16 @@ class SqliteDirectoryStore : public DirectoryStore {
     bool whole = true;
     for (const auto& m : doc.GetObject()) {
       const std::string_view name(m.name.GetString(), m.name.GetStringLength());
-      if (!in_store_set(name)) whole = false;
+      if (!in_store_attribute_set(name)) whole = false;
       if (name == "userPrincipalName" && m.value.IsArray() && !m.value.Empty() &&
           m.value[0].IsString()) {
         out.user_principal_name.assign(m.value[0].GetString(), m.value[0].GetStringLength());
       }
     }
     if (!whole) {
-      UPSYNC_ASSIGN_OR_RETURN(DirectoryAttributes a, decode(attrs));
-      std::erase_if(a, [](const auto& e) { return !in_store_set(e.first); });
-      attrs = encode(a);
+      UPSYNC_ASSIGN_OR_RETURN(DirectoryAttributes a, decode_directory_attributes(attrs));
+      std::erase_if(a, [](const auto& e) { return !in_store_attribute_set(e.first); });
+      attrs = encode_directory_attributes(a);
     }
     UserRow row;
     row.object_id = object_id;
@@ -288,9 +216,9 @@ class SqliteDirectoryStore : public DirectoryStore {
     std::erase(members, id);  // a group is not its own member
     Status s = store_.in_transaction([&]() -> Status {
       UPSYNC_ASSIGN_OR_RETURN(auto existing, group(t, l, id));
-      const std::string attrs = encode(g.attributes);
+      const std::string attrs = encode_directory_attributes(g.attributes);
       const bool live = existing && !existing->deleted;
-      if (live && encode(existing->attributes) == attrs &&
+      if (live && encode_directory_attributes(existing->attributes) == attrs &&
           existing->source_anchor == g.source_anchor && existing->members == members) {
         return Status::ok();
       }
@@ -458,7 +386,7 @@ class SqliteDirectoryStore : public DirectoryStore {
     std::string object_id;
     std::string source_anchor;
     std::string upn_key;
-    std::string_view attrs;  // encode()'s text
+    std::string_view attrs;  // encode_directory_attributes()'s text
     // Only the cloud layer is searched by DN, manager and mail (migrations 8 and 11).
     std::string dn_key;
     std::string manager_key;
@@ -676,7 +604,7 @@ class SqliteDirectoryStore : public DirectoryStore {
       DirectoryGroup g;
       g.object_id = q->column_text(0);
       g.source_anchor = q->column_text(1);
-      UPSYNC_ASSIGN_OR_RETURN(g.attributes, decode(q->column_text(2)));
+      UPSYNC_ASSIGN_OR_RETURN(g.attributes, decode_directory_attributes(q->column_text(2)));
       g.deleted = q->column_int(3) != 0;
       g.seq = q->column_int(4);
       out.push_back(std::move(g));
@@ -741,7 +669,7 @@ class SqliteDirectoryStore : public DirectoryStore {
     DirectoryUser u;
     u.object_id = q.column_text(0);
     u.source_anchor = q.column_text(1);
-    UPSYNC_ASSIGN_OR_RETURN(u.attributes, decode(q.column_text(2)));
+    UPSYNC_ASSIGN_OR_RETURN(u.attributes, decode_directory_attributes(q.column_text(2)));
     u.deleted = q.column_int(3) != 0;
     u.seq = q.column_int(4);
     return u;

@@ -4,6 +4,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <chrono>
+
 #include "bulkimport/job.h"
 #include "core/clock.h"
 #include "store/sqlite/sqlite_store.h"
@@ -14,7 +16,16 @@ namespace {
 constexpr std::string_view kColumns =
     "job_id, tenant_id, state, error, error_message, source_uri, log_folder_uri, id_type, "
     "id_property, property_map, records_done, seq, created_at, updated_at, source_size, "
-    "source_modified_ns, source_sha256";
+    "source_modified_ns, source_sha256, l.holder, l.acquired_at, l.heartbeat_at, l.expires_at";
+// A job with the lease of the worker running it, if any (core/lease.h: import_lease_name).
+constexpr std::string_view kFrom =
+    " FROM import_jobs LEFT JOIN leases l ON l.name = 'import:' || import_jobs.job_id";
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 std::string encode_map(const std::map<std::string, std::string>& m) {
   rapidjson::StringBuffer buf;
@@ -69,10 +80,9 @@ class SqliteJobStore : public JobStore {
   }
 
   Result<ImportJob> get(TenantId tenant, std::string_view job_id) override {
-    UPSYNC_ASSIGN_OR_RETURN(
-        SqliteStatement * s,
-        db_.prepare("SELECT " + std::string(kColumns) +
-                    " FROM import_jobs WHERE tenant_id = ? AND job_id = ? COLLATE NOCASE"));
+    UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s,
+                            db_.prepare("SELECT " + std::string(kColumns) + std::string(kFrom) +
+                                        " WHERE tenant_id = ? AND job_id = ? COLLATE NOCASE"));
     s->bind(1, tenant);
     s->bind(2, job_id);
     UPSYNC_ASSIGN_OR_RETURN(auto jobs, read_all(*s));
@@ -82,18 +92,23 @@ class SqliteJobStore : public JobStore {
 
   Result<std::vector<ImportJob>> list(TenantId tenant) override {
     UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s,
-                            db_.prepare("SELECT " + std::string(kColumns) +
-                                        " FROM import_jobs WHERE tenant_id = ? ORDER BY seq"));
+                            db_.prepare("SELECT " + std::string(kColumns) + std::string(kFrom) +
+                                        " WHERE tenant_id = ? ORDER BY seq"));
     s->bind(1, tenant);
     return read_all(*s);
   }
 
   Result<std::vector<ImportJob>> runnable() override {
-    UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s,
-                            db_.prepare("SELECT " + std::string(kColumns) +
-                                        " FROM import_jobs WHERE state IN (?, ?) ORDER BY seq"));
+    // A Processing job only once its worker's lease has expired (or it has none: it was left
+    // by a worker without leases).
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * s,
+        db_.prepare("SELECT " + std::string(kColumns) + std::string(kFrom) +
+                    " WHERE state = ? OR (state = ? AND (l.expires_at IS NULL OR "
+                    "l.expires_at <= ?)) ORDER BY seq"));
     s->bind(1, static_cast<int64_t>(ImportJobState::kQueued));
     s->bind(2, static_cast<int64_t>(ImportJobState::kProcessing));
+    s->bind(3, now_ms());
     return read_all(*s);
   }
 
@@ -205,6 +220,14 @@ class SqliteJobStore : public JobStore {
         j.source_pin.size = s.column_int(14);
         j.source_pin.modified_ns = s.column_int(15);
         j.source_pin.sha256 = s.column_text(16);
+      }
+      if (!s.column_is_null(17)) {
+        j.lease = Lease{.name = import_lease_name(j.job_id),
+                        .holder = std::string(s.column_text(17)),
+                        .acquired_at_ms = s.column_int(18),
+                        .heartbeat_at_ms = s.column_int(19),
+                        .expires_at_ms = s.column_int(20)};
+        j.lease->expired = j.lease->expires_at_ms <= now_ms();
       }
       out.push_back(std::move(j));
     }

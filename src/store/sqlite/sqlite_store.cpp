@@ -552,6 +552,17 @@ CREATE TABLE hybrid_settings (
   updated_at TEXT NOT NULL
 );
 )sql",
+    // 26: leases (core/lease.h): which process runs an import job or a tenant's sync, until
+    // when; times in ms since 1970 UTC.
+    R"sql(
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  acquired_at INTEGER NOT NULL,
+  heartbeat_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql",
 };
 
 // A profile's columns, from kProfileTables: its row in profiles, then its custom row (NULLs

@@ -80,6 +80,7 @@ class SqliteStore : public Store {
   Result<std::unique_ptr<SignInStore>> sign_in_store() override;
   Result<std::unique_ptr<AudienceStore>> audience_store() override;
   Result<std::unique_ptr<HybridStore>> hybrid_store() override;
+  Result<std::unique_ptr<LeaseStore>> lease_store() override;
 
   // What the last changes_after() cost, read from SQLite's statement counters: the number of
   // virtual-machine steps, and the rows stepped through by full scans (0 when every table

@@ -1,0 +1,227 @@
+// A thin RAII layer over libpq, used only inside the PostgreSQL backend: one connection, its
+// prepared statements, its transactions, and COPY for bulk rows.
+//
+//   UPSYNC_ASSIGN_OR_RETURN(auto db, PgDb::connect("postgresql://upsync@db/upsync"));
+//   UPSYNC_ASSIGN_OR_RETURN(PgResult r,
+//                           db->query("SELECT id, name FROM tenants WHERE name = $1", {name}));
+//   if (r.rows() == 0) return not_found(...);
+//   const int64_t id = r.int64(0, 0);
+//
+//   Status s = db->in_transaction([&]() -> Status {
+//     UPSYNC_RETURN_IF_ERROR(db->run("UPDATE ... WHERE id = $1", {id}).status());
+//     return db->in_transaction([&] { ... });  // nested: a savepoint
+//   });
+//
+// Rules of the layer:
+//  - Every statement with parameters is prepared once per connection, cached by its SQL text
+//    (the text is the key: build it from constants, never from values). Parameters travel as
+//    text ($1, $2, ...; PgParam converts integers, booleans and strings, std::nullopt is NULL);
+//    PostgreSQL casts them to the column's type, so write $1::bigint where it cannot infer it.
+//  - Errors come back as Status with the server's message, primary and detail, plus `what`
+//    context: unique_violation → AlreadyExists, serialization failure and deadlock → Aborted,
+//    a lost connection or a server shutting down → Unavailable, a data error (bad number,
+//    text too long, check constraint) → InvalidArgument, the rest → Internal. A password of
+//    the connection URL never appears in a message.
+//  - A failed statement inside a transaction aborts it in PostgreSQL (every later statement
+//    fails until a rollback). To go on after an expected failure (a unique violation that the
+//    caller turns into a message), run that statement in a nested in_transaction: its
+//    savepoint is rolled back and the outer transaction carries on.
+//  - in_transaction retries the whole outermost body (up to kTransactionAttempts times) when it
+//    failed with a serialization failure or a deadlock, which PostgreSQL asks the client to
+//    retry; a body must therefore be safe to run again (it only reads and writes the database
+//    and assigns its results). Nested transactions never retry on their own.
+//  - One PgDb is used by one thread at a time (a Store's connection).
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+
+struct pg_conn;
+struct pg_result;
+
+namespace upsync {
+
+class PgDb;
+
+// One query parameter, as the text PostgreSQL parses, or NULL.
+class PgParam {
+ public:
+  PgParam(std::nullopt_t) {}  // NOLINT: implicit by design, NULL
+  template <std::integral T>
+  PgParam(T v)  // NOLINT: implicit by design
+      : value_(std::same_as<T, bool> ? std::string(v ? "true" : "false") : std::to_string(v)) {}
+  PgParam(std::string_view v) : value_(std::string(v)) {}      // NOLINT
+  PgParam(const std::string& v) : value_(v) {}                 // NOLINT
+  PgParam(std::string&& v) : value_(std::move(v)) {}           // NOLINT
+  PgParam(const char* v) : value_(std::string(v)) {}           // NOLINT
+  PgParam(const std::optional<std::string>& v) : value_(v) {}  // NOLINT: nullopt is NULL
+  PgParam(double v);                                           // NOLINT: shortest round-trip text
+
+  bool is_null() const { return !value_.has_value(); }
+  const std::string& text() const { return *value_; }
+
+ private:
+  std::optional<std::string> value_;
+};
+
+// The rows of one statement's answer (or the count of rows it changed). Columns are read by
+// index; every value arrives as text and the typed readers parse it.
+// Now by the database's clock, in ms since 1970 UTC: the one clock that processes on several
+// machines share (leases compare against it). clock_timestamp(), not now(): a long
+// transaction's renewals must see time move.
+inline constexpr std::string_view kPgNowMs =
+    "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+
+class PgResult {
+ public:
+  PgResult() = default;
+  explicit PgResult(pg_result* r);
+  ~PgResult();
+  PgResult(PgResult&& o) noexcept;
+  PgResult& operator=(PgResult&& o) noexcept;
+  PgResult(const PgResult&) = delete;
+  PgResult& operator=(const PgResult&) = delete;
+
+  int rows() const;
+  int columns() const;
+  bool is_null(int row, int col) const;
+  // The value as text; "" for NULL.
+  std::string_view text(int row, int col) const;
+  // NULL reads as 0 / false. A value that is not a number (a bug in the query) reads as 0.
+  int64_t int64(int row, int col) const;
+  bool boolean(int row, int col) const;  // PostgreSQL's 't' / 'f'
+  double real(int row, int col) const;
+  std::optional<std::string> optional_text(int row, int col) const;
+  // Rows an INSERT, UPDATE, DELETE or COPY changed (PQcmdTuples), 0 for others.
+  int64_t affected() const;
+
+ private:
+  friend class PgDb;
+  pg_result* r_ = nullptr;
+};
+
+// Writes rows of a COPY ... FROM STDIN (text format) inside PgDb::copy_in. Values are escaped
+// here; NULL is std::nullopt.
+class PgCopyIn {
+ public:
+  Status row(std::span<const PgParam> fields);
+  Status row(std::initializer_list<PgParam> fields) {
+    return row(std::span<const PgParam>(fields.begin(), fields.size()));
+  }
+  int64_t rows() const { return rows_; }
+
+ private:
+  friend class PgDb;
+  explicit PgCopyIn(PgDb& db) : db_(db) {}
+  Status flush();
+  PgDb& db_;
+  std::string buffer_;  // sent in pieces of about kCopyChunk bytes
+  int64_t rows_ = 0;
+};
+
+class PgDb {
+ public:
+  // Connects to `url` (postgresql://user:password@host:port/db?..., or libpq's key=value
+  // form). `where` is the URL without its password, for messages.
+  static Result<std::unique_ptr<PgDb>> connect(const std::string& url, std::string where);
+  ~PgDb();
+  PgDb(const PgDb&) = delete;
+  PgDb& operator=(const PgDb&) = delete;
+
+  // Runs one statement, prepared and cached by its SQL text; returns its rows.
+  Result<PgResult> query(std::string_view sql, std::span<const PgParam> params);
+  Result<PgResult> query(std::string_view sql, std::initializer_list<PgParam> params = {}) {
+    return query(sql, std::span<const PgParam>(params.begin(), params.size()));
+  }
+  // Runs one statement and returns how many rows it changed.
+  Result<int64_t> run(std::string_view sql, std::span<const PgParam> params);
+  Result<int64_t> run(std::string_view sql, std::initializer_list<PgParam> params = {}) {
+    return run(sql, std::span<const PgParam>(params.begin(), params.size()));
+  }
+  // The first column of the first row as a number; NotFound naming `sql` when there is no row.
+  Result<int64_t> query_int(std::string_view sql, std::initializer_list<PgParam> params = {});
+  // Runs one or more statements separated by ';', without parameters or results (schema
+  // scripts, SET, LOCK), through the simple protocol: nothing is prepared.
+  Status exec(std::string_view sql);
+
+  // Runs `body` in a transaction (READ COMMITTED); nested calls are savepoints. See the rules
+  // at the top for retries. Ends a read snapshot first.
+  Status in_transaction(const std::function<Status()>& body);
+  // The same, without savepoints for the transactions nested inside (Store's bulk
+  // transaction): a failed nested body fails the whole transaction.
+  Status in_bulk_transaction(const std::function<Status()>& body);
+  static constexpr int kTransactionAttempts = 5;
+  // Depth of the transactions now open: 0 outside, 1 in the outermost.
+  int transaction_depth() const { return depth_; }
+
+  // Called before the outermost transaction commits (a failure rolls it back), and when it
+  // has ended, committed or rolled back, with which; PgStore keeps per-transaction state
+  // (sequence counters, caches) with them. One of each per connection.
+  void set_before_commit(std::function<Status()> hook) { before_commit_ = std::move(hook); }
+  void set_after_end(std::function<void(bool committed)> hook) { after_end_ = std::move(hook); }
+
+  // A read snapshot: one REPEATABLE READ READ ONLY transaction, so that the reads until
+  // end_snapshot() see one committed state. A statement that writes (any that does not begin
+  // with SELECT), exec() and in_transaction() end it first, as in SqliteDb. Inside a
+  // transaction or a snapshot begin_snapshot() does nothing.
+  Status begin_snapshot();
+  Status end_snapshot();
+  bool in_snapshot() const { return snapshot_; }
+
+  // COPY ... FROM STDIN: `copy_sql` is the COPY statement (text format), `fill` writes the
+  // rows. Returns the count of rows copied. A failure of `fill` or of the server ends the
+  // COPY with an error (nothing of it stays when it runs inside a transaction that fails).
+  Result<int64_t> copy_in(std::string_view copy_sql, const std::function<Status(PgCopyIn&)>& fill);
+
+  // False once the connection is lost (the pool drops it rather than handing it out again).
+  bool healthy() const;
+  // The URL without its password.
+  const std::string& where() const { return where_; }
+  // The server's version number, e.g. 150020 for 15.20.
+  int server_version() const;
+  pg_conn* raw() const { return conn_; }
+
+  // An error Status for the connection's last failure (PQerrorMessage), with `what` as context.
+  Status error(std::string_view what) const;
+
+ private:
+  friend class PgCopyIn;
+  PgDb(pg_conn* conn, std::string where) : conn_(conn), where_(std::move(where)) {}
+  Result<PgResult> execute(std::string_view sql, std::span<const PgParam> params);
+  Result<const std::string*> prepared_name(std::string_view sql);
+  Status run_transaction(const std::function<Status()>& body, bool bulk);
+
+  pg_conn* conn_;
+  std::string where_;
+  int depth_ = 0;
+  bool bulk_ = false;
+  bool snapshot_ = false;
+  std::function<Status()> before_commit_;
+  std::function<void(bool)> after_end_;
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view sql) const { return std::hash<std::string_view>{}(sql); }
+  };
+  // SQL text → the name it was prepared under ("s1", "s2", ...).
+  std::unordered_map<std::string, std::string, SqlHash, std::equal_to<>> prepared_;
+};
+
+// Maps a failed libpq result (its SQLSTATE and fields) to a Status; see the rules at the top.
+Status pg_status(const pg_result* r, std::string_view what);
+
+// Whether `s` came from a serialization failure or a deadlock (a transaction to retry).
+bool is_retryable(const Status& s);
+
+}  // namespace upsync

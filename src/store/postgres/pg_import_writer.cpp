@@ -1,0 +1,243 @@
+// The PostgreSQL ProfileBatchWriter of the bulk import (src/bulkimport/profile_writer.h): the
+// SQLite writer's behaviour (sqlite_import_writer.cpp) in a few statements per batch rather
+// than a few per profile, since every statement is a round trip to the server:
+//  - one lookup of every key of the batch (= ANY of an array, the first profile by id per
+//    key),
+//  - the custom rows patched in memory (patch_single_values), then written by one multi-row
+//    upsert (unnest of arrays) and one delete for the rows left empty,
+//  - the change-feed entries by one multi-row INSERT.
+// An update that sets a default property of the catalog goes through the store's own
+// update_profile (its row in profiles), after what is pending has been written.
+#include <algorithm>
+#include <optional>
+#include <unordered_map>
+
+#include "bulkimport/profile_writer.h"
+#include "core/clock.h"
+#include "core/text.h"
+#include "store/postgres/pg_array.h"
+#include "store/postgres/pg_store.h"
+#include "store/profile_codec.h"
+
+namespace upsync {
+namespace {
+
+class PgProfileBatchWriter : public ProfileBatchWriter {
+ public:
+  explicit PgProfileBatchWriter(PgStore& store) : store_(store), db_(store.db()) {}
+
+  Result<std::vector<UpdateOutcome>> apply(TenantId tenant, ProfileKeyKind kind,
+                                           const ProfileSchema& schema,
+                                           const std::vector<ProfileUpdate>& updates) override {
+    switch (kind) {
+      case ProfileKeyKind::kEmail:
+        column_ = "email_key";
+        break;
+      case ProfileKeyKind::kPrincipalName:
+        column_ = "upn_key";
+        break;
+      case ProfileKeyKind::kCloudId:
+        column_ = "cloud_id";
+        break;
+      default:
+        return invalid_argument("the bulk import looks profiles up by e-mail, UPN or cloud id");
+    }
+    const std::string now = utc_now_iso();
+    pending_.clear();
+    answers_.clear();
+    std::vector<std::string> keys;
+    keys.reserve(updates.size());
+    for (const ProfileUpdate& u : updates) keys.push_back(lower_key(u.key));
+    UPSYNC_RETURN_IF_ERROR(look_up(tenant, keys));
+
+    std::vector<UpdateOutcome> out;
+    out.reserve(updates.size());
+    std::string props;
+    for (size_t i = 0; i < updates.size(); ++i) {
+      const ProfileUpdate& u = updates[i];
+      auto found = found_.find(keys[i]);
+      if (found == found_.end()) {
+        UPSYNC_RETURN_IF_ERROR(look_up(tenant, {keys[i]}));  // its row was written meanwhile
+        found = found_.find(keys[i]);
+      }
+      if (!found->second) {
+        out.push_back(UpdateOutcome::kNotFound);
+        continue;
+      }
+      Row& row = *found->second;
+      if (!all_custom_single(u, schema)) {
+        // A default property of the catalog (e.g. SPS-HireDate) lives in the profile's row
+        // in profiles: the store's own update writes it, with its change-feed entry, over
+        // what this batch has written so far; the profile is read again after it.
+        UPSYNC_RETURN_IF_ERROR(flush(tenant, now));
+        UPSYNC_ASSIGN_OR_RETURN(const UpdateOutcome o,
+                                update_default_properties(tenant, row.id, u));
+        found_.erase(found);
+        out.push_back(o);
+        continue;
+      }
+      // Patched in place when the stored document allows it; otherwise decoded and encoded.
+      std::optional<bool> changed = patch_single_values(row.props, u.values, props);
+      if (!changed) {
+        UPSYNC_ASSIGN_OR_RETURN(PropertyMap decoded, decode_properties(row.props));
+        changed = set_single_values(decoded, u.values);
+        props = encode_properties(decoded, schema);
+      }
+      if (!*changed) {
+        out.push_back(UpdateOutcome::kUnchanged);
+        continue;
+      }
+      UPSYNC_ASSIGN_OR_RETURN(const int64_t seq, store_.next_seq(tenant));
+      row.props = props;
+      pending_[row.id] = {props == "{}" ? std::string() : props, seq};
+      changes_.push_back({seq, row.id});
+      out.push_back(UpdateOutcome::kChanged);
+    }
+    UPSYNC_RETURN_IF_ERROR(flush(tenant, now));
+    found_.clear();
+    return out;
+  }
+
+ private:
+  struct Row {
+    ProfileId id = 0;
+    std::string props;  // the custom properties as they are now ("{}" for none)
+  };
+  struct Pending {
+    std::string props;  // "" deletes the custom row
+    int64_t seq = 0;
+  };
+
+  static std::string lower_key(std::string_view key) {
+    std::string out(key);
+    for (char& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+    return out;
+  }
+
+  // Reads the first profile (by id) of each of `keys` with its custom row into found_; a key
+  // without a profile maps to nullopt.
+  Status look_up(TenantId tenant, const std::vector<std::string>& keys) {
+    UPSYNC_ASSIGN_OR_RETURN(
+        PgResult r, db_.query("SELECT DISTINCT ON (p." + column_ + ") p." + column_ +
+                                  ", p.id, c.props FROM profiles p LEFT JOIN profile_custom c ON "
+                                  "c.id = p.id WHERE p.tenant_id = $1 AND p." +
+                                  column_ + " = ANY($2::text[]) ORDER BY p." + column_ + ", p.id",
+                              {tenant, pg_text_array(keys)}));
+    for (const std::string& k : keys) found_[k] = std::nullopt;
+    for (int i = 0; i < r.rows(); ++i) {
+      found_[std::string(r.text(i, 0))] =
+          Row{r.int64(i, 1), r.is_null(i, 2) ? std::string("{}") : std::string(r.text(i, 2))};
+    }
+    return Status::ok();
+  }
+
+  // Writes the pending custom rows and change-feed entries.
+  Status flush(TenantId tenant, const std::string& now) {
+    if (!pending_.empty()) {
+      std::vector<std::string> ids, props, seqs, gone;
+      for (const auto& [id, p] : pending_) {
+        if (p.props.empty()) {
+          gone.push_back(std::to_string(id));
+          continue;
+        }
+        ids.push_back(std::to_string(id));
+        props.push_back(p.props);
+        seqs.push_back(std::to_string(p.seq));
+      }
+      if (!ids.empty()) {
+        UPSYNC_RETURN_IF_ERROR(
+            db_.run("INSERT INTO profile_custom (id, props, seq, updated_at) SELECT i, p, s, "
+                    "$4::text FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS r(i, p, s) "
+                    "ON CONFLICT (id) DO UPDATE SET props = excluded.props, seq = excluded.seq, "
+                    "updated_at = excluded.updated_at",
+                    {pg_text_array(ids), pg_text_array(props), pg_text_array(seqs), now})
+                .status());
+      }
+      if (!gone.empty()) {
+        UPSYNC_RETURN_IF_ERROR(db_.run("DELETE FROM profile_custom WHERE id = ANY($1::bigint[])",
+                                       {pg_text_array(gone)})
+                                   .status());
+      }
+      pending_.clear();
+    }
+    if (!changes_.empty()) {
+      // The numbers come from the store's counter (next_seq), as append_change's do; the
+      // entries go in as one statement.
+      std::vector<std::string> seqs, ids;
+      seqs.reserve(changes_.size());
+      ids.reserve(changes_.size());
+      for (const auto& [seq, id] : changes_) {
+        seqs.push_back(std::to_string(seq));
+        ids.push_back(std::to_string(id));
+      }
+      UPSYNC_RETURN_IF_ERROR(
+          db_.run("INSERT INTO change_feed (tenant_id, feed, seq, object_id, op, changed_at) "
+                  "SELECT $1::bigint, $2::text, s, i, $3::bigint, $4::text FROM "
+                  "unnest($5::bigint[], $6::text[]) AS e(s, i)",
+                  {tenant, kProfilesFeed, static_cast<int64_t>(ChangeOp::kUpsert), now,
+                   pg_text_array(seqs), pg_text_array(ids)})
+              .status());
+      changes_.clear();
+    }
+    return Status::ok();
+  }
+
+  // Whether every property of `u` is a custom, single-valued one. The answers are remembered
+  // by name during one apply: an import sets the same few properties in every update.
+  bool all_custom_single(const ProfileUpdate& u, const ProfileSchema& schema) {
+    for (const auto& [name, value] : u.values) {
+      auto known = std::find_if(answers_.begin(), answers_.end(),
+                                [&](const auto& a) { return a.first == name; });
+      if (known == answers_.end()) {
+        const PropertyDefinition* def = schema.find(name);
+        known = answers_.insert(answers_.end(), {name, def && def->custom && !def->multi_value});
+      }
+      if (!known->second) return false;
+    }
+    return true;
+  }
+
+  Result<UpdateOutcome> update_default_properties(TenantId tenant, ProfileId id,
+                                                  const ProfileUpdate& u) {
+    const ProfileKey key{ProfileKeyKind::kId, std::to_string(id)};
+    UPSYNC_ASSIGN_OR_RETURN(const Profile before, store_.profile(tenant, key));
+    std::vector<PropertyChange> changes;
+    for (const auto& [name, value] : u.values) {
+      changes.push_back(
+          {name, value.empty() ? std::vector<std::string>{} : std::vector<std::string>{value}});
+    }
+    UPSYNC_ASSIGN_OR_RETURN(const Profile after, store_.update_profile(tenant, id, changes));
+    return after.seq != before.seq ? UpdateOutcome::kChanged : UpdateOutcome::kUnchanged;
+  }
+
+  // Sets `values` in a decoded map in order ("" clears); returns whether the map differs at
+  // the end, as patch_single_values does.
+  static bool set_single_values(PropertyMap& props,
+                                const std::vector<std::pair<std::string, std::string>>& values) {
+    const PropertyMap before = props;
+    for (const auto& [name, value] : values) {
+      if (value.empty()) {
+        props.erase(name);
+      } else {
+        props[name] = PropertyValues{value};
+      }
+    }
+    return props != before;
+  }
+
+  PgStore& store_;
+  PgDb& db_;
+  std::string column_;                                         // the profiles column of the key
+  std::unordered_map<std::string, std::optional<Row>> found_;  // lower-case key → profile
+  std::map<ProfileId, Pending> pending_;                       // custom rows not yet written
+  std::vector<std::pair<int64_t, ProfileId>> changes_;         // (seq, profile) not yet in the feed
+  std::vector<std::pair<std::string, bool>> answers_;          // of all_custom_single in one apply
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ProfileBatchWriter>> PgStore::profile_batch_writer() {
+  return std::unique_ptr<ProfileBatchWriter>(new PgProfileBatchWriter(*this));
+}
+
+}  // namespace upsync

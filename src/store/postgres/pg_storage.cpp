@@ -1,0 +1,57 @@
+#include "store/postgres/pg_storage.h"
+
+#include "backup/database_copy.h"
+#include "store/postgres/pg_schema.h"
+#include "store/postgres/pg_store.h"
+
+namespace upsync {
+
+Result<std::unique_ptr<PgDb>> PgPool::acquire() {
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
+      std::unique_ptr<PgDb> db = std::move(idle_.back());
+      idle_.pop_back();
+      return db;
+    }
+  }
+  return PgDb::connect(url_, where_);
+}
+
+void PgPool::release(std::unique_ptr<PgDb> db) {
+  if (!db || !db->healthy()) return;
+  std::lock_guard lock(mu_);
+  if (idle_.size() < kMaxIdle) idle_.push_back(std::move(db));
+}
+
+size_t PgPool::idle() const {
+  std::lock_guard lock(mu_);
+  return idle_.size();
+}
+
+Result<std::unique_ptr<Storage>> PostgresStorage::at_url(const std::string& url, std::string where,
+                                                         bool create) {
+  return std::unique_ptr<Storage>(
+      new PostgresStorage(std::make_shared<PgPool>(url, std::move(where)), create));
+}
+
+Result<std::unique_ptr<Store>> PostgresStorage::connect() {
+  UPSYNC_ASSIGN_OR_RETURN(std::unique_ptr<PgDb> db, pool_->acquire());
+  {
+    std::lock_guard lock(mu_);
+    if (!schema_checked_) {
+      UPSYNC_RETURN_IF_ERROR(pg_migrate(*db, create_,
+                                        "no upsync data in " + pool_->where() +
+                                            " (create a tenant first: upsync tenant create NAME)"));
+      schema_checked_ = true;
+    }
+  }
+  return std::unique_ptr<Store>(new PgStore(pool_, std::move(db)));
+}
+
+Result<std::unique_ptr<DatabaseCopy>> PostgresStorage::database_copy() {
+  return failed_precondition("copies of a PostgreSQL database (" + pool_->where() +
+                             ") are not made by upsync yet: use pg_dump and pg_restore");
+}
+
+}  // namespace upsync

@@ -1,0 +1,323 @@
+// PgDb (store/postgres/pg_db.h) against the tests' PostgreSQL server: parameters, the
+// statement cache, errors as Status, nested transactions, retries, snapshots and COPY.
+#include "store/postgres/pg_db.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <barrier>
+#include <thread>
+
+#include "backup/database_copy.h"
+#include "storage/open_storage.h"
+#include "store/pg_test_server.h"
+#include "store/postgres/pg_storage.h"
+
+namespace upsync {
+namespace {
+
+using testing::PgTestServer;
+
+class PgDbTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto url = PgTestServer::fresh_database_url();
+    ASSERT_TRUE(url) << url.status().to_string();
+    url_ = *url;
+    db_ = connect();
+    ASSERT_TRUE(db_);
+    ASSERT_TRUE(db_->exec("CREATE TABLE t (k TEXT PRIMARY KEY, n BIGINT, note TEXT)"));
+  }
+
+  std::unique_ptr<PgDb> connect() {
+    auto db = PgDb::connect(url_, "the test database");
+    EXPECT_TRUE(db) << db.status().to_string();
+    return db ? std::move(*db) : nullptr;
+  }
+
+  int64_t count() { return *db_->query_int("SELECT count(*) FROM t"); }
+
+  std::string url_;
+  std::unique_ptr<PgDb> db_;
+};
+
+TEST_F(PgDbTest, ParametersTravelAsTextAndNull) {
+  auto r = db_->query(
+      "SELECT $1::text, $2::bigint, $3::text IS NULL, $4::boolean, $5::bigint, "
+      "$6::float8",
+      {"tab\there 'quoted' \\ é", int64_t{-9007199254740993}, std::nullopt, true, 7, 0.1});
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_EQ(r->text(0, 0), "tab\there 'quoted' \\ é");
+  EXPECT_EQ(r->int64(0, 1), -9007199254740993);
+  EXPECT_TRUE(r->boolean(0, 2));
+  EXPECT_TRUE(r->boolean(0, 3));
+  EXPECT_EQ(r->int64(0, 4), 7);
+  EXPECT_DOUBLE_EQ(r->real(0, 5), 0.1);
+  auto nulls = db_->query("SELECT NULL::text");
+  ASSERT_TRUE(nulls);
+  EXPECT_TRUE(nulls->is_null(0, 0));
+  EXPECT_EQ(nulls->optional_text(0, 0), std::nullopt);
+}
+
+TEST_F(PgDbTest, StatementsArePreparedOncePerSqlText) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(db_->run("INSERT INTO t (k, n) VALUES ($1, $2)", {"k" + std::to_string(i), i}));
+  }
+  auto prepared = db_->query_int(
+      "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'INSERT INTO t %'");
+  ASSERT_TRUE(prepared) << prepared.status().to_string();
+  EXPECT_EQ(*prepared, 1);
+  EXPECT_EQ(count(), 3);
+  auto changed = db_->run("UPDATE t SET n = n + 1 WHERE n >= $1", {1});
+  ASSERT_TRUE(changed);
+  EXPECT_EQ(*changed, 2);
+}
+
+TEST_F(PgDbTest, ErrorsBecomeStatusesWithTheServersMessage) {
+  ASSERT_TRUE(db_->run("INSERT INTO t (k) VALUES ($1)", {"a"}));
+  auto dup = db_->run("INSERT INTO t (k) VALUES ($1)", {"a"});
+  EXPECT_EQ(dup.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_NE(dup.status().message().find("duplicate key value violates unique constraint"),
+            std::string::npos)
+      << dup.status().message();
+  EXPECT_NE(dup.status().message().find("Key (k)=(a) already exists"), std::string::npos)
+      << dup.status().message();
+  auto bad_number = db_->query("SELECT $1::bigint", {"twelve"});
+  EXPECT_EQ(bad_number.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad_number.status().message().find("twelve"), std::string::npos);
+  auto typo = db_->query("SELEKT 1");
+  EXPECT_EQ(typo.status().code(), StatusCode::kInternal);
+  EXPECT_NE(typo.status().message().find("syntax error"), std::string::npos);
+  EXPECT_EQ(db_->exec("INSERT INTO missing VALUES (1)").code(), StatusCode::kInternal);
+  EXPECT_EQ(db_->query_int("SELECT n FROM t WHERE k = $1", {"none"}).status().code(),
+            StatusCode::kNotFound);
+  // The connection still works after each failure.
+  EXPECT_EQ(count(), 1);
+}
+
+TEST_F(PgDbTest, ALostConnectionIsUnavailableAndNotPooledAgain) {
+  auto other = connect();
+  auto pid = db_->query_int("SELECT pg_backend_pid()");
+  ASSERT_TRUE(pid);
+  ASSERT_TRUE(other->query("SELECT pg_terminate_backend($1::int)", {*pid}));
+  auto after = db_->query("SELECT 1");
+  EXPECT_EQ(after.status().code(), StatusCode::kUnavailable) << after.status().to_string();
+  EXPECT_FALSE(db_->healthy());
+  EXPECT_TRUE(other->healthy());
+}
+
+TEST_F(PgDbTest, NestedTransactionsAreSavepoints) {
+  Status s = db_->in_transaction([&]() -> Status {
+    UPSYNC_RETURN_IF_ERROR(db_->run("INSERT INTO t (k) VALUES ('outer')").status());
+    EXPECT_EQ(db_->transaction_depth(), 1);
+    // A nested failure (here a unique violation, which aborts what it is in) rolls back only
+    // its savepoint; the outer transaction goes on.
+    Status inner = db_->in_transaction([&]() -> Status {
+      EXPECT_EQ(db_->transaction_depth(), 2);
+      UPSYNC_RETURN_IF_ERROR(db_->run("INSERT INTO t (k) VALUES ('inner')").status());
+      return db_->run("INSERT INTO t (k) VALUES ('outer')").status();
+    });
+    EXPECT_EQ(inner.code(), StatusCode::kAlreadyExists);
+    return db_->run("INSERT INTO t (k) VALUES ('after')").status();
+  });
+  ASSERT_TRUE(s) << s.to_string();
+  auto keys = db_->query("SELECT string_agg(k, ',' ORDER BY k) FROM t");
+  EXPECT_EQ(keys->text(0, 0), "after,outer");
+
+  // An outer failure rolls everything back, nested work included.
+  s = db_->in_transaction([&]() -> Status {
+    UPSYNC_RETURN_IF_ERROR(db_->in_transaction(
+        [&] { return db_->run("INSERT INTO t (k) VALUES ('gone')").status(); }));
+    return invalid_argument("changed my mind");
+  });
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(count(), 2);
+  EXPECT_EQ(db_->transaction_depth(), 0);
+}
+
+TEST_F(PgDbTest, AFailureIgnoredInsideATransactionFailsItsCommit) {
+  Status s = db_->in_transaction([&]() -> Status {
+    UPSYNC_RETURN_IF_ERROR(db_->run("INSERT INTO t (k) VALUES ('kept?')").status());
+    (void)db_->query("SELECT 1/0");  // its failure dropped: the server aborted the transaction
+    return Status::ok();
+  });
+  EXPECT_EQ(s.code(), StatusCode::kInternal);
+  EXPECT_NE(s.message().find("ignored"), std::string::npos) << s.message();
+  EXPECT_EQ(count(), 0);
+}
+
+TEST_F(PgDbTest, CommitHooksRunAroundTheOutermostTransaction) {
+  std::vector<std::string> events;
+  db_->set_before_commit([&] {
+    events.push_back("before");
+    return db_->run("INSERT INTO t (k) VALUES ('from the hook')").status();
+  });
+  db_->set_after_end([&](bool committed) { events.push_back(committed ? "committed" : "ended"); });
+  ASSERT_TRUE(
+      db_->in_transaction([&] { return db_->in_transaction([] { return Status::ok(); }); }));
+  EXPECT_EQ(events, (std::vector<std::string>{"before", "committed"}));
+  EXPECT_EQ(count(), 1);
+  events.clear();
+  // A failing hook rolls the transaction back.
+  db_->set_before_commit([] { return failed_precondition("no"); });
+  Status s =
+      db_->in_transaction([&] { return db_->run("INSERT INTO t (k) VALUES ('x')").status(); });
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(events, (std::vector<std::string>{"ended"}));
+  EXPECT_EQ(count(), 1);
+  db_->set_before_commit(nullptr);
+  db_->set_after_end(nullptr);
+}
+
+TEST_F(PgDbTest, DeadlocksAreRetriedAsAWholeTransaction) {
+  ASSERT_TRUE(db_->exec("INSERT INTO t (k, n) VALUES ('a', 0), ('b', 0)"));
+  // Two transactions lock a and b in opposite orders, meeting in the middle: PostgreSQL
+  // aborts one (deadlock_detected), and in_transaction runs it again, which then succeeds.
+  std::barrier meet(2);
+  std::atomic<int> attempts{0};
+  auto worker = [&](std::string first, std::string second) {
+    auto db = connect();
+    bool first_attempt = true;
+    Status s = db->in_transaction([&]() -> Status {
+      ++attempts;
+      UPSYNC_RETURN_IF_ERROR(db->run("UPDATE t SET n = n + 1 WHERE k = $1", {first}).status());
+      if (first_attempt) {
+        first_attempt = false;
+        meet.arrive_and_wait();
+      }
+      return db->run("UPDATE t SET n = n + 1 WHERE k = $1", {second}).status();
+    });
+    EXPECT_TRUE(s) << s.to_string();
+  };
+  std::thread one(worker, "a", "b");
+  std::thread two(worker, "b", "a");
+  one.join();
+  two.join();
+  // At least one retry; more when the retry meets the other transaction again before it has
+  // taken its second row (a busy machine schedules them so).
+  EXPECT_GE(attempts, 3);
+  EXPECT_EQ(*db_->query_int("SELECT sum(n) FROM t"), 4);
+}
+
+TEST_F(PgDbTest, ReadSnapshotsSeeOneStateUntilAWrite) {
+  ASSERT_TRUE(db_->run("INSERT INTO t (k) VALUES ('first')"));
+  auto other = connect();
+  ASSERT_TRUE(db_->begin_snapshot());
+  EXPECT_TRUE(db_->in_snapshot());
+  EXPECT_EQ(count(), 1);
+  ASSERT_TRUE(other->run("INSERT INTO t (k) VALUES ('second')"));
+  EXPECT_EQ(count(), 1);  // the snapshot's state
+  // A write ends the snapshot first; the reads after it see the latest state.
+  ASSERT_TRUE(db_->run("INSERT INTO t (k) VALUES ('third')"));
+  EXPECT_FALSE(db_->in_snapshot());
+  EXPECT_EQ(count(), 3);
+}
+
+TEST_F(PgDbTest, CopyWritesRowsWithEveryCharacterAndNull) {
+  const std::vector<std::string> awkward = {"tab\t",    "new\nline", "back\\slash", "\\N", "cr\r",
+                                            "é ü 日本", ""};
+  auto copied = db_->copy_in("COPY t (k, n, note) FROM STDIN", [&](PgCopyIn& copy) -> Status {
+    for (size_t i = 0; i < awkward.size(); ++i) {
+      UPSYNC_RETURN_IF_ERROR(copy.row({awkward[i], static_cast<int64_t>(i), std::nullopt}));
+    }
+    // Enough rows to be sent in several pieces.
+    for (int i = 0; i < 20000; ++i) {
+      UPSYNC_RETURN_IF_ERROR(copy.row({"row " + std::to_string(i), i, std::string(40, 'x')}));
+    }
+    return Status::ok();
+  });
+  ASSERT_TRUE(copied) << copied.status().to_string();
+  EXPECT_EQ(*copied, 20000 + static_cast<int64_t>(awkward.size()));
+  for (size_t i = 0; i < awkward.size(); ++i) {
+    auto r = db_->query("SELECT k, note IS NULL FROM t WHERE n = $1 AND k NOT LIKE 'row %'",
+                        {static_cast<int64_t>(i)});
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->rows(), 1) << i;
+    EXPECT_EQ(r->text(0, 0), awkward[i]);
+    EXPECT_TRUE(r->boolean(0, 1));
+  }
+}
+
+TEST_F(PgDbTest, AFailedCopyLeavesNothingAndTheConnectionWorks) {
+  // The writer's own failure.
+  auto stopped = db_->copy_in("COPY t (k) FROM STDIN", [&](PgCopyIn& copy) -> Status {
+    UPSYNC_RETURN_IF_ERROR(copy.row({"one"}));
+    return invalid_argument("record 2 is bad");
+  });
+  EXPECT_EQ(stopped.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(stopped.status().message(), "record 2 is bad");
+  // The server's: a duplicate key inside the copy.
+  auto refused = db_->copy_in("COPY t (k) FROM STDIN", [&](PgCopyIn& copy) -> Status {
+    UPSYNC_RETURN_IF_ERROR(copy.row({"same"}));
+    return copy.row({"same"});
+  });
+  EXPECT_EQ(refused.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(count(), 0);
+  auto bad_sql = db_->copy_in("COPY nowhere FROM STDIN", [](PgCopyIn&) { return Status::ok(); });
+  EXPECT_EQ(bad_sql.status().code(), StatusCode::kInternal);
+  EXPECT_EQ(count(), 0);
+}
+
+TEST(PgConnectTest, AFailedConnectionNamesWhereWithoutThePassword) {
+  // Nothing listens on port 1.
+  auto storage = open_storage({.url = "postgresql://upsync:s3cret-pw@127.0.0.1:1/upsync?"
+                                      "password=other-s3cret&connect_timeout=2",
+                               .data_dir = "",
+                               .create = true});
+  ASSERT_TRUE(storage) << storage.status().to_string();
+  EXPECT_EQ((*storage)->backend(), "postgresql");
+  EXPECT_EQ((*storage)->where().find("s3cret"), std::string::npos) << (*storage)->where();
+  auto store = (*storage)->connect();
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(store.status().message().find("s3cret"), std::string::npos) << store.status().message();
+  EXPECT_NE(store.status().message().find("127.0.0.1:1"), std::string::npos)
+      << store.status().message();
+  auto bad = open_storage({.url = "postgresql:upsync", .data_dir = "", .create = true});
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  auto copy = (*storage)->database_copy();
+  EXPECT_EQ(copy.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(copy.status().message().find("PostgreSQL"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace upsync
+
+namespace upsync {
+namespace {
+
+TEST(PgStorageTest, StoresGetConnectionsOfTheirOwnAndGiveThemBackToThePool) {
+  auto url = testing::PgTestServer::fresh_database_url();
+  ASSERT_TRUE(url) << url.status().to_string();
+  auto storage = open_storage({.url = *url, .data_dir = "", .create = true});
+  ASSERT_TRUE(storage) << storage.status().to_string();
+  auto a = (*storage)->connect();
+  auto b = (*storage)->connect();
+  ASSERT_TRUE(a && b);
+  // Two Stores at once: two connections, each with its own transaction.
+  ASSERT_TRUE((*a)->create_tenant({.name = "contoso"}));
+  Status s = (*a)->in_transaction([&]() -> Status {
+    UPSYNC_RETURN_IF_ERROR((*a)->create_tenant({.name = "fabrikam"}).status());
+    // Not committed yet: the other connection does not see it.
+    auto seen = (*b)->tenant("fabrikam");
+    return seen ? internal_error("another connection saw an uncommitted tenant") : Status::ok();
+  });
+  ASSERT_TRUE(s) << s.to_string();
+  EXPECT_TRUE((*b)->tenant("fabrikam"));
+  // A Store's connection goes back to the pool when the Store goes, and the next one takes it.
+  auto* pg = dynamic_cast<PostgresStorage*>(storage->get());
+  ASSERT_NE(pg, nullptr);
+  EXPECT_EQ(pg->pool().idle(), 0u);
+  a->reset();
+  EXPECT_EQ(pg->pool().idle(), 1u);
+  auto c = (*storage)->connect();
+  ASSERT_TRUE(c);
+  EXPECT_EQ(pg->pool().idle(), 0u);
+  EXPECT_EQ((*c)->tenants()->size(), 2u);
+  // A Store may outlive its Storage: it holds the pool it gives its connection back to.
+  storage->reset();
+  EXPECT_EQ((*b)->tenants()->size(), 2u);
+}
+
+}  // namespace
+}  // namespace upsync
