@@ -1,4 +1,5 @@
 // upsync backup --to FILE, upsync restore FILE --to DIR: see backup/backup_archive.h.
+// upsync migrate --to postgresql://...: see storage/migrate.h.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -6,6 +7,7 @@
 #include "backup/backup_archive.h"
 #include "cli/context.h"
 #include "cli/output.h"
+#include "storage/migrate.h"
 #include "storage/open_storage.h"
 
 namespace upsync {
@@ -100,6 +102,46 @@ void add_backup_commands(CLI::App& app, CliContext& ctx) {
                << " files; every checksum, the integrity check, the row counts and feed "
                   "positions verified\n";
       print_facts(*ctx.out, r.manifest.database);
+      return Status::ok();
+    };
+  });
+
+  auto target = std::make_shared<std::string>();
+  CLI::App* migrate = app.add_subcommand(
+      "migrate",
+      "copy the data folder's embedded database into an empty PostgreSQL database, verifying "
+      "every table's rows and checksum; the files and keys stay in the data folder");
+  migrate->add_option("--to", *target, "the PostgreSQL database (postgresql://...)")->required();
+  migrate->callback([&ctx, target] {
+    ctx.action = [&ctx, target]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(Storage * storage, ctx.storage());
+      UPSYNC_ASSIGN_OR_RETURN(MigrationReport r,
+                              migrate_database(*storage, *target, ctx.data_dir));
+      if (ctx.json) {
+        nlohmann::json tables = nlohmann::json::array();
+        for (const TableMigration& t : r.tables) {
+          tables.push_back({{"table", t.table}, {"rows", t.rows}, {"checksum", t.checksum}});
+        }
+        print_json(*ctx.out, {{"from", r.source},
+                              {"to", r.target},
+                              {"schemaVersion", r.schema_version},
+                              {"tables", tables},
+                              {"feedPositions", r.feed_positions},
+                              {"verified", true}});
+        return Status::ok();
+      }
+      *ctx.out << "copied " << r.source << " (schema " << r.schema_version << ") into "
+               << r.target << "; every table's row count and checksum verified\n";
+      TextTable tables({"TABLE", "ROWS", "CHECKSUM"});
+      for (const TableMigration& t : r.tables) {
+        tables.add_row({t.table, group_thousands(t.rows), t.checksum});
+      }
+      tables.print(*ctx.out);
+      TextTable feeds({"FEED POSITION", "SEQ"});
+      for (const auto& [p, n] : r.feed_positions) feeds.add_row({p, std::to_string(n)});
+      feeds.print(*ctx.out);
+      *ctx.out << "from now on, start every process with --db '" << r.target
+               << "' and this data folder (its files and keys)\n";
       return Status::ok();
     };
   });
