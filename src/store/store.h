@@ -133,6 +133,17 @@ struct PropertyUpdate {
   std::optional<int> max_length;  // 1 to 1000000 characters, as for a new property
 };
 
+// The rules of Store::update_custom_property that every backend keeps alike: whether `next`
+// may replace `now`, given the values stored for the property. A backend answers the two
+// questions about those values from its own tables; each is asked only when the update needs
+// it (a narrower max length, multi-value turned off).
+struct StoredValueQueries {
+  std::function<Result<int64_t>()> profiles_with_several_values;
+  std::function<Result<int64_t>()> longest_value;  // in characters
+};
+Status check_property_update(const PropertyDefinition& now, const PropertyDefinition& next,
+                             const StoredValueQueries& stored);
+
 struct ProfileQuery {
   // Only profiles where `filter_property` has the value `filter_value` (case-sensitive
   // equality with the canonical value; for multi-value properties, any of the values).
