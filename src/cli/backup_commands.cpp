@@ -1,8 +1,10 @@
 // upsync backup --to FILE, upsync restore FILE --to DIR: see backup/backup_archive.h.
 // upsync migrate --to postgresql://...: see storage/migrate.h.
 #include <CLI/CLI.hpp>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <string>
 
 #include "backup/backup_archive.h"
 #include "cli/context.h"
@@ -20,13 +22,17 @@ nlohmann::json facts_json(const DatabaseFacts& f) {
           {"feedPositions", f.feed_positions}};
 }
 
+void print_feed_positions(std::ostream& out, const std::map<std::string, int64_t>& positions) {
+  TextTable feeds({"FEED POSITION", "SEQ"});
+  for (const auto& [p, n] : positions) feeds.add_row({p, std::to_string(n)});
+  feeds.print(out);
+}
+
 void print_facts(std::ostream& out, const DatabaseFacts& f) {
   TextTable tables({"TABLE", "ROWS"});
   for (const auto& [t, n] : f.table_rows) tables.add_row({t, group_thousands(n)});
   tables.print(out);
-  TextTable feeds({"FEED POSITION", "SEQ"});
-  for (const auto& [p, n] : f.feed_positions) feeds.add_row({p, std::to_string(n)});
-  feeds.print(out);
+  print_feed_positions(out, f.feed_positions);
 }
 
 }  // namespace
@@ -115,8 +121,7 @@ void add_backup_commands(CLI::App& app, CliContext& ctx) {
   migrate->callback([&ctx, target] {
     ctx.action = [&ctx, target]() -> Status {
       UPSYNC_ASSIGN_OR_RETURN(Storage * storage, ctx.storage());
-      UPSYNC_ASSIGN_OR_RETURN(MigrationReport r,
-                              migrate_database(*storage, *target, ctx.data_dir));
+      UPSYNC_ASSIGN_OR_RETURN(MigrationReport r, migrate_database(*storage, *target, ctx.data_dir));
       if (ctx.json) {
         nlohmann::json tables = nlohmann::json::array();
         for (const TableMigration& t : r.tables) {
@@ -130,16 +135,14 @@ void add_backup_commands(CLI::App& app, CliContext& ctx) {
                               {"verified", true}});
         return Status::ok();
       }
-      *ctx.out << "copied " << r.source << " (schema " << r.schema_version << ") into "
-               << r.target << "; every table's row count and checksum verified\n";
+      *ctx.out << "copied " << r.source << " (schema " << r.schema_version << ") into " << r.target
+               << "; every table's row count and checksum verified\n";
       TextTable tables({"TABLE", "ROWS", "CHECKSUM"});
       for (const TableMigration& t : r.tables) {
         tables.add_row({t.table, group_thousands(t.rows), t.checksum});
       }
       tables.print(*ctx.out);
-      TextTable feeds({"FEED POSITION", "SEQ"});
-      for (const auto& [p, n] : r.feed_positions) feeds.add_row({p, std::to_string(n)});
-      feeds.print(*ctx.out);
+      print_feed_positions(*ctx.out, r.feed_positions);
       *ctx.out << "from now on, start every process with --db '" << r.target
                << "' and this data folder (its files and keys)\n";
       return Status::ok();

@@ -100,9 +100,9 @@ Result<std::vector<Table>> source_tables(SqliteDb& db) {
 // `tables` ordered so that a table comes after every table its foreign keys name (in the
 // target, which is the one that checks them).
 Result<std::vector<Table>> parents_first(PgDb& db, std::vector<Table> tables) {
-  UPSYNC_ASSIGN_OR_RETURN(
-      PgResult fks, db.query("SELECT c.conrelid::regclass::text, c.confrelid::regclass::text "
-                             "FROM pg_constraint c WHERE c.contype = 'f'"));
+  UPSYNC_ASSIGN_OR_RETURN(PgResult fks,
+                          db.query("SELECT c.conrelid::regclass::text, c.confrelid::regclass::text "
+                                   "FROM pg_constraint c WHERE c.contype = 'f'"));
   std::map<std::string, std::set<std::string>> parents;
   for (int i = 0; i < fks.rows(); ++i) {
     std::string child(fks.text(i, 0)), parent(fks.text(i, 1));
@@ -153,27 +153,27 @@ Result<TableSum> copy_table(SqliteDb& from, PgDb& to, const Table& t) {
                           from.prepare("SELECT " + cols + " FROM " + sql_name(t.name)));
   TableSum sum;
   std::vector<PgParam> row;
-  auto copied = to.copy_in(
-      "COPY " + sql_name(t.name) + " (" + cols + ") FROM STDIN", [&](PgCopyIn& in) -> Status {
-        while (true) {
-          UPSYNC_ASSIGN_OR_RETURN(bool more, s->step());
-          if (!more) return Status::ok();
-          row.clear();
-          for (size_t i = 0; i < t.columns.size(); ++i) {
-            const int col = static_cast<int>(i);
-            if (s->column_is_null(col)) {
-              sum.add_value(std::nullopt);
-              row.emplace_back(std::nullopt);
-            } else {
-              const std::string_view v = s->column_text(col);
-              sum.add_value(v);
-              row.emplace_back(v);
-            }
-          }
-          sum.end_row();
-          UPSYNC_RETURN_IF_ERROR(in.row(row));
-        }
-      });
+  auto copied = to.copy_in("COPY " + sql_name(t.name) + " (" + cols + ") FROM STDIN",
+                           [&](PgCopyIn& in) -> Status {
+                             while (true) {
+                               UPSYNC_ASSIGN_OR_RETURN(bool more, s->step());
+                               if (!more) return Status::ok();
+                               row.clear();
+                               for (size_t i = 0; i < t.columns.size(); ++i) {
+                                 const int col = static_cast<int>(i);
+                                 if (s->column_is_null(col)) {
+                                   sum.add_value(std::nullopt);
+                                   row.emplace_back(std::nullopt);
+                                 } else {
+                                   const std::string_view v = s->column_text(col);
+                                   sum.add_value(v);
+                                   row.emplace_back(v);
+                                 }
+                               }
+                               sum.end_row();
+                               UPSYNC_RETURN_IF_ERROR(in.row(row));
+                             }
+                           });
   s->reset();
   if (!copied) return copied.status().with_context("copying table " + t.name);
   if (*copied != sum.rows()) {
@@ -187,14 +187,12 @@ Result<TableSum> copy_table(SqliteDb& from, PgDb& to, const Table& t) {
 Result<TableSum> target_sum(PgDb& db, const Table& t) {
   std::string cols;
   for (const std::string& c : t.columns) cols += (cols.empty() ? "" : ", ") + sql_name(c);
-  UPSYNC_RETURN_IF_ERROR(
-      db.exec("DECLARE upsync_migrate_check NO SCROLL CURSOR FOR SELECT " + cols + " FROM " +
-              sql_name(t.name)));
+  UPSYNC_RETURN_IF_ERROR(db.exec("DECLARE upsync_migrate_check NO SCROLL CURSOR FOR SELECT " +
+                                 cols + " FROM " + sql_name(t.name)));
   TableSum sum;
   while (true) {
-    UPSYNC_ASSIGN_OR_RETURN(
-        PgResult r,
-        db.query("FETCH FORWARD " + std::to_string(kFetchRows) + " FROM upsync_migrate_check"));
+    UPSYNC_ASSIGN_OR_RETURN(PgResult r, db.query("FETCH FORWARD " + std::to_string(kFetchRows) +
+                                                 " FROM upsync_migrate_check"));
     for (int i = 0; i < r.rows(); ++i) {
       for (int c = 0; c < r.columns(); ++c) {
         if (r.is_null(i, c)) {
@@ -214,9 +212,8 @@ Result<TableSum> target_sum(PgDb& db, const Table& t) {
 // Moves each identity column's sequence past the largest key copied into it.
 Status advance_identities(PgDb& db) {
   UPSYNC_ASSIGN_OR_RETURN(
-      PgResult ids,
-      db.query("SELECT table_name, column_name FROM information_schema.columns "
-               "WHERE table_schema = current_schema() AND is_identity = 'YES'"));
+      PgResult ids, db.query("SELECT table_name, column_name FROM information_schema.columns "
+                             "WHERE table_schema = current_schema() AND is_identity = 'YES'"));
   for (int i = 0; i < ids.rows(); ++i) {
     const std::string table(ids.text(i, 0)), column(ids.text(i, 1));
     UPSYNC_RETURN_IF_ERROR(
@@ -261,8 +258,8 @@ Result<MigrationReport> migrate_database(Storage& source, const std::string& tar
   UPSYNC_RETURN_IF_ERROR(target->connect().status());
 
   UPSYNC_ASSIGN_OR_RETURN(auto copier, source.database_copy());
-  Scratch scratch{(fs::path(scratch_dir) / (".migrate-" + std::to_string(getpid()) + ".db"))
-                      .string()};
+  Scratch scratch{
+      (fs::path(scratch_dir) / (".migrate-" + std::to_string(getpid()) + ".db")).string()};
   UPSYNC_ASSIGN_OR_RETURN(DatabaseFacts facts, copier->copy_to(scratch.path));
   report.schema_version = facts.schema_version;
   report.feed_positions = facts.feed_positions;
@@ -286,8 +283,8 @@ Result<MigrationReport> migrate_database(Storage& source, const std::string& tar
       auto counted = facts.table_rows.find(t.name);
       if (counted != facts.table_rows.end() && counted->second != sum.rows()) {
         return data_loss("table " + t.name + ": the snapshot counted " +
-                         std::to_string(counted->second) + " rows, " +
-                         std::to_string(sum.rows()) + " were read from it");
+                         std::to_string(counted->second) + " rows, " + std::to_string(sum.rows()) +
+                         " were read from it");
       }
       sums.push_back(std::move(sum));
     }
@@ -299,8 +296,7 @@ Result<MigrationReport> migrate_database(Storage& source, const std::string& tar
         return data_loss("the copy of table " + tables[i].name + " differs from the source: " +
                          std::to_string(sums[i].rows()) + " rows, checksum " + sums[i].hex() +
                          " in the source; " + std::to_string(there.rows()) + " rows, checksum " +
-                         there.hex() + " in " + target->where() +
-                         "; nothing was committed");
+                         there.hex() + " in " + target->where() + "; nothing was committed");
       }
       report.tables.push_back({tables[i].name, sums[i].rows(), sums[i].hex()});
     }

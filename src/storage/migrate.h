@@ -48,7 +48,7 @@ struct MigrationReport {
   std::string source;  // where the source database is (Storage::where)
   std::string target;  // the target's URL without its password
   int64_t schema_version = 0;
-  std::vector<TableMigration> tables;  // in the order they were copied
+  std::vector<TableMigration> tables;             // in the order they were copied
   std::map<std::string, int64_t> feed_positions;  // DatabaseFacts::feed_positions
 };
 

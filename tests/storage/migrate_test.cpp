@@ -124,9 +124,8 @@ TEST_F(MigrateTest, ADataFolderMovesWholeAndEveryCommandReadsTheSame) {
 
 TEST_F(MigrateTest, ATargetThatIsNotEmptyIsRefusedAndLeftAsItWas) {
   ASSERT_EQ(on_sqlite({"migrate", "--to", url_}), 0) << err_.str();
-  ASSERT_EQ(on_postgres({"profile", "create", "-t", "contoso",
-                         "i:0#.f|membership|new@contoso.com"}),
-            0);
+  ASSERT_EQ(
+      on_postgres({"profile", "create", "-t", "contoso", "i:0#.f|membership|new@contoso.com"}), 0);
   EXPECT_EQ(on_sqlite({"migrate", "--to", url_}), 1);
   EXPECT_NE(err_.str().find("is not empty (rows: "), std::string::npos) << err_.str();
   EXPECT_NE(err_.str().find("profiles 6"), std::string::npos) << err_.str();
@@ -145,11 +144,11 @@ TEST_F(MigrateTest, ACopyThatDiffersFromTheSourceIsRolledBackWhole) {
   {
     auto db = PgDb::connect(url_, "test");
     ASSERT_TRUE(db);
-    ASSERT_TRUE((*db)->exec(
-        "CREATE FUNCTION upsync_test_tamper() RETURNS trigger LANGUAGE plpgsql AS "
-        "$$ BEGIN NEW.updated_at := NEW.updated_at || ' '; RETURN NEW; END $$; "
-        "CREATE TRIGGER upsync_test_tamper BEFORE INSERT ON profiles "
-        "FOR EACH ROW EXECUTE FUNCTION upsync_test_tamper()"));
+    ASSERT_TRUE(
+        (*db)->exec("CREATE FUNCTION upsync_test_tamper() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$ BEGIN NEW.updated_at := NEW.updated_at || ' '; RETURN NEW; END $$; "
+                    "CREATE TRIGGER upsync_test_tamper BEFORE INSERT ON profiles "
+                    "FOR EACH ROW EXECUTE FUNCTION upsync_test_tamper()"));
   }
   EXPECT_EQ(on_sqlite({"migrate", "--to", url_}), 1);
   EXPECT_NE(err_.str().find("the copy of table profiles differs from the source: 5 rows"),
@@ -166,8 +165,7 @@ TEST_F(MigrateTest, TargetsAndSourcesOfTheWrongKindAreRefused) {
   EXPECT_NE(err_.str().find("--to takes a PostgreSQL URL (postgresql://...)"), std::string::npos)
       << err_.str();
   EXPECT_EQ(on_sqlite({"migrate", "--to", "postgresql:relative"}), 1);
-  EXPECT_NE(err_.str().find("a PostgreSQL URL is postgresql://"), std::string::npos)
-      << err_.str();
+  EXPECT_NE(err_.str().find("a PostgreSQL URL is postgresql://"), std::string::npos) << err_.str();
   EXPECT_EQ(on_postgres({"migrate", "--to", url_}), 1);
   EXPECT_NE(err_.str().find("upsync migrate moves an embedded (SQLite) database"),
             std::string::npos)
