@@ -5,9 +5,13 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <cstdio>
 #include <filesystem>
+#include <system_error>
 #include <unordered_map>
 
 #include "auth/secret.h"
@@ -69,6 +73,62 @@ TokenSigner::TokenSigner(std::unique_ptr<Key> key)
     : key_(std::move(key)), verified_(std::make_unique<VerifiedTokens>()) {}
 TokenSigner::~TokenSigner() = default;
 
+namespace {
+
+Status read_key(const std::filesystem::path& file, EVP_PKEY** pkey) {
+  FILE* f = std::fopen(file.c_str(), "r");
+  if (!f) return unavailable("cannot read the token signing key " + file.string());
+  *pkey = PEM_read_PrivateKey(f, nullptr, nullptr, nullptr);
+  std::fclose(f);
+  if (!*pkey || EVP_PKEY_get_base_id(*pkey) != EVP_PKEY_RSA) {
+    return data_loss("the token signing key " + file.string() +
+                     " is not an RSA private key in PEM form (move it away to make a new one)");
+  }
+  return Status::ok();
+}
+
+// Makes a key and publishes it as `file`, unless another process got there first: servers
+// and workers started together on one shared data folder must all sign with one key, or a
+// token from one would be refused by the next. The key is written whole to a name of this
+// writer's own (mode 0600) and then hard-linked to `file`, which fails when `file` exists
+// (atomic, NFS included, unlike rename, which would replace a key another process already
+// signs with). The loser reads the winner's key.
+Status create_or_read_key(const std::filesystem::path& dir, const std::filesystem::path& file,
+                          EVP_PKEY** pkey) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return unavailable("cannot create " + dir.string() + ": " + ec.message());
+  *pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048));
+  if (!*pkey) return internal_error("cannot generate an RSA key for token signing");
+  UPSYNC_ASSIGN_OR_RETURN(std::string unique, random_token(12));
+  fs::path tmp = dir / ("token-signing.pem." + unique + ".tmp");
+  mode_t old = umask(077);
+  FILE* f = std::fopen(tmp.c_str(), "w");
+  umask(old);
+  if (!f) return unavailable("cannot write " + tmp.string());
+  bool ok = PEM_write_PrivateKey(f, *pkey, nullptr, nullptr, 0, nullptr, nullptr) == 1;
+  ok = std::fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok) {
+    fs::remove(tmp, ec);
+    return unavailable("cannot write " + tmp.string());
+  }
+  const int linked = ::link(tmp.c_str(), file.c_str());
+  const int link_errno = errno;
+  fs::remove(tmp, ec);
+  if (linked == 0) return Status::ok();
+  if (link_errno != EEXIST) {
+    return unavailable("cannot move the key into " + file.string() + ": " +
+                       std::generic_category().message(link_errno));
+  }
+  EVP_PKEY_free(*pkey);
+  *pkey = nullptr;
+  return read_key(file, pkey);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<TokenSigner>> TokenSigner::open(const std::string& data_dir) {
   namespace fs = std::filesystem;
   fs::path dir = fs::path(data_dir) / "keys";
@@ -76,30 +136,9 @@ Result<std::unique_ptr<TokenSigner>> TokenSigner::open(const std::string& data_d
   auto key = std::make_unique<Key>();
   std::error_code ec;
   if (fs::exists(file, ec)) {
-    FILE* f = std::fopen(file.c_str(), "r");
-    if (!f) return unavailable("cannot read the token signing key " + file.string());
-    key->pkey = PEM_read_PrivateKey(f, nullptr, nullptr, nullptr);
-    std::fclose(f);
-    if (!key->pkey || EVP_PKEY_get_base_id(key->pkey) != EVP_PKEY_RSA) {
-      return data_loss("the token signing key " + file.string() +
-                       " is not an RSA private key in PEM form (move it away to make a new one)");
-    }
+    UPSYNC_RETURN_IF_ERROR(read_key(file, &key->pkey));
   } else {
-    fs::create_directories(dir, ec);
-    if (ec) return unavailable("cannot create " + dir.string() + ": " + ec.message());
-    key->pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048));
-    if (!key->pkey) return internal_error("cannot generate an RSA key for token signing");
-    // Written to a temporary name with mode 0600, then renamed: never a half-written key.
-    fs::path tmp = dir / "token-signing.pem.tmp";
-    mode_t old = umask(077);
-    FILE* f = std::fopen(tmp.c_str(), "w");
-    umask(old);
-    if (!f) return unavailable("cannot write " + tmp.string());
-    bool ok = PEM_write_PrivateKey(f, key->pkey, nullptr, nullptr, 0, nullptr, nullptr) == 1;
-    ok = std::fclose(f) == 0 && ok;
-    if (!ok) return unavailable("cannot write " + tmp.string());
-    fs::rename(tmp, file, ec);
-    if (ec) return unavailable("cannot move the key into " + file.string() + ": " + ec.message());
+    UPSYNC_RETURN_IF_ERROR(create_or_read_key(dir, file, &key->pkey));
   }
   std::unique_ptr<TokenSigner> signer(new TokenSigner(std::move(key)));
   UPSYNC_ASSIGN_OR_RETURN(std::string n, bn_param(signer->key_->pkey, OSSL_PKEY_PARAM_RSA_N));

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <thread>
+#include <vector>
+
 #include "auth/secret.h"
 #include "test_support.h"
 
@@ -114,6 +117,38 @@ TEST(TokenSigner, ARememberedTokenStillExpiresAndForgeriesStayRefused) {
     EXPECT_EQ((*back)["tid"], "t" + std::to_string(i));
     EXPECT_FALSE((*signer)->verify(many[i], 2000));
   }
+}
+
+// Servers and workers started together on one new data folder: every one signs with the one
+// key that ends up in the file, so a token made by one is good at every other.
+TEST(TokenSigner, SignersStartedTogetherOnANewFolderShareOneKey) {
+  TempDir dir;
+  constexpr int kSigners = 8;
+  std::vector<std::unique_ptr<TokenSigner>> signers(kSigners);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kSigners; ++i) {
+    threads.emplace_back([&, i] {
+      auto signer = TokenSigner::open(dir.str());
+      if (signer) signers[i] = std::move(*signer);
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto reopened = TokenSigner::open(dir.str());
+  ASSERT_TRUE(reopened) << reopened.status().message();
+  for (const auto& signer : signers) {
+    ASSERT_NE(signer, nullptr);
+    EXPECT_EQ(signer->kid(), (*reopened)->kid());
+    auto token = signer->sign(claims(2000));
+    ASSERT_TRUE(token);
+    EXPECT_TRUE((*reopened)->verify(*token, 1999));
+  }
+  // Nothing but the key is left in the folder.
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path() / "keys")) {
+    EXPECT_EQ(entry.path().filename(), "token-signing.pem");
+    ++files;
+  }
+  EXPECT_EQ(files, 1);
 }
 
 TEST(TokenSigner, ACorruptKeyFileIsRefusedAndLeftAlone) {
