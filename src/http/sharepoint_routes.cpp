@@ -115,21 +115,6 @@ std::string joined(const PropertyValues* v) {
   return out;
 }
 
-Result<std::vector<std::string>> direct_reports(Call& call, const std::string& account) {
-  std::vector<std::string> out;
-  ProfileQuery q;
-  q.filter_property = "Manager";
-  q.filter_value = account;
-  q.limit = 1000;
-  while (true) {
-    UPSYNC_ASSIGN_OR_RETURN(ProfilePage page, call.store.list_profiles(call.tenant.id, q));
-    for (const Profile& p : page.profiles) out.push_back(p.account_name);
-    if (!page.next_after_id) break;
-    q.after_id = *page.next_after_id;
-  }
-  return out;
-}
-
 // PersonProperties (reference §1.2), gathered before it is written in the request's mode.
 struct Person {
   std::string account_name;
@@ -191,27 +176,36 @@ Result<Person> gather_person(Call& call, const Profile& p) {
     next = m->first("Manager");
   }
 
-  UPSYNC_ASSIGN_OR_RETURN(out.direct_reports, direct_reports(call, p.account_name));
-  if (std::string manager = first("Manager"); !manager.empty()) {
-    UPSYNC_ASSIGN_OR_RETURN(auto siblings, direct_reports(call, manager));
-    for (auto& s : siblings) {
+  // Her reports and her manager's (her peers), in one query.
+  std::vector<std::string> asked = {p.account_name};
+  if (std::string manager = first("Manager"); !manager.empty()) asked.push_back(manager);
+  UPSYNC_ASSIGN_OR_RETURN(auto reports, call.store.direct_reports(call.tenant.id, asked));
+  out.direct_reports = reports[0];
+  if (reports.size() > 1) {
+    for (auto& s : reports[1]) {
       if (s != p.account_name) out.peers.push_back(std::move(s));
     }
   }
-  // Everyone below, self first (as SharePoint lists it), breadth first.
+  // Everyone below, self first (as SharePoint lists it), breadth first: the reports of the
+  // people not yet expanded are read together, up to kMaxManagersPerQuery at a time, and taken
+  // in the order a person at a time would take them, until the list is full.
   std::vector<std::string>& extended = out.extended_reports;
   extended = {p.account_name};
   std::set<std::string> in_extended = {p.account_name};
-  for (size_t i = 0; i < extended.size() && extended.size() < kMaxExtendedReports; ++i) {
-    std::vector<std::string> below;
-    if (i == 0) {
-      below = out.direct_reports;
-    } else {
-      UPSYNC_ASSIGN_OR_RETURN(below, direct_reports(call, extended[i]));
+  for (auto& r : out.direct_reports) {
+    if (in_extended.insert(r).second) extended.push_back(r);
+  }
+  for (size_t i = 1; i < extended.size() && extended.size() < kMaxExtendedReports;) {
+    const size_t end = std::min(extended.size(), i + Store::kMaxManagersPerQuery);
+    const std::vector<std::string> managers(extended.begin() + static_cast<ptrdiff_t>(i),
+                                            extended.begin() + static_cast<ptrdiff_t>(end));
+    UPSYNC_ASSIGN_OR_RETURN(auto below, call.store.direct_reports(call.tenant.id, managers));
+    for (size_t m = 0; m < below.size() && extended.size() < kMaxExtendedReports; ++m) {
+      for (auto& r : below[m]) {
+        if (in_extended.insert(r).second) extended.push_back(std::move(r));
+      }
     }
-    for (auto& r : below) {
-      if (in_extended.insert(r).second) extended.push_back(std::move(r));
-    }
+    i = end;
   }
 
   out.display_name = first("PreferredName");

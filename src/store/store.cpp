@@ -1,8 +1,39 @@
 #include "store/store.h"
 
+#include <nlohmann/json.hpp>
+
 #include "core/property.h"
+#include "core/text.h"
 
 namespace upsync {
+
+Result<ManagerKeys> ManagerKeys::of(const ProfileSchema& schema,
+                                    std::span<const std::string> managers) {
+  if (managers.size() > Store::kMaxManagersPerQuery) {
+    return invalid_argument("at most " + std::to_string(Store::kMaxManagersPerQuery) +
+                            " managers per query, got " + std::to_string(managers.size()));
+  }
+  UPSYNC_ASSIGN_OR_RETURN(const PropertyDefinition* manager, schema.require("Manager"));
+  ManagerKeys out;
+  nlohmann::json keys = nlohmann::json::array();
+  for (size_t i = 0; i < managers.size(); ++i) {
+    UPSYNC_ASSIGN_OR_RETURN(std::string value, normalize_value(*manager, managers[i]));
+    std::string key = ascii_lower(value);
+    auto& places = out.places_[key];
+    if (places.empty()) keys.push_back(key);
+    places.push_back(i);
+  }
+  out.json_array_ = keys.dump();
+  out.reports_.resize(managers.size());
+  return out;
+}
+
+void ManagerKeys::add(const std::string& manager_key, std::string account_name) {
+  auto it = places_.find(manager_key);
+  if (it == places_.end()) return;
+  for (size_t i = 1; i < it->second.size(); ++i) reports_[it->second[i]].push_back(account_name);
+  reports_[it->second[0]].push_back(std::move(account_name));
+}
 
 const PropertyValues* Profile::find(std::string_view name) const {
   // Keys are canonical names: callers that pass one find it without the case-blind walk.

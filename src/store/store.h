@@ -144,6 +144,23 @@ struct StoredValueQueries {
 Status check_property_update(const PropertyDefinition& now, const PropertyDefinition& next,
                              const StoredValueQueries& stored);
 
+// The two halves of Store::direct_reports that do not depend on the backend. ManagerKeys:
+// the managers' keys (each a Manager value as the schema normalizes it, in lower case) as a
+// JSON array for the query, and where each key's reports go in the answer (several places
+// when a manager was asked for twice). add() files one row of the answer, given in id order.
+class ManagerKeys {
+ public:
+  static Result<ManagerKeys> of(const ProfileSchema& schema, std::span<const std::string> managers);
+  const std::string& json_array() const { return json_array_; }
+  void add(const std::string& manager_key, std::string account_name);
+  std::vector<std::vector<std::string>> take() { return std::move(reports_); }
+
+ private:
+  std::string json_array_;
+  std::map<std::string, std::vector<size_t>> places_;
+  std::vector<std::vector<std::string>> reports_;
+};
+
 struct ProfileQuery {
   // Only profiles where `filter_property` has the value `filter_value` (case-sensitive
   // equality with the canonical value; for multi-value properties, any of the values).
@@ -240,6 +257,13 @@ class Store {
                                               std::span<const PropertyChange> changes) = 0;
   virtual Status delete_profile(TenantId tenant, ProfileId id) = 0;
   virtual Result<ProfilePage> list_profiles(TenantId tenant, const ProfileQuery& query) = 0;
+  // The account names of each manager's direct reports, the profiles whose Manager is that
+  // account (compared without case), in id order, as list_profiles with a Manager filter lists
+  // them: one list per entry of `managers`, in their order, from one query. At most
+  // kMaxManagersPerQuery managers. An org chart is read a level at a time this way.
+  static constexpr size_t kMaxManagersPerQuery = 1000;
+  virtual Result<std::vector<std::vector<std::string>>> direct_reports(
+      TenantId tenant, std::span<const std::string> managers) = 0;
   virtual Result<int64_t> count_profiles(TenantId tenant) = 0;
 
   // Change feeds and cursors.

@@ -347,6 +347,44 @@ TEST_P(StoreTest, NestedFailureRollsBackOnlyItsOwnWrites) {
   ASSERT_TRUE(s) << s.to_string();
   EXPECT_EQ(*store_->count_profiles(tenant_.id), 1);
 }
+// An org chart a level at a time: each manager's reports in id order, as the Manager filter
+// of list_profiles lists them, whatever the case the manager is named in; one list per asked
+// manager, in the order asked (twice when asked twice); none for an unknown one.
+TEST_P(StoreTest, ReadsTheDirectReportsOfSeveralManagersInOneQuery) {
+  const std::string boss = "i:0#.f|membership|boss@contoso.com";
+  const std::string lead = "i:0#.f|membership|lead@contoso.com";
+  make_profile("boss@contoso.com", {});
+  make_profile("lead@contoso.com", {{"Manager", {boss}}});
+  make_profile("ann@contoso.com", {{"Manager", {lead}}});
+  make_profile("bob@contoso.com", {{"Manager", {"i:0#.f|membership|LEAD@contoso.com"}}});
+  make_profile("cy@contoso.com", {{"Manager", {boss}}});
+  const std::vector<std::string> asked = {"i:0#.f|membership|Boss@Contoso.com", lead,
+                                          "i:0#.f|membership|nobody@contoso.com", boss};
+  auto reports = store_->direct_reports(tenant_.id, asked);
+  ASSERT_TRUE(reports) << reports.status().message();
+  const std::vector<std::vector<std::string>> expected = {
+      {lead, "i:0#.f|membership|cy@contoso.com"},
+      {"i:0#.f|membership|ann@contoso.com", "i:0#.f|membership|bob@contoso.com"},
+      {},
+      {lead, "i:0#.f|membership|cy@contoso.com"}};
+  EXPECT_EQ(*reports, expected);
+  // The same as one list_profiles per manager.
+  for (size_t i = 0; i < asked.size(); ++i) {
+    ProfileQuery q;
+    q.filter_property = "Manager";
+    q.filter_value = asked[i];
+    auto page = store_->list_profiles(tenant_.id, q);
+    ASSERT_TRUE(page);
+    std::vector<std::string> listed;
+    for (const Profile& p : page->profiles) listed.push_back(p.account_name);
+    EXPECT_EQ(listed, expected[i]) << asked[i];
+  }
+  EXPECT_TRUE(store_->direct_reports(tenant_.id, std::vector<std::string>{})->empty());
+  const std::vector<std::string> too_many(Store::kMaxManagersPerQuery + 1, boss);
+  EXPECT_EQ(store_->direct_reports(tenant_.id, too_many).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_FALSE(store_->direct_reports(TenantId{9999}, asked));
+}
 
 UPSYNC_TEST_ON_EVERY_BACKEND(StoreTest);
 

@@ -342,6 +342,23 @@ Result<ProfilePage> PgStore::list_profiles(TenantId tenant, const ProfileQuery& 
   return page;
 }
 
+Result<std::vector<std::vector<std::string>>> PgStore::direct_reports(
+    TenantId tenant, std::span<const std::string> managers) {
+  UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* schema, cached_schema(tenant));
+  UPSYNC_ASSIGN_OR_RETURN(ManagerKeys keys, ManagerKeys::of(*schema, managers));
+  // profiles_by_manager answers each key; only the account name is read from the row.
+  UPSYNC_ASSIGN_OR_RETURN(
+      PgResult rows,
+      db_->query("SELECT manager_key, props::jsonb ->> 'AccountName' FROM profiles "
+                 "WHERE tenant_id = $1 AND manager_key = ANY (ARRAY(SELECT "
+                 "jsonb_array_elements_text($2::jsonb))) ORDER BY id",
+                 {tenant, keys.json_array()}));
+  for (int i = 0; i < rows.rows(); ++i) {
+    keys.add(std::string(rows.text(i, 0)), std::string(rows.text(i, 1)));
+  }
+  return keys.take();
+}
+
 Result<int64_t> PgStore::count_profiles(TenantId tenant) {
   UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));
   return db_->query_int("SELECT count(*) FROM profiles WHERE tenant_id = $1", {tenant});

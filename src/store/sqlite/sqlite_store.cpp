@@ -1337,6 +1337,30 @@ Result<ProfilePage> SqliteStore::list_profiles(TenantId tenant, const ProfileQue
   return page;
 }
 
+Result<std::vector<std::vector<std::string>>> SqliteStore::direct_reports(
+    TenantId tenant, std::span<const std::string> managers) {
+  UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* schema, cached_schema(tenant));
+  UPSYNC_ASSIGN_OR_RETURN(ManagerKeys keys, ManagerKeys::of(*schema, managers));
+  // profiles_by_manager answers each key; only the account name is read from the row.
+  UPSYNC_ASSIGN_OR_RETURN(
+      auto* s, db_->prepare("SELECT manager_key, json_extract(props, '$.AccountName') FROM "
+                            "profiles WHERE tenant_id = ?1 AND manager_key IN "
+                            "(SELECT value FROM json_each(?2)) ORDER BY id"));
+  s->bind(1, tenant);
+  s->bind(2, keys.json_array());
+  while (true) {
+    auto row = s->step();
+    if (!row) {
+      s->reset();
+      return row.status();
+    }
+    if (!*row) break;
+    keys.add(std::string(s->column_text(0)), std::string(s->column_text(1)));
+  }
+  s->reset();
+  return keys.take();
+}
+
 Result<int64_t> SqliteStore::count_profiles(TenantId tenant) {
   UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));
   UPSYNC_ASSIGN_OR_RETURN(auto* s,

@@ -52,6 +52,8 @@ class SqliteStore : public Store {
                                       std::span<const PropertyChange> changes) override;
   Status delete_profile(TenantId tenant, ProfileId id) override;
   Result<ProfilePage> list_profiles(TenantId tenant, const ProfileQuery& query) override;
+  Result<std::vector<std::vector<std::string>>> direct_reports(
+      TenantId tenant, std::span<const std::string> managers) override;
   Result<int64_t> count_profiles(TenantId tenant) override;
 
   Result<std::vector<Change>> changes_after(TenantId tenant, std::string_view feed,
