@@ -312,6 +312,33 @@ TEST_F(SharePointTest, GetPropertiesForAnswersInAllThreeModes) {
 
 // The answer is written without a JSON tree; it reads exactly as the tree's printing would:
 // members in key order, no whitespace, the same escapes, and the same members in each mode.
+// ExtendedReports is everyone below, the person first, breadth first, each manager's reports in
+// the order they were created; a cycle in the chain of managers lists nobody twice.
+TEST_F(SharePointTest, ExtendedReportsAreEveryoneBelowBreadthFirst) {
+  const auto claim = [](const std::string& name) {
+    return "i:0#.f|membership|" + name + "@fabrikam.com";
+  };
+  // Created out of the tree's order: a2 before a1, c1 (boss's own manager: a cycle) first.
+  const std::vector<std::pair<std::string, std::string>> people = {
+      {"c1", "b1"}, {"boss", "c1"}, {"a2", "boss"}, {"a1", "boss"},
+      {"b3", "a2"}, {"b1", "a1"},   {"b2", "a1"}};
+  for (const auto& [name, manager] : people) {
+    ASSERT_EQ(run({"--data-dir", data_, "profile", "create", "--tenant", "fabrikam", claim(name),
+                   "--set", "Manager=" + claim(manager)}),
+              0);
+  }
+  auto r = get("/tenants/fabrikam/_api/sp.userprofiles.peoplemanager/getpropertiesfor(@v)?@v='" +
+                   claim("boss") + "'",
+               app_token(fabrikam_app_, "fabrikam"), kNoMeta);
+  ASSERT_EQ(r->status, 200) << r->body;
+  json j = json::parse(r->body);
+  EXPECT_EQ(j["DirectReports"], json({claim("a2"), claim("a1")}));
+  EXPECT_EQ(j["ExtendedReports"], json({claim("boss"), claim("a2"), claim("a1"), claim("b3"),
+                                        claim("b1"), claim("b2"), claim("c1")}));
+  EXPECT_EQ(j["ExtendedManagers"], json({claim("a1"), claim("b1"), claim("c1")}));
+  EXPECT_EQ(j["Peers"], json::array());  // c1 manages boss alone
+}
+
 TEST_F(SharePointTest, GetPropertiesForIsPrintedAsAJsonTreeWouldBe) {
   std::string t = app();
   auto keys = [](const json& j) {
