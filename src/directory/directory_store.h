@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -101,10 +102,11 @@ class DirectoryStore {
   virtual Result<std::optional<DirectoryUser>> cloud_user_by_dn(TenantId tenant,
                                                                 std::string_view dn) = 0;
   // The live cloud users whose object id, user principal name or mail (its first value) is
-  // `value`, ASCII case-insensitively, in object id order: one index lookup.
+  // one of `values`, ASCII case-insensitively, in object id order, each once: one query, an
+  // index search per value (a Graph filter `userPrincipalName in (...)` of a whole team).
   enum class CloudKey { kObjectId, kUserPrincipalName, kMail };
-  virtual Result<std::vector<DirectoryUser>> cloud_users_with(TenantId tenant, CloudKey key,
-                                                              std::string_view value) = 0;
+  virtual Result<std::vector<DirectoryUser>> cloud_users_with(
+      TenantId tenant, CloudKey key, std::span<const std::string> values) = 0;
   // The live cloud users whose manager is `object_id`.
   virtual Result<std::vector<DirectoryUser>> cloud_direct_reports(TenantId tenant,
                                                                   std::string_view object_id) = 0;

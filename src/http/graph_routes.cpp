@@ -425,14 +425,10 @@ Result<std::optional<std::vector<DirectoryObject>>> indexed_users(Call& call, Di
     }
   }
   if (!best) return std::optional<std::vector<DirectoryObject>>();
-  std::map<std::string, DirectoryUser> by_id;  // object id order, each user once
-  for (const std::string& v : *best) {
-    UPSYNC_ASSIGN_OR_RETURN(auto users, dir.cloud_users_with(call.tenant.id, key, v));
-    for (auto& u : users) by_id.try_emplace(u.object_id, std::move(u));
-  }
+  UPSYNC_ASSIGN_OR_RETURN(auto users, dir.cloud_users_with(call.tenant.id, key, *best));
   std::vector<DirectoryObject> out;
-  out.reserve(by_id.size());
-  for (auto& [id, u] : by_id) out.push_back({std::move(u), {}});
+  out.reserve(users.size());
+  for (auto& u : users) out.push_back({std::move(u), {}});
   return std::optional<std::vector<DirectoryObject>>(std::move(out));
 }
 

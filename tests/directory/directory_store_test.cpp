@@ -32,7 +32,8 @@ class DirectoryStoreTest : public testing::StoreTest {
   }
 
   std::vector<std::string> ids(Key key, std::string_view value) {
-    auto users = dir_store_->cloud_users_with(tenant_.id, key, value);
+    const std::vector<std::string> values = {std::string(value)};
+    auto users = dir_store_->cloud_users_with(tenant_.id, key, values);
     EXPECT_TRUE(users) << users.status().to_string();
     std::vector<std::string> out;
     if (users) {
@@ -72,6 +73,30 @@ TEST_P(DirectoryStoreTest, CloudUsersByIdUpnOrMailIgnoringCase) {
   ASSERT_TRUE(dir_store_->remove(tenant_.id, DirectoryLayer::kCloud, "aaaa"));
   EXPECT_EQ(ids(Key::kMail, "adele.vance@contoso.com"), Ids{});
   EXPECT_EQ(ids(Key::kObjectId, "aaaa"), Ids{});
+}
+
+// Several values in one query: each user once, in object id order, whichever values name it.
+TEST_P(DirectoryStoreTest, CloudUsersByManyValuesInOneQuery) {
+  put(DirectoryLayer::kCloud, "cccc", "adele@contoso.com", "team@contoso.com");
+  put(DirectoryLayer::kCloud, "aaaa", "alex@contoso.com", "team@contoso.com");
+  put(DirectoryLayer::kCloud, "bbbb", "megan@contoso.com", "");
+  put(DirectoryLayer::kStore, "dddd", "store-only@contoso.com", "");
+  const auto with = [&](Key key, std::vector<std::string> values) {
+    auto users = dir_store_->cloud_users_with(tenant_.id, key, values);
+    EXPECT_TRUE(users) << users.status().to_string();
+    Ids out;
+    for (const auto& u : users ? *users : std::vector<DirectoryUser>{}) out.push_back(u.object_id);
+    return out;
+  };
+  EXPECT_EQ(with(Key::kUserPrincipalName, {"MEGAN@contoso.com", "adele@contoso.com",
+                                           "megan@contoso.com", "store-only@contoso.com",
+                                           "nobody@contoso.com"}),
+            (Ids{"bbbb", "cccc"}));
+  EXPECT_EQ(with(Key::kMail, {"team@contoso.com", "TEAM@contoso.com"}), (Ids{"aaaa", "cccc"}));
+  EXPECT_EQ(with(Key::kObjectId, {"bbbb", "aaaa", "dddd"}), (Ids{"aaaa", "bbbb"}));
+  EXPECT_EQ(with(Key::kObjectId, {}), Ids{});
+  // Values with quotes and JSON's special characters are values, not syntax.
+  EXPECT_EQ(with(Key::kUserPrincipalName, {"a\"]'); --@x", "adele@contoso.com"}), Ids{"cccc"});
 }
 
 // Each lookup of cloud users is an index search, not a walk through the tenant's users.

@@ -65,21 +65,22 @@ class PgDirectoryStore : public DirectoryStore {
     return one("dn_key = $3 AND deleted = 0", t, DirectoryLayer::kCloud, ascii_lower(dn));
   }
 
-  Result<std::vector<DirectoryUser>> cloud_users_with(TenantId t, CloudKey key,
-                                                      std::string_view value) override {
+  Result<std::vector<DirectoryUser>> cloud_users_with(
+      TenantId t, CloudKey key, std::span<const std::string> values) override {
     switch (key) {
       case CloudKey::kObjectId:
-        return cloud_users("object_id", t, value);
+        return cloud_users("object_id", t, values);
       case CloudKey::kUserPrincipalName:
-        return cloud_users("upn_key", t, value);
+        return cloud_users("upn_key", t, values);
       case CloudKey::kMail:
-        return cloud_users("mail_key", t, value);
+        return cloud_users("mail_key", t, values);
     }
     return invalid_argument("unknown cloud user key");
   }
   Result<std::vector<DirectoryUser>> cloud_direct_reports(TenantId t,
                                                           std::string_view object_id) override {
-    return cloud_users("manager_key", t, object_id);
+    const std::string id(object_id);
+    return cloud_users("manager_key", t, std::span<const std::string>(&id, 1));
   }
 
   Result<PutOutcome> put(TenantId t, DirectoryLayer l, const DirectoryUser& u) override {
@@ -453,12 +454,15 @@ class PgDirectoryStore : public DirectoryStore {
     return outcome;
   }
 
-  // The live cloud users whose `column` is `value` (lower-cased), in object id order.
+  // The live cloud users whose `column` is one of `values` (lower-cased), in object id order.
   Result<std::vector<DirectoryUser>> cloud_users(std::string_view column, TenantId t,
-                                                 std::string_view value) {
+                                                 std::span<const std::string> values) {
+    std::vector<std::string> keys;
+    keys.reserve(values.size());
+    for (const std::string& v : values) keys.push_back(ascii_lower(v));
     return live_users(t, DirectoryLayer::kCloud,
-                      "AND " + std::string(column) + " = $3 ORDER BY object_id",
-                      {ascii_lower(value)});
+                      "AND " + std::string(column) + " = ANY ($3::text[]) ORDER BY object_id",
+                      {pg_text_array(keys)});
   }
 
   // Records the members `after` has and `before` has not (added), and the reverse

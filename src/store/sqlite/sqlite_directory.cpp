@@ -4,6 +4,7 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/clock.h"
@@ -35,10 +36,13 @@ std::string cloud_users_sql(std::string_view key) {
     from += " INDEXED BY directory_users_by_mail";
     column = "mail_key";
   } else {
-    column = "manager_key";
+    // A partial index: the planner uses it once the query says manager_key is not NULL.
+    from += " INDEXED BY directory_users_by_manager";
+    column = "manager_key IS NOT NULL AND manager_key";
   }
   return "SELECT object_id, source_anchor, attrs, deleted, seq FROM " + from +
-         " WHERE tenant_id = ?1 AND layer = 'cloud' AND " + column + " = ?2 AND deleted = 0";
+         " WHERE tenant_id = ?1 AND layer = 'cloud' AND " + column +
+         " IN (SELECT value FROM json_each(?2)) AND deleted = 0";
 }
 
 namespace {
@@ -63,21 +67,22 @@ class SqliteDirectoryStore : public DirectoryStore {
   Result<std::optional<DirectoryUser>> cloud_user_by_dn(TenantId t, std::string_view dn) override {
     return one("dn_key = ? AND deleted = 0", t, DirectoryLayer::kCloud, ascii_lower(dn));
   }
-  Result<std::vector<DirectoryUser>> cloud_users_with(TenantId t, CloudKey key,
-                                                      std::string_view value) override {
+  Result<std::vector<DirectoryUser>> cloud_users_with(
+      TenantId t, CloudKey key, std::span<const std::string> values) override {
     switch (key) {
       case CloudKey::kObjectId:
-        return cloud_users("id", t, value);
+        return cloud_users("id", t, values);
       case CloudKey::kUserPrincipalName:
-        return cloud_users("userPrincipalName", t, value);
+        return cloud_users("userPrincipalName", t, values);
       case CloudKey::kMail:
-        return cloud_users("mail", t, value);
+        return cloud_users("mail", t, values);
     }
     return invalid_argument("unknown cloud user key");
   }
   Result<std::vector<DirectoryUser>> cloud_direct_reports(TenantId t,
                                                           std::string_view object_id) override {
-    return cloud_users("manager", t, object_id);
+    const std::string id(object_id);
+    return cloud_users("manager", t, std::span<const std::string>(&id, 1));
   }
   Result<PutOutcome> put(TenantId t, DirectoryLayer l, const DirectoryUser& u) override {
     const std::string attrs = encode_directory_attributes(u.attributes);
@@ -477,12 +482,15 @@ class SqliteDirectoryStore : public DirectoryStore {
     return outcome;
   }
 
-  // The live cloud users whose `key` (see cloud_users_sql) is `value`, in object id order.
+  // The live cloud users whose `key` (see cloud_users_sql) is one of `values`, in object id
+  // order. A user matches once however many values name it: IN tests each row once.
   Result<std::vector<DirectoryUser>> cloud_users(std::string_view key, TenantId t,
-                                                 std::string_view value) {
+                                                 std::span<const std::string> values) {
+    nlohmann::json keys = nlohmann::json::array();
+    for (const std::string& v : values) keys.push_back(ascii_lower(v));
     UPSYNC_ASSIGN_OR_RETURN(auto* q, db_.prepare(cloud_users_sql(key)));
     q->bind(1, t);
-    q->bind(2, ascii_lower(value));
+    q->bind(2, keys.dump());
     UPSYNC_ASSIGN_OR_RETURN(std::vector<DirectoryUser> out, read_all(*q));
     // Sorted here: an ORDER BY would tempt the planner into a walk in object id order.
     std::sort(out.begin(), out.end(), [](const DirectoryUser& a, const DirectoryUser& b) {

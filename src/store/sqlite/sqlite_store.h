@@ -158,7 +158,7 @@ class SqliteStore : public Store {
 
 // The query the SQLite DirectoryStore runs for live cloud users by a key: "id",
 // "userPrincipalName", "mail" (cloud_users_with) or "manager" (cloud_direct_reports); ?1 is
-// the tenant, ?2 the lower-cased value. Exposed for the test of its query plan.
+// the tenant, ?2 a JSON array of lower-cased values. Exposed for the test of its query plan.
 std::string cloud_users_sql(std::string_view key);
 
 }  // namespace upsync
