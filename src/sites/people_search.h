@@ -3,11 +3,11 @@
 // tenant's profiles and the directory store's groups, in milliseconds however many there are.
 //
 // Each person or group is one PickerEntry (what an answer shows of it) and a set of search
-// tokens: the lower-case text from the start of every word of its display name and title, and
-// the whole of its e-mail address and account names (a token "adele vance" and "vance" for
-// "Adele Vance"). A query matches an entry when it is a prefix of one of its tokens, so "van",
-// "adele v" and "adele.vance@con" find Adele; "contoso" does not find everyone at
-// contoso.com. Tokens are kept in a B-tree (tenant, kind, token): a search is a range scan
+// tokens: the lower-case text from the start of every word of its display name, title and
+// department, and the whole of its e-mail address and account names (a token "adele vance" and
+// "vance" for "Adele Vance"). A query matches an entry when it is a prefix of one of its
+// tokens, so "van", "adele v", "adele.vance@con" and "retail" (her department, Retail Sales)
+// find Adele; "contoso" does not find everyone at contoso.com. Tokens are kept in a B-tree (tenant, kind, token): a search is a range scan
 // from the query to the query followed by 0xFF, which stops after `limit` entries, never a scan
 // of the tenant.
 //
@@ -16,7 +16,8 @@
 // removal (DirectoryStore::put_group / remove_group with DirectoryLayer::kStore) rewrite its
 // entry and tokens, so a search always sees every committed change and nothing else; the bulk
 // import writes only custom properties, which nothing searched comes from. A database made
-// before the index existed is indexed whole when the migration that adds it runs.
+// before the index existed is indexed whole when the migration that adds it runs, and again
+// when a migration changes what is tokenized (SQLite 27, PostgreSQL 4: the department).
 //
 //   auto search = open_people_search_store(store);
 //   auto found = (*search)->search(tenant.id, "ade", kPickerUsers | kPickerSecurityGroups, 30);
@@ -26,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -88,6 +90,12 @@ class PeopleSearchStore {
   virtual Result<std::vector<PickerEntry>> search(TenantId tenant, std::string_view query,
                                                   int kinds, int limit) = 0;
 };
+
+// What a backend's rebuild of the index walks: for every tenant, each of its profiles (read a
+// page at a time) to `person`, then the tenant to `tenant_done` (for its directory groups).
+Status for_each_tenant_to_index(Store& store,
+                                const std::function<Status(const Tenant&, const Profile&)>& person,
+                                const std::function<Status(const Tenant&)>& tenant_done);
 
 // The PeopleSearchStore over `store`'s connection, from its backend (store/store.h).
 inline Result<std::unique_ptr<PeopleSearchStore>> open_people_search_store(Store& store) {

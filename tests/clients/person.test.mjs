@@ -204,7 +204,7 @@ test("an admin edits a non-synced property of someone else, not a synced one", a
   await context.close();
 });
 
-test("the header's search box finds people by the start of a name or title", async () => {
+test("the header's search box finds people by the start of a name, title or department", async () => {
   const { context, page: p } = await signedIn("lynne@contoso.com", "lynne@contoso.com-pw",
     own());
   await p.fill("#people-q", "ade");
@@ -214,6 +214,17 @@ test("the header's search box finds people by the start of a name or title", asy
   assert.deepEqual(await texts(p, "#results a"), ["Adele Vance"]);
   await shot(p, "person-07-search");
   assert.equal((await checkAccessibility(p, "people search")).serious, 0);
+  // By department: nothing else of Nestor's says Board; Retail is Adele's title and the
+  // department of three.
+  await p.fill("#q", "board");
+  await p.click("#search button");
+  await p.waitForFunction(() => document.querySelector("#results a")?.textContent === "Nestor Wilke");
+  assert.deepEqual(await texts(p, "#results a"), ["Nestor Wilke"]);
+  await p.fill("#q", "retail");
+  await p.click("#search button");
+  await p.waitForFunction(() => document.querySelectorAll("#results a").length === 3);
+  assert.deepEqual((await texts(p, "#results a")).sort(),
+    ["Adele Vance", "Alex Wilber", "Lynne Robbins"]);
   await p.fill("#q", "sales assoc");
   await p.click("#search button");
   await p.waitForFunction(() => document.querySelector("#results a")?.textContent === "Alex Wilber");

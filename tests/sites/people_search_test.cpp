@@ -5,10 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 
 #include "directory/directory_store.h"
+#include "storage/open_storage.h"
+#include "store/postgres/pg_db.h"
 #include "store/sqlite_fixture.h"
 #include "store/store_fixture.h"
 
@@ -214,6 +217,58 @@ TEST_P(PeopleSearchTest, SearchesHundredThousandProfilesByIndex) {
         << (*plan)->column_text(3);
     (*plan)->reset();
   }
+}
+
+// People are found by the words of their department (Department, else SPS-Department).
+TEST_P(PeopleSearchTest, FindsPeopleByTheirDepartment) {
+  make_profile("adele@contoso.com",
+               {{"PreferredName", {"Adele Vance"}}, {"Department", {"Retail Sales"}}});
+  make_profile("bob@contoso.com", {{"PreferredName", {"Bob Kelly"}}, {"SPS-Department", {"Sales"}}});
+  person("megan@contoso.com", "Megan Bowen", "Sales Lead");
+  using V = std::vector<std::string>;
+  EXPECT_EQ(find("retail"), V{"Adele Vance"});
+  EXPECT_EQ(find("retail sa"), V{"Adele Vance"});
+  auto sales = find("sales");
+  std::sort(sales.begin(), sales.end());
+  EXPECT_EQ(sales, (V{"Adele Vance", "Bob Kelly", "Megan Bowen"}));
+  // A moved person leaves the old department's results.
+  auto adele = store_->profile(tenant_.id, {ProfileKeyKind::kAccountName,
+                                            "i:0#.f|membership|adele@contoso.com"});
+  ASSERT_TRUE(adele);
+  ASSERT_TRUE(store_->update_profile(tenant_.id, adele->id,
+                                     std::vector<PropertyChange>{{"Department", {"Finance"}}}));
+  EXPECT_TRUE(find("retail").empty());
+  EXPECT_EQ(find("fin"), V{"Adele Vance"});
+}
+
+// A database indexed before departments were searched (SQLite's schema 26, PostgreSQL's 3) is
+// indexed again when it is opened by this build.
+TEST_P(PeopleSearchTest, AnIndexWithoutDepartmentsIsRebuiltWhenOpened) {
+  make_profile("adele@contoso.com",
+               {{"PreferredName", {"Adele Vance"}}, {"Department", {"Retail Sales"}}});
+  // The index as the tokenizer before left it, and the schema version before.
+  const std::string forget = "DELETE FROM people_search_tokens WHERE token IN ('retail sales', 'sales');";
+  search_.reset();
+  if (GetParam().name == "sqlite") {
+    ASSERT_TRUE(testing::sqlite_of(*store_).db().exec(forget + " PRAGMA user_version = 26;"));
+  } else {
+    auto db = PgDb::connect(storage_->where(), "the test's database");
+    ASSERT_TRUE(db) << db.status().to_string();
+    ASSERT_TRUE((*db)->exec(forget + " UPDATE upsync_schema_version SET version = 3;"));
+  }
+  store_.reset();
+  // A new process: the storage is opened again, and migrates.
+  auto reopened = GetParam().name == "sqlite"
+                      ? open_storage({.url = "sqlite:" + storage_->where(), .data_dir = "", .create = false})
+                      : open_storage({.url = storage_->where(), .data_dir = "", .create = false});
+  ASSERT_TRUE(reopened) << reopened.status().to_string();
+  storage_ = std::move(*reopened);
+  auto again = storage_->connect();
+  ASSERT_TRUE(again) << again.status().to_string();
+  store_ = std::move(*again);
+  search_ = std::move(*open_people_search_store(*store_));
+  EXPECT_EQ(find("retail"), std::vector<std::string>{"Adele Vance"});
+  EXPECT_EQ(find("sales"), std::vector<std::string>{"Adele Vance"});
 }
 
 UPSYNC_TEST_ON_EVERY_BACKEND(PeopleSearchTest);

@@ -2,6 +2,7 @@
 // people_search_tokens, kept by PgStore in the transactions of the writes it follows. The
 // search itself is the PeopleSearchStore's.
 #include "core/text.h"
+#include "directory/directory_store.h"
 #include "sites/people_search.h"
 #include "store/postgres/pg_store.h"
 
@@ -109,6 +110,22 @@ Status PgStore::index_group(TenantId tenant, std::string_view object_id,
       security_enabled ? PickerKind::kDistributionList : PickerKind::kSecurityGroup;
   UPSYNC_RETURN_IF_ERROR(remove_entry(*db_, tenant, kind_code(other), entry.principal));
   return put_entry(*db_, tenant, entry);
+}
+
+Status PgStore::rebuild_people_search() {
+  UPSYNC_RETURN_IF_ERROR(
+      db_->exec("DELETE FROM people_search_tokens; DELETE FROM people_search_entries;"));
+  UPSYNC_ASSIGN_OR_RETURN(auto directory, directory_store());
+  return for_each_tenant_to_index(
+      *this, [&](const Tenant& t, const Profile& p) { return index_profile(t.id, p, true); },
+      [&](const Tenant& t) -> Status {
+        UPSYNC_ASSIGN_OR_RETURN(auto groups, directory->groups(t.id, DirectoryLayer::kStore));
+        for (const DirectoryGroup& g : groups) {
+          UPSYNC_RETURN_IF_ERROR(index_group(t.id, g.object_id, g.first("displayName"),
+                                             g.first("mail"), g.flag("securityEnabled", true)));
+        }
+        return Status::ok();
+      });
 }
 
 Status PgStore::unindex_group(TenantId tenant, std::string_view object_id) {

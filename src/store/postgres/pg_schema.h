@@ -2,7 +2,8 @@
 //
 // PostgreSQL has its own list of migrations (pg_schema.cpp): version 1 is the whole schema of
 // SQLite's migrations 1-22 at once, and each later change is a new entry, as in SQLite (version 2
-// is SQLite's 23-25: refresh tokens, property policies, audiences and hybrid settings). The
+// is SQLite's 23-25: refresh tokens, property policies, audiences and hybrid settings; 3 is 26,
+// leases; 4 is 27, the department in the people search). The
 // version is the one row of upsync_schema_version. pg_migrate() runs when a Store connects:
 //  - under a transaction-scoped advisory lock (kMigrationLock), so that processes connecting at
 //    once take turns: the first migrates, the others then find the schema current;
@@ -14,6 +15,8 @@
 // several upsync stores in schemas of their own.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string_view>
 
 #include "core/status.h"
@@ -27,6 +30,13 @@ int pg_schema_version();
 // The key of the advisory lock taken while the schema is checked and migrated.
 inline constexpr int64_t kMigrationLock = 0x75707379'6e630001;  // "upsync" 1
 
-Status pg_migrate(PgDb& db, bool create, std::string_view missing_message);
+// The first version whose people search tokens differ from the one before: a database
+// migrated from an older one has its index rebuilt.
+inline constexpr int64_t kPeopleSearchRetokenized = 4;
+
+// `migrated`, when given, runs after the migrations, in their transaction, with the version
+// the database had before (0 for a new one); not at all when the schema was current.
+Status pg_migrate(PgDb& db, bool create, std::string_view missing_message,
+                  const std::function<Status(int64_t from_version)>& migrated = {});
 
 }  // namespace upsync

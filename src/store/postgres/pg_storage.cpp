@@ -37,16 +37,23 @@ Result<std::unique_ptr<Storage>> PostgresStorage::at_url(const std::string& url,
 
 Result<std::unique_ptr<Store>> PostgresStorage::connect() {
   UPSYNC_ASSIGN_OR_RETURN(std::unique_ptr<PgDb> db, pool_->acquire());
+  auto store = std::make_unique<PgStore>(pool_, std::move(db));
   {
     std::lock_guard lock(mu_);
     if (!schema_checked_) {
-      UPSYNC_RETURN_IF_ERROR(pg_migrate(*db, create_,
+      // A database indexed by an older tokenizer has its people search index made again.
+      auto reindex = [&](int64_t from) {
+        return from >= 1 && from < kPeopleSearchRetokenized ? store->rebuild_people_search()
+                                                              : Status::ok();
+      };
+      UPSYNC_RETURN_IF_ERROR(pg_migrate(store->db(), create_,
                                         "no upsync data in " + pool_->where() +
-                                            " (create a tenant first: upsync tenant create NAME)"));
+                                            " (create a tenant first: upsync tenant create NAME)",
+                                        reindex));
       schema_checked_ = true;
     }
   }
-  return std::unique_ptr<Store>(new PgStore(pool_, std::move(db)));
+  return std::unique_ptr<Store>(std::move(store));
 }
 
 Result<std::unique_ptr<DatabaseCopy>> PostgresStorage::database_copy() {

@@ -135,6 +135,9 @@ class PgStore : public Store {
   Status index_group(TenantId tenant, std::string_view object_id, std::string_view display_name,
                      std::string_view mail, bool security_enabled);
   Status unindex_group(TenantId tenant, std::string_view object_id);
+  // The people search index made again from every profile and directory-store group (after a
+  // migration that changed what is tokenized).
+  Status rebuild_people_search();
   // Deletes a profile's follows, both ways.
   Status delete_follows_of(TenantId tenant, ProfileId id);
   // Drops a deleted profile from its audiences (pg_audiences.cpp).

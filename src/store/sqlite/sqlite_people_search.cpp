@@ -225,24 +225,17 @@ Status SqliteStore::rebuild_people_search() {
   UPSYNC_RETURN_IF_ERROR(
       db_->exec("DELETE FROM people_search_tokens; "
                 "DELETE FROM people_search_entries;"));
-  UPSYNC_ASSIGN_OR_RETURN(std::vector<Tenant> all, tenants());
   UPSYNC_ASSIGN_OR_RETURN(auto directory, directory_store());
-  for (const Tenant& t : all) {
-    ProfileQuery q;
-    q.limit = 1000;
-    while (true) {
-      UPSYNC_ASSIGN_OR_RETURN(ProfilePage page, list_profiles(t.id, q));
-      for (const Profile& p : page.profiles) UPSYNC_RETURN_IF_ERROR(index_profile(t.id, p, true));
-      if (!page.next_after_id) break;
-      q.after_id = *page.next_after_id;
-    }
-    UPSYNC_ASSIGN_OR_RETURN(auto groups, directory->groups(t.id, DirectoryLayer::kStore));
-    for (const DirectoryGroup& g : groups) {
-      UPSYNC_RETURN_IF_ERROR(index_group(t.id, g.object_id, g.first("displayName"), g.first("mail"),
-                                         g.flag("securityEnabled", true)));
-    }
-  }
-  return Status::ok();
+  return for_each_tenant_to_index(
+      *this, [&](const Tenant& t, const Profile& p) { return index_profile(t.id, p, true); },
+      [&](const Tenant& t) -> Status {
+        UPSYNC_ASSIGN_OR_RETURN(auto groups, directory->groups(t.id, DirectoryLayer::kStore));
+        for (const DirectoryGroup& g : groups) {
+          UPSYNC_RETURN_IF_ERROR(index_group(t.id, g.object_id, g.first("displayName"),
+                                             g.first("mail"), g.flag("securityEnabled", true)));
+        }
+        return Status::ok();
+      });
 }
 
 Result<std::unique_ptr<PeopleSearchStore>> SqliteStore::people_search_store() {

@@ -43,6 +43,12 @@ CREATE TABLE people_search_tokens (
 ) WITHOUT ROWID;
 )sql";
 
+// Migration 27: the people search tokenizes the department too (sites/people_search.h); the
+// tokens are made again by rebuild_people_search() when this migration runs.
+constexpr std::string_view kPeopleSearchDepartmentMigration = R"sql(
+DELETE FROM people_search_tokens;
+)sql";
+
 constexpr std::string_view kMigrations[] = {
     // 1: tenants, custom properties, profiles, change feeds and cursors.
     R"sql(
@@ -563,6 +569,7 @@ CREATE TABLE leases (
   expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql",
+    kPeopleSearchDepartmentMigration,
 };
 
 // A profile's columns, from kProfileTables: its row in profiles, then its custom row (NULLs
@@ -640,7 +647,8 @@ Status SqliteStore::migrate() {
     for (auto i = static_cast<size_t>(v); i < std::size(kMigrations); ++i) {
       UPSYNC_RETURN_IF_ERROR(db_->exec(kMigrations[i]));
       UPSYNC_RETURN_IF_ERROR(db_->exec("PRAGMA user_version = " + std::to_string(i + 1)));
-      index_people |= kMigrations[i].data() == kPeopleSearchMigration.data();
+      index_people |= kMigrations[i].data() == kPeopleSearchMigration.data() ||
+                      kMigrations[i].data() == kPeopleSearchDepartmentMigration.data();
     }
     // The index of what was stored before it existed, in the migration's transaction.
     if (index_people) UPSYNC_RETURN_IF_ERROR(rebuild_people_search());
