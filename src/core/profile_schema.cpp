@@ -32,7 +32,8 @@ ProfileSchema::ProfileSchema(std::vector<PropertyDefinition> custom,
                              std::unordered_map<std::string, PropertyPolicy> policies)
     : custom_(std::move(custom)), all_(catalog_index().all), policies_(std::move(policies)) {
   for (const auto& [name, p] : policies_) {
-    if (p.privacy != Privacy::kPublic) any_restricted_ = true;
+    if (p.privacy != Privacy::kPublic || p.user_can_override) any_restricted_ = true;
+    if (p.user_can_override) any_overridable_ = true;
   }
   const auto& catalog = catalog_index().by_lower_name;
   for (const PropertyDefinition& d : custom_) {

@@ -49,9 +49,12 @@ class ProfileSchema {
   const PropertyPolicy& policy(std::string_view name) const;
   // The policies the tenant set, by lower-case name (for the store to copy the schema).
   const std::unordered_map<std::string, PropertyPolicy>& policies() const { return policies_; }
-  // Whether some property is hidden from someone: when not, no viewer's relation to a
-  // profile's owner needs working out.
+  // Whether some property may be hidden from someone (by its policy, or by its owner's choice
+  // where the policy lets them choose): when not, no viewer's relation to a profile's owner
+  // needs working out.
   bool any_restricted() const { return any_restricted_; }
+  // Whether some property's policy lets its owner choose who sees it.
+  bool any_overridable() const { return any_overridable_; }
 
   Result<PropertyValues> normalize(std::string_view name, std::span<const std::string> raw) const;
 
@@ -66,6 +69,7 @@ class ProfileSchema {
   std::unordered_map<std::string, const PropertyDefinition*> custom_by_lower_name_;
   std::unordered_map<std::string, PropertyPolicy> policies_;
   bool any_restricted_ = false;
+  bool any_overridable_ = false;
 };
 
 }  // namespace upsync

@@ -120,4 +120,23 @@ bool DirectoryGroup::flag(std::string_view name, bool missing) const {
   return attribute_flag(attributes, name, missing);
 }
 
+Status for_each_searchable(Store& store, DirectoryStore& directory,
+                           const std::function<Status(TenantId, const Profile&)>& person,
+                           const std::function<Status(TenantId, const DirectoryGroup&)>& group) {
+  UPSYNC_ASSIGN_OR_RETURN(std::vector<Tenant> all, store.tenants());
+  for (const Tenant& t : all) {
+    ProfileQuery q;
+    q.limit = 1000;
+    while (true) {
+      UPSYNC_ASSIGN_OR_RETURN(ProfilePage page, store.list_profiles(t.id, q));
+      for (const Profile& p : page.profiles) UPSYNC_RETURN_IF_ERROR(person(t.id, p));
+      if (!page.next_after_id) break;
+      q.after_id = *page.next_after_id;
+    }
+    UPSYNC_ASSIGN_OR_RETURN(auto groups, directory.groups(t.id, DirectoryLayer::kStore));
+    for (const DirectoryGroup& g : groups) UPSYNC_RETURN_IF_ERROR(group(t.id, g));
+  }
+  return Status::ok();
+}
+
 }  // namespace upsync

@@ -14,6 +14,7 @@
 // and are safe with cycles: a group is never its own member, and each member comes once.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -199,5 +200,12 @@ class DirectoryStore {
 inline Result<std::unique_ptr<DirectoryStore>> open_directory_store(Store& store) {
   return store.directory_store();
 }
+
+// What a backend's rebuild of the people search index (sites/people_search.h) walks: for every
+// tenant, each of its profiles (read a page at a time) to `person`, then each of its
+// directory-store groups (DirectoryLayer::kStore) to `group`.
+Status for_each_searchable(Store& store, DirectoryStore& directory,
+                           const std::function<Status(TenantId, const Profile&)>& person,
+                           const std::function<Status(TenantId, const DirectoryGroup&)>& group);
 
 }  // namespace upsync

@@ -34,6 +34,7 @@ Status require_caller(const Call& call, Who who);
 std::span<const AdminRoute> admin_profile_routes();   // admin_profiles.cpp
 std::span<const AdminRoute> admin_people_routes();    // admin_people.cpp
 std::span<const AdminRoute> admin_audience_routes();  // admin_audiences.cpp: audiences, hybrid
+std::span<const AdminRoute> admin_privacy_routes();   // admin_privacy.cpp: a person's choices
 
 // An InvalidArgument answer of the admin API that names the field it is about in "target"
 // (as Graph's errors do), so that a page shows it beside that field. Returns OK: the answer

@@ -395,7 +395,8 @@ std::string regex_for(const std::string& templ) {
 const std::vector<AdminRoute>& all_routes() {
   static const std::vector<AdminRoute> kAll = [] {
     std::vector<AdminRoute> all(std::begin(kRoutes), std::end(kRoutes));
-    for (auto rows : {admin_profile_routes(), admin_people_routes(), admin_audience_routes()}) {
+    for (auto rows : {admin_profile_routes(), admin_people_routes(), admin_audience_routes(),
+                      admin_privacy_routes()}) {
       all.insert(all.end(), rows.begin(), rows.end());
     }
     return all;

@@ -36,11 +36,10 @@ Status redact_graph_user(Call& call, const DirectoryUser& user, nlohmann::ordere
   UPSYNC_ASSIGN_OR_RETURN(
       auto owner,
       call.store.find_profile(call.tenant.id, {ProfileKeyKind::kCloudId, user.object_id}));
-  ViewerRelation relation = ViewerRelation::kAnyone;
+  ProfileVisibility visible(schema, ViewerRelation::kAnyone);
   if (owner) {
-    UPSYNC_ASSIGN_OR_RETURN(relation, viewer_relation(call, schema, *owner));
+    UPSYNC_ASSIGN_OR_RETURN(visible, profile_visibility(call, schema, *owner));
   }
-  const ProfileVisibility visible(schema, relation);
   for (const auto& [graph, profile] : kGraphToProfile) {
     auto it = fields.find(graph);
     if (it == fields.end() || visible.sees(profile)) continue;
@@ -60,7 +59,9 @@ Result<std::string> restricted_user_property_in(Call& call, std::string_view que
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
   };
   for (const auto& [graph, profile] : kGraphToProfile) {
-    if (schema.policy(profile).privacy == Privacy::kPublic) continue;
+    // A property its owners may hide is as restricted as one hidden by its policy.
+    const PropertyPolicy& policy = schema.policy(profile);
+    if (policy.privacy == Privacy::kPublic && !policy.user_can_override) continue;
     const std::string name = ascii_lower(graph);
     for (size_t at = lower.find(name); at != std::string::npos; at = lower.find(name, at + 1)) {
       const size_t end = at + name.size();

@@ -25,8 +25,9 @@ namespace upsync {
 Status redact_graph_user(Call& call, const DirectoryUser& user, nlohmann::ordered_json& fields);
 
 // The first user property named in `query` (a $filter, $orderby or $search) whose profile
-// property is not Public, or "" when none is or the caller is an admin or an app: matching or
-// sorting people on it could tell a person values hidden from them, so such a query is refused
+// property is not Public, or whose owners may choose who sees it, or "" when none is or the
+// caller is an admin or an app: matching or sorting people on it could tell a person values
+// hidden from them, so such a query is refused
 // (Request_UnsupportedQuery) rather than answered from hidden data. A name is found as a word
 // of the query, so a string literal that spells it is refused too: the safe side.
 Result<std::string> restricted_user_property_in(Call& call, std::string_view query);

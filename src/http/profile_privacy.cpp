@@ -6,16 +6,13 @@
 
 namespace upsync {
 
-namespace {
-
 Result<std::optional<Profile>> viewer_profile(Call& call, const Principal& who) {
+  if (who.upn.empty()) return std::optional<Profile>();
   auto p = call.store.find_profile(call.tenant.id, {ProfileKeyKind::kPrincipalName, who.upn});
   if (!p || *p) return p;
   return call.store.find_profile(
       call.tenant.id, {ProfileKeyKind::kAccountName, format_claim(membership_user(who.upn))});
 }
-
-}  // namespace
 
 Result<ViewerRelation> viewer_relation(Call& call, const ProfileSchema& schema,
                                        const Profile& owner) {
@@ -43,6 +40,15 @@ Result<ViewerRelation> viewer_relation(Call& call, const ProfileSchema& schema,
   UPSYNC_ASSIGN_OR_RETURN(auto following, open_following_store(call.store));
   UPSYNC_ASSIGN_OR_RETURN(bool follows, following->is_following(call.tenant.id, owner.id, me->id));
   return follows ? ViewerRelation::kColleague : ViewerRelation::kAnyone;
+}
+
+Result<ProfileVisibility> visibility_of(Call& call, const ProfileSchema& schema,
+                                        const Profile& owner, ViewerRelation relation) {
+  if (relation == ViewerRelation::kOwner || !schema.any_overridable()) {
+    return ProfileVisibility(schema, relation);
+  }
+  UPSYNC_ASSIGN_OR_RETURN(auto choices, call.store.privacy_choices(call.tenant.id, owner.id));
+  return ProfileVisibility(schema, relation, std::move(choices));
 }
 
 }  // namespace upsync

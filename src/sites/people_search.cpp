@@ -119,22 +119,4 @@ std::vector<std::string> people_search_tokens(const PickerEntry& e) {
   return out;
 }
 
-Status for_each_tenant_to_index(Store& store,
-                                const std::function<Status(const Tenant&, const Profile&)>& person,
-                                const std::function<Status(const Tenant&)>& tenant_done) {
-  UPSYNC_ASSIGN_OR_RETURN(std::vector<Tenant> all, store.tenants());
-  for (const Tenant& t : all) {
-    ProfileQuery q;
-    q.limit = 1000;
-    while (true) {
-      UPSYNC_ASSIGN_OR_RETURN(ProfilePage page, store.list_profiles(t.id, q));
-      for (const Profile& p : page.profiles) UPSYNC_RETURN_IF_ERROR(person(t, p));
-      if (!page.next_after_id) break;
-      q.after_id = *page.next_after_id;
-    }
-    UPSYNC_RETURN_IF_ERROR(tenant_done(t));
-  }
-  return Status::ok();
-}
-
 }  // namespace upsync

@@ -7,9 +7,9 @@
 // department, and the whole of its e-mail address and account names (a token "adele vance" and
 // "vance" for "Adele Vance"). A query matches an entry when it is a prefix of one of its
 // tokens, so "van", "adele v", "adele.vance@con" and "retail" (her department, Retail Sales)
-// find Adele; "contoso" does not find everyone at contoso.com. Tokens are kept in a B-tree (tenant, kind, token): a search is a range scan
-// from the query to the query followed by 0xFF, which stops after `limit` entries, never a scan
-// of the tenant.
+// find Adele; "contoso" does not find everyone at contoso.com. Tokens are kept in a B-tree (tenant,
+// kind, token): a search is a range scan from the query to the query followed by 0xFF, which stops
+// after `limit` entries, never a scan of the tenant.
 //
 // The index is kept in the same transactions as what it indexes: a profile's write or deletion
 // (Store::create_profile, update_profile, delete_profile) and a directory-store group's put or
@@ -27,7 +27,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -90,12 +89,6 @@ class PeopleSearchStore {
   virtual Result<std::vector<PickerEntry>> search(TenantId tenant, std::string_view query,
                                                   int kinds, int limit) = 0;
 };
-
-// What a backend's rebuild of the index walks: for every tenant, each of its profiles (read a
-// page at a time) to `person`, then the tenant to `tenant_done` (for its directory groups).
-Status for_each_tenant_to_index(Store& store,
-                                const std::function<Status(const Tenant&, const Profile&)>& person,
-                                const std::function<Status(const Tenant&)>& tenant_done);
 
 // The PeopleSearchStore over `store`'s connection, from its backend (store/store.h).
 inline Result<std::unique_ptr<PeopleSearchStore>> open_people_search_store(Store& store) {

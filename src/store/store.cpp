@@ -7,6 +7,16 @@
 
 namespace upsync {
 
+Result<std::string> check_privacy_choice(const ProfileSchema& schema, std::string_view property) {
+  UPSYNC_ASSIGN_OR_RETURN(const PropertyDefinition* def, schema.require(property));
+  if (!schema.policy(def->name).user_can_override) {
+    return failed_precondition(
+        "the policy of property '" + def->name + "' does not let people choose who sees it (" +
+        std::string(privacy_name(schema.policy(def->name).privacy)) + " for everyone)");
+  }
+  return def->name;
+}
+
 Result<ManagerKeys> ManagerKeys::of(const ProfileSchema& schema,
                                     std::span<const std::string> managers) {
   if (managers.size() > Store::kMaxManagersPerQuery) {

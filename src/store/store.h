@@ -144,6 +144,10 @@ struct StoredValueQueries {
 Status check_property_update(const PropertyDefinition& now, const PropertyDefinition& next,
                              const StoredValueQueries& stored);
 
+// The checks of Store::set_privacy_choice before anything is written: the property's canonical
+// name, or NotFound / FailedPrecondition (its policy does not let people choose).
+Result<std::string> check_privacy_choice(const ProfileSchema& schema, std::string_view property);
+
 // The two halves of Store::direct_reports that do not depend on the backend. ManagerKeys:
 // the managers' keys (each a Manager value as the schema normalizes it, in lower case) as a
 // JSON array for the query, and where each key's reports go in the answer (several places
@@ -239,6 +243,19 @@ class Store {
   // property the schema lacks is NotFound. Removing a custom property drops its policy.
   virtual Status set_property_policy(TenantId tenant, std::string_view name,
                                      const PropertyPolicy& policy) = 0;
+
+  // A person's own privacy for their values (SharePoint's "Who can see this?"), where the
+  // property's policy lets them choose (PropertyPolicy::user_can_override): canonical property
+  // name → their choice, for the properties they chose. Choices outlive a policy that stops
+  // allowing them (they are then not applied, http/profile_privacy.h); they go with the
+  // profile and with a removed custom property.
+  virtual Result<std::map<std::string, Privacy>> privacy_choices(TenantId tenant,
+                                                                 ProfileId profile) = 0;
+  // Sets (nullopt: clears, back to the policy's default) the owner's choice for `property`.
+  // NotFound for an unknown profile or property; FailedPrecondition when the property's policy
+  // does not let people choose.
+  virtual Status set_privacy_choice(TenantId tenant, ProfileId profile, std::string_view property,
+                                    std::optional<Privacy> privacy) = 0;
 
   // Profiles. `account_name` is claims-encoded; `initial` sets further properties.
   virtual Result<Profile> create_profile(TenantId tenant, std::string_view account_name,

@@ -56,6 +56,8 @@ before(async () => {
   up.cli("profile", "set", "--tenant", "contoso", claim("adele@contoso.com"),
     "--set", "CellPhone=+1 555 0100");
   up.cli("property", "set", "-t", "contoso", "CellPhone", "--privacy", "Private");
+  // Office is for everyone to see, unless its owner chooses otherwise.
+  up.cli("property", "set", "-t", "contoso", "Office", "--user-can-override", "true");
   await up.start();
   browser = await launchBrowser();
 });
@@ -169,6 +171,40 @@ test("a colleague does not see a private property, nor gets an edit form", async
   assert.equal((await checkAccessibility(p, "person page, colleague")).serious, 0);
   await context.close();
 });
+
+test("a person chooses who sees their office: a peer then does not, until they choose the default",
+  async () => {
+    const lynne = await signedIn("lynne@contoso.com", "lynne@contoso.com-pw", own());
+    const p = lynne.page;
+    assert.equal(await p.isVisible("#privacy"), true);
+    assert.equal(await p.inputValue("#privacy-Office"), "");
+    assert.equal(await p.textContent('#privacy-Office option[value=""]'), "Default (Everyone)");
+    await p.selectOption("#privacy-Office", "Private");
+    await p.click("#edit-form button[type=submit]");
+    await p.waitForSelector("#saved", { state: "visible" });
+    await shot(p, "person-05a-privacy-choice");
+    assert.equal((await checkAccessibility(p, "person page, privacy choice")).serious, 0);
+    // Adele, Lynne's peer, no longer sees it; Lynne does, and her choice is kept.
+    const adele = await signedIn("adele@contoso.com", "adele@contoso.com-pw",
+      page("lynne@contoso.com"));
+    assert.equal(await adele.page.textContent("#name"), "Lynne Robbins");
+    assert.equal(await adele.page.$('#properties dd[data-property="Office"]'), null);
+    assert.equal(await adele.page.isHidden("#privacy"), true);  // not her profile
+    await p.reload();
+    await p.waitForSelector("#loading[hidden]", { state: "attached" });
+    assert.equal(await p.inputValue("#privacy-Office"), "Private");
+    assert.equal(await p.textContent('#properties dd[data-property="Office"]'), "Building 4");
+    // Back to the policy's default: Adele sees it again.
+    await p.selectOption("#privacy-Office", "");
+    await p.click("#edit-form button[type=submit]");
+    await p.waitForSelector("#saved", { state: "visible" });
+    await adele.page.reload();
+    await adele.page.waitForSelector('#properties dd[data-property="Office"]');
+    assert.equal(await adele.page.textContent('#properties dd[data-property="Office"]'),
+      "Building 4");
+    await adele.context.close();
+    await lynne.context.close();
+  });
 
 test("a manager's fifty reports are named on the page by one request", async () => {
   const { context, page: p } = await newPage(browser);

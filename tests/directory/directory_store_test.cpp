@@ -88,10 +88,10 @@ TEST_P(DirectoryStoreTest, CloudUsersByManyValuesInOneQuery) {
     for (const auto& u : users ? *users : std::vector<DirectoryUser>{}) out.push_back(u.object_id);
     return out;
   };
-  EXPECT_EQ(with(Key::kUserPrincipalName, {"MEGAN@contoso.com", "adele@contoso.com",
-                                           "megan@contoso.com", "store-only@contoso.com",
-                                           "nobody@contoso.com"}),
-            (Ids{"bbbb", "cccc"}));
+  EXPECT_EQ(
+      with(Key::kUserPrincipalName, {"MEGAN@contoso.com", "adele@contoso.com", "megan@contoso.com",
+                                     "store-only@contoso.com", "nobody@contoso.com"}),
+      (Ids{"bbbb", "cccc"}));
   EXPECT_EQ(with(Key::kMail, {"team@contoso.com", "TEAM@contoso.com"}), (Ids{"aaaa", "cccc"}));
   EXPECT_EQ(with(Key::kObjectId, {"bbbb", "aaaa", "dddd"}), (Ids{"aaaa", "bbbb"}));
   EXPECT_EQ(with(Key::kObjectId, {}), Ids{});

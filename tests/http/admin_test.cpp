@@ -110,8 +110,8 @@ TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {
   // 15, an app's certificates (list, add, remove), profiles (list, create, read, change,
   // delete, clear a property's values), people (list, set, remove), a job and its log, the
   // connector (read, set, test), the live sync progress, a property's policy (PATCH), and a
-  // server tenant's audiences (6) and hybrid settings (3).
-  EXPECT_EQ(operations, 43);
+  // server tenant's audiences (6) and hybrid settings (3), and a person's own privacy (2).
+  EXPECT_EQ(operations, 45);
   // And a path the document does not list is not served.
   auto [st, body] = call("GET", "/admin/v1/connectors", ga);
   EXPECT_EQ(st, 404);

@@ -142,6 +142,7 @@ class ProfilePrivacyTest : public ::testing::Test {
         {"Authorization", "Bearer " + token(who, path.find("/v1.0/") != std::string::npos)}};
     if (method == "GET") return c.Get(path.c_str(), h);
     if (method == "PATCH") return c.Patch(path.c_str(), h, body, "application/json");
+    if (method == "PUT") return c.Put(path.c_str(), h, body, "application/json");
     return c.Post(path.c_str(), h, body, "application/json;charset=utf-8");
   }
   // The names of kValues whose value `who` gets from GetPropertiesFor.
@@ -408,6 +409,101 @@ TEST_F(ProfilePrivacyTest, GraphUsersHideWhatTheProfilePolicyHides) {
            "app");
   ASSERT_TRUE(r);
   EXPECT_NE(r->status, 400) << r->body;
+}
+
+// Where a property's policy lets its owner choose, Megan picks who sees her Department: the
+// choice holds on PeopleManager and Graph for everyone but her, admins and apps; the level must
+// be one of SharePoint's; a property whose policy allows no choice, and an app (which has no
+// profile), are refused; clearing it brings back the policy's default.
+TEST_F(ProfilePrivacyTest, APersonChoosesWhoSeesTheirValueWhereThePolicyAllows) {
+  const std::string data = dir_->str() + "/data";
+  ASSERT_EQ(run({"--data-dir", data, "directory", "user", "set", "--tenant", "contoso",
+                 "megan@contoso.com", "--set", "department=Sales"}),
+            0);
+  ASSERT_EQ(run({"--data-dir", data, "sync", "run", "-t", "contoso"}), 0);
+  auto r = call("PATCH", "/tenants/contoso/admin/v1/properties/Department", "ga",
+                R"({"userCanOverride":true})");
+  ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "");
+  const std::string mine = "/tenants/contoso/admin/v1/me/privacy";
+
+  r = call("GET", mine, "megan");
+  ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "");
+  EXPECT_EQ(json::parse(r->body)["value"],
+            json::parse(R"([{"name":"Department","displayName":"Department","default":"Public",)"
+                        R"("privacy":"Public","chosen":false}])"));
+  // SharePoint's label "My Team": her manager, peers and reports.
+  r = call("PUT", mine + "/department", "megan", R"({"privacy":"My Team"})");
+  ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "");
+  EXPECT_EQ(json::parse(r->body)["privacy"], "Organization");
+  EXPECT_EQ(json::parse(r->body)["chosen"], true);
+
+  auto department_for = [&](const std::string& who) {
+    auto p = call("GET", kPeople + "/getpropertiesfor(@v)?" + alias(claim("megan")), who);
+    EXPECT_TRUE(p && p->status == 200) << (p ? p->body : "");
+    if (!p || p->status != 200) return std::string("?");
+    const json person = json::parse(p->body);
+    for (const auto& kv : person["UserProfileProperties"]) {
+      if (kv["Key"] == "Department") return kv["Value"].get<std::string>();
+    }
+    ADD_FAILURE() << "no Department in the answer to " << who;
+    return std::string("?");
+  };
+  auto graph_department_for = [&](const std::string& who) {
+    auto g =
+        call("GET", "/tenants/contoso/v1.0/users/" + ids_["megan"] + "?$select=id,department", who);
+    EXPECT_TRUE(g && g->status == 200) << (g ? g->body : "");
+    return g && g->status == 200 ? json::parse(g->body)["department"] : json("?");
+  };
+  for (const char* who : {"megan", "adele", "boss", "ga", "app"}) {
+    EXPECT_EQ(department_for(who), "Sales") << who;
+    EXPECT_EQ(graph_department_for(who), "Sales") << who;
+  }
+  for (const char* who : {"carol", "zed"}) {
+    EXPECT_EQ(department_for(who), "") << who;
+    EXPECT_TRUE(graph_department_for(who).is_null()) << who;
+  }
+  // Filtering people on a property whose owners may hide it could tell the hidden values.
+  r = call("GET",
+           "/tenants/contoso/v1.0/users?$filter=" +
+               httplib::detail::encode_query_param("department eq 'Sales'"),
+           "zed");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+
+  // Refusals change nothing.
+  r = call("PUT", mine + "/Department", "megan", R"({"privacy":"Nobody"})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_EQ(json::parse(r->body)["error"]["target"], "privacy");
+  r = call("PUT", mine + "/Department", "megan", R"({"privacy":"Private","extra":1})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  r = call("PUT", mine + "/CellPhone", "megan", R"({"privacy":"Public"})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 409) << r->body;
+  EXPECT_NE(r->body.find("does not let people choose"), std::string::npos) << r->body;
+  r = call("PUT", mine + "/NoSuchProperty", "megan", R"({"privacy":"Public"})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404) << r->body;
+  r = call("PUT", mine + "/Department", "app", R"({"privacy":"Public"})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 409) << r->body;
+  EXPECT_EQ(department_for("zed"), "");
+
+  // Back to the policy's default: everyone sees it again.
+  r = call("PUT", mine + "/Department", "megan", R"({"privacy":null})");
+  ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "");
+  EXPECT_EQ(json::parse(r->body)["chosen"], false);
+  EXPECT_EQ(department_for("zed"), "Sales");
+  // A choice left in place stops counting once the policy allows none.
+  r = call("PUT", mine + "/Department", "megan", R"({"privacy":"Private"})");
+  ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "");
+  EXPECT_EQ(department_for("adele"), "");
+  r = call("PATCH", "/tenants/contoso/admin/v1/properties/Department", "ga",
+           R"({"userCanOverride":false})");
+  ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "");
+  EXPECT_EQ(department_for("adele"), "Sales");
+  EXPECT_EQ(department_for("zed"), "Sales");
 }
 
 }  // namespace

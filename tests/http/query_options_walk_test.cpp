@@ -86,6 +86,7 @@ const std::vector<Request>& samples() {
       {"GET", "/my/Person.aspx", ""},
       {"POST", "/_layouts/15/upsync/profile", R"({"AboutMe":"walked"})"},
       {"PATCH", "/admin/v1/properties/AboutMe", R"({"privacy":"Public"})"},
+      {"PUT", "/admin/v1/me/privacy/AboutMe", R"({"privacy":null})"},
       {"GET", "/_api/sp.userprofiles.peoplemanager/EditProfileLink", ""},
       {"GET", "/_api/sp.userprofiles.peoplemanager/getmyproperties", ""},
       {"GET", "/_api/sp.userprofiles.peoplemanager/getpropertiesfor(@v)?@v=" + kAdele, ""},

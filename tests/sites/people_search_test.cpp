@@ -223,7 +223,8 @@ TEST_P(PeopleSearchTest, SearchesHundredThousandProfilesByIndex) {
 TEST_P(PeopleSearchTest, FindsPeopleByTheirDepartment) {
   make_profile("adele@contoso.com",
                {{"PreferredName", {"Adele Vance"}}, {"Department", {"Retail Sales"}}});
-  make_profile("bob@contoso.com", {{"PreferredName", {"Bob Kelly"}}, {"SPS-Department", {"Sales"}}});
+  make_profile("bob@contoso.com",
+               {{"PreferredName", {"Bob Kelly"}}, {"SPS-Department", {"Sales"}}});
   person("megan@contoso.com", "Megan Bowen", "Sales Lead");
   using V = std::vector<std::string>;
   EXPECT_EQ(find("retail"), V{"Adele Vance"});
@@ -232,8 +233,8 @@ TEST_P(PeopleSearchTest, FindsPeopleByTheirDepartment) {
   std::sort(sales.begin(), sales.end());
   EXPECT_EQ(sales, (V{"Adele Vance", "Bob Kelly", "Megan Bowen"}));
   // A moved person leaves the old department's results.
-  auto adele = store_->profile(tenant_.id, {ProfileKeyKind::kAccountName,
-                                            "i:0#.f|membership|adele@contoso.com"});
+  auto adele = store_->profile(
+      tenant_.id, {ProfileKeyKind::kAccountName, "i:0#.f|membership|adele@contoso.com"});
   ASSERT_TRUE(adele);
   ASSERT_TRUE(store_->update_profile(tenant_.id, adele->id,
                                      std::vector<PropertyChange>{{"Department", {"Finance"}}}));
@@ -246,8 +247,11 @@ TEST_P(PeopleSearchTest, FindsPeopleByTheirDepartment) {
 TEST_P(PeopleSearchTest, AnIndexWithoutDepartmentsIsRebuiltWhenOpened) {
   make_profile("adele@contoso.com",
                {{"PreferredName", {"Adele Vance"}}, {"Department", {"Retail Sales"}}});
-  // The index as the tokenizer before left it, and the schema version before.
-  const std::string forget = "DELETE FROM people_search_tokens WHERE token IN ('retail sales', 'sales');";
+  // The index as the tokenizer before left it, and the schema of the version before (without
+  // what later versions added: people's privacy choices).
+  const std::string forget =
+      "DELETE FROM people_search_tokens WHERE token IN ('retail sales', 'sales'); "
+      "DROP TABLE privacy_choices;";
   search_.reset();
   if (GetParam().name == "sqlite") {
     ASSERT_TRUE(testing::sqlite_of(*store_).db().exec(forget + " PRAGMA user_version = 26;"));
@@ -258,9 +262,10 @@ TEST_P(PeopleSearchTest, AnIndexWithoutDepartmentsIsRebuiltWhenOpened) {
   }
   store_.reset();
   // A new process: the storage is opened again, and migrates.
-  auto reopened = GetParam().name == "sqlite"
-                      ? open_storage({.url = "sqlite:" + storage_->where(), .data_dir = "", .create = false})
-                      : open_storage({.url = storage_->where(), .data_dir = "", .create = false});
+  auto reopened =
+      GetParam().name == "sqlite"
+          ? open_storage({.url = "sqlite:" + storage_->where(), .data_dir = "", .create = false})
+          : open_storage({.url = storage_->where(), .data_dir = "", .create = false});
   ASSERT_TRUE(reopened) << reopened.status().to_string();
   storage_ = std::move(*reopened);
   auto again = storage_->connect();
@@ -285,7 +290,7 @@ TEST_P(PeopleSearchMigrationTest, TheMigrationIndexesWhatWasStoredBefore) {
               "DROP TABLE browser_sessions; DROP TABLE directory_member_changes; "
               "DROP TABLE refresh_tokens; DROP TABLE property_policies; "
               "DROP TABLE audiences; DROP TABLE audience_members; DROP TABLE hybrid_settings; "
-              "DROP TABLE leases; PRAGMA "
+              "DROP TABLE leases; DROP TABLE privacy_choices; PRAGMA "
               "user_version = 18;"));
   search_.reset();
   store_.reset();

@@ -156,7 +156,8 @@ TEST_F(PgSchemaTest, AVersionOneDatabaseMigratesKeepingItsData) {
   }
   ASSERT_TRUE(
       db_->exec("DROP TABLE refresh_tokens, property_policies, audiences, audience_members, "
-                "hybrid_settings, leases; UPDATE upsync_schema_version SET version = 1"));
+                "hybrid_settings, leases, privacy_choices; "
+                "UPDATE upsync_schema_version SET version = 1"));
   auto store = connect();
   ASSERT_TRUE(store) << store.status().to_string();
   EXPECT_EQ(*db_->query_int("SELECT version FROM upsync_schema_version"), pg_schema_version());

@@ -211,7 +211,8 @@ TEST(SqliteStoreFileTest, CustomPropertiesLiveInTheirOwnRowAndMigrateThere) {
   query("DROP TABLE audiences");                 // 25: audiences and hybrid settings
   query("DROP TABLE audience_members");
   query("DROP TABLE hybrid_settings");
-  query("DROP TABLE leases");  // 26: leases
+  query("DROP TABLE leases");           // 26: leases
+  query("DROP TABLE privacy_choices");  // 28: people's privacy choices
   query("PRAGMA user_version = 13");
   EXPECT_EQ(query("SELECT json_extract(props, '$.Team') FROM profiles WHERE id = " +
                   std::to_string(bob.id)),

@@ -197,7 +197,59 @@ function field(d, value, editable) {
   return wrap;
 }
 
-function showEdit(schema, props, own, admin, account) {
+// SharePoint's privacy levels with the labels its edit page shows, widest first.
+const PRIVACY = [["Public", "Everyone"], ["Contacts", "My Colleagues"],
+  ["Organization", "My Team"], ["Manager", "My Manager"], ["Private", "Only Me"]];
+const privacyLabel = (level) => PRIVACY.find(([l]) => l === level)?.[1] ?? level;
+
+// A choice of who sees one of the person's own values (admin API /me/privacy): the policy's
+// default, or a level of their own.
+function privacyField(c) {
+  const id = `privacy-${c.name}`;
+  const wrap = element("div", undefined, "field");
+  wrap.dataset.privacy = c.name;
+  const label = element("label", c.displayName);
+  label.htmlFor = id;
+  const select = element("select");
+  select.id = id;
+  select.name = c.name;
+  const fallback = element("option", `Default (${privacyLabel(c.default)})`);
+  fallback.value = "";
+  select.append(fallback);
+  for (const [level, text] of PRIVACY) {
+    const option = element("option", text);
+    option.value = level;
+    select.append(option);
+  }
+  select.value = c.chosen ? c.privacy : "";
+  select.dataset.original = select.value;
+  const error = element("p", "", "error field-error");
+  error.id = `${id}-error`;
+  error.hidden = true;
+  select.setAttribute("aria-describedby", error.id);
+  wrap.append(label, select, error);
+  return wrap;
+}
+
+// The privacy choices that changed, each sent on its own; a refusal goes beside its field.
+async function savePrivacy(form) {
+  let changed = 0;
+  for (const select of form.querySelectorAll("#privacy-fields select")) {
+    if (select.value === select.dataset.original) continue;
+    try {
+      await api("PUT", `/admin/v1/me/privacy/${encodeURIComponent(select.name)}`,
+        { privacy: select.value || null });
+      select.dataset.original = select.value;
+      changed++;
+    } catch (err) {
+      showError(select.parentElement.querySelector(".field-error"), err);
+      throw err;
+    }
+  }
+  return changed;
+}
+
+function showEdit(schema, props, own, admin, account, choices) {
   const fields = $("fields");
   let editable = 0;
   for (const d of schema) {
@@ -212,12 +264,15 @@ function showEdit(schema, props, own, admin, account) {
     fields.append(field(d, value, true));
     editable++;
   }
-  if (editable === 0) return;
+  for (const c of choices) $("privacy-fields").append(privacyField(c));
+  $("privacy").hidden = choices.length === 0;
+  if (editable === 0 && choices.length === 0) return;
   $("edit").hidden = false;
   const form = $("edit-form");
   bindForm(form, async () => {
     $("saved").hidden = true;
     for (const e of form.querySelectorAll(".field-error")) showError(e, null);
+    const privacyChanged = await savePrivacy(form);
     const body = {};
     for (const input of form.querySelectorAll("input:not([readonly]), textarea:not([readonly])")) {
       if (input.value === input.dataset.original) continue;
@@ -226,7 +281,10 @@ function showEdit(schema, props, own, admin, account) {
         ? input.value.split("\n").map((v) => v.trim()).filter(Boolean)
         : input.value;
     }
-    if (Object.keys(body).length === 0) return;
+    if (Object.keys(body).length === 0) {
+      if (privacyChanged) $("saved").hidden = false;
+      return;
+    }
     const path = "/_layouts/15/upsync/profile" +
       (own ? "" : `?accountname=${encodeURIComponent(account)}`);
     try {
@@ -289,7 +347,9 @@ async function main() {
   fillPeople($("peers"), $("no-peers"), person.Peers, nameOf);
   $("org").hidden = false;
   showProperties(schema, props);
-  showEdit(schema, props, own, admin, person.AccountName);
+  // The person's own choices of who sees what, where the policies let them choose.
+  const choices = own ? (await api("GET", "/admin/v1/me/privacy")).value : [];
+  showEdit(schema, props, own, admin, person.AccountName, choices);
   if (own) showPhotoUpload();
   $("loading").hidden = true;
 }

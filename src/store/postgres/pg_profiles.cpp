@@ -348,15 +348,54 @@ Result<std::vector<std::vector<std::string>>> PgStore::direct_reports(
   UPSYNC_ASSIGN_OR_RETURN(ManagerKeys keys, ManagerKeys::of(*schema, managers));
   // profiles_by_manager answers each key; only the account name is read from the row.
   UPSYNC_ASSIGN_OR_RETURN(
-      PgResult rows,
-      db_->query("SELECT manager_key, props::jsonb ->> 'AccountName' FROM profiles "
-                 "WHERE tenant_id = $1 AND manager_key = ANY (ARRAY(SELECT "
-                 "jsonb_array_elements_text($2::jsonb))) ORDER BY id",
-                 {tenant, keys.json_array()}));
+      PgResult rows, db_->query("SELECT manager_key, props::jsonb ->> 'AccountName' FROM profiles "
+                                "WHERE tenant_id = $1 AND manager_key = ANY (ARRAY(SELECT "
+                                "jsonb_array_elements_text($2::jsonb))) ORDER BY id",
+                                {tenant, keys.json_array()}));
   for (int i = 0; i < rows.rows(); ++i) {
     keys.add(std::string(rows.text(i, 0)), std::string(rows.text(i, 1)));
   }
   return keys.take();
+}
+
+Result<std::map<std::string, Privacy>> PgStore::privacy_choices(TenantId tenant,
+                                                                ProfileId profile) {
+  UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* schema, cached_schema(tenant));
+  UPSYNC_ASSIGN_OR_RETURN(PgResult rows,
+                          db_->query("SELECT name_key, privacy FROM privacy_choices WHERE "
+                                     "profile_id = $1 AND tenant_id = $2",
+                                     {profile, tenant}));
+  std::map<std::string, Privacy> out;
+  for (int i = 0; i < rows.rows(); ++i) {
+    const PropertyDefinition* def = schema->find(rows.text(i, 0));
+    auto privacy = parse_privacy(rows.text(i, 1));
+    if (def && privacy) out[def->name] = *privacy;
+  }
+  return out;
+}
+
+Status PgStore::set_privacy_choice(TenantId tenant, ProfileId profile, std::string_view property,
+                                   std::optional<Privacy> privacy) {
+  return in_transaction([&]() -> Status {
+    UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* schema, cached_schema(tenant));
+    UPSYNC_ASSIGN_OR_RETURN(std::string name, check_privacy_choice(*schema, property));
+    UPSYNC_RETURN_IF_ERROR(
+        this->profile(tenant, {ProfileKeyKind::kId, std::to_string(profile)}).status());
+    if (!privacy) {
+      return db_
+          ->run(
+              "DELETE FROM privacy_choices WHERE profile_id = $1 AND tenant_id = $2 AND "
+              "name_key = $3",
+              {profile, tenant, ascii_lower(name)})
+          .status();
+    }
+    return db_
+        ->run(
+            "INSERT INTO privacy_choices (profile_id, tenant_id, name_key, privacy) VALUES "
+            "($1, $2, $3, $4) ON CONFLICT (profile_id, name_key) DO UPDATE SET privacy = $4",
+            {profile, tenant, ascii_lower(name), std::string(privacy_name(*privacy))})
+        .status();
+  });
 }
 
 Result<int64_t> PgStore::count_profiles(TenantId tenant) {

@@ -449,13 +449,22 @@ COMMENT ON TABLE people_search_tokens IS
   'people search: words of name, title and department; e-mail and account names whole';
 )sql";
 
+// Version 5 (SQLite's 28): people's own privacy for their values.
+constexpr std::string_view kVersion5 = R"sql(
+CREATE TABLE privacy_choices (
+  profile_id BIGINT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+  tenant_id BIGINT NOT NULL REFERENCES tenants(id),
+  name_key TEXT COLLATE "C" NOT NULL,  -- lower-case property name
+  privacy TEXT COLLATE "C" NOT NULL,   -- privacy_name()
+  PRIMARY KEY (profile_id, name_key)
+);
+CREATE INDEX privacy_choices_by_property ON privacy_choices (tenant_id, name_key);
+)sql";
+
 // Migration i takes the database from version i to i + 1 (the first from nothing to 1). Never
 // edit one that has shipped; add a new one.
 constexpr std::string_view kMigrations[] = {
-    kVersion1,
-    kVersion2,
-    kVersion3,
-    kVersion4,
+    kVersion1, kVersion2, kVersion3, kVersion4, kVersion5,
 };
 
 // Whether upsync's version table exists, read from the catalog with the statement's snapshot:

@@ -44,7 +44,7 @@ Result<std::unique_ptr<Store>> PostgresStorage::connect() {
       // A database indexed by an older tokenizer has its people search index made again.
       auto reindex = [&](int64_t from) {
         return from >= 1 && from < kPeopleSearchRetokenized ? store->rebuild_people_search()
-                                                              : Status::ok();
+                                                            : Status::ok();
       };
       UPSYNC_RETURN_IF_ERROR(pg_migrate(store->db(), create_,
                                         "no upsync data in " + pool_->where() +

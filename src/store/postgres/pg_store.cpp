@@ -295,7 +295,11 @@ Status PgStore::remove_custom_property(TenantId tenant, std::string_view name) {
         db_->run("DELETE FROM custom_properties WHERE tenant_id = $1 AND name_key = $2",
                  {tenant, ascii_lower(canonical)})
             .status());
-    // A property defined again later starts from the default policy.
+    // A property defined again later starts from the default policy, and nobody's choice.
+    UPSYNC_RETURN_IF_ERROR(
+        db_->run("DELETE FROM privacy_choices WHERE tenant_id = $1 AND name_key = $2",
+                 {tenant, ascii_lower(canonical)})
+            .status());
     UPSYNC_RETURN_IF_ERROR(
         db_->run("DELETE FROM property_policies WHERE tenant_id = $1 AND name_key = $2",
                  {tenant, ascii_lower(canonical)})

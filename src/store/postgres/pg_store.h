@@ -73,6 +73,10 @@ class PgStore : public Store {
                                       std::span<const PropertyChange> changes) override;
   Status delete_profile(TenantId tenant, ProfileId id) override;
   Result<ProfilePage> list_profiles(TenantId tenant, const ProfileQuery& query) override;
+  Result<std::map<std::string, Privacy>> privacy_choices(TenantId tenant,
+                                                         ProfileId profile) override;
+  Status set_privacy_choice(TenantId tenant, ProfileId profile, std::string_view property,
+                            std::optional<Privacy> privacy) override;
   Result<std::vector<std::vector<std::string>>> direct_reports(
       TenantId tenant, std::span<const std::string> managers) override;
   Result<int64_t> count_profiles(TenantId tenant) override;

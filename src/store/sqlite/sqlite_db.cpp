@@ -74,6 +74,20 @@ Result<bool> SqliteStatement::step() {
   return s;
 }
 
+Status SqliteStatement::each_row(const std::function<void()>& on_row) {
+  while (true) {
+    auto row = step();
+    if (!row) {
+      reset();
+      return row.status();
+    }
+    if (!*row) break;
+    on_row();
+  }
+  reset();
+  return Status::ok();
+}
+
 Status SqliteStatement::run() {
   while (true) {
     UPSYNC_ASSIGN_OR_RETURN(bool row, step());

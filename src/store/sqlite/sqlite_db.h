@@ -39,6 +39,9 @@ class SqliteStatement {
   Result<bool> step();
   // Runs to completion, ignoring rows.
   Status run();
+  // Runs to completion, calling `on_row` at each row (read its columns there); reset after,
+  // whether it ended or failed.
+  Status each_row(const std::function<void()>& on_row);
   void reset();
 
   int64_t column_int(int i) const { return sqlite3_column_int64(stmt_, i); }

@@ -226,15 +226,11 @@ Status SqliteStore::rebuild_people_search() {
       db_->exec("DELETE FROM people_search_tokens; "
                 "DELETE FROM people_search_entries;"));
   UPSYNC_ASSIGN_OR_RETURN(auto directory, directory_store());
-  return for_each_tenant_to_index(
-      *this, [&](const Tenant& t, const Profile& p) { return index_profile(t.id, p, true); },
-      [&](const Tenant& t) -> Status {
-        UPSYNC_ASSIGN_OR_RETURN(auto groups, directory->groups(t.id, DirectoryLayer::kStore));
-        for (const DirectoryGroup& g : groups) {
-          UPSYNC_RETURN_IF_ERROR(index_group(t.id, g.object_id, g.first("displayName"),
-                                             g.first("mail"), g.flag("securityEnabled", true)));
-        }
-        return Status::ok();
+  return for_each_searchable(
+      *this, *directory, [&](TenantId t, const Profile& p) { return index_profile(t, p, true); },
+      [&](TenantId t, const DirectoryGroup& g) {
+        return index_group(t, g.object_id, g.first("displayName"), g.first("mail"),
+                           g.flag("securityEnabled", true));
       });
 }
 

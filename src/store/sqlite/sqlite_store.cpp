@@ -49,6 +49,18 @@ constexpr std::string_view kPeopleSearchDepartmentMigration = R"sql(
 DELETE FROM people_search_tokens;
 )sql";
 
+// Migration 28: people's own privacy for their values (Store::set_privacy_choice).
+constexpr std::string_view kPrivacyChoicesMigration = R"sql(
+CREATE TABLE privacy_choices (
+  profile_id INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+  tenant_id INTEGER NOT NULL REFERENCES tenants(id),
+  name_key TEXT NOT NULL,  -- lower-case property name
+  privacy TEXT NOT NULL,   -- privacy_name()
+  PRIMARY KEY (profile_id, name_key)
+) WITHOUT ROWID;
+CREATE INDEX privacy_choices_by_property ON privacy_choices (tenant_id, name_key);
+)sql";
+
 constexpr std::string_view kMigrations[] = {
     // 1: tenants, custom properties, profiles, change feeds and cursors.
     R"sql(
@@ -570,6 +582,7 @@ CREATE TABLE leases (
 ) WITHOUT ROWID;
 )sql",
     kPeopleSearchDepartmentMigration,
+    kPrivacyChoicesMigration,
 };
 
 // A profile's columns, from kProfileTables: its row in profiles, then its custom row (NULLs
@@ -970,6 +983,12 @@ Status SqliteStore::remove_custom_property(TenantId tenant, std::string_view nam
     del_policy->bind(1, tenant);
     del_policy->bind(2, ascii_lower(canonical));
     UPSYNC_RETURN_IF_ERROR(del_policy->run());
+    UPSYNC_ASSIGN_OR_RETURN(
+        auto* del_choices,
+        db_->prepare("DELETE FROM privacy_choices WHERE tenant_id = ? AND name_key = ?"));
+    del_choices->bind(1, tenant);
+    del_choices->bind(2, ascii_lower(canonical));
+    UPSYNC_RETURN_IF_ERROR(del_choices->run());
     schema_cache_.erase(tenant);
     return record_change(tenant, "schema", canonical, ChangeOp::kDelete).status();
   });
@@ -1356,17 +1375,46 @@ Result<std::vector<std::vector<std::string>>> SqliteStore::direct_reports(
                             "(SELECT value FROM json_each(?2)) ORDER BY id"));
   s->bind(1, tenant);
   s->bind(2, keys.json_array());
-  while (true) {
-    auto row = s->step();
-    if (!row) {
-      s->reset();
-      return row.status();
-    }
-    if (!*row) break;
-    keys.add(std::string(s->column_text(0)), std::string(s->column_text(1)));
-  }
-  s->reset();
+  UPSYNC_RETURN_IF_ERROR(s->each_row(
+      [&] { keys.add(std::string(s->column_text(0)), std::string(s->column_text(1))); }));
   return keys.take();
+}
+
+Result<std::map<std::string, Privacy>> SqliteStore::privacy_choices(TenantId tenant,
+                                                                    ProfileId profile) {
+  UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* schema, cached_schema(tenant));
+  UPSYNC_ASSIGN_OR_RETURN(auto* s, db_->prepare("SELECT name_key, privacy FROM privacy_choices "
+                                                "WHERE profile_id = ? AND tenant_id = ?"));
+  s->bind(1, profile);
+  s->bind(2, tenant);
+  std::map<std::string, Privacy> out;
+  UPSYNC_RETURN_IF_ERROR(s->each_row([&] {
+    const PropertyDefinition* def = schema->find(s->column_text(0));
+    auto privacy = parse_privacy(s->column_text(1));
+    if (def && privacy) out[def->name] = *privacy;
+  }));
+  return out;
+}
+
+Status SqliteStore::set_privacy_choice(TenantId tenant, ProfileId profile,
+                                       std::string_view property, std::optional<Privacy> privacy) {
+  return in_transaction([&]() -> Status {
+    UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* schema, cached_schema(tenant));
+    UPSYNC_ASSIGN_OR_RETURN(std::string name, check_privacy_choice(*schema, property));
+    UPSYNC_RETURN_IF_ERROR(
+        this->profile(tenant, {ProfileKeyKind::kId, std::to_string(profile)}).status());
+    UPSYNC_ASSIGN_OR_RETURN(
+        auto* w, db_->prepare(privacy ? "INSERT INTO privacy_choices (profile_id, tenant_id, "
+                                        "name_key, privacy) VALUES (?1, ?2, ?3, ?4) ON CONFLICT "
+                                        "(profile_id, name_key) DO UPDATE SET privacy = ?4"
+                                      : "DELETE FROM privacy_choices WHERE profile_id = ?1 AND "
+                                        "tenant_id = ?2 AND name_key = ?3"));
+    w->bind(1, profile);
+    w->bind(2, tenant);
+    w->bind(3, ascii_lower(name));
+    if (privacy) w->bind(4, privacy_name(*privacy));
+    return w->run();
+  });
 }
 
 Result<int64_t> SqliteStore::count_profiles(TenantId tenant) {
