@@ -73,10 +73,12 @@ Status put_my_privacy(Call& call) {
   }
   const std::string name = call.match[1].str();
   UPSYNC_RETURN_IF_ERROR(call.store.set_privacy_choice(call.tenant.id, me.id, name, privacy));
+  // The answer is what was just written: the choice itself, or none.
   UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, call.store.schema(call.tenant.id));
   UPSYNC_ASSIGN_OR_RETURN(const PropertyDefinition* def, schema.require(name));
-  UPSYNC_ASSIGN_OR_RETURN(auto choices, call.store.privacy_choices(call.tenant.id, me.id));
-  write_json(call.res, 200, choice_json(*def, schema, choices));
+  std::map<std::string, Privacy> written;
+  if (privacy) written.emplace(def->name, *privacy);
+  write_json(call.res, 200, choice_json(*def, schema, written));
   return Status::ok();
 }
 
