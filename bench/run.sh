@@ -30,3 +30,8 @@ if [ "${1:-}" = "--quick" ]; then
 else
   bash "$ROOT/bench/http.sh" 20
 fi
+if [ "${1:-}" = "--quick" ]; then
+  bash "$ROOT/bench/scale.sh" 10000 5000 "$ROOT/build-release/src/upsync" 3
+else
+  bash "$ROOT/bench/scale.sh" 200000 100000 "$ROOT/build-release/src/upsync" 8
+fi

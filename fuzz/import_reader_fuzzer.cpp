@@ -2,7 +2,9 @@
 // Every input must end in ok or a clear error, never a crash, a leak or undefined behaviour;
 // an error's message names a line and a position. The quick reader is checked against the
 // exact one: when it accepts a file, the exact reader accepts it too, with the same records,
-// with chunks small enough that most inputs are cut several times.
+// with chunks small enough that most inputs are cut several times. The exact reader with the
+// multi-value extension (arrays) accepts every file it accepts without, with the same records
+// and no arrays, and gives the items of any array it reads in order.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -44,5 +46,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       },
       options);
   if (q.is_ok() && (!st.is_ok() || quick != exact)) std::abort();
+
+  std::vector<Fields> with_arrays;
+  bool any_array = false;
+  options.arrays = true;
+  options.max_array_items = 8;
+  upsync::Status a = upsync::read_import_buffer(
+      input,
+      [&](const upsync::ImportRecord& r) {
+        if (r.index != static_cast<int64_t>(with_arrays.size())) std::abort();
+        for (const auto& [name, items] : r.arrays) {
+          if (items.size() > options.max_array_items) std::abort();
+          for (const auto& item : items) {
+            if (item.size() > options.max_value_bytes) std::abort();
+          }
+          any_array = true;
+        }
+        with_arrays.push_back(r.fields);
+        return upsync::Status::ok();
+      },
+      options);
+  if (!a.is_ok() && a.message().find(", line ") == std::string::npos) std::abort();
+  if (st.is_ok() && (!a.is_ok() || any_array || with_arrays != exact)) std::abort();
   return 0;
 }

@@ -145,6 +145,18 @@ class Handler {
   bool RawNumber(const char*, rapidjson::SizeType, bool) { return scalar("a number"); }
 
   bool String(const char* s, rapidjson::SizeType len, bool) {
+    if (level_ == 4) {
+      if (len > options_.max_value_bytes) {
+        return fail("An item of property '" + key_ + "' is longer than " +
+                    std::to_string(options_.max_value_bytes) + " bytes");
+      }
+      if (items_.size() == options_.max_array_items) {
+        return fail("The property '" + key_ + "' holds more than " +
+                    std::to_string(options_.max_array_items) + " items");
+      }
+      items_.emplace_back(s, len);
+      return true;
+    }
     if (level_ != 3) return scalar("a string");
     if (len > options_.max_value_bytes) {
       return fail("The value of property '" + key_ + "' is longer than " +
@@ -166,12 +178,13 @@ class Handler {
         level_ = 3;
         record_.index = index_;
         record_.fields.clear();
+        record_.arrays.clear();
         record_.line = is_.line();
         record_.position = is_.column() + 1;
         has_key_ = false;
         return true;
       default:
-        return fail_here("The value of property '" + key_ + "' must be a string, not an object");
+        return fail_here(value_must_be() + ", not an object");
     }
   }
 
@@ -188,12 +201,12 @@ class Handler {
       seen_value_ = true;
       return true;
     }
-    for (const auto& [name, v] : record_.fields) {
-      if (name == k) {
-        key_ = std::string(k);
-        has_key_ = true;
-        return fail("The property '" + key_ + "' appears twice in the user object");
-      }
+    const auto same = [&](const auto& field) { return field.first == k; };
+    if (std::any_of(record_.fields.begin(), record_.fields.end(), same) ||
+        std::any_of(record_.arrays.begin(), record_.arrays.end(), same)) {
+      key_ = std::string(k);
+      has_key_ = true;
+      return fail("The property '" + key_ + "' appears twice in the user object");
     }
     key_ = std::string(k);
     has_key_ = true;
@@ -233,12 +246,24 @@ class Handler {
         return true;
       case 2:
         return fail_here("A user object must be a JSON object, not an array");
+      case 3:
+        if (!options_.arrays) return fail_here(value_must_be() + ", not an array");
+        level_ = 4;
+        items_.clear();
+        return true;
       default:
-        return fail_here("The value of property '" + key_ + "' must be a string, not an array");
+        return fail_here(value_must_be() + ", not an array");
     }
   }
 
   bool EndArray(rapidjson::SizeType) {
+    if (level_ == 4) {
+      record_.arrays.emplace_back(key_, std::move(items_));
+      items_ = {};
+      level_ = 3;
+      has_key_ = false;
+      return true;
+    }
     level_ = 1;
     return true;
   }
@@ -254,6 +279,9 @@ class Handler {
         std::string p = "value[" + std::to_string(index_) + "]";
         return has_key_ ? path_join(p, key_) : p;
       }
+      case 4:
+        return path_join("value[" + std::to_string(index_) + "]", key_) + "[" +
+               std::to_string(items_.size()) + "]";
       default:
         return "";
     }
@@ -275,9 +303,14 @@ class Handler {
       case 2:
         return fail("A user object must be a JSON object, not " + std::string(what));
       default:
-        return fail("The value of property '" + key_ + "' must be a string, not " +
-                    std::string(what));
+        return fail(value_must_be() + ", not " + std::string(what));
     }
+  }
+  // What a value (or, in an array, an item) must be.
+  std::string value_must_be() const {
+    if (level_ == 4) return "An item of property '" + key_ + "' must be a string";
+    return "The value of property '" + key_ +
+           (options_.arrays ? "' must be a string or an array of strings" : "' must be a string");
   }
   // A problem with the token just read.
   bool fail(std::string message, int64_t ahead = 0) {
@@ -292,7 +325,9 @@ class Handler {
   TrackingStream& is_;
   const ImportRecordSink& sink_;
   const ImportReaderOptions& options_;
-  int level_ = 0;  // 0 outside, 1 root object, 2 'value' array, 3 a user object
+  // 0 outside, 1 root object, 2 'value' array, 3 a user object, 4 an array value (arrays)
+  int level_ = 0;
+  std::vector<std::string> items_;  // of the array value being read
   bool seen_value_ = false;
   bool done_ = false;
   std::string root_key_;

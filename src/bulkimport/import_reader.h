@@ -16,6 +16,10 @@
 //    property, a user object that is not an object, a value that is not a string, a
 //    property twice in one user object, a value longer than the limit):
 //    "InvalidDataFile - <what is wrong>. Path '<path>', line L, position P."
+// With ImportReaderOptions::arrays (the import's multi-value extension, importer.h), a value
+// may also be a JSON array of strings; an item that is not a string, is longer than the
+// limit, or one item too many is InvalidDataFile, its path naming the item
+// ("value[3].Certifications[1]"). The quick reader leaves arrays to the exact one.
 // A UTF-8 byte order mark at the start is skipped.
 #pragma once
 
@@ -34,7 +38,9 @@ namespace upsync {
 
 struct ImportRecord {
   int64_t index = 0;                                        // position in the 'value' array, from 0
-  std::vector<std::pair<std::string, std::string>> fields;  // in file order
+  std::vector<std::pair<std::string, std::string>> fields;  // string values, in file order
+  // Values that are JSON arrays of strings (ImportReaderOptions::arrays only), in file order.
+  std::vector<std::pair<std::string, std::vector<std::string>>> arrays;
   int64_t line = 0;                                         // where the user object starts
   int64_t position = 0;
   int64_t end_offset = 0;  // bytes of the file read through the end of this user object
@@ -43,6 +49,8 @@ struct ImportRecord {
 struct ImportReaderOptions {
   size_t max_value_bytes = 1 << 20;    // longest accepted string value
   size_t quick_chunk_bytes = 1 << 20;  // the quick reader parses about this much at a time
+  bool arrays = false;                 // a value may be a JSON array of strings
+  size_t max_array_items = 1000;       // the most items of one array
 };
 
 // The sink may take the record's fields (move them): the reader clears them for the next one.
@@ -52,6 +60,7 @@ using ImportRecordSink = std::function<Status(ImportRecord&)>;
 struct ImportFieldView {
   std::string_view name;
   std::string_view value;
+  const std::vector<std::string>* items = nullptr;  // set when the value is an array
 };
 struct ImportRecordView {
   int64_t index = 0;

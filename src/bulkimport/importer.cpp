@@ -30,11 +30,11 @@ std::string join_names(const std::vector<std::string>& names) {
   return out;
 }
 
-// The user object's id value, or null when it has none.
+// The user object's id value, or null when it has none (an array is none).
 const std::string_view* find_id(std::span<const ImportFieldView> fields,
                                 std::string_view id_property) {
   for (const ImportFieldView& f : fields) {
-    if (property_name_equal(f.name, id_property)) return &f.value;
+    if (!f.items && property_name_equal(f.name, id_property)) return &f.value;
   }
   return nullptr;
 }
@@ -44,6 +44,7 @@ std::span<const ImportFieldView> views_of(const ImportRecord& r,
                                           std::vector<ImportFieldView>& views) {
   views.clear();
   for (const auto& [name, value] : r.fields) views.push_back({name, value});
+  for (const auto& [name, items] : r.arrays) views.push_back({name, {}, &items});
   return views;
 }
 
@@ -112,7 +113,8 @@ std::string log_folder_of(std::string_view source_uri, std::string_view job_id) 
 }  // namespace
 
 Status BulkImporter::check_map(const Tenant& tenant,
-                               const std::map<std::string, std::string>& map) {
+                               const std::map<std::string, std::string>& map,
+                               bool multi_value_arrays) {
   if (map.empty()) return invalid_argument("The property map is empty: map at least one property.");
   UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, store_.schema(tenant.id));
   std::vector<std::string> missing, editable, core, multi, taxonomy;
@@ -124,7 +126,7 @@ Status BulkImporter::check_map(const Tenant& tenant,
       editable.push_back(def->name);
     } else if (def->directory_imported) {
       core.push_back(def->name);
-    } else if (def->multi_value) {
+    } else if (def->multi_value && !multi_value_arrays) {
       multi.push_back(def->name);
     } else if (def->taxonomy_bound) {
       taxonomy.push_back(def->name);
@@ -150,7 +152,8 @@ Status BulkImporter::check_map(const Tenant& tenant,
 
 Result<std::string> BulkImporter::queue_import_profile_properties(
     const Tenant& tenant, ImportIdType id_type, std::string_view source_data_id_property,
-    const std::map<std::string, std::string>& property_map, std::string_view source_uri) {
+    const std::map<std::string, std::string>& property_map, std::string_view source_uri,
+    bool multi_value_arrays) {
   if (tenant.kind != TenantKind::kOnline) {
     return failed_precondition(
         "bulk import of profile properties is available only for "
@@ -161,7 +164,7 @@ Result<std::string> BulkImporter::queue_import_profile_properties(
     return invalid_argument(
         "sourceDataIdProperty is empty: name the identity property of the file");
   }
-  UPSYNC_RETURN_IF_ERROR(check_map(tenant, property_map));
+  UPSYNC_RETURN_IF_ERROR(check_map(tenant, property_map, multi_value_arrays));
   UPSYNC_ASSIGN_OR_RETURN(FileUrl url, parse_file_url(source_uri));
 
   ImportJob job;
@@ -172,6 +175,7 @@ Result<std::string> BulkImporter::queue_import_profile_properties(
   job.id_type = id_type;
   job.id_property = std::string(source_data_id_property);
   job.property_map = property_map;
+  job.multi_value_arrays = multi_value_arrays;
   UPSYNC_RETURN_IF_ERROR(jobs_.create(job));
 
   // The source file's checks: Queued, or Error with the reason.
@@ -399,7 +403,8 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
     if (spellings.size() < 64) spellings.emplace_back(name, target);
     return target;
   };
-  ImportReaderOptions ropts{.max_value_bytes = limits_.max_value_bytes};
+  ImportReaderOptions ropts{.max_value_bytes = limits_.max_value_bytes,
+                            .arrays = job.multi_value_arrays};
 
   // Pass 1: everything that aborts the file, before anything is applied. The quick reader
   // goes through a well-formed file; when it finds anything wrong, the exact reader reads the
@@ -532,17 +537,29 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
     const std::string* id = &u.key;
     u.values.reserve(fields.size());
     std::string value;
-    for (const auto& [name, view] : fields) {
+    for (const auto& [name, view, items] : fields) {
       if (property_name_equal(name, job.id_property)) continue;
       const Target* mapped = target_of(name);
       if (!mapped) {
         return internal_error("import job " + job.job_id + ": property '" + std::string(name) +
                               "' is not mapped; the data file changed while it was read");
       }
-      value.assign(view);
       const Target& target = *mapped;
-      auto norm = target.def ? normalize_values(*target.def, std::span(&value, 1))
-                             : Result<PropertyValues>(schema.require(target.name).status());
+      // With the multi-value extension, a multi-value property takes all its values at once:
+      // an array, or a string as its one value ("" clears).
+      const bool many = job.multi_value_arrays && target.def && target.def->multi_value;
+      Result<PropertyValues> norm = PropertyValues{};
+      if (!target.def) {
+        norm = schema.require(target.name).status();
+      } else if (items && !many) {
+        norm = invalid_argument("an array of values was given, but property '" + target.name +
+                                "' takes a single value");
+      } else if (items) {
+        norm = normalize_values(*target.def, *items);
+      } else if (!many || !view.empty()) {
+        value.assign(view);
+        norm = normalize_values(*target.def, std::span(&value, 1));
+      }
       if (!norm) {
         // Still resolve the identity first: an unknown user is reported as such.
         batch.problems.push_back({"InvalidValue - " + *id + " Property '" + std::string(name) +
@@ -550,7 +567,11 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
                                   *id});
         return Status::ok();
       }
-      u.values.emplace_back(target.name, norm->empty() ? std::string() : std::move((*norm)[0]));
+      if (many) {
+        u.multi_values.emplace_back(target.name, std::move(*norm));
+      } else {
+        u.values.emplace_back(target.name, norm->empty() ? std::string() : std::move((*norm)[0]));
+      }
     }
     batch.updates.push_back(std::move(u));
     return Status::ok();

@@ -95,9 +95,18 @@ class BulkImporter {
   // records the job and returns its
   // GUID at once. The source file's checks (tenant, existence, size) decide whether the job
   // is Queued or ends in Error with DataFileNotInTenant / DataFileNotExist / DataFileTooBig.
+  //
+  // `multi_value_arrays` is upsync's extension, off unless a caller asks for it (a stock
+  // client never does, so seed 003's refusal stays exact for every other caller): multi-value
+  // properties may then be mapped (user-editable, core directory and taxonomy-bound ones are
+  // still refused), and the file gives their values as JSON arrays of strings,
+  // {"IdName": "...", "Certifications": ["PMP", "CISSP"]} ([] clears; a string is one value).
+  // An array for a single-value property, or a value the schema refuses, is that user's
+  // InvalidValue line in the log, as a bad single value is.
   Result<std::string> queue_import_profile_properties(
       const Tenant& tenant, ImportIdType id_type, std::string_view source_data_id_property,
-      const std::map<std::string, std::string>& property_map, std::string_view source_uri);
+      const std::map<std::string, std::string>& property_map, std::string_view source_uri,
+      bool multi_value_arrays = false);
 
   Result<ImportJob> get_import_profile_property_job(const Tenant& tenant, std::string_view job_id);
   Result<std::vector<ImportJob>> get_import_profile_property_jobs(const Tenant& tenant);
@@ -123,7 +132,8 @@ class BulkImporter {
   void set_stop_flag(const std::atomic<bool>* stop) { stop_ = stop; }
 
  private:
-  Status check_map(const Tenant& tenant, const std::map<std::string, std::string>& map);
+  Status check_map(const Tenant& tenant, const std::map<std::string, std::string>& map,
+                   bool multi_value_arrays);
   Status finish(ImportJob& job, const Tenant& tenant, const FileUrl& source, ImportJobError error,
                 std::string message);
   Result<ImportJob> run_job_inner(ImportJob& job, const Progress& progress);

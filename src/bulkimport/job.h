@@ -64,6 +64,10 @@ struct SourcePin {
   bool pinned() const { return !sha256.empty(); }
 };
 
+// QueueImportProfileProperties' parameter of upsync's multi-value extension (a boolean; see
+// BulkImporter::queue_import_profile_properties).
+inline constexpr std::string_view kMultiValueArraysParameter = "upsyncMultiValueArrays";
+
 struct ImportJob {
   std::string job_id;  // GUID
   TenantId tenant = 0;
@@ -76,6 +80,9 @@ struct ImportJob {
   std::string id_property;                          // sourceDataIdProperty
   std::map<std::string, std::string> property_map;  // file property → profile property
   SourcePin source_pin;                             // set when the job is Queued
+  // upsync's extension (QueueImportProfileProperties' upsyncMultiValueArrays): multi-value
+  // properties may be mapped, and their values given as JSON arrays of strings.
+  bool multi_value_arrays = false;
   int64_t records_done = 0;  // checkpoint: records of the file already applied
   int64_t seq = 0;           // queue order
   // The lease of the worker running the job (its holder and heartbeat), while one holds it.

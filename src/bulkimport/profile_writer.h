@@ -1,9 +1,12 @@
 // The bulk import's write path: many profile updates in one go, inside the caller's
 // transaction, instead of one Store::update_profile call (and its lookups) per user.
 //
-// Only what the import may write goes through here: custom, single-value properties that
-// are not keys, values already normalized against the schema. Each changed profile takes
-// the next sequence of its tenant and gets one change-feed entry, as Store writes do.
+// Only what the import may write goes through here: properties that are not keys, values
+// already normalized against the schema. Custom single-value properties take the backend's
+// quick path; anything else (a default property of the catalog, a multi-value property of the
+// import's extension) goes through Store::update_profile (changes_of below). Each changed
+// profile takes the next sequence of its tenant and gets one change-feed entry, as Store
+// writes do.
 #pragma once
 
 #include <memory>
@@ -21,7 +24,21 @@ struct ProfileUpdate {
   std::string key;  // the identity value (an e-mail, a cloud id or a UPN)
   // Canonical property name → normalized value ("" clears the property).
   std::vector<std::pair<std::string, std::string>> values;
+  // Multi-value properties (the import's extension): name → normalized values (none clears).
+  std::vector<std::pair<std::string, std::vector<std::string>>> multi_values;
 };
+
+// The update as Store::update_profile's changes, for the writers' general path.
+inline std::vector<PropertyChange> changes_of(const ProfileUpdate& u) {
+  std::vector<PropertyChange> changes;
+  changes.reserve(u.values.size() + u.multi_values.size());
+  for (const auto& [name, value] : u.values) {
+    changes.push_back(
+        {name, value.empty() ? std::vector<std::string>{} : std::vector<std::string>{value}});
+  }
+  for (const auto& [name, values] : u.multi_values) changes.push_back({name, values});
+  return changes;
+}
 
 enum class UpdateOutcome { kChanged, kUnchanged, kNotFound };
 

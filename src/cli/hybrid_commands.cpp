@@ -96,6 +96,7 @@ struct ExportArgs {
   std::vector<std::string> properties;
   int page_size = ExportOptions{}.page_size;
   int64_t max_values = ExportOptions{}.max_values_per_file;
+  bool multi_value_arrays = false;
 };
 
 void add_export_options(CLI::App* cmd, ExportArgs& a) {
@@ -115,6 +116,10 @@ void add_export_options(CLI::App* cmd, ExportArgs& a) {
                   "property values per file, at most seed 003's 500,000 per import (the "
                   "default); more are split into several files, imported one after the other")
       ->check(CLI::Range(int64_t{1}, ExportOptions{}.max_values_per_file));
+  cmd->add_flag("--multi-value-arrays", a.multi_value_arrays,
+                "write multi-value properties as JSON arrays and queue their import with "
+                "upsync's extension (an upsync online tenant takes them, SharePoint Online "
+                "does not)");
 }
 
 Result<ExportSummary> run_export(CliContext& ctx, const ExportArgs& a, const std::string& out) {
@@ -129,6 +134,7 @@ Result<ExportSummary> run_export(CliContext& ctx, const ExportArgs& a, const std
   opt.page_size = a.page_size;
   opt.audience_id = audience;
   opt.max_values_per_file = a.max_values;
+  opt.multi_value_arrays = a.multi_value_arrays;
   return export_profile_values(*store, t.id, opt, out);
 }
 
@@ -154,6 +160,7 @@ struct PushArgs {
   std::vector<std::string> maps;
   uint64_t chunk_bytes = 10 * 1024 * 1024;
   double poll = 5, wait = 0;
+  bool multi_value_arrays = false;
 };
 
 void add_push_options(CLI::App* cmd, PushArgs& a, bool with_file_and_map) {
@@ -168,6 +175,9 @@ void add_push_options(CLI::App* cmd, PushArgs& a, bool with_file_and_map) {
     cmd->add_option("--map", a.maps, "FILEPROPERTY=ONLINEPROPERTY (repeat)")->required();
     cmd->add_option("--id-type", a.id_type, "PrincipalName, Email or CloudId (as exported)");
     cmd->add_option("--id-property", a.id_property, "the file's id member (as exported)");
+    cmd->add_flag("--multi-value-arrays", a.multi_value_arrays,
+                  "the file gives multi-value properties as JSON arrays (exported with "
+                  "--multi-value-arrays): queue with upsync's extension");
   }
   cmd->add_option("--folder", a.folder,
                   "the online library folder the file goes to (default: /sites/hybrid/Shared "
@@ -307,6 +317,7 @@ Result<PushOptions> push_options(const PushArgs& a) {
   UPSYNC_ASSIGN_OR_RETURN(opt.property_map, map_option(a.maps));
   UPSYNC_ASSIGN_OR_RETURN(opt.id_type, id_type_option(a.id_type));
   opt.id_property = a.id_property;
+  opt.multi_value_arrays = a.multi_value_arrays;
   opt.chunk_bytes = a.chunk_bytes;
   opt.poll_seconds = a.poll;
   opt.wait_seconds = a.wait;
@@ -415,6 +426,7 @@ void add_hybrid_commands(CLI::App& hybrid, CliContext& ctx) {
       PushArgs push = sa->push;
       push.id_type = sa->exp.id_type;
       push.id_property = sa->exp.id_property;
+      push.multi_value_arrays = sa->exp.multi_value_arrays;
       // A push interrupted earlier resumes with its files as they were: exporting anew would
       // change them and start over. (A push state without a record: one file, as before files
       // were split.)

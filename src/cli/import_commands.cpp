@@ -28,6 +28,7 @@ nlohmann::json job_json(const ImportJob& j) {
                         {"LogFileUri", j.log_folder_uri},
                         {"LogFolderUri", j.log_folder_uri},
                         {"RecordsDone", j.records_done},
+                        {"MultiValueArrays", j.multi_value_arrays},
                         {"Worker", nullptr},
                         {"Heartbeat", nullptr}};
   // Who runs the job (its lease's holder) and when that worker last checked in.
@@ -212,6 +213,7 @@ void add_import_commands(CLI::App& app, CliContext& ctx) {
     std::string tenant, id_type, id_property, source;
     std::vector<std::string> maps;
     Limits limits;
+    bool multi_value_arrays = false;
   };
   auto qa = std::make_shared<QueueArgs>();
   CLI::App* queue =
@@ -223,6 +225,9 @@ void add_import_commands(CLI::App& app, CliContext& ctx) {
   queue->add_option("--map", qa->maps, "FILEPROPERTY=PROFILEPROPERTY (repeat)")->required();
   queue->add_option("--source", qa->source, "URL of the data file in a document library")
       ->required();
+  queue->add_flag("--multi-value-arrays", qa->multi_value_arrays,
+                  "upsync's extension: map multi-value properties too, their values given as "
+                  "JSON arrays of strings in the file (SharePoint Online refuses them)");
   add_limit_options(queue, qa->limits);
   queue->callback([&ctx, qa] {
     ctx.action = [&ctx, qa]() -> Status {
@@ -245,7 +250,8 @@ void add_import_commands(CLI::App& app, CliContext& ctx) {
       DocumentLibraries libs(ctx.data_dir);
       BulkImporter imp(*store, *jobs, libs, qa->limits.get());
       UPSYNC_ASSIGN_OR_RETURN(std::string id, imp.queue_import_profile_properties(
-                                                  t, *id_type, qa->id_property, map, qa->source));
+                                                  t, *id_type, qa->id_property, map, qa->source,
+                                                  qa->multi_value_arrays));
       UPSYNC_ASSIGN_OR_RETURN(ImportJob job, imp.get_import_profile_property_job(t, id));
       if (ctx.json) {
         print_json(*ctx.out, job_json(job));

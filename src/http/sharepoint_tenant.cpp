@@ -146,10 +146,21 @@ Status queue_import(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(Principal who, call.caller());
   UPSYNC_RETURN_IF_ERROR(require_bulk_import_rights(who, "Queuing a bulk profile import"));
   UPSYNC_ASSIGN_OR_RETURN(nlohmann::json body, sp_json_body(call));
-  // The method has four parameters; another member is refused as SharePoint refuses an
-  // unknown parameter, never dropped (a caller's option would otherwise vanish unnoticed).
+  // The method has four parameters, and upsync's extension a fifth (multi-value properties
+  // as JSON arrays, BulkImporter::queue_import_profile_properties), which a stock client
+  // never sends. Another member is refused as SharePoint refuses an unknown parameter, never
+  // dropped (a caller's option would otherwise vanish unnoticed).
+  bool multi_value_arrays = false;
   for (const auto& [k, v] : body.items()) {
-    if (k != "idType" && k != "sourceDataIdProperty" && k != "propertyMap" && k != "sourceUri") {
+    if (k == kMultiValueArraysParameter) {
+      if (!v.is_boolean()) {
+        return invalid_argument(std::string("The parameter ") +
+                                std::string(kMultiValueArraysParameter) +
+                                " must be true or false, got " + v.type_name() + ".");
+      }
+      multi_value_arrays = v.get<bool>();
+    } else if (k != "idType" && k != "sourceDataIdProperty" && k != "propertyMap" &&
+               k != "sourceUri") {
       return invalid_argument("The parameter " + quote_for_message(k) +
                               " does not exist in method QueueImportProfileProperties.");
     }
@@ -175,7 +186,8 @@ Status queue_import(Call& call) {
   DocumentLibraries libs(call.server.data_dir);
   BulkImporter importer(call.store, *jobs, libs);
   UPSYNC_ASSIGN_OR_RETURN(std::string id, importer.queue_import_profile_properties(
-                                              call.tenant, id_type, id_property, map, uri));
+                                              call.tenant, id_type, id_property, map, uri,
+                                              multi_value_arrays));
   write_odata_value(call.req, call.res, sp_service_root(call), "QueueImportProfileProperties",
                     "Edm.Guid", id);
   return Status::ok();

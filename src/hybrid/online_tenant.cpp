@@ -300,16 +300,28 @@ Result<uint64_t> OnlineTenant::upload_fragment(std::string_view file, Fragment k
 
 Result<std::string> OnlineTenant::queue_import(
     ImportIdType id_type, std::string_view id_property,
-    const std::map<std::string, std::string>& property_map, std::string_view source_uri) {
+    const std::map<std::string, std::string>& property_map, std::string_view source_uri,
+    bool multi_value_arrays) {
   nlohmann::json body = {{"idType", static_cast<int>(id_type)},
                          {"sourceDataIdProperty", std::string(id_property)},
                          {"propertyMap", property_map},
                          {"sourceUri", std::string(source_uri)}};
+  if (multi_value_arrays) body[std::string(kMultiValueArraysParameter)] = true;
   std::string path = base_path_ +
                      "/_api/Microsoft.Online.SharePoint.TenantManagement.Office365Tenant/"
                      "QueueImportProfileProperties";
-  UPSYNC_ASSIGN_OR_RETURN(std::string answer, call("queuing the import", path, body.dump(),
-                                                   "application/json;charset=utf-8"));
+  auto queued = call("queuing the import", path, body.dump(), "application/json;charset=utf-8");
+  if (!queued && multi_value_arrays &&
+      queued.status().message().find(kMultiValueArraysParameter) != std::string::npos) {
+    return failed_precondition(
+        "the online tenant takes no multi-value property: its QueueImportProfileProperties "
+        "does not know upsync's " +
+        std::string(kMultiValueArraysParameter) +
+        " (SharePoint Online's import takes single values only, seed 003); export without the "
+        "multi-value properties. " +
+        queued.status().message());
+  }
+  UPSYNC_ASSIGN_OR_RETURN(std::string answer, std::move(queued));
   auto j = nlohmann::json::parse(answer, nullptr, false);
   if (j.is_discarded() || !j.contains("value") || !j["value"].is_string()) {
     return unavailable("QueueImportProfileProperties answered no job id: " +

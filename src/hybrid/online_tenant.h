@@ -80,10 +80,12 @@ class OnlineTenant {
   Result<uint64_t> upload_fragment(std::string_view file, Fragment kind, std::string_view upload_id,
                                    uint64_t offset, std::string_view data);
 
-  // QueueImportProfileProperties: the job's id.
+  // QueueImportProfileProperties: the job's id. With `multi_value_arrays`, the call carries
+  // upsync's extension parameter (bulkimport/importer.h); an online side that does not know
+  // it (SharePoint Online) refuses the call, and the error says so.
   Result<std::string> queue_import(ImportIdType id_type, std::string_view id_property,
                                    const std::map<std::string, std::string>& property_map,
-                                   std::string_view source_uri);
+                                   std::string_view source_uri, bool multi_value_arrays = false);
   Result<RemoteImportJob> job(std::string_view job_id);
   // The files of a job's log folder (LogFolderUri), with their text.
   Result<std::vector<RemoteFile>> log_files(std::string_view log_folder_uri);

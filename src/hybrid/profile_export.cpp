@@ -29,6 +29,7 @@ namespace {
 
 struct ExportColumn {
   std::string name;  // as the schema spells it
+  bool multi_value = false;
 };
 
 Result<std::vector<ExportColumn>> columns_of(Store& store, TenantId tenant,
@@ -56,12 +57,13 @@ Result<std::vector<ExportColumn>> columns_of(Store& store, TenantId tenant,
     }
     // Seed 003: the import takes no multi-value property ("Can I import string based,
     // multi-value properties? No"); a file holding one would only fail online.
-    if (def->multi_value) {
+    if (def->multi_value && !options.multi_value_arrays) {
       return invalid_argument("property '" + def->name +
-                              "' is multi-valued, and the bulk import of the online side takes "
-                              "single values only (seed 003).");
+                              "' is multi-valued, and the bulk import of SharePoint Online takes "
+                              "single values only (seed 003); an upsync online tenant takes "
+                              "them with --multi-value-arrays.");
     }
-    out.push_back({def->name});
+    out.push_back({def->name, def->multi_value});
   }
   if (options.id_property.empty() ||
       std::any_of(out.begin(), out.end(), [&](const ExportColumn& c) {
@@ -89,7 +91,16 @@ std::string user_object(const Profile& p, const std::vector<ExportColumn>& colum
     text += ',';
     append_json_string(text, c.name);
     text += ':';
-    append_json_string(text, v->front());
+    if (c.multi_value) {
+      text += '[';
+      for (size_t i = 0; i < v->size(); ++i) {
+        if (i) text += ',';
+        append_json_string(text, (*v)[i]);
+      }
+      text += ']';
+    } else {
+      append_json_string(text, v->front());
+    }
     ++values;
   }
   if (values == 0) {

@@ -7,7 +7,9 @@
 // The file is {"value":[{"IdName":"<id>","CostCenter":"4711","OfficeCode":"B2"},...]}: the id
 // is the profile property the online side resolves for the chosen idType (PrincipalName:
 // SPS-UserPrincipalName, Email: WorkEmail, CloudId: msOnline-ObjectId). A multi-value
-// property is refused, as the import refuses it (seed 003). A user with no value for any of
+// property is refused, as the import refuses it (seed 003), unless multi_value_arrays is set:
+// its values are then a JSON array ("Certifications":["PMP","CISSP"]), for an upsync online
+// side's import extension (BulkImporter::queue_import_profile_properties). A user with no value for any of
 // the properties is left out, and so is one without an id value (counted apart: the online
 // side could not resolve them); a user with some of the values has those.
 //
@@ -41,6 +43,8 @@ struct ExportOptions {
   // The hybrid users: only this audience's members (audiences/audiences.h); nullopt: every
   // user (seed 000: without an audience every user is hybrid).
   std::optional<int64_t> audience_id;
+  // Multi-value properties written as JSON arrays (only an upsync online side takes them).
+  bool multi_value_arrays = false;
   // Seed 003's limits for one import; a smaller one splits into more files.
   int64_t max_values_per_file = 500000;
   uint64_t max_bytes_per_file = 2ull * 1024 * 1024 * 1024;

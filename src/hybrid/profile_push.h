@@ -47,6 +47,9 @@ struct PushOptions {
   std::map<std::string, std::string> property_map;  // file property → online property
   ImportIdType id_type = ImportIdType::kPrincipalName;
   std::string id_property = "IdName";
+  // The file gives multi-value properties as JSON arrays (ExportOptions::multi_value_arrays):
+  // the import is queued with upsync's extension, which only an upsync online side takes.
+  bool multi_value_arrays = false;
   uint64_t chunk_bytes = 10 * 1024 * 1024;  // PnPjs's default fragment size
   double poll_seconds = 5;
   double wait_seconds = 0;  // stop following after this long (0: until the job ends)

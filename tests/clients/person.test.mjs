@@ -112,6 +112,11 @@ test("a person sees their page: the directory's org chart, synced properties mar
     assert.equal(await p.getAttribute("#field-Department", "readonly"), "");
     assert.match(await p.textContent('.field[data-property="Department"]'),
       /the next sync would overwrite/);
+    // Its taxonomy twin says the same: the form shows one of them, as the page does.
+    const labels = await p.$$eval("#fields .field label", (ls) =>
+      ls.map((l) => `${l.textContent.trim()}: ${l.control?.value}`));
+    assert.equal(new Set(labels).size, labels.length, JSON.stringify(labels));
+    assert.equal(await p.$("#field-SPS-Department"), null);
 
     // Her picture is the photo upload's to set, not an address typed in the form.
     assert.equal(await p.$("#field-PictureURL"), null);

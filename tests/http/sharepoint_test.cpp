@@ -1049,6 +1049,12 @@ TEST_F(BulkImportRestTest, BadQueueRequestsAre400WithSeed003sMessagesAndQueueNot
       {R"({"idType":0, "sourceDataIdProperty":)", "line 1, column"},
       {with(ok, "multiValue", true),
        "The parameter multiValue does not exist in method QueueImportProfileProperties."},
+      // upsync's extension takes a boolean, and lifts only the multi-value refusal.
+      {with(ok, "upsyncMultiValueArrays", "yes"),
+       "The parameter upsyncMultiValueArrays must be true or false, got string."},
+      {with(json::parse(with(ok, "upsyncMultiValueArrays", true)), "propertyMap",
+            {{"About", "AboutMe"}}),
+       "Property Names [AboutMe] are editable by user."},
   };
   for (const Case& c : cases) {
     auto r = post(kTenantApi + "/QueueImportProfileProperties", t, c.body);

@@ -213,6 +213,7 @@ TEST(SqliteStoreFileTest, CustomPropertiesLiveInTheirOwnRowAndMigrateThere) {
   query("DROP TABLE hybrid_settings");
   query("DROP TABLE leases");           // 26: leases
   query("DROP TABLE privacy_choices");  // 28: people's privacy choices
+  query("ALTER TABLE import_jobs DROP COLUMN multi_value_arrays");  // 29
   query("PRAGMA user_version = 13");
   EXPECT_EQ(query("SELECT json_extract(props, '$.Team') FROM profiles WHERE id = " +
                   std::to_string(bob.id)),

@@ -565,7 +565,9 @@ TEST_P(SqliteSyncTest, MigrationEightIndexesUsersSyncedBeforeIt) {
                                 "DROP TABLE property_policies; "
                                 "DROP TABLE audiences; DROP TABLE audience_members; "
                                 "DROP TABLE hybrid_settings; DROP TABLE leases; "
-                                "DROP TABLE privacy_choices; PRAGMA user_version = 7;",
+                                "DROP TABLE privacy_choices; "
+                                "ALTER TABLE import_jobs DROP COLUMN multi_value_arrays; "
+                                "PRAGMA user_version = 7;",
                                 nullptr, nullptr, &error);
     EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
     sqlite3_free(error);

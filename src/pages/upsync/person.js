@@ -135,17 +135,24 @@ function showCard(person, props) {
   $("card").hidden = false;
 }
 
+// Two properties may share a display name and a value (Department and SPS-Department, the
+// second its taxonomy twin): one row says it. The answer tells whether a row is the first.
+function firstOfTwins() {
+  const shown = new Set();
+  return (d, value) => {
+    const row = `${d.displayName}\n${value}`;
+    if (shown.has(row)) return false;
+    shown.add(row);
+    return true;
+  };
+}
+
 function showProperties(schema, props) {
   const list = $("properties");
-  // Two properties may share a display name and a value (Department and SPS-Department, the
-  // second its taxonomy twin): one row says it.
-  const shown = new Set();
+  const first = firstOfTwins();
   for (const d of schema) {
     const value = props.get(d.name.toLowerCase());
-    if (!value || !d.showOnProfile) continue;
-    const row = `${d.displayName}\n${value}`;
-    if (shown.has(row)) continue;
-    shown.add(row);
+    if (!value || !d.showOnProfile || !first(d, value)) continue;
     const dd = fact(list, d.displayName, d.multiValue ? value.split("|").join(", ") : value,
       d.directoryImported);
     dd.dataset.property = d.name;
@@ -252,12 +259,14 @@ async function savePrivacy(form) {
 function showEdit(schema, props, own, admin, account, choices) {
   const fields = $("fields");
   let editable = 0;
+  const first = firstOfTwins();
   for (const d of schema) {
     const lower = d.name.toLowerCase();
     if (IDENTITY.has(lower) || lower === PHOTO || !d.showInEdit) continue;
     const value = props.get(d.name.toLowerCase());
     if (d.directoryImported) {
-      if (value) fields.append(field(d, value, false));  // read-only, with the note
+      // Read-only, with the note; a twin of a field already shown is left out.
+      if (value && first(d, value)) fields.append(field(d, value, false));
       continue;
     }
     if (!admin && !(own && d.userEditable)) continue;

@@ -18,7 +18,7 @@ const std::string kColumns =
     "id_property, property_map, records_done, seq, created_at, updated_at, source_size, "
     "source_modified_ns, source_sha256, l.holder, l.acquired_at, l.heartbeat_at, l.expires_at, "
     "l.expires_at <= " +
-    std::string(kPgNowMs);
+    std::string(kPgNowMs) + ", multi_value_arrays";
 // A job with the lease of the worker running it, if any (core/lease.h: import_lease_name).
 constexpr std::string_view kFrom =
     " FROM import_jobs LEFT JOIN leases l ON l.name = 'import:' || import_jobs.job_id";
@@ -57,11 +57,12 @@ class PgJobStore : public JobStore {
         .run(
             "INSERT INTO import_jobs (job_id, tenant_id, state, error, error_message, "
             "source_uri, log_folder_uri, id_type, id_property, property_map, records_done, "
-            "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-            "$13)",
+            "created_at, updated_at, multi_value_arrays) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+            "$9, $10, $11, $12, $13, $14)",
             {j.job_id, j.tenant, static_cast<int64_t>(j.state), static_cast<int64_t>(j.error),
              j.error_message, j.source_uri, j.log_folder_uri, import_id_type_name(j.id_type),
-             j.id_property, encode_map(j.property_map), j.records_done, now, now})
+             j.id_property, encode_map(j.property_map), j.records_done, now, now,
+             int64_t{j.multi_value_arrays}})
         .status();
   }
 
@@ -189,6 +190,7 @@ class PgJobStore : public JobStore {
                         .expires_at_ms = r.int64(i, 20),
                         .expired = r.boolean(i, 21)};
       }
+      j.multi_value_arrays = r.int64(i, 22) != 0;
       out.push_back(std::move(j));
     }
     return out;

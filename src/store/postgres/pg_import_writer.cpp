@@ -6,8 +6,8 @@
 //  - the custom rows patched in memory (patch_single_values), then written by one multi-row
 //    upsert (unnest of arrays) and one delete for the rows left empty,
 //  - the change-feed entries by one multi-row INSERT.
-// An update that sets a default property of the catalog goes through the store's own
-// update_profile (its row in profiles), after what is pending has been written.
+// An update that sets a default property of the catalog, or a multi-value property, goes
+// through the store's own update_profile, after what is pending has been written.
 #include <algorithm>
 #include <optional>
 #include <unordered_map>
@@ -15,6 +15,7 @@
 #include "bulkimport/profile_writer.h"
 #include "core/clock.h"
 #include "core/text.h"
+#include "store/batch_writer_rules.h"
 #include "store/postgres/pg_array.h"
 #include "store/postgres/pg_store.h"
 #include "store/profile_codec.h"
@@ -44,7 +45,7 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
     }
     const std::string now = utc_now_iso();
     pending_.clear();
-    answers_.clear();
+    rules_.reset();
     std::vector<std::string> keys;
     keys.reserve(updates.size());
     for (const ProfileUpdate& u : updates) keys.push_back(lower_key(u.key));
@@ -65,13 +66,14 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
         continue;
       }
       Row& row = *found->second;
-      if (!all_custom_single(u, schema)) {
+      if (!rules_.quick_path(u, schema)) {
         // A default property of the catalog (e.g. SPS-HireDate) lives in the profile's row
-        // in profiles: the store's own update writes it, with its change-feed entry, over
-        // what this batch has written so far; the profile is read again after it.
+        // in profiles, and multi-value ones are checked as a whole: the store's own update
+        // writes them, with the change-feed entry, over what this batch has written so far;
+        // the profile is read again after it.
         UPSYNC_RETURN_IF_ERROR(flush(tenant, now));
         UPSYNC_ASSIGN_OR_RETURN(const UpdateOutcome o,
-                                update_default_properties(tenant, row.id, u));
+                                BatchWriterRules::update_through_store(store_, tenant, row.id, u));
         found_.erase(found);
         out.push_back(o);
         continue;
@@ -80,7 +82,7 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
       std::optional<bool> changed = patch_single_values(row.props, u.values, props);
       if (!changed) {
         UPSYNC_ASSIGN_OR_RETURN(PropertyMap decoded, decode_properties(row.props));
-        changed = set_single_values(decoded, u.values);
+        changed = BatchWriterRules::set_single_values(decoded, u.values);
         props = encode_properties(decoded, schema);
       }
       if (!*changed) {
@@ -182,48 +184,6 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
     return Status::ok();
   }
 
-  // Whether every property of `u` is a custom, single-valued one. The answers are remembered
-  // by name during one apply: an import sets the same few properties in every update.
-  bool all_custom_single(const ProfileUpdate& u, const ProfileSchema& schema) {
-    for (const auto& [name, value] : u.values) {
-      auto known = std::find_if(answers_.begin(), answers_.end(),
-                                [&](const auto& a) { return a.first == name; });
-      if (known == answers_.end()) {
-        const PropertyDefinition* def = schema.find(name);
-        known = answers_.insert(answers_.end(), {name, def && def->custom && !def->multi_value});
-      }
-      if (!known->second) return false;
-    }
-    return true;
-  }
-
-  Result<UpdateOutcome> update_default_properties(TenantId tenant, ProfileId id,
-                                                  const ProfileUpdate& u) {
-    const ProfileKey key{ProfileKeyKind::kId, std::to_string(id)};
-    UPSYNC_ASSIGN_OR_RETURN(const Profile before, store_.profile(tenant, key));
-    std::vector<PropertyChange> changes;
-    for (const auto& [name, value] : u.values) {
-      changes.push_back(
-          {name, value.empty() ? std::vector<std::string>{} : std::vector<std::string>{value}});
-    }
-    UPSYNC_ASSIGN_OR_RETURN(const Profile after, store_.update_profile(tenant, id, changes));
-    return after.seq != before.seq ? UpdateOutcome::kChanged : UpdateOutcome::kUnchanged;
-  }
-
-  // Sets `values` in a decoded map in order ("" clears); returns whether the map differs at
-  // the end, as patch_single_values does.
-  static bool set_single_values(PropertyMap& props,
-                                const std::vector<std::pair<std::string, std::string>>& values) {
-    const PropertyMap before = props;
-    for (const auto& [name, value] : values) {
-      if (value.empty()) {
-        props.erase(name);
-      } else {
-        props[name] = PropertyValues{value};
-      }
-    }
-    return props != before;
-  }
 
   PgStore& store_;
   PgDb& db_;
@@ -231,7 +191,7 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
   std::unordered_map<std::string, std::optional<Row>> found_;  // lower-case key → profile
   std::map<ProfileId, Pending> pending_;                       // custom rows not yet written
   std::vector<std::pair<int64_t, ProfileId>> changes_;         // (seq, profile) not yet in the feed
-  std::vector<std::pair<std::string, bool>> answers_;          // of all_custom_single in one apply
+  BatchWriterRules rules_;
 };
 
 }  // namespace

@@ -461,10 +461,16 @@ CREATE TABLE privacy_choices (
 CREATE INDEX privacy_choices_by_property ON privacy_choices (tenant_id, name_key);
 )sql";
 
+// Version 6 (SQLite's 29): a bulk import job may take JSON arrays for multi-value properties
+// (upsync's extension of QueueImportProfileProperties, bulkimport/importer.h).
+constexpr std::string_view kVersion6 = R"sql(
+ALTER TABLE import_jobs ADD COLUMN multi_value_arrays BIGINT NOT NULL DEFAULT 0;  -- 0 or 1
+)sql";
+
 // Migration i takes the database from version i to i + 1 (the first from nothing to 1). Never
 // edit one that has shipped; add a new one.
 constexpr std::string_view kMigrations[] = {
-    kVersion1, kVersion2, kVersion3, kVersion4, kVersion5,
+    kVersion1, kVersion2, kVersion3, kVersion4, kVersion5, kVersion6,
 };
 
 // Whether upsync's version table exists, read from the catalog with the statement's snapshot:

@@ -16,7 +16,8 @@ namespace {
 constexpr std::string_view kColumns =
     "job_id, tenant_id, state, error, error_message, source_uri, log_folder_uri, id_type, "
     "id_property, property_map, records_done, seq, created_at, updated_at, source_size, "
-    "source_modified_ns, source_sha256, l.holder, l.acquired_at, l.heartbeat_at, l.expires_at";
+    "source_modified_ns, source_sha256, l.holder, l.acquired_at, l.heartbeat_at, l.expires_at, "
+    "multi_value_arrays";
 // A job with the lease of the worker running it, if any (core/lease.h: import_lease_name).
 constexpr std::string_view kFrom =
     " FROM import_jobs LEFT JOIN leases l ON l.name = 'import:' || import_jobs.job_id";
@@ -60,8 +61,8 @@ class SqliteJobStore : public JobStore {
         SqliteStatement * s,
         db_.prepare("INSERT INTO import_jobs (job_id, tenant_id, state, error, error_message, "
                     "source_uri, log_folder_uri, id_type, id_property, property_map, "
-                    "records_done, created_at, updated_at) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                    "records_done, created_at, updated_at, multi_value_arrays) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     std::string now = utc_now_iso();
     s->bind(1, j.job_id);
     s->bind(2, j.tenant);
@@ -76,6 +77,7 @@ class SqliteJobStore : public JobStore {
     s->bind(11, j.records_done);
     s->bind(12, now);
     s->bind(13, now);
+    s->bind(14, int64_t{j.multi_value_arrays});
     return s->run();
   }
 
@@ -229,6 +231,7 @@ class SqliteJobStore : public JobStore {
                         .expires_at_ms = s.column_int(20)};
         j.lease->expired = j.lease->expires_at_ms <= now_ms();
       }
+      j.multi_value_arrays = s.column_int(21) != 0;
       out.push_back(std::move(j));
     }
     return out;

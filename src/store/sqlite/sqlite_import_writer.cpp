@@ -10,6 +10,7 @@
 #include "bulkimport/profile_writer.h"
 #include "core/clock.h"
 #include "core/text.h"
+#include "store/batch_writer_rules.h"
 #include "store/profile_codec.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -60,7 +61,7 @@ class SqliteProfileBatchWriter : public ProfileBatchWriter {
     const std::string now = utc_now_iso();
 
     changes_.clear();
-    answers_.clear();
+    rules_.reset();
     std::vector<UpdateOutcome> out;
     out.reserve(updates.size());
     std::string key, props;
@@ -76,11 +77,13 @@ class SqliteProfileBatchWriter : public ProfileBatchWriter {
         continue;
       }
       const ProfileId id = find->column_int(0);
-      if (!all_custom_single(u, schema)) {
+      if (!rules_.quick_path(u, schema)) {
         // A default property of the catalog (e.g. SPS-HireDate) lives in the profile's row
-        // in profiles: the store's own update writes it, with its change-feed entry.
+        // in profiles, and multi-value ones are checked as a whole: the store's own update
+        // writes them, with the change-feed entry.
         find->reset();
-        UPSYNC_ASSIGN_OR_RETURN(const UpdateOutcome o, update_default_properties(tenant, id, u));
+        UPSYNC_ASSIGN_OR_RETURN(const UpdateOutcome o,
+                                BatchWriterRules::update_through_store(store_, tenant, id, u));
         out.push_back(o);
         continue;
       }
@@ -93,7 +96,7 @@ class SqliteProfileBatchWriter : public ProfileBatchWriter {
           find->reset();
           return decoded.status();
         }
-        changed = set_single_values(*decoded, u.values);
+        changed = BatchWriterRules::set_single_values(*decoded, u.values);
         props = encode_properties(*decoded, schema);
       }
       find->reset();
@@ -117,48 +120,6 @@ class SqliteProfileBatchWriter : public ProfileBatchWriter {
   // Change-feed entries go in by kFeedRows per INSERT.
   static constexpr size_t kFeedRows = 128;
 
-  // Whether every property of `u` is a custom, single-valued one. The answers are remembered
-  // by name during one apply: an import sets the same few properties in every update.
-  bool all_custom_single(const ProfileUpdate& u, const ProfileSchema& schema) {
-    for (const auto& [name, value] : u.values) {
-      auto known = std::find_if(answers_.begin(), answers_.end(),
-                                [&](const auto& a) { return a.first == name; });
-      if (known == answers_.end()) {
-        const PropertyDefinition* def = schema.find(name);
-        known = answers_.insert(answers_.end(), {name, def && def->custom && !def->multi_value});
-      }
-      if (!known->second) return false;
-    }
-    return true;
-  }
-
-  Result<UpdateOutcome> update_default_properties(TenantId tenant, ProfileId id,
-                                                  const ProfileUpdate& u) {
-    const ProfileKey key{ProfileKeyKind::kId, std::to_string(id)};
-    UPSYNC_ASSIGN_OR_RETURN(const Profile before, store_.profile(tenant, key));
-    std::vector<PropertyChange> changes;
-    for (const auto& [name, value] : u.values) {
-      changes.push_back(
-          {name, value.empty() ? std::vector<std::string>{} : std::vector<std::string>{value}});
-    }
-    UPSYNC_ASSIGN_OR_RETURN(const Profile after, store_.update_profile(tenant, id, changes));
-    return after.seq != before.seq ? UpdateOutcome::kChanged : UpdateOutcome::kUnchanged;
-  }
-
-  // Sets `values` in a decoded map in order ("" clears); returns whether the map differs at
-  // the end, as patch_single_values does.
-  static bool set_single_values(PropertyMap& props,
-                                const std::vector<std::pair<std::string, std::string>>& values) {
-    const PropertyMap before = props;
-    for (const auto& [name, value] : values) {
-      if (value.empty()) {
-        props.erase(name);
-      } else {
-        props[name] = PropertyValues{value};
-      }
-    }
-    return props != before;
-  }
 
   // Writes the buffered change-feed entries: one multi-row INSERT per kFeedRows entries, and
   // one of fewer rows for the rest.
@@ -189,7 +150,7 @@ class SqliteProfileBatchWriter : public ProfileBatchWriter {
   SqliteStore& store_;
   SqliteDb& db_;
   std::vector<std::pair<int64_t, ProfileId>> changes_;  // (seq, profile) not yet in the feed
-  std::vector<std::pair<std::string, bool>> answers_;   // of all_custom_single in one apply
+  BatchWriterRules rules_;
   std::optional<SqliteDb::LargerCache> cache_;
   int64_t saved_checkpoint_ = 0;
 };

@@ -1,5 +1,5 @@
 // The people search index (sites/people_search.h) in people_search_entries and
-// people_search_tokens (kPeopleSearchMigration in sqlite_store.cpp).
+// people_search_tokens (kPeopleSearchMigration in sqlite_migrations.cpp).
 #include <algorithm>
 #include <set>
 

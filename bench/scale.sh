@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# Scale-out benchmark, one run: upsync on PostgreSQL beside upsync on SQLite and beside
+# PostgreSQL's own floor, each figure measured here, now.
+#  1. The bulk import of IMPORT_USERS users x 5 properties (default 200,000: 1 M values), the
+#     file and the queued job of bench/bulk_import: on SQLite (`import run-pending`), on
+#     PostgreSQL with 1 and with 2 `upsync worker` processes (the prepared folder migrated with
+#     `upsync migrate`), and the floor: psql `\copy` of the same rows (email and the 5 values)
+#     into an equivalent table (email primary key) in one transaction, nothing parsed, looked up
+#     or logged.
+#  2. The full sync of SYNC_USERS users (default 100,000) from a throwaway slapd, every stage,
+#     into an empty store on SQLite and on PostgreSQL.
+#  3. GetPropertiesFor (a manager with 50 reports, seen by a colleague) under wrk: one `serve`
+#     on SQLite, then two `serve` processes on one PostgreSQL, each with half the connections.
+# PostgreSQL runs with the durability of upsync's SQLite (bench/pg_server.sh).
+#   bench/scale.sh [IMPORT_USERS] [SYNC_USERS] [UPSYNC_BINARY] [WRK_SECONDS]
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+IMPORT_USERS=${1:-200000}
+SYNC_USERS=${2:-100000}
+UPSYNC=${3:-$ROOT/build-release/src/upsync}
+SECS=${4:-8}
+BULK=$(dirname "$UPSYNC")/../bench/bulk_import
+VALUES=$((IMPORT_USERS * 5))
+WORK=$(mktemp -d /tmp/upsync-bench-scale.XXXXXX)
+source "$ROOT/bench/pg_server.sh"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  "$ROOT/tests/scripts/slapd-stop.sh" "$WORK/ldap" >/dev/null 2>&1 || true
+  pg_server_stop
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+now() { date +%s.%N; }
+since() { echo "$(now) - $1" | bc; }
+ratio() { echo "$1 / $2" | bc -l; }
+pg_server_start
+
+# --- 1. The bulk import -------------------------------------------------------------------
+echo "scale: preparing $IMPORT_USERS profiles and the import's file..." >&2
+"$BULK" --users "$IMPORT_USERS" --dir "$WORK/imp" --prepare-only 1 --upsync "$UPSYNC" >/dev/null
+PREPARED=$WORK/imp/data
+for w in 1 2; do
+  pg_createdb "import$w"
+  "$UPSYNC" --data-dir "$PREPARED" migrate --to "$(pg_url "import$w")" >/dev/null
+done
+cp -a "$PREPARED" "$WORK/imp-sqlite"
+
+# The job's end, as `import status` on database $1 says it: its state once it ended, else "".
+job_end() {
+  "$UPSYNC" --data-dir "$PREPARED" --db "$1" --json import status -t contoso |
+    jq -r '[.[] | select(.State == "Succeeded" or .State == "Error") | .State] | first // ""'
+}
+# Runs the queued import with $2 workers on database $1 until it ends; prints the seconds.
+run_workers() {
+  local db=$1 n=$2 t0 pids=() state=""
+  sync
+  t0=$(now)
+  for i in $(seq 1 "$n"); do
+    "$UPSYNC" --data-dir "$PREPARED" --db "$db" worker --name "bench-$i" --no-scheduler \
+      --interval 0.05 --max-properties "$VALUES" >"$WORK/worker-$n-$i.out" 2>&1 &
+    pids+=($!)
+    PIDS+=($!)
+  done
+  while [ -z "$state" ]; do sleep 0.2; state=$(job_end "$db"); done
+  local seconds
+  seconds=$(since "$t0")
+  kill "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+  if [ "$state" != "Succeeded" ]; then
+    echo "scale: the import with $n workers ended in $state" >&2
+    exit 1
+  fi
+  echo "$seconds"
+}
+echo "scale: importing $VALUES values..." >&2
+sync
+t0=$(now)
+"$UPSYNC" --data-dir "$WORK/imp-sqlite" import run-pending --max-properties "$VALUES" >/dev/null
+t_sqlite=$(since "$t0")
+t_pg1=$(run_workers "$(pg_url import1)" 1)
+t_pg2=$(run_workers "$(pg_url import2)" 2)
+# Which worker ran the job of the two: the other found its lease held.
+ran_by=$(grep -l "Succeeded" "$WORK"/worker-2-*.out 2>/dev/null | xargs -r -n1 basename | tr '\n' ' ')
+
+# The floor: the same rows by COPY.
+python3 - "$WORK/imp/users.json" "$WORK/rows.csv" <<'PY'
+import csv, json, sys
+rows = json.load(open(sys.argv[1]))["value"]
+with open(sys.argv[2], "w", newline="") as f:
+    w = csv.writer(f)
+    for r in rows:
+        w.writerow([r["IdName"], r["Prop1"], r["Prop2"], r["Prop3"], r["Prop4"], r["Prop5"]])
+PY
+pg_createdb floor
+pg_psql -d floor -c "CREATE TABLE users (email TEXT PRIMARY KEY, prop1 TEXT, prop2 TEXT,
+  prop3 TEXT, prop4 TEXT, prop5 TEXT)"
+sync
+t0=$(now)
+pg_psql -d floor -c "\\copy users FROM '$WORK/rows.csv' WITH (FORMAT csv)"
+t_copy=$(since "$t0")
+copied=$(pg_psql -d floor -At -c "SELECT count(*) FROM users")
+[ "$copied" = "$IMPORT_USERS" ] || { echo "scale: the floor copied $copied rows" >&2; exit 1; }
+
+# --- 2. The full sync ---------------------------------------------------------------------
+echo "scale: $SYNC_USERS users in slapd..." >&2
+LDAP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$ROOT/tests/scripts/gen-users.sh" "$SYNC_USERS" 10 > "$WORK/users.ldif"
+"$ROOT/tests/scripts/slapd-start.sh" "$WORK/ldap" "$LDAP_PORT" "$WORK/users.ldif" >/dev/null
+export BENCH_PW=secret
+full_sync() {
+  "$UPSYNC" "$@" tenant create contoso >/dev/null
+  sync
+  local t0
+  t0=$(now)
+  "$UPSYNC" "$@" --json sync ldap -t contoso --url "ldap://127.0.0.1:$LDAP_PORT" \
+    --base dc=example,dc=com --bind-dn cn=admin,dc=example,dc=com --password-env BENCH_PW \
+    --page-size 1000 --deletion-threshold 1000000 > "$WORK/sync.json"
+  since "$t0"
+}
+# A first read of a fresh slapd's database is slow: once untimed.
+ldapsearch -x -LLL -H "ldap://127.0.0.1:$LDAP_PORT" -D cn=admin,dc=example,dc=com -w secret \
+  -b dc=example,dc=com -E pr=1000/noprompt '(objectClass=*)' dn >/dev/null
+t_sync_sqlite=$(full_sync --data-dir "$WORK/sync-sqlite")
+pg_createdb sync
+t_sync_pg=$(full_sync --data-dir "$WORK/sync-pg" --db "$(pg_url sync)")
+profiles=$(pg_psql -d sync -At -c "SELECT count(*) FROM profiles")
+"$ROOT/tests/scripts/slapd-stop.sh" "$WORK/ldap" >/dev/null 2>&1 || true
+
+# --- 3. GetPropertiesFor under wrk ----------------------------------------------------------
+echo "scale: GetPropertiesFor under wrk..." >&2
+WEB=$WORK/web
+up() { "$UPSYNC" --data-dir "$WEB" "$@"; }
+up tenant create northwind >/dev/null
+manager=$(up --json directory user add -t northwind miriam@northwind.com \
+  --set "displayName=Miriam Graham" --set jobTitle=Director --set department=Sales |
+  jq -r .objectId)
+for i in $(seq 1 50); do
+  up directory user add -t northwind "report$i@northwind.com" --set "displayName=Report $i" \
+    --set "jobTitle=Analyst $i" --set department=Sales --set "manager=$manager" >/dev/null
+done
+up directory user add -t northwind viewer@northwind.com --set displayName=Viewer >/dev/null
+up sync run -t northwind >/dev/null
+up user password set -t northwind viewer@northwind.com --password bench-pw-1 >/dev/null
+cid=$(up --json app add -t northwind bench | jq -r .clientId)
+pg_createdb web
+up migrate --to "$(pg_url web)" >/dev/null
+claim="i%3A0%23.f%7Cmembership%7Cmiriam%40northwind.com"
+PROFILE_PATH="/tenants/northwind/_api/SP.UserProfiles.PeopleManager/GetPropertiesFor(@v)?@v=%27$claim%27"
+ACCEPT="Accept: application/json;odata=nometadata"
+
+# Starts `serve` with the arguments given on a free port; prints the port.
+serve() {
+  local port out
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  out=$WORK/serve-$port.out
+  "$UPSYNC" --data-dir "$WEB" "$@" serve --listen "127.0.0.1:$port" --no-worker \
+    --threads "${HTTP_BENCH_THREADS:-4}" >"$out" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 200); do grep -q listening "$out" 2>/dev/null && break; sleep 0.05; done
+  echo "$port"
+}
+token() {
+  curl -sf -d "grant_type=password&client_id=$cid&username=viewer%40northwind.com&password=bench-pw-1&scope=https%3A%2F%2Fnorthwind.sharepoint.com%2F.default" \
+    "http://127.0.0.1:$1/tenants/northwind/oauth2/v2.0/token" | jq -r .access_token
+}
+# wrk against port $1 with $2 connections: requests/s.
+load() {
+  local t
+  t=$(token "$1")
+  reports=$(curl -sf -H "Authorization: Bearer $t" -H "$ACCEPT" "http://127.0.0.1:$1$PROFILE_PATH" |
+    jq '.DirectReports | length')
+  [ "$reports" = 50 ] || { echo "scale: GetPropertiesFor answered $reports reports" >&2; exit 1; }
+  wrk -t1 -c"$2" -d"${SECS}"s -H "Authorization: Bearer $t" -H "$ACCEPT" \
+    "http://127.0.0.1:$1$PROFILE_PATH" | awk '/Requests\/sec/ {print $2}'
+}
+p=$(serve)
+rps_sqlite=$(load "$p" 16)
+kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+p1=$(serve --db "$(pg_url web)")
+p2=$(serve --db "$(pg_url web)")
+load "$p1" 8 > "$WORK/rps1" &
+l1=$!
+load "$p2" 8 > "$WORK/rps2" &
+l2=$!
+wait "$l1" "$l2"
+rps_pg1=$(cat "$WORK/rps1")
+rps_pg2=$(cat "$WORK/rps2")
+rps_pg=$(echo "$rps_pg1 + $rps_pg2" | bc -l)
+
+# --- Figures --------------------------------------------------------------------------------
+printf 'scale: %s users x 5 properties = %s values; PostgreSQL 15 beside SQLite, %d cores\n' \
+  "$IMPORT_USERS" "$VALUES" "$(nproc)"
+printf '  import on SQLite (run-pending):          %7.2f s  %9.0f values/s\n' "$t_sqlite" \
+  "$(ratio "$VALUES" "$t_sqlite")"
+printf '  import on PostgreSQL, 1 worker:          %7.2f s  %9.0f values/s  %.2fx the COPY floor'"'"'s time\n' \
+  "$t_pg1" "$(ratio "$VALUES" "$t_pg1")" "$(ratio "$t_pg1" "$t_copy")"
+printf '  import on PostgreSQL, 2 workers:         %7.2f s  %9.0f values/s  %.2fx the COPY floor'"'"'s time, %.2fx the speed of 1 (run by: %s)\n' \
+  "$t_pg2" "$(ratio "$VALUES" "$t_pg2")" "$(ratio "$t_pg2" "$t_copy")" "$(ratio "$t_pg1" "$t_pg2")" "$ran_by"
+printf '  floor: psql \\copy of the same rows:      %7.2f s  %9.0f values/s\n' "$t_copy" \
+  "$(ratio "$VALUES" "$t_copy")"
+printf '  full sync of %s users, SQLite:       %7.2f s  %9.0f users/s\n' "$SYNC_USERS" \
+  "$t_sync_sqlite" "$(ratio "$SYNC_USERS" "$t_sync_sqlite")"
+printf '  full sync of %s users, PostgreSQL:   %7.2f s  %9.0f users/s  %.2fx the SQLite time (%s profiles)\n' \
+  "$SYNC_USERS" "$t_sync_pg" "$(ratio "$SYNC_USERS" "$t_sync_pg")" "$(ratio "$t_sync_pg" "$t_sync_sqlite")" "$profiles"
+printf '  GetPropertiesFor (50 reports), wrk %ss: one serve on SQLite %8.0f req/s (16 connections)\n' \
+  "$SECS" "$rps_sqlite"
+printf '  GetPropertiesFor, two serve on PostgreSQL: %.0f + %.0f = %.0f req/s (8 connections each), %.2fx one on SQLite\n' \
+  "$rps_pg1" "$rps_pg2" "$rps_pg" "$(ratio "$rps_pg" "$rps_sqlite")"
