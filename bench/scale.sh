@@ -21,6 +21,13 @@ UPSYNC=${3:-$ROOT/build-release/src/upsync}
 SECS=${4:-8}
 BULK=$(dirname "$UPSYNC")/../bench/bulk_import
 VALUES=$((IMPORT_USERS * 5))
+for p in wrk curl jq ldap-utils; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wrk curl jq \
+      ldap-utils >/dev/null
+    break
+  fi
+done
 WORK=$(mktemp -d /tmp/upsync-bench-scale.XXXXXX)
 source "$ROOT/bench/pg_server.sh"
 PIDS=()
@@ -150,20 +157,19 @@ claim="i%3A0%23.f%7Cmembership%7Cmiriam%40northwind.com"
 PROFILE_PATH="/tenants/northwind/_api/SP.UserProfiles.PeopleManager/GetPropertiesFor(@v)?@v=%27$claim%27"
 ACCEPT="Accept: application/json;odata=nometadata"
 
-# Starts `serve` with the arguments given on a free port; prints the port.
+# Starts `serve` with the arguments given on a free port: SERVE_PORT, SERVE_PID.
 serve() {
-  local port out
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  out=$WORK/serve-$port.out
-  "$UPSYNC" --data-dir "$WEB" "$@" serve --listen "127.0.0.1:$port" --no-worker \
+  SERVE_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  local out=$WORK/serve-$SERVE_PORT.out
+  "$UPSYNC" --data-dir "$WEB" "$@" serve --listen "127.0.0.1:$SERVE_PORT" --no-worker \
     --threads "${HTTP_BENCH_THREADS:-4}" >"$out" 2>&1 &
-  PIDS+=($!)
+  SERVE_PID=$!
+  PIDS+=("$SERVE_PID")
   for _ in $(seq 1 200); do grep -q listening "$out" 2>/dev/null && break; sleep 0.05; done
-  echo "$port"
 }
 token() {
   curl -sf -d "grant_type=password&client_id=$cid&username=viewer%40northwind.com&password=bench-pw-1&scope=https%3A%2F%2Fnorthwind.sharepoint.com%2F.default" \
-    "http://127.0.0.1:$1/tenants/northwind/oauth2/v2.0/token" | jq -r .access_token
+    "http://127.0.0.1:$1/northwind/oauth2/v2.0/token" | jq -r .access_token
 }
 # wrk against port $1 with $2 connections: requests/s.
 load() {
@@ -175,11 +181,13 @@ load() {
   wrk -t1 -c"$2" -d"${SECS}"s -H "Authorization: Bearer $t" -H "$ACCEPT" \
     "http://127.0.0.1:$1$PROFILE_PATH" | awk '/Requests\/sec/ {print $2}'
 }
-p=$(serve)
-rps_sqlite=$(load "$p" 16)
-kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
-p1=$(serve --db "$(pg_url web)")
-p2=$(serve --db "$(pg_url web)")
+serve
+rps_sqlite=$(load "$SERVE_PORT" 16)
+kill "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null || true
+serve --db "$(pg_url web)"
+p1=$SERVE_PORT
+serve --db "$(pg_url web)"
+p2=$SERVE_PORT
 load "$p1" 8 > "$WORK/rps1" &
 l1=$!
 load "$p2" 8 > "$WORK/rps2" &
