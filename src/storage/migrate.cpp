@@ -303,6 +303,10 @@ Result<MigrationReport> migrate_database(Storage& source, const std::string& tar
     return Status::ok();
   });
   if (!done.is_ok()) return done;
+  // The planner's statistics of the copied tables: without them, the first queries of the
+  // servers started on the new database would be planned as for empty tables until
+  // autovacuum's next round (a sequential scan for a lookup by key).
+  UPSYNC_RETURN_IF_ERROR(db->exec("ANALYZE").with_context("analyzing the copied tables"));
   return report;
 }
 

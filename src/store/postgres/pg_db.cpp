@@ -15,6 +15,11 @@ namespace {
 // COPY data goes to the server in pieces of about this many bytes.
 constexpr size_t kCopyChunk = 256 * 1024;
 
+// A bulk transaction's statistics are first refreshed after this many rows written, then each
+// time they have doubled (PgDb::count_bulk_rows); each ANALYZE waits this long for its locks.
+constexpr int64_t kFirstBulkAnalyze = 2000;
+constexpr std::string_view kAnalyzeLockWait = "200ms";
+
 std::string trimmed(std::string_view s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.remove_suffix(1);
   return std::string(s);
@@ -210,9 +215,40 @@ Result<PgResult> PgDb::execute(std::string_view sql, std::span<const PgParam> pa
   PgResult r(PQexecPrepared(conn_, name->c_str(), static_cast<int>(params.size()), values.data(),
                             nullptr, nullptr, 0));
   const ExecStatusType st = PQresultStatus(r.r_);
+  if (st == PGRES_COMMAND_OK && bulk_) UPSYNC_RETURN_IF_ERROR(count_bulk_rows(r.affected()));
   if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) return r;
   if (!r.r_ || PQstatus(conn_) != CONNECTION_OK) return error("running a statement");
   return pg_status(r.r_, "");
+}
+
+// A bulk transaction (a full sync) grows tables from nothing to many rows, and the planner
+// knows only the statistics of the last ANALYZE, which cannot see rows not yet committed:
+// with none, it took a lookup by primary key (tenant, layer, object id) for one by a shorter
+// index (tenant, layer) and read every row of the tenant, so that a full sync of 8,000 users
+// spent 27 s, growing with the square of the users. ANALYZE in the transaction does count
+// its own rows; run each time the rows written have doubled, it costs a few samplings in all.
+// It holds its tables' ShareUpdateExclusiveLock to the end of the transaction, so it waits
+// at most kAnalyzeLockWait for another transaction's (another process's bulk transaction)
+// and is skipped, in a savepoint, when it cannot have them.
+Status PgDb::count_bulk_rows(int64_t rows) {
+  bulk_rows_ += rows;
+  if (bulk_rows_ < bulk_next_analyze_) return Status::ok();
+  bulk_next_analyze_ = bulk_rows_ * 2;
+  bulk_ = false;  // the statements below are not counted
+  Status s = exec("SAVEPOINT statistics");
+  if (s.is_ok()) s = exec("SET LOCAL lock_timeout = '" + std::string(kAnalyzeLockWait) + "'");
+  if (s.is_ok()) s = exec("ANALYZE");
+  if (s.is_ok()) {
+    s = exec("SET LOCAL lock_timeout = DEFAULT");
+    if (s.is_ok()) s = exec("RELEASE SAVEPOINT statistics");
+  } else if (s.code() == StatusCode::kAborted && PQstatus(conn_) == CONNECTION_OK) {
+    // The locks not had in time (or a deadlock over them): the transaction goes on without
+    // fresh statistics. Any other failure is the transaction's.
+    s = exec("ROLLBACK TO SAVEPOINT statistics");
+    if (s.is_ok()) s = exec("RELEASE SAVEPOINT statistics");
+  }
+  bulk_ = true;
+  return s;
 }
 
 Result<PgResult> PgDb::query(std::string_view sql, std::span<const PgParam> params) {
@@ -295,6 +331,8 @@ Status PgDb::run_transaction(const std::function<Status()>& body, bool bulk) {
     UPSYNC_RETURN_IF_ERROR(exec("BEGIN"));
     depth_ = 1;
     bulk_ = bulk;
+    bulk_rows_ = 0;
+    bulk_next_analyze_ = kFirstBulkAnalyze;
     Status s = body();
     // A body that went on after a failed statement (without a savepoint) would have its
     // COMMIT quietly turned into a ROLLBACK by the server: refuse it instead.

@@ -202,11 +202,16 @@ class PgDb {
   Result<PgResult> execute(std::string_view sql, std::span<const PgParam> params);
   Result<const std::string*> prepared_name(std::string_view sql);
   Status run_transaction(const std::function<Status()>& body, bool bulk);
+  // In a bulk transaction: counts the rows written, and refreshes the planner's statistics
+  // each time they have doubled (see pg_db.cpp).
+  Status count_bulk_rows(int64_t rows);
 
   pg_conn* conn_;
   std::string where_;
   int depth_ = 0;
   bool bulk_ = false;
+  int64_t bulk_rows_ = 0;          // rows the bulk transaction wrote so far
+  int64_t bulk_next_analyze_ = 0;  // ... when the statistics are next refreshed
   bool snapshot_ = false;
   std::function<Status()> before_commit_;
   std::function<void(bool)> after_end_;
