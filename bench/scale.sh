@@ -86,6 +86,8 @@ sync
 t0=$(now)
 "$UPSYNC" --data-dir "$WORK/imp-sqlite" import run-pending --max-properties "$VALUES" >/dev/null
 t_sqlite=$(since "$t0")
+state=$(job_end "$WORK/imp-sqlite")
+[ "$state" = Succeeded ] || { echo "scale: the import on SQLite ended in '$state'" >&2; exit 1; }
 t_pg1=$(run_workers "$(pg_url import1)" 1)
 t_pg2=$(run_workers "$(pg_url import2)" 2)
 # Which worker ran the job of the two: the other found its lease held.
