@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -226,8 +227,11 @@ TEST_P(CrashTest, KilledWorkersResumeToTheSameProfilesAsACleanRun) {
   const double importing = std::max(0.05, clean_seconds - startup);
   std::mt19937 rng(std::random_device{}());
   std::uniform_real_distribution<double> when(startup + 0.01, startup + importing / 8);
-  // A short lease, so that the test waits little for each takeover.
-  constexpr double kLeaseSeconds = 0.4;
+  // A short lease, so that the test waits little for each takeover; but longer than a
+  // command takes to start (a few times the quickest start measured: slower under the
+  // sanitizers and a loaded machine), or the worker started right after a kill to check that
+  // the job is left alone would find the lease expired already, and take the job over.
+  const double kLeaseSeconds = std::max(0.4, 4 * startup);
   const std::vector<std::string> worker =
       with(crash, {"import", "run-pending", "--batch", "2000", "--max-properties", "600000",
                    "--lease-seconds", std::to_string(kLeaseSeconds)});
