@@ -41,7 +41,7 @@ struct ImportRecord {
   std::vector<std::pair<std::string, std::string>> fields;  // string values, in file order
   // Values that are JSON arrays of strings (ImportReaderOptions::arrays only), in file order.
   std::vector<std::pair<std::string, std::vector<std::string>>> arrays;
-  int64_t line = 0;                                         // where the user object starts
+  int64_t line = 0;  // where the user object starts
   int64_t position = 0;
   int64_t end_offset = 0;  // bytes of the file read through the end of this user object
 };

@@ -112,8 +112,7 @@ std::string log_folder_of(std::string_view source_uri, std::string_view job_id) 
 
 }  // namespace
 
-Status BulkImporter::check_map(const Tenant& tenant,
-                               const std::map<std::string, std::string>& map,
+Status BulkImporter::check_map(const Tenant& tenant, const std::map<std::string, std::string>& map,
                                bool multi_value_arrays) {
   if (map.empty()) return invalid_argument("The property map is empty: map at least one property.");
   UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, store_.schema(tenant.id));

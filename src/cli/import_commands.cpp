@@ -249,9 +249,9 @@ void add_import_commands(CLI::App& app, CliContext& ctx) {
       UPSYNC_ASSIGN_OR_RETURN(auto jobs, open_job_store(*store));
       DocumentLibraries libs(ctx.data_dir);
       BulkImporter imp(*store, *jobs, libs, qa->limits.get());
-      UPSYNC_ASSIGN_OR_RETURN(std::string id, imp.queue_import_profile_properties(
-                                                  t, *id_type, qa->id_property, map, qa->source,
-                                                  qa->multi_value_arrays));
+      UPSYNC_ASSIGN_OR_RETURN(
+          std::string id, imp.queue_import_profile_properties(t, *id_type, qa->id_property, map,
+                                                              qa->source, qa->multi_value_arrays));
       UPSYNC_ASSIGN_OR_RETURN(ImportJob job, imp.get_import_profile_property_job(t, id));
       if (ctx.json) {
         print_json(*ctx.out, job_json(job));

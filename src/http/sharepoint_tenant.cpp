@@ -185,9 +185,9 @@ Status queue_import(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(auto jobs, open_job_store(call.store));
   DocumentLibraries libs(call.server.data_dir);
   BulkImporter importer(call.store, *jobs, libs);
-  UPSYNC_ASSIGN_OR_RETURN(std::string id, importer.queue_import_profile_properties(
-                                              call.tenant, id_type, id_property, map, uri,
-                                              multi_value_arrays));
+  UPSYNC_ASSIGN_OR_RETURN(
+      std::string id, importer.queue_import_profile_properties(call.tenant, id_type, id_property,
+                                                               map, uri, multi_value_arrays));
   write_odata_value(call.req, call.res, sp_service_root(call), "QueueImportProfileProperties",
                     "Edm.Guid", id);
   return Status::ok();

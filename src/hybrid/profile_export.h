@@ -9,8 +9,8 @@
 // SPS-UserPrincipalName, Email: WorkEmail, CloudId: msOnline-ObjectId). A multi-value
 // property is refused, as the import refuses it (seed 003), unless multi_value_arrays is set:
 // its values are then a JSON array ("Certifications":["PMP","CISSP"]), for an upsync online
-// side's import extension (BulkImporter::queue_import_profile_properties). A user with no value for any of
-// the properties is left out, and so is one without an id value (counted apart: the online
+// side's import extension (BulkImporter::queue_import_profile_properties). A user with no value for
+// any of the properties is left out, and so is one without an id value (counted apart: the online
 // side could not resolve them); a user with some of the values has those.
 //
 // Seed 003's limits per import: a file of at most 2 GB and 500,000 property values. An export

@@ -176,9 +176,9 @@ Result<PushResult> Push::run() {
     } else {
       note("the file was uploaded by an earlier push");
     }
-    UPSYNC_ASSIGN_OR_RETURN(state_.job_id, tenant_->queue_import(o_.id_type, o_.id_property,
-                                                                 o_.property_map, result.file_url,
-                                                                 o_.multi_value_arrays));
+    UPSYNC_ASSIGN_OR_RETURN(state_.job_id,
+                            tenant_->queue_import(o_.id_type, o_.id_property, o_.property_map,
+                                                  result.file_url, o_.multi_value_arrays));
     UPSYNC_RETURN_IF_ERROR(save_state(state_path_, state_));
     note("queued import job " + state_.job_id);
   } else {

@@ -174,7 +174,8 @@ TEST_P(MultiValueImportTest, AnArrayOfWhatIsNotStringsAbortsTheFileAndChangesNot
 TEST(ImportReaderArrays, TooManyItemsOrTooLongAnItemIsRefusedWithItsPath) {
   ImportReaderOptions o{.max_value_bytes = 4, .arrays = true, .max_array_items = 2};
   auto read = [&](std::string_view json) {
-    return read_import_buffer(json, [](const ImportRecord&) { return Status::ok(); }, o);
+    return read_import_buffer(
+        json, [](const ImportRecord&) { return Status::ok(); }, o);
   };
   Status st = read(R"({"value":[{"H":["a","b","c"]}]})");
   EXPECT_EQ(st.message(),
@@ -186,13 +187,12 @@ TEST(ImportReaderArrays, TooManyItemsOrTooLongAnItemIsRefusedWithItsPath) {
             "'value[0].H[1]', line 1, position 27.");
   // The reader hands arrays apart from strings, in the file's order.
   std::vector<ImportRecord> got;
-  st = read_import_buffer(
-      R"({"value":[{"I":"x","H":["a","b"],"G":[]}]})",
-      [&](const ImportRecord& r) {
-        got.push_back(r);
-        return Status::ok();
-      },
-      o);
+  st = read_import_buffer(R"({"value":[{"I":"x","H":["a","b"],"G":[]}]})",
+                          [&](const ImportRecord& r) {
+                            got.push_back(r);
+                            return Status::ok();
+                          },
+                          o);
   ASSERT_TRUE(st.is_ok()) << st.to_string();
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].fields, (std::vector<std::pair<std::string, std::string>>{{"I", "x"}}));

@@ -184,7 +184,6 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
     return Status::ok();
   }
 
-
   PgStore& store_;
   PgDb& db_;
   std::string column_;                                         // the profiles column of the key

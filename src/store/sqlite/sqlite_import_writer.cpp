@@ -120,7 +120,6 @@ class SqliteProfileBatchWriter : public ProfileBatchWriter {
   // Change-feed entries go in by kFeedRows per INSERT.
   static constexpr size_t kFeedRows = 128;
 
-
   // Writes the buffered change-feed entries: one multi-row INSERT per kFeedRows entries, and
   // one of fewer rows for the rest.
   Status flush_changes(TenantId tenant, const std::string& now) {

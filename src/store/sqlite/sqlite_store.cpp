@@ -44,9 +44,7 @@ void bind_optional(SqliteStatement& s, int i, const std::optional<std::string>& 
 
 }  // namespace
 
-int SqliteStore::current_schema_version() {
-  return static_cast<int>(sqlite_migrations().size());
-}
+int SqliteStore::current_schema_version() { return static_cast<int>(sqlite_migrations().size()); }
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, bool create) {
   UPSYNC_ASSIGN_OR_RETURN(auto db, SqliteDb::open(path, create));
