@@ -181,7 +181,7 @@ Status clear_hybrid(Call& call) {
   return Status::ok();
 }
 
-const AdminRoute kRoutes[] = {
+const AdminRoute kAudienceRoutes[] = {
     {"GET", "/admin/v1/audiences", "A server tenant's audiences", Who::kTenantManager, 200,
      list_audiences},
     {"POST", "/admin/v1/audiences",
@@ -207,6 +207,6 @@ const AdminRoute kRoutes[] = {
 
 }  // namespace
 
-std::span<const AdminRoute> admin_audience_routes() { return kRoutes; }
+std::span<const AdminRoute> admin_audience_routes() { return kAudienceRoutes; }
 
 }  // namespace upsync

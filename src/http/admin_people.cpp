@@ -130,7 +130,7 @@ Status remove_person(Call& call) {
   return Status::ok();
 }
 
-const AdminRoute kRows[] = {
+const AdminRoute kPeopleRoutes[] = {
     {"GET", "/admin/v1/people", "People who sign in with a password, with their roles",
      Who::kPeopleAdmin, 200, list_people},
     {"PUT", "/admin/v1/people/{userPrincipalName}",
@@ -144,6 +144,6 @@ const AdminRoute kRows[] = {
 
 }  // namespace
 
-std::span<const AdminRoute> admin_people_routes() { return kRows; }
+std::span<const AdminRoute> admin_people_routes() { return kPeopleRoutes; }
 
 }  // namespace upsync

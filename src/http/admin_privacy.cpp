@@ -82,7 +82,7 @@ Status put_my_privacy(Call& call) {
   return Status::ok();
 }
 
-constexpr AdminRoute kRoutes[] = {
+constexpr AdminRoute kPrivacyRoutes[] = {
     {"GET", "/admin/v1/me/privacy",
      "Who sees the caller's values of the properties whose policy lets them choose", Who::kSignedIn,
      200, list_my_privacy},
@@ -93,6 +93,6 @@ constexpr AdminRoute kRoutes[] = {
 
 }  // namespace
 
-std::span<const AdminRoute> admin_privacy_routes() { return kRoutes; }
+std::span<const AdminRoute> admin_privacy_routes() { return kPrivacyRoutes; }
 
 }  // namespace upsync

@@ -403,7 +403,7 @@ Status patch_property(Call& call) {
   return Status::ok();
 }
 
-const AdminRoute kRows[] = {
+const AdminRoute kProfileRoutes[] = {
     {"GET", "/admin/v1/profiles",
      "Profiles by id, a page at a time (?top=N&after=id), filtered by a property's value "
      "(?property=P&value=V), or found by the start of a name, e-mail or account (?search=T)",
@@ -432,6 +432,6 @@ const AdminRoute kRows[] = {
 
 }  // namespace
 
-std::span<const AdminRoute> admin_profile_routes() { return kRows; }
+std::span<const AdminRoute> admin_profile_routes() { return kProfileRoutes; }
 
 }  // namespace upsync

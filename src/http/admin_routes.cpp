@@ -329,7 +329,7 @@ Status openapi(Call& call) {
   return Status::ok();
 }
 
-const AdminRoute kRoutes[] = {
+const AdminRoute kAdminRoutes[] = {
     {"GET", "/admin/v1/openapi.json", "This OpenAPI document", Who::kAnyone, 200, openapi},
     {"GET", "/admin/v1/me", "The caller as the server sees them", Who::kSignedIn, 200, me},
     {"GET", "/admin/v1/tenant", "The tenant and its counts", Who::kTenantManager, 200, tenant},
@@ -394,7 +394,7 @@ std::string regex_for(const std::string& templ) {
 // Every row: this file's, then the other files' (admin_route_table.h).
 const std::vector<AdminRoute>& all_routes() {
   static const std::vector<AdminRoute> kAll = [] {
-    std::vector<AdminRoute> all(std::begin(kRoutes), std::end(kRoutes));
+    std::vector<AdminRoute> all(std::begin(kAdminRoutes), std::end(kAdminRoutes));
     for (auto rows : {admin_profile_routes(), admin_people_routes(), admin_audience_routes(),
                       admin_privacy_routes()}) {
       all.insert(all.end(), rows.begin(), rows.end());

@@ -13,7 +13,7 @@
 namespace upsync {
 namespace {
 
-const std::string kColumns =
+const std::string kJobColumns =
     "job_id, tenant_id, state, error, error_message, source_uri, log_folder_uri, id_type, "
     "id_property, property_map, records_done, seq, created_at, updated_at, source_size, "
     "source_modified_ns, source_sha256, l.holder, l.acquired_at, l.heartbeat_at, l.expires_at, "
@@ -74,7 +74,7 @@ class PgJobStore : public JobStore {
     // BEGIN IMMEDIATE serializes writers already).
     const bool lock = db_.transaction_depth() > 0 && !db_.in_snapshot();
     UPSYNC_ASSIGN_OR_RETURN(PgResult r,
-                            db_.query("SELECT " + kColumns + std::string(kFrom) +
+                            db_.query("SELECT " + kJobColumns + std::string(kFrom) +
                                           " WHERE tenant_id = $1 AND lower(job_id) = lower($2)" +
                                           std::string(lock ? " FOR UPDATE OF import_jobs" : ""),
                                       {tenant, job_id}));
@@ -84,7 +84,7 @@ class PgJobStore : public JobStore {
   }
 
   Result<std::vector<ImportJob>> list(TenantId tenant) override {
-    UPSYNC_ASSIGN_OR_RETURN(PgResult r, db_.query("SELECT " + kColumns + std::string(kFrom) +
+    UPSYNC_ASSIGN_OR_RETURN(PgResult r, db_.query("SELECT " + kJobColumns + std::string(kFrom) +
                                                       " WHERE tenant_id = $1 ORDER BY seq",
                                                   {tenant}));
     return read_all(r);
@@ -94,7 +94,7 @@ class PgJobStore : public JobStore {
     UPSYNC_ASSIGN_OR_RETURN(PgResult r,
                             // A Processing job only once its worker's lease has expired (or
                             // it has none: it was left by a worker without leases).
-                            db_.query("SELECT " + kColumns + std::string(kFrom) +
+                            db_.query("SELECT " + kJobColumns + std::string(kFrom) +
                                           " WHERE state = $1 OR (state = $2 AND (l.expires_at IS "
                                           "NULL OR l.expires_at <= " +
                                           std::string(kPgNowMs) + ")) ORDER BY seq",

@@ -13,7 +13,7 @@ constexpr std::string_view kEntryColumns =
     "kind, principal, claim, display_text, description, email, title, department, "
     "mobile_phone, object_id";
 
-char kind_code(PickerKind kind) {
+char kind_letter(PickerKind kind) {
   switch (kind) {
     case PickerKind::kUser:
       return 'u';
@@ -60,7 +60,7 @@ class PgPeopleSearchStore : public PeopleSearchStore {
     for (PickerKind kind :
          {PickerKind::kUser, PickerKind::kSecurityGroup, PickerKind::kDistributionList}) {
       if ((kinds & picker_kind_bit(kind)) == 0) continue;
-      const std::string k(1, kind_code(kind));
+      const std::string k(1, kind_letter(kind));
       // The first `limit` principals in token order: a person matches by several tokens, and
       // comes once (at their first token).
       UPSYNC_ASSIGN_OR_RETURN(

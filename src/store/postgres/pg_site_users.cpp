@@ -10,7 +10,7 @@
 namespace upsync {
 namespace {
 
-constexpr std::string_view kColumns =
+constexpr std::string_view kSiteUserColumns =
     "site, id, login_name, profile_id, site_admin, props, created_at, updated_at";
 
 std::string encode(const SiteProperties& p) { return nlohmann::json(p).dump(); }
@@ -121,7 +121,7 @@ class PgSiteUserStore : public SiteUserStore {
   // The site users of tenant $1 where `where` holds.
   Result<std::vector<SiteUser>> select(std::string_view where,
                                        std::initializer_list<PgParam> params) {
-    UPSYNC_ASSIGN_OR_RETURN(PgResult r, db_.query("SELECT " + std::string(kColumns) +
+    UPSYNC_ASSIGN_OR_RETURN(PgResult r, db_.query("SELECT " + std::string(kSiteUserColumns) +
                                                       " FROM site_users WHERE tenant_id = $1 "
                                                       "AND " +
                                                       std::string(where),

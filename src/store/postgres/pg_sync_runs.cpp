@@ -9,7 +9,7 @@ namespace upsync {
 namespace {
 
 // "full" is a reserved word in PostgreSQL: quoted.
-constexpr std::string_view kColumns =
+constexpr std::string_view kRunColumns =
     "id, started_at, finished_at, trigger, source, \"full\", dry_run, succeeded, error, "
     "milliseconds, report";
 
@@ -48,7 +48,7 @@ class PgSyncRunStore : public SyncRunStore {
 
   Result<std::vector<SyncRun>> list(TenantId tenant, int limit) override {
     UPSYNC_ASSIGN_OR_RETURN(PgResult res,
-                            db_.query("SELECT " + std::string(kColumns) +
+                            db_.query("SELECT " + std::string(kRunColumns) +
                                           " FROM sync_runs WHERE tenant_id = $1 ORDER BY id DESC "
                                           "LIMIT $2",
                                       {tenant, static_cast<int64_t>(limit)}));
@@ -62,7 +62,7 @@ class PgSyncRunStore : public SyncRunStore {
 
   Result<SyncRun> get(TenantId tenant, int64_t id) override {
     UPSYNC_ASSIGN_OR_RETURN(PgResult res,
-                            db_.query("SELECT " + std::string(kColumns) +
+                            db_.query("SELECT " + std::string(kRunColumns) +
                                           " FROM sync_runs WHERE tenant_id = $1 AND id = $2",
                                       {tenant, id}));
     if (res.rows() == 0) return not_found("no sync run " + std::to_string(id));

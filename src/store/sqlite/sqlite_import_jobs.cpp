@@ -13,7 +13,7 @@
 namespace upsync {
 namespace {
 
-constexpr std::string_view kColumns =
+constexpr std::string_view kJobColumns =
     "job_id, tenant_id, state, error, error_message, source_uri, log_folder_uri, id_type, "
     "id_property, property_map, records_done, seq, created_at, updated_at, source_size, "
     "source_modified_ns, source_sha256, l.holder, l.acquired_at, l.heartbeat_at, l.expires_at, "
@@ -83,7 +83,7 @@ class SqliteJobStore : public JobStore {
 
   Result<ImportJob> get(TenantId tenant, std::string_view job_id) override {
     UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s,
-                            db_.prepare("SELECT " + std::string(kColumns) + std::string(kFrom) +
+                            db_.prepare("SELECT " + std::string(kJobColumns) + std::string(kFrom) +
                                         " WHERE tenant_id = ? AND job_id = ? COLLATE NOCASE"));
     s->bind(1, tenant);
     s->bind(2, job_id);
@@ -94,7 +94,7 @@ class SqliteJobStore : public JobStore {
 
   Result<std::vector<ImportJob>> list(TenantId tenant) override {
     UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s,
-                            db_.prepare("SELECT " + std::string(kColumns) + std::string(kFrom) +
+                            db_.prepare("SELECT " + std::string(kJobColumns) + std::string(kFrom) +
                                         " WHERE tenant_id = ? ORDER BY seq"));
     s->bind(1, tenant);
     return read_all(*s);
@@ -105,7 +105,7 @@ class SqliteJobStore : public JobStore {
     // by a worker without leases).
     UPSYNC_ASSIGN_OR_RETURN(
         SqliteStatement * s,
-        db_.prepare("SELECT " + std::string(kColumns) + std::string(kFrom) +
+        db_.prepare("SELECT " + std::string(kJobColumns) + std::string(kFrom) +
                     " WHERE state = ? OR (state = ? AND (l.expires_at IS NULL OR "
                     "l.expires_at <= ?)) ORDER BY seq"));
     s->bind(1, static_cast<int64_t>(ImportJobState::kQueued));

@@ -10,7 +10,7 @@
 namespace upsync {
 namespace {
 
-constexpr std::string_view kColumns =
+constexpr std::string_view kSiteUserColumns =
     "site, id, login_name, profile_id, site_admin, props, created_at, updated_at";
 
 std::string encode(const SiteProperties& p) { return nlohmann::json(p).dump(); }
@@ -160,7 +160,7 @@ class SqliteSiteUserStore : public SiteUserStore {
   }
 
   Result<SqliteStatement*> select(std::string_view where) {
-    return db_.prepare("SELECT " + std::string(kColumns) +
+    return db_.prepare("SELECT " + std::string(kSiteUserColumns) +
                        " FROM site_users WHERE tenant_id = ? AND " + std::string(where));
   }
 

@@ -5,7 +5,7 @@
 namespace upsync {
 namespace {
 
-constexpr std::string_view kColumns =
+constexpr std::string_view kRunColumns =
     "id, started_at, finished_at, trigger, source, full, dry_run, succeeded, error, milliseconds, "
     "report";
 
@@ -59,7 +59,7 @@ class SqliteSyncRunStore : public SyncRunStore {
   }
 
   Result<std::vector<SyncRun>> list(TenantId tenant, int limit) override {
-    UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s, db_.prepare("SELECT " + std::string(kColumns) +
+    UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s, db_.prepare("SELECT " + std::string(kRunColumns) +
                                                              " FROM sync_runs WHERE tenant_id = ? "
                                                              "ORDER BY id DESC LIMIT ?"));
     s->bind(1, tenant);
@@ -76,7 +76,7 @@ class SqliteSyncRunStore : public SyncRunStore {
 
   Result<SyncRun> get(TenantId tenant, int64_t id) override {
     UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s,
-                            db_.prepare("SELECT " + std::string(kColumns) +
+                            db_.prepare("SELECT " + std::string(kRunColumns) +
                                         " FROM sync_runs WHERE tenant_id = ? AND id = ?"));
     s->bind(1, tenant);
     s->bind(2, id);
