@@ -21,7 +21,7 @@ Status answer_on_pool(Call& call, HashPool& pool, std::function<Status(Call&)> w
         write_error(*req, res, surface, unavailable(store.status().message()));
       } else {
         Call c{*req,        res,  server, **store, tenant, principal, origin,
-               tenant_base, path, {},     surface, {},     session};
+               tenant_base, path, {},     surface, {},     session,   {}};
         Status st = work(c);
         if (!st.is_ok()) write_error(*req, res, surface, st, c.error_code);
       }

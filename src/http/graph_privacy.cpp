@@ -23,6 +23,12 @@ constexpr std::pair<std::string_view, std::string_view> kGraphToProfile[] = {
     {"mobilePhone", "CellPhone"},
 };
 
+// Whether some viewer other than the owner may be refused the property's value: a policy other
+// than Public, or one its owners may change.
+bool may_hide(const PropertyPolicy& policy) {
+  return policy.privacy != Privacy::kPublic || policy.user_can_override;
+}
+
 }  // namespace
 
 Status redact_graph_user(Call& call, const DirectoryUser& user, nlohmann::ordered_json& fields) {
@@ -31,14 +37,21 @@ Status redact_graph_user(Call& call, const DirectoryUser& user, nlohmann::ordere
   if (!who.upn.empty() && ascii_iequal(user.first("userPrincipalName"), who.upn)) {
     return Status::ok();
   }
-  UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, call.store.schema(call.tenant.id));
-  if (!schema.any_restricted()) return Status::ok();
+  UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* schema, call.read_schema());
+  if (!schema->any_restricted()) return Status::ok();
+  // The owner's profile and the caller's relation to them are looked up only when one of the
+  // answered fields could be hidden (a list of 50 names and titles costs no lookup per user).
+  bool hideable = false;
+  for (const auto& [graph, profile] : kGraphToProfile) {
+    if (fields.contains(graph) && may_hide(schema->policy(profile))) hideable = true;
+  }
+  if (!hideable) return Status::ok();
   UPSYNC_ASSIGN_OR_RETURN(
       auto owner,
       call.store.find_profile(call.tenant.id, {ProfileKeyKind::kCloudId, user.object_id}));
-  ProfileVisibility visible(schema, ViewerRelation::kAnyone);
+  ProfileVisibility visible(*schema, ViewerRelation::kAnyone);
   if (owner) {
-    UPSYNC_ASSIGN_OR_RETURN(visible, profile_visibility(call, schema, *owner));
+    UPSYNC_ASSIGN_OR_RETURN(visible, profile_visibility(call, *schema, *owner));
   }
   for (const auto& [graph, profile] : kGraphToProfile) {
     auto it = fields.find(graph);
@@ -52,16 +65,15 @@ Status redact_graph_user(Call& call, const DirectoryUser& user, nlohmann::ordere
 Result<std::string> restricted_user_property_in(Call& call, std::string_view query) {
   UPSYNC_ASSIGN_OR_RETURN(Principal who, call.caller());
   if (who.manages_tenant()) return std::string();
-  UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, call.store.schema(call.tenant.id));
-  if (!schema.any_restricted()) return std::string();
+  UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* schema, call.read_schema());
+  if (!schema->any_restricted()) return std::string();
   const std::string lower = ascii_lower(query);
   auto word_char = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
   };
   for (const auto& [graph, profile] : kGraphToProfile) {
     // A property its owners may hide is as restricted as one hidden by its policy.
-    const PropertyPolicy& policy = schema.policy(profile);
-    if (policy.privacy == Privacy::kPublic && !policy.user_can_override) continue;
+    if (!may_hide(schema->policy(profile))) continue;
     const std::string name = ascii_lower(graph);
     for (size_t at = lower.find(name); at != std::string::npos; at = lower.find(name, at + 1)) {
       const size_t end = at + name.size();

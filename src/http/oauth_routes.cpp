@@ -135,7 +135,7 @@ Status sign_in_on_pool(Call& call, SignInStep step) {
         write_error(*req, res, surface, unavailable(store.status().message()));
       } else {
         Call c{*req,        res,  server, **store, tenant, std::nullopt, origin,
-               tenant_base, path, {},     surface, {},     std::nullopt};
+               tenant_base, path, {},     surface, {},     std::nullopt, {}};
         Status st = step(c, delay);
         if (!st.is_ok()) write_error(*req, res, surface, st, c.error_code);
       }

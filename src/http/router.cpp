@@ -299,6 +299,14 @@ Result<Principal> Call::caller() const {
   return *principal;
 }
 
+Result<const ProfileSchema*> Call::read_schema() {
+  if (!schema_read) {
+    UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, store.schema(tenant.id));
+    schema_read = std::make_shared<const ProfileSchema>(std::move(schema));
+  }
+  return schema_read.get();
+}
+
 void Router::add(std::string method, std::string pattern, Surface surface, Access access,
                  Handler handler, QueryOptions options, BodyPlanner planner) {
   std::string literal = required_literal(pattern);
@@ -472,9 +480,9 @@ void Router::resolve(ServerContext& server, const HttpRequest& req, HttpResponse
       return Status::ok();
     }
 
-    Call call{req,          res,    server,      **store, std::move(*tenant),
-              std::nullopt, origin, tenant_base, path,    std::move(match),
-              surface,      {},     std::nullopt};
+    Call call{req,          res,    server,       **store, std::move(*tenant),
+              std::nullopt, origin, tenant_base,  path,    std::move(match),
+              surface,      {},     std::nullopt, {}};
     if (claims && !route->tenant_in_path) {
       auto principal = principal_from_claims(
           **store, call.tenant, *claims, server.public_hosts.tenant_origins(call.tenant.name),

@@ -111,6 +111,13 @@ struct Call {
 
   // The principal, or Unauthenticated (for handlers of kPublic routes that need one).
   Result<Principal> caller() const;
+
+  // The tenant's profile schema as this call first read it, read once per call: for what a
+  // call reads many times (the policies of each profile or user it answers with). A handler
+  // that changes the schema reads it from the store instead.
+  Result<const ProfileSchema*> read_schema();
+
+  std::shared_ptr<const ProfileSchema> schema_read;  // read_schema()'s
 };
 
 using Handler = std::function<Status(Call&)>;
