@@ -229,17 +229,26 @@ TEST_P(CrashTest, KilledWorkersResumeToTheSameProfilesAsACleanRun) {
   std::uniform_real_distribution<double> when(startup + 0.01, startup + importing / 8);
   // A short lease, so that the test waits little for each takeover; but longer than a
   // command takes to start (a few times the quickest start measured: slower under the
-  // sanitizers and a loaded machine), or the worker started right after a kill to check that
-  // the job is left alone would find the lease expired already, and take the job over.
-  const double kLeaseSeconds = std::max(0.4, 4 * startup);
-  const std::vector<std::string> worker =
-      with(crash, {"import", "run-pending", "--batch", "2000", "--max-properties", "600000",
-                   "--lease-seconds", std::to_string(kLeaseSeconds)});
+  // sanitizers and a loaded machine). Until the check below has run, the worker holds a long
+  // lease instead: the check starts a second worker right after a kill and expects it to find
+  // the killed worker's lease still held, which must not depend on how fast the machine is.
+  const double kShortLease = std::max(0.4, 4 * startup);
+  const double kLongLease = std::max(2.0, 10 * startup);
+  auto worker = [&](double lease) {
+    return with(crash, {"import", "run-pending", "--batch", "2000", "--max-properties", "600000",
+                        "--lease-seconds", std::to_string(lease)});
+  };
+  auto now_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
   int kills = 0;
   int held_back = 0;  // runs that found the killed worker's lease still held
   bool finished = false;
   for (int i = 0; i < 20 && !finished; ++i) {
-    if (run_upsync(worker, when(rng))) {
+    const double lease = held_back == 0 ? kLongLease : kShortLease;
+    if (run_upsync(worker(lease), when(rng))) {
       ++kills;
       // Right after the kill, the job is still the killed worker's: a worker started now
       // leaves it alone (the checkpoint does not move), ...
@@ -250,21 +259,23 @@ TEST_P(CrashTest, KilledWorkersResumeToTheSameProfilesAsACleanRun) {
       auto before = (*jobs)->list((*(*store)->tenant("contoso")).id);
       ASSERT_EQ(before->size(), 1u);
       const ImportJob& job = before->at(0);
+      const double remaining =
+          job.lease ? static_cast<double>(job.lease->expires_at_ms - now_ms()) / 1000 : 0;
       if (held_back == 0 && job.state == ImportJobState::kProcessing && job.lease &&
-          !job.lease->expired) {
-        EXPECT_FALSE(run_upsync(worker, std::nullopt));
+          remaining > 3 * startup + 0.5) {
+        EXPECT_FALSE(run_upsync(worker(kShortLease), std::nullopt));
         auto after = (*jobs)->list((*(*store)->tenant("contoso")).id);
         EXPECT_EQ(after->at(0).records_done, job.records_done);
         EXPECT_EQ(after->at(0).state, ImportJobState::kProcessing);
         ++held_back;
       }
       // ... until the lease expires; then the next one takes it over.
-      std::this_thread::sleep_for(std::chrono::duration<double>(kLeaseSeconds + 0.1));
+      std::this_thread::sleep_for(std::chrono::duration<double>(lease + 0.1));
     } else {
       finished = true;
     }
   }
-  if (!finished) run_upsync(worker, std::nullopt);
+  if (!finished) run_upsync(worker(kShortLease), std::nullopt);
   std::cerr << GetParam() << ": " << kUsers << " users; clean run " << clean_seconds
             << " s (a command starts in " << startup << " s); killed the worker " << kills
             << " times\n";
