@@ -18,6 +18,7 @@ build_pkgs=(
   libmicrohttpd-dev libsimdjson-dev rapidjson-dev nlohmann-json3-dev
   libsqlite3-dev libpq-dev libpqxx-dev libldap-dev libcli11-dev libfmt-dev libspdlog-dev
   uuid-dev libssl-dev libtomlplusplus-dev libjemalloc-dev libarchive-dev libgd-dev
+  postgresql-client-15  # pg_dump and pg_restore: `upsync backup` and `restore` on PostgreSQL
 )
 test_pkgs=(
   libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format sqlite3 bc

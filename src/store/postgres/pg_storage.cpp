@@ -1,6 +1,7 @@
 #include "store/postgres/pg_storage.h"
 
 #include "backup/database_copy.h"
+#include "store/postgres/pg_database_copy.h"
 #include "store/postgres/pg_schema.h"
 #include "store/postgres/pg_store.h"
 
@@ -57,8 +58,8 @@ Result<std::unique_ptr<Store>> PostgresStorage::connect() {
 }
 
 Result<std::unique_ptr<DatabaseCopy>> PostgresStorage::database_copy() {
-  return failed_precondition("copies of a PostgreSQL database (" + pool_->where() +
-                             ") are not made by upsync yet: use pg_dump and pg_restore");
+  return std::unique_ptr<DatabaseCopy>(
+      std::make_unique<PgDatabaseCopy>(pool_->url(), pool_->where()));
 }
 
 }  // namespace upsync

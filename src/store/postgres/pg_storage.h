@@ -31,6 +31,7 @@ class PgPool {
   static constexpr size_t kMaxIdle = 16;
 
   const std::string& where() const { return where_; }
+  const std::string& url() const { return url_; }  // with its password: for connections only
   size_t idle() const;
 
  private:
@@ -49,7 +50,7 @@ class PostgresStorage : public Storage {
   std::string_view backend() const override { return "postgresql"; }
   std::string where() const override { return pool_->where(); }
   Result<std::unique_ptr<Store>> connect() override;
-  // Refused for now: a copy of a PostgreSQL database is pg_dump's.
+  // pg_dump and pg_restore (pg_database_copy.h).
   Result<std::unique_ptr<DatabaseCopy>> database_copy() override;
 
   PgPool& pool() { return *pool_; }
