@@ -31,6 +31,7 @@ class PgBackupTest : public ::testing::Test {
     auto target = PgTestServer::fresh_database_url();
     ASSERT_TRUE(target) << target.status().to_string();
     target_url_ = *target;
+    fs::create_directories(data());  // the files' folder, beside the database
     auto storage = open_storage({.url = source_url_, .data_dir = data(), .create = true});
     ASSERT_TRUE(storage) << storage.status().to_string();
     source_ = std::move(*storage);
@@ -47,8 +48,8 @@ class PgBackupTest : public ::testing::Test {
   std::string archive() const { return (dir_.path() / "backup.tar").string(); }
 
   void add_profile(Store& store, const std::string& name) {
-    auto p = store.create_profile(tenant_.id, "i:0#.f|membership|" + name + "@contoso.com",
-                                  {{"AboutMe", name}});
+    const std::vector<PropertyChange> about{{"AboutMe", {name}}};
+    auto p = store.create_profile(tenant_.id, "i:0#.f|membership|" + name + "@contoso.com", about);
     ASSERT_TRUE(p) << p.status().to_string();
   }
 
