@@ -121,6 +121,18 @@ ChildProcess::~ChildProcess() {
   }
 }
 
+Status ChildProcess::read_output(const std::function<void(std::string_view)>& sink) {
+  char buf[65536];
+  while (stdout_.valid()) {
+    const ssize_t n = ::read(stdout_.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return unavailable(errno_text("reading what " + program_ + " wrote", errno));
+    if (n == 0) break;
+    sink(std::string_view(buf, static_cast<size_t>(n)));
+  }
+  return wait();
+}
+
 Status ChildProcess::wait() {
   stdin_.reset();
   stdout_.reset();

@@ -6,13 +6,17 @@
 //   ChildProcess::Spec spec{.program = "pg_dump", .args = {"--format=custom"},
 //                           .env = {{"PGPASSWORD", password}}, .stdout_fd = out.get()};
 //   UPSYNC_ASSIGN_OR_RETURN(ChildProcess child, ChildProcess::start(spec));
-//   ... read from child.stdout_pipe() when spec.stdout_fd was -2 ...
 //   UPSYNC_RETURN_IF_ERROR(child.wait());  // Unavailable naming the program and its stderr
+//
+// With .stdout_fd = ChildProcess::kPipe, child.read_output(sink) hands the output to `sink` and
+// then waits.
 #pragma once
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -45,6 +49,10 @@ class ChildProcess {
   // The caller's ends of kPipe streams (invalid otherwise).
   UniqueFd& stdin_pipe() { return stdin_; }
   UniqueFd& stdout_pipe() { return stdout_; }
+
+  // Hands everything the child writes to its standard output (a kPipe) to `sink`, piece by
+  // piece, until it closes it; then wait().
+  Status read_output(const std::function<void(std::string_view)>& sink);
 
   // Waits for the end (closing the caller's pipe ends first). OK when it exited with 0;
   // Unavailable otherwise, with the program, how it ended and the last lines it wrote to its

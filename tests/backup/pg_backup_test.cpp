@@ -138,6 +138,22 @@ TEST_F(PgBackupTest, ADatabaseHoldingRowsIsNeverRestoredInto) {
   EXPECT_FALSE(fs::exists(to));
 }
 
+TEST_F(PgBackupTest, ATableThatIsNotUpsyncsIsNeverDropped) {
+  ASSERT_TRUE(backup());
+  auto db = PgDb::connect(target_url_, "the test database");
+  ASSERT_TRUE(db);
+  ASSERT_TRUE((*db)->exec("CREATE TABLE theirs (x INT)"));
+  const std::string to = (dir_.path() / "restored").string();
+  auto restored = restore(target_url_, to);
+  ASSERT_FALSE(restored);
+  EXPECT_EQ(restored.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(restored.status().message().find("holds the table theirs, which is not upsync's"),
+            std::string::npos)
+      << restored.status().to_string();
+  EXPECT_EQ(count_in(target_url_, "SELECT count(*) FROM pg_tables WHERE tablename = 'theirs'"), 1);
+  EXPECT_FALSE(fs::exists(to));
+}
+
 TEST_F(PgBackupTest, ANewerSchemaIsNotCopied) {
   auto db = PgDb::connect(source_url_, "the test database");
   ASSERT_TRUE(db);

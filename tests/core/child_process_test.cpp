@@ -11,14 +11,6 @@
 namespace upsync {
 namespace {
 
-std::string read_all(UniqueFd& fd) {
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  return out;
-}
-
 ChildProcess::Spec shell(std::string script, int stdout_fd = ChildProcess::kPipe) {
   return {.program = "sh",
           .args = {"-c", std::move(script), "sh", "a b", "'quoted' $HOME"},
@@ -31,8 +23,9 @@ TEST(ChildProcessTest, ArgumentsAndEnvironmentReachTheChildAsGiven) {
   auto child =
       ChildProcess::start(shell("printf '%s|%s|%s' \"$1\" \"$2\" \"$UPSYNC_CHILD_SECRET\""));
   ASSERT_TRUE(child) << child.status().to_string();
-  EXPECT_EQ(read_all(child->stdout_pipe()), "a b|'quoted' $HOME|s3cret value");
-  EXPECT_TRUE(child->wait());
+  std::string out;
+  EXPECT_TRUE(child->read_output([&](std::string_view piece) { out += piece; }));
+  EXPECT_EQ(out, "a b|'quoted' $HOME|s3cret value");
   // The variable was the child's alone.
   EXPECT_EQ(std::getenv("UPSYNC_CHILD_SECRET"), nullptr);
 }

@@ -5,9 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <vector>
@@ -64,23 +66,6 @@ std::string literal_pattern(std::string_view name) {
 
 std::string quoted_identifier(std::string_view name) { return literal_pattern(name); }
 
-// Everything a child writes to its standard output (the table of contents of a dump: small).
-Result<std::string> output_of(const ChildProcess::Spec& spec) {
-  ChildProcess::Spec s = spec;
-  s.stdout_fd = ChildProcess::kPipe;
-  UPSYNC_ASSIGN_OR_RETURN(ChildProcess child, ChildProcess::start(s));
-  std::string out;
-  char buf[65536];
-  while (true) {
-    const ssize_t n = ::read(child.stdout_pipe().get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  UPSYNC_RETURN_IF_ERROR(child.wait());
-  return out;
-}
-
 // One entry of `pg_restore --list`: "<id>; <oid> <oid> <kind words> <schema> <name> <owner>".
 struct TocEntry {
   std::string line;
@@ -88,7 +73,7 @@ struct TocEntry {
   std::vector<std::string> rest;  // the words after the kind
 };
 
-std::vector<TocEntry> read_toc(const std::string& text) {
+std::vector<TocEntry> parse_toc(const std::string& text) {
   static const std::set<std::string_view> kTwoWordKinds = {"TABLE DATA", "SEQUENCE SET",
                                                            "FK CONSTRAINT", "SEQUENCE OWNED"};
   std::vector<TocEntry> out;
@@ -119,6 +104,19 @@ std::vector<TocEntry> read_toc(const std::string& text) {
     out.push_back(std::move(e));
   }
   return out;
+}
+
+// The table of contents of the dump `copy` (`pg_restore --list`, which fails on a damaged one).
+Result<std::vector<TocEntry>> read_dump_toc(const std::string& copy) {
+  UPSYNC_ASSIGN_OR_RETURN(ChildProcess list,
+                          ChildProcess::start({.program = "pg_restore",
+                                               .args = {"--list", copy},
+                                               .env = {},
+                                               .stdin_fd = ChildProcess::kNull,
+                                               .stdout_fd = ChildProcess::kPipe}));
+  std::string text;
+  UPSYNC_RETURN_IF_ERROR(list.read_output([&](std::string_view piece) { text += piece; }));
+  return parse_toc(text);
 }
 
 // A field of COPY's text format, unescaped; nullopt for \N.
@@ -172,10 +170,18 @@ std::vector<std::string_view> split_tabs(std::string_view line) {
   }
 }
 
-int64_t as_int(const std::optional<std::string>& v) {
-  if (!v) return -1;
+using CopyRow = std::map<std::string, std::optional<std::string>>;
+
+// The text of `column` in a kept row; "" when it is absent or NULL.
+std::string text_of(const CopyRow& row, const std::string& column) {
+  auto it = row.find(column);
+  return it != row.end() && it->second ? *it->second : std::string();
+}
+
+// A number of a kept row; -1 for an empty or malformed one (never a real position).
+int64_t as_int(const std::string& v) {
   try {
-    return std::stoll(*v);
+    return std::stoll(v);
   } catch (...) {
     return -1;
   }
@@ -203,7 +209,7 @@ class DumpScanner {
   }
   std::map<std::string, int64_t> rows;
   // table → its rows, each column by name (for tenants, feed_cursors, the version table).
-  std::map<std::string, std::vector<std::map<std::string, std::optional<std::string>>>> kept;
+  std::map<std::string, std::vector<CopyRow>> kept;
 
  private:
   void end_line() {
@@ -215,7 +221,7 @@ class DumpScanner {
       ++rows[table_];
       if (keep_rows_) {
         auto fields = split_tabs(line_);
-        std::map<std::string, std::optional<std::string>> row;
+        CopyRow row;
         for (size_t i = 0; i < columns_.size() && i < fields.size(); ++i) {
           row[columns_[i]] = copy_field(fields[i]);
         }
@@ -336,13 +342,9 @@ Result<DatabaseFacts> PgDatabaseCopy::copy_to(const std::string& dest) {
 }
 
 Result<DatabaseFacts> PgDatabaseCopy::check_copy(const std::string& copy) {
-  UPSYNC_ASSIGN_OR_RETURN(std::string toc_text, output_of({.program = "pg_restore",
-                                                           .args = {"--list", copy},
-                                                           .env = {},
-                                                           .stdin_fd = ChildProcess::kNull,
-                                                           .stdout_fd = ChildProcess::kPipe}));
+  UPSYNC_ASSIGN_OR_RETURN(std::vector<TocEntry> toc, read_dump_toc(copy));
   std::vector<std::string> tables;
-  for (const TocEntry& e : read_toc(toc_text)) {
+  for (const TocEntry& e : toc) {
     if (e.kind == "TABLE" && e.rest.size() >= 2) tables.push_back(e.rest[1]);
   }
   if (std::find(tables.begin(), tables.end(), kVersionTable) == tables.end()) {
@@ -356,39 +358,30 @@ Result<DatabaseFacts> PgDatabaseCopy::check_copy(const std::string& copy) {
                           .stdout_fd = ChildProcess::kPipe};
   UPSYNC_ASSIGN_OR_RETURN(ChildProcess restore, ChildProcess::start(spec));
   DumpScanner scan;
-  char buf[65536];
-  while (true) {
-    const ssize_t n = ::read(restore.stdout_pipe().get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    scan.add(buf, static_cast<size_t>(n));
-  }
-  UPSYNC_RETURN_IF_ERROR(restore.wait());
+  UPSYNC_RETURN_IF_ERROR(
+      restore.read_output([&](std::string_view piece) { scan.add(piece.data(), piece.size()); }));
   UPSYNC_RETURN_IF_ERROR(scan.finish());
 
   DatabaseFacts facts;
   facts.backend = "postgresql";
   for (const std::string& t : tables) facts.table_rows[t] = scan.rows[t];
   const auto& versions = scan.kept[std::string(kVersionTable)];
-  if (versions.size() != 1 || as_int(versions[0].at("version")) < 1) {
+  if (versions.size() != 1 || as_int(text_of(versions[0], "version")) < 1) {
     return data_loss("the database copy's " + std::string(kVersionTable) +
                      " does not hold one valid version");
   }
-  facts.schema_version = as_int(versions[0].at("version"));
+  facts.schema_version = as_int(text_of(versions[0], "version"));
   UPSYNC_RETURN_IF_ERROR(newer_refused("the database copy", facts.schema_version));
   std::map<std::string, std::string> tenant_names;
-  for (const auto& row : scan.kept["tenants"]) {
-    const std::string name = row.contains("name") && row.at("name") ? *row.at("name") : "";
-    tenant_names[row.contains("id") && row.at("id") ? *row.at("id") : ""] = name;
-    facts.feed_positions[name] = row.contains("last_seq") ? as_int(row.at("last_seq")) : -1;
+  for (const CopyRow& row : scan.kept["tenants"]) {
+    const std::string name = text_of(row, "name");
+    tenant_names[text_of(row, "id")] = name;
+    facts.feed_positions[name] = as_int(text_of(row, "last_seq"));
   }
-  for (const auto& row : scan.kept["feed_cursors"]) {
-    auto tenant = tenant_names.find(
-        row.contains("tenant_id") && row.at("tenant_id") ? *row.at("tenant_id") : "");
+  for (const CopyRow& row : scan.kept["feed_cursors"]) {
+    auto tenant = tenant_names.find(text_of(row, "tenant_id"));
     if (tenant == tenant_names.end()) continue;  // a cursor of no tenant: not a position
-    facts.feed_positions[tenant->second + "/" +
-                         (row.contains("name") && row.at("name") ? *row.at("name") : "")] =
-        row.contains("seq") ? as_int(row.at("seq")) : -1;
+    facts.feed_positions[tenant->second + "/" + text_of(row, "name")] = as_int(text_of(row, "seq"));
   }
   return facts;
 }
@@ -396,15 +389,13 @@ Result<DatabaseFacts> PgDatabaseCopy::check_copy(const std::string& copy) {
 Status PgDatabaseCopy::install(const std::string& copy) {
   UPSYNC_ASSIGN_OR_RETURN(ToolConnection tool, tool_connection(url_, where_));
   UPSYNC_ASSIGN_OR_RETURN(std::unique_ptr<PgDb> db, PgDb::connect(url_, where_));
-  UPSYNC_ASSIGN_OR_RETURN(std::string toc_text, output_of({.program = "pg_restore",
-                                                           .args = {"--list", copy},
-                                                           .env = {},
-                                                           .stdin_fd = ChildProcess::kNull,
-                                                           .stdout_fd = ChildProcess::kPipe}));
-  std::vector<TocEntry> toc = read_toc(toc_text);
+  UPSYNC_ASSIGN_OR_RETURN(std::vector<TocEntry> toc, read_dump_toc(copy));
   std::string dump_schema;
+  std::set<std::string> dump_tables;
   for (const TocEntry& e : toc) {
-    if (e.kind == "TABLE" && e.rest.size() >= 2) dump_schema = e.rest[0];
+    if (e.kind != "TABLE" || e.rest.size() < 2) continue;
+    dump_schema = e.rest[0];
+    dump_tables.insert(e.rest[1]);
   }
   UPSYNC_ASSIGN_OR_RETURN(PgResult here, db->query("SELECT current_schema()"));
   if (here.is_null(0, 0)) {
@@ -417,7 +408,8 @@ Status PgDatabaseCopy::install(const std::string& copy) {
                                "': set the URL's search_path to the backup's schema");
   }
   // Only an empty schema is restored into: upsync's tables without rows (what `restore`
-  // created when it opened the target) are dropped, anything holding rows is refused.
+  // created when it opened the target) are dropped; a table holding rows, or one that is not
+  // among the dump's (someone else's), is refused and left alone.
   UPSYNC_RETURN_IF_ERROR(db->in_transaction([&]() -> Status {
     UPSYNC_ASSIGN_OR_RETURN(
         PgResult tables,
@@ -425,6 +417,11 @@ Status PgDatabaseCopy::install(const std::string& copy) {
     std::string drop;
     for (int i = 0; i < tables.rows(); ++i) {
       const std::string t(tables.text(i, 0));
+      if (!dump_tables.contains(t)) {
+        return failed_precondition(where_ + " holds the table " + t +
+                                   ", which is not upsync's: a restore goes into an empty "
+                                   "database only");
+      }
       UPSYNC_ASSIGN_OR_RETURN(int64_t rows, db->query_int("SELECT count(*) FROM (SELECT 1 FROM " +
                                                           quoted_identifier(t) + " LIMIT 1) x"));
       if (rows > 0 && t != kVersionTable) {
