@@ -41,8 +41,20 @@ export async function newPage(browser, options = {}) {
   return { context, page, problems };
 }
 
+// A screenshot is an artifact, not a check: on a loaded machine headless Chromium may not paint
+// the frame a full-page capture waits for within the timeout, so a capture that timed out is
+// taken once more (the page is asked for a fresh frame first) before the test fails on it.
 export async function shot(page, name) {
-  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+  const options = { path: join(artifacts, `${name}.png`), fullPage: true, animations: "disabled",
+    caret: "hide" };
+  try {
+    await page.screenshot(options);
+  } catch (e) {
+    if (e?.name !== "TimeoutError") throw e;
+    console.log(`# screenshot ${name}: no frame within the timeout, taken once more`);
+    await page.evaluate(() => new Promise((r) => { requestAnimationFrame(() => r()); setTimeout(r, 5000); }));
+    await page.screenshot({ ...options, timeout: 60000 });
+  }
 }
 
 // Signs `upn` in through the sign-in page, starting from `url` (a page that needs a session);
