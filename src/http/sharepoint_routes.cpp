@@ -133,10 +133,21 @@ struct Person {
   bool is_followed = false;  // whether the caller follows this person
 };
 
-Result<Person> gather_person(Call& call, const Profile& p) {
+// Whether a $select of PersonProperties (empty: everything) names `member`.
+bool selects(const std::vector<std::string>& select, std::string_view member) {
+  return select.empty() || std::find(select.begin(), select.end(), member) != select.end();
+}
+
+// The members of `select` (everything when empty) of PersonProperties for `p`. What costs
+// queries (the org chart's walks, the follow, the hybrid target) is gathered only when
+// selected: ExtendedReports alone is up to kMaxExtendedReports rows, for a page that shows
+// direct reports.
+Result<Person> gather_person(Call& call, const Profile& p, const std::vector<std::string>& select) {
+  auto wants = [&](std::string_view member) { return selects(select, member); };
   Person out;
   out.account_name = p.account_name;
-  UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, call.store.schema(call.tenant.id));
+  UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* read, call.read_schema());
+  const ProfileSchema& schema = *read;
   // The policies (profile_privacy.h): a value the caller may not see is answered empty, as
   // for a property the owner never filled in, and so is everything derived from it.
   UPSYNC_ASSIGN_OR_RETURN(ProfileVisibility visible, profile_visibility(call, schema, p));
@@ -166,7 +177,7 @@ Result<Person> gather_person(Call& call, const Profile& p) {
 
   // The manager chain, top first.
   std::set<std::string> seen = {p.account_name};
-  std::string next = first("Manager");
+  std::string next = wants("ExtendedManagers") ? first("Manager") : std::string();
   while (!next.empty() && !seen.contains(next) &&
          out.extended_managers.size() < static_cast<size_t>(kMaxManagerDepth)) {
     seen.insert(next);
@@ -177,13 +188,17 @@ Result<Person> gather_person(Call& call, const Profile& p) {
   }
 
   // Her reports and her manager's (her peers), in one query.
-  std::vector<std::string> asked = {p.account_name};
-  if (std::string manager = first("Manager"); !manager.empty()) asked.push_back(manager);
-  UPSYNC_ASSIGN_OR_RETURN(auto reports, call.store.direct_reports(call.tenant.id, asked));
-  out.direct_reports = reports[0];
-  if (reports.size() > 1) {
-    for (auto& s : reports[1]) {
-      if (s != p.account_name) out.peers.push_back(std::move(s));
+  if (wants("DirectReports") || wants("Peers") || wants("ExtendedReports")) {
+    std::vector<std::string> asked = {p.account_name};
+    if (std::string manager = first("Manager"); !manager.empty() && wants("Peers")) {
+      asked.push_back(manager);
+    }
+    UPSYNC_ASSIGN_OR_RETURN(auto reports, call.store.direct_reports(call.tenant.id, asked));
+    out.direct_reports = reports[0];
+    if (reports.size() > 1) {
+      for (auto& s : reports[1]) {
+        if (s != p.account_name) out.peers.push_back(std::move(s));
+      }
     }
   }
   // Everyone below, self first (as SharePoint lists it), breadth first: the reports of the
@@ -195,7 +210,8 @@ Result<Person> gather_person(Call& call, const Profile& p) {
   for (auto& r : out.direct_reports) {
     if (in_extended.insert(r).second) extended.push_back(r);
   }
-  for (size_t i = 1; i < extended.size() && extended.size() < kMaxExtendedReports;) {
+  for (size_t i = 1;
+       wants("ExtendedReports") && i < extended.size() && extended.size() < kMaxExtendedReports;) {
     const size_t end = std::min(extended.size(), i + Store::kMaxManagersPerQuery);
     const std::vector<std::string> managers(extended.begin() + static_cast<ptrdiff_t>(i),
                                             extended.begin() + static_cast<ptrdiff_t>(end));
@@ -223,13 +239,17 @@ Result<Person> gather_person(Call& call, const Profile& p) {
   out.title = first("Title");
   out.user_url = person_page_url(call, p.account_name, false);
   // Seed 000: a hybrid user's profile is online, for every viewer.
-  UPSYNC_ASSIGN_OR_RETURN(auto hybrid, hybrid_profile_target(call.store, call.tenant, p));
-  if (hybrid) {
-    out.user_url = std::move(hybrid->person_url);
-    out.personal_url = std::move(hybrid->personal_url);
+  if (wants("UserUrl") || wants("PersonalUrl")) {
+    UPSYNC_ASSIGN_OR_RETURN(auto hybrid, hybrid_profile_target(call.store, call.tenant, p));
+    if (hybrid) {
+      out.user_url = std::move(hybrid->person_url);
+      out.personal_url = std::move(hybrid->personal_url);
+    }
   }
   out.guid = p.first("UserProfile_GUID");
-  UPSYNC_ASSIGN_OR_RETURN(out.is_followed, sp_caller_follows(call, p));
+  if (wants("IsFollowed")) {
+    UPSYNC_ASSIGN_OR_RETURN(out.is_followed, sp_caller_follows(call, p));
+  }
   return out;
 }
 
@@ -240,9 +260,7 @@ Result<Person> gather_person(Call& call, const Profile& p) {
 void write_person_json(JsonWriter& w, ODataMode mode, const Person& person, const ODataEntity& e,
                        bool in_collection, const std::vector<std::string>& select) {
   const bool verbose = mode == ODataMode::kVerbose;
-  auto want = [&](std::string_view name) {
-    return select.empty() || std::find(select.begin(), select.end(), name) != select.end();
-  };
+  auto want = [&](std::string_view name) { return selects(select, name); };
   // Verbose wraps every array in {"results":[...]}.
   auto strings = [&](const std::vector<std::string>& values) {
     if (verbose) w.begin_object().key("results");
@@ -347,7 +365,7 @@ const SpSchema& person_schema() {
 
 Status write_person(Call& call, const Profile& p) {
   UPSYNC_ASSIGN_OR_RETURN(SpQuery q, sp_query(call, person_schema()));
-  UPSYNC_ASSIGN_OR_RETURN(Person person, gather_person(call, p));
+  UPSYNC_ASSIGN_OR_RETURN(Person person, gather_person(call, p, q.select));
   const ODataMode mode = odata_mode(call.req);
   const ODataEntity entity{std::string(kPersonType), sp_service_root(call),
                            std::string(kPersonType) + person.guid};
@@ -371,7 +389,7 @@ Status sp_write_people(Call& call, const std::vector<Profile>& people) {
   if (mode != ODataMode::kVerbose) w.key("value");
   w.begin_array();
   for (const Profile& p : people) {
-    UPSYNC_ASSIGN_OR_RETURN(Person person, gather_person(call, p));
+    UPSYNC_ASSIGN_OR_RETURN(Person person, gather_person(call, p, {}));
     const ODataEntity entity{std::string(kPersonType), root,
                              std::string(kPersonType) + person.guid};
     write_person_json(w, mode, person, entity, true, {});

@@ -12,6 +12,9 @@ const PEOPLE = "/_api/SP.UserProfiles.PeopleManager";
 const IDENTITY = new Set(["accountname", "userprofile_guid", "sid", "msonline-objectid"]);
 // Set by the photo upload (which checks and scales the image), not typed in as an address.
 const PHOTO = "pictureurl";
+// The members of PersonProperties the page shows.
+const SHOWN = "AccountName,DisplayName,Email,PictureUrl,Title,UserProfileProperties," +
+  "DirectReports,ExtendedManagers,Peers";
 
 function personPath(account, select) {
   const v = encodeURIComponent(`'${account.replaceAll("'", "''")}'`);
@@ -337,9 +340,11 @@ async function main() {
   // SharePoint's addresses spell the parameter in any case.
   const account = [...new URLSearchParams(location.search)]
     .find(([k]) => k.toLowerCase() === "accountname")?.[1] ?? null;
+  // Only what the page shows: the whole PersonProperties would also walk everyone below a
+  // manager (ExtendedReports), which the page does not show.
   const person = account
-    ? await api("GET", personPath(account))
-    : await api("GET", `${PEOPLE}/GetMyProperties`);
+    ? await api("GET", personPath(account, SHOWN))
+    : await api("GET", `${PEOPLE}/GetMyProperties?$select=${SHOWN}`);
   if (!person || !person.AccountName) {
     throw new Error(account ? `No profile for '${account}'.` : "You have no profile yet.");
   }
