@@ -5,7 +5,8 @@
 # Then the people picker (clientPeoplePickerSearchUser) over 100,000 directory-synced people
 # and 500 groups of another tenant, prefixes drawn at random, beside nginx serving one such
 # answer; then a Graph $batch of 20 requests beside nginx (bench/http_batch.sh); then the
-# person page of a manager with 50 reports, request by request (bench/http_person.sh).
+# person page of a manager with 50 reports among those 100,000, request by request
+# (bench/http_person.sh).
 # Prints req/s, p99 latency, errors and the ratios (medians of alternating rounds).
 #   bench/http.sh [SECONDS] [BUILD_DIR]       (defaults: 20, build-release)
 set -euo pipefail
@@ -125,7 +126,9 @@ printf '  during a %d-value bulk import (%s, %.1f s): %9.0f req/s  p99 %7.2f ms 
 
 # ---- The people picker ---------------------------------------------------------------------
 # 100,000 people with everyday names (first x last x number) and 500 security groups, synced
-# from an LDIF export into tenant fabrikam through every stage, as a directory brings them.
+# from an LDIF export into tenant fabrikam through every stage, as a directory brings them. They
+# make an org chart fifty wide (u0 at the top; ui reports to u((i-1)/50)), which the person
+# page's part (bench/http_person.sh) reads.
 PICKER_USERS=${HTTP_BENCH_PICKER_USERS:-100000}
 echo "http: syncing $PICKER_USERS people and 500 groups for the people picker..." >&2
 awk -v N="$PICKER_USERS" 'BEGIN{
@@ -138,7 +141,9 @@ awk -v N="$PICKER_USERS" 'BEGIN{
     f = first[i % 24 + 1]; l = last[int(i / 24) % 24 + 1]
     printf "dn: uid=u%d,ou=people,dc=fabrikam,dc=com\nobjectClass: inetOrgPerson\nuid: u%d\n", i, i
     printf "entryUUID: %08x-0000-4000-8000-%012x\ncn: %s %s %d\ngivenName: %s\nsn: %s\n", i, i, f, l, i, f, l
-    printf "displayName: %s %s %d\nmail: %s.%s%d@fabrikam.com\ntitle: Title %d\n\n", f, l, i, tolower(f), tolower(l), i, i % 50
+    printf "displayName: %s %s %d\nmail: %s.%s%d@fabrikam.com\ntitle: Title %d\n", f, l, i, tolower(f), tolower(l), i, i % 50
+    if (i > 0) printf "manager: uid=u%d,ou=people,dc=fabrikam,dc=com\n", int((i - 1) / 50)
+    printf "\n"
   }
   for (g = 0; g < 500; g++) {
     printf "dn: cn=Team %s %d,ou=groups,dc=fabrikam,dc=com\nobjectClass: groupOfNames\n", last[g % 24 + 1], g

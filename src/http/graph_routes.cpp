@@ -351,7 +351,12 @@ Status list_collection(Call& call, const Collection& c, const IndexedRead& index
         more = true;
         break;
       }
-      page.push_back(o);
+      // Copied only when $count reads the candidates again below.
+      if (count) {
+        page.push_back(o);
+      } else {
+        page.push_back(std::move(o));
+      }
     }
   }
   while (!candidates && !more) {
