@@ -246,6 +246,35 @@ TEST_F(AdminProfilesTest, ANewPropertysRefusalNamesItsField) {
   for (const auto& p : schema["value"]) EXPECT_FALSE(p["custom"].get<bool>()) << p;
 }
 
+// The list is written without a JSON tree (admin_routes.cpp): it must say exactly what
+// property_json() says of each property, which the CLI prints, policies and escapes included.
+TEST_F(AdminProfilesTest, ThePropertyListSaysWhatThePropertysJsonSays) {
+  ASSERT_EQ(run({"--data-dir", data(), "property", "add", "-t", "contoso", "Team", "--multi",
+                 "--display-name", "Team \"A\" \\ é\ttab", "--user-editable"}),
+            0);
+  ASSERT_EQ(run({"--data-dir", data(), "property", "set", "-t", "contoso", "Team", "--privacy",
+                 "Manager", "--user-can-override", "true", "--show-in-edit", "false"}),
+            0);
+  auto [st, body] = call("GET", "/admin/v1/properties", ga_);
+  ASSERT_EQ(st, 200) << body;
+  const nlohmann::json cli = nlohmann::json::parse(
+      testing::run_output({"--data-dir", data(), "--json", "property", "list", "-t", "contoso"}));
+  ASSERT_GT(cli.size(), 50u);
+  EXPECT_EQ(body, (nlohmann::json{{"value", cli}}));
+  bool seen = false;
+  for (const auto& p : body["value"]) {
+    if (p["name"] != "Team") continue;
+    seen = true;
+    EXPECT_EQ(p["displayName"], "Team \"A\" \\ é\ttab");
+    EXPECT_EQ(p["privacy"], "Manager");
+    EXPECT_EQ(p["userCanOverride"], true);
+    EXPECT_EQ(p["showInEdit"], false);
+    EXPECT_EQ(p["multiValue"], true);
+    EXPECT_EQ(p["custom"], true);
+  }
+  EXPECT_TRUE(seen) << body;
+}
+
 TEST_F(AdminProfilesTest, APropertysDisplayNameAndFlagsChange) {
   auto [st, body] = call("POST", "/admin/v1/properties", ga_, R"({"name":"Team"})");
   ASSERT_EQ(st, 201) << body;
