@@ -281,6 +281,7 @@ Status PgDb::begin_snapshot() {
   if (depth_ > 0 || snapshot_) return Status::ok();
   UPSYNC_RETURN_IF_ERROR(exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
   snapshot_ = true;
+  ++snapshot_number_;
   return Status::ok();
 }
 

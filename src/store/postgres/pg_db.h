@@ -179,6 +179,9 @@ class PgDb {
   Status begin_snapshot();
   Status end_snapshot();
   bool in_snapshot() const { return snapshot_; }
+  // Which snapshot this is: a new number at each begin_snapshot() that begins one, so that what
+  // was read in one snapshot is told apart from what a later one would read.
+  uint64_t snapshot_number() const { return snapshot_number_; }
 
   // COPY ... FROM STDIN: `copy_sql` is the COPY statement (text format), `fill` writes the
   // rows. Returns the count of rows copied. A failure of `fill` or of the server ends the
@@ -213,6 +216,7 @@ class PgDb {
   int64_t bulk_rows_ = 0;          // rows the bulk transaction wrote so far
   int64_t bulk_next_analyze_ = 0;  // ... when the statistics are next refreshed
   bool snapshot_ = false;
+  uint64_t snapshot_number_ = 0;
   std::function<Status()> before_commit_;
   std::function<void(bool)> after_end_;
   struct SqlHash {

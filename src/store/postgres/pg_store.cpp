@@ -130,16 +130,25 @@ Result<std::vector<Tenant>> PgStore::tenants() {
 
 Result<const ProfileSchema*> PgStore::cached_schema(TenantId tenant) {
   // Another connection (another process) may have changed the tenant's custom properties:
-  // each change bumps tenants.schema_gen, read here once per transaction (or per call outside
-  // one), which also checks that the tenant exists.
+  // each change bumps tenants.schema_gen, read here once per transaction or read snapshot
+  // (neither sees another's commit midway; a request's reads are one snapshot) and per call
+  // outside them, which also checks that the tenant exists.
   auto it = schema_cache_.find(tenant);
   const bool in_tx = db_->transaction_depth() > 0;
-  if (it == schema_cache_.end() || !in_tx || !schema_checked_in_tx_.contains(tenant)) {
+  const bool in_snapshot = !in_tx && db_->in_snapshot();
+  auto checked = [&] {
+    if (in_tx) return schema_checked_in_tx_.contains(tenant);
+    auto s = schema_checked_in_snapshot_.find(tenant);
+    return in_snapshot && s != schema_checked_in_snapshot_.end() &&
+           s->second == db_->snapshot_number();
+  };
+  if (it == schema_cache_.end() || !checked()) {
     UPSYNC_ASSIGN_OR_RETURN(PgResult g,
                             db_->query("SELECT schema_gen FROM tenants WHERE id = $1", {tenant}));
     if (g.rows() == 0) return not_found("tenant #" + std::to_string(tenant) + " does not exist");
     const int64_t generation = g.int64(0, 0);
     if (in_tx) schema_checked_in_tx_.insert(tenant);
+    if (in_snapshot) schema_checked_in_snapshot_[tenant] = db_->snapshot_number();
     if (it != schema_cache_.end() && it->second.generation == generation) {
       return it->second.schema.get();
     }

@@ -26,6 +26,7 @@
 // pg_db.h: a failed statement aborts the transaction up to its savepoint).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -179,6 +180,8 @@ class PgStore : public Store {
   };
   std::unordered_map<TenantId, CachedSchema> schema_cache_;
   std::set<TenantId> schema_checked_in_tx_;  // tenants whose cache this transaction checked
+  // Tenants whose cache a read snapshot checked, with its PgDb::snapshot_number().
+  std::map<TenantId, uint64_t> schema_checked_in_snapshot_;
 };
 
 }  // namespace upsync
