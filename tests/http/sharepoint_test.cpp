@@ -337,6 +337,28 @@ TEST_F(SharePointTest, ExtendedReportsAreEveryoneBelowBreadthFirst) {
                                         claim("b1"), claim("b2"), claim("c1")}));
   EXPECT_EQ(j["ExtendedManagers"], json({claim("a1"), claim("b1"), claim("c1")}));
   EXPECT_EQ(j["Peers"], json::array());  // c1 manages boss alone
+
+  // Each list selected alone (only what is selected is gathered) is the one the whole answer
+  // holds; a2's peers are a1's reports but hers.
+  for (const std::string& who : {std::string("boss"), std::string("a2")}) {
+    auto whole =
+        get("/tenants/fabrikam/_api/sp.userprofiles.peoplemanager/getpropertiesfor(@v)"
+            "?@v='" +
+                claim(who) + "'",
+            app_token(fabrikam_app_, "fabrikam"), kNoMeta);
+    ASSERT_EQ(whole->status, 200) << whole->body;
+    const json all = json::parse(whole->body);
+    for (const char* list : {"DirectReports", "ExtendedReports", "ExtendedManagers", "Peers"}) {
+      auto one =
+          get("/tenants/fabrikam/_api/sp.userprofiles.peoplemanager/getpropertiesfor(@v)"
+              "?@v='" +
+                  claim(who) + "'&$select=" + list,
+              app_token(fabrikam_app_, "fabrikam"), kNoMeta);
+      ASSERT_EQ(one->status, 200) << one->body;
+      EXPECT_EQ(json::parse(one->body), json({{list, all[list]}})) << who << " " << list;
+    }
+  }
+  EXPECT_EQ(j["ExtendedReports"].size(), 7u);
 }
 
 TEST_F(SharePointTest, GetPropertiesForIsPrintedAsAJsonTreeWouldBe) {
