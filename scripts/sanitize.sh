@@ -24,7 +24,9 @@ export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:check_initialization_order=1
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$REPORTS/ubsan"
 cd "$OUT"
 suite=0
+rm -rf gtest-results
 ctest --output-on-failure --timeout 900 -j "$(nproc)" || suite=$?
+bash "$ROOT/scripts/test_counts.sh" "$OUT" || suite=1
 
 # Reports (a process writes its file only when it has something to say).
 reports=0

@@ -18,7 +18,9 @@ bash "$ROOT/scripts/build.sh" -DUPSYNC_WERROR=ON -DUPSYNC_BUILD_TESTS=ON \
   "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
 phase_done "build"
 cd "$ROOT/build"
+rm -rf gtest-results
 ctest --output-on-failure --timeout 600 -j "$(nproc)"
+bash "$ROOT/scripts/test_counts.sh" "$ROOT/build"
 phase_done "the suite (with the fuzzers)"
 echo "test.sh: the fuzzers' executions:"
 for name in $(grep -E '^[a-z]' "$ROOT/fuzz/targets.txt" | awk '{print $1}'); do
