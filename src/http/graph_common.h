@@ -1,7 +1,7 @@
 // What the Graph route files share (graph_routes.cpp, graph_org.cpp, graph_advanced.cpp,
-// graph_groups_delta.cpp): Graph's JSON and error answers, query parameters, opaque tokens,
-// and the listing of a collection of directory objects with $select, $filter, $top, $count,
-// $skiptoken and, where a route allows them, $expand, $search and $orderby.
+// graph_groups_delta.cpp, graph_users_delta.cpp): Graph's JSON and error answers, query parameters,
+// opaque tokens, and the listing of a collection of directory objects with $select, $filter, $top,
+// $count, $skiptoken and, where a route allows them, $expand, $search and $orderby.
 //
 //   Collection c{"users", "users", &user_type(), page_of_users};
 //   return list_collection(call, c);   // answers the call, or an error in Graph's shape
@@ -39,6 +39,9 @@ std::optional<std::string> param(const Call& call, const char* name);
 // Percent-encodes a query parameter value for the links we hand out.
 std::string encode_query_value(std::string_view v);
 std::string join(const std::vector<std::string>& names);
+// The @odata.context of an answer about users: $metadata#users, with "(a,b)" when $select was
+// given.
+std::string context_url(const Call& call, const std::vector<std::string>& select, bool selected);
 // True when the request carries "ConsistencyLevel: eventual" (Graph's advanced queries).
 bool eventual(const Call& call);
 
@@ -69,6 +72,8 @@ bool is_string(const nlohmann::json& j, const char* key);
 Result<int> parse_int(std::string_view text, int lo, int hi);
 // "Prefer: odata.maxpagesize=N" (several preferences may share the header).
 std::optional<int> preferred_page_size(const Call& call);
+// GET /v1.0/users/delta (graph_users_delta.cpp).
+void add_graph_users_delta_route(Router& router);
 
 bool looks_like_guid(std::string_view s);
 Status not_found_error(Call& call, std::string_view key);
