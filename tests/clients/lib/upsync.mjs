@@ -32,7 +32,15 @@ function freshPostgresDatabase() {
 }
 
 export class Upsync {
-  constructor() {
+  // Without arguments, a fresh deployment (removed by stop()). With { dataDir, db }, one
+  // prepared elsewhere (a data folder and its PostgreSQL database, as `upsync migrate` leaves
+  // them: tests/clients/migrated/), served as it is and left in place.
+  constructor(existing = {}) {
+    if (existing.dataDir) {
+      this.dataDir = existing.dataDir;
+      this.storeArgs = ["--data-dir", this.dataDir, "--db", existing.db];
+      return;
+    }
     this.dir = mkdtempSync(join(tmpdir(), "upsync-clients-"));
     this.dataDir = join(this.dir, "data");
     this.storeArgs = ["--data-dir", this.dataDir];
@@ -157,7 +165,7 @@ export class Upsync {
         "postgres", "-v", "ON_ERROR_STOP=1", "-qc", `DROP DATABASE ${this.database.name}`],
       { stdio: "pipe" });
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
     if (unbalanced) throw unbalanced;
   }
 }
