@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "bulkimport/import_reader.h"
+#include "bulkimport/import_run.h"
 #include "bulkimport/profile_writer.h"
 #include "core/bounded_queue.h"
 #include "core/clock.h"
@@ -30,27 +31,39 @@ std::string join_names(const std::vector<std::string>& names) {
   return out;
 }
 
-// The user object's id value, or null when it has none (an array is none).
-const std::string_view* find_id(std::span<const ImportFieldView> fields,
-                                std::string_view id_property) {
-  for (const ImportFieldView& f : fields) {
-    if (!f.items && property_name_equal(f.name, id_property)) return &f.value;
-  }
-  return nullptr;
+Result<SourcePin> pin_of(const OpenedFile& f) {
+  SourcePin pin;
+  pin.size = static_cast<int64_t>(f.info.size);
+  pin.modified_ns = f.info.modified_ns;
+  UPSYNC_ASSIGN_OR_RETURN(pin.sha256, file_sha256(f.fd.get()));
+  return pin;
 }
 
-// The exact reader's record as the quick reader's fields, in `views`.
-std::span<const ImportFieldView> views_of(const ImportRecord& r,
-                                          std::vector<ImportFieldView>& views) {
-  views.clear();
-  for (const auto& [name, value] : r.fields) views.push_back({name, value});
-  for (const auto& [name, items] : r.arrays) views.push_back({name, {}, &items});
-  return views;
+// The message of a job whose source is not the version it pinned, or "" when size and
+// modification time still match (the content is compared while the first pass reads).
+std::string pin_change(const SourcePin& pin, const FileInfo& now) {
+  std::string what;
+  if (static_cast<int64_t>(now.size) != pin.size) {
+    what = "its size went from " + std::to_string(pin.size) + " to " + std::to_string(now.size) +
+           " bytes";
+  } else if (now.modified_ns != pin.modified_ns) {
+    what = "it was modified at " + now.modified_at;
+  } else {
+    return "";
+  }
+  return file_changed_message(what);
 }
+
+std::string log_folder_of(std::string_view source_uri, std::string_view job_id) {
+  auto slash = source_uri.rfind('/');
+  return std::string(source_uri.substr(0, slash)) + "/" + std::string(job_id);
+}
+
+}  // namespace
 
 // SHA-256 of the whole file, lower-case hex; pread only, so that a reader of the same
 // descriptor (another thread) keeps its offset.
-Result<std::string> sha256_of(int fd) {
+Result<std::string> file_sha256(int fd) {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
     return internal_error("SHA-256 is not available");
@@ -77,40 +90,10 @@ Result<std::string> sha256_of(int fd) {
   return hex;
 }
 
-Result<SourcePin> pin_of(const OpenedFile& f) {
-  SourcePin pin;
-  pin.size = static_cast<int64_t>(f.info.size);
-  pin.modified_ns = f.info.modified_ns;
-  UPSYNC_ASSIGN_OR_RETURN(pin.sha256, sha256_of(f.fd.get()));
-  return pin;
-}
-
-std::string changed_message(std::string_view what) {
+std::string file_changed_message(std::string_view what) {
   return "InvalidDataFile - The data file changed after the job was queued (" + std::string(what) +
          "); upload it again if needed and queue a new import.";
 }
-
-// The message of a job whose source is not the version it pinned, or "" when size and
-// modification time still match (the content is compared while the first pass reads).
-std::string pin_change(const SourcePin& pin, const FileInfo& now) {
-  std::string what;
-  if (static_cast<int64_t>(now.size) != pin.size) {
-    what = "its size went from " + std::to_string(pin.size) + " to " + std::to_string(now.size) +
-           " bytes";
-  } else if (now.modified_ns != pin.modified_ns) {
-    what = "it was modified at " + now.modified_at;
-  } else {
-    return "";
-  }
-  return changed_message(what);
-}
-
-std::string log_folder_of(std::string_view source_uri, std::string_view job_id) {
-  auto slash = source_uri.rfind('/');
-  return std::string(source_uri.substr(0, slash)) + "/" + std::string(job_id);
-}
-
-}  // namespace
 
 Status BulkImporter::check_map(const Tenant& tenant, const std::map<std::string, std::string>& map,
                                bool multi_value_arrays) {
@@ -325,6 +308,13 @@ Result<ImportJob> BulkImporter::run_claimed(ImportJob& job, const Progress& prog
   return job;
 }
 
+// The file changed after it was queued: another version is never imported.
+Status BulkImporter::refuse_changed(ImportJob& job, const Tenant& tenant, const FileUrl& source,
+                                    const std::string& message) {
+  UPSYNC_RETURN_IF_ERROR(jobs_.add_log_line(job.job_id, message));
+  return finish(job, tenant, source, ImportJobError::kInvalidDataFile, message);
+}
+
 Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& progress) {
   UPSYNC_ASSIGN_OR_RETURN(auto tenants, store_.tenants());
   const Tenant* tenant = nullptr;
@@ -355,7 +345,6 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
     return job;
   }
   const FileInfo* info = &opened->info;
-  const int fd = opened->fd.get();
   if (info->size > limits_.max_file_bytes) {
     UPSYNC_RETURN_IF_ERROR(
         finish(job, *tenant, source, ImportJobError::kDataFileTooBig,
@@ -363,334 +352,24 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
                    " bytes, the limit is " + std::to_string(limits_.max_file_bytes)));
     return job;
   }
-  // The file changed after it was queued: another version is never imported.
-  auto refuse_changed = [&](const std::string& message) -> Status {
-    UPSYNC_RETURN_IF_ERROR(jobs_.add_log_line(job.job_id, message));
-    return finish(job, *tenant, source, ImportJobError::kInvalidDataFile, message);
-  };
   if (job.source_pin.pinned()) {
     if (std::string changed = pin_change(job.source_pin, *info); !changed.empty()) {
-      UPSYNC_RETURN_IF_ERROR(refuse_changed(changed));
+      UPSYNC_RETURN_IF_ERROR(refuse_changed(job, *tenant, source, changed));
       return job;
     }
   }
   UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, store_.schema(tenant->id));
-  // Lower-case file name → the profile property it maps to, resolved once per job (nullptr
-  // when the property was removed after queuing: its values are then refused per user).
-  struct Target {
-    std::string name;
-    const PropertyDefinition* def;
-  };
-  std::unordered_map<std::string, Target> map;
-  for (const auto& [from, to] : job.property_map) {
-    const PropertyDefinition* def = schema.find(to);
-    map[ascii_lower(from)] = {def ? def->name : to, def};
-  }
-  // The target of a file property, or null. The spellings seen so far are remembered (a file
-  // repeats the same few), so that most lookups are a comparison; `lower` is reused so that
-  // the others allocate nothing once it has grown to the longest name.
-  std::string lower;
-  std::vector<std::pair<std::string, const Target*>> spellings;
-  auto target_of = [&](std::string_view name) -> const Target* {
-    for (const auto& [spelling, target] : spellings) {
-      if (spelling == name) return target;
-    }
-    lower.assign(name);
-    for (char& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
-    auto it = map.find(lower);
-    const Target* target = it == map.end() ? nullptr : &it->second;
-    if (spellings.size() < 64) spellings.emplace_back(name, target);
-    return target;
-  };
-  ImportReaderOptions ropts{.max_value_bytes = limits_.max_value_bytes,
-                            .arrays = job.multi_value_arrays};
-
-  // Pass 1: everything that aborts the file, before anything is applied. The quick reader
-  // goes through a well-formed file; when it finds anything wrong, the exact reader reads the
-  // file again and names the first problem, with its line and position.
-  int64_t properties = 0;
-  int64_t records_total = 0;
-  const auto check_start = std::chrono::steady_clock::now();
-  auto last_renewal = check_start;
-  auto report_checking = [&](int64_t bytes) {
-    if (!progress) return;
-    progress(job, ImportProgress{
-                      .seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                               check_start)
-                                     .count(),
-                      .checking = true,
-                      .bytes_checked = bytes,
-                      .bytes_total = static_cast<int64_t>(info->size),
-                  });
-  };
-  // The checks of one user object; `line` and `position` say where it starts.
-  auto check = [&](int64_t index, std::span<const ImportFieldView> fields, int64_t end_offset,
-                   int64_t line, int64_t position) -> Status {
-    records_total = index + 1;
-    if (records_total % limits_.batch_records == 0) {
-      report_checking(end_offset);
-      // A large file takes a while to check: the lease must not expire meanwhile.
-      const auto now = std::chrono::steady_clock::now();
-      if (now - last_renewal > limits_.lease_ttl / 3) {
-        last_renewal = now;
-        Status held = hold_lease(job);
-        // Not a problem of the file (is_user_error would end the job InvalidDataFile).
-        if (!held.is_ok()) return internal_error(held.message());
-      }
-    }
-    const std::string_view* id = find_id(fields, job.id_property);
-    for (const ImportFieldView& f : fields) {
-      if (property_name_equal(f.name, job.id_property)) continue;
-      if (!target_of(f.name)) {
-        return invalid_argument("InvalidProperty - " + std::string(id ? *id : "") + " Property '" +
-                                std::string(f.name) +
-                                "' is not mapped to any property in the user profile "
-                                "application.");
-      }
-      if (++properties > limits_.max_properties) {
-        return invalid_argument("DataFileTooManyProperties - The data file holds more than " +
-                                std::to_string(limits_.max_properties) +
-                                " properties, the limit of one import. Path 'value[" +
-                                std::to_string(index) + "]', line " + std::to_string(line) +
-                                ", position " + std::to_string(position) + ".");
-      }
-    }
-    return Status::ok();
-  };
-  // The content's hash is compared while the first pass reads (on another thread, with
-  // pread), before anything is applied: the pin costs no pass of its own.
-  Result<std::string> content_hash = std::string();
-  Status valid;
-  {
-    std::jthread hasher;
-    if (job.source_pin.pinned()) hasher = std::jthread([&] { content_hash = sha256_of(fd); });
-    valid = quick_read_import_fd(
-        fd, [&](const ImportRecordView& r) { return check(r.index, r.fields, r.end_offset, 0, 0); },
-        ropts);
-  }
-  UPSYNC_RETURN_IF_ERROR(content_hash.status());
-  // The lease was lost while the first pass read: the job is another worker's now.
-  if (superseded_) return valid;
-  if (job.source_pin.pinned() && *content_hash != job.source_pin.sha256) {
-    UPSYNC_RETURN_IF_ERROR(
-        refuse_changed(changed_message("its content is not the content queued: another SHA-256")));
-    return job;
-  }
-  // The second pass reads the file with the reader that went through it.
-  const bool quick = valid.is_ok();
-  if (!quick) {
-    properties = 0;
-    records_total = 0;
-    std::vector<ImportFieldView> views;
-    valid = read_import_fd(
-        fd,
-        [&](const ImportRecord& r) {
-          return check(r.index, views_of(r, views), r.end_offset, r.line, r.position);
-        },
-        ropts);
-  }
-  if (!valid.is_ok()) {
-    if (!valid.is_user_error() || valid.code() == StatusCode::kNotFound) return valid;
-    UPSYNC_RETURN_IF_ERROR(store_.in_transaction([&]() -> Status {
-      UPSYNC_RETURN_IF_ERROR(hold_lease(job));
-      UPSYNC_RETURN_IF_ERROR(jobs_.clear_log(job.job_id));
-      return jobs_.add_log_line(job.job_id, valid.message());
-    }));
-    UPSYNC_RETURN_IF_ERROR(
-        finish(job, *tenant, source, ImportJobError::kInvalidDataFile, valid.message()));
-    return job;
-  }
-
-  report_checking(static_cast<int64_t>(info->size));
-
-  // Pass 2: resolve and apply, in batches that commit with the checkpoint. A reading thread
-  // parses the file and prepares each batch's updates (identity, mapping, normalized values)
-  // while this thread applies the batch before it to the store, so that the two halves of the
-  // work run side by side; at most two prepared batches wait between them.
-  const ProfileKeyKind key_kind = profile_key_kind_for(job.id_type);
-  UPSYNC_ASSIGN_OR_RETURN(auto writer, open_profile_batch_writer(store_));
-  const int64_t records_at_start = job.records_done;
-  const auto apply_start = std::chrono::steady_clock::now();
-
-  // A problem of one record, found while preparing: its log line, unless `id` is set and
-  // names no profile, which is then reported as such.
-  struct Problem {
-    std::string line;
-    std::string id;
-  };
-  struct PreparedBatch {
-    int64_t done = 0;  // records done once the batch commits
-    int records = 0;
-    std::vector<ProfileUpdate> updates;
-    std::vector<Problem> problems;  // in record order
-  };
-  auto prepare = [&](std::span<const ImportFieldView> fields, PreparedBatch& batch) -> Status {
-    const std::string_view* found = find_id(fields, job.id_property);
-    if (!found) {
-      batch.problems.push_back(
-          {"MissingIdentity - The identity is missing for the user object", ""});
-      return Status::ok();
-    }
-    ProfileUpdate u;
-    u.key = *found;
-    const std::string* id = &u.key;
-    u.values.reserve(fields.size());
-    std::string value;
-    for (const auto& [name, view, items] : fields) {
-      if (property_name_equal(name, job.id_property)) continue;
-      const Target* mapped = target_of(name);
-      if (!mapped) {
-        return internal_error("import job " + job.job_id + ": property '" + std::string(name) +
-                              "' is not mapped; the data file changed while it was read");
-      }
-      const Target& target = *mapped;
-      // With the multi-value extension, a multi-value property takes all its values at once:
-      // an array, or a string as its one value ("" clears).
-      const bool many = job.multi_value_arrays && target.def && target.def->multi_value;
-      Result<PropertyValues> norm = PropertyValues{};
-      if (!target.def) {
-        norm = schema.require(target.name).status();
-      } else if (items && !many) {
-        norm = invalid_argument("an array of values was given, but property '" + target.name +
-                                "' takes a single value");
-      } else if (items) {
-        norm = normalize_values(*target.def, *items);
-      } else if (!many || !view.empty()) {
-        value.assign(view);
-        norm = normalize_values(*target.def, std::span(&value, 1));
-      }
-      if (!norm) {
-        // Still resolve the identity first: an unknown user is reported as such.
-        batch.problems.push_back({"InvalidValue - " + *id + " Property '" + std::string(name) +
-                                      "': " + norm.status().message(),
-                                  *id});
-        return Status::ok();
-      }
-      if (many) {
-        u.multi_values.emplace_back(target.name, std::move(*norm));
-      } else {
-        u.values.emplace_back(target.name, norm->empty() ? std::string() : std::move((*norm)[0]));
-      }
-    }
-    batch.updates.push_back(std::move(u));
-    return Status::ok();
-  };
-  auto not_resolvable = [](const std::string& id) {
-    return "IdentityNotResolvable " + id + " User identity cannot be resolved";
-  };
-  auto commit = [&](const PreparedBatch& batch) -> Status {
-    Status st = store_.in_transaction([&]() -> Status {
-      // Only while this worker still holds the job's lease: one that lost it (frozen past
-      // its expiry, taken over) applies nothing more.
-      UPSYNC_RETURN_IF_ERROR(hold_lease(job));
-      // And only from the checkpoint this worker resumed from (a second line of defence,
-      // for workers that ran the job before leases existed).
-      UPSYNC_ASSIGN_OR_RETURN(ImportJob stored, jobs_.get(job.tenant, job.job_id));
-      if (stored.records_done != job.records_done || stored.state != ImportJobState::kProcessing) {
-        superseded_ = true;
-        return failed_precondition("import job " + job.job_id + " is run by another worker");
-      }
-      for (const Problem& p : batch.problems) {
-        bool resolved = true;
-        if (!p.id.empty()) {
-          auto found = store_.profile(tenant->id, ProfileKey{key_kind, p.id});
-          if (!found && found.status().code() != StatusCode::kNotFound) return found.status();
-          resolved = static_cast<bool>(found);
-        }
-        UPSYNC_RETURN_IF_ERROR(
-            jobs_.add_log_line(job.job_id, resolved ? p.line : not_resolvable(p.id)));
-      }
-      UPSYNC_ASSIGN_OR_RETURN(auto outcomes,
-                              writer->apply(tenant->id, key_kind, schema, batch.updates));
-      for (size_t i = 0; i < outcomes.size(); ++i) {
-        if (outcomes[i] == UpdateOutcome::kNotFound) {
-          UPSYNC_RETURN_IF_ERROR(
-              jobs_.add_log_line(job.job_id, not_resolvable(batch.updates[i].key)));
-        }
-      }
-      ImportJob next = job;
-      next.records_done = batch.done;
-      return jobs_.update(next);
-    });
-    if (!st.is_ok()) return st;
-    // The next batch is usually prepared already: a short pause before its transaction lets
-    // another connection waiting to write (a profile edit through the API) take its turn.
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    job.records_done = batch.done;
-    if (progress) {
-      progress(job, ImportProgress{
-                        .records_done = batch.done,
-                        .records_total = records_total,
-                        .records_at_start = records_at_start,
-                        .seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                                 apply_start)
-                                       .count(),
-                    });
-    }
-    if (stop_ && stop_->load()) {
-      stopped_ = true;
-      return unavailable("import job " + job.job_id + " stopped at record " +
-                         std::to_string(batch.done) + " to be resumed");
-    }
-    return Status::ok();
-  };
-
-  BoundedQueue<PreparedBatch> prepared(2);
-  Status read_status;  // the reading thread's outcome, set before it closes the queue
-  {
-    const int64_t resume_at = job.records_done;
-    std::jthread reader([&] {
-      PreparedBatch batch;
-      auto hand_over = [&]() -> Status {
-        if (!prepared.push(std::move(batch)))
-          return unavailable("the import stopped applying its batches");
-        batch = PreparedBatch{};
-        return Status::ok();
-      };
-      Status refused;  // what stopped the read from here, if anything did
-      auto take = [&](int64_t index, std::span<const ImportFieldView> fields) -> Status {
-        if (index < resume_at) return Status::ok();
-        Status st = prepare(fields, batch);
-        if (st.is_ok()) {
-          batch.done = index + 1;
-          if (++batch.records >= limits_.batch_records) st = hand_over();
-        }
-        if (!st.is_ok()) refused = st;
-        return st;
-      };
-      Status st;
-      try {
-        if (quick) {
-          st = quick_read_import_fd(
-              fd, [&](const ImportRecordView& r) { return take(r.index, r.fields); }, ropts);
-          if (!st.is_ok() && refused.is_ok()) {
-            st = internal_error("import job " + job.job_id +
-                                ": the data file changed while it was read");
-          }
-        } else {
-          std::vector<ImportFieldView> views;
-          st = read_import_fd(
-              fd, [&](const ImportRecord& r) { return take(r.index, views_of(r, views)); }, ropts);
-        }
-        if (st.is_ok() && batch.records > 0) st = hand_over();
-      } catch (const std::exception& e) {
-        st = internal_error(std::string("import reader: ") + e.what());
-      }
-      read_status = std::move(st);
-      prepared.close();
-    });
-    // Declared after the reader, so destroyed before it: whatever way this scope is left, the
-    // queue closes (a reader waiting for room stops) and only then is the reader joined.
-    struct CloseOnExit {
-      BoundedQueue<PreparedBatch>& queue;
-      ~CloseOnExit() { queue.close(); }
-    } close_on_exit{prepared};
-    while (auto batch = prepared.pop()) {
-      Status st = commit(*batch);
-      if (!st.is_ok()) return st;
-    }
-  }
-  UPSYNC_RETURN_IF_ERROR(read_status);
+  Run run{.job = job,
+          .tenant = *tenant,
+          .source = source,
+          .file = *opened,
+          .schema = schema,
+          .targets = PropertyTargets(schema, job.property_map),
+          .reader_options = {.max_value_bytes = limits_.max_value_bytes,
+                             .arrays = job.multi_value_arrays}};
+  UPSYNC_ASSIGN_OR_RETURN(const bool valid, check_file(run, progress));
+  if (!valid) return job;
+  UPSYNC_RETURN_IF_ERROR(apply_file(run, progress));
 
   UPSYNC_ASSIGN_OR_RETURN(auto lines, jobs_.log_lines(job.job_id));
   if (lines.empty()) {

@@ -137,6 +137,15 @@ class BulkImporter {
   Status finish(ImportJob& job, const Tenant& tenant, const FileUrl& source, ImportJobError error,
                 std::string message);
   Result<ImportJob> run_job_inner(ImportJob& job, const Progress& progress);
+  struct Run;  // one run of a job (import_run.h)
+  // Pass 1 (import_passes.cpp): true when the file may be applied; false when it was refused
+  // and the job ended (InvalidDataFile).
+  Result<bool> check_file(Run& run, const Progress& progress);
+  // Pass 2 (import_passes.cpp): every user object from the job's checkpoint on, applied.
+  Status apply_file(Run& run, const Progress& progress);
+  // Ends the job with InvalidDataFile: the file is not the version queued.
+  Status refuse_changed(ImportJob& job, const Tenant& tenant, const FileUrl& source,
+                        const std::string& message);
   Result<ImportJob> run_claimed(ImportJob& job, const Progress& progress);
   // Renews the job's lease: FailedPrecondition (and superseded_) once it is lost. Inside a
   // transaction, what the transaction writes commits only while the lease is held.
