@@ -82,6 +82,11 @@ class BalancingServer {
       cert: readFileSync(process.env.UPSYNC_TEST_CERT),
       key: readFileSync(process.env.UPSYNC_TEST_KEY),
     }, (req, res) => this.forward(req, res));
+    // An idle client connection is kept 30 s, as `upsync serve` keeps one. Node's 5 s default
+    // (announced as "Keep-Alive: timeout=5", which fetch reads as 4 s) left a 1 s margin that a
+    // loaded machine ate: fetch sent a request on a connection the balancer was closing, and a
+    // token request of clients_sp_two_servers failed with "fetch failed" under the sanitizers.
+    this.server.keepAliveTimeout = 30_000;
   }
 
   setBackends(ports) {
