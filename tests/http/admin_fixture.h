@@ -20,6 +20,9 @@ namespace upsync::testing {
 class AdminFixture : public ::testing::Test {
  protected:
   void SetUp() override {
+    made_.fill(dir_.path(), [&] { make_folder(); });
+  }
+  void make_folder() {
     ASSERT_EQ(run({"--data-dir", data(), "tenant", "create", "contoso"}), 0);
     ASSERT_EQ(run({"--data-dir", data(), "tenant", "create", "farm", "--kind", "server"}), 0);
     for (auto [t, upn, role] : {std::tuple{"contoso", "ga@contoso.com", "global-admin"},
@@ -79,8 +82,9 @@ class AdminFixture : public ::testing::Test {
     return {r->status, r->body.empty() || parsed.is_discarded() ? nlohmann::json() : parsed};
   }
 
+  static inline FolderTemplate made_;
+  static inline std::map<std::string, std::string> clients_;
   TempDir dir_;
-  std::map<std::string, std::string> clients_;
   std::unique_ptr<Server> srv_;
   std::unique_ptr<httplib::Client> cli_;
 };

@@ -19,6 +19,13 @@ using testing::TempDir;
 class AdminJobsTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    made_.fill(dir_.path(), [&] { make_folder(); });
+    if (HasFatalFailure()) return;
+    srv_ = std::make_unique<Server>(dir_);
+    ASSERT_GT(srv_->port(), 0);
+    cli_ = std::make_unique<httplib::Client>("127.0.0.1", srv_->port());
+  }
+  void make_folder() {
     for (const char* t : {"contoso", "fabrikam"}) {
       ASSERT_EQ(run({"--data-dir", data(), "tenant", "create", t}), 0);
     }
@@ -55,9 +62,6 @@ class AdminJobsTest : public ::testing::Test {
       ASSERT_EQ(std::system(cmd.c_str()), 0);
       clients_[t] = nlohmann::json::parse(testing::read_file(out))["clientId"];
     }
-    srv_ = std::make_unique<Server>(dir_);
-    ASSERT_GT(srv_->port(), 0);
-    cli_ = std::make_unique<httplib::Client>("127.0.0.1", srv_->port());
   }
   std::string data() const { return dir_.str() + "/data"; }
 
@@ -81,9 +85,10 @@ class AdminJobsTest : public ::testing::Test {
     return {r->status, r->body.empty() ? nlohmann::json() : nlohmann::json::parse(r->body)};
   }
 
+  static inline testing::FolderTemplate made_;
+  static inline std::string job_;
+  static inline std::map<std::string, std::string> clients_;
   TempDir dir_;
-  std::string job_;
-  std::map<std::string, std::string> clients_;
   std::unique_ptr<Server> srv_;
   std::unique_ptr<httplib::Client> cli_;
 };

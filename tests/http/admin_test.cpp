@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "http/admin_fixture.h"
 #include "http/server_process.h"
 #include "test_support.h"
 
@@ -17,68 +18,12 @@ using testing::run;
 using testing::Server;
 using testing::TempDir;
 
-class AdminTest : public ::testing::Test {
+class AdminTest : public testing::AdminFixture {
  protected:
   void SetUp() override {
-    ASSERT_EQ(run({"--data-dir", data(), "tenant", "create", "contoso"}), 0);
-    ASSERT_EQ(run({"--data-dir", data(), "tenant", "create", "farm", "--kind", "server"}), 0);
-    for (auto [t, upn, role] : {std::tuple{"contoso", "ga@contoso.com", "global-admin"},
-                                {"contoso", "spa@contoso.com", "sharepoint-admin"},
-                                {"contoso", "adele@contoso.com", "user"},
-                                {"farm", "ga@farm.local", "global-admin"}}) {
-      ASSERT_EQ(run({"--data-dir", data(), "user", "password", "set", "-t", t, upn, "--role", role,
-                     "--password", "pa55word!"}),
-                0);
-    }
-    // Users sign in through a registered client.
-    std::string out = dir_.str() + "/app.json";
-    for (const char* t : {"contoso", "farm"}) {
-      std::string cmd = testing::binary() + " --data-dir " + data() + " --json app add -t " + t +
-                        " portal > " + out;
-      ASSERT_EQ(std::system(cmd.c_str()), 0);
-      clients_[t] = nlohmann::json::parse(testing::read_file(out))["clientId"];
-    }
-    srv_ = std::make_unique<Server>(dir_);
-    ASSERT_GT(srv_->port(), 0);
-    cli_ = std::make_unique<httplib::Client>("127.0.0.1", srv_->port());
+    AdminFixture::SetUp();
+    start();
   }
-  std::string data() const { return dir_.str() + "/data"; }
-
-  std::string token(const std::string& upn, const std::string& tenant = "contoso") {
-    auto r =
-        cli_->Post("/" + tenant + "/oauth2/v2.0/token",
-                   httplib::Params{{"grant_type", "password"},
-                                   {"client_id", clients_[tenant]},
-                                   {"username", upn},
-                                   {"password", "pa55word!"},
-                                   {"scope", "https://" + tenant + ".sharepoint.com/.default"}});
-    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "");
-    return nlohmann::json::parse(r->body)["access_token"];
-  }
-  httplib::Headers auth(const std::string& t) { return {{"Authorization", "Bearer " + t}}; }
-
-  // method, path, body → (status, parsed body or null)
-  std::pair<int, nlohmann::json> call(const std::string& method, const std::string& path,
-                                      const std::string& tok, const std::string& body = "",
-                                      const std::string& tenant = "contoso") {
-    std::string full = "/tenants/" + tenant + path;
-    auto send = [&]() -> httplib::Result {
-      if (method == "POST") return cli_->Post(full, auth(tok), body, "application/json");
-      if (method == "DELETE") return cli_->Delete(full, auth(tok));
-      if (method == "PUT") return cli_->Put(full, auth(tok), body, "application/json");
-      if (method == "PATCH") return cli_->Patch(full, auth(tok), body, "application/json");
-      return cli_->Get(full, auth(tok));
-    };
-    httplib::Result r = send();
-    EXPECT_TRUE(r) << method << " " << path;
-    if (!r) return {0, nullptr};
-    return {r->status, r->body.empty() ? nlohmann::json() : nlohmann::json::parse(r->body)};
-  }
-
-  TempDir dir_;
-  std::map<std::string, std::string> clients_;
-  std::unique_ptr<Server> srv_;
-  std::unique_ptr<httplib::Client> cli_;
 };
 
 TEST_F(AdminTest, TheOpenApiDocumentMatchesTheRoutes) {

@@ -73,6 +73,11 @@ std::string org_ldif(bool changed = false) {
 class GraphOrgTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    made_.fill(dir_.path(), [&] { make_folder(); });
+    if (HasFatalFailure()) return;
+    start_server();
+  }
+  void make_folder() {
     ASSERT_EQ(cli({"tenant", "create", "contoso"}), 0);
     auto app = json::parse(run_output(
         {"--data-dir", data(), "--json", "app", "add", "--tenant", "contoso", "org-test"}));
@@ -86,6 +91,8 @@ class GraphOrgTest : public ::testing::Test {
                      "--password", "correct horse battery"}),
                 0);
     }
+  }
+  void start_server() {
     server_ = std::make_unique<Server>(dir_);
     ASSERT_GT(server_->port(), 0);
     http_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
@@ -163,7 +170,8 @@ class GraphOrgTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::string client_id_, secret_;
+  static inline upsync::testing::FolderTemplate made_;
+  static inline std::string client_id_, secret_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<httplib::Client> http_;
   std::string app_token_, bob_token_;

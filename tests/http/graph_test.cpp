@@ -28,6 +28,9 @@ using upsync::testing::write_file;
 class GraphTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    made_.fill(dir_.path(), [&] { make_folder(); });
+  }
+  void make_folder() {
     for (const char* t : {"contoso", "fabrikam"}) {
       ASSERT_EQ(cli({"tenant", "create", t}), 0);
       auto app = json::parse(
@@ -122,7 +125,8 @@ class GraphTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::map<std::string, std::pair<std::string, std::string>> apps_;
+  static inline upsync::testing::FolderTemplate made_;
+  static inline std::map<std::string, std::pair<std::string, std::string>> apps_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<httplib::Client> http_;
   std::string app_token_;

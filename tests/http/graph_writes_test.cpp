@@ -29,6 +29,14 @@ constexpr const char* kSynced =
 class GraphWritesTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    made_.fill(dir_.path(), [&] { make_folder(); });
+    if (HasFatalFailure()) return;
+    server_ = std::make_unique<Server>(dir_);
+    ASSERT_GT(server_->port(), 0);
+    http_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    app_ = token({{"grant_type", "client_credentials"}, {"client_secret", secret_}});
+  }
+  void make_folder() {
     ASSERT_EQ(cli({"tenant", "create", "contoso"}), 0);
     auto app = json::parse(
         run_output({"--data-dir", data(), "--json", "app", "add", "-t", "contoso", "w"}));
@@ -52,10 +60,6 @@ class GraphWritesTest : public ::testing::Test {
                "member: CN=Synced,DC=contoso,DC=com\n\n");
     ASSERT_EQ(cli({"sync", "ldif", "-t", "contoso", ldif}), 0);
     ASSERT_EQ(cli({"directory", "user", "add", "-t", "contoso", "ga@contoso.com"}), 0);
-    server_ = std::make_unique<Server>(dir_);
-    ASSERT_GT(server_->port(), 0);
-    http_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
-    app_ = token({{"grant_type", "client_credentials"}, {"client_secret", secret_}});
   }
   std::string data() const { return dir_.str() + "/data"; }
   int cli(std::vector<std::string> args) {
@@ -109,8 +113,10 @@ class GraphWritesTest : public ::testing::Test {
     return st == 200 ? u["id"].get<std::string>() : "";
   }
 
+  static inline upsync::testing::FolderTemplate made_;
+  static inline std::string client_id_, secret_;
   TempDir dir_;
-  std::string client_id_, secret_, app_;
+  std::string app_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<httplib::Client> http_;
 };

@@ -60,6 +60,14 @@ std::string people_ldif() {
 class PhotosTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    made_.fill(dir_.path(), [&] { make_folder(); });
+    if (HasFatalFailure()) return;
+    server_ = std::make_unique<Server>(dir_, std::vector<std::string>{"--no-worker"});
+    ASSERT_GT(server_->port(), 0);
+    http_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    http_->set_url_encode(false);
+  }
+  void make_folder() {
     ASSERT_EQ(cli({"tenant", "create", "contoso"}), 0);
     auto app = json::parse(run_output(
         {"--data-dir", data(), "--json", "app", "add", "--tenant", "contoso", "photo-test"}));
@@ -77,10 +85,6 @@ class PhotosTest : public ::testing::Test {
     ASSERT_EQ(cli({"user", "password", "set", "--tenant", "contoso", "megan@contoso.com", "--role",
                    "sharepoint-admin", "--password", "correct horse battery"}),
               0);
-    server_ = std::make_unique<Server>(dir_, std::vector<std::string>{"--no-worker"});
-    ASSERT_GT(server_->port(), 0);
-    http_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
-    http_->set_url_encode(false);
   }
 
   std::string data() const { return dir_.str() + "/data"; }
@@ -136,8 +140,9 @@ class PhotosTest : public ::testing::Test {
     return j["PictureUrl"].is_string() ? j["PictureUrl"].get<std::string>() : "";
   }
 
+  static inline upsync::testing::FolderTemplate made_;
+  static inline std::string client_id_, secret_;
   TempDir dir_;
-  std::string client_id_, secret_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<httplib::Client> http_;
 };

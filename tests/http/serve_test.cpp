@@ -35,8 +35,11 @@ using upsync::testing::TempDir;
 class ServeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_EQ(run({"--data-dir", dir_.str() + "/data", "tenant", "create", "contoso"}), 0);
+    made_.fill(dir_.path(), [&] {
+      ASSERT_EQ(run({"--data-dir", dir_.str() + "/data", "tenant", "create", "contoso"}), 0);
+    });
   }
+  static inline testing::FolderTemplate made_;
   TempDir dir_;
 };
 

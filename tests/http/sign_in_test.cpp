@@ -75,7 +75,9 @@ nlohmann::json jwt_claims(const std::string& jwt) {
 
 class SignInTest : public ::testing::Test {
  protected:
-  void SetUp() override { setup_data(); }
+  void SetUp() override {
+    made_.fill(dir_.path(), [&] { setup_data(); });
+  }
   void setup_data() {
     ASSERT_EQ(run({"--data-dir", data(), "tenant", "create", "contoso"}), 0);
     auto app = nlohmann::json::parse(run_output({"--data-dir", data(), "--json", "app", "add", "-t",
@@ -178,7 +180,8 @@ class SignInTest : public ::testing::Test {
   std::unique_ptr<Server> server_;
   std::unique_ptr<httplib::Client> cli_;
   httplib::Headers host_;
-  std::string client_id_, secret_, other_id_;
+  static inline testing::FolderTemplate made_;
+  static inline std::string client_id_, secret_, other_id_;
 };
 
 TEST_F(SignInTest, ARegisteredClientGetsACodeThatRedeemsForTokensWithTheNonce) {

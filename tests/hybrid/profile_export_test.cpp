@@ -18,6 +18,9 @@ using testing::TempDir;
 class ProfileExportTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    made_.fill(dir_.path(), [&] { make_folder(); });
+  }
+  void make_folder() {
     ASSERT_EQ(testing::run({"--data-dir", data_, "tenant", "create", "onprem", "--kind", "server"}),
               0);
     for (const char* p : {"CostCenter", "OfficeCode"}) {
@@ -41,6 +44,7 @@ class ProfileExportTest : public ::testing::Test {
   }
   std::string out_file() const { return dir_.str() + "/users.json"; }
 
+  static inline testing::FolderTemplate made_;
   TempDir dir_;
   std::string data_ = dir_.str() + "/data";
 };

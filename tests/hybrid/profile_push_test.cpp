@@ -65,13 +65,16 @@ class ProfilePushTest : public ::testing::Test {
   }
 
   void SetUp() override {
+    made_.fill(dir_.path(), [&] { make_onprem(); });
+  }
+  void make_onprem() {
     ASSERT_EQ(run({"--data-dir", onprem_, "tenant", "create", "onprem", "--kind", "server"}), 0);
     for (const char* p : {"CostCenter", "OfficeCode", "Extra"}) {
       ASSERT_EQ(run({"--data-dir", onprem_, "property", "add", "-t", "onprem", p}), 0);
     }
-    ASSERT_EQ(
-        run({"--data-dir", onprem_, "property", "add", "-t", "onprem", "Certifications", "--multi"}),
-        0);
+    ASSERT_EQ(run({"--data-dir", onprem_, "property", "add", "-t", "onprem", "Certifications",
+                   "--multi"}),
+              0);
     for (const auto& upn : kPeople) testing::add_person(onprem_, "onprem", upn);
   }
 
@@ -126,6 +129,7 @@ class ProfilePushTest : public ::testing::Test {
   static std::string online_data_;
   static json* app_;
   static Server* online_;
+  static inline testing::FolderTemplate made_;
   TempDir dir_;
   std::string onprem_ = dir_.str() + "/onprem";
 };
@@ -165,8 +169,8 @@ TEST_F(ProfilePushTest, MultiValuePropertiesMoveWithTheExtension) {
                    "Certifications=PMP", "--set", "Certifications=" + upn}),
               0);
   }
-  CliRun r = cli({"hybrid", "export", "-t", "onprem", "--properties", "Certifications", "--out",
-                  file()});
+  CliRun r =
+      cli({"hybrid", "export", "-t", "onprem", "--properties", "Certifications", "--out", file()});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("'Certifications' is multi-valued"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("--multi-value-arrays"), std::string::npos) << r.err;

@@ -194,6 +194,9 @@ class PathDoorTest : public ::testing::Test {
   void SetUp() override {
     data_ = dir_.str() + "/data";
     outside_ = dir_.str() + "/outside";
+    made_.fill(dir_.path(), [&] { make_folder(); });
+  }
+  void make_folder() {
     ASSERT_EQ(cli({"tenant", "create", "contoso"}), 0);
     ASSERT_EQ(cli({"tenant", "create", "fabrikam"}), 0);
     ASSERT_EQ(cli({"property", "add", "--tenant", "contoso", "City"}), 0);
@@ -224,6 +227,7 @@ class PathDoorTest : public ::testing::Test {
   static constexpr const char* kAdele = "i:0#.f|membership|adele@contoso.com";
   static constexpr const char* kFabrikamFile =
       R"({"value":[{"IdName":"adele@contoso.com","City":"FabrikamCity"}]})";
+  static inline testing::FolderTemplate made_;
   TempDir dir_;
   std::string data_;
   std::string outside_;

@@ -31,6 +31,9 @@ constexpr auto kRevocationBound = std::chrono::seconds(2);
 class SecurityTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    made_.fill(dir_.path(), [&] { make_folder(); });
+  }
+  void make_folder() {
     for (const char* t : {"contoso", "fabrikam"}) {
       ASSERT_EQ(run({"--data-dir", data(), "tenant", "create", t}), 0);
     }
@@ -152,7 +155,8 @@ class SecurityTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  json app_;
+  static inline testing::FolderTemplate made_;
+  static inline json app_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<httplib::Client> http_;
 };
