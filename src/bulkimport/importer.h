@@ -29,8 +29,8 @@
 // every checkpoint (and while its first pass reads a large file), and releases it when the job
 // ends. A checkpoint commits only while the lease is still this worker's, so a worker that was
 // frozen past its lease's expiry and taken over applies nothing more. JobStore::runnable()
-// offers a Processing job only once its worker's lease has expired; the next worker then
-// resumes at the last checkpoint.
+// offers a Processing job only once its worker's lease has expired (on PostgreSQL, also once
+// its worker's session has ended); the next worker then resumes at the last checkpoint.
 #pragma once
 
 #include <atomic>

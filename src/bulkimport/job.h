@@ -102,8 +102,9 @@ class JobStore {
   // Every job of the tenant, oldest first.
   virtual Result<std::vector<ImportJob>> list(TenantId tenant) = 0;
   // Jobs a worker should run, oldest first: Queued, or Processing whose worker's lease has
-  // expired (a killed worker's; core/lease.h, import_lease_name), never one whose worker
-  // still renews it.
+  // expired (a killed worker's; core/lease.h, import_lease_name) or, on PostgreSQL, whose
+  // worker's session has ended (killed: its lease is taken over at once), never one whose
+  // worker still renews it.
   virtual Result<std::vector<ImportJob>> runnable() = 0;
   // Deletes a job that has not started (Submitted or Queued) with its log lines: NotFound
   // when the tenant has no such job, FailedPrecondition when it has started or ended

@@ -13,7 +13,8 @@
 // database, so that a renewal commits in the same transaction as the work it covers: a worker
 // whose lease was taken over can no longer commit anything, and the one that took it over sees
 // every checkpoint the first one committed. A holder that stops renewing (killed, frozen,
-// cut off) loses the lease when it expires; then anyone may claim it.
+// cut off) loses the lease when it expires; then anyone may claim it. On PostgreSQL, one whose
+// session ended (killed, its connection closed) loses it at once (pg_leases.cpp).
 //
 // Rules every backend keeps:
 //  - claim() is one atomic statement (an upsert that replaces the row only when it is free,

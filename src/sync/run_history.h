@@ -70,8 +70,9 @@ Result<SyncRun> record_run(Store& store, const Tenant& tenant, const SyncOptions
 
 // How long a sync's lease lasts. A run is one transaction, whose renewals other processes
 // would see only at its commit (and, on PostgreSQL, wait behind), so the lease is claimed once
-// for longer than a run of the largest tenant takes; a killed run's tenant waits this long for
-// its next sync.
+// for longer than a run of the largest tenant takes; on SQLite a killed run's tenant waits this
+// long for its next sync (on PostgreSQL, whose sessions end with their process, the next run
+// takes a killed run's lease over at once: core/lease.h).
 inline constexpr std::chrono::milliseconds kSyncLeaseTtl{10 * 60 * 1000};
 
 // The lease of the run syncing `tenant` now, or nullopt (none, or one that expired).

@@ -11,12 +11,15 @@
 #include <vector>
 
 #include "core/lease.h"
+#include "storage/open_storage.h"
+#include "store/pg_test_server.h"
 #include "store/store_fixture.h"
 
 namespace upsync {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::PgTestServer;
 using testing::StoreTest;
 
 class LeaseStoreTest : public StoreTest {
@@ -160,6 +163,70 @@ TEST_P(LeaseStoreTest, OneOfRacingClaimersWins) {
     EXPECT_EQ(refused.load(), kClaimers - 1) << "round " << round;
   }
 }
+
+// PostgreSQL: a holder whose session ended (its process killed: here its storage closed, which
+// closes its connections) loses the lease at once, not at its expiry; one still connected keeps
+// it. Each holder is a storage of its own on one database, as processes are.
+class PgLeaseTakeoverTest : public StoreTest {};
+
+TEST_P(PgLeaseTakeoverTest, AHolderWhoseSessionEndedIsTakenOverAtOnce) {
+  auto url = PgTestServer::fresh_database_url();
+  ASSERT_TRUE(url) << url.status().to_string();
+  auto open = [&](bool create) {
+    auto storage = open_storage({.url = *url, .data_dir = "", .create = create});
+    EXPECT_TRUE(storage) << storage.status().to_string();
+    return storage ? std::move(*storage) : nullptr;
+  };
+  auto first = open(true);
+  auto second = open(false);
+  ASSERT_TRUE(first && second);
+  auto a_store = first->connect();
+  auto b_store = second->connect();
+  ASSERT_TRUE(a_store && b_store);
+  auto a = *(*a_store)->lease_store();
+  auto b = *(*b_store)->lease_store();
+  auto held = a->claim("sync:contoso", "host:1/a", 600s);
+  ASSERT_TRUE(held) << held.status().to_string();
+
+  // Alive: refused, however often asked.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(b->claim("sync:contoso", "host:2/b", 600s).status().code(),
+              StatusCode::kFailedPrecondition);
+  }
+  EXPECT_TRUE(*a->renew("sync:contoso", "host:1/a", 600s));
+
+  // Gone: its lease is b's at once (PostgreSQL ends the session as the connection closes,
+  // within moments).
+  a.reset();
+  a_store->reset();
+  first.reset();
+  Result<Lease> taken = failed_precondition("not tried");
+  for (int i = 0; i < 100 && !taken; ++i) {
+    taken = b->claim("sync:contoso", "host:2/b", 600s);
+    if (!taken) std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_TRUE(taken) << taken.status().to_string();
+  EXPECT_EQ(taken->holder, "host:2/b");
+  EXPECT_GT(taken->acquired_at_ms, held->acquired_at_ms);
+  EXPECT_LT(taken->acquired_at_ms, held->expires_at_ms - 590000) << "waited for the expiry";
+  EXPECT_TRUE(*b->renew("sync:contoso", "host:2/b", 600s));
+
+  // b is alive: a third storage is refused, and gets it once b released it.
+  auto third = open(false);
+  auto c_store = third->connect();
+  ASSERT_TRUE(c_store);
+  auto c = *(*c_store)->lease_store();
+  EXPECT_EQ(c->claim("sync:contoso", "host:3/c", 600s).status().code(),
+            StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(b->release("sync:contoso", "host:2/b").is_ok());
+  auto after_release = c->claim("sync:contoso", "host:3/c", 600s);
+  ASSERT_TRUE(after_release) << after_release.status().to_string();
+  // c holds the session lock now: b, still connected, cannot take it back.
+  EXPECT_EQ(b->claim("sync:contoso", "host:2/b", 600s).status().code(),
+            StatusCode::kFailedPrecondition);
+}
+
+UPSYNC_TEST_ON_POSTGRES(PgLeaseTakeoverTest);
 
 TEST(LeaseNamesTest, HolderAndTimes) {
   const std::string me = lease_holder_name("worker-1");

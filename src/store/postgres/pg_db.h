@@ -39,6 +39,7 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -199,6 +200,10 @@ class PgDb {
   // An error Status for the connection's last failure (PQerrorMessage), with `what` as context.
   Status error(std::string_view what) const;
 
+  // The lease names (core/lease.h) whose session advisory lock this connection holds
+  // (pg_leases.cpp): the lock lives as long as the session, whatever the transactions did.
+  std::set<std::string, std::less<>>& lease_locks() { return lease_locks_; }
+
  private:
   friend class PgCopyIn;
   PgDb(pg_conn* conn, std::string where) : conn_(conn), where_(std::move(where)) {}
@@ -225,6 +230,7 @@ class PgDb {
   };
   // SQL text → the name it was prepared under ("s1", "s2", ...).
   std::unordered_map<std::string, std::string, SqlHash, std::equal_to<>> prepared_;
+  std::set<std::string, std::less<>> lease_locks_;
 };
 
 // Maps a failed libpq result (its SQLSTATE and fields) to a Status; see the rules at the top.

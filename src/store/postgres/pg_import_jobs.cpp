@@ -91,15 +91,23 @@ class PgJobStore : public JobStore {
   }
 
   Result<std::vector<ImportJob>> runnable() override {
-    UPSYNC_ASSIGN_OR_RETURN(PgResult r,
-                            // A Processing job only once its worker's lease has expired (or
-                            // it has none: it was left by a worker without leases).
-                            db_.query("SELECT " + kJobColumns + std::string(kFrom) +
-                                          " WHERE state = $1 OR (state = $2 AND (l.expires_at IS "
-                                          "NULL OR l.expires_at <= " +
-                                          std::string(kPgNowMs) + ")) ORDER BY seq",
-                                      {static_cast<int64_t>(ImportJobState::kQueued),
-                                       static_cast<int64_t>(ImportJobState::kProcessing)}));
+    // A Processing job only once its worker's lease has expired (or it has none: it was left
+    // by a worker without leases), or once that worker's session has ended: no session holds
+    // the lease's advisory lock any more (pg_leases.cpp; pg_locks shows a bigint key as its
+    // high and low halves in classid and objid, objsubid 1).
+    UPSYNC_ASSIGN_OR_RETURN(
+        PgResult r,
+        db_.query("SELECT " + kJobColumns + std::string(kFrom) +
+                      " WHERE state = $1 OR (state = $2 AND (l.expires_at IS NULL OR "
+                      "l.expires_at <= " +
+                      std::string(kPgNowMs) +
+                      " OR NOT EXISTS (SELECT 1 FROM pg_locks k WHERE k.locktype = 'advisory' "
+                      "AND k.granted AND k.objsubid = 1 AND k.database = (SELECT oid FROM "
+                      "pg_database WHERE datname = current_database()) AND "
+                      "((k.classid::bigint << 32) | k.objid::bigint) = "
+                      "hashtextextended(l.name, 0)))) ORDER BY seq",
+                  {static_cast<int64_t>(ImportJobState::kQueued),
+                   static_cast<int64_t>(ImportJobState::kProcessing)}));
     return read_all(r);
   }
 
