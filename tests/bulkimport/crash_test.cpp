@@ -22,8 +22,10 @@
 #include <thread>
 
 #include "bulkimport/importer.h"
+#include "core/lease.h"
 #include "storage/open_storage.h"
 #include "store/pg_test_server.h"
+#include "sync/run_history.h"
 #include "test_support.h"
 
 namespace upsync {
@@ -107,21 +109,21 @@ bool run_upsync(const std::vector<std::string>& args, std::optional<double> kill
   }
 }
 
-std::string snapshot(const Place& place, std::string* log) {
-  Place::Open opened = place.open(false);
-  std::unique_ptr<Store>* store = &opened.store;
-  const std::string& data_dir = place.dir;
-  auto tenant = (*store)->tenant("contoso");
+// The tenant's profiles, a line each (account, then every property but the random ids), and
+// the length of its profile feed.
+std::string profiles_text(Store& store, const Tenant& tenant) {
   std::string out;
   ProfileQuery q;
   q.limit = 5000;
   while (true) {
-    auto page = (*store)->list_profiles(tenant->id, q);
+    auto page = store.list_profiles(tenant.id, q);
     EXPECT_TRUE(page);
+    if (!page) break;
     for (const Profile& p : page->profiles) {
       out += p.account_name;
       for (const auto& [k, vs] : p.properties) {
-        if (k == "UserProfile_GUID") continue;  // random per profile
+        // Random per profile, and the cloud object id the directory gives each database.
+        if (k == "UserProfile_GUID" || k == "msOnline-ObjectId") continue;
         for (const auto& v : vs) out += "|" + k + "=" + v;
       }
       out += "\n";
@@ -129,10 +131,19 @@ std::string snapshot(const Place& place, std::string* log) {
     if (!page->next_after_id) break;
     q.after_id = *page->next_after_id;
   }
-  // A batch lost to a kill would leave fewer profile changes than the clean run; one applied
-  // twice would log its unresolvable users twice (the logs are compared).
+  // A batch lost to a kill would leave fewer profile changes than the clean run.
   out += "profile changes " +
-         std::to_string(*(*store)->count_changes_after(tenant->id, kProfilesFeed, 0)) + "\n";
+         std::to_string(*store.count_changes_after(tenant.id, kProfilesFeed, 0)) + "\n";
+  return out;
+}
+
+std::string snapshot(const Place& place, std::string* log) {
+  Place::Open opened = place.open(false);
+  std::unique_ptr<Store>* store = &opened.store;
+  const std::string& data_dir = place.dir;
+  auto tenant = (*store)->tenant("contoso");
+  // One applied twice would log its unresolvable users twice (the logs are compared).
+  std::string out = profiles_text(**store, *tenant);
   auto jobs = open_job_store(**store);
   auto all = (*jobs)->list(tenant->id);
   EXPECT_EQ(all->size(), 1u);
@@ -372,20 +383,48 @@ int missing_lines(const std::string& a, const std::string& b) {
   return missing;
 }
 
-// Issue 16's crash test, on PostgreSQL: three `upsync worker` processes share the database
-// while one of them, drawn at random, is killed with SIGKILL at random moments (and started
-// again at once) until CRASH_KILLS kills have landed; then the job ends on whichever worker
-// holds it. The profiles, the profile feed's length and the job's log equal a clean run of one
-// worker, line by line: every record applied, none twice (a batch applied twice would log its
-// unresolvable users twice). CRASH_USERS, CRASH_KILLS and CRASH_BATCH size it (20,000, 12 and
-// batches of 20 in the suite; the issue's run: 500,000, 100 and 200).
+// Issue 16's crash test, on PostgreSQL: three `upsync worker` processes share the database, an
+// import job of tenant contoso and the scheduled full sync of tenant fabrikam from a throwaway
+// slapd, while one of them, drawn at random, is killed with SIGKILL at random moments (and
+// started again at once) until CRASH_KILLS kills have landed; then the job and the sync end on
+// whichever workers hold them. Both tenants' profiles, their profile feeds' lengths and the
+// job's log equal a clean run of one process, line by line: every record applied, none twice
+// (a batch applied twice would log its unresolvable users twice). CRASH_USERS, CRASH_KILLS,
+// CRASH_BATCH and CRASH_SYNC_USERS size it (20,000, 12, batches of 20 and 2,000 directory
+// users in the suite; the issue's run: 500,000, 100, 200 and 100,000).
 TEST(ConcurrentWorkersCrashTest, ThreeWorkersKilledAtRandomEndAsOneCleanWorker) {
   ASSERT_NE(std::getenv("UPSYNC_BINARY"), nullptr);
   const int users = env_or("CRASH_USERS", 20000);
   const int target_kills = env_or("CRASH_KILLS", 12);
   // Small batches make many checkpoints, so that kills land between and inside them.
   const std::string batch = std::to_string(env_or("CRASH_BATCH", 20));
+  const int sync_users = env_or("CRASH_SYNC_USERS", 2000);
   testing::TempDir dir;
+  // The directory fabrikam syncs from, for both runs.
+  const std::string scripts = UPSYNC_TEST_SCRIPTS_DIR;
+  const std::string ldap_dir = (dir.path() / "ldap").string();
+  const std::string ldif = (dir.path() / "directory.ldif").string();
+  const int ldap_port = testing::free_port();
+  ASSERT_EQ(
+      std::system((scripts + "/gen-users.sh " + std::to_string(sync_users) + " 10 > '" + ldif + "'")
+                      .c_str()),
+      0);
+  ASSERT_EQ(std::system((scripts + "/slapd-start.sh '" + ldap_dir + "' " +
+                         std::to_string(ldap_port) + " '" + ldif + "' > /dev/null")
+                            .c_str()),
+            0);
+  struct StopSlapd {
+    std::string command;
+    ~StopSlapd() { std::system(command.c_str()); }
+  } stop_slapd{scripts + "/slapd-stop.sh '" + ldap_dir + "'"};
+  setenv("CRASH_LDAP_PASSWORD", "secret", 1);
+  const std::string connector = (dir.path() / "dc1.toml").string();
+  {
+    std::ofstream f(connector);
+    f << "type = \"ldap\"\nurl = \"ldap://127.0.0.1:" << ldap_port
+      << "\"\nbind_dn = \"cn=admin,dc=example,dc=com\"\npassword_env = \"CRASH_LDAP_PASSWORD\"\n"
+      << "base = \"dc=example,dc=com\"\npage_size = 500\n";
+  }
   Place clean{(dir.path() / "clean").string(), ""};
   Place crash{(dir.path() / "crash").string(), ""};
   for (Place* p : {&clean, &crash}) {
@@ -411,7 +450,16 @@ TEST(ConcurrentWorkersCrashTest, ThreeWorkersKilledAtRandomEndAsOneCleanWorker) 
                         "IdName", "--map", "City=City", "--map", "Office=OfficeCode", "--map",
                         "CC=CostCenter", "--source", kSource}),
                std::nullopt);
+    run_upsync(with(p, {"tenant", "create", "fabrikam"}), std::nullopt);
+    run_upsync(with(p, {"connector", "add", "-t", "fabrikam", "dc1", "--file", connector}),
+               std::nullopt);
   }
+  auto s0 = Clock::now();
+  run_upsync(with(clean, {"sync", "run", "-t", "fabrikam"}), std::nullopt);
+  const double sync_seconds = std::chrono::duration<double>(Clock::now() - s0).count();
+  // The workers' schedulers run fabrikam's sync at their start and every second after; the
+  // first that completes is the full sync, the others find nothing changed.
+  run_upsync(with(crash, {"sync", "schedule", "-t", "fabrikam", "--every", "1"}), std::nullopt);
   auto t0 = Clock::now();
   run_upsync(with(clean, {"import", "run-pending", "--batch", batch, "--max-properties",
                           std::to_string(3 * users + 1)}),
@@ -426,8 +474,8 @@ TEST(ConcurrentWorkersCrashTest, ThreeWorkersKilledAtRandomEndAsOneCleanWorker) 
   // A lease a few times a worker's start: a holder killed mid-batch delays the job by this.
   const double lease = std::max(0.5, 4 * startup);
   auto worker_args = [&](int n) {
-    return with(crash, {"worker", "--name", "w" + std::to_string(n), "--no-scheduler", "--interval",
-                        "0.05", "--batch", batch, "--max-properties", std::to_string(3 * users + 1),
+    return with(crash, {"worker", "--name", "w" + std::to_string(n), "--interval", "0.05",
+                        "--batch", batch, "--max-properties", std::to_string(3 * users + 1),
                         "--lease-seconds", std::to_string(lease)});
   };
   const std::string err = (dir.path() / "workers.err").string();
@@ -439,6 +487,16 @@ TEST(ConcurrentWorkersCrashTest, ThreeWorkersKilledAtRandomEndAsOneCleanWorker) 
   auto jobs = open_job_store(*opened.store);
   ASSERT_TRUE(jobs);
   const TenantId tenant = (*opened.store->tenant("contoso")).id;
+  const Tenant fabrikam = *opened.store->tenant("fabrikam");
+  auto runs = open_sync_run_store(*opened.store);
+  ASSERT_TRUE(runs);
+  auto leases = opened.store->lease_store();
+  ASSERT_TRUE(leases);
+  auto synced = [&] {
+    auto r = (*runs)->list(fabrikam.id, 100);
+    EXPECT_TRUE(r);
+    return r && std::any_of(r->begin(), r->end(), [](const SyncRun& x) { return x.succeeded; });
+  };
   auto job_now = [&]() -> ImportJob {
     auto all = (*jobs)->list(tenant);
     EXPECT_TRUE(all && all->size() == 1u);
@@ -447,25 +505,34 @@ TEST(ConcurrentWorkersCrashTest, ThreeWorkersKilledAtRandomEndAsOneCleanWorker) 
   auto ended = [](const ImportJob& j) {
     return j.state == ImportJobState::kSucceeded || j.state == ImportJobState::kError;
   };
-  // Kills at random moments, spread over the first half of the clean run's time (the job
-  // takes longer: a start and a poll for each kill of its holder, which PostgreSQL's session
-  // end lets the next worker take over at once).
+  // Kills at random moments, spread over about the first half of the longer of the clean
+  // import and the clean sync (the work takes longer: a start and a poll for each kill of its
+  // holder, which PostgreSQL's session end lets the next worker take over at once).
   std::mt19937 rng(std::random_device{}());
-  std::uniform_real_distribution<double> pause(0, clean_seconds / target_kills);
+  std::uniform_real_distribution<double> pause(
+      0, std::max(clean_seconds, sync_seconds) / target_kills);
   std::uniform_int_distribution<int> which(0, 2);
-  int kills = 0, holder_kills = 0;
+  int kills = 0, holder_kills = 0, sync_kills = 0;
   const auto deadline =
-      Clock::now() + std::chrono::seconds(static_cast<int>(60 + 20 * clean_seconds +
-                                                           target_kills * (lease + startup) * 2));
+      Clock::now() +
+      std::chrono::seconds(static_cast<int>(60 + 20 * (clean_seconds + sync_seconds) +
+                                            target_kills * (lease + startup) * 2));
   ImportJob job = job_now();
-  while (!ended(job) && Clock::now() < deadline) {
+  bool sync_done = false;
+  while (!(ended(job) && sync_done) && Clock::now() < deadline) {
     std::this_thread::sleep_for(
         std::chrono::duration<double>(kills < target_kills ? pause(rng) : 0.1));
     job = job_now();
-    if (ended(job) || kills >= target_kills) continue;
+    sync_done = synced();
+    if ((ended(job) && sync_done) || kills >= target_kills) continue;
     const int n = which(rng);
     const std::string pid_text = ":" + std::to_string(workers[n]) + "/";
     if (job.lease && job.lease->holder.find(pid_text) != std::string::npos) ++holder_kills;
+    auto sync_lease = (*leases)->get(sync_lease_name("fabrikam"));
+    if (sync_lease && *sync_lease && !(*sync_lease)->expired &&
+        (*sync_lease)->holder.find(pid_text) != std::string::npos) {
+      ++sync_kills;
+    }
     kill(workers[n], SIGKILL);
     waitpid(workers[n], nullptr, 0);
     ++kills;
@@ -480,14 +547,25 @@ TEST(ConcurrentWorkersCrashTest, ThreeWorkersKilledAtRandomEndAsOneCleanWorker) 
   ASSERT_TRUE(ended(job)) << "the job did not end: " << import_job_state_name(job.state) << " at "
                           << job.records_done << " of " << users << "\n"
                           << testing::read_file(err);
+  ASSERT_TRUE(sync_done) << "fabrikam's sync did not complete\n" << testing::read_file(err);
   std::string clean_log, crash_log;
   const std::string a = snapshot(clean, &clean_log);
   const std::string b = snapshot(crash, &crash_log);
-  const int lost = missing_lines(a, b) + missing_lines(clean_log, crash_log);
-  const int twice = missing_lines(b, a) + missing_lines(crash_log, clean_log);
-  std::cerr << "postgres, 3 workers: " << users << " records; clean run " << clean_seconds << " s; "
-            << kills << " kills (" << holder_kills
-            << " of the job's holder); profiles and log against the clean run: " << lost
+  std::string synced_a, synced_b;
+  for (auto [place, text] : {std::pair{&clean, &synced_a}, std::pair{&crash, &synced_b}}) {
+    Place::Open o = place->open(false);
+    ASSERT_TRUE(o.store);
+    *text = profiles_text(*o.store, *o.store->tenant("fabrikam"));
+  }
+  const int lost =
+      missing_lines(a, b) + missing_lines(clean_log, crash_log) + missing_lines(synced_a, synced_b);
+  const int twice =
+      missing_lines(b, a) + missing_lines(crash_log, clean_log) + missing_lines(synced_b, synced_a);
+  std::cerr << "postgres, 3 workers: " << users << " import records (clean run " << clean_seconds
+            << " s) and a full sync of " << sync_users << " directory users (clean run "
+            << sync_seconds << " s); " << kills << " kills (" << holder_kills
+            << " of the job's holder, " << sync_kills
+            << " of the sync's); profiles, feeds and log against the clean run: " << lost
             << " lost, " << twice << " applied twice\n";
   EXPECT_NE(a.find("|OfficeCode=W" + std::to_string(users - 1) + "|"), std::string::npos)
       << a.substr(a.size() > 300 ? a.size() - 300 : 0);
@@ -497,6 +575,11 @@ TEST(ConcurrentWorkersCrashTest, ThreeWorkersKilledAtRandomEndAsOneCleanWorker) 
   EXPECT_EQ(twice, 0);
   EXPECT_TRUE(a == b) << "profiles differ after the killed runs";
   EXPECT_EQ(clean_log, crash_log);
+  EXPECT_NE(synced_a.find("user" + std::string(6 - std::to_string(sync_users).size(), '0') +
+                          std::to_string(sync_users) + "@example.com"),
+            std::string::npos)
+      << synced_a.substr(0, 500);
+  EXPECT_TRUE(synced_a == synced_b) << "fabrikam's profiles differ after the killed syncs";
 }
 
 }  // namespace
