@@ -23,6 +23,7 @@
 
 #include "bulkimport/importer.h"
 #include "core/lease.h"
+#include "sites/site_users.h"
 #include "storage/open_storage.h"
 #include "store/pg_test_server.h"
 #include "sync/run_history.h"
@@ -387,12 +388,14 @@ int missing_lines(const std::string& a, const std::string& b) {
 }
 
 // Issue 16's crash test, on PostgreSQL: three `upsync worker` processes share the database, an
-// import job of tenant contoso and the scheduled full sync of tenant fabrikam from a throwaway
-// slapd, while one of them, drawn at random, is killed with SIGKILL at random moments (and
+// import job of tenant contoso and the scheduled sync of tenant fabrikam from a throwaway
+// slapd (a complete read that renames every user, after a first sync put ten of them in a site
+// list), while one of them, drawn at random, is killed with SIGKILL at random moments (and
 // started again at once) until CRASH_KILLS kills have landed; then the job and the sync end on
-// whichever workers hold them. Both tenants' profiles, their profile feeds' lengths and the
-// job's log equal a clean run of one process, line by line: every record applied, none twice
-// (a batch applied twice would log its unresolvable users twice). CRASH_USERS, CRASH_KILLS,
+// whichever workers hold them. Both tenants' profiles, their profile feeds' lengths, the site
+// list of fabrikam's /sites/hr and the job's log equal a clean run of one process, line by
+// line: every record applied, none twice (a batch applied twice would log its unresolvable
+// users twice). CRASH_USERS, CRASH_KILLS,
 // CRASH_BATCH and CRASH_SYNC_USERS size it (20,000, 12, batches of 20 and 2,000 directory
 // users in the suite; the issue's run: 500,000, 100, 200 and 100,000).
 TEST(ConcurrentWorkersCrashTest, ThreeWorkersKilledAtRandomEndAsOneCleanWorker) {
@@ -426,7 +429,7 @@ TEST(ConcurrentWorkersCrashTest, ThreeWorkersKilledAtRandomEndAsOneCleanWorker) 
     std::ofstream f(connector);
     f << "type = \"ldap\"\nurl = \"ldap://127.0.0.1:" << ldap_port
       << "\"\nbind_dn = \"cn=admin,dc=example,dc=com\"\npassword_env = \"CRASH_LDAP_PASSWORD\"\n"
-      << "base = \"dc=example,dc=com\"\npage_size = 500\n";
+      << "base = \"dc=example,dc=com\"\npage_size = 500\ndelta = \"none\"\n";
   }
   Place clean{(dir.path() / "clean").string(), ""};
   Place crash{(dir.path() / "crash").string(), ""};
@@ -442,11 +445,38 @@ TEST(ConcurrentWorkersCrashTest, ThreeWorkersKilledAtRandomEndAsOneCleanWorker) 
     run_upsync(with(p, {"connector", "add", "-t", "fabrikam", "dc1", "--file", connector}),
                std::nullopt);
   }
+  // Both databases sync once, and put ten people in the user list of /sites/hr, which stage 3
+  // of each later sync keeps current. Then every directory user is renamed: the sync under
+  // test (a complete read, the connector's delta being "none") changes every profile and those
+  // site list entries.
+  for (const Place& p : {clean, crash}) {
+    run_upsync(with(p, {"sync", "run", "-t", "fabrikam"}), std::nullopt);
+    for (int i = 1; i <= std::min(10, sync_users); ++i) {
+      run_upsync(with(p, {"site", "user", "add", "-t", "fabrikam", "/sites/hr",
+                          "user" + std::string(6 - std::to_string(i).size(), '0') +
+                              std::to_string(i) + "@example.com"}),
+                 std::nullopt);
+    }
+  }
+  const std::string renames = (dir.path() / "renames.ldif").string();
+  {
+    std::ofstream f(renames);
+    for (int i = 1; i <= sync_users; ++i) {
+      f << "dn: uid=user" << std::string(6 - std::to_string(i).size(), '0') << i
+        << ",ou=people,dc=example,dc=com\nchangetype: modify\nreplace: displayName\n"
+        << "displayName: Renamed " << i << "\n\n";
+    }
+  }
+  ASSERT_EQ(
+      std::system(("ldapmodify -x -H ldap://127.0.0.1:" + std::to_string(ldap_port) +
+                   " -D cn=admin,dc=example,dc=com -w secret -f '" + renames + "' > /dev/null")
+                      .c_str()),
+      0);
   auto s0 = Clock::now();
   run_upsync(with(clean, {"sync", "run", "-t", "fabrikam"}), std::nullopt);
   const double sync_seconds = std::chrono::duration<double>(Clock::now() - s0).count();
   // The workers' schedulers run fabrikam's sync at their start and every second after; the
-  // first that completes is the full sync, the others find nothing changed.
+  // first that completes applies the renames, the others find nothing changed.
   run_upsync(with(crash, {"sync", "schedule", "-t", "fabrikam", "--every", "1"}), std::nullopt);
   auto t0 = Clock::now();
   run_upsync(with(clean, {"import", "run-pending", "--batch", batch, "--max-properties",
@@ -478,7 +508,9 @@ TEST(ConcurrentWorkersCrashTest, ThreeWorkersKilledAtRandomEndAsOneCleanWorker) 
   auto synced = [&] {
     auto r = (*runs)->list(fabrikam.id, 100);
     EXPECT_TRUE(r);
-    return r && std::any_of(r->begin(), r->end(), [](const SyncRun& x) { return x.succeeded; });
+    return r && std::any_of(r->begin(), r->end(), [](const SyncRun& x) {
+             return x.succeeded && x.trigger == "scheduler";
+           });
   };
   auto job_now = [&]() -> ImportJob {
     auto all = (*jobs)->list(tenant);
@@ -508,14 +540,21 @@ TEST(ConcurrentWorkersCrashTest, ThreeWorkersKilledAtRandomEndAsOneCleanWorker) 
     job = job_now();
     sync_done = synced();
     if ((ended(job) && sync_done) || kills >= target_kills) continue;
-    const int n = which(rng);
-    const std::string pid_text = ":" + std::to_string(workers[n]) + "/";
-    if (job.lease && job.lease->holder.find(pid_text) != std::string::npos) ++holder_kills;
     auto sync_lease = (*leases)->get(sync_lease_name("fabrikam"));
-    if (sync_lease && *sync_lease && !(*sync_lease)->expired &&
-        (*sync_lease)->holder.find(pid_text) != std::string::npos) {
-      ++sync_kills;
+    ASSERT_TRUE(sync_lease);
+    auto holds = [&](int w, const std::optional<Lease>& lease) {
+      return lease && !lease->expired &&
+             lease->holder.find(":" + std::to_string(workers[w]) + "/") != std::string::npos;
+    };
+    // A random worker; but the first kill that can hit the job's worker does, and the first
+    // that can hit the sync's does, so that each is killed at least once whatever the draw.
+    int n = which(rng);
+    for (int w = 0; w < 3; ++w) {
+      if ((holder_kills == 0 && holds(w, job.lease)) || (sync_kills == 0 && holds(w, *sync_lease)))
+        n = w;
     }
+    if (holds(n, job.lease)) ++holder_kills;
+    if (holds(n, *sync_lease)) ++sync_kills;
     kill(workers[n], SIGKILL);
     waitpid(workers[n], nullptr, 0);
     ++kills;
@@ -538,22 +577,37 @@ TEST(ConcurrentWorkersCrashTest, ThreeWorkersKilledAtRandomEndAsOneCleanWorker) 
   for (auto [place, text] : {std::pair{&clean, &synced_a}, std::pair{&crash, &synced_b}}) {
     Place::Open o = place->open(false);
     ASSERT_TRUE(o.store);
-    *text = profiles_text(*o.store, *o.store->tenant("fabrikam"));
+    const Tenant t = *o.store->tenant("fabrikam");
+    *text = profiles_text(*o.store, t);
+    // The site list: each entry's account and copied properties (ids and times are each
+    // database's own).
+    auto site_users = open_site_user_store(*o.store);
+    ASSERT_TRUE(site_users);
+    auto entries = (*site_users)->list(t.id, "sites/hr");
+    ASSERT_TRUE(entries) << entries.status().to_string();
+    for (const SiteUser& u : *entries) {
+      *text += "site /sites/hr: " + u.login_name;
+      for (const auto& [k, vs] : u.properties) {
+        for (const auto& v : vs) *text += "|" + k + "=" + v;
+      }
+      *text += "\n";
+    }
   }
   const int lost =
       missing_lines(a, b) + missing_lines(clean_log, crash_log) + missing_lines(synced_a, synced_b);
   const int twice =
       missing_lines(b, a) + missing_lines(crash_log, clean_log) + missing_lines(synced_b, synced_a);
   std::cerr << "postgres, 3 workers: " << users << " import records (clean run " << clean_seconds
-            << " s) and a full sync of " << sync_users << " directory users (clean run "
+            << " s) and a complete sync renaming " << sync_users << " directory users (clean run "
             << sync_seconds << " s); " << kills << " kills (" << holder_kills
             << " of the job's holder, " << sync_kills
-            << " of the sync's); profiles, feeds and log against the clean run: " << lost
-            << " lost, " << twice << " applied twice\n";
+            << " of the sync's); profiles, site lists, feeds and log against the clean run: "
+            << lost << " lost, " << twice << " applied twice\n";
   EXPECT_NE(a.find("|OfficeCode=O" + std::to_string(users - 1) + "|"), std::string::npos)
       << a.substr(a.size() > 300 ? a.size() - 300 : 0);
   EXPECT_EQ(kills, target_kills);
   EXPECT_GE(holder_kills, 1) << "no kill hit the worker running the job";
+  EXPECT_GE(sync_kills, 1) << "no kill hit the worker running the sync";
   EXPECT_EQ(lost, 0);
   EXPECT_EQ(twice, 0);
   EXPECT_TRUE(a == b) << "profiles differ after the killed runs";
@@ -562,6 +616,11 @@ TEST(ConcurrentWorkersCrashTest, ThreeWorkersKilledAtRandomEndAsOneCleanWorker) 
                           std::to_string(sync_users) + "@example.com"),
             std::string::npos)
       << synced_a.substr(0, 500);
+  const size_t entry = synced_a.find("site /sites/hr: i:0#.f|membership|user000010@example.com|");
+  ASSERT_NE(entry, std::string::npos);
+  const std::string line = synced_a.substr(entry, synced_a.find('\n', entry) - entry);
+  EXPECT_NE(line.find("|PreferredName=Renamed 10|"), std::string::npos)
+      << "the site list was not brought up to date: " << line;
   EXPECT_TRUE(synced_a == synced_b) << "fabrikam's profiles differ after the killed syncs";
 }
 
