@@ -14,11 +14,7 @@ namespace upsync {
 namespace {
 
 // The import on every backend (its JobStore and ProfileBatchWriter).
-class BulkImportTest : public ImportFixture,
-                       public ::testing::WithParamInterface<testing::Backend> {
- protected:
-  void SetUp() override { open(GetParam()); }
-};
+class BulkImportTest : public BackendImportTest {};
 
 TEST(BulkImportNames, StatesAndErrorsHaveTheSeedNamesAndWireIntegers) {
   const std::pair<ImportJobState, const char*> states[] = {

@@ -115,4 +115,11 @@ class ImportFixture : public ::testing::Test {
   Tenant tenant_;
 };
 
+// ImportFixture on each backend of the parameter; a suite derives its own name from it.
+class BackendImportTest : public ImportFixture,
+                          public ::testing::WithParamInterface<testing::Backend> {
+ protected:
+  void SetUp() override { open(GetParam()); }
+};
+
 }  // namespace upsync

@@ -16,11 +16,7 @@ namespace upsync {
 namespace {
 
 // On every backend (its JobStore, LeaseStore and ProfileBatchWriter).
-class ImportWorkersTest : public ImportFixture,
-                          public ::testing::WithParamInterface<testing::Backend> {
- protected:
-  void SetUp() override { open(GetParam()); }
-};
+class ImportWorkersTest : public BackendImportTest {};
 
 TEST_P(ImportWorkersTest, AWorkerWhoseCheckpointMovedStopsWithoutWriting) {
   put(kData + "seed003_sample.json");
