@@ -1,8 +1,8 @@
 // The PostgreSQL ProfileBatchWriter of the bulk import (src/bulkimport/profile_writer.h): the
 // SQLite writer's behaviour (sqlite_import_writer.cpp) in a few statements per batch rather
 // than a few per profile, since every statement is a round trip to the server:
-//  - one lookup of every key of the batch (= ANY of an array, the first profile by id per
-//    key),
+//  - one lookup of every key of the batch (an index probe per element of an array, the
+//    first profile by id per key),
 //  - the custom rows patched in memory (patch_single_values), then written by one multi-row
 //    upsert (unnest of arrays) and one delete for the rows left empty,
 //  - the change-feed entries by one multi-row INSERT.
@@ -119,12 +119,16 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
   // Reads the first profile (by id) of each of `keys` with its custom row into found_; a key
   // without a profile maps to nullopt.
   Status look_up(TenantId tenant, const std::vector<std::string>& keys) {
+    // One index probe per key and per custom row (LATERAL subqueries): for a batch of a few
+    // thousand keys the planner would otherwise scan and hash the tenant's whole table.
     UPSYNC_ASSIGN_OR_RETURN(
-        PgResult r, db_.query("SELECT DISTINCT ON (p." + column_ + ") p." + column_ +
-                                  ", p.id, c.props FROM profiles p LEFT JOIN profile_custom c ON "
-                                  "c.id = p.id WHERE p.tenant_id = $1 AND p." +
-                                  column_ + " = ANY($2::text[]) ORDER BY p." + column_ + ", p.id",
-                              {tenant, pg_text_array(keys)}));
+        PgResult r,
+        db_.query("SELECT k.key, p.id, c.props FROM unnest($2::text[]) AS k(key) CROSS JOIN "
+                  "LATERAL (SELECT id FROM profiles WHERE tenant_id = $1 AND " +
+                      column_ +
+                      " = k.key ORDER BY id LIMIT 1) p LEFT JOIN LATERAL (SELECT props FROM "
+                      "profile_custom WHERE id = p.id) c ON true",
+                  {tenant, pg_text_array(keys)}));
     for (const std::string& k : keys) found_[k] = std::nullopt;
     for (int i = 0; i < r.rows(); ++i) {
       found_[std::string(r.text(i, 0))] =
