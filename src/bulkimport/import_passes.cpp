@@ -3,6 +3,7 @@
 // user object and applies the updates in batches that commit with the job's checkpoint.
 #include <chrono>
 #include <exception>
+#include <limits>
 #include <span>
 #include <thread>
 
@@ -149,7 +150,7 @@ Result<bool> BulkImporter::check_file(Run& run, const Progress& progress) {
     UPSYNC_RETURN_IF_ERROR(store_.in_transaction([&]() -> Status {
       UPSYNC_RETURN_IF_ERROR(hold_lease(job));
       UPSYNC_RETURN_IF_ERROR(jobs_.clear_log(job.job_id));
-      return jobs_.add_log_line(job.job_id, valid.message());
+      return jobs_.add_log_line(job.job_id, valid.message(), -1);
     }));
     UPSYNC_RETURN_IF_ERROR(
         finish(job, tenant, run.source, ImportJobError::kInvalidDataFile, valid.message()));
@@ -172,8 +173,13 @@ Status BulkImporter::apply_file(Run& run, const Progress& progress) {
   // parses the file and prepares each batch's updates (identity, mapping, normalized values)
   // while this thread applies the batch before it to the store, so that the two halves of the
   // work run side by side; at most two prepared batches wait between them.
+  // A job applied whole resumes at its checkpoint; a range at its own, and ends at its end.
   const ProfileKeyKind key_kind = profile_key_kind_for(job.id_type);
   UPSYNC_ASSIGN_OR_RETURN(auto writer, open_profile_batch_writer(store_));
+  const std::optional<ImportRange>& range = run.range;
+  const int64_t resume_at = range ? range->done : job.records_done;
+  const int64_t end_at = range ? range->end : std::numeric_limits<int64_t>::max();
+  int64_t range_done = resume_at;  // the range's checkpoint, as this worker committed it
   const int64_t records_at_start = job.records_done;
   const auto apply_start = std::chrono::steady_clock::now();
 
@@ -182,18 +188,21 @@ Status BulkImporter::apply_file(Run& run, const Progress& progress) {
   struct Problem {
     std::string line;
     std::string id;
+    int64_t record = 0;
   };
   struct PreparedBatch {
     int64_t done = 0;  // records done once the batch commits
     int records = 0;
     std::vector<ProfileUpdate> updates;
-    std::vector<Problem> problems;  // in record order
+    std::vector<int64_t> update_records;  // the record of each update
+    std::vector<Problem> problems;        // in record order
   };
-  auto prepare = [&](std::span<const ImportFieldView> fields, PreparedBatch& batch) -> Status {
+  auto prepare = [&](int64_t record, std::span<const ImportFieldView> fields,
+                     PreparedBatch& batch) -> Status {
     const std::string_view* found = find_id(fields, job.id_property);
     if (!found) {
       batch.problems.push_back(
-          {"MissingIdentity - The identity is missing for the user object", ""});
+          {"MissingIdentity - The identity is missing for the user object", "", record});
       return Status::ok();
     }
     ProfileUpdate u;
@@ -228,7 +237,7 @@ Status BulkImporter::apply_file(Run& run, const Progress& progress) {
         // Still resolve the identity first: an unknown user is reported as such.
         batch.problems.push_back({"InvalidValue - " + *id + " Property '" + std::string(name) +
                                       "': " + norm.status().message(),
-                                  *id});
+                                  *id, record});
         return Status::ok();
       }
       if (many) {
@@ -238,6 +247,7 @@ Status BulkImporter::apply_file(Run& run, const Progress& progress) {
       }
     }
     batch.updates.push_back(std::move(u));
+    batch.update_records.push_back(record);
     return Status::ok();
   };
   auto not_resolvable = [](const std::string& id) {
@@ -249,11 +259,16 @@ Status BulkImporter::apply_file(Run& run, const Progress& progress) {
       // its expiry, taken over) applies nothing more.
       UPSYNC_RETURN_IF_ERROR(hold_lease(job));
       // And only from the checkpoint this worker resumed from (a second line of defence,
-      // for workers that ran the job before leases existed).
-      UPSYNC_ASSIGN_OR_RETURN(ImportJob stored, jobs_.get(job.tenant, job.job_id));
-      if (stored.records_done != job.records_done || stored.state != ImportJobState::kProcessing) {
-        superseded_ = true;
-        return failed_precondition("import job " + job.job_id + " is run by another worker");
+      // for workers that ran the job before leases existed). A range's checkpoint is compared
+      // when it moves, at the end: reading the job here would lock its row for the whole
+      // transaction, and the workers of the other ranges would wait for it.
+      if (!range) {
+        UPSYNC_ASSIGN_OR_RETURN(ImportJob stored, jobs_.get(job.tenant, job.job_id));
+        if (stored.records_done != job.records_done ||
+            stored.state != ImportJobState::kProcessing) {
+          superseded_ = true;
+          return failed_precondition("import job " + job.job_id + " is run by another worker");
+        }
       }
       for (const Problem& p : batch.problems) {
         bool resolved = true;
@@ -263,28 +278,43 @@ Status BulkImporter::apply_file(Run& run, const Progress& progress) {
           resolved = static_cast<bool>(found);
         }
         UPSYNC_RETURN_IF_ERROR(
-            jobs_.add_log_line(job.job_id, resolved ? p.line : not_resolvable(p.id)));
+            jobs_.add_log_line(job.job_id, resolved ? p.line : not_resolvable(p.id), p.record));
       }
       UPSYNC_ASSIGN_OR_RETURN(auto outcomes,
                               writer->apply(tenant.id, key_kind, schema, batch.updates));
       for (size_t i = 0; i < outcomes.size(); ++i) {
         if (outcomes[i] == UpdateOutcome::kNotFound) {
-          UPSYNC_RETURN_IF_ERROR(
-              jobs_.add_log_line(job.job_id, not_resolvable(batch.updates[i].key)));
+          UPSYNC_RETURN_IF_ERROR(jobs_.add_log_line(
+              job.job_id, not_resolvable(batch.updates[i].key), batch.update_records[i]));
         }
+      }
+      if (range) {
+        UPSYNC_ASSIGN_OR_RETURN(const bool moved, jobs_.advance_range(job.job_id, range->index,
+                                                                      range_done, batch.done));
+        if (!moved) {
+          superseded_ = true;
+          return failed_precondition("range " + std::to_string(range->index) + " of import job " +
+                                     job.job_id + " is run by another worker, or the job ended");
+        }
+        return Status::ok();
       }
       ImportJob next = job;
       next.records_done = batch.done;
       return jobs_.update(next);
     });
     if (!st.is_ok()) return st;
+    if (range) {
+      job.records_done += batch.done - range_done;
+      range_done = batch.done;
+    } else {
+      job.records_done = batch.done;
+    }
     // The next batch is usually prepared already: a short pause before its transaction lets
     // another connection waiting to write (a profile edit through the API) take its turn.
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    job.records_done = batch.done;
     if (progress) {
       progress(job, ImportProgress{
-                        .records_done = batch.done,
+                        .records_done = job.records_done,
                         .records_total = records_total,
                         .records_at_start = records_at_start,
                         .seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() -
@@ -301,9 +331,9 @@ Status BulkImporter::apply_file(Run& run, const Progress& progress) {
   };
 
   BoundedQueue<PreparedBatch> prepared(2);
-  Status read_status;  // the reading thread's outcome, set before it closes the queue
+  Status read_status;       // the reading thread's outcome, set before it closes the queue
+  bool range_read = false;  // the reader stopped at the range's end
   {
-    const int64_t resume_at = job.records_done;
     std::jthread reader([&] {
       PreparedBatch batch;
       auto hand_over = [&]() -> Status {
@@ -315,7 +345,11 @@ Status BulkImporter::apply_file(Run& run, const Progress& progress) {
       Status refused;  // what stopped the read from here, if anything did
       auto take = [&](int64_t index, std::span<const ImportFieldView> fields) -> Status {
         if (index < resume_at) return Status::ok();
-        Status st = prepare(fields, batch);
+        if (index >= end_at) {
+          range_read = true;
+          return Status(StatusCode::kAborted, "the end of the range");
+        }
+        Status st = prepare(index, fields, batch);
         if (st.is_ok()) {
           batch.done = index + 1;
           if (++batch.records >= limits_.batch_records) st = hand_over();
@@ -328,6 +362,7 @@ Status BulkImporter::apply_file(Run& run, const Progress& progress) {
         if (quick) {
           st = quick_read_import_fd(
               fd, [&](const ImportRecordView& r) { return take(r.index, r.fields); }, ropts);
+          if (range_read) st = Status::ok();
           if (!st.is_ok() && refused.is_ok()) {
             st = internal_error("import job " + job.job_id +
                                 ": the data file changed while it was read");
@@ -336,6 +371,7 @@ Status BulkImporter::apply_file(Run& run, const Progress& progress) {
           std::vector<ImportFieldView> views;
           st = read_import_fd(
               fd, [&](const ImportRecord& r) { return take(r.index, views_of(r, views)); }, ropts);
+          if (range_read) st = Status::ok();
         }
         if (st.is_ok() && batch.records > 0) st = hand_over();
       } catch (const std::exception& e) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -51,6 +52,9 @@ struct BulkImporter::Run {
   ImportReaderOptions reader_options;
   int64_t records_total = 0;  // user objects in the file, counted by pass 1
   bool quick = true;          // pass 1's quick reader went through the file, and pass 2 uses it
+  // The range pass 2 applies, from its checkpoint, when the job is split; none for a job
+  // applied whole.
+  std::optional<ImportRange> range;
 };
 
 // The SHA-256 of a file's content (hex), read with pread.

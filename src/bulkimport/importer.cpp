@@ -236,12 +236,11 @@ Status BulkImporter::finish(ImportJob& job, const Tenant& tenant, const FileUrl&
 }
 
 Status BulkImporter::hold_lease(const ImportJob& job) {
-  UPSYNC_ASSIGN_OR_RETURN(
-      bool held, leases_->renew(import_lease_name(job.job_id), holder_, limits_.lease_ttl));
+  UPSYNC_ASSIGN_OR_RETURN(bool held, leases_->renew(lease_, holder_, limits_.lease_ttl));
   if (held) return Status::ok();
   superseded_ = true;
   return failed_precondition("import job " + job.job_id + ": the lease of this worker (" + holder_ +
-                             ") expired; another worker may run the job now");
+                             ") on " + lease_ + " expired; another worker may run it now");
 }
 
 Status BulkImporter::update_held(const ImportJob& job) {
@@ -251,52 +250,83 @@ Status BulkImporter::update_held(const ImportJob& job) {
   });
 }
 
+std::vector<ImportRange> split_into_ranges(int64_t records, int64_t range_records) {
+  constexpr int64_t kMaxRanges = 64;
+  if (range_records <= 0 || records < 2 * range_records) return {};
+  const int64_t n = std::min(records / range_records, kMaxRanges);
+  std::vector<ImportRange> out;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t first = records * i / n;
+    out.push_back({.index = static_cast<int>(i),
+                   .first = first,
+                   .end = records * (i + 1) / n,
+                   .done = first,
+                   .lease = std::nullopt});
+  }
+  return out;
+}
+
 Result<ImportJob> BulkImporter::run_job(ImportJob job, const Progress& progress) {
   superseded_ = false;
   stopped_ = false;
   if (!leases_) {
     UPSYNC_ASSIGN_OR_RETURN(leases_, store_.lease_store());
   }
-  const std::string lease = import_lease_name(job.job_id);
-  UPSYNC_RETURN_IF_ERROR(leases_->claim(lease, holder_, limits_.lease_ttl).status());
+  const std::string main = import_lease_name(job.job_id);
+  lease_ = main;
+  // A job split into ranges is applied range by range, each under its own lease: the job's
+  // own lease is taken only to split it and to end it.
+  UPSYNC_ASSIGN_OR_RETURN(auto ranges, jobs_.ranges(job.job_id));
   Result<ImportJob> ran = [&]() -> Result<ImportJob> {
+    if (!ranges.empty()) return run_claimed(job, progress, /*split=*/true);
+    UPSYNC_RETURN_IF_ERROR(leases_->claim(main, holder_, limits_.lease_ttl).status());
     // The job as it is now that the lease is this worker's: the list it came from may be old
-    // (another worker may have moved its checkpoint or ended it since).
+    // (another worker may have moved its checkpoint, split it or ended it since).
     UPSYNC_ASSIGN_OR_RETURN(ImportJob current, jobs_.get(job.tenant, job.job_id));
     if (current.state != ImportJobState::kQueued && current.state != ImportJobState::kProcessing) {
       return failed_precondition("import job " + job.job_id + " has ended (state " +
                                  std::string(import_job_state_name(current.state)) + ")");
     }
-    return run_claimed(current, progress);
+    UPSYNC_ASSIGN_OR_RETURN(ranges, jobs_.ranges(job.job_id));
+    return run_claimed(current, progress, !ranges.empty());
   }();
-  // Released whatever the outcome: the next worker need not wait for the expiry. A lease
-  // this worker lost is another's now, and release() leaves it alone.
-  Status released = leases_->release(lease, holder_);
+  // Released whatever the outcome (the lease of a range being applied, and the job's): the
+  // next worker need not wait for the expiry. A lease this worker lost is another's now, and
+  // release() leaves it alone.
+  Status released = leases_->release(lease_, holder_);
+  if (released.is_ok() && lease_ != main) released = leases_->release(main, holder_);
+  lease_ = main;
   if (!released.is_ok()) {
-    released = released.with_context("releasing the lease of import job " + job.job_id);
+    released = released.with_context("releasing the leases of import job " + job.job_id);
     if (ran) return released;
     return Status(ran.status().code(), ran.status().message() + "; and " + released.to_string());
   }
   return ran;
 }
 
-Result<ImportJob> BulkImporter::run_claimed(ImportJob& job, const Progress& progress) {
+Result<ImportJob> BulkImporter::run_claimed(ImportJob& job, const Progress& progress, bool split) {
   Result<ImportJob> r = [&]() -> Result<ImportJob> {
     try {
-      return run_job_inner(job, progress);
+      return run_job_inner(job, progress, split);
     } catch (const std::exception& e) {
       return internal_error(std::string("import worker: ") + e.what());
     }
   }();
   if (r) return r;
-  if (superseded_ || stopped_) {
-    // Another worker took the job over and records the outcome, or this worker was asked to
-    // stop: the job stays Processing at its last checkpoint.
+  if (superseded_ || stopped_ || r.status().code() == StatusCode::kFailedPrecondition) {
+    // Another worker took the job (or this range) over and records the outcome, this worker
+    // was asked to stop, or every range left is another worker's: the job stays Processing at
+    // its checkpoints.
     superseded_ = false;
     stopped_ = false;
+    if (r.status().code() == StatusCode::kFailedPrecondition) return r.status();
     return jobs_.get(job.tenant, job.job_id);
   }
-  // A failure of the service, not of the file: the job ends with InternalError.
+  // A failure of the service, not of the file: the job ends with InternalError, under the
+  // lease this worker holds (the job's or its range's). Other workers' ranges may have moved
+  // the job's count meanwhile.
+  UPSYNC_ASSIGN_OR_RETURN(ImportJob stored, jobs_.get(job.tenant, job.job_id));
+  job.records_done = stored.records_done;
   job.state = ImportJobState::kError;
   job.error = ImportJobError::kInternalError;
   job.error_message = r.status().to_string();
@@ -308,14 +338,67 @@ Result<ImportJob> BulkImporter::run_claimed(ImportJob& job, const Progress& prog
   return job;
 }
 
+Result<std::optional<ImportRange>> BulkImporter::claim_range(const ImportJob& job) {
+  UPSYNC_ASSIGN_OR_RETURN(auto ranges, jobs_.ranges(job.job_id));
+  for (const ImportRange& listed : ranges) {
+    if (listed.finished()) continue;
+    // Tried even when the list shows a live holder: on PostgreSQL the lease of a killed
+    // worker is taken over at once (pg_leases.cpp).
+    const std::string name = import_range_lease_name(job.job_id, listed.index);
+    auto claimed = leases_->claim(name, holder_, limits_.lease_ttl);
+    if (!claimed && claimed.status().code() == StatusCode::kFailedPrecondition) continue;
+    UPSYNC_RETURN_IF_ERROR(claimed.status());
+    lease_ = name;
+    // The checkpoint as it is now that the range is this worker's.
+    UPSYNC_ASSIGN_OR_RETURN(auto now, jobs_.ranges(job.job_id));
+    for (const ImportRange& r : now) {
+      if (r.index == listed.index && !r.finished()) return std::optional<ImportRange>(r);
+    }
+    UPSYNC_RETURN_IF_ERROR(leases_->release(name, holder_));
+    lease_ = import_lease_name(job.job_id);
+  }
+  return std::optional<ImportRange>();
+}
+
+Result<ImportJob> BulkImporter::end_split_job(ImportJob& job, const Tenant& tenant,
+                                              const FileUrl& source) {
+  UPSYNC_ASSIGN_OR_RETURN(auto ranges, jobs_.ranges(job.job_id));
+  for (const ImportRange& r : ranges) {
+    // Another worker applies it, and ends the job after it.
+    if (!r.finished()) return jobs_.get(job.tenant, job.job_id);
+  }
+  const std::string main = import_lease_name(job.job_id);
+  auto claimed = leases_->claim(main, holder_, limits_.lease_ttl);
+  // Another worker is ending it.
+  if (!claimed && claimed.status().code() == StatusCode::kFailedPrecondition) {
+    return jobs_.get(job.tenant, job.job_id);
+  }
+  UPSYNC_RETURN_IF_ERROR(claimed.status());
+  lease_ = main;
+  UPSYNC_ASSIGN_OR_RETURN(job, jobs_.get(job.tenant, job.job_id));
+  if (job.state != ImportJobState::kProcessing) return job;
+  UPSYNC_RETURN_IF_ERROR(end_applied(job, tenant, source));
+  return job;
+}
+
+Status BulkImporter::end_applied(ImportJob& job, const Tenant& tenant, const FileUrl& source) {
+  UPSYNC_ASSIGN_OR_RETURN(auto lines, jobs_.log_lines(job.job_id));
+  if (lines.empty()) return finish(job, tenant, source, ImportJobError::kNoError, "");
+  return finish(job, tenant, source, ImportJobError::kImportCompleteWithError,
+                "The data has been imported, but there was an error encountered: " +
+                    std::to_string(lines.size()) +
+                    " user objects were not imported (see the log file)");
+}
+
 // The file changed after it was queued: another version is never imported.
 Status BulkImporter::refuse_changed(ImportJob& job, const Tenant& tenant, const FileUrl& source,
                                     const std::string& message) {
-  UPSYNC_RETURN_IF_ERROR(jobs_.add_log_line(job.job_id, message));
+  UPSYNC_RETURN_IF_ERROR(jobs_.add_log_line(job.job_id, message, -1));
   return finish(job, tenant, source, ImportJobError::kInvalidDataFile, message);
 }
 
-Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& progress) {
+Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& progress,
+                                              bool split) {
   UPSYNC_ASSIGN_OR_RETURN(auto tenants, store_.tenants());
   const Tenant* tenant = nullptr;
   for (const Tenant& t : tenants) {
@@ -323,8 +406,29 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
   }
   if (!tenant) return internal_error("import job " + job.job_id + ": its tenant no longer exists");
 
-  job.state = ImportJobState::kProcessing;
-  UPSYNC_RETURN_IF_ERROR(update_held(job));
+  std::optional<ImportRange> range;
+  if (split) {
+    // A range first: a worker with none to apply reads nothing.
+    UPSYNC_ASSIGN_OR_RETURN(job, jobs_.get(job.tenant, job.job_id));
+    if (job.state != ImportJobState::kProcessing) {
+      return failed_precondition("import job " + job.job_id + " has ended (state " +
+                                 std::string(import_job_state_name(job.state)) + ")");
+    }
+    UPSYNC_ASSIGN_OR_RETURN(range, claim_range(job));
+    if (!range) {
+      auto source = parse_file_url(job.source_uri);
+      if (!source) return source.status();
+      UPSYNC_ASSIGN_OR_RETURN(ImportJob ended, end_split_job(job, *tenant, *source));
+      if (ended.state == ImportJobState::kProcessing) {
+        return failed_precondition("import job " + job.job_id +
+                                   ": every range left is being applied by another worker");
+      }
+      return ended;
+    }
+  } else {
+    job.state = ImportJobState::kProcessing;
+    UPSYNC_RETURN_IF_ERROR(update_held(job));
+  }
 
   auto parsed = parse_file_url(job.source_uri);
   if (!parsed) {
@@ -366,21 +470,42 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
           .schema = schema,
           .targets = PropertyTargets(schema, job.property_map),
           .reader_options = {.max_value_bytes = limits_.max_value_bytes,
-                             .arrays = job.multi_value_arrays}};
+                             .arrays = job.multi_value_arrays},
+          .range = std::nullopt};
+  // Every worker checks the file it reads (each range's worker too: the pin's hash is
+  // compared on the bytes this worker applies).
   UPSYNC_ASSIGN_OR_RETURN(const bool valid, check_file(run, progress));
   if (!valid) return job;
-  UPSYNC_RETURN_IF_ERROR(apply_file(run, progress));
 
-  UPSYNC_ASSIGN_OR_RETURN(auto lines, jobs_.log_lines(job.job_id));
-  if (lines.empty()) {
-    UPSYNC_RETURN_IF_ERROR(finish(job, *tenant, source, ImportJobError::kNoError, ""));
-  } else {
-    UPSYNC_RETURN_IF_ERROR(finish(
-        job, *tenant, source, ImportJobError::kImportCompleteWithError,
-        "The data has been imported, but there was an error encountered: " +
-            std::to_string(lines.size()) + " user objects were not imported (see the log file)"));
+  if (!split) {
+    // A job large enough is split into ranges that any worker may apply, this one among
+    // them, once its checkpoint is at the start (a job resumed whole stays whole).
+    auto ranges = split_into_ranges(run.records_total, limits_.range_records);
+    if (!ranges.empty() && job.records_done == 0) {
+      // (Never split before while this worker holds the job's lease; if it were, the ranges
+      // it has are applied.)
+      UPSYNC_RETURN_IF_ERROR(store_.in_transaction([&]() -> Status {
+        UPSYNC_RETURN_IF_ERROR(hold_lease(job));
+        return jobs_.create_ranges(job.job_id, ranges).status();
+      }));
+      // The job's lease is given up: the other workers join through runnable().
+      UPSYNC_RETURN_IF_ERROR(leases_->release(lease_, holder_));
+      split = true;
+      UPSYNC_ASSIGN_OR_RETURN(range, claim_range(job));
+    } else {
+      UPSYNC_RETURN_IF_ERROR(apply_file(run, progress));
+      UPSYNC_RETURN_IF_ERROR(end_applied(job, *tenant, source));
+      return job;
+    }
   }
-  return job;
+  while (range) {
+    run.range = range;
+    UPSYNC_RETURN_IF_ERROR(apply_file(run, progress));
+    UPSYNC_RETURN_IF_ERROR(leases_->release(lease_, holder_));
+    lease_ = import_lease_name(job.job_id);
+    UPSYNC_ASSIGN_OR_RETURN(range, claim_range(job));
+  }
+  return end_split_job(job, *tenant, source);
 }
 
 }  // namespace upsync

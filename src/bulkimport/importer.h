@@ -55,6 +55,9 @@ struct ImportLimits {
   uint64_t max_file_bytes = 2ull * 1024 * 1024 * 1024;  // seed 003: 2 GB
   int64_t max_properties = 500000;                      // seed 003: 500,000 properties
   int batch_records = 5000;                             // user objects per transaction
+  // A job of at least twice this many user objects is split into ranges of about this many
+  // (at most 64), which several workers apply side by side; 0 never splits.
+  int64_t range_records = 50000;
   size_t max_value_bytes = 1 << 20;
   // How long a job's lease lasts without a renewal: a killed worker's job waits this long
   // before another worker takes it over.
@@ -80,6 +83,11 @@ struct ImportProgress {
 
 // The name of the log file in the job's folder.
 inline constexpr std::string_view kImportLogFileName = "ImportLog.txt";
+
+// The ranges a job of `records` user objects is split into (split when it holds at least two
+// ranges' worth, bulkimport/job.h): consecutive, about `range_records` each, at most 64, each
+// with its checkpoint at its start. None when the job is applied whole.
+std::vector<ImportRange> split_into_ranges(int64_t records, int64_t range_records);
 
 // A lease holder name for a new importer: this process's (lease_holder_name), with a number
 // that tells its importers apart ("host:pid/import-2"), so that two threads never share a lease.
@@ -136,7 +144,9 @@ class BulkImporter {
                    bool multi_value_arrays);
   Status finish(ImportJob& job, const Tenant& tenant, const FileUrl& source, ImportJobError error,
                 std::string message);
-  Result<ImportJob> run_job_inner(ImportJob& job, const Progress& progress);
+  // Runs a job this worker holds the lease of (`split` false: the job's, which it may then
+  // split), or one split already (`split` true: the job's ranges, each under its lease).
+  Result<ImportJob> run_job_inner(ImportJob& job, const Progress& progress, bool split);
   struct Run;  // one run of a job (import_run.h)
   // Pass 1 (import_passes.cpp): true when the file may be applied; false when it was refused
   // and the job ended (InvalidDataFile).
@@ -146,9 +156,20 @@ class BulkImporter {
   // Ends the job with InvalidDataFile: the file is not the version queued.
   Status refuse_changed(ImportJob& job, const Tenant& tenant, const FileUrl& source,
                         const std::string& message);
-  Result<ImportJob> run_claimed(ImportJob& job, const Progress& progress);
-  // Renews the job's lease: FailedPrecondition (and superseded_) once it is lost. Inside a
-  // transaction, what the transaction writes commits only while the lease is held.
+  Result<ImportJob> run_claimed(ImportJob& job, const Progress& progress, bool split);
+  // The first range of a split job that is not finished and whose lease this worker gets
+  // (lease_ then names it), as it stands once claimed; none when every range left is another
+  // worker's.
+  Result<std::optional<ImportRange>> claim_range(const ImportJob& job);
+  // Ends a split job once every range is finished, under the job's lease: with the log's
+  // outcome, as a job applied whole ends. While ranges remain (other workers apply them), or
+  // another worker ends it, returns the job as stored.
+  Result<ImportJob> end_split_job(ImportJob& job, const Tenant& tenant, const FileUrl& source);
+  // Succeeded, or ImportCompleteWithError with the log's count: the end of an applied file.
+  Status end_applied(ImportJob& job, const Tenant& tenant, const FileUrl& source);
+  // Renews the lease this worker holds for the job (lease_: the job's, or the range's it
+  // applies): FailedPrecondition (and superseded_) once it is lost. Inside a transaction,
+  // what the transaction writes commits only while the lease is held.
   Status hold_lease(const ImportJob& job);
   // Writes the job in one transaction with a renewal of its lease.
   Status update_held(const ImportJob& job);
@@ -161,6 +182,7 @@ class BulkImporter {
   const std::atomic<bool>* stop_ = nullptr;
   std::string holder_ = next_importer_holder();
   std::unique_ptr<LeaseStore> leases_;  // opened by the first run_job
+  std::string lease_;                   // the lease hold_lease renews
   bool stopped_ = false;                // set when a job stopped at a checkpoint because of *stop_
 };
 

@@ -68,6 +68,19 @@ struct SourcePin {
 // BulkImporter::queue_import_profile_properties).
 inline constexpr std::string_view kMultiValueArraysParameter = "upsyncMultiValueArrays";
 
+// A part of a large job's file, records [first, end), that one worker applies at a time with a
+// checkpoint and a lease of its own (import_range_lease_name), so that several workers apply
+// one job side by side (bulkimport/importer.h says when a job is split).
+struct ImportRange {
+  int index = 0;
+  int64_t first = 0;  // the range's first user object (its index in the file)
+  int64_t end = 0;    // one past its last
+  int64_t done = 0;   // checkpoint: records [first, done) are applied
+  // The lease of the worker applying the range, while one holds it.
+  std::optional<Lease> lease;
+  bool finished() const { return done >= end; }
+};
+
 struct ImportJob {
   std::string job_id;  // GUID
   TenantId tenant = 0;
@@ -83,12 +96,17 @@ struct ImportJob {
   // upsync's extension (QueueImportProfileProperties' upsyncMultiValueArrays): multi-value
   // properties may be mapped, and their values given as JSON arrays of strings.
   bool multi_value_arrays = false;
-  int64_t records_done = 0;  // checkpoint: records of the file already applied
-  int64_t seq = 0;           // queue order
+  // Records of the file already applied: the checkpoint of a job applied whole; for a job
+  // split into ranges, the records done in all of them (each range has its own checkpoint).
+  int64_t records_done = 0;
+  int64_t seq = 0;  // queue order
   // The lease of the worker running the job (its holder and heartbeat), while one holds it.
   std::optional<Lease> lease;
   std::string created_at;
   std::string updated_at;
+  // The ranges of a split job with their workers, when the reader asked for them
+  // (JobStore::ranges); empty otherwise and for a job applied whole.
+  std::vector<ImportRange> ranges;
 };
 
 // Where jobs are kept. Implemented on the store's own database so that a job's checkpoint
@@ -112,10 +130,26 @@ class JobStore {
   virtual Status remove_unstarted(TenantId tenant, std::string_view job_id) = 0;
   // Writes state, error, message, log folder, source pin and checkpoint.
   virtual Status update(const ImportJob& job) = 0;
-  // Log lines of a job (kept until the log file is written, crash-safe).
-  virtual Status add_log_line(std::string_view job_id, std::string_view line) = 0;
+  // Log lines of a job (kept until the log file is written, crash-safe). `record` is the user
+  // object the line is about (-1 for the file as a whole); lines come back in record order,
+  // and in the order written within a record, whichever worker wrote them.
+  virtual Status add_log_line(std::string_view job_id, std::string_view line, int64_t record) = 0;
   virtual Result<std::vector<std::string>> log_lines(std::string_view job_id) = 0;
   virtual Status clear_log(std::string_view job_id) = 0;
+
+  // Splits a job into `ranges` (each with done == first), once: false, and nothing written,
+  // when the job has ranges already (another worker split it first).
+  virtual Result<bool> create_ranges(std::string_view job_id,
+                                     const std::vector<ImportRange>& ranges) = 0;
+  // The job's ranges by index, each with the lease of the worker applying it; none for a job
+  // applied whole.
+  virtual Result<std::vector<ImportRange>> ranges(std::string_view job_id) = 0;
+  // Moves range `index`'s checkpoint from `from` to `to`, and the job's records_done by as
+  // many records, when the range's checkpoint is still `from` and the job still Processing;
+  // false, and nothing written, otherwise (another worker applied the batch, or the job
+  // ended). Inside the transaction that applies the batch.
+  virtual Result<bool> advance_range(std::string_view job_id, int index, int64_t from,
+                                     int64_t to) = 0;
 };
 
 // The JobStore over `store`'s connection, from its backend (store/store.h).

@@ -37,14 +37,51 @@ nlohmann::json job_json(const ImportJob& j) {
     out["Heartbeat"] = lease_time_iso(j.lease->heartbeat_at_ms);
     out["LeaseExpired"] = j.lease->expired;
   }
+  // A split job: each range with its checkpoint and the worker applying it.
+  if (!j.ranges.empty()) {
+    nlohmann::json ranges = nlohmann::json::array();
+    for (const ImportRange& r : j.ranges) {
+      nlohmann::json range = {{"Index", r.index},   {"FirstRecord", r.first},
+                              {"EndRecord", r.end}, {"RecordsDone", r.done - r.first},
+                              {"Worker", nullptr},  {"Heartbeat", nullptr}};
+      if (r.lease) {
+        range["Worker"] = r.lease->holder;
+        range["Heartbeat"] = lease_time_iso(r.lease->heartbeat_at_ms);
+        range["LeaseExpired"] = r.lease->expired;
+      }
+      ranges.push_back(std::move(range));
+    }
+    out["Ranges"] = std::move(ranges);
+  }
   return out;
 }
 
-// "host:pid since <time>, heartbeat <time>" for the text table; "" when no worker holds it.
+// "<holder>, heartbeat <time>" for the text table, with " (expired)" when it has passed.
+std::string lease_text(const Lease& l) {
+  return l.holder + ", heartbeat " + lease_time_iso(l.heartbeat_at_ms) +
+         (l.expired ? " (expired)" : "");
+}
+
+// Who runs the job, for the text table: its lease's holder, and for a split job the holder of
+// each range being applied ("range 2/4: <holder>, heartbeat <time>"); "" when nobody does.
 std::string worker_text(const ImportJob& j) {
-  if (!j.lease) return "";
-  return j.lease->holder + ", heartbeat " + lease_time_iso(j.lease->heartbeat_at_ms) +
-         (j.lease->expired ? " (expired)" : "");
+  std::string out;
+  if (j.lease) out = lease_text(*j.lease);
+  for (const ImportRange& r : j.ranges) {
+    if (!r.lease || r.finished()) continue;
+    if (!out.empty()) out += "; ";
+    out += "range " + std::to_string(r.index + 1) + "/" + std::to_string(j.ranges.size()) + ": " +
+           lease_text(*r.lease);
+  }
+  return out;
+}
+
+// The jobs with their ranges (JobStore::ranges), for status.
+Result<std::vector<ImportJob>> with_ranges(JobStore& jobs, std::vector<ImportJob> list) {
+  for (ImportJob& j : list) {
+    UPSYNC_ASSIGN_OR_RETURN(j.ranges, jobs.ranges(j.job_id));
+  }
+  return list;
 }
 
 void print_jobs(CliContext& ctx, const std::vector<ImportJob>& jobs) {
@@ -67,12 +104,14 @@ struct Limits {
   uint64_t max_file_bytes = ImportLimits{}.max_file_bytes;
   int64_t max_properties = ImportLimits{}.max_properties;
   int batch = ImportLimits{}.batch_records;
+  int64_t range_records = ImportLimits{}.range_records;
   double lease_seconds = std::chrono::duration<double>(ImportLimits{}.lease_ttl).count();
   ImportLimits get() const {
     ImportLimits l;
     l.max_file_bytes = max_file_bytes;
     l.max_properties = max_properties;
     l.batch_records = batch;
+    l.range_records = range_records;
     l.lease_ttl = std::chrono::milliseconds(static_cast<int64_t>(lease_seconds * 1000));
     return l;
   }
@@ -83,6 +122,10 @@ void add_limit_options(CLI::App* cmd, Limits& l) {
   cmd->add_option("--max-properties", l.max_properties, "most property values in one file");
   cmd->add_option("--batch", l.batch, "user objects per transaction")
       ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--range-records", l.range_records,
+                  "a job of at least twice this many user objects is split into ranges of about "
+                  "this many, which several workers apply side by side (0: never split)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
   cmd->add_option("--lease-seconds", l.lease_seconds,
                   "how long a job stays this worker's without a checkpoint; a killed worker's "
                   "job is taken over by another once it has passed")
@@ -277,14 +320,16 @@ void add_import_commands(CLI::App& app, CliContext& ctx) {
       UPSYNC_ASSIGN_OR_RETURN(auto jobs, open_job_store(*store));
       if (sa->job.empty()) {
         UPSYNC_ASSIGN_OR_RETURN(auto all, jobs->list(t.id));
+        UPSYNC_ASSIGN_OR_RETURN(all, with_ranges(*jobs, std::move(all)));
         print_jobs(ctx, all);
         return Status::ok();
       }
       UPSYNC_ASSIGN_OR_RETURN(ImportJob j, jobs->get(t.id, sa->job));
+      UPSYNC_ASSIGN_OR_RETURN(auto one, with_ranges(*jobs, {std::move(j)}));
       if (ctx.json) {
-        print_json(*ctx.out, job_json(j));
+        print_json(*ctx.out, job_json(one[0]));
       } else {
-        print_jobs(ctx, {j});
+        print_jobs(ctx, one);
       }
       return Status::ok();
     };

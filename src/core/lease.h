@@ -87,6 +87,10 @@ std::string describe_lease(const Lease& lease);
 inline std::string import_lease_name(std::string_view job_id) {
   return "import:" + std::string(job_id);
 }
+// The lease of one range of a split import job (bulkimport/job.h: ImportRange).
+inline std::string import_range_lease_name(std::string_view job_id, int index) {
+  return "import:" + std::string(job_id) + "#" + std::to_string(index);
+}
 inline std::string sync_lease_name(std::string_view tenant) {
   return "sync:" + std::string(tenant);
 }

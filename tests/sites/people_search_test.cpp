@@ -248,10 +248,12 @@ TEST_P(PeopleSearchTest, AnIndexWithoutDepartmentsIsRebuiltWhenOpened) {
   make_profile("adele@contoso.com",
                {{"PreferredName", {"Adele Vance"}}, {"Department", {"Retail Sales"}}});
   // The index as the tokenizer before left it, and the schema of the version before (without
-  // what later versions added: people's privacy choices, the import jobs' multi-value flag).
+  // what later versions added: people's privacy choices, the import jobs' multi-value flag,
+  // their ranges and the log lines' records).
   const std::string forget =
       "DELETE FROM people_search_tokens WHERE token IN ('retail sales', 'sales'); "
-      "DROP TABLE privacy_choices; ALTER TABLE import_jobs DROP COLUMN multi_value_arrays;";
+      "DROP TABLE privacy_choices; ALTER TABLE import_jobs DROP COLUMN multi_value_arrays; "
+      "DROP TABLE import_job_ranges; ALTER TABLE import_job_log DROP COLUMN record;";
   search_.reset();
   if (GetParam().name == "sqlite") {
     ASSERT_TRUE(testing::sqlite_of(*store_).db().exec(forget + " PRAGMA user_version = 26;"));
@@ -291,8 +293,9 @@ TEST_P(PeopleSearchMigrationTest, TheMigrationIndexesWhatWasStoredBefore) {
               "DROP TABLE refresh_tokens; DROP TABLE property_policies; "
               "DROP TABLE audiences; DROP TABLE audience_members; DROP TABLE hybrid_settings; "
               "DROP TABLE leases; DROP TABLE privacy_choices; "
-              "ALTER TABLE import_jobs DROP COLUMN multi_value_arrays; PRAGMA "
-              "user_version = 18;"));
+              "ALTER TABLE import_jobs DROP COLUMN multi_value_arrays; "
+              "DROP TABLE import_job_ranges; ALTER TABLE import_job_log DROP COLUMN record; "
+              "PRAGMA user_version = 18;"));
   search_.reset();
   store_.reset();
   auto again = storage_->connect();

@@ -158,6 +158,7 @@ TEST_F(PgSchemaTest, AVersionOneDatabaseMigratesKeepingItsData) {
       db_->exec("DROP TABLE refresh_tokens, property_policies, audiences, audience_members, "
                 "hybrid_settings, leases, privacy_choices; "
                 "ALTER TABLE import_jobs DROP COLUMN multi_value_arrays; "
+                "DROP TABLE import_job_ranges; ALTER TABLE import_job_log DROP COLUMN record; "
                 "UPDATE upsync_schema_version SET version = 1"));
   auto store = connect();
   ASSERT_TRUE(store) << store.status().to_string();

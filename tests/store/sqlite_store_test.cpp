@@ -211,9 +211,11 @@ TEST(SqliteStoreFileTest, CustomPropertiesLiveInTheirOwnRowAndMigrateThere) {
   query("DROP TABLE audiences");                 // 25: audiences and hybrid settings
   query("DROP TABLE audience_members");
   query("DROP TABLE hybrid_settings");
-  query("DROP TABLE leases");           // 26: leases
-  query("DROP TABLE privacy_choices");  // 28: people's privacy choices
+  query("DROP TABLE leases");                                       // 26: leases
+  query("DROP TABLE privacy_choices");                              // 28: people's privacy choices
   query("ALTER TABLE import_jobs DROP COLUMN multi_value_arrays");  // 29
+  query("DROP TABLE import_job_ranges");                            // 30: import ranges
+  query("ALTER TABLE import_job_log DROP COLUMN record");
   query("PRAGMA user_version = 13");
   EXPECT_EQ(query("SELECT json_extract(props, '$.Team') FROM profiles WHERE id = " +
                   std::to_string(bob.id)),

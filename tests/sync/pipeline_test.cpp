@@ -361,6 +361,8 @@ TEST_P(SqliteSyncTest, MigrationEightIndexesUsersSyncedBeforeIt) {
                                 "DROP TABLE hybrid_settings; DROP TABLE leases; "
                                 "DROP TABLE privacy_choices; "
                                 "ALTER TABLE import_jobs DROP COLUMN multi_value_arrays; "
+                                "DROP TABLE import_job_ranges; "
+                                "ALTER TABLE import_job_log DROP COLUMN record; "
                                 "PRAGMA user_version = 7;",
                                 nullptr, nullptr, &error);
     EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");

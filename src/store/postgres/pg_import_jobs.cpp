@@ -145,15 +145,18 @@ class PgJobStore : public JobStore {
     return Status::ok();
   }
 
-  Status add_log_line(std::string_view job_id, std::string_view line) override {
-    return db_.run("INSERT INTO import_job_log (job_id, line) VALUES ($1, $2)", {job_id, line})
+  Status add_log_line(std::string_view job_id, std::string_view line, int64_t record) override {
+    return db_
+        .run("INSERT INTO import_job_log (job_id, line, record) VALUES ($1, $2, $3)",
+             {job_id, line, record})
         .status();
   }
 
   Result<std::vector<std::string>> log_lines(std::string_view job_id) override {
     UPSYNC_ASSIGN_OR_RETURN(
         PgResult r,
-        db_.query("SELECT line FROM import_job_log WHERE job_id = $1 ORDER BY n", {job_id}));
+        db_.query("SELECT line FROM import_job_log WHERE job_id = $1 ORDER BY record, n",
+                  {job_id}));
     std::vector<std::string> out;
     out.reserve(r.rows());
     for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.text(i, 0));
@@ -162,6 +165,81 @@ class PgJobStore : public JobStore {
 
   Status clear_log(std::string_view job_id) override {
     return db_.run("DELETE FROM import_job_log WHERE job_id = $1", {job_id}).status();
+  }
+
+  Result<bool> create_ranges(std::string_view job_id,
+                             const std::vector<ImportRange>& ranges) override {
+    // The job's row, locked until the transaction ends, makes the check and the insert one
+    // step for every worker.
+    UPSYNC_RETURN_IF_ERROR(
+        db_.query("SELECT 1 FROM import_jobs WHERE job_id = $1 FOR UPDATE", {job_id}).status());
+    UPSYNC_ASSIGN_OR_RETURN(
+        PgResult split,
+        db_.query("SELECT 1 FROM import_job_ranges WHERE job_id = $1 LIMIT 1", {job_id}));
+    if (split.rows() > 0) return false;
+    std::vector<std::string> idx, first, end, done;
+    for (const ImportRange& r : ranges) {
+      idx.push_back(std::to_string(r.index));
+      first.push_back(std::to_string(r.first));
+      end.push_back(std::to_string(r.end));
+      done.push_back(std::to_string(r.done));
+    }
+    UPSYNC_RETURN_IF_ERROR(
+        db_.run("INSERT INTO import_job_ranges (job_id, idx, first_record, end_record, done) "
+                "SELECT $1, i, f, e, d FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], "
+                "$5::bigint[]) AS r(i, f, e, d)",
+                {job_id, pg_text_array(idx), pg_text_array(first), pg_text_array(end),
+                 pg_text_array(done)})
+            .status());
+    return true;
+  }
+
+  Result<std::vector<ImportRange>> ranges(std::string_view job_id) override {
+    UPSYNC_ASSIGN_OR_RETURN(
+        PgResult r,
+        db_.query("SELECT r.idx, r.first_record, r.end_record, r.done, l.holder, l.acquired_at, "
+                  "l.heartbeat_at, l.expires_at, l.expires_at <= " +
+                      std::string(kPgNowMs) +
+                      " FROM import_job_ranges r LEFT JOIN leases l ON l.name = 'import:' || "
+                      "r.job_id || '#' || r.idx WHERE r.job_id = $1 ORDER BY r.idx",
+                  {job_id}));
+    std::vector<ImportRange> out;
+    for (int i = 0; i < r.rows(); ++i) {
+      ImportRange range{.index = static_cast<int>(r.int64(i, 0)),
+                        .first = r.int64(i, 1),
+                        .end = r.int64(i, 2),
+                        .done = r.int64(i, 3),
+                        .lease = std::nullopt};
+      if (!r.is_null(i, 4)) {
+        range.lease = Lease{.name = import_range_lease_name(job_id, range.index),
+                            .holder = std::string(r.text(i, 4)),
+                            .acquired_at_ms = r.int64(i, 5),
+                            .heartbeat_at_ms = r.int64(i, 6),
+                            .expires_at_ms = r.int64(i, 7),
+                            .expired = r.boolean(i, 8)};
+      }
+      out.push_back(std::move(range));
+    }
+    return out;
+  }
+
+  Result<bool> advance_range(std::string_view job_id, int index, int64_t from,
+                             int64_t to) override {
+    UPSYNC_ASSIGN_OR_RETURN(
+        const int64_t moved,
+        db_.run("UPDATE import_job_ranges SET done = $1 WHERE job_id = $2 AND idx = $3 AND "
+                "done = $4",
+                {to, job_id, int64_t{index}, from}));
+    if (moved != 1) return false;
+    // The job's row is locked from here to the commit; the batch's feed entries took the
+    // tenant's row before (next_seq), in the same order for every worker.
+    UPSYNC_ASSIGN_OR_RETURN(
+        const int64_t counted,
+        db_.run(
+            "UPDATE import_jobs SET records_done = records_done + $1, updated_at = $2 "
+            "WHERE job_id = $3 AND state = $4",
+            {to - from, utc_now_iso(), job_id, static_cast<int64_t>(ImportJobState::kProcessing)}));
+    return counted == 1;
   }
 
  private:

@@ -467,10 +467,24 @@ constexpr std::string_view kVersion6 = R"sql(
 ALTER TABLE import_jobs ADD COLUMN multi_value_arrays BIGINT NOT NULL DEFAULT 0;  -- 0 or 1
 )sql";
 
+// Version 7 (SQLite's 30): a large bulk import job is split into ranges that several workers
+// apply side by side (bulkimport/job.h: ImportRange); log lines name their record.
+constexpr std::string_view kVersion7 = R"sql(
+CREATE TABLE import_job_ranges (
+  job_id TEXT COLLATE "C" NOT NULL,
+  idx BIGINT NOT NULL,
+  first_record BIGINT NOT NULL,
+  end_record BIGINT NOT NULL,
+  done BIGINT NOT NULL,
+  PRIMARY KEY (job_id, idx)
+);
+ALTER TABLE import_job_log ADD COLUMN record BIGINT NOT NULL DEFAULT -1;
+)sql";
+
 // Migration i takes the database from version i to i + 1 (the first from nothing to 1). Never
 // edit one that has shipped; add a new one.
 constexpr std::string_view kMigrations[] = {
-    kVersion1, kVersion2, kVersion3, kVersion4, kVersion5, kVersion6,
+    kVersion1, kVersion2, kVersion3, kVersion4, kVersion5, kVersion6, kVersion7,
 };
 
 // Whether upsync's version table exists, read from the catalog with the statement's snapshot:

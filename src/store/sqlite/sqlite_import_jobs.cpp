@@ -166,18 +166,20 @@ class SqliteJobStore : public JobStore {
     return Status::ok();
   }
 
-  Status add_log_line(std::string_view job_id, std::string_view line) override {
-    UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s,
-                            db_.prepare("INSERT INTO import_job_log (job_id, line) VALUES (?, ?)"));
+  Status add_log_line(std::string_view job_id, std::string_view line, int64_t record) override {
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * s,
+        db_.prepare("INSERT INTO import_job_log (job_id, line, record) VALUES (?, ?, ?)"));
     s->bind(1, job_id);
     s->bind(2, line);
+    s->bind(3, record);
     return s->run();
   }
 
   Result<std::vector<std::string>> log_lines(std::string_view job_id) override {
     UPSYNC_ASSIGN_OR_RETURN(
         SqliteStatement * s,
-        db_.prepare("SELECT line FROM import_job_log WHERE job_id = ? ORDER BY n"));
+        db_.prepare("SELECT line FROM import_job_log WHERE job_id = ? ORDER BY record, n"));
     s->bind(1, job_id);
     std::vector<std::string> out;
     while (true) {
@@ -193,6 +195,87 @@ class SqliteJobStore : public JobStore {
                             db_.prepare("DELETE FROM import_job_log WHERE job_id = ?"));
     s->bind(1, job_id);
     return s->run();
+  }
+
+  Result<bool> create_ranges(std::string_view job_id,
+                             const std::vector<ImportRange>& ranges) override {
+    // Writers take turns (BEGIN IMMEDIATE): the check and the inserts are one step.
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * q,
+        db_.prepare("SELECT EXISTS (SELECT 1 FROM import_job_ranges WHERE job_id = ?)"));
+    q->bind(1, job_id);
+    UPSYNC_ASSIGN_OR_RETURN(bool row, q->step());
+    const bool split = row && q->column_int(0) != 0;
+    q->reset();
+    if (split) return false;
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * s,
+        db_.prepare("INSERT INTO import_job_ranges (job_id, idx, first_record, end_record, done) "
+                    "VALUES (?, ?, ?, ?, ?)"));
+    for (const ImportRange& r : ranges) {
+      s->bind(1, job_id);
+      s->bind(2, int64_t{r.index});
+      s->bind(3, r.first);
+      s->bind(4, r.end);
+      s->bind(5, r.done);
+      UPSYNC_RETURN_IF_ERROR(s->run());
+    }
+    return true;
+  }
+
+  Result<std::vector<ImportRange>> ranges(std::string_view job_id) override {
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * s,
+        db_.prepare("SELECT r.idx, r.first_record, r.end_record, r.done, l.holder, "
+                    "l.acquired_at, l.heartbeat_at, l.expires_at FROM import_job_ranges r LEFT "
+                    "JOIN leases l ON l.name = 'import:' || r.job_id || '#' || r.idx WHERE "
+                    "r.job_id = ? ORDER BY r.idx"));
+    s->bind(1, job_id);
+    std::vector<ImportRange> out;
+    const int64_t now = now_ms();
+    while (true) {
+      UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());
+      if (!row) break;
+      ImportRange r{.index = static_cast<int>(s->column_int(0)),
+                    .first = s->column_int(1),
+                    .end = s->column_int(2),
+                    .done = s->column_int(3),
+                    .lease = std::nullopt};
+      if (!s->column_is_null(4)) {
+        r.lease = Lease{.name = import_range_lease_name(job_id, r.index),
+                        .holder = std::string(s->column_text(4)),
+                        .acquired_at_ms = s->column_int(5),
+                        .heartbeat_at_ms = s->column_int(6),
+                        .expires_at_ms = s->column_int(7)};
+        r.lease->expired = r.lease->expires_at_ms <= now;
+      }
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  Result<bool> advance_range(std::string_view job_id, int index, int64_t from,
+                             int64_t to) override {
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * s,
+        db_.prepare("UPDATE import_job_ranges SET done = ? WHERE job_id = ? AND idx = ? AND "
+                    "done = ?"));
+    s->bind(1, to);
+    s->bind(2, job_id);
+    s->bind(3, int64_t{index});
+    s->bind(4, from);
+    UPSYNC_RETURN_IF_ERROR(s->run());
+    if (db_.changes() != 1) return false;
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * j,
+        db_.prepare("UPDATE import_jobs SET records_done = records_done + ?, updated_at = ? "
+                    "WHERE job_id = ? AND state = ?"));
+    j->bind(1, to - from);
+    j->bind(2, utc_now_iso());
+    j->bind(3, job_id);
+    j->bind(4, static_cast<int64_t>(ImportJobState::kProcessing));
+    UPSYNC_RETURN_IF_ERROR(j->run());
+    return db_.changes() == 1;
   }
 
  private:

@@ -62,6 +62,21 @@ constexpr std::string_view kImportArraysMigration = R"sql(
 ALTER TABLE import_jobs ADD COLUMN multi_value_arrays INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// 30: a large bulk import job is split into ranges that several workers apply side by side
+// (bulkimport/job.h: ImportRange), each with its checkpoint; log lines name their record, so
+// that the log keeps the file's order whichever worker wrote them.
+constexpr std::string_view kImportRangesMigration = R"sql(
+CREATE TABLE import_job_ranges (
+  job_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  first_record INTEGER NOT NULL,
+  end_record INTEGER NOT NULL,
+  done INTEGER NOT NULL,
+  PRIMARY KEY (job_id, idx)
+) WITHOUT ROWID;
+ALTER TABLE import_job_log ADD COLUMN record INTEGER NOT NULL DEFAULT -1;
+)sql";
+
 constexpr std::string_view kMigrations[] = {
     // 1: tenants, custom properties, profiles, change feeds and cursors.
     R"sql(
@@ -585,6 +600,7 @@ CREATE TABLE leases (
     kPeopleSearchDepartmentMigration,
     kPrivacyChoicesMigration,
     kImportArraysMigration,
+    kImportRangesMigration,
 };
 
 }  // namespace
