@@ -487,17 +487,21 @@ TEST(ConcurrentWorkersCrashTest, ThreeWorkersKilledAtRandomEndAsOneCleanWorker) 
   // first that completes applies the renames, the others find nothing changed.
   run_upsync(with(crash, {"sync", "schedule", "-t", "fabrikam", "--every", "1"}), std::nullopt);
   auto t0 = Clock::now();
+  // The clean run applies the job whole; the workers split it into 8 ranges, which they apply
+  // side by side.
   run_upsync(with(clean, {"import", "run-pending", "--batch", batch, "--max-properties",
-                          std::to_string(3 * users + 1)}),
+                          std::to_string(3 * users + 1), "--range-records", "0"}),
              std::nullopt);
+  const std::string range_records = std::to_string(users / 8);
   const double clean_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   const double startup = startup_seconds(crash);
   // A lease a few times a worker's start: a holder killed mid-batch delays the job by this.
   const double lease = std::max(0.5, 4 * startup);
   auto worker_args = [&](int n) {
-    return with(crash, {"worker", "--name", "w" + std::to_string(n), "--interval", "0.05",
-                        "--batch", batch, "--max-properties", std::to_string(3 * users + 1),
-                        "--lease-seconds", std::to_string(lease)});
+    return with(
+        crash, {"worker", "--name", "w" + std::to_string(n), "--interval", "0.05", "--batch", batch,
+                "--max-properties", std::to_string(3 * users + 1), "--range-records", range_records,
+                "--lease-seconds", std::to_string(lease)});
   };
   const std::string err = (dir.path() / "workers.err").string();
   std::vector<pid_t> workers;
@@ -536,6 +540,7 @@ TEST(ConcurrentWorkersCrashTest, ThreeWorkersKilledAtRandomEndAsOneCleanWorker) 
       0, std::max(clean_seconds, sync_seconds) / target_kills);
   std::uniform_int_distribution<int> which(0, 2);
   int kills = 0, holder_kills = 0, sync_kills = 0;
+  size_t range_count = 0;
   const auto deadline =
       Clock::now() +
       std::chrono::seconds(static_cast<int>(60 + 20 * (clean_seconds + sync_seconds) +
@@ -550,18 +555,26 @@ TEST(ConcurrentWorkersCrashTest, ThreeWorkersKilledAtRandomEndAsOneCleanWorker) 
     if ((ended(job) && sync_done) || kills >= target_kills) continue;
     auto sync_lease = (*leases)->get(sync_lease_name("fabrikam"));
     ASSERT_TRUE(sync_lease);
+    auto ranges = (*jobs)->ranges(job.job_id);
+    ASSERT_TRUE(ranges) << ranges.status().to_string();
+    range_count = std::max(range_count, ranges->size());
     auto holds = [&](int w, const std::optional<Lease>& lease) {
       return lease && !lease->expired &&
              lease->holder.find(":" + std::to_string(workers[w]) + "/") != std::string::npos;
     };
-    // A random worker; but the first kill that can hit the job's worker does, and the first
+    // The job's lease (while it is checked and split, and when it ends) or a range's.
+    auto holds_job = [&](int w) {
+      return holds(w, job.lease) || std::any_of(ranges->begin(), ranges->end(), [&](auto& r) {
+               return !r.finished() && holds(w, r.lease);
+             });
+    };
+    // A random worker; but the first kill that can hit a worker of the job does, and the first
     // that can hit the sync's does, so that each is killed at least once whatever the draw.
     int n = which(rng);
     for (int w = 0; w < 3; ++w) {
-      if ((holder_kills == 0 && holds(w, job.lease)) || (sync_kills == 0 && holds(w, *sync_lease)))
-        n = w;
+      if ((holder_kills == 0 && holds_job(w)) || (sync_kills == 0 && holds(w, *sync_lease))) n = w;
     }
-    if (holds(n, job.lease)) ++holder_kills;
+    if (holds_job(n)) ++holder_kills;
     if (holds(n, *sync_lease)) ++sync_kills;
     kill(workers[n], SIGKILL);
     waitpid(workers[n], nullptr, 0);
@@ -607,14 +620,15 @@ TEST(ConcurrentWorkersCrashTest, ThreeWorkersKilledAtRandomEndAsOneCleanWorker) 
       missing_lines(b, a) + missing_lines(crash_log, clean_log) + missing_lines(synced_b, synced_a);
   std::cerr << "postgres, 3 workers: " << users << " import records (clean run " << clean_seconds
             << " s) and a complete sync renaming " << sync_users << " directory users (clean run "
-            << sync_seconds << " s); " << kills << " kills (" << holder_kills
-            << " of the job's holder, " << sync_kills
+            << sync_seconds << " s); the job in " << range_count << " ranges; " << kills
+            << " kills (" << holder_kills << " of a worker applying the job, " << sync_kills
             << " of the sync's); profiles, site lists, feeds and log against the clean run: "
             << lost << " lost, " << twice << " applied twice\n";
   EXPECT_NE(a.find("|OfficeCode=O" + std::to_string(users - 1) + "|"), std::string::npos)
       << a.substr(a.size() > 300 ? a.size() - 300 : 0);
   EXPECT_EQ(kills, target_kills);
-  EXPECT_GE(holder_kills, 1) << "no kill hit the worker running the job";
+  EXPECT_EQ(range_count, 8u) << "the workers did not split the job";
+  EXPECT_GE(holder_kills, 1) << "no kill hit a worker running the job";
   EXPECT_GE(sync_kills, 1) << "no kill hit the worker running the sync";
   EXPECT_EQ(lost, 0);
   EXPECT_EQ(twice, 0);
