@@ -70,7 +70,7 @@ run_workers() {
     pids+=($!)
     PIDS+=($!)
   done
-  while [ -z "$state" ]; do sleep 0.2; state=$(job_end "$db"); done
+  while [ -z "$state" ]; do sleep 0.05; state=$(job_end "$db"); done
   local seconds
   seconds=$(since "$t0")
   kill "${pids[@]}" 2>/dev/null || true
@@ -90,8 +90,11 @@ state=$(job_end "$WORK/imp-sqlite")
 [ "$state" = Succeeded ] || { echo "scale: the import on SQLite ended in '$state'" >&2; exit 1; }
 t_pg1=$(run_workers "$(pg_url import1)" 1)
 t_pg2=$(run_workers "$(pg_url import2)" 2)
-# Which worker ran the job of the two: the other found its lease held.
-ran_by=$(grep -l "Succeeded" "$WORK"/worker-2-*.out 2>/dev/null | xargs -r -n1 basename | tr '\n' ' ')
+# Which of the two workers applied ranges of the job (split into ranges of 50,000 records): a
+# worker prints the job each time it has applied a range (or ended the job); one that found
+# every range left held by the other prints nothing.
+ran_by=$(grep -l "import worker: job" "$WORK"/worker-2-*.out 2>/dev/null | xargs -r -n1 basename |
+  sed 's/\.out$//' | tr '\n' ' ')
 
 # The floor: the same rows by COPY.
 python3 - "$WORK/imp/users.json" "$WORK/rows.csv" <<'PY'

@@ -287,7 +287,10 @@ Result<ImportJob> BulkImporter::run_job(ImportJob job, const Progress& progress)
       return failed_precondition("import job " + job.job_id + " has ended (state " +
                                  std::string(import_job_state_name(current.state)) + ")");
     }
+    // Split meanwhile (by a worker that read the list before): its ranges are applied under
+    // their own leases, and the job's is given back for the others to join.
     UPSYNC_ASSIGN_OR_RETURN(ranges, jobs_.ranges(job.job_id));
+    if (!ranges.empty()) UPSYNC_RETURN_IF_ERROR(leases_->release(main, holder_));
     return run_claimed(current, progress, !ranges.empty());
   }();
   // Released whatever the outcome (the lease of a range being applied, and the job's): the

@@ -31,6 +31,18 @@
 // frozen past its lease's expiry and taken over applies nothing more. JobStore::runnable()
 // offers a Processing job only once its worker's lease has expired (on PostgreSQL, also once
 // its worker's session has ended); the next worker then resumes at the last checkpoint.
+//
+// A large job is split into ranges that several workers apply side by side: the worker that
+// checks the file first (pass 1, under the job's lease) splits a job of at least two ranges'
+// worth (ImportLimits::range_records) into consecutive ranges of records, then gives the job's
+// lease up. Every worker then claims a free range's lease ("import:<job id>#<n>"), checks the
+// file itself, applies the range from its checkpoint to its end (each batch moves the range's
+// checkpoint, compared with the one the worker started from, and the job's count, in the
+// transaction that applies it) and claims the next free range. Log lines carry their record,
+// so the log keeps the file's order. The worker that finds every range finished ends the job
+// under the job's lease. A killed worker's range is taken over as a job is (its lease's
+// expiry, or at once on PostgreSQL); a job whose checkpoint is past its start (resumed from a
+// worker without ranges) stays whole.
 #pragma once
 
 #include <atomic>

@@ -24,6 +24,9 @@ Result<ImportJob> job_in_path(Call& call) {
   if (!job && job.status().code() == StatusCode::kNotFound) {
     return not_found("import job " + ascii_lower(id) + ": this tenant has no such job");
   }
+  if (job) {
+    UPSYNC_ASSIGN_OR_RETURN(job->ranges, jobs->ranges(job->job_id));
+  }
   return job;
 }
 
@@ -47,6 +50,24 @@ nlohmann::json admin_job_json(const ImportJob& j) {
                      {"heartbeatAt", lease_time_iso(j.lease->heartbeat_at_ms)},
                      {"expiresAt", lease_time_iso(j.lease->expires_at_ms)},
                      {"expired", j.lease->expired}};
+  }
+  // A job split into ranges (bulkimport/job.h): each range with its checkpoint and worker.
+  if (!j.ranges.empty()) {
+    nlohmann::json ranges = nlohmann::json::array();
+    for (const ImportRange& r : j.ranges) {
+      nlohmann::json range = {{"index", r.index},
+                              {"firstRecord", r.first},
+                              {"endRecord", r.end},
+                              {"recordsDone", r.done - r.first},
+                              {"worker", nullptr}};
+      if (r.lease) {
+        range["worker"] = {{"holder", r.lease->holder},
+                           {"heartbeatAt", lease_time_iso(r.lease->heartbeat_at_ms)},
+                           {"expired", r.lease->expired}};
+      }
+      ranges.push_back(std::move(range));
+    }
+    out["ranges"] = std::move(ranges);
   }
   return out;
 }

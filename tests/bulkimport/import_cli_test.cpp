@@ -236,5 +236,48 @@ TEST_F(ImportCliTest, StatusShowsTheWorkerAndRunPendingLeavesAHeldJob) {
   EXPECT_NE(err_.str().find("lease-seconds"), std::string::npos) << err_.str();
 }
 
+// A job split into ranges (--range-records): `import status` shows each range, its progress
+// and the worker applying it; run-pending leaves a range another worker holds to it.
+TEST_F(ImportCliTest, StatusShowsEachRangeOfASplitJobAndItsWorker) {
+  ASSERT_EQ(cli({"file", "put", "-t", "contoso", (dir_.path() / "users.json").string(), kUrl}), 0);
+  ASSERT_EQ(cli(queue_args("Email", "OfficeCode")), 0) << err_.str();
+  std::string id = out_.str();
+  id.pop_back();
+  Lease lease;
+  {
+    auto store = open_store({.data_dir = dir_.str(), .create = false});
+    ASSERT_TRUE(store) << store.status().to_string();
+    auto leases = (*store)->lease_store();
+    ASSERT_TRUE(leases);
+    auto held = (*leases)->claim(import_range_lease_name(id, 1), "host:6/worker-3",
+                                 std::chrono::minutes(1));
+    ASSERT_TRUE(held) << held.status().to_string();
+    lease = *held;
+  }
+  ASSERT_EQ(cli({"--json", "import", "run-pending", "--batch", "1", "--range-records", "1"}), 0)
+      << err_.str();
+  ASSERT_EQ(cli({"--json", "import", "status", "-t", "contoso", id}), 0);
+  auto j = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(j["State"], "Processing");
+  EXPECT_EQ(j["RecordsDone"], 3);  // of the sample's 4
+  ASSERT_EQ(j["Ranges"].size(), 4u) << j;
+  EXPECT_EQ(j["Ranges"][0]["RecordsDone"], 1);
+  EXPECT_TRUE(j["Ranges"][0]["Worker"].is_null());
+  EXPECT_EQ(j["Ranges"][1]["FirstRecord"], 1);
+  EXPECT_EQ(j["Ranges"][1]["EndRecord"], 2);
+  EXPECT_EQ(j["Ranges"][1]["RecordsDone"], 0);
+  EXPECT_EQ(j["Ranges"][1]["Worker"], "host:6/worker-3");
+  EXPECT_EQ(j["Ranges"][1]["Heartbeat"], lease_time_iso(lease.heartbeat_at_ms));
+  ASSERT_EQ(cli({"import", "status", "-t", "contoso"}), 0);
+  EXPECT_NE(out_.str().find("range 2/4: host:6/worker-3, heartbeat " +
+                            lease_time_iso(lease.heartbeat_at_ms)),
+            std::string::npos)
+      << out_.str();
+
+  // A bad range size is refused before anything runs.
+  EXPECT_NE(cli({"import", "run-pending", "--range-records", "-1"}), 0);
+  EXPECT_NE(err_.str().find("range-records"), std::string::npos) << err_.str();
+}
+
 }  // namespace
 }  // namespace upsync

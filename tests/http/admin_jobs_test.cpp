@@ -55,7 +55,10 @@ class AdminJobsTest : public ::testing::Test {
         out;
     ASSERT_EQ(std::system(cmd.c_str()), 0);
     job_ = nlohmann::json::parse(testing::read_file(out))["JobId"];
-    ASSERT_EQ(run({"--data-dir", data(), "import", "run-pending"}), 0);
+    // Split into three ranges of one record.
+    ASSERT_EQ(run({"--data-dir", data(), "import", "run-pending", "--batch", "1", "--range-records",
+                   "1"}),
+              0);
     for (const char* t : {"contoso", "fabrikam"}) {
       cmd = testing::binary() + " --data-dir " + data() + " --json app add -t " + t + " portal > " +
             out;
@@ -101,6 +104,14 @@ TEST_F(AdminJobsTest, OneJobShowsItsStateAndProgress) {
   EXPECT_EQ(job["Error"], "ImportCompleteWithError");
   EXPECT_EQ(job["recordsDone"], 3);
   EXPECT_EQ(job["LogFolderUri"], "/sites/hr/Shared Documents/import/" + job_);
+  ASSERT_EQ(job["ranges"].size(), 3u) << job;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(job["ranges"][i], (nlohmann::json{{"index", i},
+                                                {"firstRecord", i},
+                                                {"endRecord", i + 1},
+                                                {"recordsDone", 1},
+                                                {"worker", nullptr}}));
+  }
   // The list shows the same job the same way.
   auto [st2, list] = get("/admin/v1/import/jobs", token("ga@contoso.com"));
   ASSERT_EQ(st2, 200);
