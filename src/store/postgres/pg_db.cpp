@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstring>
@@ -15,9 +16,10 @@ namespace {
 // COPY data goes to the server in pieces of about this many bytes.
 constexpr size_t kCopyChunk = 256 * 1024;
 
-// A bulk transaction's statistics are first refreshed after this many rows written, then each
-// time they have doubled (PgDb::count_bulk_rows); each ANALYZE waits this long for its locks.
-constexpr int64_t kFirstBulkAnalyze = 2000;
+// A table's statistics are first refreshed after a bulk transaction inserted this many rows
+// into it, then each time they have doubled (PgDb::count_bulk_rows); each ANALYZE waits this
+// long for its locks.
+constexpr int64_t kFirstBulkAnalyze = 1000;
 constexpr std::string_view kAnalyzeLockWait = "200ms";
 
 std::string trimmed(std::string_view s) {
@@ -215,34 +217,63 @@ Result<PgResult> PgDb::execute(std::string_view sql, std::span<const PgParam> pa
   PgResult r(PQexecPrepared(conn_, name->c_str(), static_cast<int>(params.size()), values.data(),
                             nullptr, nullptr, 0));
   const ExecStatusType st = PQresultStatus(r.r_);
-  if (st == PGRES_COMMAND_OK && bulk_) UPSYNC_RETURN_IF_ERROR(count_bulk_rows(r.affected()));
+  // (An INSERT ... RETURNING answers rows: it counts too.)
+  if ((st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) && bulk_) {
+    UPSYNC_RETURN_IF_ERROR(count_bulk_rows(sql, r.affected()));
+  }
   if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) return r;
   if (!r.r_ || PQstatus(conn_) != CONNECTION_OK) return error("running a statement");
   return pg_status(r.r_, "");
 }
 
+namespace {
+
+// The table an INSERT statement writes ("INSERT INTO name ..."), or "" for any other.
+std::string_view inserted_table(std::string_view sql) {
+  while (!sql.empty() && (sql.front() == ' ' || sql.front() == '\n')) sql.remove_prefix(1);
+  constexpr std::string_view kInsert = "INSERT INTO ";
+  if (!sql.starts_with(kInsert)) return {};
+  sql.remove_prefix(kInsert.size());
+  size_t n = 0;
+  while (n < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[n])) || sql[n] == '_')) {
+    ++n;
+  }
+  return sql.substr(0, n);
+}
+
+}  // namespace
+
 // A bulk transaction (a full sync) grows tables from nothing to many rows, and the planner
 // knows only the statistics of the last ANALYZE, which cannot see rows not yet committed:
-// with none, it took a lookup by primary key (tenant, layer, object id) for one by a shorter
-// index (tenant, layer) and read every row of the tenant, so that a full sync of 8,000 users
-// spent 27 s, growing with the square of the users. ANALYZE in the transaction does count
-// its own rows; run each time the rows written have doubled, it costs a few samplings in all.
-// It holds its tables' ShareUpdateExclusiveLock to the end of the transaction, so it waits
-// at most kAnalyzeLockWait for another transaction's (another process's bulk transaction)
-// and is skipped, in a savepoint, when it cannot have them.
-Status PgDb::count_bulk_rows(int64_t rows) {
-  bulk_rows_ += rows;
-  if (bulk_rows_ < bulk_next_analyze_) return Status::ok();
-  bulk_next_analyze_ = bulk_rows_ * 2;
+// with none, it plans a lookup by a unique key as a scan of what it takes for a table of a
+// few rows, and a prepared statement keeps that plan while the table grows. A full sync of
+// 8,000 users spent 27 s so, and one of 100,000 users nearly 4 minutes, growing with the
+// square of the users. ANALYZE in the transaction does count its own rows (and a changed
+// table's plans are made again); run for a table each time the rows this transaction
+// inserted into it have doubled, it costs a few samplings of each growing table in all. It
+// holds the table's ShareUpdateExclusiveLock to the end of the transaction, so it waits at
+// most kAnalyzeLockWait for another transaction's (another process's bulk transaction) and
+// is skipped, in a savepoint, when it cannot have it.
+Status PgDb::count_bulk_rows(std::string_view sql, int64_t rows) {
+  const std::string_view table = inserted_table(sql);
+  if (table.empty() || rows <= 0) return Status::ok();
+  auto it = bulk_rows_.find(table);
+  if (it == bulk_rows_.end()) {
+    it = bulk_rows_.emplace(std::string(table), BulkRows{0, kFirstBulkAnalyze}).first;
+  }
+  BulkRows& counted = it->second;
+  counted.inserted += rows;
+  if (counted.inserted < counted.next_analyze) return Status::ok();
+  counted.next_analyze = counted.inserted * 2;
   bulk_ = false;  // the statements below are not counted
   Status s = exec("SAVEPOINT statistics");
   if (s.is_ok()) s = exec("SET LOCAL lock_timeout = '" + std::string(kAnalyzeLockWait) + "'");
-  if (s.is_ok()) s = exec("ANALYZE");
+  if (s.is_ok()) s = exec("ANALYZE " + it->first);
   if (s.is_ok()) {
     s = exec("SET LOCAL lock_timeout = DEFAULT");
     if (s.is_ok()) s = exec("RELEASE SAVEPOINT statistics");
   } else if (s.code() == StatusCode::kAborted && PQstatus(conn_) == CONNECTION_OK) {
-    // The locks not had in time (or a deadlock over them): the transaction goes on without
+    // The lock not had in time (or a deadlock over it): the transaction goes on without
     // fresh statistics. Any other failure is the transaction's.
     s = exec("ROLLBACK TO SAVEPOINT statistics");
     if (s.is_ok()) s = exec("RELEASE SAVEPOINT statistics");
@@ -332,8 +363,7 @@ Status PgDb::run_transaction(const std::function<Status()>& body, bool bulk) {
     UPSYNC_RETURN_IF_ERROR(exec("BEGIN"));
     depth_ = 1;
     bulk_ = bulk;
-    bulk_rows_ = 0;
-    bulk_next_analyze_ = kFirstBulkAnalyze;
+    bulk_rows_.clear();
     Status s = body();
     // A body that went on after a failed statement (without a savepoint) would have its
     // COMMIT quietly turned into a ROLLBACK by the server: refuse it instead.

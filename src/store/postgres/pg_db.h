@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -210,16 +211,21 @@ class PgDb {
   Result<PgResult> execute(std::string_view sql, std::span<const PgParam> params);
   Result<const std::string*> prepared_name(std::string_view sql);
   Status run_transaction(const std::function<Status()>& body, bool bulk);
-  // In a bulk transaction: counts the rows written, and refreshes the planner's statistics
-  // each time they have doubled (see pg_db.cpp).
-  Status count_bulk_rows(int64_t rows);
+  // In a bulk transaction: counts the rows `sql` inserted into its table, and refreshes that
+  // table's statistics each time they have doubled (see pg_db.cpp).
+  Status count_bulk_rows(std::string_view sql, int64_t rows);
 
   pg_conn* conn_;
   std::string where_;
   int depth_ = 0;
   bool bulk_ = false;
-  int64_t bulk_rows_ = 0;          // rows the bulk transaction wrote so far
-  int64_t bulk_next_analyze_ = 0;  // ... when the statistics are next refreshed
+  // Per table, the rows the bulk transaction inserted so far, and the count at which its
+  // statistics are next refreshed.
+  struct BulkRows {
+    int64_t inserted = 0;
+    int64_t next_analyze = 0;
+  };
+  std::map<std::string, BulkRows, std::less<>> bulk_rows_;
   bool snapshot_ = false;
   uint64_t snapshot_number_ = 0;
   std::function<Status()> before_commit_;
