@@ -192,6 +192,73 @@ TEST_F(PgDbTest, ABulkTransactionKeepsThePlannersStatisticsAsItsTablesGrow) {
   EXPECT_EQ(*db_->query_int("SELECT count(*) FROM users"), kRows);
 }
 
+// Deferred writes (PgDb::run_deferred) go to the server with the transaction's next
+// statement, in order, before it; outside a transaction a write runs at once.
+TEST_F(PgDbTest, DeferredWritesGoWithTheNextStatementInOrder) {
+  ASSERT_TRUE(db_->run_deferred("INSERT INTO t (k, n) VALUES ($1, $2)", {"outside", 1}));
+  EXPECT_EQ(count(), 1) << "outside a transaction it ran at once";
+  int64_t seen = -1;
+  std::string last;
+  Status s = db_->in_transaction([&]() -> Status {
+    for (int i = 0; i < 300; ++i) {  // more than wait at once: some go before the SELECT
+      UPSYNC_RETURN_IF_ERROR(db_->run_deferred("INSERT INTO t (k, n) VALUES ($1, $2)",
+                                               {"k" + std::to_string(i), int64_t{i}}));
+    }
+    UPSYNC_RETURN_IF_ERROR(
+        db_->run_deferred("UPDATE t SET note = 'after the inserts' WHERE n = $1", {299}));
+    UPSYNC_ASSIGN_OR_RETURN(seen, db_->query_int("SELECT count(*) FROM t"));
+    UPSYNC_ASSIGN_OR_RETURN(PgResult r, db_->query("SELECT note FROM t WHERE k = 'k299'"));
+    last = r.text(0, 0);
+    // The last ones go with the commit.
+    return db_->run_deferred("INSERT INTO t (k, n) VALUES ('at commit', 0)");
+  });
+  ASSERT_TRUE(s) << s.to_string();
+  EXPECT_EQ(seen, 301);
+  EXPECT_EQ(last, "after the inserts");
+  EXPECT_EQ(count(), 302);
+}
+
+// A deferred write that fails is the failure of the statement that sends it (naming the
+// write) and of its transaction: nothing of it stays. A rollback to a savepoint drops the
+// writes deferred after it, unsent.
+TEST_F(PgDbTest, AFailedDeferredWriteFailsItsTransactionAndARollbackDropsThem) {
+  ASSERT_TRUE(db_->run("INSERT INTO t (k, n) VALUES ('taken', 1)"));
+  Status failed_select;
+  Status s = db_->in_transaction([&]() -> Status {
+    UPSYNC_RETURN_IF_ERROR(db_->run_deferred("INSERT INTO t (k, n) VALUES ('fine', 2)"));
+    UPSYNC_RETURN_IF_ERROR(db_->run_deferred("INSERT INTO t (k, n) VALUES ('taken', 3)"));
+    failed_select = db_->query("SELECT 1").status();
+    return failed_select;
+  });
+  EXPECT_EQ(failed_select.code(), StatusCode::kAlreadyExists) << failed_select.to_string();
+  EXPECT_NE(failed_select.message().find("a deferred write ('INSERT INTO t (k, n) VALUES "
+                                         "('taken', 3)')"),
+            std::string::npos)
+      << failed_select.message();
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(count(), 1) << "the transaction was rolled back";
+
+  // At the commit: the commit fails.
+  s = db_->in_transaction(
+      [&]() -> Status { return db_->run_deferred("INSERT INTO t (k, n) VALUES ('taken', 4)"); });
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists) << s.to_string();
+  EXPECT_EQ(count(), 1);
+
+  // A savepoint rolled back takes its deferred writes with it; the transaction goes on.
+  s = db_->in_transaction([&]() -> Status {
+    UPSYNC_RETURN_IF_ERROR(db_->run_deferred("INSERT INTO t (k, n) VALUES ('before', 5)"));
+    Status inner = db_->in_transaction([&]() -> Status {
+      UPSYNC_RETURN_IF_ERROR(db_->run_deferred("INSERT INTO t (k, n) VALUES ('dropped', 6)"));
+      return invalid_argument("the nested body fails");
+    });
+    EXPECT_EQ(inner.code(), StatusCode::kInvalidArgument);
+    return db_->run_deferred("INSERT INTO t (k, n) VALUES ('after', 7)");
+  });
+  ASSERT_TRUE(s) << s.to_string();
+  EXPECT_EQ(*db_->query_int("SELECT count(*) FROM t WHERE k IN ('before', 'after')"), 2);
+  EXPECT_EQ(*db_->query_int("SELECT count(*) FROM t WHERE k = 'dropped'"), 0);
+}
+
 TEST_F(PgDbTest, CommitHooksRunAroundTheOutermostTransaction) {
   std::vector<std::string> events;
   db_->set_before_commit([&] {

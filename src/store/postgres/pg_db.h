@@ -152,6 +152,16 @@ class PgDb {
   Result<int64_t> run(std::string_view sql, std::initializer_list<PgParam> params = {}) {
     return run(sql, std::span<const PgParam>(params.begin(), params.size()));
   }
+  // Runs a write whose outcome the caller does not read (an INSERT of a change-feed entry):
+  // inside a transaction it waits for the connection's next statement, and the writes
+  // waiting go to the server with it, pipelined, in one round trip (a full sync writes a few
+  // per user). A deferred write's failure is the failure of the statement or commit that
+  // sends it, naming the write; a rollback discards what still waits. Outside a transaction
+  // it runs at once.
+  Status run_deferred(std::string_view sql, std::span<const PgParam> params);
+  Status run_deferred(std::string_view sql, std::initializer_list<PgParam> params = {}) {
+    return run_deferred(sql, std::span<const PgParam>(params.begin(), params.size()));
+  }
   // The first column of the first row as a number; NotFound naming `sql` when there is no row.
   Result<int64_t> query_int(std::string_view sql, std::initializer_list<PgParam> params = {});
   // Runs one or more statements separated by ';', without parameters or results (schema
@@ -210,6 +220,12 @@ class PgDb {
   PgDb(pg_conn* conn, std::string where) : conn_(conn), where_(std::move(where)) {}
   Result<PgResult> execute(std::string_view sql, std::span<const PgParam> params);
   Result<const std::string*> prepared_name(std::string_view sql);
+  // Sends the deferred writes (run_deferred), pipelined; the first failure among them.
+  Status flush_deferred();
+  struct Deferred;
+  // The same, with `then` last in the same round trip: its result (rows counted as execute()
+  // counts them), or the first failure.
+  Result<PgResult> send_deferred(const Deferred* then);
   Status run_transaction(const std::function<Status()>& body, bool bulk);
   // In a bulk transaction: counts the rows `sql` inserted into its table, and refreshes that
   // table's statistics each time they have doubled (see pg_db.cpp).
@@ -237,6 +253,14 @@ class PgDb {
   // SQL text → the name it was prepared under ("s1", "s2", ...).
   std::unordered_map<std::string, std::string, SqlHash, std::equal_to<>> prepared_;
   std::set<std::string, std::less<>> lease_locks_;
+  // Writes waiting for the next statement (run_deferred): the prepared statement's SQL text
+  // (a key of prepared_, which stays put) and name, and the parameters.
+  struct Deferred {
+    const std::string* sql;
+    const std::string* name;
+    std::vector<PgParam> params;
+  };
+  std::vector<Deferred> deferred_;
 };
 
 // Maps a failed libpq result (its SQLSTATE and fields) to a Status; see the rules at the top.

@@ -445,7 +445,8 @@ class PgDirectoryStore : public DirectoryStore {
         }
         UPSYNC_RETURN_IF_ERROR(written);
       } else {
-        UPSYNC_RETURN_IF_ERROR(db_.run(kUpsert, params).status());
+        // Sent with the next statement (PgDb::run_deferred): a sync writes a user per lookup.
+        UPSYNC_RETURN_IF_ERROR(db_.run_deferred(kUpsert, params));
       }
       return store_.append_change(t, directory_feed(l), seq, row.object_id, ChangeOp::kUpsert,
                                   utc_now_iso());

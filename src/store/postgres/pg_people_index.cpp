@@ -71,23 +71,20 @@ Status put_entry(PgDb& db, TenantId tenant, const PickerEntry& entry, bool fresh
     }
     UPSYNC_RETURN_IF_ERROR(remove_entry(db, tenant, k, entry.principal));
   }
-  UPSYNC_RETURN_IF_ERROR(
-      db.run("INSERT INTO people_search_entries (tenant_id, kind, principal, claim, "
-             "display_text, description, email, title, department, mobile_phone, object_id, "
-             "tokens) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-             {tenant, k, entry.principal, entry.key, entry.display_text, entry.description,
-              entry.email, entry.title, entry.department, entry.mobile_phone, entry.object_id,
-              joined})
-          .status());
+  // Both sent with the transaction's next statement (PgDb::run_deferred).
+  UPSYNC_RETURN_IF_ERROR(db.run_deferred(
+      "INSERT INTO people_search_entries (tenant_id, kind, principal, claim, display_text, "
+      "description, email, title, department, mobile_phone, object_id, tokens) VALUES ($1, $2, "
+      "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+      {tenant, k, entry.principal, entry.key, entry.display_text, entry.description, entry.email,
+       entry.title, entry.department, entry.mobile_phone, entry.object_id, joined}));
   if (tokens.empty()) return Status::ok();
   // One statement for all of the tokens (ON CONFLICT: two tokens of an entry may be equal).
-  return db
-      .run(
-          "INSERT INTO people_search_tokens (tenant_id, kind, token, principal) "
-          "SELECT $1, $2, t, $3 FROM unnest(string_to_array($4, E'\\n')) AS t "
-          "ON CONFLICT DO NOTHING",
-          {tenant, k, entry.principal, joined})
-      .status();
+  return db.run_deferred(
+      "INSERT INTO people_search_tokens (tenant_id, kind, token, principal) "
+      "SELECT $1, $2, t, $3 FROM unnest(string_to_array($4, E'\\n')) AS t "
+      "ON CONFLICT DO NOTHING",
+      {tenant, k, entry.principal, joined});
 }
 
 }  // namespace

@@ -339,12 +339,11 @@ Result<int64_t> PgStore::next_seq(TenantId tenant) {
 
 Status PgStore::append_change(TenantId tenant, std::string_view feed, int64_t seq,
                               std::string_view object_id, ChangeOp op, std::string_view at) {
-  return db_
-      ->run(
-          "INSERT INTO change_feed (tenant_id, feed, seq, object_id, op, changed_at) "
-          "VALUES ($1, $2, $3, $4, $5, $6)",
-          {tenant, feed, seq, object_id, static_cast<int64_t>(op), at})
-      .status();
+  // Sent with the transaction's next statement (PgDb::run_deferred).
+  return db_->run_deferred(
+      "INSERT INTO change_feed (tenant_id, feed, seq, object_id, op, changed_at) "
+      "VALUES ($1, $2, $3, $4, $5, $6)",
+      {tenant, feed, seq, object_id, static_cast<int64_t>(op), at});
 }
 
 Result<int64_t> PgStore::record_change(TenantId tenant, std::string_view feed,
