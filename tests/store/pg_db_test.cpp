@@ -324,6 +324,18 @@ TEST_F(PgDbTest, ReadSnapshotsSeeOneStateUntilAWrite) {
   ASSERT_TRUE(db_->run("INSERT INTO t (k) VALUES ('third')"));
   EXPECT_FALSE(db_->in_snapshot());
   EXPECT_EQ(count(), 3);
+  // The snapshot's BEGIN goes with its first read: one that read nothing sent nothing, and
+  // the connection is idle after either.
+  ASSERT_TRUE(db_->begin_snapshot());
+  ASSERT_TRUE(db_->end_snapshot());
+  EXPECT_TRUE(db_->healthy());
+  ASSERT_TRUE(db_->begin_snapshot());
+  EXPECT_EQ(count(), 3);
+  ASSERT_TRUE(other->run("INSERT INTO t (k) VALUES ('fourth')"));
+  EXPECT_EQ(count(), 3);
+  ASSERT_TRUE(db_->end_snapshot());
+  EXPECT_TRUE(db_->healthy());
+  EXPECT_EQ(count(), 4);
 }
 
 TEST_F(PgDbTest, CopyWritesRowsWithEveryCharacterAndNull) {
