@@ -493,7 +493,6 @@ Result<ImportJob> BulkImporter::run_job_inner(ImportJob& job, const Progress& pr
       }));
       // The job's lease is given up: the other workers join through runnable().
       UPSYNC_RETURN_IF_ERROR(leases_->release(lease_, holder_));
-      split = true;
       UPSYNC_ASSIGN_OR_RETURN(range, claim_range(job));
     } else {
       UPSYNC_RETURN_IF_ERROR(apply_file(run, progress));
