@@ -89,4 +89,11 @@ ProfileKeyKind profile_key_kind_for(ImportIdType t) {
   return ProfileKeyKind::kEmail;
 }
 
+Status add_ranges(JobStore& jobs, std::vector<ImportJob>& list) {
+  for (ImportJob& j : list) {
+    UPSYNC_ASSIGN_OR_RETURN(j.ranges, jobs.ranges(j.job_id));
+  }
+  return Status::ok();
+}
+
 }  // namespace upsync

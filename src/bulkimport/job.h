@@ -152,6 +152,10 @@ class JobStore {
                                      int64_t to) = 0;
 };
 
+// Fills each job's ranges (JobStore::ranges), for the readers that show them (import status,
+// the admin API).
+Status add_ranges(JobStore& jobs, std::vector<ImportJob>& list);
+
 // The JobStore over `store`'s connection, from its backend (store/store.h).
 inline Result<std::unique_ptr<JobStore>> open_job_store(Store& store) { return store.job_store(); }
 

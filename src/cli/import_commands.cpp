@@ -76,14 +76,6 @@ std::string worker_text(const ImportJob& j) {
   return out;
 }
 
-// The jobs with their ranges (JobStore::ranges), for status.
-Result<std::vector<ImportJob>> with_ranges(JobStore& jobs, std::vector<ImportJob> list) {
-  for (ImportJob& j : list) {
-    UPSYNC_ASSIGN_OR_RETURN(j.ranges, jobs.ranges(j.job_id));
-  }
-  return list;
-}
-
 void print_jobs(CliContext& ctx, const std::vector<ImportJob>& jobs) {
   if (ctx.json) {
     nlohmann::json arr = nlohmann::json::array();
@@ -320,12 +312,13 @@ void add_import_commands(CLI::App& app, CliContext& ctx) {
       UPSYNC_ASSIGN_OR_RETURN(auto jobs, open_job_store(*store));
       if (sa->job.empty()) {
         UPSYNC_ASSIGN_OR_RETURN(auto all, jobs->list(t.id));
-        UPSYNC_ASSIGN_OR_RETURN(all, with_ranges(*jobs, std::move(all)));
+        UPSYNC_RETURN_IF_ERROR(add_ranges(*jobs, all));
         print_jobs(ctx, all);
         return Status::ok();
       }
       UPSYNC_ASSIGN_OR_RETURN(ImportJob j, jobs->get(t.id, sa->job));
-      UPSYNC_ASSIGN_OR_RETURN(auto one, with_ranges(*jobs, {std::move(j)}));
+      std::vector<ImportJob> one = {std::move(j)};
+      UPSYNC_RETURN_IF_ERROR(add_ranges(*jobs, one));
       if (ctx.json) {
         print_json(*ctx.out, job_json(one[0]));
       } else {

@@ -357,10 +357,8 @@ Status list_jobs(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(auto jobs, open_job_store(call.store));
   UPSYNC_ASSIGN_OR_RETURN(auto list, jobs->list(call.tenant.id));
   nlohmann::json arr = nlohmann::json::array();
-  for (auto& j : list) {
-    UPSYNC_ASSIGN_OR_RETURN(j.ranges, jobs->ranges(j.job_id));
-    arr.push_back(admin_job_json(j));
-  }
+  UPSYNC_RETURN_IF_ERROR(add_ranges(*jobs, list));
+  for (const auto& j : list) arr.push_back(admin_job_json(j));
   write_json(call.res, 200, {{"value", arr}});
   return Status::ok();
 }

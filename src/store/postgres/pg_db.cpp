@@ -27,6 +27,15 @@ std::string trimmed(std::string_view s) {
   return std::string(s);
 }
 
+// The parameters as libpq takes them: text, or null for NULL.
+std::vector<const char*> param_values(std::span<const PgParam> params) {
+  std::vector<const char*> values(params.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    values[i] = params[i].is_null() ? nullptr : params[i].text().c_str();
+  }
+  return values;
+}
+
 // SQL that only reads: what may run inside a read snapshot (READ ONLY) without ending it.
 bool reads_only(std::string_view sql) {
   while (!sql.empty() && (sql.front() == ' ' || sql.front() == '\n' || sql.front() == '(')) {
@@ -231,10 +240,7 @@ Result<PgResult> PgDb::send_deferred(const Deferred* then) {
   if (PQenterPipelineMode(conn_) != 1) return error("entering pipeline mode");
   bool queued = true;
   for (const Deferred* d : sent) {
-    std::vector<const char*> values(d->params.size());
-    for (size_t i = 0; i < d->params.size(); ++i) {
-      values[i] = d->params[i].is_null() ? nullptr : d->params[i].text().c_str();
-    }
+    const std::vector<const char*> values = param_values(d->params);
     if (PQsendQueryPrepared(conn_, d->name->c_str(), static_cast<int>(values.size()), values.data(),
                             nullptr, nullptr, 0) != 1) {
       queued = false;
@@ -289,10 +295,7 @@ Result<PgResult> PgDb::execute(std::string_view sql, std::span<const PgParam> pa
                        std::vector<PgParam>(params.begin(), params.end())};
     return send_deferred(&now);
   }
-  std::vector<const char*> values(params.size());
-  for (size_t i = 0; i < params.size(); ++i) {
-    values[i] = params[i].is_null() ? nullptr : params[i].text().c_str();
-  }
+  const std::vector<const char*> values = param_values(params);
   PgResult r(PQexecPrepared(conn_, name->c_str(), static_cast<int>(params.size()), values.data(),
                             nullptr, nullptr, 0));
   const ExecStatusType st = PQresultStatus(r.r_);
