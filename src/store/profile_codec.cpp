@@ -1,6 +1,8 @@
 #include "store/profile_codec.h"
 
 #include <rapidjson/document.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -62,6 +64,55 @@ Result<PropertyMap> decode_properties(std::string_view json) {
 
 namespace {
 
+// A SAX handler for single_property: it follows the nesting and stops the reader (returns
+// false) once the top-level value named `name` is read.
+struct SinglePropertyReader : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, SinglePropertyReader> {
+  std::string_view name;
+  int depth = 0;
+  bool at_name = false;  // the last top-level key was `name`
+  bool done = false;
+  bool not_string = false;
+  std::optional<std::string> value;
+
+  bool Default() {  // a number, bool or null
+    if (at_name) return stop_not_string();
+    return true;
+  }
+  bool String(const char* s, rapidjson::SizeType n, bool) {
+    if (!at_name) return true;
+    value.emplace(s, n);
+    done = true;
+    return false;
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    if (depth == 1) at_name = std::string_view(s, n) == name;
+    return true;
+  }
+  bool StartObject() {
+    if (at_name) return stop_not_string();
+    ++depth;
+    return true;
+  }
+  bool EndObject(rapidjson::SizeType) {
+    --depth;
+    return true;
+  }
+  bool StartArray() {
+    if (at_name) return stop_not_string();
+    ++depth;
+    return true;
+  }
+  bool EndArray(rapidjson::SizeType) {
+    --depth;
+    return true;
+  }
+  bool stop_not_string() {
+    not_string = true;
+    done = true;
+    return false;
+  }
+};
+
 // The end of the JSON string starting at `i` (on its opening quote): the index past its
 // closing quote, or npos. `escaped` tells whether it holds a backslash.
 size_t string_end(std::string_view s, size_t i, bool& escaped) {
@@ -94,6 +145,44 @@ size_t value_end(std::string_view s, size_t i, bool& escaped) {
 }
 
 }  // namespace
+
+Result<std::optional<std::string>> single_property(std::string_view json, std::string_view name) {
+  // Most documents are in encode_properties's form: the names are walked without a reader,
+  // and a value without escapes is the stored bytes. Anything else goes to the reader.
+  if (json.starts_with('{')) {
+    for (size_t i = 1; i < json.size() && json[i] == '"';) {
+      bool escaped = false;
+      const size_t key_end = string_end(json, i, escaped);
+      if (escaped || key_end == std::string_view::npos || key_end >= json.size() ||
+          json[key_end] != ':') {
+        break;
+      }
+      const size_t at = key_end + 1;
+      const size_t end = value_end(json, at, escaped);
+      if (end == std::string_view::npos) break;
+      if (json.substr(i + 1, key_end - i - 2) == name) {
+        if (escaped || json[at] != '"') break;
+        return std::optional<std::string>(std::string(json.substr(at + 1, end - at - 2)));
+      }
+      if (end < json.size() && json[end] == '}') return std::optional<std::string>();
+      if (end >= json.size() || json[end] != ',') break;
+      i = end + 1;
+    }
+  }
+  SinglePropertyReader handler;
+  handler.name = name;
+  rapidjson::MemoryStream stream(json.data(), json.size());
+  rapidjson::Reader reader;
+  const auto parsed = reader.Parse(stream, handler);
+  if (handler.not_string) {
+    return data_loss("stored profile property " + std::string(name) + " is not a string");
+  }
+  if (handler.done) return std::move(handler.value);
+  if (parsed.IsError() || !json.starts_with('{')) {
+    return data_loss("stored profile properties are not a JSON object");
+  }
+  return std::optional<std::string>();
+}
 
 std::optional<bool> patch_single_values(std::string_view json,
                                         std::span<const std::pair<std::string, std::string>> sets,

@@ -31,6 +31,11 @@ enum class PropertyPart { kAll, kDefault, kCustom };
 std::string encode_properties(const PropertyMap& props, const ProfileSchema& schema,
                               PropertyPart part = PropertyPart::kAll);
 Result<PropertyMap> decode_properties(std::string_view json);
+// One single-valued property of a stored document, read without decoding the rest: the
+// document is read up to the property (encode_properties writes names in order, so an early
+// name such as AccountName is found after a few bytes). nullopt when the document has no such
+// property; DataLoss when the text is not a JSON object or the property is not a string.
+Result<std::optional<std::string>> single_property(std::string_view json, std::string_view name);
 
 // Sets single values in a stored document without decoding it: `sets` holds canonical
 // property names and values ("" removes the property), applied in order (a later set of the

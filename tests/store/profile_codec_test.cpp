@@ -135,6 +135,47 @@ TEST(ProfileCodecTest, PatchesRandomDocumentsLikeDecodeEditEncode) {
   }
 }
 
+TEST(ProfileCodecTest, ReadsOneSinglePropertyLikeTheDecoder) {
+  const ProfileSchema schema = schema_with_multi();
+  std::mt19937 rng(11);
+  const std::vector<std::string> names = {"A", "AccountName", "Prop1", "Skills", "Z-1"};
+  const std::vector<std::string> values = {"v", "a\"b", "c\\d", "\n", "ü", "i:0#.f|m|x@y"};
+  for (int round = 0; round < 2000; ++round) {
+    PropertyMap props;
+    for (const auto& n : names) {
+      if (rng() % 2 == 0) continue;
+      props[n] = n == "Skills" ? PropertyValues{"x", "y"}
+                               : PropertyValues{values[rng() % values.size()]};
+    }
+    const std::string doc = encode_properties(props, schema);
+    for (const auto& n : {"AccountName", "Prop1", "Z-1", "Missing"}) {
+      auto got = single_property(doc, n);
+      ASSERT_TRUE(got) << doc << ": " << got.status().message();
+      auto it = props.find(n);
+      if (it == props.end()) {
+        EXPECT_FALSE(*got) << doc << " " << n;
+      } else {
+        ASSERT_TRUE(*got) << doc << " " << n;
+        EXPECT_EQ(**got, it->second[0]) << doc << " " << n;
+      }
+    }
+  }
+  // Other writers' spacing and order are read too.
+  auto spaced = single_property(R"( { "B" : [ "x" ] , "A" : { "n" : 1 } , "AccountName" : "i:0" } )",
+                                "AccountName");
+  ASSERT_TRUE(spaced);
+  EXPECT_EQ(spaced->value_or("?"), "i:0");
+  // Not a string, not an object, cut short: DataLoss, never a made-up value.
+  for (const char* bad : {R"({"AccountName":["a"]})", R"({"AccountName":1})", "[1]", "",
+                          R"({"AccountName")", R"({"B":"x",)"}) {
+    auto got = single_property(bad, "AccountName");
+    ASSERT_FALSE(got) << bad;
+    EXPECT_EQ(got.status().code(), StatusCode::kDataLoss) << bad;
+  }
+  EXPECT_EQ(single_property(R"({"AccountName":["a"]})", "AccountName").status().message(),
+            "stored profile property AccountName is not a string");
+}
+
 TEST(ProfileCodecTest, DeclinesWhatItCannotPatch) {
   const ProfileSchema schema = schema_with_multi();
   std::string out;
