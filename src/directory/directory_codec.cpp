@@ -62,11 +62,15 @@ namespace {
 // no document tree in between, each name and value copied once from the (in situ) text.
 class AttributesReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, AttributesReader> {
  public:
-  explicit AttributesReader(DirectoryAttributes& out) : out_(out) {}
+  AttributesReader(DirectoryAttributes& out, const AttributeNames* only) : out_(out), only_(only) {}
 
   bool StartObject() { return depth_ == 0 ? (depth_ = 1, true) : not_strings(); }
   bool Key(const char* name, rapidjson::SizeType length, bool) {
     name_.assign(name, length);
+    if (only_ && !std::binary_search(only_->begin(), only_->end(), name_)) {
+      values_ = nullptr;  // read past
+      return true;
+    }
     // Keys are written sorted: the hint at the end makes each insertion constant time.
     values_ = &out_.emplace_hint(out_.end(), name_, std::vector<std::string>())->second;
     values_->clear();
@@ -75,7 +79,7 @@ class AttributesReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, 
   bool StartArray() { return depth_ == 1 ? (depth_ = 2, true) : not_strings(); }
   bool String(const char* text, rapidjson::SizeType length, bool) {
     if (depth_ != 2) return not_strings();
-    values_->emplace_back(text, length);
+    if (values_) values_->emplace_back(text, length);
     return true;
   }
   bool EndArray(rapidjson::SizeType) { return depth_ = 1, true; }
@@ -94,6 +98,7 @@ class AttributesReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, 
   }
 
   DirectoryAttributes& out_;
+  const AttributeNames* only_;
   int depth_ = 0;  // 0 outside, 1 in the object, 2 in an attribute's array
   std::string name_;
   std::vector<std::string>* values_ = nullptr;
@@ -105,11 +110,12 @@ class AttributesReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, 
 // Read with rapidjson's SAX reader (written with nlohmann::json, whose bytes stored rows compare
 // against): every user a stage or a request reads is decoded, and reading events in situ into
 // the map is several times faster than building a tree first (nlohmann's or rapidjson's).
-Result<DirectoryAttributes> decode_directory_attributes(std::string_view text) {
+Result<DirectoryAttributes> decode_directory_attributes(std::string_view text,
+                                                        const AttributeNames* only) {
   std::string buffer(text);  // in situ parsing writes into its text
   rapidjson::InsituStringStream in(buffer.data());
   DirectoryAttributes a;
-  AttributesReader handler(a);
+  AttributesReader handler(a, only);
   rapidjson::Reader reader;
   const rapidjson::ParseResult result = reader.Parse<rapidjson::kParseInsituFlag>(in, handler);
   if (!handler.error().empty()) return data_loss(handler.error());

@@ -17,8 +17,10 @@ namespace upsync {
 
 // The canonical text of `attributes`, written without building a JSON tree.
 std::string encode_directory_attributes(const DirectoryAttributes& attributes);
-// Reads stored text back; text that is not such an object is DataLoss ("corrupt").
-Result<DirectoryAttributes> decode_directory_attributes(std::string_view text);
+// Reads stored text back; text that is not such an object is DataLoss ("corrupt"). With
+// `only`, the attributes not named there are checked but left out.
+Result<DirectoryAttributes> decode_directory_attributes(std::string_view text,
+                                                        const AttributeNames* only = nullptr);
 // Whether `name` is of the fixed set stage 1 copies (store_attribute_names()).
 bool in_store_attribute_set(std::string_view name);
 

@@ -46,6 +46,9 @@ std::string_view directory_groups_feed(DirectoryLayer layer);
 // onPremisesLastSyncDateTime, extensionAttribute1..15.
 // Looked up by string_view too (std::less<>): no string is made to find an attribute.
 using DirectoryAttributes = std::map<std::string, std::vector<std::string>, std::less<>>;
+// The names of the attributes a reader needs, sorted: objects read with them hold those of
+// their attributes and no others (DirectoryStore::cloud_users_with).
+using AttributeNames = std::vector<std::string>;
 
 // The attributes a cloud user may carry (the names above), for checking hand edits.
 const std::vector<std::string>& cloud_attribute_names();
@@ -105,9 +108,12 @@ class DirectoryStore {
   // The live cloud users whose object id, user principal name or mail (its first value) is
   // one of `values`, ASCII case-insensitively, in object id order, each once: one query, an
   // index search per value (a Graph filter `userPrincipalName in (...)` of a whole team).
+  // With `only`, each user holds just those attributes: a list of names and titles decodes 3
+  // of a user's 15 or so (nullptr: all of them).
   enum class CloudKey { kObjectId, kUserPrincipalName, kMail };
-  virtual Result<std::vector<DirectoryUser>> cloud_users_with(
-      TenantId tenant, CloudKey key, std::span<const std::string> values) = 0;
+  virtual Result<std::vector<DirectoryUser>> cloud_users_with(TenantId tenant, CloudKey key,
+                                                              std::span<const std::string> values,
+                                                              const AttributeNames* only) = 0;
   // The live cloud users whose manager is `object_id`.
   virtual Result<std::vector<DirectoryUser>> cloud_direct_reports(TenantId tenant,
                                                                   std::string_view object_id) = 0;

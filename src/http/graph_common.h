@@ -101,9 +101,9 @@ struct Collection {
 };
 
 // When a filter pins an indexed property to a few values: every object the filter can match,
-// in id order (nullopt: read the whole collection).
-using IndexedRead =
-    std::function<Result<std::optional<std::vector<DirectoryObject>>>(const GraphFilter&)>;
+// in id order (nullopt: read the whole collection), with the attributes of `only` when given.
+using IndexedRead = std::function<Result<std::optional<std::vector<DirectoryObject>>>(
+    const GraphFilter&, const AttributeNames* only)>;
 
 Result<Selection> collection_selection(const Call& call, const Collection& c);
 ojson object_json(const Collection& c, const DirectoryObject& o, const Selection& sel);

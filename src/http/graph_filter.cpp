@@ -575,6 +575,13 @@ std::optional<std::vector<std::string>> equality_values_of(const Node& n,
   return std::nullopt;
 }
 
+void collect_properties(const Node& n, std::vector<std::string>& out) {
+  if (!n.property.empty() && std::find(out.begin(), out.end(), n.property) == out.end()) {
+    out.push_back(n.property);
+  }
+  for (const auto& o : n.operands) collect_properties(*o, out);
+}
+
 }  // namespace
 
 GraphFilter::GraphFilter(std::unique_ptr<Node> root) : root_(std::move(root)) {}
@@ -600,6 +607,12 @@ bool GraphFilter::matches(const FilterLookup& lookup, const FilterValuesLookup& 
 std::optional<std::vector<std::string>> GraphFilter::equality_values(
     std::string_view property) const {
   return equality_values_of(*root_, property);
+}
+
+std::vector<std::string> GraphFilter::properties() const {
+  std::vector<std::string> out;
+  collect_properties(*root_, out);  // parentheses alone nest, at most kMaxDepth deep
+  return out;
 }
 
 }  // namespace upsync

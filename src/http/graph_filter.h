@@ -81,6 +81,9 @@ class GraphFilter {
   // comparison with null, gives nullopt.)
   std::optional<std::vector<std::string>> equality_values(std::string_view property) const;
 
+  // The properties the filter reads (their names as the property list spells them), each once.
+  std::vector<std::string> properties() const;
+
   GraphFilter(GraphFilter&&) noexcept;
   GraphFilter& operator=(GraphFilter&&) noexcept;
   ~GraphFilter();

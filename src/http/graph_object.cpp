@@ -101,6 +101,25 @@ const GraphProperty* GraphObjectType::find(std::string_view name) const {
   return nullptr;
 }
 
+std::optional<AttributeNames> GraphObjectType::attributes_read(
+    std::span<const std::string> properties) const {
+  AttributeNames out;
+  for (const std::string& name : properties) {
+    const GraphProperty* p = find(name);
+    if (!p) return std::nullopt;
+    if (p->kind == GraphValueKind::kExtensionAttributes) {
+      for (int i = 1; i <= 15; ++i) out.push_back("extensionAttribute" + std::to_string(i));
+    } else if (p->source == GraphSource::kSid) {
+      out.emplace_back("objectSid");
+    } else if (p->source == GraphSource::kAttribute && !p->attribute.empty()) {
+      out.emplace_back(p->attribute);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 Result<std::vector<std::string>> GraphObjectType::parse_select(std::string_view select) const {
   std::vector<std::string> out;
   size_t start = 0;

@@ -72,6 +72,9 @@ class GraphObjectType {
   // The object with exactly the properties of `select` (canonical names).
   nlohmann::ordered_json json(const GraphObjectView& o,
                               const std::vector<std::string>& select) const;
+  // The directory attributes that json(), filter_value() and filter_values() read for
+  // `properties`, sorted, each once; nullopt when one of them is not the type's.
+  std::optional<AttributeNames> attributes_read(std::span<const std::string> properties) const;
 
  private:
   const GraphProperty* find(std::string_view name) const;

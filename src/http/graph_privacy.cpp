@@ -31,6 +31,11 @@ bool may_hide(const PropertyPolicy& policy) {
 
 }  // namespace
 
+const AttributeNames& redaction_attributes() {
+  static const AttributeNames kRead = {"userPrincipalName"};
+  return kRead;
+}
+
 Status redact_graph_user(Call& call, const DirectoryUser& user, nlohmann::ordered_json& fields) {
   UPSYNC_ASSIGN_OR_RETURN(Principal who, call.caller());
   if (who.manages_tenant()) return Status::ok();

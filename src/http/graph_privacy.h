@@ -23,6 +23,8 @@
 namespace upsync {
 
 Status redact_graph_user(Call& call, const DirectoryUser& user, nlohmann::ordered_json& fields);
+// The directory attributes redact_graph_user reads of `user` (userPrincipalName), sorted.
+const AttributeNames& redaction_attributes();
 
 // The first user property named in `query` (a $filter, $orderby or $search) whose profile
 // property is not Public, or whose owners may choose who sees it, or "" when none is or the

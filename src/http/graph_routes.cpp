@@ -330,10 +330,24 @@ Status list_collection(Call& call, const Collection& c, const IndexedRead& index
   };
 
   // A filter that pins id, userPrincipalName or mail to a few values reads just those objects
-  // (an index lookup each); `candidates` then holds every object the filter can match.
+  // (an index lookup each); `candidates` then holds every object the filter can match. Only
+  // the attributes that the selected properties, the filter and the privacy check read are
+  // decoded, unless $expand reads more.
   std::optional<std::vector<DirectoryObject>> candidates;
   if (filter && indexed) {
-    UPSYNC_ASSIGN_OR_RETURN(candidates, indexed(*filter));
+    std::optional<AttributeNames> only;
+    if (c.type && !c.expand) {
+      std::vector<std::string> read = sel->properties;
+      for (std::string& p : filter->properties()) read.push_back(std::move(p));
+      only = c.type->attributes_read(read);
+      if (only) {
+        const AttributeNames& redaction = redaction_attributes();
+        only->insert(only->end(), redaction.begin(), redaction.end());
+        std::sort(only->begin(), only->end());
+        only->erase(std::unique(only->begin(), only->end()), only->end());
+      }
+    }
+    UPSYNC_ASSIGN_OR_RETURN(candidates, indexed(*filter, only ? &*only : nullptr));
   }
 
   // Read in object id order until one more match than the page holds shows there is a next
@@ -416,7 +430,8 @@ Status list_collection(Call& call, const Collection& c, const IndexedRead& index
 // one of them, in object id order, each once (a superset of the filter's matches). Otherwise
 // nullopt: the caller reads everyone.
 Result<std::optional<std::vector<DirectoryObject>>> indexed_users(Call& call, DirectoryStore& dir,
-                                                                  const GraphFilter& filter) {
+                                                                  const GraphFilter& filter,
+                                                                  const AttributeNames* only) {
   using Key = DirectoryStore::CloudKey;
   constexpr std::pair<std::string_view, Key> kIndexed[] = {
       {"id", Key::kObjectId}, {"userPrincipalName", Key::kUserPrincipalName}, {"mail", Key::kMail}};
@@ -430,7 +445,7 @@ Result<std::optional<std::vector<DirectoryObject>>> indexed_users(Call& call, Di
     }
   }
   if (!best) return std::optional<std::vector<DirectoryObject>>();
-  UPSYNC_ASSIGN_OR_RETURN(auto users, dir.cloud_users_with(call.tenant.id, key, *best));
+  UPSYNC_ASSIGN_OR_RETURN(auto users, dir.cloud_users_with(call.tenant.id, key, *best, only));
   std::vector<DirectoryObject> out;
   out.reserve(users.size());
   for (auto& u : users) out.push_back({std::move(u), {}});
@@ -473,8 +488,9 @@ Status list_users(Call& call) {
       return expand_user(call, *dir, *o.user, *expansion, j);
     };
   }
-  return list_collection(call, c,
-                         [&](const GraphFilter& f) { return indexed_users(call, *dir, f); });
+  return list_collection(call, c, [&](const GraphFilter& f, const AttributeNames* only) {
+    return indexed_users(call, *dir, f, only);
+  });
 }
 
 Status list_groups(Call& call) {

@@ -61,12 +61,39 @@ TEST(DirectoryCodecTest, DamagedTextIsDataLossNamingWhatIsWrong) {
       {std::string(R"({"a":["1"]})") + '\0' + "{}",
        "stored directory attributes are corrupt: a NUL byte at offset 11"},
   };
+  // Read whole or for a few attributes: a damaged attribute the reader skips is as corrupt.
+  const AttributeNames only = {"displayName"};
   for (const Case& c : cases) {
-    auto a = decode_directory_attributes(c.text);
-    ASSERT_FALSE(a) << c.text;
-    EXPECT_EQ(a.status().code(), StatusCode::kDataLoss) << c.text;
-    EXPECT_EQ(a.status().message(), c.message) << c.text;
+    for (const AttributeNames* names : {static_cast<const AttributeNames*>(nullptr), &only}) {
+      auto a = decode_directory_attributes(c.text, names);
+      ASSERT_FALSE(a) << c.text;
+      EXPECT_EQ(a.status().code(), StatusCode::kDataLoss) << c.text;
+      EXPECT_EQ(a.status().message(), c.message) << c.text;
+    }
   }
+}
+
+TEST(DirectoryCodecTest, ReadsOnlyTheNamedAttributesWhenAsked) {
+  const DirectoryAttributes a = {
+      {"accountEnabled", {"true"}},
+      {"displayName", {"Adele Vance"}},
+      {"jobTitle", {"Engineer"}},
+      {"proxyAddresses", {"SMTP:adele@contoso.com", "smtp:av@contoso.com"}},
+      {"userPrincipalName", {"adele@contoso.com"}},
+  };
+  const std::string text = encode_directory_attributes(a);
+  const AttributeNames only = {"displayName", "missing", "proxyAddresses"};
+  auto some = decode_directory_attributes(text, &only);
+  ASSERT_TRUE(some) << some.status().message();
+  EXPECT_EQ(*some, (DirectoryAttributes{{"displayName", {"Adele Vance"}},
+                                        {"proxyAddresses", a.at("proxyAddresses")}}));
+  const AttributeNames none;
+  auto nothing = decode_directory_attributes(text, &none);
+  ASSERT_TRUE(nothing);
+  EXPECT_TRUE(nothing->empty());
+  auto all = decode_directory_attributes(text, nullptr);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(*all, a);
 }
 
 }  // namespace

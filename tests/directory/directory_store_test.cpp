@@ -33,7 +33,7 @@ class DirectoryStoreTest : public testing::StoreTest {
 
   std::vector<std::string> ids(Key key, std::string_view value) {
     const std::vector<std::string> values = {std::string(value)};
-    auto users = dir_store_->cloud_users_with(tenant_.id, key, values);
+    auto users = dir_store_->cloud_users_with(tenant_.id, key, values, nullptr);
     EXPECT_TRUE(users) << users.status().to_string();
     std::vector<std::string> out;
     if (users) {
@@ -82,7 +82,7 @@ TEST_P(DirectoryStoreTest, CloudUsersByManyValuesInOneQuery) {
   put(DirectoryLayer::kCloud, "bbbb", "megan@contoso.com", "");
   put(DirectoryLayer::kStore, "dddd", "store-only@contoso.com", "");
   const auto with = [&](Key key, std::vector<std::string> values) {
-    auto users = dir_store_->cloud_users_with(tenant_.id, key, values);
+    auto users = dir_store_->cloud_users_with(tenant_.id, key, values, nullptr);
     EXPECT_TRUE(users) << users.status().to_string();
     Ids out;
     for (const auto& u : users ? *users : std::vector<DirectoryUser>{}) out.push_back(u.object_id);
@@ -97,6 +97,31 @@ TEST_P(DirectoryStoreTest, CloudUsersByManyValuesInOneQuery) {
   EXPECT_EQ(with(Key::kObjectId, {}), Ids{});
   // Values with quotes and JSON's special characters are values, not syntax.
   EXPECT_EQ(with(Key::kUserPrincipalName, {"a\"]'); --@x", "adele@contoso.com"}), Ids{"cccc"});
+}
+
+// With the names of the attributes a reader needs, the users found hold those and no others,
+// on every backend.
+TEST_P(DirectoryStoreTest, CloudUsersWithOnlyTheAttributesAsked) {
+  DirectoryUser u;
+  u.object_id = "aaaa";
+  u.attributes = {{"displayName", {"Adele Vance"}},
+                  {"jobTitle", {"Engineer"}},
+                  {"manager", {"bbbb"}},
+                  {"userPrincipalName", {"adele@contoso.com"}}};
+  ASSERT_TRUE(dir_store_->put(tenant_.id, DirectoryLayer::kCloud, u));
+  const std::vector<std::string> values = {"ADELE@contoso.com"};
+  const AttributeNames only = {"jobTitle", "userPrincipalName"};
+  auto some = dir_store_->cloud_users_with(tenant_.id, Key::kUserPrincipalName, values, &only);
+  ASSERT_TRUE(some) << some.status().to_string();
+  ASSERT_EQ(some->size(), 1u);
+  EXPECT_EQ(some->front().object_id, "aaaa");
+  EXPECT_EQ(some->front().attributes,
+            (DirectoryAttributes{{"jobTitle", {"Engineer"}},
+                                 {"userPrincipalName", {"adele@contoso.com"}}}));
+  auto all = dir_store_->cloud_users_with(tenant_.id, Key::kUserPrincipalName, values, nullptr);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ(all->front().attributes, u.attributes);
 }
 
 // Each lookup of cloud users is an index search, not a walk through the tenant's users.

@@ -65,22 +65,23 @@ class PgDirectoryStore : public DirectoryStore {
     return one("dn_key = $3 AND deleted = 0", t, DirectoryLayer::kCloud, ascii_lower(dn));
   }
 
-  Result<std::vector<DirectoryUser>> cloud_users_with(
-      TenantId t, CloudKey key, std::span<const std::string> values) override {
+  Result<std::vector<DirectoryUser>> cloud_users_with(TenantId t, CloudKey key,
+                                                      std::span<const std::string> values,
+                                                      const AttributeNames* only) override {
     switch (key) {
       case CloudKey::kObjectId:
-        return cloud_users("object_id", t, values);
+        return cloud_users("object_id", t, values, only);
       case CloudKey::kUserPrincipalName:
-        return cloud_users("upn_key", t, values);
+        return cloud_users("upn_key", t, values, only);
       case CloudKey::kMail:
-        return cloud_users("mail_key", t, values);
+        return cloud_users("mail_key", t, values, only);
     }
     return invalid_argument("unknown cloud user key");
   }
   Result<std::vector<DirectoryUser>> cloud_direct_reports(TenantId t,
                                                           std::string_view object_id) override {
     const std::string id(object_id);
-    return cloud_users("manager_key", t, std::span<const std::string>(&id, 1));
+    return cloud_users("manager_key", t, std::span<const std::string>(&id, 1), nullptr);
   }
 
   Result<PutOutcome> put(TenantId t, DirectoryLayer l, const DirectoryUser& u) override {
@@ -457,13 +458,14 @@ class PgDirectoryStore : public DirectoryStore {
 
   // The live cloud users whose `column` is one of `values` (lower-cased), in object id order.
   Result<std::vector<DirectoryUser>> cloud_users(std::string_view column, TenantId t,
-                                                 std::span<const std::string> values) {
+                                                 std::span<const std::string> values,
+                                                 const AttributeNames* only) {
     std::vector<std::string> keys;
     keys.reserve(values.size());
     for (const std::string& v : values) keys.push_back(ascii_lower(v));
     return live_users(t, DirectoryLayer::kCloud,
                       "AND " + std::string(column) + " = ANY ($3::text[]) ORDER BY object_id",
-                      {pg_text_array(keys)});
+                      {pg_text_array(keys)}, only);
   }
 
   // Records the members `after` has and `before` has not (added), and the reverse
@@ -563,10 +565,10 @@ class PgDirectoryStore : public DirectoryStore {
   }
 
   // The live users of the layer ($1 the tenant, $2 the layer, then `more`); `tail` goes on
-  // after the WHERE clause's "deleted = 0".
+  // after the WHERE clause's "deleted = 0". With `only`, just those attributes are read.
   Result<std::vector<DirectoryUser>> live_users(TenantId t, DirectoryLayer l,
-                                                const std::string& tail,
-                                                std::vector<PgParam> more) {
+                                                const std::string& tail, std::vector<PgParam> more,
+                                                const AttributeNames* only = nullptr) {
     std::vector<PgParam> params = {t, layer_name(l)};
     params.insert(params.end(), more.begin(), more.end());
     UPSYNC_ASSIGN_OR_RETURN(
@@ -575,17 +577,18 @@ class PgDirectoryStore : public DirectoryStore {
                                   "AND deleted = 0 " +
                                   tail,
                               params));
-    return read_users(r);
+    return read_users(r, only);
   }
 
-  static Result<std::vector<DirectoryUser>> read_users(const PgResult& r) {
+  static Result<std::vector<DirectoryUser>> read_users(const PgResult& r,
+                                                       const AttributeNames* only = nullptr) {
     std::vector<DirectoryUser> out;
     out.reserve(r.rows());
     for (int i = 0; i < r.rows(); ++i) {
       DirectoryUser u;
       u.object_id = r.text(i, 0);
       u.source_anchor = r.text(i, 1);
-      UPSYNC_ASSIGN_OR_RETURN(u.attributes, decode_directory_attributes(r.text(i, 2)));
+      UPSYNC_ASSIGN_OR_RETURN(u.attributes, decode_directory_attributes(r.text(i, 2), only));
       u.deleted = r.int64(i, 3) != 0;
       u.seq = r.int64(i, 4);
       out.push_back(std::move(u));

@@ -67,22 +67,23 @@ class SqliteDirectoryStore : public DirectoryStore {
   Result<std::optional<DirectoryUser>> cloud_user_by_dn(TenantId t, std::string_view dn) override {
     return one("dn_key = ? AND deleted = 0", t, DirectoryLayer::kCloud, ascii_lower(dn));
   }
-  Result<std::vector<DirectoryUser>> cloud_users_with(
-      TenantId t, CloudKey key, std::span<const std::string> values) override {
+  Result<std::vector<DirectoryUser>> cloud_users_with(TenantId t, CloudKey key,
+                                                      std::span<const std::string> values,
+                                                      const AttributeNames* only) override {
     switch (key) {
       case CloudKey::kObjectId:
-        return cloud_users("id", t, values);
+        return cloud_users("id", t, values, only);
       case CloudKey::kUserPrincipalName:
-        return cloud_users("userPrincipalName", t, values);
+        return cloud_users("userPrincipalName", t, values, only);
       case CloudKey::kMail:
-        return cloud_users("mail", t, values);
+        return cloud_users("mail", t, values, only);
     }
     return invalid_argument("unknown cloud user key");
   }
   Result<std::vector<DirectoryUser>> cloud_direct_reports(TenantId t,
                                                           std::string_view object_id) override {
     const std::string id(object_id);
-    return cloud_users("manager", t, std::span<const std::string>(&id, 1));
+    return cloud_users("manager", t, std::span<const std::string>(&id, 1), nullptr);
   }
   Result<PutOutcome> put(TenantId t, DirectoryLayer l, const DirectoryUser& u) override {
     const std::string attrs = encode_directory_attributes(u.attributes);
@@ -485,13 +486,14 @@ class SqliteDirectoryStore : public DirectoryStore {
   // The live cloud users whose `key` (see cloud_users_sql) is one of `values`, in object id
   // order. A user matches once however many values name it: IN tests each row once.
   Result<std::vector<DirectoryUser>> cloud_users(std::string_view key, TenantId t,
-                                                 std::span<const std::string> values) {
+                                                 std::span<const std::string> values,
+                                                 const AttributeNames* only) {
     nlohmann::json keys = nlohmann::json::array();
     for (const std::string& v : values) keys.push_back(ascii_lower(v));
     UPSYNC_ASSIGN_OR_RETURN(auto* q, db_.prepare(cloud_users_sql(key)));
     q->bind(1, t);
     q->bind(2, keys.dump());
-    UPSYNC_ASSIGN_OR_RETURN(std::vector<DirectoryUser> out, read_all(*q));
+    UPSYNC_ASSIGN_OR_RETURN(std::vector<DirectoryUser> out, read_all(*q, only));
     // Sorted here: an ORDER BY would tempt the planner into a walk in object id order.
     std::sort(out.begin(), out.end(), [](const DirectoryUser& a, const DirectoryUser& b) {
       return a.object_id < b.object_id;
@@ -657,14 +659,16 @@ class SqliteDirectoryStore : public DirectoryStore {
     return read_all(*q);
   }
 
-  // Every row of `q` as a user; the statement is reset afterwards, after a failure too.
-  Result<std::vector<DirectoryUser>> read_all(SqliteStatement& q) {
+  // Every row of `q` as a user (with the attributes of `only`, when given); the statement is
+  // reset afterwards, after a failure too.
+  Result<std::vector<DirectoryUser>> read_all(SqliteStatement& q,
+                                              const AttributeNames* only = nullptr) {
     std::vector<DirectoryUser> out;
     Status failed = [&]() -> Status {
       while (true) {
         UPSYNC_ASSIGN_OR_RETURN(bool row, q.step());
         if (!row) return Status::ok();
-        UPSYNC_ASSIGN_OR_RETURN(DirectoryUser u, read(q));
+        UPSYNC_ASSIGN_OR_RETURN(DirectoryUser u, read(q, only));
         out.push_back(std::move(u));
       }
     }();
@@ -673,11 +677,11 @@ class SqliteDirectoryStore : public DirectoryStore {
     return out;
   }
 
-  Result<DirectoryUser> read(SqliteStatement& q) {
+  Result<DirectoryUser> read(SqliteStatement& q, const AttributeNames* only = nullptr) {
     DirectoryUser u;
     u.object_id = q.column_text(0);
     u.source_anchor = q.column_text(1);
-    UPSYNC_ASSIGN_OR_RETURN(u.attributes, decode_directory_attributes(q.column_text(2)));
+    UPSYNC_ASSIGN_OR_RETURN(u.attributes, decode_directory_attributes(q.column_text(2), only));
     u.deleted = q.column_int(3) != 0;
     u.seq = q.column_int(4);
     return u;
