@@ -96,6 +96,11 @@ Result<std::string> cloud_attribute_name(std::string_view name) {
                    "' (known: " + known + ")");
 }
 
+Status too_many_ids(size_t count) {
+  return invalid_argument("at most " + std::to_string(DirectoryStore::kMaxUsersPerQuery) +
+                          " users per query, got " + std::to_string(count));
+}
+
 std::string_view directory_feed(DirectoryLayer layer) {
   return layer == DirectoryLayer::kCloud ? kCloudUsersFeed : kDirectoryUsersFeed;
 }

@@ -93,11 +93,20 @@ struct DirectoryObject {
   const std::string& object_id() const { return user ? user->object_id : group->object_id; }
 };
 
+// InvalidArgument for a users() call with more than kMaxUsersPerQuery ids.
+Status too_many_ids(size_t count);
+
 class DirectoryStore {
  public:
   virtual ~DirectoryStore() = default;
   virtual Result<std::optional<DirectoryUser>> user(TenantId tenant, DirectoryLayer layer,
                                                     std::string_view object_id) = 0;
+  // user() for many ids in one query (the sync's stage 2 reads a page ahead with it): the users
+  // of the layer with one of `object_ids` (ASCII case-insensitive), deleted ones too, in
+  // object id order, each once; at most kMaxUsersPerQuery ids.
+  static constexpr size_t kMaxUsersPerQuery = 5000;
+  virtual Result<std::vector<DirectoryUser>> users(TenantId tenant, DirectoryLayer layer,
+                                                   std::span<const std::string> object_ids) = 0;
   virtual Result<std::optional<DirectoryUser>> user_by_anchor(TenantId tenant, DirectoryLayer layer,
                                                               std::string_view anchor) = 0;
   virtual Result<std::optional<DirectoryUser>> user_by_upn(TenantId tenant, DirectoryLayer layer,

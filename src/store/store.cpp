@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/claims.h"
 #include "core/property.h"
 #include "core/text.h"
 
@@ -15,6 +16,24 @@ Result<std::string> check_privacy_choice(const ProfileSchema& schema, std::strin
         std::string(privacy_name(schema.policy(def->name).privacy)) + " for everyone)");
   }
   return def->name;
+}
+
+Result<std::string> unique_profile_key(ProfileKeyKind kind, std::string_view value) {
+  switch (kind) {
+    case ProfileKeyKind::kAccountName: {
+      auto claim = parse_claim(value);
+      if (!claim) return invalid_argument("account name: " + claim.status().message());
+      return ascii_lower(format_claim(*claim));
+    }
+    case ProfileKeyKind::kCloudId:
+      return ascii_lower(value);
+    case ProfileKeyKind::kPrincipalName:
+    case ProfileKeyKind::kEmail:
+    case ProfileKeyKind::kId:
+      break;
+  }
+  return invalid_argument("profiles are read many at a time by account name or cloud id, not by " +
+                          std::string(profile_key_kind_name(kind)));
 }
 
 Result<ManagerKeys> ManagerKeys::of(const ProfileSchema& schema,

@@ -106,6 +106,10 @@ enum class ProfileKeyKind {
   kId,             // upsync's own ProfileId
 };
 std::string_view profile_key_kind_name(ProfileKeyKind kind);
+// The text a unique key of that kind (kAccountName, kCloudId) is stored and compared as: an
+// account name's claim in canonical form, lower case; a cloud id in lower case. An account
+// name that is not a claim is InvalidArgument.
+Result<std::string> unique_profile_key(ProfileKeyKind kind, std::string_view value);
 
 struct ProfileKey {
   ProfileKeyKind kind;
@@ -264,6 +268,12 @@ class Store {
   // The same, with nullopt where profile() is a NotFound (for callers that expect misses:
   // no message is made for them).
   virtual Result<std::optional<Profile>> find_profile(TenantId tenant, const ProfileKey& key) = 0;
+  // The profiles whose account name (kAccountName) or cloud id (kCloudId) is one of `values`,
+  // in one query (a page of the sync's stage 2 reads ahead with it), in id order; at most
+  // kMaxProfilesPerQuery values. Other kinds are InvalidArgument.
+  static constexpr size_t kMaxProfilesPerQuery = 5000;
+  virtual Result<std::vector<Profile>> find_profiles(TenantId tenant, ProfileKeyKind kind,
+                                                     std::span<const std::string> values) = 0;
   // Applies the changes together; a change that sets what is already stored records no
   // change-feed entry. Returns the profile as stored afterwards.
   virtual Result<Profile> update_profile(TenantId tenant, ProfileId id,

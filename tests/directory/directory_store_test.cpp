@@ -124,6 +124,29 @@ TEST_P(DirectoryStoreTest, CloudUsersWithOnlyTheAttributesAsked) {
   EXPECT_EQ(all->front().attributes, u.attributes);
 }
 
+// users(): many ids of one layer in one query, deleted users too, in id order, each once.
+TEST_P(DirectoryStoreTest, UsersOfALayerByManyIdsInOneQuery) {
+  put(DirectoryLayer::kStore, "cccc", "c@contoso.com", "");
+  put(DirectoryLayer::kStore, "aaaa", "a@contoso.com", "");
+  put(DirectoryLayer::kStore, "bbbb", "b@contoso.com", "");
+  put(DirectoryLayer::kCloud, "dddd", "d@contoso.com", "");
+  ASSERT_TRUE(dir_store_->remove(tenant_.id, DirectoryLayer::kStore, "bbbb"));
+  const std::vector<std::string> ids = {"CCCC", "bbbb", "dddd", "aaaa", "cccc", "zzzz"};
+  auto users = dir_store_->users(tenant_.id, DirectoryLayer::kStore, ids);
+  ASSERT_TRUE(users) << users.status().to_string();
+  Ids got;
+  for (const auto& u : *users) got.push_back(u.object_id + (u.deleted ? " deleted" : ""));
+  EXPECT_EQ(got, (Ids{"aaaa", "bbbb deleted", "cccc"})) << "store layer only";
+  EXPECT_EQ(users->front().first("userPrincipalName"), "a@contoso.com");
+  auto none = dir_store_->users(tenant_.id, DirectoryLayer::kStore, {});
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  const std::vector<std::string> many(DirectoryStore::kMaxUsersPerQuery + 1, "x");
+  auto too_many = dir_store_->users(tenant_.id, DirectoryLayer::kStore, many);
+  ASSERT_FALSE(too_many);
+  EXPECT_EQ(too_many.status().message(), "at most 5000 users per query, got 5001");
+}
+
 // Each lookup of cloud users is an index search, not a walk through the tenant's users.
 TEST_P(SqliteDirectoryStoreTest, CloudUserLookupsAreIndexSearches) {
   for (const auto& [key, index] : {std::pair{"id",

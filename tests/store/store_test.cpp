@@ -90,6 +90,55 @@ TEST_P(StoreTest, FindsProfilesByEveryKey) {
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
 }
 
+// find_profiles: many account names or cloud ids in one query, each profile once, in id order;
+// a key nobody has finds nothing; a bad one, another kind or too many is refused.
+TEST_P(StoreTest, FindsManyProfilesByAccountNameOrCloudIdInOneQuery) {
+  Profile bob = make_profile("bob@contoso.com",
+                             {{"msOnline-ObjectId", {"3F2504E0-4F89-11D3-9A0C-0305E82C3301"}}});
+  Profile ann = make_profile("ann@contoso.com",
+                             {{"msOnline-ObjectId", {"7c9e6679-7425-40de-944b-e07fc1f90ae7"}}});
+  make_profile("eve@contoso.com", {});
+  auto ids = [](const Result<std::vector<Profile>>& r) {
+    std::vector<ProfileId> out;
+    if (r) {
+      for (const Profile& p : *r) out.push_back(p.id);
+    }
+    return out;
+  };
+  const std::vector<std::string> accounts = {
+      "i:0#.f|membership|ANN@contoso.com", "i:0#.f|membership|nobody@contoso.com",
+      "i:0#.f|membership|bob@contoso.com", "i:0#.f|membership|ann@contoso.com"};
+  auto by_account = store_->find_profiles(tenant_.id, ProfileKeyKind::kAccountName, accounts);
+  ASSERT_TRUE(by_account) << by_account.status().to_string();
+  EXPECT_EQ(ids(by_account), (std::vector<ProfileId>{bob.id, ann.id}));
+  EXPECT_EQ(by_account->front().properties, bob.properties);
+  const std::vector<std::string> clouds = {"7C9E6679-7425-40DE-944B-E07FC1F90AE7",
+                                           "3f2504e0-4f89-11d3-9a0c-0305e82c3301", "x"};
+  EXPECT_EQ(ids(store_->find_profiles(tenant_.id, ProfileKeyKind::kCloudId, clouds)),
+            (std::vector<ProfileId>{bob.id, ann.id}));
+  EXPECT_EQ(ids(store_->find_profiles(tenant_.id, ProfileKeyKind::kCloudId, {})),
+            std::vector<ProfileId>{});
+  // Another tenant's keys find nothing here.
+  auto other = store_->create_tenant({.name = "fabrikam"});
+  ASSERT_TRUE(other);
+  EXPECT_EQ(ids(store_->find_profiles(other->id, ProfileKeyKind::kAccountName, accounts)),
+            std::vector<ProfileId>{});
+
+  const std::vector<std::string> bad_claim = {"i:0#.q|x|y"};
+  auto bad = store_->find_profiles(tenant_.id, ProfileKeyKind::kAccountName, bad_claim);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  auto kind = store_->find_profiles(tenant_.id, ProfileKeyKind::kEmail, accounts);
+  ASSERT_FALSE(kind);
+  EXPECT_EQ(kind.status().message(),
+            "profiles are read many at a time by account name or cloud id, not by " +
+                std::string(profile_key_kind_name(ProfileKeyKind::kEmail)));
+  const std::vector<std::string> many(Store::kMaxProfilesPerQuery + 1, "x");
+  auto too_many = store_->find_profiles(tenant_.id, ProfileKeyKind::kCloudId, many);
+  ASSERT_FALSE(too_many);
+  EXPECT_EQ(too_many.status().message(), "at most 5000 profiles per query, got 5001");
+}
+
 // update_read_profile() applies changes to a profile the caller read in its transaction, as
 // update_profile() does by id; outside a transaction it is refused (the profile may have
 // changed since it was read).

@@ -53,6 +53,19 @@ class PgDirectoryStore : public DirectoryStore {
                                             std::string_view id) override {
     return one("object_id = $3", t, l, ascii_lower(id));
   }
+  Result<std::vector<DirectoryUser>> users(TenantId t, DirectoryLayer l,
+                                           std::span<const std::string> ids) override {
+    if (ids.size() > kMaxUsersPerQuery) return too_many_ids(ids.size());
+    std::vector<std::string> keys;
+    keys.reserve(ids.size());
+    for (const std::string& id : ids) keys.push_back(ascii_lower(id));
+    UPSYNC_ASSIGN_OR_RETURN(
+        PgResult r, db_.query("SELECT " + std::string(kUserColumns) +
+                                  " FROM directory_users WHERE tenant_id = $1 AND layer = $2 AND "
+                                  "object_id = ANY ($3::text[]) ORDER BY object_id",
+                              {t, layer_name(l), pg_text_array(keys)}));
+    return read_users(r);
+  }
   Result<std::optional<DirectoryUser>> user_by_anchor(TenantId t, DirectoryLayer l,
                                                       std::string_view anchor) override {
     return one("source_anchor = $3", t, l, std::string(anchor));

@@ -68,6 +68,8 @@ class PgStore : public Store {
                                  std::span<const PropertyChange> initial) override;
   Result<Profile> profile(TenantId tenant, const ProfileKey& key) override;
   Result<std::optional<Profile>> find_profile(TenantId tenant, const ProfileKey& key) override;
+  Result<std::vector<Profile>> find_profiles(TenantId tenant, ProfileKeyKind kind,
+                                             std::span<const std::string> values) override;
   Result<Profile> update_profile(TenantId tenant, ProfileId id,
                                  std::span<const PropertyChange> changes) override;
   Result<Profile> update_read_profile(TenantId tenant, const Profile& current,

@@ -2,6 +2,7 @@
 // keys in profiles, the custom properties in profile_custom, every change numbered in the
 // tenant's feed and mirrored in the people search index.
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "core/claims.h"
 #include "core/clock.h"
@@ -264,6 +265,41 @@ Result<std::optional<Profile>> SqliteStore::find_profile(TenantId tenant, const 
   s->reset();
   if (!p) return p.status();
   return std::optional<Profile>(std::move(*p));
+}
+
+Result<std::vector<Profile>> SqliteStore::find_profiles(TenantId tenant, ProfileKeyKind kind,
+                                                        std::span<const std::string> values) {
+  if (values.size() > kMaxProfilesPerQuery) {
+    return invalid_argument("at most " + std::to_string(kMaxProfilesPerQuery) +
+                            " profiles per query, got " + std::to_string(values.size()));
+  }
+  nlohmann::json keys = nlohmann::json::array();
+  for (const std::string& v : values) {
+    UPSYNC_ASSIGN_OR_RETURN(std::string key, unique_profile_key(kind, v));
+    keys.push_back(std::move(key));
+  }
+  const std::string column = kind == ProfileKeyKind::kAccountName ? "account_key" : "cloud_id";
+  // Each key an index search (profiles_by_account, profiles_by_cloud_id); put in id order here,
+  // as an ORDER BY would tempt the planner into a walk of the tenant's profiles in id order.
+  UPSYNC_ASSIGN_OR_RETURN(
+      auto* s, db_->prepare("SELECT " + std::string(kProfileColumns) + " FROM " +
+                            std::string(kProfileTables) + " WHERE p.tenant_id = ?1 AND p." +
+                            column + " IN (SELECT value FROM json_each(?2))"));
+  s->bind(1, tenant);
+  s->bind(2, keys.dump());
+  std::vector<Profile> out;
+  Status bad = Status::ok();
+  UPSYNC_RETURN_IF_ERROR(s->each_row([&] {
+    auto p = read_profile_row(*s, 0);
+    if (!p) {
+      if (bad.is_ok()) bad = p.status();
+      return;
+    }
+    out.push_back(std::move(*p));
+  }));
+  UPSYNC_RETURN_IF_ERROR(bad);
+  std::sort(out.begin(), out.end(), [](const Profile& a, const Profile& b) { return a.id < b.id; });
+  return out;
 }
 
 Result<Profile> SqliteStore::update_profile(TenantId tenant, ProfileId id,
