@@ -2,6 +2,8 @@
 // attribute lookups on users and groups. Backends implement DirectoryStore itself.
 #include "directory/directory_store.h"
 
+#include <unordered_set>
+
 #include "core/text.h"
 
 namespace upsync {
@@ -99,6 +101,17 @@ Result<std::string> cloud_attribute_name(std::string_view name) {
 Status too_many_ids(size_t count) {
   return invalid_argument("at most " + std::to_string(DirectoryStore::kMaxUsersPerQuery) +
                           " users per query, got " + std::to_string(count));
+}
+
+Status check_ids_to_copy(std::span<const std::string> object_ids) {
+  if (object_ids.size() > DirectoryStore::kMaxUsersPerQuery) return too_many_ids(object_ids.size());
+  std::unordered_set<std::string> seen;
+  for (const std::string& id : object_ids) {
+    if (!seen.insert(ascii_lower(id)).second) {
+      return invalid_argument("object id '" + quote_for_message(id, 60) + "' is named twice");
+    }
+  }
+  return Status::ok();
 }
 
 std::string_view directory_feed(DirectoryLayer layer) {

@@ -93,8 +93,10 @@ struct DirectoryObject {
   const std::string& object_id() const { return user ? user->object_id : group->object_id; }
 };
 
-// InvalidArgument for a users() call with more than kMaxUsersPerQuery ids.
+// InvalidArgument for a users_with_ids() call with more than kMaxUsersPerQuery ids.
 Status too_many_ids(size_t count);
+// InvalidArgument for copy_users_to_store() ids that are too many or not each once.
+Status check_ids_to_copy(std::span<const std::string> object_ids);
 
 class DirectoryStore {
  public:
@@ -105,8 +107,8 @@ class DirectoryStore {
   // of the layer with one of `object_ids` (ASCII case-insensitive), deleted ones too, in
   // object id order, each once; at most kMaxUsersPerQuery ids.
   static constexpr size_t kMaxUsersPerQuery = 5000;
-  virtual Result<std::vector<DirectoryUser>> users(TenantId tenant, DirectoryLayer layer,
-                                                   std::span<const std::string> object_ids) = 0;
+  virtual Result<std::vector<DirectoryUser>> users_with_ids(
+      TenantId tenant, DirectoryLayer layer, std::span<const std::string> object_ids) = 0;
   virtual Result<std::optional<DirectoryUser>> user_by_anchor(TenantId tenant, DirectoryLayer layer,
                                                               std::string_view anchor) = 0;
   virtual Result<std::optional<DirectoryUser>> user_by_upn(TenantId tenant, DirectoryLayer layer,
@@ -143,6 +145,11 @@ class DirectoryStore {
   };
   virtual Result<std::optional<Copied>> copy_user_to_store(TenantId tenant,
                                                            std::string_view object_id) = 0;
+  // copy_user_to_store() of each of `object_ids` (each once, at most kMaxUsersPerQuery), one
+  // answer per id in their order: stage 1 copies a page of its feed so, which PostgreSQL reads
+  // in two queries rather than two per user.
+  virtual Result<std::vector<std::optional<Copied>>> copy_users_to_store(
+      TenantId tenant, std::span<const std::string> object_ids) = 0;
   // Marks the user deleted (kept as a tombstone for the feed's readers); false if already so.
   virtual Result<bool> remove(TenantId tenant, DirectoryLayer layer,
                               std::string_view object_id) = 0;

@@ -80,7 +80,7 @@ class ReadAhead {
     for (const Change& c : changes) {
       if (page_.insert(c.object_id).second) ids.push_back(c.object_id);
     }
-    UPSYNC_ASSIGN_OR_RETURN(auto users, dir.users(tenant, DirectoryLayer::kStore, ids));
+    UPSYNC_ASSIGN_OR_RETURN(auto users, dir.users_with_ids(tenant, DirectoryLayer::kStore, ids));
     std::vector<std::string> managers;
     std::unordered_set<std::string> asked;
     for (DirectoryUser& u : users) {
@@ -92,7 +92,8 @@ class ReadAhead {
       users_.emplace(std::move(id), std::move(u));
     }
     if (!managers.empty()) {
-      UPSYNC_ASSIGN_OR_RETURN(auto found, dir.users(tenant, DirectoryLayer::kStore, managers));
+      UPSYNC_ASSIGN_OR_RETURN(auto found,
+                              dir.users_with_ids(tenant, DirectoryLayer::kStore, managers));
       for (const std::string& m : managers) manager_accounts.emplace(m, "");
       for (const DirectoryUser& mgr : found) {
         if (!mgr.deleted && !mgr.first("userPrincipalName").empty()) {
@@ -171,9 +172,14 @@ class FeedStages {
     r.stage = "cloud-to-store";
     // Whose nested membership may have changed: the groups read, and the users removed.
     std::vector<std::string> touched;
-    UPSYNC_RETURN_IF_ERROR(
-        follow(r.stage, kCloudUsersFeed, kStage1Cursor, r.read, [&](const Change& c) -> Status {
-          UPSYNC_ASSIGN_OR_RETURN(auto copied, dir_.copy_user_to_store(tenant_.id, c.object_id));
+    // Each page is copied in one call (copy_users_to_store), then counted change by change.
+    std::unordered_map<std::string, std::optional<DirectoryStore::Copied>> copies;
+    UPSYNC_RETURN_IF_ERROR(follow(
+        r.stage, kCloudUsersFeed, kStage1Cursor, r.read,
+        [&](const Change& c) -> Status {
+          auto it = copies.find(c.object_id);
+          if (it == copies.end()) return internal_error("user " + c.object_id + " was not copied");
+          const std::optional<DirectoryStore::Copied>& copied = it->second;
           if (!copied) {
             UPSYNC_ASSIGN_OR_RETURN(bool removed,
                                     dir_.remove(tenant_.id, DirectoryLayer::kStore, c.object_id));
@@ -186,6 +192,15 @@ class FeedStages {
           }
           count(r, copied->outcome,
                 copied->user_principal_name.empty() ? c.object_id : copied->user_principal_name);
+          return Status::ok();
+        },
+        [&](const std::vector<Change>& page) -> Status {
+          std::vector<std::string> ids;
+          ids.reserve(page.size());
+          for (const Change& c : page) ids.push_back(c.object_id);
+          UPSYNC_ASSIGN_OR_RETURN(auto copied, dir_.copy_users_to_store(tenant_.id, ids));
+          copies.clear();
+          for (size_t i = 0; i < ids.size(); ++i) copies.emplace(ids[i], std::move(copied[i]));
           return Status::ok();
         }));
     const std::string groups_stage = r.stage + " (groups)";
@@ -384,8 +399,9 @@ class FeedStages {
 
  private:
   // Applies each change of `feed` after the stage's cursor (from 0 on a full run), counting
-  // the entries read into `read`, and moves the cursor. `on_page`, when given, sees each page
-  // of changes before they are applied.
+  // the entries read into `read`, and moves the cursor. `on_page`, when given, gets the
+  // changes of each page that are to be applied (each object's first in the run) before they
+  // are.
   template <typename Fn>
   Status follow(std::string_view stage, std::string_view feed, std::string_view cursor,
                 int64_t& read, Fn&& apply,
@@ -401,14 +417,15 @@ class FeedStages {
     while (true) {
       UPSYNC_ASSIGN_OR_RETURN(auto changes,
                               store_.changes_after(tenant_.id, feed, after, kFeedBatch));
-      if (on_page && !changes.empty()) UPSYNC_RETURN_IF_ERROR(on_page(changes));
-      for (const Change& c : changes) {
+      std::vector<Change> todo;
+      for (Change& c : changes) {
         report_progress(options_, stage, read, total);
         ++read;
         after = c.seq;
-        if (!done.insert(c.object_id).second) continue;
-        UPSYNC_RETURN_IF_ERROR(apply(c));
+        if (done.insert(c.object_id).second) todo.push_back(std::move(c));
       }
+      if (on_page && !todo.empty()) UPSYNC_RETURN_IF_ERROR(on_page(todo));
+      for (const Change& c : todo) UPSYNC_RETURN_IF_ERROR(apply(c));
       if (static_cast<int>(changes.size()) < kFeedBatch) break;
     }
     if (read > 0) report_progress(options_, stage, read, std::max(total, read), true);

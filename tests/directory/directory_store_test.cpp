@@ -124,7 +124,7 @@ TEST_P(DirectoryStoreTest, CloudUsersWithOnlyTheAttributesAsked) {
   EXPECT_EQ(all->front().attributes, u.attributes);
 }
 
-// users(): many ids of one layer in one query, deleted users too, in id order, each once.
+// users_with_ids(): many ids of one layer in one query, deleted users too, in id order, each once.
 TEST_P(DirectoryStoreTest, UsersOfALayerByManyIdsInOneQuery) {
   put(DirectoryLayer::kStore, "cccc", "c@contoso.com", "");
   put(DirectoryLayer::kStore, "aaaa", "a@contoso.com", "");
@@ -132,17 +132,17 @@ TEST_P(DirectoryStoreTest, UsersOfALayerByManyIdsInOneQuery) {
   put(DirectoryLayer::kCloud, "dddd", "d@contoso.com", "");
   ASSERT_TRUE(dir_store_->remove(tenant_.id, DirectoryLayer::kStore, "bbbb"));
   const std::vector<std::string> ids = {"CCCC", "bbbb", "dddd", "aaaa", "cccc", "zzzz"};
-  auto users = dir_store_->users(tenant_.id, DirectoryLayer::kStore, ids);
+  auto users = dir_store_->users_with_ids(tenant_.id, DirectoryLayer::kStore, ids);
   ASSERT_TRUE(users) << users.status().to_string();
   Ids got;
   for (const auto& u : *users) got.push_back(u.object_id + (u.deleted ? " deleted" : ""));
   EXPECT_EQ(got, (Ids{"aaaa", "bbbb deleted", "cccc"})) << "store layer only";
   EXPECT_EQ(users->front().first("userPrincipalName"), "a@contoso.com");
-  auto none = dir_store_->users(tenant_.id, DirectoryLayer::kStore, {});
+  auto none = dir_store_->users_with_ids(tenant_.id, DirectoryLayer::kStore, {});
   ASSERT_TRUE(none);
   EXPECT_TRUE(none->empty());
   const std::vector<std::string> many(DirectoryStore::kMaxUsersPerQuery + 1, "x");
-  auto too_many = dir_store_->users(tenant_.id, DirectoryLayer::kStore, many);
+  auto too_many = dir_store_->users_with_ids(tenant_.id, DirectoryLayer::kStore, many);
   ASSERT_FALSE(too_many);
   EXPECT_EQ(too_many.status().message(), "at most 5000 users per query, got 5001");
 }
@@ -282,6 +282,61 @@ TEST_P(DirectoryStoreTest, MemberChangesAreEachMembersLastChangeInTheWindow) {
 
 // Stage 1's copy: the cloud user's attributes of the fixed set, as put() would write them;
 // the stored text as it is when nothing is left out.
+// copy_users_to_store: a page of users copied at once, one answer per id in their order, as
+// copy_user_to_store gives them one by one (added, unchanged, updated, tombstone revived, no
+// live cloud user), each written once with its change-feed entry; ids named twice refused.
+TEST_P(DirectoryStoreTest, CopiesAPageOfUsersToTheStoreAsOneByOne) {
+  auto cloud = [&](const std::string& id, const std::string& upn, const std::string& title) {
+    DirectoryUser u;
+    u.object_id = id;
+    u.source_anchor = id + "-anchor";
+    u.attributes = {{"userPrincipalName", {upn}}, {"jobTitle", {title}}};
+    ASSERT_TRUE(dir_store_->put(tenant_.id, DirectoryLayer::kCloud, u));
+  };
+  cloud("aaaa", "a@contoso.com", "One");
+  cloud("bbbb", "b@contoso.com", "One");
+  cloud("cccc", "c@contoso.com", "One");
+  cloud("dddd", "d@contoso.com", "One");
+  ASSERT_TRUE(dir_store_->copy_user_to_store(tenant_.id, "bbbb"));
+  ASSERT_TRUE(dir_store_->copy_user_to_store(tenant_.id, "cccc"));
+  ASSERT_TRUE(dir_store_->copy_user_to_store(tenant_.id, "dddd"));
+  ASSERT_TRUE(dir_store_->remove(tenant_.id, DirectoryLayer::kStore, "dddd"));
+  cloud("cccc", "c@contoso.com", "Two");
+  ASSERT_TRUE(dir_store_->remove(tenant_.id, DirectoryLayer::kCloud, "eeee"));
+  auto feed_before =
+      store_->changes_after(tenant_.id, directory_feed(DirectoryLayer::kStore), 0, 100);
+  ASSERT_TRUE(feed_before);
+
+  const std::vector<std::string> ids = {"CCCC", "aaaa", "zzzz", "bbbb", "dddd"};
+  auto copied = dir_store_->copy_users_to_store(tenant_.id, ids);
+  ASSERT_TRUE(copied) << copied.status().to_string();
+  ASSERT_EQ(copied->size(), ids.size());
+  using O = DirectoryStore::PutOutcome;
+  ASSERT_TRUE((*copied)[0] && (*copied)[1] && (*copied)[3] && (*copied)[4]);
+  EXPECT_EQ((*copied)[0]->outcome, O::kUpdated);
+  EXPECT_EQ((*copied)[0]->user_principal_name, "c@contoso.com");
+  EXPECT_EQ((*copied)[1]->outcome, O::kAdded);
+  EXPECT_FALSE((*copied)[2]) << "no live cloud user zzzz";
+  EXPECT_EQ((*copied)[3]->outcome, O::kUnchanged);
+  EXPECT_EQ((*copied)[4]->outcome, O::kAdded) << "a tombstone comes back";
+  auto c = dir_store_->user(tenant_.id, DirectoryLayer::kStore, "cccc");
+  ASSERT_TRUE(c && *c);
+  EXPECT_EQ((*c)->first("jobTitle"), "Two");
+  EXPECT_EQ((*c)->source_anchor, "cccc-anchor");
+  auto feed = store_->changes_after(tenant_.id, directory_feed(DirectoryLayer::kStore), 0, 100);
+  ASSERT_TRUE(feed);
+  std::vector<std::string> written;
+  for (size_t i = feed_before->size(); i < feed->size(); ++i) {
+    written.push_back((*feed)[i].object_id);
+  }
+  EXPECT_EQ(written, (Ids{"cccc", "aaaa", "dddd"}));
+
+  const std::vector<std::string> twice = {"aaaa", "AAAA"};
+  auto refused = dir_store_->copy_users_to_store(tenant_.id, twice);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.status().message(), "object id 'AAAA' is named twice");
+}
+
 TEST_P(SqliteDirectoryStoreTest, CopyUserToStoreCopiesTheFixedAttributeSet) {
   auto stored_attrs = [&](std::string_view layer, std::string_view id) {
     auto q = db().prepare(

@@ -45,6 +45,14 @@ constexpr std::string_view kAncestorsSql =
 // What read_user() reads, in this order.
 constexpr std::string_view kUserColumns = "object_id, source_anchor, attrs, deleted, seq";
 
+// A user's row as stored: whether there is one, its attributes, anchor and tombstone flag.
+struct StoredRow {
+  bool exists = false;
+  std::string attrs;
+  std::string source_anchor;
+  bool deleted = false;
+};
+
 class PgDirectoryStore : public DirectoryStore {
  public:
   explicit PgDirectoryStore(PgStore& s) : store_(s), db_(s.db()) {}
@@ -53,8 +61,8 @@ class PgDirectoryStore : public DirectoryStore {
                                             std::string_view id) override {
     return one("object_id = $3", t, l, ascii_lower(id));
   }
-  Result<std::vector<DirectoryUser>> users(TenantId t, DirectoryLayer l,
-                                           std::span<const std::string> ids) override {
+  Result<std::vector<DirectoryUser>> users_with_ids(TenantId t, DirectoryLayer l,
+                                                    std::span<const std::string> ids) override {
     if (ids.size() > kMaxUsersPerQuery) return too_many_ids(ids.size());
     std::vector<std::string> keys;
     keys.reserve(ids.size());
@@ -115,8 +123,61 @@ class PgDirectoryStore : public DirectoryStore {
                   "tenant_id = $1 AND layer = 'cloud' AND object_id = $2 AND deleted = 0",
                   {t, object_id}));
     if (r.rows() == 0) return std::optional<Copied>();
-    const std::string anchor(r.text(0, 0));
-    std::string attrs(r.text(0, 1));
+    return copy_to_store(t, object_id, std::string(r.text(0, 0)), std::string(r.text(0, 1)),
+                         nullptr);
+  }
+
+  // Two queries for all of them (the live cloud rows, the store rows), then the writes, sent
+  // with the next statement (run_deferred).
+  Result<std::vector<std::optional<Copied>>> copy_users_to_store(
+      TenantId t, std::span<const std::string> ids) override {
+    UPSYNC_RETURN_IF_ERROR(check_ids_to_copy(ids));
+    std::vector<std::string> keys;
+    keys.reserve(ids.size());
+    for (const std::string& id : ids) keys.push_back(ascii_lower(id));
+    const std::string array = pg_text_array(keys);
+    UPSYNC_ASSIGN_OR_RETURN(
+        PgResult cloud,
+        db_.query("SELECT object_id, COALESCE(source_anchor, ''), attrs FROM directory_users "
+                  "WHERE tenant_id = $1 AND layer = 'cloud' AND object_id = ANY ($2::text[]) "
+                  "AND deleted = 0",
+                  {t, array}));
+    UPSYNC_ASSIGN_OR_RETURN(
+        PgResult store,
+        db_.query("SELECT object_id, attrs, COALESCE(source_anchor, ''), deleted FROM "
+                  "directory_users WHERE tenant_id = $1 AND layer = 'store' AND object_id = ANY "
+                  "($2::text[])",
+                  {t, array}));
+    std::unordered_map<std::string, int> cloud_row, store_row;
+    for (int i = 0; i < cloud.rows(); ++i) cloud_row.emplace(std::string(cloud.text(i, 0)), i);
+    for (int i = 0; i < store.rows(); ++i) store_row.emplace(std::string(store.text(i, 0)), i);
+    std::vector<std::optional<Copied>> out;
+    out.reserve(keys.size());
+    for (const std::string& id : keys) {
+      auto c = cloud_row.find(id);
+      if (c == cloud_row.end()) {
+        out.emplace_back();
+        continue;
+      }
+      StoredRow before;
+      const StoredRow* known = &before;
+      if (auto s = store_row.find(id); s != store_row.end()) {
+        before = {true, std::string(store.text(s->second, 1)),
+                  std::string(store.text(s->second, 2)), store.int64(s->second, 3) != 0};
+      }
+      UPSYNC_ASSIGN_OR_RETURN(auto copied,
+                              copy_to_store(t, id, std::string(cloud.text(c->second, 1)),
+                                            std::string(cloud.text(c->second, 2)), known));
+      out.push_back(std::move(copied));
+    }
+    return out;
+  }
+
+  // The store layer's copy of a cloud user (its anchor and stored attributes) written;
+  // `known`, when given, is the store row as it is now (else it is read).
+  Result<std::optional<Copied>> copy_to_store(TenantId t, const std::string& object_id,
+                                              const std::string& anchor, std::string attrs,
+                                              const StoredRow* known) {
     // The stored text is the copy's when every attribute is of the fixed set (as a connector
     // and the CLI write them): then it is copied as it is, without decoding and encoding.
     rapidjson::Document doc;
@@ -144,7 +205,7 @@ class PgDirectoryStore : public DirectoryStore {
     row.source_anchor = anchor;
     row.upn_key = ascii_lower(out.user_principal_name);
     row.attrs = attrs;
-    UPSYNC_ASSIGN_OR_RETURN(out.outcome, write_row(t, DirectoryLayer::kStore, row, false));
+    UPSYNC_ASSIGN_OR_RETURN(out.outcome, write_row(t, DirectoryLayer::kStore, row, false, known));
     return std::optional<Copied>(std::move(out));
   }
 
@@ -408,18 +469,28 @@ class PgDirectoryStore : public DirectoryStore {
   // Writes the row unless the layer has it already, as it is (compared as stored text: the
   // encoding is canonical, with sorted keys). A `fresh` row's object id is new to the layer:
   // it is not looked for.
-  Result<PutOutcome> write_row(TenantId t, DirectoryLayer l, const UserRow& row, bool fresh) {
+  // Writes the row unless the layer holds it as it is; `known`, when given, is the stored row
+  // as the caller read it in this transaction (else it is read here).
+  Result<PutOutcome> write_row(TenantId t, DirectoryLayer l, const UserRow& row, bool fresh,
+                               const StoredRow* known = nullptr) {
     PutOutcome outcome = PutOutcome::kAdded;
     Status s = store_.in_transaction([&]() -> Status {
       outcome = PutOutcome::kAdded;  // the body may run again (a retried transaction)
       if (!fresh) {
-        UPSYNC_ASSIGN_OR_RETURN(PgResult r,
-                                db_.query("SELECT attrs, COALESCE(source_anchor, ''), deleted FROM "
-                                          "directory_users WHERE tenant_id = $1 AND layer = $2 AND "
-                                          "object_id = $3",
-                                          {t, layer_name(l), row.object_id}));
-        const bool live = r.rows() > 0 && r.int64(0, 2) == 0;
-        if (live && r.text(0, 0) == row.attrs && r.text(0, 1) == row.source_anchor) {
+        StoredRow read;
+        if (!known) {
+          UPSYNC_ASSIGN_OR_RETURN(
+              PgResult r, db_.query("SELECT attrs, COALESCE(source_anchor, ''), deleted FROM "
+                                    "directory_users WHERE tenant_id = $1 AND layer = $2 AND "
+                                    "object_id = $3",
+                                    {t, layer_name(l), row.object_id}));
+          if (r.rows() > 0) {
+            read = {true, std::string(r.text(0, 0)), std::string(r.text(0, 1)), r.int64(0, 2) != 0};
+          }
+        }
+        const StoredRow& stored = known ? *known : read;
+        const bool live = stored.exists && !stored.deleted;
+        if (live && stored.attrs == row.attrs && stored.source_anchor == row.source_anchor) {
           outcome = PutOutcome::kUnchanged;
           return Status::ok();
         }

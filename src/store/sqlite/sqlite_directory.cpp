@@ -55,8 +55,8 @@ class SqliteDirectoryStore : public DirectoryStore {
                                             std::string_view id) override {
     return one("object_id = ?", t, l, ascii_lower(id));
   }
-  Result<std::vector<DirectoryUser>> users(TenantId t, DirectoryLayer l,
-                                           std::span<const std::string> ids) override {
+  Result<std::vector<DirectoryUser>> users_with_ids(TenantId t, DirectoryLayer l,
+                                                    std::span<const std::string> ids) override {
     if (ids.size() > kMaxUsersPerQuery) return too_many_ids(ids.size());
     nlohmann::json keys = nlohmann::json::array();
     for (const std::string& id : ids) keys.push_back(ascii_lower(id));
@@ -112,6 +112,19 @@ class SqliteDirectoryStore : public DirectoryStore {
   Status add(TenantId t, DirectoryLayer l, const DirectoryUser& u) override {
     const std::string attrs = encode_directory_attributes(u.attributes);
     return write_row(t, l, row_of(l, u, attrs), /*fresh=*/true).status();
+  }
+
+  // SQLite reads in process: a query per user costs no round trip.
+  Result<std::vector<std::optional<Copied>>> copy_users_to_store(
+      TenantId t, std::span<const std::string> ids) override {
+    UPSYNC_RETURN_IF_ERROR(check_ids_to_copy(ids));
+    std::vector<std::optional<Copied>> out;
+    out.reserve(ids.size());
+    for (const std::string& id : ids) {
+      UPSYNC_ASSIGN_OR_RETURN(auto copied, copy_user_to_store(t, id));
+      out.push_back(std::move(copied));
+    }
+    return out;
   }
 
   Result<std::optional<Copied>> copy_user_to_store(TenantId t, std::string_view id) override {
