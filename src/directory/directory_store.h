@@ -93,7 +93,8 @@ struct DirectoryObject {
   const std::string& object_id() const { return user ? user->object_id : group->object_id; }
 };
 
-// InvalidArgument for a users_with_ids() call with more than kMaxUsersPerQuery ids.
+// InvalidArgument for a users_with_ids() or users_with_anchors() call with more than
+// kMaxUsersPerQuery values.
 Status too_many_ids(size_t count);
 // InvalidArgument for copy_users_to_store() ids that are too many or not each once.
 Status check_ids_to_copy(std::span<const std::string> object_ids);
@@ -109,6 +110,11 @@ class DirectoryStore {
   static constexpr size_t kMaxUsersPerQuery = 5000;
   virtual Result<std::vector<DirectoryUser>> users_with_ids(
       TenantId tenant, DirectoryLayer layer, std::span<const std::string> object_ids) = 0;
+  // user_by_anchor() for many anchors in one query (stage 0 looks up a batch of entries so):
+  // the users of the layer with one of `anchors`, deleted ones too, in object id order; at
+  // most kMaxUsersPerQuery anchors.
+  virtual Result<std::vector<DirectoryUser>> users_with_anchors(
+      TenantId tenant, DirectoryLayer layer, std::span<const std::string> anchors) = 0;
   virtual Result<std::optional<DirectoryUser>> user_by_anchor(TenantId tenant, DirectoryLayer layer,
                                                               std::string_view anchor) = 0;
   virtual Result<std::optional<DirectoryUser>> user_by_upn(TenantId tenant, DirectoryLayer layer,

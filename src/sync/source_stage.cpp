@@ -7,7 +7,9 @@
 #include <climits>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <set>
+#include <span>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -21,6 +23,8 @@ namespace upsync::sync_internal {
 namespace {
 
 const std::string kMemberOutOfScope = "group member outside the synced scope";
+// Entries converted, looked up (one query for their anchors) and taken at a time.
+constexpr size_t kTakeBatch = 256;
 
 // The anchor cloud_user_from_entry() takes from an entryUUID (RFC 4122 text, lower case), as
 // opposed to the base64 of an objectGUID.
@@ -186,8 +190,14 @@ class SourceStage {
     UPSYNC_RETURN_IF_ERROR(x.error);
     DirectoryUser& u = x.user;
     UPSYNC_RETURN_IF_ERROR(check_anchor_once(c, x, u.source_anchor));
-    UPSYNC_ASSIGN_OR_RETURN(
-        auto existing, dir_.user_by_anchor(tenant_.id, DirectoryLayer::kCloud, u.source_anchor));
+    std::optional<DirectoryUser> existing;
+    if (auto ahead = anchors_ahead_.find(u.source_anchor); ahead != anchors_ahead_.end()) {
+      existing = std::move(ahead->second);  // an anchor is taken once (check_anchor_once)
+      anchors_ahead_.erase(ahead);
+    } else {
+      UPSYNC_ASSIGN_OR_RETURN(
+          existing, dir_.user_by_anchor(tenant_.id, DirectoryLayer::kCloud, u.source_anchor));
+    }
     if (u.first("userPrincipalName").empty()) {
       // Service accounts and policy entries have no sign-in name: not cloud users. One
       // that had a name and lost it leaves (a complete read finds it missing below).
@@ -213,6 +223,30 @@ class SourceStage {
     c.dn_to_object[x.dn_key] = u.object_id;
     c.users.push_back({std::move(u), std::move(old_dn), !existing});
     ++c.users_converted;
+    return Status::ok();
+  }
+
+  // Looks up the cloud users of a batch's user entries by source anchor in one query, for
+  // take() (on PostgreSQL a query is a round trip; a user per entry would be one each).
+  Status read_anchors_ahead(std::span<const Converted> batch) {
+    anchors_ahead_.clear();
+    std::vector<std::string> anchors;
+    for (const Converted& x : batch) {
+      if (x.kind != Converted::Kind::kUser || !x.error.is_ok() || x.user.source_anchor.empty()) {
+        continue;
+      }
+      if (anchors_ahead_.emplace(x.user.source_anchor, std::nullopt).second) {
+        anchors.push_back(x.user.source_anchor);
+      }
+    }
+    if (anchors.empty()) return Status::ok();
+    UPSYNC_ASSIGN_OR_RETURN(auto users,
+                            dir_.users_with_anchors(tenant_.id, DirectoryLayer::kCloud, anchors));
+    for (DirectoryUser& u : users) {
+      if (auto it = anchors_ahead_.find(u.source_anchor); it != anchors_ahead_.end()) {
+        it->second = std::move(u);
+      }
+    }
     return Status::ok();
   }
 
@@ -292,7 +326,7 @@ class SourceStage {
       bool restart = false;
     };
     // A few batches in flight: enough to keep both threads busy, few enough to bound memory.
-    constexpr size_t kBatch = 256;
+    constexpr size_t kBatch = kTakeBatch;
     BoundedQueue<Batch> queue(4);
     // Converts on the reader's thread: that work is the store's thread's no more.
     class Sink : public EntrySink {
@@ -349,6 +383,7 @@ class SourceStage {
         failed = Status::ok();
         continue;
       }
+      if (failed.is_ok()) failed = read_anchors_ahead(batch->entries);
       for (Converted& x : batch->entries) {
         if (!failed.is_ok()) break;  // the rest is drained: the read may still fail
         failed = take(c, std::move(x));
@@ -374,7 +409,16 @@ class SourceStage {
       UPSYNC_RETURN_IF_ERROR(collect_stream(input, c, streamed));
       read = &streamed;
     } else {
-      for (const LdifRecord& e : input.entries) UPSYNC_RETURN_IF_ERROR(take(c, convert(e)));
+      // In batches, as a streamed read comes, so that each batch's anchors are one query.
+      std::vector<Converted> batch;
+      for (size_t i = 0; i < input.entries.size(); i += kTakeBatch) {
+        batch.clear();
+        for (size_t j = i; j < std::min(input.entries.size(), i + kTakeBatch); ++j) {
+          batch.push_back(convert(input.entries[j]));
+        }
+        UPSYNC_RETURN_IF_ERROR(read_anchors_ahead(batch));
+        for (Converted& x : batch) UPSYNC_RETURN_IF_ERROR(take(c, std::move(x)));
+      }
     }
     source_entries_ = c.entries;
     const SourceRead& source = *read;
@@ -543,6 +587,8 @@ class SourceStage {
   DirectoryStore& dir_;
   const Tenant& tenant_;
   const SyncOptions& options_;
+  // read_anchors_ahead()'s answers, by source anchor (nullopt: no cloud user has it).
+  std::unordered_map<std::string, std::optional<DirectoryUser>> anchors_ahead_;
 
  public:
   // How many entries the source sent (SyncReport::source_entries).

@@ -124,12 +124,20 @@ TEST_P(DirectoryStoreTest, CloudUsersWithOnlyTheAttributesAsked) {
   EXPECT_EQ(all->front().attributes, u.attributes);
 }
 
-// users_with_ids(): many ids of one layer in one query, deleted users too, in id order, each once.
+// users_with_ids(), users_with_anchors(): many ids or anchors of one layer in one query,
+// deleted users too, in id order, each once.
 TEST_P(DirectoryStoreTest, UsersOfALayerByManyIdsInOneQuery) {
-  put(DirectoryLayer::kStore, "cccc", "c@contoso.com", "");
-  put(DirectoryLayer::kStore, "aaaa", "a@contoso.com", "");
-  put(DirectoryLayer::kStore, "bbbb", "b@contoso.com", "");
-  put(DirectoryLayer::kCloud, "dddd", "d@contoso.com", "");
+  auto put = [&](DirectoryLayer layer, const std::string& id, const std::string& upn) {
+    DirectoryUser u;
+    u.object_id = id;
+    u.source_anchor = id + "-anchor";
+    u.attributes["userPrincipalName"] = {upn};
+    ASSERT_TRUE(dir_store_->put(tenant_.id, layer, u));
+  };
+  put(DirectoryLayer::kStore, "cccc", "c@contoso.com");
+  put(DirectoryLayer::kStore, "aaaa", "a@contoso.com");
+  put(DirectoryLayer::kStore, "bbbb", "b@contoso.com");
+  put(DirectoryLayer::kCloud, "dddd", "d@contoso.com");
   ASSERT_TRUE(dir_store_->remove(tenant_.id, DirectoryLayer::kStore, "bbbb"));
   const std::vector<std::string> ids = {"CCCC", "bbbb", "dddd", "aaaa", "cccc", "zzzz"};
   auto users = dir_store_->users_with_ids(tenant_.id, DirectoryLayer::kStore, ids);
@@ -138,6 +146,14 @@ TEST_P(DirectoryStoreTest, UsersOfALayerByManyIdsInOneQuery) {
   for (const auto& u : *users) got.push_back(u.object_id + (u.deleted ? " deleted" : ""));
   EXPECT_EQ(got, (Ids{"aaaa", "bbbb deleted", "cccc"})) << "store layer only";
   EXPECT_EQ(users->front().first("userPrincipalName"), "a@contoso.com");
+  // By source anchor: exactly as stored (put() gives "<id>-anchor" here).
+  const std::vector<std::string> anchors = {"cccc-anchor", "bbbb-anchor", "dddd-anchor",
+                                            "CCCC-ANCHOR", "nobody"};
+  auto anchored = dir_store_->users_with_anchors(tenant_.id, DirectoryLayer::kStore, anchors);
+  ASSERT_TRUE(anchored) << anchored.status().to_string();
+  got.clear();
+  for (const auto& u : *anchored) got.push_back(u.object_id + (u.deleted ? " deleted" : ""));
+  EXPECT_EQ(got, (Ids{"bbbb deleted", "cccc"}));
   auto none = dir_store_->users_with_ids(tenant_.id, DirectoryLayer::kStore, {});
   ASSERT_TRUE(none);
   EXPECT_TRUE(none->empty());
@@ -145,6 +161,9 @@ TEST_P(DirectoryStoreTest, UsersOfALayerByManyIdsInOneQuery) {
   auto too_many = dir_store_->users_with_ids(tenant_.id, DirectoryLayer::kStore, many);
   ASSERT_FALSE(too_many);
   EXPECT_EQ(too_many.status().message(), "at most 5000 users per query, got 5001");
+  auto too_many_anchors = dir_store_->users_with_anchors(tenant_.id, DirectoryLayer::kStore, many);
+  ASSERT_FALSE(too_many_anchors);
+  EXPECT_EQ(too_many_anchors.status().message(), "at most 5000 users per query, got 5001");
 }
 
 // Each lookup of cloud users is an index search, not a walk through the tenant's users.

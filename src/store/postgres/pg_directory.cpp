@@ -63,15 +63,26 @@ class PgDirectoryStore : public DirectoryStore {
   }
   Result<std::vector<DirectoryUser>> users_with_ids(TenantId t, DirectoryLayer l,
                                                     std::span<const std::string> ids) override {
-    if (ids.size() > kMaxUsersPerQuery) return too_many_ids(ids.size());
     std::vector<std::string> keys;
     keys.reserve(ids.size());
     for (const std::string& id : ids) keys.push_back(ascii_lower(id));
+    return users_where_in("object_id", t, l, keys);
+  }
+  Result<std::vector<DirectoryUser>> users_with_anchors(
+      TenantId t, DirectoryLayer l, std::span<const std::string> anchors) override {
+    return users_where_in("source_anchor", t, l, {anchors.begin(), anchors.end()});
+  }
+  // The users of the layer whose `column` (an indexed key) is one of `values`, in object id
+  // order.
+  Result<std::vector<DirectoryUser>> users_where_in(std::string_view column, TenantId t,
+                                                    DirectoryLayer l,
+                                                    const std::vector<std::string>& values) {
+    if (values.size() > kMaxUsersPerQuery) return too_many_ids(values.size());
     UPSYNC_ASSIGN_OR_RETURN(
         PgResult r, db_.query("SELECT " + std::string(kUserColumns) +
-                                  " FROM directory_users WHERE tenant_id = $1 AND layer = $2 AND "
-                                  "object_id = ANY ($3::text[]) ORDER BY object_id",
-                              {t, layer_name(l), pg_text_array(keys)}));
+                                  " FROM directory_users WHERE tenant_id = $1 AND layer = $2 AND " +
+                                  std::string(column) + " = ANY ($3::text[]) ORDER BY object_id",
+                              {t, layer_name(l), pg_text_array(values)}));
     return read_users(r);
   }
   Result<std::optional<DirectoryUser>> user_by_anchor(TenantId t, DirectoryLayer l,

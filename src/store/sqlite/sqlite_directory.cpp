@@ -57,13 +57,27 @@ class SqliteDirectoryStore : public DirectoryStore {
   }
   Result<std::vector<DirectoryUser>> users_with_ids(TenantId t, DirectoryLayer l,
                                                     std::span<const std::string> ids) override {
-    if (ids.size() > kMaxUsersPerQuery) return too_many_ids(ids.size());
-    nlohmann::json keys = nlohmann::json::array();
+    std::vector<std::string> keys;
+    keys.reserve(ids.size());
     for (const std::string& id : ids) keys.push_back(ascii_lower(id));
+    return users_where_in("object_id", t, l, keys);
+  }
+  Result<std::vector<DirectoryUser>> users_with_anchors(
+      TenantId t, DirectoryLayer l, std::span<const std::string> anchors) override {
+    return users_where_in("source_anchor", t, l, anchors);
+  }
+  // The users of the layer whose `column` (an indexed key) is one of `values`, in object id
+  // order.
+  Result<std::vector<DirectoryUser>> users_where_in(std::string_view column, TenantId t,
+                                                    DirectoryLayer l,
+                                                    std::span<const std::string> values) {
+    if (values.size() > kMaxUsersPerQuery) return too_many_ids(values.size());
+    nlohmann::json keys = nlohmann::json::array();
+    for (const std::string& v : values) keys.push_back(v);
     UPSYNC_ASSIGN_OR_RETURN(
         auto* q, db_.prepare("SELECT object_id, source_anchor, attrs, deleted, seq FROM "
-                             "directory_users WHERE tenant_id = ?1 AND layer = ?2 AND object_id "
-                             "IN (SELECT value FROM json_each(?3))"));
+                             "directory_users WHERE tenant_id = ?1 AND layer = ?2 AND " +
+                             std::string(column) + " IN (SELECT value FROM json_each(?3))"));
     q->bind(1, t);
     q->bind(2, layer_name(l));
     q->bind(3, keys.dump());
