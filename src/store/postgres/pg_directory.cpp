@@ -147,17 +147,22 @@ class PgDirectoryStore : public DirectoryStore {
     keys.reserve(ids.size());
     for (const std::string& id : ids) keys.push_back(ascii_lower(id));
     const std::string array = pg_text_array(keys);
+    // Each id one probe of the primary key (LATERAL): with the statistics of a store layer
+    // that this transaction is filling, the planner would scan the table for the whole array
+    // (32 ms a page of 1,000 in a first sync of 20,000 users).
     UPSYNC_ASSIGN_OR_RETURN(
         PgResult cloud,
-        db_.query("SELECT object_id, COALESCE(source_anchor, ''), attrs FROM directory_users "
-                  "WHERE tenant_id = $1 AND layer = 'cloud' AND object_id = ANY ($2::text[]) "
-                  "AND deleted = 0",
+        db_.query("SELECT d.object_id, COALESCE(d.source_anchor, ''), d.attrs FROM "
+                  "unnest($2::text[]) AS k(id) CROSS JOIN LATERAL (SELECT object_id, "
+                  "source_anchor, attrs FROM directory_users WHERE tenant_id = $1 AND layer = "
+                  "'cloud' AND object_id = k.id AND deleted = 0) d",
                   {t, array}));
     UPSYNC_ASSIGN_OR_RETURN(
         PgResult store,
-        db_.query("SELECT object_id, attrs, COALESCE(source_anchor, ''), deleted FROM "
-                  "directory_users WHERE tenant_id = $1 AND layer = 'store' AND object_id = ANY "
-                  "($2::text[])",
+        db_.query("SELECT d.object_id, d.attrs, COALESCE(d.source_anchor, ''), d.deleted FROM "
+                  "unnest($2::text[]) AS k(id) CROSS JOIN LATERAL (SELECT object_id, attrs, "
+                  "source_anchor, deleted FROM directory_users WHERE tenant_id = $1 AND layer = "
+                  "'store' AND object_id = k.id) d",
                   {t, array}));
     std::unordered_map<std::string, int> cloud_row, store_row;
     for (int i = 0; i < cloud.rows(); ++i) cloud_row.emplace(std::string(cloud.text(i, 0)), i);
