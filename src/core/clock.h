@@ -10,6 +10,8 @@ namespace upsync {
 std::string utc_now_iso();
 // Now, as seconds since 1970-01-01 UTC (JWT "iat"/"exp").
 int64_t unix_now();
+// The same in milliseconds (lease expiries, job heartbeats).
+int64_t unix_now_ms();
 
 // A new random (version 4) GUID in lower case: "3f2b...-...".
 std::string new_guid();

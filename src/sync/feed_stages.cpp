@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -56,11 +57,15 @@ std::string profile_diff(const Profile& before, const Profile& after) {
 // of the page finds what an earlier user of the page wrote, as with a query per user.
 class ReadAhead {
  public:
-  // Whether `object_id`'s user was read ahead; then user() is theirs (nullopt: none).
+  // Whether `object_id`'s user was read ahead; then take_user() hands it over, once
+  // (nullopt: the store has none).
   bool has_user(const std::string& object_id) const { return page_.count(object_id) > 0; }
-  const DirectoryUser* user(const std::string& object_id) const {
+  std::optional<DirectoryUser> take_user(const std::string& object_id) {
     auto it = users_.find(object_id);
-    return it == users_.end() ? nullptr : &it->second;
+    if (it == users_.end()) return std::nullopt;
+    std::optional<DirectoryUser> out(std::move(it->second));
+    users_.erase(it);
+    return out;
   }
   // The profile with the key (unique_profile_key's text): a Profile, or nullopt when there is
   // none, or no answer (the outer nullopt) when the key was not read ahead.
@@ -105,7 +110,7 @@ class ReadAhead {
     for (const std::string& id : ids) cloud_ids_read_.insert(ascii_lower(id));
     UPSYNC_ASSIGN_OR_RETURN(auto profiles,
                             store.find_profiles(tenant, ProfileKeyKind::kCloudId, ids));
-    for (const Profile& p : profiles) UPSYNC_RETURN_IF_ERROR(remember(p));
+    for (Profile& p : profiles) UPSYNC_RETURN_IF_ERROR(remember(std::move(p)));
     // The live users without a profile of their cloud id may have one of their account name.
     std::vector<std::string> accounts;
     for (const auto& [id, u] : users_) {
@@ -121,45 +126,55 @@ class ReadAhead {
     if (!accounts.empty()) {
       UPSYNC_ASSIGN_OR_RETURN(auto more,
                               store.find_profiles(tenant, ProfileKeyKind::kAccountName, accounts));
-      for (const Profile& p : more) UPSYNC_RETURN_IF_ERROR(remember(p));
+      for (Profile& p : more) UPSYNC_RETURN_IF_ERROR(remember(std::move(p)));
     }
     return Status::ok();
   }
 
   // A profile as written now, under its keys (after forget() of its earlier state).
-  Status remember(const Profile& p) {
+  Status remember(Profile p) {
     forget(p.id);
     UPSYNC_ASSIGN_OR_RETURN(std::string account,
                             unique_profile_key(ProfileKeyKind::kAccountName, p.account_name));
     std::string cloud = ascii_lower(p.first("msOnline-ObjectId"));
-    by_account_.insert_or_assign(account, p);
-    if (!cloud.empty()) by_cloud_id_.insert_or_assign(cloud, p);
-    keys_of_.insert_or_assign(p.id, std::pair{std::move(account), std::move(cloud)});
+    by_account_.insert_or_assign(account, p.id);
+    if (!cloud.empty()) by_cloud_id_.insert_or_assign(cloud, p.id);
+    const ProfileId id = p.id;
+    profiles_.insert_or_assign(id, Kept{std::move(p), std::move(account), std::move(cloud)});
     return Status::ok();
   }
   // A profile deleted, or about to be remembered in a new state.
   void forget(ProfileId id) {
-    auto it = keys_of_.find(id);
-    if (it == keys_of_.end()) return;
-    by_account_.erase(it->second.first);
-    if (!it->second.second.empty()) by_cloud_id_.erase(it->second.second);
-    keys_of_.erase(it);
+    auto it = profiles_.find(id);
+    if (it == profiles_.end()) return;
+    by_account_.erase(it->second.account_key);
+    if (!it->second.cloud_key.empty()) by_cloud_id_.erase(it->second.cloud_key);
+    profiles_.erase(it);
   }
 
  private:
-  static std::optional<std::optional<Profile>> find(
-      const std::unordered_map<std::string, Profile>& map,
-      const std::unordered_set<std::string>& read, const std::string& key) {
-    if (auto it = map.find(key); it != map.end()) return std::optional<Profile>(it->second);
+  std::optional<std::optional<Profile>> find(const std::unordered_map<std::string, ProfileId>& map,
+                                             const std::unordered_set<std::string>& read,
+                                             const std::string& key) const {
+    if (auto it = map.find(key); it != map.end()) {
+      return std::optional<Profile>(profiles_.at(it->second).profile);
+    }
     if (read.count(key)) return std::optional<Profile>();
     return std::nullopt;
   }
 
+  // A profile as the page holds it, with the keys it is found by.
+  struct Kept {
+    Profile profile;
+    std::string account_key;
+    std::string cloud_key;  // "" without a cloud id
+  };
+
   std::unordered_set<std::string> page_;
   std::unordered_map<std::string, DirectoryUser> users_;
   std::unordered_set<std::string> cloud_ids_read_, accounts_read_;
-  std::unordered_map<std::string, Profile> by_cloud_id_, by_account_;
-  std::unordered_map<ProfileId, std::pair<std::string, std::string>> keys_of_;  // account, cloud
+  std::unordered_map<ProfileId, Kept> profiles_;
+  std::unordered_map<std::string, ProfileId> by_cloud_id_, by_account_;
 };
 
 class FeedStages {
@@ -260,7 +275,7 @@ class FeedStages {
                          ReadAhead* ahead = nullptr) {
     std::optional<DirectoryUser> user;
     if (ahead && ahead->has_user(object_id)) {
-      if (const DirectoryUser* u = ahead->user(object_id)) user = *u;
+      user = ahead->take_user(object_id);  // each object once a run (follow())
     } else {
       UPSYNC_ASSIGN_OR_RETURN(user, dir_.user(tenant_.id, DirectoryLayer::kStore, object_id));
     }
@@ -311,10 +326,10 @@ class FeedStages {
     if (existing) {
       UPSYNC_ASSIGN_OR_RETURN(Profile after,
                               store_.update_read_profile(tenant_.id, *existing, props));
-      if (ahead) UPSYNC_RETURN_IF_ERROR(ahead->remember(after));
       const bool changed = after.seq != existing->seq;
       count(r, true, changed,
             changed ? account + " (" + profile_diff(*existing, after) + ")" : account);
+      if (ahead) UPSYNC_RETURN_IF_ERROR(ahead->remember(std::move(after)));
       return Status::ok();
     }
     if (tenant_.education) {
@@ -323,7 +338,7 @@ class FeedStages {
       return Status::ok();
     }
     UPSYNC_ASSIGN_OR_RETURN(Profile created, store_.create_profile(tenant_.id, account, props));
-    if (ahead) UPSYNC_RETURN_IF_ERROR(ahead->remember(created));
+    if (ahead) UPSYNC_RETURN_IF_ERROR(ahead->remember(std::move(created)));
     count(r, false, true, account);
     return Status::ok();
   }

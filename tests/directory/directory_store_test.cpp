@@ -182,6 +182,21 @@ TEST_P(SqliteDirectoryStoreTest, CloudUserLookupsAreIndexSearches) {
     EXPECT_EQ(text.rfind("SEARCH directory_users USING " + std::string(index), 0), 0u)
         << key << ": " << text;
   }
+  // users_with_ids and users_with_anchors, without statistics as in a first sync: each value
+  // one search of the key, not a walk of the layer.
+  for (const auto& [column, index] :
+       {std::pair{"object_id", "PRIMARY KEY (tenant_id=? AND layer=? AND object_id=?)"},
+        std::pair{"source_anchor",
+                  "INDEX directory_users_by_anchor (tenant_id=? AND layer=? AND "
+                  "source_anchor=?)"}}) {
+    auto plan = db().prepare("EXPLAIN QUERY PLAN " + users_in_sql(column));
+    ASSERT_TRUE(plan) << plan.status().to_string();
+    std::string text;
+    while (*(*plan)->step()) text += std::string((*plan)->column_text(3)) + "; ";
+    (*plan)->reset();
+    EXPECT_EQ(text.rfind("SEARCH directory_users USING " + std::string(index), 0), 0u)
+        << column << ": " << text;
+  }
 }
 
 // Stored rows are compared as text to tell a changed user from an unchanged one: the text is

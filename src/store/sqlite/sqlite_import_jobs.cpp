@@ -22,12 +22,6 @@ constexpr std::string_view kJobColumns =
 constexpr std::string_view kFrom =
     " FROM import_jobs LEFT JOIN leases l ON l.name = 'import:' || import_jobs.job_id";
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string encode_map(const std::map<std::string, std::string>& m) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
@@ -110,7 +104,7 @@ class SqliteJobStore : public JobStore {
                     "l.expires_at <= ?)) ORDER BY seq"));
     s->bind(1, static_cast<int64_t>(ImportJobState::kQueued));
     s->bind(2, static_cast<int64_t>(ImportJobState::kProcessing));
-    s->bind(3, now_ms());
+    s->bind(3, unix_now_ms());
     return read_all(*s);
   }
 
@@ -232,7 +226,7 @@ class SqliteJobStore : public JobStore {
                     "r.job_id = ? ORDER BY r.idx"));
     s->bind(1, job_id);
     std::vector<ImportRange> out;
-    const int64_t now = now_ms();
+    const int64_t now = unix_now_ms();
     while (true) {
       UPSYNC_ASSIGN_OR_RETURN(bool row, s->step());
       if (!row) break;
@@ -312,7 +306,7 @@ class SqliteJobStore : public JobStore {
                         .acquired_at_ms = s.column_int(18),
                         .heartbeat_at_ms = s.column_int(19),
                         .expires_at_ms = s.column_int(20)};
-        j.lease->expired = j.lease->expires_at_ms <= now_ms();
+        j.lease->expired = j.lease->expires_at_ms <= unix_now_ms();
       }
       j.multi_value_arrays = s.column_int(21) != 0;
       out.push_back(std::move(j));

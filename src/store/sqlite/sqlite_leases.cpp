@@ -5,16 +5,11 @@
 #include <chrono>
 
 #include "core/lease.h"
+#include "core/clock.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace upsync {
 namespace {
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 class SqliteLeaseStore : public LeaseStore {
  public:
@@ -22,7 +17,7 @@ class SqliteLeaseStore : public LeaseStore {
 
   Result<Lease> claim(std::string_view name, std::string_view holder,
                       std::chrono::milliseconds ttl) override {
-    const int64_t now = now_ms();
+    const int64_t now = unix_now_ms();
     // Replaces the row only when it is free (expired) or the caller's; a holder that claims
     // again keeps the time it first acquired the lease.
     UPSYNC_ASSIGN_OR_RETURN(
@@ -50,7 +45,7 @@ class SqliteLeaseStore : public LeaseStore {
 
   Result<bool> renew(std::string_view name, std::string_view holder,
                      std::chrono::milliseconds ttl) override {
-    const int64_t now = now_ms();
+    const int64_t now = unix_now_ms();
     UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s,
                             db_.prepare("UPDATE leases SET heartbeat_at = ?3, expires_at = ?4 "
                                         "WHERE name = ?1 AND holder = ?2 AND expires_at > ?3"));
@@ -83,7 +78,7 @@ class SqliteLeaseStore : public LeaseStore {
             .acquired_at_ms = s->column_int(2),
             .heartbeat_at_ms = s->column_int(3),
             .expires_at_ms = s->column_int(4)};
-    l.expired = l.expires_at_ms <= now_ms();
+    l.expired = l.expires_at_ms <= unix_now_ms();
     s->reset();
     return std::optional<Lease>(std::move(l));
   }

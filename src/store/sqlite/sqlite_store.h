@@ -166,5 +166,8 @@ class SqliteStore : public Store {
 // "userPrincipalName", "mail" (cloud_users_with) or "manager" (cloud_direct_reports); ?1 is
 // the tenant, ?2 a JSON array of lower-cased values. Exposed for the test of its query plan.
 std::string cloud_users_sql(std::string_view key);
+// SqliteDirectoryStore's SQL for users_with_ids ("object_id") and users_with_anchors
+// ("source_anchor"): ?1 the tenant, ?2 the layer, ?3 a JSON array of the values.
+std::string users_in_sql(std::string_view column);
 
 }  // namespace upsync
