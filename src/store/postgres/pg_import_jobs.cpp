@@ -8,6 +8,7 @@
 
 #include "bulkimport/job.h"
 #include "core/clock.h"
+#include "store/postgres/pg_array.h"
 #include "store/postgres/pg_store.h"
 
 namespace upsync {
