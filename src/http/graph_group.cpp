@@ -8,7 +8,7 @@ using K = GraphValueKind;
 using S = GraphSource;
 
 // Graph v1.0 order for the defaults, then the rest.
-constexpr GraphProperty kProperties[] = {
+constexpr GraphProperty kGroupProperties[] = {
     {"id", K::kString, S::kId, "", true},
     {"deletedDateTime", K::kString, S::kNull, "", false},
     {"classification", K::kString, S::kNull, "", false},
@@ -27,12 +27,12 @@ constexpr GraphProperty kProperties[] = {
     {"visibility", K::kString, S::kNull, "", false},
     {"preferredLanguage", K::kString, S::kNull, "", false},
 };
-constexpr size_t kDefaultCount = 16;  // id .. visibility
+constexpr size_t kGroupDefaultCount = 16;  // id .. visibility
 
 }  // namespace
 
 const GraphObjectType& group_type() {
-  static const GraphObjectType kType("microsoft.graph.group", kProperties, kDefaultCount);
+  static const GraphObjectType kType("microsoft.graph.group", kGroupProperties, kGroupDefaultCount);
   return kType;
 }
 

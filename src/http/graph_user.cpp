@@ -8,7 +8,7 @@ using K = GraphValueKind;
 using S = GraphSource;
 
 // Graph v1.0 order for the defaults, then the rest.
-constexpr GraphProperty kProperties[] = {
+constexpr GraphProperty kUserProperties[] = {
     {"businessPhones", K::kStrings, S::kAttribute, "telephoneNumber", false},
     {"displayName", K::kString, S::kAttribute, "displayName", true},
     {"givenName", K::kString, S::kAttribute, "givenName", true},
@@ -45,12 +45,12 @@ constexpr GraphProperty kProperties[] = {
     {"streetAddress", K::kString, S::kNull, "", false},
     {"usageLocation", K::kString, S::kNull, "", false},
 };
-constexpr size_t kDefaultCount = 11;  // businessPhones .. id
+constexpr size_t kUserDefaultCount = 11;  // businessPhones .. id
 
 }  // namespace
 
 const GraphObjectType& user_type() {
-  static const GraphObjectType kType("microsoft.graph.user", kProperties, kDefaultCount);
+  static const GraphObjectType kType("microsoft.graph.user", kUserProperties, kUserDefaultCount);
   return kType;
 }
 
