@@ -108,13 +108,28 @@ Result<Tenant> PgStore::create_tenant(const NewTenant& t) {
 Result<Tenant> PgStore::tenant(std::string_view name) {
   UPSYNC_ASSIGN_OR_RETURN(
       PgResult r,
-      db_->query("SELECT id, name, kind, education, created_at FROM tenants WHERE name = $1",
+      db_->query("SELECT id, name, kind, education, created_at, schema_gen FROM tenants WHERE "
+                 "name = $1",
                  {name}));
   if (r.rows() == 0) {
     return not_found("tenant '" + quote_for_message(name) +
                      "' does not exist (see 'upsync tenant list')");
   }
-  return read_tenant(r, 0);
+  Tenant t = read_tenant(r, 0);
+  schema_generation_seen(t.id, r.int64(0, 5));
+  return t;
+}
+
+void PgStore::schema_generation_seen(TenantId tenant, int64_t generation) {
+  // A request names its tenant first: when the cached schema is of the generation this
+  // transaction or snapshot sees, cached_schema() needs no query of its own.
+  auto it = schema_cache_.find(tenant);
+  if (it == schema_cache_.end() || it->second.generation != generation) return;
+  if (db_->transaction_depth() > 0) {
+    schema_checked_in_tx_.insert(tenant);
+  } else if (db_->in_snapshot()) {
+    schema_checked_in_snapshot_[tenant] = db_->snapshot_number();
+  }
 }
 
 Result<std::vector<Tenant>> PgStore::tenants() {

@@ -129,6 +129,8 @@ class PgStore : public Store {
   // The tenant's schema, cached per connection and checked against the tenant's schema
   // generation (tenants.schema_gen) once per transaction, or per call outside one.
   Result<const ProfileSchema*> cached_schema(TenantId tenant);
+  // The tenant's schema generation as a read of this transaction or snapshot saw it.
+  void schema_generation_seen(TenantId tenant, int64_t generation);
   // Writes a profile's custom properties (packed as profile_codec) to its row in
   // profile_custom, with the sequence and time of the change; empty `props` deletes the row.
   Status write_custom_row(ProfileId id, std::string_view props, int64_t seq,
