@@ -58,10 +58,12 @@ std::string profile_diff(const Profile& before, const Profile& after) {
 class ReadAhead {
  public:
   // Whether `object_id`'s user was read ahead; then take_user() hands it over, once
-  // (nullopt: the store has none).
-  bool has_user(const std::string& object_id) const { return page_.count(object_id) > 0; }
+  // (nullopt: the store has none). Ids compare without case, as user() finds them.
+  bool has_user(const std::string& object_id) const {
+    return page_.count(ascii_lower(object_id)) > 0;
+  }
   std::optional<DirectoryUser> take_user(const std::string& object_id) {
-    auto it = users_.find(object_id);
+    auto it = users_.find(ascii_lower(object_id));
     if (it == users_.end()) return std::nullopt;
     std::optional<DirectoryUser> out(std::move(it->second));
     users_.erase(it);
@@ -83,7 +85,7 @@ class ReadAhead {
     *this = ReadAhead();
     std::vector<std::string> ids;
     for (const Change& c : changes) {
-      if (page_.insert(c.object_id).second) ids.push_back(c.object_id);
+      if (page_.insert(ascii_lower(c.object_id)).second) ids.push_back(c.object_id);
     }
     UPSYNC_ASSIGN_OR_RETURN(auto users, dir.users_with_ids(tenant, DirectoryLayer::kStore, ids));
     std::vector<std::string> managers;
@@ -93,18 +95,23 @@ class ReadAhead {
       if (!u.deleted && !m.empty() && !manager_accounts.count(m) && asked.insert(m).second) {
         managers.push_back(std::move(m));
       }
-      std::string id = u.object_id;
+      std::string id = ascii_lower(u.object_id);
       users_.emplace(std::move(id), std::move(u));
     }
     if (!managers.empty()) {
       UPSYNC_ASSIGN_OR_RETURN(auto found,
                               dir.users_with_ids(tenant, DirectoryLayer::kStore, managers));
-      for (const std::string& m : managers) manager_accounts.emplace(m, "");
+      // Found by id without case, as user() finds one: each value as the users spell it.
+      std::unordered_map<std::string, std::string> account_of;
       for (const DirectoryUser& mgr : found) {
         if (!mgr.deleted && !mgr.first("userPrincipalName").empty()) {
-          manager_accounts[mgr.object_id] =
+          account_of[ascii_lower(mgr.object_id)] =
               format_claim(membership_user(mgr.first("userPrincipalName")));
         }
+      }
+      for (const std::string& m : managers) {
+        auto it = account_of.find(ascii_lower(m));
+        manager_accounts.emplace(m, it == account_of.end() ? std::string() : it->second);
       }
     }
     for (const std::string& id : ids) cloud_ids_read_.insert(ascii_lower(id));

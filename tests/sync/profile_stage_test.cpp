@@ -90,5 +90,24 @@ TEST_P(SyncTest, AUserFindsTheProfileAnEarlierUserOfThePageMade) {
   EXPECT_EQ((*owner)->first("givenName"), p.first("FirstName"));
 }
 
+// A manager named by an id in another case is found, as a query per user finds one.
+TEST_P(SyncTest, AManagerIdInAnotherCaseIsFound) {
+  auto cloud = [&](const std::string& id, const std::string& upn, const std::string& manager) {
+    DirectoryUser u;
+    u.object_id = id;
+    u.source_anchor = id + "-anchor";
+    u.attributes = {
+        {"userPrincipalName", {upn}}, {"accountEnabled", {"true"}}, {"licensed", {"true"}}};
+    if (!manager.empty()) u.attributes["manager"] = {manager};
+    ASSERT_TRUE(directory_->put(tenant_.id, DirectoryLayer::kCloud, u));
+  };
+  cloud("0000000b-0000-4000-8000-00000000000b", "boss@contoso.com", "");
+  cloud("0000000a-0000-4000-8000-00000000000a", "worker@contoso.com",
+        "0000000B-0000-4000-8000-00000000000B");
+  auto r = sync_stages();
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_EQ(by_upn("worker@contoso.com").first("Manager"), "i:0#.f|membership|boss@contoso.com");
+}
+
 }  // namespace
 }  // namespace upsync
