@@ -168,35 +168,29 @@ TEST_P(DirectoryStoreTest, UsersOfALayerByManyIdsInOneQuery) {
 
 // Each lookup of cloud users is an index search, not a walk through the tenant's users.
 TEST_P(SqliteDirectoryStoreTest, CloudUserLookupsAreIndexSearches) {
+  // The plan of `sql` starts with a search of directory_users using `index`.
+  auto expect_search = [&](const std::string& sql, std::string_view index) {
+    auto plan = db().prepare("EXPLAIN QUERY PLAN " + sql);
+    ASSERT_TRUE(plan) << plan.status().to_string();
+    std::string text;
+    while (*(*plan)->step()) text += std::string((*plan)->column_text(3)) + "; ";
+    (*plan)->reset();
+    EXPECT_EQ(text.rfind("SEARCH directory_users USING " + std::string(index), 0), 0u)
+        << sql << ": " << text;
+  };
   for (const auto& [key, index] : {std::pair{"id",
                                              "PRIMARY KEY (tenant_id=? AND layer=? AND "
                                              "object_id=?)"},
                                    std::pair{"userPrincipalName", "INDEX directory_users_by_upn"},
                                    std::pair{"mail", "INDEX directory_users_by_mail"},
                                    std::pair{"manager", "INDEX directory_users_by_manager"}}) {
-    auto plan = db().prepare("EXPLAIN QUERY PLAN " + cloud_users_sql(key));
-    ASSERT_TRUE(plan) << plan.status().to_string();
-    std::string text;
-    while (*(*plan)->step()) text += std::string((*plan)->column_text(3)) + "; ";
-    (*plan)->reset();
-    EXPECT_EQ(text.rfind("SEARCH directory_users USING " + std::string(index), 0), 0u)
-        << key << ": " << text;
+    expect_search(cloud_users_sql(key), index);
   }
   // users_with_ids and users_with_anchors, without statistics as in a first sync: each value
   // one search of the key, not a walk of the layer.
-  for (const auto& [column, index] :
-       {std::pair{"object_id", "PRIMARY KEY (tenant_id=? AND layer=? AND object_id=?)"},
-        std::pair{"source_anchor",
-                  "INDEX directory_users_by_anchor (tenant_id=? AND layer=? AND "
-                  "source_anchor=?)"}}) {
-    auto plan = db().prepare("EXPLAIN QUERY PLAN " + users_in_sql(column));
-    ASSERT_TRUE(plan) << plan.status().to_string();
-    std::string text;
-    while (*(*plan)->step()) text += std::string((*plan)->column_text(3)) + "; ";
-    (*plan)->reset();
-    EXPECT_EQ(text.rfind("SEARCH directory_users USING " + std::string(index), 0), 0u)
-        << column << ": " << text;
-  }
+  expect_search(users_in_sql("object_id"), "PRIMARY KEY (tenant_id=? AND layer=? AND object_id=?)");
+  expect_search(users_in_sql("source_anchor"),
+                "INDEX directory_users_by_anchor (tenant_id=? AND layer=? AND source_anchor=?)");
 }
 
 // Stored rows are compared as text to tell a changed user from an unchanged one: the text is
