@@ -7,6 +7,7 @@
 
 #include "auth/secret.h"
 #include "core/text.h"
+#include "http/graph_user.h"
 
 namespace upsync {
 namespace graph {

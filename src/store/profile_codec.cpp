@@ -66,7 +66,8 @@ namespace {
 
 // A SAX handler for single_property: it follows the nesting and stops the reader (returns
 // false) once the top-level value named `name` is read.
-struct SinglePropertyReader : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, SinglePropertyReader> {
+struct SinglePropertyReader
+    : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, SinglePropertyReader> {
   std::string_view name;
   int depth = 0;
   bool at_name = false;  // the last top-level key was `name`

@@ -36,6 +36,21 @@ Result<std::string> unique_profile_key(ProfileKeyKind kind, std::string_view val
                           std::string(profile_key_kind_name(kind)));
 }
 
+Result<std::vector<std::string>> unique_profile_keys(ProfileKeyKind kind,
+                                                     std::span<const std::string> values) {
+  if (values.size() > Store::kMaxProfilesPerQuery) {
+    return invalid_argument("at most " + std::to_string(Store::kMaxProfilesPerQuery) +
+                            " profiles per query, got " + std::to_string(values.size()));
+  }
+  std::vector<std::string> keys;
+  keys.reserve(values.size());
+  for (const std::string& v : values) {
+    UPSYNC_ASSIGN_OR_RETURN(std::string key, unique_profile_key(kind, v));
+    keys.push_back(std::move(key));
+  }
+  return keys;
+}
+
 Result<ManagerKeys> ManagerKeys::of(const ProfileSchema& schema,
                                     std::span<const std::string> managers) {
   if (managers.size() > Store::kMaxManagersPerQuery) {

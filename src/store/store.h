@@ -110,6 +110,10 @@ std::string_view profile_key_kind_name(ProfileKeyKind kind);
 // account name's claim in canonical form, lower case; a cloud id in lower case. An account
 // name that is not a claim is InvalidArgument.
 Result<std::string> unique_profile_key(ProfileKeyKind kind, std::string_view value);
+// The keys of each of `values`, for Store::find_profiles: at most
+// Store::kMaxProfilesPerQuery of them, else InvalidArgument.
+Result<std::vector<std::string>> unique_profile_keys(ProfileKeyKind kind,
+                                                     std::span<const std::string> values);
 
 struct ProfileKey {
   ProfileKeyKind kind;

@@ -288,7 +288,7 @@ class FeedStages {
     }
     UPSYNC_ASSIGN_OR_RETURN(
         std::optional<Profile> existing,
-        find_profile(ahead, ProfileKeyKind::kCloudId, object_id,
+        find_profile(ProfileKeyKind::kCloudId, object_id,
                      ahead ? ahead->by_cloud_id(ascii_lower(object_id)) : std::nullopt));
     if (!user || user->deleted) {
       if (existing) {
@@ -327,8 +327,7 @@ class FeedStages {
                                 unique_profile_key(ProfileKeyKind::kAccountName, account));
         known = ahead->by_account(key);
       }
-      UPSYNC_ASSIGN_OR_RETURN(existing,
-                              find_profile(ahead, ProfileKeyKind::kAccountName, account, known));
+      UPSYNC_ASSIGN_OR_RETURN(existing, find_profile(ProfileKeyKind::kAccountName, account, known));
     }
     if (existing) {
       UPSYNC_ASSIGN_OR_RETURN(Profile after,
@@ -351,10 +350,9 @@ class FeedStages {
   }
 
   // The profile of the key: `known` when the read-ahead answered, else one query.
-  Result<std::optional<Profile>> find_profile(const ReadAhead* ahead, ProfileKeyKind kind,
-                                              const std::string& value,
+  Result<std::optional<Profile>> find_profile(ProfileKeyKind kind, const std::string& value,
                                               std::optional<std::optional<Profile>> known) {
-    if (ahead && known) return std::move(*known);
+    if (known) return std::move(*known);
     return store_.find_profile(tenant_.id, {kind, value});
   }
 

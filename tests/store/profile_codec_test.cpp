@@ -144,8 +144,8 @@ TEST(ProfileCodecTest, ReadsOneSinglePropertyLikeTheDecoder) {
     PropertyMap props;
     for (const auto& n : names) {
       if (rng() % 2 == 0) continue;
-      props[n] = n == "Skills" ? PropertyValues{"x", "y"}
-                               : PropertyValues{values[rng() % values.size()]};
+      props[n] =
+          n == "Skills" ? PropertyValues{"x", "y"} : PropertyValues{values[rng() % values.size()]};
     }
     const std::string doc = encode_properties(props, schema);
     for (const auto& n : {"AccountName", "Prop1", "Z-1", "Missing"}) {
@@ -161,8 +161,8 @@ TEST(ProfileCodecTest, ReadsOneSinglePropertyLikeTheDecoder) {
     }
   }
   // Other writers' spacing and order are read too.
-  auto spaced = single_property(R"( { "B" : [ "x" ] , "A" : { "n" : 1 } , "AccountName" : "i:0" } )",
-                                "AccountName");
+  auto spaced = single_property(
+      R"( { "B" : [ "x" ] , "A" : { "n" : 1 } , "AccountName" : "i:0" } )", "AccountName");
   ASSERT_TRUE(spaced);
   EXPECT_EQ(spaced->value_or("?"), "i:0");
   // Not a string, not an object, cut short: DataLoss, never a made-up value.

@@ -63,11 +63,6 @@ class PgDirectoryStore : public DirectoryStore {
                                                     std::span<const std::string> ids) override;
   Result<std::vector<DirectoryUser>> users_with_anchors(
       TenantId t, DirectoryLayer l, std::span<const std::string> anchors) override;
-  // The users of the layer whose `column` (an indexed key) is one of `values`, in object id
-  // order.
-  Result<std::vector<DirectoryUser>> users_where_in(std::string_view column, TenantId t,
-                                                    DirectoryLayer l,
-                                                    const std::vector<std::string>& values);
   Result<std::optional<DirectoryUser>> user_by_anchor(TenantId t, DirectoryLayer l,
                                                       std::string_view anchor) override;
   Result<std::optional<DirectoryUser>> user_by_upn(TenantId t, DirectoryLayer l,
@@ -90,12 +85,6 @@ class PgDirectoryStore : public DirectoryStore {
   // with the next statement (run_deferred).
   Result<std::vector<std::optional<Copied>>> copy_users_to_store(
       TenantId t, std::span<const std::string> ids) override;
-
-  // The store layer's copy of a cloud user (its anchor and stored attributes) written;
-  // `known`, when given, is the store row as it is now (else it is read).
-  Result<std::optional<Copied>> copy_to_store(TenantId t, const std::string& object_id,
-                                              const std::string& anchor, std::string attrs,
-                                              const StoredRow* known);
 
   Result<bool> remove(TenantId t, DirectoryLayer l, std::string_view object_id) override;
 
@@ -140,6 +129,18 @@ class PgDirectoryStore : public DirectoryStore {
                                                 std::string_view object_id) override;
 
  private:
+  // The users of the layer whose `column` (an indexed key) is one of `values`, in object id
+  // order.
+  Result<std::vector<DirectoryUser>> users_where_in(std::string_view column, TenantId t,
+                                                    DirectoryLayer l,
+                                                    const std::vector<std::string>& values);
+
+  // The store layer's copy of a cloud user (its anchor and stored attributes) written;
+  // `known`, when given, is the store row as it is now (else it is read).
+  Result<std::optional<Copied>> copy_to_store(TenantId t, const std::string& object_id,
+                                              const std::string& anchor, std::string attrs,
+                                              const StoredRow* known);
+
   // A user's row as write_row() stores it; the keys are lower case, "" for NULL.
   struct UserRow {
     std::string object_id;

@@ -345,24 +345,14 @@ Result<ProfilePage> PgStore::list_profiles(TenantId tenant, const ProfileQuery& 
 
 Result<std::vector<Profile>> PgStore::find_profiles(TenantId tenant, ProfileKeyKind kind,
                                                     std::span<const std::string> values) {
-  if (values.size() > kMaxProfilesPerQuery) {
-    return invalid_argument("at most " + std::to_string(kMaxProfilesPerQuery) +
-                            " profiles per query, got " + std::to_string(values.size()));
-  }
-  std::vector<std::string> keys;
-  keys.reserve(values.size());
-  for (const std::string& v : values) {
-    UPSYNC_ASSIGN_OR_RETURN(std::string key, unique_profile_key(kind, v));
-    keys.push_back(std::move(key));
-  }
+  UPSYNC_ASSIGN_OR_RETURN(std::vector<std::string> keys, unique_profile_keys(kind, values));
   UPSYNC_ASSIGN_OR_RETURN(
-      PgResult r, db_->query(kind == ProfileKeyKind::kAccountName
-                                 ? UPSYNC_PG_PROFILE_SELECT
-                             "WHERE p.tenant_id = $1 AND p.account_key = ANY ($2::text[]) "
-                             "ORDER BY p.id"
-                                 : UPSYNC_PG_PROFILE_SELECT
-                             "WHERE p.tenant_id = $1 AND p.cloud_id = ANY ($2::text[]) "
-                             "ORDER BY p.id",
+      PgResult r, db_->query(kind == ProfileKeyKind::kAccountName ? UPSYNC_PG_PROFILE_SELECT
+                                 "WHERE p.tenant_id = $1 AND p.account_key = ANY ($2::text[]) "
+                                 "ORDER BY p.id"
+                                                                  : UPSYNC_PG_PROFILE_SELECT
+                                 "WHERE p.tenant_id = $1 AND p.cloud_id = ANY ($2::text[]) "
+                                 "ORDER BY p.id",
                              {tenant, pg_text_array(keys)}));
   std::vector<Profile> out;
   out.reserve(r.rows());

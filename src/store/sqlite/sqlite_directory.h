@@ -29,11 +29,6 @@ class SqliteDirectoryStore : public DirectoryStore {
                                                     std::span<const std::string> ids) override;
   Result<std::vector<DirectoryUser>> users_with_anchors(
       TenantId t, DirectoryLayer l, std::span<const std::string> anchors) override;
-  // The users of the layer whose `column` (an indexed key) is one of `values`, in object id
-  // order.
-  Result<std::vector<DirectoryUser>> users_where_in(std::string_view column, TenantId t,
-                                                    DirectoryLayer l,
-                                                    std::span<const std::string> values);
   Result<std::optional<DirectoryUser>> user_by_anchor(TenantId t, DirectoryLayer l,
                                                       std::string_view anchor) override;
   Result<std::optional<DirectoryUser>> user_by_upn(TenantId t, DirectoryLayer l,
@@ -95,6 +90,12 @@ class SqliteDirectoryStore : public DirectoryStore {
                                                 std::string_view object_id) override;
 
  private:
+  // The users of the layer whose `column` (an indexed key) is one of `values`, in object id
+  // order.
+  Result<std::vector<DirectoryUser>> users_where_in(std::string_view column, TenantId t,
+                                                    DirectoryLayer l,
+                                                    std::span<const std::string> values);
+
   // A user's row as write_row() stores it; the keys are lower case, "" for NULL.
   struct UserRow {
     std::string object_id;

@@ -4,8 +4,8 @@
 // which makes the claim's upsert atomic among processes and threads.
 #include <chrono>
 
-#include "core/lease.h"
 #include "core/clock.h"
+#include "core/lease.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace upsync {

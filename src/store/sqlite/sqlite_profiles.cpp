@@ -269,15 +269,7 @@ Result<std::optional<Profile>> SqliteStore::find_profile(TenantId tenant, const 
 
 Result<std::vector<Profile>> SqliteStore::find_profiles(TenantId tenant, ProfileKeyKind kind,
                                                         std::span<const std::string> values) {
-  if (values.size() > kMaxProfilesPerQuery) {
-    return invalid_argument("at most " + std::to_string(kMaxProfilesPerQuery) +
-                            " profiles per query, got " + std::to_string(values.size()));
-  }
-  nlohmann::json keys = nlohmann::json::array();
-  for (const std::string& v : values) {
-    UPSYNC_ASSIGN_OR_RETURN(std::string key, unique_profile_key(kind, v));
-    keys.push_back(std::move(key));
-  }
+  UPSYNC_ASSIGN_OR_RETURN(std::vector<std::string> keys, unique_profile_keys(kind, values));
   const std::string column = kind == ProfileKeyKind::kAccountName ? "account_key" : "cloud_id";
   // Each key an index search (profiles_by_account, profiles_by_cloud_id); put in id order here,
   // as an ORDER BY would tempt the planner into a walk of the tenant's profiles in id order.
@@ -286,7 +278,7 @@ Result<std::vector<Profile>> SqliteStore::find_profiles(TenantId tenant, Profile
                             std::string(kProfileTables) + " WHERE p.tenant_id = ?1 AND p." +
                             column + " IN (SELECT value FROM json_each(?2))"));
   s->bind(1, tenant);
-  s->bind(2, keys.dump());
+  s->bind(2, nlohmann::json(keys).dump());
   std::vector<Profile> out;
   Status bad = Status::ok();
   UPSYNC_RETURN_IF_ERROR(s->each_row([&] {
@@ -416,8 +408,8 @@ Result<std::vector<std::vector<std::string>>> SqliteStore::direct_reports(
     if (!account || !*account) {
       if (bad.is_ok()) {
         bad = account ? data_loss("stored profile " + std::to_string(s->column_int(0)) +
-                                       " has no AccountName")
-                           : account.status();
+                                  " has no AccountName")
+                      : account.status();
       }
       return;
     }
