@@ -38,6 +38,7 @@ Result<std::vector<DirectoryUser>> PgDirectoryStore::users_with_anchors(
 Result<std::vector<DirectoryUser>> PgDirectoryStore::users_where_in(
     std::string_view column, TenantId t, DirectoryLayer l, const std::vector<std::string>& values) {
   if (values.size() > kMaxUsersPerQuery) return too_many_ids(values.size());
+  UPSYNC_RETURN_IF_ERROR(store_.take_tenant_turn(t));
   UPSYNC_ASSIGN_OR_RETURN(
       PgResult r, db_.query("SELECT " + std::string(kUserColumns) +
                                 " FROM directory_users WHERE tenant_id = $1 AND layer = $2 AND " +
@@ -335,6 +336,7 @@ Result<std::vector<DirectoryUser>> PgDirectoryStore::live_users(TenantId t, Dire
                                                                 const std::string& tail,
                                                                 std::vector<PgParam> more,
                                                                 const AttributeNames* only) {
+  UPSYNC_RETURN_IF_ERROR(store_.take_tenant_turn(t));
   std::vector<PgParam> params = {t, layer_name(l)};
   params.insert(params.end(), more.begin(), more.end());
   UPSYNC_ASSIGN_OR_RETURN(PgResult r,
@@ -364,6 +366,7 @@ Result<std::vector<DirectoryUser>> PgDirectoryStore::read_users(const PgResult& 
 
 Result<std::optional<DirectoryUser>> PgDirectoryStore::one(const std::string& where, TenantId t,
                                                            DirectoryLayer l, const std::string& v) {
+  UPSYNC_RETURN_IF_ERROR(store_.take_tenant_turn(t));
   UPSYNC_ASSIGN_OR_RETURN(PgResult r,
                           db_.query("SELECT " + std::string(kUserColumns) +
                                         " FROM directory_users WHERE tenant_id = $1 AND layer = $2 "

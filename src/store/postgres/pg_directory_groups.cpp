@@ -250,6 +250,7 @@ Result<std::vector<std::string>> PgDirectoryStore::ids(std::string_view sql,
 Result<std::vector<DirectoryGroup>> PgDirectoryStore::many_groups(const std::string& where,
                                                                   TenantId t, DirectoryLayer l,
                                                                   std::vector<PgParam> more) {
+  UPSYNC_RETURN_IF_ERROR(store_.take_tenant_turn(t));
   std::vector<PgParam> params = {t, layer_name(l)};
   params.insert(params.end(), more.begin(), more.end());
   UPSYNC_ASSIGN_OR_RETURN(

@@ -43,6 +43,9 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
       default:
         return invalid_argument("the bulk import looks profiles up by e-mail, UPN or cloud id");
     }
+    // The profiles are read, patched and written back: after the writers of the tenant that
+    // came first have committed (PgStore::take_tenant_turn).
+    UPSYNC_RETURN_IF_ERROR(store_.take_tenant_turn(tenant));
     const std::string now = utc_now_iso();
     pending_.clear();
     rules_.reset();

@@ -218,6 +218,7 @@ Result<Profile> PgStore::profile(TenantId tenant, const ProfileKey& key) {
 }
 
 Result<std::optional<Profile>> PgStore::find_profile(TenantId tenant, const ProfileKey& key) {
+  UPSYNC_RETURN_IF_ERROR(take_tenant_turn(tenant));
   std::string_view sql;
   std::string value;
   switch (key.kind) {
@@ -346,6 +347,7 @@ Result<ProfilePage> PgStore::list_profiles(TenantId tenant, const ProfileQuery& 
 Result<std::vector<Profile>> PgStore::find_profiles(TenantId tenant, ProfileKeyKind kind,
                                                     std::span<const std::string> values) {
   UPSYNC_ASSIGN_OR_RETURN(std::vector<std::string> keys, unique_profile_keys(kind, values));
+  UPSYNC_RETURN_IF_ERROR(take_tenant_turn(tenant));
   UPSYNC_ASSIGN_OR_RETURN(
       PgResult r, db_->query(kind == ProfileKeyKind::kAccountName ? UPSYNC_PG_PROFILE_SELECT
                                  "WHERE p.tenant_id = $1 AND p.account_key = ANY ($2::text[]) "

@@ -58,10 +58,12 @@ Status PgStore::read_snapshot(const std::function<Status()>& body) {
 }
 
 Status PgStore::before_commit() {
-  // The counters go back to the tenants' rows, still locked by this transaction (next_seq).
-  for (const auto& [tenant, seq] : tx_seq_) {
+  // The counters go back to the tenants' rows, still locked by this transaction (next_seq);
+  // a tenant locked only to read before writing took no number.
+  for (const auto& [tenant, turn] : tx_turn_) {
+    if (turn.last == turn.locked_at) continue;
     UPSYNC_RETURN_IF_ERROR(
-        db_->run("UPDATE tenants SET last_seq = $1 WHERE id = $2", {seq, tenant}).status());
+        db_->run("UPDATE tenants SET last_seq = $1 WHERE id = $2", {turn.last, tenant}).status());
   }
   return Status::ok();
 }
@@ -69,7 +71,7 @@ Status PgStore::before_commit() {
 void PgStore::after_end(bool committed) {
   // A rolled-back transaction gives its numbers back, and what it cached may hold its own
   // uncommitted writes.
-  tx_seq_.clear();
+  tx_turn_.clear();
   schema_checked_in_tx_.clear();
   if (!committed) schema_cache_.clear();
 }
@@ -339,17 +341,21 @@ Result<int64_t> PgStore::next_seq(TenantId tenant) {
   if (db_->transaction_depth() == 0) {
     return internal_error("a change-feed sequence was taken outside a transaction");
   }
-  auto it = tx_seq_.find(tenant);
-  if (it == tx_seq_.end()) {
-    // The lock that orders the feed by commit (see pg_store.h), held until the transaction
-    // ends; the numbers after this one come from memory.
-    UPSYNC_ASSIGN_OR_RETURN(
-        PgResult r,
-        db_->query("SELECT last_seq FROM tenants WHERE id = $1 FOR NO KEY UPDATE", {tenant}));
-    if (r.rows() == 0) return not_found("tenant #" + std::to_string(tenant) + " does not exist");
-    it = tx_seq_.emplace(tenant, r.int64(0, 0)).first;
-  }
-  return ++it->second;
+  UPSYNC_RETURN_IF_ERROR(take_tenant_turn(tenant));
+  return ++tx_turn_.at(tenant).last;
+}
+
+Status PgStore::take_tenant_turn(TenantId tenant) {
+  if (db_->transaction_depth() == 0 || tx_turn_.contains(tenant)) return Status::ok();
+  // The lock that orders the feed by commit (see the top of pg_store.h), held until the
+  // transaction ends; the numbers after the first come from memory.
+  UPSYNC_ASSIGN_OR_RETURN(
+      PgResult r,
+      db_->query("SELECT last_seq FROM tenants WHERE id = $1 FOR NO KEY UPDATE", {tenant}));
+  if (r.rows() == 0) return not_found("tenant #" + std::to_string(tenant) + " does not exist");
+  const int64_t last = r.int64(0, 0);
+  tx_turn_.emplace(tenant, TenantTurn{.locked_at = last, .last = last});
+  return Status::ok();
 }
 
 Status PgStore::append_change(TenantId tenant, std::string_view feed, int64_t seq,
@@ -402,7 +408,7 @@ Result<int64_t> PgStore::count_changes_after(TenantId tenant, std::string_view f
 }
 
 Result<int64_t> PgStore::last_seq(TenantId tenant) {
-  if (auto it = tx_seq_.find(tenant); it != tx_seq_.end()) return it->second;
+  if (auto it = tx_turn_.find(tenant); it != tx_turn_.end()) return it->second.last;
   UPSYNC_ASSIGN_OR_RETURN(PgResult r,
                           db_->query("SELECT last_seq FROM tenants WHERE id = $1", {tenant}));
   if (r.rows() == 0) return not_found("tenant #" + std::to_string(tenant) + " does not exist");

@@ -120,6 +120,14 @@ class PgStore : public Store {
   // first call in a transaction locks the tenant's counter until it ends; see the top), and
   // the entry recorded under it.
   Result<int64_t> next_seq(TenantId tenant);
+  // The tenant's turn to write, taken before a write transaction reads what it will change:
+  // inside in_transaction, locks the tenant's counter as next_seq's first call does (nothing
+  // when this transaction holds it already, or outside a transaction). A write computed from
+  // an earlier read (a profile's properties, a directory object's attributes) must not follow
+  // a read made before another writer of the tenant committed, or it would write over that
+  // writer's change: the read-modify-write paths of this backend call this before they read,
+  // as SQLite's BEGIN IMMEDIATE makes every writer wait before it reads.
+  Status take_tenant_turn(TenantId tenant);
   Status append_change(TenantId tenant, std::string_view feed, int64_t seq,
                        std::string_view object_id, ChangeOp op, std::string_view at);
 
@@ -177,7 +185,11 @@ class PgStore : public Store {
 
   std::shared_ptr<PgPool> pool_;
   std::unique_ptr<PgDb> db_;
-  std::unordered_map<TenantId, int64_t> tx_seq_;  // tenant → last number taken in this tx
+  struct TenantTurn {
+    int64_t locked_at = 0;  // the tenant's last number when this transaction locked it
+    int64_t last = 0;       // the last number this transaction took
+  };
+  std::unordered_map<TenantId, TenantTurn> tx_turn_;  // tenants this transaction locked
   struct CachedSchema {
     int64_t generation = -1;
     std::unique_ptr<ProfileSchema> schema;

@@ -1,0 +1,157 @@
+// Edits of one object from several connections at once (several `serve` processes and an
+// import worker on one database): every write reads the object (a profile's properties, a
+// directory user's attributes), changes some and writes the whole back, so a write that read
+// before another committed must not write over it. Each writer sets a property of its own and,
+// before each write, reads that its last value is still there: a lost update shows as a writer
+// finding an older value of its own, or as an older value at the end.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bulkimport/profile_writer.h"
+#include "directory/directory_store.h"
+#include "store/store_fixture.h"
+
+namespace upsync {
+namespace {
+
+constexpr int kWrites = 60;
+
+class ConcurrentEditTest : public testing::StoreTest {
+ protected:
+  // What one writer does on its own connection: set its property to `value`, read its value.
+  struct Writer {
+    std::function<Status(Store& store, const std::string& value)> write;
+    std::function<Result<std::string>(Store& store)> read;
+  };
+
+  // Runs `writers` at once, writer w writing "<w>-0" ... "<w>-<kWrites-1>" and checking its
+  // last value before each write; then reads each writer's value at the end.
+  void race(const std::vector<std::string>& names,
+            const std::function<Writer(const std::string& name)>& make) {
+    std::atomic<bool> failed{false};
+    std::string failure;
+    std::mutex failure_mu;
+    auto fail = [&](const std::string& why) {
+      std::lock_guard lock(failure_mu);
+      if (!failed.exchange(true)) failure = why;
+    };
+    std::vector<std::thread> threads;
+    for (const std::string& name : names) {
+      threads.emplace_back([&, name] {
+        auto connected = storage_->connect();
+        if (!connected) return fail(connected.status().to_string());
+        std::unique_ptr<Store> store = std::move(*connected);
+        Writer writer = make(name);
+        for (int i = 0; i < kWrites && !failed; ++i) {
+          auto now = writer.read(*store);
+          if (!now) return fail(now.status().to_string());
+          const std::string expected = i == 0 ? "" : name + "-" + std::to_string(i - 1);
+          if (*now != expected) {
+            return fail(name + " is '" + *now + "' after its write of '" + expected +
+                        "': another write wrote over it");
+          }
+          Status s = writer.write(*store, name + "-" + std::to_string(i));
+          if (!s.is_ok()) return fail(name + ": " + s.to_string());
+        }
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    ASSERT_FALSE(failed) << failure;
+    for (const std::string& name : names) {
+      auto last = make(name).read(*store_);
+      ASSERT_TRUE(last) << last.status().to_string();
+      EXPECT_EQ(*last, name + "-" + std::to_string(kWrites - 1));
+    }
+  }
+};
+
+// The value of `name` in `p` ("" when it has none).
+std::string value_of(const Profile& p, const std::string& name) {
+  auto it = p.properties.find(name);
+  return it == p.properties.end() || it->second.empty() ? std::string() : it->second[0];
+}
+
+TEST_P(ConcurrentEditTest, WritersOfOneProfileLoseNoneOfEachOthersChanges) {
+  // Two default properties (the profile's own row), two custom ones, and one custom property
+  // written by the bulk import's batch writer.
+  for (const char* name : {"Edit2", "Edit3", "Edit4"}) {
+    PropertyDefinition def;
+    def.name = name;
+    ASSERT_TRUE(store_->add_custom_property(tenant_.id, def));
+  }
+  const Profile person = make_profile("megan@contoso.com", {{"WorkEmail", {"megan@contoso.com"}}});
+  const ProfileKey key{ProfileKeyKind::kId, std::to_string(person.id)};
+  race({"Office", "AboutMe", "Edit2", "Edit3", "Edit4"}, [&](const std::string& name) {
+    Writer w;
+    w.read = [&, name](Store& store) -> Result<std::string> {
+      UPSYNC_ASSIGN_OR_RETURN(Profile p, store.profile(tenant_.id, key));
+      return value_of(p, name);
+    };
+    if (name != "Edit4") {
+      w.write = [&, name](Store& store, const std::string& value) {
+        return store
+            .update_profile(tenant_.id, person.id, std::vector<PropertyChange>{{name, {value}}})
+            .status();
+      };
+      return w;
+    }
+    w.write = [&, name](Store& store, const std::string& value) {
+      return store.in_transaction([&]() -> Status {
+        UPSYNC_ASSIGN_OR_RETURN(auto batch, open_profile_batch_writer(store));
+        UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema schema, store.schema(tenant_.id));
+        UPSYNC_ASSIGN_OR_RETURN(auto outcomes,
+                                batch->apply(tenant_.id, ProfileKeyKind::kEmail, schema,
+                                             {ProfileUpdate{.key = "megan@contoso.com",
+                                                            .values = {{name, value}},
+                                                            .multi_values = {}}}));
+        if (outcomes.size() != 1 || outcomes[0] != UpdateOutcome::kChanged) {
+          return internal_error("the batch writer did not change " + name);
+        }
+        return Status::ok();
+      });
+    };
+    return w;
+  });
+}
+
+TEST_P(ConcurrentEditTest, WritersOfOneDirectoryUserLoseNoneOfEachOthersChanges) {
+  auto dir = open_directory_store(*store_);
+  ASSERT_TRUE(dir) << dir.status().to_string();
+  DirectoryUser megan;
+  megan.object_id = "5c8a1f3e-0000-4000-8000-000000000001";
+  megan.attributes["userPrincipalName"] = {"megan@contoso.com"};
+  ASSERT_TRUE((*dir)->add(tenant_.id, DirectoryLayer::kCloud, megan).is_ok());
+  // As Graph's PATCH of a user does: read it, change attributes, put it back, in one
+  // transaction.
+  race({"jobTitle", "department", "officeLocation", "city"}, [&](const std::string& name) {
+    Writer w;
+    w.read = [&, name](Store& store) -> Result<std::string> {
+      UPSYNC_ASSIGN_OR_RETURN(auto d, open_directory_store(store));
+      UPSYNC_ASSIGN_OR_RETURN(auto u, d->user(tenant_.id, DirectoryLayer::kCloud, megan.object_id));
+      if (!u) return not_found("megan is gone");
+      return u->first(name);
+    };
+    w.write = [&, name](Store& store, const std::string& value) {
+      return store.in_transaction([&]() -> Status {
+        UPSYNC_ASSIGN_OR_RETURN(auto d, open_directory_store(store));
+        UPSYNC_ASSIGN_OR_RETURN(auto u,
+                                d->user(tenant_.id, DirectoryLayer::kCloud, megan.object_id));
+        if (!u) return not_found("megan is gone");
+        u->attributes[name] = {value};
+        return d->put(tenant_.id, DirectoryLayer::kCloud, *u).status();
+      });
+    };
+    return w;
+  });
+}
+
+UPSYNC_TEST_ON_EVERY_BACKEND(ConcurrentEditTest);
+
+}  // namespace
+}  // namespace upsync
