@@ -6,10 +6,15 @@
 //  - the custom rows patched in memory (patch_single_values), then written by one multi-row
 //    upsert (unnest of arrays) and one delete for the rows left empty,
 //  - the change-feed entries by one multi-row INSERT.
+// The reads come before the tenant's turn (PgStore::take_tenant_turn), the writes in it, so
+// that one import worker reads its batch while another writes its own; a batch whose profiles
+// another writer changed in between (their change-feed entries tell) is read again in the
+// turn, with nothing written from the first read.
 // An update that sets a default property of the catalog, or a multi-value property, goes
 // through the store's own update_profile, after what is pending has been written.
 #include <algorithm>
 #include <optional>
+#include <set>
 #include <unordered_map>
 
 #include "bulkimport/profile_writer.h"
@@ -43,11 +48,28 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
       default:
         return invalid_argument("the bulk import looks profiles up by e-mail, UPN or cloud id");
     }
-    // The profiles are read, patched and written back: after the writers of the tenant that
-    // came first have committed (PgStore::take_tenant_turn).
-    UPSYNC_RETURN_IF_ERROR(store_.take_tenant_turn(tenant));
+    // First without the tenant's turn, so that this batch's reads overlap another writer's
+    // turn (a second import worker's batch); if a profile it read was changed meanwhile, once
+    // more in the turn (flush()).
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      UPSYNC_ASSIGN_OR_RETURN(auto out, apply_once(tenant, schema, updates));
+      if (out) return std::move(*out);
+    }
+    return internal_error("the import's batch found its profiles changed while it held its turn");
+  }
+
+ private:
+  // One pass over the batch; nullopt when a profile it read before taking the tenant's turn
+  // was changed by a writer that committed meanwhile: nothing was written, and the next pass
+  // reads again in the turn.
+  Result<std::optional<std::vector<UpdateOutcome>>> apply_once(
+      TenantId tenant, const ProfileSchema& schema, const std::vector<ProfileUpdate>& updates) {
     const std::string now = utc_now_iso();
+    found_.clear();
     pending_.clear();
+    changes_.clear();
+    read_ids_.clear();
+    read_at_.reset();
     rules_.reset();
     std::vector<std::string> keys;
     keys.reserve(updates.size());
@@ -74,7 +96,8 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
         // in profiles, and multi-value ones are checked as a whole: the store's own update
         // writes them, with the change-feed entry, over what this batch has written so far;
         // the profile is read again after it.
-        UPSYNC_RETURN_IF_ERROR(flush(tenant, now));
+        UPSYNC_ASSIGN_OR_RETURN(const bool written, flush(tenant, now));
+        if (!written) return std::optional<std::vector<UpdateOutcome>>();
         UPSYNC_ASSIGN_OR_RETURN(const UpdateOutcome o,
                                 BatchWriterRules::update_through_store(store_, tenant, row.id, u));
         found_.erase(found);
@@ -92,25 +115,24 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
         out.push_back(UpdateOutcome::kUnchanged);
         continue;
       }
-      UPSYNC_ASSIGN_OR_RETURN(const int64_t seq, store_.next_seq(tenant));
       row.props = props;
-      pending_[row.id] = {props == "{}" ? std::string() : props, seq};
-      changes_.push_back({seq, row.id});
+      pending_[row.id].props = props == "{}" ? std::string() : props;
+      changes_.push_back(row.id);
       out.push_back(UpdateOutcome::kChanged);
     }
-    UPSYNC_RETURN_IF_ERROR(flush(tenant, now));
+    UPSYNC_ASSIGN_OR_RETURN(const bool written, flush(tenant, now));
+    if (!written) return std::optional<std::vector<UpdateOutcome>>();
     found_.clear();
-    return out;
+    return std::optional<std::vector<UpdateOutcome>>(std::move(out));
   }
 
- private:
   struct Row {
     ProfileId id = 0;
     std::string props;  // the custom properties as they are now ("{}" for none)
   };
   struct Pending {
     std::string props;  // "" deletes the custom row
-    int64_t seq = 0;
+    int64_t seq = 0;    // numbered by flush()
   };
 
   static std::string lower_key(std::string_view key) {
@@ -120,75 +142,105 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
   }
 
   // Reads the first profile (by id) of each of `keys` with its custom row into found_; a key
-  // without a profile maps to nullopt.
+  // without a profile maps to nullopt. Outside the tenant's turn, also the tenant's last change
+  // as of this read (read_at_), which flush() compares with the turn's.
   Status look_up(TenantId tenant, const std::vector<std::string>& keys) {
+    const bool in_turn = store_.tenant_turn_taken_at(tenant).has_value();
     // One index probe per key and per custom row (LATERAL subqueries): for a batch of a few
-    // thousand keys the planner would otherwise scan and hash the tenant's whole table.
+    // thousand keys the planner would otherwise scan and hash the tenant's whole table. The
+    // tenant's counter comes in the same statement, so from the same snapshot: a writer's
+    // changes and its counter commit together.
     UPSYNC_ASSIGN_OR_RETURN(
         PgResult r,
-        db_.query("SELECT k.key, p.id, c.props FROM unnest($2::text[]) AS k(key) CROSS JOIN "
-                  "LATERAL (SELECT id FROM profiles WHERE tenant_id = $1 AND " +
+        db_.query("SELECT NULL::text, NULL::bigint, NULL::text, last_seq FROM tenants WHERE id = "
+                  "$1 UNION ALL SELECT k.key, p.id, c.props, NULL::bigint FROM "
+                  "unnest($2::text[]) AS k(key) CROSS JOIN LATERAL (SELECT id FROM profiles "
+                  "WHERE tenant_id = $1 AND " +
                       column_ +
                       " = k.key ORDER BY id LIMIT 1) p LEFT JOIN LATERAL (SELECT props FROM "
                       "profile_custom WHERE id = p.id) c ON true",
                   {tenant, pg_text_array(keys)}));
     for (const std::string& k : keys) found_[k] = std::nullopt;
     for (int i = 0; i < r.rows(); ++i) {
+      if (r.is_null(i, 0)) {
+        if (!in_turn && !read_at_) read_at_ = r.int64(i, 3);
+        continue;
+      }
+      const ProfileId id = r.int64(i, 1);
+      if (!in_turn) read_ids_.insert(std::to_string(id));
       found_[std::string(r.text(i, 0))] =
-          Row{r.int64(i, 1), r.is_null(i, 2) ? std::string("{}") : std::string(r.text(i, 2))};
+          Row{id, r.is_null(i, 2) ? std::string("{}") : std::string(r.text(i, 2))};
     }
+    if (!in_turn && !read_at_)
+      return not_found("tenant #" + std::to_string(tenant) + " does not exist");
     return Status::ok();
   }
 
-  // Writes the pending custom rows and change-feed entries.
-  Status flush(TenantId tenant, const std::string& now) {
-    if (!pending_.empty()) {
-      std::vector<std::string> ids, props, seqs, gone;
-      for (const auto& [id, p] : pending_) {
-        if (p.props.empty()) {
-          gone.push_back(std::to_string(id));
-          continue;
+  // Takes the tenant's turn if this transaction has not, then writes the pending custom rows
+  // and change-feed entries, numbered in the order of the changes. False, writing nothing,
+  // when a profile read before the turn was changed by a writer that committed in between
+  // (its change-feed entry numbered after read_at_): its document as read is out of date.
+  Result<bool> flush(TenantId tenant, const std::string& now) {
+    if (!store_.tenant_turn_taken_at(tenant)) {
+      UPSYNC_RETURN_IF_ERROR(store_.take_tenant_turn(tenant));
+      const int64_t turn_at = *store_.tenant_turn_taken_at(tenant);
+      if (read_at_ && *read_at_ < turn_at && !read_ids_.empty()) {
+        UPSYNC_ASSIGN_OR_RETURN(
+            PgResult changed,
+            db_.query("SELECT DISTINCT object_id FROM change_feed WHERE tenant_id = $1 AND "
+                      "feed = $2 AND seq > $3 AND seq <= $4",
+                      {tenant, kProfilesFeed, *read_at_, turn_at}));
+        for (int i = 0; i < changed.rows(); ++i) {
+          if (read_ids_.contains(std::string(changed.text(i, 0)))) return false;
         }
-        ids.push_back(std::to_string(id));
-        props.push_back(p.props);
-        seqs.push_back(std::to_string(p.seq));
       }
-      if (!ids.empty()) {
-        UPSYNC_RETURN_IF_ERROR(
-            db_.run("INSERT INTO profile_custom (id, props, seq, updated_at) SELECT i, p, s, "
-                    "$4::text FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS r(i, p, s) "
-                    "ON CONFLICT (id) DO UPDATE SET props = excluded.props, seq = excluded.seq, "
-                    "updated_at = excluded.updated_at",
-                    {pg_text_array(ids), pg_text_array(props), pg_text_array(seqs), now})
-                .status());
-      }
-      if (!gone.empty()) {
-        UPSYNC_RETURN_IF_ERROR(db_.run("DELETE FROM profile_custom WHERE id = ANY($1::bigint[])",
-                                       {pg_text_array(gone)})
-                                   .status());
-      }
-      pending_.clear();
     }
-    if (!changes_.empty()) {
-      // The numbers come from the store's counter (next_seq), as append_change's do; the
-      // entries go in as one statement.
-      std::vector<std::string> seqs, ids;
-      seqs.reserve(changes_.size());
-      ids.reserve(changes_.size());
-      for (const auto& [seq, id] : changes_) {
-        seqs.push_back(std::to_string(seq));
-        ids.push_back(std::to_string(id));
+    if (changes_.empty()) return true;
+    // The numbers come from the store's counter (next_seq), as append_change's do; a profile
+    // changed twice in the batch has two entries, and its row the last number.
+    std::vector<std::string> seqs, ids;
+    seqs.reserve(changes_.size());
+    ids.reserve(changes_.size());
+    for (const ProfileId id : changes_) {
+      UPSYNC_ASSIGN_OR_RETURN(const int64_t seq, store_.next_seq(tenant));
+      pending_.at(id).seq = seq;
+      seqs.push_back(std::to_string(seq));
+      ids.push_back(std::to_string(id));
+    }
+    std::vector<std::string> row_ids, props, row_seqs, gone;
+    for (const auto& [id, p] : pending_) {
+      if (p.props.empty()) {
+        gone.push_back(std::to_string(id));
+        continue;
       }
+      row_ids.push_back(std::to_string(id));
+      props.push_back(p.props);
+      row_seqs.push_back(std::to_string(p.seq));
+    }
+    if (!row_ids.empty()) {
       UPSYNC_RETURN_IF_ERROR(
-          db_.run("INSERT INTO change_feed (tenant_id, feed, seq, object_id, op, changed_at) "
-                  "SELECT $1::bigint, $2::text, s, i, $3::bigint, $4::text FROM "
-                  "unnest($5::bigint[], $6::text[]) AS e(s, i)",
-                  {tenant, kProfilesFeed, static_cast<int64_t>(ChangeOp::kUpsert), now,
-                   pg_text_array(seqs), pg_text_array(ids)})
+          db_.run("INSERT INTO profile_custom (id, props, seq, updated_at) SELECT i, p, s, "
+                  "$4::text FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS r(i, p, s) "
+                  "ON CONFLICT (id) DO UPDATE SET props = excluded.props, seq = excluded.seq, "
+                  "updated_at = excluded.updated_at",
+                  {pg_text_array(row_ids), pg_text_array(props), pg_text_array(row_seqs), now})
               .status());
-      changes_.clear();
     }
-    return Status::ok();
+    if (!gone.empty()) {
+      UPSYNC_RETURN_IF_ERROR(
+          db_.run("DELETE FROM profile_custom WHERE id = ANY($1::bigint[])", {pg_text_array(gone)})
+              .status());
+    }
+    UPSYNC_RETURN_IF_ERROR(
+        db_.run("INSERT INTO change_feed (tenant_id, feed, seq, object_id, op, changed_at) "
+                "SELECT $1::bigint, $2::text, s, i, $3::bigint, $4::text FROM "
+                "unnest($5::bigint[], $6::text[]) AS e(s, i)",
+                {tenant, kProfilesFeed, static_cast<int64_t>(ChangeOp::kUpsert), now,
+                 pg_text_array(seqs), pg_text_array(ids)})
+            .status());
+    pending_.clear();
+    changes_.clear();
+    return true;
   }
 
   PgStore& store_;
@@ -196,7 +248,9 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
   std::string column_;                                         // the profiles column of the key
   std::unordered_map<std::string, std::optional<Row>> found_;  // lower-case key → profile
   std::map<ProfileId, Pending> pending_;                       // custom rows not yet written
-  std::vector<std::pair<int64_t, ProfileId>> changes_;         // (seq, profile) not yet in the feed
+  std::vector<ProfileId> changes_;                             // changes not yet in the feed
+  std::optional<int64_t> read_at_;  // the tenant's last change as of the reads before the turn
+  std::set<std::string> read_ids_;  // the profiles read before the turn
   BatchWriterRules rules_;
 };
 

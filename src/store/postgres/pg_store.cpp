@@ -345,6 +345,12 @@ Result<int64_t> PgStore::next_seq(TenantId tenant) {
   return ++tx_turn_.at(tenant).last;
 }
 
+std::optional<int64_t> PgStore::tenant_turn_taken_at(TenantId tenant) const {
+  auto it = tx_turn_.find(tenant);
+  if (it == tx_turn_.end()) return std::nullopt;
+  return it->second.locked_at;
+}
+
 Status PgStore::take_tenant_turn(TenantId tenant) {
   if (db_->transaction_depth() == 0 || tx_turn_.contains(tenant)) return Status::ok();
   // The lock that orders the feed by commit (see the top of pg_store.h), held until the
