@@ -255,6 +255,32 @@ TEST_P(StoreTest, RefusesDuplicateIdentities) {
   EXPECT_EQ(*store_->count_profiles(tenant_.id), 2);
 }
 
+// In a bulk transaction (a sync run) a failure fails it all: a profile whose key another holds
+// may be refused at its create (SQLite) or at the transaction's next statement (PostgreSQL,
+// which sends new profiles' rows with it), and either way nothing of the transaction stays
+// and the message names the key.
+TEST_P(StoreTest, ADuplicateIdentityFailsABulkTransactionWithNothingWritten) {
+  make_profile("carol@contoso.com");
+  const int64_t seq = *store_->last_seq(tenant_.id);
+  Status s = store_->in_bulk_transaction([&]() -> Status {
+    for (const char* upn : {"bob@contoso.com", "eve@contoso.com", "Bob@contoso.com"}) {
+      UPSYNC_RETURN_IF_ERROR(
+          store_->create_profile(tenant_.id, std::string("i:0#.f|membership|") + upn, {}).status());
+    }
+    return store_->set_cursor(tenant_.id, "a-stage", 7);
+  });
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists) << s.to_string();
+  EXPECT_NE(s.message().find("bob@contoso.com"), std::string::npos) << s.message();
+  EXPECT_EQ(*store_->count_profiles(tenant_.id), 1);
+  EXPECT_EQ(*store_->last_seq(tenant_.id), seq);
+  EXPECT_EQ(*store_->cursor(tenant_.id, "a-stage"), 0);
+  // The ids taken ahead are not taken again after the failure.
+  Profile bob = make_profile("bob@contoso.com");
+  Profile eve = make_profile("eve@contoso.com");
+  EXPECT_NE(bob.id, eve.id);
+}
+
 TEST_P(StoreTest, NothingCrossesTenants) {
   auto fab = store_->create_tenant({.name = "fabrikam"});
   ASSERT_TRUE(fab);

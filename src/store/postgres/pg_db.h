@@ -177,6 +177,8 @@ class PgDb {
   static constexpr int kTransactionAttempts = 5;
   // Depth of the transactions now open: 0 outside, 1 in the outermost.
   int transaction_depth() const { return depth_; }
+  // Whether the transaction open is a bulk one (in_bulk_transaction): a failure fails it all.
+  bool in_bulk_transaction() const { return depth_ > 0 && bulk_; }
 
   // Called before the outermost transaction commits (a failure rolls it back), and when it
   // has ended, committed or rolled back, with which; PgStore keeps per-transaction state

@@ -174,6 +174,17 @@ Result<Profile> PgStore::write_profile_now(TenantId tenant, const std::optional<
                    {account_key, upn_key, email_key, cloud_id, json, seq, now, manager_key, id,
                     tenant}));
       if (n == 0) return not_found("no profile with id '" + std::to_string(id) + "'");
+    } else if (db_->in_bulk_transaction()) {
+      // In a bulk transaction (a sync run) any failure fails the whole transaction, and the
+      // caller looked the profile up first: a new profile needs no answer before the next
+      // statement. Its id comes from a block reserved ahead and its row goes with the next
+      // statement, pipelined (pg_db.h); a key that another profile holds fails the
+      // transaction there, with the server's message naming the key.
+      UPSYNC_ASSIGN_OR_RETURN(id, reserved_profile_id());
+      UPSYNC_RETURN_IF_ERROR(db_->run_deferred(
+          "INSERT INTO profiles (id, account_key, upn_key, email_key, cloud_id, props, seq, "
+          "updated_at, manager_key, tenant_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+          {id, account_key, upn_key, email_key, cloud_id, json, seq, now, manager_key, tenant}));
     } else {
       UPSYNC_ASSIGN_OR_RETURN(
           PgResult r,
@@ -205,6 +216,22 @@ Result<Profile> PgStore::write_profile_now(TenantId tenant, const std::optional<
   }();
   if (!st) return st;
   return out;
+}
+
+Result<ProfileId> PgStore::reserved_profile_id() {
+  if (reserved_ids_.empty()) {
+    // Numbers of the profiles' identity, taken ahead in a block (never given back: a number
+    // not used leaves a gap in the ids, which mean nothing else).
+    constexpr int64_t kBlock = 1000;
+    UPSYNC_ASSIGN_OR_RETURN(
+        PgResult r, db_->query("SELECT nextval(pg_get_serial_sequence('profiles', 'id')) FROM "
+                               "generate_series(1, $1::bigint) ORDER BY 1 DESC",
+                               {kBlock}));
+    for (int i = 0; i < r.rows(); ++i) reserved_ids_.push_back(r.int64(i, 0));
+  }
+  const ProfileId id = reserved_ids_.back();
+  reserved_ids_.pop_back();
+  return id;
 }
 
 Result<Profile> PgStore::profile(TenantId tenant, const ProfileKey& key) {

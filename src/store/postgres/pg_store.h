@@ -32,6 +32,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "store/postgres/pg_db.h"
 #include "store/store.h"
@@ -185,13 +186,19 @@ class PgStore : public Store {
                                     std::string_view account_name,
                                     std::span<const PropertyChange> changes);
 
+  // The id of a profile created in a bulk transaction, from reserved_ids_ (refilled by a
+  // block of the identity's numbers when empty).
+  Result<ProfileId> reserved_profile_id();
+
   std::shared_ptr<PgPool> pool_;
   std::unique_ptr<PgDb> db_;
   struct TenantTurn {
     int64_t locked_at = 0;  // the tenant's last number when this transaction locked it
     int64_t last = 0;       // the last number this transaction took
   };
-  std::unordered_map<TenantId, TenantTurn> tx_turn_;  // tenants this transaction locked
+  std::unordered_map<TenantId, TenantTurn> tx_turn_;
+  std::vector<ProfileId> reserved_ids_;  // taken from the profiles' identity, smallest last  //
+                                         // tenants this transaction locked
   struct CachedSchema {
     int64_t generation = -1;
     std::unique_ptr<ProfileSchema> schema;
