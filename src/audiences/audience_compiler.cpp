@@ -396,6 +396,9 @@ Result<StageReport> run_audience_stage(Store& store, const Tenant& tenant,
   report.stage = "profiles-to-audiences";
   if (tenant.kind != TenantKind::kServer) return report;
   Status s = store.in_transaction([&]() -> Status {
+    // The memberships are computed from what is read, and the cursors set to the last change:
+    // no writer may commit in between.
+    UPSYNC_RETURN_IF_ERROR(store.take_tenant_turn(tenant.id));
     UPSYNC_ASSIGN_OR_RETURN(auto audiences, open_audience_store(store));
     UPSYNC_ASSIGN_OR_RETURN(auto all, audiences->list(tenant.id));
     if (options.full) {

@@ -233,6 +233,7 @@ Result<Audience> add_audience(Store& store, const Tenant& tenant, const NewAudie
   }
   Audience stored;
   UPSYNC_RETURN_IF_ERROR(store.in_transaction([&]() -> Status {
+    UPSYNC_RETURN_IF_ERROR(store.take_tenant_turn(tenant.id));
     UPSYNC_ASSIGN_OR_RETURN(stored, audiences->add(tenant.id, a));
     UPSYNC_ASSIGN_OR_RETURN(stored.member_count, compile_audience(store, tenant, stored));
     return Status::ok();

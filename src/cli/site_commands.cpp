@@ -243,6 +243,7 @@ void add_permission_commands(CLI::App& site, CliContext& ctx) {
       UPSYNC_ASSIGN_OR_RETURN(SiteRole role, role_of(ga->role));
       UPSYNC_ASSIGN_OR_RETURN(OpenedPermissions o, open_permissions(ctx, *ga));
       return o.site.store->in_transaction([&]() -> Status {
+        UPSYNC_RETURN_IF_ERROR(o.site.store->take_tenant_turn(o.site.tenant.id));
         UPSYNC_ASSIGN_OR_RETURN(SitePrincipal p, principal_of(o, *ga));
         UPSYNC_ASSIGN_OR_RETURN(bool changed,
                                 grant(*o.perms, o.site.tenant.id, o.site.site, o.library, p, role));
@@ -268,6 +269,7 @@ void add_permission_commands(CLI::App& site, CliContext& ctx) {
       }
       UPSYNC_ASSIGN_OR_RETURN(OpenedPermissions o, open_permissions(ctx, *ra));
       return o.site.store->in_transaction([&]() -> Status {
+        UPSYNC_RETURN_IF_ERROR(o.site.store->take_tenant_turn(o.site.tenant.id));
         UPSYNC_ASSIGN_OR_RETURN(SitePrincipal p, principal_of(o, *ra));
         UPSYNC_RETURN_IF_ERROR(revoke(*o.perms, o.site.tenant.id, o.site.site, o.library, p, only));
         if (!ctx.json) *ctx.out << "revoked " << p.key << " in " << scope_text(o) << "\n";

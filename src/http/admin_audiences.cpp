@@ -116,8 +116,10 @@ Status compile(Call& call) {
   UPSYNC_RETURN_IF_ERROR(only_params(call, {}));
   UPSYNC_ASSIGN_OR_RETURN(auto audiences, audience_store(call));
   UPSYNC_ASSIGN_OR_RETURN(Audience a, audience_in_path(call, *audiences));
-  UPSYNC_RETURN_IF_ERROR(call.store.in_transaction(
-      [&]() -> Status { return compile_audience(call.store, call.tenant, a).status(); }));
+  UPSYNC_RETURN_IF_ERROR(call.store.in_transaction([&]() -> Status {
+    UPSYNC_RETURN_IF_ERROR(call.store.take_tenant_turn(call.tenant.id));
+    return compile_audience(call.store, call.tenant, a).status();
+  }));
   UPSYNC_ASSIGN_OR_RETURN(Audience after, audience_in_path(call, *audiences));
   write_json(call.res, 200, audience_json(after));
   return Status::ok();

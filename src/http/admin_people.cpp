@@ -96,6 +96,8 @@ Status put_person(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
   bool refused = false;
   UPSYNC_RETURN_IF_ERROR(call.store.in_transaction([&]() -> Status {
+    // The last global admin is checked, then changed: no other writer in between.
+    UPSYNC_RETURN_IF_ERROR(call.store.take_tenant_turn(call.tenant.id));
     auto existing = creds->person_with_password(call.tenant.id, upn);
     if (!existing && existing.status().code() != StatusCode::kNotFound) return existing.status();
     if (!existing && !(role && password)) {
@@ -123,6 +125,7 @@ Status remove_person(Call& call) {
   const std::string upn = call.match[1].str();
   UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(call.store));
   UPSYNC_RETURN_IF_ERROR(call.store.in_transaction([&]() -> Status {
+    UPSYNC_RETURN_IF_ERROR(call.store.take_tenant_turn(call.tenant.id));
     UPSYNC_RETURN_IF_ERROR(keep_a_global_admin(*creds, call.tenant, upn));
     return creds->remove_password(call.tenant.id, upn);
   }));

@@ -291,6 +291,7 @@ Status clear_property(Call& call) {
   const std::string name = d->name;
   int64_t cleared = 0;
   UPSYNC_RETURN_IF_ERROR(call.store.in_transaction([&]() -> Status {
+    UPSYNC_RETURN_IF_ERROR(call.store.take_tenant_turn(call.tenant.id));
     ProfileQuery q;
     q.limit = kLargestPage;
     const PropertyChange clear{name, {}};

@@ -218,6 +218,17 @@ class Store {
   // write inside (in_transaction or a single write) ends the snapshot first; the reads after
   // it see the latest state, as outside. Inside a transaction or a snapshot: just runs `body`.
   virtual Status read_snapshot(const std::function<Status()>& body) { return body(); }
+  // Inside in_transaction, before the transaction reads what it will decide or change (a check
+  // then a write, a read-modify-write): the tenant's other writers wait until this transaction
+  // ends, so that its reads see every write committed before it and none commits in between.
+  // SQLite's write transactions hold the database's write lock from their start (BEGIN
+  // IMMEDIATE): nothing more to do there. PostgreSQL locks the tenant's change counter
+  // (store/postgres/pg_store.h); its reads of profiles and directory objects inside a
+  // transaction take the turn themselves. Outside a transaction: nothing.
+  virtual Status take_tenant_turn(TenantId tenant) {
+    (void)tenant;
+    return Status::ok();
+  }
 
   // Tenants.
   virtual Result<Tenant> create_tenant(const NewTenant& t) = 0;

@@ -164,6 +164,7 @@ Result<SyncReport> import_server_profiles(Store& store, const Tenant& tenant,
   StageReport sites;
   StageReport audiences;
   Status st = store.in_transaction([&]() -> Status {
+    UPSYNC_RETURN_IF_ERROR(store.take_tenant_turn(tenant.id));
     std::set<int64_t> seen;
     for (const Entry& u : users) {
       std::vector<PropertyChange> changes;

@@ -6,13 +6,16 @@
 // finding an older value of its own, or as an older value at the end.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "auth/credentials.h"
 #include "bulkimport/profile_writer.h"
 #include "directory/directory_store.h"
 #include "store/store_fixture.h"
@@ -149,6 +152,56 @@ TEST_P(ConcurrentEditTest, WritersOfOneDirectoryUserLoseNoneOfEachOthersChanges)
     };
     return w;
   });
+}
+
+// A check, then a write that the check allowed (the admin API's "never demote the last global
+// admin"): two writers that each see the other admin and demote themselves must not both go
+// ahead, or the tenant is left with none. The tenant's turn, taken before the check, makes the
+// second writer read after the first has committed.
+TEST_P(ConcurrentEditTest, ACheckThenAWriteInTheTenantsTurnHoldsAgainstAnotherWriter) {
+  auto creds = open_credential_store(*store_);
+  ASSERT_TRUE(creds) << creds.status().to_string();
+  const std::vector<std::string> admins = {"adele@contoso.com", "alex@contoso.com"};
+  for (int round = 0; round < 10; ++round) {
+    for (const std::string& upn : admins) {
+      ASSERT_TRUE(
+          (*creds)->set_password(tenant_.id, {upn, Role::kGlobalAdmin, "now"}, "hash").is_ok());
+    }
+    std::atomic<int> demoted{0};
+    std::vector<std::thread> threads;
+    std::mutex failure_mu;
+    std::string failure;
+    for (const std::string& upn : admins) {
+      threads.emplace_back([&, upn] {
+        Status s = [&]() -> Status {
+          UPSYNC_ASSIGN_OR_RETURN(auto store, storage_->connect());
+          UPSYNC_ASSIGN_OR_RETURN(auto c, open_credential_store(*store));
+          return store->in_transaction([&]() -> Status {
+            UPSYNC_RETURN_IF_ERROR(store->take_tenant_turn(tenant_.id));
+            UPSYNC_ASSIGN_OR_RETURN(auto people, c->people(tenant_.id));
+            const auto global_admins = std::count_if(
+                people.begin(), people.end(), [](auto& p) { return p.role == Role::kGlobalAdmin; });
+            // The other writer's check comes now, if nothing makes it wait.
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            if (global_admins < 2) return Status::ok();
+            ++demoted;
+            return c->set_password(tenant_.id, {upn, Role::kUser, "now"}, "hash");
+          });
+        }();
+        if (!s.is_ok()) {
+          std::lock_guard lock(failure_mu);
+          failure = s.to_string();
+        }
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    ASSERT_EQ(failure, "");
+    auto people = (*creds)->people(tenant_.id);
+    ASSERT_TRUE(people) << people.status().to_string();
+    const auto left = std::count_if(people->begin(), people->end(),
+                                    [](auto& p) { return p.role == Role::kGlobalAdmin; });
+    ASSERT_EQ(left, 1) << "round " << round << ": " << demoted << " demoted";
+  }
 }
 
 UPSYNC_TEST_ON_EVERY_BACKEND(ConcurrentEditTest);

@@ -128,7 +128,7 @@ class PgStore : public Store {
   // a read made before another writer of the tenant committed, or it would write over that
   // writer's change: the read-modify-write paths of this backend call this before they read,
   // as SQLite's BEGIN IMMEDIATE makes every writer wait before it reads.
-  Status take_tenant_turn(TenantId tenant);
+  Status take_tenant_turn(TenantId tenant) override;
   // The tenant's last number when this transaction took its turn; nullopt when it has not.
   std::optional<int64_t> tenant_turn_taken_at(TenantId tenant) const;
   Status append_change(TenantId tenant, std::string_view feed, int64_t seq,
