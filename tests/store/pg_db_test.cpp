@@ -41,6 +41,13 @@ class PgDbTest : public ::testing::Test {
   std::unique_ptr<PgDb> db_;
 };
 
+// Every connection runs without JIT compilation, which costs more than upsync's statements run.
+TEST_F(PgDbTest, ConnectionsRunWithoutJit) {
+  auto r = db_->query("SHOW jit");
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_EQ(r->text(0, 0), "off");
+}
+
 TEST_F(PgDbTest, ParametersTravelAsTextAndNull) {
   auto r = db_->query(
       "SELECT $1::text, $2::bigint, $3::text IS NULL, $4::boolean, $5::bigint, "
