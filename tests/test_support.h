@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace upsync::testing {
@@ -97,6 +99,23 @@ class FolderTemplate {
  private:
   std::unique_ptr<TempDir> copy_;
 };
+
+// Percent-encodes every byte of `s` but ASCII letters, digits and those of `keep` (the
+// unreserved characters by default: what encodeURIComponent leaves, as PnPjs and browsers send).
+inline std::string percent_encode(std::string_view s, std::string_view keep = "-._~") {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || keep.find(static_cast<char>(c)) != std::string_view::npos) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
 
 inline std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "test_support.h"
+
 namespace upsync::testing::walk {
 
 using json = nlohmann::json;
@@ -99,20 +101,7 @@ inline const std::vector<std::string>& options() {
   return kOptions;
 }
 
-inline std::string encode(std::string_view s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ',' || c == '/') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+inline std::string encode(std::string_view s) { return percent_encode(s, "-._~,/"); }
 
 // A path the regex `pattern` matches, with each capture `([^/]+)` filled by `fill` (given the
 // path so far); nullopt when the regex has a wildcard or a form this reader does not know.

@@ -25,20 +25,7 @@ const std::string kPeople = "/tenants/contoso/sites/hr/_api/sp.userprofiles.peop
 const std::string kBob = "i:0#.f|membership|bob@contoso.com";
 
 // Percent-encodes everything but unreserved characters, as PnPjs encodes an alias's value.
-std::string encode(std::string_view s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+std::string encode(std::string_view s) { return testing::percent_encode(s); }
 
 class AccountNameTest : public ::testing::Test {
  protected:

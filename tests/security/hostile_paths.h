@@ -59,20 +59,7 @@ inline std::string quote(const std::string& s) {
 }
 
 // Percent-encodes every byte but unreserved ones (what encodeURIComponent does to a path).
-inline std::string encode_all(std::string_view s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+inline std::string encode_all(std::string_view s) { return percent_encode(s); }
 
 // The URLs a client might type (percent-encoded, as the CLI and a sourceUri take them); none
 // may reach a file outside the tenant. `outside` is a folder beside the data folder.
