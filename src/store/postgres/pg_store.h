@@ -15,10 +15,11 @@
 // Why this and not the others: a visibility horizon (pg_snapshot_xmin) would let writers run
 // in parallel but needs a commit-ordered key beside seq, as rows are numbered before commit;
 // a single feed-writer process would add a hop and a queue to every write. Writers of one
-// tenant already take turns on SQLite; here they take turns only from their first change to
-// their commit, and writers of different tenants never wait for each other. The FOR NO KEY
-// UPDATE lock does not conflict with the KEY SHARE lock that inserts referencing the tenant
-// take, so a writer that inserts before it numbers its change cannot deadlock with another.
+// tenant already take turns on SQLite; here they take turns from their first change, or from
+// the read of what they are about to change (take_tenant_turn), to their commit, and writers
+// of different tenants never wait for each other. The FOR NO KEY UPDATE lock does not conflict
+// with the KEY SHARE lock that inserts referencing the tenant take, so a writer that inserts
+// before it numbers its change cannot deadlock with another.
 //
 // For the other storage interfaces of this backend (pg_*.cpp): write under in_transaction,
 // number each change with record_change() (or next_seq() and append_change() for batches),
@@ -196,9 +197,8 @@ class PgStore : public Store {
     int64_t locked_at = 0;  // the tenant's last number when this transaction locked it
     int64_t last = 0;       // the last number this transaction took
   };
-  std::unordered_map<TenantId, TenantTurn> tx_turn_;
-  std::vector<ProfileId> reserved_ids_;  // taken from the profiles' identity, smallest last  //
-                                         // tenants this transaction locked
+  std::unordered_map<TenantId, TenantTurn> tx_turn_;  // tenants this transaction locked
+  std::vector<ProfileId> reserved_ids_;  // taken from the profiles' identity, smallest last
   struct CachedSchema {
     int64_t generation = -1;
     std::unique_ptr<ProfileSchema> schema;
