@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -18,6 +19,7 @@
 #include <functional>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <string_view>
@@ -98,6 +100,26 @@ class FolderTemplate {
 
  private:
   std::unique_ptr<TempDir> copy_;
+};
+
+// The first failure any of several threads reports (later ones are dropped), for a test to
+// assert on once the threads are joined.
+class FirstFailure {
+ public:
+  void set(const std::string& why) {
+    std::lock_guard lock(mu_);
+    if (!failed_.exchange(true)) why_ = why;
+  }
+  bool failed() const { return failed_; }
+  std::string why() const {
+    std::lock_guard lock(mu_);
+    return why_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::atomic<bool> failed_{false};
+  std::string why_;
 };
 
 // Percent-encodes every byte of `s` but ASCII letters, digits and those of `keep` (the

@@ -2,7 +2,6 @@
 // listing asks of it (the values of an indexed equality, the properties it reads).
 #include "http/graph_filter.h"
 
-
 #include "core/text.h"
 #include "http/graph_filter_node.h"
 

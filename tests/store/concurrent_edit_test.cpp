@@ -10,7 +10,6 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,13 +36,8 @@ class ConcurrentEditTest : public testing::StoreTest {
   // last value before each write; then reads each writer's value at the end.
   void race(const std::vector<std::string>& names,
             const std::function<Writer(const std::string& name)>& make) {
-    std::atomic<bool> failed{false};
-    std::string failure;
-    std::mutex failure_mu;
-    auto fail = [&](const std::string& why) {
-      std::lock_guard lock(failure_mu);
-      if (!failed.exchange(true)) failure = why;
-    };
+    testing::FirstFailure failure;
+    auto fail = [&](const std::string& why) { failure.set(why); };
     std::vector<std::thread> threads;
     for (const std::string& name : names) {
       threads.emplace_back([&, name] {
@@ -51,7 +45,7 @@ class ConcurrentEditTest : public testing::StoreTest {
         if (!connected) return fail(connected.status().to_string());
         std::unique_ptr<Store> store = std::move(*connected);
         Writer writer = make(name);
-        for (int i = 0; i < kWrites && !failed; ++i) {
+        for (int i = 0; i < kWrites && !failure.failed(); ++i) {
           auto now = writer.read(*store);
           if (!now) return fail(now.status().to_string());
           const std::string expected = i == 0 ? "" : name + "-" + std::to_string(i - 1);
@@ -65,7 +59,7 @@ class ConcurrentEditTest : public testing::StoreTest {
       });
     }
     for (std::thread& t : threads) t.join();
-    ASSERT_FALSE(failed) << failure;
+    ASSERT_FALSE(failure.failed()) << failure.why();
     for (const std::string& name : names) {
       auto last = make(name).read(*store_);
       ASSERT_TRUE(last) << last.status().to_string();
@@ -169,8 +163,7 @@ TEST_P(ConcurrentEditTest, ACheckThenAWriteInTheTenantsTurnHoldsAgainstAnotherWr
     }
     std::atomic<int> demoted{0};
     std::vector<std::thread> threads;
-    std::mutex failure_mu;
-    std::string failure;
+    testing::FirstFailure failure;
     for (const std::string& upn : admins) {
       threads.emplace_back([&, upn] {
         Status s = [&]() -> Status {
@@ -188,14 +181,11 @@ TEST_P(ConcurrentEditTest, ACheckThenAWriteInTheTenantsTurnHoldsAgainstAnotherWr
             return c->set_password(tenant_.id, {upn, Role::kUser, "now"}, "hash");
           });
         }();
-        if (!s.is_ok()) {
-          std::lock_guard lock(failure_mu);
-          failure = s.to_string();
-        }
+        if (!s.is_ok()) failure.set(s.to_string());
       });
     }
     for (std::thread& t : threads) t.join();
-    ASSERT_EQ(failure, "");
+    ASSERT_FALSE(failure.failed()) << failure.why();
     auto people = (*creds)->people(tenant_.id);
     ASSERT_TRUE(people) << people.status().to_string();
     const auto left = std::count_if(people->begin(), people->end(),

@@ -26,13 +26,8 @@ TEST_P(PgFeedConcurrencyTest, EightWritersOneReaderNoGapsNoDuplicates) {
   constexpr int kTransactionsPerWriter = 150;
   std::atomic<int64_t> committed{0};
   std::atomic<int> writers_done{0};
-  std::atomic<bool> failed{false};
-  std::string failure;
-  std::mutex failure_mu;
-  auto fail = [&](const std::string& why) {
-    std::lock_guard lock(failure_mu);
-    if (!failed.exchange(true)) failure = why;
-  };
+  testing::FirstFailure failure;
+  auto fail = [&](const std::string& why) { failure.set(why); };
 
   std::vector<std::thread> writers;
   for (int w = 0; w < kWriters; ++w) {
@@ -45,7 +40,7 @@ TEST_P(PgFeedConcurrencyTest, EightWritersOneReaderNoGapsNoDuplicates) {
       }
       std::unique_ptr<Store> store = std::move(*store_or);
       std::mt19937 rng(static_cast<unsigned>(w) * 7919u);
-      for (int i = 0; i < kTransactionsPerWriter && !failed; ++i) {
+      for (int i = 0; i < kTransactionsPerWriter && !failure.failed(); ++i) {
         const bool roll_back = rng() % 10 == 0;
         int64_t written = 0;
         Status s = store->in_transaction([&]() -> Status {
@@ -101,7 +96,7 @@ TEST_P(PgFeedConcurrencyTest, EightWritersOneReaderNoGapsNoDuplicates) {
     if (batch->empty() && writers_finished) break;
   }
   for (std::thread& t : writers) t.join();
-  ASSERT_FALSE(failed) << failure;
+  ASSERT_FALSE(failure.failed()) << failure.why();
 
   std::printf(
       "feed concurrency: %d writers, 1 reader: writes %lld, reads %lld, gaps = %lld, "
