@@ -72,6 +72,13 @@ Result<ManagerKeys> ManagerKeys::of(const ProfileSchema& schema,
   return out;
 }
 
+std::vector<std::string> ManagerKeys::keys() const {
+  std::vector<std::string> out;
+  out.reserve(places_.size());
+  for (const auto& [key, places] : places_) out.push_back(key);
+  return out;
+}
+
 void ManagerKeys::add(const std::string& manager_key, std::string account_name) {
   auto it = places_.find(manager_key);
   if (it == places_.end()) return;

@@ -164,6 +164,8 @@ class ManagerKeys {
  public:
   static Result<ManagerKeys> of(const ProfileSchema& schema, std::span<const std::string> managers);
   const std::string& json_array() const { return json_array_; }
+  // The keys, each once.
+  std::vector<std::string> keys() const;
   void add(const std::string& manager_key, std::string account_name);
   std::vector<std::vector<std::string>> take() { return std::move(reports_); }
 

@@ -175,6 +175,7 @@ Status SqliteDb::begin_snapshot() {
   UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * begin, prepare("BEGIN"));
   UPSYNC_RETURN_IF_ERROR(begin->run());
   snapshot_ = true;
+  ++snapshot_serial_;
   return Status::ok();
 }
 

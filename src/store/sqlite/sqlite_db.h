@@ -98,6 +98,10 @@ class SqliteDb {
   Status begin_snapshot();
   Status end_snapshot();
   bool in_snapshot() const { return snapshot_; }
+  // Counts the snapshots begun: a number that names the current one.
+  uint64_t snapshot_serial() const { return snapshot_serial_; }
+  // Rows this connection has inserted, updated or deleted since it opened.
+  int64_t total_changes() const { return sqlite3_total_changes64(db_); }
   sqlite3* raw() const { return db_; }
 
   // An error Status for the connection's last failure, with `what` as context.
@@ -107,6 +111,7 @@ class SqliteDb {
   explicit SqliteDb(sqlite3* db) : db_(db) {}
   sqlite3* db_;
   bool snapshot_ = false;
+  uint64_t snapshot_serial_ = 0;
   // Looked up by the SQL text as given (no copy of it per lookup: a sync prepares several
   // statements per object).
   struct SqlHash {

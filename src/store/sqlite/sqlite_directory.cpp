@@ -5,6 +5,9 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <iterator>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -15,6 +18,26 @@
 #include "store/sqlite/sqlite_store.h"
 
 namespace upsync {
+
+namespace {
+
+// A copy of `user` with only the attributes named in `only` (sorted; nullptr: all of them).
+DirectoryUser copy_of(const DirectoryUser& user, const AttributeNames* only) {
+  if (!only) return user;
+  DirectoryUser out;
+  out.object_id = user.object_id;
+  out.source_anchor = user.source_anchor;
+  out.deleted = user.deleted;
+  out.seq = user.seq;
+  for (const std::string& name : *only) {
+    if (auto it = user.attributes.find(name); it != user.attributes.end()) {
+      out.attributes.emplace_hint(out.attributes.end(), *it);
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 std::string users_in_sql(std::string_view column) {
   // Without statistics (a first sync) SQLite's planner walks the layer's every user in the
@@ -34,6 +57,7 @@ std::string cloud_users_sql(std::string_view key) {
   // order than search the UPN or mail index: INDEXED BY makes it search.
   std::string from = "directory_users";
   std::string column;
+  std::string test;
   if (key == "id") {
     column = "object_id";
   } else if (key == "userPrincipalName") {
@@ -45,10 +69,12 @@ std::string cloud_users_sql(std::string_view key) {
   } else {
     // A partial index: the planner uses it once the query says manager_key is not NULL.
     from += " INDEXED BY directory_users_by_manager";
-    column = "manager_key IS NOT NULL AND manager_key";
+    column = "manager_key";
+    test = "manager_key IS NOT NULL AND ";
   }
-  return "SELECT object_id, source_anchor, attrs, deleted, seq FROM " + from +
-         " WHERE tenant_id = ?1 AND layer = 'cloud' AND " + column +
+  // The key's value comes last: which of the values the row was found by.
+  return "SELECT object_id, source_anchor, attrs, deleted, seq, " + column + " FROM " + from +
+         " WHERE tenant_id = ?1 AND layer = 'cloud' AND " + test + column +
          " IN (SELECT value FROM json_each(?2)) AND deleted = 0";
 }
 
@@ -335,12 +361,52 @@ Result<SqliteDirectoryStore::PutOutcome> SqliteDirectoryStore::write_row(TenantI
 Result<std::vector<DirectoryUser>> SqliteDirectoryStore::cloud_users(
     std::string_view key, TenantId t, std::span<const std::string> values,
     const AttributeNames* only) {
-  nlohmann::json keys = nlohmann::json::array();
+  std::vector<std::string> keys;
+  keys.reserve(values.size());
   for (const std::string& v : values) keys.push_back(ascii_lower(v));
-  UPSYNC_ASSIGN_OR_RETURN(auto* q, db_.prepare(cloud_users_sql(key)));
-  q->bind(1, t);
-  q->bind(2, keys.dump());
-  UPSYNC_ASSIGN_OR_RETURN(std::vector<DirectoryUser> out, read_all(*q, only));
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  // A user has one value of each key, so no user is found by two of the values.
+  std::vector<DirectoryUser> out;
+  UPSYNC_ASSIGN_OR_RETURN(SqliteReadCache * cache, store_.read_cache());
+  nlohmann::json asked = nlohmann::json::array();
+  for (const std::string& k : keys) {
+    const SqliteReadCache::Users* kept = cache ? cache->cloud_users(t, key, k) : nullptr;
+    if (!kept) {
+      asked.push_back(k);
+      continue;
+    }
+    for (const auto& u : *kept) out.push_back(copy_of(*u, only));
+  }
+  if (!asked.empty()) {
+    UPSYNC_ASSIGN_OR_RETURN(auto* q, db_.prepare(cloud_users_sql(key)));
+    q->bind(1, t);
+    q->bind(2, asked.dump());
+    if (!cache) {
+      UPSYNC_ASSIGN_OR_RETURN(std::vector<DirectoryUser> read, read_all(*q, only));
+      std::move(read.begin(), read.end(), std::back_inserter(out));
+    } else {
+      // Kept whole (any later reader's attributes), each value's users together, the values
+      // that found nobody too.
+      std::map<std::string, SqliteReadCache::Users, std::less<>> read;
+      for (const auto& k : asked) read[k.get<std::string>()];
+      Status bad = Status::ok();
+      UPSYNC_RETURN_IF_ERROR(q->each_row([&] {
+        auto u = this->read(*q);
+        if (!u) {
+          if (bad.is_ok()) bad = u.status();
+          return;
+        }
+        read[std::string(q->column_text(5))].push_back(
+            std::make_shared<const DirectoryUser>(std::move(*u)));
+      }));
+      UPSYNC_RETURN_IF_ERROR(bad);
+      for (auto& [k, users] : read) {
+        for (const auto& u : users) out.push_back(copy_of(*u, only));
+        cache->keep_cloud_users(t, key, k, std::move(users));
+      }
+    }
+  }
   // Sorted here: an ORDER BY would tempt the planner into a walk in object id order.
   std::sort(out.begin(), out.end(), [](const DirectoryUser& a, const DirectoryUser& b) {
     return a.object_id < b.object_id;

@@ -2,6 +2,7 @@
 // keys in profiles, the custom properties in profile_custom, every change numbered in the
 // tenant's feed and mirrored in the people search index.
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/claims.h"
@@ -385,6 +386,18 @@ Result<std::vector<std::vector<std::string>>> SqliteStore::direct_reports(
     TenantId tenant, std::span<const std::string> managers) {
   UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* schema, cached_schema(tenant));
   UPSYNC_ASSIGN_OR_RETURN(ManagerKeys keys, ManagerKeys::of(*schema, managers));
+  UPSYNC_ASSIGN_OR_RETURN(SqliteReadCache * cache, read_cache());
+  // The managers whose reports this snapshot's cache does not hold are asked for.
+  nlohmann::json asked = nlohmann::json::array();
+  for (const std::string& key : keys.keys()) {
+    const std::vector<std::string>* kept = cache ? cache->reports(tenant, key) : nullptr;
+    if (!kept) {
+      asked.push_back(key);
+      continue;
+    }
+    for (const std::string& account : *kept) keys.add(key, account);
+  }
+  if (asked.empty()) return keys.take();
   // profiles_by_manager answers each key; only the account name is read from the row, by
   // single_property (the document's first name but one: SQLite's json_extract would parse the
   // whole document, half of a person page's profile request). The rows are put in id order
@@ -395,7 +408,7 @@ Result<std::vector<std::vector<std::string>>> SqliteStore::direct_reports(
                             "profiles_by_manager WHERE tenant_id = ?1 AND manager_key IS NOT NULL "
                             "AND manager_key IN (SELECT value FROM json_each(?2))"));
   s->bind(1, tenant);
-  s->bind(2, keys.json_array());
+  s->bind(2, asked.dump());
   struct Report {
     int64_t id;
     std::string manager_key;
@@ -418,6 +431,12 @@ Result<std::vector<std::vector<std::string>>> SqliteStore::direct_reports(
   UPSYNC_RETURN_IF_ERROR(bad);
   std::sort(reports.begin(), reports.end(),
             [](const Report& a, const Report& b) { return a.id < b.id; });
+  if (cache) {
+    std::map<std::string, std::vector<std::string>, std::less<>> read;
+    for (const auto& key : asked) read[key.get<std::string>()];
+    for (const Report& r : reports) read[r.manager_key].push_back(r.account_name);
+    for (auto& [key, accounts] : read) cache->keep_reports(tenant, key, std::move(accounts));
+  }
   for (Report& r : reports) keys.add(r.manager_key, std::move(r.account_name));
   return keys.take();
 }

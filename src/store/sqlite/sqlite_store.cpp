@@ -209,6 +209,16 @@ Result<std::vector<Tenant>> SqliteStore::tenants() {
   return out;
 }
 
+Result<SqliteReadCache*> SqliteStore::read_cache() {
+  if (tx_depth_ > 0 || !db_->in_snapshot()) return nullptr;
+  if (read_cache_snapshot_ != db_->snapshot_serial()) {
+    UPSYNC_ASSIGN_OR_RETURN(int64_t data_version, db_->query_int("PRAGMA data_version"));
+    read_cache_.check({data_version, db_->total_changes()});
+    read_cache_snapshot_ = db_->snapshot_serial();
+  }
+  return &read_cache_;
+}
+
 Result<const ProfileSchema*> SqliteStore::cached_schema(TenantId tenant) {
   // Another connection may have changed the schema: PRAGMA data_version moves when any other
   // connection commits, so the cache is dropped then. Inside a write transaction no other

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/sqlite_read_cache.h"
 #include "store/store.h"
 
 namespace upsync {
@@ -128,6 +129,11 @@ class SqliteStore : public Store {
                      std::string_view mail, bool security_enabled);
   Status unindex_group(TenantId tenant, std::string_view object_id);
   Status rebuild_people_search();
+  // The connection's read cache (sqlite_read_cache.h) when this read may use it: inside a read
+  // snapshot and outside any write transaction; nullptr otherwise. Checked against the
+  // database once per snapshot.
+  Result<SqliteReadCache*> read_cache();
+
   // Deletes a profile's follows, both ways (sqlite_following.cpp).
   Status delete_follows_of(TenantId tenant, ProfileId id);
   // Drops a deleted profile from its audiences (sqlite_audiences.cpp).
@@ -160,6 +166,8 @@ class SqliteStore : public Store {
   bool schema_checked_in_tx_ = false;  // the schema cache was checked in this transaction
   std::unordered_map<TenantId, std::unique_ptr<ProfileSchema>> schema_cache_;
   ReadCost last_feed_read_cost_;
+  SqliteReadCache read_cache_;
+  uint64_t read_cache_snapshot_ = 0;  // the snapshot read_cache_ was last checked in
 };
 
 // The query the SQLite DirectoryStore runs for live cloud users by a key: "id",

@@ -1,0 +1,51 @@
+#include "store/sqlite/sqlite_read_cache.h"
+
+namespace upsync {
+
+void SqliteReadCache::check(Version now) {
+  if (now == version_) return;
+  reports_.clear();
+  users_.clear();
+  version_ = now;
+}
+
+std::string SqliteReadCache::key(TenantId tenant, std::string_view kind, std::string_view value) {
+  std::string k = std::to_string(tenant);
+  k += '\0';
+  k += kind;
+  k += '\0';
+  k += value;
+  return k;
+}
+
+void SqliteReadCache::make_room() {
+  if (reports_.size() + users_.size() < kMaxEntries) return;
+  reports_.clear();
+  users_.clear();
+}
+
+const std::vector<std::string>* SqliteReadCache::reports(TenantId tenant,
+                                                         std::string_view manager_key) const {
+  auto it = reports_.find(key(tenant, "manager", manager_key));
+  return it == reports_.end() ? nullptr : &it->second;
+}
+
+void SqliteReadCache::keep_reports(TenantId tenant, std::string_view manager_key,
+                                   std::vector<std::string> account_names) {
+  make_room();
+  reports_[key(tenant, "manager", manager_key)] = std::move(account_names);
+}
+
+const SqliteReadCache::Users* SqliteReadCache::cloud_users(TenantId tenant, std::string_view kind,
+                                                           std::string_view value) const {
+  auto it = users_.find(key(tenant, kind, value));
+  return it == users_.end() ? nullptr : &it->second;
+}
+
+void SqliteReadCache::keep_cloud_users(TenantId tenant, std::string_view kind,
+                                       std::string_view value, Users users) {
+  make_room();
+  users_[key(tenant, kind, value)] = std::move(users);
+}
+
+}  // namespace upsync
