@@ -161,15 +161,20 @@ Status list_collection(Call& call, const Collection& c, const IndexedRead& index
     }
   }
 
-  std::string link_options;
-  if (sel->selected) link_options += "$select=" + encode_query_value(*param(call, "$select")) + "&";
-  if (filter_text) link_options += "$filter=" + encode_query_value(*filter_text) + "&";
-  if (auto e = param(call, "$expand")) link_options += "$expand=" + encode_query_value(*e) + "&";
-  if (top_text) link_options += "$top=" + std::to_string(top) + "&";
-  if (count) link_options += "$count=true&";
+  // The query options a next page's link repeats (written only when there is one: a filter
+  // naming a whole team is long).
+  auto link_options = [&] {
+    std::string out;
+    if (sel->selected) out += "$select=" + encode_query_value(*param(call, "$select")) + "&";
+    if (filter_text) out += "$filter=" + encode_query_value(*filter_text) + "&";
+    if (auto e = param(call, "$expand")) out += "$expand=" + encode_query_value(*e) + "&";
+    if (top_text) out += "$top=" + std::to_string(top) + "&";
+    if (count) out += "$count=true&";
+    return out;
+  };
   if (c.advanced && (call.req.has_param("$search") || call.req.has_param("$orderby"))) {
-    return list_advanced(call, c,
-                         ListRequest{*sel, filter ? &*filter : nullptr, top, count, link_options});
+    return list_advanced(
+        call, c, ListRequest{*sel, filter ? &*filter : nullptr, top, count, link_options()});
   }
 
   std::string after;
@@ -275,7 +280,7 @@ Status list_collection(Call& call, const Collection& c, const IndexedRead& index
     body["@odata.count"] = n;
   }
   if (more) {
-    std::string link = call.tenant_base + "/v1.0/" + c.path + "?" + link_options;
+    std::string link = call.tenant_base + "/v1.0/" + c.path + "?" + link_options();
     link += "$skiptoken=" + encode_token({{"k", c.path},
                                           {"t", call.tenant.name},
                                           {"ti", call.tenant.id},

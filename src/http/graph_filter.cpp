@@ -2,6 +2,8 @@
 // listing asks of it (the values of an indexed equality, the properties it reads).
 #include "http/graph_filter.h"
 
+#include <algorithm>
+
 #include "core/text.h"
 #include "http/graph_filter_node.h"
 
@@ -66,12 +68,13 @@ bool evaluate(const Node& n, const FilterLookup& lookup, const FilterValuesLooku
       return false;
     }
     case Node::Op::kEq:
+      return equal(lookup(n.property), n.values[0]);
     case Node::Op::kIn: {
       auto value = lookup(n.property);
-      for (const auto& l : n.values) {
-        if (equal(value, l)) return true;
+      if (!value) {
+        return std::any_of(n.values.begin(), n.values.end(), [](const auto& l) { return !l; });
       }
-      return false;
+      return std::binary_search(n.lowered.begin(), n.lowered.end(), ascii_lower(*value));
     }
     case Node::Op::kStartsWith:
       return starts_with(lookup(n.property), *n.values[0]);

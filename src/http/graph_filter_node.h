@@ -24,6 +24,9 @@ struct GraphFilter::Node {
   std::vector<std::unique_ptr<Node>> operands;
   std::string property;                            // comparisons
   std::vector<std::optional<std::string>> values;  // literals; nullopt is null
+  // kIn: the values but null, in ASCII lower case, sorted: a test is a binary search, not one
+  // comparison per value (a team's hundred names).
+  std::vector<std::string> lowered;
 };
 
 // Nesting deeper than this is refused rather than recursed into; the walks of a parsed filter

@@ -1,5 +1,6 @@
 // The parser of Graph $filter (graph_filter.h): tokens, then a recursive descent that checks
 // each property and literal against the properties the caller allows.
+#include <algorithm>
 #include <cctype>
 
 #include "core/text.h"
@@ -401,6 +402,10 @@ class Parser {
           continue;
         }
         if (!expect(Token::Kind::kClose, "',' or ')'")) return nullptr;
+        for (const auto& value : n->values) {
+          if (value) n->lowered.push_back(ascii_lower(*value));
+        }
+        std::sort(n->lowered.begin(), n->lowered.end());
         return n;
       }
     }

@@ -71,6 +71,10 @@ TEST(GraphFilterTest, EachFormMatchesAndRefusesAsGraphDoes) {
       {"ACCOUNTENABLED EQ TRUE", true, false},
       {"id in ('0a1b', '0c2d')", true, true},
       {"id in ('0c2d')", false, true},
+      {"id in ('ffff', '0A1B', 'eeee')", true, false},   // searched without case, any order
+      {"mail in ('x@contoso.com', null)", false, true},  // null finds the users without one
+      {"mail in ('ADELE@contoso.com', null)", true, true},
+      {"mail in ('x@contoso.com')", false, false},
       {"userPrincipalName eq 'x' or displayName eq 'Adele Vance'", true, false},
       {"startswith(displayName,'A') and accountEnabled eq false", false, false},
       // and binds tighter than or
