@@ -12,6 +12,7 @@
 #include "http/graph_privacy.h"
 #include "http/graph_query.h"
 #include "http/graph_user.h"
+#include "http/json_writer.h"
 
 namespace upsync {
 namespace graph {
@@ -81,6 +82,33 @@ Result<ojson> listed_json(Call& call, const Collection& c, const DirectoryObject
   if (o.user) UPSYNC_RETURN_IF_ERROR(redact_graph_user(call, *o.user, j));
   if (c.expand) UPSYNC_RETURN_IF_ERROR(c.expand(o, j));
   return j;
+}
+
+// A page of objects of one type, nothing expanded: written as the tree listed_json() builds
+// would print, without building it (a team's hundred names and titles on every person page).
+Status write_page(Call& call, const GraphObjectType& type, const std::string& context,
+                  std::optional<int64_t> counted, const std::optional<std::string>& next_link,
+                  const std::vector<DirectoryObject>& page, const Selection& sel) {
+  const std::vector<const GraphProperty*> properties = type.resolve(sel.properties);
+  JsonWriter w;
+  w.begin_object().key("@odata.context").str(context);
+  if (counted) w.key("@odata.count").number(*counted);
+  if (next_link) w.key("@odata.nextLink").str(*next_link);
+  w.key("value").begin_array();
+  for (const DirectoryObject& o : page) {
+    std::vector<std::string_view> hidden;
+    if (o.user) {
+      UPSYNC_ASSIGN_OR_RETURN(hidden, hidden_user_fields(call, *o.user, [&](std::string_view f) {
+                                return std::any_of(
+                                    properties.begin(), properties.end(),
+                                    [&](const GraphProperty* p) { return p->name == f; });
+                              }));
+    }
+    type.write(view_of(o), properties, hidden, w);
+  }
+  w.end_array().end_object();
+  write_graph_text(call, std::move(w).text());
+  return Status::ok();
 }
 
 Status list_collection(Call& call, const Collection& c, const IndexedRead& indexed) {
@@ -261,13 +289,13 @@ Status list_collection(Call& call, const Collection& c, const IndexedRead& index
     batch = std::min(batch * 2, 4096);
   }
 
-  ojson body = ojson::object();
-  body["@odata.context"] = call.tenant_base + "/v1.0/$metadata#" + c.context +
-                           (sel->selected ? "(" + join(sel->properties) + ")" : "");
+  const std::string context = call.tenant_base + "/v1.0/$metadata#" + c.context +
+                              (sel->selected ? "(" + join(sel->properties) + ")" : "");
+  std::optional<int64_t> counted;
   if (count && candidates) {
     int64_t n = 0;
     for (const auto& o : *candidates) n += matches(o) ? 1 : 0;
-    body["@odata.count"] = n;
+    counted = n;
   } else if (count) {
     int64_t n = 0;
     std::string at;
@@ -277,16 +305,22 @@ Status list_collection(Call& call, const Collection& c, const IndexedRead& index
       if (objects.size() < 4096) break;
       at = objects.back().object_id();
     }
-    body["@odata.count"] = n;
+    counted = n;
   }
+  std::optional<std::string> next_link;
   if (more) {
-    std::string link = call.tenant_base + "/v1.0/" + c.path + "?" + link_options();
-    link += "$skiptoken=" + encode_token({{"k", c.path},
-                                          {"t", call.tenant.name},
-                                          {"ti", call.tenant.id},
-                                          {"a", page.back().object_id()}});
-    body["@odata.nextLink"] = link;
+    next_link = call.tenant_base + "/v1.0/" + c.path + "?" + link_options() + "$skiptoken=" +
+                encode_token({{"k", c.path},
+                              {"t", call.tenant.name},
+                              {"ti", call.tenant.id},
+                              {"a", page.back().object_id()}});
   }
+  if (c.type && !c.expand)
+    return write_page(call, *c.type, context, counted, next_link, page, *sel);
+  ojson body = ojson::object();
+  body["@odata.context"] = context;
+  if (counted) body["@odata.count"] = *counted;
+  if (next_link) body["@odata.nextLink"] = *next_link;
   ojson value = ojson::array();
   for (const auto& o : page) {
     UPSYNC_ASSIGN_OR_RETURN(ojson j, listed_json(call, c, o, *sel));

@@ -24,9 +24,12 @@ Status graph_error(Call& call, int http_status, std::string_view code, std::stri
 }
 
 void write_graph_json(Call& call, const ojson& body) {
+  write_graph_text(call, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void write_graph_text(Call& call, std::string body) {
   call.res.status = 200;
-  call.res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                       std::string(kGraphJson));
+  call.res.set_content(std::move(body), std::string(kGraphJson));
 }
 
 std::optional<std::string> param(const Call& call, const char* name) {

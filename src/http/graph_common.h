@@ -35,6 +35,8 @@ inline constexpr int kMaxPageSize = 999;
 // written).
 Status graph_error(Call& call, int http_status, std::string_view code, std::string_view message);
 void write_graph_json(Call& call, const ojson& body);
+// The same for a body already written as JSON text.
+void write_graph_text(Call& call, std::string body);
 std::optional<std::string> param(const Call& call, const char* name);
 // Percent-encodes a query parameter value for the links we hand out.
 std::string encode_query_value(std::string_view v);

@@ -29,7 +29,7 @@ std::string sid_text(std::string_view stored) {
 }
 
 const std::vector<std::string>* values_of(const GraphObjectView& o, std::string_view attr) {
-  auto it = o.attributes.find(std::string(attr));
+  auto it = o.attributes.find(attr);
   if (it == o.attributes.end() || it->second.empty()) return nullptr;
   return &it->second;
 }
@@ -205,6 +205,75 @@ nlohmann::ordered_json GraphObjectType::json(const GraphObjectView& o,
     }
   }
   return j;
+}
+
+std::vector<const GraphProperty*> GraphObjectType::resolve(
+    const std::vector<std::string>& select) const {
+  std::vector<const GraphProperty*> out;
+  for (const std::string& name : select) {
+    if (const GraphProperty* p = find(name)) out.push_back(p);  // as json() skips unknown ones
+  }
+  return out;
+}
+
+void GraphObjectType::write(const GraphObjectView& o,
+                            std::span<const GraphProperty* const> properties,
+                            std::span<const std::string_view> blank, JsonWriter& w) const {
+  w.begin_object();
+  for (const GraphProperty* p : properties) {
+    w.key(p->name);
+    if (std::find(blank.begin(), blank.end(), p->name) != blank.end()) {
+      if (p->kind == GraphValueKind::kStrings) {
+        w.begin_array().end_array();
+      } else {
+        w.null();
+      }
+      continue;
+    }
+    switch (p->kind) {
+      case GraphValueKind::kString: {
+        auto v = string_value(o, *p);
+        if (v) {
+          w.str(*v);
+        } else {
+          w.null();
+        }
+        break;
+      }
+      case GraphValueKind::kStrings: {
+        const std::vector<std::string>* vs = nullptr;
+        if (p->source == GraphSource::kAttribute && !p->attribute.empty()) {
+          vs = values_of(o, p->attribute);
+        }
+        w.strings(vs ? *vs : std::vector<std::string>());
+        break;
+      }
+      case GraphValueKind::kBool: {
+        auto v = bool_value(o, *p);
+        if (v) {
+          w.boolean(*v);
+        } else {
+          w.null();
+        }
+        break;
+      }
+      case GraphValueKind::kExtensionAttributes: {
+        w.begin_object();
+        for (int i = 1; i <= 15; ++i) {
+          const std::string key = "extensionAttribute" + std::to_string(i);
+          w.key(key);
+          if (const auto* vs = values_of(o, key)) {
+            w.str(vs->front());
+          } else {
+            w.null();
+          }
+        }
+        w.end_object();
+        break;
+      }
+    }
+  }
+  w.end_object();
 }
 
 }  // namespace upsync

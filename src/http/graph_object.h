@@ -18,6 +18,7 @@
 #include "core/status.h"
 #include "directory/directory_store.h"
 #include "http/graph_filter.h"
+#include "http/json_writer.h"
 
 namespace upsync {
 
@@ -61,6 +62,7 @@ class GraphObjectType {
 
   std::string_view type_name() const { return type_name_; }  // "microsoft.graph.user"
   const std::vector<std::string>& default_select() const { return default_select_; }
+  std::span<const GraphProperty> properties() const { return properties_; }
   // A comma-separated $select: canonical names in the order given, without repeats. An
   // unknown name is InvalidArgument "Could not find a property named 'x' on type '...'.".
   Result<std::vector<std::string>> parse_select(std::string_view select) const;
@@ -72,6 +74,13 @@ class GraphObjectType {
   // The object with exactly the properties of `select` (canonical names).
   nlohmann::ordered_json json(const GraphObjectView& o,
                               const std::vector<std::string>& select) const;
+  // The properties of `select` (canonical names), looked up once for writing many objects.
+  std::vector<const GraphProperty*> resolve(const std::vector<std::string>& select) const;
+  // The object as json() makes it for the same properties, written straight into `w`; those
+  // named in `blank` are written as an unset value (null, or [] for a collection), as a
+  // caller who may not see them is answered.
+  void write(const GraphObjectView& o, std::span<const GraphProperty* const> properties,
+             std::span<const std::string_view> blank, JsonWriter& w) const;
   // The directory attributes that json(), filter_value() and filter_values() read for
   // `properties`, sorted, each once; nullopt when one of them is not the type's.
   std::optional<AttributeNames> attributes_read(std::span<const std::string> properties) const;

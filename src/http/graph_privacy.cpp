@@ -36,21 +36,23 @@ const AttributeNames& redaction_attributes() {
   return kRead;
 }
 
-Status redact_graph_user(Call& call, const DirectoryUser& user, nlohmann::ordered_json& fields) {
+Result<std::vector<std::string_view>> hidden_user_fields(
+    Call& call, const DirectoryUser& user, const std::function<bool(std::string_view)>& answered) {
+  std::vector<std::string_view> hidden;
   UPSYNC_ASSIGN_OR_RETURN(Principal who, call.caller());
-  if (who.manages_tenant()) return Status::ok();
+  if (who.manages_tenant()) return hidden;
   if (!who.upn.empty() && ascii_iequal(user.first("userPrincipalName"), who.upn)) {
-    return Status::ok();
+    return hidden;
   }
   UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* schema, call.read_schema());
-  if (!schema->any_restricted()) return Status::ok();
+  if (!schema->any_restricted()) return hidden;
   // The owner's profile and the caller's relation to them are looked up only when one of the
   // answered fields could be hidden (a list of 50 names and titles costs no lookup per user).
   bool hideable = false;
   for (const auto& [graph, profile] : kGraphToProfile) {
-    if (fields.contains(graph) && may_hide(schema->policy(profile))) hideable = true;
+    if (answered(graph) && may_hide(schema->policy(profile))) hideable = true;
   }
-  if (!hideable) return Status::ok();
+  if (!hideable) return hidden;
   UPSYNC_ASSIGN_OR_RETURN(
       auto owner,
       call.store.find_profile(call.tenant.id, {ProfileKeyKind::kCloudId, user.object_id}));
@@ -59,10 +61,18 @@ Status redact_graph_user(Call& call, const DirectoryUser& user, nlohmann::ordere
     UPSYNC_ASSIGN_OR_RETURN(visible, profile_visibility(call, *schema, *owner));
   }
   for (const auto& [graph, profile] : kGraphToProfile) {
-    auto it = fields.find(graph);
-    if (it == fields.end() || visible.sees(profile)) continue;
-    *it = graph == "businessPhones" ? nlohmann::ordered_json::array()
-                                    : nlohmann::ordered_json(nullptr);
+    if (answered(graph) && !visible.sees(profile)) hidden.push_back(graph);
+  }
+  return hidden;
+}
+
+Status redact_graph_user(Call& call, const DirectoryUser& user, nlohmann::ordered_json& fields) {
+  UPSYNC_ASSIGN_OR_RETURN(auto hidden, hidden_user_fields(call, user, [&](std::string_view graph) {
+                            return fields.contains(graph);
+                          }));
+  for (std::string_view graph : hidden) {
+    fields[std::string(graph)] = graph == "businessPhones" ? nlohmann::ordered_json::array()
+                                                           : nlohmann::ordered_json(nullptr);
   }
   return Status::ok();
 }

@@ -15,7 +15,10 @@
 // but themself. Admins, apps and the user themself get every value.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <string_view>
+#include <vector>
 
 #include "directory/directory_store.h"
 #include "http/router.h"
@@ -23,6 +26,10 @@
 namespace upsync {
 
 Status redact_graph_user(Call& call, const DirectoryUser& user, nlohmann::ordered_json& fields);
+// The Graph fields of `user` that redact_graph_user blanks, of those `answered` says the answer
+// holds (none when the caller sees all): for answers written without a tree.
+Result<std::vector<std::string_view>> hidden_user_fields(
+    Call& call, const DirectoryUser& user, const std::function<bool(std::string_view)>& answered);
 // The directory attributes redact_graph_user reads of `user` (userPrincipalName), sorted.
 const AttributeNames& redaction_attributes();
 
