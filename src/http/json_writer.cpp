@@ -19,12 +19,9 @@ void JsonWriter::append_string(std::string_view s) {
                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return;
   }
-  size_t at = out_.size();
-  out_.resize(at + s.size() + 2);
-  char* dst = out_.data() + at;
-  dst[0] = '"';
-  std::memcpy(dst + 1, s.data(), s.size());
-  dst[s.size() + 1] = '"';
+  out_.push_back('"');
+  out_.append(s);
+  out_.push_back('"');
 }
 
 JsonWriter& JsonWriter::begin_object() {

@@ -113,13 +113,15 @@ Result<Person> gather_person(Call& call, const Profile& p, const std::vector<std
   // people not yet expanded are read together, up to kMaxManagersPerQuery at a time, and taken
   // in the order a person at a time would take them, until the list is full.
   std::vector<std::string>& extended = out.extended_reports;
-  extended = {p.account_name};
-  std::set<std::string> in_extended = {p.account_name};
-  for (auto& r : out.direct_reports) {
-    if (in_extended.insert(r).second) extended.push_back(r);
+  std::set<std::string> in_extended;
+  if (wants("ExtendedReports")) {
+    extended = {p.account_name};
+    in_extended = {p.account_name};
+    for (auto& r : out.direct_reports) {
+      if (in_extended.insert(r).second) extended.push_back(r);
+    }
   }
-  for (size_t i = 1;
-       wants("ExtendedReports") && i < extended.size() && extended.size() < kMaxExtendedReports;) {
+  for (size_t i = 1; i < extended.size() && extended.size() < kMaxExtendedReports;) {
     const size_t end = std::min(extended.size(), i + Store::kMaxManagersPerQuery);
     const std::vector<std::string> managers(extended.begin() + static_cast<ptrdiff_t>(i),
                                             extended.begin() + static_cast<ptrdiff_t>(end));

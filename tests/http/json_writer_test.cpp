@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <random>
+
+#include "core/text.h"
 
 namespace upsync {
 namespace {
@@ -53,6 +56,33 @@ TEST(JsonWriter, EscapesStringsAsNlohmannDoes) {
     JsonWriter w;
     w.begin_object().key(s).str(s).end_object();
     EXPECT_EQ(std::move(w).text(), dumped({{s, s}})) << s;
+  }
+}
+
+// json_plain reads eight bytes at a time: every byte value at every position of strings of
+// every length up to five words, and random strings, against the byte-by-byte rule.
+TEST(JsonWriter, PlainTextIsToldApartFromTextToEscapeAtEveryPosition) {
+  auto special = [](unsigned char c) { return c < 0x20 || c == '"' || c == '\\' || c >= 0x7F; };
+  for (size_t length = 1; length <= 40; ++length) {
+    for (size_t at = 0; at < length; ++at) {
+      for (int c = 0; c < 256; ++c) {
+        std::string s(length, 'a');
+        s[at] = static_cast<char>(c);
+        ASSERT_EQ(json_plain(s), !special(static_cast<unsigned char>(c)))
+            << "length " << length << ", byte " << c << " at " << at;
+      }
+    }
+  }
+  std::mt19937 rng(5);
+  for (int round = 0; round < 20000; ++round) {
+    std::string s(rng() % 50, ' ');
+    bool plain = true;
+    for (char& ch : s) {
+      // Mostly printable ASCII, now and then anything.
+      ch = static_cast<char>(rng() % 16 ? 0x20 + rng() % 0x5F : rng() % 256);
+      plain = plain && !special(static_cast<unsigned char>(ch));
+    }
+    ASSERT_EQ(json_plain(s), plain) << s;
   }
 }
 

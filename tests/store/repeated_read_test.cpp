@@ -163,6 +163,31 @@ TEST_P(RepeatedReadTest, UsersReadAgainHoldJustTheAttributesAsked) {
   }
 }
 
+// Every request looks its tenant up by name first.
+TEST_P(RepeatedReadTest, TenantsReadAgainShowOneAnotherConnectionCreated) {
+  auto lookup = [&](const std::string& name) {
+    StatusCode code = StatusCode::kOk;
+    Status s = store_->read_snapshot([&]() -> Status {
+      auto t = store_->tenant(name);
+      if (t) {
+        EXPECT_EQ(t->name, name);
+      }
+      code = t.status().code();
+      return Status::ok();
+    });
+    EXPECT_TRUE(s) << s.to_string();
+    return code;
+  };
+  EXPECT_EQ(lookup("contoso"), StatusCode::kOk);
+  EXPECT_EQ(lookup("contoso"), StatusCode::kOk);
+  EXPECT_EQ(lookup("fabrikam"), StatusCode::kNotFound);
+  auto other = storage_->connect();
+  ASSERT_TRUE(other) << other.status().to_string();
+  ASSERT_TRUE((*other)->create_tenant({.name = "fabrikam"}));
+  EXPECT_EQ(lookup("fabrikam"), StatusCode::kOk);
+  EXPECT_EQ(lookup("contoso"), StatusCode::kOk);
+}
+
 UPSYNC_TEST_ON_EVERY_BACKEND(RepeatedReadTest);
 
 }  // namespace

@@ -4,6 +4,7 @@ namespace upsync {
 
 void SqliteReadCache::check(Version now) {
   if (now == version_) return;
+  tenants_.clear();
   reports_.clear();
   users_.clear();
   version_ = now;
@@ -19,9 +20,20 @@ std::string SqliteReadCache::key(TenantId tenant, std::string_view kind, std::st
 }
 
 void SqliteReadCache::make_room() {
-  if (reports_.size() + users_.size() < kMaxEntries) return;
+  if (tenants_.size() + reports_.size() + users_.size() < kMaxEntries) return;
+  tenants_.clear();
   reports_.clear();
   users_.clear();
+}
+
+const Tenant* SqliteReadCache::tenant(std::string_view name) const {
+  auto it = tenants_.find(std::string(name));
+  return it == tenants_.end() ? nullptr : &it->second;
+}
+
+void SqliteReadCache::keep_tenant(const Tenant& tenant) {
+  make_room();
+  tenants_[tenant.name] = tenant;
 }
 
 const std::vector<std::string>* SqliteReadCache::reports(TenantId tenant,

@@ -10,10 +10,11 @@
 // read_cache): a write transaction's reads must see its own writes, which no committed state
 // holds yet.
 //
-// What it keeps: what a person page asks for again and again, each keyed by tenant and value:
-// a manager's reports (their account names, in profile id order) and the live cloud users of
-// a key's value (a Graph filter `userPrincipalName in (...)` naming an org chart). Bounded: at
-// kMaxEntries answers it starts afresh, so a walk over every user cannot grow it.
+// What it keeps: what every request or a person page asks for again and again: tenants by name,
+// and keyed by tenant and value, a manager's reports (their account names, in profile id order) and
+// the live cloud users of a key's value (a Graph filter `userPrincipalName in (...)` naming an org
+// chart). Bounded: at kMaxEntries answers it starts afresh, so a walk over every user cannot grow
+// it.
 //
 // PostgreSQL offers no such cheap version of a whole database, and its stores keep no cache.
 #pragma once
@@ -40,6 +41,10 @@ class SqliteReadCache {
   // Drops every answer unless `now` is the version they were read at.
   void check(Version now);
 
+  // A tenant by its name, as every request looks it up first.
+  const Tenant* tenant(std::string_view name) const;
+  void keep_tenant(const Tenant& tenant);
+
   // The reports of a manager (a Manager value in lower case, as profiles_by_manager keys it).
   const std::vector<std::string>* reports(TenantId tenant, std::string_view manager_key) const;
   void keep_reports(TenantId tenant, std::string_view manager_key,
@@ -60,6 +65,7 @@ class SqliteReadCache {
   void make_room();
 
   Version version_;
+  std::unordered_map<std::string, Tenant> tenants_;
   std::unordered_map<std::string, std::vector<std::string>> reports_;
   std::unordered_map<std::string, Users> users_;
 };

@@ -180,6 +180,8 @@ Result<Tenant> SqliteStore::create_tenant(const NewTenant& t) {
 }
 
 Result<Tenant> SqliteStore::tenant(std::string_view name) {
+  UPSYNC_ASSIGN_OR_RETURN(SqliteReadCache * cache, read_cache());
+  if (const Tenant* kept = cache ? cache->tenant(name) : nullptr) return *kept;
   UPSYNC_ASSIGN_OR_RETURN(auto* s,
                           db_->prepare("SELECT id, name, kind, education, created_at FROM tenants "
                                        "WHERE name = ?"));
@@ -191,6 +193,7 @@ Result<Tenant> SqliteStore::tenant(std::string_view name) {
   }
   Tenant t = read_tenant(*s);
   s->reset();
+  if (cache) cache->keep_tenant(t);
   return t;
 }
 
