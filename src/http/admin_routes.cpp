@@ -48,7 +48,7 @@ Status tenant(Call& call) {
 // person page reads the list (its display names and which properties the directory writes),
 // and the tree of a hundred properties cost more than the rest of the answer. Members in
 // property_json()'s printed (sorted) order; a test holds the two to the same text.
-Status list_properties(Call& call) {
+Result<std::string> properties_json(Call& call) {
   UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* schema, call.read_schema());
   JsonWriter w;
   w.begin_object().key("value").begin_array();
@@ -86,8 +86,21 @@ Status list_properties(Call& call) {
         .end_object();
   }
   w.end_array().end_object();
+  return std::move(w).text();
+}
+
+Status list_properties(Call& call) {
+  // Every caller gets the same answer (the person page asks on each view): kept by the store
+  // while nothing changes.
+  const std::string key = "admin/v1/properties " + std::to_string(call.tenant.id);
+  UPSYNC_ASSIGN_OR_RETURN(std::shared_ptr<const std::string> kept, call.store.kept_text(key));
+  if (!kept) {
+    UPSYNC_ASSIGN_OR_RETURN(std::string text, properties_json(call));
+    kept = std::make_shared<const std::string>(std::move(text));
+    UPSYNC_RETURN_IF_ERROR(call.store.keep_text(key, kept));
+  }
   call.res.status = 200;
-  call.res.set_content(std::move(w).text(), "application/json; charset=utf-8");
+  call.res.set_content(*kept, "application/json; charset=utf-8");
   return Status::ok();
 }
 

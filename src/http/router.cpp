@@ -301,8 +301,7 @@ Result<Principal> Call::caller() const {
 
 Result<const ProfileSchema*> Call::read_schema() {
   if (!schema_read) {
-    UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, store.schema(tenant.id));
-    schema_read = std::make_shared<const ProfileSchema>(std::move(schema));
+    UPSYNC_ASSIGN_OR_RETURN(schema_read, store.shared_schema(tenant.id));
   }
   return schema_read.get();
 }

@@ -232,6 +232,20 @@ class Store {
     return Status::ok();
   }
 
+  // Text made from what the store holds (an answer every caller gets alike), kept under a key
+  // that names everything it was made from, for as long as the store can tell that nothing it
+  // holds has changed: inside a read snapshot, on SQLite (store/sqlite/sqlite_read_cache.h).
+  // Backends that cannot tell cheaply keep nothing: kept_text() answers nullptr there.
+  virtual Result<std::shared_ptr<const std::string>> kept_text(std::string_view key) {
+    (void)key;
+    return std::shared_ptr<const std::string>();
+  }
+  virtual Status keep_text(std::string_view key, std::shared_ptr<const std::string> text) {
+    (void)key;
+    (void)text;
+    return Status::ok();
+  }
+
   // Tenants.
   virtual Result<Tenant> create_tenant(const NewTenant& t) = 0;
   virtual Result<Tenant> tenant(std::string_view name) = 0;
@@ -239,6 +253,12 @@ class Store {
 
   // The tenant's schema: the default catalog and its custom properties.
   virtual Result<ProfileSchema> schema(TenantId tenant) = 0;
+  // The same, shared rather than copied: the store's own cached schema where it keeps one (a
+  // request reads it several times, and a copy rebuilds every definition).
+  virtual Result<std::shared_ptr<const ProfileSchema>> shared_schema(TenantId tenant) {
+    UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, this->schema(tenant));
+    return std::make_shared<const ProfileSchema>(std::move(schema));
+  }
   // Changes custom property `name` (case-insensitive) by `update` and returns its definition as
   // stored afterwards; the name, position and taxonomy binding never change. Either the whole
   // update applies, in one transaction with one "schema" change-feed entry (kUpsert, the

@@ -275,6 +275,29 @@ TEST_F(AdminProfilesTest, ThePropertyListSaysWhatThePropertysJsonSays) {
   EXPECT_TRUE(seen) << body;
 }
 
+// The list is kept between requests while nothing changes (Store::kept_text): a change made
+// by another process (the CLI) or through the server shows in the next answers, on whichever
+// of the server's connections they are read.
+TEST_F(AdminProfilesTest, ThePropertyListShowsEachChangeAtOnce) {
+  auto display_name_of_team = [&] {
+    auto [st, body] = call("GET", "/admin/v1/properties", ga_);
+    EXPECT_EQ(st, 200) << body;
+    for (const auto& p : body["value"]) {
+      if (p["name"] == "Team") return p["displayName"].get<std::string>();
+    }
+    return std::string("(none)");
+  };
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(display_name_of_team(), "(none)");
+  ASSERT_EQ(run({"--data-dir", data(), "property", "add", "-t", "contoso", "Team", "--display-name",
+                 "Team one"}),
+            0);
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(display_name_of_team(), "Team one");
+  auto [st, body] =
+      call("PATCH", "/admin/v1/properties/team", ga_, R"({"displayName":"Team two"})");
+  ASSERT_EQ(st, 200) << body;
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(display_name_of_team(), "Team two");
+}
+
 TEST_F(AdminProfilesTest, APropertysDisplayNameAndFlagsChange) {
   auto [st, body] = call("POST", "/admin/v1/properties", ga_, R"({"name":"Team"})");
   ASSERT_EQ(st, 201) << body;

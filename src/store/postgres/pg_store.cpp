@@ -196,7 +196,7 @@ Result<const ProfileSchema*> PgStore::cached_schema(TenantId tenant) {
     UPSYNC_ASSIGN_OR_RETURN(auto policies, read_property_policies(tenant));
     CachedSchema& c = schema_cache_[tenant];
     c.generation = generation;
-    c.schema = std::make_unique<ProfileSchema>(std::move(custom), std::move(policies));
+    c.schema = std::make_shared<const ProfileSchema>(std::move(custom), std::move(policies));
     return c.schema.get();
   }
   return it->second.schema.get();
@@ -205,6 +205,11 @@ Result<const ProfileSchema*> PgStore::cached_schema(TenantId tenant) {
 Result<ProfileSchema> PgStore::schema(TenantId tenant) {
   UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* s, cached_schema(tenant));
   return ProfileSchema(s->custom(), s->policies());
+}
+
+Result<std::shared_ptr<const ProfileSchema>> PgStore::shared_schema(TenantId tenant) {
+  UPSYNC_RETURN_IF_ERROR(cached_schema(tenant).status());
+  return schema_cache_.at(tenant).schema;
 }
 
 Result<std::unordered_map<std::string, PropertyPolicy>> PgStore::read_property_policies(

@@ -58,6 +58,7 @@ class PgStore : public Store {
   Result<std::vector<Tenant>> tenants() override;
 
   Result<ProfileSchema> schema(TenantId tenant) override;
+  Result<std::shared_ptr<const ProfileSchema>> shared_schema(TenantId tenant) override;
   Result<PropertyDefinition> add_custom_property(TenantId tenant,
                                                  const PropertyDefinition& def) override;
   Status remove_custom_property(TenantId tenant, std::string_view name) override;
@@ -201,7 +202,7 @@ class PgStore : public Store {
   std::vector<ProfileId> reserved_ids_;  // taken from the profiles' identity, smallest last
   struct CachedSchema {
     int64_t generation = -1;
-    std::unique_ptr<ProfileSchema> schema;
+    std::shared_ptr<const ProfileSchema> schema;
   };
   std::unordered_map<TenantId, CachedSchema> schema_cache_;
   std::set<TenantId> schema_checked_in_tx_;  // tenants whose cache this transaction checked

@@ -5,6 +5,7 @@ namespace upsync {
 void SqliteReadCache::check(Version now) {
   if (now == version_) return;
   tenants_.clear();
+  texts_.clear();
   reports_.clear();
   users_.clear();
   version_ = now;
@@ -20,8 +21,9 @@ std::string SqliteReadCache::key(TenantId tenant, std::string_view kind, std::st
 }
 
 void SqliteReadCache::make_room() {
-  if (tenants_.size() + reports_.size() + users_.size() < kMaxEntries) return;
+  if (tenants_.size() + texts_.size() + reports_.size() + users_.size() < kMaxEntries) return;
   tenants_.clear();
+  texts_.clear();
   reports_.clear();
   users_.clear();
 }
@@ -34,6 +36,16 @@ const Tenant* SqliteReadCache::tenant(std::string_view name) const {
 void SqliteReadCache::keep_tenant(const Tenant& tenant) {
   make_room();
   tenants_[tenant.name] = tenant;
+}
+
+std::shared_ptr<const std::string> SqliteReadCache::text(std::string_view key) const {
+  auto it = texts_.find(std::string(key));
+  return it == texts_.end() ? nullptr : it->second;
+}
+
+void SqliteReadCache::keep_text(std::string_view key, std::shared_ptr<const std::string> text) {
+  make_room();
+  texts_[std::string(key)] = std::move(text);
 }
 
 const std::vector<std::string>* SqliteReadCache::reports(TenantId tenant,

@@ -11,10 +11,10 @@
 // holds yet.
 //
 // What it keeps: what every request or a person page asks for again and again: tenants by name,
-// and keyed by tenant and value, a manager's reports (their account names, in profile id order) and
-// the live cloud users of a key's value (a Graph filter `userPrincipalName in (...)` naming an org
-// chart). Bounded: at kMaxEntries answers it starts afresh, so a walk over every user cannot grow
-// it.
+// texts callers made (Store::kept_text: the schema's answer), and keyed by tenant and value, a
+// manager's reports (their account names, in profile id order) and the live cloud users of a key's
+// value (a Graph filter `userPrincipalName in (...)` naming an org chart). Bounded: at kMaxEntries
+// answers it starts afresh, so a walk over every user cannot grow it.
 //
 // PostgreSQL offers no such cheap version of a whole database, and its stores keep no cache.
 #pragma once
@@ -45,6 +45,10 @@ class SqliteReadCache {
   const Tenant* tenant(std::string_view name) const;
   void keep_tenant(const Tenant& tenant);
 
+  // Text a caller made and named (Store::kept_text).
+  std::shared_ptr<const std::string> text(std::string_view key) const;
+  void keep_text(std::string_view key, std::shared_ptr<const std::string> text);
+
   // The reports of a manager (a Manager value in lower case, as profiles_by_manager keys it).
   const std::vector<std::string>* reports(TenantId tenant, std::string_view manager_key) const;
   void keep_reports(TenantId tenant, std::string_view manager_key,
@@ -66,6 +70,7 @@ class SqliteReadCache {
 
   Version version_;
   std::unordered_map<std::string, Tenant> tenants_;
+  std::unordered_map<std::string, std::shared_ptr<const std::string>> texts_;
   std::unordered_map<std::string, std::vector<std::string>> reports_;
   std::unordered_map<std::string, Users> users_;
 };

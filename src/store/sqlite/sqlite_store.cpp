@@ -179,6 +179,17 @@ Result<Tenant> SqliteStore::create_tenant(const NewTenant& t) {
   return out;
 }
 
+Result<std::shared_ptr<const std::string>> SqliteStore::kept_text(std::string_view key) {
+  UPSYNC_ASSIGN_OR_RETURN(SqliteReadCache * cache, read_cache());
+  return cache ? cache->text(key) : nullptr;
+}
+
+Status SqliteStore::keep_text(std::string_view key, std::shared_ptr<const std::string> text) {
+  UPSYNC_ASSIGN_OR_RETURN(SqliteReadCache * cache, read_cache());
+  if (cache) cache->keep_text(key, std::move(text));
+  return Status::ok();
+}
+
 Result<Tenant> SqliteStore::tenant(std::string_view name) {
   UPSYNC_ASSIGN_OR_RETURN(SqliteReadCache * cache, read_cache());
   if (const Tenant* kept = cache ? cache->tenant(name) : nullptr) return *kept;
@@ -275,6 +286,11 @@ Result<const ProfileSchema*> SqliteStore::cached_schema(TenantId tenant) {
 Result<ProfileSchema> SqliteStore::schema(TenantId tenant) {
   UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* s, cached_schema(tenant));
   return ProfileSchema(s->custom(), s->policies());
+}
+
+Result<std::shared_ptr<const ProfileSchema>> SqliteStore::shared_schema(TenantId tenant) {
+  UPSYNC_RETURN_IF_ERROR(cached_schema(tenant).status());
+  return schema_cache_.at(tenant);
 }
 
 Result<std::unordered_map<std::string, PropertyPolicy>> SqliteStore::read_property_policies(

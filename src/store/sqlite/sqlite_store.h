@@ -30,11 +30,15 @@ class SqliteStore : public Store {
   static constexpr int64_t kBulkCacheKiB = 256 * 1024;
   Status read_snapshot(const std::function<Status()>& body) override;
 
+  Result<std::shared_ptr<const std::string>> kept_text(std::string_view key) override;
+  Status keep_text(std::string_view key, std::shared_ptr<const std::string> text) override;
+
   Result<Tenant> create_tenant(const NewTenant& t) override;
   Result<Tenant> tenant(std::string_view name) override;
   Result<std::vector<Tenant>> tenants() override;
 
   Result<ProfileSchema> schema(TenantId tenant) override;
+  Result<std::shared_ptr<const ProfileSchema>> shared_schema(TenantId tenant) override;
   Result<PropertyDefinition> add_custom_property(TenantId tenant,
                                                  const PropertyDefinition& def) override;
   Status remove_custom_property(TenantId tenant, std::string_view name) override;
@@ -164,7 +168,7 @@ class SqliteStore : public Store {
   std::unordered_map<TenantId, int64_t> tx_seq_;  // tenant → last sequence taken in this tx
   int64_t schema_cache_data_version_ = -1;
   bool schema_checked_in_tx_ = false;  // the schema cache was checked in this transaction
-  std::unordered_map<TenantId, std::unique_ptr<ProfileSchema>> schema_cache_;
+  std::unordered_map<TenantId, std::shared_ptr<const ProfileSchema>> schema_cache_;
   ReadCost last_feed_read_cost_;
   SqliteReadCache read_cache_;
   uint64_t read_cache_snapshot_ = 0;  // the snapshot read_cache_ was last checked in
