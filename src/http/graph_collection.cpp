@@ -315,8 +315,9 @@ Status list_collection(Call& call, const Collection& c, const IndexedRead& index
                               {"ti", call.tenant.id},
                               {"a", page.back().object_id()}});
   }
-  if (c.type && !c.expand)
+  if (c.type && !c.expand) {
     return write_page(call, *c.type, context, counted, next_link, page, *sel);
+  }
   ojson body = ojson::object();
   body["@odata.context"] = context;
   if (counted) body["@odata.count"] = *counted;

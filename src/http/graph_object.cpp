@@ -34,29 +34,35 @@ const std::vector<std::string>* values_of(const GraphObjectView& o, std::string_
   return &it->second;
 }
 
-std::optional<std::string> string_value(const GraphObjectView& o, const GraphProperty& p) {
-  std::string v;
+// A string property's value in place ("" when unset); `scratch` holds a value made here (a
+// SID's text).
+std::string_view string_view_of(const GraphObjectView& o, const GraphProperty& p,
+                                std::string& scratch) {
   switch (p.source) {
     case GraphSource::kId:
-      v = o.object_id;
-      break;
+      return o.object_id;
     case GraphSource::kAnchor:
-      v = o.source_anchor;
-      break;
+      return o.source_anchor;
     case GraphSource::kSid:
-      if (const auto* sid = values_of(o, "objectSid")) v = sid_text(sid->front());
-      break;
+      if (const auto* sid = values_of(o, "objectSid")) scratch = sid_text(sid->front());
+      return scratch;
     case GraphSource::kAttribute:
       if (const auto* vs = p.attribute.empty() ? nullptr : values_of(o, p.attribute)) {
-        v = vs->front();
+        return vs->front();
       }
-      break;
+      return {};
     case GraphSource::kSyncEnabled:
     case GraphSource::kNull:
-      break;
+      return {};
   }
+  return {};
+}
+
+std::optional<std::string> string_value(const GraphObjectView& o, const GraphProperty& p) {
+  std::string scratch;
+  std::string_view v = string_view_of(o, p, scratch);
   if (v.empty()) return std::nullopt;
-  return v;
+  return std::string(v);
 }
 
 std::optional<bool> bool_value(const GraphObjectView& o, const GraphProperty& p) {
@@ -232,12 +238,8 @@ void GraphObjectType::write(const GraphObjectView& o,
     }
     switch (p->kind) {
       case GraphValueKind::kString: {
-        auto v = string_value(o, *p);
-        if (v) {
-          w.str(*v);
-        } else {
-          w.null();
-        }
+        std::string scratch;
+        w.str_or_null(string_view_of(o, *p, scratch));
         break;
       }
       case GraphValueKind::kStrings: {

@@ -39,9 +39,13 @@ const AttributeNames& redaction_attributes() {
 Result<std::vector<std::string_view>> hidden_user_fields(
     Call& call, const DirectoryUser& user, const std::function<bool(std::string_view)>& answered) {
   std::vector<std::string_view> hidden;
-  UPSYNC_ASSIGN_OR_RETURN(Principal who, call.caller());
+  // Asked once per user of a list: the caller and the user's name are read in place.
+  if (!call.principal) return call.caller().status();
+  const Principal& who = *call.principal;
   if (who.manages_tenant()) return hidden;
-  if (!who.upn.empty() && ascii_iequal(user.first("userPrincipalName"), who.upn)) {
+  auto upn = user.attributes.find("userPrincipalName");
+  if (!who.upn.empty() && upn != user.attributes.end() && !upn->second.empty() &&
+      ascii_iequal(upn->second.front(), who.upn)) {
     return hidden;
   }
   UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* schema, call.read_schema());
