@@ -28,6 +28,22 @@ bool ends_with(const std::optional<std::string>& value, const std::string& suffi
          ascii_iequal(std::string_view(*value).substr(value->size() - suffix.size()), suffix);
 }
 
+// ASCII case-blind order: the order of the texts in lower case, bytes compared unsigned, as
+// std::string orders them (Node::lowered is sorted so).
+bool lower_less(std::string_view a, std::string_view b) {
+  auto lower = [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return static_cast<unsigned char>(u >= 'A' && u <= 'Z' ? u + ('a' - 'A') : u);
+  };
+  const size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char x = lower(a[i]);
+    const unsigned char y = lower(b[i]);
+    if (x != y) return x < y;
+  }
+  return a.size() < b.size();
+}
+
 // One element of a collection against any()'s test.
 bool element_matches(const Node& test, const std::string& element) {
   switch (test.op) {
@@ -74,7 +90,9 @@ bool evaluate(const Node& n, const FilterLookup& lookup, const FilterValuesLooku
       if (!value) {
         return std::any_of(n.values.begin(), n.values.end(), [](const auto& l) { return !l; });
       }
-      return std::binary_search(n.lowered.begin(), n.lowered.end(), ascii_lower(*value));
+      return std::binary_search(
+          n.lowered.begin(), n.lowered.end(), std::string_view(*value),
+          [](std::string_view a, std::string_view b) { return lower_less(a, b); });
     }
     case Node::Op::kStartsWith:
       return starts_with(lookup(n.property), *n.values[0]);

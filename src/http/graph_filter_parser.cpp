@@ -42,6 +42,7 @@ class Parser {
 
  private:
   bool tokenize() {
+    tokens_.reserve(text_.size() / 4 + 2);
     size_t i = 0;
     while (i < text_.size()) {
       char c = text_[i];
@@ -59,18 +60,22 @@ class Parser {
         size_t start = i++;
         std::string value;
         bool closed = false;
+        // The text up to each quote goes in at once; a doubled quote is one quote.
         while (i < text_.size()) {
-          if (text_[i] == '\'') {
-            if (i + 1 < text_.size() && text_[i + 1] == '\'') {
-              value += '\'';
-              i += 2;
-              continue;
-            }
-            ++i;
-            closed = true;
+          const size_t quote = text_.find('\'', i);
+          if (quote == std::string_view::npos) {
+            i = text_.size();
             break;
           }
-          value += text_[i++];
+          value.append(text_.substr(i, quote - i));
+          i = quote + 1;
+          if (i < text_.size() && text_[i] == '\'') {
+            value += '\'';
+            ++i;
+            continue;
+          }
+          closed = true;
+          break;
         }
         if (!closed) {
           fail(start, "the string that starts here has no closing quote");
@@ -441,7 +446,10 @@ class Parser {
       return std::nullopt;
     }
     if (t.kind == Token::Kind::kString) {
-      return std::optional<std::string>(take().text);
+      // Taken for good: a parse looks back at no token it has passed.
+      std::string value = std::move(tokens_[next_].text);
+      take();
+      return std::optional<std::string>(std::move(value));
     }
     fail(t.pos, "'" + prop.name + "' is text: compare it with a string in single quotes, found " +
                     describe(t));

@@ -88,6 +88,42 @@ TEST(GraphFilterTest, EachFormMatchesAndRefusesAsGraphDoes) {
   }
 }
 
+// 'in' searches a sorted list: for random lists of texts in mixed case, with quotes, bytes
+// above ASCII and prefixes of one another, a value matches exactly when one of the listed
+// values equals it without ASCII case.
+TEST(GraphFilterTest, InMatchesAsAComparisonWithEachValue) {
+  const std::vector<std::string> pieces = {"a",        "A", "b", "Z", "z", "'",    "\xc3\xa9",
+                                           "\xc3\x89", "[", "_", "0", "~", "\x7f", "\xff"};
+  std::mt19937 rng(3);
+  auto text = [&] {
+    std::string t;
+    for (size_t n = rng() % 4; n > 0; --n) t += pieces[rng() % pieces.size()];
+    return t;
+  };
+  auto quoted = [](const std::string& t) {
+    std::string q = "'";
+    for (char c : t) q += c == '\'' ? std::string("''") : std::string(1, c);
+    return q + "'";
+  };
+  for (int round = 0; round < 3000; ++round) {
+    std::vector<std::string> listed(1 + rng() % 6);
+    std::string filter = "displayName in (";
+    for (size_t i = 0; i < listed.size(); ++i) {
+      listed[i] = text();
+      filter += (i ? "," : "") + quoted(listed[i]);
+    }
+    filter += ")";
+    const std::string value = rng() % 2 ? listed[rng() % listed.size()] : text();
+    std::string cased = value;
+    for (char& c : cased) {
+      if (rng() % 2 && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    }
+    bool expected = false;
+    for (const std::string& l : listed) expected = expected || ascii_iequal(l, cased);
+    ASSERT_EQ(matches(filter, {{"displayName", cased}}), expected) << filter << " / " << cased;
+  }
+}
+
 TEST(GraphFilterTest, BadFiltersNameTheirPosition) {
   struct Case {
     const char* filter;
