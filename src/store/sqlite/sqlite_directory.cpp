@@ -5,7 +5,6 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
-#include <iterator>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -366,51 +365,57 @@ Result<std::vector<DirectoryUser>> SqliteDirectoryStore::cloud_users(
   for (const std::string& v : values) keys.push_back(ascii_lower(v));
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  // A user has one value of each key, so no user is found by two of the values.
-  std::vector<DirectoryUser> out;
+  auto by_object_id = [](const auto& a, const auto& b) { return a->object_id < b->object_id; };
   UPSYNC_ASSIGN_OR_RETURN(SqliteReadCache * cache, store_.read_cache());
+  if (!cache) {
+    UPSYNC_ASSIGN_OR_RETURN(auto* q, db_.prepare(cloud_users_sql(key)));
+    q->bind(1, t);
+    q->bind(2, nlohmann::json(keys).dump());
+    UPSYNC_ASSIGN_OR_RETURN(std::vector<DirectoryUser> out, read_all(*q, only));
+    // Sorted here: an ORDER BY would tempt the planner into a walk in object id order.
+    std::sort(out.begin(), out.end(),
+              [&](const DirectoryUser& a, const DirectoryUser& b) { return by_object_id(&a, &b); });
+    return out;
+  }
+  // A user has one value of each key, so no user is found by two of the values.
+  std::vector<std::shared_ptr<const DirectoryUser>> found;
   nlohmann::json asked = nlohmann::json::array();
   for (const std::string& k : keys) {
-    const SqliteReadCache::Users* kept = cache ? cache->cloud_users(t, key, k) : nullptr;
+    const SqliteReadCache::Users* kept = cache->cloud_users(t, key, k);
     if (!kept) {
       asked.push_back(k);
       continue;
     }
-    for (const auto& u : *kept) out.push_back(copy_of(*u, only));
+    found.insert(found.end(), kept->begin(), kept->end());
   }
   if (!asked.empty()) {
     UPSYNC_ASSIGN_OR_RETURN(auto* q, db_.prepare(cloud_users_sql(key)));
     q->bind(1, t);
     q->bind(2, asked.dump());
-    if (!cache) {
-      UPSYNC_ASSIGN_OR_RETURN(std::vector<DirectoryUser> read, read_all(*q, only));
-      std::move(read.begin(), read.end(), std::back_inserter(out));
-    } else {
-      // Kept whole (any later reader's attributes), each value's users together, the values
-      // that found nobody too.
-      std::map<std::string, SqliteReadCache::Users, std::less<>> read;
-      for (const auto& k : asked) read[k.get<std::string>()];
-      Status bad = Status::ok();
-      UPSYNC_RETURN_IF_ERROR(q->each_row([&] {
-        auto u = this->read(*q);
-        if (!u) {
-          if (bad.is_ok()) bad = u.status();
-          return;
-        }
-        read[std::string(q->column_text(5))].push_back(
-            std::make_shared<const DirectoryUser>(std::move(*u)));
-      }));
-      UPSYNC_RETURN_IF_ERROR(bad);
-      for (auto& [k, users] : read) {
-        for (const auto& u : users) out.push_back(copy_of(*u, only));
-        cache->keep_cloud_users(t, key, k, std::move(users));
+    // Kept whole (any later reader's attributes), each value's users together, the values that
+    // found nobody too.
+    std::map<std::string, SqliteReadCache::Users, std::less<>> read;
+    for (const auto& k : asked) read[k.get<std::string>()];
+    Status bad = Status::ok();
+    UPSYNC_RETURN_IF_ERROR(q->each_row([&] {
+      auto u = this->read(*q);
+      if (!u) {
+        if (bad.is_ok()) bad = u.status();
+        return;
       }
+      read[std::string(q->column_text(5))].push_back(
+          std::make_shared<const DirectoryUser>(std::move(*u)));
+    }));
+    UPSYNC_RETURN_IF_ERROR(bad);
+    for (auto& [k, users] : read) {
+      found.insert(found.end(), users.begin(), users.end());
+      cache->keep_cloud_users(t, key, k, std::move(users));
     }
   }
-  // Sorted here: an ORDER BY would tempt the planner into a walk in object id order.
-  std::sort(out.begin(), out.end(), [](const DirectoryUser& a, const DirectoryUser& b) {
-    return a.object_id < b.object_id;
-  });
+  std::sort(found.begin(), found.end(), by_object_id);
+  std::vector<DirectoryUser> out;
+  out.reserve(found.size());
+  for (const auto& u : found) out.push_back(copy_of(*u, only));
   return out;
 }
 
