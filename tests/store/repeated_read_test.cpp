@@ -163,6 +163,40 @@ TEST_P(RepeatedReadTest, UsersReadAgainHoldJustTheAttributesAsked) {
   }
 }
 
+// A person page reads its person and her manager chain by account name on every view.
+TEST_P(RepeatedReadTest, ProfilesReadAgainShowEachChange) {
+  make_team();
+  auto manager_of = [&](const std::string& upn) {
+    std::string out = "(no profile)";
+    Status s = store_->read_snapshot([&]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(
+          auto p, store_->find_profile(tenant_.id, {ProfileKeyKind::kAccountName, claim(upn)}));
+      if (p) out = p->first("Manager");
+      return Status::ok();
+    });
+    EXPECT_TRUE(s) << s.to_string();
+    return out;
+  };
+  EXPECT_EQ(manager_of("ann@contoso.com"), claim("lead@contoso.com"));
+  EXPECT_EQ(manager_of("ann@contoso.com"), claim("lead@contoso.com"));
+  EXPECT_EQ(manager_of("dee@contoso.com"), "(no profile)");
+  auto other = storage_->connect();
+  ASSERT_TRUE(other) << other.status().to_string();
+  ASSERT_TRUE(set_manager(**other, "ann@contoso.com", "cy@contoso.com"));
+  ASSERT_TRUE((*other)->create_profile(tenant_.id, claim("dee@contoso.com"), {}));
+  EXPECT_EQ(manager_of("ann@contoso.com"), claim("cy@contoso.com"));
+  EXPECT_EQ(manager_of("dee@contoso.com"), "");
+  ASSERT_TRUE(set_manager(*store_, "ann@contoso.com", "bob@contoso.com"));
+  EXPECT_EQ(manager_of("ann@contoso.com"), claim("bob@contoso.com"));
+  Status s = store_->in_transaction([&]() -> Status {
+    UPSYNC_RETURN_IF_ERROR(set_manager(*store_, "ann@contoso.com", "lead@contoso.com"));
+    EXPECT_EQ(manager_of("ann@contoso.com"), claim("lead@contoso.com"));
+    return aborted("rolled back by the test");
+  });
+  EXPECT_EQ(s.code(), StatusCode::kAborted);
+  EXPECT_EQ(manager_of("ann@contoso.com"), claim("bob@contoso.com"));
+}
+
 // Every request looks its tenant up by name first.
 TEST_P(RepeatedReadTest, TenantsReadAgainShowOneAnotherConnectionCreated) {
   auto lookup = [&](const std::string& name) {

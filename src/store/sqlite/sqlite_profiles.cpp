@@ -241,6 +241,11 @@ Result<std::optional<Profile>> SqliteStore::find_profile(TenantId tenant, const 
       value = key.value;
       break;
   }
+  // A person page reads its person and her managers on every view.
+  UPSYNC_ASSIGN_OR_RETURN(SqliteReadCache * cache, read_cache());
+  if (cache) {
+    if (const std::optional<Profile>* kept = cache->profile(tenant, column, value)) return *kept;
+  }
   UPSYNC_ASSIGN_OR_RETURN(
       auto* s, db_->prepare("SELECT " + std::string(kProfileColumns) + " FROM " +
                             std::string(kProfileTables) + " WHERE p.tenant_id = ? AND p." + column +
@@ -258,14 +263,17 @@ Result<std::optional<Profile>> SqliteStore::find_profile(TenantId tenant, const 
     s->bind(2, value);
   }
   UPSYNC_ASSIGN_OR_RETURN(bool found, s->step());
-  if (!found) {
+  std::optional<Profile> out;
+  if (found) {
+    auto p = read_profile_row(*s, 0);
     s->reset();
-    return std::optional<Profile>();
+    if (!p) return p.status();
+    out = std::move(*p);
+  } else {
+    s->reset();
   }
-  auto p = read_profile_row(*s, 0);
-  s->reset();
-  if (!p) return p.status();
-  return std::optional<Profile>(std::move(*p));
+  if (cache) cache->keep_profile(tenant, column, value, out);
+  return out;
 }
 
 Result<std::vector<Profile>> SqliteStore::find_profiles(TenantId tenant, ProfileKeyKind kind,

@@ -6,6 +6,7 @@ void SqliteReadCache::check(Version now) {
   if (now == version_) return;
   tenants_.clear();
   texts_.clear();
+  profiles_.clear();
   reports_.clear();
   users_.clear();
   version_ = now;
@@ -21,9 +22,13 @@ std::string SqliteReadCache::key(TenantId tenant, std::string_view kind, std::st
 }
 
 void SqliteReadCache::make_room() {
-  if (tenants_.size() + texts_.size() + reports_.size() + users_.size() < kMaxEntries) return;
+  if (tenants_.size() + texts_.size() + profiles_.size() + reports_.size() + users_.size() <
+      kMaxEntries) {
+    return;
+  }
   tenants_.clear();
   texts_.clear();
+  profiles_.clear();
   reports_.clear();
   users_.clear();
 }
@@ -46,6 +51,18 @@ std::shared_ptr<const std::string> SqliteReadCache::text(std::string_view key) c
 void SqliteReadCache::keep_text(std::string_view key, std::shared_ptr<const std::string> text) {
   make_room();
   texts_[std::string(key)] = std::move(text);
+}
+
+const std::optional<Profile>* SqliteReadCache::profile(TenantId tenant, std::string_view column,
+                                                       std::string_view value) const {
+  auto it = profiles_.find(key(tenant, column, value));
+  return it == profiles_.end() ? nullptr : &it->second;
+}
+
+void SqliteReadCache::keep_profile(TenantId tenant, std::string_view column, std::string_view value,
+                                   std::optional<Profile> profile) {
+  make_room();
+  profiles_[key(tenant, column, value)] = std::move(profile);
 }
 
 const std::vector<std::string>* SqliteReadCache::reports(TenantId tenant,

@@ -11,7 +11,8 @@
 // holds yet.
 //
 // What it keeps: what every request or a person page asks for again and again: tenants by name,
-// texts callers made (Store::kept_text: the schema's answer), and keyed by tenant and value, a
+// texts callers made (Store::kept_text: the schema's answer), and keyed by tenant and value,
+// profiles by one of their keys, a
 // manager's reports (their account names, in profile id order) and the live cloud users of a key's
 // value (a Graph filter `userPrincipalName in (...)` naming an org chart). Bounded: at kMaxEntries
 // answers it starts afresh, so a walk over every user cannot grow it.
@@ -21,6 +22,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -28,6 +30,7 @@
 
 #include "core/tenant.h"
 #include "directory/directory_store.h"
+#include "store/store.h"
 
 namespace upsync {
 
@@ -48,6 +51,13 @@ class SqliteReadCache {
   // Text a caller made and named (Store::kept_text).
   std::shared_ptr<const std::string> text(std::string_view key) const;
   void keep_text(std::string_view key, std::shared_ptr<const std::string> text);
+
+  // The profile (or none) whose key `column` (a column of profiles: account_key, upn_key,
+  // email_key, cloud_id, id) has `value` as find_profile looks it up.
+  const std::optional<Profile>* profile(TenantId tenant, std::string_view column,
+                                        std::string_view value) const;
+  void keep_profile(TenantId tenant, std::string_view column, std::string_view value,
+                    std::optional<Profile> profile);
 
   // The reports of a manager (a Manager value in lower case, as profiles_by_manager keys it).
   const std::vector<std::string>* reports(TenantId tenant, std::string_view manager_key) const;
@@ -71,6 +81,7 @@ class SqliteReadCache {
   Version version_;
   std::unordered_map<std::string, Tenant> tenants_;
   std::unordered_map<std::string, std::shared_ptr<const std::string>> texts_;
+  std::unordered_map<std::string, std::optional<Profile>> profiles_;
   std::unordered_map<std::string, std::vector<std::string>> reports_;
   std::unordered_map<std::string, Users> users_;
 };
