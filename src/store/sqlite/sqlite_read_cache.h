@@ -10,12 +10,12 @@
 // read_cache): a write transaction's reads must see its own writes, which no committed state
 // holds yet.
 //
-// What it keeps: what every request or a person page asks for again and again: tenants by name,
-// texts callers made (Store::kept_text: the schema's answer), and keyed by tenant and value,
-// profiles by one of their keys, a
-// manager's reports (their account names, in profile id order) and the live cloud users of a key's
-// value (a Graph filter `userPrincipalName in (...)` naming an org chart). Bounded: at kMaxEntries
-// answers it starts afresh, so a walk over every user cannot grow it.
+// What it keeps: what every request or a person page asks for again and again: tenants by
+// name, texts callers made (Store::kept_text: the property list's answer), and keyed by tenant
+// and value, profiles by the key they were looked up by, a manager's reports (their account
+// names, in profile id order) and the live cloud users of a key's value (a Graph filter
+// `userPrincipalName in (...)` naming an org chart). Bounded: at kMaxEntries answers it starts
+// afresh, so a walk over every user cannot grow it (a few MB per connection at most).
 //
 // PostgreSQL offers no such cheap version of a whole database, and its stores keep no cache.
 #pragma once
