@@ -15,7 +15,7 @@
 // and value, profiles by the key they were looked up by, a manager's reports (their account
 // names, in profile id order) and the live cloud users of a key's value (a Graph filter
 // `userPrincipalName in (...)` naming an org chart). Bounded: at kMaxEntries answers it starts
-// afresh, so a walk over every user cannot grow it (a few MB per connection at most).
+// afresh, so a walk over every user cannot grow it past kMaxEntries answers per connection.
 //
 // PostgreSQL offers no such cheap version of a whole database, and its stores keep no cache.
 #pragma once
