@@ -70,9 +70,21 @@ run_workers() {
     pids+=($!)
     PIDS+=($!)
   done
-  while [ -z "$state" ]; do sleep 0.05; state=$(job_end "$db"); done
-  local seconds
-  seconds=$(since "$t0")
+  # The end as the workers print it ("import worker: job ID Succeeded"): watched with grep,
+  # since asking `import status` (an upsync process and jq) every few milliseconds would take
+  # CPU from the workers measured on this 2-core machine; the state is then read once.
+  local seconds="" live
+  while [ -z "$seconds" ]; do
+    if grep -q -E "import worker: job [^ ]+ (Succeeded|Error)" "$WORK"/worker-"$n"-*.out; then
+      seconds=$(since "$t0")
+      break
+    fi
+    live=0
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && live=1; done
+    [ "$live" = 1 ] || { echo "scale: every worker stopped before the job ended" >&2; exit 1; }
+    sleep 0.01
+  done
+  state=$(job_end "$db")
   kill "${pids[@]}" 2>/dev/null || true
   wait "${pids[@]}" 2>/dev/null || true
   if [ "$state" != "Succeeded" ]; then
