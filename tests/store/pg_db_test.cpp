@@ -266,6 +266,80 @@ TEST_F(PgDbTest, AFailedDeferredWriteFailsItsTransactionAndARollbackDropsThem) {
   EXPECT_EQ(*db_->query_int("SELECT count(*) FROM t WHERE k = 'dropped'"), 0);
 }
 
+// Rows of one PgRowsInsert (PgDb::insert_deferred) go as one statement with the transaction's
+// next statement, up to 4,096 a statement, passing statements of other tables deferred between
+// them; a statement that names their table keeps its place: rows deferred after it come after
+// it. Outside a transaction a row is written at once.
+TEST_F(PgDbTest, DeferredRowsGoAsOneInsertAndKeepTheirPlaceBesideTheirTable) {
+  static constexpr PgRowsInsert kRow{
+      .table = "t", .columns = "k, n, note", .types = "text, bigint, text"};
+  static constexpr PgRowsInsert kRowUnlessThere{.table = "t",
+                                                .columns = "k, n, note",
+                                                .types = "text, bigint, text",
+                                                .tail = "ON CONFLICT DO NOTHING"};
+  ASSERT_TRUE(db_->exec(
+      "CREATE TABLE other (n BIGINT); CREATE TABLE inserts (n BIGINT); INSERT INTO inserts "
+      "VALUES (0); CREATE FUNCTION count_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+      "UPDATE inserts SET n = n + 1; RETURN NULL; END $$; CREATE TRIGGER counted AFTER INSERT "
+      "ON t FOR EACH STATEMENT EXECUTE FUNCTION count_insert()"));
+  ASSERT_TRUE(db_->insert_deferred(kRow, {"outside", 1, std::nullopt}));
+  EXPECT_EQ(count(), 1) << "outside a transaction it ran at once";
+  const std::string odd = "a \"quoted\" {braced}, back\\slash, NULL, é";
+  Status s = db_->in_transaction([&]() -> Status {
+    for (int i = 0; i < 5000; ++i) {
+      UPSYNC_RETURN_IF_ERROR(db_->insert_deferred(
+          kRow, {"k" + std::to_string(i), int64_t{i},
+                 i % 2 ? PgParam(std::nullopt) : PgParam(odd + std::to_string(i))}));
+      // Another table's statements do not hold the rows back.
+      if (i % 100 == 0) UPSYNC_RETURN_IF_ERROR(db_->run_deferred("INSERT INTO other VALUES (1)"));
+    }
+    // Names t: the rows before it are written first, the rows after it after it.
+    UPSYNC_RETURN_IF_ERROR(db_->run_deferred("UPDATE t SET note = 'updated' WHERE n >= 4990"));
+    UPSYNC_RETURN_IF_ERROR(db_->insert_deferred(kRow, {"after the update", 4999, std::nullopt}));
+    // Another statement of t: the same, and the rows of each keep their order.
+    UPSYNC_RETURN_IF_ERROR(db_->insert_deferred(kRowUnlessThere, {"k7", 7, "not written"}));
+    return db_->insert_deferred(kRow, {"last", 5000, "last"});
+  });
+  ASSERT_TRUE(s) << s.to_string();
+  EXPECT_EQ(count(), 5003);  // k7 was there already
+  EXPECT_EQ(*db_->query_int("SELECT count(*) FROM other"), 50);
+  EXPECT_EQ(*db_->query_int("SELECT n FROM inserts"), 1 + 2 + 3)
+      << "outside; 5,000 rows in two statements; the rows after the update in three";
+  auto r = db_->query(
+      "SELECT note FROM t WHERE k IN ('k4990', 'k4991', 'after the update', "
+      "'k7', 'k10', 'k11') ORDER BY k");
+  ASSERT_TRUE(r) << r.status().to_string();
+  ASSERT_EQ(r->rows(), 6);
+  EXPECT_TRUE(r->is_null(0, 0)) << "'after the update' came after it";
+  EXPECT_EQ(r->text(1, 0), odd + "10");
+  EXPECT_TRUE(r->is_null(2, 0));
+  EXPECT_EQ(r->text(3, 0), "updated");
+  EXPECT_EQ(r->text(4, 0), "updated");
+  EXPECT_TRUE(r->is_null(5, 0)) << "k7 was there: not written again";
+}
+
+// A row that fails fails its statement's transaction, naming the statement; nothing of it
+// stays. A row of the wrong width is refused before anything is sent.
+TEST_F(PgDbTest, AFailedDeferredRowFailsItsTransaction) {
+  static constexpr PgRowsInsert kRow{.table = "t", .columns = "k, n", .types = "text, bigint"};
+  ASSERT_TRUE(db_->run("INSERT INTO t (k, n) VALUES ('taken', 1)"));
+  Status s = db_->in_transaction([&]() -> Status {
+    UPSYNC_RETURN_IF_ERROR(db_->insert_deferred(kRow, {"fine", 2}));
+    return db_->insert_deferred(kRow, {"taken", 3});
+  });
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists) << s.to_string();
+  EXPECT_NE(
+      s.message().find("a deferred write ('INSERT INTO t (k, n) SELECT * FROM unnest($1::text[], "
+                       "$2::bigint[])')"),
+      std::string::npos)
+      << s.message();
+  EXPECT_EQ(count(), 1);
+  s = db_->in_transaction([&]() -> Status { return db_->insert_deferred(kRow, {"narrow"}); });
+  EXPECT_EQ(s.code(), StatusCode::kInternal);
+  EXPECT_EQ(s.message(), "a row of 1 values for the 2 columns of t");
+  EXPECT_EQ(count(), 1);
+}
+
 TEST_F(PgDbTest, CommitHooksRunAroundTheOutermostTransaction) {
   std::vector<std::string> events;
   db_->set_before_commit([&] {

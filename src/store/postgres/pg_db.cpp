@@ -27,15 +27,6 @@ std::string trimmed(std::string_view s) {
   return std::string(s);
 }
 
-// The parameters as libpq takes them: text, or null for NULL.
-std::vector<const char*> param_values(std::span<const PgParam> params) {
-  std::vector<const char*> values(params.size());
-  for (size_t i = 0; i < params.size(); ++i) {
-    values[i] = params[i].is_null() ? nullptr : params[i].text().c_str();
-  }
-  return values;
-}
-
 // SQL that only reads: what may run inside a read snapshot (READ ONLY) without ending it.
 bool reads_only(std::string_view sql) {
   while (!sql.empty() && (sql.front() == ' ' || sql.front() == '\n' || sql.front() == '(')) {
@@ -219,74 +210,13 @@ Result<const std::string*> PgDb::prepared_name(std::string_view sql) {
   return &it->second;
 }
 
-Status PgDb::run_deferred(std::string_view sql, std::span<const PgParam> params) {
-  if (depth_ == 0) return run(sql, params).status();
-  // At most this many wait: the answers of a pipeline are read once it is all sent, and the
-  // server's socket buffer must hold them meanwhile.
-  constexpr size_t kMaxDeferred = 256;
-  if (deferred_.size() >= kMaxDeferred) UPSYNC_RETURN_IF_ERROR(flush_deferred());
-  UPSYNC_ASSIGN_OR_RETURN(const std::string* name, prepared_name(sql));
-  const std::string* text = &prepared_.find(sql)->first;
-  deferred_.push_back({text, name, std::vector<PgParam>(params.begin(), params.end())});
-  return Status::ok();
-}
-
-Status PgDb::flush_deferred() { return send_deferred(nullptr).status(); }
-
-Result<PgResult> PgDb::send_deferred(const Deferred* then) {
-  std::vector<Deferred> batch;
-  batch.swap(deferred_);
-  if (batch.empty() && !then) return PgResult();
-  std::vector<const Deferred*> sent;
-  for (const Deferred& d : batch) sent.push_back(&d);
-  if (then) sent.push_back(then);
-  if (PQenterPipelineMode(conn_) != 1) return error("entering pipeline mode");
-  bool queued = true;
-  for (const Deferred* d : sent) {
-    const std::vector<const char*> values = param_values(d->params);
-    if (PQsendQueryPrepared(conn_, d->name->c_str(), static_cast<int>(values.size()), values.data(),
-                            nullptr, nullptr, 0) != 1) {
-      queued = false;
-      break;
-    }
+// The parameters as libpq takes them: text, or null for NULL.
+std::vector<const char*> PgDb::param_values(std::span<const PgParam> params) {
+  std::vector<const char*> values(params.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    values[i] = params[i].is_null() ? nullptr : params[i].text().c_str();
   }
-  if (!queued || PQpipelineSync(conn_) != 1) {
-    Status s = error("sending deferred writes");
-    PQexitPipelineMode(conn_);
-    return s;
-  }
-  // Each statement's result and the NULL that ends it, then the sync point's result. After a
-  // failure the server skips the rest (PGRES_PIPELINE_ABORTED).
-  std::vector<int64_t> affected(sent.size(), 0);
-  Status first_failure;
-  PgResult last;
-  for (size_t i = 0; i < sent.size(); ++i) {
-    PgResult r(PQgetResult(conn_));
-    if (!r.r_) return error("reading the answers of deferred writes");
-    const ExecStatusType st = PQresultStatus(r.r_);
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-      affected[i] = r.affected();
-    } else if (st != PGRES_PIPELINE_ABORTED && first_failure.is_ok()) {
-      first_failure =
-          sent[i] == then
-              ? pg_status(r.r_, "")
-              : pg_status(r.r_, "a deferred write ('" + sent[i]->sql->substr(0, 80) + "')");
-    }
-    PgResult end(PQgetResult(conn_));
-    if (sent[i] == then) last = std::move(r);
-  }
-  PgResult sync(PQgetResult(conn_));
-  if (PQresultStatus(sync.r_) != PGRES_PIPELINE_SYNC) {
-    return error("reading the end of deferred writes");
-  }
-  if (PQexitPipelineMode(conn_) != 1) return error("leaving pipeline mode");
-  UPSYNC_RETURN_IF_ERROR(first_failure);
-  if (bulk_) {
-    for (size_t i = 0; i < sent.size(); ++i) {
-      UPSYNC_RETURN_IF_ERROR(count_bulk_rows(*sent[i]->sql, affected[i]));
-    }
-  }
-  return last;
+  return values;
 }
 
 Result<PgResult> PgDb::execute(std::string_view sql, std::span<const PgParam> params) {
@@ -389,7 +319,7 @@ Status PgDb::exec(std::string_view sql) {
   // What a rollback undoes is not sent: the deferred writes all came after the savepoint or
   // the BEGIN it goes back to (SAVEPOINT, like any statement, sent those before it).
   if (sql.starts_with("ROLLBACK")) {
-    deferred_.clear();
+    clear_deferred();
   } else {
     UPSYNC_RETURN_IF_ERROR(flush_deferred());
   }
@@ -419,8 +349,8 @@ Status PgDb::end_snapshot() {
   if (!snapshot_) return Status::ok();
   snapshot_ = false;
   // Nothing was read in it: its BEGIN never left.
-  if (deferred_.size() == 1 && *deferred_[0].sql == kBeginSnapshot) {
-    deferred_.clear();
+  if (deferred_.size() == 1 && deferred_[0].sql && *deferred_[0].sql == kBeginSnapshot) {
+    clear_deferred();
     return Status::ok();
   }
   return exec("COMMIT");
@@ -488,7 +418,7 @@ Status PgDb::run_transaction(const std::function<Status()>& body, bool bulk) {
       // A failed COMMIT has ended the transaction already.
       if (after_end_) after_end_(false);
     } else {
-      deferred_.clear();
+      clear_deferred();
       Status r = PQstatus(conn_) == CONNECTION_OK ? exec("ROLLBACK") : Status::ok();
       depth_ = 0;
       bulk_ = false;

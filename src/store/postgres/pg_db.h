@@ -78,6 +78,17 @@ class PgParam {
   std::optional<std::string> value_;
 };
 
+// An INSERT whose rows PgDb::insert_deferred gathers, sent as "INSERT INTO <table>
+// (<columns>) SELECT * FROM unnest($1::<type>[], $2::<type>[], ...) <tail>": one array per
+// column, `types` their types in the order of `columns` ("bigint, text"). Declare it once
+// (static), as its address names the statement.
+struct PgRowsInsert {
+  std::string_view table;
+  std::string_view columns;
+  std::string_view types;
+  std::string_view tail = {};  // e.g. "ON CONFLICT DO NOTHING"; never DO UPDATE (a row twice fails)
+};
+
 // The rows of one statement's answer (or the count of rows it changed). Columns are read by
 // index; every value arrives as text and the typed readers parse it.
 // Now by the database's clock, in ms since 1970 UTC: the one clock that processes on several
@@ -161,6 +172,19 @@ class PgDb {
   Status run_deferred(std::string_view sql, std::span<const PgParam> params);
   Status run_deferred(std::string_view sql, std::initializer_list<PgParam> params = {}) {
     return run_deferred(sql, std::span<const PgParam>(params.begin(), params.size()));
+  }
+  // One row of `into`, deferred as run_deferred() defers a statement; the rows deferred for
+  // one PgRowsInsert go to the server as one statement, not one each (a full sync writes a few
+  // rows of the people search index and the change feed per user, and each statement costs
+  // the server more than its row). A row joins the rows of its statement deferred before it
+  // unless a statement deferred since names its table (the name as a word of its SQL): it
+  // may then reach the server before statements deferred ahead of it, never out of order with
+  // a statement of its own table. So the table must have no trigger, and its foreign keys must
+  // point only at rows no deferred statement writes (a tenant's). A failure names the
+  // statement, as a deferred write's does.
+  Status insert_deferred(const PgRowsInsert& into, std::span<const PgParam> row);
+  Status insert_deferred(const PgRowsInsert& into, std::initializer_list<PgParam> row) {
+    return insert_deferred(into, std::span<const PgParam>(row.begin(), row.size()));
   }
   // The first column of the first row as a number; NotFound naming `sql` when there is no row.
   Result<int64_t> query_int(std::string_view sql, std::initializer_list<PgParam> params = {});
@@ -257,12 +281,29 @@ class PgDb {
   std::set<std::string, std::less<>> lease_locks_;
   // Writes waiting for the next statement (run_deferred): the prepared statement's SQL text
   // (a key of prepared_, which stays put) and name, and the parameters.
+  // Rows of a PgRowsInsert (insert_deferred) have `rows_into` set, no sql or name until they
+  // are sent, and their values in `params`, row after row.
   struct Deferred {
     const std::string* sql;
     const std::string* name;
     std::vector<PgParam> params;
+    const PgRowsInsert* rows_into = nullptr;
+    size_t rows = 0;
   };
   std::vector<Deferred> deferred_;
+  // The entries of deferred_ holding rows of a PgRowsInsert that its next rows may still join
+  // (no statement deferred after them names their table).
+  std::vector<size_t> open_rows_;
+  // Empties deferred_ (what it held is sent or discarded).
+  void clear_deferred() {
+    deferred_.clear();
+    open_rows_.clear();
+  }
+  // Makes the rows of a PgRowsInsert entry a statement: its SQL, prepared, and one array
+  // parameter per column.
+  Status prepare_rows(Deferred& d);
+  // Libpq's form of `params`: text, or null for NULL.
+  static std::vector<const char*> param_values(std::span<const PgParam> params);
 };
 
 // Maps a failed libpq result (its SQLSTATE and fields) to a Status; see the rules at the top.
