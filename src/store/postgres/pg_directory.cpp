@@ -257,6 +257,7 @@ Result<PgDirectoryStore::PutOutcome> PgDirectoryStore::write_row(TenantId t, Dir
   PutOutcome outcome = PutOutcome::kAdded;
   Status s = store_.in_transaction([&]() -> Status {
     outcome = PutOutcome::kAdded;  // the body may run again (a retried transaction)
+    bool absent = fresh;           // no row of the id, not even a tombstone
     if (!fresh) {
       StoredRow read;
       if (!known) {
@@ -276,9 +277,10 @@ Result<PgDirectoryStore::PutOutcome> PgDirectoryStore::write_row(TenantId t, Dir
         return Status::ok();
       }
       outcome = live ? PutOutcome::kUpdated : PutOutcome::kAdded;
+      absent = !stored.exists;
     }
     UPSYNC_ASSIGN_OR_RETURN(const int64_t seq, store_.next_seq(t));
-    // A fresh row is inserted; any other inserted or updated (a tombstone comes back).
+    // A row not there is inserted; any other inserted or updated (a tombstone comes back).
     static constexpr std::string_view kInsert =
         "INSERT INTO directory_users (tenant_id, layer, object_id, source_anchor, upn_key, "
         "attrs, deleted, seq, dn_key, manager_key, mail_key) VALUES ($1, $2, $3, $4, $5, $6, "
@@ -299,7 +301,24 @@ Result<PgDirectoryStore::PutOutcome> PgDirectoryStore::write_row(TenantId t, Dir
                                                    key_or_null(row.dn_key),
                                                    key_or_null(row.manager_key),
                                                    key_or_null(row.mail_key)};
-    if (fresh) {
+    if (absent && db_.in_bulk_transaction()) {
+      // In a bulk transaction (a sync run) any failure fails it all, so the row needs no
+      // answer before the next statement: it goes with it, pipelined, with the other new rows
+      // deferred since (PgDb::insert_deferred: directory_users references only the tenant); a
+      // duplicate (a row another writer added since it was read) fails the transaction there,
+      // with the server's message naming the key.
+      static constexpr PgRowsInsert kRow{
+          .table = "directory_users",
+          .columns =
+              "tenant_id, layer, object_id, source_anchor, upn_key, attrs, deleted, seq, "
+              "dn_key, manager_key, mail_key",
+          .types = "bigint, text, text, text, text, text, bigint, bigint, text, text, text",
+      };
+      UPSYNC_RETURN_IF_ERROR(db_.insert_deferred(
+          kRow, {t, layer_name(l), row.object_id, key_or_null(row.source_anchor), row.upn_key,
+                 row.attrs, int64_t{0}, seq, key_or_null(row.dn_key), key_or_null(row.manager_key),
+                 key_or_null(row.mail_key)}));
+    } else if (fresh) {
       // In a savepoint of its own: a duplicate is a message for the caller, and the
       // transaction it is in goes on.
       Status written =

@@ -178,12 +178,19 @@ Result<Profile> PgStore::write_profile_now(TenantId tenant, const std::optional<
       // In a bulk transaction (a sync run) any failure fails the whole transaction, and the
       // caller looked the profile up first: a new profile needs no answer before the next
       // statement. Its id comes from a block reserved ahead and its row goes with the next
-      // statement, pipelined (pg_db.h); a key that another profile holds fails the
-      // transaction there, with the server's message naming the key.
+      // statement, pipelined, with the other new profiles' rows deferred since
+      // (PgDb::insert_deferred: profiles references only the tenant); a key that another
+      // profile holds fails the transaction there, with the server's message naming the key.
+      static constexpr PgRowsInsert kProfile{
+          .table = "profiles",
+          .columns =
+              "id, account_key, upn_key, email_key, cloud_id, props, seq, updated_at, "
+              "manager_key, tenant_id",
+          .types = "bigint, text, text, text, text, text, bigint, text, text, bigint",
+      };
       UPSYNC_ASSIGN_OR_RETURN(id, reserved_profile_id());
-      UPSYNC_RETURN_IF_ERROR(db_->run_deferred(
-          "INSERT INTO profiles (id, account_key, upn_key, email_key, cloud_id, props, seq, "
-          "updated_at, manager_key, tenant_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+      UPSYNC_RETURN_IF_ERROR(db_->insert_deferred(
+          kProfile,
           {id, account_key, upn_key, email_key, cloud_id, json, seq, now, manager_key, tenant}));
     } else {
       UPSYNC_ASSIGN_OR_RETURN(

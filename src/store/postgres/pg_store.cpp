@@ -371,11 +371,14 @@ Status PgStore::take_tenant_turn(TenantId tenant) {
 
 Status PgStore::append_change(TenantId tenant, std::string_view feed, int64_t seq,
                               std::string_view object_id, ChangeOp op, std::string_view at) {
-  // Sent with the transaction's next statement (PgDb::run_deferred).
-  return db_->run_deferred(
-      "INSERT INTO change_feed (tenant_id, feed, seq, object_id, op, changed_at) "
-      "VALUES ($1, $2, $3, $4, $5, $6)",
-      {tenant, feed, seq, object_id, static_cast<int64_t>(op), at});
+  // Sent with the transaction's next statement, with the other entries deferred since
+  // (PgDb::insert_deferred): nothing references the feed's rows, and it has no trigger.
+  static constexpr PgRowsInsert kEntry{
+      .table = "change_feed",
+      .columns = "tenant_id, feed, seq, object_id, op, changed_at",
+      .types = "bigint, text, bigint, text, bigint, text",
+  };
+  return db_->insert_deferred(kEntry, {tenant, feed, seq, object_id, static_cast<int64_t>(op), at});
 }
 
 Result<int64_t> PgStore::record_change(TenantId tenant, std::string_view feed,
