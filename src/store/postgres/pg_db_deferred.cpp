@@ -113,13 +113,26 @@ Status PgDb::prepare_rows(Deferred& d) {
   d.sql = &prepared_.find(sql)->first;
   std::vector<PgParam> arrays;
   arrays.reserve(types.size());
-  std::vector<std::optional<std::string>> column(d.rows);
   for (size_t c = 0; c < types.size(); ++c) {
+    size_t size = 2;
     for (size_t r = 0; r < d.rows; ++r) {
       const PgParam& v = d.params[r * types.size() + c];
-      column[r] = v.is_null() ? std::nullopt : std::optional<std::string>(v.text());
+      size += (v.is_null() ? 4 : 2 * v.text().size()) + 3;
     }
-    arrays.emplace_back(pg_text_array(column));
+    std::string array;
+    array.reserve(size);
+    array += '{';
+    for (size_t r = 0; r < d.rows; ++r) {
+      if (r) array += ',';
+      const PgParam& v = d.params[r * types.size() + c];
+      if (v.is_null()) {
+        array += "NULL";
+      } else {
+        pg_array_append(array, v.text());
+      }
+    }
+    array += '}';
+    arrays.emplace_back(std::move(array));
   }
   d.params = std::move(arrays);
   return Status::ok();
