@@ -75,7 +75,7 @@ run_workers() {
   # CPU from the workers measured on this 2-core machine; the state is then read once.
   local seconds="" live
   while [ -z "$seconds" ]; do
-    if grep -q -E "import worker: job [^ ]+ (Succeeded|Error)" "$WORK"/worker-"$n"-*.out; then
+    if grep -q -E "import worker: job [^ ]+ (Succeeded|Error)" "$WORK"/worker-"$n"-*.out 2>/dev/null; then
       seconds=$(since "$t0")
       break
     fi
