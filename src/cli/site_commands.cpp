@@ -245,8 +245,8 @@ void add_permission_commands(CLI::App& site, CliContext& ctx) {
       return o.site.store->in_transaction([&]() -> Status {
         UPSYNC_RETURN_IF_ERROR(o.site.store->take_tenant_turn(o.site.tenant.id));
         UPSYNC_ASSIGN_OR_RETURN(SitePrincipal p, principal_of(o, *ga));
-        UPSYNC_ASSIGN_OR_RETURN(bool changed,
-                                grant(*o.perms, o.site.tenant.id, o.site.site, o.library, p, role));
+        UPSYNC_ASSIGN_OR_RETURN(bool changed, grant(*o.site.store, *o.perms, o.site.tenant.id,
+                                                    o.site.site, o.library, p, role));
         if (!ctx.json) {
           *ctx.out << (changed ? "granted " : "unchanged: ") << p.key << " is "
                    << site_role_name(role) << " of " << scope_text(o) << "\n";
@@ -271,7 +271,8 @@ void add_permission_commands(CLI::App& site, CliContext& ctx) {
       return o.site.store->in_transaction([&]() -> Status {
         UPSYNC_RETURN_IF_ERROR(o.site.store->take_tenant_turn(o.site.tenant.id));
         UPSYNC_ASSIGN_OR_RETURN(SitePrincipal p, principal_of(o, *ra));
-        UPSYNC_RETURN_IF_ERROR(revoke(*o.perms, o.site.tenant.id, o.site.site, o.library, p, only));
+        UPSYNC_RETURN_IF_ERROR(
+            revoke(*o.site.store, *o.perms, o.site.tenant.id, o.site.site, o.library, p, only));
         if (!ctx.json) *ctx.out << "revoked " << p.key << " in " << scope_text(o) << "\n";
         return Status::ok();
       });
@@ -286,8 +287,9 @@ void add_permission_commands(CLI::App& site, CliContext& ctx) {
   brk->callback([&ctx, ba] {
     ctx.action = [&ctx, ba]() -> Status {
       UPSYNC_ASSIGN_OR_RETURN(OpenedPermissions o, open_permissions(ctx, *ba));
-      UPSYNC_ASSIGN_OR_RETURN(bool changed, break_inheritance(*o.perms, o.site.tenant.id,
-                                                              o.site.site, o.library, !ba->empty));
+      UPSYNC_ASSIGN_OR_RETURN(
+          bool changed, break_inheritance(*o.site.store, *o.perms, o.site.tenant.id, o.site.site,
+                                          o.library, !ba->empty));
       if (!ctx.json) {
         *ctx.out << (changed ? "" : "unchanged: ") << scope_text(o)
                  << " has assignments of its own\n";

@@ -274,7 +274,7 @@ Status one_assignment(Call& call, Securable& s, int64_t id, std::span<const ODat
   const std::string method = sp_effective_method(call);
   if (method == "DELETE" && rest.empty()) {
     UPSYNC_ASSIGN_OR_RETURN(SitePrincipal p, principal_of_id(call, s, id));
-    UPSYNC_RETURN_IF_ERROR(revoke(*s.perms, call.tenant.id, s.site, s.library, p));
+    UPSYNC_RETURN_IF_ERROR(revoke(call.store, *s.perms, call.tenant.id, s.site, s.library, p));
     write_odata_null(call.res);
     return Status::ok();
   }
@@ -358,9 +358,11 @@ Status role_assignments(Call& call, Securable& s, std::span<const ODataSegment> 
   UPSYNC_ASSIGN_OR_RETURN(SitePrincipal p, principal_of_id(call, s, id));
   if (add) {
     UPSYNC_RETURN_IF_ERROR(
-        grant(*s.perms, call.tenant.id, s.site, s.library, p, role, GrantMode::kAdd).status());
+        grant(call.store, *s.perms, call.tenant.id, s.site, s.library, p, role, GrantMode::kAdd)
+            .status());
   } else {
-    UPSYNC_RETURN_IF_ERROR(revoke(*s.perms, call.tenant.id, s.site, s.library, p, role));
+    UPSYNC_RETURN_IF_ERROR(
+        revoke(call.store, *s.perms, call.tenant.id, s.site, s.library, p, role));
   }
   write_odata_null(call.res);
   return Status::ok();
@@ -489,7 +491,7 @@ Status list_item(Call& call, Securable& s, std::span<const ODataSegment> segs) {
       }
     }
     UPSYNC_RETURN_IF_ERROR(
-        break_inheritance(*s.perms, call.tenant.id, s.site, s.library, copy).status());
+        break_inheritance(call.store, *s.perms, call.tenant.id, s.site, s.library, copy).status());
   } else {
     UPSYNC_RETURN_IF_ERROR(reset_inheritance(*s.perms, call.tenant.id, s.site, s.library).status());
   }

@@ -170,9 +170,12 @@ Result<PermissionScope> effective_scope(SitePermissionStore& perms, TenantId ten
   return defaults;
 }
 
-Result<bool> grant(SitePermissionStore& perms, TenantId tenant, std::string_view site,
-                   std::string_view library, const SitePrincipal& principal, SiteRole role,
-                   GrantMode mode) {
+namespace {
+
+// grant()'s read and write, in the tenant's turn.
+Result<bool> grant_in_turn(SitePermissionStore& perms, TenantId tenant, std::string_view site,
+                           std::string_view library, const SitePrincipal& principal, SiteRole role,
+                           GrantMode mode) {
   UPSYNC_ASSIGN_OR_RETURN(PermissionScope scope, scope_to_change(perms, tenant, site, library));
   auto it = std::find_if(scope.assignments.begin(), scope.assignments.end(),
                          [&](const RoleAssignment& a) { return a.principal == principal; });
@@ -191,9 +194,10 @@ Result<bool> grant(SitePermissionStore& perms, TenantId tenant, std::string_view
   return true;
 }
 
-Status revoke(SitePermissionStore& perms, TenantId tenant, std::string_view site,
-              std::string_view library, const SitePrincipal& principal,
-              std::optional<SiteRole> only) {
+// revoke()'s read and write, in the tenant's turn.
+Status revoke_in_turn(SitePermissionStore& perms, TenantId tenant, std::string_view site,
+                      std::string_view library, const SitePrincipal& principal,
+                      std::optional<SiteRole> only) {
   UPSYNC_ASSIGN_OR_RETURN(PermissionScope scope, scope_to_change(perms, tenant, site, library));
   auto it = std::find_if(scope.assignments.begin(), scope.assignments.end(),
                          [&](const RoleAssignment& a) { return a.principal == principal; });
@@ -216,11 +220,9 @@ Status revoke(SitePermissionStore& perms, TenantId tenant, std::string_view site
   return perms.put_scope(tenant, scope);
 }
 
-Result<bool> break_inheritance(SitePermissionStore& perms, TenantId tenant, std::string_view site,
-                               std::string_view library, bool copy) {
-  if (library.empty()) {
-    return invalid_argument("A site collection has no parent to inherit from; name a library.");
-  }
+// break_inheritance()'s read and write, in the tenant's turn.
+Result<bool> break_in_turn(SitePermissionStore& perms, TenantId tenant, std::string_view site,
+                           std::string_view library, bool copy) {
   UPSYNC_ASSIGN_OR_RETURN(auto own, perms.scope(tenant, site, library));
   if (own) return false;
   PermissionScope scope;
@@ -232,6 +234,44 @@ Result<bool> break_inheritance(SitePermissionStore& perms, TenantId tenant, std:
   if (!copy) scope.assignments.clear();
   UPSYNC_RETURN_IF_ERROR(perms.put_scope(tenant, scope));
   return true;
+}
+
+}  // namespace
+
+// Each reads the scope and puts it back whole: outside the tenant's turn, two changes of one
+// scope at once (two admins, two processes) would both start from the same assignments and the
+// later put_scope would drop the other's change.
+Result<bool> grant(Store& store, SitePermissionStore& perms, TenantId tenant, std::string_view site,
+                   std::string_view library, const SitePrincipal& principal, SiteRole role,
+                   GrantMode mode) {
+  bool changed = false;
+  UPSYNC_RETURN_IF_ERROR(store.in_tenant_turn(tenant, [&]() -> Status {
+    UPSYNC_ASSIGN_OR_RETURN(changed,
+                            grant_in_turn(perms, tenant, site, library, principal, role, mode));
+    return Status::ok();
+  }));
+  return changed;
+}
+
+Status revoke(Store& store, SitePermissionStore& perms, TenantId tenant, std::string_view site,
+              std::string_view library, const SitePrincipal& principal,
+              std::optional<SiteRole> only) {
+  return store.in_tenant_turn(tenant, [&]() -> Status {
+    return revoke_in_turn(perms, tenant, site, library, principal, only);
+  });
+}
+
+Result<bool> break_inheritance(Store& store, SitePermissionStore& perms, TenantId tenant,
+                               std::string_view site, std::string_view library, bool copy) {
+  if (library.empty()) {
+    return invalid_argument("A site collection has no parent to inherit from; name a library.");
+  }
+  bool changed = false;
+  UPSYNC_RETURN_IF_ERROR(store.in_tenant_turn(tenant, [&]() -> Status {
+    UPSYNC_ASSIGN_OR_RETURN(changed, break_in_turn(perms, tenant, site, library, copy));
+    return Status::ok();
+  }));
+  return changed;
 }
 
 Result<bool> reset_inheritance(SitePermissionStore& perms, TenantId tenant, std::string_view site,

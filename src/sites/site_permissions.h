@@ -141,19 +141,24 @@ enum class GrantMode {
 // (FailedPrecondition otherwise, as SharePoint refuses to change an inheriting list's
 // assignments); a site collection never configured starts from the defaults. Returns false,
 // changing nothing, when the principal's roles would stay the same.
-Result<bool> grant(SitePermissionStore& perms, TenantId tenant, std::string_view site,
+//
+// grant(), revoke() and break_inheritance() read the scope and write it back whole, in one
+// transaction of `store` (perms' own) in the tenant's turn (Store::in_tenant_turn): two
+// changes of one scope at once, from two processes, both stay.
+Result<bool> grant(Store& store, SitePermissionStore& perms, TenantId tenant, std::string_view site,
                    std::string_view library, const SitePrincipal& principal, SiteRole role,
                    GrantMode mode = GrantMode::kReplace);
 // Removes the principal's roles from the scope (only `only` when given); NotFound naming the
 // principal and the scope when it has none (or not that one). Same precondition as grant().
-Status revoke(SitePermissionStore& perms, TenantId tenant, std::string_view site,
+Status revoke(Store& store, SitePermissionStore& perms, TenantId tenant, std::string_view site,
               std::string_view library, const SitePrincipal& principal,
               std::optional<SiteRole> only = std::nullopt);
 // Gives the library assignments of its own: a copy of the site's when `copy`, else none (only
 // admins and apps may then reach it). False, changing nothing, when it already has its own.
-Result<bool> break_inheritance(SitePermissionStore& perms, TenantId tenant, std::string_view site,
-                               std::string_view library, bool copy);
-// Makes the library inherit the site's assignments again; false when it already did.
+Result<bool> break_inheritance(Store& store, SitePermissionStore& perms, TenantId tenant,
+                               std::string_view site, std::string_view library, bool copy);
+// Makes the library inherit the site's assignments again; false when it already did. One
+// DELETE: nothing read first.
 Result<bool> reset_inheritance(SitePermissionStore& perms, TenantId tenant, std::string_view site,
                                std::string_view library);
 

@@ -41,6 +41,25 @@ SiteProperties site_properties(const Profile& profile, const ProfileSchema& sche
   return out;
 }
 
+namespace {
+
+// ensure_site_user's read and write, in the tenant's turn.
+Result<SiteUser> ensure_in_list(SiteUserStore& sites, TenantId tenant, SiteUser user) {
+  UPSYNC_ASSIGN_OR_RETURN(auto existing, sites.by_login(tenant, user.site, user.login_name));
+  if (!existing) return sites.add(tenant, user);
+  user.id = existing->id;
+  user.site_admin = existing->site_admin;
+  user.created_at = existing->created_at;
+  user.updated_at = existing->updated_at;
+  UPSYNC_ASSIGN_OR_RETURN(bool changed, sites.update(tenant, user));
+  if (!changed) return *existing;
+  UPSYNC_ASSIGN_OR_RETURN(auto after, sites.by_id(tenant, user.site, user.id));
+  if (!after) return internal_error("site user vanished while being refreshed");
+  return *after;
+}
+
+}  // namespace
+
 Result<SiteUser> ensure_site_user(Store& store, SiteUserStore& sites, const Tenant& tenant,
                                   std::string_view site, const Profile& profile) {
   UPSYNC_ASSIGN_OR_RETURN(std::string key, site_collection_key(site));
@@ -50,17 +69,15 @@ Result<SiteUser> ensure_site_user(Store& store, SiteUserStore& sites, const Tena
   user.login_name = profile.account_name;
   user.profile_id = profile.id;
   user.properties = site_properties(profile, schema);
-  UPSYNC_ASSIGN_OR_RETURN(auto existing, sites.by_login(tenant.id, key, profile.account_name));
-  if (!existing) return sites.add(tenant.id, user);
-  user.id = existing->id;
-  user.site_admin = existing->site_admin;
-  user.created_at = existing->created_at;
-  user.updated_at = existing->updated_at;
-  UPSYNC_ASSIGN_OR_RETURN(bool changed, sites.update(tenant.id, user));
-  if (!changed) return *existing;
-  UPSYNC_ASSIGN_OR_RETURN(auto after, sites.by_id(tenant.id, key, user.id));
-  if (!after) return internal_error("site user vanished while being refreshed");
-  return *after;
+  // A check then an add: two requests ensuring one person at once would both find them missing
+  // and the second add would fail on the list's unique login (or, on SQLite outside a
+  // transaction, both draw one id). In the tenant's turn the second finds the first's entry.
+  SiteUser out;
+  UPSYNC_RETURN_IF_ERROR(store.in_tenant_turn(tenant.id, [&]() -> Status {
+    UPSYNC_ASSIGN_OR_RETURN(out, ensure_in_list(sites, tenant.id, user));
+    return Status::ok();
+  }));
+  return out;
 }
 
 }  // namespace upsync

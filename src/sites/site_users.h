@@ -85,7 +85,8 @@ inline Result<std::unique_ptr<SiteUserStore>> open_site_user_store(Store& store)
 SiteProperties site_properties(const Profile& profile, const ProfileSchema& schema);
 
 // The person's entry in the site's list: added, with a fresh copy of the profile's synced
-// properties, when missing; refreshed when present.
+// properties, when missing; refreshed when present. Requests that ensure one person at once
+// (a first access and an ensureuser) both answer with the one entry.
 Result<SiteUser> ensure_site_user(Store& store, SiteUserStore& sites, const Tenant& tenant,
                                   std::string_view site, const Profile& profile);
 

@@ -231,6 +231,18 @@ class Store {
     (void)tenant;
     return Status::ok();
   }
+  // in_transaction with the tenant's turn taken first: for a check then a write, or a
+  // read-modify-write, of a storage interface whose reads do not take the turn themselves (site
+  // users and permissions, connectors, audiences and hybrid settings, apps...). Without it two
+  // PostgreSQL writers can read the same state and one's change is lost, or one fails on a
+  // unique index with a raw error instead of the answer it gets alone. The body may run again
+  // (a retried transaction): it sets what it returns from the start.
+  Status in_tenant_turn(TenantId tenant, const std::function<Status()>& body) {
+    return in_transaction([&]() -> Status {
+      UPSYNC_RETURN_IF_ERROR(take_tenant_turn(tenant));
+      return body();
+    });
+  }
 
   // Text made from what the store holds (an answer every caller gets alike), kept under a key
   // that names everything it was made from, for as long as the store can tell that nothing it

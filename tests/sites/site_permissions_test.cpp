@@ -51,46 +51,48 @@ TEST_P(SitePermissionsTest, EveryoneReadsUntilConfiguredAndAdminsOwnEverything) 
 }
 
 TEST_P(SitePermissionsTest, GrantReplacesOrAddsAndRevokeRemovesOneOrAll) {
-  ASSERT_TRUE(*grant(*perms_, tenant_.id, "sites/hr", "", kBob, SiteRole::kMember));
-  EXPECT_FALSE(*grant(*perms_, tenant_.id, "sites/hr", "", kBob, SiteRole::kMember));
+  ASSERT_TRUE(*grant(*store_, *perms_, tenant_.id, "sites/hr", "", kBob, SiteRole::kMember));
+  EXPECT_FALSE(*grant(*store_, *perms_, tenant_.id, "sites/hr", "", kBob, SiteRole::kMember));
   EXPECT_EQ(role_of(person("bob@contoso.com")), SiteRole::kMember);
   // The defaults came along: Everyone still reads.
   EXPECT_EQ(role_of(person("eve@contoso.com")), SiteRole::kVisitor);
-  ASSERT_TRUE(*grant(*perms_, tenant_.id, "sites/hr", "", kBob, SiteRole::kOwner, GrantMode::kAdd));
+  ASSERT_TRUE(*grant(*store_, *perms_, tenant_.id, "sites/hr", "", kBob, SiteRole::kOwner,
+                     GrantMode::kAdd));
   auto scope = effective_scope(*perms_, tenant_.id, "sites/hr", "");
   ASSERT_TRUE(scope);
   ASSERT_EQ(scope->assignments.size(), 2u);
   EXPECT_EQ(scope->assignments[0].principal, kBob);
   EXPECT_EQ(scope->assignments[0].roles, (std::vector{SiteRole::kOwner, SiteRole::kMember}));
-  ASSERT_TRUE(revoke(*perms_, tenant_.id, "sites/hr", "", kBob, SiteRole::kOwner).is_ok());
+  ASSERT_TRUE(revoke(*store_, *perms_, tenant_.id, "sites/hr", "", kBob, SiteRole::kOwner).is_ok());
   EXPECT_EQ(role_of(person("bob@contoso.com")), SiteRole::kMember);
-  Status again = revoke(*perms_, tenant_.id, "sites/hr", "", kBob, SiteRole::kOwner);
+  Status again = revoke(*store_, *perms_, tenant_.id, "sites/hr", "", kBob, SiteRole::kOwner);
   EXPECT_EQ(again.code(), StatusCode::kNotFound);
   EXPECT_NE(again.message().find("bob@contoso.com"), std::string::npos) << again.message();
-  ASSERT_TRUE(grant(*perms_, tenant_.id, "sites/hr", "", kBob, SiteRole::kVisitor));
+  ASSERT_TRUE(grant(*store_, *perms_, tenant_.id, "sites/hr", "", kBob, SiteRole::kVisitor));
   EXPECT_EQ(role_of(person("bob@contoso.com")), SiteRole::kVisitor);  // replaced, not added
-  ASSERT_TRUE(revoke(*perms_, tenant_.id, "sites/hr", "", kBob).is_ok());
-  ASSERT_TRUE(revoke(*perms_, tenant_.id, "sites/hr", "", everyone_principal()).is_ok());
+  ASSERT_TRUE(revoke(*store_, *perms_, tenant_.id, "sites/hr", "", kBob).is_ok());
+  ASSERT_TRUE(revoke(*store_, *perms_, tenant_.id, "sites/hr", "", everyone_principal()).is_ok());
   EXPECT_EQ(role_of(person("bob@contoso.com")), std::nullopt);
 }
 
 TEST_P(SitePermissionsTest, GroupsCountForTheirMembersOnly) {
-  ASSERT_TRUE(grant(*perms_, tenant_.id, "sites/hr", "", kTeam, SiteRole::kMember));
+  ASSERT_TRUE(grant(*store_, *perms_, tenant_.id, "sites/hr", "", kTeam, SiteRole::kMember));
   EXPECT_EQ(role_of(person("carol@contoso.com", {"aaaa-1"})), SiteRole::kMember);
   EXPECT_EQ(role_of(person("dan@contoso.com", {"bbbb-2"})), SiteRole::kVisitor);
 }
 
 TEST_P(SitePermissionsTest, ALibraryInheritsUntilItBreaksAndAfterItResets) {
   Status inheriting =
-      grant(*perms_, tenant_.id, "sites/hr", "Board", kBob, SiteRole::kMember).status();
+      grant(*store_, *perms_, tenant_.id, "sites/hr", "Board", kBob, SiteRole::kMember).status();
   EXPECT_EQ(inheriting.code(), StatusCode::kFailedPrecondition);
-  ASSERT_TRUE(*break_inheritance(*perms_, tenant_.id, "sites/hr", "Board", /*copy=*/true));
-  EXPECT_FALSE(*break_inheritance(*perms_, tenant_.id, "sites/hr", "board", false));
+  ASSERT_TRUE(*break_inheritance(*store_, *perms_, tenant_.id, "sites/hr", "Board", /*copy=*/true));
+  EXPECT_FALSE(*break_inheritance(*store_, *perms_, tenant_.id, "sites/hr", "board", false));
   EXPECT_EQ(role_of(person("bob@contoso.com"), "BOARD"), SiteRole::kVisitor);  // copied
-  ASSERT_TRUE(revoke(*perms_, tenant_.id, "sites/hr", "Board", everyone_principal()).is_ok());
+  ASSERT_TRUE(
+      revoke(*store_, *perms_, tenant_.id, "sites/hr", "Board", everyone_principal()).is_ok());
   EXPECT_EQ(role_of(person("bob@contoso.com"), "Board"), std::nullopt);
   EXPECT_EQ(role_of(person("bob@contoso.com")), SiteRole::kVisitor);  // the site is untouched
-  ASSERT_TRUE(grant(*perms_, tenant_.id, "sites/hr", "Board", kBob, SiteRole::kMember));
+  ASSERT_TRUE(grant(*store_, *perms_, tenant_.id, "sites/hr", "Board", kBob, SiteRole::kMember));
   EXPECT_EQ(role_of(person("bob@contoso.com"), "Board"), SiteRole::kMember);
   auto scopes = perms_->scopes(tenant_.id, "sites/hr");
   ASSERT_TRUE(scopes);
@@ -99,7 +101,7 @@ TEST_P(SitePermissionsTest, ALibraryInheritsUntilItBreaksAndAfterItResets) {
   ASSERT_TRUE(*reset_inheritance(*perms_, tenant_.id, "sites/hr", "Board"));
   EXPECT_FALSE(*reset_inheritance(*perms_, tenant_.id, "sites/hr", "Board"));
   EXPECT_EQ(role_of(person("bob@contoso.com"), "Board"), SiteRole::kVisitor);
-  EXPECT_EQ(break_inheritance(*perms_, tenant_.id, "sites/hr", "", true).status().code(),
+  EXPECT_EQ(break_inheritance(*store_, *perms_, tenant_.id, "sites/hr", "", true).status().code(),
             StatusCode::kInvalidArgument);
 }
 

@@ -1,0 +1,150 @@
+// Checks then writes, and reads-modify-writes, of the storage interfaces whose reads do not take
+// the tenant's turn themselves (site users and permissions), from several connections at once
+// (several `serve` processes on one database). Each test races writers that start every round
+// together and then checks what a single writer would have left: nothing lost, nothing left behind,
+// and only the refusals a single writer gets (never a raw unique-index or database error).
+#include <gtest/gtest.h>
+
+#include <barrier>
+#include <functional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sites/site_permissions.h"
+#include "sites/site_users.h"
+#include "store/store_fixture.h"
+
+namespace upsync {
+namespace {
+
+class ConcurrentSiteEditTest : public testing::StoreTest {
+ protected:
+  // What writer `w` does in round `r`, on its own connection.
+  using Step = std::function<Status(Store &store, int w, int r)>;
+  // What is checked after round `r`, once every writer is done with it.
+  using Check = std::function<void(int r)>;
+
+  // Runs `writers` threads for `rounds` rounds; each round starts on every
+  // thread at once.
+  void race(int writers, int rounds, const Step &step, const Check &check) {
+    testing::FirstFailure failure;
+    std::barrier meet(writers);
+    std::vector<std::thread> threads;
+    for (int w = 0; w < writers; ++w) {
+      threads.emplace_back([&, w] {
+        auto connected = storage_->connect();
+        if (!connected) failure.set(connected.status().to_string());
+        for (int r = 0; r < rounds; ++r) {
+          meet.arrive_and_wait();
+          if (connected && !failure.failed()) {
+            Status s = step(**connected, w, r);
+            if (!s.is_ok())
+              failure.set("writer " + std::to_string(w) + ", round " + std::to_string(r) + ": " +
+                          s.to_string());
+          }
+          meet.arrive_and_wait();
+          // Writer 0 checks the round while the others wait at the next round's
+          // start.
+          if (w == 0 && !failure.failed()) {
+            check(r);
+            if (::testing::Test::HasFailure()) failure.set("round " + std::to_string(r));
+          }
+        }
+      });
+    }
+    for (std::thread &t : threads) t.join();
+    ASSERT_FALSE(failure.failed()) << failure.why();
+  }
+};
+
+constexpr int kWriters = 4;
+
+// Two requests ensuring one person in a site's list at once (a first access and
+// an ensureuser), and others adding other people there: each answers with the
+// one entry of the person, and every entry has an id of its own.
+TEST_P(ConcurrentSiteEditTest, EnsuringOnePersonAtOnceGivesOneEntry) {
+  constexpr int kRounds = 30;
+  std::vector<Profile> people;
+  for (int i = 0; i <= kWriters; ++i) {
+    people.push_back(make_profile("person" + std::to_string(i) + "@contoso.com"));
+  }
+  // The shared person's id as each writer was answered, per round.
+  std::vector<std::vector<int64_t>> shared_id(kRounds, std::vector<int64_t>(kWriters));
+  auto site = [](int r) { return "sites/race" + std::to_string(r); };
+  race(
+      kWriters, kRounds,
+      [&](Store &store, int w, int r) -> Status {
+        UPSYNC_ASSIGN_OR_RETURN(auto users, open_site_user_store(store));
+        // Half the writers add their own person first, so that adds of
+        // different people meet too.
+        const Profile &own = people[w + 1];
+        if (w % 2 == 1) {
+          UPSYNC_RETURN_IF_ERROR(ensure_site_user(store, *users, tenant_, site(r), own).status());
+        }
+        UPSYNC_ASSIGN_OR_RETURN(SiteUser u,
+                                ensure_site_user(store, *users, tenant_, site(r), people[0]));
+        shared_id[r][w] = u.id;
+        if (w % 2 == 0) {
+          UPSYNC_RETURN_IF_ERROR(ensure_site_user(store, *users, tenant_, site(r), own).status());
+        }
+        return Status::ok();
+      },
+      [&](int r) {
+        auto users = open_site_user_store(*store_);
+        ASSERT_TRUE(users) << users.status().to_string();
+        auto list = (*users)->list(tenant_.id, site(r));
+        ASSERT_TRUE(list) << list.status().to_string();
+        ASSERT_EQ(list->size(), people.size());
+        std::set<std::string> logins;
+        std::set<int64_t> ids;
+        int64_t shared = 0;
+        for (const SiteUser &u : *list) {
+          logins.insert(u.login_name);
+          ids.insert(u.id);
+          if (u.login_name == people[0].account_name) shared = u.id;
+        }
+        EXPECT_EQ(logins.size(), people.size());
+        EXPECT_EQ(ids.size(), people.size());
+        for (int w = 0; w < kWriters; ++w) EXPECT_EQ(shared_id[r][w], shared) << "writer " << w;
+      });
+}
+
+// Owners of one site granting roles at once (REST addroleassignment from two
+// processes): each grant reads the site's assignments and puts them back whole,
+// so none may start from a state that misses another's grant.
+TEST_P(ConcurrentSiteEditTest, GrantsInOneSiteAtOnceAllStay) {
+  constexpr int kRounds = 25;
+  auto group = [](int w, int r) {
+    return group_principal("group-" + std::to_string(w) + "-" + std::to_string(r), "Team");
+  };
+  race(
+      kWriters, kRounds,
+      [&](Store &store, int w, int r) -> Status {
+        UPSYNC_ASSIGN_OR_RETURN(auto perms, open_site_permission_store(store));
+        return grant(store, *perms, tenant_.id, "sites/hr", "", group(w, r), SiteRole::kMember,
+                     GrantMode::kAdd)
+            .status();
+      },
+      [&](int r) {
+        auto perms = open_site_permission_store(*store_);
+        ASSERT_TRUE(perms) << perms.status().to_string();
+        auto scope = (*perms)->scope(tenant_.id, "sites/hr", "");
+        ASSERT_TRUE(scope) << scope.status().to_string();
+        ASSERT_TRUE(scope->has_value());
+        std::set<std::string> held;
+        for (const RoleAssignment &a : (*scope)->assignments) held.insert(a.principal.key);
+        EXPECT_TRUE(held.contains("everyone"));
+        for (int w = 0; w < kWriters; ++w) {
+          for (int done = 0; done <= r; ++done) {
+            EXPECT_TRUE(held.contains(group(w, done).key)) << group(w, done).key << " was lost";
+          }
+        }
+      });
+}
+
+UPSYNC_TEST_ON_EVERY_BACKEND(ConcurrentSiteEditTest);
+
+}  // namespace
+}  // namespace upsync
