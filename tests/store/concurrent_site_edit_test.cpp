@@ -1,17 +1,20 @@
 // Checks then writes, and reads-modify-writes, of the storage interfaces whose reads do not take
-// the tenant's turn themselves (site users and permissions), from several connections at once
+// the tenant's turn themselves (site users and permissions, apps), from several connections at once
 // (several `serve` processes on one database). Each test races writers that start every round
 // together and then checks what a single writer would have left: nothing lost, nothing left behind,
 // and only the refusals a single writer gets (never a raw unique-index or database error).
 #include <gtest/gtest.h>
 
 #include <barrier>
+#include <chrono>
 #include <functional>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "auth/credentials.h"
+#include "auth/sign_in_store.h"
 #include "sites/site_permissions.h"
 #include "sites/site_users.h"
 #include "store/store_fixture.h"
@@ -141,6 +144,47 @@ TEST_P(ConcurrentSiteEditTest, GrantsInOneSiteAtOnceAllStay) {
             EXPECT_TRUE(held.contains(group(w, done).key)) << group(w, done).key << " was lost";
           }
         }
+      });
+}
+
+// An app's removal while a redirect URI is added to it: the URI goes in before
+// the removal (which takes it along) or is refused after it; none outlives its
+// app.
+TEST_P(ConcurrentSiteEditTest, AnAppsRemovalLeavesNoRedirectUriBehind) {
+  constexpr int kRounds = 30;
+  auto client_id = [](int r) { return "00000000-0000-4000-8000-" + std::to_string(100000 + r); };
+  auto creds = open_credential_store(*store_);
+  ASSERT_TRUE(creds) << creds.status().to_string();
+  for (int r = 0; r < kRounds; ++r) {
+    ASSERT_TRUE((*creds)->add_app(tenant_.id, {client_id(r), "app", "now", 0}, "hash").is_ok());
+  }
+  race(
+      2, kRounds,
+      [&](Store &store, int w, int r) -> Status {
+        if (w == 1) {
+          // Once some URIs are in.
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
+          UPSYNC_ASSIGN_OR_RETURN(auto c, open_credential_store(store));
+          return c->remove_app(tenant_.id, client_id(r));
+        }
+        UPSYNC_ASSIGN_OR_RETURN(auto sign_ins, open_sign_in_store(store));
+        // A pause between adds lets the removal in on SQLite, whose waiting
+        // writer retries only now and then.
+        for (int i = 0; i < 2000; ++i) {
+          if (i > 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+          Status added = sign_ins->add_redirect_uri(tenant_.id, client_id(r),
+                                                    "https://app.example.com/" + std::to_string(i));
+          if (added.code() == StatusCode::kNotFound) return Status::ok();  // removed
+          UPSYNC_RETURN_IF_ERROR(added);
+        }
+        return internal_error("the app was never removed");
+      },
+      [&](int r) {
+        auto sign_ins = open_sign_in_store(*store_);
+        ASSERT_TRUE(sign_ins) << sign_ins.status().to_string();
+        auto left = (*sign_ins)->redirect_uris(tenant_.id, client_id(r));
+        ASSERT_TRUE(left) << left.status().to_string();
+        EXPECT_TRUE(left->empty()) << left->size() << " redirect URIs of a removed app";
       });
 }
 

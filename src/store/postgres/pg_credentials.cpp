@@ -67,8 +67,15 @@ class PgCredentialStore : public CredentialStore {
 
   Status add_certificate(TenantId tenant, const AppCertificate& cert) override {
     return store_.in_transaction([&]() -> Status {
-      UPSYNC_ASSIGN_OR_RETURN(auto app, app_with_secret(tenant, cert.client_id));
-      (void)app;  // only its existence matters: NotFound returned above
+      // The app's row locked to the commit, so that a removal of the app (which takes its
+      // certificates) cannot commit between this check and the insert and leave one behind.
+      UPSYNC_ASSIGN_OR_RETURN(PgResult app,
+                              db_.query("SELECT 1 FROM apps WHERE tenant_id = $1 AND client_id = "
+                                        "$2 FOR UPDATE",
+                                        {tenant, ascii_lower(cert.client_id)}));
+      if (app.rows() == 0) {
+        return not_found("no app with client id '" + cert.client_id + "'");
+      }
       UPSYNC_ASSIGN_OR_RETURN(
           const int64_t added,
           db_.run("INSERT INTO app_certificates (tenant_id, client_id, thumbprint_sha1, "

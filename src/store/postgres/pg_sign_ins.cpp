@@ -19,9 +19,13 @@ class PgSignInStore : public SignInStore {
                           std::string_view uri) override {
     const std::string id = ascii_lower(client_id);
     return store_.in_transaction([&]() -> Status {
+      // The app's row locked to the commit: a removal of the app waits (it would leave this
+      // URI behind it otherwise), and so does another URI of it, which would take the same
+      // position.
       UPSYNC_ASSIGN_OR_RETURN(
           PgResult app,
-          db_.query("SELECT 1 FROM apps WHERE tenant_id = $1 AND client_id = $2", {tenant, id}));
+          db_.query("SELECT 1 FROM apps WHERE tenant_id = $1 AND client_id = $2 FOR UPDATE",
+                    {tenant, id}));
       if (app.rows() == 0) {
         return not_found("no app with client id '" + std::string(client_id) + "'");
       }
