@@ -63,16 +63,20 @@ Result<HybridSettings> set_hybrid_settings(Store& store, const Tenant& tenant,
   HybridSettings s;
   UPSYNC_ASSIGN_OR_RETURN(s.online_url, normalize_online_url(online_url));
   UPSYNC_ASSIGN_OR_RETURN(auto hybrid, open_hybrid_store(store));
-  if (audience) {
-    UPSYNC_ASSIGN_OR_RETURN(auto audiences, open_audience_store(store));
-    UPSYNC_ASSIGN_OR_RETURN(auto a, audiences->find(tenant.id, *audience));
-    if (!a) {
-      return not_found("no audience '" + quote_for_message(*audience) + "' in tenant '" +
-                       tenant.name + "' (upsync audience list -t " + tenant.name + ")");
+  // The audience is found and named in the tenant's turn, as an audience's removal checks that
+  // the settings do not name it in its own: one of the two comes wholly first.
+  UPSYNC_RETURN_IF_ERROR(store.in_tenant_turn(tenant.id, [&]() -> Status {
+    if (audience) {
+      UPSYNC_ASSIGN_OR_RETURN(auto audiences, open_audience_store(store));
+      UPSYNC_ASSIGN_OR_RETURN(auto a, audiences->find(tenant.id, *audience));
+      if (!a) {
+        return not_found("no audience '" + quote_for_message(*audience) + "' in tenant '" +
+                         tenant.name + "' (upsync audience list -t " + tenant.name + ")");
+      }
+      s.audience_id = a->id;
     }
-    s.audience_id = a->id;
-  }
-  UPSYNC_RETURN_IF_ERROR(hybrid->set(tenant.id, s));
+    return hybrid->set(tenant.id, s);
+  }));
   UPSYNC_ASSIGN_OR_RETURN(auto stored, hybrid->get(tenant.id));
   if (!stored) return internal_error("hybrid settings of '" + tenant.name + "' vanished");
   return *stored;

@@ -1,8 +1,9 @@
 // Checks then writes, and reads-modify-writes, of the storage interfaces whose reads do not take
-// the tenant's turn themselves (site users and permissions, apps), from several connections at once
-// (several `serve` processes on one database). Each test races writers that start every round
-// together and then checks what a single writer would have left: nothing lost, nothing left behind,
-// and only the refusals a single writer gets (never a raw unique-index or database error).
+// the tenant's turn themselves (site users and permissions, apps, audiences and hybrid settings),
+// from several connections at once (several `serve` processes on one database). Each test races
+// writers that start every round together and then checks what a single writer would have left:
+// nothing lost, nothing left behind, and only the refusals a single writer gets (never a raw
+// unique-index or database error).
 #include <gtest/gtest.h>
 
 #include <barrier>
@@ -13,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "audiences/audiences.h"
+#include "audiences/hybrid.h"
 #include "auth/credentials.h"
 #include "auth/sign_in_store.h"
 #include "sites/site_permissions.h"
@@ -185,6 +188,51 @@ TEST_P(ConcurrentSiteEditTest, AnAppsRemovalLeavesNoRedirectUriBehind) {
         auto left = (*sign_ins)->redirect_uris(tenant_.id, client_id(r));
         ASSERT_TRUE(left) << left.status().to_string();
         EXPECT_TRUE(left->empty()) << left->size() << " redirect URIs of a removed app";
+      });
+}
+
+// An audience's removal while the hybrid settings are set to name it: one of
+// the two is refused (FailedPrecondition, NotFound); the settings never name a
+// removed audience.
+TEST_P(ConcurrentSiteEditTest, HybridSettingsNeverNameARemovedAudience) {
+  constexpr int kRounds = 40;
+  auto farm = store_->create_tenant({.name = "farm", .kind = TenantKind::kServer});
+  ASSERT_TRUE(farm) << farm.status().to_string();
+  auto name = [](int r) { return "Hybrid" + std::to_string(r); };
+  std::vector<int64_t> ids;
+  for (int r = 0; r < kRounds; ++r) {
+    NewAudience audience;
+    audience.name = name(r);
+    audience.rules = {*parse_audience_rule("Department=Sales")};
+    auto a = add_audience(*store_, *farm, audience);
+    ASSERT_TRUE(a) << a.status().to_string();
+    ids.push_back(a->id);
+  }
+  race(
+      2, kRounds,
+      [&](Store &store, int w, int r) -> Status {
+        if (w == 0) {
+          auto set = set_hybrid_settings(store, *farm, "https://contoso-my.sharepoint.com",
+                                         std::string_view(name(r)));
+          return set || set.status().code() == StatusCode::kNotFound ? Status::ok() : set.status();
+        }
+        UPSYNC_ASSIGN_OR_RETURN(auto audiences, open_audience_store(store));
+        auto removed = audiences->remove(farm->id, ids[r]);
+        return removed || removed.status().code() == StatusCode::kFailedPrecondition
+                   ? Status::ok()
+                   : removed.status();
+      },
+      [&](int r) {
+        auto hybrid = open_hybrid_store(*store_);
+        ASSERT_TRUE(hybrid) << hybrid.status().to_string();
+        auto settings = (*hybrid)->get(farm->id);
+        ASSERT_TRUE(settings) << settings.status().to_string();
+        if (!*settings || (*settings)->audience_id != ids[r]) return;
+        auto audiences = open_audience_store(*store_);
+        ASSERT_TRUE(audiences) << audiences.status().to_string();
+        auto named = (*audiences)->find(farm->id, std::to_string(ids[r]));
+        ASSERT_TRUE(named) << named.status().to_string();
+        EXPECT_TRUE(named->has_value()) << "the hybrid settings name removed audience " << name(r);
       });
 }
 

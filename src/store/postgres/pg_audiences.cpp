@@ -79,6 +79,10 @@ class PgAudienceStore : public AudienceStore {
   Result<bool> remove(TenantId t, int64_t audience_id) override {
     bool removed = false;
     UPSYNC_RETURN_IF_ERROR(store_.in_transaction([&]() -> Status {
+      // A check then a delete: in the tenant's turn, as set_hybrid_settings (hybrid.cpp) finds
+      // the audience and names it in its own, or both could go ahead and leave the settings
+      // naming a removed audience.
+      UPSYNC_RETURN_IF_ERROR(store_.take_tenant_turn(t));
       UPSYNC_ASSIGN_OR_RETURN(PgResult used,
                               db_.query("SELECT 1 FROM hybrid_settings WHERE tenant_id = $1 AND "
                                         "audience_id = $2",

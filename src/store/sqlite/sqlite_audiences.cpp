@@ -58,19 +58,22 @@ class SqliteAudienceStore : public AudienceStore {
   }
 
   Result<bool> remove(TenantId t, int64_t audience_id) override {
-    UPSYNC_ASSIGN_OR_RETURN(auto* used, db_.prepare("SELECT online_url FROM hybrid_settings WHERE "
-                                                    "tenant_id = ? AND audience_id = ?"));
-    used->bind(1, t);
-    used->bind(2, audience_id);
-    UPSYNC_ASSIGN_OR_RETURN(bool in_use, used->step());
-    used->reset();
-    if (in_use) {
-      return failed_precondition(
-          "the tenant's hybrid settings name this audience as its hybrid users: change them or "
-          "clear them first (upsync hybrid set / clear)");
-    }
     bool removed = false;
+    // The check in the write transaction: a hybrid set naming the audience (hybrid.cpp, also
+    // in one) comes wholly before or after it.
     UPSYNC_RETURN_IF_ERROR(store_.in_transaction([&]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(auto* used,
+                              db_.prepare("SELECT online_url FROM hybrid_settings WHERE "
+                                          "tenant_id = ? AND audience_id = ?"));
+      used->bind(1, t);
+      used->bind(2, audience_id);
+      UPSYNC_ASSIGN_OR_RETURN(bool in_use, used->step());
+      used->reset();
+      if (in_use) {
+        return failed_precondition(
+            "the tenant's hybrid settings name this audience as its hybrid users: change them "
+            "or clear them first (upsync hybrid set / clear)");
+      }
       UPSYNC_ASSIGN_OR_RETURN(auto* del,
                               db_.prepare("DELETE FROM audiences WHERE tenant_id = ? AND id = ?"));
       del->bind(1, t);
