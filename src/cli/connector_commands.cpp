@@ -37,13 +37,14 @@ void add_connector_commands(CLI::App& app, CliContext& ctx) {
   };
   struct Opened {
     Tenant tenant;
+    Store* store = nullptr;
     std::unique_ptr<ConnectorStore> connectors;
   };
   auto open = [&ctx](const std::string& tenant) -> Result<Opened> {
     Opened o;
     UPSYNC_ASSIGN_OR_RETURN(o.tenant, ctx.tenant(tenant));
-    UPSYNC_ASSIGN_OR_RETURN(Store * store, ctx.store());
-    UPSYNC_ASSIGN_OR_RETURN(o.connectors, open_connector_store(*store));
+    UPSYNC_ASSIGN_OR_RETURN(o.store, ctx.store());
+    UPSYNC_ASSIGN_OR_RETURN(o.connectors, open_connector_store(*o.store));
     return o;
   };
   auto named = [](CLI::App* cmd, Args& a) {
@@ -68,15 +69,18 @@ void add_connector_commands(CLI::App& app, CliContext& ctx) {
           UPSYNC_RETURN_IF_ERROR(o.connectors->replace(o.tenant.id, c));
         } else {
           // Stage 0 deletes the anchored users a complete read does not name: two sources
-          // would delete each other's users, so a tenant has one.
-          UPSYNC_ASSIGN_OR_RETURN(auto all, o.connectors->list(o.tenant.id));
-          if (!all.empty()) {
-            return already_exists("tenant '" + o.tenant.name + "' has connector '" +
-                                  all.front().name +
-                                  "'; a tenant syncs from one directory: change it with "
-                                  "upsync connector set, or remove it first");
-          }
-          UPSYNC_RETURN_IF_ERROR(o.connectors->add(o.tenant.id, c));
+          // would delete each other's users, so a tenant has one. The check and the add go in
+          // the tenant's turn, or two adds at once would both find none.
+          UPSYNC_RETURN_IF_ERROR(o.store->in_tenant_turn(o.tenant.id, [&]() -> Status {
+            UPSYNC_ASSIGN_OR_RETURN(auto all, o.connectors->list(o.tenant.id));
+            if (!all.empty()) {
+              return already_exists("tenant '" + o.tenant.name + "' has connector '" +
+                                    all.front().name +
+                                    "'; a tenant syncs from one directory: change it with "
+                                    "upsync connector set, or remove it first");
+            }
+            return o.connectors->add(o.tenant.id, c);
+          }));
         }
         if (ctx.json) {
           print_json(*ctx.out, connector_json(c));

@@ -98,25 +98,32 @@ Status admin_put_connector(Call& call) {
                               "' (a connector takes 'name' and 'toml')");
     }
   }
-  UPSYNC_ASSIGN_OR_RETURN(auto stored, stored_connector(call));
-  std::string name = stored ? stored->name : "directory";
-  if (body.contains("name")) {
-    if (!body["name"].is_string()) return invalid_argument("request body: 'name' must be a string");
-    name = body["name"].get<std::string>();
-  }
-  if (stored && ascii_lower(name) != ascii_lower(stored->name)) {
-    return invalid_argument("request body: 'name': the tenant's connector is '" + stored->name +
-                            "'; a tenant has one connector");
-  }
-  UPSYNC_RETURN_IF_ERROR(check_connector_name(name));
-  UPSYNC_ASSIGN_OR_RETURN(Connector next, parse_connector(name, body["toml"].get<std::string>()));
-  UPSYNC_RETURN_IF_ERROR(check_connection_keys(stored, next));
-  UPSYNC_ASSIGN_OR_RETURN(auto connectors, open_connector_store(call.store));
-  if (stored) {
-    UPSYNC_RETURN_IF_ERROR(connectors->replace(call.tenant.id, next));
-  } else {
-    UPSYNC_RETURN_IF_ERROR(connectors->add(call.tenant.id, next));
-  }
+  // A tenant has one connector: the check of what is stored and the write that follows it go
+  // in the tenant's turn, or two first PUTs of different names would both add one.
+  Connector next;
+  UPSYNC_RETURN_IF_ERROR(call.store.in_tenant_turn(call.tenant.id, [&]() -> Status {
+    UPSYNC_ASSIGN_OR_RETURN(auto stored, stored_connector(call));
+    std::string name = stored ? stored->name : "directory";
+    if (body.contains("name")) {
+      if (!body["name"].is_string())
+        return invalid_argument("request body: 'name' must be a string");
+      name = body["name"].get<std::string>();
+    }
+    if (stored && ascii_lower(name) != ascii_lower(stored->name)) {
+      return invalid_argument("request body: 'name': the tenant's connector is '" + stored->name +
+                              "'; a tenant has one connector");
+    }
+    UPSYNC_RETURN_IF_ERROR(check_connector_name(name));
+    UPSYNC_ASSIGN_OR_RETURN(next, parse_connector(name, body["toml"].get<std::string>()));
+    UPSYNC_RETURN_IF_ERROR(check_connection_keys(stored, next));
+    UPSYNC_ASSIGN_OR_RETURN(auto connectors, open_connector_store(call.store));
+    if (stored) {
+      UPSYNC_RETURN_IF_ERROR(connectors->replace(call.tenant.id, next));
+    } else {
+      UPSYNC_RETURN_IF_ERROR(connectors->add(call.tenant.id, next));
+    }
+    return Status::ok();
+  }));
   write_json(call.res, 200, connector_json(next));
   return Status::ok();
 }
