@@ -105,8 +105,9 @@ Status admin_put_connector(Call& call) {
     UPSYNC_ASSIGN_OR_RETURN(auto stored, stored_connector(call));
     std::string name = stored ? stored->name : "directory";
     if (body.contains("name")) {
-      if (!body["name"].is_string())
+      if (!body["name"].is_string()) {
         return invalid_argument("request body: 'name' must be a string");
+      }
       name = body["name"].get<std::string>();
     }
     if (stored && ascii_lower(name) != ascii_lower(stored->name)) {
