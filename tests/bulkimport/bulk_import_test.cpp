@@ -147,6 +147,54 @@ TEST_P(BulkImportTest, DefaultAndCustomTargetsAreBothSet) {
   EXPECT_EQ(prop("vesaj@contoso.com", "SPS-HireDate"), hired);
 }
 
+// One batch where a profile has custom properties already (bjansen) and others have none,
+// one of them twice, before and after a default property (which the store writes itself,
+// after what the batch has written so far), then the same file with other values: every
+// value lands, each change once in the feed, nothing written twice.
+TEST_P(BulkImportTest, ABatchMixesProfilesWithAndWithoutCustomValues) {
+  auto bjansen = store_->profile(tenant_.id, {ProfileKeyKind::kEmail, "bjansen@contoso.com"});
+  ASSERT_TRUE(bjansen);
+  ASSERT_TRUE(store_->update_profile(tenant_.id, bjansen->id,
+                                     std::vector<PropertyChange>{{"OfficeCode", {"B1"}}}));
+  TempDir tmp;
+  const std::map<std::string, std::string> map{
+      {"City", "City"}, {"Office", "OfficeCode"}, {"Hired", "SPS-HireDate"}};
+  auto run = [&](const std::string& first, const std::string& second) {
+    testing::write_file(tmp.path() / "mixed.json",
+                        R"({"value":[{"IdName":"vesaj@contoso.com","City":")" + first +
+                            R"("},{"IdName":"bjansen@contoso.com","City":")" + first +
+                            R"("},{"IdName":"erwin@contoso.com","Hired":"2015-06-01"},)" +
+                            R"({"IdName":"vesaj@contoso.com","Office":")" + second +
+                            R"("},{"IdName":"erwin@contoso.com","City":")" + second + R"("}]})");
+    put((tmp.path() / "mixed.json").string());
+    auto imp = importer();
+    auto id =
+        imp.queue_import_profile_properties(tenant_, ImportIdType::kEmail, "IdName", map, kSource);
+    ASSERT_TRUE(id) << id.status().to_string();
+    ASSERT_TRUE(imp.run_pending());
+    auto job = imp.get_import_profile_property_job(tenant_, *id);
+    ASSERT_TRUE(job);
+    EXPECT_EQ(job->state, ImportJobState::kSucceeded) << job->error_message;
+  };
+  int64_t before = *store_->last_seq(tenant_.id);
+  run("Helsinki", "V2");
+  EXPECT_EQ(prop("vesaj@contoso.com", "City"), "Helsinki");
+  EXPECT_EQ(prop("vesaj@contoso.com", "OfficeCode"), "V2");
+  EXPECT_EQ(prop("bjansen@contoso.com", "City"), "Helsinki");
+  EXPECT_EQ(prop("bjansen@contoso.com", "OfficeCode"), "B1");
+  EXPECT_EQ(prop("erwin@contoso.com", "City"), "V2");
+  EXPECT_FALSE(prop("erwin@contoso.com", "SPS-HireDate").empty());
+  EXPECT_EQ(*store_->last_seq(tenant_.id), before + 5) << "a feed entry for each record";
+
+  before = *store_->last_seq(tenant_.id);
+  run("Espoo", "V3");
+  EXPECT_EQ(prop("vesaj@contoso.com", "City"), "Espoo");
+  EXPECT_EQ(prop("vesaj@contoso.com", "OfficeCode"), "V3");
+  EXPECT_EQ(prop("bjansen@contoso.com", "City"), "Espoo");
+  EXPECT_EQ(prop("erwin@contoso.com", "City"), "V3");
+  EXPECT_EQ(*store_->last_seq(tenant_.id), before + 4) << "the hire date is unchanged";
+}
+
 TEST_P(BulkImportTest, QueueTimeChecksRefuseWithTheSeedMessages) {
   put(kData + "seed003_sample.json");
   auto imp = importer();
