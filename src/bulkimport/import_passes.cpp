@@ -1,6 +1,7 @@
 // BulkImporter's two passes over a job's file (importer.h says what each does and why): pass 1
 // checks everything that aborts the file before anything is applied; pass 2 resolves each
 // user object and applies the updates in batches that commit with the job's checkpoint.
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <limits>
@@ -119,8 +120,18 @@ Result<bool> BulkImporter::check_file(Run& run, const Progress& progress) {
   {
     std::jthread hasher;
     if (job.source_pin.pinned()) hasher = std::jthread([&] { content_hash = file_sha256(fd); });
+    // Each chunk's start is kept (a chunk's records share the end_offset of its end).
+    run.chunk_starts.clear();
+    int64_t chunk_end = 0;
     valid = quick_read_import_fd(
-        fd, [&](const ImportRecordView& r) { return check(r.index, r.fields, r.end_offset, 0, 0); },
+        fd,
+        [&](const ImportRecordView& r) {
+          if (r.end_offset != chunk_end) {
+            if (chunk_end > 0) run.chunk_starts.push_back({r.index, chunk_end});
+            chunk_end = r.end_offset;
+          }
+          return check(r.index, r.fields, r.end_offset, 0, 0);
+        },
         ropts);
   }
   UPSYNC_RETURN_IF_ERROR(content_hash.status());
@@ -135,6 +146,7 @@ Result<bool> BulkImporter::check_file(Run& run, const Progress& progress) {
   // The second pass reads the file with the reader that went through it.
   run.quick = valid.is_ok();
   if (!run.quick) {
+    run.chunk_starts.clear();
     properties = 0;
     records_total = 0;
     std::vector<ImportFieldView> views;
@@ -360,8 +372,19 @@ Status BulkImporter::apply_file(Run& run, const Progress& progress) {
       Status st;
       try {
         if (quick) {
-          st = quick_read_import_fd(
-              fd, [&](const ImportRecordView& r) { return take(r.index, r.fields); }, ropts);
+          // From the last chunk that pass 1 began at or before the checkpoint, cut where pass 1
+          // cut; from the top when the checkpoint is in the first chunk.
+          const std::vector<QuickChunkStart>& starts = run.chunk_starts;
+          const auto after =
+              std::upper_bound(starts.begin(), starts.end(), resume_at,
+                               [](int64_t at, const QuickChunkStart& c) { return at < c.index; });
+          const auto taken = [&](const ImportRecordView& r) { return take(r.index, r.fields); };
+          if (after == starts.begin()) {
+            st = quick_read_import_fd(fd, taken, ropts);
+          } else {
+            st = quick_read_import_fd_from(fd, *(after - 1), std::span(after, starts.end()), taken,
+                                           ropts);
+          }
           if (range_read) st = Status::ok();
           if (!st.is_ok() && refused.is_ok()) {
             st = internal_error("import job " + job.job_id +

@@ -474,6 +474,21 @@ Status quick_read_import_fd(int fd, const ImportRecordViewSink& sink,
   return st;
 }
 
+Status quick_read_import_fd_from(int fd, QuickChunkStart from,
+                                 std::span<const QuickChunkStart> later,
+                                 const ImportRecordViewSink& sink,
+                                 const ImportReaderOptions& options) {
+  UPSYNC_ASSIGN_OR_RETURN(std::FILE * f, stream_of(fd));
+  Status st;
+  if (::fseeko(f, from.offset, SEEK_SET) != 0) {
+    st = internal_error(std::string("seeking the data file: ") + std::strerror(errno));
+  } else {
+    st = quick_read_from(f, from, later, sink, options);
+  }
+  std::fclose(f);
+  return st;
+}
+
 Status read_import_fd(int fd, const ImportRecordSink& sink, const ImportReaderOptions& options) {
   UPSYNC_ASSIGN_OR_RETURN(std::FILE * f, stream_of(fd));
   Status st;

@@ -85,6 +85,14 @@ Status quick_read_import_file(const std::string& path, const ImportRecordViewSin
 Status quick_read_import_buffer(std::string_view data, const ImportRecordViewSink& sink,
                                 const ImportReaderOptions& options = {});
 
+// Where the quick reader began a chunk of the file: the index of its first user object, and
+// the offset of the byte after the comma before it (an ImportRecordView's end_offset of the
+// chunk before).
+struct QuickChunkStart {
+  int64_t index = 0;
+  int64_t offset = 0;
+};
+
 // Reads the file at `path`. A failure of `sink` stops the read and is returned as is.
 Status read_import_file(const std::string& path, const ImportRecordSink& sink,
                         const ImportReaderOptions& options = {});
@@ -96,6 +104,15 @@ Status quick_read_import_fd(int fd, const ImportRecordViewSink& sink,
                             const ImportReaderOptions& options = {});
 Status read_import_fd(int fd, const ImportRecordSink& sink,
                       const ImportReaderOptions& options = {});
+// The quick reader over `fd` from `from`, a chunk start of an earlier quick read of the same
+// bytes with the same options, cutting the file exactly where that read did: at each of
+// `later` (that read's chunk starts after `from`, in order), so that each chunk parses as it
+// did. Records are numbered from from.index. A read that does not go as the earlier one
+// went (the bytes changed) is kUnavailable, as a file the quick reader is unsure of.
+Status quick_read_import_fd_from(int fd, QuickChunkStart from,
+                                 std::span<const QuickChunkStart> later,
+                                 const ImportRecordViewSink& sink,
+                                 const ImportReaderOptions& options = {});
 // The same over bytes in memory (tests, the fuzzer).
 Status read_import_buffer(std::string_view data, const ImportRecordSink& sink,
                           const ImportReaderOptions& options = {});

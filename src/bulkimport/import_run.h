@@ -52,6 +52,10 @@ struct BulkImporter::Run {
   ImportReaderOptions reader_options;
   int64_t records_total = 0;  // user objects in the file, counted by pass 1
   bool quick = true;          // pass 1's quick reader went through the file, and pass 2 uses it
+  // Where pass 1's quick reader began each chunk after the first: pass 2 starts from the last
+  // one at or before its checkpoint, not from the top of the file (a range in the middle of a
+  // large file would otherwise read every user object before it).
+  std::vector<QuickChunkStart> chunk_starts = {};
   // The range pass 2 applies, from its checkpoint, when the job is split; none for a job
   // applied whole.
   std::optional<ImportRange> range;

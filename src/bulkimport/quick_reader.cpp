@@ -21,6 +21,10 @@ namespace {
 // the commas they were cut at, make a valid array of the same user objects. A cut inside a
 // string (a value holding "},{") only makes the chunks fail to parse, and the file go to the
 // exact reader.
+//
+// A read from a chunk start of an earlier read (replay()) cuts where that read cut, so that
+// its chunks are the same bytes, parsed the same way: cutting anywhere else could split a
+// value holding "},{" that the earlier read never split.
 class QuickReader {
  public:
   QuickReader(std::FILE* file, std::string_view data, const ImportRecordViewSink& sink,
@@ -31,6 +35,24 @@ class QuickReader {
         options_(options),
         chunk_(std::max<size_t>(options.quick_chunk_bytes, 4)),
         read_(std::max<size_t>(chunk_ / 4, 1)) {}
+
+  Status replay(QuickChunkStart from, std::span<const QuickChunkStart> later) {
+    buf_.assign(1, '[');
+    base_ = from.offset;
+    index_ = from.index;
+    for (const QuickChunkStart& next : later) {
+      // The comma before `next`, at next.offset - 1 of the file, is buf_[next.offset - base_].
+      if (next.offset <= base_ || next.index <= index_) return unsure();
+      const size_t cut = static_cast<size_t>(next.offset - base_);
+      if (!at_least(cut + 1) || buf_[cut] != ',') return read_failed_ ? read_error() : unsure();
+      buf_[cut] = ']';
+      UPSYNC_RETURN_IF_ERROR(parse_chunk(cut + 1, next.offset));
+      if (index_ != next.index) return unsure();
+      consume(cut + 1);
+    }
+    while (!eof_) read_more();
+    return finish();
+  }
 
   Status run() {
     buf_.assign(1, '[');
@@ -55,11 +77,21 @@ class QuickReader {
       consume(cut + 1);
       searched_ = 0;
     }
-    if (read_failed_) {
-      return internal_error(std::string("reading the data file failed: ") +
-                            std::strerror(read_error_));
-    }
-    // The rest ends the array and the root object: "... ] }" and white space.
+    return finish();
+  }
+
+ private:
+  static Status unsure() {
+    return unavailable("the quick reader leaves this file to the exact reader");
+  }
+  Status read_error() const {
+    return internal_error(std::string("reading the data file failed: ") +
+                          std::strerror(read_error_));
+  }
+
+  // The last chunk, read to the end: the user objects left, then "] }" and white space.
+  Status finish() {
+    if (read_failed_) return read_error();
     size_t end = buf_.size();
     if (!untake(end, '}') || !untake(end, ']')) return unsure();
     size_t first = 1;
@@ -67,11 +99,6 @@ class QuickReader {
     if (first == end && index_ == 0) return Status::ok();  // {"value": []}
     buf_[end] = ']';
     return parse_chunk(end + 1, base_ + static_cast<int64_t>(end));
-  }
-
- private:
-  static Status unsure() {
-    return unavailable("the quick reader leaves this file to the exact reader");
   }
 
   // Appends the next piece of the input to buf_; sets eof_ at its end.
@@ -197,6 +224,12 @@ class QuickReader {
 Status quick_read(std::FILE* file, std::string_view data, const ImportRecordViewSink& sink,
                   const ImportReaderOptions& options) {
   return QuickReader(file, data, sink, options).run();
+}
+
+Status quick_read_from(std::FILE* file, QuickChunkStart from,
+                       std::span<const QuickChunkStart> later, const ImportRecordViewSink& sink,
+                       const ImportReaderOptions& options) {
+  return QuickReader(file, {}, sink, options).replay(from, later);
 }
 
 }  // namespace upsync

@@ -3,13 +3,18 @@
 // every problem to it.
 #include "bulkimport/import_reader.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "test_support.h"
 
 namespace upsync {
 namespace {
@@ -145,6 +150,71 @@ TEST(QuickImportReader, LeavesEveryProblemToTheExactReader) {
   });
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(st.message(), "no");
+}
+
+// A pass resumed at a record reads from the chunk start before it, cutting where the first
+// read cut: from every chunk start it reports exactly the records from there on, numbered as
+// the first read numbered them, values holding "},{" included; a file changed since is
+// unsure (kUnavailable), never read otherwise.
+TEST(QuickImportReader, ResumesFromAChunkStartCuttingWhereTheFirstReadCut) {
+  std::string file = "{\"value\":[";
+  for (int i = 0; i < 300; ++i) {
+    file += i ? ",\n" : "\n";
+    file += "{\"IdName\":\"user" + std::to_string(i) + "@contoso.com\",\"City\":\"" +
+            (i % 7 == 3 ? std::string("a},{b") : "Espoo") + std::to_string(i) + "\"}";
+  }
+  file += "\n]}\n";
+  testing::TempDir tmp;
+  const std::string path = (tmp.path() / "users.json").string();
+  testing::write_file(path, file);
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  const ImportReaderOptions o{.quick_chunk_bytes = 400};
+  Records all;
+  std::vector<QuickChunkStart> starts;
+  int64_t chunk_end = 0;
+  Status st = quick_read_import_fd(
+      fd,
+      [&](const ImportRecordView& r) {
+        if (r.end_offset != chunk_end) {
+          if (chunk_end > 0) starts.push_back({r.index, chunk_end});
+          chunk_end = r.end_offset;
+        }
+        all.emplace_back();
+        for (const auto& f : r.fields) all.back().emplace_back(f.name, f.value);
+        return Status::ok();
+      },
+      o);
+  ASSERT_TRUE(st.is_ok()) << st.to_string();
+  ASSERT_EQ(all.size(), 300u);
+  ASSERT_GT(starts.size(), 20u);
+  for (size_t k = 0; k < starts.size(); ++k) {
+    Records tail;
+    st = quick_read_import_fd_from(
+        fd, starts[k], std::span(starts).subspan(k + 1),
+        [&](const ImportRecordView& r) {
+          EXPECT_EQ(r.index, starts[k].index + static_cast<int64_t>(tail.size()));
+          tail.emplace_back();
+          for (const auto& f : r.fields) tail.back().emplace_back(f.name, f.value);
+          return Status::ok();
+        },
+        o);
+    ASSERT_TRUE(st.is_ok()) << k << ": " << st.to_string();
+    EXPECT_EQ(tail, Records(all.begin() + starts[k].index, all.end())) << k;
+  }
+  ::close(fd);
+
+  // The same file with a byte before a cut changed: the cut is no longer where it was.
+  std::string changed = file;
+  changed.insert(static_cast<size_t>(starts[5].offset) - 2, " ");
+  testing::write_file(path, changed);
+  const int again = ::open(path.c_str(), O_RDONLY);
+  ASSERT_GE(again, 0);
+  st = quick_read_import_fd_from(
+      again, starts[2], std::span(starts).subspan(3),
+      [](const ImportRecordView&) { return Status::ok(); }, o);
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st.to_string();
+  ::close(again);
 }
 
 }  // namespace
