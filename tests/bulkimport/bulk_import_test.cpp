@@ -120,17 +120,8 @@ TEST_P(BulkImportTest, DefaultAndCustomTargetsAreBothSet) {
                       R"({"value":[{"IdName":"vesaj@contoso.com","City":"Helsinki",)"
                       R"("Hired":"2015-06-01"},{"IdName":"erwin@contoso.com","City":"Espoo"}]})");
   put((tmp.path() / "ok.json").string());
-  auto imp = importer();
   const std::map<std::string, std::string> map{{"City", "City"}, {"Hired", "SPS-HireDate"}};
-  auto run = [&] {
-    auto id =
-        imp.queue_import_profile_properties(tenant_, ImportIdType::kEmail, "IdName", map, kSource);
-    ASSERT_TRUE(id) << id.status().to_string();
-    ASSERT_TRUE(imp.run_pending());
-    auto job = imp.get_import_profile_property_job(tenant_, *id);
-    ASSERT_TRUE(job);
-    EXPECT_EQ(job->state, ImportJobState::kSucceeded) << job->error_message;
-  };
+  auto run = [&] { run_expecting_success(map); };
   const int64_t before = *store_->last_seq(tenant_.id);
   run();
   const std::string hired = prop("vesaj@contoso.com", "SPS-HireDate");
@@ -167,14 +158,7 @@ TEST_P(BulkImportTest, ABatchMixesProfilesWithAndWithoutCustomValues) {
                             R"({"IdName":"vesaj@contoso.com","Office":")" + second +
                             R"("},{"IdName":"erwin@contoso.com","City":")" + second + R"("}]})");
     put((tmp.path() / "mixed.json").string());
-    auto imp = importer();
-    auto id =
-        imp.queue_import_profile_properties(tenant_, ImportIdType::kEmail, "IdName", map, kSource);
-    ASSERT_TRUE(id) << id.status().to_string();
-    ASSERT_TRUE(imp.run_pending());
-    auto job = imp.get_import_profile_property_job(tenant_, *id);
-    ASSERT_TRUE(job);
-    EXPECT_EQ(job->state, ImportJobState::kSucceeded) << job->error_message;
+    run_expecting_success(map);
   };
   int64_t before = *store_->last_seq(tenant_.id);
   run("Helsinki", "V2");

@@ -78,6 +78,19 @@ class ImportFixture : public ::testing::Test {
     return *job;
   }
 
+  // Queues the file at kSource with `map` (users by the e-mail in IdName), runs the worker and
+  // expects the job to succeed.
+  void run_expecting_success(const std::map<std::string, std::string>& map) {
+    auto imp = importer();
+    auto id =
+        imp.queue_import_profile_properties(tenant_, ImportIdType::kEmail, "IdName", map, kSource);
+    ASSERT_TRUE(id) << id.status().to_string();
+    ASSERT_TRUE(imp.run_pending());
+    auto job = imp.get_import_profile_property_job(tenant_, *id);
+    ASSERT_TRUE(job);
+    EXPECT_EQ(job->state, ImportJobState::kSucceeded) << job->error_message;
+  }
+
   // Every profile (properties, seq) and the tenant's last change-feed sequence.
   std::string snapshot() {
     std::string out;
