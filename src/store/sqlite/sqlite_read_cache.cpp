@@ -4,12 +4,16 @@ namespace upsync {
 
 void SqliteReadCache::check(Version now) {
   if (now == version_) return;
+  clear();
+  version_ = now;
+}
+
+void SqliteReadCache::clear() {
   tenants_.clear();
   texts_.clear();
   profiles_.clear();
   reports_.clear();
   users_.clear();
-  version_ = now;
 }
 
 std::string SqliteReadCache::key(TenantId tenant, std::string_view kind, std::string_view value) {
@@ -26,11 +30,7 @@ void SqliteReadCache::make_room() {
       kMaxEntries) {
     return;
   }
-  tenants_.clear();
-  texts_.clear();
-  profiles_.clear();
-  reports_.clear();
-  users_.clear();
+  clear();
 }
 
 const Tenant* SqliteReadCache::tenant(std::string_view name) const {

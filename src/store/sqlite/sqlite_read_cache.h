@@ -77,6 +77,8 @@ class SqliteReadCache {
   static std::string key(TenantId tenant, std::string_view kind, std::string_view value);
   // Makes room for one more answer.
   void make_room();
+  // Drops every answer kept.
+  void clear();
 
   Version version_;
   std::unordered_map<std::string, Tenant> tenants_;
