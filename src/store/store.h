@@ -246,8 +246,8 @@ class Store {
 
   // Text made from what the store holds (an answer every caller gets alike), kept under a key
   // that names everything it was made from, for as long as the store can tell that nothing it
-  // holds has changed: inside a read snapshot, on SQLite (store/sqlite/sqlite_read_cache.h).
-  // Backends that cannot tell cheaply keep nothing: kept_text() answers nullptr there.
+  // holds has changed: inside a read snapshot (store/common/read_cache.h). Backends that cannot
+  // tell cheaply keep nothing: kept_text() answers nullptr there.
   virtual Result<std::shared_ptr<const std::string>> kept_text(std::string_view key) {
     (void)key;
     return std::shared_ptr<const std::string>();

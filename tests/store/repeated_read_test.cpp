@@ -1,8 +1,9 @@
 // Reads asked again and again (a person page's reports and the names of its org chart) answer
 // what is committed now, whoever wrote it: another connection (another `serve` process, a
-// sync worker), this connection itself, or this connection's open write transaction. SQLite
-// keeps such answers across read snapshots (store/sqlite/sqlite_read_cache.h); these tests
-// hold on both backends, and on SQLite they fail when a kept answer outlives a change.
+// sync worker), this connection itself, or this connection's open write transaction. Both
+// backends keep such answers across read snapshots (store/common/read_cache.h); these tests
+// fail when a kept answer outlives a change (pg_read_cache_test.cpp counts what they cost on
+// PostgreSQL).
 #include <gtest/gtest.h>
 
 #include <string>

@@ -201,6 +201,7 @@ int PgDb::server_version() const { return PQserverVersion(conn_); }
 Result<const std::string*> PgDb::prepared_name(std::string_view sql) {
   if (auto it = prepared_.find(sql); it != prepared_.end()) return &it->second;
   std::string name = "s" + std::to_string(prepared_.size() + 1);
+  ++round_trips_;
   PgResult r(PQprepare(conn_, name.c_str(), std::string(sql).c_str(), 0, nullptr));
   if (PQresultStatus(r.r_) != PGRES_COMMAND_OK) {
     if (PQstatus(conn_) != CONNECTION_OK) return error("preparing a statement");
@@ -229,6 +230,7 @@ Result<PgResult> PgDb::execute(std::string_view sql, std::span<const PgParam> pa
     return send_deferred(&now);
   }
   const std::vector<const char*> values = param_values(params);
+  ++round_trips_;
   PgResult r(PQexecPrepared(conn_, name->c_str(), static_cast<int>(params.size()), values.data(),
                             nullptr, nullptr, 0));
   const ExecStatusType st = PQresultStatus(r.r_);
@@ -323,6 +325,7 @@ Status PgDb::exec(std::string_view sql) {
   } else {
     UPSYNC_RETURN_IF_ERROR(flush_deferred());
   }
+  ++round_trips_;
   PgResult r(PQexec(conn_, std::string(sql).c_str()));
   const ExecStatusType st = PQresultStatus(r.r_);
   if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) return Status::ok();
@@ -460,6 +463,7 @@ Result<int64_t> PgDb::copy_in(std::string_view copy_sql,
   if (snapshot_) UPSYNC_RETURN_IF_ERROR(end_snapshot());
   UPSYNC_RETURN_IF_ERROR(flush_deferred());
   {
+    ++round_trips_;
     PgResult start(PQexec(conn_, std::string(copy_sql).c_str()));
     if (PQresultStatus(start.r_) != PGRES_COPY_IN) {
       if (!start.r_ || PQstatus(conn_) != CONNECTION_OK) return error("starting COPY");

@@ -226,6 +226,11 @@ class PgDb {
   // COPY with an error (nothing of it stays when it runs inside a transaction that fails).
   Result<int64_t> copy_in(std::string_view copy_sql, const std::function<Status(PgCopyIn&)>& fill);
 
+  // How many times this connection has waited for the server (a statement, a script, a
+  // pipeline of deferred writes, a COPY, a statement prepared): what a test counts to tell
+  // what a read costs.
+  uint64_t round_trips() const { return round_trips_; }
+
   // False once the connection is lost (the pool drops it rather than handing it out again).
   bool healthy() const;
   // The URL without its password.
@@ -270,6 +275,7 @@ class PgDb {
   std::map<std::string, BulkRows, std::less<>> bulk_rows_;
   bool snapshot_ = false;
   uint64_t snapshot_number_ = 0;
+  uint64_t round_trips_ = 0;
   std::function<Status()> before_commit_;
   std::function<void(bool)> after_end_;
   struct SqlHash {

@@ -161,6 +161,7 @@ Result<PgResult> PgDb::send_deferred(const Deferred* then) {
       break;
     }
   }
+  ++round_trips_;
   if (!queued || PQpipelineSync(conn_) != 1) {
     Status s = error("sending deferred writes");
     PQexitPipelineMode(conn_);

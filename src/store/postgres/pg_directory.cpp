@@ -346,9 +346,52 @@ Result<std::vector<DirectoryUser>> PgDirectoryStore::cloud_users(
   std::vector<std::string> keys;
   keys.reserve(values.size());
   for (const std::string& v : values) keys.push_back(ascii_lower(v));
-  return live_users(t, DirectoryLayer::kCloud,
-                    "AND " + std::string(column) + " = ANY ($3::text[]) ORDER BY object_id",
-                    {pg_text_array(keys)}, only);
+  UPSYNC_ASSIGN_OR_RETURN(ReadCache * cache, store_.read_cache());
+  if (!cache) {
+    return live_users(t, DirectoryLayer::kCloud,
+                      "AND " + std::string(column) + " = ANY ($3::text[]) ORDER BY object_id",
+                      {pg_text_array(keys)}, only);
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  // A user has one value of each key, so no user is found by two of the values.
+  std::vector<std::shared_ptr<const DirectoryUser>> found;
+  std::vector<std::string> asked;
+  for (const std::string& k : keys) {
+    const ReadCache::Users* kept = cache->cloud_users(t, column, k);
+    if (!kept) {
+      asked.push_back(k);
+      continue;
+    }
+    found.insert(found.end(), kept->begin(), kept->end());
+  }
+  if (!asked.empty()) {
+    // Kept whole (any later reader's attributes), each value's users together, the values that
+    // found nobody too. The key's value is read back (lower-case, as stored) to group them.
+    UPSYNC_ASSIGN_OR_RETURN(
+        PgResult r, db_.query("SELECT " + std::string(kUserColumns) + ", " + std::string(column) +
+                                  " FROM directory_users WHERE tenant_id = $1 AND layer = $2 AND "
+                                  "deleted = 0 AND " +
+                                  std::string(column) + " = ANY ($3::text[])",
+                              {t, layer_name(DirectoryLayer::kCloud), pg_text_array(asked)}));
+    UPSYNC_ASSIGN_OR_RETURN(std::vector<DirectoryUser> users, read_users(r));
+    std::map<std::string, ReadCache::Users, std::less<>> read;
+    for (const std::string& k : asked) read[k];
+    for (size_t i = 0; i < users.size(); ++i) {
+      read[std::string(r.text(static_cast<int>(i), 5))].push_back(
+          std::make_shared<const DirectoryUser>(std::move(users[i])));
+    }
+    for (auto& [k, kept] : read) {
+      found.insert(found.end(), kept.begin(), kept.end());
+      cache->keep_cloud_users(t, column, k, std::move(kept));
+    }
+  }
+  std::sort(found.begin(), found.end(),
+            [](const auto& a, const auto& b) { return a->object_id < b->object_id; });
+  std::vector<DirectoryUser> out;
+  out.reserve(found.size());
+  for (const auto& u : found) out.push_back(ReadCache::copy_of_user(*u, only));
+  return out;
 }
 
 Result<std::vector<DirectoryUser>> PgDirectoryStore::live_users(TenantId t, DirectoryLayer l,

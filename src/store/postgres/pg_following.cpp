@@ -54,9 +54,13 @@ class PgFollowingStore : public FollowingStore {
   }
 
   Result<bool> is_following(TenantId t, ProfileId follower, ProfileId followee) override {
+    // A person page asks on every view whether its viewer follows the person.
+    UPSYNC_ASSIGN_OR_RETURN(ReadCache * cache, store_.read_cache());
+    if (const bool* kept = cache ? cache->follows(t, follower, followee) : nullptr) return *kept;
     UPSYNC_ASSIGN_OR_RETURN(PgResult r, db_.query("SELECT 1 FROM follows WHERE tenant_id = $1 "
                                                   "AND follower_id = $2 AND followee_id = $3",
                                                   {t, follower, followee}));
+    if (cache) cache->keep_follows(t, follower, followee, r.rows() > 0);
     return r.rows() > 0;
   }
 

@@ -1,7 +1,10 @@
 // PgStore: profiles, as the SQLite store keeps them (sqlite_store.cpp): the default
 // properties and the keys in profiles, the custom properties in profile_custom, every change
 // numbered in the tenant's feed and mirrored in the people search index.
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
+#include <map>
 
 #include "core/claims.h"
 #include "core/clock.h"
@@ -254,27 +257,32 @@ Result<Profile> PgStore::profile(TenantId tenant, const ProfileKey& key) {
 Result<std::optional<Profile>> PgStore::find_profile(TenantId tenant, const ProfileKey& key) {
   UPSYNC_RETURN_IF_ERROR(take_tenant_turn(tenant));
   std::string_view sql;
+  std::string_view column;  // the key's column, naming the key in the read cache
   std::string value;
   switch (key.kind) {
     case ProfileKeyKind::kAccountName: {
       auto claim = parse_claim(key.value);
       if (!claim) return invalid_argument("account name: " + claim.status().message());
       sql = UPSYNC_PG_PROFILE_SELECT "WHERE p.tenant_id = $1 AND p.account_key = $2";
+      column = "account_key";
       value = ascii_lower(format_claim(*claim));
       break;
     }
     case ProfileKeyKind::kPrincipalName:
       sql = UPSYNC_PG_PROFILE_SELECT "WHERE p.tenant_id = $1 AND p.upn_key = $2";
+      column = "upn_key";
       value = ascii_lower(key.value);
       break;
     case ProfileKeyKind::kEmail:
       // WorkEmail is not unique: the oldest profile that has it, as on SQLite.
       sql = UPSYNC_PG_PROFILE_SELECT
           "WHERE p.tenant_id = $1 AND p.email_key = $2 ORDER BY p.id LIMIT 1";
+      column = "email_key";
       value = ascii_lower(key.value);
       break;
     case ProfileKeyKind::kCloudId:
       sql = UPSYNC_PG_PROFILE_SELECT "WHERE p.tenant_id = $1 AND p.cloud_id = $2";
+      column = "cloud_id";
       value = ascii_lower(key.value);
       break;
     case ProfileKeyKind::kId: {
@@ -286,14 +294,24 @@ Result<std::optional<Profile>> PgStore::find_profile(TenantId tenant, const Prof
                                 "' is not a number");
       }
       sql = UPSYNC_PG_PROFILE_SELECT "WHERE p.tenant_id = $1 AND p.id = $2";
+      column = "id";
       value = std::to_string(id);
       break;
     }
   }
+  // A person page reads its person and her managers on every view.
+  UPSYNC_ASSIGN_OR_RETURN(ReadCache * cache, read_cache());
+  if (cache) {
+    if (const std::optional<Profile>* kept = cache->profile(tenant, column, value)) return *kept;
+  }
   UPSYNC_ASSIGN_OR_RETURN(PgResult r, db_->query(sql, {tenant, value}));
-  if (r.rows() == 0) return std::optional<Profile>();
-  UPSYNC_ASSIGN_OR_RETURN(Profile p, read_profile_row(r, 0));
-  return std::optional<Profile>(std::move(p));
+  std::optional<Profile> out;
+  if (r.rows() > 0) {
+    UPSYNC_ASSIGN_OR_RETURN(Profile p, read_profile_row(r, 0));
+    out = std::move(p);
+  }
+  if (cache) cache->keep_profile(tenant, column, value, out);
+  return out;
 }
 
 Result<Profile> PgStore::update_profile(TenantId tenant, ProfileId id,
@@ -403,6 +421,18 @@ Result<std::vector<std::vector<std::string>>> PgStore::direct_reports(
     TenantId tenant, std::span<const std::string> managers) {
   UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* schema, cached_schema(tenant));
   UPSYNC_ASSIGN_OR_RETURN(ManagerKeys keys, ManagerKeys::of(*schema, managers));
+  UPSYNC_ASSIGN_OR_RETURN(ReadCache * cache, read_cache());
+  // The managers whose reports this snapshot's cache does not hold are asked for.
+  nlohmann::json asked = nlohmann::json::array();
+  for (const std::string& key : keys.keys()) {
+    const std::vector<std::string>* kept = cache ? cache->reports(tenant, key) : nullptr;
+    if (!kept) {
+      asked.push_back(key);
+      continue;
+    }
+    for (const std::string& account : *kept) keys.add(key, account);
+  }
+  if (asked.empty()) return keys.take();
   // profiles_by_manager answers each key; only the account name is read from the row, here
   // by single_property (the stored document's first name but one), rather than by the server
   // casting each report's whole document to jsonb.
@@ -410,11 +440,17 @@ Result<std::vector<std::vector<std::string>>> PgStore::direct_reports(
       PgResult rows, db_->query("SELECT manager_key, props FROM profiles WHERE tenant_id = $1 AND "
                                 "manager_key = ANY (ARRAY(SELECT "
                                 "jsonb_array_elements_text($2::jsonb))) ORDER BY id",
-                                {tenant, keys.json_array()}));
+                                {tenant, asked.dump()}));
+  std::map<std::string, std::vector<std::string>, std::less<>> read;
+  for (const auto& key : asked) read[key.get<std::string>()];
   for (int i = 0; i < rows.rows(); ++i) {
     UPSYNC_ASSIGN_OR_RETURN(auto account, single_property(rows.text(i, 1), "AccountName"));
     if (!account) return data_loss("a stored profile has no AccountName");
-    keys.add(std::string(rows.text(i, 0)), std::move(*account));
+    read[std::string(rows.text(i, 0))].push_back(std::move(*account));
+  }
+  for (auto& [key, accounts] : read) {
+    for (const std::string& account : accounts) keys.add(key, account);
+    if (cache) cache->keep_reports(tenant, key, std::move(accounts));
   }
   return keys.take();
 }

@@ -108,18 +108,45 @@ Result<Tenant> PgStore::create_tenant(const NewTenant& t) {
 }
 
 Result<Tenant> PgStore::tenant(std::string_view name) {
-  UPSYNC_ASSIGN_OR_RETURN(
-      PgResult r,
-      db_->query("SELECT id, name, kind, education, created_at, schema_gen FROM tenants WHERE "
-                 "name = $1",
-                 {name}));
+  // The snapshot's version rides along, so that a request's first read also checks the read
+  // cache for the reads after it.
+  UPSYNC_ASSIGN_OR_RETURN(PgResult r,
+                          db_->query("SELECT id, name, kind, education, created_at, schema_gen, "
+                                     "pg_current_snapshot()::text FROM tenants WHERE name = $1",
+                                     {name}));
   if (r.rows() == 0) {
     return not_found("tenant '" + quote_for_message(name) +
                      "' does not exist (see 'upsync tenant list')");
   }
   Tenant t = read_tenant(r, 0);
   schema_generation_seen(t.id, r.int64(0, 5));
+  if (db_->transaction_depth() == 0 && db_->in_snapshot()) check_read_cache(r.text(0, 6));
   return t;
+}
+
+Result<ReadCache*> PgStore::read_cache() {
+  if (db_->transaction_depth() > 0 || !db_->in_snapshot()) return nullptr;
+  if (read_cache_snapshot_ != db_->snapshot_number()) {
+    UPSYNC_ASSIGN_OR_RETURN(PgResult r, db_->query("SELECT pg_current_snapshot()::text"));
+    check_read_cache(r.text(0, 0));
+  }
+  return &read_cache_;
+}
+
+void PgStore::check_read_cache(std::string_view version) {
+  read_cache_.check(version);
+  read_cache_snapshot_ = db_->snapshot_number();
+}
+
+Result<std::shared_ptr<const std::string>> PgStore::kept_text(std::string_view key) {
+  UPSYNC_ASSIGN_OR_RETURN(ReadCache * cache, read_cache());
+  return cache ? cache->text(key) : nullptr;
+}
+
+Status PgStore::keep_text(std::string_view key, std::shared_ptr<const std::string> text) {
+  UPSYNC_ASSIGN_OR_RETURN(ReadCache * cache, read_cache());
+  if (cache) cache->keep_text(key, std::move(text));
+  return Status::ok();
 }
 
 void PgStore::schema_generation_seen(TenantId tenant, int64_t generation) {

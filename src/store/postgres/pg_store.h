@@ -35,6 +35,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/common/read_cache.h"
 #include "store/postgres/pg_db.h"
 #include "store/store.h"
 
@@ -52,6 +53,8 @@ class PgStore : public Store {
   // No savepoints inside (PgDb::in_bulk_transaction).
   Status in_bulk_transaction(const std::function<Status()>& body) override;
   Status read_snapshot(const std::function<Status()>& body) override;
+  Result<std::shared_ptr<const std::string>> kept_text(std::string_view key) override;
+  Status keep_text(std::string_view key, std::shared_ptr<const std::string> text) override;
 
   Result<Tenant> create_tenant(const NewTenant& t) override;
   Result<Tenant> tenant(std::string_view name) override;
@@ -144,6 +147,11 @@ class PgStore : public Store {
   Result<const ProfileSchema*> cached_schema(TenantId tenant);
   // The tenant's schema generation as a read of this transaction or snapshot saw it.
   void schema_generation_seen(TenantId tenant, int64_t generation);
+  // The connection's read cache (store/common/read_cache.h) when this read may use it: inside
+  // a read snapshot and outside any transaction; nullptr otherwise. Checked against the
+  // snapshot (pg_current_snapshot()) once per read snapshot: by tenant(), which a request
+  // reads first, in the same statement, or else by a statement of its own.
+  Result<ReadCache*> read_cache();
   // Writes a profile's custom properties (packed as profile_codec) to its row in
   // profile_custom, with the sequence and time of the change; empty `props` deletes the row.
   Status write_custom_row(ProfileId id, std::string_view props, int64_t seq,
@@ -208,6 +216,11 @@ class PgStore : public Store {
   std::set<TenantId> schema_checked_in_tx_;  // tenants whose cache this transaction checked
   // Tenants whose cache a read snapshot checked, with its PgDb::snapshot_number().
   std::map<TenantId, uint64_t> schema_checked_in_snapshot_;
+  // Drops the read cache unless `version` (pg_current_snapshot() of this read snapshot) is
+  // the one its answers were read at.
+  void check_read_cache(std::string_view version);
+  ReadCache read_cache_;
+  uint64_t read_cache_snapshot_ = 0;  // the PgDb::snapshot_number() read_cache_ was checked in
 };
 
 }  // namespace upsync

@@ -18,26 +18,6 @@
 
 namespace upsync {
 
-namespace {
-
-// A copy of `user` with only the attributes named in `only` (sorted; nullptr: all of them).
-DirectoryUser copy_of(const DirectoryUser& user, const AttributeNames* only) {
-  if (!only) return user;
-  DirectoryUser out;
-  out.object_id = user.object_id;
-  out.source_anchor = user.source_anchor;
-  out.deleted = user.deleted;
-  out.seq = user.seq;
-  for (const std::string& name : *only) {
-    if (auto it = user.attributes.find(name); it != user.attributes.end()) {
-      out.attributes.emplace_hint(out.attributes.end(), *it);
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 std::string users_in_sql(std::string_view column) {
   // Without statistics (a first sync) SQLite's planner walks the layer's every user in the
   // primary key's order and tests each against the list, rather than search the partial
@@ -366,7 +346,7 @@ Result<std::vector<DirectoryUser>> SqliteDirectoryStore::cloud_users(
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   auto by_object_id = [](const auto& a, const auto& b) { return a->object_id < b->object_id; };
-  UPSYNC_ASSIGN_OR_RETURN(SqliteReadCache * cache, store_.read_cache());
+  UPSYNC_ASSIGN_OR_RETURN(ReadCache * cache, store_.read_cache());
   if (!cache) {
     UPSYNC_ASSIGN_OR_RETURN(auto* q, db_.prepare(cloud_users_sql(key)));
     q->bind(1, t);
@@ -381,7 +361,7 @@ Result<std::vector<DirectoryUser>> SqliteDirectoryStore::cloud_users(
   std::vector<std::shared_ptr<const DirectoryUser>> found;
   nlohmann::json asked = nlohmann::json::array();
   for (const std::string& k : keys) {
-    const SqliteReadCache::Users* kept = cache->cloud_users(t, key, k);
+    const ReadCache::Users* kept = cache->cloud_users(t, key, k);
     if (!kept) {
       asked.push_back(k);
       continue;
@@ -394,7 +374,7 @@ Result<std::vector<DirectoryUser>> SqliteDirectoryStore::cloud_users(
     q->bind(2, asked.dump());
     // Kept whole (any later reader's attributes), each value's users together, the values that
     // found nobody too.
-    std::map<std::string, SqliteReadCache::Users, std::less<>> read;
+    std::map<std::string, ReadCache::Users, std::less<>> read;
     for (const auto& k : asked) read[k.get<std::string>()];
     Status bad = Status::ok();
     UPSYNC_RETURN_IF_ERROR(q->each_row([&] {
@@ -415,7 +395,7 @@ Result<std::vector<DirectoryUser>> SqliteDirectoryStore::cloud_users(
   std::sort(found.begin(), found.end(), by_object_id);
   std::vector<DirectoryUser> out;
   out.reserve(found.size());
-  for (const auto& u : found) out.push_back(copy_of(*u, only));
+  for (const auto& u : found) out.push_back(ReadCache::copy_of_user(*u, only));
   return out;
 }
 

@@ -57,6 +57,9 @@ class SqliteFollowingStore : public FollowingStore {
   }
 
   Result<bool> is_following(TenantId t, ProfileId follower, ProfileId followee) override {
+    // A person page asks on every view whether its viewer follows the person.
+    UPSYNC_ASSIGN_OR_RETURN(ReadCache * cache, store_.read_cache());
+    if (const bool* kept = cache ? cache->follows(t, follower, followee) : nullptr) return *kept;
     UPSYNC_ASSIGN_OR_RETURN(auto* q, db_.prepare("SELECT 1 FROM follows WHERE tenant_id = ? AND "
                                                  "follower_id = ? AND followee_id = ?"));
     q->bind(1, t);
@@ -64,6 +67,7 @@ class SqliteFollowingStore : public FollowingStore {
     q->bind(3, followee);
     UPSYNC_ASSIGN_OR_RETURN(bool row, q->step());
     q->reset();
+    if (cache) cache->keep_follows(t, follower, followee, row);
     return row;
   }
 

@@ -242,7 +242,7 @@ Result<std::optional<Profile>> SqliteStore::find_profile(TenantId tenant, const 
       break;
   }
   // A person page reads its person and her managers on every view.
-  UPSYNC_ASSIGN_OR_RETURN(SqliteReadCache * cache, read_cache());
+  UPSYNC_ASSIGN_OR_RETURN(ReadCache * cache, read_cache());
   if (cache) {
     if (const std::optional<Profile>* kept = cache->profile(tenant, column, value)) return *kept;
   }
@@ -394,7 +394,7 @@ Result<std::vector<std::vector<std::string>>> SqliteStore::direct_reports(
     TenantId tenant, std::span<const std::string> managers) {
   UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* schema, cached_schema(tenant));
   UPSYNC_ASSIGN_OR_RETURN(ManagerKeys keys, ManagerKeys::of(*schema, managers));
-  UPSYNC_ASSIGN_OR_RETURN(SqliteReadCache * cache, read_cache());
+  UPSYNC_ASSIGN_OR_RETURN(ReadCache * cache, read_cache());
   // The managers whose reports this snapshot's cache does not hold are asked for.
   nlohmann::json asked = nlohmann::json::array();
   for (const std::string& key : keys.keys()) {

@@ -181,18 +181,18 @@ Result<Tenant> SqliteStore::create_tenant(const NewTenant& t) {
 }
 
 Result<std::shared_ptr<const std::string>> SqliteStore::kept_text(std::string_view key) {
-  UPSYNC_ASSIGN_OR_RETURN(SqliteReadCache * cache, read_cache());
+  UPSYNC_ASSIGN_OR_RETURN(ReadCache * cache, read_cache());
   return cache ? cache->text(key) : nullptr;
 }
 
 Status SqliteStore::keep_text(std::string_view key, std::shared_ptr<const std::string> text) {
-  UPSYNC_ASSIGN_OR_RETURN(SqliteReadCache * cache, read_cache());
+  UPSYNC_ASSIGN_OR_RETURN(ReadCache * cache, read_cache());
   if (cache) cache->keep_text(key, std::move(text));
   return Status::ok();
 }
 
 Result<Tenant> SqliteStore::tenant(std::string_view name) {
-  UPSYNC_ASSIGN_OR_RETURN(SqliteReadCache * cache, read_cache());
+  UPSYNC_ASSIGN_OR_RETURN(ReadCache * cache, read_cache());
   if (const Tenant* kept = cache ? cache->tenant(name) : nullptr) return *kept;
   UPSYNC_ASSIGN_OR_RETURN(auto* s,
                           db_->prepare("SELECT id, name, kind, education, created_at FROM tenants "
@@ -224,11 +224,11 @@ Result<std::vector<Tenant>> SqliteStore::tenants() {
   return out;
 }
 
-Result<SqliteReadCache*> SqliteStore::read_cache() {
+Result<ReadCache*> SqliteStore::read_cache() {
   if (tx_depth_ > 0 || !db_->in_snapshot()) return nullptr;
   if (read_cache_snapshot_ != db_->snapshot_serial()) {
     UPSYNC_ASSIGN_OR_RETURN(int64_t data_version, db_->query_int("PRAGMA data_version"));
-    read_cache_.check({data_version, db_->total_changes()});
+    read_cache_.check(std::to_string(data_version) + "/" + std::to_string(db_->total_changes()));
     read_cache_snapshot_ = db_->snapshot_serial();
   }
   return &read_cache_;

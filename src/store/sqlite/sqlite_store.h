@@ -11,7 +11,7 @@
 #include <unordered_map>
 
 #include "store/sqlite/sqlite_db.h"
-#include "store/sqlite/sqlite_read_cache.h"
+#include "store/common/read_cache.h"
 #include "store/store.h"
 
 namespace upsync {
@@ -133,10 +133,10 @@ class SqliteStore : public Store {
                      std::string_view mail, bool security_enabled);
   Status unindex_group(TenantId tenant, std::string_view object_id);
   Status rebuild_people_search();
-  // The connection's read cache (sqlite_read_cache.h) when this read may use it: inside a read
+  // The connection's read cache (store/common/read_cache.h) when this read may use it: inside a read
   // snapshot and outside any write transaction; nullptr otherwise. Checked against the
   // database once per snapshot.
-  Result<SqliteReadCache*> read_cache();
+  Result<ReadCache*> read_cache();
 
   // Deletes a profile's follows, both ways (sqlite_following.cpp).
   Status delete_follows_of(TenantId tenant, ProfileId id);
@@ -170,7 +170,7 @@ class SqliteStore : public Store {
   bool schema_checked_in_tx_ = false;  // the schema cache was checked in this transaction
   std::unordered_map<TenantId, std::shared_ptr<const ProfileSchema>> schema_cache_;
   ReadCost last_feed_read_cost_;
-  SqliteReadCache read_cache_;
+  ReadCache read_cache_;
   uint64_t read_cache_snapshot_ = 0;  // the snapshot read_cache_ was last checked in
 };
 

@@ -1,23 +1,31 @@
-// SqliteReadCache: answers one SQLite connection read in its read snapshots, kept for its next
-// snapshots while the database is as it was.
+// ReadCache: the answers one connection read in its read snapshots, kept for its next
+// snapshots while the database is as it was. Both backends keep one per connection; each tells
+// "as it was" by a version of the whole database that it reads once per snapshot:
 //
-// Why a kept answer is exact: PRAGMA data_version moves when any other connection, of this
-// process or another, commits; sqlite3_total_changes64 moves when this connection writes. A
-// read snapshot sees the database as of its start, and data_version read inside it is that
-// start's. So while both numbers are what they were when an answer was read, reading again
-// would find what the kept answer holds, and check() drops everything the moment either moves.
-// Only reads in a read snapshot outside any write transaction use the cache (SqliteStore::
-// read_cache): a write transaction's reads must see its own writes, which no committed state
-// holds yet.
+//  - SQLite (SqliteStore::read_cache): PRAGMA data_version, which moves when any other
+//    connection, of this process or another, commits, with sqlite3_total_changes64, which moves
+//    when this connection writes. Read inside the snapshot, they are the snapshot's start.
+//  - PostgreSQL (PgStore::read_cache): the snapshot itself, pg_current_snapshot() of the read
+//    snapshot's REPEATABLE READ transaction (xmin:xmax:in-progress ids). What a query returns
+//    depends only on which transactions the snapshot counts as committed, and two snapshots
+//    with the same xmin, xmax and in-progress list count the same ones: a commit anywhere in
+//    the cluster since moves xmax past its id (or leaves it in the list when it is still
+//    running). So the text is equal exactly when no transaction this one could see has
+//    committed in between; a write of another tenant, or of another database of the cluster,
+//    drops the cache too, which costs a read, never an answer.
+//
+// So while the version is what it was when an answer was read, reading again would find what
+// the kept answer holds, and check() drops everything the moment it moves. Only reads in a read
+// snapshot outside any write transaction use the cache (the backends' read_cache()): a write
+// transaction's reads must see its own writes, which no committed state holds yet.
 //
 // What it keeps: what every request or a person page asks for again and again: tenants by
 // name, texts callers made (Store::kept_text: the property list's answer), and keyed by tenant
 // and value, profiles by the key they were looked up by, a manager's reports (their account
-// names, in profile id order) and the live cloud users of a key's value (a Graph filter
-// `userPrincipalName in (...)` naming an org chart). Bounded: at kMaxEntries answers it starts
-// afresh, so a walk over every user cannot grow it past kMaxEntries answers per connection.
-//
-// PostgreSQL offers no such cheap version of a whole database, and its stores keep no cache.
+// names, in profile id order), the live cloud users of a key's value (a Graph filter
+// `userPrincipalName in (...)` naming an org chart) and whether one profile follows another.
+// Bounded: at kMaxEntries answers it starts afresh, so a walk over every user cannot grow it
+// past kMaxEntries answers per connection.
 #pragma once
 
 #include <cstdint>
@@ -34,15 +42,11 @@
 
 namespace upsync {
 
-class SqliteReadCache {
+class ReadCache {
  public:
-  struct Version {
-    int64_t data_version = -1;  // PRAGMA data_version, read inside the snapshot
-    int64_t own_changes = -1;   // sqlite3_total_changes64 of the connection
-    bool operator==(const Version&) const = default;
-  };
-  // Drops every answer unless `now` is the version they were read at.
-  void check(Version now);
+  // Drops every answer unless `version` (the backend's, see above) is the one they were read
+  // at.
+  void check(std::string_view version);
 
   // A tenant by its name, as every request looks it up first.
   const Tenant* tenant(std::string_view name) const;
@@ -71,6 +75,14 @@ class SqliteReadCache {
   void keep_cloud_users(TenantId tenant, std::string_view kind, std::string_view value,
                         Users users);
 
+  // Whether profile `follower` follows `followee`.
+  const bool* follows(TenantId tenant, ProfileId follower, ProfileId followee) const;
+  void keep_follows(TenantId tenant, ProfileId follower, ProfileId followee, bool follows);
+
+  // A copy of a kept `user` with only the attributes named in `only` (sorted; nullptr: all of
+  // them), as the reader asked.
+  static DirectoryUser copy_of_user(const DirectoryUser& user, const AttributeNames* only);
+
   static constexpr size_t kMaxEntries = 4096;
 
  private:
@@ -80,12 +92,14 @@ class SqliteReadCache {
   // Drops every answer kept.
   void clear();
 
-  Version version_;
+  std::string version_;
+  bool has_version_ = false;
   std::unordered_map<std::string, Tenant> tenants_;
   std::unordered_map<std::string, std::shared_ptr<const std::string>> texts_;
   std::unordered_map<std::string, std::optional<Profile>> profiles_;
   std::unordered_map<std::string, std::vector<std::string>> reports_;
   std::unordered_map<std::string, Users> users_;
+  std::unordered_map<std::string, bool> follows_;
 };
 
 }  // namespace upsync

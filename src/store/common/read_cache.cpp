@@ -1,0 +1,121 @@
+#include "store/common/read_cache.h"
+
+namespace upsync {
+
+DirectoryUser ReadCache::copy_of_user(const DirectoryUser& user, const AttributeNames* only) {
+  if (!only) return user;
+  DirectoryUser out;
+  out.object_id = user.object_id;
+  out.source_anchor = user.source_anchor;
+  out.deleted = user.deleted;
+  out.seq = user.seq;
+  for (const std::string& name : *only) {
+    if (auto it = user.attributes.find(name); it != user.attributes.end()) {
+      out.attributes.emplace_hint(out.attributes.end(), *it);
+    }
+  }
+  return out;
+}
+
+void ReadCache::check(std::string_view version) {
+  if (has_version_ && version == version_) return;
+  clear();
+  version_ = version;
+  has_version_ = true;
+}
+
+void ReadCache::clear() {
+  tenants_.clear();
+  texts_.clear();
+  profiles_.clear();
+  reports_.clear();
+  users_.clear();
+  follows_.clear();
+}
+
+std::string ReadCache::key(TenantId tenant, std::string_view kind, std::string_view value) {
+  std::string k = std::to_string(tenant);
+  k += '\0';
+  k += kind;
+  k += '\0';
+  k += value;
+  return k;
+}
+
+void ReadCache::make_room() {
+  if (tenants_.size() + texts_.size() + profiles_.size() + reports_.size() + users_.size() +
+          follows_.size() <
+      kMaxEntries) {
+    return;
+  }
+  clear();
+}
+
+const Tenant* ReadCache::tenant(std::string_view name) const {
+  auto it = tenants_.find(std::string(name));
+  return it == tenants_.end() ? nullptr : &it->second;
+}
+
+void ReadCache::keep_tenant(const Tenant& tenant) {
+  make_room();
+  tenants_[tenant.name] = tenant;
+}
+
+std::shared_ptr<const std::string> ReadCache::text(std::string_view key) const {
+  auto it = texts_.find(std::string(key));
+  return it == texts_.end() ? nullptr : it->second;
+}
+
+void ReadCache::keep_text(std::string_view key, std::shared_ptr<const std::string> text) {
+  make_room();
+  texts_[std::string(key)] = std::move(text);
+}
+
+const std::optional<Profile>* ReadCache::profile(TenantId tenant, std::string_view column,
+                                                 std::string_view value) const {
+  auto it = profiles_.find(key(tenant, column, value));
+  return it == profiles_.end() ? nullptr : &it->second;
+}
+
+void ReadCache::keep_profile(TenantId tenant, std::string_view column, std::string_view value,
+                             std::optional<Profile> profile) {
+  make_room();
+  profiles_[key(tenant, column, value)] = std::move(profile);
+}
+
+const std::vector<std::string>* ReadCache::reports(TenantId tenant,
+                                                   std::string_view manager_key) const {
+  auto it = reports_.find(key(tenant, "manager", manager_key));
+  return it == reports_.end() ? nullptr : &it->second;
+}
+
+void ReadCache::keep_reports(TenantId tenant, std::string_view manager_key,
+                             std::vector<std::string> account_names) {
+  make_room();
+  reports_[key(tenant, "manager", manager_key)] = std::move(account_names);
+}
+
+const ReadCache::Users* ReadCache::cloud_users(TenantId tenant, std::string_view kind,
+                                               std::string_view value) const {
+  auto it = users_.find(key(tenant, kind, value));
+  return it == users_.end() ? nullptr : &it->second;
+}
+
+void ReadCache::keep_cloud_users(TenantId tenant, std::string_view kind, std::string_view value,
+                                 Users users) {
+  make_room();
+  users_[key(tenant, kind, value)] = std::move(users);
+}
+
+const bool* ReadCache::follows(TenantId tenant, ProfileId follower, ProfileId followee) const {
+  auto it = follows_.find(key(tenant, std::to_string(follower), std::to_string(followee)));
+  return it == follows_.end() ? nullptr : &it->second;
+}
+
+void ReadCache::keep_follows(TenantId tenant, ProfileId follower, ProfileId followee,
+                             bool follows) {
+  make_room();
+  follows_[key(tenant, std::to_string(follower), std::to_string(followee))] = follows;
+}
+
+}  // namespace upsync
