@@ -68,19 +68,7 @@ void add_connector_commands(CLI::App& app, CliContext& ctx) {
         if (replace) {
           UPSYNC_RETURN_IF_ERROR(o.connectors->replace(o.tenant.id, c));
         } else {
-          // Stage 0 deletes the anchored users a complete read does not name: two sources
-          // would delete each other's users, so a tenant has one. The check and the add go in
-          // the tenant's turn, or two adds at once would both find none.
-          UPSYNC_RETURN_IF_ERROR(o.store->in_tenant_turn(o.tenant.id, [&]() -> Status {
-            UPSYNC_ASSIGN_OR_RETURN(auto all, o.connectors->list(o.tenant.id));
-            if (!all.empty()) {
-              return already_exists("tenant '" + o.tenant.name + "' has connector '" +
-                                    all.front().name +
-                                    "'; a tenant syncs from one directory: change it with "
-                                    "upsync connector set, or remove it first");
-            }
-            return o.connectors->add(o.tenant.id, c);
-          }));
+          UPSYNC_RETURN_IF_ERROR(add_tenant_connector(*o.store, o.tenant, c));
         }
         if (ctx.json) {
           print_json(*ctx.out, connector_json(c));

@@ -224,6 +224,19 @@ Result<LdapSourceConfig> connector_ldap_config(const Connector& connector) {
   return ldap;
 }
 
+Status add_tenant_connector(Store& store, const Tenant& tenant, const Connector& connector) {
+  UPSYNC_ASSIGN_OR_RETURN(auto connectors, open_connector_store(store));
+  return store.in_tenant_turn(tenant.id, [&]() -> Status {
+    UPSYNC_ASSIGN_OR_RETURN(auto all, connectors->list(tenant.id));
+    if (!all.empty()) {
+      return already_exists("tenant '" + tenant.name + "' has connector '" + all.front().name +
+                            "'; a tenant syncs from one directory: change it with upsync "
+                            "connector set, or remove it first");
+    }
+    return connectors->add(tenant.id, connector);
+  });
+}
+
 Result<SyncReport> run_connector(Store& store, const Tenant& tenant, const Connector& connector,
                                  SyncOptions options) {
   UPSYNC_ASSIGN_OR_RETURN(LdapSourceConfig ldap, connector_ldap_config(connector));

@@ -79,6 +79,12 @@ inline Result<std::unique_ptr<ConnectorStore>> open_connector_store(Store& store
   return store.connector_store();
 }
 
+// Adds the tenant's connector. Stage 0 deletes the anchored users a complete read does not
+// name, so two sources would delete each other's users: a tenant has one connector, and
+// AlreadyExists names the one it has. The check and the add go in the tenant's turn
+// (Store::in_tenant_turn), so two first adds at once never both find none.
+Status add_tenant_connector(Store& store, const Tenant& tenant, const Connector& connector);
+
 // The connector's LDAP settings with its password, read now from its password_file or
 // password_env (FailedPrecondition naming the connector when it cannot be read).
 Result<LdapSourceConfig> connector_ldap_config(const Connector& connector);

@@ -9,6 +9,7 @@
 #include <barrier>
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "sites/site_permissions.h"
 #include "sites/site_users.h"
 #include "store/store_fixture.h"
+#include "sync/connector.h"
 
 namespace upsync {
 namespace {
@@ -188,6 +190,87 @@ TEST_P(ConcurrentSiteEditTest, AnAppsRemovalLeavesNoRedirectUriBehind) {
         auto left = (*sign_ins)->redirect_uris(tenant_.id, client_id(r));
         ASSERT_TRUE(left) << left.status().to_string();
         EXPECT_TRUE(left->empty()) << left->size() << " redirect URIs of a removed app";
+      });
+}
+
+// An app's removal while certificates are added to it: as for redirect URIs, a
+// certificate goes in before the removal (which takes it along) or is refused
+// after it; none outlives its app.
+TEST_P(ConcurrentSiteEditTest, AnAppsRemovalLeavesNoCertificateBehind) {
+  constexpr int kRounds = 30;
+  auto client_id = [](int r) { return "00000000-0000-4000-8000-" + std::to_string(200000 + r); };
+  auto creds = open_credential_store(*store_);
+  ASSERT_TRUE(creds) << creds.status().to_string();
+  for (int r = 0; r < kRounds; ++r) {
+    ASSERT_TRUE((*creds)->add_app(tenant_.id, {client_id(r), "app", "now", 0}, "hash").is_ok());
+  }
+  race(
+      2, kRounds,
+      [&](Store &store, int w, int r) -> Status {
+        UPSYNC_ASSIGN_OR_RETURN(auto c, open_credential_store(store));
+        if (w == 1) {
+          // Once some certificates are in.
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
+          return c->remove_app(tenant_.id, client_id(r));
+        }
+        for (int i = 0; i < 2000; ++i) {
+          if (i > 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+          AppCertificate cert;
+          cert.client_id = client_id(r);
+          cert.thumbprint_sha1 = "SHA1-" + std::to_string(r) + "-" + std::to_string(i);
+          cert.thumbprint_sha256 = "SHA256-" + std::to_string(r) + "-" + std::to_string(i);
+          cert.subject = "CN=app";
+          cert.not_before = "2026-01-01T00:00:00Z";
+          cert.not_after = "2027-01-01T00:00:00Z";
+          cert.public_key_pem = "-----BEGIN PUBLIC KEY-----";
+          cert.added_at = "2026-12-05T00:00:00Z";
+          Status added = c->add_certificate(tenant_.id, cert);
+          if (added.code() == StatusCode::kNotFound) return Status::ok();  // removed
+          UPSYNC_RETURN_IF_ERROR(added);
+        }
+        return internal_error("the app was never removed");
+      },
+      [&](int r) {
+        auto c = open_credential_store(*store_);
+        ASSERT_TRUE(c) << c.status().to_string();
+        auto left = (*c)->certificates(tenant_.id, client_id(r));
+        ASSERT_TRUE(left) << left.status().to_string();
+        EXPECT_TRUE(left->empty()) << left->size() << " certificates of a removed app";
+      });
+}
+
+// First connectors added at once (two `connector add`): one is added, every
+// other is refused with the one the tenant has; a tenant never has two.
+TEST_P(ConcurrentSiteEditTest, FirstConnectorsAddedAtOnceLeaveOne) {
+  constexpr int kRounds = 20;
+  auto name = [](int w, int r) { return "dc-" + std::to_string(r) + "-" + std::to_string(w); };
+  std::vector<int> added(kRounds, 0);
+  std::mutex mu;
+  race(
+      kWriters, kRounds,
+      [&](Store &store, int w, int r) -> Status {
+        UPSYNC_ASSIGN_OR_RETURN(Connector c, parse_connector(name(w, r),
+                                                             "url = \"ldap://dc.contoso.com\"\n"
+                                                             "base = \"dc=contoso,dc=com\"\n"));
+        Status s = add_tenant_connector(store, tenant_, c);
+        if (s.code() == StatusCode::kAlreadyExists) {
+          if (s.message().find("a tenant syncs from one directory") == std::string::npos) return s;
+          return Status::ok();
+        }
+        UPSYNC_RETURN_IF_ERROR(s);
+        std::lock_guard lock(mu);
+        ++added[r];
+        return Status::ok();
+      },
+      [&](int r) {
+        EXPECT_EQ(added[r], 1) << "connectors added in round " << r;
+        auto connectors = open_connector_store(*store_);
+        ASSERT_TRUE(connectors) << connectors.status().to_string();
+        auto all = (*connectors)->list(tenant_.id);
+        ASSERT_TRUE(all) << all.status().to_string();
+        ASSERT_EQ(all->size(), 1u);
+        // Removed for the next round's first adds.
+        ASSERT_TRUE((*connectors)->remove(tenant_.id, all->front().name));
       });
 }
 
