@@ -28,7 +28,7 @@ namespace upsync {
 namespace {
 
 class ConcurrentSiteEditTest : public testing::StoreTest {
- protected:
+ public:
   // What writer `w` does in round `r`, on its own connection.
   using Step = std::function<Status(Store &store, int w, int r)>;
   // What is checked after round `r`, once every writer is done with it.
@@ -152,90 +152,85 @@ TEST_P(ConcurrentSiteEditTest, GrantsInOneSiteAtOnceAllStay) {
       });
 }
 
-// An app's removal while a redirect URI is added to it: the URI goes in before
-// the removal (which takes it along) or is refused after it; none outlives its
-// app.
-TEST_P(ConcurrentSiteEditTest, AnAppsRemovalLeavesNoRedirectUriBehind) {
+// Each round, one writer removes an app while the other adds things to it one
+// after another with `add` (the i-th on `store`) until the removal refuses
+// them (NotFound); then `left` (on the test's store) counts what the removed
+// app still has: none may outlive it.
+void race_app_removal(
+    ConcurrentSiteEditTest &test, Store &main, TenantId tenant, int first_id,
+    const std::function<Status(Store &store, const std::string &client_id, int i)> &add,
+    const std::function<Result<size_t>(Store &store, const std::string &client_id)> &left) {
   constexpr int kRounds = 30;
-  auto client_id = [](int r) { return "00000000-0000-4000-8000-" + std::to_string(100000 + r); };
-  auto creds = open_credential_store(*store_);
+  auto client_id = [&](int r) { return "00000000-0000-4000-8000-" + std::to_string(first_id + r); };
+  auto creds = open_credential_store(main);
   ASSERT_TRUE(creds) << creds.status().to_string();
   for (int r = 0; r < kRounds; ++r) {
-    ASSERT_TRUE((*creds)->add_app(tenant_.id, {client_id(r), "app", "now", 0}, "hash").is_ok());
+    ASSERT_TRUE((*creds)->add_app(tenant, {client_id(r), "app", "now", 0}, "hash").is_ok());
   }
-  race(
+  test.race(
       2, kRounds,
       [&](Store &store, int w, int r) -> Status {
         if (w == 1) {
-          // Once some URIs are in.
+          // Once some are in.
           std::this_thread::sleep_for(std::chrono::milliseconds(2));
           UPSYNC_ASSIGN_OR_RETURN(auto c, open_credential_store(store));
-          return c->remove_app(tenant_.id, client_id(r));
+          return c->remove_app(tenant, client_id(r));
         }
-        UPSYNC_ASSIGN_OR_RETURN(auto sign_ins, open_sign_in_store(store));
         // A pause between adds lets the removal in on SQLite, whose waiting
         // writer retries only now and then.
         for (int i = 0; i < 2000; ++i) {
           if (i > 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
-          Status added = sign_ins->add_redirect_uri(tenant_.id, client_id(r),
-                                                    "https://app.example.com/" + std::to_string(i));
+          Status added = add(store, client_id(r), i);
           if (added.code() == StatusCode::kNotFound) return Status::ok();  // removed
           UPSYNC_RETURN_IF_ERROR(added);
         }
         return internal_error("the app was never removed");
       },
       [&](int r) {
-        auto sign_ins = open_sign_in_store(*store_);
-        ASSERT_TRUE(sign_ins) << sign_ins.status().to_string();
-        auto left = (*sign_ins)->redirect_uris(tenant_.id, client_id(r));
-        ASSERT_TRUE(left) << left.status().to_string();
-        EXPECT_TRUE(left->empty()) << left->size() << " redirect URIs of a removed app";
+        auto n = left(main, client_id(r));
+        ASSERT_TRUE(n) << n.status().to_string();
+        EXPECT_EQ(*n, 0u) << "left of removed app " << client_id(r);
       });
 }
 
-// An app's removal while certificates are added to it: as for redirect URIs, a
-// certificate goes in before the removal (which takes it along) or is refused
-// after it; none outlives its app.
-TEST_P(ConcurrentSiteEditTest, AnAppsRemovalLeavesNoCertificateBehind) {
-  constexpr int kRounds = 30;
-  auto client_id = [](int r) { return "00000000-0000-4000-8000-" + std::to_string(200000 + r); };
-  auto creds = open_credential_store(*store_);
-  ASSERT_TRUE(creds) << creds.status().to_string();
-  for (int r = 0; r < kRounds; ++r) {
-    ASSERT_TRUE((*creds)->add_app(tenant_.id, {client_id(r), "app", "now", 0}, "hash").is_ok());
-  }
-  race(
-      2, kRounds,
-      [&](Store &store, int w, int r) -> Status {
-        UPSYNC_ASSIGN_OR_RETURN(auto c, open_credential_store(store));
-        if (w == 1) {
-          // Once some certificates are in.
-          std::this_thread::sleep_for(std::chrono::milliseconds(2));
-          return c->remove_app(tenant_.id, client_id(r));
-        }
-        for (int i = 0; i < 2000; ++i) {
-          if (i > 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
-          AppCertificate cert;
-          cert.client_id = client_id(r);
-          cert.thumbprint_sha1 = "SHA1-" + std::to_string(r) + "-" + std::to_string(i);
-          cert.thumbprint_sha256 = "SHA256-" + std::to_string(r) + "-" + std::to_string(i);
-          cert.subject = "CN=app";
-          cert.not_before = "2026-01-01T00:00:00Z";
-          cert.not_after = "2027-01-01T00:00:00Z";
-          cert.public_key_pem = "-----BEGIN PUBLIC KEY-----";
-          cert.added_at = "2026-12-05T00:00:00Z";
-          Status added = c->add_certificate(tenant_.id, cert);
-          if (added.code() == StatusCode::kNotFound) return Status::ok();  // removed
-          UPSYNC_RETURN_IF_ERROR(added);
-        }
-        return internal_error("the app was never removed");
+// An app's removal while redirect URIs are added to it: a URI goes in before
+// the removal (which takes it along) or is refused after it.
+TEST_P(ConcurrentSiteEditTest, AnAppsRemovalLeavesNoRedirectUriBehind) {
+  race_app_removal(
+      *this, *store_, tenant_.id, 100000,
+      [&](Store &store, const std::string &client_id, int i) -> Status {
+        UPSYNC_ASSIGN_OR_RETURN(auto sign_ins, open_sign_in_store(store));
+        return sign_ins->add_redirect_uri(tenant_.id, client_id,
+                                          "https://app.example.com/" + std::to_string(i));
       },
-      [&](int r) {
-        auto c = open_credential_store(*store_);
-        ASSERT_TRUE(c) << c.status().to_string();
-        auto left = (*c)->certificates(tenant_.id, client_id(r));
-        ASSERT_TRUE(left) << left.status().to_string();
-        EXPECT_TRUE(left->empty()) << left->size() << " certificates of a removed app";
+      [&](Store &store, const std::string &client_id) -> Result<size_t> {
+        UPSYNC_ASSIGN_OR_RETURN(auto sign_ins, open_sign_in_store(store));
+        UPSYNC_ASSIGN_OR_RETURN(auto uris, sign_ins->redirect_uris(tenant_.id, client_id));
+        return uris.size();
+      });
+}
+
+// The same with certificates.
+TEST_P(ConcurrentSiteEditTest, AnAppsRemovalLeavesNoCertificateBehind) {
+  race_app_removal(
+      *this, *store_, tenant_.id, 200000,
+      [&](Store &store, const std::string &client_id, int i) -> Status {
+        UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(store));
+        AppCertificate cert;
+        cert.client_id = client_id;
+        cert.thumbprint_sha1 = "SHA1-" + client_id + "-" + std::to_string(i);
+        cert.thumbprint_sha256 = "SHA256-" + client_id + "-" + std::to_string(i);
+        cert.subject = "CN=app";
+        cert.not_before = "2026-01-01T00:00:00Z";
+        cert.not_after = "2027-01-01T00:00:00Z";
+        cert.public_key_pem = "-----BEGIN PUBLIC KEY-----";
+        cert.added_at = "2026-12-05T00:00:00Z";
+        return creds->add_certificate(tenant_.id, cert);
+      },
+      [&](Store &store, const std::string &client_id) -> Result<size_t> {
+        UPSYNC_ASSIGN_OR_RETURN(auto creds, open_credential_store(store));
+        UPSYNC_ASSIGN_OR_RETURN(auto certs, creds->certificates(tenant_.id, client_id));
+        return certs.size();
       });
 }
 

@@ -118,4 +118,30 @@ void ReadCache::keep_follows(TenantId tenant, ProfileId follower, ProfileId foll
   follows_[key(tenant, std::to_string(follower), std::to_string(followee))] = follows;
 }
 
+ReportsThroughCache::ReportsThroughCache(ReadCache* cache, TenantId tenant, ManagerKeys keys)
+    : cache_(cache), tenant_(tenant), keys_(std::move(keys)) {
+  for (const std::string& key : keys_.keys()) {
+    const std::vector<std::string>* kept = cache_ ? cache_->reports(tenant_, key) : nullptr;
+    if (!kept) {
+      asked_.push_back(key);
+      read_[key];  // kept even when nobody reports to it
+      continue;
+    }
+    for (const std::string& account : *kept) keys_.add(key, account);
+  }
+}
+
+void ReportsThroughCache::add(const std::string& manager_key, std::string account_name) {
+  if (cache_) read_[manager_key].push_back(account_name);
+  keys_.add(manager_key, std::move(account_name));
+}
+
+std::vector<std::vector<std::string>> ReportsThroughCache::finish() {
+  if (cache_) {
+    for (auto& [key, accounts] : read_) cache_->keep_reports(tenant_, key, std::move(accounts));
+  }
+  read_.clear();
+  return keys_.take();
+}
+
 }  // namespace upsync

@@ -29,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -100,6 +101,30 @@ class ReadCache {
   std::unordered_map<std::string, std::vector<std::string>> reports_;
   std::unordered_map<std::string, Users> users_;
   std::unordered_map<std::string, bool> follows_;
+};
+
+// A manager's reports as both backends' direct_reports() read them through the cache (which
+// may be null: nothing kept, everything asked):
+//
+//   ReportsThroughCache reports(cache, tenant, std::move(keys));  // the kept ones are in
+//   if (reports.asked().empty()) return reports.finish();
+//   ... read the reports of reports.asked() ...
+//   reports.add(manager_key, account_name);  // each, in profile id order
+//   return reports.finish();  // what was read is kept, every manager's list in `keys` order
+class ReportsThroughCache {
+ public:
+  ReportsThroughCache(ReadCache* cache, TenantId tenant, ManagerKeys keys);
+  // The managers (ManagerKeys keys, lower case) whose reports the cache does not hold.
+  const std::vector<std::string>& asked() const { return asked_; }
+  void add(const std::string& manager_key, std::string account_name);
+  std::vector<std::vector<std::string>> finish();
+
+ private:
+  ReadCache* cache_;
+  TenantId tenant_;
+  ManagerKeys keys_;
+  std::vector<std::string> asked_;
+  std::map<std::string, std::vector<std::string>, std::less<>> read_;  // by asked manager
 };
 
 }  // namespace upsync

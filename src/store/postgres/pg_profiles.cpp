@@ -1,10 +1,9 @@
 // PgStore: profiles, as the SQLite store keeps them (sqlite_store.cpp): the default
 // properties and the keys in profiles, the custom properties in profile_custom, every change
 // numbered in the tenant's feed and mirrored in the people search index.
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "core/claims.h"
 #include "core/clock.h"
@@ -423,16 +422,8 @@ Result<std::vector<std::vector<std::string>>> PgStore::direct_reports(
   UPSYNC_ASSIGN_OR_RETURN(ManagerKeys keys, ManagerKeys::of(*schema, managers));
   UPSYNC_ASSIGN_OR_RETURN(ReadCache * cache, read_cache());
   // The managers whose reports this snapshot's cache does not hold are asked for.
-  nlohmann::json asked = nlohmann::json::array();
-  for (const std::string& key : keys.keys()) {
-    const std::vector<std::string>* kept = cache ? cache->reports(tenant, key) : nullptr;
-    if (!kept) {
-      asked.push_back(key);
-      continue;
-    }
-    for (const std::string& account : *kept) keys.add(key, account);
-  }
-  if (asked.empty()) return keys.take();
+  ReportsThroughCache read(cache, tenant, std::move(keys));
+  if (read.asked().empty()) return read.finish();
   // profiles_by_manager answers each key; only the account name is read from the row, here
   // by single_property (the stored document's first name but one), rather than by the server
   // casting each report's whole document to jsonb.
@@ -440,19 +431,13 @@ Result<std::vector<std::vector<std::string>>> PgStore::direct_reports(
       PgResult rows, db_->query("SELECT manager_key, props FROM profiles WHERE tenant_id = $1 AND "
                                 "manager_key = ANY (ARRAY(SELECT "
                                 "jsonb_array_elements_text($2::jsonb))) ORDER BY id",
-                                {tenant, asked.dump()}));
-  std::map<std::string, std::vector<std::string>, std::less<>> read;
-  for (const auto& key : asked) read[key.get<std::string>()];
+                                {tenant, nlohmann::json(read.asked()).dump()}));
   for (int i = 0; i < rows.rows(); ++i) {
     UPSYNC_ASSIGN_OR_RETURN(auto account, single_property(rows.text(i, 1), "AccountName"));
     if (!account) return data_loss("a stored profile has no AccountName");
-    read[std::string(rows.text(i, 0))].push_back(std::move(*account));
+    read.add(std::string(rows.text(i, 0)), std::move(*account));
   }
-  for (auto& [key, accounts] : read) {
-    for (const std::string& account : accounts) keys.add(key, account);
-    if (cache) cache->keep_reports(tenant, key, std::move(accounts));
-  }
-  return keys.take();
+  return read.finish();
 }
 
 Result<std::map<std::string, Privacy>> PgStore::privacy_choices(TenantId tenant,

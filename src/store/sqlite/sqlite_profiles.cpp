@@ -396,16 +396,8 @@ Result<std::vector<std::vector<std::string>>> SqliteStore::direct_reports(
   UPSYNC_ASSIGN_OR_RETURN(ManagerKeys keys, ManagerKeys::of(*schema, managers));
   UPSYNC_ASSIGN_OR_RETURN(ReadCache * cache, read_cache());
   // The managers whose reports this snapshot's cache does not hold are asked for.
-  nlohmann::json asked = nlohmann::json::array();
-  for (const std::string& key : keys.keys()) {
-    const std::vector<std::string>* kept = cache ? cache->reports(tenant, key) : nullptr;
-    if (!kept) {
-      asked.push_back(key);
-      continue;
-    }
-    for (const std::string& account : *kept) keys.add(key, account);
-  }
-  if (asked.empty()) return keys.take();
+  ReportsThroughCache read(cache, tenant, std::move(keys));
+  if (read.asked().empty()) return read.finish();
   // profiles_by_manager answers each key; only the account name is read from the row, by
   // single_property (the document's first name but one: SQLite's json_extract would parse the
   // whole document, half of a person page's profile request). The rows are put in id order
@@ -416,7 +408,7 @@ Result<std::vector<std::vector<std::string>>> SqliteStore::direct_reports(
                             "profiles_by_manager WHERE tenant_id = ?1 AND manager_key IS NOT NULL "
                             "AND manager_key IN (SELECT value FROM json_each(?2))"));
   s->bind(1, tenant);
-  s->bind(2, asked.dump());
+  s->bind(2, nlohmann::json(read.asked()).dump());
   struct Report {
     int64_t id;
     std::string manager_key;
@@ -439,14 +431,8 @@ Result<std::vector<std::vector<std::string>>> SqliteStore::direct_reports(
   UPSYNC_RETURN_IF_ERROR(bad);
   std::sort(reports.begin(), reports.end(),
             [](const Report& a, const Report& b) { return a.id < b.id; });
-  if (cache) {
-    std::map<std::string, std::vector<std::string>, std::less<>> read;
-    for (const auto& key : asked) read[key.get<std::string>()];
-    for (const Report& r : reports) read[r.manager_key].push_back(r.account_name);
-    for (auto& [key, accounts] : read) cache->keep_reports(tenant, key, std::move(accounts));
-  }
-  for (Report& r : reports) keys.add(r.manager_key, std::move(r.account_name));
-  return keys.take();
+  for (Report& r : reports) read.add(r.manager_key, std::move(r.account_name));
+  return read.finish();
 }
 
 Result<std::map<std::string, Privacy>> SqliteStore::privacy_choices(TenantId tenant,
