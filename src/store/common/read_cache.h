@@ -69,8 +69,9 @@ class ReadCache {
   void keep_reports(TenantId tenant, std::string_view manager_key,
                     std::vector<std::string> account_names);
 
-  // The live cloud users whose key `kind` (cloud_users_sql's key names) has the lower-cased
-  // `value`, with all their attributes.
+  // The live cloud users whose key `kind` (the backend's name of it: a key of SQLite's
+  // cloud_users_sql, a column on PostgreSQL) has the lower-cased `value`, with all their
+  // attributes.
   using Users = std::vector<std::shared_ptr<const DirectoryUser>>;
   const Users* cloud_users(TenantId tenant, std::string_view kind, std::string_view value) const;
   void keep_cloud_users(TenantId tenant, std::string_view kind, std::string_view value,
