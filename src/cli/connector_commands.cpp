@@ -127,8 +127,16 @@ void add_connector_commands(CLI::App& app, CliContext& ctx) {
   remove->callback([&ctx, ra, open] {
     ctx.action = [&ctx, ra, open]() -> Status {
       UPSYNC_ASSIGN_OR_RETURN(Opened o, open(ra->tenant));
-      UPSYNC_RETURN_IF_ERROR(o.connectors->remove(o.tenant.id, ra->name));
-      if (!ctx.json) *ctx.out << "removed connector " << ra->name << "\n";
+      UPSYNC_ASSIGN_OR_RETURN(bool unscheduled,
+                              remove_tenant_connector(*o.store, o.tenant, ra->name));
+      if (!ctx.json) {
+        *ctx.out << "removed connector " << ra->name << "\n";
+        if (unscheduled) {
+          *ctx.out << "tenant '" << o.tenant.name
+                   << "' no longer syncs on a schedule: a server tenant's schedule runs its "
+                      "connector\n";
+        }
+      }
       return Status::ok();
     };
   });

@@ -11,6 +11,7 @@
 #include "core/files.h"
 #include "core/text.h"
 #include "directory/directory_store.h"
+#include "sync/scheduler.h"
 #include "sync/server_import.h"
 
 namespace upsync {
@@ -235,6 +236,24 @@ Status add_tenant_connector(Store& store, const Tenant& tenant, const Connector&
     }
     return connectors->add(tenant.id, connector);
   });
+}
+
+Result<bool> remove_tenant_connector(Store& store, const Tenant& tenant, std::string_view name) {
+  UPSYNC_ASSIGN_OR_RETURN(auto connectors, open_connector_store(store));
+  UPSYNC_ASSIGN_OR_RETURN(auto schedules, open_schedule_store(store));
+  bool cleared = false;
+  UPSYNC_RETURN_IF_ERROR(store.in_tenant_turn(tenant.id, [&]() -> Status {
+    cleared = false;  // the body may run again (a retried transaction)
+    UPSYNC_RETURN_IF_ERROR(connectors->remove(tenant.id, name));
+    if (tenant.kind == TenantKind::kOnline) return Status::ok();
+    UPSYNC_ASSIGN_OR_RETURN(auto left, connectors->list(tenant.id));
+    if (!left.empty()) return Status::ok();
+    UPSYNC_ASSIGN_OR_RETURN(auto every, schedules->get(tenant));
+    if (!every) return Status::ok();
+    cleared = true;
+    return schedules->clear(tenant);
+  }));
+  return cleared;
 }
 
 Result<SyncReport> run_connector(Store& store, const Tenant& tenant, const Connector& connector,

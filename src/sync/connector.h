@@ -85,6 +85,13 @@ inline Result<std::unique_ptr<ConnectorStore>> open_connector_store(Store& store
 // (Store::in_tenant_turn), so two first adds at once never both find none.
 Status add_tenant_connector(Store& store, const Tenant& tenant, const Connector& connector);
 
+// Removes the tenant's connector `name` (NotFound when it has none of that name). A server
+// tenant's schedule runs its connector (ScheduleStore::set refuses one without): when the
+// last one goes, the schedule goes with it, in the same turn of the tenant, and the answer is
+// true. A schedule set at the same moment either comes first, and is cleared here, or finds no
+// connector.
+Result<bool> remove_tenant_connector(Store& store, const Tenant& tenant, std::string_view name);
+
 // The connector's LDAP settings with its password, read now from its password_file or
 // password_env (FailedPrecondition naming the connector when it cannot be read).
 Result<LdapSourceConfig> connector_ldap_config(const Connector& connector);

@@ -267,5 +267,43 @@ TEST_F(CliTest, TheBinaryReturnsTheDocumentedExitCodes) {
   EXPECT_EQ(code("tenant launch"), 2);
 }
 
+// A server tenant's schedule runs its connector: it cannot be set without one, and it ends
+// when the last one is removed (said so). An online tenant's schedule runs stages 1-2 without
+// any connector, and stays.
+TEST_F(CliTest, RemovingAServerTenantsLastConnectorEndsItsSchedule) {
+  ASSERT_EQ(run({"tenant", "create", "farm", "--kind", "server"}).code, 0);
+  ASSERT_EQ(run({"tenant", "create", "contoso"}).code, 0);
+  const std::string toml = (dir_.path() / "dc1.toml").string();
+  write_file(toml, "url = \"ldap://dc.contoso.com\"\nbase = \"dc=contoso,dc=com\"\n");
+  CliRun refused = run({"sync", "schedule", "-t", "farm", "--every", "300"});
+  EXPECT_NE(refused.code, 0);
+  EXPECT_NE(refused.err.find("is a server tenant without a connector"), std::string::npos)
+      << refused.err;
+  for (const char* tenant : {"farm", "contoso"}) {
+    ASSERT_EQ(run({"connector", "add", "-t", tenant, "dc1", "--file", toml}).code, 0);
+    ASSERT_EQ(run({"sync", "schedule", "-t", tenant, "--every", "300"}).code, 0);
+  }
+  CliRun farm = run({"connector", "remove", "-t", "farm", "dc1"});
+  ASSERT_EQ(farm.code, 0) << farm.err;
+  EXPECT_EQ(farm.out,
+            "removed connector dc1\n"
+            "tenant 'farm' no longer syncs on a schedule: a server tenant's schedule runs its "
+            "connector\n");
+  EXPECT_EQ(run({"sync", "schedule", "-t", "farm"}).out, "tenant 'farm' has no scheduled sync\n");
+  CliRun online = run({"connector", "remove", "-t", "contoso", "dc1"});
+  ASSERT_EQ(online.code, 0) << online.err;
+  EXPECT_EQ(online.out, "removed connector dc1\n");
+  EXPECT_EQ(run({"sync", "schedule", "-t", "contoso"}).out,
+            "tenant 'contoso' syncs every 300 seconds while upsync serve runs\n");
+  // An unknown connector: NotFound, and the schedule as it was.
+  ASSERT_EQ(run({"connector", "add", "-t", "farm", "dc1", "--file", toml}).code, 0);
+  ASSERT_EQ(run({"sync", "schedule", "-t", "farm", "--every", "60"}).code, 0);
+  CliRun unknown = run({"connector", "remove", "-t", "farm", "dc2"});
+  EXPECT_NE(unknown.code, 0);
+  EXPECT_NE(unknown.err.find("no connector 'dc2'"), std::string::npos) << unknown.err;
+  EXPECT_EQ(run({"sync", "schedule", "-t", "farm"}).out,
+            "tenant 'farm' syncs every 60 seconds while upsync serve runs\n");
+}
+
 }  // namespace
 }  // namespace upsync

@@ -9,6 +9,7 @@
 #include <barrier>
 #include <chrono>
 #include <functional>
+#include <iostream>
 #include <mutex>
 #include <set>
 #include <string>
@@ -23,6 +24,7 @@
 #include "sites/site_users.h"
 #include "store/store_fixture.h"
 #include "sync/connector.h"
+#include "sync/scheduler.h"
 
 namespace upsync {
 namespace {
@@ -267,6 +269,54 @@ TEST_P(ConcurrentSiteEditTest, FirstConnectorsAddedAtOnceLeaveOne) {
         // Removed for the next round's first adds.
         ASSERT_TRUE((*connectors)->remove(tenant_.id, all->front().name));
       });
+}
+
+// A server tenant's schedule set while its last connector is removed: the
+// schedule comes first and goes with the connector, or finds no connector and
+// is refused (FailedPrecondition); a schedule never outlives the connector it
+// runs.
+TEST_P(ConcurrentSiteEditTest, AServerTenantsScheduleNeverOutlivesItsConnector) {
+  constexpr int kRounds = 40;
+  auto farm = store_->create_tenant({.name = "farm", .kind = TenantKind::kServer});
+  ASSERT_TRUE(farm) << farm.status().to_string();
+  auto connector = parse_connector("dc1",
+                                   "url = \"ldap://dc.contoso.com\"\n"
+                                   "base = \"dc=contoso,dc=com\"\n");
+  ASSERT_TRUE(connector) << connector.status().to_string();
+  ASSERT_TRUE(add_tenant_connector(*store_, *farm, *connector));
+  int cleared = 0;
+  int refused = 0;
+  race(
+      2, kRounds,
+      [&](Store &store, int w, int r) -> Status {
+        if (w == 0) {
+          if (r % 2 == 1) std::this_thread::sleep_for(std::chrono::microseconds(300));
+          UPSYNC_ASSIGN_OR_RETURN(bool unscheduled, remove_tenant_connector(store, *farm, "dc1"));
+          if (unscheduled) ++cleared;
+          return Status::ok();
+        }
+        if (r % 2 == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));
+        UPSYNC_ASSIGN_OR_RETURN(auto schedules, open_schedule_store(store));
+        Status s = schedules->set(*farm, 300);
+        if (s.code() == StatusCode::kFailedPrecondition) {
+          ++refused;
+          return Status::ok();
+        }
+        return s;
+      },
+      [&](int r) {
+        auto schedules = open_schedule_store(*store_);
+        ASSERT_TRUE(schedules) << schedules.status().to_string();
+        auto every = (*schedules)->get(*farm);
+        ASSERT_TRUE(every) << every.status().to_string();
+        EXPECT_FALSE(every->has_value()) << "round " << r << ": a schedule without a connector";
+        // The connector back for the next round.
+        ASSERT_TRUE(add_tenant_connector(*store_, *farm, *connector));
+      });
+  // Both orders happened (or the test says which did not).
+  EXPECT_EQ(cleared + refused, kRounds);
+  std::cout << "schedule set before the removal (cleared with it): " << cleared
+            << ", after it (refused): " << refused << "\n";
 }
 
 // An audience's removal while the hybrid settings are set to name it: one of

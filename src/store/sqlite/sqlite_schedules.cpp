@@ -11,27 +11,10 @@ class SqliteScheduleStore : public ScheduleStore {
   explicit SqliteScheduleStore(SqliteStore& store) : store_(store), db_(store.db()) {}
 
   Status set(const Tenant& tenant, int64_t interval_seconds) override {
-    if (tenant.kind != TenantKind::kOnline) {
-      UPSYNC_ASSIGN_OR_RETURN(auto connectors, open_connector_store(store_));
-      UPSYNC_ASSIGN_OR_RETURN(auto all, connectors->list(tenant.id));
-      if (all.empty()) {
-        return failed_precondition("tenant '" + tenant.name +
-                                   "' is a server tenant without a connector: a schedule runs "
-                                   "its connector (upsync connector add)");
-      }
-    }
-    if (interval_seconds < 1 || interval_seconds > 7 * 24 * 3600) {
-      return invalid_argument("a sync interval is from 1 second to 7 days (604800 seconds), got " +
-                              std::to_string(interval_seconds));
-    }
-    UPSYNC_ASSIGN_OR_RETURN(
-        SqliteStatement * s,
-        db_.prepare("INSERT INTO sync_schedules (tenant_id, interval_seconds) VALUES (?,?) "
-                    "ON CONFLICT (tenant_id) DO UPDATE SET interval_seconds = "
-                    "excluded.interval_seconds"));
-    s->bind(1, tenant.id);
-    s->bind(2, interval_seconds);
-    return s->run();
+    // The check that a server tenant has a connector and the write go in the tenant's turn,
+    // as its connector's removal does (remove_tenant_connector), so that neither finds the
+    // state the other is changing.
+    return store_.in_tenant_turn(tenant.id, [&] { return set_now(tenant, interval_seconds); });
   }
 
   Status clear(const Tenant& tenant) override {
@@ -74,6 +57,31 @@ class SqliteScheduleStore : public ScheduleStore {
   }
 
  private:
+  // set() inside the tenant's turn.
+  Status set_now(const Tenant& tenant, int64_t interval_seconds) {
+    if (tenant.kind != TenantKind::kOnline) {
+      UPSYNC_ASSIGN_OR_RETURN(auto connectors, open_connector_store(store_));
+      UPSYNC_ASSIGN_OR_RETURN(auto all, connectors->list(tenant.id));
+      if (all.empty()) {
+        return failed_precondition("tenant '" + tenant.name +
+                                   "' is a server tenant without a connector: a schedule runs "
+                                   "its connector (upsync connector add)");
+      }
+    }
+    if (interval_seconds < 1 || interval_seconds > 7 * 24 * 3600) {
+      return invalid_argument("a sync interval is from 1 second to 7 days (604800 seconds), got " +
+                              std::to_string(interval_seconds));
+    }
+    UPSYNC_ASSIGN_OR_RETURN(
+        SqliteStatement * s,
+        db_.prepare("INSERT INTO sync_schedules (tenant_id, interval_seconds) VALUES (?,?) "
+                    "ON CONFLICT (tenant_id) DO UPDATE SET interval_seconds = "
+                    "excluded.interval_seconds"));
+    s->bind(1, tenant.id);
+    s->bind(2, interval_seconds);
+    return s->run();
+  }
+
   Store& store_;
   SqliteDb& db_;
 };
