@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/clock.h"
+#include "sync/connector.h"
 
 namespace upsync {
 
@@ -64,6 +65,23 @@ void SyncSchedulerThread::run() {
     std::unique_lock lock(mu_);
     wake_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stop_.load(); });
   }
+}
+
+Status check_schedule(Store& store, const Tenant& tenant, int64_t interval_seconds) {
+  if (tenant.kind != TenantKind::kOnline) {
+    UPSYNC_ASSIGN_OR_RETURN(auto connectors, open_connector_store(store));
+    UPSYNC_ASSIGN_OR_RETURN(auto all, connectors->list(tenant.id));
+    if (all.empty()) {
+      return failed_precondition("tenant '" + tenant.name +
+                                 "' is a server tenant without a connector: a schedule runs "
+                                 "its connector (upsync connector add)");
+    }
+  }
+  if (interval_seconds < 1 || interval_seconds > 7 * 24 * 3600) {
+    return invalid_argument("a sync interval is from 1 second to 7 days (604800 seconds), got " +
+                            std::to_string(interval_seconds));
+  }
+  return Status::ok();
 }
 
 }  // namespace upsync

@@ -38,6 +38,11 @@ class ScheduleStore {
   virtual Result<std::vector<SyncSchedule>> all() = 0;
 };
 
+// What ScheduleStore::set checks before it writes, in the tenant's turn (both backends): a
+// server tenant has a connector for the schedule to run (FailedPrecondition), and the interval
+// is from 1 second to 7 days (InvalidArgument).
+Status check_schedule(Store& store, const Tenant& tenant, int64_t interval_seconds);
+
 // The ScheduleStore over `store`'s connection, from its backend (store/store.h).
 inline Result<std::unique_ptr<ScheduleStore>> open_schedule_store(Store& store) {
   return store.schedule_store();

@@ -1,6 +1,5 @@
 // The SQLite ScheduleStore (src/sync/scheduler.h): table sync_schedules.
 #include "store/sqlite/sqlite_store.h"
-#include "sync/connector.h"
 #include "sync/scheduler.h"
 
 namespace upsync {
@@ -59,19 +58,7 @@ class SqliteScheduleStore : public ScheduleStore {
  private:
   // set() inside the tenant's turn.
   Status set_now(const Tenant& tenant, int64_t interval_seconds) {
-    if (tenant.kind != TenantKind::kOnline) {
-      UPSYNC_ASSIGN_OR_RETURN(auto connectors, open_connector_store(store_));
-      UPSYNC_ASSIGN_OR_RETURN(auto all, connectors->list(tenant.id));
-      if (all.empty()) {
-        return failed_precondition("tenant '" + tenant.name +
-                                   "' is a server tenant without a connector: a schedule runs "
-                                   "its connector (upsync connector add)");
-      }
-    }
-    if (interval_seconds < 1 || interval_seconds > 7 * 24 * 3600) {
-      return invalid_argument("a sync interval is from 1 second to 7 days (604800 seconds), got " +
-                              std::to_string(interval_seconds));
-    }
+    UPSYNC_RETURN_IF_ERROR(check_schedule(store_, tenant, interval_seconds));
     UPSYNC_ASSIGN_OR_RETURN(
         SqliteStatement * s,
         db_.prepare("INSERT INTO sync_schedules (tenant_id, interval_seconds) VALUES (?,?) "

@@ -10,8 +10,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "store/sqlite/sqlite_db.h"
 #include "store/common/read_cache.h"
+#include "store/sqlite/sqlite_db.h"
 #include "store/store.h"
 
 namespace upsync {
@@ -133,8 +133,8 @@ class SqliteStore : public Store {
                      std::string_view mail, bool security_enabled);
   Status unindex_group(TenantId tenant, std::string_view object_id);
   Status rebuild_people_search();
-  // The connection's read cache (store/common/read_cache.h) when this read may use it: inside a read
-  // snapshot and outside any write transaction; nullptr otherwise. Checked against the
+  // The connection's read cache (store/common/read_cache.h) when this read may use it: inside a
+  // read snapshot and outside any write transaction; nullptr otherwise. Checked against the
   // database once per snapshot.
   Result<ReadCache*> read_cache();
 
