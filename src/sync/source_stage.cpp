@@ -1,14 +1,13 @@
 // Stage 0 of the sync pipeline (sync/pipeline.h): the on-premises directory's entries, read
 // whole or as a delta, streamed or from a file, into the cloud directory: each entry in scope
 // converted (sync/attribute_flows.cpp), its cloud object found by source anchor, groups'
-// member DNs resolved, and the writes; the objects a complete read no longer names, removed.
+// member DNs resolved, and the writes; then the removals of what the read shows gone
+// (sync/source_removals.cpp).
 #include <algorithm>
-#include <cctype>
 #include <climits>
 #include <cstdint>
 #include <deque>
 #include <optional>
-#include <set>
 #include <span>
 #include <thread>
 #include <unordered_map>
@@ -25,17 +24,6 @@ namespace {
 const std::string kMemberOutOfScope = "group member outside the synced scope";
 // Entries converted, looked up (one query for their anchors) and taken at a time.
 constexpr size_t kTakeBatch = 256;
-
-// The anchor cloud_user_from_entry() takes from an entryUUID (RFC 4122 text, lower case), as
-// opposed to the base64 of an objectGUID.
-bool is_entry_uuid_anchor(std::string_view a) {
-  if (a.size() != 36) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? a[i] != '-' : !std::isxdigit(static_cast<unsigned char>(a[i]))) return false;
-  }
-  return true;
-}
 
 // Azure AD stamps onPremisesLastSyncDateTime when a sync changes the object: the stamp stays
 // as it was while nothing else changed, so that an unchanged user stays unchanged.
@@ -396,6 +384,42 @@ class SourceStage {
     return failed;
   }
 
+  // Members by object id, resolved as before this run wrote anything: by the DNs of this read,
+  // else by the DNs the cloud directory knew (a delta names only what changed, and a directory
+  // without referential integrity may still name a renamed member by its old DN), as long as
+  // that object is still in scope. The users are written after this, except those written
+  // during a complete streamed read (write_ready).
+  Status resolve_members(Collected& c, const ReadAnchors& anchors) {
+    for (GroupEntry& g : c.groups) {
+      for (const std::string& dn : g.member_dns) {
+        auto it = c.dn_to_object.find(ascii_lower(dn));
+        if (it != c.dn_to_object.end()) {
+          g.group.members.push_back(it->second);
+          continue;
+        }
+        // The cloud user that had this DN before this run: the first by object id, among those
+        // it still has and those written in this run under another (write_ready).
+        UPSYNC_ASSIGN_OR_RETURN(auto user, dir_.cloud_user_by_dn(tenant_.id, dn));
+        std::optional<DirectoryStore::AnchoredId> had;
+        if (user) had = DirectoryStore::AnchoredId{user->object_id, user->source_anchor};
+        for (auto [at, end] = c.renamed.equal_range(ascii_lower(dn)); at != end; ++at) {
+          if (!had || at->second.object_id < had->object_id) had = at->second;
+        }
+        if (had && anchors.in_scope(had->source_anchor)) {
+          g.group.members.push_back(had->object_id);
+          continue;
+        }
+        UPSYNC_ASSIGN_OR_RETURN(auto group, dir_.cloud_group_by_dn(tenant_.id, dn));
+        if (group && anchors.in_scope(group->source_anchor)) {
+          g.group.members.push_back(group->object_id);
+          continue;
+        }
+        ++c.r.skipped[kMemberOutOfScope];
+      }
+    }
+    return Status::ok();
+  }
+
   Result<StageReport> stage0(const SourceRead& input) {
     Collected c;
     c.r.stage = "connect";
@@ -423,152 +447,22 @@ class SourceStage {
     source_entries_ = c.entries;
     const SourceRead& source = *read;
     StageReport& r = c.r;
-    std::unordered_map<std::string, std::string>& dn_to_object = c.dn_to_object;
-    std::vector<GroupEntry>& groups = c.groups;
-    const std::unordered_set<std::string>& seen_anchors = c.seen_anchors;
-    // Cloud users that the source no longer has (by object id, in the order found).
-    std::vector<DirectoryUser> gone;
-    if (!source.complete) gone = std::move(c.nameless);
-    // Entries out of scope in a delta moved out: deleted, after the ones the read names.
-    std::vector<std::string> deleted_anchors = source.deleted_anchors;
-    std::optional<std::vector<std::string>> present_anchors = source.present_anchors;
-    if (!source.complete) {
-      for (const std::string& anchor : c.out_of_scope) {
-        deleted_anchors.push_back(anchor);
-        if (present_anchors) std::erase(*present_anchors, anchor);
-      }
-    }
-    // Members by object id, resolved as before this run wrote anything: by the DNs of this
-    // read, else by the DNs the cloud directory knew (a delta names only what changed, and a
-    // directory without referential integrity may still name a renamed member by its old DN),
-    // as long as that object is still in scope. The users are written after this, except
-    // those written during a complete streamed read (write_ready).
-    std::set<std::string> deleted_set(deleted_anchors.begin(), deleted_anchors.end());
-    std::set<std::string> present_set;
-    if (present_anchors) present_set.insert(present_anchors->begin(), present_anchors->end());
-    auto in_scope = [&](const std::string& anchor) {
-      if (anchor.empty()) return false;  // cloud-only objects are not the source's members
-      if (seen_anchors.count(anchor)) return true;
-      if (source.complete) return false;
-      if (deleted_set.count(anchor)) return false;
-      return !present_anchors || !is_entry_uuid_anchor(anchor) || present_set.count(anchor);
-    };
-    for (GroupEntry& g : groups) {
-      for (const std::string& dn : g.member_dns) {
-        auto it = dn_to_object.find(ascii_lower(dn));
-        if (it != dn_to_object.end()) {
-          g.group.members.push_back(it->second);
-          continue;
-        }
-        // The cloud user that had this DN before this run: the first by object id, among those
-        // it still has and those written in this run under another (write_ready).
-        UPSYNC_ASSIGN_OR_RETURN(auto user, dir_.cloud_user_by_dn(tenant_.id, dn));
-        std::optional<DirectoryStore::AnchoredId> had;
-        if (user) had = DirectoryStore::AnchoredId{user->object_id, user->source_anchor};
-        for (auto [at, end] = c.renamed.equal_range(ascii_lower(dn)); at != end; ++at) {
-          if (!had || at->second.object_id < had->object_id) had = at->second;
-        }
-        if (had && in_scope(had->source_anchor)) {
-          g.group.members.push_back(had->object_id);
-          continue;
-        }
-        UPSYNC_ASSIGN_OR_RETURN(auto group, dir_.cloud_group_by_dn(tenant_.id, dn));
-        if (group && in_scope(group->source_anchor)) {
-          g.group.members.push_back(group->object_id);
-          continue;
-        }
-        ++r.skipped[kMemberOutOfScope];
-      }
-    }
-    std::unordered_set<std::string>& seen = c.seen;
+    const ReadAnchors anchors(source, c.seen_anchors, c.out_of_scope);
+    UPSYNC_RETURN_IF_ERROR(resolve_members(c, anchors));
     for (PendingUser& p : c.users) UPSYNC_RETURN_IF_ERROR(write_user(c, p, source.complete));
     c.users.clear();
     if (c.written > 0) report_progress(options_, r.stage, c.written, c.written, true);
-    for (GroupEntry& g : groups) {
+    for (GroupEntry& g : c.groups) {
       UPSYNC_ASSIGN_OR_RETURN(auto outcome,
                               dir_.put_group(tenant_.id, DirectoryLayer::kCloud, g.group));
-      seen.insert(g.group.object_id);
+      c.seen.insert(g.group.object_id);
       count(r.groups, r.changes, outcome, describe(g.group));
     }
-    std::vector<DirectoryGroup> gone_groups;
-    if (source.complete || present_anchors) {
-      // The read names everything in scope: anchored users and groups it does not name are
-      // gone on premises.
-      auto missing = [&](const std::string& object_id, const std::string& anchor) {
-        if (seen.count(object_id)) return false;
-        if (present_anchors) {
-          // A present phase names entryUUIDs: an object anchored on objectGUID cannot be
-          // named in it, and is left to a complete read.
-          if (!is_entry_uuid_anchor(anchor)) return false;
-          if (present_set.count(anchor) || seen_anchors.count(anchor)) return false;
-        }
-        return true;
-      };
-      UPSYNC_ASSIGN_OR_RETURN(auto all, dir_.anchored_user_ids(tenant_.id, DirectoryLayer::kCloud));
-      for (const DirectoryStore::AnchoredId& a : all) {
-        if (!missing(a.object_id, a.source_anchor)) continue;
-        UPSYNC_ASSIGN_OR_RETURN(auto u, dir_.user(tenant_.id, DirectoryLayer::kCloud, a.object_id));
-        if (u) gone.push_back(std::move(*u));
-      }
-      UPSYNC_ASSIGN_OR_RETURN(auto all_groups,
-                              dir_.anchored_groups(tenant_.id, DirectoryLayer::kCloud));
-      for (DirectoryGroup& g : all_groups) {
-        if (missing(g.object_id, g.source_anchor)) gone_groups.push_back(std::move(g));
-      }
-    }
-    for (const std::string& anchor : deleted_anchors) {
-      UPSYNC_ASSIGN_OR_RETURN(auto u,
-                              dir_.user_by_anchor(tenant_.id, DirectoryLayer::kCloud, anchor));
-      if (u && !u->deleted) gone.push_back(std::move(*u));
-      UPSYNC_ASSIGN_OR_RETURN(auto g,
-                              dir_.group_by_anchor(tenant_.id, DirectoryLayer::kCloud, anchor));
-      if (g && !g->deleted) gone_groups.push_back(std::move(*g));
-    }
-    // The same object may be named twice (deleted and missing); remove it once.
-    std::set<std::string> removing;
-    std::erase_if(gone,
-                  [&](const DirectoryUser& u) { return !removing.insert(u.object_id).second; });
-    std::erase_if(gone_groups,
-                  [&](const DirectoryGroup& g) { return !removing.insert(g.object_id).second; });
-    const size_t deleting = gone.size() + gone_groups.size();
-    if (static_cast<int64_t>(deleting) > options_.deletion_threshold) {
-      std::string what = std::to_string(gone.size()) + " users";
-      if (!gone_groups.empty()) what += " and " + std::to_string(gone_groups.size()) + " groups";
-      return failed_precondition(
-          "this run would delete " + what + ", more than the deletion threshold of " +
-          std::to_string(options_.deletion_threshold) +
-          "; if that is intended, rerun with --deletion-threshold " + std::to_string(deleting));
-    }
-    for (const DirectoryUser& u : gone) {
-      UPSYNC_ASSIGN_OR_RETURN(bool removed,
-                              dir_.remove(tenant_.id, DirectoryLayer::kCloud, u.object_id));
-      if (removed) {
-        ++r.deleted;
-        r.changes.push_back("- " + describe(u));
-      }
-    }
-    for (const DirectoryGroup& g : gone_groups) {
-      UPSYNC_ASSIGN_OR_RETURN(bool removed,
-                              dir_.remove_group(tenant_.id, DirectoryLayer::kCloud, g.object_id));
-      if (removed) {
-        ++r.groups.deleted;
-        r.changes.push_back("- " + describe(g));
-      }
-    }
-    if (!source.complete) {
-      // A delta does not name the reports of a user who left (their entries did not change):
-      // they lose their manager here, as a complete read would find.
-      for (const DirectoryUser& u : gone) {
-        UPSYNC_ASSIGN_OR_RETURN(auto reports, dir_.cloud_direct_reports(tenant_.id, u.object_id));
-        for (DirectoryUser& report : reports) {
-          if (seen.count(report.object_id)) continue;
-          report.attributes.erase("manager");
-          UPSYNC_ASSIGN_OR_RETURN(auto outcome,
-                                  dir_.put(tenant_.id, DirectoryLayer::kCloud, report));
-          count(r, outcome, describe(report));
-        }
-      }
-    }
+    // Cloud users that the source no longer has (by object id, in the order found).
+    std::vector<DirectoryUser> gone;
+    if (!source.complete) gone = std::move(c.nameless);
+    UPSYNC_RETURN_IF_ERROR(
+        remove_gone(dir_, tenant_, options_, anchors, c.seen, std::move(gone), r));
     if (!source.state_name.empty()) {
       UPSYNC_ASSIGN_OR_RETURN(auto stored, store_.source_state(tenant_.id, source.state_name));
       if (stored != source.state_before) {
