@@ -42,6 +42,14 @@ std::string domain_of(std::string_view dn) {
   return "";
 }
 
+// Mappings are edited in server tenants only.
+Status check_server(const Tenant& tenant) {
+  if (tenant.kind == TenantKind::kServer) return Status::ok();
+  return failed_precondition("tenant '" + tenant.name +
+                             "' is an online tenant: its directory mappings are fixed "
+                             "(seed 002); only server tenants edit them");
+}
+
 }  // namespace
 
 const std::vector<AttributeMapping>& default_server_mappings() {
@@ -69,6 +77,55 @@ const std::vector<AttributeMapping>& default_server_mappings() {
       {"SPS-ClaimProviderType", std::string(kSpecific)},
   };
   return kRows;
+}
+
+Result<std::vector<AttributeMapping>> MappingStore::mappings(const Tenant& tenant) {
+  UPSYNC_RETURN_IF_ERROR(check_server(tenant));
+  UPSYNC_ASSIGN_OR_RETURN(std::vector<AttributeMapping> edits, stored_edits(tenant.id));
+  auto is_default = [](const AttributeMapping& e) {
+    for (const AttributeMapping& d : default_server_mappings()) {
+      if (property_name_equal(e.property, d.property)) return true;
+    }
+    return false;
+  };
+  std::vector<AttributeMapping> out;
+  for (const AttributeMapping& d : default_server_mappings()) {
+    AttributeMapping m = d;
+    for (const AttributeMapping& e : edits) {
+      if (property_name_equal(e.property, d.property)) m = {d.property, e.attribute, true};
+    }
+    if (!m.attribute.empty()) out.push_back(m);
+  }
+  for (AttributeMapping& e : edits) {
+    if (!is_default(e) && !e.attribute.empty()) out.push_back({e.property, e.attribute, true});
+  }
+  return out;
+}
+
+Status MappingStore::set(const Tenant& tenant, const std::string& property,
+                         const std::string& attribute) {
+  UPSYNC_RETURN_IF_ERROR(check_server(tenant));
+  return store_.in_tenant_turn(tenant.id, [&]() -> Status {
+    UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, store_.schema(tenant.id));
+    UPSYNC_ASSIGN_OR_RETURN(const PropertyDefinition* def, schema.require(property));
+    if (property_name_equal(def->name, "AccountName")) {
+      return invalid_argument("AccountName is made from the domain and UserName; map UserName");
+    }
+    if (attribute.find_first_of(" ,;=") != std::string::npos) {
+      return invalid_argument("'" + attribute + "' is not a directory attribute name");
+    }
+    return store_edit(tenant.id, def->name, attribute);
+  });
+}
+
+Status MappingStore::reset(const Tenant& tenant, const std::string& property) {
+  UPSYNC_RETURN_IF_ERROR(check_server(tenant));
+  UPSYNC_ASSIGN_OR_RETURN(const int64_t removed, remove_edits(tenant.id, ascii_lower(property)));
+  if (!property.empty() && removed == 0) {
+    return not_found("property '" + property + "' has no edited mapping in tenant '" + tenant.name +
+                     "'");
+  }
+  return Status::ok();
 }
 
 Result<SyncReport> import_server_profiles(Store& store, const Tenant& tenant,

@@ -32,18 +32,34 @@ struct AttributeMapping {
 // Seed 001's 21 rows, in its order.
 const std::vector<AttributeMapping>& default_server_mappings();
 
-// A server tenant's edits to the defaults.
+// A server tenant's edits to the defaults. The rules live here; each backend stores the edits
+// (store/<backend>/*_mappings.cpp).
 class MappingStore {
  public:
   virtual ~MappingStore() = default;
   // Defaults with the tenant's edits applied (an edit to "" removes the mapping), in
   // seed 001's order, then added properties.
-  virtual Result<std::vector<AttributeMapping>> mappings(const Tenant& tenant) = 0;
-  // Maps `property` (checked against the schema) from `attribute`; "" unmaps it.
-  virtual Status set(const Tenant& tenant, const std::string& property,
-                     const std::string& attribute) = 0;
+  Result<std::vector<AttributeMapping>> mappings(const Tenant& tenant);
+  // Maps `property` (checked against the schema) from `attribute`; "" unmaps it. The property
+  // is read and the edit written in the tenant's turn, which a property's removal (that takes
+  // its edit with it) holds too: no edit is ever stored for a property removed meanwhile.
+  Status set(const Tenant& tenant, const std::string& property, const std::string& attribute);
   // Back to seed 001's default for `property`, or for every property when empty.
-  virtual Status reset(const Tenant& tenant, const std::string& property) = 0;
+  Status reset(const Tenant& tenant, const std::string& property);
+
+ protected:
+  explicit MappingStore(Store& store) : store_(store) {}
+  // The tenant's edits, as stored: property (canonical name) and attribute, by property.
+  virtual Result<std::vector<AttributeMapping>> stored_edits(TenantId tenant) = 0;
+  // Stores the edit of `property` (its canonical name), keyed by its lower case.
+  virtual Status store_edit(TenantId tenant, const std::string& property,
+                            const std::string& attribute) = 0;
+  // Removes the edit keyed `property_key` (lower case), or every edit when it is empty; how
+  // many were removed.
+  virtual Result<int64_t> remove_edits(TenantId tenant, const std::string& property_key) = 0;
+
+ private:
+  Store& store_;
 };
 
 // The MappingStore over `store`'s connection, from its backend (store/store.h).

@@ -25,6 +25,7 @@
 #include "store/store_fixture.h"
 #include "sync/connector.h"
 #include "sync/scheduler.h"
+#include "sync/server_import.h"
 
 namespace upsync {
 namespace {
@@ -66,6 +67,34 @@ class ConcurrentSiteEditTest : public testing::StoreTest {
     }
     for (std::thread &t : threads) t.join();
     ASSERT_FALSE(failure.failed()) << failure.why();
+  }
+
+  // Races a removal (writer 0) against a write that the removal makes refused
+  // (writer 1) for `rounds` rounds, one or the other started 300 µs late in
+  // turn so that both orders happen; `check` follows each round. Prints how
+  // many writes came first and how many were refused with `refusal`.
+  void race_removal_and_write(int rounds, const std::function<Status(Store &)> &remove,
+                              const std::function<Status(Store &)> &write, StatusCode refusal,
+                              const Check &check) {
+    int write_first = 0;
+    int refused = 0;
+    race(
+        2, rounds,
+        [&](Store &store, int w, int r) -> Status {
+          if ((r % 2 == 1) == (w == 0)) std::this_thread::sleep_for(std::chrono::microseconds(300));
+          if (w == 0) return remove(store);
+          Status s = write(store);
+          if (s.code() == refusal) {
+            ++refused;
+            return Status::ok();
+          }
+          if (s.is_ok()) ++write_first;
+          return s;
+        },
+        check);
+    EXPECT_EQ(write_first + refused, rounds);
+    std::cout << "written before the removal: " << write_first
+              << ", after it (refused): " << refused << "\n";
   }
 };
 
@@ -284,26 +313,13 @@ TEST_P(ConcurrentSiteEditTest, AServerTenantsScheduleNeverOutlivesItsConnector) 
                                    "base = \"dc=contoso,dc=com\"\n");
   ASSERT_TRUE(connector) << connector.status().to_string();
   ASSERT_TRUE(add_tenant_connector(*store_, *farm, *connector));
-  int cleared = 0;
-  int refused = 0;
-  race(
-      2, kRounds,
-      [&](Store &store, int w, int r) -> Status {
-        if (w == 0) {
-          if (r % 2 == 1) std::this_thread::sleep_for(std::chrono::microseconds(300));
-          UPSYNC_ASSIGN_OR_RETURN(bool unscheduled, remove_tenant_connector(store, *farm, "dc1"));
-          if (unscheduled) ++cleared;
-          return Status::ok();
-        }
-        if (r % 2 == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));
+  race_removal_and_write(
+      kRounds, [&](Store &store) { return remove_tenant_connector(store, *farm, "dc1").status(); },
+      [&](Store &store) -> Status {
         UPSYNC_ASSIGN_OR_RETURN(auto schedules, open_schedule_store(store));
-        Status s = schedules->set(*farm, 300);
-        if (s.code() == StatusCode::kFailedPrecondition) {
-          ++refused;
-          return Status::ok();
-        }
-        return s;
+        return schedules->set(*farm, 300);
       },
+      StatusCode::kFailedPrecondition,
       [&](int r) {
         auto schedules = open_schedule_store(*store_);
         ASSERT_TRUE(schedules) << schedules.status().to_string();
@@ -313,10 +329,36 @@ TEST_P(ConcurrentSiteEditTest, AServerTenantsScheduleNeverOutlivesItsConnector) 
         // The connector back for the next round.
         ASSERT_TRUE(add_tenant_connector(*store_, *farm, *connector));
       });
-  // Both orders happened (or the test says which did not).
-  EXPECT_EQ(cleared + refused, kRounds);
-  std::cout << "schedule set before the removal (cleared with it): " << cleared
-            << ", after it (refused): " << refused << "\n";
+}
+
+// A custom property's removal while a mapping to it is set: the mapping is
+// removed with the property (set before) or refused (NotFound, set after); no
+// mapping ever names a removed property.
+TEST_P(ConcurrentSiteEditTest, AMappingNeverOutlivesItsProperty) {
+  constexpr int kRounds = 40;
+  auto farm = store_->create_tenant({.name = "farm", .kind = TenantKind::kServer});
+  ASSERT_TRUE(farm) << farm.status().to_string();
+  PropertyDefinition badge;
+  badge.name = "BadgeNumber";
+  ASSERT_TRUE(store_->add_custom_property(farm->id, badge));
+  race_removal_and_write(
+      kRounds, [&](Store &store) { return store.remove_custom_property(farm->id, "BadgeNumber"); },
+      [&](Store &store) -> Status {
+        UPSYNC_ASSIGN_OR_RETURN(auto mappings, open_mapping_store(store));
+        return mappings->set(*farm, "BadgeNumber", "employeeNumber");
+      },
+      StatusCode::kNotFound,
+      [&](int r) {
+        auto mappings = open_mapping_store(*store_);
+        ASSERT_TRUE(mappings) << mappings.status().to_string();
+        auto list = (*mappings)->mappings(*farm);
+        ASSERT_TRUE(list) << list.status().to_string();
+        for (const AttributeMapping &m : *list) {
+          EXPECT_NE(m.property, "BadgeNumber") << "round " << r << ": a removed property mapped";
+        }
+        // The property back, unmapped, for the next round.
+        ASSERT_TRUE(store_->add_custom_property(farm->id, badge));
+      });
 }
 
 // An audience's removal while the hybrid settings are set to name it: one of

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "audiences/audiences.h"
 #include "sites/site_users.h"
 #include "store/store_fixture.h"
@@ -160,6 +162,29 @@ TEST_P(ServerImportTest, EditedMappingsApplyAndResetRestoresSeed001) {
   bob = profile("i:0#.w|CONTOSO\\bob");
   EXPECT_EQ(values(bob, "Department"), "R&D");
   EXPECT_EQ(values(bob, "PublicSiteRedirect"), "https://contoso.com/~bob");
+}
+
+TEST_P(ServerImportTest, ARemovedPropertyTakesItsMappingWithIt) {
+  PropertyDefinition badge;
+  badge.name = "BadgeNumber";
+  ASSERT_TRUE(store_->add_custom_property(farm_.id, badge));
+  ASSERT_TRUE(mappings_->set(farm_, "badgenumber", "employeeNumber").is_ok());
+  auto has_badge = [&]() {
+    auto list = mappings_->mappings(farm_);
+    EXPECT_TRUE(list) << list.status().to_string();
+    return list && std::any_of(list->begin(), list->end(), [](const AttributeMapping& m) {
+             return m.property == "BadgeNumber";
+           });
+  };
+  EXPECT_TRUE(has_badge());
+  ASSERT_TRUE(store_->remove_custom_property(farm_.id, "BadgeNumber").is_ok());
+  EXPECT_FALSE(has_badge());
+  // Defined again, the property starts unmapped, and a mapping to it is refused once it is gone.
+  ASSERT_TRUE(store_->add_custom_property(farm_.id, badge));
+  EXPECT_FALSE(has_badge());
+  ASSERT_TRUE(store_->remove_custom_property(farm_.id, "BadgeNumber").is_ok());
+  EXPECT_EQ(mappings_->set(farm_, "BadgeNumber", "employeeNumber").code(), StatusCode::kNotFound);
+  EXPECT_FALSE(has_badge());
 }
 
 TEST_P(ServerImportTest, BadMappingsAreRefusedAndOnlineTenantsCannotEditThem) {

@@ -353,7 +353,12 @@ Status PgStore::remove_custom_property(TenantId tenant, std::string_view name) {
         db_->run("DELETE FROM custom_properties WHERE tenant_id = $1 AND name_key = $2",
                  {tenant, ascii_lower(canonical)})
             .status());
-    // A property defined again later starts from the default policy, and nobody's choice.
+    // A property defined again later starts from the default policy, nobody's choice, and
+    // unmapped (MappingStore::set checks the property in the tenant's turn, which this holds).
+    UPSYNC_RETURN_IF_ERROR(
+        db_->run("DELETE FROM property_mappings WHERE tenant_id = $1 AND property_key = $2",
+                 {tenant, ascii_lower(canonical)})
+            .status());
     UPSYNC_RETURN_IF_ERROR(
         db_->run("DELETE FROM privacy_choices WHERE tenant_id = $1 AND name_key = $2",
                  {tenant, ascii_lower(canonical)})

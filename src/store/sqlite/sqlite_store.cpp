@@ -409,25 +409,19 @@ Status SqliteStore::remove_custom_property(TenantId tenant, std::string_view nam
       return failed_precondition("property '" + canonical + "' still has values in " +
                                  std::to_string(n) + " profile(s); clear them first");
     }
-    UPSYNC_ASSIGN_OR_RETURN(
-        auto* del,
-        db_->prepare("DELETE FROM custom_properties WHERE tenant_id = ? AND name_key = ?"));
-    del->bind(1, tenant);
-    del->bind(2, ascii_lower(canonical));
-    UPSYNC_RETURN_IF_ERROR(del->run());
-    // A property defined again later starts from the default policy.
-    UPSYNC_ASSIGN_OR_RETURN(
-        auto* del_policy,
-        db_->prepare("DELETE FROM property_policies WHERE tenant_id = ? AND name_key = ?"));
-    del_policy->bind(1, tenant);
-    del_policy->bind(2, ascii_lower(canonical));
-    UPSYNC_RETURN_IF_ERROR(del_policy->run());
-    UPSYNC_ASSIGN_OR_RETURN(
-        auto* del_choices,
-        db_->prepare("DELETE FROM privacy_choices WHERE tenant_id = ? AND name_key = ?"));
-    del_choices->bind(1, tenant);
-    del_choices->bind(2, ascii_lower(canonical));
-    UPSYNC_RETURN_IF_ERROR(del_choices->run());
+    // A property defined again later starts from the default policy, nobody's choice, and
+    // unmapped (MappingStore::set checks the property in the tenant's turn, which this holds).
+    for (const char* sql : {
+             "DELETE FROM custom_properties WHERE tenant_id = ? AND name_key = ?",
+             "DELETE FROM property_policies WHERE tenant_id = ? AND name_key = ?",
+             "DELETE FROM privacy_choices WHERE tenant_id = ? AND name_key = ?",
+             "DELETE FROM property_mappings WHERE tenant_id = ? AND property_key = ?",
+         }) {
+      UPSYNC_ASSIGN_OR_RETURN(auto* del, db_->prepare(sql));
+      del->bind(1, tenant);
+      del->bind(2, ascii_lower(canonical));
+      UPSYNC_RETURN_IF_ERROR(del->run());
+    }
     schema_cache_.erase(tenant);
     return record_change(tenant, "schema", canonical, ChangeOp::kDelete).status();
   });
