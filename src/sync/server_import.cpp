@@ -96,8 +96,12 @@ Result<std::vector<AttributeMapping>> MappingStore::mappings(const Tenant& tenan
     }
     if (!m.attribute.empty()) out.push_back(m);
   }
+  // An edit of a property removed before removals took their edits with them (a store written
+  // by an earlier upsync) maps nothing: not listed, and the import skips it.
+  UPSYNC_ASSIGN_OR_RETURN(ProfileSchema schema, store_.schema(tenant.id));
   for (AttributeMapping& e : edits) {
-    if (!is_default(e) && !e.attribute.empty()) out.push_back({e.property, e.attribute, true});
+    if (is_default(e) || e.attribute.empty() || !schema.find(e.property)) continue;
+    out.push_back({e.property, e.attribute, true});
   }
   return out;
 }
