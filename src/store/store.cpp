@@ -1,7 +1,5 @@
 #include "store/store.h"
 
-#include <nlohmann/json.hpp>
-
 #include "core/claims.h"
 #include "core/property.h"
 #include "core/text.h"
@@ -59,15 +57,10 @@ Result<ManagerKeys> ManagerKeys::of(const ProfileSchema& schema,
   }
   UPSYNC_ASSIGN_OR_RETURN(const PropertyDefinition* manager, schema.require("Manager"));
   ManagerKeys out;
-  nlohmann::json keys = nlohmann::json::array();
   for (size_t i = 0; i < managers.size(); ++i) {
     UPSYNC_ASSIGN_OR_RETURN(std::string value, normalize_value(*manager, managers[i]));
-    std::string key = ascii_lower(value);
-    auto& places = out.places_[key];
-    if (places.empty()) keys.push_back(key);
-    places.push_back(i);
+    out.places_[ascii_lower(value)].push_back(i);
   }
-  out.json_array_ = keys.dump();
   out.reports_.resize(managers.size());
   return out;
 }

@@ -157,20 +157,18 @@ Status check_property_update(const PropertyDefinition& now, const PropertyDefini
 Result<std::string> check_privacy_choice(const ProfileSchema& schema, std::string_view property);
 
 // The two halves of Store::direct_reports that do not depend on the backend. ManagerKeys:
-// the managers' keys (each a Manager value as the schema normalizes it, in lower case) as a
-// JSON array for the query, and where each key's reports go in the answer (several places
-// when a manager was asked for twice). add() files one row of the answer, given in id order.
+// the managers' keys (each a Manager value as the schema normalizes it, in lower case), and
+// where each key's reports go in the answer (several places when a manager was asked for
+// twice). add() files one row of the answer, given in id order.
 class ManagerKeys {
  public:
   static Result<ManagerKeys> of(const ProfileSchema& schema, std::span<const std::string> managers);
-  const std::string& json_array() const { return json_array_; }
   // The keys, each once.
   std::vector<std::string> keys() const;
   void add(const std::string& manager_key, std::string account_name);
   std::vector<std::vector<std::string>> take() { return std::move(reports_); }
 
  private:
-  std::string json_array_;
   std::map<std::string, std::vector<size_t>> places_;
   std::vector<std::vector<std::string>> reports_;
 };

@@ -92,6 +92,46 @@ TEST_P(RepeatedReadTest, ReportsReadAgainShowWhatAnotherConnectionCommitted) {
   EXPECT_EQ(reports_of_lead(*store_), (Names{claim("bob@contoso.com"), claim("cy@contoso.com")}));
 }
 
+// Several managers' reports at once, asked again in other combinations (a person page asks for
+// hers and her manager's, then for everyone below): each answer is the lists of the managers as
+// asked, in their order, a manager asked twice (in any case) answered twice; and a change
+// committed elsewhere shows in the next answer of each combination.
+TEST_P(RepeatedReadTest, ReportListsReadAgainAnswerTheManagersAsAsked) {
+  make_team();
+  auto lists = [&](const Names& asked) {
+    std::vector<Names> out;
+    Status s = store_->read_snapshot([&]() -> Status {
+      UPSYNC_ASSIGN_OR_RETURN(out, store_->direct_reports(tenant_.id, asked));
+      return Status::ok();
+    });
+    EXPECT_TRUE(s) << s.to_string();
+    return out;
+  };
+  const std::string lead = claim("lead@contoso.com");
+  const std::string cy = claim("cy@contoso.com");
+  const Names team = {claim("ann@contoso.com"), claim("bob@contoso.com")};
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(lists({lead}), std::vector<Names>{team});
+    EXPECT_EQ(lists({lead, cy}), (std::vector<Names>{team, {}}));
+    EXPECT_EQ(lists({claim("LEAD@contoso.com"), lead}), (std::vector<Names>{team, team}));
+    EXPECT_EQ(lists({cy, lead}), (std::vector<Names>{{}, team}));
+  }
+  auto other = storage_->connect();
+  ASSERT_TRUE(other) << other.status().to_string();
+  ASSERT_TRUE(set_manager(**other, "ann@contoso.com", "cy@contoso.com"));
+  EXPECT_EQ(lists({lead, cy}),
+            (std::vector<Names>{{claim("bob@contoso.com")}, {claim("ann@contoso.com")}}));
+  EXPECT_EQ(lists({cy, lead}),
+            (std::vector<Names>{{claim("ann@contoso.com")}, {claim("bob@contoso.com")}}));
+  // A value the schema refuses is refused each time, never answered from what was kept.
+  for (int round = 0; round < 2; ++round) {
+    Status s = store_->read_snapshot([&]() -> Status {
+      return store_->direct_reports(tenant_.id, Names{lead, "i:0#.f|membership|"}).status();
+    });
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.to_string();
+  }
+}
+
 TEST_P(RepeatedReadTest, ReportsReadAgainShowTheConnectionsOwnWrites) {
   make_team();
   EXPECT_EQ(reports_of_lead(*store_), (Names{claim("ann@contoso.com"), claim("bob@contoso.com")}));

@@ -29,6 +29,7 @@ void ReadCache::clear() {
   texts_.clear();
   profiles_.clear();
   reports_.clear();
+  report_lists_.clear();
   users_.clear();
   follows_.clear();
 }
@@ -43,8 +44,8 @@ std::string ReadCache::key(TenantId tenant, std::string_view kind, std::string_v
 }
 
 void ReadCache::make_room() {
-  if (tenants_.size() + texts_.size() + profiles_.size() + reports_.size() + users_.size() +
-          follows_.size() <
+  if (tenants_.size() + texts_.size() + profiles_.size() + reports_.size() + report_lists_.size() +
+          users_.size() + follows_.size() <
       kMaxEntries) {
     return;
   }
@@ -95,6 +96,30 @@ void ReadCache::keep_reports(TenantId tenant, std::string_view manager_key,
   reports_[key(tenant, "manager", manager_key)] = std::move(account_names);
 }
 
+std::string ReadCache::key(TenantId tenant, std::span<const std::string> managers) {
+  // Each value with its length, so that no two lists make one key whatever the values hold.
+  std::string k = std::to_string(tenant);
+  for (const std::string& m : managers) {
+    k += ' ';
+    k += std::to_string(m.size());
+    k += ':';
+    k += m;
+  }
+  return k;
+}
+
+const ReadCache::ReportLists* ReadCache::report_lists(TenantId tenant,
+                                                      std::span<const std::string> managers) const {
+  auto it = report_lists_.find(key(tenant, managers));
+  return it == report_lists_.end() ? nullptr : &it->second;
+}
+
+void ReadCache::keep_report_lists(TenantId tenant, std::span<const std::string> managers,
+                                  ReportLists lists) {
+  make_room();
+  report_lists_[key(tenant, managers)] = std::move(lists);
+}
+
 const ReadCache::Users* ReadCache::cloud_users(TenantId tenant, std::string_view kind,
                                                std::string_view value) const {
   auto it = users_.find(key(tenant, kind, value));
@@ -118,30 +143,43 @@ void ReadCache::keep_follows(TenantId tenant, ProfileId follower, ProfileId foll
   follows_[key(tenant, std::to_string(follower), std::to_string(followee))] = follows;
 }
 
-ReportsThroughCache::ReportsThroughCache(ReadCache* cache, TenantId tenant, ManagerKeys keys)
-    : cache_(cache), tenant_(tenant), keys_(std::move(keys)) {
-  for (const std::string& key : keys_.keys()) {
-    const std::vector<std::string>* kept = cache_ ? cache_->reports(tenant_, key) : nullptr;
+Result<ReportsThroughCache> ReportsThroughCache::start(ReadCache* cache, TenantId tenant,
+                                                       const ProfileSchema& schema,
+                                                       std::span<const std::string> managers) {
+  ReportsThroughCache out(cache, tenant, managers);
+  if (const ReadCache::ReportLists* kept =
+          cache ? cache->report_lists(tenant, managers) : nullptr) {
+    out.answer_ = *kept;
+    return out;
+  }
+  UPSYNC_ASSIGN_OR_RETURN(ManagerKeys keys, ManagerKeys::of(schema, managers));
+  out.keys_ = std::move(keys);
+  for (const std::string& key : out.keys_->keys()) {
+    const std::vector<std::string>* kept = cache ? cache->reports(tenant, key) : nullptr;
     if (!kept) {
-      asked_.push_back(key);
-      read_[key];  // kept even when nobody reports to it
+      out.asked_.push_back(key);
+      out.read_[key];  // kept even when nobody reports to it
       continue;
     }
-    for (const std::string& account : *kept) keys_.add(key, account);
+    for (const std::string& account : *kept) out.keys_->add(key, account);
   }
+  return out;
 }
 
 void ReportsThroughCache::add(const std::string& manager_key, std::string account_name) {
   if (cache_) read_[manager_key].push_back(account_name);
-  keys_.add(manager_key, std::move(account_name));
+  keys_->add(manager_key, std::move(account_name));
 }
 
-std::vector<std::vector<std::string>> ReportsThroughCache::finish() {
+ReadCache::ReportLists ReportsThroughCache::finish() {
+  if (answer_) return std::move(*answer_);
+  ReadCache::ReportLists lists = keys_->take();
   if (cache_) {
     for (auto& [key, accounts] : read_) cache_->keep_reports(tenant_, key, std::move(accounts));
+    cache_->keep_report_lists(tenant_, managers_, lists);
   }
   read_.clear();
-  return keys_.take();
+  return lists;
 }
 
 }  // namespace upsync

@@ -32,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -68,6 +69,12 @@ class ReadCache {
   const std::vector<std::string>* reports(TenantId tenant, std::string_view manager_key) const;
   void keep_reports(TenantId tenant, std::string_view manager_key,
                     std::vector<std::string> account_names);
+  // Store::direct_reports' whole answer for `managers` as the caller gave them, so that a
+  // repeated question skips normalizing each value (a person page asks again for the reports
+  // of everyone below).
+  using ReportLists = std::vector<std::vector<std::string>>;
+  const ReportLists* report_lists(TenantId tenant, std::span<const std::string> managers) const;
+  void keep_report_lists(TenantId tenant, std::span<const std::string> managers, ReportLists lists);
 
   // The live cloud users whose key `kind` (the backend's name of it: a key of SQLite's
   // cloud_users_sql, a column on PostgreSQL) has the lower-cased `value`, with all their
@@ -89,6 +96,7 @@ class ReadCache {
 
  private:
   static std::string key(TenantId tenant, std::string_view kind, std::string_view value);
+  static std::string key(TenantId tenant, std::span<const std::string> managers);
   // Makes room for one more answer.
   void make_room();
   // Drops every answer kept.
@@ -100,6 +108,7 @@ class ReadCache {
   std::unordered_map<std::string, std::shared_ptr<const std::string>> texts_;
   std::unordered_map<std::string, std::optional<Profile>> profiles_;
   std::unordered_map<std::string, std::vector<std::string>> reports_;
+  std::unordered_map<std::string, ReportLists> report_lists_;
   std::unordered_map<std::string, Users> users_;
   std::unordered_map<std::string, bool> follows_;
 };
@@ -107,23 +116,34 @@ class ReadCache {
 // A manager's reports as both backends' direct_reports() read them through the cache (which
 // may be null: nothing kept, everything asked):
 //
-//   ReportsThroughCache reports(cache, tenant, std::move(keys));  // the kept ones are in
-//   if (reports.asked().empty()) return reports.finish();
+//   UPSYNC_ASSIGN_OR_RETURN(auto reports, ReportsThroughCache::start(cache, tenant, schema,
+//                                                                      managers));
+//   if (reports.asked().empty()) return reports.finish();  // all kept
 //   ... read the reports of reports.asked() ...
 //   reports.add(manager_key, account_name);  // each, in profile id order
-//   return reports.finish();  // what was read is kept, every manager's list in `keys` order
+//   return reports.finish();  // what was read is kept, every manager's list in `managers` order
 class ReportsThroughCache {
  public:
-  ReportsThroughCache(ReadCache* cache, TenantId tenant, ManagerKeys keys);
+  // The whole answer when the cache holds it for these `managers`; else their keys (Manager
+  // values as `schema` normalizes them, in lower case: InvalidArgument for a value it refuses,
+  // or too many managers), and the reports kept for each.
+  static Result<ReportsThroughCache> start(ReadCache* cache, TenantId tenant,
+                                           const ProfileSchema& schema,
+                                           std::span<const std::string> managers);
   // The managers (ManagerKeys keys, lower case) whose reports the cache does not hold.
   const std::vector<std::string>& asked() const { return asked_; }
   void add(const std::string& manager_key, std::string account_name);
-  std::vector<std::vector<std::string>> finish();
+  ReadCache::ReportLists finish();
 
  private:
+  ReportsThroughCache(ReadCache* cache, TenantId tenant, std::span<const std::string> managers)
+      : cache_(cache), tenant_(tenant), managers_(managers) {}
+
   ReadCache* cache_;
   TenantId tenant_;
-  ManagerKeys keys_;
+  std::span<const std::string> managers_;         // as the caller gave them
+  std::optional<ReadCache::ReportLists> answer_;  // the kept whole answer
+  std::optional<ManagerKeys> keys_;               // otherwise
   std::vector<std::string> asked_;
   std::map<std::string, std::vector<std::string>, std::less<>> read_;  // by asked manager
 };

@@ -419,10 +419,10 @@ Result<std::vector<Profile>> PgStore::find_profiles(TenantId tenant, ProfileKeyK
 Result<std::vector<std::vector<std::string>>> PgStore::direct_reports(
     TenantId tenant, std::span<const std::string> managers) {
   UPSYNC_ASSIGN_OR_RETURN(const ProfileSchema* schema, cached_schema(tenant));
-  UPSYNC_ASSIGN_OR_RETURN(ManagerKeys keys, ManagerKeys::of(*schema, managers));
   UPSYNC_ASSIGN_OR_RETURN(ReadCache * cache, read_cache());
   // The managers whose reports this snapshot's cache does not hold are asked for.
-  ReportsThroughCache read(cache, tenant, std::move(keys));
+  UPSYNC_ASSIGN_OR_RETURN(ReportsThroughCache read,
+                          ReportsThroughCache::start(cache, tenant, *schema, managers));
   if (read.asked().empty()) return read.finish();
   // profiles_by_manager answers each key; only the account name is read from the row, here
   // by single_property (the stored document's first name but one), rather than by the server
