@@ -211,13 +211,23 @@ Result<const std::string*> PgDb::prepared_name(std::string_view sql) {
   return &it->second;
 }
 
-// The parameters as libpq takes them: text, or null for NULL.
-std::vector<const char*> PgDb::param_values(std::span<const PgParam> params) {
-  std::vector<const char*> values(params.size());
+PgDb::LibpqParams PgDb::libpq_params(std::span<const PgParam> params) {
+  LibpqParams out;
+  out.values.resize(params.size());
+  bool binary = false;
   for (size_t i = 0; i < params.size(); ++i) {
-    values[i] = params[i].is_null() ? nullptr : params[i].text().c_str();
+    out.values[i] = params[i].is_null() ? nullptr : params[i].text().c_str();
+    binary = binary || params[i].is_binary();
   }
-  return values;
+  if (binary) {
+    out.lengths.resize(params.size());
+    out.formats.resize(params.size());
+    for (size_t i = 0; i < params.size(); ++i) {
+      out.lengths[i] = params[i].is_null() ? 0 : static_cast<int>(params[i].text().size());
+      out.formats[i] = params[i].is_binary() ? 1 : 0;
+    }
+  }
+  return out;
 }
 
 Result<PgResult> PgDb::execute(std::string_view sql, std::span<const PgParam> params) {
@@ -229,10 +239,10 @@ Result<PgResult> PgDb::execute(std::string_view sql, std::span<const PgParam> pa
                        std::vector<PgParam>(params.begin(), params.end())};
     return send_deferred(&now);
   }
-  const std::vector<const char*> values = param_values(params);
+  const LibpqParams values = libpq_params(params);
   ++round_trips_;
-  PgResult r(PQexecPrepared(conn_, name->c_str(), static_cast<int>(params.size()), values.data(),
-                            nullptr, nullptr, 0));
+  PgResult r(PQexecPrepared(conn_, name->c_str(), values.count(), values.values.data(),
+                            values.lengths_or_null(), values.formats_or_null(), 0));
   const ExecStatusType st = PQresultStatus(r.r_);
   // (An INSERT ... RETURNING answers rows: it counts too.)
   if ((st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) && bulk_) {

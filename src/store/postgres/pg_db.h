@@ -71,11 +71,21 @@ class PgParam {
   PgParam(const std::optional<std::string>& v) : value_(v) {}  // NOLINT: nullopt is NULL
   PgParam(double v);                                           // NOLINT: shortest round-trip text
 
+  // A value in PostgreSQL's binary form of its type (pg_array.h's arrays), sent as such.
+  static PgParam binary(std::string bytes) {
+    PgParam p(std::move(bytes));
+    p.binary_ = true;
+    return p;
+  }
+
   bool is_null() const { return !value_.has_value(); }
+  bool is_binary() const { return binary_; }
+  // The text PostgreSQL parses, or the binary form's bytes.
   const std::string& text() const { return *value_; }
 
  private:
   std::optional<std::string> value_;
+  bool binary_ = false;
 };
 
 // An INSERT whose rows PgDb::insert_deferred gathers, sent as "INSERT INTO <table>
@@ -309,7 +319,16 @@ class PgDb {
   // parameter per column.
   Status prepare_rows(Deferred& d);
   // Libpq's form of `params`: text, or null for NULL.
-  static std::vector<const char*> param_values(std::span<const PgParam> params);
+  // The parameters as libpq takes them: each one's bytes (null for NULL), and, when one is
+  // binary, their lengths and formats (nullptr otherwise: all text).
+  struct LibpqParams {
+    std::vector<const char*> values;
+    std::vector<int> lengths, formats;
+    int count() const { return static_cast<int>(values.size()); }
+    const int* lengths_or_null() const { return lengths.empty() ? nullptr : lengths.data(); }
+    const int* formats_or_null() const { return formats.empty() ? nullptr : formats.data(); }
+  };
+  static LibpqParams libpq_params(std::span<const PgParam> params);
 };
 
 // Maps a failed libpq result (its SQLSTATE and fields) to a Status; see the rules at the top.

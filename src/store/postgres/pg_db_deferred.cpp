@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include "store/postgres/pg_array.h"
 #include "store/postgres/pg_db.h"
@@ -47,6 +48,57 @@ bool names_table(std::string_view sql, std::string_view table) {
     }
   }
   return false;
+}
+
+// The values of one column of a PgRowsInsert as its array parameter: in binary form for text
+// and bigint (a bigint given as text that is not a whole number stays text, for the server to
+// refuse with its own message), as a text literal for any other type.
+PgParam column_array(std::string_view type, const std::vector<const PgParam*>& values) {
+  if (type == "text" || type == "bigint") {
+    const bool bigint = type == "bigint";
+    size_t bytes = 0;
+    std::vector<int64_t> numbers;
+    if (bigint) numbers.resize(values.size());
+    bool binary = true;
+    for (size_t i = 0; i < values.size() && binary; ++i) {
+      if (values[i]->is_null()) continue;
+      const std::string& t = values[i]->text();
+      bytes += 4 + t.size();
+      if (bigint) {
+        auto [end, error] = std::from_chars(t.data(), t.data() + t.size(), numbers[i]);
+        binary = error == std::errc() && end == t.data() + t.size();
+      }
+    }
+    if (binary) {
+      PgArrayBuilder array(bigint ? PgArrayBuilder::kBigint : PgArrayBuilder::kText,
+                           bigint ? 12 * values.size() : bytes);
+      for (size_t i = 0; i < values.size(); ++i) {
+        if (values[i]->is_null()) {
+          array.add_null();
+        } else if (bigint) {
+          array.add(numbers[i]);
+        } else {
+          array.add(std::string_view(values[i]->text()));
+        }
+      }
+      return std::move(array).take();
+    }
+  }
+  size_t size = 2;
+  for (const PgParam* v : values) size += (v->is_null() ? 4 : 2 * v->text().size()) + 3;
+  std::string array;
+  array.reserve(size);
+  array += '{';
+  for (size_t r = 0; r < values.size(); ++r) {
+    if (r) array += ',';
+    if (values[r]->is_null()) {
+      array += "NULL";
+    } else {
+      pg_array_append(array, values[r]->text());
+    }
+  }
+  array += '}';
+  return PgParam(std::move(array));
 }
 
 }  // namespace
@@ -114,25 +166,15 @@ Status PgDb::prepare_rows(Deferred& d) {
   std::vector<PgParam> arrays;
   arrays.reserve(types.size());
   for (size_t c = 0; c < types.size(); ++c) {
-    size_t size = 2;
+    std::vector<const PgParam*> column(d.rows);
     for (size_t r = 0; r < d.rows; ++r) {
-      const PgParam& v = d.params[r * types.size() + c];
-      size += (v.is_null() ? 4 : 2 * v.text().size()) + 3;
-    }
-    std::string array;
-    array.reserve(size);
-    array += '{';
-    for (size_t r = 0; r < d.rows; ++r) {
-      if (r) array += ',';
-      const PgParam& v = d.params[r * types.size() + c];
-      if (v.is_null()) {
-        array += "NULL";
-      } else {
-        pg_array_append(array, v.text());
+      column[r] = &d.params[r * types.size() + c];
+      if (column[r]->is_binary()) {
+        return internal_error("a binary value for column " + std::to_string(c + 1) + " of " +
+                              std::string(into.table));
       }
     }
-    array += '}';
-    arrays.emplace_back(std::move(array));
+    arrays.push_back(column_array(types[c], column));
   }
   d.params = std::move(arrays);
   return Status::ok();
@@ -154,9 +196,9 @@ Result<PgResult> PgDb::send_deferred(const Deferred* then) {
   if (PQenterPipelineMode(conn_) != 1) return error("entering pipeline mode");
   bool queued = true;
   for (const Deferred* d : sent) {
-    const std::vector<const char*> values = param_values(d->params);
-    if (PQsendQueryPrepared(conn_, d->name->c_str(), static_cast<int>(values.size()), values.data(),
-                            nullptr, nullptr, 0) != 1) {
+    const LibpqParams values = libpq_params(d->params);
+    if (PQsendQueryPrepared(conn_, d->name->c_str(), values.count(), values.values.data(),
+                            values.lengths_or_null(), values.formats_or_null(), 0) != 1) {
       queued = false;
       break;
     }

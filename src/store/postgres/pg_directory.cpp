@@ -109,7 +109,7 @@ Result<std::vector<std::optional<PgDirectoryStore::Copied>>> PgDirectoryStore::c
   std::vector<std::string> keys;
   keys.reserve(ids.size());
   for (const std::string& id : ids) keys.push_back(ascii_lower(id));
-  const std::string array = pg_text_array(keys);
+  const PgParam array = pg_text_array(keys);
   // Each id one probe of the primary key (LATERAL): with the statistics of a store layer
   // that this transaction is filling, the planner would scan the table for the whole array
   // (32 ms a page of 1,000 in a first sync of 20,000 users).

@@ -178,19 +178,19 @@ class PgJobStore : public JobStore {
         PgResult split,
         db_.query("SELECT 1 FROM import_job_ranges WHERE job_id = $1 LIMIT 1", {job_id}));
     if (split.rows() > 0) return false;
-    std::vector<std::string> idx, first, end, done;
+    std::vector<int64_t> idx, first, end, done;
     for (const ImportRange& r : ranges) {
-      idx.push_back(std::to_string(r.index));
-      first.push_back(std::to_string(r.first));
-      end.push_back(std::to_string(r.end));
-      done.push_back(std::to_string(r.done));
+      idx.push_back(r.index);
+      first.push_back(r.first);
+      end.push_back(r.end);
+      done.push_back(r.done);
     }
     UPSYNC_RETURN_IF_ERROR(
         db_.run("INSERT INTO import_job_ranges (job_id, idx, first_record, end_record, done) "
                 "SELECT $1, i, f, e, d FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], "
                 "$5::bigint[]) AS r(i, f, e, d)",
-                {job_id, pg_text_array(idx), pg_text_array(first), pg_text_array(end),
-                 pg_text_array(done)})
+                {job_id, pg_bigint_array(idx), pg_bigint_array(first), pg_bigint_array(end),
+                 pg_bigint_array(done)})
             .status());
     return true;
   }

@@ -204,13 +204,14 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
     if (changes_.empty()) return true;
     // The numbers come from the store's counter (next_seq), as append_change's do; a profile
     // changed twice in the batch has two entries, and its row the last number.
-    std::vector<std::string> seqs, ids;
+    std::vector<int64_t> seqs;
+    std::vector<std::string> ids;  // the feed's object ids are text
     seqs.reserve(changes_.size());
     ids.reserve(changes_.size());
     for (const ProfileId id : changes_) {
       UPSYNC_ASSIGN_OR_RETURN(const int64_t seq, store_.next_seq(tenant));
       pending_.at(id).seq = seq;
-      seqs.push_back(std::to_string(seq));
+      seqs.push_back(seq);
       ids.push_back(std::to_string(id));
     }
     // The rows a profile has are upserted, the others inserted: a plain INSERT costs the server
@@ -218,16 +219,16 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
     // have added one since it was read: a change of the profile would have a feed entry after
     // read_at_ (checked above), or the read was in the turn.
     Rows added, changed;
-    std::vector<std::string> gone;
+    std::vector<int64_t> gone;
     for (const auto& [id, p] : pending_) {
       if (p.props.empty()) {
-        gone.push_back(std::to_string(id));
+        gone.push_back(id);
         continue;
       }
       Rows& rows = p.row->stored ? changed : added;
-      rows.ids.push_back(std::to_string(id));
+      rows.ids.push_back(id);
       rows.props.push_back(p.props);
-      rows.seqs.push_back(std::to_string(p.seq));
+      rows.seqs.push_back(p.seq);
     }
     constexpr std::string_view kRows =
         "SELECT i, p, s, $4::text FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS r(i, p, "
@@ -235,8 +236,8 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
     if (!added.ids.empty()) {
       UPSYNC_RETURN_IF_ERROR(
           db_.run("INSERT INTO profile_custom (id, props, seq, updated_at) " + std::string(kRows),
-                  {pg_text_array(added.ids), pg_text_array(added.props), pg_text_array(added.seqs),
-                   now})
+                  {pg_bigint_array(added.ids), pg_text_array(added.props),
+                   pg_bigint_array(added.seqs), now})
               .status());
     }
     if (!changed.ids.empty()) {
@@ -246,21 +247,21 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
           db_.run("INSERT INTO profile_custom (id, props, seq, updated_at) " + std::string(kRows) +
                       " ON CONFLICT (id) DO UPDATE SET props = excluded.props, seq = "
                       "excluded.seq, updated_at = excluded.updated_at",
-                  {pg_text_array(changed.ids), pg_text_array(changed.props),
-                   pg_text_array(changed.seqs), now})
+                  {pg_bigint_array(changed.ids), pg_text_array(changed.props),
+                   pg_bigint_array(changed.seqs), now})
               .status());
     }
     if (!gone.empty()) {
-      UPSYNC_RETURN_IF_ERROR(
-          db_.run("DELETE FROM profile_custom WHERE id = ANY($1::bigint[])", {pg_text_array(gone)})
-              .status());
+      UPSYNC_RETURN_IF_ERROR(db_.run("DELETE FROM profile_custom WHERE id = ANY($1::bigint[])",
+                                     {pg_bigint_array(gone)})
+                                 .status());
     }
     UPSYNC_RETURN_IF_ERROR(
         db_.run("INSERT INTO change_feed (tenant_id, feed, seq, object_id, op, changed_at) "
                 "SELECT $1::bigint, $2::text, s, i, $3::bigint, $4::text FROM "
                 "unnest($5::bigint[], $6::text[]) AS e(s, i)",
                 {tenant, kProfilesFeed, static_cast<int64_t>(ChangeOp::kUpsert), now,
-                 pg_text_array(seqs), pg_text_array(ids)})
+                 pg_bigint_array(seqs), pg_text_array(ids)})
             .status());
     for (const auto& [id, p] : pending_) p.row->stored = !p.props.empty();
     pending_.clear();
@@ -269,7 +270,8 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
   }
 
   struct Rows {
-    std::vector<std::string> ids, props, seqs;
+    std::vector<int64_t> ids, seqs;
+    std::vector<std::string> props;
   };
 
   PgStore& store_;
