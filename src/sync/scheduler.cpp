@@ -67,21 +67,23 @@ void SyncSchedulerThread::run() {
   }
 }
 
-Status check_schedule(Store& store, const Tenant& tenant, int64_t interval_seconds) {
-  if (tenant.kind != TenantKind::kOnline) {
-    UPSYNC_ASSIGN_OR_RETURN(auto connectors, open_connector_store(store));
-    UPSYNC_ASSIGN_OR_RETURN(auto all, connectors->list(tenant.id));
-    if (all.empty()) {
-      return failed_precondition("tenant '" + tenant.name +
-                                 "' is a server tenant without a connector: a schedule runs "
-                                 "its connector (upsync connector add)");
+Status ScheduleStore::set(const Tenant& tenant, int64_t interval_seconds) {
+  return store_.in_tenant_turn(tenant.id, [&]() -> Status {
+    if (tenant.kind != TenantKind::kOnline) {
+      UPSYNC_ASSIGN_OR_RETURN(auto connectors, open_connector_store(store_));
+      UPSYNC_ASSIGN_OR_RETURN(auto all, connectors->list(tenant.id));
+      if (all.empty()) {
+        return failed_precondition("tenant '" + tenant.name +
+                                   "' is a server tenant without a connector: a schedule runs "
+                                   "its connector (upsync connector add)");
+      }
     }
-  }
-  if (interval_seconds < 1 || interval_seconds > 7 * 24 * 3600) {
-    return invalid_argument("a sync interval is from 1 second to 7 days (604800 seconds), got " +
-                            std::to_string(interval_seconds));
-  }
-  return Status::ok();
+    if (interval_seconds < 1 || interval_seconds > 7 * 24 * 3600) {
+      return invalid_argument("a sync interval is from 1 second to 7 days (604800 seconds), got " +
+                              std::to_string(interval_seconds));
+    }
+    return store_interval(tenant.id, interval_seconds);
+  });
 }
 
 }  // namespace upsync

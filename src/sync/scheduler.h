@@ -31,17 +31,22 @@ struct SyncSchedule {
 class ScheduleStore {
  public:
   virtual ~ScheduleStore() = default;
-  // 1 second to 7 days; only online tenants (server tenants import from their connector).
-  virtual Status set(const Tenant& tenant, int64_t interval_seconds) = 0;
+  // 1 second to 7 days (InvalidArgument). A server tenant's schedule runs its connector, so it
+  // needs one (FailedPrecondition). Checked and written in the tenant's turn, as its
+  // connector's removal (remove_tenant_connector) is, so that neither finds the state the
+  // other is changing.
+  Status set(const Tenant& tenant, int64_t interval_seconds);
   virtual Status clear(const Tenant& tenant) = 0;
   virtual Result<std::optional<int64_t>> get(const Tenant& tenant) = 0;
   virtual Result<std::vector<SyncSchedule>> all() = 0;
-};
 
-// What ScheduleStore::set checks before it writes, in the tenant's turn (both backends): a
-// server tenant has a connector for the schedule to run (FailedPrecondition), and the interval
-// is from 1 second to 7 days (InvalidArgument).
-Status check_schedule(Store& store, const Tenant& tenant, int64_t interval_seconds);
+ protected:
+  explicit ScheduleStore(Store& store) : store_(store) {}
+  // Writes the tenant's interval, set() having checked it.
+  virtual Status store_interval(TenantId tenant, int64_t interval_seconds) = 0;
+
+  Store& store_;
+};
 
 // The ScheduleStore over `store`'s connection, from its backend (store/store.h).
 inline Result<std::unique_ptr<ScheduleStore>> open_schedule_store(Store& store) {

@@ -82,26 +82,32 @@ class PgArrayBuilder {
   bool nulls_ = false;
 };
 
-// A text[] of `values` (any text; std::nullopt elements are NULL).
-inline PgParam pg_text_array(const std::vector<std::string>& values) {
+namespace pg_array_detail {
+inline const std::string* value(const std::string& v) { return &v; }
+inline const std::string* value(const std::optional<std::string>& v) { return v ? &*v : nullptr; }
+
+template <typename Values>
+PgParam text_array(const Values& values) {
   size_t bytes = 0;
-  for (const std::string& v : values) bytes += 4 + v.size();
-  PgArrayBuilder array(PgArrayBuilder::kText, bytes);
-  for (const std::string& v : values) array.add(std::string_view(v));
-  return std::move(array).take();
-}
-inline PgParam pg_text_array(const std::vector<std::optional<std::string>>& values) {
-  size_t bytes = 0;
-  for (const auto& v : values) bytes += 4 + (v ? v->size() : 0);
+  for (const auto& v : values) bytes += 4 + (value(v) ? value(v)->size() : 0);
   PgArrayBuilder array(PgArrayBuilder::kText, bytes);
   for (const auto& v : values) {
-    if (v) {
-      array.add(std::string_view(*v));
+    if (const std::string* text = value(v)) {
+      array.add(std::string_view(*text));
     } else {
       array.add_null();
     }
   }
   return std::move(array).take();
+}
+}  // namespace pg_array_detail
+
+// A text[] of `values` (any text; std::nullopt elements are NULL).
+inline PgParam pg_text_array(const std::vector<std::string>& values) {
+  return pg_array_detail::text_array(values);
+}
+inline PgParam pg_text_array(const std::vector<std::optional<std::string>>& values) {
+  return pg_array_detail::text_array(values);
 }
 
 // A bigint[] of `values`.

@@ -318,7 +318,6 @@ class PgDb {
   // Makes the rows of a PgRowsInsert entry a statement: its SQL, prepared, and one array
   // parameter per column.
   Status prepare_rows(Deferred& d);
-  // Libpq's form of `params`: text, or null for NULL.
   // The parameters as libpq takes them: each one's bytes (null for NULL), and, when one is
   // binary, their lengths and formats (nullptr otherwise: all text).
   struct LibpqParams {

@@ -56,33 +56,23 @@ bool names_table(std::string_view sql, std::string_view table) {
 PgParam column_array(std::string_view type, const std::vector<const PgParam*>& values) {
   if (type == "text" || type == "bigint") {
     const bool bigint = type == "bigint";
-    size_t bytes = 0;
-    std::vector<int64_t> numbers;
-    if (bigint) numbers.resize(values.size());
+    PgArrayBuilder array(bigint ? PgArrayBuilder::kBigint : PgArrayBuilder::kText);
     bool binary = true;
     for (size_t i = 0; i < values.size() && binary; ++i) {
-      if (values[i]->is_null()) continue;
-      const std::string& t = values[i]->text();
-      bytes += 4 + t.size();
-      if (bigint) {
-        auto [end, error] = std::from_chars(t.data(), t.data() + t.size(), numbers[i]);
-        binary = error == std::errc() && end == t.data() + t.size();
+      const PgParam& v = *values[i];
+      if (v.is_null()) {
+        array.add_null();
+      } else if (!bigint) {
+        array.add(std::string_view(v.text()));
+      } else {
+        int64_t n = 0;
+        const char* end = v.text().data() + v.text().size();
+        const auto [at, error] = std::from_chars(v.text().data(), end, n);
+        binary = error == std::errc() && at == end;
+        array.add(n);
       }
     }
-    if (binary) {
-      PgArrayBuilder array(bigint ? PgArrayBuilder::kBigint : PgArrayBuilder::kText,
-                           bigint ? 12 * values.size() : bytes);
-      for (size_t i = 0; i < values.size(); ++i) {
-        if (values[i]->is_null()) {
-          array.add_null();
-        } else if (bigint) {
-          array.add(numbers[i]);
-        } else {
-          array.add(std::string_view(values[i]->text()));
-        }
-      }
-      return std::move(array).take();
-    }
+    if (binary) return std::move(array).take();
   }
   size_t size = 2;
   for (const PgParam* v : values) size += (v->is_null() ? 4 : 2 * v->text().size()) + 3;

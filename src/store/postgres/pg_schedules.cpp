@@ -8,14 +8,7 @@ namespace {
 
 class PgScheduleStore : public ScheduleStore {
  public:
-  explicit PgScheduleStore(PgStore& store) : store_(store), db_(store.db()) {}
-
-  Status set(const Tenant& tenant, int64_t interval_seconds) override {
-    // The check that a server tenant has a connector and the write go in the tenant's turn,
-    // as its connector's removal does (remove_tenant_connector), so that neither finds the
-    // state the other is changing.
-    return store_.in_tenant_turn(tenant.id, [&] { return set_now(tenant, interval_seconds); });
-  }
+  explicit PgScheduleStore(PgStore& store) : ScheduleStore(store), db_(store.db()) {}
 
   Status clear(const Tenant& tenant) override {
     return db_.run("DELETE FROM sync_schedules WHERE tenant_id = $1", {tenant.id}).status();
@@ -44,18 +37,15 @@ class PgScheduleStore : public ScheduleStore {
   }
 
  private:
-  // set() inside the tenant's turn.
-  Status set_now(const Tenant& tenant, int64_t interval_seconds) {
-    UPSYNC_RETURN_IF_ERROR(check_schedule(store_, tenant, interval_seconds));
+  Status store_interval(TenantId tenant, int64_t interval_seconds) override {
     return db_
         .run(
             "INSERT INTO sync_schedules (tenant_id, interval_seconds) VALUES ($1, $2) ON "
             "CONFLICT (tenant_id) DO UPDATE SET interval_seconds = excluded.interval_seconds",
-            {tenant.id, interval_seconds})
+            {tenant, interval_seconds})
         .status();
   }
 
-  Store& store_;
   PgDb& db_;
 };
 

@@ -7,14 +7,7 @@ namespace {
 
 class SqliteScheduleStore : public ScheduleStore {
  public:
-  explicit SqliteScheduleStore(SqliteStore& store) : store_(store), db_(store.db()) {}
-
-  Status set(const Tenant& tenant, int64_t interval_seconds) override {
-    // The check that a server tenant has a connector and the write go in the tenant's turn,
-    // as its connector's removal does (remove_tenant_connector), so that neither finds the
-    // state the other is changing.
-    return store_.in_tenant_turn(tenant.id, [&] { return set_now(tenant, interval_seconds); });
-  }
+  explicit SqliteScheduleStore(SqliteStore& store) : ScheduleStore(store), db_(store.db()) {}
 
   Status clear(const Tenant& tenant) override {
     UPSYNC_ASSIGN_OR_RETURN(SqliteStatement * s,
@@ -56,20 +49,17 @@ class SqliteScheduleStore : public ScheduleStore {
   }
 
  private:
-  // set() inside the tenant's turn.
-  Status set_now(const Tenant& tenant, int64_t interval_seconds) {
-    UPSYNC_RETURN_IF_ERROR(check_schedule(store_, tenant, interval_seconds));
+  Status store_interval(TenantId tenant, int64_t interval_seconds) override {
     UPSYNC_ASSIGN_OR_RETURN(
         SqliteStatement * s,
         db_.prepare("INSERT INTO sync_schedules (tenant_id, interval_seconds) VALUES (?,?) "
                     "ON CONFLICT (tenant_id) DO UPDATE SET interval_seconds = "
                     "excluded.interval_seconds"));
-    s->bind(1, tenant.id);
+    s->bind(1, tenant);
     s->bind(2, interval_seconds);
     return s->run();
   }
 
-  Store& store_;
   SqliteDb& db_;
 };
 
