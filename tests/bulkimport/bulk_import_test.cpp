@@ -111,6 +111,36 @@ TEST_P(BulkImportTest, AFileTheQuickReaderLeavesToTheExactReaderImportsAsWell) {
   EXPECT_EQ(prop("bjansen@contoso.com", "City"), "Brussels");
 }
 
+// Two profiles may share an e-mail: the import, like every lookup by e-mail, changes the
+// first by id, also when the store's index lists the other first (here the first profile took
+// the shared e-mail last, so its row was written after the second's).
+TEST_P(BulkImportTest, AnEmailSharedByTwoProfilesNamesTheFirstById) {
+  auto first =
+      store_->create_profile(tenant_.id, "i:0#.f|membership|first@contoso.com",
+                             std::vector<PropertyChange>{{"WorkEmail", {"old@contoso.com"}}});
+  ASSERT_TRUE(first) << first.status().to_string();
+  auto second =
+      store_->create_profile(tenant_.id, "i:0#.f|membership|second@contoso.com",
+                             std::vector<PropertyChange>{{"WorkEmail", {"team@contoso.com"}}});
+  ASSERT_TRUE(second) << second.status().to_string();
+  ASSERT_LT(first->id, second->id);
+  ASSERT_TRUE(store_->update_profile(
+      tenant_.id, first->id, std::vector<PropertyChange>{{"WorkEmail", {"Team@contoso.com"}}}));
+  TempDir tmp;
+  testing::write_file(tmp.path() / "team.json",
+                      R"({"value":[{"IdName":"TEAM@contoso.com","City":"Oslo"},)"
+                      R"({"IdName":"vesaj@contoso.com","City":"Turku"}]})");
+  put((tmp.path() / "team.json").string());
+  run_expecting_success(kMap);
+  auto a = store_->profile(tenant_.id, {ProfileKeyKind::kId, std::to_string(first->id)});
+  auto b = store_->profile(tenant_.id, {ProfileKeyKind::kId, std::to_string(second->id)});
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->first("City"), "Oslo");
+  EXPECT_EQ(b->first("City"), "");
+  EXPECT_EQ(prop("team@contoso.com", "City"), "Oslo");
+  EXPECT_EQ(prop("vesaj@contoso.com", "City"), "Turku");
+}
+
 // A map may name a default property of the catalog that is not editable by users (e.g.
 // SPS-HireDate): it lives in the profile's own row, custom properties beside it; both are set
 // with one change-feed entry per changed profile, and importing them again changes nothing.
