@@ -11,6 +11,7 @@
 
 #include "directory/directory_store.h"
 #include "storage/open_storage.h"
+#include "store/pg_test_server.h"
 #include "store/postgres/pg_db.h"
 #include "store/sqlite_fixture.h"
 #include "store/store_fixture.h"
@@ -260,7 +261,8 @@ TEST_P(PeopleSearchTest, AnIndexWithoutDepartmentsIsRebuiltWhenOpened) {
   } else {
     auto db = PgDb::connect(storage_->where(), "the test's database");
     ASSERT_TRUE(db) << db.status().to_string();
-    ASSERT_TRUE((*db)->exec(forget + " UPDATE upsync_schema_version SET version = 3;"));
+    ASSERT_TRUE((*db)->exec(forget + std::string(testing::kPgSchemaBeforeVersion8) +
+                            " UPDATE upsync_schema_version SET version = 3;"));
   }
   store_.reset();
   // A new process: the storage is opened again, and migrates.

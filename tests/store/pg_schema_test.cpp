@@ -158,12 +158,20 @@ TEST_F(PgSchemaTest, AVersionOneDatabaseMigratesKeepingItsData) {
       db_->exec("DROP TABLE refresh_tokens, property_policies, audiences, audience_members, "
                 "hybrid_settings, leases, privacy_choices; "
                 "ALTER TABLE import_jobs DROP COLUMN multi_value_arrays; "
-                "DROP TABLE import_job_ranges; ALTER TABLE import_job_log DROP COLUMN record; "
+                "DROP TABLE import_job_ranges; ALTER TABLE import_job_log DROP COLUMN record; " +
+                std::string(testing::kPgSchemaBeforeVersion8) +
                 "UPDATE upsync_schema_version SET version = 1"));
   auto store = connect();
   ASSERT_TRUE(store) << store.status().to_string();
   EXPECT_EQ(*db_->query_int("SELECT version FROM upsync_schema_version"), pg_schema_version());
   EXPECT_EQ(*db_->query_int("SELECT count(*) FROM tenants WHERE name = 'contoso'"), 1);
+  // Version 8: the tables filled by the hundred thousand rows check no foreign key.
+  EXPECT_EQ(*db_->query_int("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid "
+                            "IN ('profiles'::regclass, 'directory_users'::regclass, "
+                            "'directory_groups'::regclass, 'people_search_entries'::regclass, "
+                            "'site_users'::regclass)"),
+            0);
+  EXPECT_GT(*db_->query_int("SELECT count(*) FROM pg_constraint WHERE contype = 'f'"), 0);
   auto tenant = (*store)->tenant("contoso");
   ASSERT_TRUE(tenant);
   PropertyPolicy policy;

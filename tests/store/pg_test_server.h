@@ -27,12 +27,22 @@
 #include <fstream>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "core/status.h"
 #include "store/postgres/pg_db.h"
 #include "test_support.h"
 
 namespace upsync::testing {
+
+// SQL that puts back what schema version 8 removed (the tenants' foreign keys of the tables
+// filled in bulk, pg_schema.cpp), for a test that rewinds a database to an older version.
+inline constexpr std::string_view kPgSchemaBeforeVersion8 =
+    "ALTER TABLE profiles ADD FOREIGN KEY (tenant_id) REFERENCES tenants(id); "
+    "ALTER TABLE directory_users ADD FOREIGN KEY (tenant_id) REFERENCES tenants(id); "
+    "ALTER TABLE directory_groups ADD FOREIGN KEY (tenant_id) REFERENCES tenants(id); "
+    "ALTER TABLE people_search_entries ADD FOREIGN KEY (tenant_id) REFERENCES tenants(id); "
+    "ALTER TABLE site_users ADD FOREIGN KEY (tenant_id) REFERENCES tenants(id); ";
 
 class PgTestServer {
  public:
