@@ -481,7 +481,7 @@ CREATE TABLE import_job_ranges (
 ALTER TABLE import_job_log ADD COLUMN record BIGINT NOT NULL DEFAULT -1;
 )sql";
 
-// Version 8 (PostgreSQL only): the tables a sync or an import fills by the hundred thousand
+// Version 8 (PostgreSQL only): the tables a sync fills by the hundred thousand
 // rows no longer check their tenant by a foreign key. PostgreSQL checks one per row inserted,
 // by a query that locks the tenant's row (FOR KEY SHARE): a full sync of 100,000 users ran
 // 400,000 of them, about a tenth of its time; and the lock joins, as a multixact, the tenant's turn
