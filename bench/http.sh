@@ -40,8 +40,8 @@ app=$("$UPSYNC" --json app add -t contoso bench)
 cid=$(echo "$app" | sed -n 's/.*"clientId": *"\([^"]*\)".*/\1/p')
 secret=$(echo "$app" | sed -n 's/.*"clientSecret": *"\([^"]*\)".*/\1/p')
 
-PORT=$(( 20000 + RANDOM % 20000 ))
-NGINX_PORT=$(( PORT + 1 ))
+PORT=$("$ROOT/tests/scripts/free-port.sh")
+NGINX_PORT=$("$ROOT/tests/scripts/free-port.sh")
 # The server's event-loop threads (README, Serving): a few per core, as nginx runs a worker per
 # core; wrk's 16 kept-alive connections share them.
 "$UPSYNC" serve --listen "127.0.0.1:$PORT" --no-worker --threads "${HTTP_BENCH_THREADS:-4}" > "$WORK/serve.out" \

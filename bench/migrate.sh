@@ -12,7 +12,7 @@ N=${1:-100000}
 UPSYNC=${2:-$ROOT/build-release/src/upsync}
 PG_BIN=${UPSYNC_PG_BIN:-/usr/lib/postgresql/15/bin}
 WORK=$(mktemp -d /tmp/upsync-bench-migrate.XXXXXX)
-PORT=$(( 20000 + RANDOM % 20000 ))
+PORT=$("$ROOT/tests/scripts/free-port.sh")
 cleanup() {
   "$ROOT/tests/scripts/slapd-stop.sh" "$WORK/ldap" >/dev/null 2>&1 || true
   bash "$ROOT/tests/store/pg_shared_server.sh" stop "$WORK/pg.ptr" >/dev/null 2>&1 || true

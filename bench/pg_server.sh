@@ -13,7 +13,7 @@ pg_server_start() {
   PG_DIR=$(mktemp -d /tmp/upsync-bench-pg-XXXXXX)
   chmod 755 "$PG_DIR"
   [ "$(id -u)" = 0 ] && chown postgres: "$PG_DIR"
-  PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  PG_PORT=$("$(dirname "${BASH_SOURCE[0]}")/../tests/scripts/free-port.sh")
   pg_as_server "$PG_BIN/initdb" -D "$PG_DIR/data" -U upsync -A trust -E UTF8 --locale=C.UTF-8 \
     --no-sync >/dev/null
   cat >> "$PG_DIR/data/postgresql.conf" <<CONF

@@ -143,7 +143,7 @@ copied=$(pg_psql -d floor -At -c "SELECT count(*) FROM users")
 
 # --- 2. The full sync ---------------------------------------------------------------------
 echo "scale: $SYNC_USERS users in slapd..." >&2
-LDAP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+LDAP_PORT=$("$ROOT/tests/scripts/free-port.sh")
 "$ROOT/tests/scripts/gen-users.sh" "$SYNC_USERS" 10 > "$WORK/users.ldif"
 "$ROOT/tests/scripts/slapd-start.sh" "$WORK/ldap" "$LDAP_PORT" "$WORK/users.ldif" >/dev/null
 export BENCH_PW=secret
@@ -190,7 +190,7 @@ ACCEPT="Accept: application/json;odata=nometadata"
 
 # Starts `serve` with the arguments given on a free port: SERVE_PORT, SERVE_PID.
 serve() {
-  SERVE_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  SERVE_PORT=$("$ROOT/tests/scripts/free-port.sh")
   local out=$WORK/serve-$SERVE_PORT.out
   "$UPSYNC" --data-dir "$WEB" "$@" serve --listen "127.0.0.1:$SERVE_PORT" --no-worker \
     --threads "${HTTP_BENCH_THREADS:-4}" >"$out" 2>&1 &

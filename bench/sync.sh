@@ -9,7 +9,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N=${1:-100000}
 UPSYNC=${2:-$ROOT/build-release/src/upsync}
 WORK=$(mktemp -d /tmp/upsync-bench-sync.XXXXXX)
-PORT=$(( 20000 + RANDOM % 20000 ))
+PORT=$("$ROOT/tests/scripts/free-port.sh")
 cleanup() { "$ROOT/tests/scripts/slapd-stop.sh" "$WORK/ldap" >/dev/null 2>&1 || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 

@@ -23,6 +23,7 @@ build_pkgs=(
 test_pkgs=(
   libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format sqlite3 bc
   systemd dpkg-dev slapd ldap-utils postgresql-15 clang libclang-rt-14-dev openssl ca-certificates
+  python3  # tests/scripts/free-port.sh and the benchmarks
   samba samba-ad-dc samba-ad-provision samba-dsdb-modules winbind ldb-tools
   chromium
 )

@@ -34,7 +34,7 @@ bash "$ROOT/examples/contoso/load.sh" "$UPSYNC" > "$WORK/demo.log" 2>&1 ||
 
 echo "migrated: a full sync of $N users from slapd into fabrikam"
 "$ROOT/tests/scripts/gen-users.sh" "$N" 10 > "$WORK/users.ldif"
-PORT=$((20000 + RANDOM % 20000))
+PORT=$("$ROOT/tests/scripts/free-port.sh")
 "$ROOT/tests/scripts/slapd-start.sh" "$WORK/ldap" "$PORT" "$WORK/users.ldif" >/dev/null
 "$UPSYNC" tenant create fabrikam --kind online >/dev/null
 LDAP_PW=secret "$UPSYNC" --json sync ldap -t fabrikam --url "ldap://127.0.0.1:$PORT" \
