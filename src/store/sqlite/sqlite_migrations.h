@@ -12,6 +12,9 @@ namespace upsync {
 
 std::span<const std::string_view> sqlite_migrations();
 
+// Migrations 1 to 18 (sqlite_first_migrations.cpp), the list's first part.
+std::span<const std::string_view> sqlite_first_migrations();
+
 // Whether migration i (from 0) changes what the people search index holds, so that the index
 // is rebuilt from the stored data after it (sites/people_search.h).
 bool sqlite_migration_reindexes_people(size_t i);
