@@ -160,6 +160,7 @@ TEST_F(PgDbTest, AFailureIgnoredInsideATransactionFailsItsCommit) {
 // with the square of its users). The table has directory_users' keys and indexes. Each table
 // is counted on its own: another table that grew first (a sync's earlier stages) does not put
 // this one's refresh off, and an INSERT ... RETURNING counts (a profile's row is written so).
+// Each refresh samples few rows (statistics target 10): the plans need the table's size.
 TEST_F(PgDbTest, ABulkTransactionKeepsThePlannersStatisticsAsItsTablesGrow) {
   ASSERT_TRUE(
       db_->exec("CREATE TABLE users (tenant_id BIGINT NOT NULL, layer TEXT COLLATE \"C\" NOT NULL, "
@@ -169,6 +170,8 @@ TEST_F(PgDbTest, ABulkTransactionKeepsThePlannersStatisticsAsItsTablesGrow) {
   constexpr int kRows = 9000;
   std::string plan;
   double estimate = 0;
+  int64_t buckets = 0;
+  std::string target_after;
   ASSERT_TRUE(db_->exec("CREATE TABLE earlier (k BIGINT)"));
   Status s = db_->in_bulk_transaction([&]() -> Status {
     UPSYNC_RETURN_IF_ERROR(
@@ -188,6 +191,11 @@ TEST_F(PgDbTest, ABulkTransactionKeepsThePlannersStatisticsAsItsTablesGrow) {
         db_->query("EXPLAIN SELECT upn_key FROM users WHERE tenant_id = 1 AND layer = 'cloud' "
                    "AND object_id = 'object-77'"));
     for (int i = 0; i < explained.rows(); ++i) plan += std::string(explained.text(i, 0)) + "\n";
+    UPSYNC_ASSIGN_OR_RETURN(
+        buckets, db_->query_int("SELECT array_length(histogram_bounds::text::text[], 1) FROM "
+                                "pg_stats WHERE tablename = 'users' AND attname = 'upn_key'"));
+    UPSYNC_ASSIGN_OR_RETURN(PgResult target, db_->query("SHOW default_statistics_target"));
+    target_after = target.text(0, 0);
     return Status::ok();
   });
   ASSERT_TRUE(s) << s.to_string();
@@ -196,6 +204,11 @@ TEST_F(PgDbTest, ABulkTransactionKeepsThePlannersStatisticsAsItsTablesGrow) {
   EXPECT_GE(estimate, 8000) << plan;
   EXPECT_NE(plan.find("users_pkey"), std::string::npos) << plan;
   EXPECT_EQ(plan.find("users_by_upn"), std::string::npos) << plan;
+  // Sampled with a statistics target of 10 (a histogram of at most 11 bounds, 101 with the
+  // default), which is the default again for the rest of the transaction.
+  EXPECT_GT(buckets, 1);
+  EXPECT_LE(buckets, 11);
+  EXPECT_EQ(target_after, "100");
   EXPECT_EQ(*db_->query_int("SELECT count(*) FROM users"), kRows);
 }
 
