@@ -286,9 +286,9 @@ std::string_view inserted_table(std::string_view sql) {
 // default target, 0.35 s with 10. Their coarser statistics last until autovacuum analyzes
 // the table after the commit, at its own target: the server counts every row the
 // transaction inserted as changed since the last ANALYZE, which is over its threshold (a
-// tenth of the table). (Analyzing each time the rows
-// have grown fourfold rather than doubled, also tried, let the plans of two reads of
-// directory_users go stale: 31 s of server time rather than 21.)
+// tenth of the table). (Analyzing each time the rows have grown fourfold rather than
+// doubled, also tried, let the plans of two reads of directory_users go stale: 31 s of
+// server time rather than 21.)
 Status PgDb::count_bulk_rows(std::string_view sql, int64_t rows) {
   const std::string_view table = inserted_table(sql);
   if (table.empty() || rows <= 0) return Status::ok();
