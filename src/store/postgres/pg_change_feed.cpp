@@ -1,0 +1,118 @@
+// PgStore: the change feed (numbers taken in the tenant's turn; see the top of pg_store.h)
+// and the feed cursors.
+#include "core/clock.h"
+#include "store/postgres/pg_store.h"
+
+namespace upsync {
+
+Result<int64_t> PgStore::next_seq(TenantId tenant) {
+  if (db_->transaction_depth() == 0) {
+    return internal_error("a change-feed sequence was taken outside a transaction");
+  }
+  UPSYNC_RETURN_IF_ERROR(take_tenant_turn(tenant));
+  return ++tx_turn_.at(tenant).last;
+}
+
+std::optional<int64_t> PgStore::tenant_turn_taken_at(TenantId tenant) const {
+  auto it = tx_turn_.find(tenant);
+  if (it == tx_turn_.end()) return std::nullopt;
+  return it->second.locked_at;
+}
+
+Status PgStore::take_tenant_turn(TenantId tenant) {
+  if (db_->transaction_depth() == 0 || tx_turn_.contains(tenant)) return Status::ok();
+  // The lock that orders the feed by commit (see the top of pg_store.h), held until the
+  // transaction ends; the numbers after the first come from memory.
+  UPSYNC_ASSIGN_OR_RETURN(
+      PgResult r,
+      db_->query("SELECT last_seq FROM tenants WHERE id = $1 FOR NO KEY UPDATE", {tenant}));
+  if (r.rows() == 0) return not_found("tenant #" + std::to_string(tenant) + " does not exist");
+  const int64_t last = r.int64(0, 0);
+  tx_turn_.emplace(tenant, TenantTurn{.locked_at = last, .last = last});
+  return Status::ok();
+}
+
+Status PgStore::append_change(TenantId tenant, std::string_view feed, int64_t seq,
+                              std::string_view object_id, ChangeOp op, std::string_view at) {
+  // Sent with the transaction's next statement, with the other entries deferred since
+  // (PgDb::insert_deferred): nothing references the feed's rows, and it has no trigger.
+  static constexpr PgRowsInsert kEntry{
+      .table = "change_feed",
+      .columns = "tenant_id, feed, seq, object_id, op, changed_at",
+      .types = "bigint, text, bigint, text, bigint, text",
+  };
+  return db_->insert_deferred(kEntry, {tenant, feed, seq, object_id, static_cast<int64_t>(op), at});
+}
+
+Result<int64_t> PgStore::record_change(TenantId tenant, std::string_view feed,
+                                       std::string_view object_id, ChangeOp op) {
+  UPSYNC_ASSIGN_OR_RETURN(int64_t seq, next_seq(tenant));
+  UPSYNC_RETURN_IF_ERROR(append_change(tenant, feed, seq, object_id, op, utc_now_iso()));
+  return seq;
+}
+
+Result<std::vector<Change>> PgStore::changes_after(TenantId tenant, std::string_view feed,
+                                                   int64_t after_seq, int limit) {
+  if (limit < 1 || limit > 100000) {
+    return invalid_argument("change batch size must be 1 to 100000, got " + std::to_string(limit));
+  }
+  UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));
+  UPSYNC_ASSIGN_OR_RETURN(PgResult r,
+                          db_->query("SELECT seq, object_id, op, changed_at FROM change_feed "
+                                     "WHERE tenant_id = $1 AND feed = $2 AND seq > $3 ORDER BY seq "
+                                     "LIMIT $4",
+                                     {tenant, feed, after_seq, limit}));
+  std::vector<Change> out;
+  out.reserve(static_cast<size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) {
+    Change c;
+    c.seq = r.int64(i, 0);
+    c.feed = feed;
+    c.object_id = r.text(i, 1);
+    c.op = static_cast<ChangeOp>(r.int64(i, 2));
+    c.changed_at = r.text(i, 3);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<int64_t> PgStore::count_changes_after(TenantId tenant, std::string_view feed,
+                                             int64_t after_seq) {
+  UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));
+  return db_->query_int(
+      "SELECT count(*) FROM change_feed WHERE tenant_id = $1 AND feed = $2 AND seq > $3",
+      {tenant, feed, after_seq});
+}
+
+Result<int64_t> PgStore::last_seq(TenantId tenant) {
+  if (auto it = tx_turn_.find(tenant); it != tx_turn_.end()) return it->second.last;
+  UPSYNC_ASSIGN_OR_RETURN(PgResult r,
+                          db_->query("SELECT last_seq FROM tenants WHERE id = $1", {tenant}));
+  if (r.rows() == 0) return not_found("tenant #" + std::to_string(tenant) + " does not exist");
+  return r.int64(0, 0);
+}
+
+Result<int64_t> PgStore::cursor(TenantId tenant, std::string_view name) {
+  UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));
+  UPSYNC_ASSIGN_OR_RETURN(
+      PgResult r, db_->query("SELECT seq FROM feed_cursors WHERE tenant_id = $1 AND name = $2",
+                             {tenant, name}));
+  return r.rows() == 0 ? int64_t{0} : r.int64(0, 0);
+}
+
+Status PgStore::set_cursor(TenantId tenant, std::string_view name, int64_t seq) {
+  if (name.empty()) return invalid_argument("cursor name must not be empty");
+  if (seq < 0) return invalid_argument("cursor position must not be negative");
+  return in_transaction([&]() -> Status {
+    UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));
+    return db_
+        ->run(
+            "INSERT INTO feed_cursors (tenant_id, name, seq, updated_at) VALUES ($1, $2, $3, "
+            "$4) ON CONFLICT (tenant_id, name) DO UPDATE SET seq = excluded.seq, "
+            "updated_at = excluded.updated_at",
+            {tenant, name, seq, utc_now_iso()})
+        .status();
+  });
+}
+
+}  // namespace upsync
