@@ -132,13 +132,19 @@ Result<std::vector<Table>> parents_first(PgDb& db, std::vector<Table> tables) {
   return out;
 }
 
-// Refused unless every upsync table of the target is empty; names what it holds.
-Status require_empty(PgDb& db, const std::vector<Table>& tables, const std::string& where) {
+// Refused unless every upsync table of the target is empty, those without a SQLite
+// counterpart too (change_feed_runs); names what it holds.
+Status require_empty(PgDb& db, const std::string& where) {
+  UPSYNC_ASSIGN_OR_RETURN(PgResult tables,
+                          db.query("SELECT tablename FROM pg_tables WHERE schemaname = "
+                                   "current_schema() AND tablename <> 'upsync_schema_version' "
+                                   "ORDER BY tablename"));
   std::string held;
-  for (const Table& t : tables) {
-    UPSYNC_ASSIGN_OR_RETURN(int64_t n, db.query_int("SELECT count(*) FROM " + sql_name(t.name)));
+  for (int i = 0; i < tables.rows(); ++i) {
+    const std::string name(tables.text(i, 0));
+    UPSYNC_ASSIGN_OR_RETURN(int64_t n, db.query_int("SELECT count(*) FROM " + sql_name(name)));
     if (n == 0) continue;
-    held += (held.empty() ? "" : ", ") + t.name + " " + std::to_string(n);
+    held += (held.empty() ? "" : ", ") + name + " " + std::to_string(n);
   }
   if (held.empty()) return Status::ok();
   return failed_precondition("the target database " + where + " is not empty (rows: " + held +
@@ -276,7 +282,7 @@ Result<MigrationReport> migrate_database(Storage& source, const std::string& tar
     std::string names;
     for (const Table& t : tables) names += (names.empty() ? "" : ", ") + sql_name(t.name);
     UPSYNC_RETURN_IF_ERROR(db->exec("LOCK TABLE " + names + " IN EXCLUSIVE MODE"));
-    UPSYNC_RETURN_IF_ERROR(require_empty(*db, tables, target->where()));
+    UPSYNC_RETURN_IF_ERROR(require_empty(*db, target->where()));
     std::vector<TableSum> sums;
     for (const Table& t : tables) {
       UPSYNC_ASSIGN_OR_RETURN(TableSum sum, copy_table(*snapshot, *db, t));

@@ -261,7 +261,7 @@ TEST_P(PeopleSearchTest, AnIndexWithoutDepartmentsIsRebuiltWhenOpened) {
   } else {
     auto db = PgDb::connect(storage_->where(), "the test's database");
     ASSERT_TRUE(db) << db.status().to_string();
-    ASSERT_TRUE((*db)->exec(forget + std::string(testing::kPgSchemaBeforeVersion8) +
+    ASSERT_TRUE((*db)->exec(forget + std::string(testing::kPgSchemaBeforeItsOwnVersions) +
                             " UPDATE upsync_schema_version SET version = 3;"));
   }
   store_.reset();

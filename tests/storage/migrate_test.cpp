@@ -133,6 +133,25 @@ TEST_F(MigrateTest, ATargetThatIsNotEmptyIsRefusedAndLeftAsItWas) {
   EXPECT_EQ(pg_rows("tenants"), 1);
 }
 
+TEST_F(MigrateTest, ATargetHoldingRowsOnlyInATableSqliteLacksIsRefused) {
+  // The change feed's runs exist on PostgreSQL alone (pg_store.h): a target whose only rows
+  // are there is not empty either.
+  {
+    auto storage = open_storage({.url = url_, .data_dir = "", .create = true});
+    ASSERT_TRUE(storage) << storage.status().to_string();
+    ASSERT_TRUE((*storage)->connect());  // creates the schema
+    auto db = PgDb::connect(url_, "test");
+    ASSERT_TRUE(db) << db.status().to_string();
+    ASSERT_TRUE(
+        (*db)->exec("INSERT INTO change_feed_runs VALUES (1, 'profiles', 1, 2, "
+                    "ARRAY['7', '8'], 1, '2026-12-06T00:00:00Z')"));
+  }
+  EXPECT_EQ(on_sqlite({"migrate", "--to", url_}), 1);
+  EXPECT_NE(err_.str().find("is not empty (rows: change_feed_runs 1)"), std::string::npos)
+      << err_.str();
+  EXPECT_EQ(pg_rows("tenants"), 0);
+}
+
 TEST_F(MigrateTest, ACopyThatDiffersFromTheSourceIsRolledBackWhole) {
   // The target's schema, with a trigger that changes what is written into one table: the
   // verification must see it.

@@ -1,8 +1,8 @@
 // The change feed on PostgreSQL with concurrent writers (pg_store.h): 8 writers, each on its own
 // connection, commit profile writes to one tenant in transactions that take their time, some
-// of which roll back; 1 reader follows the profiles feed from a cursor the whole time. The
-// reader must see every committed number exactly once, in order: a number seen before a
-// smaller one commits would have moved the cursor past it, and that change would be lost.
+// of which roll back, some with a run of entries; 1 reader follows the profiles feed from a cursor
+// the whole time. The reader must see every committed number exactly once, in order: a number seen
+// before a smaller one commits would have moved the cursor past it, and that change would be lost.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/postgres/pg_store.h"
 #include "store/store_fixture.h"
 
 namespace upsync {
@@ -57,6 +58,15 @@ TEST_P(PgFeedConcurrencyTest, EightWritersOneReaderNoGapsNoDuplicates) {
                                            std::vector<PropertyChange>{{"Office", {"B" + upn}}});
             if (!u) return u.status();
             ++written;
+          }
+          if (rng() % 3 == 0) {
+            // A run of entries, as the bulk import writes a batch's (pg_store.h, "Runs").
+            auto& pg = dynamic_cast<PgStore&>(*store);
+            std::vector<std::string> ids(1 + rng() % 4, std::to_string(p->id));
+            UPSYNC_ASSIGN_OR_RETURN(const int64_t first, pg.next_seqs(tenant_.id, std::ssize(ids)));
+            UPSYNC_RETURN_IF_ERROR(pg.append_change_run(tenant_.id, kProfilesFeed, first, ids,
+                                                        ChangeOp::kUpsert, "2026-12-06T00:00:00Z"));
+            written += std::ssize(ids);
           }
           return roll_back ? unavailable("rolled back on purpose") : Status::ok();
         });

@@ -70,8 +70,10 @@ TEST_F(PgSchemaTest, HasEveryTableAndColumnOfTheSqliteSchema) {
   s->reset();
 
   std::map<std::string, std::set<std::string>> pg = pg_tables();
-  // PostgreSQL's own additions: its version table and the tenants' schema generation.
+  // PostgreSQL's own additions: its version table, the tenants' schema generation and the
+  // change feed's runs.
   ASSERT_TRUE(pg.erase("upsync_schema_version"));
+  ASSERT_TRUE(pg.erase("change_feed_runs"));
   ASSERT_TRUE(pg["tenants"].erase("schema_gen"));
   EXPECT_EQ(pg, sqlite_tables);
   EXPECT_EQ(*db_->query_int("SELECT version FROM upsync_schema_version"), pg_schema_version());
@@ -159,7 +161,7 @@ TEST_F(PgSchemaTest, AVersionOneDatabaseMigratesKeepingItsData) {
                 "hybrid_settings, leases, privacy_choices; "
                 "ALTER TABLE import_jobs DROP COLUMN multi_value_arrays; "
                 "DROP TABLE import_job_ranges; ALTER TABLE import_job_log DROP COLUMN record; " +
-                std::string(testing::kPgSchemaBeforeVersion8) +
+                std::string(testing::kPgSchemaBeforeItsOwnVersions) +
                 "UPDATE upsync_schema_version SET version = 1"));
   auto store = connect();
   ASSERT_TRUE(store) << store.status().to_string();
@@ -172,6 +174,8 @@ TEST_F(PgSchemaTest, AVersionOneDatabaseMigratesKeepingItsData) {
                             "'site_users'::regclass)"),
             0);
   EXPECT_GT(*db_->query_int("SELECT count(*) FROM pg_constraint WHERE contype = 'f'"), 0);
+  // Version 9: the change feed's runs.
+  EXPECT_EQ(*db_->query_int("SELECT count(*) FROM change_feed_runs"), 0);
   auto tenant = (*store)->tenant("contoso");
   ASSERT_TRUE(tenant);
   PropertyPolicy policy;

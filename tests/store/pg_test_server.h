@@ -35,9 +35,11 @@
 
 namespace upsync::testing {
 
-// SQL that puts back what schema version 8 removed (the tenants' foreign keys of the tables
-// filled in bulk, pg_schema.cpp), for a test that rewinds a database to an older version.
-inline constexpr std::string_view kPgSchemaBeforeVersion8 =
+// SQL that undoes PostgreSQL's own schema versions (pg_schema.cpp): puts back the tenants'
+// foreign keys of the tables filled in bulk that version 8 removed, and drops the change
+// feed's runs of version 9; for a test that rewinds a database to an older version.
+inline constexpr std::string_view kPgSchemaBeforeItsOwnVersions =
+    "DROP TABLE change_feed_runs; "
     "ALTER TABLE profiles ADD FOREIGN KEY (tenant_id) REFERENCES tenants(id); "
     "ALTER TABLE directory_users ADD FOREIGN KEY (tenant_id) REFERENCES tenants(id); "
     "ALTER TABLE directory_groups ADD FOREIGN KEY (tenant_id) REFERENCES tenants(id); "

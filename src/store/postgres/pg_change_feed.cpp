@@ -1,6 +1,10 @@
 // PgStore: the change feed (numbers taken in the tenant's turn; see the top of pg_store.h)
 // and the feed cursors.
+#include <algorithm>
+#include <limits>
+
 #include "core/clock.h"
+#include "store/postgres/pg_array.h"
 #include "store/postgres/pg_store.h"
 
 namespace upsync {
@@ -51,17 +55,67 @@ Result<int64_t> PgStore::record_change(TenantId tenant, std::string_view feed,
   return seq;
 }
 
+Result<int64_t> PgStore::next_seqs(TenantId tenant, int64_t n) {
+  if (n < 1) return internal_error("a run of change-feed numbers needs at least one");
+  UPSYNC_ASSIGN_OR_RETURN(const int64_t first, next_seq(tenant));
+  tx_turn_.at(tenant).last += n - 1;
+  return first;
+}
+
+Status PgStore::append_change_run(TenantId tenant, std::string_view feed, int64_t first_seq,
+                                  const std::vector<std::string>& object_ids, ChangeOp op,
+                                  std::string_view at) {
+  if (object_ids.empty()) return Status::ok();
+  const auto last_seq = first_seq + static_cast<int64_t>(object_ids.size()) - 1;
+  return db_
+      ->run(
+          "INSERT INTO change_feed_runs (tenant_id, feed, first_seq, last_seq, object_ids, op, "
+          "changed_at) VALUES ($1, $2, $3, $4, $5::text[], $6, $7)",
+          {tenant, feed, first_seq, last_seq, pg_text_array(object_ids), static_cast<int64_t>(op),
+           at})
+      .status();
+}
+
 Result<std::vector<Change>> PgStore::changes_after(TenantId tenant, std::string_view feed,
                                                    int64_t after_seq, int limit) {
   if (limit < 1 || limit > 100000) {
     return invalid_argument("change batch size must be 1 to 100000, got " + std::to_string(limit));
   }
   UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));
-  UPSYNC_ASSIGN_OR_RETURN(PgResult r,
-                          db_->query("SELECT seq, object_id, op, changed_at FROM change_feed "
-                                     "WHERE tenant_id = $1 AND feed = $2 AND seq > $3 ORDER BY seq "
-                                     "LIMIT $4",
-                                     {tenant, feed, after_seq, limit}));
+  // The runs' ranges first, without their ids: when the runs alone hold `limit` entries after
+  // after_seq, the limit-th of them bounds the answer, and only the ids up to it are read.
+  // Outside a transaction the two statements see two snapshots. That is safe because the feed
+  // is numbered in commit order: whatever committed between them is numbered after every entry
+  // the first saw, so after the bound when there is one.
+  UPSYNC_ASSIGN_OR_RETURN(
+      PgResult runs, db_->query("SELECT first_seq, last_seq FROM change_feed_runs WHERE tenant_id "
+                                "= $1 AND feed = $2 AND last_seq > $3 ORDER BY last_seq LIMIT $4",
+                                {tenant, feed, after_seq, limit}));
+  int64_t bound = std::numeric_limits<int64_t>::max();
+  int64_t counted = 0;
+  for (int i = 0; i < runs.rows(); ++i) {
+    const int64_t from = std::max(runs.int64(i, 0), after_seq + 1);
+    const int64_t entries = runs.int64(i, 1) - from + 1;
+    if (counted + entries >= limit) {
+      bound = from + (limit - counted) - 1;
+      break;
+    }
+    counted += entries;
+  }
+  // Then the entries and the runs' ids in one statement (one snapshot), each run's from its
+  // first entry after after_seq to the bound, at most `limit` of them. Both tables are read
+  // even when the first statement found no run: one may have committed since.
+  UPSYNC_ASSIGN_OR_RETURN(
+      PgResult r,
+      db_->query("SELECT * FROM (SELECT seq, object_id, op, changed_at FROM change_feed WHERE "
+                 "tenant_id = $1 AND feed = $2 AND seq > $3 AND seq <= $5 ORDER BY seq LIMIT $4) e "
+                 "UNION ALL SELECT r.lo + o.n - 1, o.id, r.op, r.changed_at FROM (SELECT "
+                 "greatest(first_seq, $3 + 1) AS lo, first_seq, least(last_seq, $5, greatest("
+                 "first_seq, $3 + 1) + $4 - 1) AS hi, object_ids, op, changed_at FROM "
+                 "change_feed_runs WHERE tenant_id = $1 AND feed = $2 AND last_seq > $3 AND "
+                 "first_seq <= $5) r CROSS JOIN LATERAL unnest(r.object_ids[r.lo - r.first_seq + 1 "
+                 ": r.hi - r.first_seq + 1]) WITH ORDINALITY AS o(id, n) ORDER BY 1 LIMIT $4",
+                 {tenant, feed, after_seq, limit, bound}));
   std::vector<Change> out;
   out.reserve(static_cast<size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) {
@@ -80,7 +134,9 @@ Result<int64_t> PgStore::count_changes_after(TenantId tenant, std::string_view f
                                              int64_t after_seq) {
   UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));
   return db_->query_int(
-      "SELECT count(*) FROM change_feed WHERE tenant_id = $1 AND feed = $2 AND seq > $3",
+      "SELECT (SELECT count(*) FROM change_feed WHERE tenant_id = $1 AND feed = $2 AND seq > $3) "
+      "+ (SELECT coalesce(sum(last_seq - greatest(first_seq, $3 + 1) + 1), 0)::bigint FROM "
+      "change_feed_runs WHERE tenant_id = $1 AND feed = $2 AND last_seq > $3)",
       {tenant, feed, after_seq});
 }
 

@@ -5,7 +5,7 @@
 //    first profile by id per key),
 //  - the custom rows patched in memory (patch_single_values), then written by one multi-row
 //    upsert (unnest of arrays) and one delete for the rows left empty,
-//  - the change-feed entries by one multi-row INSERT.
+//  - the change-feed entries as one run (PgStore::append_change_run).
 // The reads come before the tenant's turn (PgStore::take_tenant_turn), the writes in it, so
 // that one import worker reads its batch while another writes its own; a batch whose profiles
 // another writer changed in between (their change-feed entries tell) is read again in the
@@ -196,29 +196,29 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
     if (!store_.tenant_turn_taken_at(tenant)) {
       UPSYNC_RETURN_IF_ERROR(store_.take_tenant_turn(tenant));
       const int64_t turn_at = *store_.tenant_turn_taken_at(tenant);
-      if (read_at_ && *read_at_ < turn_at && !read_ids_.empty()) {
-        UPSYNC_ASSIGN_OR_RETURN(
-            PgResult changed,
-            db_.query("SELECT DISTINCT object_id FROM change_feed WHERE tenant_id = $1 AND "
-                      "feed = $2 AND seq > $3 AND seq <= $4",
-                      {tenant, kProfilesFeed, *read_at_, turn_at}));
-        for (int i = 0; i < changed.rows(); ++i) {
-          if (read_ids_.contains(std::string(changed.text(i, 0)))) return false;
+      // The profiles changed from the read to the turn, as the feed tells them, page by page.
+      for (int64_t after = read_at_.value_or(turn_at); after < turn_at && !read_ids_.empty();) {
+        UPSYNC_ASSIGN_OR_RETURN(std::vector<Change> changed,
+                                store_.changes_after(tenant, kProfilesFeed, after, 5000));
+        if (changed.empty()) break;
+        for (const Change& c : changed) {
+          if (c.seq > turn_at) break;
+          if (read_ids_.contains(c.object_id)) return false;
         }
+        after = changed.back().seq;
       }
     }
     if (changes_.empty()) return true;
-    // The numbers come from the store's counter (next_seq), as append_change's do; a profile
-    // changed twice in the batch has two entries, and its row the last number.
-    std::vector<int64_t> seqs;
+    // The numbers come from the store's counter, in a row, as the run of change-feed entries
+    // written below needs them; a profile changed twice in the batch has two entries, and its
+    // row the last number.
+    UPSYNC_ASSIGN_OR_RETURN(const int64_t first_seq,
+                            store_.next_seqs(tenant, static_cast<int64_t>(changes_.size())));
     std::vector<std::string> ids;  // the feed's object ids are text
-    seqs.reserve(changes_.size());
     ids.reserve(changes_.size());
-    for (const ProfileId id : changes_) {
-      UPSYNC_ASSIGN_OR_RETURN(const int64_t seq, store_.next_seq(tenant));
-      pending_.at(id).seq = seq;
-      seqs.push_back(seq);
-      ids.push_back(std::to_string(id));
+    for (size_t i = 0; i < changes_.size(); ++i) {
+      pending_.at(changes_[i]).seq = first_seq + static_cast<int64_t>(i);
+      ids.push_back(std::to_string(changes_[i]));
     }
     // The rows a profile has are upserted, the others inserted: a plain INSERT costs the server
     // about half an upsert's (which tries each row as an insert first). No other writer can
@@ -263,12 +263,7 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
                                  .status());
     }
     UPSYNC_RETURN_IF_ERROR(
-        db_.run("INSERT INTO change_feed (tenant_id, feed, seq, object_id, op, changed_at) "
-                "SELECT $1::bigint, $2::text, s, i, $3::bigint, $4::text FROM "
-                "unnest($5::bigint[], $6::text[]) AS e(s, i)",
-                {tenant, kProfilesFeed, static_cast<int64_t>(ChangeOp::kUpsert), now,
-                 pg_bigint_array(seqs), pg_text_array(ids)})
-            .status());
+        store_.append_change_run(tenant, kProfilesFeed, first_seq, ids, ChangeOp::kUpsert, now));
     for (const auto& [id, p] : pending_) p.row->stored = !p.props.empty();
     pending_.clear();
     changes_.clear();

@@ -3,7 +3,9 @@
 // PostgreSQL has its own list of migrations (pg_schema.cpp): version 1 is the whole schema of
 // SQLite's migrations 1-22 at once, and each later change is a new entry, as in SQLite (version 2
 // is SQLite's 23-25: refresh tokens, property policies, audiences and hybrid settings; 3 is 26,
-// leases; 4 is 27, the department in the people search; 5 is 28, people's privacy choices). The
+// leases; 4 is 27, the department in the people search; 5 is 28, people's privacy choices; 6
+// and 7 are 29 and 30, the bulk import's multi-value arrays and ranges; 8 and 9 are PostgreSQL's
+// own: foreign keys dropped from the tables a sync fills, and the change feed's runs). The
 // version is the one row of upsync_schema_version. pg_migrate() runs when a Store connects:
 //  - under a transaction-scoped advisory lock (kMigrationLock), so that processes connecting at
 //    once take turns: the first migrates, the others then find the schema current;

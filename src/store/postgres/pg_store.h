@@ -21,6 +21,14 @@
 // with the KEY SHARE lock that inserts referencing the tenant take, so a writer that inserts
 // before it numbers its change cannot deadlock with another.
 //
+// Runs. A feed entry is a row of change_feed, or one of the entries of a row of
+// change_feed_runs: changes numbered in a row (next_seqs()) with one operation and time, the
+// run's object ids in one array. The bulk import writes each batch's entries as one run
+// (append_change_run()): inserting 5,000 rows of change_feed per batch, each with its index
+// entry, took about a third of the server's time of an import; the run is one row. Readers
+// (changes_after, count_changes_after) see the same entries either way, in order of number;
+// changes_after reads a run's ids only up to the last entry it can answer with.
+//
 // For the other storage interfaces of this backend (pg_*.cpp): write under in_transaction,
 // number each change with record_change() (or next_seq() and append_change() for batches),
 // and run a statement whose failure you turn into a message in a nested in_transaction (see
@@ -138,6 +146,14 @@ class PgStore : public Store {
   std::optional<int64_t> tenant_turn_taken_at(TenantId tenant) const;
   Status append_change(TenantId tenant, std::string_view feed, int64_t seq,
                        std::string_view object_id, ChangeOp op, std::string_view at);
+  // `n` (at least 1) numbers in a row of the tenant, as n calls of next_seq() would take them;
+  // the first of them.
+  Result<int64_t> next_seqs(TenantId tenant, int64_t n);
+  // The entries numbered first_seq, first_seq + 1, ... for object_ids in order (numbers taken
+  // by next_seqs()), all with `op` at `at`, as one run (see the top).
+  Status append_change_run(TenantId tenant, std::string_view feed, int64_t first_seq,
+                           const std::vector<std::string>& object_ids, ChangeOp op,
+                           std::string_view at);
 
   PgDb& db() { return *db_; }
   // NotFound unless `tenant` exists.
