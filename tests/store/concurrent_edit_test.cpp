@@ -75,22 +75,22 @@ std::string value_of(const Profile& p, const std::string& name) {
 }
 
 TEST_P(ConcurrentEditTest, WritersOfOneProfileLoseNoneOfEachOthersChanges) {
-  // Two default properties (the profile's own row), two custom ones, and one custom property
-  // written by the bulk import's batch writer.
-  for (const char* name : {"Edit2", "Edit3", "Edit4"}) {
+  // Two default properties (the profile's own row), two custom ones, and two custom properties
+  // written by the bulk import's batch writer (each batch's feed entries a run on PostgreSQL).
+  for (const char* name : {"Edit2", "Edit3", "Edit4", "Edit5"}) {
     PropertyDefinition def;
     def.name = name;
     ASSERT_TRUE(store_->add_custom_property(tenant_.id, def));
   }
   const Profile person = make_profile("megan@contoso.com", {{"WorkEmail", {"megan@contoso.com"}}});
   const ProfileKey key{ProfileKeyKind::kId, std::to_string(person.id)};
-  race({"Office", "AboutMe", "Edit2", "Edit3", "Edit4"}, [&](const std::string& name) {
+  race({"Office", "AboutMe", "Edit2", "Edit3", "Edit4", "Edit5"}, [&](const std::string& name) {
     Writer w;
     w.read = [&, name](Store& store) -> Result<std::string> {
       UPSYNC_ASSIGN_OR_RETURN(Profile p, store.profile(tenant_.id, key));
       return value_of(p, name);
     };
-    if (name != "Edit4") {
+    if (name != "Edit4" && name != "Edit5") {
       w.write = [&, name](Store& store, const std::string& value) {
         return store
             .update_profile(tenant_.id, person.id, std::vector<PropertyChange>{{name, {value}}})

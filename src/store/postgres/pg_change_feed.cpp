@@ -130,6 +130,23 @@ Result<std::vector<Change>> PgStore::changes_after(TenantId tenant, std::string_
   return out;
 }
 
+Result<std::vector<std::string>> PgStore::objects_changed_between(TenantId tenant,
+                                                                  std::string_view feed,
+                                                                  int64_t after_seq,
+                                                                  int64_t upto_seq) {
+  UPSYNC_ASSIGN_OR_RETURN(
+      PgResult r,
+      db_->query("SELECT object_id FROM change_feed WHERE tenant_id = $1 AND feed = $2 AND seq > "
+                 "$3 AND seq <= $4 UNION ALL SELECT unnest(object_ids[greatest(first_seq, $3 + 1) "
+                 "- first_seq + 1 : least(last_seq, $4) - first_seq + 1]) FROM change_feed_runs "
+                 "WHERE tenant_id = $1 AND feed = $2 AND last_seq > $3 AND first_seq <= $4",
+                 {tenant, feed, after_seq, upto_seq}));
+  std::vector<std::string> out;
+  out.reserve(static_cast<size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.text(i, 0));
+  return out;
+}
+
 Result<int64_t> PgStore::count_changes_after(TenantId tenant, std::string_view feed,
                                              int64_t after_seq) {
   UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));

@@ -196,16 +196,13 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
     if (!store_.tenant_turn_taken_at(tenant)) {
       UPSYNC_RETURN_IF_ERROR(store_.take_tenant_turn(tenant));
       const int64_t turn_at = *store_.tenant_turn_taken_at(tenant);
-      // The profiles changed from the read to the turn, as the feed tells them, page by page.
-      for (int64_t after = read_at_.value_or(turn_at); after < turn_at && !read_ids_.empty();) {
-        UPSYNC_ASSIGN_OR_RETURN(std::vector<Change> changed,
-                                store_.changes_after(tenant, kProfilesFeed, after, 5000));
-        if (changed.empty()) break;
-        for (const Change& c : changed) {
-          if (c.seq > turn_at) break;
-          if (read_ids_.contains(c.object_id)) return false;
+      if (read_at_ && *read_at_ < turn_at && !read_ids_.empty()) {
+        UPSYNC_ASSIGN_OR_RETURN(
+            const std::vector<std::string> changed,
+            store_.objects_changed_between(tenant, kProfilesFeed, *read_at_, turn_at));
+        for (const std::string& id : changed) {
+          if (read_ids_.contains(id)) return false;
         }
-        after = changed.back().seq;
       }
     }
     if (changes_.empty()) return true;

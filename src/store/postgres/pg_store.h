@@ -146,6 +146,11 @@ class PgStore : public Store {
   std::optional<int64_t> tenant_turn_taken_at(TenantId tenant) const;
   Status append_change(TenantId tenant, std::string_view feed, int64_t seq,
                        std::string_view object_id, ChangeOp op, std::string_view at);
+  // The objects of the entries on `feed` numbered after `after_seq` up to `upto_seq`, in
+  // either form (see the top), in no order, one per entry: what changed between two numbers,
+  // without the entries' order that changes_after pays a sort for.
+  Result<std::vector<std::string>> objects_changed_between(TenantId tenant, std::string_view feed,
+                                                           int64_t after_seq, int64_t upto_seq);
   // `n` (at least 1) numbers in a row of the tenant, as n calls of next_seq() would take them;
   // the first of them.
   Result<int64_t> next_seqs(TenantId tenant, int64_t n);
