@@ -1,8 +1,5 @@
 // PgStore: the change feed (numbers taken in the tenant's turn; see the top of pg_store.h)
 // and the feed cursors.
-#include <algorithm>
-#include <limits>
-
 #include "core/clock.h"
 #include "store/postgres/pg_array.h"
 #include "store/postgres/pg_store.h"
@@ -81,44 +78,38 @@ Result<std::vector<Change>> PgStore::changes_after(TenantId tenant, std::string_
   if (limit < 1 || limit > 100000) {
     return invalid_argument("change batch size must be 1 to 100000, got " + std::to_string(limit));
   }
-  UPSYNC_RETURN_IF_ERROR(check_tenant(tenant));
-  // The runs' ranges first, without their ids: when the runs alone hold `limit` entries after
-  // after_seq, the limit-th of them bounds the answer, and only the ids up to it are read.
-  // Outside a transaction the two statements see two snapshots. That is safe because the feed
-  // is numbered in commit order: whatever committed between them is numbered after every entry
-  // the first saw, so after the bound when there is one.
-  UPSYNC_ASSIGN_OR_RETURN(
-      PgResult runs, db_->query("SELECT first_seq, last_seq FROM change_feed_runs WHERE tenant_id "
-                                "= $1 AND feed = $2 AND last_seq > $3 ORDER BY last_seq LIMIT $4",
-                                {tenant, feed, after_seq, limit}));
-  int64_t bound = std::numeric_limits<int64_t>::max();
-  int64_t counted = 0;
-  for (int i = 0; i < runs.rows(); ++i) {
-    const int64_t from = std::max(runs.int64(i, 0), after_seq + 1);
-    const int64_t entries = runs.int64(i, 1) - from + 1;
-    if (counted + entries >= limit) {
-      bound = from + (limit - counted) - 1;
-      break;
-    }
-    counted += entries;
-  }
-  // Then the entries and the runs' ids in one statement (one snapshot), each run's from its
-  // first entry after after_seq to the bound, at most `limit` of them. Both tables are read
-  // even when the first statement found no run: one may have committed since.
+  // One statement, so one snapshot and one round trip:
+  //  - `runs`: the runs after after_seq in order, at most `limit` of them (each holds at least
+  //    one entry), with the count of their entries after after_seq so far;
+  //  - `bound`: when those hold `limit` entries, the limit-th of them, past which no entry is
+  //    read (a reader far behind unnests no more ids than it answers); otherwise none;
+  //  - the single entries and the runs' ids up to the bound, the first `limit` in order;
+  //  - and a row of NULLs when the tenant exists, which an empty answer needs to tell.
   UPSYNC_ASSIGN_OR_RETURN(
       PgResult r,
-      db_->query("SELECT * FROM (SELECT seq, object_id, op, changed_at FROM change_feed WHERE "
-                 "tenant_id = $1 AND feed = $2 AND seq > $3 AND seq <= $5 ORDER BY seq LIMIT $4) e "
-                 "UNION ALL SELECT r.lo + o.n - 1, o.id, r.op, r.changed_at FROM (SELECT "
-                 "greatest(first_seq, $3 + 1) AS lo, first_seq, least(last_seq, $5, greatest("
-                 "first_seq, $3 + 1) + $4 - 1) AS hi, object_ids, op, changed_at FROM "
-                 "change_feed_runs WHERE tenant_id = $1 AND feed = $2 AND last_seq > $3 AND "
-                 "first_seq <= $5) r CROSS JOIN LATERAL unnest(r.object_ids[r.lo - r.first_seq + 1 "
-                 ": r.hi - r.first_seq + 1]) WITH ORDINALITY AS o(id, n) ORDER BY 1 LIMIT $4",
-                 {tenant, feed, after_seq, limit, bound}));
+      db_->query(
+          "WITH runs AS (SELECT greatest(first_seq, $3 + 1) AS lo, last_seq, sum(last_seq - "
+          "greatest(first_seq, $3 + 1) + 1) OVER (ORDER BY last_seq)::bigint AS upto FROM "
+          "change_feed_runs WHERE tenant_id = $1 AND feed = $2 AND last_seq > $3 ORDER BY "
+          "last_seq LIMIT $4), bound AS (SELECT coalesce(min(last_seq - (upto - $4)), "
+          "9223372036854775807) AS seq FROM runs WHERE upto >= $4), entries AS (SELECT * FROM "
+          "(SELECT seq, object_id, op, changed_at FROM change_feed WHERE tenant_id = $1 AND feed "
+          "= $2 AND seq > $3 AND seq <= (SELECT seq FROM bound) ORDER BY seq LIMIT $4) e UNION "
+          "ALL SELECT r.lo + o.n - 1, o.id, r.op, r.changed_at FROM (SELECT greatest(first_seq, "
+          "$3 + 1) AS lo, first_seq, least(last_seq, (SELECT seq FROM bound)) AS hi, object_ids, "
+          "op, changed_at FROM change_feed_runs WHERE tenant_id = $1 AND feed = $2 AND last_seq "
+          "> $3 AND first_seq <= (SELECT seq FROM bound)) r CROSS JOIN LATERAL unnest("
+          "r.object_ids[r.lo - r.first_seq + 1 : r.hi - r.first_seq + 1]) WITH ORDINALITY AS "
+          "o(id, n) ORDER BY 1 LIMIT $4) SELECT NULL::bigint, NULL::text, NULL::bigint, "
+          "NULL::text FROM tenants WHERE id = $1 UNION ALL SELECT * FROM entries ORDER BY 1 NULLS "
+          "FIRST",
+          {tenant, feed, after_seq, static_cast<int64_t>(limit)}));
+  if (r.rows() == 0 || !r.is_null(0, 0)) {
+    return not_found("tenant #" + std::to_string(tenant) + " does not exist");
+  }
   std::vector<Change> out;
-  out.reserve(static_cast<size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) {
+  out.reserve(static_cast<size_t>(r.rows() - 1));
+  for (int i = 1; i < r.rows(); ++i) {
     Change c;
     c.seq = r.int64(i, 0);
     c.feed = feed;
