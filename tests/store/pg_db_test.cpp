@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <barrier>
+#include <chrono>
 #include <thread>
 
 #include "backup/database_copy.h"
@@ -430,6 +431,69 @@ TEST_F(PgDbTest, ReadSnapshotsSeeOneStateUntilAWrite) {
   ASSERT_TRUE(db_->end_snapshot());
   EXPECT_TRUE(db_->healthy());
   EXPECT_EQ(count(), 4);
+}
+
+// A snapshot's COMMIT is sent, not waited for: the transaction ends on the server at once (no
+// connection stays idle in a transaction, holding back vacuum), the connection counts as
+// healthy for the pool meanwhile, and whatever the connection sends next reads its answer
+// first: a statement, a new statement's preparation, a script, deferred writes and a COPY.
+TEST_F(PgDbTest, ASnapshotsCommitEndsItAtOnceAndTheNextUseReadsItsAnswer) {
+  auto other = connect();
+  auto pid = db_->query_int("SELECT pg_backend_pid()");
+  ASSERT_TRUE(pid);
+  auto state = [&]() -> std::string {
+    auto r = other->query("SELECT state FROM pg_stat_activity WHERE pid = $1::int", {*pid});
+    return r && r->rows() == 1 ? std::string(r->text(0, 0)) : "?";
+  };
+  auto read_then_end = [&] {
+    ASSERT_TRUE(db_->begin_snapshot());
+    EXPECT_TRUE(db_->query("SELECT count(*) FROM t"));
+    ASSERT_TRUE(db_->end_snapshot());
+    EXPECT_TRUE(db_->healthy());
+  };
+  read_then_end();
+  std::string seen = state();
+  for (int i = 0; i < 500 && seen != "idle"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    seen = state();
+  }
+  EXPECT_EQ(seen, "idle");
+  EXPECT_EQ(count(), 0);
+  read_then_end();  // its BEGIN goes out with its first read, after the last COMMIT's answer
+  read_then_end();
+  EXPECT_TRUE(db_->query("SELECT count(*) + 1 FROM t"));  // a statement not prepared yet
+  read_then_end();
+  EXPECT_TRUE(db_->exec("SET application_name = 'after a snapshot'"));
+  read_then_end();
+  Status s = db_->in_transaction([&]() -> Status {
+    UPSYNC_RETURN_IF_ERROR(db_->run_deferred("INSERT INTO t (k) VALUES ('deferred')"));
+    return db_->query("SELECT 1").status();
+  });
+  EXPECT_TRUE(s) << s.to_string();
+  read_then_end();
+  auto copied =
+      db_->copy_in("COPY t (k) FROM STDIN", [](PgCopyIn& copy) { return copy.row({"copied"}); });
+  ASSERT_TRUE(copied) << copied.status().to_string();
+  EXPECT_EQ(count(), 2);
+  EXPECT_EQ(*db_->query_int("SELECT count(*) FROM pg_stat_activity WHERE pid = $1::int AND "
+                            "state = 'idle in transaction'",
+                            {*pid}),
+            0);
+}
+
+// The server going away while a snapshot's COMMIT is unanswered: the next use says the
+// connection is lost, and the pool would not take it back.
+TEST_F(PgDbTest, ALostConnectionAfterASnapshotsCommitIsUnavailable) {
+  auto other = connect();
+  auto pid = db_->query_int("SELECT pg_backend_pid()");
+  ASSERT_TRUE(pid);
+  ASSERT_TRUE(db_->begin_snapshot());
+  EXPECT_EQ(count(), 0);
+  ASSERT_TRUE(db_->end_snapshot());
+  ASSERT_TRUE(other->query("SELECT pg_terminate_backend($1::int)", {*pid}));
+  auto after = db_->query("SELECT 1");
+  EXPECT_EQ(after.status().code(), StatusCode::kUnavailable) << after.status().to_string();
+  EXPECT_FALSE(db_->healthy());
 }
 
 TEST_F(PgDbTest, CopyWritesRowsWithEveryCharacterAndNull) {

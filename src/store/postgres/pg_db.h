@@ -223,7 +223,9 @@ class PgDb {
   // A read snapshot: one REPEATABLE READ READ ONLY transaction, so that the reads until
   // end_snapshot() see one committed state. A statement that writes (any that does not begin
   // with SELECT), exec() and in_transaction() end it first, as in SqliteDb. Inside a
-  // transaction or a snapshot begin_snapshot() does nothing.
+  // transaction or a snapshot begin_snapshot() does nothing. end_snapshot() sends the COMMIT
+  // and does not wait for its answer, which the connection's next use reads first (see
+  // pg_db.cpp).
   Status begin_snapshot();
   Status end_snapshot();
   bool in_snapshot() const { return snapshot_; }
@@ -268,6 +270,9 @@ class PgDb {
   // counts them), or the first failure.
   Result<PgResult> send_deferred(const Deferred* then);
   Status run_transaction(const std::function<Status()>& body, bool bulk);
+  // Reads the answer of a snapshot's COMMIT sent by end_snapshot(), if one is unread: every
+  // statement sent on the connection first calls it.
+  Status read_commit();
   // In a bulk transaction: counts the rows `sql` inserted into its table, and refreshes that
   // table's statistics each time they have doubled (see pg_db.cpp).
   Status count_bulk_rows(std::string_view sql, int64_t rows);
@@ -285,6 +290,7 @@ class PgDb {
   std::map<std::string, BulkRows, std::less<>> bulk_rows_;
   bool snapshot_ = false;
   uint64_t snapshot_number_ = 0;
+  bool commit_unread_ = false;  // a snapshot's COMMIT was sent, its answer not read yet
   uint64_t round_trips_ = 0;
   std::function<Status()> before_commit_;
   std::function<void(bool)> after_end_;

@@ -177,6 +177,7 @@ Result<PgResult> PgDb::send_deferred(const Deferred* then) {
   batch.swap(deferred_);
   open_rows_.clear();
   if (batch.empty() && !then) return PgResult();
+  UPSYNC_RETURN_IF_ERROR(read_commit());
   for (Deferred& d : batch) {
     if (d.rows_into) UPSYNC_RETURN_IF_ERROR(prepare_rows(d));
   }
