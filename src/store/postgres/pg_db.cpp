@@ -385,8 +385,7 @@ Status PgDb::end_snapshot() {
   // The COMMIT of a transaction that only read ends it on the server as soon as it arrives,
   // and cannot fail but with the connection, which the next statement would find lost
   // anyway: its answer is read then (read_commit()), not waited for here. A request answered
-  // from the read cache thus waits for one answer from the server, not two (one serve
-  // process: 12-17% more GetPropertiesFor per second).
+  // from the read cache thus waits for one answer from the server, not two.
   UPSYNC_RETURN_IF_ERROR(flush_deferred());
   ++round_trips_;
   if (PQsendQuery(conn_, "COMMIT") != 1) return error("ending a read snapshot");
