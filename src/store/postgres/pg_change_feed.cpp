@@ -80,27 +80,28 @@ Result<std::vector<Change>> PgStore::changes_after(TenantId tenant, std::string_
   }
   // One statement, so one snapshot and one round trip:
   //  - `runs`: the runs after after_seq in order, at most `limit` of them (each holds at least
-  //    one entry), with the count of their entries after after_seq so far;
+  //    one entry), with the first of their entries after after_seq (lo) and the count of those
+  //    entries so far (upto);
   //  - `bound`: when those hold `limit` entries, the limit-th of them, past which no entry is
   //    read (a reader far behind unnests no more ids than it answers); otherwise none;
-  //  - the single entries and the runs' ids up to the bound, the first `limit` in order;
+  //  - the single entries and the runs' ids up to the bound, the first `limit` in order. The
+  //    runs that hold ids up to the bound are all in `runs`: with a bound, those up to the one
+  //    that holds it; without, the runs after after_seq number fewer than `limit`;
   //  - and a row of NULLs when the tenant exists, which an empty answer needs to tell.
   UPSYNC_ASSIGN_OR_RETURN(
       PgResult r,
       db_->query(
-          "WITH runs AS (SELECT greatest(first_seq, $3 + 1) AS lo, last_seq, sum(last_seq - "
-          "greatest(first_seq, $3 + 1) + 1) OVER (ORDER BY last_seq)::bigint AS upto FROM "
-          "change_feed_runs WHERE tenant_id = $1 AND feed = $2 AND last_seq > $3 ORDER BY "
-          "last_seq LIMIT $4), bound AS (SELECT coalesce(min(last_seq - (upto - $4)), "
-          "9223372036854775807) AS seq FROM runs WHERE upto >= $4), entries AS (SELECT * FROM "
-          "(SELECT seq, object_id, op, changed_at FROM change_feed WHERE tenant_id = $1 AND feed "
-          "= $2 AND seq > $3 AND seq <= (SELECT seq FROM bound) ORDER BY seq LIMIT $4) e UNION "
-          "ALL SELECT r.lo + o.n - 1, o.id, r.op, r.changed_at FROM (SELECT greatest(first_seq, "
-          "$3 + 1) AS lo, first_seq, least(last_seq, (SELECT seq FROM bound)) AS hi, object_ids, "
+          "WITH runs AS (SELECT *, sum(last_seq - lo + 1) OVER (ORDER BY last_seq)::bigint AS "
+          "upto FROM (SELECT greatest(first_seq, $3 + 1) AS lo, first_seq, last_seq, object_ids, "
           "op, changed_at FROM change_feed_runs WHERE tenant_id = $1 AND feed = $2 AND last_seq "
-          "> $3 AND first_seq <= (SELECT seq FROM bound)) r CROSS JOIN LATERAL unnest("
-          "r.object_ids[r.lo - r.first_seq + 1 : r.hi - r.first_seq + 1]) WITH ORDINALITY AS "
-          "o(id, n) ORDER BY 1 LIMIT $4) SELECT NULL::bigint, NULL::text, NULL::bigint, "
+          "> $3 ORDER BY last_seq LIMIT $4) r), bound AS (SELECT coalesce(min(last_seq - (upto - "
+          "$4)), 9223372036854775807) AS seq FROM runs WHERE upto >= $4), entries AS (SELECT * "
+          "FROM (SELECT seq, object_id, op, changed_at FROM change_feed WHERE tenant_id = $1 AND "
+          "feed = $2 AND seq > $3 AND seq <= (SELECT seq FROM bound) ORDER BY seq LIMIT $4) e "
+          "UNION ALL SELECT r.lo + o.n - 1, o.id, r.op, r.changed_at FROM runs r CROSS JOIN "
+          "LATERAL unnest(r.object_ids[r.lo - r.first_seq + 1 : least(r.last_seq, (SELECT seq "
+          "FROM bound)) - r.first_seq + 1]) WITH ORDINALITY AS o(id, n) WHERE r.lo <= (SELECT seq "
+          "FROM bound) ORDER BY 1 LIMIT $4) SELECT NULL::bigint, NULL::text, NULL::bigint, "
           "NULL::text FROM tenants WHERE id = $1 UNION ALL SELECT * FROM entries ORDER BY 1 NULLS "
           "FIRST",
           {tenant, feed, after_seq, static_cast<int64_t>(limit)}));
