@@ -13,8 +13,8 @@
 // An update that sets a default property of the catalog, or a multi-value property, goes
 // through the store's own update_profile, after what is pending has been written.
 #include <algorithm>
+#include <charconv>
 #include <optional>
-#include <set>
 #include <unordered_map>
 
 #include "bulkimport/profile_writer.h"
@@ -177,7 +177,7 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
         continue;
       }
       const ProfileId id = r.int64(i, 1);
-      if (!in_turn) read_ids_.insert(std::to_string(id));
+      if (!in_turn) read_ids_.push_back(id);
       std::optional<Row>& row = found_[std::string(r.text(i, 0))];
       if (row && row->id < id) continue;  // another profile with this key comes first
       row = Row{id, r.is_null(i, 2) ? std::string("{}") : std::string(r.text(i, 2)),
@@ -200,8 +200,14 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
         UPSYNC_ASSIGN_OR_RETURN(
             const std::vector<std::string> changed,
             store_.objects_changed_between(tenant, kProfilesFeed, *read_at_, turn_at));
-        for (const std::string& id : changed) {
-          if (read_ids_.contains(id)) return false;
+        std::sort(read_ids_.begin(), read_ids_.end());
+        for (const std::string& text : changed) {
+          // The profiles feed names profiles by their ids; anything else is taken as a change
+          // of a profile read, and the batch is read again.
+          ProfileId id = 0;
+          const char* end = text.data() + text.size();
+          if (std::from_chars(text.data(), end, id).ptr != end) return false;
+          if (std::binary_search(read_ids_.begin(), read_ids_.end(), id)) return false;
         }
       }
     }
@@ -278,8 +284,8 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
   std::unordered_map<std::string, std::optional<Row>> found_;  // lower-case key → profile
   std::map<ProfileId, Pending> pending_;                       // custom rows not yet written
   std::vector<ProfileId> changes_;                             // changes not yet in the feed
-  std::optional<int64_t> read_at_;  // the tenant's last change as of the reads before the turn
-  std::set<std::string> read_ids_;  // the profiles read before the turn
+  std::optional<int64_t> read_at_;   // the tenant's last change as of the reads before the turn
+  std::vector<ProfileId> read_ids_;  // the profiles read before the turn
   BatchWriterRules rules_;
 };
 
