@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -103,7 +104,7 @@ PgParam text_array(const Values& values) {
 }  // namespace pg_array_detail
 
 // A text[] of `values` (any text; std::nullopt elements are NULL).
-inline PgParam pg_text_array(const std::vector<std::string>& values) {
+inline PgParam pg_text_array(std::span<const std::string> values) {
   return pg_array_detail::text_array(values);
 }
 inline PgParam pg_text_array(const std::vector<std::optional<std::string>>& values) {
