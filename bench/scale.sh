@@ -56,9 +56,9 @@ echo "scale: preparing $IMPORT_USERS profiles and the import's file..." >&2
 "$BULK" --users "$IMPORT_USERS" --dir "$WORK/imp" --prepare-only 1 --upsync "$UPSYNC" >/dev/null
 PREPARED=$WORK/imp/data
 # Each database is vacuumed and analyzed once migrated, as autovacuum does in a running
-# deployment long before an import: else autovacuum would take up the 200,000 rows just copied
-# in while the import runs, on the same two cores, and the first reads would write every page
-# of them again (setting the rows' commit hint bits).
+# deployment long before an import: else autovacuum would take up the rows just copied in while
+# the import runs, on the same two cores, and the first reads would write every page of them
+# again (setting the rows' commit hint bits).
 for w in 1 2; do
   pg_createdb "import$w"
   "$UPSYNC" --data-dir "$PREPARED" migrate --to "$(pg_url "import$w")" >/dev/null

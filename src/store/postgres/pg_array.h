@@ -46,6 +46,7 @@ class PgArrayBuilder {
     put32(static_cast<uint32_t>(v));
     ++count_;
   }
+  uint32_t size() const { return count_; }  // the elements added so far
   void add_null() {
     put32(0xFFFFFFFFu);  // length -1
     nulls_ = true;

@@ -133,8 +133,9 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
     ProfileId id = 0;
     std::string props;    // the custom properties as they are now ("{}" for none)
     bool stored = false;  // whether profile_custom has its row now
+    bool has_props() const { return props != "{}"; }
   };
-  // A custom row to write: the row's props as they are now ("{}" deletes it).
+  // A custom row to write: the row's props as they are now (none deletes it).
   struct Pending {
     int64_t seq = 0;     // numbered by flush()
     Row* row = nullptr;  // in found_ (whose elements stay put)
@@ -233,7 +234,7 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
     Rows added, changed;
     std::vector<int64_t> gone;
     for (const auto& [id, p] : pending_) {
-      if (p.row->props == "{}") {
+      if (!p.row->has_props()) {
         gone.push_back(id);
         continue;
       }
@@ -241,19 +242,18 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
       rows.ids.add(id);
       rows.props.add(p.row->props);
       rows.seqs.add(p.seq);
-      ++rows.count;
     }
     constexpr std::string_view kRows =
         "SELECT i, p, s, $4::text FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS r(i, p, "
         "s)";
-    if (added.count > 0) {
+    if (added.ids.size() > 0) {
       UPSYNC_RETURN_IF_ERROR(
           db_.run("INSERT INTO profile_custom (id, props, seq, updated_at) " + std::string(kRows),
                   {std::move(added.ids).take(), std::move(added.props).take(),
                    std::move(added.seqs).take(), now})
               .status());
     }
-    if (changed.count > 0) {
+    if (changed.ids.size() > 0) {
       // An upsert rather than UPDATE ... FROM unnest(): the planner may join those by a merge
       // over the whole table, where an upsert probes its key once a row.
       UPSYNC_RETURN_IF_ERROR(
@@ -271,7 +271,7 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
     }
     UPSYNC_RETURN_IF_ERROR(
         store_.append_change_run(tenant, kProfilesFeed, first_seq, ids, ChangeOp::kUpsert, now));
-    for (const auto& [id, p] : pending_) p.row->stored = p.row->props != "{}";
+    for (const auto& [id, p] : pending_) p.row->stored = p.row->has_props();
     pending_.clear();
     changes_.clear();
     return true;
@@ -281,7 +281,6 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
   struct Rows {
     PgArrayBuilder ids{PgArrayBuilder::kBigint}, props{PgArrayBuilder::kText},
         seqs{PgArrayBuilder::kBigint};
-    int count = 0;
   };
 
   PgStore& store_;
