@@ -6,7 +6,10 @@
 #     PostgreSQL with 1 and with 2 `upsync worker` processes (the prepared folder migrated with
 #     `upsync migrate`), and the floor: psql `\copy` of the same rows (email and the 5 values)
 #     into an equivalent table (email primary key) in one transaction, nothing parsed, looked up
-#     or logged.
+#     or logged. In IMPORT_ROUNDS rounds (default 3), each timing the four once on fresh copies,
+#     in turn: the figures are each one's median, and the ratio to the floor is also given round
+#     by round (the floor alone moved 0.45-1.0 s within an hour on the 2-core machine of the
+#     README's figures).
 #  2. The full sync of SYNC_USERS users (default 100,000) from a throwaway slapd, every stage,
 #     into an empty store on SQLite and on PostgreSQL.
 #  3. GetPropertiesFor (a manager with 50 reports, seen by a colleague) under wrk: one `serve`
@@ -19,6 +22,7 @@ IMPORT_USERS=${1:-200000}
 SYNC_USERS=${2:-100000}
 UPSYNC=${3:-$ROOT/build-release/src/upsync}
 SECS=${4:-8}
+ROUNDS=${IMPORT_ROUNDS:-3}
 BULK=$(dirname "$UPSYNC")/../bench/bulk_import
 VALUES=$((IMPORT_USERS * 5))
 for p in wrk curl jq ldap-utils; do
@@ -55,16 +59,18 @@ settle() {
 echo "scale: preparing $IMPORT_USERS profiles and the import's file..." >&2
 "$BULK" --users "$IMPORT_USERS" --dir "$WORK/imp" --prepare-only 1 --upsync "$UPSYNC" >/dev/null
 PREPARED=$WORK/imp/data
-# Each database is vacuumed and analyzed once migrated, as autovacuum does in a running
-# deployment long before an import: else autovacuum would take up the rows just copied in while
-# the import runs, on the same two cores, and the first reads would write every page of them
-# again (setting the rows' commit hint bits).
-for w in 1 2; do
-  pg_createdb "import$w"
-  "$UPSYNC" --data-dir "$PREPARED" migrate --to "$(pg_url "import$w")" >/dev/null
-  pg_psql -d "import$w" -c "VACUUM (ANALYZE)" >/dev/null
+# The migrated database is vacuumed and analyzed, as autovacuum does in a running deployment long
+# before an import: else autovacuum would take up the rows just copied in while the import runs,
+# on the same two cores, and the first reads would write every page of them again (setting the
+# rows' commit hint bits). Each import runs on a copy of it (CREATE DATABASE ... TEMPLATE), and
+# each SQLite import on a copy of the folder, all made before the first timed step.
+pg_createdb imported
+"$UPSYNC" --data-dir "$PREPARED" migrate --to "$(pg_url imported)" >/dev/null
+pg_psql -d imported -c "VACUUM (ANALYZE)" >/dev/null
+for r in $(seq 1 "$ROUNDS"); do
+  for w in 1 2; do pg_psql -d postgres -c "CREATE DATABASE import${w}_$r TEMPLATE imported"; done
+  cp -a "$PREPARED" "$WORK/imp-sqlite-$r"
 done
-cp -a "$PREPARED" "$WORK/imp-sqlite"
 
 # The job's end, as `import status` on database $1 says it: its state once it ended, else "".
 job_end() {
@@ -87,6 +93,8 @@ exec {PAUSE}<> <(:)
 # Runs the queued import with $2 workers on database $1 until it ends; prints the seconds.
 run_workers() {
   local db=$1 n=$2 t0 pids=() state=""
+  # The last round's outputs go first: a worker's shell truncates its file only once it runs.
+  rm -f "$WORK"/worker-"$n"-*.out
   settle
   t0=$(now)
   for i in $(seq 1 "$n"); do
@@ -119,39 +127,63 @@ run_workers() {
   fi
   echo "$seconds"
 }
-echo "scale: importing $VALUES values..." >&2
-sync
-t0=$(now)
-"$UPSYNC" --data-dir "$WORK/imp-sqlite" import run-pending --max-properties "$VALUES" >/dev/null
-t_sqlite=$(since "$t0")
-state=$(job_end "$WORK/imp-sqlite")
-[ "$state" = Succeeded ] || { echo "scale: the import on SQLite ended in '$state'" >&2; exit 1; }
-t_pg1=$(run_workers "$(pg_url import1)" 1)
-t_pg2=$(run_workers "$(pg_url import2)" 2)
-# Which of the two workers applied ranges of the job (split into ranges of 50,000 records): a
-# worker prints the job each time it has applied a range (or ended the job); one that found
-# every range left held by the other prints nothing.
-ran_by=$(grep -l "import worker: job" "$WORK"/worker-2-*.out 2>/dev/null | xargs -r -n1 basename |
-  sed 's/\.out$//' | tr '\n' ' ')
+# The import on SQLite of round $1's copy; prints the seconds.
+run_sqlite() {
+  local t0 state
+  settle
+  t0=$(now)
+  "$UPSYNC" --data-dir "$WORK/imp-sqlite-$1" import run-pending --max-properties "$VALUES" >/dev/null
+  since "$t0"
+  state=$(job_end "$WORK/imp-sqlite-$1")
+  [ "$state" = Succeeded ] || { echo "scale: the import on SQLite ended in '$state'" >&2; exit 1; }
+}
 
-# The floor: the same rows by COPY.
-python3 - "$WORK/imp/users.json" "$WORK/rows.csv" <<'PY'
+# The floor: the same rows by COPY, into a new table each round; prints the seconds.
+python3 - "$WORK/imp/users.json" "$WORK/rows.csv" <<'PY2'
 import csv, json, sys
 rows = json.load(open(sys.argv[1]))["value"]
 with open(sys.argv[2], "w", newline="") as f:
     w = csv.writer(f)
     for r in rows:
         w.writerow([r["IdName"], r["Prop1"], r["Prop2"], r["Prop3"], r["Prop4"], r["Prop5"]])
-PY
+PY2
 pg_createdb floor
-pg_psql -d floor -c "CREATE TABLE users (email TEXT PRIMARY KEY, prop1 TEXT, prop2 TEXT,
-  prop3 TEXT, prop4 TEXT, prop5 TEXT)"
-settle
-t0=$(now)
-pg_psql -d floor -c "\\copy users FROM '$WORK/rows.csv' WITH (FORMAT csv)"
-t_copy=$(since "$t0")
-copied=$(pg_psql -d floor -At -c "SELECT count(*) FROM users")
-[ "$copied" = "$IMPORT_USERS" ] || { echo "scale: the floor copied $copied rows" >&2; exit 1; }
+run_floor() {
+  local t0 t copied
+  pg_psql -d floor -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS users" -c "CREATE TABLE users (email TEXT PRIMARY KEY,
+    prop1 TEXT, prop2 TEXT, prop3 TEXT, prop4 TEXT, prop5 TEXT)" >/dev/null
+  settle
+  t0=$(now)
+  pg_psql -d floor -c "\\copy users FROM '$WORK/rows.csv' WITH (FORMAT csv)" >/dev/null
+  t=$(since "$t0")
+  copied=$(pg_psql -d floor -At -c "SELECT count(*) FROM users")
+  [ "$copied" = "$IMPORT_USERS" ] || { echo "scale: the floor copied $copied rows" >&2; exit 1; }
+  echo "$t"
+}
+# The middle value of the numbers given.
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+echo "scale: importing $VALUES values, $ROUNDS rounds..." >&2
+runs_copy=() runs_sqlite=() runs_pg1=() runs_pg2=() per_round=""
+for r in $(seq 1 "$ROUNDS"); do
+  c=$(run_floor)
+  s1=$(run_sqlite "$r")
+  p1=$(run_workers "$(pg_url "import1_$r")" 1)
+  p2=$(run_workers "$(pg_url "import2_$r")" 2)
+  runs_copy+=("$c") runs_sqlite+=("$s1") runs_pg1+=("$p1") runs_pg2+=("$p2")
+  per_round+=$(printf ' %.2fx' "$(ratio "$p2" "$c")")
+done
+t_copy=$(median "${runs_copy[@]}")
+t_sqlite=$(median "${runs_sqlite[@]}")
+t_pg1=$(median "${runs_pg1[@]}")
+t_pg2=$(median "${runs_pg2[@]}")
+# Which of the two workers applied ranges of the job in the last round (split into ranges of
+# 50,000 records): a worker prints the job each time it has applied a range (or ended the job);
+# one that found every range left held by the other prints nothing.
+ran_by=$(grep -l "import worker: job" "$WORK"/worker-2-*.out 2>/dev/null | xargs -r -n1 basename |
+  sed 's/\.out$//' | tr '\n' ' ')
+# Each run's seconds, in the order of the rounds.
+runs() { printf '%.2f ' "$@"; }
 
 # --- 2. The full sync ---------------------------------------------------------------------
 echo "scale: $SYNC_USERS users in slapd..." >&2
@@ -243,14 +275,17 @@ rps_pg=$(echo "$rps_pg1 + $rps_pg2" | bc -l)
 # --- Figures --------------------------------------------------------------------------------
 printf 'scale: %s users x 5 properties = %s values; PostgreSQL 15 beside SQLite, %d cores\n' \
   "$IMPORT_USERS" "$VALUES" "$(nproc)"
-printf '  import on SQLite (run-pending):          %7.2f s  %9.0f values/s\n' "$t_sqlite" \
-  "$(ratio "$VALUES" "$t_sqlite")"
-printf '  import on PostgreSQL, 1 worker:          %7.2f s  %9.0f values/s  %.2fx the COPY floor'"'"'s time\n' \
-  "$t_pg1" "$(ratio "$VALUES" "$t_pg1")" "$(ratio "$t_pg1" "$t_copy")"
-printf '  import on PostgreSQL, 2 workers:         %7.2f s  %9.0f values/s  %.2fx the COPY floor'"'"'s time, %.2fx the speed of 1 (run by: %s)\n' \
-  "$t_pg2" "$(ratio "$VALUES" "$t_pg2")" "$(ratio "$t_pg2" "$t_copy")" "$(ratio "$t_pg1" "$t_pg2")" "$ran_by"
-printf '  floor: psql \\copy of the same rows:      %7.2f s  %9.0f values/s\n' "$t_copy" \
-  "$(ratio "$VALUES" "$t_copy")"
+printf '  the import, median of %s rounds (each round'"'"'s seconds in brackets):\n' "$ROUNDS"
+printf '  import on SQLite (run-pending):          %7.2f s  %9.0f values/s  [ %s]\n' "$t_sqlite" \
+  "$(ratio "$VALUES" "$t_sqlite")" "$(runs "${runs_sqlite[@]}")"
+printf '  import on PostgreSQL, 1 worker:          %7.2f s  %9.0f values/s  %.2fx the COPY floor'"'"'s time  [ %s]\n' \
+  "$t_pg1" "$(ratio "$VALUES" "$t_pg1")" "$(ratio "$t_pg1" "$t_copy")" "$(runs "${runs_pg1[@]}")"
+printf '  import on PostgreSQL, 2 workers:         %7.2f s  %9.0f values/s  %.2fx the COPY floor'"'"'s time, %.2fx the speed of 1 (run by: %s)  [ %s]\n' \
+  "$t_pg2" "$(ratio "$VALUES" "$t_pg2")" "$(ratio "$t_pg2" "$t_copy")" "$(ratio "$t_pg1" "$t_pg2")" "$ran_by" \
+  "$(runs "${runs_pg2[@]}")"
+printf '  floor: psql \\copy of the same rows:      %7.2f s  %9.0f values/s  [ %s]\n' "$t_copy" \
+  "$(ratio "$VALUES" "$t_copy")" "$(runs "${runs_copy[@]}")"
+printf '  2 workers against the floor of the same round:%s\n' "$per_round"
 printf '  full sync of %s users, SQLite:       %7.2f s  %9.0f users/s\n' "$SYNC_USERS" \
   "$t_sync_sqlite" "$(ratio "$SYNC_USERS" "$t_sync_sqlite")"
 printf '  full sync of %s users, PostgreSQL:   %7.2f s  %9.0f users/s  %.2fx the SQLite time (%s profiles)\n' \
