@@ -75,7 +75,7 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
     std::vector<std::string>& keys = keys_;  // found_'s keys are views of these
     keys.clear();
     keys.reserve(updates.size());
-    for (const ProfileUpdate& u : updates) keys.push_back(lower_key(u.key));
+    for (const ProfileUpdate& u : updates) keys.push_back(ascii_lower(u.key));
     UPSYNC_RETURN_IF_ERROR(look_up(tenant, keys));
 
     std::vector<UpdateOutcome> out;
@@ -140,12 +140,6 @@ class PgProfileBatchWriter : public ProfileBatchWriter {
     int64_t seq = 0;     // numbered by flush()
     Row* row = nullptr;  // in found_ (whose elements stay put)
   };
-
-  static std::string lower_key(std::string_view key) {
-    std::string out(key);
-    for (char& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-    return out;
-  }
 
   // Reads the first profile (by id) of each of `keys` with its custom row into found_; a key
   // without a profile maps to nullopt. Outside the tenant's turn, also the tenant's last change
