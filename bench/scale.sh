@@ -23,6 +23,7 @@ SYNC_USERS=${2:-100000}
 UPSYNC=${3:-$ROOT/build-release/src/upsync}
 SECS=${4:-8}
 ROUNDS=${IMPORT_ROUNDS:-3}
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "scale: IMPORT_ROUNDS must be 1 or more" >&2; exit 2; }
 BULK=$(dirname "$UPSYNC")/../bench/bulk_import
 VALUES=$((IMPORT_USERS * 5))
 for p in wrk curl jq ldap-utils; do
@@ -132,7 +133,8 @@ run_sqlite() {
   local t0 state
   settle
   t0=$(now)
-  "$UPSYNC" --data-dir "$WORK/imp-sqlite-$1" import run-pending --max-properties "$VALUES" >/dev/null
+  "$UPSYNC" --data-dir "$WORK/imp-sqlite-$1" import run-pending --max-properties "$VALUES" \
+    >/dev/null
   since "$t0"
   state=$(job_end "$WORK/imp-sqlite-$1")
   [ "$state" = Succeeded ] || { echo "scale: the import on SQLite ended in '$state'" >&2; exit 1; }
@@ -150,8 +152,9 @@ PY2
 pg_createdb floor
 run_floor() {
   local t0 t copied
-  pg_psql -d floor -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS users" -c "CREATE TABLE users (email TEXT PRIMARY KEY,
-    prop1 TEXT, prop2 TEXT, prop3 TEXT, prop4 TEXT, prop5 TEXT)" >/dev/null
+  pg_psql -d floor -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS users" \
+    -c "CREATE TABLE users (email TEXT PRIMARY KEY, prop1 TEXT, prop2 TEXT, prop3 TEXT,
+      prop4 TEXT, prop5 TEXT)" >/dev/null
   settle
   t0=$(now)
   pg_psql -d floor -c "\\copy users FROM '$WORK/rows.csv' WITH (FORMAT csv)" >/dev/null
@@ -161,7 +164,10 @@ run_floor() {
   echo "$t"
 }
 # The middle value of the numbers given.
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+median() {
+  printf '%s\n' "$@" | sort -g |
+    awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
 
 echo "scale: importing $VALUES values, $ROUNDS rounds..." >&2
 runs_copy=() runs_sqlite=() runs_pg1=() runs_pg2=() per_round=""
