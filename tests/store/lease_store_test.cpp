@@ -136,9 +136,14 @@ TEST_P(LeaseStoreTest, OneOfRacingClaimersWins) {
     leases.push_back(std::move(*l));
   }
   for (int round = 0; round < kRounds; ++round) {
-    // Odd rounds race for a lease that expired (its holder is gone), even ones for a new one.
-    const std::string name = "race:" + std::to_string(round / 2);
-    if (round % 2 == 1) std::this_thread::sleep_for(120ms);
+    // Odd rounds race for a lease that expired (its holder went quiet), even ones for a new
+    // one. The racers claim for a minute, so that however slowly a racer's claim comes after
+    // another's (a sanitized build on a busy machine), the winner's lease has not expired.
+    const std::string name = "race:" + std::to_string(round);
+    if (round % 2 == 1) {
+      ASSERT_TRUE(leases[0]->claim(name, "quiet holder", 100ms));
+      std::this_thread::sleep_for(120ms);
+    }
     std::atomic<int> won{0};
     std::atomic<int> refused{0};
     std::vector<std::string> errors(kClaimers);
@@ -147,7 +152,7 @@ TEST_P(LeaseStoreTest, OneOfRacingClaimersWins) {
     for (int i = 0; i < kClaimers; ++i) {
       threads.emplace_back([&, i] {
         start.arrive_and_wait();
-        auto r = leases[i]->claim(name, "claimer-" + std::to_string(i), 100ms);
+        auto r = leases[i]->claim(name, "claimer-" + std::to_string(i), 60s);
         if (r) {
           ++won;
         } else if (r.status().code() == StatusCode::kFailedPrecondition) {
