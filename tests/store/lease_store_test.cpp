@@ -141,7 +141,8 @@ TEST_P(LeaseStoreTest, OneOfRacingClaimersWins) {
     // another's (a sanitized build on a busy machine), the winner's lease has not expired.
     const std::string name = "race:" + std::to_string(round);
     if (round % 2 == 1) {
-      ASSERT_TRUE(leases[0]->claim(name, "quiet holder", 100ms));
+      auto quiet = leases[0]->claim(name, "quiet holder", 100ms);
+      ASSERT_TRUE(quiet) << quiet.status().to_string();
       std::this_thread::sleep_for(120ms);
     }
     std::atomic<int> won{0};
